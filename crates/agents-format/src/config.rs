@@ -1,0 +1,123 @@
+//! `config.json` at the root of a registry: its schema version and its identity.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The registry config schema this client reads and writes.
+pub const CONFIG_SCHEMA: u32 = 1;
+
+/// The id of the registry compiled into the binary.
+pub const BUILTIN_REGISTRY_ID: &str = "builtin";
+
+/// A registry's stable identity. Lockfiles name registries by id, not by URL, so moving a
+/// mirror does not churn every lockfile.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct RegistryId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid registry id `{0}`: expected 1 to 64 characters from a-z, 0-9 and `-`")]
+pub struct RegistryIdError(pub String);
+
+impl RegistryId {
+    pub fn new(id: &str) -> Result<RegistryId, RegistryIdError> {
+        let valid = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if valid { Ok(RegistryId(id.to_owned())) } else { Err(RegistryIdError(id.chars().take(80).collect())) }
+    }
+
+    /// A fresh id from 16 random bytes supplied by the caller (this crate has no entropy source).
+    pub fn from_random(bytes: [u8; 16]) -> RegistryId {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        RegistryId(format!("r-{hex}"))
+    }
+
+    pub fn builtin() -> RegistryId {
+        RegistryId(BUILTIN_REGISTRY_ID.to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RegistryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RegistryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RegistryId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        RegistryId::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The contents of `config.json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegistryConfig {
+    pub schema: u32,
+    pub id: RegistryId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config.json is not valid: {0}")]
+    Invalid(#[from] serde_json::Error),
+    #[error("config.json has schema {found}; this client understands schema {CONFIG_SCHEMA} (upgrade agents)")]
+    UnsupportedSchema { found: u32 },
+}
+
+impl RegistryConfig {
+    pub fn new(id: RegistryId, description: Option<String>) -> RegistryConfig {
+        RegistryConfig { schema: CONFIG_SCHEMA, id, description, extra: BTreeMap::new() }
+    }
+
+    pub fn parse(text: &str) -> Result<RegistryConfig, ConfigError> {
+        let config: RegistryConfig = serde_json::from_str(text)?;
+        if config.schema != CONFIG_SCHEMA {
+            return Err(ConfigError::UnsupportedSchema { found: config.schema });
+        }
+        Ok(config)
+    }
+
+    /// Canonical text: pretty JSON with a trailing newline.
+    pub fn to_text(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a registry config always serialises to JSON");
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let config = RegistryConfig::new(RegistryId::from_random([0xab; 16]), Some("team".into()));
+        let text = config.to_text();
+        assert_eq!(RegistryConfig::parse(&text).unwrap(), config);
+        assert!(text.contains("\"id\": \"r-abababababababababababababababab\""));
+    }
+
+    #[test]
+    fn rejects_bad_ids_and_schemas() {
+        assert!(RegistryConfig::parse(r#"{"schema":1,"id":"../x"}"#).is_err());
+        assert!(RegistryConfig::parse(r#"{"schema":1}"#).is_err());
+        let error = RegistryConfig::parse(r#"{"schema":2,"id":"x"}"#).unwrap_err();
+        assert!(error.to_string().contains("upgrade"), "{error}");
+        assert!(RegistryConfig::parse(r#"{"schema":1,"id":"x","new":true}"#).is_ok());
+    }
+}

@@ -1,0 +1,251 @@
+//! The registry index: one JSON-lines file per agent under a sharded path, one line per version.
+//!
+//! Lines are kept in publish order. A line whose `schema` this client does not know is carried
+//! through untouched (so an old client that yanks a version does not destroy a newer record), and
+//! a line that does not parse is reported, never fatal to the rest of the file.
+
+use std::collections::BTreeMap;
+
+use crate::checksum::Sha256;
+use crate::name::AgentName;
+
+/// The record schema this client reads and writes.
+pub const RECORD_SCHEMA: u32 = 1;
+
+/// One published version of one agent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IndexRecord {
+    pub schema: u32,
+    pub name: AgentName,
+    pub version: semver::Version,
+    /// SHA-256 over the exact bytes of the body.
+    pub sha256: Sha256,
+    /// Byte length of the body.
+    pub length: u64,
+    /// Publish time, RFC 3339 in UTC (`2026-11-24T02:50:41Z`).
+    pub published: String,
+    /// The only mutable bit of a published version.
+    pub yanked: bool,
+    /// One line of the agent's description, for `search` and `info` without fetching bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Fields written by newer clients, kept so rewriting a line never loses them.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl IndexRecord {
+    /// Serialises the record as one canonical line, without the newline.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("an index record always serialises to JSON")
+    }
+}
+
+/// One line of an index file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexLine {
+    Record(IndexRecord),
+    /// A line from a newer schema, kept verbatim.
+    Unknown(String),
+}
+
+/// A line that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidLine {
+    /// 1-based line number.
+    pub line: usize,
+    pub message: String,
+    pub text: String,
+}
+
+/// A parsed index file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexFile {
+    pub lines: Vec<IndexLine>,
+    pub invalid: Vec<InvalidLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexError {
+    #[error("{name}@{version} is already published")]
+    VersionExists { name: AgentName, version: semver::Version },
+    #[error("{name}@{version} is not published")]
+    VersionMissing { name: AgentName, version: semver::Version },
+}
+
+impl IndexFile {
+    /// Parses an index file. Never fails: unreadable lines are listed in `invalid`.
+    pub fn parse(text: &str) -> IndexFile {
+        let mut file = IndexFile::default();
+        for (index, raw) in text.lines().enumerate() {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let invalid = |message: String| InvalidLine { line: index + 1, message, text: raw.to_owned() };
+            let value: serde_json::Value = match serde_json::from_str(raw) {
+                Ok(value) => value,
+                Err(error) => {
+                    file.invalid.push(invalid(format!("not JSON: {error}")));
+                    continue;
+                }
+            };
+            match value.get("schema").and_then(serde_json::Value::as_u64) {
+                Some(schema) if schema == u64::from(RECORD_SCHEMA) => {}
+                Some(_) => {
+                    file.lines.push(IndexLine::Unknown(raw.to_owned()));
+                    continue;
+                }
+                None => {
+                    file.invalid.push(invalid("no numeric `schema` field".to_owned()));
+                    continue;
+                }
+            }
+            match serde_json::from_value::<IndexRecord>(value) {
+                Ok(record) => file.lines.push(IndexLine::Record(record)),
+                Err(error) => file.invalid.push(invalid(error.to_string())),
+            }
+        }
+        file
+    }
+
+    /// The canonical text: every line as this client writes it, each ending in a newline.
+    /// Invalid lines are dropped, so only call this to write back a file that had none.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for line in &self.lines {
+            match line {
+                IndexLine::Record(record) => out.push_str(&record.to_line()),
+                IndexLine::Unknown(raw) => out.push_str(raw),
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Records this client understands, in publish order.
+    pub fn records(&self) -> impl Iterator<Item = &IndexRecord> {
+        self.lines.iter().filter_map(|line| match line {
+            IndexLine::Record(record) => Some(record),
+            IndexLine::Unknown(_) => None,
+        })
+    }
+
+    pub fn find(&self, version: &semver::Version) -> Option<&IndexRecord> {
+        self.records().find(|record| &record.version == version)
+    }
+
+    /// Appends a new version. Published versions are immutable: an existing one is an error.
+    pub fn push(&mut self, record: IndexRecord) -> Result<(), IndexError> {
+        if self.find(&record.version).is_some() {
+            return Err(IndexError::VersionExists { name: record.name, version: record.version });
+        }
+        self.lines.push(IndexLine::Record(record));
+        Ok(())
+    }
+
+    /// Sets the yank flag of a version. Returns whether anything changed.
+    pub fn set_yanked(
+        &mut self,
+        name: &AgentName,
+        version: &semver::Version,
+        yanked: bool,
+    ) -> Result<bool, IndexError> {
+        let record = self.lines.iter_mut().find_map(|line| match line {
+            IndexLine::Record(record) if &record.version == version => Some(record),
+            _ => None,
+        });
+        let Some(record) = record else {
+            return Err(IndexError::VersionMissing { name: name.clone(), version: version.clone() });
+        };
+        let changed = record.yanked != yanked;
+        record.yanked = yanked;
+        Ok(changed)
+    }
+}
+
+/// Where an agent's index file lives in the registry tree, cargo style:
+/// `index/1/a`, `index/2/ab`, `index/3/a/abc`, `index/ab/cd/abcd…`.
+pub fn index_path(name: &AgentName) -> String {
+    let name = name.as_str();
+    match name.len() {
+        1 => format!("index/1/{name}"),
+        2 => format!("index/2/{name}"),
+        3 => format!("index/3/{}/{name}", &name[..1]),
+        _ => format!("index/{}/{}/{name}", &name[..2], &name[2..4]),
+    }
+}
+
+/// Where a body lives in the registry tree, addressed by its checksum: `bodies/ab/abcd…`.
+pub fn body_path(sha256: &Sha256) -> String {
+    let hex = sha256.to_hex();
+    format!("bodies/{}/{hex}", &hex[..2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(version: &str) -> IndexRecord {
+        IndexRecord {
+            schema: 1,
+            name: AgentName::new("go-backend-expert").unwrap(),
+            version: version.parse().unwrap(),
+            sha256: Sha256::of(version.as_bytes()),
+            length: 5,
+            published: "2026-11-24T00:00:00Z".into(),
+            yanked: false,
+            description: Some("Go".into()),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn paths_are_sharded() {
+        let check = |name: &str, expected: &str| assert_eq!(index_path(&AgentName::new(name).unwrap()), expected);
+        check("a", "index/1/a");
+        check("ab", "index/2/ab");
+        check("abc", "index/3/a/abc");
+        check("abcd", "index/ab/cd/abcd");
+        check("go-backend-expert", "index/go/-b/go-backend-expert");
+        assert_eq!(body_path(&Sha256::of(b"abc")), format!("bodies/ba/{}", Sha256::of(b"abc")));
+    }
+
+    #[test]
+    fn round_trip_is_canonical_and_keeps_unknown_data() {
+        let text = concat!(
+            r#"{"schema":1,"name":"go-backend-expert","version":"1.0.0","sha256":"2d8c2f6d978ca21712b5f6de36c9d31fa8e96a4fa5d8ff8b0188dfb9e7c2fb1c","length":5,"published":"2026-11-24T00:00:00Z","yanked":false,"future":{"a":1}}"#,
+            "\n",
+            r#"{"schema":2,"anything":"goes"}"#,
+            "\n"
+        );
+        let file = IndexFile::parse(text);
+        assert!(file.invalid.is_empty(), "{:?}", file.invalid);
+        assert_eq!(file.records().count(), 1);
+        assert_eq!(file.to_text(), text);
+    }
+
+    #[test]
+    fn bad_lines_are_reported_not_fatal() {
+        let good = record("1.0.0").to_line();
+        let text = format!("not json\n{good}\n{{\"name\":\"x\"}}\n{{\"schema\":1,\"name\":\"x\"}}\n\n");
+        let file = IndexFile::parse(&text);
+        assert_eq!(file.records().count(), 1);
+        let lines: Vec<usize> = file.invalid.iter().map(|i| i.line).collect();
+        assert_eq!(lines, [1, 3, 4]);
+    }
+
+    #[test]
+    fn push_refuses_existing_versions_and_yank_toggles() {
+        let mut file = IndexFile::default();
+        file.push(record("1.0.0")).unwrap();
+        file.push(record("1.1.0")).unwrap();
+        let error = file.push(record("1.0.0")).unwrap_err();
+        assert_eq!(error.to_string(), "go-backend-expert@1.0.0 is already published");
+        let name = AgentName::new("go-backend-expert").unwrap();
+        let v = "1.0.0".parse().unwrap();
+        assert!(file.set_yanked(&name, &v, true).unwrap());
+        assert!(!file.set_yanked(&name, &v, true).unwrap());
+        assert!(file.find(&v).unwrap().yanked);
+        assert!(file.set_yanked(&name, &"9.9.9".parse().unwrap(), true).is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! The agents registry format: pure types and parsing, no IO, no clock, no environment.
+//!
+//! A short tour:
+//! - [`AgentFile`] parses an agent definition (Markdown with YAML front matter) leniently and
+//!   lints it; the bytes themselves are never rewritten. [`AgentName`] is the validated identity.
+//! - [`Sha256`] is the checksum over an agent file's exact bytes.
+//! - [`RegistryConfig`] is a registry's `config.json`; [`IndexFile`] holds the JSON-lines records
+//!   of one agent ([`IndexRecord`], one per version) found at [`index_path`]; bodies live at
+//!   [`body_path`].
+//! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
+//! - [`select`] picks the version to install.
+
+mod agent_file;
+mod checksum;
+mod config;
+mod index;
+mod lockfile;
+mod manifest;
+mod name;
+mod select;
+mod timestamp;
+mod unicode;
+
+pub use agent_file::{
+    AgentFile, AgentFileError, KNOWN_COLORS, KNOWN_FIELDS, KNOWN_MODELS, MAX_AGENT_FILE_LEN, MAX_FRONT_MATTER_LEN,
+    MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode,
+};
+pub use checksum::{ChecksumError, Sha256};
+pub use config::{BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, RegistryConfig, RegistryId, RegistryIdError};
+pub use index::{IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, RECORD_SCHEMA, body_path, index_path};
+pub use lockfile::{LOCKFILE_VERSION, LockedAgent, Lockfile, LockfileError};
+pub use manifest::{
+    Dependency, EMPTY_MANIFEST, Manifest, ManifestError, RegistrySource, remove_dependency, set_dependency,
+    validate_registry_name,
+};
+pub use name::{AgentName, MAX_NAME_LEN, NameError};
+pub use select::{caret, select};
+pub use timestamp::{format_utc, is_valid_utc};
+pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};

@@ -1,0 +1,138 @@
+//! `agents.lock`: the exact version, registry id and checksum of every installed agent.
+//!
+//! Written only by this tool, deterministically (sorted by name, fixed field order, trailing
+//! newline), so re-running an install produces identical bytes and diffs stay one line per change.
+
+use crate::checksum::Sha256;
+use crate::config::RegistryId;
+use crate::name::AgentName;
+
+/// The lockfile format version this client reads and writes.
+pub const LOCKFILE_VERSION: u32 = 1;
+
+const HEADER: &str = "# This file is written by `agents`. Do not edit it by hand.\n";
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lockfile {
+    /// Sorted by name, one entry per name.
+    agents: Vec<LockedAgent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LockedAgent {
+    pub name: AgentName,
+    pub version: semver::Version,
+    pub registry: RegistryId,
+    pub sha256: Sha256,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LockfileError {
+    #[error("invalid lockfile: {0}")]
+    Invalid(String),
+    #[error("lockfile version {found} is newer than this client understands ({LOCKFILE_VERSION}); upgrade agents")]
+    UnsupportedVersion { found: u32 },
+    #[error("lockfile lists `{0}` twice")]
+    Duplicate(AgentName),
+}
+
+#[derive(serde::Deserialize)]
+struct RawLockfile {
+    version: u32,
+    #[serde(default, rename = "agent")]
+    agents: Vec<LockedAgent>,
+}
+
+impl Lockfile {
+    pub fn parse(text: &str) -> Result<Lockfile, LockfileError> {
+        let raw: RawLockfile =
+            toml::from_str(text).map_err(|e| LockfileError::Invalid(e.to_string().trim_end().to_owned()))?;
+        if raw.version > LOCKFILE_VERSION || raw.version == 0 {
+            return Err(LockfileError::UnsupportedVersion { found: raw.version });
+        }
+        let mut agents = raw.agents;
+        agents.sort_by(|a, b| a.name.cmp(&b.name));
+        if let Some(pair) = agents.windows(2).find(|pair| pair[0].name == pair[1].name) {
+            return Err(LockfileError::Duplicate(pair[0].name.clone()));
+        }
+        Ok(Lockfile { agents })
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{HEADER}version = {LOCKFILE_VERSION}\n");
+        for agent in &self.agents {
+            out.push_str(&format!(
+                "\n[[agent]]\nname = \"{}\"\nversion = \"{}\"\nregistry = \"{}\"\nsha256 = \"{}\"\n",
+                agent.name, agent.version, agent.registry, agent.sha256
+            ));
+        }
+        out
+    }
+
+    pub fn agents(&self) -> &[LockedAgent] {
+        &self.agents
+    }
+
+    pub fn get(&self, name: &AgentName) -> Option<&LockedAgent> {
+        self.agents.binary_search_by(|a| a.name.cmp(name)).ok().map(|i| &self.agents[i])
+    }
+
+    /// Inserts or replaces the entry for `agent.name`.
+    pub fn insert(&mut self, agent: LockedAgent) {
+        match self.agents.binary_search_by(|a| a.name.cmp(&agent.name)) {
+            Ok(i) => self.agents[i] = agent,
+            Err(i) => self.agents.insert(i, agent),
+        }
+    }
+
+    pub fn remove(&mut self, name: &AgentName) -> Option<LockedAgent> {
+        let i = self.agents.binary_search_by(|a| a.name.cmp(name)).ok()?;
+        Some(self.agents.remove(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(name: &str, version: &str) -> LockedAgent {
+        LockedAgent {
+            name: AgentName::new(name).unwrap(),
+            version: version.parse().unwrap(),
+            registry: RegistryId::builtin(),
+            sha256: Sha256::of(name.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn serialises_sorted_and_round_trips() {
+        let mut lockfile = Lockfile::default();
+        lockfile.insert(agent("b", "1.0.0"));
+        lockfile.insert(agent("a", "2.0.0"));
+        lockfile.insert(agent("b", "1.1.0"));
+        let text = lockfile.to_text();
+        assert!(text.find("name = \"a\"").unwrap() < text.find("name = \"b\"").unwrap());
+        assert!(text.contains("version = \"1.1.0\"") && !text.contains("1.0.0"));
+        assert_eq!(Lockfile::parse(&text).unwrap(), lockfile);
+        assert_eq!(Lockfile::parse(&text).unwrap().to_text(), text);
+        assert_eq!(Lockfile::default().to_text(), format!("{HEADER}version = 1\n"));
+    }
+
+    fn check_error(text: &str, fragment: &str) {
+        let error = Lockfile::parse(text).unwrap_err().to_string();
+        assert!(error.contains(fragment), "{text:?}: {error:?} lacks {fragment:?}");
+    }
+
+    #[test]
+    fn errors() {
+        check_error("garbage = [", "invalid lockfile");
+        check_error("[[agent]]\n", "invalid lockfile");
+        check_error("version = 7\n", "upgrade agents");
+        let entry = "[[agent]]\nname = \"a\"\nversion = \"1.0.0\"\nregistry = \"builtin\"\nsha256 = \"".to_owned()
+            + &"0".repeat(64)
+            + "\"\n";
+        check_error(&format!("version = 1\n{entry}{entry}"), "twice");
+        check_error(&format!("version = 1\n{}", entry.replace("\"a\"", "\"../a\"")), "invalid lockfile");
+        check_error(&format!("version = 1\n{}", entry.replace(&"0".repeat(64), "zz")), "invalid sha256");
+    }
+}

@@ -1,0 +1,174 @@
+//! `agents.toml`: what a workspace asks for (requirements, registries). Written by humans and by
+//! `agents install`, which edits it in place so comments and layout survive.
+
+use std::collections::BTreeMap;
+
+use crate::name::AgentName;
+
+/// A workspace manifest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Manifest {
+    pub agents: BTreeMap<AgentName, Dependency>,
+    /// Registries named by this workspace, in addition to the user's.
+    pub registries: BTreeMap<String, RegistrySource>,
+}
+
+/// One requirement: `name = "^1"` or `name = { version = "^1", registry = "team" }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependency {
+    pub requirement: semver::VersionReq,
+    pub registry: Option<String>,
+}
+
+/// Where a named registry lives: a path or a git URL.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct RegistrySource {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("invalid TOML: {0}")]
+    Toml(String),
+    #[error("`[agents]` entry `{key}`: {message}")]
+    Agent { key: String, message: String },
+    #[error("`[registries]` entry `{key}`: {message}")]
+    Registry { key: String, message: String },
+}
+
+#[derive(serde::Deserialize)]
+struct RawManifest {
+    #[serde(default)]
+    agents: BTreeMap<String, RawDependency>,
+    #[serde(default)]
+    registries: BTreeMap<String, RegistrySource>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum RawDependency {
+    Requirement(String),
+    Detailed { version: String, registry: Option<String> },
+}
+
+/// Checks a registry's local name (`team` in `--registry team`).
+pub fn validate_registry_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !valid {
+        return Err("registry names use 1 to 64 characters from a-z, 0-9, `-` and `_`".to_owned());
+    }
+    Ok(())
+}
+
+impl Manifest {
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        let raw: RawManifest =
+            toml::from_str(text).map_err(|e| ManifestError::Toml(e.to_string().trim_end().to_owned()))?;
+        let mut manifest = Manifest::default();
+        for (key, dependency) in raw.agents {
+            let error = |message: String| ManifestError::Agent { key: key.clone(), message };
+            let name = AgentName::new(&key).map_err(|e| error(e.to_string()))?;
+            let (requirement, registry) = match dependency {
+                RawDependency::Requirement(requirement) => (requirement, None),
+                RawDependency::Detailed { version, registry } => (version, registry),
+            };
+            let requirement =
+                requirement.parse().map_err(|e| error(format!("invalid version requirement `{requirement}`: {e}")))?;
+            manifest.agents.insert(name, Dependency { requirement, registry });
+        }
+        for (key, source) in raw.registries {
+            validate_registry_name(&key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
+            manifest.registries.insert(key, source);
+        }
+        Ok(manifest)
+    }
+}
+
+/// The text of a new, empty manifest.
+pub const EMPTY_MANIFEST: &str = "# Agents this workspace uses. `agents install NAME` adds to it.\n[agents]\n";
+
+/// Sets the requirement for `name`, keeping everything else in `text` as it was.
+pub fn set_dependency(text: &str, name: &AgentName, dependency: &Dependency) -> Result<String, ManifestError> {
+    let mut document: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
+    let agents = document
+        .entry("agents")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_like_mut()
+        .ok_or_else(|| ManifestError::Toml("`agents` is not a table".to_owned()))?;
+    let requirement = dependency.requirement.to_string();
+    let value = match &dependency.registry {
+        None => toml_edit::value(requirement),
+        Some(registry) => {
+            let mut table = toml_edit::InlineTable::new();
+            table.insert("version", requirement.into());
+            table.insert("registry", registry.as_str().into());
+            toml_edit::value(table)
+        }
+    };
+    agents.insert(name.as_str(), value);
+    Ok(document.to_string())
+}
+
+/// Removes `name`'s requirement. Returns the new text and whether it was there.
+pub fn remove_dependency(text: &str, name: &AgentName) -> Result<(String, bool), ManifestError> {
+    let mut document: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
+    let removed = document
+        .get_mut("agents")
+        .and_then(toml_edit::Item::as_table_like_mut)
+        .and_then(|agents| agents.remove(name.as_str()))
+        .is_some();
+    Ok((document.to_string(), removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> AgentName {
+        AgentName::new(s).unwrap()
+    }
+
+    #[test]
+    fn parses_both_forms() {
+        let manifest = Manifest::parse(
+            "[agents]\na = \"^1\"\nb = { version = \"=2.0.0\", registry = \"team\" }\n[registries]\nteam = { url = \"file:///r\" }\n",
+        )
+        .unwrap();
+        assert_eq!(manifest.agents[&name("a")].requirement.to_string(), "^1");
+        assert_eq!(manifest.agents[&name("b")].registry.as_deref(), Some("team"));
+        assert_eq!(manifest.registries["team"].url, "file:///r");
+        assert_eq!(Manifest::parse("").unwrap(), Manifest::default());
+    }
+
+    fn check_error(text: &str, fragment: &str) {
+        let error = Manifest::parse(text).unwrap_err().to_string();
+        assert!(error.contains(fragment), "{text:?}: {error:?} lacks {fragment:?}");
+    }
+
+    #[test]
+    fn errors_name_the_entry() {
+        check_error("[agents\n", "invalid TOML");
+        check_error("[agents]\n\"../x\" = \"1\"\n", "`../x`");
+        check_error("[agents]\na = \"not a req\"\n", "invalid version requirement `not a req`");
+        check_error("[agents]\na = 3\n", "invalid TOML");
+        check_error("[registries]\nTeam = { url = \"x\" }\n", "`Team`");
+    }
+
+    #[test]
+    fn edits_keep_comments() {
+        let text = "# mine\n[agents]\n# keep\nz = \"^1\"\n";
+        let dependency = Dependency { requirement: "^1.0.0".parse().unwrap(), registry: None };
+        let edited = set_dependency(text, &name("a"), &dependency).unwrap();
+        assert_eq!(edited, "# mine\n[agents]\n# keep\nz = \"^1\"\na = \"^1.0.0\"\n");
+        let (removed, was_there) = remove_dependency(&edited, &name("z")).unwrap();
+        assert!(was_there);
+        assert_eq!(Manifest::parse(&removed).unwrap().agents.len(), 1);
+        let from_empty =
+            set_dependency("", &name("a"), &Dependency { registry: Some("team".into()), ..dependency }).unwrap();
+        assert_eq!(from_empty, "[agents]\na = { version = \"^1.0.0\", registry = \"team\" }\n");
+    }
+}
