@@ -20,6 +20,7 @@ mod name;
 mod select;
 mod timestamp;
 mod unicode;
+mod user_config;
 
 pub use agent_file::{
     AgentFile, AgentFileError, KNOWN_COLORS, KNOWN_FIELDS, KNOWN_MODELS, MAX_AGENT_FILE_LEN, MAX_FRONT_MATTER_LEN,
@@ -37,3 +38,4 @@ pub use name::{AgentName, MAX_NAME_LEN, NameError};
 pub use select::{caret, select};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};
+pub use user_config::{UserConfig, remove_registry, set_registry};

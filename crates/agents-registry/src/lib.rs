@@ -1,1 +1,22 @@
-//! agents-registry
+//! The remote side of agents: registries, read and written through git.
+//!
+//! A short tour:
+//! - [`Registry`] is one registry opened at one snapshot: its [`agents_format::RegistryConfig`],
+//!   its index files and its bodies, every body verified against its checksum on read.
+//!   [`Registry::builtin`] is the registry compiled into the binary.
+//! - [`Cache`] keeps one bare clone per registry URL and opens registries from it, fetching as a
+//!   [`FetchMode`] says.
+//! - [`init_registry`], [`publish`] and [`yank`] write to registries: a commit on the fetched tip,
+//!   pushed without force, re-applied when another publisher won the race.
+
+mod cache;
+mod error;
+mod publish;
+mod registry;
+mod source;
+
+pub use cache::{Cache, FetchMode};
+pub use error::{RegistryError, Result};
+pub use publish::{Publish, init_registry, prepare_record, publish, yank};
+pub use registry::{BUILTIN_NAME, Registry};
+pub use source::builtin_files;

@@ -1,0 +1,72 @@
+//! The user's `config.toml` (under the user's config directory): registries every workspace of
+//! this user can use.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::{ManifestError, RegistrySource, validate_registry_name};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserConfig {
+    pub registries: BTreeMap<String, RegistrySource>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawUserConfig {
+    #[serde(default)]
+    registries: BTreeMap<String, RegistrySource>,
+}
+
+impl UserConfig {
+    pub fn parse(text: &str) -> Result<UserConfig, ManifestError> {
+        let raw: RawUserConfig = toml::from_str(text).map_err(|e| ManifestError::Toml(e.to_string().trim_end().to_owned()))?;
+        for key in raw.registries.keys() {
+            validate_registry_name(key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
+        }
+        Ok(UserConfig { registries: raw.registries })
+    }
+}
+
+/// Sets `[registries] name = { url = … }` in a config or manifest text, keeping the rest.
+pub fn set_registry(text: &str, name: &str, url: &str) -> Result<String, ManifestError> {
+    validate_registry_name(name).map_err(|message| ManifestError::Registry { key: name.to_owned(), message })?;
+    let mut document: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
+    let registries = document
+        .entry("registries")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_like_mut()
+        .ok_or_else(|| ManifestError::Toml("`registries` is not a table".to_owned()))?;
+    let mut source = toml_edit::InlineTable::new();
+    source.insert("url", url.into());
+    registries.insert(name, toml_edit::value(source));
+    Ok(document.to_string())
+}
+
+/// Removes `[registries] name`. Returns the new text and whether it was there.
+pub fn remove_registry(text: &str, name: &str) -> Result<(String, bool), ManifestError> {
+    let mut document: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
+    let removed = document
+        .get_mut("registries")
+        .and_then(toml_edit::Item::as_table_like_mut)
+        .and_then(|registries| registries.remove(name))
+        .is_some();
+    Ok((document.to_string(), removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_and_remove_registries() {
+        let text = set_registry("# mine\n", "team", "file:///srv/r.git").unwrap();
+        assert_eq!(text, "# mine\n[registries]\nteam = { url = \"file:///srv/r.git\" }\n");
+        assert_eq!(UserConfig::parse(&text).unwrap().registries["team"].url, "file:///srv/r.git");
+        let (text, removed) = remove_registry(&text, "team").unwrap();
+        assert!(removed);
+        assert!(UserConfig::parse(&text).unwrap().registries.is_empty());
+        assert!(set_registry("", "Bad Name", "x").is_err());
+        assert!(UserConfig::parse("[registries]\nteam = 3\n").is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! Errors from registry operations. Each names the registry, URL or agent@version involved.
+
+use std::path::PathBuf;
+
+use agents_format::{AgentFileError, AgentName, ConfigError, IndexError, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{context}")]
+    Git {
+        context: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{url}` is not an agents registry: {reason}")]
+    NotARegistry { url: String, reason: String },
+    #[error("registry `{url}`: {source}")]
+    Config {
+        url: String,
+        #[source]
+        source: ConfigError,
+    },
+    #[error(
+        "checksum mismatch for {name}@{version} from registry `{registry}`: the index says sha256 {expected}, the body has {actual}"
+    )]
+    ChecksumMismatch { registry: String, name: AgentName, version: semver::Version, expected: Sha256, actual: Sha256 },
+    #[error("{name}@{version} from registry `{registry}`: the body is missing from the registry")]
+    MissingBody { registry: String, name: AgentName, version: semver::Version },
+    #[error("{name}@{version} is already published to registry `{registry}`; published versions are immutable")]
+    VersionExists { registry: String, name: AgentName, version: semver::Version },
+    #[error("registry `{registry}`: {source}")]
+    Index {
+        registry: String,
+        #[source]
+        source: IndexError,
+    },
+    #[error("{path} is not a valid agent file: {source}")]
+    InvalidAgent {
+        path: String,
+        #[source]
+        source: AgentFileError,
+    },
+    #[error("`{path}` already exists and is not empty")]
+    AlreadyExists { path: PathBuf },
+    #[error("could not update registry `{url}`: {attempts} attempts lost a race with other publishers")]
+    TooManyRetries { url: String, attempts: u32 },
+    #[error("{name} has no version: add `version: 1.0.0` to its front matter or pass --version")]
+    NoVersion { name: AgentName },
+    #[error("{name}: invalid version {message}")]
+    InvalidVersion { name: AgentName, message: String },
+}
+
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+pub(crate) trait GitContext<T> {
+    fn context(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> GitContext<T> for Result<T, git2::Error> {
+    fn context(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| RegistryError::Git { context: context(), source })
+    }
+}
+
+pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> RegistryError {
+    let path = path.into();
+    move |source| RegistryError::Io { path, source }
+}

@@ -1,0 +1,263 @@
+//! Writing to registries: create one, publish a version, yank one. Every change is a commit made
+//! in the cache clone on top of the freshly fetched tip, then pushed without force; when another
+//! publisher got there first the push is refused, and the change is re-applied on the new tip.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use agents_format::{
+    AgentFile, AgentName, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, RegistryId, Sha256, body_path,
+    index_path,
+};
+
+use crate::cache::{self, Cache};
+use crate::error::{GitContext, RegistryError, Result, io_error};
+use crate::registry::Registry;
+
+/// How many times a change is re-applied after losing a push race.
+const MAX_ATTEMPTS: u32 = 30;
+
+/// Creates an empty registry: a bare git repository whose `main` branch holds `config.json`.
+pub fn init_registry(path: &Path, id: RegistryId, description: Option<String>) -> Result<RegistryConfig> {
+    if path.exists() {
+        let mut entries = fs_err::read_dir(path).map_err(io_error(path))?;
+        if entries.next().is_some() {
+            return Err(RegistryError::AlreadyExists { path: path.to_owned() });
+        }
+    }
+    let mut options = git2::RepositoryInitOptions::new();
+    options.bare(true).initial_head("main").mkpath(true);
+    let repository =
+        git2::Repository::init_opts(path, &options).context(|| format!("create a git repository at {}", path.display()))?;
+    let config = RegistryConfig::new(id, description);
+    let files = [("config.json".to_owned(), config.to_text().into_bytes()), ("README.md".to_owned(), README.into())];
+    let tree = write_files(&repository, None, &files)?;
+    let tree = repository.find_tree(tree).context(|| "read the new tree".to_owned())?;
+    let signature = signature(&repository)?;
+    repository
+        .commit(Some("refs/heads/main"), &signature, &signature, "Create agents registry", &tree, &[])
+        .context(|| "commit the registry config".to_owned())?;
+    Ok(config)
+}
+
+const README: &str = "# Agents registry\n\nA registry of AI coding agents in the agents registry format v1 (see the agents\nproject's docs/registry-format.md). Publish with `agents publish`, never by hand.\n";
+
+/// What to publish.
+pub struct Publish<'a> {
+    /// The exact bytes of the agent file.
+    pub bytes: &'a [u8],
+    /// Where the bytes came from, for messages.
+    pub label: &'a str,
+    /// Overrides the file's `version` field.
+    pub version: Option<semver::Version>,
+    /// Publish time, seconds since the Unix epoch.
+    pub now: i64,
+}
+
+/// Validates an agent file for publishing: it parses, and has a version.
+pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)> {
+    let file = AgentFile::parse(request.bytes)
+        .map_err(|source| RegistryError::InvalidAgent { path: request.label.to_owned(), source })?;
+    let version = match (&request.version, &file.version) {
+        (Some(version), _) => version.clone(),
+        (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
+            name: file.name.clone(),
+            message: format!("`version: {text}` in {}: {e}", request.label),
+        })?,
+        (None, None) => return Err(RegistryError::NoVersion { name: file.name.clone() }),
+    };
+    let record = IndexRecord {
+        schema: RECORD_SCHEMA,
+        name: file.name.clone(),
+        version,
+        sha256: Sha256::of(request.bytes),
+        length: request.bytes.len() as u64,
+        published: agents_format::format_utc(request.now),
+        yanked: false,
+        description: file.summary(),
+        extra: BTreeMap::new(),
+    };
+    Ok((file, record))
+}
+
+/// Publishes a new version to the registry at `url`.
+pub fn publish(cache: &Cache, registry_name: &str, url: &str, request: &Publish<'_>) -> Result<IndexRecord> {
+    let (_, record) = prepare_record(request)?;
+    let message = format!("Publish {}@{}", record.name, record.version);
+    transact(cache, registry_name, url, &message, |registry| {
+        let mut index = registry.index_file(&record.name)?.unwrap_or_default();
+        if index.find(&record.version).is_some() {
+            return Err(RegistryError::VersionExists {
+                registry: registry_name.to_owned(),
+                name: record.name.clone(),
+                version: record.version.clone(),
+            });
+        }
+        index
+            .push(record.clone())
+            .map_err(|source| RegistryError::Index { registry: registry_name.to_owned(), source })?;
+        Ok(vec![
+            (body_path(&record.sha256), request.bytes.to_vec()),
+            (index_path(&record.name), index.to_text().into_bytes()),
+        ])
+    })?;
+    Ok(record)
+}
+
+/// Sets or clears the yank flag of `name@version`. Returns whether anything changed.
+pub fn yank(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    name: &AgentName,
+    version: &semver::Version,
+    yanked: bool,
+) -> Result<bool> {
+    let verb = if yanked { "Yank" } else { "Unyank" };
+    let mut changed = false;
+    transact(cache, registry_name, url, &format!("{verb} {name}@{version}"), |registry| {
+        let mut index: IndexFile = registry.index_file(name)?.unwrap_or_default();
+        changed = index
+            .set_yanked(name, version, yanked)
+            .map_err(|source| RegistryError::Index { registry: registry_name.to_owned(), source })?;
+        Ok(if changed { vec![(index_path(name), index.to_text().into_bytes())] } else { Vec::new() })
+    })?;
+    Ok(changed)
+}
+
+/// Applies `change` to the fetched tip and pushes the result, retrying on lost races.
+fn transact(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    message: &str,
+    mut change: impl FnMut(&Registry) -> Result<Vec<(String, Vec<u8>)>>,
+) -> Result<()> {
+    cache.with_clone(url, |repository| {
+        for attempt in 1..=MAX_ATTEMPTS {
+            if attempt > 1 {
+                std::thread::sleep(backoff(attempt));
+                cache::fetch(repository, url)?;
+            }
+            let parent = cache::tip(repository)?;
+            let registry = cache::snapshot_at(registry_name, url, repository, parent.id())?;
+            let files = change(&registry)?;
+            if files.is_empty() {
+                return Ok(());
+            }
+            let parent_tree = parent.tree().context(|| "read the registry tree".to_owned())?;
+            let tree = write_files(repository, Some(&parent_tree), &files)?;
+            let tree = repository.find_tree(tree).context(|| "read the new tree".to_owned())?;
+            let signature = signature(repository)?;
+            let commit = repository
+                .commit(None, &signature, &signature, message, &tree, &[&parent])
+                .context(|| "commit to the registry".to_owned())?;
+            let branch = cache::remembered_branch(repository)?;
+            match push(repository, url, commit, &branch) {
+                Ok(()) => {
+                    cache::set_tip(repository, commit)?;
+                    return Ok(());
+                }
+                Err(PushFailure::Rejected(reason)) => {
+                    tracing::debug!(attempt, reason, "push lost a race; re-applying on the new tip");
+                }
+                Err(PushFailure::Error(error)) => return Err(error),
+            }
+        }
+        Err(RegistryError::TooManyRetries { url: url.to_owned(), attempts: MAX_ATTEMPTS })
+    })
+}
+
+enum PushFailure {
+    /// Someone else moved the branch: fetch and try again.
+    Rejected(String),
+    Error(RegistryError),
+}
+
+fn push(repository: &git2::Repository, url: &str, commit: git2::Oid, branch: &str) -> Result<(), PushFailure> {
+    let mut remote = repository
+        .remote_anonymous(url)
+        .context(|| format!("invalid registry URL `{url}`"))
+        .map_err(PushFailure::Error)?;
+    let mut rejection: Option<String> = None;
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.push_update_reference(|_, status| {
+        if let Some(status) = status {
+            rejection = Some(status.to_owned());
+        }
+        Ok(())
+    });
+    let mut options = git2::PushOptions::new();
+    options.remote_callbacks(callbacks);
+    let refspec = format!("{commit}:{branch}");
+    let result = remote.push(&[refspec.as_str()], Some(&mut options));
+    drop(options);
+    match result {
+        Ok(()) => match rejection {
+            None => Ok(()),
+            Some(reason) => Err(PushFailure::Rejected(reason)),
+        },
+        // libgit2 refuses a non-fast-forward push itself, and a local ref lock can be held by a
+        // concurrent publisher: both mean "someone else moved the branch".
+        Err(error)
+            if error.code() == git2::ErrorCode::NotFastForward
+                || error.code() == git2::ErrorCode::Locked
+                || error.class() == git2::ErrorClass::Reference
+                || error.message().contains("non-fastforwardable") =>
+        {
+            Err(PushFailure::Rejected(error.message().to_owned()))
+        }
+        Err(error) => Err(PushFailure::Error(RegistryError::Git { context: format!("could not push to `{url}`"), source: error })),
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    // Full jitter over a window that grows with each lost race, without a random-number crate:
+    // the clock's nanoseconds and the process id differ between racing publishers.
+    let window = 20u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(nanos) ^ u64::from(std::process::id()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    Duration::from_millis(seed % window)
+}
+
+fn signature(repository: &git2::Repository) -> Result<git2::Signature<'static>> {
+    match repository.signature() {
+        Ok(signature) => Ok(signature.to_owned()),
+        Err(_) => git2::Signature::now("agents", "agents@localhost").context(|| "make a commit signature".to_owned()),
+    }
+}
+
+/// Writes `files` (slash-separated paths) as blobs over `base`, returning the new root tree.
+fn write_files(repository: &git2::Repository, base: Option<&git2::Tree<'_>>, files: &[(String, Vec<u8>)]) -> Result<git2::Oid> {
+    let mut blobs = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let oid = repository.blob(bytes).context(|| format!("write `{path}`"))?;
+        blobs.push((path.as_str(), oid));
+    }
+    write_tree(repository, base, &blobs)
+}
+
+fn write_tree(repository: &git2::Repository, base: Option<&git2::Tree<'_>>, files: &[(&str, git2::Oid)]) -> Result<git2::Oid> {
+    let mut builder = repository.treebuilder(base).context(|| "build a tree".to_owned())?;
+    let mut subdirectories: BTreeMap<&str, Vec<(&str, git2::Oid)>> = BTreeMap::new();
+    for (path, oid) in files {
+        match path.split_once('/') {
+            Some((directory, rest)) => subdirectories.entry(directory).or_default().push((rest, *oid)),
+            None => {
+                builder.insert(path, *oid, i32::from(git2::FileMode::Blob)).context(|| format!("add `{path}`"))?;
+            }
+        }
+    }
+    for (directory, entries) in subdirectories {
+        let existing = base
+            .and_then(|tree| tree.get_name(directory))
+            .filter(|entry| entry.kind() == Some(git2::ObjectType::Tree))
+            .map(|entry| repository.find_tree(entry.id()))
+            .transpose()
+            .context(|| format!("read `{directory}`"))?;
+        let oid = write_tree(repository, existing.as_ref(), &entries)?;
+        builder.insert(directory, oid, i32::from(git2::FileMode::Tree)).context(|| format!("add `{directory}`"))?;
+    }
+    builder.write().context(|| "write a tree".to_owned())
+}

@@ -1,0 +1,97 @@
+//! An opened registry: its config and a snapshot of its tree, with verified reads.
+
+use agents_format::{AgentName, IndexFile, IndexRecord, RegistryConfig, Sha256, body_path, index_path};
+
+use crate::error::{RegistryError, Result};
+use crate::source::Source;
+
+/// The local name of the built-in registry.
+pub const BUILTIN_NAME: &str = "builtin";
+
+/// A registry, opened at one snapshot.
+pub struct Registry {
+    /// The name the user knows it by (`builtin`, `team`).
+    pub name: String,
+    /// Where it comes from (a URL or path; `builtin` for the embedded one).
+    pub url: String,
+    pub config: RegistryConfig,
+    source: Source,
+}
+
+impl Registry {
+    /// The registry compiled into this binary.
+    pub fn builtin() -> Registry {
+        let source = Source::Builtin;
+        let config = read_config(&source, BUILTIN_NAME).expect("the built-in registry has a valid config.json (tidy checks it)");
+        Registry { name: BUILTIN_NAME.to_owned(), url: BUILTIN_NAME.to_owned(), config, source }
+    }
+
+    pub(crate) fn from_source(name: String, url: String, source: Source) -> Result<Registry> {
+        let config = read_config(&source, &url)?;
+        Ok(Registry { name, url, config, source })
+    }
+
+    /// The index file of `name`, or `None` when the registry has no such agent.
+    pub fn index_file(&self, name: &AgentName) -> Result<Option<IndexFile>> {
+        let Some(bytes) = self.source.read(&index_path(name))? else { return Ok(None) };
+        let text = String::from_utf8_lossy(&bytes);
+        Ok(Some(IndexFile::parse(&text)))
+    }
+
+    /// The body of a published version, verified against its record's length and checksum.
+    pub fn body(&self, record: &IndexRecord) -> Result<Vec<u8>> {
+        let missing = || RegistryError::MissingBody {
+            registry: self.name.clone(),
+            name: record.name.clone(),
+            version: record.version.clone(),
+        };
+        let bytes = self.source.read(&body_path(&record.sha256))?.ok_or_else(missing)?;
+        let actual = Sha256::of(&bytes);
+        if actual != record.sha256 || bytes.len() as u64 != record.length {
+            return Err(RegistryError::ChecksumMismatch {
+                registry: self.name.clone(),
+                name: record.name.clone(),
+                version: record.version.clone(),
+                expected: record.sha256,
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Every agent in the registry with its index file, sorted by name. Index files whose leaf
+    /// name is not a valid agent name are skipped (a registry check reports them).
+    pub fn all(&self) -> Result<Vec<(AgentName, IndexFile)>> {
+        let mut names: Vec<AgentName> =
+            self.source.index_names()?.iter().filter_map(|n| AgentName::new(n).ok()).collect();
+        names.sort();
+        names.dedup();
+        let mut all = Vec::with_capacity(names.len());
+        for name in names {
+            if let Some(file) = self.index_file(&name)? {
+                all.push((name, file));
+            }
+        }
+        Ok(all)
+    }
+
+    /// Reads any file of the registry tree (for checks and tools).
+    pub fn read_raw(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        self.source.read(path)
+    }
+
+    /// The commit this snapshot shows, for git registries.
+    pub fn commit(&self) -> Option<String> {
+        self.source.commit().map(|oid| oid.to_string())
+    }
+}
+
+fn read_config(source: &Source, url: &str) -> Result<RegistryConfig> {
+    let bytes = source.read("config.json")?.ok_or_else(|| RegistryError::NotARegistry {
+        url: url.to_owned(),
+        reason: "it has no config.json at its root".to_owned(),
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| RegistryError::NotARegistry { url: url.to_owned(), reason: "config.json is not UTF-8".to_owned() })?;
+    RegistryConfig::parse(&text).map_err(|source| RegistryError::Config { url: url.to_owned(), source })
+}

@@ -1,0 +1,63 @@
+//! Errors from workspace operations, each naming the file, registry or agent@version involved.
+
+use std::path::PathBuf;
+
+use agents_format::{AgentName, LockfileError, ManifestError, NameError, RegistryId};
+use agents_registry::RegistryError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {source}")]
+    Manifest {
+        path: PathBuf,
+        #[source]
+        source: ManifestError,
+    },
+    #[error("{path} is not valid: {source}")]
+    Lockfile {
+        path: PathBuf,
+        #[source]
+        source: LockfileError,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error("no registry named `{0}`")]
+    UnknownRegistry(String),
+    #[error("agent `{name}` was not found in {searched}")]
+    UnknownAgent { name: AgentName, searched: String },
+    #[error("agent `{name}` is published in several registries: {registries}")]
+    Ambiguous { name: AgentName, registries: String },
+    #[error("no version of `{name}` in registry `{registry}` matches `{requirement}`{available}")]
+    NoMatchingVersion { name: AgentName, registry: String, requirement: semver::VersionReq, available: String },
+    #[error("the lockfile pins {name} to registry id `{id}`, which no configured registry has")]
+    UnknownRegistryId { name: AgentName, id: RegistryId },
+    #[error(
+        "checksum mismatch for {name}@{version}: agents.lock says sha256 {locked}, registry `{registry}` now says {published} (the registry was tampered with or rewritten)"
+    )]
+    LockedChecksumChanged { name: AgentName, version: semver::Version, registry: String, locked: String, published: String },
+    #[error("{name}@{version} is locked but registry `{registry}` no longer has it")]
+    LockedVersionMissing { name: AgentName, version: semver::Version, registry: String },
+    #[error("{count} file(s) have local edits or are not managed by agents: {paths}")]
+    Conflicts { count: usize, paths: String },
+    #[error("agents.lock needs to change but --locked was passed ({reason})")]
+    LockfileWouldChange { reason: String },
+    #[error("`{name}` is not installed in this workspace")]
+    NotInstalled { name: AgentName },
+    #[error("{path} resolves to {resolved}, outside {root}; refusing to write through it")]
+    EscapesRoot { path: PathBuf, resolved: PathBuf, root: PathBuf },
+}
+
+pub type Result<T, E = WorkspaceError> = std::result::Result<T, E>;
+
+pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> WorkspaceError {
+    let path = path.into();
+    move |source| WorkspaceError::Io { path, source }
+}

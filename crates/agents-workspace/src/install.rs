@@ -1,0 +1,355 @@
+//! Install and uninstall: resolve each agent to one registry and version, plan every file change,
+//! refuse the whole plan if it would clobber a local edit, then apply it atomically.
+
+use std::path::PathBuf;
+
+use agents_format::{
+    AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Sha256, caret, remove_dependency,
+    select, set_dependency,
+};
+use agents_registry::BUILTIN_NAME;
+
+use crate::error::{Result, WorkspaceError};
+use crate::fs;
+use crate::registries::Registries;
+use crate::workspace::Workspace;
+
+/// One `NAME[@REQ]` from the command line.
+#[derive(Debug, Clone)]
+pub struct InstallRequest {
+    pub name: AgentName,
+    pub requirement: Option<semver::VersionReq>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InstallOptions {
+    /// Overwrite local edits (after backing them up in the state directory).
+    pub force: bool,
+    /// Fail instead of changing `agents.lock`.
+    pub locked: bool,
+    /// Take new agents from this registry.
+    pub registry: Option<String>,
+    /// Seconds since the epoch, for naming backups.
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "action")]
+pub enum Action {
+    /// Newly written.
+    Installed,
+    /// A managed file was missing and is written again.
+    Restored,
+    /// Replaced an older managed version.
+    Updated { from: String },
+    /// Already on disk with the right bytes: nothing written.
+    Fresh,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Installed {
+    pub name: AgentName,
+    pub version: semver::Version,
+    pub registry: String,
+    pub path: PathBuf,
+    #[serde(flatten)]
+    pub action: Action,
+    /// Where a local edit overwritten by `--force` was saved.
+    pub backup: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct InstallReport {
+    pub agents: Vec<Installed>,
+    pub warnings: Vec<String>,
+    pub manifest_changed: bool,
+    pub lockfile_changed: bool,
+}
+
+struct Planned {
+    installed: Installed,
+    bytes: Vec<u8>,
+    write: bool,
+    conflict: bool,
+}
+
+/// Installs `requests`, or everything the manifest and lockfile name when `requests` is empty.
+pub fn install(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    requests: &[InstallRequest],
+    options: &InstallOptions,
+) -> Result<InstallReport> {
+    let _lock = workspace.lock()?;
+    workspace.check_agents_dir()?;
+    let (manifest_text, manifest) = workspace.read_manifest()?;
+    let (lockfile_text, mut lockfile) = workspace.read_lockfile()?;
+    let mut new_manifest = manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned());
+    let mut report = InstallReport::default();
+
+    let targets: Vec<(AgentName, Option<semver::VersionReq>, bool)> = if requests.is_empty() {
+        let mut names: Vec<AgentName> = lockfile.agents().iter().map(|a| a.name.clone()).collect();
+        names.extend(manifest.agents.keys().cloned());
+        names.sort();
+        names.dedup();
+        names.into_iter().map(|name| (name, None, false)).collect()
+    } else {
+        requests.iter().map(|r| (r.name.clone(), r.requirement.clone(), true)).collect()
+    };
+
+    let mut planned = Vec::with_capacity(targets.len());
+    for (name, requested, explicit) in targets {
+        let dependency = manifest.agents.get(&name);
+        let requirement = requested.clone().or_else(|| dependency.map(|d| d.requirement.clone()));
+        let locked = lockfile.get(&name).cloned();
+
+        let chosen_registry = if explicit { options.registry.clone() } else { None }
+            .or_else(|| dependency.and_then(|d| d.registry.clone()));
+        let (registry_name, index) = match (chosen_registry, &locked) {
+            (Some(registry_name), _) => {
+                let index = registries.open(&registry_name)?.index_file(&name)?;
+                let index = index.ok_or_else(|| WorkspaceError::UnknownAgent {
+                    name: name.clone(),
+                    searched: format!("registry `{registry_name}`"),
+                })?;
+                (registry_name, index)
+            }
+            (None, Some(locked)) => {
+                let registry_name = registries
+                    .name_for_id(&locked.registry)?
+                    .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: name.clone(), id: locked.registry.clone() })?;
+                let index = registries.open(&registry_name)?.index_file(&name)?.unwrap_or_default();
+                (registry_name, index)
+            }
+            (None, None) => registries.locate(&name)?,
+        };
+        let registry_id = registries.open(&registry_name)?.config.id.clone();
+
+        let keep_locked = locked.as_ref().filter(|locked| {
+            locked.registry == registry_id && requirement.as_ref().is_none_or(|r| r.matches(&locked.version))
+        });
+        let record = match keep_locked {
+            Some(locked) => {
+                let record = locked_record(registries, &registry_name, &index, locked)?;
+                if record.yanked {
+                    report.warnings.push(format!(
+                        "{}@{} is yanked in registry `{registry_name}`; keeping it because agents.lock pins it",
+                        name, record.version
+                    ));
+                }
+                record
+            }
+            None => {
+                if options.locked {
+                    return Err(WorkspaceError::LockfileWouldChange {
+                        reason: format!("`{name}` is not locked at a version matching the manifest"),
+                    });
+                }
+                let requirement = requirement.clone().unwrap_or(semver::VersionReq::STAR);
+                select(index.records(), &requirement).cloned().ok_or_else(|| no_match(&name, &registry_name, &index, &requirement))?
+            }
+        };
+        let bytes = registries.open(&registry_name)?.body(&record)?;
+
+        if explicit {
+            let registry = (registry_name != BUILTIN_NAME).then(|| registry_name.clone());
+            let requirement = requested.unwrap_or_else(|| match dependency {
+                Some(existing) if existing.requirement.matches(&record.version) => existing.requirement.clone(),
+                _ => caret(&record.version),
+            });
+            let wanted = Dependency { requirement, registry };
+            if dependency != Some(&wanted) {
+                new_manifest = set_dependency(&new_manifest, &name, &wanted)
+                    .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+            }
+        }
+
+        planned.push(plan_file(workspace, &index, locked.as_ref(), &registry_name, record.clone(), bytes)?);
+        lockfile.insert(LockedAgent { name, version: record.version, registry: registry_id, sha256: record.sha256 });
+    }
+
+    let conflicts: Vec<String> =
+        planned.iter().filter(|p| p.conflict).map(|p| p.installed.path.display().to_string()).collect();
+    if !conflicts.is_empty() && !options.force {
+        return Err(WorkspaceError::Conflicts { count: conflicts.len(), paths: conflicts.join(", ") });
+    }
+    let new_lockfile = lockfile.to_text();
+    if options.locked && lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
+        return Err(WorkspaceError::LockfileWouldChange { reason: "agents.lock is missing or out of date".to_owned() });
+    }
+
+    for mut plan in planned {
+        if plan.write {
+            if plan.conflict {
+                plan.installed.backup = Some(back_up(workspace, &plan.installed.name, options.now)?);
+            }
+            fs::write_atomic(&plan.installed.path, &plan.bytes)?;
+        }
+        report.agents.push(plan.installed);
+    }
+    if manifest_text.as_deref() != Some(new_manifest.as_str()) {
+        fs::write_atomic(&workspace.manifest_path(), new_manifest.as_bytes())?;
+        report.manifest_changed = true;
+    }
+    if lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
+        fs::write_atomic(&workspace.lockfile_path(), new_lockfile.as_bytes())?;
+        report.lockfile_changed = true;
+    }
+    Ok(report)
+}
+
+/// The record of a locked version, checked against the lockfile's checksum.
+fn locked_record(
+    registries: &mut Registries,
+    registry_name: &str,
+    index: &IndexFile,
+    locked: &LockedAgent,
+) -> Result<IndexRecord> {
+    let mut record = index.find(&locked.version).cloned();
+    if record.is_none() && registries.refresh(registry_name)? {
+        let index = registries.open(registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+        record = index.find(&locked.version).cloned();
+    }
+    let record = record.ok_or_else(|| WorkspaceError::LockedVersionMissing {
+        name: locked.name.clone(),
+        version: locked.version.clone(),
+        registry: registry_name.to_owned(),
+    })?;
+    if record.sha256 != locked.sha256 {
+        return Err(WorkspaceError::LockedChecksumChanged {
+            name: locked.name.clone(),
+            version: locked.version.clone(),
+            registry: registry_name.to_owned(),
+            locked: locked.sha256.to_hex(),
+            published: record.sha256.to_hex(),
+        });
+    }
+    Ok(record)
+}
+
+fn no_match(name: &AgentName, registry: &str, index: &IndexFile, requirement: &semver::VersionReq) -> WorkspaceError {
+    let versions: Vec<String> = index
+        .records()
+        .map(|r| if r.yanked { format!("{} (yanked)", r.version) } else { r.version.to_string() })
+        .collect();
+    let available =
+        if versions.is_empty() { String::new() } else { format!(" (published: {})", versions.join(", ")) };
+    WorkspaceError::NoMatchingVersion {
+        name: name.clone(),
+        registry: registry.to_owned(),
+        requirement: requirement.clone(),
+        available,
+    }
+}
+
+/// Decides what to do with the file of one agent. A file on disk may be replaced only when it
+/// holds bytes this tool put there: the previously locked version, or any published version of
+/// the agent (a crash between writing the file and the lockfile leaves exactly that).
+fn plan_file(
+    workspace: &Workspace,
+    index: &IndexFile,
+    previous: Option<&LockedAgent>,
+    registry: &str,
+    record: IndexRecord,
+    bytes: Vec<u8>,
+) -> Result<Planned> {
+    let path = workspace.agent_path(&record.name);
+    let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    let on_disk = if is_symlink { None } else { fs::hash_file(&path)? };
+    let pristine = |hash: &Sha256| {
+        previous.is_some_and(|p| &p.sha256 == hash) || index.records().any(|r| &r.sha256 == hash)
+    };
+    let (action, write, conflict) = match on_disk {
+        _ if is_symlink => (Action::Installed, true, true),
+        Some(hash) if hash == record.sha256 => (Action::Fresh, false, false),
+        None if previous.is_some() => (Action::Restored, true, false),
+        None => (Action::Installed, true, false),
+        Some(hash) => {
+            let from = previous.map_or_else(|| "an unmanaged file".to_owned(), |p| p.version.to_string());
+            (Action::Updated { from }, true, !pristine(&hash))
+        }
+    };
+    let installed = Installed {
+        name: record.name,
+        version: record.version,
+        registry: registry.to_owned(),
+        path,
+        action,
+        backup: None,
+    };
+    Ok(Planned { installed, bytes, write, conflict })
+}
+
+fn back_up(workspace: &Workspace, name: &AgentName, now: i64) -> Result<PathBuf> {
+    let source = workspace.agent_path(name);
+    let bytes = fs::read_optional(&source)?.unwrap_or_default();
+    let mut path = workspace.backup_dir().join(format!("{name}-{now}.md.bak"));
+    let mut counter = 1;
+    while path.exists() {
+        path = workspace.backup_dir().join(format!("{name}-{now}-{counter}.md.bak"));
+        counter += 1;
+    }
+    fs::write_atomic(&path, &bytes)?;
+    Ok(path)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Uninstalled {
+    pub name: AgentName,
+    pub path: PathBuf,
+    /// Whether the file was deleted (a file with local edits is kept unless forced).
+    pub removed_file: bool,
+    pub kept_because_modified: bool,
+    pub backup: Option<PathBuf>,
+}
+
+/// Removes agents from the manifest and lockfile, and their files unless they hold local edits.
+pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i64) -> Result<Vec<Uninstalled>> {
+    let _lock = workspace.lock()?;
+    workspace.check_agents_dir()?;
+    let (manifest_text, manifest) = workspace.read_manifest()?;
+    let (lockfile_text, mut lockfile) = workspace.read_lockfile()?;
+    let mut new_manifest = manifest_text.clone().unwrap_or_default();
+    for name in names {
+        if !manifest.agents.contains_key(name) && lockfile.get(name).is_none() {
+            return Err(WorkspaceError::NotInstalled { name: name.clone() });
+        }
+    }
+    let mut results = Vec::new();
+    for name in names {
+        let (text, _) = remove_dependency(&new_manifest, name)
+            .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+        new_manifest = text;
+        let locked = lockfile.remove(name);
+        let path = workspace.agent_path(name);
+        let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        let on_disk = if is_symlink { None } else { fs::hash_file(&path)? };
+        let modified = match (&on_disk, &locked) {
+            (None, _) => false,
+            (Some(hash), Some(locked)) => hash != &locked.sha256,
+            (Some(_), None) => true,
+        };
+        let mut result = Uninstalled {
+            name: name.clone(),
+            path: path.clone(),
+            removed_file: false,
+            kept_because_modified: modified && !force,
+            backup: None,
+        };
+        if on_disk.is_some() && (!modified || force) {
+            if modified {
+                result.backup = Some(back_up(workspace, name, now)?);
+            }
+            result.removed_file = fs::remove_optional(&path)?;
+        }
+        results.push(result);
+    }
+    if manifest_text.is_some() && manifest_text.as_deref() != Some(new_manifest.as_str()) {
+        fs::write_atomic(&workspace.manifest_path(), new_manifest.as_bytes())?;
+    }
+    let new_lockfile = lockfile.to_text();
+    if lockfile_text.is_some() && lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
+        fs::write_atomic(&workspace.lockfile_path(), new_lockfile.as_bytes())?;
+    }
+    Ok(results)
+}

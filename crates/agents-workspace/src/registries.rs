@@ -1,0 +1,127 @@
+//! The registries a workspace can use, in search order: the project manifest's, then the user's,
+//! then `builtin`. Opened lazily, at most once each.
+
+use std::collections::HashMap;
+
+use agents_format::{AgentName, IndexFile, Manifest, RegistryId};
+use agents_registry::{BUILTIN_NAME, Cache, FetchMode, Registry};
+
+use crate::error::{Result, WorkspaceError};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Project,
+    User,
+    Builtin,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RegistryEntry {
+    pub name: String,
+    pub url: String,
+    pub origin: Origin,
+}
+
+pub struct Registries {
+    entries: Vec<RegistryEntry>,
+    cache: Cache,
+    mode: FetchMode,
+    opened: HashMap<String, Registry>,
+}
+
+impl Registries {
+    /// The registries `workspace` can see, given its parsed manifest.
+    pub fn new(workspace: &Workspace, manifest: &Manifest, mode: FetchMode) -> Result<Registries> {
+        let mut entries: Vec<RegistryEntry> = manifest
+            .registries
+            .iter()
+            .map(|(name, source)| RegistryEntry { name: name.clone(), url: source.url.clone(), origin: Origin::Project })
+            .collect();
+        let (_, user_config) = workspace.read_user_config()?;
+        for (name, source) in user_config.registries {
+            if !entries.iter().any(|entry| entry.name == name) {
+                entries.push(RegistryEntry { name, url: source.url, origin: Origin::User });
+            }
+        }
+        entries.retain(|entry| entry.name != BUILTIN_NAME);
+        entries.push(RegistryEntry { name: BUILTIN_NAME.to_owned(), url: BUILTIN_NAME.to_owned(), origin: Origin::Builtin });
+        Ok(Registries { entries, cache: Cache::new(&workspace.dirs.cache), mode, opened: HashMap::new() })
+    }
+
+    pub fn entries(&self) -> &[RegistryEntry] {
+        &self.entries
+    }
+
+    pub fn mode(&self) -> FetchMode {
+        self.mode
+    }
+
+    /// Opens the registry called `name` (fetching as the mode says, once per run).
+    pub fn open(&mut self, name: &str) -> Result<&Registry> {
+        if !self.opened.contains_key(name) {
+            let entry = self
+                .entries
+                .iter()
+                .find(|entry| entry.name == name)
+                .ok_or_else(|| WorkspaceError::UnknownRegistry(name.to_owned()))?;
+            let registry = match entry.origin {
+                Origin::Builtin => Registry::builtin(),
+                _ => self.cache.open(&entry.name, &entry.url, self.mode)?,
+            };
+            self.opened.insert(name.to_owned(), registry);
+        }
+        Ok(&self.opened[name])
+    }
+
+    /// Re-opens `name` after fetching, unless offline (used when a cached snapshot lacks a
+    /// locked version). Returns whether a fetch happened.
+    pub fn refresh(&mut self, name: &str) -> Result<bool> {
+        if self.mode == FetchMode::Offline || name == BUILTIN_NAME || self.mode == FetchMode::Always {
+            return Ok(false);
+        }
+        let entry = self
+            .entries
+            .iter()
+            .find(|entry| entry.name == name)
+            .ok_or_else(|| WorkspaceError::UnknownRegistry(name.to_owned()))?;
+        let registry = self.cache.open(&entry.name, &entry.url, FetchMode::Always)?;
+        self.opened.insert(name.to_owned(), registry);
+        Ok(true)
+    }
+
+    /// The local name of the registry with id `id`. Opens registries in search order until one
+    /// matches.
+    pub fn name_for_id(&mut self, id: &RegistryId) -> Result<Option<String>> {
+        let names: Vec<String> = self.entries.iter().map(|entry| entry.name.clone()).collect();
+        for name in names {
+            if &self.open(&name)?.config.id == id {
+                return Ok(Some(name));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Finds which registry publishes `name`: exactly one must.
+    pub fn locate(&mut self, name: &AgentName) -> Result<(String, IndexFile)> {
+        let names: Vec<String> = self.entries.iter().map(|entry| entry.name.clone()).collect();
+        let mut found = Vec::new();
+        for registry_name in &names {
+            if let Some(index) = self.open(registry_name)?.index_file(name)? {
+                found.push((registry_name.clone(), index));
+            }
+        }
+        match found.len() {
+            0 => Err(WorkspaceError::UnknownAgent {
+                name: name.clone(),
+                searched: format!("registries {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+            }),
+            1 => Ok(found.remove(0)),
+            _ => Err(WorkspaceError::Ambiguous {
+                name: name.clone(),
+                registries: found.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+}

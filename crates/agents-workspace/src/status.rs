@@ -1,0 +1,78 @@
+//! The state of a workspace's agents on disk against its lockfile: `list` and `verify`.
+
+use std::path::PathBuf;
+
+use agents_format::AgentName;
+
+use crate::error::Result;
+use crate::fs;
+use crate::workspace::Workspace;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// On disk, byte-identical to the locked version.
+    Ok,
+    /// On disk with different bytes: a local edit.
+    Modified,
+    /// Locked but not on disk.
+    Missing,
+    /// In the manifest but not locked yet (run `agents install`).
+    NotInstalled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Modified => "modified",
+            Status::Missing => "missing",
+            Status::NotInstalled => "not installed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AgentStatus {
+    pub name: AgentName,
+    pub version: Option<semver::Version>,
+    pub requirement: Option<String>,
+    /// The registry id from the lockfile.
+    pub registry: Option<String>,
+    pub sha256: Option<String>,
+    pub path: PathBuf,
+    pub status: Status,
+}
+
+/// Every agent of the workspace (manifest and lockfile), sorted by name.
+pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
+    let (_, manifest) = workspace.read_manifest()?;
+    let (_, lockfile) = workspace.read_lockfile()?;
+    let mut names: Vec<AgentName> = lockfile.agents().iter().map(|a| a.name.clone()).collect();
+    names.extend(manifest.agents.keys().cloned());
+    names.sort();
+    names.dedup();
+    let mut all = Vec::with_capacity(names.len());
+    for name in names {
+        let locked = lockfile.get(&name);
+        let path = workspace.agent_path(&name);
+        let status = match locked {
+            None => Status::NotInstalled,
+            Some(locked) => match fs::hash_file(&path)? {
+                None => Status::Missing,
+                Some(hash) if hash == locked.sha256 => Status::Ok,
+                Some(_) => Status::Modified,
+            },
+        };
+        all.push(AgentStatus {
+            requirement: manifest.agents.get(&name).map(|d| d.requirement.to_string()),
+            version: locked.map(|l| l.version.clone()),
+            registry: locked.map(|l| l.registry.to_string()),
+            sha256: locked.map(|l| l.sha256.to_hex()),
+            path,
+            status,
+            name,
+        });
+    }
+    Ok(all)
+}
