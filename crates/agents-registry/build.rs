@@ -14,7 +14,8 @@ fn main() {
     let mut out = String::from("static FILES: &[(&str, &[u8])] = &[\n");
     for (relative, absolute) in &files {
         println!("cargo::rerun-if-changed={}", absolute.display());
-        writeln!(out, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string()).expect("write to String");
+        writeln!(out, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string())
+            .expect("write to String");
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));

@@ -1,1 +1,9 @@
-//! End-to-end tests.
+//! End-to-end tests: the real `agents` binary against temporary homes, projects and real git
+//! registries (bare repositories over file paths). One test binary for the whole workspace.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod corpus;
+mod install;
+mod lint;
+mod registry;

@@ -532,7 +532,7 @@ mod tests {
         let mut yaml = String::from("---\nname: bomb\na0: [x, x, x, x, x, x, x, x, x, x]\n");
         for level in 1..12 {
             let previous = format!("*a{}", level - 1);
-            yaml.push_str(&format!("a{level}: &a{level} [{}]\n", vec![previous.as_str(); 10].join(", ")));
+            yaml.push_str(&format!("a{level}: &a{level} [{}]\n", [previous.as_str(); 10].join(", ")));
         }
         let yaml = yaml.replacen("a0: [", "a0: &a0 [", 1) + "---\nbody\n";
         check_error(&yaml, "aliases");

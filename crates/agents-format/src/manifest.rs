@@ -93,11 +93,7 @@ pub const EMPTY_MANIFEST: &str = "# Agents this workspace uses. `agents install 
 pub fn set_dependency(text: &str, name: &AgentName, dependency: &Dependency) -> Result<String, ManifestError> {
     let mut document: toml_edit::DocumentMut =
         text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
-    let agents = document
-        .entry("agents")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
-        .as_table_like_mut()
-        .ok_or_else(|| ManifestError::Toml("`agents` is not a table".to_owned()))?;
+    let agents = table_mut(&mut document, "agents")?;
     let requirement = dependency.requirement.to_string();
     let value = match &dependency.registry {
         None => toml_edit::value(requirement),
@@ -110,6 +106,24 @@ pub fn set_dependency(text: &str, name: &AgentName, dependency: &Dependency) -> 
     };
     agents.insert(name.as_str(), value);
     Ok(document.to_string())
+}
+
+/// The top-level table `key`, created when missing. A document holding only comments keeps them
+/// above the new table (toml_edit would otherwise move them below it).
+pub(crate) fn table_mut<'a>(
+    document: &'a mut toml_edit::DocumentMut,
+    key: &str,
+) -> Result<&'a mut dyn toml_edit::TableLike, ManifestError> {
+    if !document.contains_key(key) {
+        let mut table = toml_edit::Table::new();
+        if document.is_empty() {
+            let comments = document.trailing().as_str().unwrap_or_default().to_owned();
+            table.decor_mut().set_prefix(comments);
+            document.set_trailing("");
+        }
+        document.insert(key, toml_edit::Item::Table(table));
+    }
+    document[key].as_table_like_mut().ok_or_else(|| ManifestError::Toml(format!("`{key}` is not a table")))
 }
 
 /// Removes `name`'s requirement. Returns the new text and whether it was there.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::{ManifestError, RegistrySource, validate_registry_name};
+use crate::manifest::{ManifestError, RegistrySource, table_mut, validate_registry_name};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserConfig {
@@ -18,7 +18,8 @@ struct RawUserConfig {
 
 impl UserConfig {
     pub fn parse(text: &str) -> Result<UserConfig, ManifestError> {
-        let raw: RawUserConfig = toml::from_str(text).map_err(|e| ManifestError::Toml(e.to_string().trim_end().to_owned()))?;
+        let raw: RawUserConfig =
+            toml::from_str(text).map_err(|e| ManifestError::Toml(e.to_string().trim_end().to_owned()))?;
         for key in raw.registries.keys() {
             validate_registry_name(key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
         }
@@ -31,11 +32,7 @@ pub fn set_registry(text: &str, name: &str, url: &str) -> Result<String, Manifes
     validate_registry_name(name).map_err(|message| ManifestError::Registry { key: name.to_owned(), message })?;
     let mut document: toml_edit::DocumentMut =
         text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
-    let registries = document
-        .entry("registries")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
-        .as_table_like_mut()
-        .ok_or_else(|| ManifestError::Toml("`registries` is not a table".to_owned()))?;
+    let registries = table_mut(&mut document, "registries")?;
     let mut source = toml_edit::InlineTable::new();
     source.insert("url", url.into());
     registries.insert(name, toml_edit::value(source));

@@ -55,7 +55,11 @@ impl Cache {
             .take(32)
             .collect();
         let hash = Sha256::of(url.as_bytes()).to_hex();
-        self.root.join("registries").join(format!("{}-{}", if tail.is_empty() { "registry" } else { &tail }, &hash[..16]))
+        self.root.join("registries").join(format!(
+            "{}-{}",
+            if tail.is_empty() { "registry" } else { &tail },
+            &hash[..16]
+        ))
     }
 
     /// Opens the registry at `url` under the local name `name`, fetching as `mode` says.
@@ -96,7 +100,7 @@ impl Cache {
 
     fn lock(&self, dir: &Path) -> Result<File> {
         let registries = dir.parent().expect("clone dirs live under registries/");
-        fs_err::create_dir_all(registries).map_err(|e| RegistryError::Io { path: registries.to_owned(), source: e.into() })?;
+        fs_err::create_dir_all(registries).map_err(|e| RegistryError::Io { path: registries.to_owned(), source: e })?;
         let path = dir.with_extension("lock");
         let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io_error(&path))?;
         file.lock().map_err(io_error(&path))?;
@@ -108,14 +112,15 @@ impl Cache {
     fn clone_fresh(&self, dir: &Path, url: &str) -> Result<git2::Repository> {
         let parent = dir.parent().expect("clone dirs live under registries/");
         let temp = tempfile::Builder::new().prefix(".clone-").tempdir_in(parent).map_err(io_error(parent))?;
-        let repository = git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?;
+        let repository =
+            git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?;
         fetch(&repository, url)?;
         drop(repository);
         if dir.exists() {
-            fs_err::remove_dir_all(dir).map_err(|e| RegistryError::Io { path: dir.to_owned(), source: e.into() })?;
+            fs_err::remove_dir_all(dir).map_err(|e| RegistryError::Io { path: dir.to_owned(), source: e })?;
         }
         let temp = temp.keep();
-        fs_err::rename(&temp, dir).map_err(|e| RegistryError::Io { path: dir.to_owned(), source: e.into() })?;
+        fs_err::rename(&temp, dir).map_err(|e| RegistryError::Io { path: dir.to_owned(), source: e })?;
         git2::Repository::open_bare(dir).context(|| format!("open the cache clone {}", dir.display()))
     }
 }
@@ -145,7 +150,10 @@ pub(crate) fn fetch(repository: &git2::Repository, url: &str) -> Result<()> {
         .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, Some("agents: fetch"))
         .context(|| format!("could not update the cache clone of `{url}`"))?;
     if repository.find_reference(TIP_REF).is_err() {
-        return Err(RegistryError::NotARegistry { url: url.to_owned(), reason: format!("it has no branch `{branch}`") });
+        return Err(RegistryError::NotARegistry {
+            url: url.to_owned(),
+            reason: format!("it has no branch `{branch}`"),
+        });
     }
     repository
         .config()

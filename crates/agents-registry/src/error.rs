@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use agents_format::{AgentFileError, AgentName, ConfigError, IndexError, Sha256};
+use agents_format::{AgentFileError, AgentName, ConfigError, IndexError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -27,9 +27,9 @@ pub enum RegistryError {
         source: ConfigError,
     },
     #[error(
-        "checksum mismatch for {name}@{version} from registry `{registry}`: the index says sha256 {expected}, the body has {actual}"
+        "checksum mismatch for {agent} from registry `{registry}`: the index says sha256 {expected}, the body has {actual}"
     )]
-    ChecksumMismatch { registry: String, name: AgentName, version: semver::Version, expected: Sha256, actual: Sha256 },
+    ChecksumMismatch { registry: String, agent: String, expected: String, actual: String },
     #[error("{name}@{version} from registry `{registry}`: the body is missing from the registry")]
     MissingBody { registry: String, name: AgentName, version: semver::Version },
     #[error("{name}@{version} is already published to registry `{registry}`; published versions are immutable")]

@@ -28,8 +28,8 @@ pub fn init_registry(path: &Path, id: RegistryId, description: Option<String>) -
     }
     let mut options = git2::RepositoryInitOptions::new();
     options.bare(true).initial_head("main").mkpath(true);
-    let repository =
-        git2::Repository::init_opts(path, &options).context(|| format!("create a git repository at {}", path.display()))?;
+    let repository = git2::Repository::init_opts(path, &options)
+        .context(|| format!("create a git repository at {}", path.display()))?;
     let config = RegistryConfig::new(id, description);
     let files = [("config.json".to_owned(), config.to_text().into_bytes()), ("README.md".to_owned(), README.into())];
     let tree = write_files(&repository, None, &files)?;
@@ -208,7 +208,9 @@ fn push(repository: &git2::Repository, url: &str, commit: git2::Oid, branch: &st
         {
             Err(PushFailure::Rejected(error.message().to_owned()))
         }
-        Err(error) => Err(PushFailure::Error(RegistryError::Git { context: format!("could not push to `{url}`"), source: error })),
+        Err(error) => {
+            Err(PushFailure::Error(RegistryError::Git { context: format!("could not push to `{url}`"), source: error }))
+        }
     }
 }
 
@@ -229,7 +231,11 @@ fn signature(repository: &git2::Repository) -> Result<git2::Signature<'static>> 
 }
 
 /// Writes `files` (slash-separated paths) as blobs over `base`, returning the new root tree.
-fn write_files(repository: &git2::Repository, base: Option<&git2::Tree<'_>>, files: &[(String, Vec<u8>)]) -> Result<git2::Oid> {
+fn write_files(
+    repository: &git2::Repository,
+    base: Option<&git2::Tree<'_>>,
+    files: &[(String, Vec<u8>)],
+) -> Result<git2::Oid> {
     let mut blobs = Vec::with_capacity(files.len());
     for (path, bytes) in files {
         let oid = repository.blob(bytes).context(|| format!("write `{path}`"))?;
@@ -238,7 +244,11 @@ fn write_files(repository: &git2::Repository, base: Option<&git2::Tree<'_>>, fil
     write_tree(repository, base, &blobs)
 }
 
-fn write_tree(repository: &git2::Repository, base: Option<&git2::Tree<'_>>, files: &[(&str, git2::Oid)]) -> Result<git2::Oid> {
+fn write_tree(
+    repository: &git2::Repository,
+    base: Option<&git2::Tree<'_>>,
+    files: &[(&str, git2::Oid)],
+) -> Result<git2::Oid> {
     let mut builder = repository.treebuilder(base).context(|| "build a tree".to_owned())?;
     let mut subdirectories: BTreeMap<&str, Vec<(&str, git2::Oid)>> = BTreeMap::new();
     for (path, oid) in files {

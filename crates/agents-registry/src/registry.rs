@@ -22,7 +22,8 @@ impl Registry {
     /// The registry compiled into this binary.
     pub fn builtin() -> Registry {
         let source = Source::Builtin;
-        let config = read_config(&source, BUILTIN_NAME).expect("the built-in registry has a valid config.json (tidy checks it)");
+        let config =
+            read_config(&source, BUILTIN_NAME).expect("the built-in registry has a valid config.json (tidy checks it)");
         Registry { name: BUILTIN_NAME.to_owned(), url: BUILTIN_NAME.to_owned(), config, source }
     }
 
@@ -50,10 +51,9 @@ impl Registry {
         if actual != record.sha256 || bytes.len() as u64 != record.length {
             return Err(RegistryError::ChecksumMismatch {
                 registry: self.name.clone(),
-                name: record.name.clone(),
-                version: record.version.clone(),
-                expected: record.sha256,
-                actual,
+                agent: format!("{}@{}", record.name, record.version),
+                expected: record.sha256.to_hex(),
+                actual: actual.to_hex(),
             });
         }
         Ok(bytes)
@@ -91,7 +91,9 @@ fn read_config(source: &Source, url: &str) -> Result<RegistryConfig> {
         url: url.to_owned(),
         reason: "it has no config.json at its root".to_owned(),
     })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| RegistryError::NotARegistry { url: url.to_owned(), reason: "config.json is not UTF-8".to_owned() })?;
+    let text = String::from_utf8(bytes).map_err(|_| RegistryError::NotARegistry {
+        url: url.to_owned(),
+        reason: "config.json is not UTF-8".to_owned(),
+    })?;
     RegistryConfig::parse(&text).map_err(|source| RegistryError::Config { url: url.to_owned(), source })
 }

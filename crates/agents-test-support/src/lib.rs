@@ -1,1 +1,261 @@
-//! agents-test-support
+//! Test fixtures for agents: a temporary home and project per test, the real binaries run
+//! against them, the shared corpus, and direct access to registry remotes for tampering.
+//!
+//! Tests never touch the real home directory or the network: every run gets its own `HOME`,
+//! XDG directories and `AGENTS_*_DIR` overrides inside a temporary directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
+}
+
+/// `../shared` beside the repository (or `AGENTS_SHARED_DIR`).
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("AGENTS_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"))
+}
+
+pub fn seed_path() -> PathBuf {
+    shared_dir().join("seed/go-backend-expert.md")
+}
+
+/// Every agent file of the shared corpus, sorted.
+pub fn corpus_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let categories = shared_dir().join("corpus/awesome-claude-code-subagents/categories");
+    for category in std::fs::read_dir(&categories).unwrap_or_else(|e| panic!("{}: {e}", categories.display())) {
+        for file in std::fs::read_dir(category.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension() == Some(OsStr::new("md")) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The directory holding the built binaries (`target/debug`), found from the test executable.
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("AGENTS_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/e2e-<hash> → target/debug
+    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+}
+
+pub fn bin(name: &str) -> PathBuf {
+    let path = bin_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo xtask test` (or `cargo build --workspace --bins` before `cargo test`)",
+        path.display()
+    );
+    path
+}
+
+/// One isolated user with one project.
+pub struct TestEnv {
+    temp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub project: PathBuf,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        TestEnv::new()
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let temp = tempfile::Builder::new().prefix("agents-test-").tempdir().unwrap();
+        let home = temp.path().join("home");
+        let project = temp.path().join("project");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&project).unwrap();
+        TestEnv { temp, home, project }
+    }
+
+    /// A second user sharing nothing but the file system (for two-user tests).
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.temp.path().join(relative)
+    }
+
+    /// A command for `agents` with this user's environment, run in the project.
+    pub fn agents(&self) -> Command {
+        let mut command = Command::new(bin("agents"));
+        command.current_dir(&self.project);
+        self.isolate(&mut command);
+        command
+    }
+
+    /// Sets every variable that could leak the real user's configuration into a test.
+    pub fn isolate(&self, command: &mut Command) {
+        command
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("XDG_STATE_HOME", self.home.join(".local/state"))
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("AGENTS_CONFIG_DIR")
+            .env_remove("AGENTS_CACHE_DIR")
+            .env_remove("AGENTS_STATE_DIR")
+            .env_remove("AGENTS_LOG");
+    }
+
+    /// Runs `agents ARGS` in the project and returns what it did.
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = self.agents();
+        command.args(args);
+        Run::new(format!("{command:?}"), command.output().unwrap())
+    }
+
+    /// The user's state directory (backups, locks).
+    pub fn state_dir(&self) -> PathBuf {
+        self.home.join(".local/state/agents")
+    }
+
+    pub fn agents_dir(&self) -> PathBuf {
+        self.project.join(".claude/agents")
+    }
+
+    /// Creates a registry with `agents registry init` and adds it under `name`. Returns its path.
+    pub fn registry(&self, name: &str) -> PathBuf {
+        let path = self.path(&format!("registries/{name}.git"));
+        self.run([OsStr::new("registry"), OsStr::new("init"), path.as_os_str()]).success();
+        self.run([OsStr::new("registry"), OsStr::new("add"), OsStr::new(name), path.as_os_str()]).success();
+        path
+    }
+
+    /// All files under `dir`, relative, sorted (to assert that nothing else was written).
+    pub fn files_under(dir: &Path) -> Vec<String> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path.clone());
+                }
+                files.push(path);
+            }
+        }
+        let mut files: Vec<String> = files.iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
+        files.sort();
+        files
+    }
+}
+
+/// The outcome of running a command, with assertions that print everything on failure.
+pub struct Run {
+    pub command: String,
+    pub output: Output,
+}
+
+impl Run {
+    fn new(command: String, output: Output) -> Run {
+        Run { command, output }
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    fn describe(&self) -> String {
+        format!("{}\nexit: {:?}\n--- stdout\n{}--- stderr\n{}", self.command, self.code(), self.stdout(), self.stderr())
+    }
+
+    /// Asserts exit code 0.
+    pub fn success(self) -> Run {
+        assert_eq!(self.code(), Some(0), "expected success:\n{}", self.describe());
+        self
+    }
+
+    /// Asserts exit code 1 (a user error) and that stderr names `fragment`.
+    pub fn fails_with(self, fragment: &str) -> Run {
+        assert_eq!(self.code(), Some(1), "expected exit 1:\n{}", self.describe());
+        assert!(self.stderr().contains(fragment), "stderr lacks {fragment:?}:\n{}", self.describe());
+        assert!(!self.stderr().contains("panicked"), "panicked:\n{}", self.describe());
+        self
+    }
+
+    pub fn stderr_contains(self, fragment: &str) -> Run {
+        assert!(self.stderr().contains(fragment), "stderr lacks {fragment:?}:\n{}", self.describe());
+        self
+    }
+
+    pub fn stdout_contains(self, fragment: &str) -> Run {
+        assert!(self.stdout().contains(fragment), "stdout lacks {fragment:?}:\n{}", self.describe());
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.describe()))
+    }
+}
+
+/// Rewrites one file on the default branch of a bare git repository, as a new commit (to play
+/// a tampering or careless registry maintainer).
+pub fn rewrite_in_remote(remote: &Path, path: &str, bytes: &[u8]) {
+    let repository = git2::Repository::open_bare(remote).unwrap();
+    let head = repository.head().unwrap().peel_to_commit().unwrap();
+    let blob = repository.blob(bytes).unwrap();
+    let tree = replace_path(&repository, Some(&head.tree().unwrap()), path, blob);
+    let tree = repository.find_tree(tree).unwrap();
+    let signature = git2::Signature::now("mallory", "mallory@localhost").unwrap();
+    repository.commit(Some("HEAD"), &signature, &signature, "tamper", &tree, &[&head]).unwrap();
+}
+
+/// Reads one file from the default branch of a bare git repository.
+pub fn read_in_remote(remote: &Path, path: &str) -> Option<Vec<u8>> {
+    let repository = git2::Repository::open_bare(remote).unwrap();
+    let tree = repository.head().unwrap().peel_to_tree().unwrap();
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    Some(repository.find_blob(entry.id()).unwrap().content().to_vec())
+}
+
+fn replace_path(
+    repository: &git2::Repository,
+    base: Option<&git2::Tree<'_>>,
+    path: &str,
+    blob: git2::Oid,
+) -> git2::Oid {
+    let mut builder = repository.treebuilder(base).unwrap();
+    match path.split_once('/') {
+        None => {
+            builder.insert(path, blob, 0o100644).unwrap();
+        }
+        Some((directory, rest)) => {
+            let sub = base.and_then(|t| t.get_name(directory)).map(|e| repository.find_tree(e.id()).unwrap());
+            let oid = replace_path(repository, sub.as_ref(), rest, blob);
+            builder.insert(directory, oid, 0o040000).unwrap();
+        }
+    }
+    builder.write().unwrap()
+}

@@ -40,9 +40,9 @@ pub enum WorkspaceError {
     #[error("the lockfile pins {name} to registry id `{id}`, which no configured registry has")]
     UnknownRegistryId { name: AgentName, id: RegistryId },
     #[error(
-        "checksum mismatch for {name}@{version}: agents.lock says sha256 {locked}, registry `{registry}` now says {published} (the registry was tampered with or rewritten)"
+        "checksum mismatch for {agent}: agents.lock says sha256 {locked}, registry `{registry}` now says {published} (the registry was tampered with or rewritten)"
     )]
-    LockedChecksumChanged { name: AgentName, version: semver::Version, registry: String, locked: String, published: String },
+    LockedChecksumChanged { agent: String, registry: String, locked: String, published: String },
     #[error("{name}@{version} is locked but registry `{registry}` no longer has it")]
     LockedVersionMissing { name: AgentName, version: semver::Version, registry: String },
     #[error("{count} file(s) have local edits or are not managed by agents: {paths}")]

@@ -100,6 +100,13 @@ pub fn install(
     let mut planned = Vec::with_capacity(targets.len());
     for (name, requested, explicit) in targets {
         let dependency = manifest.agents.get(&name);
+        // Switching an agent to another registry starts its requirement afresh: the old one
+        // describes versions of a different publisher's agent.
+        let switches_registry = explicit
+            && options.registry.as_deref().is_some_and(|chosen| {
+                dependency.is_some_and(|d| d.registry.as_deref().unwrap_or(BUILTIN_NAME) != chosen)
+            });
+        let dependency = dependency.filter(|_| !switches_registry);
         let requirement = requested.clone().or_else(|| dependency.map(|d| d.requirement.clone()));
         let locked = lockfile.get(&name).cloned();
 
@@ -115,9 +122,9 @@ pub fn install(
                 (registry_name, index)
             }
             (None, Some(locked)) => {
-                let registry_name = registries
-                    .name_for_id(&locked.registry)?
-                    .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: name.clone(), id: locked.registry.clone() })?;
+                let registry_name = registries.name_for_id(&locked.registry)?.ok_or_else(|| {
+                    WorkspaceError::UnknownRegistryId { name: name.clone(), id: locked.registry.clone() }
+                })?;
                 let index = registries.open(&registry_name)?.index_file(&name)?.unwrap_or_default();
                 (registry_name, index)
             }
@@ -146,7 +153,9 @@ pub fn install(
                     });
                 }
                 let requirement = requirement.clone().unwrap_or(semver::VersionReq::STAR);
-                select(index.records(), &requirement).cloned().ok_or_else(|| no_match(&name, &registry_name, &index, &requirement))?
+                select(index.records(), &requirement)
+                    .cloned()
+                    .ok_or_else(|| no_match(&name, &registry_name, &index, &requirement))?
             }
         };
         let bytes = registries.open(&registry_name)?.body(&record)?;
@@ -217,8 +226,7 @@ fn locked_record(
     })?;
     if record.sha256 != locked.sha256 {
         return Err(WorkspaceError::LockedChecksumChanged {
-            name: locked.name.clone(),
-            version: locked.version.clone(),
+            agent: format!("{}@{}", locked.name, locked.version),
             registry: registry_name.to_owned(),
             locked: locked.sha256.to_hex(),
             published: record.sha256.to_hex(),
@@ -232,8 +240,7 @@ fn no_match(name: &AgentName, registry: &str, index: &IndexFile, requirement: &s
         .records()
         .map(|r| if r.yanked { format!("{} (yanked)", r.version) } else { r.version.to_string() })
         .collect();
-    let available =
-        if versions.is_empty() { String::new() } else { format!(" (published: {})", versions.join(", ")) };
+    let available = if versions.is_empty() { String::new() } else { format!(" (published: {})", versions.join(", ")) };
     WorkspaceError::NoMatchingVersion {
         name: name.clone(),
         registry: registry.to_owned(),
@@ -256,17 +263,20 @@ fn plan_file(
     let path = workspace.agent_path(&record.name);
     let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
     let on_disk = if is_symlink { None } else { fs::hash_file(&path)? };
-    let pristine = |hash: &Sha256| {
-        previous.is_some_and(|p| &p.sha256 == hash) || index.records().any(|r| &r.sha256 == hash)
-    };
+    let pristine =
+        |hash: &Sha256| previous.is_some_and(|p| &p.sha256 == hash) || index.records().any(|r| &r.sha256 == hash);
     let (action, write, conflict) = match on_disk {
         _ if is_symlink => (Action::Installed, true, true),
         Some(hash) if hash == record.sha256 => (Action::Fresh, false, false),
         None if previous.is_some() => (Action::Restored, true, false),
         None => (Action::Installed, true, false),
         Some(hash) => {
-            let from = previous.map_or_else(|| "an unmanaged file".to_owned(), |p| p.version.to_string());
-            (Action::Updated { from }, true, !pristine(&hash))
+            let conflict = !pristine(&hash);
+            match previous {
+                Some(previous) if previous.version == record.version => (Action::Restored, true, conflict),
+                Some(previous) => (Action::Updated { from: previous.version.to_string() }, true, conflict),
+                None => (Action::Updated { from: "an unmanaged file".to_owned() }, true, conflict),
+            }
         }
     };
     let installed = Installed {

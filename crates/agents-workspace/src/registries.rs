@@ -37,7 +37,11 @@ impl Registries {
         let mut entries: Vec<RegistryEntry> = manifest
             .registries
             .iter()
-            .map(|(name, source)| RegistryEntry { name: name.clone(), url: source.url.clone(), origin: Origin::Project })
+            .map(|(name, source)| RegistryEntry {
+                name: name.clone(),
+                url: source.url.clone(),
+                origin: Origin::Project,
+            })
             .collect();
         let (_, user_config) = workspace.read_user_config()?;
         for (name, source) in user_config.registries {
@@ -46,7 +50,11 @@ impl Registries {
             }
         }
         entries.retain(|entry| entry.name != BUILTIN_NAME);
-        entries.push(RegistryEntry { name: BUILTIN_NAME.to_owned(), url: BUILTIN_NAME.to_owned(), origin: Origin::Builtin });
+        entries.push(RegistryEntry {
+            name: BUILTIN_NAME.to_owned(),
+            url: BUILTIN_NAME.to_owned(),
+            origin: Origin::Builtin,
+        });
         Ok(Registries { entries, cache: Cache::new(&workspace.dirs.cache), mode, opened: HashMap::new() })
     }
 
@@ -115,7 +123,10 @@ impl Registries {
         match found.len() {
             0 => Err(WorkspaceError::UnknownAgent {
                 name: name.clone(),
-                searched: format!("registries {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                searched: format!(
+                    "registries {}",
+                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
             }),
             1 => Ok(found.remove(0)),
             _ => Err(WorkspaceError::Ambiguous {

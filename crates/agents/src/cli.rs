@@ -1,0 +1,157 @@
+//! The command-line surface, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "agents", version, about = "Install, publish and keep AI coding agents in sync", long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    /// Work on the user scope (~/.claude/agents) instead of the current project.
+    #[arg(short, long, global = true)]
+    pub(crate) global: bool,
+    /// Print nothing but errors and requested data.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    /// Log what happens (repeat for more); AGENTS_LOG takes a tracing filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create an agents.toml in the current directory.
+    Init,
+    /// Install agents (with no names: everything agents.lock and agents.toml list).
+    Install(InstallArgs),
+    /// Remove agents from the workspace (files with local edits are kept unless --force).
+    Uninstall(UninstallArgs),
+    /// List installed agents and their status (ok, modified, missing).
+    List(JsonArgs),
+    /// Show an agent's description and versions.
+    Info(InfoArgs),
+    /// Search registries by name and description.
+    Search(SearchArgs),
+    /// Check installed files against the checksums in agents.lock (exit 1 on mismatch).
+    Verify(JsonArgs),
+    /// Check agent files for problems; never changes them.
+    Lint(LintArgs),
+    /// Publish an agent file to a registry.
+    Publish(PublishArgs),
+    /// Create, add, list and remove registries.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JsonArgs {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    /// Agents to install, as NAME or NAME@REQUIREMENT (`go-backend-expert@^1`).
+    pub(crate) agents: Vec<String>,
+    /// Take new agents from this registry.
+    #[arg(long)]
+    pub(crate) registry: Option<String>,
+    /// Overwrite local edits (a backup is kept in the state directory).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Fail if agents.lock would change.
+    #[arg(long)]
+    pub(crate) locked: bool,
+    /// --locked and --offline together.
+    #[arg(long)]
+    pub(crate) frozen: bool,
+    /// Do not touch the network: use the cache and the built-in registry only.
+    #[arg(long)]
+    pub(crate) offline: bool,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UninstallArgs {
+    #[arg(required = true)]
+    pub(crate) agents: Vec<String>,
+    /// Delete files even when they have local edits (a backup is kept in the state directory).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InfoArgs {
+    pub(crate) agent: String,
+    /// Look only in this registry.
+    #[arg(long)]
+    pub(crate) registry: Option<String>,
+    #[arg(long)]
+    pub(crate) offline: bool,
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// Words to find in names and descriptions (case-insensitive).
+    pub(crate) query: String,
+    #[arg(long)]
+    pub(crate) offline: bool,
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    pub(crate) file: PathBuf,
+    /// The registry to publish to (may be omitted when exactly one is configured).
+    #[arg(long)]
+    pub(crate) registry: Option<String>,
+    /// The version to publish (default: the file's `version` field).
+    #[arg(long)]
+    pub(crate) version: Option<semver::Version>,
+    /// Refuse a file with hidden Unicode instead of warning.
+    #[arg(long)]
+    pub(crate) deny_hidden_unicode: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RegistryCommand {
+    /// Create an empty registry (a bare git repository) at PATH.
+    Init {
+        path: PathBuf,
+        /// A line describing the registry, stored in config.json.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Add a registry by path or git URL (user config; --project for this project's agents.toml).
+    Add {
+        name: String,
+        url: String,
+        /// Record it in the project's agents.toml instead of the user config.
+        #[arg(long)]
+        project: bool,
+    },
+    /// List the registries in search order.
+    List(JsonArgs),
+    /// Remove a registry from the user config (or the project's agents.toml with --project).
+    Remove {
+        name: String,
+        #[arg(long)]
+        project: bool,
+    },
+}

@@ -1,0 +1,100 @@
+//! `init`, `install` and `uninstall`.
+
+use agents_format::AgentName;
+use agents_registry::FetchMode;
+use agents_workspace::{Action, InstallOptions, InstallRequest};
+use anyhow::Context as _;
+
+use crate::cli::{InstallArgs, UninstallArgs};
+use crate::context::{Context, now};
+use crate::printer::Printer;
+
+pub(crate) fn init(context: &Context, printer: &Printer) -> anyhow::Result<i32> {
+    let workspace = if context.global {
+        context.workspace()
+    } else {
+        agents_workspace::Workspace::project(context.cwd.clone(), context.dirs.clone())
+    };
+    if workspace.init()? {
+        printer.status("Created", printer.path(&workspace.manifest_path()));
+    } else {
+        printer.status("Exists", printer.path(&workspace.manifest_path()));
+    }
+    Ok(0)
+}
+
+/// Parses `NAME` or `NAME@REQUIREMENT`.
+pub(crate) fn parse_request(text: &str) -> anyhow::Result<InstallRequest> {
+    let (name, requirement) = match text.split_once('@') {
+        Some((name, requirement)) => (name, Some(requirement)),
+        None => (text, None),
+    };
+    let name = AgentName::new(name)?;
+    let requirement = requirement
+        .map(|r| {
+            r.parse::<semver::VersionReq>().with_context(|| format!("invalid version requirement `{r}` in `{text}`"))
+        })
+        .transpose()?;
+    Ok(InstallRequest { name, requirement })
+}
+
+pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -> anyhow::Result<i32> {
+    let requests = args.agents.iter().map(|a| parse_request(a)).collect::<anyhow::Result<Vec<_>>>()?;
+    let workspace = context.workspace();
+    let mode = if args.offline || args.frozen {
+        FetchMode::Offline
+    } else if requests.is_empty() {
+        FetchMode::IfMissing
+    } else {
+        FetchMode::Always
+    };
+    let mut registries = context.registries(&workspace, mode)?;
+    let options =
+        InstallOptions { force: args.force, locked: args.locked || args.frozen, registry: args.registry, now: now() };
+    let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
+    if args.json {
+        printer.json(&report);
+        return Ok(0);
+    }
+    for agent in &report.agents {
+        let what = format!("{} v{}", agent.name, agent.version);
+        let path = printer.path(&agent.path);
+        match &agent.action {
+            Action::Installed => printer.status("Installed", format!("{what} \u{2192} {path}")),
+            Action::Restored => printer.status("Restored", format!("{what} \u{2192} {path}")),
+            Action::Updated { from } => {
+                printer.status("Updated", format!("{} {from} \u{2192} v{} ({path})", agent.name, agent.version))
+            }
+            Action::Fresh => printer.status("Unchanged", format!("{what} ({path})")),
+        }
+        if let Some(backup) = &agent.backup {
+            printer.status("Saved", format!("your edits to {path} as {}", backup.display()));
+        }
+    }
+    if report.agents.is_empty() {
+        printer.status("Finished", "nothing to install (agents.toml lists no agents)");
+    }
+    Ok(0)
+}
+
+pub(crate) fn uninstall(context: &Context, printer: &Printer, args: UninstallArgs) -> anyhow::Result<i32> {
+    let names = args.agents.iter().map(|a| AgentName::new(a)).collect::<Result<Vec<_>, _>>()?;
+    let workspace = context.workspace();
+    for result in agents_workspace::uninstall(&workspace, &names, args.force, now())? {
+        let path = printer.path(&result.path);
+        if result.kept_because_modified {
+            printer.warn(format!("kept {path}: it has local edits (pass --force to delete it; a backup is kept)"));
+        }
+        printer.status(
+            "Removed",
+            format!("{}{}", result.name, if result.removed_file { format!(" ({path})") } else { String::new() }),
+        );
+        if let Some(backup) = &result.backup {
+            printer.status("Saved", format!("your edits to {path} as {}", backup.display()));
+        }
+    }
+    Ok(0)
+}

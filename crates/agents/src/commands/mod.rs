@@ -1,0 +1,69 @@
+//! One module per group of commands; each exposes `exec` functions over library operations.
+
+mod install;
+mod lint;
+mod publish;
+mod query;
+mod registry;
+
+use agents_registry::RegistryError;
+use agents_workspace::WorkspaceError;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::printer::Printer;
+
+/// Runs a command; returns the exit code for a command that ran but found problems.
+pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
+    let context = Context::from_env(cli.global)?;
+    match cli.command {
+        Command::Init => install::init(&context, printer),
+        Command::Install(args) => install::install(&context, printer, args),
+        Command::Uninstall(args) => install::uninstall(&context, printer, args),
+        Command::List(args) => query::list(&context, printer, args.json),
+        Command::Info(args) => query::info(&context, printer, args),
+        Command::Search(args) => query::search(&context, printer, args),
+        Command::Verify(args) => query::verify(&context, printer, args.json),
+        Command::Lint(args) => lint::lint(printer, args),
+        Command::Publish(args) => publish::publish(&context, printer, args),
+        Command::Registry(command) => registry::run(&context, printer, command),
+    }
+}
+
+/// What to try next, for errors where there is a clear next step.
+pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
+    if let Some(error) = error.downcast_ref::<WorkspaceError>() {
+        return match error {
+            WorkspaceError::Conflicts { .. } => Some(
+                "keep your edits, or pass --force to overwrite them (a backup goes to the state directory)".to_owned(),
+            ),
+            WorkspaceError::Ambiguous { name, .. } => {
+                Some(format!("choose one with `agents install {name} --registry NAME`"))
+            }
+            WorkspaceError::UnknownAgent { .. } => {
+                Some("`agents search WORD` lists what the registries have".to_owned())
+            }
+            WorkspaceError::UnknownRegistry(_) | WorkspaceError::UnknownRegistryId { .. } => Some(
+                "`agents registry list` shows the configured registries; `agents registry add` adds one".to_owned(),
+            ),
+            WorkspaceError::LockfileWouldChange { .. } => {
+                Some("run without --locked/--frozen to update agents.lock".to_owned())
+            }
+            WorkspaceError::NoMatchingVersion { name, .. } => Some(format!("`agents info {name}` lists its versions")),
+            WorkspaceError::Registry(error) => registry_hint(error),
+            _ => None,
+        };
+    }
+    error.downcast_ref::<RegistryError>().and_then(registry_hint)
+}
+
+fn registry_hint(error: &RegistryError) -> Option<String> {
+    match error {
+        RegistryError::VersionExists { .. } => Some("bump the version: published versions never change".to_owned()),
+        RegistryError::NoVersion { .. } => Some("for example `agents publish FILE --version 1.0.0`".to_owned()),
+        RegistryError::ChecksumMismatch { .. } => {
+            Some("do not install this version; tell the registry's maintainers it has been altered".to_owned())
+        }
+        _ => None,
+    }
+}

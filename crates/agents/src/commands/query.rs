@@ -1,0 +1,167 @@
+//! Read-only commands: `list`, `info`, `search`, `verify`.
+
+use agents_format::{AgentName, IndexFile, IndexRecord, select};
+use agents_registry::FetchMode;
+use agents_workspace::Status;
+
+use crate::cli::{InfoArgs, SearchArgs};
+use crate::context::Context;
+use crate::printer::Printer;
+
+pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::Result<i32> {
+    let workspace = context.workspace();
+    let statuses = agents_workspace::status(&workspace)?;
+    if json {
+        printer.json(&statuses);
+        return Ok(0);
+    }
+    if statuses.is_empty() {
+        printer.status("Finished", "no agents installed here (`agents install NAME` adds one)");
+    }
+    let width = statuses.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
+    for status in &statuses {
+        let version = status.version.as_ref().map_or("-".to_owned(), |v| format!("v{v}"));
+        printer.line(format!(
+            "{:width$}  {version:10}  {:13}  {}",
+            status.name.as_str(),
+            status.status.as_str(),
+            printer.path(&status.path)
+        ));
+    }
+    Ok(0)
+}
+
+pub(crate) fn verify(context: &Context, printer: &Printer, json: bool) -> anyhow::Result<i32> {
+    let workspace = context.workspace();
+    let statuses = agents_workspace::status(&workspace)?;
+    let bad: Vec<_> = statuses.iter().filter(|s| matches!(s.status, Status::Modified | Status::Missing)).collect();
+    if json {
+        printer.json(&serde_json::json!({ "ok": bad.is_empty(), "agents": statuses }));
+    } else {
+        for status in &bad {
+            let version = status.version.as_ref().map(|v| format!(" v{v}")).unwrap_or_default();
+            let what = match status.status {
+                Status::Missing => "is missing",
+                _ => "does not match the checksum in agents.lock",
+            };
+            printer.error(format!("{}{version}: {} {what}", status.name, printer.path(&status.path)));
+        }
+        let checked = statuses.iter().filter(|s| s.version.is_some()).count();
+        if bad.is_empty() {
+            printer.status("Verified", format!("{checked} agent(s) match agents.lock"));
+        }
+    }
+    Ok(if bad.is_empty() { 0 } else { 1 })
+}
+
+fn latest(index: &IndexFile) -> Option<&IndexRecord> {
+    select(index.records(), &semver::VersionReq::STAR)
+        .or_else(|| index.records().max_by(|a, b| a.version.cmp(&b.version)))
+}
+
+fn mode(offline: bool) -> FetchMode {
+    if offline { FetchMode::Offline } else { FetchMode::IfMissing }
+}
+
+pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyhow::Result<i32> {
+    let name = AgentName::new(&args.agent)?;
+    let workspace = context.workspace();
+    let mut registries = context.registries(&workspace, mode(args.offline))?;
+    let (registry_name, index) = match &args.registry {
+        Some(registry) => {
+            let index = registries.open(registry)?.index_file(&name)?;
+            let index = index.ok_or_else(|| agents_workspace::WorkspaceError::UnknownAgent {
+                name: name.clone(),
+                searched: format!("registry `{registry}`"),
+            })?;
+            (registry.clone(), index)
+        }
+        None => registries.locate(&name)?,
+    };
+    let (_, lockfile) = workspace.read_lockfile()?;
+    let installed = lockfile.get(&name).map(|l| l.version.to_string());
+    let description = latest(&index).and_then(|r| r.description.clone());
+    let mut versions: Vec<&IndexRecord> = index.records().collect();
+    versions.sort_by(|a, b| b.version.cmp(&a.version));
+    if args.json {
+        printer.json(&serde_json::json!({
+            "name": name,
+            "registry": registry_name,
+            "description": description,
+            "installed": installed,
+            "versions": versions,
+        }));
+        return Ok(0);
+    }
+    printer.line(format!("{name} (registry `{registry_name}`)"));
+    if let Some(description) = description {
+        printer.line(format!("  {description}"));
+    }
+    if let Some(installed) = installed {
+        printer.line(format!("  installed here: v{installed}"));
+    }
+    printer.line("  versions:");
+    for record in versions {
+        let yanked = if record.yanked { "  (yanked)" } else { "" };
+        printer.line(format!(
+            "    {:12} {}  sha256 {}{yanked}",
+            record.version.to_string(),
+            record.published,
+            record.sha256
+        ));
+    }
+    Ok(0)
+}
+
+#[derive(serde::Serialize)]
+struct Hit {
+    name: AgentName,
+    version: String,
+    registry: String,
+    description: Option<String>,
+}
+
+pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> anyhow::Result<i32> {
+    let workspace = context.workspace();
+    let mut registries = context.registries(&workspace, mode(args.offline))?;
+    let words: Vec<String> = args.query.to_lowercase().split_whitespace().map(str::to_owned).collect();
+    let names: Vec<String> = registries.entries().iter().map(|e| e.name.clone()).collect();
+    let mut hits = Vec::new();
+    for registry_name in names {
+        let registry = match registries.open(&registry_name) {
+            Ok(registry) => registry,
+            Err(error) => {
+                printer.warn(format!("skipping registry `{registry_name}`: {error}"));
+                continue;
+            }
+        };
+        for (name, index) in registry.all()? {
+            let Some(record) = latest(&index) else { continue };
+            let haystack = format!("{} {}", name, record.description.as_deref().unwrap_or_default()).to_lowercase();
+            if words.iter().all(|word| haystack.contains(word.as_str())) {
+                hits.push(Hit {
+                    version: record.version.to_string(),
+                    description: record.description.clone(),
+                    registry: registry_name.clone(),
+                    name,
+                });
+            }
+        }
+    }
+    if args.json {
+        printer.json(&hits);
+        return Ok(0);
+    }
+    if hits.is_empty() {
+        printer.status("Finished", format!("no agents match `{}`", args.query));
+    }
+    let width = hits.iter().map(|h| h.name.as_str().len()).max().unwrap_or(0);
+    for hit in &hits {
+        let mut description = hit.description.clone().unwrap_or_default();
+        if description.chars().count() > 80 {
+            description = description.chars().take(79).collect::<String>() + "\u{2026}";
+        }
+        printer.line(format!("{:width$}  v{:8}  {:10}  {description}", hit.name.as_str(), hit.version, hit.registry));
+    }
+    Ok(0)
+}

@@ -1,0 +1,93 @@
+//! `agents registry init|add|list|remove`.
+
+use std::path::Path;
+
+use agents_format::{RegistryId, remove_registry, set_registry, validate_registry_name};
+use agents_registry::{BUILTIN_NAME, Cache, FetchMode};
+use agents_workspace::fs::write_atomic;
+use anyhow::{Context as _, bail};
+
+use crate::cli::RegistryCommand;
+use crate::context::Context;
+use crate::printer::Printer;
+
+pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand) -> anyhow::Result<i32> {
+    match command {
+        RegistryCommand::Init { path, description } => {
+            let path = absolute(&context.cwd, &path);
+            let mut random = [0u8; 16];
+            getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness for a registry id: {e}"))?;
+            let config = agents_registry::init_registry(&path, RegistryId::from_random(random), description)?;
+            printer.status("Created", format!("registry {} at {}", config.id, printer.path(&path)));
+            printer.note("next", format!("agents registry add NAME {}", printer.path(&path)));
+            Ok(0)
+        }
+        RegistryCommand::Add { name, url, project } => {
+            validate_registry_name(&name)
+                .map_err(|message| anyhow::anyhow!("invalid registry name `{name}`: {message}"))?;
+            if name == BUILTIN_NAME {
+                bail!("`{BUILTIN_NAME}` is the registry built into agents; choose another name");
+            }
+            let url = normalize_url(&context.cwd, &url);
+            // Fetch it now so a typo or a non-registry is reported here, not at the next install.
+            let registry = Cache::new(&context.dirs.cache).open(&name, &url, FetchMode::Always)?;
+            let path = config_path(context, project);
+            let text = read_text(&path)?;
+            let new = set_registry(&text, &name, &url).with_context(|| format!("cannot edit {}", path.display()))?;
+            write_atomic(&path, new.as_bytes())?;
+            printer.status("Added", format!("registry `{name}` ({}) \u{2192} {url}", registry.config.id));
+            Ok(0)
+        }
+        RegistryCommand::List(args) => {
+            let workspace = context.workspace();
+            let registries = context.registries(&workspace, FetchMode::Offline)?;
+            if args.json {
+                printer.json(&registries.entries());
+            } else {
+                for entry in registries.entries() {
+                    let origin = serde_json::to_value(entry.origin).ok().and_then(|v| v.as_str().map(str::to_owned));
+                    printer.line(format!("{:16} {:8} {}", entry.name, origin.unwrap_or_default(), entry.url));
+                }
+            }
+            Ok(0)
+        }
+        RegistryCommand::Remove { name, project } => {
+            let path = config_path(context, project);
+            let text = read_text(&path)?;
+            let (new, removed) =
+                remove_registry(&text, &name).with_context(|| format!("cannot edit {}", path.display()))?;
+            if !removed {
+                bail!("no registry named `{name}` in {}", path.display());
+            }
+            write_atomic(&path, new.as_bytes())?;
+            printer.status("Removed", format!("registry `{name}`"));
+            Ok(0)
+        }
+    }
+}
+
+fn config_path(context: &Context, project: bool) -> std::path::PathBuf {
+    let workspace = context.workspace();
+    if project { workspace.manifest_path() } else { workspace.user_config_path() }
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn absolute(cwd: &Path, path: &Path) -> std::path::PathBuf {
+    if path.is_absolute() { path.to_owned() } else { cwd.join(path) }
+}
+
+/// A URL stays as given; a local path becomes absolute, so the config works from any directory.
+fn normalize_url(cwd: &Path, url: &str) -> String {
+    if url.contains("://") || (url.contains(':') && !Path::new(url).exists() && !url.starts_with('/')) {
+        return url.to_owned();
+    }
+    let path = absolute(cwd, Path::new(url));
+    path.canonicalize().unwrap_or(path).display().to_string()
+}

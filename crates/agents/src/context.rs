@@ -1,0 +1,52 @@
+//! What every command needs from the environment: directories, the workspace, the clock.
+
+use std::path::PathBuf;
+
+use agents_registry::FetchMode;
+use agents_workspace::{Dirs, Registries, Workspace};
+use anyhow::Context as _;
+
+pub(crate) struct Context {
+    pub(crate) cwd: PathBuf,
+    pub(crate) dirs: Dirs,
+    pub(crate) global: bool,
+}
+
+impl Context {
+    pub(crate) fn from_env(global: bool) -> anyhow::Result<Context> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        Ok(Context { cwd, dirs: dirs()?, global })
+    }
+
+    /// The workspace commands act on: the user scope with `--global`, else the project around
+    /// the current directory.
+    pub(crate) fn workspace(&self) -> Workspace {
+        if self.global { Workspace::user(self.dirs.clone()) } else { Workspace::discover(&self.cwd, self.dirs.clone()) }
+    }
+
+    pub(crate) fn registries(&self, workspace: &Workspace, mode: FetchMode) -> anyhow::Result<Registries> {
+        let (_, manifest) = workspace.read_manifest()?;
+        Ok(Registries::new(workspace, &manifest, mode)?)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The per-user directories: XDG locations (via `directories`), each overridable by an
+/// `AGENTS_*_DIR` variable (tests and unusual setups use these).
+fn dirs() -> anyhow::Result<Dirs> {
+    let base = directories::BaseDirs::new().context("cannot find the home directory (is HOME set?)")?;
+    let pick = |variable: &str, default: PathBuf| std::env::var_os(variable).map(PathBuf::from).unwrap_or(default);
+    let state_default = base.state_dir().unwrap_or_else(|| base.data_local_dir()).join("agents");
+    Ok(Dirs {
+        home: base.home_dir().to_path_buf(),
+        config: pick("AGENTS_CONFIG_DIR", base.config_dir().join("agents")),
+        cache: pick("AGENTS_CACHE_DIR", base.cache_dir().join("agents")),
+        state: pick("AGENTS_STATE_DIR", state_default),
+    })
+}

@@ -1,0 +1,80 @@
+//! Maintenance of the built-in registry in `registry/`: publish new versions, rewrite canonically.
+
+use std::path::{Path, PathBuf};
+
+use agents_format::{AgentFile, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, Sha256, body_path, index_path};
+use anyhow::{Context as _, bail};
+
+pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver::Version>) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+        let agent =
+            AgentFile::parse(&bytes).with_context(|| format!("{} is not a valid agent file", file.display()))?;
+        if agent.has_hidden_unicode() {
+            bail!("{} contains hidden Unicode; the built-in registry refuses it", file.display());
+        }
+        let version = match (&version, &agent.version) {
+            (Some(version), _) => version.clone(),
+            (None, Some(text)) => {
+                text.trim().parse().with_context(|| format!("{}: bad version `{text}`", file.display()))?
+            }
+            (None, None) => bail!("{} has no `version` field; pass --version", file.display()),
+        };
+        let sha256 = Sha256::of(&bytes);
+        let index_file = registry.join(index_path(&agent.name));
+        let mut index = match std::fs::read_to_string(&index_file) {
+            Ok(text) => IndexFile::parse(&text),
+            Err(_) => IndexFile::default(),
+        };
+        index.push(IndexRecord {
+            schema: RECORD_SCHEMA,
+            name: agent.name.clone(),
+            version: version.clone(),
+            sha256,
+            length: bytes.len() as u64,
+            published: agents_format::format_utc(i64::try_from(now)?),
+            yanked: false,
+            description: agent.summary(),
+            extra: Default::default(),
+        })?;
+        write(&registry.join(body_path(&sha256)), &bytes)?;
+        write(&index_file, index.to_text().as_bytes())?;
+        eprintln!("xtask: published {}@{version} to the built-in registry", agent.name);
+    }
+    Ok(())
+}
+
+pub(crate) fn format(registry: &Path) -> anyhow::Result<()> {
+    let config_path = registry.join("config.json");
+    let config = RegistryConfig::parse(&std::fs::read_to_string(&config_path)?)?;
+    write(&config_path, config.to_text().as_bytes())?;
+    for path in index_files(registry)? {
+        let text = std::fs::read_to_string(&path)?;
+        let index = IndexFile::parse(&text);
+        if !index.invalid.is_empty() {
+            bail!("{}: invalid lines {:?}; fix them by hand first", path.display(), index.invalid);
+        }
+        write(&path, index.to_text().as_bytes())?;
+    }
+    Ok(())
+}
+
+pub(crate) fn index_files(registry: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![registry.join("index")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() { stack.push(path) } else { files.push(path) }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(path.parent().expect("registry files are in directories"))?;
+    std::fs::write(path, bytes).with_context(|| format!("write {}", path.display()))
+}
