@@ -5,5 +5,6 @@
 mod bad_input;
 mod corpus;
 mod install;
+mod lifecycle;
 mod lint;
 mod registry;

@@ -31,6 +31,31 @@ pub struct InstallOptions {
     pub registry: Option<String>,
     /// Seconds since the epoch, for naming backups.
     pub now: i64,
+    /// Re-resolve these agents within the manifest's requirements instead of keeping their
+    /// locked versions (`agents update`).
+    pub unlock: Unlock,
+}
+
+/// Which locked versions `install` may move.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Unlock {
+    /// Keep every locked version that still meets its requirement.
+    #[default]
+    None,
+    /// Re-resolve everything.
+    All,
+    /// Re-resolve these.
+    Some(Vec<AgentName>),
+}
+
+impl Unlock {
+    fn covers(&self, name: &AgentName) -> bool {
+        match self {
+            Unlock::None => false,
+            Unlock::All => true,
+            Unlock::Some(names) => names.contains(name),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -133,7 +158,9 @@ pub fn install(
         let registry_id = registries.open(&registry_name)?.config.id.clone();
 
         let keep_locked = locked.as_ref().filter(|locked| {
-            locked.registry == registry_id && requirement.as_ref().is_none_or(|r| r.matches(&locked.version))
+            locked.registry == registry_id
+                && requirement.as_ref().is_none_or(|r| r.matches(&locked.version))
+                && !options.unlock.covers(&name)
         });
         let record = match keep_locked {
             Some(locked) => {

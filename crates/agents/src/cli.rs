@@ -28,6 +28,10 @@ pub(crate) enum Command {
     Install(InstallArgs),
     /// Remove agents from the workspace (files with local edits are kept unless --force).
     Uninstall(UninstallArgs),
+    /// Move locked versions to the newest the manifest allows (all agents, or those named).
+    Update(UpdateArgs),
+    /// Show agents with newer versions (or a yanked locked version).
+    Outdated(OutdatedArgs),
     /// List installed agents and their status (ok, modified, missing).
     List(JsonArgs),
     /// Show an agent's description and versions.
@@ -40,6 +44,8 @@ pub(crate) enum Command {
     Lint(LintArgs),
     /// Publish an agent file to a registry.
     Publish(PublishArgs),
+    /// Mark a published version as yanked (new resolutions skip it), or undo that.
+    Yank(YankArgs),
     /// Create, add, list and remove registries.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -83,6 +89,40 @@ pub(crate) struct UninstallArgs {
     /// Delete files even when they have local edits (a backup is kept in the state directory).
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UpdateArgs {
+    /// Agents to update (default: all).
+    pub(crate) agents: Vec<String>,
+    /// Overwrite local edits (a backup is kept in the state directory).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Use only the cache (do not fetch registries).
+    #[arg(long)]
+    pub(crate) offline: bool,
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutdatedArgs {
+    #[arg(long)]
+    pub(crate) offline: bool,
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct YankArgs {
+    /// NAME@VERSION, for example `my-agent@1.0.1`.
+    pub(crate) agent: String,
+    /// Clear the yank flag instead.
+    #[arg(long)]
+    pub(crate) undo: bool,
+    /// The registry (may be omitted when exactly one is configured).
+    #[arg(long)]
+    pub(crate) registry: Option<String>,
 }
 
 #[derive(Debug, Args)]

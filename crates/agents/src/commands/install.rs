@@ -2,10 +2,10 @@
 
 use agents_format::AgentName;
 use agents_registry::FetchMode;
-use agents_workspace::{Action, InstallOptions, InstallRequest};
+use agents_workspace::{Action, InstallOptions, InstallReport, InstallRequest, Unlock};
 use anyhow::Context as _;
 
-use crate::cli::{InstallArgs, UninstallArgs};
+use crate::cli::{InstallArgs, UninstallArgs, UpdateArgs};
 use crate::context::{Context, now};
 use crate::printer::Printer;
 
@@ -49,15 +49,42 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         FetchMode::Always
     };
     let mut registries = context.registries(&workspace, mode)?;
-    let options =
-        InstallOptions { force: args.force, locked: args.locked || args.frozen, registry: args.registry, now: now() };
+    let options = InstallOptions {
+        force: args.force,
+        locked: args.locked || args.frozen,
+        registry: args.registry,
+        now: now(),
+        unlock: Unlock::None,
+    };
     let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
+    print_report(printer, &report, args.json, true);
+    if report.agents.is_empty() && !args.json {
+        printer.status("Finished", "nothing to install (agents.toml lists no agents)");
+    }
+    Ok(0)
+}
+
+pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> anyhow::Result<i32> {
+    let names = args.agents.iter().map(|a| AgentName::new(a)).collect::<Result<Vec<_>, _>>()?;
+    let workspace = context.workspace();
+    let mode = if args.offline { FetchMode::Offline } else { FetchMode::Always };
+    let mut registries = context.registries(&workspace, mode)?;
+    let options = InstallOptions { force: args.force, locked: false, registry: None, now: now(), unlock: Unlock::None };
+    let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
+    print_report(printer, &report, args.json, false);
+    if !args.json && !report.agents.iter().any(|a| a.action != Action::Fresh) {
+        printer.status("Finished", "every agent is at the newest version its requirement allows");
+    }
+    Ok(0)
+}
+
+fn print_report(printer: &Printer, report: &InstallReport, json: bool, show_unchanged: bool) {
     for warning in &report.warnings {
         printer.warn(warning);
     }
-    if args.json {
-        printer.json(&report);
-        return Ok(0);
+    if json {
+        printer.json(report);
+        return;
     }
     for agent in &report.agents {
         let what = format!("{} v{}", agent.name, agent.version);
@@ -68,16 +95,13 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
             Action::Updated { from } => {
                 printer.status("Updated", format!("{} {from} \u{2192} v{} ({path})", agent.name, agent.version))
             }
-            Action::Fresh => printer.status("Unchanged", format!("{what} ({path})")),
+            Action::Fresh if show_unchanged => printer.status("Unchanged", format!("{what} ({path})")),
+            Action::Fresh => {}
         }
         if let Some(backup) = &agent.backup {
             printer.status("Saved", format!("your edits to {path} as {}", backup.display()));
         }
     }
-    if report.agents.is_empty() {
-        printer.status("Finished", "nothing to install (agents.toml lists no agents)");
-    }
-    Ok(0)
 }
 
 pub(crate) fn uninstall(context: &Context, printer: &Printer, args: UninstallArgs) -> anyhow::Result<i32> {

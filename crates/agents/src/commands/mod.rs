@@ -20,12 +20,15 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Init => install::init(&context, printer),
         Command::Install(args) => install::install(&context, printer, args),
         Command::Uninstall(args) => install::uninstall(&context, printer, args),
+        Command::Update(args) => install::update(&context, printer, args),
+        Command::Outdated(args) => query::outdated(&context, printer, args),
         Command::List(args) => query::list(&context, printer, args.json),
         Command::Info(args) => query::info(&context, printer, args),
         Command::Search(args) => query::search(&context, printer, args),
         Command::Verify(args) => query::verify(&context, printer, args.json),
         Command::Lint(args) => lint::lint(printer, args),
         Command::Publish(args) => publish::publish(&context, printer, args),
+        Command::Yank(args) => publish::yank(&context, printer, args),
         Command::Registry(command) => registry::run(&context, printer, command),
     }
 }

@@ -4,7 +4,7 @@ use agents_format::{AgentName, IndexFile, IndexRecord, select};
 use agents_registry::FetchMode;
 use agents_workspace::Status;
 
-use crate::cli::{InfoArgs, SearchArgs};
+use crate::cli::{InfoArgs, OutdatedArgs, SearchArgs};
 use crate::context::Context;
 use crate::printer::Printer;
 
@@ -162,6 +162,35 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
             description = description.chars().take(79).collect::<String>() + "\u{2026}";
         }
         printer.line(format!("{:width$}  v{:8}  {:10}  {description}", hit.name.as_str(), hit.version, hit.registry));
+    }
+    Ok(0)
+}
+
+pub(crate) fn outdated(context: &Context, printer: &Printer, args: OutdatedArgs) -> anyhow::Result<i32> {
+    let workspace = context.workspace();
+    let mode = if args.offline { FetchMode::Offline } else { FetchMode::Always };
+    let mut registries = context.registries(&workspace, mode)?;
+    let outdated = agents_workspace::outdated(&workspace, &mut registries)?;
+    if args.json {
+        printer.json(&outdated);
+        return Ok(0);
+    }
+    if outdated.is_empty() {
+        printer.status("Finished", "every agent is up to date");
+        return Ok(0);
+    }
+    let show = |v: &Option<semver::Version>| v.as_ref().map_or("-".to_owned(), |v| format!("v{v}"));
+    let width = outdated.iter().map(|o| o.name.as_str().len()).max().unwrap_or(4).max(4);
+    printer.line(format!("{:width$}  {:10}  {:10}  {:10}  registry", "name", "current", "compatible", "latest"));
+    for entry in &outdated {
+        let current = format!("v{}{}", entry.current, if entry.yanked { " (yanked)" } else { "" });
+        printer.line(format!(
+            "{:width$}  {current:10}  {:10}  {:10}  {}",
+            entry.name.as_str(),
+            show(&entry.compatible),
+            show(&entry.latest),
+            entry.registry
+        ));
     }
     Ok(0)
 }
