@@ -154,7 +154,7 @@ fn transact(
                 .commit(None, &signature, &signature, message, &tree, &[&parent])
                 .context(|| "commit to the registry".to_owned())?;
             let branch = cache::remembered_branch(repository)?;
-            match push(repository, url, commit, &branch) {
+            match push(repository, url, commit, parent.id(), &branch) {
                 Ok(()) => {
                     cache::set_tip(repository, commit)?;
                     return Ok(());
@@ -175,7 +175,89 @@ enum PushFailure {
     Error(RegistryError),
 }
 
-fn push(repository: &git2::Repository, url: &str, commit: git2::Oid, branch: &str) -> Result<(), PushFailure> {
+fn push(
+    repository: &git2::Repository,
+    url: &str,
+    commit: git2::Oid,
+    parent: git2::Oid,
+    branch: &str,
+) -> Result<(), PushFailure> {
+    let Some(path) = local_path(url) else { return push_refspec(repository, url, &format!("{commit}:{branch}")) };
+    // libgit2's local transport moves the remote's branch without checking its old value under
+    // the ref lock, so two local publishers could both "win". For a registry on this machine,
+    // copy the new objects into its object database, then move the branch with a
+    // compare-and-swap on the expected old tip. (The git server of every other transport does
+    // that check itself.)
+    let target = git2::Repository::open(&path)
+        .context(|| format!("could not open registry `{url}`"))
+        .map_err(PushFailure::Error)?;
+    copy_missing_objects(repository, &target, commit)
+        .context(|| format!("could not write objects to `{url}`"))
+        .map_err(PushFailure::Error)?;
+    match target.reference_matching(branch, commit, true, parent, "agents: publish") {
+        Ok(_) => Ok(()),
+        Err(error) if matches!(error.code(), git2::ErrorCode::Modified | git2::ErrorCode::Locked) => {
+            Err(PushFailure::Rejected(error.message().to_owned()))
+        }
+        Err(error) => {
+            Err(PushFailure::Error(RegistryError::Git { context: format!("could not update `{url}`"), source: error }))
+        }
+    }
+}
+
+/// Copies `commit` and every object it reaches that `target` lacks. A tree `target` already has
+/// is complete there, so only the changed paths are walked.
+fn copy_missing_objects(
+    source: &git2::Repository,
+    target: &git2::Repository,
+    commit: git2::Oid,
+) -> Result<(), git2::Error> {
+    let (source_odb, target_odb) = (source.odb()?, target.odb()?);
+    let copy = |oid: git2::Oid| -> Result<bool, git2::Error> {
+        if target_odb.exists(oid) {
+            return Ok(false);
+        }
+        let object = source_odb.read(oid)?;
+        target_odb.write(object.kind(), object.data())?;
+        Ok(true)
+    };
+    let tree = source.find_commit(commit)?.tree_id();
+    let mut pending = vec![tree];
+    while let Some(tree) = pending.pop() {
+        if !copy(tree)? {
+            continue;
+        }
+        for entry in source.find_tree(tree)?.iter() {
+            match entry.kind() {
+                Some(git2::ObjectType::Tree) => pending.push(entry.id()),
+                _ => {
+                    copy(entry.id())?;
+                }
+            }
+        }
+    }
+    // The commit last, so a reader never finds a commit whose tree is missing.
+    copy(commit)?;
+    Ok(())
+}
+
+/// The file-system path of a local registry URL (`/srv/r.git`, `file:///srv/r.git`).
+fn local_path(url: &str) -> Option<std::path::PathBuf> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Some(std::path::PathBuf::from(path));
+    }
+    (!url.contains("://") && !is_scp_like(url)).then(|| std::path::PathBuf::from(url))
+}
+
+/// `git@host:path` (ssh in scp syntax), as opposed to a local path like `C:\x` or `./a:b`.
+fn is_scp_like(url: &str) -> bool {
+    match url.split_once(':') {
+        Some((host, _)) => !host.is_empty() && host.len() > 1 && !host.contains('/') && !host.contains('\\'),
+        None => false,
+    }
+}
+
+fn push_refspec(repository: &git2::Repository, url: &str, refspec: &str) -> Result<(), PushFailure> {
     let mut remote = repository
         .remote_anonymous(url)
         .context(|| format!("invalid registry URL `{url}`"))
@@ -190,15 +272,14 @@ fn push(repository: &git2::Repository, url: &str, commit: git2::Oid, branch: &st
     });
     let mut options = git2::PushOptions::new();
     options.remote_callbacks(callbacks);
-    let refspec = format!("{commit}:{branch}");
-    let result = remote.push(&[refspec.as_str()], Some(&mut options));
+    let result = remote.push(&[refspec], Some(&mut options));
     drop(options);
     match result {
         Ok(()) => match rejection {
             None => Ok(()),
             Some(reason) => Err(PushFailure::Rejected(reason)),
         },
-        // libgit2 refuses a non-fast-forward push itself, and a local ref lock can be held by a
+        // libgit2 refuses a non-fast-forward push itself, and a ref lock can be held by a
         // concurrent publisher: both mean "someone else moved the branch".
         Err(error)
             if error.code() == git2::ErrorCode::NotFastForward

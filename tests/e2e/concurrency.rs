@@ -1,0 +1,68 @@
+//! Concurrent publishers to one remote: every distinct version lands once; a contested version
+//! has exactly one winner.
+
+use std::ffi::OsStr;
+use std::process::Command;
+
+use agents_format::IndexFile;
+use agents_test_support::{TestEnv, read_in_remote};
+
+/// Publishers are separate users (own HOME and cache) sharing only the remote.
+fn publisher(remote: &std::path::Path) -> TestEnv {
+    let env = TestEnv::new();
+    env.run([OsStr::new("registry"), OsStr::new("add"), OsStr::new("team"), remote.as_os_str()]).success();
+    env
+}
+
+fn spawn_publish(env: &TestEnv, name: &str, version: &str, body: &str) -> std::process::Child {
+    let file = env.path(&format!("{name}-{version}.md"));
+    std::fs::write(&file, format!("---\nname: {name}\ndescription: d\n---\n{body}\n")).unwrap();
+    let mut command: Command = env.agents();
+    command.args([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new(version)]);
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    command.spawn().unwrap()
+}
+
+#[test]
+fn ten_concurrent_publishers_of_distinct_versions_all_land_once() {
+    let owner = TestEnv::new();
+    let remote = owner.registry("team");
+    let publishers: Vec<TestEnv> = (0..10).map(|_| publisher(&remote)).collect();
+    let children: Vec<_> = publishers
+        .iter()
+        .enumerate()
+        .map(|(i, env)| spawn_publish(env, "busy", &format!("1.{i}.0"), &format!("body {i}")))
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "a publisher failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let index = IndexFile::parse(&String::from_utf8(read_in_remote(&remote, "index/bu/sy/busy").unwrap()).unwrap());
+    assert!(index.invalid.is_empty());
+    let mut versions: Vec<String> = index.records().map(|r| r.version.to_string()).collect();
+    assert_eq!(versions.len(), 10, "lost or duplicated publishes: {versions:?}");
+    versions.sort();
+    versions.dedup();
+    assert_eq!(versions.len(), 10, "duplicate lines");
+}
+
+#[test]
+fn two_publishers_racing_for_one_version_have_exactly_one_winner() {
+    let owner = TestEnv::new();
+    let remote = owner.registry("team");
+    for round in 0..3 {
+        let (alice, bob) = (publisher(&remote), publisher(&remote));
+        let version = format!("{round}.0.0");
+        let children =
+            [spawn_publish(&alice, "contested", &version, "alice"), spawn_publish(&bob, "contested", &version, "bob")];
+        let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let winners = outputs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(winners, 1, "round {round}: {winners} winners");
+        let loser = outputs.iter().find(|o| !o.status.success()).unwrap();
+        let stderr = String::from_utf8_lossy(&loser.stderr);
+        assert!(stderr.contains(&format!("contested@{version} is already published")), "{stderr}");
+    }
+    let index =
+        IndexFile::parse(&String::from_utf8(read_in_remote(&remote, "index/co/nt/contested").unwrap()).unwrap());
+    assert_eq!(index.records().count(), 3);
+}
