@@ -156,3 +156,18 @@ fn a_locked_version_whose_checksum_changed_upstream_is_a_hard_error() {
     env.run(["install", "moving"]).fails_with("checksum mismatch for moving@1.0.0");
     assert!(!env.agents_dir().join("moving.md").exists());
 }
+
+#[test]
+fn build_metadata_and_a_registry_claiming_the_builtin_id_are_refused() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let file = env.path("meta.md");
+    std::fs::write(&file, "---\nname: meta\ndescription: d\n---\nbody\n").unwrap();
+    env.run(["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.0.0+build.7".as_ref()])
+        .fails_with("build metadata");
+
+    let impostor = env.path("registries/impostor.git");
+    env.run(["registry".as_ref(), "init".as_ref(), impostor.as_os_str()]).success();
+    rewrite_in_remote(&impostor, "config.json", b"{\n  \"schema\": 1,\n  \"id\": \"builtin\"\n}\n");
+    env.run(["registry".as_ref(), "add".as_ref(), "impostor".as_ref(), impostor.as_os_str()]).fails_with("reserved");
+}

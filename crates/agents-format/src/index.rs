@@ -81,11 +81,16 @@ impl IndexFile {
             if raw.trim().is_empty() {
                 continue;
             }
-            let invalid = |message: String| InvalidLine { line: index + 1, message, text: raw.to_owned() };
+            // An unreadable line is reported and also kept verbatim, so rewriting the file (a
+            // publish or a yank) never destroys what this client could not read.
+            let mut invalid = |message: String| {
+                file.invalid.push(InvalidLine { line: index + 1, message, text: raw.to_owned() });
+                file.lines.push(IndexLine::Unknown(raw.to_owned()));
+            };
             let value: serde_json::Value = match serde_json::from_str(raw) {
                 Ok(value) => value,
                 Err(error) => {
-                    file.invalid.push(invalid(format!("not JSON: {error}")));
+                    invalid(format!("not JSON: {error}"));
                     continue;
                 }
             };
@@ -96,20 +101,20 @@ impl IndexFile {
                     continue;
                 }
                 None => {
-                    file.invalid.push(invalid("no numeric `schema` field".to_owned()));
+                    invalid("no numeric `schema` field".to_owned());
                     continue;
                 }
             }
             match serde_json::from_value::<IndexRecord>(value) {
                 Ok(record) => file.lines.push(IndexLine::Record(record)),
-                Err(error) => file.invalid.push(invalid(error.to_string())),
+                Err(error) => invalid(error.to_string()),
             }
         }
         file
     }
 
-    /// The canonical text: every line as this client writes it, each ending in a newline.
-    /// Invalid lines are dropped, so only call this to write back a file that had none.
+    /// The canonical text: every record as this client writes it and every other line verbatim,
+    /// each ending in a newline.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for line in &self.lines {
@@ -134,9 +139,21 @@ impl IndexFile {
         self.records().find(|record| &record.version == version)
     }
 
-    /// Appends a new version. Published versions are immutable: an existing one is an error.
+    /// Whether any line, including one of a newer schema, claims `version`.
+    pub fn claims(&self, version: &semver::Version) -> bool {
+        self.lines.iter().any(|line| match line {
+            IndexLine::Record(record) => &record.version == version,
+            IndexLine::Unknown(raw) => serde_json::from_str::<serde_json::Value>(raw)
+                .ok()
+                .and_then(|value| value.get("version")?.as_str()?.parse::<semver::Version>().ok())
+                .is_some_and(|claimed| &claimed == version),
+        })
+    }
+
+    /// Appends a new version. Published versions are immutable: a version any line already
+    /// claims (even one of a newer schema) is an error.
     pub fn push(&mut self, record: IndexRecord) -> Result<(), IndexError> {
-        if self.find(&record.version).is_some() {
+        if self.claims(&record.version) {
             return Err(IndexError::VersionExists { name: record.name, version: record.version });
         }
         self.lines.push(IndexLine::Record(record));
@@ -232,6 +249,8 @@ mod tests {
         assert_eq!(file.records().count(), 1);
         let lines: Vec<usize> = file.invalid.iter().map(|i| i.line).collect();
         assert_eq!(lines, [1, 3, 4]);
+        // Rewriting keeps what could not be read.
+        assert_eq!(file.to_text(), text.trim_end().to_owned() + "\n");
     }
 
     #[test]
@@ -241,6 +260,8 @@ mod tests {
         file.push(record("1.1.0")).unwrap();
         let error = file.push(record("1.0.0")).unwrap_err();
         assert_eq!(error.to_string(), "go-backend-expert@1.0.0 is already published");
+        let mut newer = IndexFile::parse("{\"schema\":2,\"version\":\"3.0.0\"}\n");
+        assert!(newer.push(record("3.0.0")).is_err(), "a newer-schema line's version was published over");
         let name = AgentName::new("go-backend-expert").unwrap();
         let v = "1.0.0".parse().unwrap();
         assert!(file.set_yanked(&name, &v, true).unwrap());

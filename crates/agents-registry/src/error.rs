@@ -50,6 +50,8 @@ pub enum RegistryError {
     AlreadyExists { path: PathBuf },
     #[error("could not update registry `{url}`: {attempts} attempts lost a race with other publishers")]
     TooManyRetries { url: String, attempts: u32 },
+    #[error("push to `{url}` was refused: {message}")]
+    PushRejected { url: String, message: String },
     #[error("{name} has no version: add `version: 1.0.0` to its front matter or pass --version")]
     NoVersion { name: AgentName },
     #[error("{name}: invalid version {message}")]

@@ -67,6 +67,15 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         })?,
         (None, None) => return Err(RegistryError::NoVersion { name: file.name.clone() }),
     };
+    if !version.build.is_empty() {
+        return Err(RegistryError::InvalidVersion {
+            name: file.name.clone(),
+            message: format!(
+                "{version}: build metadata (`+{}`) does not order versions, so it cannot tell two publishes apart",
+                version.build
+            ),
+        });
+    }
     let record = IndexRecord {
         schema: RECORD_SCHEMA,
         name: file.name.clone(),
@@ -277,7 +286,9 @@ fn push_refspec(repository: &git2::Repository, url: &str, refspec: &str) -> Resu
     match result {
         Ok(()) => match rejection {
             None => Ok(()),
-            Some(reason) => Err(PushFailure::Rejected(reason)),
+            Some(reason) if is_lost_race(&reason) => Err(PushFailure::Rejected(reason)),
+            // A hook or a protected branch said no: retrying would only be refused again.
+            Some(message) => Err(PushFailure::Error(RegistryError::PushRejected { url: url.to_owned(), message })),
         },
         // libgit2 refuses a non-fast-forward push itself, and a ref lock can be held by a
         // concurrent publisher: both mean "someone else moved the branch".
@@ -293,6 +304,21 @@ fn push_refspec(repository: &git2::Repository, url: &str, refspec: &str) -> Resu
             Err(PushFailure::Error(RegistryError::Git { context: format!("could not push to `{url}`"), source: error }))
         }
     }
+}
+
+/// Whether a server's reason for refusing a ref update means "someone else moved it first".
+fn is_lost_race(reason: &str) -> bool {
+    [
+        "fetch first",
+        "non-fast-forward",
+        "non-fastforward",
+        "stale info",
+        "failed to lock",
+        "cannot lock",
+        "failed to update ref",
+    ]
+    .iter()
+    .any(|needle| reason.contains(needle))
 }
 
 fn backoff(attempt: u32) -> Duration {

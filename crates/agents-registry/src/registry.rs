@@ -1,6 +1,8 @@
 //! An opened registry: its config and a snapshot of its tree, with verified reads.
 
-use agents_format::{AgentName, IndexFile, IndexRecord, RegistryConfig, Sha256, body_path, index_path};
+use agents_format::{
+    AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, RegistryConfig, Sha256, body_path, index_path,
+};
 
 use crate::error::{RegistryError, Result};
 use crate::source::Source;
@@ -29,6 +31,13 @@ impl Registry {
 
     pub(crate) fn from_source(name: String, url: String, source: Source) -> Result<Registry> {
         let config = read_config(&source, &url)?;
+        if config.id.as_str() == agents_format::BUILTIN_REGISTRY_ID {
+            return Err(RegistryError::NotARegistry {
+                url,
+                reason: "its config.json claims the id `builtin`, which is reserved for the built-in registry"
+                    .to_owned(),
+            });
+        }
         Ok(Registry { name, url, config, source })
     }
 
@@ -36,7 +45,22 @@ impl Registry {
     pub fn index_file(&self, name: &AgentName) -> Result<Option<IndexFile>> {
         let Some(bytes) = self.source.read(&index_path(name))? else { return Ok(None) };
         let text = String::from_utf8_lossy(&bytes);
-        Ok(Some(IndexFile::parse(&text)))
+        let mut index = IndexFile::parse(&text);
+        // A record filed under another agent's path is not this agent's version.
+        for (number, line) in index.lines.iter_mut().enumerate() {
+            if let IndexLine::Record(record) = line
+                && &record.name != name
+            {
+                let text = record.to_line();
+                index.invalid.push(InvalidLine {
+                    line: number + 1,
+                    message: format!("record for `{}` in the index file of `{name}`", record.name),
+                    text: text.clone(),
+                });
+                *line = IndexLine::Unknown(text);
+            }
+        }
+        Ok(Some(index))
     }
 
     /// The body of a published version, verified against its record's length and checksum.
