@@ -153,8 +153,31 @@ fn a_locked_version_whose_checksum_changed_upstream_is_a_hard_error() {
     rewrite_in_remote(&remote, &body_path(&Sha256::of(rewritten)), rewritten);
     rewrite_in_remote(&remote, index_path, line.replace(&old_sha, &new_sha).as_bytes());
 
-    env.run(["install", "moving"]).fails_with("checksum mismatch for moving@1.0.0");
+    // The fetch itself notices that a version this cache knew changed...
+    env.run(["install", "moving"])
+        .fails_with("was rewritten: published versions changed their checksum: moving@1.0.0")
+        .stderr_contains("delete the cached clone");
     assert!(!env.agents_dir().join("moving.md").exists());
+    // ...and with a fresh cache, the lockfile still knows the checksum it pinned.
+    std::fs::remove_dir_all(env.home.join(".cache/agents")).unwrap();
+    env.run(["install", "moving"]).fails_with("checksum mismatch for moving@1.0.0: agents.lock says sha256");
+    assert!(!env.agents_dir().join("moving.md").exists());
+}
+
+#[test]
+fn a_force_push_that_drops_published_versions_is_reported() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let file = env.path("gone.md");
+    std::fs::write(&file, "---\nname: gone\ndescription: d\n---\nbody\n").unwrap();
+    env.run(["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.0.0".as_ref()]).success();
+    env.run(["info", "gone"]).success();
+    // Rewind the registry to its first commit, as `git push --force` of an old branch would.
+    let repository = git2::Repository::open_bare(&remote).unwrap();
+    let head = repository.head().unwrap().peel_to_commit().unwrap();
+    let first = head.parent(0).unwrap().id();
+    repository.reference("refs/heads/main", first, true, "force push").unwrap();
+    env.run(["install", "gone"]).fails_with("published versions disappeared (a force push?): gone@1.0.0");
 }
 
 #[test]

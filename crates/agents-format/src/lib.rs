@@ -38,4 +38,4 @@ pub use name::{AgentName, MAX_NAME_LEN, NameError};
 pub use select::{caret, select};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};
-pub use user_config::{UserConfig, remove_registry, set_registry};
+pub use user_config::{NetSettings, UserConfig, remove_registry, set_registry};

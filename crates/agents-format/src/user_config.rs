@@ -8,12 +8,25 @@ use crate::manifest::{ManifestError, RegistrySource, table_mut, validate_registr
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserConfig {
     pub registries: BTreeMap<String, RegistrySource>,
+    pub net: NetSettings,
+}
+
+/// `[net]`: how to reach registries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct NetSettings {
+    /// Fetch and push with the `git` command line instead of libgit2 (cargo's
+    /// `net.git-fetch-with-cli`): for `~/.ssh/config` setups and credential helpers libgit2
+    /// does not understand.
+    pub git_fetch_with_cli: Option<bool>,
 }
 
 #[derive(serde::Deserialize)]
 struct RawUserConfig {
     #[serde(default)]
     registries: BTreeMap<String, RegistrySource>,
+    #[serde(default)]
+    net: NetSettings,
 }
 
 impl UserConfig {
@@ -23,7 +36,7 @@ impl UserConfig {
         for key in raw.registries.keys() {
             validate_registry_name(key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
         }
-        Ok(UserConfig { registries: raw.registries })
+        Ok(UserConfig { registries: raw.registries, net: raw.net })
     }
 }
 
@@ -65,5 +78,7 @@ mod tests {
         assert!(UserConfig::parse(&text).unwrap().registries.is_empty());
         assert!(set_registry("", "Bad Name", "x").is_err());
         assert!(UserConfig::parse("[registries]\nteam = 3\n").is_err());
+        let config = UserConfig::parse("[net]\ngit-fetch-with-cli = true\n").unwrap();
+        assert_eq!(config.net.git_fetch_with_cli, Some(true));
     }
 }

@@ -1,18 +1,22 @@
-//! The cache of registry clones: one bare repository per registry URL, fetched with git2 and
-//! read straight from the object database. The cache is disposable: anything wrong with it is
-//! repaired by fetching again, never trusted over the remote.
+//! The cache of registry clones: one bare repository per registry URL, fetched and read straight
+//! from the object database. The cache is disposable: anything wrong with it is repaired by
+//! fetching again, never trusted over the remote. Every fetch is checked against the previous
+//! one: a published version may not change its checksum or disappear.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use agents_format::Sha256;
+use agents_format::{IndexFile, RegistryConfig, Sha256};
 
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::registry::Registry;
 use crate::source::Source;
+use crate::transport::{self, NetConfig};
 
-/// The ref a cache clone keeps the remote's default branch under.
+/// The ref a cache clone keeps the remote's default branch under, once verified.
 const TIP_REF: &str = "refs/remotes/origin/HEAD";
+/// Where a fetch lands before it is verified against [`TIP_REF`].
+const INCOMING_REF: &str = "refs/agents/incoming";
 /// The config key a cache clone remembers the remote's default branch under.
 const BRANCH_KEY: &str = "agents.branch";
 
@@ -27,19 +31,28 @@ pub enum FetchMode {
     Offline,
 }
 
-/// The directory holding registry clones.
+/// The directory holding registry clones, and how to reach remotes.
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    net: NetConfig,
 }
 
 impl Cache {
     pub fn new(root: impl Into<PathBuf>) -> Cache {
-        Cache { root: root.into() }
+        Cache { root: root.into(), net: NetConfig::default() }
+    }
+
+    pub fn with_net(root: impl Into<PathBuf>, net: NetConfig) -> Cache {
+        Cache { root: root.into(), net }
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    pub(crate) fn net(&self) -> &NetConfig {
+        &self.net
     }
 
     /// The bare clone for `url`: readable, unique per URL, stable across runs.
@@ -55,11 +68,8 @@ impl Cache {
             .take(32)
             .collect();
         let hash = Sha256::of(url.as_bytes()).to_hex();
-        self.root.join("registries").join(format!(
-            "{}-{}",
-            if tail.is_empty() { "registry" } else { &tail },
-            &hash[..16]
-        ))
+        let tail = if tail.is_empty() { "registry" } else { &tail };
+        self.root.join("registries").join(format!("{tail}-{}", &hash[..16]))
     }
 
     /// Opens the registry at `url` under the local name `name`, fetching as `mode` says.
@@ -69,7 +79,7 @@ impl Cache {
         let repository = match git2::Repository::open_bare(&dir) {
             Ok(repository) if repository.find_reference(TIP_REF).is_ok() => {
                 if mode == FetchMode::Always {
-                    fetch(&repository, url)?;
+                    self.fetch(&repository, url)?;
                 }
                 repository
             }
@@ -90,7 +100,7 @@ impl Cache {
         let _lock = self.lock(&dir)?;
         let repository = match git2::Repository::open_bare(&dir) {
             Ok(repository) if repository.find_reference(TIP_REF).is_ok() => {
-                fetch(&repository, url)?;
+                self.fetch(&repository, url)?;
                 repository
             }
             _ => self.clone_fresh(&dir, url)?,
@@ -100,7 +110,7 @@ impl Cache {
 
     fn lock(&self, dir: &Path) -> Result<File> {
         let registries = dir.parent().expect("clone dirs live under registries/");
-        fs_err::create_dir_all(registries).map_err(|e| RegistryError::Io { path: registries.to_owned(), source: e })?;
+        fs_err::create_dir_all(registries).map_err(io_error(registries))?;
         let path = dir.with_extension("lock");
         let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io_error(&path))?;
         file.lock().map_err(io_error(&path))?;
@@ -114,51 +124,98 @@ impl Cache {
         let temp = tempfile::Builder::new().prefix(".clone-").tempdir_in(parent).map_err(io_error(parent))?;
         let repository =
             git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?;
-        fetch(&repository, url)?;
+        self.fetch(&repository, url)?;
         drop(repository);
         if dir.exists() {
-            fs_err::remove_dir_all(dir).map_err(|e| RegistryError::Io { path: dir.to_owned(), source: e })?;
+            fs_err::remove_dir_all(dir).map_err(io_error(dir))?;
         }
         let temp = temp.keep();
-        fs_err::rename(&temp, dir).map_err(|e| RegistryError::Io { path: dir.to_owned(), source: e })?;
+        fs_err::rename(&temp, dir).map_err(io_error(dir))?;
         git2::Repository::open_bare(dir).context(|| format!("open the cache clone {}", dir.display()))
+    }
+
+    /// Fetches the remote's default branch, verifies it against what was fetched before, and only
+    /// then makes it the tip this cache serves.
+    pub(crate) fn fetch(&self, repository: &git2::Repository, url: &str) -> Result<()> {
+        tracing::debug!(url, "fetching registry");
+        let branch = transport::fetch(repository, url, INCOMING_REF, &self.net)?;
+        let incoming = repository.find_reference(INCOMING_REF).and_then(|r| r.peel_to_commit()).map_err(|_| {
+            RegistryError::NotARegistry { url: url.to_owned(), reason: format!("it has no branch `{branch}`") }
+        })?;
+        if let Ok(previous) = tip(repository)
+            && previous.id() != incoming.id()
+        {
+            verify_history(repository, url, &previous, &incoming, self.clone_dir(url))?;
+        }
+        set_tip(repository, incoming.id())?;
+        repository
+            .config()
+            .and_then(|mut config| config.set_str(BRANCH_KEY, &branch))
+            .context(|| "remember the registry's branch".to_owned())?;
+        Ok(())
     }
 }
 
-/// Fetches the remote's default branch into [`TIP_REF`] and remembers the branch's name.
-pub(crate) fn fetch(repository: &git2::Repository, url: &str) -> Result<()> {
-    tracing::debug!(url, "fetching registry");
-    let mut remote = repository.remote_anonymous(url).context(|| format!("invalid registry URL `{url}`"))?;
-    let mut connection = remote
-        .connect_auth(git2::Direction::Fetch, None, None)
-        .context(|| format!("could not reach registry `{url}`"))?;
-    let branch = match connection.default_branch() {
-        Ok(branch) => branch.as_str().map(str::to_owned),
-        Err(_) => None,
+/// Checks that nothing published before `previous` changed or vanished in `incoming`. A force
+/// push that only rewrites history is fine; one that alters a published version is not.
+fn verify_history(
+    repository: &git2::Repository,
+    url: &str,
+    previous: &git2::Commit<'_>,
+    incoming: &git2::Commit<'_>,
+    cache: PathBuf,
+) -> Result<()> {
+    let (old_tree, new_tree) = (
+        previous.tree().context(|| "read the previous registry tree".to_owned())?,
+        incoming.tree().context(|| "read the fetched registry tree".to_owned())?,
+    );
+    let read = |tree: &git2::Tree<'_>, path: &Path| -> Option<String> {
+        let entry = tree.get_path(path).ok()?;
+        let blob = repository.find_blob(entry.id()).ok()?;
+        Some(String::from_utf8_lossy(blob.content()).into_owned())
     };
-    let Some(branch) = branch else {
-        return Err(RegistryError::NotARegistry {
+    let config =
+        |tree: &git2::Tree<'_>| read(tree, Path::new("config.json")).and_then(|t| RegistryConfig::parse(&t).ok());
+    if let (Some(old), Some(new)) = (config(&old_tree), config(&new_tree))
+        && old.id != new.id
+    {
+        return Err(RegistryError::Rewritten {
             url: url.to_owned(),
-            reason: "the repository has no commits (or no default branch)".to_owned(),
-        });
-    };
-    let refspec = format!("+{branch}:{TIP_REF}");
-    let remote = connection.remote();
-    remote.download(&[refspec.as_str()], None).context(|| format!("could not fetch registry `{url}`"))?;
-    remote.disconnect().context(|| format!("could not fetch registry `{url}`"))?;
-    remote
-        .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, Some("agents: fetch"))
-        .context(|| format!("could not update the cache clone of `{url}`"))?;
-    if repository.find_reference(TIP_REF).is_err() {
-        return Err(RegistryError::NotARegistry {
-            url: url.to_owned(),
-            reason: format!("it has no branch `{branch}`"),
+            what: format!("its id changed from `{}` to `{}`", old.id, new.id),
+            cache,
         });
     }
-    repository
-        .config()
-        .and_then(|mut config| config.set_str(BRANCH_KEY, &branch))
-        .context(|| "remember the registry's branch".to_owned())?;
+    let mut options = git2::DiffOptions::new();
+    options.pathspec("index");
+    let diff = repository
+        .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut options))
+        .context(|| "compare registry trees".to_owned())?;
+    let (mut changed, mut dropped) = (Vec::new(), Vec::new());
+    for delta in diff.deltas() {
+        let Some(path) = delta.old_file().path() else { continue };
+        let Some(old_text) = read(&old_tree, path) else { continue };
+        let new_index = IndexFile::parse(&read(&new_tree, path).unwrap_or_default());
+        for record in IndexFile::parse(&old_text).records() {
+            match new_index.find(&record.version) {
+                None => dropped.push(format!("{}@{}", record.name, record.version)),
+                Some(new) if new.sha256 != record.sha256 || new.length != record.length => changed
+                    .push(format!("{}@{} (sha256 {} → {})", record.name, record.version, record.sha256, new.sha256)),
+                Some(_) => {}
+            }
+        }
+    }
+    if !changed.is_empty() {
+        let what = format!("published versions changed their checksum: {}", changed.join(", "));
+        return Err(RegistryError::Rewritten { url: url.to_owned(), what, cache });
+    }
+    if !dropped.is_empty() {
+        let what = format!("published versions disappeared (a force push?): {}", dropped.join(", "));
+        return Err(RegistryError::Rewritten { url: url.to_owned(), what, cache });
+    }
+    let descends = repository.graph_descendant_of(incoming.id(), previous.id()).unwrap_or(false);
+    if !descends {
+        tracing::warn!(url, "the registry's history was rewritten; every published version is intact");
+    }
     Ok(())
 }
 
@@ -178,7 +235,9 @@ pub(crate) fn tip(repository: &git2::Repository) -> Result<git2::Commit<'_>> {
 }
 
 pub(crate) fn set_tip(repository: &git2::Repository, commit: git2::Oid) -> Result<()> {
-    repository.reference(TIP_REF, commit, true, "agents: publish").context(|| "update the fetched tip".to_owned())?;
+    repository
+        .reference(TIP_REF, commit, true, "agents: update tip")
+        .context(|| "update the fetched tip".to_owned())?;
     Ok(())
 }
 

@@ -50,6 +50,12 @@ pub enum RegistryError {
     AlreadyExists { path: PathBuf },
     #[error("could not update registry `{url}`: {attempts} attempts lost a race with other publishers")]
     TooManyRetries { url: String, attempts: u32 },
+    #[error("registry `{url}` was rewritten: {what}")]
+    Rewritten { url: String, what: String, cache: PathBuf },
+    #[error("authentication failed for `{url}`: {message}")]
+    Auth { url: String, message: String },
+    #[error("git command line, registry `{url}`: {message}")]
+    GitCli { url: String, message: String },
     #[error("push to `{url}` was refused: {message}")]
     PushRejected { url: String, message: String },
     #[error("{name} has no version: add `version: 1.0.0` to its front matter or pass --version")]

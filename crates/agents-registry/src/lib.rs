@@ -14,9 +14,11 @@ mod error;
 mod publish;
 mod registry;
 mod source;
+mod transport;
 
 pub use cache::{Cache, FetchMode};
 pub use error::{RegistryError, Result};
 pub use publish::{Publish, init_registry, prepare_record, publish, yank};
 pub use registry::{BUILTIN_NAME, Registry};
 pub use source::builtin_files;
+pub use transport::NetConfig;

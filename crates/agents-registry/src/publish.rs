@@ -14,6 +14,7 @@ use agents_format::{
 use crate::cache::{self, Cache};
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::registry::Registry;
+use crate::transport::{self, NetConfig, PushOutcome};
 
 /// How many times a change is re-applied after losing a push race.
 const MAX_ATTEMPTS: u32 = 30;
@@ -147,7 +148,7 @@ fn transact(
         for attempt in 1..=MAX_ATTEMPTS {
             if attempt > 1 {
                 std::thread::sleep(backoff(attempt));
-                cache::fetch(repository, url)?;
+                cache.fetch(repository, url)?;
             }
             let parent = cache::tip(repository)?;
             let registry = cache::snapshot_at(registry_name, url, repository, parent.id())?;
@@ -163,7 +164,7 @@ fn transact(
                 .commit(None, &signature, &signature, message, &tree, &[&parent])
                 .context(|| "commit to the registry".to_owned())?;
             let branch = cache::remembered_branch(repository)?;
-            match push(repository, url, commit, parent.id(), &branch) {
+            match push(repository, url, commit, parent.id(), &branch, cache.net()) {
                 Ok(()) => {
                     cache::set_tip(repository, commit)?;
                     return Ok(());
@@ -190,13 +191,21 @@ fn push(
     commit: git2::Oid,
     parent: git2::Oid,
     branch: &str,
+    net: &NetConfig,
 ) -> Result<(), PushFailure> {
-    let Some(path) = local_path(url) else { return push_refspec(repository, url, &format!("{commit}:{branch}")) };
+    let path = local_path(url).filter(|_| !net.git_fetch_with_cli);
+    let Some(path) = path else {
+        return match transport::push(repository, url, &format!("{commit}:{branch}"), net) {
+            Ok(PushOutcome::Pushed) => Ok(()),
+            Ok(PushOutcome::LostRace(reason)) => Err(PushFailure::Rejected(reason)),
+            Err(error) => Err(PushFailure::Error(error)),
+        };
+    };
     // libgit2's local transport moves the remote's branch without checking its old value under
     // the ref lock, so two local publishers could both "win". For a registry on this machine,
     // copy the new objects into its object database, then move the branch with a
-    // compare-and-swap on the expected old tip. (The git server of every other transport does
-    // that check itself.)
+    // compare-and-swap on the expected old tip. (The git server behind every other transport,
+    // and `git push`, do that check themselves.)
     let target = git2::Repository::open(&path)
         .context(|| format!("could not open registry `{url}`"))
         .map_err(PushFailure::Error)?;
@@ -264,61 +273,6 @@ fn is_scp_like(url: &str) -> bool {
         Some((host, _)) => !host.is_empty() && host.len() > 1 && !host.contains('/') && !host.contains('\\'),
         None => false,
     }
-}
-
-fn push_refspec(repository: &git2::Repository, url: &str, refspec: &str) -> Result<(), PushFailure> {
-    let mut remote = repository
-        .remote_anonymous(url)
-        .context(|| format!("invalid registry URL `{url}`"))
-        .map_err(PushFailure::Error)?;
-    let mut rejection: Option<String> = None;
-    let mut callbacks = git2::RemoteCallbacks::new();
-    callbacks.push_update_reference(|_, status| {
-        if let Some(status) = status {
-            rejection = Some(status.to_owned());
-        }
-        Ok(())
-    });
-    let mut options = git2::PushOptions::new();
-    options.remote_callbacks(callbacks);
-    let result = remote.push(&[refspec], Some(&mut options));
-    drop(options);
-    match result {
-        Ok(()) => match rejection {
-            None => Ok(()),
-            Some(reason) if is_lost_race(&reason) => Err(PushFailure::Rejected(reason)),
-            // A hook or a protected branch said no: retrying would only be refused again.
-            Some(message) => Err(PushFailure::Error(RegistryError::PushRejected { url: url.to_owned(), message })),
-        },
-        // libgit2 refuses a non-fast-forward push itself, and a ref lock can be held by a
-        // concurrent publisher: both mean "someone else moved the branch".
-        Err(error)
-            if error.code() == git2::ErrorCode::NotFastForward
-                || error.code() == git2::ErrorCode::Locked
-                || error.class() == git2::ErrorClass::Reference
-                || error.message().contains("non-fastforwardable") =>
-        {
-            Err(PushFailure::Rejected(error.message().to_owned()))
-        }
-        Err(error) => {
-            Err(PushFailure::Error(RegistryError::Git { context: format!("could not push to `{url}`"), source: error }))
-        }
-    }
-}
-
-/// Whether a server's reason for refusing a ref update means "someone else moved it first".
-fn is_lost_race(reason: &str) -> bool {
-    [
-        "fetch first",
-        "non-fast-forward",
-        "non-fastforward",
-        "stale info",
-        "failed to lock",
-        "cannot lock",
-        "failed to update ref",
-    ]
-    .iter()
-    .any(|needle| reason.contains(needle))
 }
 
 fn backoff(attempt: u32) -> Duration {

@@ -33,7 +33,7 @@ pub struct Registries {
 
 impl Registries {
     /// The registries `workspace` can see, given its parsed manifest.
-    pub fn new(workspace: &Workspace, manifest: &Manifest, mode: FetchMode) -> Result<Registries> {
+    pub fn new(workspace: &Workspace, manifest: &Manifest, cache: Cache, mode: FetchMode) -> Result<Registries> {
         let mut entries: Vec<RegistryEntry> = manifest
             .registries
             .iter()
@@ -55,7 +55,7 @@ impl Registries {
             url: BUILTIN_NAME.to_owned(),
             origin: Origin::Builtin,
         });
-        Ok(Registries { entries, cache: Cache::new(&workspace.dirs.cache), mode, opened: HashMap::new() })
+        Ok(Registries { entries, cache, mode, opened: HashMap::new() })
     }
 
     pub fn entries(&self) -> &[RegistryEntry] {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use agents_registry::FetchMode;
+use agents_registry::{Cache, FetchMode, NetConfig};
 use agents_workspace::{Dirs, Registries, Workspace};
 use anyhow::Context as _;
 
@@ -11,6 +11,9 @@ pub(crate) struct Context {
     pub(crate) dirs: Dirs,
     pub(crate) global: bool,
 }
+
+/// `AGENTS_NET_GIT_FETCH_WITH_CLI=true` overrides `[net] git-fetch-with-cli` in config.toml.
+const GIT_CLI_VARIABLE: &str = "AGENTS_NET_GIT_FETCH_WITH_CLI";
 
 impl Context {
     pub(crate) fn from_env(global: bool) -> anyhow::Result<Context> {
@@ -26,7 +29,19 @@ impl Context {
 
     pub(crate) fn registries(&self, workspace: &Workspace, mode: FetchMode) -> anyhow::Result<Registries> {
         let (_, manifest) = workspace.read_manifest()?;
-        Ok(Registries::new(workspace, &manifest, mode)?)
+        Ok(Registries::new(workspace, &manifest, self.cache()?, mode)?)
+    }
+
+    /// The registry cache, with the network settings from the user config and environment.
+    pub(crate) fn cache(&self) -> anyhow::Result<Cache> {
+        let (_, config) = Workspace::user(self.dirs.clone()).read_user_config()?;
+        let from_env = std::env::var(GIT_CLI_VARIABLE).ok().map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        let net = NetConfig {
+            git_fetch_with_cli: from_env.or(config.net.git_fetch_with_cli).unwrap_or(false),
+            home: Some(self.dirs.home.clone()),
+            default_username: std::env::var("USER").ok(),
+        };
+        Ok(Cache::with_net(&self.dirs.cache, net))
     }
 }
 

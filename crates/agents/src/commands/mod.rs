@@ -64,6 +64,16 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
     match error {
         RegistryError::VersionExists { .. } => Some("bump the version: published versions never change".to_owned()),
         RegistryError::NoVersion { .. } => Some("for example `agents publish FILE --version 1.0.0`".to_owned()),
+        RegistryError::Auth { .. } => Some(
+            "load your ssh key into ssh-agent (`ssh-add`), set up a git credential helper \
+             (`git config --global credential.helper store`), or let git do the talking: \
+             `[net] git-fetch-with-cli = true` in the user config.toml (or AGENTS_NET_GIT_FETCH_WITH_CLI=true)"
+                .to_owned(),
+        ),
+        RegistryError::Rewritten { cache, .. } => Some(format!(
+            "ask the registry's maintainers; if the change is intended, delete the cached clone {} and fetch again",
+            cache.display()
+        )),
         RegistryError::ChecksumMismatch { .. } => {
             Some("do not install this version; tell the registry's maintainers it has been altered".to_owned())
         }

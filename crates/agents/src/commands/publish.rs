@@ -1,7 +1,7 @@
 //! `agents publish FILE`: validate an agent file and publish it to a git registry.
 
 use agents_format::{AgentFile, AgentName, MAX_AGENT_FILE_LEN};
-use agents_registry::{BUILTIN_NAME, Cache, Publish};
+use agents_registry::{BUILTIN_NAME, Publish};
 use agents_workspace::{Origin, RegistryEntry};
 use anyhow::{Context as _, bail};
 
@@ -28,7 +28,7 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
     }
 
     let entry = writable_registry(context, args.registry.as_deref())?;
-    let cache = Cache::new(&context.dirs.cache);
+    let cache = context.cache()?;
     let request = Publish { bytes: &bytes, label: &label, version: args.version, now: now() };
     let record = agents_registry::publish(&cache, &entry.name, &entry.url, &request)?;
     printer.status("Published", format!("{} v{} to registry `{}`", record.name, record.version, entry.name));
@@ -41,7 +41,7 @@ pub(crate) fn yank(context: &Context, printer: &Printer, args: YankArgs) -> anyh
     let name = AgentName::new(name)?;
     let version: semver::Version = version.parse().with_context(|| format!("invalid version `{version}`"))?;
     let entry = writable_registry(context, args.registry.as_deref())?;
-    let cache = Cache::new(&context.dirs.cache);
+    let cache = context.cache()?;
     let changed = agents_registry::yank(&cache, &entry.name, &entry.url, &name, &version, !args.undo)?;
     let verb = if args.undo { "Unyanked" } else { "Yanked" };
     if changed {

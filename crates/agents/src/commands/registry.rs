@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use agents_format::{RegistryId, remove_registry, set_registry, validate_registry_name};
-use agents_registry::{BUILTIN_NAME, Cache, FetchMode};
+use agents_registry::{BUILTIN_NAME, FetchMode};
 use agents_workspace::fs::write_atomic;
 use anyhow::{Context as _, bail};
 
@@ -29,8 +29,14 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                 bail!("`{BUILTIN_NAME}` is the registry built into agents; choose another name");
             }
             let url = normalize_url(&context.cwd, &url);
+            if has_password(&url) {
+                bail!(
+                    "`{name}`: the URL contains a password; agents never writes credentials into config files. \
+                     Keep them in a git credential helper or ssh-agent and add the URL without them"
+                );
+            }
             // Fetch it now so a typo or a non-registry is reported here, not at the next install.
-            let registry = Cache::new(&context.dirs.cache).open(&name, &url, FetchMode::Always)?;
+            let registry = context.cache()?.open(&name, &url, FetchMode::Always)?;
             let path = config_path(context, project);
             let text = read_text(&path)?;
             let new = set_registry(&text, &name, &url).with_context(|| format!("cannot edit {}", path.display()))?;
@@ -90,4 +96,11 @@ fn normalize_url(cwd: &Path, url: &str) -> String {
     }
     let path = absolute(cwd, Path::new(url));
     path.canonicalize().unwrap_or(path).display().to_string()
+}
+
+/// Whether a URL carries `user:password@` (a user name alone, as in `ssh://git@host`, is fine).
+fn has_password(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else { return false };
+    let authority = rest.split('/').next().unwrap_or_default();
+    authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }

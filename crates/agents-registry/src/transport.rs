@@ -1,0 +1,254 @@
+//! Talking to remotes: libgit2 with the credentials git already uses (ssh-agent, key files, git
+//! credential helpers), or the `git` command line when the user asks for it (like cargo's
+//! `net.git-fetch-with-cli`), for setups libgit2 does not understand (`~/.ssh/config` tricks,
+//! exotic credential helpers).
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::{RegistryError, Result};
+
+/// How to reach remotes. Built by the binary; the library reads no environment of its own.
+#[derive(Debug, Clone, Default)]
+pub struct NetConfig {
+    /// Use the `git` command line for fetch and push instead of libgit2.
+    pub git_fetch_with_cli: bool,
+    /// The user's home, where default ssh keys live (`~/.ssh/id_ed25519`, …).
+    pub home: Option<PathBuf>,
+    /// The user name for ssh URLs that name none.
+    pub default_username: Option<String>,
+}
+
+/// The result of a push attempt.
+pub(crate) enum PushOutcome {
+    Pushed,
+    /// Someone else moved the branch first: fetch and try again.
+    LostRace(String),
+}
+
+/// Asks the remote for its default branch (`refs/heads/main`), then fetches it into `into`.
+/// Returns the branch.
+pub(crate) fn fetch(repository: &git2::Repository, url: &str, into: &str, net: &NetConfig) -> Result<String> {
+    if net.git_fetch_with_cli {
+        return fetch_cli(repository, url, into);
+    }
+    let auth = RefCell::new(AuthState::default());
+    let mut remote = repository.remote_anonymous(url).map_err(|e| git_error(url, "invalid registry URL", e))?;
+    let mut connection = remote
+        .connect_auth(git2::Direction::Fetch, Some(callbacks(url, net, &auth)), None)
+        .map_err(|e| git_error(url, "could not reach registry", e))?;
+    let branch = connection.default_branch().ok().and_then(|b| b.as_str().map(str::to_owned));
+    let Some(branch) = branch else { return Err(empty_registry(url)) };
+    let refspec = format!("+{branch}:{into}");
+    let remote = connection.remote();
+    let mut options = git2::FetchOptions::new();
+    options.remote_callbacks(callbacks(url, net, &auth));
+    remote
+        .download(&[refspec.as_str()], Some(&mut options))
+        .map_err(|e| git_error(url, "could not fetch registry", e))?;
+    remote.disconnect().map_err(|e| git_error(url, "could not fetch registry", e))?;
+    remote
+        .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, Some("agents: fetch"))
+        .map_err(|e| git_error(url, "could not update the cache clone", e))?;
+    Ok(branch)
+}
+
+/// Pushes `refspec` (`<commit>:<branch>`, never forced).
+pub(crate) fn push(repository: &git2::Repository, url: &str, refspec: &str, net: &NetConfig) -> Result<PushOutcome> {
+    if net.git_fetch_with_cli {
+        return push_cli(repository, url, refspec);
+    }
+    let auth = RefCell::new(AuthState::default());
+    let mut remote = repository.remote_anonymous(url).map_err(|e| git_error(url, "invalid registry URL", e))?;
+    let mut rejection: Option<String> = None;
+    let mut callbacks = callbacks(url, net, &auth);
+    callbacks.push_update_reference(|_, status| {
+        if let Some(status) = status {
+            rejection = Some(status.to_owned());
+        }
+        Ok(())
+    });
+    let mut options = git2::PushOptions::new();
+    options.remote_callbacks(callbacks);
+    let result = remote.push(&[refspec], Some(&mut options));
+    drop(options);
+    match result {
+        Ok(()) => match rejection {
+            None => Ok(PushOutcome::Pushed),
+            Some(reason) if is_lost_race(&reason) => Ok(PushOutcome::LostRace(reason)),
+            // A hook or a protected branch said no: retrying would only be refused again.
+            Some(message) => Err(RegistryError::PushRejected { url: url.to_owned(), message }),
+        },
+        // libgit2 refuses a non-fast-forward push itself, and a ref lock can be held by a
+        // concurrent publisher: both mean "someone else moved the branch".
+        Err(error)
+            if error.code() == git2::ErrorCode::NotFastForward
+                || error.code() == git2::ErrorCode::Locked
+                || error.message().contains("non-fastforwardable") =>
+        {
+            Ok(PushOutcome::LostRace(error.message().to_owned()))
+        }
+        Err(error) => Err(git_error(url, "could not push to registry", error)),
+    }
+}
+
+/// Whether a server's reason for refusing a ref update means "someone else moved it first".
+fn is_lost_race(reason: &str) -> bool {
+    [
+        "fetch first",
+        "non-fast-forward",
+        "non-fastforward",
+        "stale info",
+        "failed to lock",
+        "cannot lock",
+        "failed to update ref",
+    ]
+    .iter()
+    .any(|needle| reason.contains(needle))
+}
+
+fn empty_registry(url: &str) -> RegistryError {
+    RegistryError::NotARegistry {
+        url: url.to_owned(),
+        reason: "the repository has no commits (or no default branch)".to_owned(),
+    }
+}
+
+/// Sorts libgit2 errors: authentication failures get their own variant (the binary adds what to
+/// try), everything else keeps libgit2's message.
+fn git_error(url: &str, what: &str, source: git2::Error) -> RegistryError {
+    let message = source.message().to_lowercase();
+    let is_auth = source.code() == git2::ErrorCode::Auth
+        || message.contains("authentication")
+        || message.contains("no more credentials")
+        || message.contains("credentials callback")
+        || message.contains("401")
+        || message.contains("403");
+    if is_auth {
+        return RegistryError::Auth { url: url.to_owned(), message: source.message().to_owned() };
+    }
+    RegistryError::Git { context: format!("{what} `{url}`"), source }
+}
+
+/// What has been tried, so a failing credential is not offered again (libgit2 asks until the
+/// callback gives up).
+#[derive(Default)]
+struct AuthState {
+    tried_agent: bool,
+    tried_keys: usize,
+    tried_helper: bool,
+    tried_username: bool,
+    tried_default: bool,
+}
+
+fn callbacks<'a>(url: &'a str, net: &'a NetConfig, auth: &'a RefCell<AuthState>) -> git2::RemoteCallbacks<'a> {
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.credentials(move |_url, username_from_url, allowed| {
+        let mut state = auth.borrow_mut();
+        let username = username_from_url.or(net.default_username.as_deref()).unwrap_or("git");
+        if allowed.contains(git2::CredentialType::USERNAME) && !state.tried_username {
+            state.tried_username = true;
+            return git2::Cred::username(username);
+        }
+        if allowed.contains(git2::CredentialType::SSH_KEY) {
+            if !state.tried_agent {
+                state.tried_agent = true;
+                if let Ok(credential) = git2::Cred::ssh_key_from_agent(username) {
+                    return Ok(credential);
+                }
+            }
+            let keys = default_keys(net.home.as_deref());
+            if let Some(key) = keys.get(state.tried_keys) {
+                state.tried_keys += 1;
+                return git2::Cred::ssh_key(username, None, key, None);
+            }
+        }
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) && !state.tried_helper {
+            state.tried_helper = true;
+            let config = git2::Config::open_default()?;
+            return git2::Cred::credential_helper(&config, url, username_from_url);
+        }
+        if allowed.contains(git2::CredentialType::DEFAULT) && !state.tried_default {
+            state.tried_default = true;
+            return git2::Cred::default();
+        }
+        Err(git2::Error::new(
+            git2::ErrorCode::Auth,
+            git2::ErrorClass::Callback,
+            "no more credentials to try (ssh-agent, ~/.ssh keys, git credential helpers)",
+        ))
+    });
+    callbacks
+}
+
+fn default_keys(home: Option<&Path>) -> Vec<PathBuf> {
+    let Some(home) = home else { return Vec::new() };
+    ["id_ed25519", "id_ecdsa", "id_rsa"]
+        .iter()
+        .map(|name| home.join(".ssh").join(name))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+fn git_command(repository: &git2::Repository) -> Command {
+    let mut command = Command::new("git");
+    command
+        .arg("--git-dir")
+        .arg(repository.path())
+        // Never wait for a password on a terminal nobody watches; fail with a message instead.
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(std::process::Stdio::null());
+    command
+}
+
+fn run_git(mut command: Command, url: &str, what: &str) -> Result<String> {
+    let output = command.output().map_err(|source| RegistryError::GitCli {
+        url: url.to_owned(),
+        message: format!("cannot run git: {source} (is git installed and on PATH?)"),
+    })?;
+    let mut stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    if !output.status.success() {
+        // `git push --porcelain` reports a refused ref on stdout.
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !stdout.trim().is_empty() {
+            stderr = format!("{stderr}\n{}", stdout.trim());
+        }
+        let lower = stderr.to_lowercase();
+        if lower.contains("authentication failed")
+            || lower.contains("permission denied")
+            || lower.contains("could not read username")
+            || lower.contains("could not read password")
+        {
+            return Err(RegistryError::Auth { url: url.to_owned(), message: stderr });
+        }
+        return Err(RegistryError::GitCli { url: url.to_owned(), message: format!("{what}: {stderr}") });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn fetch_cli(repository: &git2::Repository, url: &str, into: &str) -> Result<String> {
+    let mut command = git_command(repository);
+    command.args(["ls-remote", "--symref", url, "HEAD"]);
+    let listing = run_git(command, url, "could not reach registry")?;
+    let branch = listing
+        .lines()
+        .find_map(|line| line.strip_prefix("ref: ")?.strip_suffix("\tHEAD").map(str::to_owned))
+        .ok_or_else(|| empty_registry(url))?;
+    let mut command = git_command(repository);
+    command.args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url, &format!("+{branch}:{into}")]);
+    run_git(command, url, "could not fetch registry")?;
+    Ok(branch)
+}
+
+fn push_cli(repository: &git2::Repository, url: &str, refspec: &str) -> Result<PushOutcome> {
+    let mut command = git_command(repository);
+    command.args(["push", "--quiet", "--porcelain", url, refspec]);
+    match run_git(command, url, "could not push to registry") {
+        Ok(_) => Ok(PushOutcome::Pushed),
+        Err(RegistryError::GitCli { message, .. }) if is_lost_race(&message) || message.contains("[rejected]") => {
+            Ok(PushOutcome::LostRace(message))
+        }
+        Err(error) => Err(error),
+    }
+}
