@@ -9,3 +9,5 @@ mod install;
 mod lifecycle;
 mod lint;
 mod registry;
+mod transports;
+mod two_users;

@@ -1,7 +1,7 @@
 //! Repository automation, run as `cargo xtask <task>`:
 //!
 //! - `test`: everything CI checks (format, clippy with `-D warnings`, the whole test suite),
-//!   after installing what the tests need.
+//!   after installing the servers the transport tests start (sshd, lighttpd) when missing.
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
@@ -66,9 +66,39 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
+/// Debian packages the transport tests start as real servers on loopback.
+const TEST_PACKAGES: [(&str, &str); 5] = [
+    ("openssh-server", "/usr/sbin/sshd"),
+    ("openssh-client", "/usr/bin/ssh-keygen"),
+    ("lighttpd", "/usr/sbin/lighttpd"),
+    ("lighttpd-mod-openssl", "/usr/lib/lighttpd/mod_openssl.so"),
+    ("openssl", "/usr/bin/openssl"),
+];
+
+/// Installs what the tests need and the machine lacks (with apt, when we may).
+fn install_test_packages() -> anyhow::Result<()> {
+    let missing: Vec<&str> =
+        TEST_PACKAGES.iter().filter(|(_, file)| !Path::new(file).exists()).map(|(package, _)| *package).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !is_root || !Path::new("/usr/bin/apt-get").exists() {
+        eprintln!("xtask: the transport tests need {missing:?}; install them (as root: apt-get install ...)");
+        return Ok(());
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    Ok(())
+}
+
 /// The one test command: README and CI both run it.
 fn test(rest: &[&str]) -> anyhow::Result<()> {
     let quick = rest.contains(&"--quick");
+    install_test_packages()?;
     if !quick {
         run(cargo().args(["fmt", "--all", "--", "--check"]))?;
         run(cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;

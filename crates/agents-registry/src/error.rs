@@ -52,6 +52,8 @@ pub enum RegistryError {
     TooManyRetries { url: String, attempts: u32 },
     #[error("registry `{url}` was rewritten: {what}")]
     Rewritten { url: String, what: String, cache: PathBuf },
+    #[error("the ssh host key of `{url}` is not trusted: {message}")]
+    HostKey { url: String, message: String },
     #[error("authentication failed for `{url}`: {message}")]
     Auth { url: String, message: String },
     #[error("git command line, registry `{url}`: {message}")]

@@ -21,4 +21,4 @@ pub use error::{RegistryError, Result};
 pub use publish::{Publish, init_registry, prepare_record, publish, yank};
 pub use registry::{BUILTIN_NAME, Registry};
 pub use source::builtin_files;
-pub use transport::NetConfig;
+pub use transport::{NetConfig, Progress};

@@ -6,11 +6,12 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use crate::error::{RegistryError, Result};
 
 /// How to reach remotes. Built by the binary; the library reads no environment of its own.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NetConfig {
     /// Use the `git` command line for fetch and push instead of libgit2.
     pub git_fetch_with_cli: bool,
@@ -18,6 +19,27 @@ pub struct NetConfig {
     pub home: Option<PathBuf>,
     /// The user name for ssh URLs that name none.
     pub default_username: Option<String>,
+    /// Told how a fetch is going (the binary draws a progress bar; the library never prints).
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for NetConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetConfig")
+            .field("git_fetch_with_cli", &self.git_fetch_with_cli)
+            .field("home", &self.home)
+            .field("default_username", &self.default_username)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Receives fetch progress. Called often; implementations decide what is worth showing.
+pub trait Progress: Send + Sync {
+    /// `received` of `total` objects (`bytes` so far) from `url`.
+    fn update(&self, url: &str, received: usize, total: usize, bytes: usize);
+    /// The fetch from `url` is over.
+    fn finish(&self, url: &str);
 }
 
 /// The result of a push attempt.
@@ -125,6 +147,9 @@ fn git_error(url: &str, what: &str, source: git2::Error) -> RegistryError {
         || message.contains("credentials callback")
         || message.contains("401")
         || message.contains("403");
+    if source.class() == git2::ErrorClass::Ssh && source.code() == git2::ErrorCode::Certificate {
+        return RegistryError::HostKey { url: url.to_owned(), message: source.message().to_owned() };
+    }
     if is_auth {
         return RegistryError::Auth { url: url.to_owned(), message: source.message().to_owned() };
     }

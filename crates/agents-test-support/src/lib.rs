@@ -9,6 +9,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod servers;
+
 /// The workspace root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
@@ -64,6 +66,7 @@ pub struct TestEnv {
     temp: tempfile::TempDir,
     pub home: PathBuf,
     pub project: PathBuf,
+    extra_env: std::cell::RefCell<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
 }
 
 impl Default for TestEnv {
@@ -79,7 +82,12 @@ impl TestEnv {
         let project = temp.path().join("project");
         std::fs::create_dir_all(&home).unwrap();
         std::fs::create_dir_all(&project).unwrap();
-        TestEnv { temp, home, project }
+        TestEnv { temp, home, project, extra_env: Default::default() }
+    }
+
+    /// Sets a variable for every command this user runs from now on.
+    pub fn set_env(&self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) {
+        self.extra_env.borrow_mut().push((key.as_ref().to_owned(), value.as_ref().to_owned()));
     }
 
     /// A second user sharing nothing but the file system (for two-user tests).
@@ -112,7 +120,13 @@ impl TestEnv {
             .env_remove("AGENTS_CONFIG_DIR")
             .env_remove("AGENTS_CACHE_DIR")
             .env_remove("AGENTS_STATE_DIR")
-            .env_remove("AGENTS_LOG");
+            .env_remove("AGENTS_LOG")
+            .env_remove("AGENTS_NET_GIT_FETCH_WITH_CLI")
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("GIT_SSH_COMMAND");
+        for (key, value) in self.extra_env.borrow().iter() {
+            command.env(key, value);
+        }
     }
 
     /// Runs `agents ARGS` in the project and returns what it did.

@@ -299,7 +299,13 @@ fn plan_file(
         None => (Action::Installed, true, false),
         Some(hash) => {
             let conflict = !pristine(&hash);
+            // After a `git pull` the lockfile already names the new version; what is on disk
+            // tells which version is being replaced.
+            let on_disk = index.records().find(|r| r.sha256 == hash).map(|r| r.version.clone());
             match previous {
+                _ if on_disk.as_ref().is_some_and(|v| v != &record.version) => {
+                    (Action::Updated { from: on_disk.map(|v| v.to_string()).unwrap_or_default() }, true, conflict)
+                }
                 Some(previous) if previous.version == record.version => (Action::Restored, true, conflict),
                 Some(previous) => (Action::Updated { from: previous.version.to_string() }, true, conflict),
                 None => (Action::Updated { from: "an unmanaged file".to_owned() }, true, conflict),

@@ -10,15 +10,16 @@ pub(crate) struct Context {
     pub(crate) cwd: PathBuf,
     pub(crate) dirs: Dirs,
     pub(crate) global: bool,
+    pub(crate) quiet: bool,
 }
 
 /// `AGENTS_NET_GIT_FETCH_WITH_CLI=true` overrides `[net] git-fetch-with-cli` in config.toml.
 const GIT_CLI_VARIABLE: &str = "AGENTS_NET_GIT_FETCH_WITH_CLI";
 
 impl Context {
-    pub(crate) fn from_env(global: bool) -> anyhow::Result<Context> {
+    pub(crate) fn from_env(global: bool, quiet: bool) -> anyhow::Result<Context> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        Ok(Context { cwd, dirs: dirs()?, global })
+        Ok(Context { cwd, dirs: dirs()?, global, quiet })
     }
 
     /// The workspace commands act on: the user scope with `--global`, else the project around
@@ -40,6 +41,8 @@ impl Context {
             git_fetch_with_cli: from_env.or(config.net.git_fetch_with_cli).unwrap_or(false),
             home: Some(self.dirs.home.clone()),
             default_username: std::env::var("USER").ok(),
+            progress: crate::progress::FetchProgress::for_terminal(self.quiet)
+                .map(|p| std::sync::Arc::new(p) as std::sync::Arc<dyn agents_registry::Progress>),
         };
         Ok(Cache::with_net(&self.dirs.cache, net))
     }

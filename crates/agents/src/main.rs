@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod context;
 mod printer;
+mod progress;
 
 use clap::Parser as _;
 

@@ -15,7 +15,7 @@ use crate::printer::Printer;
 
 /// Runs a command; returns the exit code for a command that ran but found problems.
 pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
-    let context = Context::from_env(cli.global)?;
+    let context = Context::from_env(cli.global, cli.quiet)?;
     match cli.command {
         Command::Init => install::init(&context, printer),
         Command::Install(args) => install::install(&context, printer, args),
@@ -68,6 +68,11 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
             "load your ssh key into ssh-agent (`ssh-add`), set up a git credential helper \
              (`git config --global credential.helper store`), or let git do the talking: \
              `[net] git-fetch-with-cli = true` in the user config.toml (or AGENTS_NET_GIT_FETCH_WITH_CLI=true)"
+                .to_owned(),
+        ),
+        RegistryError::HostKey { .. } => Some(
+            "check the host's key fingerprint, then add it to ~/.ssh/known_hosts (connect once with `ssh`, \
+             or `ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts`)"
                 .to_owned(),
         ),
         RegistryError::Rewritten { cache, .. } => Some(format!(

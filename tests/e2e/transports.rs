@@ -1,0 +1,126 @@
+//! Every transport against a real server on loopback, through libgit2 and through the git
+//! command line: add a registry, publish, install, publish again, update, yank.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use agents_test_support::{TestEnv, servers};
+
+/// A registry `team.git` under a served root.
+fn served_registry(env: &TestEnv) -> PathBuf {
+    let root = env.path("srv");
+    std::fs::create_dir_all(&root).unwrap();
+    let path = root.join("team.git");
+    env.run([OsStr::new("registry"), OsStr::new("init"), path.as_os_str()]).success();
+    root
+}
+
+fn publish(env: &TestEnv, version: &str) {
+    let file = env.path(&format!("remote-{version}.md"));
+    std::fs::write(&file, format!("---\nname: remote-agent\ndescription: d\n---\nversion {version}\n")).unwrap();
+    env.run([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new(version)])
+        .success()
+        .stderr_contains(&format!("Published remote-agent v{version}"));
+}
+
+fn exercise(env: &TestEnv, url: &str, git_cli: bool) {
+    if git_cli {
+        env.set_env("AGENTS_NET_GIT_FETCH_WITH_CLI", "true");
+    }
+    let added = env.run(["registry", "add", "team", url]).success();
+    // Piped output gets no progress bar.
+    assert!(!added.stderr().contains('\r') && !added.stderr().contains("Fetching"), "{}", added.stderr());
+    publish(env, "1.0.0");
+    env.run(["install", "remote-agent"]).success().stderr_contains("Installed remote-agent v1.0.0");
+    publish(env, "1.1.0");
+    env.run(["update"]).success().stderr_contains("Updated remote-agent 1.0.0 \u{2192} v1.1.0");
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("remote-agent.md")).unwrap(),
+        "---\nname: remote-agent\ndescription: d\n---\nversion 1.1.0\n"
+    );
+    env.run(["yank", "remote-agent@1.1.0"]).success();
+    let info = env.run(["info", "remote-agent", "--json"]).success().json();
+    assert_eq!(info["versions"][0]["yanked"], true);
+    // Nothing secret reaches the files people commit.
+    for file in ["agents.toml", "agents.lock"] {
+        let text = std::fs::read_to_string(env.project.join(file)).unwrap();
+        assert!(!text.contains("s3cret"), "{file} holds a credential:\n{text}");
+    }
+}
+
+#[test]
+fn file_urls_with_libgit2_and_git() {
+    for git_cli in [false, true] {
+        let env = TestEnv::new();
+        let root = served_registry(&env);
+        exercise(&env, &format!("file://{}", root.join("team.git").display()), git_cli);
+    }
+}
+
+#[test]
+fn git_daemon_with_libgit2_and_git() {
+    for git_cli in [false, true] {
+        let env = TestEnv::new();
+        let root = served_registry(&env);
+        let daemon = servers::git_daemon(&root);
+        exercise(&env, &daemon.url("team.git"), git_cli);
+    }
+}
+
+#[test]
+fn ssh_with_a_key_file_through_libgit2_and_git() {
+    for git_cli in [false, true] {
+        let env = TestEnv::new();
+        let root = served_registry(&env);
+        let sshd = servers::sshd(&env);
+        let url = format!("{}{}", sshd.base_url, root.join("team.git").display());
+        exercise(&env, &url, git_cli);
+    }
+}
+
+#[test]
+fn https_with_a_credential_helper_through_libgit2_and_git() {
+    for git_cli in [false, true] {
+        let env = TestEnv::new();
+        let root = served_registry(&env);
+        let server = servers::https(&root, &env, "s3cret");
+        exercise(&env, &server.url("team.git"), git_cli);
+    }
+}
+
+#[test]
+fn an_authentication_failure_names_the_url_and_what_to_try() {
+    for git_cli in [false, true] {
+        let env = TestEnv::new();
+        let root = served_registry(&env);
+        let server = servers::https(&root, &env, "wrong-password");
+        if git_cli {
+            env.set_env("AGENTS_NET_GIT_FETCH_WITH_CLI", "true");
+        }
+        let url = server.url("team.git");
+        env.run(["registry", "add", "team", &url])
+            .fails_with(&format!("authentication failed for `{url}`"))
+            .stderr_contains("credential helper")
+            .stderr_contains("git-fetch-with-cli");
+    }
+}
+
+#[test]
+fn an_unknown_ssh_host_key_is_refused() {
+    let env = TestEnv::new();
+    let root = served_registry(&env);
+    let sshd = servers::sshd(&env);
+    std::fs::write(env.home.join(".ssh/known_hosts"), "").unwrap();
+    let url = format!("{}{}", sshd.base_url, root.join("team.git").display());
+    let run = env.run(["registry", "add", "team", &url]);
+    let run = run.fails_with("host key").stderr_contains("known_hosts");
+    assert!(run.stderr().contains(&url), "{}", run.stderr());
+    assert!(!env.home.join(".config/agents/config.toml").exists(), "a refused registry was added");
+}
+
+#[test]
+fn a_url_with_a_password_is_never_written_to_config() {
+    let env = TestEnv::new();
+    env.run(["registry", "add", "team", "https://agent:s3cret@127.0.0.1:9/git/team.git"]).fails_with("password");
+    assert!(!env.home.join(".config/agents/config.toml").exists());
+}
