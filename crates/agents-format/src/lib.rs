@@ -17,6 +17,7 @@ mod index;
 mod lockfile;
 mod manifest;
 mod name;
+mod owners;
 mod select;
 mod timestamp;
 mod unicode;
@@ -35,6 +36,7 @@ pub use manifest::{
     validate_registry_name,
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
+pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
 pub use select::{caret, select};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};

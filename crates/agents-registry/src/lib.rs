@@ -10,6 +10,7 @@
 //!   pushed without force, re-applied when another publisher won the race.
 
 mod cache;
+mod check;
 mod error;
 mod publish;
 mod registry;
@@ -17,6 +18,7 @@ mod source;
 mod transport;
 
 pub use cache::{Cache, FetchMode};
+pub use check::{CheckReport, check_registry};
 pub use error::{RegistryError, Result};
 pub use publish::{Publish, init_registry, prepare_record, publish, yank};
 pub use registry::{BUILTIN_NAME, Registry};

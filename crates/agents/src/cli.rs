@@ -188,6 +188,17 @@ pub(crate) enum RegistryCommand {
     },
     /// List the registries in search order.
     List(JsonArgs),
+    /// Validate a registry repository (for its CI): checksums, records, immutability, owners.
+    Check {
+        /// The registry repository (default: the current directory).
+        path: Option<PathBuf>,
+        /// Also check every change after this revision: published records may only change
+        /// their yank flag, and each commit's author must own the agents it touches.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a registry from the user config (or the project's agents.toml with --project).
     Remove {
         name: String,

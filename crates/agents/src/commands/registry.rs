@@ -57,6 +57,29 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             }
             Ok(0)
         }
+        RegistryCommand::Check { path, since, json } => {
+            let path = absolute(&context.cwd, &path.unwrap_or_else(|| context.cwd.clone()));
+            let report = agents_registry::check_registry(&path, since.as_deref())?;
+            if json {
+                printer.json(&report);
+            } else {
+                for problem in &report.problems {
+                    printer.error(problem);
+                }
+                let verdict = if report.problems.is_empty() { "Checked" } else { "Failed" };
+                printer.status(
+                    verdict,
+                    format!(
+                        "{} agent(s), {} version(s), {} commit(s) against owners: {} problem(s)",
+                        report.agents,
+                        report.versions,
+                        report.commits_checked,
+                        report.problems.len()
+                    ),
+                );
+            }
+            Ok(if report.problems.is_empty() { 0 } else { 1 })
+        }
         RegistryCommand::Remove { name, project } => {
             let path = config_path(context, project);
             let text = read_text(&path)?;

@@ -1,0 +1,250 @@
+//! `agents registry check`: validates a registry repository, for the registry's own CI. Every
+//! body matches its checksum, every record and name is valid, nothing published since a given
+//! revision changed except its yank flag, and every change was made by an owner of the agent
+//! (when the agent has an owners list in the parent commit).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use agents_format::{
+    AgentName, IndexFile, IndexRecord, Owners, RegistryConfig, Sha256, body_path, index_path, is_valid_utc, owners_path,
+};
+
+use crate::error::{GitContext, Result};
+
+/// What a check found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CheckReport {
+    /// The commit checked.
+    pub commit: String,
+    pub agents: usize,
+    pub versions: usize,
+    /// Commits whose authors were checked against owners lists.
+    pub commits_checked: usize,
+    pub problems: Vec<String>,
+}
+
+/// Checks the registry repository at `path` at `HEAD`; with `since`, also every change after
+/// that revision.
+pub fn check_registry(path: &Path, since: Option<&str>) -> Result<CheckReport> {
+    let repository = git2::Repository::open(path).context(|| format!("{} is not a git repository", path.display()))?;
+    let head = repository.head().and_then(|h| h.peel_to_commit()).context(|| "read HEAD".to_owned())?;
+    let tree = head.tree().context(|| "read HEAD's tree".to_owned())?;
+    let mut report = CheckReport { commit: head.id().to_string(), ..CheckReport::default() };
+    check_tree(&repository, &tree, &mut report)?;
+
+    let since = match since {
+        Some(revision) => {
+            let commit = repository
+                .revparse_single(revision)
+                .and_then(|object| object.peel_to_commit())
+                .context(|| format!("unknown revision `{revision}`"))?;
+            check_immutability(
+                &repository,
+                &commit.tree().context(|| "read tree".to_owned())?,
+                &tree,
+                revision,
+                &mut report,
+            );
+            Some(commit.id())
+        }
+        None => None,
+    };
+    check_owners(&repository, head.id(), since, &mut report)?;
+    Ok(report)
+}
+
+fn blob_text(repository: &git2::Repository, tree: &git2::Tree<'_>, path: &str) -> Option<Vec<u8>> {
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    Some(repository.find_blob(entry.id()).ok()?.content().to_vec())
+}
+
+fn check_tree(repository: &git2::Repository, tree: &git2::Tree<'_>, report: &mut CheckReport) -> Result<()> {
+    match blob_text(repository, tree, "config.json").map(|b| String::from_utf8_lossy(&b).into_owned()) {
+        None => report.problems.push("config.json is missing".to_owned()),
+        Some(text) => match RegistryConfig::parse(&text) {
+            Ok(config) if config.id.as_str() == agents_format::BUILTIN_REGISTRY_ID => {
+                report.problems.push("config.json claims the reserved id `builtin`".to_owned())
+            }
+            Ok(_) => {}
+            Err(error) => report.problems.push(format!("config.json: {error}")),
+        },
+    }
+    let mut files = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |directory, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            files.push((format!("{directory}{}", entry.name().unwrap_or_default()), entry.id()));
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .context(|| "walk the registry tree".to_owned())?;
+
+    let mut referenced = BTreeSet::new();
+    for (path, oid) in &files {
+        let bytes = repository.find_blob(*oid).context(|| format!("read `{path}`"))?.content().to_vec();
+        let leaf = path.rsplit('/').next().unwrap_or_default();
+        if path == "config.json" || path == "README.md" {
+            continue;
+        }
+        if path.starts_with("bodies/") {
+            let actual = body_path(&Sha256::of(&bytes));
+            if &actual != path {
+                report.problems.push(format!("{path}: the body's checksum says it belongs at {actual}"));
+            }
+            continue;
+        }
+        let name = match AgentName::new(leaf) {
+            Ok(name) => name,
+            Err(error) => {
+                report.problems.push(format!("{path}: {error}"));
+                continue;
+            }
+        };
+        if path.starts_with("owners/") {
+            if path != &owners_path(&name) {
+                report.problems.push(format!("{path}: the owners list of `{name}` belongs at {}", owners_path(&name)));
+            }
+            if let Err(error) = Owners::parse(&String::from_utf8_lossy(&bytes)) {
+                report.problems.push(format!("{path}: {error}"));
+            }
+            continue;
+        }
+        if !path.starts_with("index/") {
+            report.problems.push(format!("{path}: not part of the registry format"));
+            continue;
+        }
+        if path != &index_path(&name) {
+            report.problems.push(format!("{path}: the index file of `{name}` belongs at {}", index_path(&name)));
+        }
+        report.agents += 1;
+        let text = String::from_utf8_lossy(&bytes);
+        let index = IndexFile::parse(&text);
+        for invalid in &index.invalid {
+            report.problems.push(format!("{path}:{}: {}", invalid.line, invalid.message));
+        }
+        if index.invalid.is_empty() && index.to_text() != text {
+            report.problems.push(format!("{path}: not in canonical form (one compact JSON record per line)"));
+        }
+        let mut seen = BTreeSet::new();
+        for record in index.records() {
+            report.versions += 1;
+            let agent = format!("{}@{}", record.name, record.version);
+            if record.name != name {
+                report.problems.push(format!("{path}: record for `{}` in the index file of `{name}`", record.name));
+            }
+            if !seen.insert(record.version.clone()) {
+                report.problems.push(format!("{path}: {agent} is listed twice"));
+            }
+            if !is_valid_utc(&record.published) {
+                report.problems.push(format!("{agent}: publish time `{}` is not RFC 3339 UTC", record.published));
+            }
+            let body = body_path(&record.sha256);
+            referenced.insert(body.clone());
+            match blob_text(repository, tree, &body) {
+                None => report.problems.push(format!("{agent}: body {body} is missing")),
+                Some(bytes) if Sha256::of(&bytes) != record.sha256 || bytes.len() as u64 != record.length => {
+                    report.problems.push(format!("{agent}: body does not match its sha256 and length"))
+                }
+                Some(bytes) => {
+                    if let Err(error) = agents_format::AgentFile::parse(&bytes) {
+                        report.problems.push(format!("{agent}: not a valid agent file: {error}"));
+                    }
+                }
+            }
+        }
+    }
+    for (path, _) in files.iter().filter(|(p, _)| p.starts_with("bodies/")) {
+        if !referenced.contains(path) {
+            report.problems.push(format!("{path}: no record refers to this body"));
+        }
+    }
+    Ok(())
+}
+
+/// A record as it must stay forever: everything but the yank flag.
+fn frozen(record: &IndexRecord) -> IndexRecord {
+    IndexRecord { yanked: false, ..record.clone() }
+}
+
+fn check_immutability(
+    repository: &git2::Repository,
+    old: &git2::Tree<'_>,
+    new: &git2::Tree<'_>,
+    revision: &str,
+    report: &mut CheckReport,
+) {
+    let mut index_files = Vec::new();
+    let _ = old.walk(git2::TreeWalkMode::PreOrder, |directory, entry| {
+        if directory.starts_with("index/") && entry.kind() == Some(git2::ObjectType::Blob) {
+            index_files.push(format!("{directory}{}", entry.name().unwrap_or_default()));
+        }
+        git2::TreeWalkResult::Ok
+    });
+    for path in index_files {
+        let read = |tree| blob_text(repository, tree, &path).map(|b| IndexFile::parse(&String::from_utf8_lossy(&b)));
+        let (Some(before), after) = (read(old), read(new)) else { continue };
+        let after = after.unwrap_or_default();
+        for record in before.records() {
+            let agent = format!("{}@{}", record.name, record.version);
+            match after.find(&record.version) {
+                None => report.problems.push(format!("{agent} was published at {revision} and is gone")),
+                Some(now) if frozen(now) != frozen(record) => {
+                    report.problems.push(format!("{agent} changed since {revision} (only `yanked` may change)"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Every commit after `since` (or HEAD alone) may only touch agents whose owners list, in the
+/// commit's parent, names the commit's author.
+fn check_owners(
+    repository: &git2::Repository,
+    head: git2::Oid,
+    since: Option<git2::Oid>,
+    report: &mut CheckReport,
+) -> Result<()> {
+    let mut walk = repository.revwalk().context(|| "walk history".to_owned())?;
+    walk.push(head).context(|| "walk history".to_owned())?;
+    match since {
+        Some(since) => walk.hide(since).context(|| "walk history".to_owned())?,
+        None => walk.simplify_first_parent().context(|| "walk history".to_owned())?,
+    }
+    for (position, oid) in walk.enumerate() {
+        if since.is_none() && position > 0 {
+            break;
+        }
+        let oid = oid.context(|| "walk history".to_owned())?;
+        let commit = repository.find_commit(oid).context(|| format!("read commit {oid}"))?;
+        let Ok(parent) = commit.parent(0) else { continue };
+        report.commits_checked += 1;
+        let (old, new) =
+            (parent.tree().context(|| "read tree".to_owned())?, commit.tree().context(|| "read tree".to_owned())?);
+        let diff = repository.diff_tree_to_tree(Some(&old), Some(&new), None).context(|| "diff commits".to_owned())?;
+        let mut agents = BTreeSet::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                let Some(path) = file.path().and_then(|p| p.to_str()) else { continue };
+                if (path.starts_with("index/") || path.starts_with("owners/"))
+                    && let Some(name) = path.rsplit('/').next().and_then(|leaf| AgentName::new(leaf).ok())
+                {
+                    agents.insert(name);
+                }
+            }
+        }
+        let author = commit.author().email().unwrap_or_default().to_owned();
+        for name in agents {
+            let Some(text) = blob_text(repository, &old, &owners_path(&name)) else { continue };
+            let Ok(owners) = Owners::parse(&String::from_utf8_lossy(&text)) else { continue };
+            if !owners.allows(&author) {
+                let short = &oid.to_string()[..10];
+                report.problems.push(format!(
+                    "commit {short} by <{author}> changes `{name}`, whose owners are {}",
+                    owners.owners.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
