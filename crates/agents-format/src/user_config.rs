@@ -9,6 +9,41 @@ use crate::manifest::{ManifestError, RegistrySource, table_mut, validate_registr
 pub struct UserConfig {
     pub registries: BTreeMap<String, RegistrySource>,
     pub net: NetSettings,
+    pub daemon: DaemonSettings,
+}
+
+/// `[daemon]`: how agentsd fetches and whether it updates the user scope by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct DaemonSettings {
+    /// Seconds between registry fetches (default: one hour).
+    pub fetch_interval: Option<u64>,
+    /// Let the daemon move the user scope's lockfile forward after a fetch.
+    pub auto_update: Option<AutoUpdate>,
+}
+
+/// How far the daemon may move a locked version on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AutoUpdate {
+    /// 1.2.3 → 1.2.x
+    Patch,
+    /// 1.2.3 → 1.x (never a new major version, even below 1.0)
+    Minor,
+    /// Anything the manifest's requirement allows.
+    Compatible,
+}
+
+impl AutoUpdate {
+    /// The extra requirement this level puts on top of the manifest's, relative to `current`.
+    pub fn requirement(self, current: &semver::Version) -> semver::VersionReq {
+        let text = match self {
+            AutoUpdate::Patch => format!(">={current}, <{}.{}.0", current.major, current.minor + 1),
+            AutoUpdate::Minor => format!(">={current}, <{}.0.0", current.major + 1),
+            AutoUpdate::Compatible => format!(">={current}"),
+        };
+        text.parse().expect("bounds built from a valid version parse")
+    }
 }
 
 /// `[net]`: how to reach registries.
@@ -27,6 +62,8 @@ struct RawUserConfig {
     registries: BTreeMap<String, RegistrySource>,
     #[serde(default)]
     net: NetSettings,
+    #[serde(default)]
+    daemon: DaemonSettings,
 }
 
 impl UserConfig {
@@ -36,7 +73,7 @@ impl UserConfig {
         for key in raw.registries.keys() {
             validate_registry_name(key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
         }
-        Ok(UserConfig { registries: raw.registries, net: raw.net })
+        Ok(UserConfig { registries: raw.registries, net: raw.net, daemon: raw.daemon })
     }
 }
 
@@ -80,5 +117,18 @@ mod tests {
         assert!(UserConfig::parse("[registries]\nteam = 3\n").is_err());
         let config = UserConfig::parse("[net]\ngit-fetch-with-cli = true\n").unwrap();
         assert_eq!(config.net.git_fetch_with_cli, Some(true));
+        let config = UserConfig::parse("[daemon]\nfetch-interval = 60\nauto-update = \"minor\"\n").unwrap();
+        assert_eq!(config.daemon.fetch_interval, Some(60));
+        assert_eq!(config.daemon.auto_update, Some(AutoUpdate::Minor));
+        assert!(UserConfig::parse("[daemon]\nauto-update = \"always\"\n").is_err());
+    }
+
+    #[test]
+    fn auto_update_levels() {
+        let current: semver::Version = "1.2.3".parse().unwrap();
+        let allows = |level: AutoUpdate, v: &str| level.requirement(&current).matches(&v.parse().unwrap());
+        assert!(allows(AutoUpdate::Patch, "1.2.9") && !allows(AutoUpdate::Patch, "1.3.0"));
+        assert!(allows(AutoUpdate::Minor, "1.9.0") && !allows(AutoUpdate::Minor, "2.0.0"));
+        assert!(allows(AutoUpdate::Compatible, "7.0.0") && !allows(AutoUpdate::Compatible, "1.2.2"));
     }
 }

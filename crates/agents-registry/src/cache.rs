@@ -75,6 +75,14 @@ impl Cache {
     /// Opens the registry at `url` under the local name `name`, fetching as `mode` says.
     pub fn open(&self, name: &str, url: &str, mode: FetchMode) -> Result<Registry> {
         let dir = self.clone_dir(url);
+        // Reading needs no lock: objects are immutable and the tip ref moves atomically. So a
+        // reader (the daemon reconciling) never waits for a fetch that is talking to a remote.
+        if mode != FetchMode::Always
+            && let Ok(repository) = git2::Repository::open_bare(&dir)
+            && repository.find_reference(TIP_REF).is_ok()
+        {
+            return snapshot(name, url, repository);
+        }
         let _lock = self.lock(&dir)?;
         let repository = match git2::Repository::open_bare(&dir) {
             Ok(repository) if repository.find_reference(TIP_REF).is_ok() => {

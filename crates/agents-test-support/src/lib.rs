@@ -115,6 +115,7 @@ impl TestEnv {
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
             .env("XDG_STATE_HOME", self.home.join(".local/state"))
             .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_RUNTIME_DIR", self.home.join(".run"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
             .env_remove("AGENTS_CONFIG_DIR")
@@ -174,6 +175,50 @@ impl TestEnv {
         let mut files: Vec<String> = files.iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
         files.sort();
         files
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For waiting on
+/// a daemon or a watcher, whose work is asynchronous: the assertion is on the outcome.
+pub fn eventually(timeout: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A daemon started with `agents daemon start` for one test user; stopped (or killed) on drop.
+pub struct DaemonGuard<'a> {
+    env: &'a TestEnv,
+}
+
+impl<'a> DaemonGuard<'a> {
+    pub fn start(env: &'a TestEnv) -> DaemonGuard<'a> {
+        env.run(["daemon", "start"]).success();
+        DaemonGuard { env }
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        self.env.run(["daemon", "status", "--json"]).json()
+    }
+
+    pub fn pid(&self) -> u32 {
+        u32::try_from(self.status()["pid"].as_u64().expect("a running daemon reports its pid")).unwrap()
+    }
+}
+
+impl Drop for DaemonGuard<'_> {
+    fn drop(&mut self) {
+        let stopped = self.env.run(["daemon", "stop"]);
+        if stopped.code() != Some(0) {
+            eprintln!("daemon stop failed: {}", stopped.stderr());
+        }
     }
 }
 

@@ -111,6 +111,8 @@ pub fn install(
     let (lockfile_text, mut lockfile) = workspace.read_lockfile()?;
     let mut new_manifest = manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned());
     let mut report = InstallReport::default();
+    let mut state = workspace.read_state();
+    let original_state = state.clone();
 
     let targets: Vec<(AgentName, Option<semver::VersionReq>, bool)> = if requests.is_empty() {
         let mut names: Vec<AgentName> = lockfile.agents().iter().map(|a| a.name.clone()).collect();
@@ -200,7 +202,16 @@ pub fn install(
             }
         }
 
-        planned.push(plan_file(workspace, &index, locked.as_ref(), &registry_name, record.clone(), bytes)?);
+        let last_written = state.last_written(&name);
+        planned.push(plan_file(
+            workspace,
+            &index,
+            locked.as_ref(),
+            last_written,
+            &registry_name,
+            record.clone(),
+            bytes,
+        )?);
         lockfile.insert(LockedAgent { name, version: record.version, registry: registry_id, sha256: record.sha256 });
     }
 
@@ -221,6 +232,9 @@ pub fn install(
             }
             fs::write_atomic(&plan.installed.path, &plan.bytes)?;
         }
+        let installed = &plan.installed;
+        state.record(&installed.name, Sha256::of(&plan.bytes), &installed.version);
+        state.conflicts.remove(&installed.name);
         report.agents.push(plan.installed);
     }
     if manifest_text.as_deref() != Some(new_manifest.as_str()) {
@@ -231,11 +245,14 @@ pub fn install(
         fs::write_atomic(&workspace.lockfile_path(), new_lockfile.as_bytes())?;
         report.lockfile_changed = true;
     }
+    if state != original_state {
+        workspace.write_state(&state)?;
+    }
     Ok(report)
 }
 
 /// The record of a locked version, checked against the lockfile's checksum.
-fn locked_record(
+pub(crate) fn locked_record(
     registries: &mut Registries,
     registry_name: &str,
     index: &IndexFile,
@@ -283,6 +300,7 @@ fn plan_file(
     workspace: &Workspace,
     index: &IndexFile,
     previous: Option<&LockedAgent>,
+    last_written: Option<Sha256>,
     registry: &str,
     record: IndexRecord,
     bytes: Vec<u8>,
@@ -290,8 +308,11 @@ fn plan_file(
     let path = workspace.agent_path(&record.name);
     let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
     let on_disk = if is_symlink { None } else { fs::hash_file(&path)? };
-    let pristine =
-        |hash: &Sha256| previous.is_some_and(|p| &p.sha256 == hash) || index.records().any(|r| &r.sha256 == hash);
+    let pristine = |hash: &Sha256| {
+        last_written.as_ref() == Some(hash)
+            || previous.is_some_and(|p| &p.sha256 == hash)
+            || index.records().any(|r| &r.sha256 == hash)
+    };
     let (action, write, conflict) = match on_disk {
         _ if is_symlink => (Action::Installed, true, true),
         Some(hash) if hash == record.sha256 => (Action::Fresh, false, false),
@@ -359,7 +380,10 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
         }
     }
     let mut results = Vec::new();
+    let mut state = workspace.read_state();
     for name in names {
+        state.files.remove(name);
+        state.conflicts.remove(name);
         let (text, _) = remove_dependency(&new_manifest, name)
             .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
         new_manifest = text;
@@ -394,5 +418,6 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
     if lockfile_text.is_some() && lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
         fs::write_atomic(&workspace.lockfile_path(), new_lockfile.as_bytes())?;
     }
+    workspace.write_state(&state)?;
     Ok(results)
 }

@@ -6,21 +6,29 @@
 //!   workspace lock that CLIs and the daemon share.
 //! - [`Registries`] lists the registries a workspace can see, in search order, and opens them.
 //! - [`install`] resolves, plans and applies; [`uninstall`] removes; [`status`] compares what is
-//!   on disk with what is locked; [`update`] and [`outdated`] look for newer versions. Every write goes through [`fs::write_atomic`].
+//!   on disk with what is locked; [`update`] and [`outdated`] look for newer versions;
+//!   [`reconcile`] brings files to the lockfile without losing edits (the daemon's work). Every write goes through [`fs::write_atomic`].
 
+pub mod control;
+mod daemon_config;
 mod error;
 pub mod fs;
 mod install;
+mod reconcile;
 mod registries;
+mod state;
 mod status;
 mod update;
 mod workspace;
 
+pub use daemon_config::{WATCH_LIST_VERSION, WatchList};
 pub use error::{Result, WorkspaceError};
 pub use install::{
     Action, InstallOptions, InstallReport, InstallRequest, Installed, Uninstalled, Unlock, install, uninstall,
 };
+pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, diff_input, reconcile};
 pub use registries::{Origin, Registries, RegistryEntry};
+pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{AgentStatus, Status, status};
-pub use update::{Outdated, outdated, update};
+pub use update::{Outdated, auto_update, outdated, update};
 pub use workspace::{Dirs, LOCKFILE_FILE, MANIFEST_FILE, Scope, USER_CONFIG_FILE, Workspace, WorkspaceLock};

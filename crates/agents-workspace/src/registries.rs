@@ -99,6 +99,23 @@ impl Registries {
         Ok(true)
     }
 
+    /// Fetches every git registry this workspace sees (for the daemon's interval fetch).
+    /// Returns each registry's name with the error it met, if any.
+    pub fn fetch_all(&mut self) -> Vec<(String, Option<String>)> {
+        let entries: Vec<RegistryEntry> =
+            self.entries.iter().filter(|e| e.origin != Origin::Builtin).cloned().collect();
+        entries
+            .into_iter()
+            .map(|entry| match self.cache.open(&entry.name, &entry.url, FetchMode::Always) {
+                Ok(registry) => {
+                    self.opened.insert(entry.name.clone(), registry);
+                    (entry.name, None)
+                }
+                Err(error) => (entry.name, Some(error.to_string())),
+            })
+            .collect()
+    }
+
     /// The local name of the registry with id `id`. Opens registries in search order until one
     /// matches.
     pub fn name_for_id(&mut self, id: &RegistryId) -> Result<Option<String>> {

@@ -1,7 +1,7 @@
 //! `update` (move locked versions forward within the manifest's requirements) and `outdated`
 //! (what newer versions exist).
 
-use agents_format::{AgentName, IndexRecord, select};
+use agents_format::{AgentName, AutoUpdate, IndexRecord, LockedAgent, select};
 
 use crate::error::{Result, WorkspaceError};
 use crate::install::{InstallOptions, InstallReport, Unlock, install};
@@ -68,4 +68,46 @@ pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Ve
         }
     }
     Ok(all)
+}
+
+/// Moves the lockfile forward by itself, no further than `level` allows on top of the
+/// manifest's requirements (the daemon's opt-in auto-update). The files follow on the next
+/// reconcile, which keeps local edits. Returns the agents whose pins moved.
+pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: AutoUpdate) -> Result<Vec<Outdated>> {
+    let _lock = workspace.lock()?;
+    let (_, manifest) = workspace.read_manifest()?;
+    let (text, mut lockfile) = workspace.read_lockfile()?;
+    let mut moved = Vec::new();
+    for locked in lockfile.agents().to_vec() {
+        let Some(registry_name) = registries.name_for_id(&locked.registry)? else { continue };
+        let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+        let manifest_requirement =
+            manifest.agents.get(&locked.name).map_or(semver::VersionReq::STAR, |d| d.requirement.clone());
+        let level_requirement = level.requirement(&locked.version);
+        let best = index
+            .records()
+            .filter(|r| !r.yanked && manifest_requirement.matches(&r.version) && level_requirement.matches(&r.version))
+            .max_by(|a, b| a.version.cmp(&b.version));
+        if let Some(best) = best.filter(|best| best.version > locked.version) {
+            moved.push(Outdated {
+                name: locked.name.clone(),
+                registry: registry_name.clone(),
+                current: locked.version.clone(),
+                compatible: Some(best.version.clone()),
+                latest: None,
+                yanked: false,
+            });
+            lockfile.insert(LockedAgent {
+                name: locked.name.clone(),
+                version: best.version.clone(),
+                registry: locked.registry.clone(),
+                sha256: best.sha256,
+            });
+        }
+    }
+    let new_text = lockfile.to_text();
+    if !moved.is_empty() && text.as_deref() != Some(new_text.as_str()) {
+        crate::fs::write_atomic(&workspace.lockfile_path(), new_text.as_bytes())?;
+    }
+    Ok(moved)
 }

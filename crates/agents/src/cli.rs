@@ -40,6 +40,10 @@ pub(crate) enum Command {
     Search(SearchArgs),
     /// Check installed files against the checksums in agents.lock (exit 1 on mismatch).
     Verify(JsonArgs),
+    /// Show local edits: the installed file against the pinned version (or a kept-aside update).
+    Diff(DiffArgs),
+    /// Bring agent files to what agents.lock pins, once, keeping local edits (what the daemon does).
+    Sync(SyncArgs),
     /// Check agent files for problems; never changes them.
     Lint(LintArgs),
     /// Publish an agent file to a registry.
@@ -49,6 +53,27 @@ pub(crate) enum Command {
     /// Create, add, list and remove registries.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Control agentsd, the daemon that keeps agent files in sync with agents.lock.
+    #[command(subcommand)]
+    Daemon(DaemonCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DaemonCommand {
+    /// Start agentsd in the background.
+    Start,
+    /// Stop agentsd (it finishes the write in progress first).
+    Stop,
+    /// Show workspaces, last fetch, drift, conflicts and errors.
+    Status(JsonArgs),
+    /// Run agentsd in the foreground (for service managers and debugging).
+    Run,
+    /// Have agentsd watch a project (default: the one around the current directory).
+    Watch { path: Option<PathBuf> },
+    /// Stop watching a project.
+    Unwatch { path: Option<PathBuf> },
+    /// Write a systemd user unit (a launchd agent on macOS) that runs agentsd at login.
+    InstallService,
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +148,21 @@ pub(crate) struct YankArgs {
     /// The registry (may be omitted when exactly one is configured).
     #[arg(long)]
     pub(crate) registry: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    pub(crate) agent: String,
+    #[arg(long)]
+    pub(crate) offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    #[arg(long)]
+    pub(crate) offline: bool,
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

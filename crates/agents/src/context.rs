@@ -11,6 +11,10 @@ pub(crate) struct Context {
     pub(crate) dirs: Dirs,
     pub(crate) global: bool,
     pub(crate) quiet: bool,
+    /// Where the daemon's socket and lock live: `$XDG_RUNTIME_DIR/agents`, else the state dir.
+    pub(crate) runtime_dir: PathBuf,
+    /// Where systemd looks for user units (`~/.config/systemd/user`).
+    pub(crate) systemd_user_dir: PathBuf,
 }
 
 /// `AGENTS_NET_GIT_FETCH_WITH_CLI=true` overrides `[net] git-fetch-with-cli` in config.toml.
@@ -19,7 +23,13 @@ const GIT_CLI_VARIABLE: &str = "AGENTS_NET_GIT_FETCH_WITH_CLI";
 impl Context {
     pub(crate) fn from_env(global: bool, quiet: bool) -> anyhow::Result<Context> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        Ok(Context { cwd, dirs: dirs()?, global, quiet })
+        let dirs = dirs()?;
+        let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(|dir| PathBuf::from(dir).join("agents"))
+            .unwrap_or_else(|| dirs.daemon_dir().join("run"));
+        let base = directories::BaseDirs::new().context("cannot find the home directory (is HOME set?)")?;
+        let systemd_user_dir = base.config_dir().join("systemd").join("user");
+        Ok(Context { cwd, dirs, global, quiet, runtime_dir, systemd_user_dir })
     }
 
     /// The workspace commands act on: the user scope with `--global`, else the project around
@@ -33,12 +43,17 @@ impl Context {
         Ok(Registries::new(workspace, &manifest, self.cache()?, mode)?)
     }
 
-    /// The registry cache, with the network settings from the user config and environment.
-    pub(crate) fn cache(&self) -> anyhow::Result<Cache> {
+    /// Whether fetches go through the git command line (config.toml, overridden by the environment).
+    pub(crate) fn git_fetch_with_cli(&self) -> anyhow::Result<bool> {
         let (_, config) = Workspace::user(self.dirs.clone()).read_user_config()?;
         let from_env = std::env::var(GIT_CLI_VARIABLE).ok().map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        Ok(from_env.or(config.net.git_fetch_with_cli).unwrap_or(false))
+    }
+
+    /// The registry cache, with the network settings from the user config and environment.
+    pub(crate) fn cache(&self) -> anyhow::Result<Cache> {
         let net = NetConfig {
-            git_fetch_with_cli: from_env.or(config.net.git_fetch_with_cli).unwrap_or(false),
+            git_fetch_with_cli: self.git_fetch_with_cli()?,
             home: Some(self.dirs.home.clone()),
             default_username: std::env::var("USER").ok(),
             progress: crate::progress::FetchProgress::for_terminal(self.quiet)

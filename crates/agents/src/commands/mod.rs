@@ -1,10 +1,12 @@
 //! One module per group of commands; each exposes `exec` functions over library operations.
 
+mod daemon;
 mod install;
 mod lint;
 mod publish;
 mod query;
 mod registry;
+mod sync;
 
 use agents_registry::RegistryError;
 use agents_workspace::WorkspaceError;
@@ -26,10 +28,13 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Info(args) => query::info(&context, printer, args),
         Command::Search(args) => query::search(&context, printer, args),
         Command::Verify(args) => query::verify(&context, printer, args.json),
+        Command::Diff(args) => sync::diff(&context, printer, args),
+        Command::Sync(args) => sync::sync(&context, printer, args),
         Command::Lint(args) => lint::lint(printer, args),
         Command::Publish(args) => publish::publish(&context, printer, args),
         Command::Yank(args) => publish::yank(&context, printer, args),
         Command::Registry(command) => registry::run(&context, printer, command),
+        Command::Daemon(command) => daemon::run(&context, printer, command),
     }
 }
 

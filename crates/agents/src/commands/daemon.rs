@@ -1,0 +1,248 @@
+//! `agents daemon start|stop|status|run|watch|unwatch|install-service`: controls for agentsd
+//! over its versioned control socket.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agents_workspace::Workspace;
+use agents_workspace::control::{self, DaemonStatus};
+use anyhow::{Context as _, bail};
+
+use crate::cli::DaemonCommand;
+use crate::context::Context;
+use crate::printer::Printer;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) -> anyhow::Result<i32> {
+    let socket = control::socket_path(&context.runtime_dir);
+    match command {
+        DaemonCommand::Start => {
+            if let Some(status) = query(&socket) {
+                printer.status("Running", format!("agentsd is already running (pid {})", status.pid));
+                return Ok(0);
+            }
+            let log = context.dirs.daemon_dir().join("agentsd.log");
+            std::fs::create_dir_all(context.dirs.daemon_dir())?;
+            let log_file = std::fs::File::options().create(true).append(true).open(&log)?;
+            let mut command = Command::new(agentsd()?);
+            command.args(daemon_args(context)?).stdin(Stdio::null()).stdout(log_file.try_clone()?).stderr(log_file);
+            // Its own process group: a Ctrl-C in this terminal must not reach the daemon.
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            let mut child = command.spawn().context("cannot start agentsd")?;
+            let started = Instant::now();
+            while started.elapsed() < TIMEOUT {
+                if let Some(status) = query(&socket) {
+                    printer.status("Started", format!("agentsd (pid {}), log: {}", status.pid, log.display()));
+                    return Ok(0);
+                }
+                if let Some(exit) = child.try_wait()? {
+                    bail!("agentsd exited at once ({exit}); see {}", log.display());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            bail!("agentsd did not answer on {} within {TIMEOUT:?}; see {}", socket.display(), log.display())
+        }
+        DaemonCommand::Stop => {
+            if query(&socket).is_none() {
+                printer.status("Stopped", "agentsd is not running");
+                return Ok(0);
+            }
+            control::request(&socket, control::Command::Stop, TIMEOUT).context("cannot reach agentsd")?;
+            let lock = control::lock_path(&context.runtime_dir);
+            let started = Instant::now();
+            while started.elapsed() < TIMEOUT {
+                let free = std::fs::File::options().write(true).open(&lock).is_ok_and(|file| file.try_lock().is_ok());
+                if free {
+                    printer.status("Stopped", "agentsd");
+                    return Ok(0);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            bail!("agentsd did not stop within {TIMEOUT:?}")
+        }
+        DaemonCommand::Status(args) => {
+            let Some(status) = query(&socket) else {
+                if args.json {
+                    printer.json(&serde_json::json!({ "running": false }));
+                } else {
+                    printer.line("agentsd is not running (`agents daemon start` starts it)");
+                }
+                return Ok(1);
+            };
+            if args.json {
+                let mut value = serde_json::to_value(&status)?;
+                value["running"] = true.into();
+                printer.json(&value);
+            } else {
+                print_status(printer, &status);
+            }
+            Ok(0)
+        }
+        DaemonCommand::Run => {
+            let status = Command::new(agentsd()?).args(daemon_args(context)?).status().context("cannot run agentsd")?;
+            Ok(status.code().unwrap_or(1))
+        }
+        DaemonCommand::Watch { path } | DaemonCommand::Unwatch { path } if context.global => {
+            let _ = path;
+            bail!("the user scope is always watched")
+        }
+        DaemonCommand::Watch { path } => {
+            let root = project_root(context, path);
+            let changed = context.dirs.set_watched(&root, true)?;
+            notify_reload(&socket);
+            printer.status(if changed { "Watching" } else { "Watched" }, root.display());
+            Ok(0)
+        }
+        DaemonCommand::Unwatch { path } => {
+            let root = project_root(context, path);
+            if !context.dirs.set_watched(&root, false)? {
+                bail!("{} is not watched", root.display());
+            }
+            notify_reload(&socket);
+            printer.status("Unwatched", root.display());
+            Ok(0)
+        }
+        DaemonCommand::InstallService => install_service(context, printer),
+    }
+}
+
+fn query(socket: &Path) -> Option<DaemonStatus> {
+    let response = control::request(socket, control::Command::Status, Duration::from_secs(2)).ok()?;
+    response.status
+}
+
+fn notify_reload(socket: &Path) {
+    let _ = control::request(socket, control::Command::Reload, Duration::from_secs(2));
+}
+
+fn project_root(context: &Context, path: Option<PathBuf>) -> PathBuf {
+    let start = path.map_or_else(|| context.cwd.clone(), |p| if p.is_absolute() { p } else { context.cwd.join(p) });
+    let start = start.canonicalize().unwrap_or(start);
+    Workspace::discover(&start, context.dirs.clone()).root
+}
+
+/// `agentsd` beside this executable (they are built and installed together), else on PATH.
+fn agentsd() -> anyhow::Result<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(format!("agentsd{}", std::env::consts::EXE_SUFFIX))));
+    Ok(beside.filter(|path| path.exists()).unwrap_or_else(|| PathBuf::from("agentsd")))
+}
+
+fn daemon_args(context: &Context) -> anyhow::Result<Vec<OsString>> {
+    let dirs = &context.dirs;
+    let mut args: Vec<OsString> = vec![
+        "--home".into(),
+        dirs.home.clone().into(),
+        "--config-dir".into(),
+        dirs.config.clone().into(),
+        "--cache-dir".into(),
+        dirs.cache.clone().into(),
+        "--state-dir".into(),
+        dirs.state.clone().into(),
+        "--runtime-dir".into(),
+        context.runtime_dir.clone().into(),
+    ];
+    if context.git_fetch_with_cli()? {
+        args.push("--git-fetch-with-cli".into());
+    }
+    Ok(args)
+}
+
+fn print_status(printer: &Printer, status: &DaemonStatus) {
+    let ago = |at: Option<i64>| match at {
+        None => "never".to_owned(),
+        Some(at) => agents_format::format_utc(at),
+    };
+    printer.line(format!("agentsd running, pid {}, since {}", status.pid, agents_format::format_utc(status.started)));
+    printer.line(format!(
+        "last fetch: {}, next fetch: {}{}",
+        ago(status.last_fetch),
+        ago(status.next_fetch),
+        status.fetch_error.as_ref().map(|e| format!(" (failing: {e})")).unwrap_or_default()
+    ));
+    for workspace in &status.workspaces {
+        printer.line(format!(
+            "{} ({}): last reconciled {}",
+            workspace.root.display(),
+            workspace.scope,
+            ago(workspace.last_reconcile)
+        ));
+        for name in &workspace.drift {
+            printer.line(format!("  drift: {name} has local edits (kept)"));
+        }
+        for conflict in &workspace.conflicts {
+            printer.line(format!("  conflict: {conflict} kept aside (see `agents diff`)"));
+        }
+        for error in &workspace.errors {
+            printer.line(format!("  error: {error}"));
+        }
+    }
+}
+
+fn quote(arg: &OsString) -> String {
+    let text = arg.to_string_lossy();
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> {
+    let agentsd = agentsd()?.canonicalize().context("cannot find the agentsd binary next to agents")?;
+    let mut args = daemon_args(context)?;
+    // systemd knows the runtime directory better than we do at install time.
+    if let Some(position) = args.iter().position(|a| a == "--runtime-dir") {
+        args[position + 1] = "%t/agents".into();
+    }
+    if cfg!(target_os = "macos") {
+        let plist = launchd_plist(&agentsd, &args);
+        let path = context.dirs.home.join("Library/LaunchAgents/dev.agents.agentsd.plist");
+        agents_workspace::fs::write_atomic(&path, plist.as_bytes())?;
+        printer.status("Wrote", path.display());
+        printer.note("next", format!("launchctl load -w {}", path.display()));
+        return Ok(0);
+    }
+    let exec = std::iter::once(quote(&agentsd.into_os_string()))
+        .chain(args.iter().map(|a| if a == "%t/agents" { "%t/agents".to_owned() } else { quote(a) }))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let unit = format!(
+        "[Unit]\nDescription=agents daemon: keeps AI coding agents in sync with agents.lock\n\n\
+         [Service]\nType=simple\nExecStart={exec}\nRestart=on-failure\nRestartSec=5\n\n\
+         [Install]\nWantedBy=default.target\n"
+    );
+    let path = context.systemd_user_dir.join("agentsd.service");
+    agents_workspace::fs::write_atomic(&path, unit.as_bytes())?;
+    printer.status("Wrote", path.display());
+    // systemd-analyze needs a user runtime directory; without one there is nothing to ask.
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|dir| dir.is_dir());
+    if runtime.is_some()
+        && let Ok(output) = Command::new("systemd-analyze").args(["--user", "verify"]).arg(&path).output()
+    {
+        let complaints = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        if output.status.success() && complaints.is_empty() {
+            printer.status("Verified", "systemd-analyze verify found no problems");
+        } else {
+            printer.warn(format!("systemd-analyze verify reports: {complaints}"));
+        }
+    }
+    printer.note("next", "systemctl --user daemon-reload && systemctl --user enable --now agentsd");
+    Ok(0)
+}
+
+fn launchd_plist(agentsd: &Path, args: &[OsString]) -> String {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut program = format!("    <string>{}</string>\n", escape(&agentsd.display().to_string()));
+    for arg in args {
+        let arg = arg.to_string_lossy().replace("%t/agents", "/tmp/agents-run");
+        program.push_str(&format!("    <string>{}</string>\n", escape(&arg)));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n\
+         <plist version=\"1.0\">\n<dict>\n  <key>Label</key>\n  <string>dev.agents.agentsd</string>\n  \
+         <key>ProgramArguments</key>\n  <array>\n{program}  </array>\n  <key>RunAtLoad</key>\n  <true/>\n  \
+         <key>KeepAlive</key>\n  <true/>\n</dict>\n</plist>\n"
+    )
+}

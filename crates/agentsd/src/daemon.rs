@@ -1,0 +1,478 @@
+//! The event loop: file events (debounced), the fetch schedule (wall-clock, with full-jitter
+//! backoff), a periodic full reconcile, signals and the control socket. Reconciliation itself is
+//! `agents_workspace::reconcile`, the same operation `agents sync` runs.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use agents_format::{AutoUpdate, Sha256};
+use agents_registry::{Cache, FetchMode, NetConfig};
+use agents_workspace::control::{self, Command, DaemonStatus, Request, Response, WorkspaceStatus};
+use agents_workspace::{Dirs, Registries, Scope, Workspace};
+use anyhow::{Context as _, bail};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::watch::{self, Watcher};
+
+/// Quiet time after the last event before reconciling.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+/// Longest wait after the first event of a burst.
+const DEBOUNCE_MAX: Duration = Duration::from_millis(500);
+/// A full reconcile of everything, whatever the events said.
+const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
+/// The default time between registry fetches.
+const DEFAULT_FETCH_INTERVAL: u64 = 60 * 60;
+/// Backoff while offline: the first retry window, and the longest.
+const BACKOFF_BASE: u64 = 30;
+const BACKOFF_CAP: u64 = 60 * 60;
+/// Seconds between fetches asked for by reconciles (a pin the registry really lacks must not
+/// turn into a fetch loop).
+const MIN_FETCH_GAP: i64 = 10;
+/// The longest single sleep: wall-clock deadlines are re-checked at least this often, so a
+/// laptop that slept through a fetch time fetches soon after waking.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+pub(crate) struct Settings {
+    pub(crate) dirs: Dirs,
+    pub(crate) runtime_dir: PathBuf,
+    pub(crate) git_fetch_with_cli: bool,
+}
+
+struct Daemon {
+    settings: Settings,
+    workspaces: Vec<Workspace>,
+    statuses: Vec<WorkspaceStatus>,
+    status: DaemonStatus,
+    /// Agent file → the hash the daemon last wrote there: events that show exactly those bytes
+    /// are the daemon's own writes and are ignored.
+    expected: HashMap<PathBuf, Sha256>,
+    fetch_interval: u64,
+    auto_update: Option<AutoUpdate>,
+    /// A reconcile found pins the cache lacks: fetch soon.
+    wants_fetch: bool,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+pub(crate) fn run(settings: Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.runtime_dir)
+        .with_context(|| format!("cannot create {}", settings.runtime_dir.display()))?;
+    let lock_path = control::lock_path(&settings.runtime_dir);
+    let mut lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        bail!("agentsd is already running (lock {} is held)", lock_path.display());
+    }
+    lock.set_len(0)?;
+    writeln!(lock, "{}", std::process::id())?;
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let result = runtime.block_on(event_loop(settings));
+    // A fetch still talking to a remote must not hold the exit hostage.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    drop(lock);
+    result
+}
+
+async fn event_loop(settings: Settings) -> anyhow::Result<()> {
+    let socket_path = control::socket_path(&settings.runtime_dir);
+    let _ = std::fs::remove_file(&socket_path);
+    let listener = tokio::net::UnixListener::bind(&socket_path)
+        .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
+    let (event_sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let mut watcher = Watcher::new(event_sender).context("cannot start the file watcher")?;
+    let (fetch_sender, mut fetch_results) = tokio::sync::mpsc::unbounded_channel::<FetchOutcome>();
+
+    let mut daemon = Daemon::new(settings);
+    daemon.reload();
+    watcher.sync(&daemon.workspaces);
+    daemon.reconcile(None);
+    tracing::info!(pid = std::process::id(), workspaces = daemon.workspaces.len(), "agentsd started");
+
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut full = tokio::time::interval(FULL_RECONCILE);
+    full.tick().await;
+    let mut fetching = false;
+    let mut dirty: BTreeSet<usize> = BTreeSet::new();
+    let mut rescan = false;
+    let mut burst: Option<(Instant, Instant)> = None;
+
+    loop {
+        let debounce = burst.map(|(first, last)| (last + DEBOUNCE).min(first + DEBOUNCE_MAX));
+        let fetched_recently = daemon.status.last_fetch.is_some_and(|at| now() - at < MIN_FETCH_GAP);
+        if daemon.wants_fetch && !fetching && daemon.status.fetch_failures == 0 && !fetched_recently {
+            // A pulled lockfile pins versions this cache has not seen: fetch now, not in an hour.
+            daemon.wants_fetch = false;
+            daemon.status.next_fetch = Some(now());
+        }
+        let until_fetch = daemon
+            .status
+            .next_fetch
+            .map_or(MAX_SLEEP, |at| Duration::from_secs(u64::try_from(at - now()).unwrap_or(0)).min(MAX_SLEEP));
+        tokio::select! {
+            Some(event) = events.recv() => {
+                if daemon.note_event(event, &mut dirty, &mut rescan) {
+                    let now = Instant::now();
+                    burst = Some((burst.map_or(now, |(first, _)| first), now));
+                }
+            }
+            _ = sleep_until(debounce), if debounce.is_some() => {
+                burst = None;
+                // Take whatever else arrived meanwhile into this same pass.
+                while let Ok(event) = events.try_recv() {
+                    daemon.note_event(event, &mut dirty, &mut rescan);
+                }
+                watcher.sync(&daemon.workspaces);
+                let only = if rescan { None } else { Some(std::mem::take(&mut dirty)) };
+                daemon.reconcile(only);
+                dirty.clear();
+                rescan = false;
+            }
+            _ = tokio::time::sleep(until_fetch), if !fetching => {
+                if daemon.status.next_fetch.is_none_or(|at| now() >= at) {
+                    fetching = true;
+                    spawn_fetch(&daemon, fetch_sender.clone());
+                }
+            }
+            Some(outcome) = fetch_results.recv() => {
+                fetching = false;
+                daemon.after_fetch(outcome);
+                watcher.sync(&daemon.workspaces);
+            }
+            _ = full.tick() => {
+                watcher.sync(&daemon.workspaces);
+                daemon.reconcile(None);
+            }
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading");
+                daemon.reload();
+                watcher.sync(&daemon.workspaces);
+                daemon.reconcile(None);
+            }
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            Ok((stream, _)) = listener.accept() => {
+                match serve(stream, &daemon).await {
+                    Some(Command::Stop) => break,
+                    Some(Command::Reload) => {
+                        daemon.reload();
+                        watcher.sync(&daemon.workspaces);
+                        daemon.reconcile(None);
+                    }
+                    Some(Command::SyncNow) => {
+                        daemon.reconcile(None);
+                        if !fetching {
+                            fetching = true;
+                            spawn_fetch(&daemon, fetch_sender.clone());
+                        }
+                    }
+                    Some(Command::Status) | None => {}
+                }
+            }
+        }
+    }
+    tracing::info!("agentsd stopping");
+    let _ = std::fs::remove_file(&socket_path);
+    Ok(())
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Answers one control request; returns the command to act on after answering.
+async fn serve(stream: tokio::net::UnixStream, daemon: &Daemon) -> Option<Command> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(2), BufReader::new(read).read_line(&mut line)).await;
+    if !matches!(read, Ok(Ok(n)) if n > 0) {
+        return None;
+    }
+    let (response, command) = match serde_json::from_str::<Request>(&line) {
+        Ok(request) if request.protocol == control::PROTOCOL => {
+            let status = (request.command == Command::Status).then(|| daemon.snapshot());
+            (Response { protocol: control::PROTOCOL, ok: true, error: None, status }, Some(request.command))
+        }
+        Ok(request) => (
+            Response {
+                protocol: control::PROTOCOL,
+                ok: false,
+                error: Some(format!(
+                    "protocol {} is not spoken here (this daemon speaks {})",
+                    request.protocol,
+                    control::PROTOCOL
+                )),
+                status: None,
+            },
+            None,
+        ),
+        Err(error) => (
+            Response {
+                protocol: control::PROTOCOL,
+                ok: false,
+                error: Some(format!("bad request: {error}")),
+                status: None,
+            },
+            None,
+        ),
+    };
+    let mut bytes = serde_json::to_vec(&response).expect("responses serialise");
+    bytes.push(b'\n');
+    let _ = write.write_all(&bytes).await;
+    command
+}
+
+struct FetchOutcome {
+    errors: Vec<String>,
+}
+
+fn spawn_fetch(daemon: &Daemon, sender: tokio::sync::mpsc::UnboundedSender<FetchOutcome>) {
+    let workspaces = daemon.workspaces.clone();
+    let cache = daemon.cache();
+    tokio::task::spawn_blocking(move || {
+        let mut errors = Vec::new();
+        let mut seen = BTreeSet::new();
+        for workspace in &workspaces {
+            let manifest = match workspace.read_manifest() {
+                Ok((_, manifest)) => manifest,
+                Err(error) => {
+                    errors.push(error.to_string());
+                    continue;
+                }
+            };
+            let Ok(mut registries) = Registries::new(workspace, &manifest, cache.clone(), FetchMode::Always) else {
+                continue;
+            };
+            let fresh: Vec<String> =
+                registries.entries().iter().map(|e| e.url.clone()).filter(|url| !seen.contains(url)).collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            seen.extend(fresh);
+            for (name, error) in registries.fetch_all() {
+                if let Some(error) = error {
+                    errors.push(format!("registry `{name}`: {error}"));
+                }
+            }
+        }
+        let _ = sender.send(FetchOutcome { errors });
+    });
+}
+
+impl Daemon {
+    fn new(settings: Settings) -> Daemon {
+        let status = DaemonStatus { pid: std::process::id(), started: now(), ..DaemonStatus::default() };
+        Daemon {
+            settings,
+            workspaces: Vec::new(),
+            statuses: Vec::new(),
+            status,
+            expected: HashMap::new(),
+            fetch_interval: DEFAULT_FETCH_INTERVAL,
+            auto_update: None,
+            wants_fetch: false,
+        }
+    }
+
+    fn cache(&self) -> Cache {
+        let net = NetConfig {
+            git_fetch_with_cli: self.settings.git_fetch_with_cli,
+            home: Some(self.settings.dirs.home.clone()),
+            default_username: None,
+            progress: None,
+        };
+        Cache::with_net(&self.settings.dirs.cache, net)
+    }
+
+    /// Re-reads the watch list and the user config.
+    fn reload(&mut self) {
+        let dirs = &self.settings.dirs;
+        let mut workspaces = vec![Workspace::user(dirs.clone())];
+        for root in dirs.read_watch_list().workspaces {
+            workspaces.push(Workspace::project(root, dirs.clone()));
+        }
+        let (_, config) = workspaces[0].read_user_config().unwrap_or_default();
+        let mut net_cli = self.settings.git_fetch_with_cli;
+        if let Some(cli) = config.net.git_fetch_with_cli {
+            net_cli = cli;
+        }
+        self.settings.git_fetch_with_cli = net_cli;
+        self.fetch_interval = config.daemon.fetch_interval.unwrap_or(DEFAULT_FETCH_INTERVAL).max(1);
+        self.auto_update = config.daemon.auto_update;
+        self.statuses = workspaces
+            .iter()
+            .map(|w| {
+                let previous = self.statuses.iter().find(|s| s.root == w.root).cloned();
+                previous.unwrap_or_else(|| WorkspaceStatus {
+                    root: w.root.clone(),
+                    scope: if w.scope == Scope::User { "user" } else { "project" }.to_owned(),
+                    ..WorkspaceStatus::default()
+                })
+            })
+            .collect();
+        self.workspaces = workspaces;
+        let schedule = self.read_schedule();
+        self.status.next_fetch = Some(schedule.unwrap_or_else(now));
+    }
+
+    fn schedule_path(&self) -> PathBuf {
+        self.settings.dirs.daemon_dir().join("schedule.json")
+    }
+
+    /// The next fetch time, kept as wall-clock time so sleep (a laptop's lid) does not stall it.
+    fn read_schedule(&self) -> Option<i64> {
+        let bytes = std::fs::read(self.schedule_path()).ok()?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        value.get("next_fetch")?.as_i64()
+    }
+
+    fn write_schedule(&self) {
+        let value = serde_json::json!({ "version": 1, "next_fetch": self.status.next_fetch, "last_fetch": self.status.last_fetch });
+        let bytes = serde_json::to_vec_pretty(&value).expect("json");
+        if let Err(error) = agents_workspace::fs::write_atomic(&self.schedule_path(), &bytes) {
+            tracing::warn!("cannot save the fetch schedule: {error}");
+        }
+    }
+
+    /// Files an event under the workspaces it concerns. Returns whether anything became dirty.
+    fn note_event(
+        &mut self,
+        event: notify::Result<notify::Event>,
+        dirty: &mut BTreeSet<usize>,
+        rescan: &mut bool,
+    ) -> bool {
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!("watcher error: {error}; rescanning");
+                *rescan = true;
+                return true;
+            }
+        };
+        if event.need_rescan() {
+            *rescan = true;
+            return true;
+        }
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return false;
+        }
+        let mut any = false;
+        for path in &event.paths {
+            if let Some(expected) = self.expected.get(path)
+                && agents_workspace::fs::hash_file(path).ok().flatten().as_ref() == Some(expected)
+            {
+                continue;
+            }
+            for (index, workspace) in self.workspaces.iter().enumerate() {
+                if watch::is_relevant(workspace, path) {
+                    any |= dirty.insert(index);
+                }
+            }
+        }
+        any
+    }
+
+    /// Reconciles the workspaces in `only` (all when `None`). Never touches the network.
+    fn reconcile(&mut self, only: Option<BTreeSet<usize>>) {
+        self.status.reconcile_passes += 1;
+        let cache = self.cache();
+        for (index, workspace) in self.workspaces.iter().enumerate() {
+            if only.as_ref().is_some_and(|only| !only.contains(&index)) {
+                continue;
+            }
+            let status = &mut self.statuses[index];
+            let result = workspace
+                .read_manifest()
+                .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline))
+                .and_then(|mut registries| agents_workspace::reconcile(workspace, &mut registries));
+            status.last_reconcile = Some(now());
+            match result {
+                Ok(report) => {
+                    for change in &report.written {
+                        tracing::info!(agent = %change.name, version = %change.to, path = %change.path.display(), "wrote");
+                        if let Ok(Some(hash)) = agents_workspace::fs::hash_file(&change.path) {
+                            self.expected.insert(change.path.clone(), hash);
+                        }
+                    }
+                    for name in &report.removed {
+                        tracing::info!(agent = %name, "removed");
+                    }
+                    for conflict in &report.conflicts {
+                        tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
+                    }
+                    status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
+                    status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
+                    status.errors = report.errors.clone();
+                    self.wants_fetch |= report.needs_fetch;
+                }
+                Err(error) => {
+                    tracing::warn!(root = %workspace.root.display(), "reconcile failed: {error}");
+                    status.errors = vec![error.to_string()];
+                }
+            }
+        }
+    }
+
+    fn after_fetch(&mut self, outcome: FetchOutcome) {
+        let now = now();
+        self.status.last_fetch = Some(now);
+        if outcome.errors.is_empty() {
+            self.status.fetch_failures = 0;
+            self.status.fetch_error = None;
+            self.status.next_fetch = Some(now + i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
+        } else {
+            self.status.fetch_failures += 1;
+            self.status.fetch_error = Some(outcome.errors.join("; "));
+            tracing::warn!(failures = self.status.fetch_failures, "fetch failed: {}", outcome.errors.join("; "));
+            self.status.next_fetch = Some(now + backoff(self.status.fetch_failures));
+        }
+        self.write_schedule();
+        if let Some(level) = self.auto_update {
+            let workspace = self.workspaces[0].clone();
+            let result = workspace
+                .read_manifest()
+                .and_then(|(_, manifest)| Registries::new(&workspace, &manifest, self.cache(), FetchMode::Offline))
+                .and_then(|mut registries| agents_workspace::auto_update(&workspace, &mut registries, level));
+            match result {
+                Ok(moved) => {
+                    for agent in moved {
+                        tracing::info!(agent = %agent.name, from = %agent.current, "auto-update");
+                    }
+                }
+                Err(error) => tracing::warn!("auto-update failed: {error}"),
+            }
+        }
+        self.reconcile(None);
+    }
+
+    fn snapshot(&self) -> DaemonStatus {
+        let mut status = self.status.clone();
+        status.workspaces = self.statuses.clone();
+        status
+    }
+}
+
+/// Full-jitter exponential backoff: a random delay in [0, min(cap, base·2^failures)].
+fn backoff(failures: u32) -> i64 {
+    let window = BACKOFF_BASE.saturating_mul(1 << failures.min(16)).min(BACKOFF_CAP);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(nanos) ^ u64::from(std::process::id()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    i64::try_from(1 + seed % window).unwrap_or(1)
+}

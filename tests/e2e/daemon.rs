@@ -1,0 +1,240 @@
+//! agentsd with real watchers, real files and real git: restore, keep edits, apply pulled
+//! lockfiles, set conflicting updates aside, survive being killed.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::time::Duration;
+
+use agents_test_support::{DaemonGuard, TestEnv, eventually, seed_path};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn publish(env: &TestEnv, name: &str, version: &str) {
+    let file = env.path(&format!("{name}-{version}.md"));
+    std::fs::write(&file, format!("---\nname: {name}\ndescription: d\n---\n{name} {version}\n")).unwrap();
+    env.run([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new(version)]).success();
+}
+
+fn body(name: &str, version: &str) -> String {
+    format!("---\nname: {name}\ndescription: d\n---\n{name} {version}\n")
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// The lockfile another checkout would have after `agents install NAME@=VERSION`.
+fn lockfile_pinning(env: &TestEnv, spec: &str) -> Vec<u8> {
+    let other = env.path("other-checkout");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(env.project.join("agents.toml"), other.join("agents.toml")).unwrap();
+    let mut command = env.agents();
+    command.current_dir(&other).args(["install", spec]);
+    assert!(command.output().unwrap().status.success());
+    std::fs::read(other.join("agents.lock")).unwrap()
+}
+
+#[test]
+fn a_deleted_agent_is_restored_and_an_edited_one_is_kept_and_reported() {
+    let env = TestEnv::new();
+    env.run(["install", "go-backend-expert", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+
+    let seed = env.agents_dir().join("go-backend-expert.md");
+    std::fs::remove_file(&seed).unwrap();
+    assert!(eventually(WAIT, || std::fs::read(&seed).ok() == std::fs::read(seed_path()).ok()), "not restored");
+
+    let reviewer = env.agents_dir().join("code-reviewer.md");
+    std::fs::write(&reviewer, "my own rules\n").unwrap();
+    let reported = eventually(WAIT, || {
+        let status = daemon.status();
+        status["workspaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["drift"].as_array().unwrap().iter().any(|d| d == "code-reviewer"))
+    });
+    assert!(reported, "drift not reported: {}", daemon.status());
+    assert_eq!(read(&reviewer).as_deref(), Some("my own rules\n"), "the daemon overwrote a local edit");
+
+    // Unmanaged files are never touched.
+    std::fs::write(env.agents_dir().join("mine.md"), "unmanaged\n").unwrap();
+    std::fs::remove_file(&seed).unwrap();
+    assert!(eventually(WAIT, || seed.exists()));
+    assert_eq!(read(&env.agents_dir().join("mine.md")).as_deref(), Some("unmanaged\n"));
+    let text = env.run(["daemon", "status"]).success().stdout();
+    assert!(text.contains("drift: code-reviewer has local edits"), "{text}");
+}
+
+#[test]
+fn a_changed_lockfile_is_applied_and_an_update_to_an_edited_file_is_set_aside() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, "alpha", "1.0.0");
+    publish(&env, "beta", "1.0.0");
+    env.run(["install", "alpha@^1", "beta@^1"]).success();
+    publish(&env, "alpha", "1.1.0");
+    publish(&env, "beta", "1.1.0");
+    let newer = lockfile_pinning(&env, "alpha@=1.1.0");
+    let newer = {
+        std::fs::write(env.path("other-checkout/agents.lock"), &newer).unwrap();
+        lockfile_pinning(&env, "beta@=1.1.0")
+    };
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+
+    let beta = env.agents_dir().join("beta.md");
+    std::fs::write(&beta, "beta, edited here\n").unwrap();
+    std::fs::write(env.project.join("agents.lock"), &newer).unwrap();
+
+    let alpha = env.agents_dir().join("alpha.md");
+    assert!(eventually(WAIT, || read(&alpha) == Some(body("alpha", "1.1.0"))), "lockfile change not applied");
+    assert!(
+        eventually(WAIT, || daemon.status()["workspaces"].to_string().contains("beta@1.1.0")),
+        "conflict not reported: {}",
+        daemon.status()
+    );
+    assert_eq!(read(&beta).as_deref(), Some("beta, edited here\n"));
+    let in_agents_dir = TestEnv::files_under(&env.agents_dir());
+    assert_eq!(in_agents_dir, ["alpha.md", "beta.md"], "a conflict copy landed among the agents");
+    let diff = env.run(["diff", "beta"]).success().stdout();
+    assert!(diff.contains("-beta 1.1.0") && diff.contains("+beta, edited here"), "{diff}");
+    assert!(diff.contains("beta@1.1.0 (update kept aside"), "{diff}");
+}
+
+#[test]
+fn the_daemon_killed_mid_apply_recovers_on_restart() {
+    let env = TestEnv::new();
+    env.registry("team");
+    for version in ["1.0.0", "1.1.0", "1.2.0"] {
+        publish(&env, "alpha", version);
+    }
+    env.run(["install", "alpha@=1.0.0"]).success();
+    env.run(["daemon", "watch"]).success();
+    let locks: Vec<Vec<u8>> = ["1.1.0", "1.2.0", "1.0.0", "1.2.0"]
+        .iter()
+        .map(|v| {
+            let other = env.path("other-checkout");
+            let _ = std::fs::remove_file(other.join("agents.lock"));
+            lockfile_pinning(&env, &format!("alpha@={v}"))
+        })
+        .collect();
+    for lock in &locks {
+        let daemon = DaemonGuard::start(&env);
+        let pid = daemon.pid();
+        std::fs::write(env.project.join("agents.lock"), lock).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+        std::mem::forget(daemon);
+        // Restarted, it converges: the file is exactly the pinned version, nothing else is left.
+        let daemon = DaemonGuard::start(&env);
+        assert!(eventually(WAIT, || env.run(["verify"]).code() == Some(0)), "{}", env.run(["verify"]).stderr());
+        assert_eq!(TestEnv::files_under(&env.agents_dir()), ["alpha.md"], "a temporary file was left behind");
+        drop(daemon);
+    }
+}
+
+#[test]
+fn one_instance_per_user_and_a_burst_of_events_costs_few_passes() {
+    let env = TestEnv::new();
+    env.run(["install", "test-writer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+    let second = env.run(["daemon", "run"]);
+    assert_eq!(second.code(), Some(1));
+    assert!(second.stderr().contains("already running"), "{}", second.stderr());
+
+    let before = daemon.status()["reconcile_passes"].as_u64().unwrap();
+    for i in 0..500 {
+        std::fs::write(env.agents_dir().join(format!("scratch-{i}.md")), "x\n").unwrap();
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let after = daemon.status()["reconcile_passes"].as_u64().unwrap();
+    assert!(after > before, "the burst was not noticed");
+    assert!(after - before <= 10, "500 events cost {} reconcile passes", after - before);
+    assert!(env.agents_dir().join("scratch-499.md").exists());
+
+    // SIGTERM: it finishes what it is doing, removes its socket and exits.
+    let pid = daemon.pid();
+    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(eventually(WAIT, || !Path::new(&format!("/proc/{pid}")).exists()
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))));
+    assert!(!env.home.join(".run/agents/agentsd.sock").exists(), "the socket outlived the daemon");
+    env.run(["daemon", "status"]).fails_with("");
+}
+
+#[test]
+fn install_service_writes_a_systemd_user_unit() {
+    let env = TestEnv::new();
+    env.run(["daemon", "install-service"]).success();
+    let unit = std::fs::read_to_string(env.home.join(".config/systemd/user/agentsd.service")).unwrap();
+    assert!(unit.contains("[Service]") && unit.contains("ExecStart=\""), "{unit}");
+    assert!(unit.contains("\"--runtime-dir\" %t/agents") && unit.contains("WantedBy=default.target"), "{unit}");
+    let agentsd = agents_test_support::bin("agentsd").canonicalize().unwrap();
+    assert!(unit.contains(&agentsd.display().to_string()), "{unit}");
+    // Where systemd is installed, it must accept the unit without a single complaint.
+    std::fs::create_dir_all(env.home.join(".run")).unwrap();
+    let mut verify = std::process::Command::new("systemd-analyze");
+    env.isolate(&mut verify);
+    let unit_path = env.home.join(".config/systemd/user/agentsd.service");
+    if let Ok(output) = verify.args(["--user", "verify"]).arg(&unit_path).output() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success() && stderr.trim().is_empty(), "systemd-analyze: {stderr}");
+    }
+}
+
+#[test]
+fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
+    let alice = TestEnv::new();
+    let bob = TestEnv::new();
+    let registry = alice.path("shared/team.git");
+    let origin = alice.path("shared/project.git");
+    alice.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
+    let git = |env: &TestEnv, dir: &Path, args: &[&str]| {
+        let mut command = std::process::Command::new("git");
+        env.isolate(&mut command);
+        command.current_dir(dir).args([
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@localhost",
+            "-c",
+            "init.defaultBranch=main",
+        ]);
+        let output = command.args(args).output().unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    git(&alice, alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
+    git(&alice, alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice.project.to_str().unwrap()]);
+    alice
+        .run([
+            OsStr::new("registry"),
+            OsStr::new("add"),
+            OsStr::new("--project"),
+            OsStr::new("team"),
+            registry.as_os_str(),
+        ])
+        .success();
+    publish(&alice, "shared-agent", "1.0.0");
+    alice.run(["install", "shared-agent"]).success();
+    git(&alice, &alice.project, &["add", "agents.toml", "agents.lock"]);
+    git(&alice, &alice.project, &["commit", "-q", "-m", "add shared-agent"]);
+    git(&alice, &alice.project, &["push", "-q", "origin", "HEAD:main"]);
+
+    std::fs::remove_dir_all(&bob.project).unwrap();
+    git(&bob, bob.root(), &["clone", "-q", origin.to_str().unwrap(), bob.project.to_str().unwrap()]);
+    bob.run(["install"]).success();
+    bob.run(["daemon", "watch"]).success();
+    let _daemon = DaemonGuard::start(&bob);
+
+    publish(&alice, "shared-agent", "1.1.0");
+    alice.run(["update"]).success();
+    git(&alice, &alice.project, &["commit", "-q", "-am", "update shared-agent"]);
+    git(&alice, &alice.project, &["push", "-q", "origin", "HEAD:main"]);
+
+    // Bob pulls; his daemon does the rest (it fetches the registry, which it has not seen 1.1.0 in).
+    git(&bob, &bob.project, &["pull", "-q", "--ff-only", "origin", "main"]);
+    let file = bob.agents_dir().join("shared-agent.md");
+    assert!(eventually(WAIT, || read(&file) == Some(body("shared-agent", "1.1.0"))), "{:?}", read(&file));
+}
