@@ -238,3 +238,53 @@ fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
     let file = bob.agents_dir().join("shared-agent.md");
     assert!(eventually(WAIT, || read(&file) == Some(body("shared-agent", "1.1.0"))), "{:?}", read(&file));
 }
+
+#[test]
+fn opt_in_auto_update_moves_the_user_scope_within_its_bounds() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, "helper", "1.0.0");
+    env.run(["install", "--global", "helper"]).success();
+    publish(&env, "helper", "1.0.1");
+    publish(&env, "helper", "1.1.0");
+    let config = env.home.join(".config/agents/config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[daemon]\nauto-update = \"patch\"\n");
+    std::fs::write(&config, text).unwrap();
+
+    let _daemon = DaemonGuard::start(&env);
+    env.run(["daemon", "sync"]).success();
+    let file = env.home.join(".claude/agents/helper.md");
+    assert!(eventually(WAIT, || read(&file) == Some(body("helper", "1.0.1"))), "{:?}", read(&file));
+    let lockfile = std::fs::read_to_string(env.home.join(".config/agents/agents.lock")).unwrap();
+    assert!(lockfile.contains("version = \"1.0.1\""), "patch auto-update went too far or not at all:\n{lockfile}");
+}
+
+#[test]
+fn the_cli_and_the_daemon_share_one_workspace_without_corruption_or_double_writes() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+    let names = ["test-writer", "docs-writer", "security-auditor", "git-workflow-helper"];
+    for round in 0..5 {
+        for name in names {
+            env.run(["install", name]).success();
+        }
+        let reviewer = env.agents_dir().join("code-reviewer.md");
+        assert!(eventually(WAIT, || reviewer.exists()), "round {round}: code-reviewer not restored");
+        std::fs::remove_file(&reviewer).unwrap();
+        if round % 2 == 0 {
+            env.run(["uninstall", names[round % names.len()]]).success();
+        }
+    }
+    assert!(eventually(WAIT, || env.run(["verify"]).code() == Some(0)), "{}", env.run(["verify"]).stderr());
+    drop(daemon);
+    // The daemon restored code-reviewer (deleted by hand) but never rewrote what the CLI had just
+    // written: its log names no other agent.
+    let log = std::fs::read_to_string(env.home.join(".local/state/agents/daemon/agentsd.log")).unwrap();
+    for name in names {
+        assert!(!log.contains(&format!("agent={name} ")), "the daemon wrote {name} after the CLI did:\n{log}");
+    }
+    assert!(log.contains("agent=code-reviewer"), "{log}");
+}

@@ -68,6 +68,8 @@ pub(crate) enum DaemonCommand {
     Status(JsonArgs),
     /// Run agentsd in the foreground (for service managers and debugging).
     Run,
+    /// Ask agentsd to fetch registries and reconcile every workspace now.
+    Sync,
     /// Have agentsd watch a project (default: the one around the current directory).
     Watch { path: Option<PathBuf> },
     /// Stop watching a project.

@@ -81,6 +81,14 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             }
             Ok(0)
         }
+        DaemonCommand::Sync => {
+            if query(&socket).is_none() {
+                bail!("agentsd is not running (`agents daemon start` starts it; `agents sync` syncs without it)");
+            }
+            control::request(&socket, control::Command::SyncNow, TIMEOUT).context("cannot reach agentsd")?;
+            printer.status("Requested", "a fetch and a full reconcile");
+            Ok(0)
+        }
         DaemonCommand::Run => {
             let status = Command::new(agentsd()?).args(daemon_args(context)?).status().context("cannot run agentsd")?;
             Ok(status.code().unwrap_or(1))
