@@ -288,3 +288,36 @@ fn the_cli_and_the_daemon_share_one_workspace_without_corruption_or_double_write
     }
     assert!(log.contains("agent=code-reviewer"), "{log}");
 }
+
+#[test]
+fn a_removed_agents_directory_is_recreated_and_an_unreachable_registry_backs_off() {
+    let env = TestEnv::new();
+    let registry = env.registry("team");
+    publish(&env, "alpha", "1.0.0");
+    env.run(["install", "alpha", "test-writer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+
+    // The whole .claude directory goes: the daemon sees its parent change, scans, restores.
+    std::fs::remove_dir_all(env.project.join(".claude")).unwrap();
+    assert!(eventually(WAIT, || env.run(["verify"]).code() == Some(0)), "{}", env.run(["verify"]).stderr());
+    // And it watches the new directory: a second deletion inside it is noticed too.
+    std::fs::remove_file(env.agents_dir().join("alpha.md")).unwrap();
+    assert!(eventually(WAIT, || env.agents_dir().join("alpha.md").exists()));
+
+    // The registry goes away: fetches fail and back off, reconciling goes on from the cache.
+    std::fs::rename(&registry, env.path("registries/moved.git")).unwrap();
+    env.run(["daemon", "sync"]).success();
+    let failing = eventually(WAIT, || daemon.status()["fetch_failures"].as_u64().unwrap_or(0) >= 1);
+    assert!(failing, "{}", daemon.status());
+    let status = daemon.status();
+    let next = status["next_fetch"].as_i64().unwrap();
+    let last = status["last_fetch"].as_i64().unwrap();
+    assert!(next > last && next - last <= 60, "backoff window off: {status}");
+    std::fs::remove_file(env.agents_dir().join("alpha.md")).unwrap();
+    assert!(
+        eventually(WAIT, || env.agents_dir().join("alpha.md").exists()),
+        "reconciling waited on the network: {}",
+        daemon.status()
+    );
+}

@@ -5,9 +5,11 @@
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
+//! - `bench daemon [--quick]`: the daemon's figures, written to docs/BENCHMARKS.md.
 
-#![allow(clippy::print_stderr)]
+#![allow(clippy::print_stderr, clippy::print_stdout)]
 
+mod bench;
 mod builtin;
 mod tidy;
 
@@ -25,6 +27,7 @@ fn main() -> anyhow::Result<()> {
             let problems = tidy::check(&root())?;
             report(&problems)
         }
+        ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
         ["registry", "fmt"] => builtin::format(&root().join("registry")),
         ["registry", "publish", rest @ ..] => {
             let (files, version) = match rest {
@@ -37,7 +40,9 @@ fn main() -> anyhow::Result<()> {
             let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
             builtin::publish(&root().join("registry"), &files, version)
         }
-        _ => bail!("usage: cargo xtask test [--quick] | tidy | registry fmt | registry publish FILE... [--version V]"),
+        _ => bail!(
+            "usage: cargo xtask test [--quick] | tidy | bench daemon [--quick] | registry fmt | registry publish FILE... [--version V]"
+        ),
     }
 }
 

@@ -139,6 +139,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 watcher.sync(&daemon.workspaces);
                 let only = if rescan { None } else { Some(std::mem::take(&mut dirty)) };
                 daemon.reconcile(only);
+                // The pass may have created directories (a restored `.claude/agents`): watch
+                // them now, not at the next event.
+                watcher.sync(&daemon.workspaces);
                 dirty.clear();
                 rescan = false;
             }

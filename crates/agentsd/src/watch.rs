@@ -3,7 +3,8 @@
 //! directory), so a large project tree costs nothing; a directory that appears later is picked
 //! up on the next pass, which also scans it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use agents_workspace::{LOCKFILE_FILE, MANIFEST_FILE, Workspace};
@@ -11,7 +12,9 @@ use notify::Watcher as _;
 
 pub(crate) struct Watcher {
     inner: notify::RecommendedWatcher,
-    watched: BTreeSet<PathBuf>,
+    /// Watched directory → its inode when the watch was added. A directory deleted and created
+    /// again (by `rm -rf .claude`, then by our own restore) is a new inode whose old watch died.
+    watched: BTreeMap<PathBuf, u64>,
 }
 
 impl Watcher {
@@ -22,24 +25,34 @@ impl Watcher {
             // The receiver is gone only while the daemon shuts down.
             let _ = sender.send(event);
         })?;
-        Ok(Watcher { inner, watched: BTreeSet::new() })
+        Ok(Watcher { inner, watched: BTreeMap::new() })
     }
 
     /// Watches every existing directory `workspaces` need and forgets the rest.
     pub(crate) fn sync(&mut self, workspaces: &[Workspace]) {
-        let wanted: BTreeSet<PathBuf> = workspaces.iter().flat_map(directories).filter(|dir| dir.is_dir()).collect();
-        for gone in self.watched.difference(&wanted).cloned().collect::<Vec<_>>() {
-            let _ = self.inner.unwatch(&gone);
-            self.watched.remove(&gone);
+        let wanted: BTreeMap<PathBuf, u64> = workspaces
+            .iter()
+            .flat_map(directories)
+            .filter_map(|dir| std::fs::metadata(&dir).ok().filter(|m| m.is_dir()).map(|m| (dir, m.ino())))
+            .collect();
+        let stale: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|(dir, inode)| wanted.get(*dir) != Some(inode))
+            .map(|(dir, _)| dir.clone())
+            .collect();
+        for dir in stale {
+            let _ = self.inner.unwatch(&dir);
+            self.watched.remove(&dir);
         }
-        for dir in wanted {
-            if self.watched.contains(&dir) {
+        for (dir, inode) in wanted {
+            if self.watched.contains_key(&dir) {
                 continue;
             }
             match self.inner.watch(&dir, notify::RecursiveMode::NonRecursive) {
                 Ok(()) => {
                     tracing::debug!(dir = %dir.display(), "watching");
-                    self.watched.insert(dir);
+                    self.watched.insert(dir, inode);
                 }
                 Err(error) => tracing::warn!(dir = %dir.display(), "cannot watch: {error}"),
             }
