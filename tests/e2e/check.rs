@@ -10,12 +10,6 @@ fn as_user(env: &TestEnv, email: &str) {
     std::fs::write(env.home.join(".gitconfig"), format!("[user]\n\tname = {email}\n\temail = {email}\n")).unwrap();
 }
 
-fn publish(env: &TestEnv, name: &str, version: &str) {
-    let file = env.path(&format!("{name}-{version}.md"));
-    std::fs::write(&file, format!("---\nname: {name}\ndescription: d\n---\n{name} {version}\n")).unwrap();
-    env.run([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new(version)]).success();
-}
-
 fn check(env: &TestEnv, registry: &Path, since: Option<&str>) -> agents_test_support::Run {
     let mut args = vec![OsStr::new("registry"), OsStr::new("check"), registry.as_os_str()];
     if let Some(since) = since {
@@ -32,9 +26,9 @@ fn head(registry: &Path) -> String {
 fn a_healthy_registry_passes_and_yanks_are_allowed() {
     let env = TestEnv::new();
     let registry = env.registry("team");
-    publish(&env, "alpha", "1.0.0");
+    env.publish("alpha", "1.0.0");
     let before = head(&registry);
-    publish(&env, "alpha", "1.1.0");
+    env.publish("alpha", "1.1.0");
     env.run(["yank", "alpha@1.0.0"]).success();
     let report = check(&env, &registry, Some(&before)).success().stderr_contains("0 problem(s)");
     assert!(report.stderr().contains("1 agent(s), 2 version(s)"), "{}", report.stderr());
@@ -44,14 +38,14 @@ fn a_healthy_registry_passes_and_yanks_are_allowed() {
 fn a_tampered_body_and_a_rewritten_record_are_caught() {
     let env = TestEnv::new();
     let registry = env.registry("team");
-    publish(&env, "alpha", "1.0.0");
-    let body = body_path(&Sha256::of(b"---\nname: alpha\ndescription: d\n---\nalpha 1.0.0\n"));
+    env.publish("alpha", "1.0.0");
+    let body = body_path(&Sha256::of(TestEnv::agent_text("alpha", "1.0.0").as_bytes()));
     rewrite_in_remote(&registry, &body, b"---\nname: alpha\ndescription: d\n---\nevil\n");
     check(&env, &registry, None).fails_with("alpha@1.0.0: body does not match its sha256 and length");
 
     let env = TestEnv::new();
     let registry = env.registry("team");
-    publish(&env, "alpha", "1.0.0");
+    env.publish("alpha", "1.0.0");
     let before_rewrite = head(&registry);
     let index = String::from_utf8(read_in_remote(&registry, "index/al/ph/alpha").unwrap()).unwrap();
     rewrite_in_remote(
@@ -67,20 +61,20 @@ fn only_owners_may_change_an_agent_with_an_owners_list() {
     let alice = TestEnv::new();
     as_user(&alice, "alice@example.com");
     let registry = alice.registry("team");
-    publish(&alice, "guarded", "1.0.0");
+    alice.publish("guarded", "1.0.0");
     rewrite_in_remote(&registry, "owners/gu/ar/guarded", br#"{"schema":1,"owners":["alice@example.com"]}"#);
     let protected = head(&registry);
 
-    publish(&alice, "guarded", "1.1.0");
+    alice.publish("guarded", "1.1.0");
     check(&alice, &registry, Some(&protected)).success();
 
     let mallory = TestEnv::new();
     as_user(&mallory, "mallory@example.com");
     mallory.run([OsStr::new("registry"), OsStr::new("add"), OsStr::new("team"), registry.as_os_str()]).success();
-    publish(&mallory, "guarded", "2.0.0");
+    mallory.publish("guarded", "2.0.0");
     check(&mallory, &registry, Some(&protected))
         .fails_with("by <mallory@example.com> changes `guarded`, whose owners are alice@example.com");
     // Agents without an owners list stay open to everyone.
-    publish(&mallory, "open-agent", "1.0.0");
+    mallory.publish("open-agent", "1.0.0");
     check(&mallory, &registry, None).success();
 }

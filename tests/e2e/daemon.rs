@@ -9,16 +9,6 @@ use agents_test_support::{DaemonGuard, TestEnv, eventually, seed_path};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn publish(env: &TestEnv, name: &str, version: &str) {
-    let file = env.path(&format!("{name}-{version}.md"));
-    std::fs::write(&file, format!("---\nname: {name}\ndescription: d\n---\n{name} {version}\n")).unwrap();
-    env.run([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new(version)]).success();
-}
-
-fn body(name: &str, version: &str) -> String {
-    format!("---\nname: {name}\ndescription: d\n---\n{name} {version}\n")
-}
-
 fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
@@ -71,11 +61,11 @@ fn a_deleted_agent_is_restored_and_an_edited_one_is_kept_and_reported() {
 fn a_changed_lockfile_is_applied_and_an_update_to_an_edited_file_is_set_aside() {
     let env = TestEnv::new();
     env.registry("team");
-    publish(&env, "alpha", "1.0.0");
-    publish(&env, "beta", "1.0.0");
+    env.publish("alpha", "1.0.0");
+    env.publish("beta", "1.0.0");
     env.run(["install", "alpha@^1", "beta@^1"]).success();
-    publish(&env, "alpha", "1.1.0");
-    publish(&env, "beta", "1.1.0");
+    env.publish("alpha", "1.1.0");
+    env.publish("beta", "1.1.0");
     let newer = lockfile_pinning(&env, "alpha@=1.1.0");
     let newer = {
         std::fs::write(env.path("other-checkout/agents.lock"), &newer).unwrap();
@@ -89,7 +79,10 @@ fn a_changed_lockfile_is_applied_and_an_update_to_an_edited_file_is_set_aside() 
     std::fs::write(env.project.join("agents.lock"), &newer).unwrap();
 
     let alpha = env.agents_dir().join("alpha.md");
-    assert!(eventually(WAIT, || read(&alpha) == Some(body("alpha", "1.1.0"))), "lockfile change not applied");
+    assert!(
+        eventually(WAIT, || read(&alpha) == Some(TestEnv::agent_text("alpha", "1.1.0"))),
+        "lockfile change not applied"
+    );
     assert!(
         eventually(WAIT, || daemon.status()["workspaces"].to_string().contains("beta@1.1.0")),
         "conflict not reported: {}",
@@ -108,7 +101,7 @@ fn the_daemon_killed_mid_apply_recovers_on_restart() {
     let env = TestEnv::new();
     env.registry("team");
     for version in ["1.0.0", "1.1.0", "1.2.0"] {
-        publish(&env, "alpha", version);
+        env.publish("alpha", version);
     }
     env.run(["install", "alpha@=1.0.0"]).success();
     env.run(["daemon", "watch"]).success();
@@ -191,22 +184,8 @@ fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
     let registry = alice.path("shared/team.git");
     let origin = alice.path("shared/project.git");
     alice.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
-    let git = |env: &TestEnv, dir: &Path, args: &[&str]| {
-        let mut command = std::process::Command::new("git");
-        env.isolate(&mut command);
-        command.current_dir(dir).args([
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@localhost",
-            "-c",
-            "init.defaultBranch=main",
-        ]);
-        let output = command.args(args).output().unwrap();
-        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    };
-    git(&alice, alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
-    git(&alice, alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice.project.to_str().unwrap()]);
+    alice.git(alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
+    alice.git(alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice.project.to_str().unwrap()]);
     alice
         .run([
             OsStr::new("registry"),
@@ -216,37 +195,41 @@ fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
             registry.as_os_str(),
         ])
         .success();
-    publish(&alice, "shared-agent", "1.0.0");
+    alice.publish("shared-agent", "1.0.0");
     alice.run(["install", "shared-agent"]).success();
-    git(&alice, &alice.project, &["add", "agents.toml", "agents.lock"]);
-    git(&alice, &alice.project, &["commit", "-q", "-m", "add shared-agent"]);
-    git(&alice, &alice.project, &["push", "-q", "origin", "HEAD:main"]);
+    alice.git(&alice.project, &["add", "agents.toml", "agents.lock"]);
+    alice.git(&alice.project, &["commit", "-q", "-m", "add shared-agent"]);
+    alice.git(&alice.project, &["push", "-q", "origin", "HEAD:main"]);
 
     std::fs::remove_dir_all(&bob.project).unwrap();
-    git(&bob, bob.root(), &["clone", "-q", origin.to_str().unwrap(), bob.project.to_str().unwrap()]);
+    bob.git(bob.root(), &["clone", "-q", origin.to_str().unwrap(), bob.project.to_str().unwrap()]);
     bob.run(["install"]).success();
     bob.run(["daemon", "watch"]).success();
     let _daemon = DaemonGuard::start(&bob);
 
-    publish(&alice, "shared-agent", "1.1.0");
+    alice.publish("shared-agent", "1.1.0");
     alice.run(["update"]).success();
-    git(&alice, &alice.project, &["commit", "-q", "-am", "update shared-agent"]);
-    git(&alice, &alice.project, &["push", "-q", "origin", "HEAD:main"]);
+    alice.git(&alice.project, &["commit", "-q", "-am", "update shared-agent"]);
+    alice.git(&alice.project, &["push", "-q", "origin", "HEAD:main"]);
 
     // Bob pulls; his daemon does the rest (it fetches the registry, which it has not seen 1.1.0 in).
-    git(&bob, &bob.project, &["pull", "-q", "--ff-only", "origin", "main"]);
+    bob.git(&bob.project, &["pull", "-q", "--ff-only", "origin", "main"]);
     let file = bob.agents_dir().join("shared-agent.md");
-    assert!(eventually(WAIT, || read(&file) == Some(body("shared-agent", "1.1.0"))), "{:?}", read(&file));
+    assert!(
+        eventually(WAIT, || read(&file) == Some(TestEnv::agent_text("shared-agent", "1.1.0"))),
+        "{:?}",
+        read(&file)
+    );
 }
 
 #[test]
 fn opt_in_auto_update_moves_the_user_scope_within_its_bounds() {
     let env = TestEnv::new();
     env.registry("team");
-    publish(&env, "helper", "1.0.0");
+    env.publish("helper", "1.0.0");
     env.run(["install", "--global", "helper"]).success();
-    publish(&env, "helper", "1.0.1");
-    publish(&env, "helper", "1.1.0");
+    env.publish("helper", "1.0.1");
+    env.publish("helper", "1.1.0");
     let config = env.home.join(".config/agents/config.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str("\n[daemon]\nauto-update = \"patch\"\n");
@@ -255,7 +238,7 @@ fn opt_in_auto_update_moves_the_user_scope_within_its_bounds() {
     let _daemon = DaemonGuard::start(&env);
     env.run(["daemon", "sync"]).success();
     let file = env.home.join(".claude/agents/helper.md");
-    assert!(eventually(WAIT, || read(&file) == Some(body("helper", "1.0.1"))), "{:?}", read(&file));
+    assert!(eventually(WAIT, || read(&file) == Some(TestEnv::agent_text("helper", "1.0.1"))), "{:?}", read(&file));
     let lockfile = std::fs::read_to_string(env.home.join(".config/agents/agents.lock")).unwrap();
     assert!(lockfile.contains("version = \"1.0.1\""), "patch auto-update went too far or not at all:\n{lockfile}");
 }
@@ -293,7 +276,7 @@ fn the_cli_and_the_daemon_share_one_workspace_without_corruption_or_double_write
 fn a_removed_agents_directory_is_recreated_and_an_unreachable_registry_backs_off() {
     let env = TestEnv::new();
     let registry = env.registry("team");
-    publish(&env, "alpha", "1.0.0");
+    env.publish("alpha", "1.0.0");
     env.run(["install", "alpha", "test-writer"]).success();
     env.run(["daemon", "watch"]).success();
     let daemon = DaemonGuard::start(&env);

@@ -158,6 +158,36 @@ impl TestEnv {
         path
     }
 
+    /// The text of a small generated agent: its body names the agent and the version, so a test
+    /// can tell versions apart on disk.
+    pub fn agent_text(name: &str, version: &str) -> String {
+        format!("---\nname: {name}\ndescription: d\n---\n{name} {version}\n")
+    }
+
+    /// Publishes [`TestEnv::agent_text`] as `name@version` from `dir` (whose configuration
+    /// names the registry); asserts success.
+    pub fn publish_in(&self, dir: &Path, name: &str, version: &str) {
+        let file = self.path(&format!("{name}-{version}.md"));
+        std::fs::write(&file, TestEnv::agent_text(name, version)).unwrap();
+        let mut command = self.agents();
+        command.current_dir(dir).arg("publish").arg(&file).args(["--version", version]);
+        Run::new(format!("{command:?}"), command.output().unwrap()).success();
+    }
+
+    /// [`TestEnv::publish_in`] from the project.
+    pub fn publish(&self, name: &str, version: &str) {
+        self.publish_in(&self.project, name, version);
+    }
+
+    /// Runs real `git` as this user in `dir` (with an identity and `main` as default branch).
+    pub fn git(&self, dir: &Path, args: &[&str]) {
+        let mut command = Command::new("git");
+        self.isolate(&mut command);
+        command.current_dir(dir).args(["-c", "user.name=Test", "-c", "user.email=test@localhost"]);
+        command.args(["-c", "init.defaultBranch=main"]).args(args);
+        Run::new(format!("{command:?}"), command.output().unwrap()).success();
+    }
+
     /// All files under `dir`, relative, sorted (to assert that nothing else was written).
     pub fn files_under(dir: &Path) -> Vec<String> {
         let mut files = Vec::new();
