@@ -6,6 +6,7 @@ mod bad_input;
 mod check;
 mod concurrency;
 mod corpus;
+mod crash;
 mod daemon;
 mod install;
 mod lifecycle;

@@ -122,6 +122,7 @@ impl Cache {
         let path = dir.with_extension("lock");
         let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io_error(&path))?;
         file.lock().map_err(io_error(&path))?;
+        clear_stale_git_locks(dir);
         Ok(file)
     }
 
@@ -161,6 +162,31 @@ impl Cache {
             .and_then(|mut config| config.set_str(BRANCH_KEY, &branch))
             .context(|| "remember the registry's branch".to_owned())?;
         Ok(())
+    }
+}
+
+/// Removes git's own lock files from a cache clone. Only agents touches its clones, and only while
+/// holding the clone's file lock, so a git lock file found then was left by a process that was
+/// killed mid-fetch: without this, every later fetch would fail on it.
+fn clear_stale_git_locks(dir: &Path) {
+    let mut pending = vec![dir.join("refs")];
+    let mut stale: Vec<PathBuf> =
+        ["packed-refs.lock", "config.lock", "HEAD.lock", "shallow.lock"].iter().map(|name| dir.join(name)).collect();
+    while let Some(directory) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&directory) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "lock") {
+                stale.push(path);
+            }
+        }
+    }
+    for path in stale {
+        if std::fs::remove_file(&path).is_ok() {
+            tracing::warn!(path = %path.display(), "removed a lock file left by a killed process");
+        }
     }
 }
 

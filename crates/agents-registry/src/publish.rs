@@ -214,7 +214,11 @@ fn push(
         .map_err(PushFailure::Error)?;
     match target.reference_matching(branch, commit, true, parent, "agents: publish") {
         Ok(_) => Ok(()),
-        Err(error) if matches!(error.code(), git2::ErrorCode::Modified | git2::ErrorCode::Locked) => {
+        Err(error) if error.code() == git2::ErrorCode::Locked => {
+            remove_stale_ref_lock(&target, branch);
+            Err(PushFailure::Rejected(error.message().to_owned()))
+        }
+        Err(error) if error.code() == git2::ErrorCode::Modified => {
             Err(PushFailure::Rejected(error.message().to_owned()))
         }
         Err(error) => {
@@ -223,40 +227,57 @@ fn push(
     }
 }
 
-/// Copies `commit` and every object it reaches that `target` lacks. A tree `target` already has
-/// is complete there, so only the changed paths are walked.
+/// How old a ref's lock file must be before it counts as left by a killed process. A live writer
+/// (git or libgit2) holds one for the instant it takes to write 41 bytes and rename.
+const STALE_LOCK_AGE: Duration = Duration::from_secs(2);
+
+/// Removes `branch`'s lock file in a local registry when it is older than [`STALE_LOCK_AGE`]:
+/// a publisher killed between taking and releasing it must not block every publish after it.
+fn remove_stale_ref_lock(repository: &git2::Repository, branch: &str) {
+    let lock = repository.path().join(format!("{branch}.lock"));
+    let age = std::fs::metadata(&lock).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+    if age.is_some_and(|age| age >= STALE_LOCK_AGE) && std::fs::remove_file(&lock).is_ok() {
+        tracing::warn!(path = %lock.display(), "removed a stale ref lock left by a killed publisher");
+    }
+}
+
+/// Copies `commit` and every object it reaches that `target` lacks. Children are written before
+/// the objects that name them, so an object present in `target` always has everything below it,
+/// even after a copy killed half-way: a tree `target` already has needs no walk.
 fn copy_missing_objects(
     source: &git2::Repository,
     target: &git2::Repository,
     commit: git2::Oid,
 ) -> Result<(), git2::Error> {
     let (source_odb, target_odb) = (source.odb()?, target.odb()?);
-    let copy = |oid: git2::Oid| -> Result<bool, git2::Error> {
-        if target_odb.exists(oid) {
-            return Ok(false);
-        }
+    let copy = |oid: git2::Oid| -> Result<(), git2::Error> {
         let object = source_odb.read(oid)?;
         target_odb.write(object.kind(), object.data())?;
-        Ok(true)
+        Ok(())
     };
-    let tree = source.find_commit(commit)?.tree_id();
-    let mut pending = vec![tree];
-    while let Some(tree) = pending.pop() {
-        if !copy(tree)? {
-            continue;
+    fn copy_tree(
+        source: &git2::Repository,
+        target_odb: &git2::Odb<'_>,
+        tree: git2::Oid,
+        copy: &dyn Fn(git2::Oid) -> Result<(), git2::Error>,
+    ) -> Result<(), git2::Error> {
+        if target_odb.exists(tree) {
+            return Ok(());
         }
         for entry in source.find_tree(tree)?.iter() {
             match entry.kind() {
-                Some(git2::ObjectType::Tree) => pending.push(entry.id()),
-                _ => {
-                    copy(entry.id())?;
-                }
+                Some(git2::ObjectType::Tree) => copy_tree(source, target_odb, entry.id(), copy)?,
+                _ if target_odb.exists(entry.id()) => {}
+                _ => copy(entry.id())?,
             }
         }
+        copy(tree)
     }
-    // The commit last, so a reader never finds a commit whose tree is missing.
-    copy(commit)?;
-    Ok(())
+    if target_odb.exists(commit) {
+        return Ok(());
+    }
+    copy_tree(source, &target_odb, source.find_commit(commit)?.tree_id(), &copy)?;
+    copy(commit)
 }
 
 /// The file-system path of a local registry URL (`/srv/r.git`, `file:///srv/r.git`).

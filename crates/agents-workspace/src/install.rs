@@ -107,6 +107,9 @@ pub fn install(
 ) -> Result<InstallReport> {
     let _lock = workspace.lock()?;
     workspace.check_agents_dir()?;
+    // A writer killed mid-write leaves its temporary file; we hold the lock, so it is stale.
+    fs::remove_stale_temp_files(&workspace.agents_dir)?;
+    fs::remove_stale_temp_files(&workspace.root)?;
     let (manifest_text, manifest) = workspace.read_manifest()?;
     let (lockfile_text, mut lockfile) = workspace.read_lockfile()?;
     let mut new_manifest = manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned());

@@ -67,6 +67,9 @@ impl ReconcileReport {
 pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<ReconcileReport> {
     let _lock = workspace.lock()?;
     workspace.check_agents_dir()?;
+    // A writer killed mid-write leaves its temporary file; we hold the lock, so it is stale.
+    fs::remove_stale_temp_files(&workspace.agents_dir)?;
+    fs::remove_stale_temp_files(&workspace.root)?;
     let mut report = ReconcileReport::default();
     if !workspace.lockfile_path().exists() {
         return Ok(report);
