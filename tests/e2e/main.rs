@@ -1,6 +1,6 @@
 //! End-to-end tests: the real `agents` binary against temporary homes, projects and real git
 //! registries (bare repositories over file paths). One test binary for the whole workspace.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod bad_input;
 mod check;
