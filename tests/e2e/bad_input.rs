@@ -132,6 +132,7 @@ fn a_tampered_body_is_a_hard_error_naming_agent_and_version() {
     let before = snapshot(&env);
     env.run(["install", "tampered"]).fails_with("checksum mismatch for tampered@1.0.0");
     assert_eq!(snapshot(&env), before, "a tampered body was written");
+    agents_test_support::reliability::record("tamper-body", 1);
 }
 
 #[test]
@@ -162,6 +163,7 @@ fn a_locked_version_whose_checksum_changed_upstream_is_a_hard_error() {
     std::fs::remove_dir_all(env.home.join(".cache/agents")).unwrap();
     env.run(["install", "moving"]).fails_with("checksum mismatch for moving@1.0.0: agents.lock says sha256");
     assert!(!env.agents_dir().join("moving.md").exists());
+    agents_test_support::reliability::record("tamper-republished-version", 2);
 }
 
 #[test]
@@ -178,6 +180,7 @@ fn a_force_push_that_drops_published_versions_is_reported() {
     let first = head.parent(0).unwrap().id();
     repository.reference("refs/heads/main", first, true, "force push").unwrap();
     env.run(["install", "gone"]).fails_with("published versions disappeared (a force push?): gone@1.0.0");
+    agents_test_support::reliability::record("tamper-force-push", 1);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use std::ffi::OsStr;
 use std::process::Command;
+use std::time::Duration;
 
 use agents_format::IndexFile;
 use agents_test_support::{TestEnv, read_in_remote};
@@ -44,6 +45,7 @@ fn ten_concurrent_publishers_of_distinct_versions_all_land_once() {
     versions.sort();
     versions.dedup();
     assert_eq!(versions.len(), 10, "duplicate lines");
+    agents_test_support::reliability::record("concurrent-publishers", 10);
 }
 
 #[test]
@@ -65,4 +67,53 @@ fn two_publishers_racing_for_one_version_have_exactly_one_winner() {
     let index =
         IndexFile::parse(&String::from_utf8(read_in_remote(&remote, "index/co/nt/contested").unwrap()).unwrap());
     assert_eq!(index.records().count(), 3);
+    agents_test_support::reliability::record("racing-publishers", 3);
+}
+
+#[test]
+fn two_clis_and_the_daemon_on_one_workspace_for_a_hundred_rounds() {
+    use agents_test_support::{DaemonGuard, eventually};
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+    let agents = ["test-writer", "docs-writer", "security-auditor", "git-workflow-helper", "rust-systems-expert"];
+    let rounds = 50;
+    std::thread::scope(|scope| {
+        for worker in 0..2 {
+            let env = &env;
+            scope.spawn(move || {
+                for round in 0..rounds {
+                    let agent = agents[(round * 3 + worker) % agents.len()];
+                    let args: Vec<&str> = match (round + worker) % 4 {
+                        0 | 1 => vec!["install", agent],
+                        2 => vec!["uninstall", agent],
+                        _ => vec!["update"],
+                    };
+                    let run = env.run(&args);
+                    // Uninstalling what the other CLI already removed is a clear error; nothing
+                    // else may fail, and nothing may panic.
+                    let benign = run.stderr().contains("is not installed");
+                    assert!(run.code() == Some(0) || benign, "{args:?}: {}", run.stderr());
+                    assert!(!run.stderr().contains("panicked"));
+                    if round % 10 == 0 {
+                        let _ = std::fs::remove_file(env.agents_dir().join("code-reviewer.md"));
+                    }
+                }
+            });
+        }
+    });
+    assert!(
+        eventually(Duration::from_secs(20), || env.run(["verify"]).code() == Some(0)),
+        "{}",
+        env.run(["verify"]).stderr()
+    );
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    agents_format::Lockfile::parse(&lockfile).unwrap();
+    agents_format::Manifest::parse(&std::fs::read_to_string(env.project.join("agents.toml")).unwrap()).unwrap();
+    let stray: Vec<String> =
+        TestEnv::files_under(&env.agents_dir()).into_iter().filter(|f| f.starts_with('.')).collect();
+    assert!(stray.is_empty(), "{stray:?}");
+    drop(daemon);
+    agents_test_support::reliability::record("clis-and-daemon", 2 * rounds);
 }

@@ -8,6 +8,8 @@ mod concurrency;
 mod corpus;
 mod crash;
 mod daemon;
+mod edits;
+mod hostile;
 mod install;
 mod lifecycle;
 mod lint;

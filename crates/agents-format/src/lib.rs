@@ -40,4 +40,7 @@ pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
 pub use select::{caret, select};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};
-pub use user_config::{AutoUpdate, DaemonSettings, NetSettings, UserConfig, remove_registry, set_registry};
+pub use user_config::{
+    AutoUpdate, DaemonSettings, HiddenUnicodePolicy, NetSettings, SecuritySettings, UserConfig, remove_registry,
+    set_registry,
+};

@@ -10,6 +10,23 @@ pub struct UserConfig {
     pub registries: BTreeMap<String, RegistrySource>,
     pub net: NetSettings,
     pub daemon: DaemonSettings,
+    pub security: SecuritySettings,
+}
+
+/// `[security]`: what to do with agent files that hide characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SecuritySettings {
+    /// `"warn"` (the default) or `"deny"`: refuse to publish or install an agent file with bidi
+    /// controls, zero-width or tag characters.
+    pub hidden_unicode: Option<HiddenUnicodePolicy>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HiddenUnicodePolicy {
+    Warn,
+    Deny,
 }
 
 /// `[daemon]`: how agentsd fetches and whether it updates the user scope by itself.
@@ -64,6 +81,8 @@ struct RawUserConfig {
     net: NetSettings,
     #[serde(default)]
     daemon: DaemonSettings,
+    #[serde(default)]
+    security: SecuritySettings,
 }
 
 impl UserConfig {
@@ -73,7 +92,7 @@ impl UserConfig {
         for key in raw.registries.keys() {
             validate_registry_name(key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
         }
-        Ok(UserConfig { registries: raw.registries, net: raw.net, daemon: raw.daemon })
+        Ok(UserConfig { registries: raw.registries, net: raw.net, daemon: raw.daemon, security: raw.security })
     }
 }
 

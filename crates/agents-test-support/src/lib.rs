@@ -67,7 +67,7 @@ pub struct TestEnv {
     temp: tempfile::TempDir,
     pub home: PathBuf,
     pub project: PathBuf,
-    extra_env: std::cell::RefCell<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
+    extra_env: std::sync::Mutex<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
 }
 
 impl Default for TestEnv {
@@ -88,7 +88,7 @@ impl TestEnv {
 
     /// Sets a variable for every command this user runs from now on.
     pub fn set_env(&self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) {
-        self.extra_env.borrow_mut().push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self.extra_env.lock().unwrap().push((key.as_ref().to_owned(), value.as_ref().to_owned()));
     }
 
     /// A second user sharing nothing but the file system (for two-user tests).
@@ -126,7 +126,7 @@ impl TestEnv {
             .env_remove("AGENTS_NET_GIT_FETCH_WITH_CLI")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("GIT_SSH_COMMAND");
-        for (key, value) in self.extra_env.borrow().iter() {
+        for (key, value) in self.extra_env.lock().unwrap().iter() {
             command.env(key, value);
         }
     }

@@ -49,6 +49,8 @@ pub enum WorkspaceError {
     Conflicts { count: usize, paths: String },
     #[error("agents.lock needs to change but --locked was passed ({reason})")]
     LockfileWouldChange { reason: String },
+    #[error("{agent} contains hidden Unicode, refused by policy: {found}")]
+    HiddenUnicode { agent: String, found: String },
     #[error("`{name}` is not installed in this workspace")]
     NotInstalled { name: AgentName },
     #[error("{path} resolves to {resolved}, outside {root}; refusing to write through it")]

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use agents_format::{
-    AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Sha256, caret, remove_dependency,
-    select, set_dependency,
+    AgentFile, AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Sha256, caret,
+    remove_dependency, select, set_dependency,
 };
 use agents_registry::BUILTIN_NAME;
 
@@ -34,6 +34,8 @@ pub struct InstallOptions {
     /// Re-resolve these agents within the manifest's requirements instead of keeping their
     /// locked versions (`agents update`).
     pub unlock: Unlock,
+    /// Refuse agent files with hidden Unicode instead of warning.
+    pub deny_hidden_unicode: bool,
 }
 
 /// Which locked versions `install` may move.
@@ -191,6 +193,21 @@ pub fn install(
             }
         };
         let bytes = registries.open(&registry_name)?.body(&record)?;
+        if let Ok(file) = AgentFile::parse(&bytes)
+            && file.has_hidden_unicode()
+        {
+            let hidden: Vec<String> = file
+                .warnings
+                .iter()
+                .filter(|w| w.code == agents_format::WarningCode::HiddenUnicode)
+                .map(|w| w.message.clone())
+                .collect();
+            let agent = format!("{name}@{}", record.version);
+            if options.deny_hidden_unicode {
+                return Err(WorkspaceError::HiddenUnicode { agent, found: hidden.join("; ") });
+            }
+            report.warnings.push(format!("{agent} contains hidden Unicode: {}", hidden.join("; ")));
+        }
 
         if explicit {
             let registry = (registry_name != BUILTIN_NAME).then(|| registry_name.clone());

@@ -104,6 +104,9 @@ pub(crate) struct InstallArgs {
     /// Do not touch the network: use the cache and the built-in registry only.
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Refuse agent files with hidden Unicode (also `[security] hidden-unicode = "deny"`).
+    #[arg(long)]
+    pub(crate) deny_hidden_unicode: bool,
     /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,

@@ -43,6 +43,12 @@ impl Context {
         Ok(Registries::new(workspace, &manifest, self.cache()?, mode)?)
     }
 
+    /// Whether the user's policy refuses agent files with hidden Unicode.
+    pub(crate) fn deny_hidden_unicode(&self) -> anyhow::Result<bool> {
+        let (_, config) = Workspace::user(self.dirs.clone()).read_user_config()?;
+        Ok(config.security.hidden_unicode == Some(agents_format::HiddenUnicodePolicy::Deny))
+    }
+
     /// Whether fetches go through the git command line (config.toml, overridden by the environment).
     pub(crate) fn git_fetch_with_cli(&self) -> anyhow::Result<bool> {
         let (_, config) = Workspace::user(self.dirs.clone()).read_user_config()?;

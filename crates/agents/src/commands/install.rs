@@ -55,6 +55,7 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         registry: args.registry,
         now: now(),
         unlock: Unlock::None,
+        deny_hidden_unicode: args.deny_hidden_unicode || context.deny_hidden_unicode()?,
     };
     let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
     print_report(printer, &report, args.json, true);
@@ -69,7 +70,14 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
     let workspace = context.workspace();
     let mode = if args.offline { FetchMode::Offline } else { FetchMode::Always };
     let mut registries = context.registries(&workspace, mode)?;
-    let options = InstallOptions { force: args.force, locked: false, registry: None, now: now(), unlock: Unlock::None };
+    let options = InstallOptions {
+        force: args.force,
+        locked: false,
+        registry: None,
+        now: now(),
+        unlock: Unlock::None,
+        deny_hidden_unicode: context.deny_hidden_unicode()?,
+    };
     let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
     print_report(printer, &report, args.json, false);
     if !args.json && !report.agents.iter().any(|a| a.action != Action::Fresh) {

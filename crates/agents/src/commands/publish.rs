@@ -18,7 +18,7 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {label}"))?;
     // Parse first so a bad file is reported before any registry is contacted.
     let file = AgentFile::parse(&bytes).with_context(|| format!("{label} is not a valid agent file"))?;
-    if file.has_hidden_unicode() && args.deny_hidden_unicode {
+    if file.has_hidden_unicode() && (args.deny_hidden_unicode || context.deny_hidden_unicode()?) {
         bail!(
             "{label} contains hidden Unicode characters (see `agents lint {label}`), refused by --deny-hidden-unicode"
         );
