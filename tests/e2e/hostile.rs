@@ -100,3 +100,14 @@ fn index_records_with_absurd_lengths_or_foreign_names_are_refused() {
         .fails_with("invalid registry id");
     reliability::record("hostile-index", cases.len() + 1);
 }
+
+#[test]
+fn every_fuzz_regression_is_counted_in_the_reliability_table() {
+    // The inputs themselves are replayed by agents-format's own tests; this keeps the table true.
+    let root = agents_test_support::repo_root().join("crates/agents-format/fuzz/regressions");
+    let count = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|target| std::fs::read_dir(target.unwrap().path()).unwrap().count())
+        .sum::<usize>();
+    reliability::record("fuzz-regressions", count);
+}

@@ -6,11 +6,13 @@
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
 //! - `bench daemon [--quick]`: the daemon's figures, written to docs/BENCHMARKS.md.
+//! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod bench;
 mod builtin;
+mod fuzz;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +30,7 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["registry", "fmt"] => builtin::format(&root().join("registry")),
         ["registry", "publish", rest @ ..] => {
             let (files, version) = match rest {
@@ -41,7 +44,7 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | bench daemon [--quick] | registry fmt | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | bench daemon [--quick] | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
         ),
     }
 }

@@ -77,7 +77,9 @@ impl IndexFile {
     /// Parses an index file. Never fails: unreadable lines are listed in `invalid`.
     pub fn parse(text: &str) -> IndexFile {
         let mut file = IndexFile::default();
-        for (index, raw) in text.lines().enumerate() {
+        // Split on `\n` alone: `lines()` would also eat one `\r` of a line kept verbatim, and a
+        // rewrite would then differ from the original (found by fuzzing).
+        for (index, raw) in text.split('\n').enumerate() {
             if raw.trim().is_empty() {
                 continue;
             }

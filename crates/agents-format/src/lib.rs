@@ -13,6 +13,8 @@
 mod agent_file;
 mod checksum;
 mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod index;
 mod lockfile;
 mod manifest;
