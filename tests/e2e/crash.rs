@@ -121,7 +121,8 @@ fn install_and_update_killed_at_random_instants() {
 
     let published = [("alpha", versions.clone()), ("beta", versions.clone())];
     let mut random = Random::new();
-    let trials = trials();
+    // Each command gets the full number of trials: install on even trials, update on odd ones.
+    let trials = 2 * trials();
     for trial in 0..trials {
         let (command, window) = if trial % 2 == 0 {
             (install(&versions[random.below(3) as usize]), install_window)
@@ -199,7 +200,7 @@ fn the_daemon_killed_at_random_instants() {
     env.run(["daemon", "watch"]).success();
     let published = [("alpha", versions.clone())];
     let mut random = Random::new();
-    let trials = trials() / 5;
+    let trials = trials();
     for trial in 0..trials {
         let daemon = DaemonGuard::start(&env);
         let pid = daemon.pid();
