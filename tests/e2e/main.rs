@@ -10,6 +10,7 @@ mod crash;
 mod daemon;
 mod edits;
 mod hostile;
+mod import;
 mod install;
 mod lifecycle;
 mod lint;

@@ -11,6 +11,7 @@
 
 mod cache;
 mod check;
+mod collection;
 mod error;
 mod publish;
 mod registry;
@@ -19,8 +20,9 @@ mod transport;
 
 pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
+pub use collection::{Found, Skipped, clone_collection, find_agent_files};
 pub use error::{RegistryError, Result};
-pub use publish::{Publish, init_registry, prepare_record, publish, yank};
+pub use publish::{Publish, init_registry, prepare_record, publish, publish_many, yank};
 pub use registry::{BUILTIN_NAME, Registry};
 pub use source::builtin_files;
 pub use transport::{NetConfig, Progress};

@@ -2,7 +2,7 @@
 //! in the cache clone on top of the freshly fetched tip, then pushed without force; when another
 //! publisher got there first the push is refused, and the change is re-applied on the new tip.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -93,26 +93,64 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
 
 /// Publishes a new version to the registry at `url`.
 pub fn publish(cache: &Cache, registry_name: &str, url: &str, request: &Publish<'_>) -> Result<IndexRecord> {
-    let (_, record) = prepare_record(request)?;
-    let message = format!("Publish {}@{}", record.name, record.version);
+    publish_many(cache, registry_name, url, std::slice::from_ref(request))?.pop().expect("one outcome per request")
+}
+
+/// Publishes several files in one commit (an import). Each request gets its own outcome, in
+/// order: an invalid file or an existing version fails alone, never the rest. The outer error is
+/// for the registry itself (unreachable, rejected).
+pub fn publish_many(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    requests: &[Publish<'_>],
+) -> Result<Vec<Result<IndexRecord>>> {
+    let mut outcomes: Vec<Result<IndexRecord>> =
+        requests.iter().map(|request| prepare_record(request).map(|(_, record)| record)).collect();
+    let ready: Vec<(usize, IndexRecord)> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, outcome)| outcome.as_ref().ok().map(|record| (i, record.clone())))
+        .collect();
+    let message = match ready.as_slice() {
+        [(_, record)] => format!("Publish {}@{}", record.name, record.version),
+        _ => format!("Publish {} agent versions", ready.len()),
+    };
+    // Which of `ready` already exist, decided afresh on every attempt (a lost race re-runs it).
+    let mut existing: Vec<bool> = Vec::new();
     transact(cache, registry_name, url, &message, |registry| {
-        let mut index = registry.index_file(&record.name)?.unwrap_or_default();
-        if index.find(&record.version).is_some() {
-            return Err(RegistryError::VersionExists {
+        existing = vec![false; ready.len()];
+        let mut indexes: BTreeMap<AgentName, IndexFile> = BTreeMap::new();
+        let mut files = Vec::new();
+        for (position, (request_index, record)) in ready.iter().enumerate() {
+            if !indexes.contains_key(&record.name) {
+                indexes.insert(record.name.clone(), registry.index_file(&record.name)?.unwrap_or_default());
+            }
+            let index = indexes.get_mut(&record.name).expect("inserted above");
+            if index.claims(&record.version) {
+                existing[position] = true;
+                continue;
+            }
+            index.push(record.clone()).expect("the version is not claimed");
+            files.push((body_path(&record.sha256), requests[*request_index].bytes.to_vec()));
+        }
+        let changed: BTreeSet<&AgentName> =
+            ready.iter().zip(&existing).filter(|(_, exists)| !**exists).map(|((_, record), _)| &record.name).collect();
+        for name in changed {
+            files.push((index_path(name), indexes[name].to_text().into_bytes()));
+        }
+        Ok(files)
+    })?;
+    for ((request_index, record), exists) in ready.into_iter().zip(existing) {
+        if exists {
+            outcomes[request_index] = Err(RegistryError::VersionExists {
                 registry: registry_name.to_owned(),
-                name: record.name.clone(),
-                version: record.version.clone(),
+                name: record.name,
+                version: record.version,
             });
         }
-        index
-            .push(record.clone())
-            .map_err(|source| RegistryError::Index { registry: registry_name.to_owned(), source })?;
-        Ok(vec![
-            (body_path(&record.sha256), request.bytes.to_vec()),
-            (index_path(&record.name), index.to_text().into_bytes()),
-        ])
-    })?;
-    Ok(record)
+    }
+    Ok(outcomes)
 }
 
 /// Sets or clears the yank flag of `name@version`. Returns whether anything changed.

@@ -277,3 +277,25 @@ fn push_cli(repository: &git2::Repository, url: &str, refspec: &str) -> Result<P
         Err(error) => Err(error),
     }
 }
+
+/// Clones `url` with a work tree into `destination` (for importing a collection).
+pub(crate) fn clone_work_tree(url: &str, destination: &Path, net: &NetConfig) -> Result<()> {
+    if net.git_fetch_with_cli {
+        let mut command = Command::new("git");
+        command
+            .args(["clone", "--quiet", "--depth", "1", url])
+            .arg(destination)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(std::process::Stdio::null());
+        run_git(command, url, "could not clone")?;
+        return Ok(());
+    }
+    let auth = RefCell::new(AuthState::default());
+    let mut options = git2::FetchOptions::new();
+    options.remote_callbacks(callbacks(url, net, &auth));
+    git2::build::RepoBuilder::new()
+        .fetch_options(options)
+        .clone(url, destination)
+        .map_err(|e| git_error(url, "could not clone", e))?;
+    Ok(())
+}

@@ -50,6 +50,10 @@ pub(crate) enum Command {
     Publish(PublishArgs),
     /// Mark a published version as yanked (new resolutions skip it), or undo that.
     Yank(YankArgs),
+    /// Publish a whole existing collection (a directory, a git URL, a plugin marketplace).
+    Import(ImportArgs),
+    /// Write a new agent file to start from.
+    New(NewArgs),
     /// Create, add, list and remove registries.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -141,6 +145,38 @@ pub(crate) struct OutdatedArgs {
     pub(crate) offline: bool,
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// A directory of agent files, or a git URL of a collection or plugin marketplace.
+    pub(crate) source: String,
+    /// The registry to publish to (may be omitted when exactly one is configured).
+    #[arg(long)]
+    pub(crate) registry: Option<String>,
+    /// The version for every agent (default: each file's `version` field, else 1.0.0).
+    #[arg(long)]
+    pub(crate) version: Option<semver::Version>,
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {
+    /// The agent's name (lowercase letters, digits, `-`, `_`, `.`).
+    pub(crate) name: String,
+    /// When Claude should use it.
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// sonnet, opus, haiku, inherit, or a full model id.
+    #[arg(long, default_value = "inherit")]
+    pub(crate) model: String,
+    /// Comma-separated tools (default: all tools).
+    #[arg(long)]
+    pub(crate) tools: Option<String>,
+    /// Where to write it (default: ./NAME.md).
+    #[arg(long)]
+    pub(crate) output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

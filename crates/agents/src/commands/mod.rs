@@ -1,6 +1,7 @@
 //! One module per group of commands; each exposes `exec` functions over library operations.
 
 mod daemon;
+mod import;
 mod install;
 mod lint;
 mod publish;
@@ -33,6 +34,8 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Lint(args) => lint::lint(printer, args),
         Command::Publish(args) => publish::publish(&context, printer, args),
         Command::Yank(args) => publish::yank(&context, printer, args),
+        Command::Import(args) => import::import(&context, printer, args),
+        Command::New(args) => import::new(&context, printer, args),
         Command::Registry(command) => registry::run(&context, printer, command),
         Command::Daemon(command) => daemon::run(&context, printer, command),
     }

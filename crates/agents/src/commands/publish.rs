@@ -56,7 +56,7 @@ pub(crate) fn yank(context: &Context, printer: &Printer, args: YankArgs) -> anyh
 }
 
 /// The registry to write to: the one named, or the only non-built-in one configured.
-fn writable_registry(context: &Context, name: Option<&str>) -> anyhow::Result<RegistryEntry> {
+pub(crate) fn writable_registry(context: &Context, name: Option<&str>) -> anyhow::Result<RegistryEntry> {
     let workspace = context.workspace();
     let registries = context.registries(&workspace, agents_registry::FetchMode::Offline)?;
     let candidates: Vec<&RegistryEntry> = registries.entries().iter().filter(|e| e.origin != Origin::Builtin).collect();

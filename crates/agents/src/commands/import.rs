@@ -1,0 +1,176 @@
+//! `agents import` (publish an existing collection in one commit) and `agents new` (scaffold).
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use agents_format::{AgentFile, AgentName, KNOWN_MODELS, MAX_AGENT_FILE_LEN};
+use agents_registry::Publish;
+use anyhow::{Context as _, bail};
+
+use crate::cli::{ImportArgs, NewArgs};
+use crate::commands::publish::writable_registry;
+use crate::context::{Context, now};
+use crate::printer::Printer;
+
+#[derive(serde::Serialize)]
+struct ImportReport {
+    registry: String,
+    imported: Vec<Imported>,
+    skipped: Vec<SkippedFile>,
+}
+
+#[derive(serde::Serialize)]
+struct Imported {
+    name: String,
+    version: String,
+    file: String,
+}
+
+#[derive(serde::Serialize)]
+struct SkippedFile {
+    file: String,
+    reason: String,
+}
+
+pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> anyhow::Result<i32> {
+    let entry = writable_registry(context, args.registry.as_deref())?;
+    let cache = context.cache()?;
+    let local = context.cwd.join(&args.source);
+    // A clone of a remote collection lives only as long as the import.
+    let _clone;
+    let root = if local.is_dir() {
+        local.canonicalize()?
+    } else {
+        let temp = tempfile::Builder::new().prefix("agents-import-").tempdir()?;
+        let destination = temp.path().join("collection");
+        printer.status("Cloning", &args.source);
+        agents_registry::clone_collection(&args.source, &destination, &net_of(context)?)?;
+        _clone = temp;
+        destination
+    };
+    let (found, skipped_parts) = agents_registry::find_agent_files(&root)?;
+    let mut skipped: Vec<SkippedFile> =
+        skipped_parts.into_iter().map(|s| SkippedFile { file: s.label, reason: s.reason }).collect();
+    let deny_hidden = context.deny_hidden_unicode()?;
+
+    let mut accepted: Vec<(String, Vec<u8>, semver::Version, String)> = Vec::new();
+    let mut first_file: BTreeMap<AgentName, String> = BTreeMap::new();
+    for file in found {
+        let skip = |reason: String| SkippedFile { file: file.label.clone(), reason };
+        let length = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
+        if length > MAX_AGENT_FILE_LEN as u64 {
+            skipped.push(skip(format!("{length} bytes, over the limit of {MAX_AGENT_FILE_LEN}")));
+            continue;
+        }
+        let bytes = std::fs::read(&file.path).with_context(|| format!("cannot read {}", file.label))?;
+        let agent = match AgentFile::parse(&bytes) {
+            Ok(agent) => agent,
+            Err(error) => {
+                skipped.push(skip(format!("not a valid agent file: {error}")));
+                continue;
+            }
+        };
+        if let Some(first) = first_file.get(&agent.name) {
+            skipped.push(skip(format!("`{}` is already taken by {first}", agent.name)));
+            continue;
+        }
+        if agent.has_hidden_unicode() {
+            if deny_hidden {
+                skipped.push(skip("contains hidden Unicode, refused by policy".to_owned()));
+                continue;
+            }
+            printer.warn(format!("{} contains hidden Unicode (see `agents lint`)", file.label));
+        }
+        let version = match (&args.version, &agent.version) {
+            (Some(version), _) => version.clone(),
+            (None, Some(text)) => match text.trim().parse() {
+                Ok(version) => version,
+                Err(error) => {
+                    skipped.push(skip(format!("`version: {text}` is not a semantic version: {error}")));
+                    continue;
+                }
+            },
+            (None, None) => semver::Version::new(1, 0, 0),
+        };
+        first_file.insert(agent.name.clone(), file.label.clone());
+        accepted.push((file.label, bytes, version, agent.name.to_string()));
+    }
+
+    let requests: Vec<Publish<'_>> = accepted
+        .iter()
+        .map(|(label, bytes, version, _)| Publish { bytes, label, version: Some(version.clone()), now: now() })
+        .collect();
+    let outcomes = agents_registry::publish_many(&cache, &entry.name, &entry.url, &requests)?;
+    let mut imported = Vec::new();
+    for ((label, _, version, name), outcome) in accepted.iter().zip(outcomes) {
+        match outcome {
+            Ok(_) => imported.push(Imported { name: name.clone(), version: version.to_string(), file: label.clone() }),
+            Err(error) => skipped.push(SkippedFile { file: label.clone(), reason: error.to_string() }),
+        }
+    }
+    let report = ImportReport { registry: entry.name.clone(), imported, skipped };
+    if args.json {
+        printer.json(&report);
+    } else {
+        for skipped in &report.skipped {
+            printer.warn(format!("skipped {}: {}", skipped.file, skipped.reason));
+        }
+        printer.status(
+            "Imported",
+            format!(
+                "{} agent(s) to registry `{}`, skipped {}",
+                report.imported.len(),
+                report.registry,
+                report.skipped.len()
+            ),
+        );
+    }
+    Ok(0)
+}
+
+fn net_of(context: &Context) -> anyhow::Result<agents_registry::NetConfig> {
+    Ok(agents_registry::NetConfig {
+        git_fetch_with_cli: context.git_fetch_with_cli()?,
+        home: Some(context.dirs.home.clone()),
+        default_username: std::env::var("USER").ok(),
+        progress: None,
+    })
+}
+
+pub(crate) fn new(context: &Context, printer: &Printer, args: NewArgs) -> anyhow::Result<i32> {
+    let name = AgentName::new(&args.name)?;
+    if !KNOWN_MODELS.contains(&args.model.as_str()) && !args.model.starts_with("claude-") {
+        bail!("unknown model `{}` (expected one of {} or a `claude-…` id)", args.model, KNOWN_MODELS.join(", "));
+    }
+    let path = args.output.map_or_else(|| context.cwd.join(name.file_name()), |p| context.cwd.join(p));
+    if path.exists() {
+        bail!("{} already exists; agents new never overwrites a file", printer.path(&path));
+    }
+    let description = args.description.unwrap_or_else(|| {
+        format!("Use this agent when the task calls for {name}. Say when Claude should delegate to it.")
+    });
+    let tools = args.tools.map(|t| format!("tools: {t}\n")).unwrap_or_default();
+    let title = name.as_str().replace(['-', '_', '.'], " ");
+    let text = format!(
+        "---\nname: {name}\ndescription: {}\n{tools}model: {}\nversion: 0.1.0\n---\n\n\
+         You are a {title} specialist.\n\n## How you work\n\n\
+         - Start by restating the task and the constraints you were given.\n\
+         - Prefer small, verifiable steps; show what you checked.\n\n\
+         ## What you report\n\nSummarise what you did, what you found, and what is left to do.\n",
+        serde_json::to_string(&description)?,
+        args.model,
+    );
+    AgentFile::parse(text.as_bytes()).context("the scaffold did not parse (a bug)")?;
+    // create_new: never overwrite, even a file that appeared since the check above.
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    printer.status(
+        "Created",
+        format!("{} (check it with `agents lint`, share it with `agents publish`)", printer.path(&path)),
+    );
+    Ok(0)
+}
