@@ -117,7 +117,12 @@ pub(crate) fn table_mut<'a>(
     if !document.contains_key(key) {
         let mut table = toml_edit::Table::new();
         if document.is_empty() {
-            let comments = document.trailing().as_str().unwrap_or_default().to_owned();
+            let mut comments = document.trailing().as_str().unwrap_or_default().to_owned();
+            // A last comment line without its newline would swallow the new table's header
+            // (found by fuzzing).
+            if !comments.is_empty() && !comments.ends_with('\n') {
+                comments.push('\n');
+            }
             table.decor_mut().set_prefix(comments);
             document.set_trailing("");
         }
