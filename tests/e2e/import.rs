@@ -117,3 +117,27 @@ fn new_scaffolds_a_clean_agent_and_never_overwrites() {
     env.run(["new", "bad/name"]).fails_with("path separator");
     env.run(["new", "x", "--model", "gpt"]).fails_with("unknown model");
 }
+
+#[test]
+fn completions_man_page_and_doctor() {
+    let env = TestEnv::new();
+    let bash = env.run(["completions", "bash"]).success().stdout();
+    assert!(bash.contains("_agents()") && bash.contains("install") && bash.contains("daemon"), "{bash}");
+    let fish = env.run(["completions", "fish"]).success().stdout();
+    assert!(fish.contains("complete -c agents"), "{fish}");
+    let man = env.run(["man"]).success().stdout();
+    assert!(man.contains(".TH agents") && man.contains("install"), "{man}");
+
+    let report = env.run(["doctor", "--json"]).success().json();
+    let names: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    for expected in ["git", "credentials", "registry `builtin`", "daemon", "agents directory"] {
+        assert!(names.contains(&expected), "{expected} missing: {names:?}");
+    }
+    // A registry that vanished is a failed check, and doctor says which.
+    let registry = env.registry("team");
+    std::fs::remove_dir_all(env.home.join(".cache/agents")).unwrap();
+    std::fs::remove_dir_all(&registry).unwrap();
+    let run = env.run(["doctor"]);
+    assert_eq!(run.code(), Some(1), "{}", run.stdout());
+    assert!(run.stdout().contains("✗ registry `team`"), "{}", run.stdout());
+}

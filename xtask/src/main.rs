@@ -7,6 +7,7 @@
 //! - `registry fmt`: rewrite the built-in registry canonically.
 //! - `bench daemon [--quick]`: the daemon's figures, written to docs/BENCHMARKS.md.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
+//! - `assets`: shell completions and the man page, into `target/assets/`.
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
@@ -31,6 +32,7 @@ fn main() -> anyhow::Result<()> {
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
+        ["assets"] => assets(),
         ["registry", "fmt"] => builtin::format(&root().join("registry")),
         ["registry", "publish", rest @ ..] => {
             let (files, version) = match rest {
@@ -44,7 +46,7 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | bench daemon [--quick] | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | assets | bench daemon [--quick] | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
         ),
     }
 }
@@ -100,6 +102,33 @@ fn install_test_packages() -> anyhow::Result<()> {
         .args(["install", "-y", "-qq", "--no-install-recommends"])
         .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    Ok(())
+}
+
+/// Generates shell completions and the man page from the CLI's own definition (by running the
+/// freshly built binary, so xtask needs none of its dependencies).
+fn assets() -> anyhow::Result<()> {
+    run(cargo().args(["build", "--package", "agents", "--bin", "agents", "--locked"]))?;
+    let agents = root().join("target/debug/agents");
+    let out = root().join("target/assets");
+    let outputs: [(&[&str], &str); 5] = [
+        (&["completions", "bash"], "completions/agents.bash"),
+        (&["completions", "zsh"], "completions/_agents"),
+        (&["completions", "fish"], "completions/agents.fish"),
+        (&["completions", "powershell"], "completions/_agents.ps1"),
+        (&["man"], "man/agents.1"),
+    ];
+    for (args, file) in outputs {
+        let output =
+            Command::new(&agents).args(args).output().with_context(|| format!("cannot run {}", agents.display()))?;
+        if !output.status.success() {
+            bail!("agents {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        let path = out.join(file);
+        std::fs::create_dir_all(path.parent().expect("asset paths have a directory"))?;
+        std::fs::write(&path, &output.stdout)?;
+        eprintln!("xtask: wrote {}", path.display());
+    }
     Ok(())
 }
 

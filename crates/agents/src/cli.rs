@@ -60,6 +60,13 @@ pub(crate) enum Command {
     /// Control agentsd, the daemon that keeps agent files in sync with agents.lock.
     #[command(subcommand)]
     Daemon(DaemonCommand),
+    /// Check the setup: git, credentials, registries, the daemon, writable directories.
+    Doctor(JsonArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! One module per group of commands; each exposes `exec` functions over library operations.
 
 mod daemon;
+mod doctor;
 mod import;
 mod install;
 mod lint;
@@ -38,6 +39,19 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::New(args) => import::new(&context, printer, args),
         Command::Registry(command) => registry::run(&context, printer, command),
         Command::Daemon(command) => daemon::run(&context, printer, command),
+        Command::Doctor(args) => doctor::doctor(&context, printer, args.json),
+        Command::Completions { shell } => {
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "agents", &mut buffer);
+            printer.line(String::from_utf8_lossy(&buffer).trim_end());
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buffer = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buffer)?;
+            printer.line(String::from_utf8_lossy(&buffer).trim_end());
+            Ok(0)
+        }
     }
 }
 
