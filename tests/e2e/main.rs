@@ -15,5 +15,6 @@ mod install;
 mod lifecycle;
 mod lint;
 mod registry;
+mod targets;
 mod transports;
 mod two_users;

@@ -21,6 +21,7 @@ mod manifest;
 mod name;
 mod owners;
 mod select;
+mod targets;
 mod timestamp;
 mod unicode;
 mod user_config;
@@ -32,14 +33,15 @@ pub use agent_file::{
 pub use checksum::{ChecksumError, Sha256};
 pub use config::{BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, RegistryConfig, RegistryId, RegistryIdError};
 pub use index::{IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, RECORD_SCHEMA, body_path, index_path};
-pub use lockfile::{LOCKFILE_VERSION, LockedAgent, Lockfile, LockfileError};
+pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};
 pub use manifest::{
     Dependency, EMPTY_MANIFEST, Manifest, ManifestError, RegistrySource, remove_dependency, set_dependency,
-    validate_registry_name,
+    set_targets, validate_registry_name,
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
 pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
 pub use select::{caret, select};
+pub use targets::{Converted, Target, UnknownTarget};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};
 pub use user_config::{

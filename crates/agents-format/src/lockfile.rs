@@ -23,6 +23,19 @@ pub struct LockedAgent {
     pub name: AgentName,
     pub version: semver::Version,
     pub registry: RegistryId,
+    /// The agent file as published (and as installed for Claude Code).
+    pub sha256: Sha256,
+    /// Every converted file written for another target, sorted by target.
+    #[serde(default, rename = "file")]
+    pub files: Vec<LockedFile>,
+}
+
+/// A file converted for another tool (`[[agent.file]]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LockedFile {
+    pub target: String,
+    /// Relative to the project root (or the home, in user scope).
+    pub path: String,
     pub sha256: Sha256,
 }
 
@@ -52,6 +65,9 @@ impl Lockfile {
         }
         let mut agents = raw.agents;
         agents.sort_by(|a, b| a.name.cmp(&b.name));
+        for agent in &mut agents {
+            agent.files.sort_by(|a, b| a.target.cmp(&b.target));
+        }
         if let Some(pair) = agents.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(LockfileError::Duplicate(pair[0].name.clone()));
         }
@@ -65,6 +81,14 @@ impl Lockfile {
                 "\n[[agent]]\nname = \"{}\"\nversion = \"{}\"\nregistry = \"{}\"\nsha256 = \"{}\"\n",
                 agent.name, agent.version, agent.registry, agent.sha256
             ));
+            for file in &agent.files {
+                out.push_str(&format!(
+                    "\n[[agent.file]]\ntarget = {}\npath = {}\nsha256 = \"{}\"\n",
+                    toml_edit::Value::from(file.target.as_str()),
+                    toml_edit::Value::from(file.path.as_str()),
+                    file.sha256
+                ));
+            }
         }
         out
     }
@@ -101,7 +125,25 @@ mod tests {
             version: version.parse().unwrap(),
             registry: RegistryId::builtin(),
             sha256: Sha256::of(name.as_bytes()),
+            files: Vec::new(),
         }
+    }
+
+    #[test]
+    fn converted_files_round_trip() {
+        let mut lockfile = Lockfile::default();
+        let mut with_files = agent("a", "1.0.0");
+        with_files.files = vec![
+            LockedFile { target: "opencode".into(), path: ".opencode/agent/a.md".into(), sha256: Sha256::of(b"o") },
+            LockedFile { target: "codex".into(), path: ".codex/agents/a.toml".into(), sha256: Sha256::of(b"c") },
+        ];
+        lockfile.insert(with_files);
+        lockfile.insert(agent("b", "1.0.0"));
+        let parsed = Lockfile::parse(&lockfile.to_text()).unwrap();
+        assert_eq!(parsed.agents()[0].files.len(), 2);
+        assert_eq!(parsed.agents()[0].files[0].target, "codex", "files are sorted by target");
+        assert!(parsed.agents()[1].files.is_empty());
+        assert_eq!(Lockfile::parse(&parsed.to_text()).unwrap().to_text(), parsed.to_text());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::name::AgentName;
+use crate::targets::Target;
 
 /// A workspace manifest.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -11,6 +12,9 @@ pub struct Manifest {
     pub agents: BTreeMap<AgentName, Dependency>,
     /// Registries named by this workspace, in addition to the user's.
     pub registries: BTreeMap<String, RegistrySource>,
+    /// Tools to install for besides Claude Code (`targets = ["opencode", "codex"]`). Claude Code
+    /// is always installed: its file is the verified original the others are converted from.
+    pub targets: Vec<Target>,
 }
 
 /// One requirement: `name = "^1"` or `name = { version = "^1", registry = "team" }`.
@@ -42,6 +46,8 @@ struct RawManifest {
     agents: BTreeMap<String, RawDependency>,
     #[serde(default)]
     registries: BTreeMap<String, RegistrySource>,
+    #[serde(default)]
+    targets: Vec<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -78,6 +84,13 @@ impl Manifest {
                 requirement.parse().map_err(|e| error(format!("invalid version requirement `{requirement}`: {e}")))?;
             manifest.agents.insert(name, Dependency { requirement, registry });
         }
+        for target in raw.targets {
+            let target = Target::parse(&target).map_err(|e| ManifestError::Toml(format!("`targets`: {e}")))?;
+            if target != Target::ClaudeCode && !manifest.targets.contains(&target) {
+                manifest.targets.push(target);
+            }
+        }
+        manifest.targets.sort();
         for (key, source) in raw.registries {
             validate_registry_name(&key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
             manifest.registries.insert(key, source);
@@ -131,6 +144,20 @@ pub(crate) fn table_mut<'a>(
     document[key].as_table_like_mut().ok_or_else(|| ManifestError::Toml(format!("`{key}` is not a table")))
 }
 
+/// Sets `targets = [...]` (keeping the rest of `text`).
+pub fn set_targets(text: &str, targets: &[Target]) -> Result<String, ManifestError> {
+    let mut document: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
+    let mut array = toml_edit::Array::new();
+    for target in targets {
+        array.push(target.as_str());
+    }
+    // At the top, before any table, where a top-level key must live.
+    document.as_table_mut().insert("targets", toml_edit::value(array));
+    document.as_table_mut().sort_values_by(|a, _, b, _| (a.get() != "targets").cmp(&(b.get() != "targets")));
+    Ok(document.to_string())
+}
+
 /// Removes `name`'s requirement. Returns the new text and whether it was there.
 pub fn remove_dependency(text: &str, name: &AgentName) -> Result<(String, bool), ManifestError> {
     let mut document: toml_edit::DocumentMut =
@@ -175,6 +202,17 @@ mod tests {
         check_error("[agents]\na = \"not a req\"\n", "invalid version requirement `not a req`");
         check_error("[agents]\na = 3\n", "invalid TOML");
         check_error("[registries]\nTeam = { url = \"x\" }\n", "`Team`");
+        check_error("targets = [\"vim\"]\n", "unknown target `vim`");
+    }
+
+    #[test]
+    fn targets_are_parsed_and_edited() {
+        let manifest = Manifest::parse("targets = [\"codex\", \"claude-code\", \"opencode\"]\n[agents]\n").unwrap();
+        assert_eq!(manifest.targets, [Target::OpenCode, Target::Codex]);
+        let text = set_targets("# mine\n[agents]\na = \"^1\"\n", &[Target::Gemini]).unwrap();
+        let manifest = Manifest::parse(&text).unwrap();
+        assert_eq!(manifest.targets, [Target::Gemini]);
+        assert_eq!(manifest.agents.len(), 1, "{text}");
     }
 
     #[test]

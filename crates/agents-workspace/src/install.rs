@@ -4,14 +4,16 @@
 use std::path::PathBuf;
 
 use agents_format::{
-    AgentFile, AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Sha256, caret,
-    remove_dependency, select, set_dependency,
+    AgentFile, AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Sha256, Target, caret,
+    remove_dependency, select, set_dependency, set_targets,
 };
 use agents_registry::BUILTIN_NAME;
 
 use crate::error::{Result, WorkspaceError};
 use crate::fs;
 use crate::registries::Registries;
+use crate::state::WorkspaceState;
+use crate::targets::{TargetFile, target_files};
 use crate::workspace::Workspace;
 
 /// One `NAME[@REQ]` from the command line.
@@ -36,6 +38,8 @@ pub struct InstallOptions {
     pub unlock: Unlock,
     /// Refuse agent files with hidden Unicode instead of warning.
     pub deny_hidden_unicode: bool,
+    /// Tools to install for besides Claude Code (added to the manifest's `targets`).
+    pub targets: Vec<Target>,
 }
 
 /// Which locked versions `install` may move.
@@ -89,6 +93,8 @@ pub struct Installed {
 pub struct InstallReport {
     pub agents: Vec<Installed>,
     pub warnings: Vec<String>,
+    /// What a conversion for another tool could not carry over.
+    pub notes: Vec<String>,
     pub manifest_changed: bool,
     pub lockfile_changed: bool,
 }
@@ -96,6 +102,14 @@ pub struct InstallReport {
 struct Planned {
     installed: Installed,
     bytes: Vec<u8>,
+    write: bool,
+    conflict: bool,
+    /// Converted files for other tools.
+    extra: Vec<ExtraPlan>,
+}
+
+struct ExtraPlan {
+    file: TargetFile,
     write: bool,
     conflict: bool,
 }
@@ -118,6 +132,18 @@ pub fn install(
     let mut report = InstallReport::default();
     let mut state = workspace.read_state();
     let original_state = state.clone();
+
+    let mut tools = manifest.targets.clone();
+    for target in &options.targets {
+        if *target != Target::ClaudeCode && !tools.contains(target) {
+            tools.push(*target);
+        }
+    }
+    tools.sort();
+    if tools != manifest.targets {
+        new_manifest = set_targets(&new_manifest, &tools)
+            .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+    }
 
     let targets: Vec<(AgentName, Option<semver::VersionReq>, bool)> = if requests.is_empty() {
         let mut names: Vec<AgentName> = lockfile.agents().iter().map(|a| a.name.clone()).collect();
@@ -223,20 +249,32 @@ pub fn install(
         }
 
         let last_written = state.last_written(&name);
-        planned.push(plan_file(
-            workspace,
-            &index,
-            locked.as_ref(),
-            last_written,
-            &registry_name,
-            record.clone(),
-            bytes,
-        )?);
-        lockfile.insert(LockedAgent { name, version: record.version, registry: registry_id, sha256: record.sha256 });
+        let extra = target_files(workspace, &tools, &name, &bytes)
+            .into_iter()
+            .map(|file| plan_extra(file, locked.as_ref(), &state))
+            .collect::<Result<Vec<_>>>()?;
+        let files = extra.iter().map(|plan| plan.file.locked()).collect();
+        let mut plan =
+            plan_file(workspace, &index, locked.as_ref(), last_written, &registry_name, record.clone(), bytes)?;
+        plan.extra = extra;
+        planned.push(plan);
+        lockfile.insert(LockedAgent {
+            name,
+            version: record.version,
+            registry: registry_id,
+            sha256: record.sha256,
+            files,
+        });
     }
 
-    let conflicts: Vec<String> =
-        planned.iter().filter(|p| p.conflict).map(|p| p.installed.path.display().to_string()).collect();
+    let conflicts: Vec<String> = planned
+        .iter()
+        .flat_map(|p| {
+            let primary = p.conflict.then(|| p.installed.path.display().to_string());
+            let extra = p.extra.iter().filter(|e| e.conflict).map(|e| e.file.path.display().to_string());
+            primary.into_iter().chain(extra)
+        })
+        .collect();
     if !conflicts.is_empty() && !options.force {
         return Err(WorkspaceError::Conflicts { count: conflicts.len(), paths: conflicts.join(", ") });
     }
@@ -251,6 +289,23 @@ pub fn install(
                 plan.installed.backup = Some(back_up(workspace, &plan.installed.name, options.now)?);
             }
             fs::write_atomic(&plan.installed.path, &plan.bytes)?;
+        }
+        for extra in &plan.extra {
+            if extra.write {
+                if extra.conflict {
+                    let backup = back_up_path(workspace, &extra.file.path, &plan.installed.name, options.now)?;
+                    report.warnings.push(format!(
+                        "saved your edits to {} as {}",
+                        extra.file.path.display(),
+                        backup.display()
+                    ));
+                }
+                fs::write_atomic(&extra.file.path, &extra.file.bytes)?;
+                report.notes.extend(extra.file.unmapped.iter().map(|note| {
+                    format!("{} for {}: not carried over: {note}", plan.installed.name, extra.file.target)
+                }));
+            }
+            state.targets.insert(extra.file.relative.clone(), Sha256::of(&extra.file.bytes));
         }
         let installed = &plan.installed;
         state.record(&installed.name, Sha256::of(&plan.bytes), &installed.version);
@@ -361,7 +416,33 @@ fn plan_file(
         action,
         backup: None,
     };
-    Ok(Planned { installed, bytes, write, conflict })
+    Ok(Planned { installed, bytes, write, conflict, extra: Vec::new() })
+}
+
+/// Decides what to do with a converted file: like the agent file, it is replaced only when it
+/// holds what this tool wrote (the locked conversion, or the last write recorded in the state).
+fn plan_extra(file: TargetFile, previous: Option<&LockedAgent>, state: &WorkspaceState) -> Result<ExtraPlan> {
+    let is_symlink = std::fs::symlink_metadata(&file.path).is_ok_and(|m| m.file_type().is_symlink());
+    let on_disk = if is_symlink { None } else { fs::hash_file(&file.path)? };
+    let new = Sha256::of(&file.bytes);
+    let locked = previous.and_then(|p| p.files.iter().find(|f| f.path == file.relative)).map(|f| f.sha256);
+    let ours = |hash: &Sha256| locked.as_ref() == Some(hash) || state.targets.get(&file.relative) == Some(hash);
+    let (write, conflict) = match on_disk {
+        _ if is_symlink => (true, true),
+        Some(hash) if hash == new => (false, false),
+        None => (true, false),
+        Some(hash) => (true, !ours(&hash)),
+    };
+    Ok(ExtraPlan { file, write, conflict })
+}
+
+/// Saves the file at `path` under the state directory before `--force` overwrites it.
+fn back_up_path(workspace: &Workspace, path: &std::path::Path, name: &AgentName, now: i64) -> Result<PathBuf> {
+    let bytes = fs::read_optional(path)?.unwrap_or_default();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| name.to_string());
+    let backup = workspace.backup_dir().join(format!("{file_name}-{now}.bak"));
+    fs::write_atomic(&backup, &bytes)?;
+    Ok(backup)
 }
 
 fn back_up(workspace: &Workspace, name: &AgentName, now: i64) -> Result<PathBuf> {
@@ -428,6 +509,17 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
                 result.backup = Some(back_up(workspace, name, now)?);
             }
             result.removed_file = fs::remove_optional(&path)?;
+        }
+        for file in locked.iter().flat_map(|l| &l.files) {
+            let path = workspace.resolve(&file.path);
+            state.targets.remove(&file.path);
+            match fs::hash_file(&path)? {
+                Some(hash) if hash == file.sha256 || force => {
+                    fs::remove_optional(&path)?;
+                }
+                Some(_) => result.kept_because_modified = true,
+                None => {}
+            }
         }
         results.push(result);
     }

@@ -18,6 +18,7 @@ mod reconcile;
 mod registries;
 mod state;
 mod status;
+mod targets;
 mod update;
 mod workspace;
 
@@ -29,6 +30,6 @@ pub use install::{
 pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, diff_input, reconcile};
 pub use registries::{Origin, Registries, RegistryEntry};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
-pub use status::{AgentStatus, Status, status};
+pub use status::{AgentStatus, FileStatus, Status, status};
 pub use update::{Outdated, auto_update, outdated, update};
 pub use workspace::{Dirs, LOCKFILE_FILE, MANIFEST_FILE, Scope, USER_CONFIG_FILE, Workspace, WorkspaceLock};

@@ -16,6 +16,7 @@ use crate::fs;
 use crate::install::locked_record;
 use crate::registries::Registries;
 use crate::state::Conflict;
+use crate::targets::target_files;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -126,6 +127,10 @@ fn reconcile_agent(
     if on_disk == Some(locked.sha256) {
         state.record(name, locked.sha256, &locked.version);
         state.conflicts.remove(name);
+        if locked.files.iter().any(|f| fs::hash_file(&workspace.resolve(&f.path)).ok().flatten() != Some(f.sha256)) {
+            let (_, bytes) = pinned_body(registries, locked)?;
+            return reconcile_converted(workspace, locked, &bytes, state, report);
+        }
         return Ok(());
     }
     if is_symlink {
@@ -166,6 +171,47 @@ fn reconcile_agent(
     });
     state.record(name, locked.sha256, &locked.version);
     state.conflicts.remove(name);
+    reconcile_converted(workspace, locked, &bytes, state, report)
+}
+
+/// The converted files of one agent, with the same rules as the agent file: write when missing
+/// or still ours, keep and report anything else.
+fn reconcile_converted(
+    workspace: &Workspace,
+    locked: &LockedAgent,
+    body: &[u8],
+    state: &mut crate::state::WorkspaceState,
+    report: &mut ReconcileReport,
+) -> Result<()> {
+    for file in &locked.files {
+        let path = workspace.resolve(&file.path);
+        let on_disk = fs::hash_file(&path)?;
+        if on_disk == Some(file.sha256) {
+            state.targets.insert(file.path.clone(), file.sha256);
+            continue;
+        }
+        let ours = on_disk.is_none() || on_disk.as_ref() == state.targets.get(&file.path);
+        if !ours {
+            report.drift.push(Drift { name: locked.name.clone(), path, pinned: Some(locked.version.clone()) });
+            continue;
+        }
+        let Ok(target) = agents_format::Target::parse(&file.target) else {
+            report.errors.push(format!("{}: unknown target `{}` in agents.lock", locked.name, file.target));
+            continue;
+        };
+        let converted = target_files(workspace, &[target], &locked.name, body);
+        match converted.into_iter().find(|c| c.relative == file.path) {
+            Some(converted) if Sha256::of(&converted.bytes) == file.sha256 => {
+                fs::write_atomic(&path, &converted.bytes)?;
+                state.targets.insert(file.path.clone(), file.sha256);
+                report.written.push(Change { name: locked.name.clone(), from: None, to: locked.version.clone(), path });
+            }
+            _ => report.errors.push(format!(
+                "{}@{}: the {} file this version of agents writes differs from agents.lock; run `agents install`",
+                locked.name, locked.version, file.target
+            )),
+        }
+    }
     Ok(())
 }
 

@@ -27,6 +27,9 @@ pub struct WorkspaceState {
     /// Updates that arrived for files with local edits, kept aside.
     #[serde(default)]
     pub conflicts: BTreeMap<AgentName, Conflict>,
+    /// Converted files for other tools: lockfile path → what was last written there.
+    #[serde(default)]
+    pub targets: BTreeMap<String, Sha256>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -41,7 +41,36 @@ pub struct AgentStatus {
     pub registry: Option<String>,
     pub sha256: Option<String>,
     pub path: PathBuf,
+    /// The worst of the agent file's status and its converted files'.
     pub status: Status,
+    /// Converted files for other tools, each with its own status.
+    pub files: Vec<FileStatus>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileStatus {
+    pub target: String,
+    pub path: PathBuf,
+    pub status: Status,
+}
+
+fn file_status(path: &std::path::Path, pinned: &agents_format::Sha256) -> Result<Status> {
+    Ok(match fs::hash_file(path)? {
+        None => Status::Missing,
+        Some(hash) if &hash == pinned => Status::Ok,
+        Some(_) => Status::Modified,
+    })
+}
+
+/// Modified outranks missing outranks ok: the status a user must act on first.
+fn worst(a: Status, b: Status) -> Status {
+    let rank = |s: Status| match s {
+        Status::Ok => 0,
+        Status::NotInstalled => 1,
+        Status::Missing => 2,
+        Status::Modified => 3,
+    };
+    if rank(b) > rank(a) { b } else { a }
 }
 
 /// Every agent of the workspace (manifest and lockfile), sorted by name.
@@ -56,14 +85,17 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
     for name in names {
         let locked = lockfile.get(&name);
         let path = workspace.agent_path(&name);
-        let status = match locked {
+        let mut status = match locked {
             None => Status::NotInstalled,
-            Some(locked) => match fs::hash_file(&path)? {
-                None => Status::Missing,
-                Some(hash) if hash == locked.sha256 => Status::Ok,
-                Some(_) => Status::Modified,
-            },
+            Some(locked) => file_status(&path, &locked.sha256)?,
         };
+        let mut files = Vec::new();
+        for file in locked.iter().flat_map(|l| &l.files) {
+            let path = workspace.resolve(&file.path);
+            let file_status = file_status(&path, &file.sha256)?;
+            status = worst(status, file_status);
+            files.push(FileStatus { target: file.target.clone(), path, status: file_status });
+        }
         all.push(AgentStatus {
             requirement: manifest.agents.get(&name).map(|d| d.requirement.to_string()),
             version: locked.map(|l| l.version.clone()),
@@ -71,6 +103,7 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
             sha256: locked.map(|l| l.sha256.to_hex()),
             path,
             status,
+            files,
             name,
         });
     }

@@ -6,6 +6,7 @@ use agents_format::{AgentName, AutoUpdate, IndexRecord, LockedAgent, select};
 use crate::error::{Result, WorkspaceError};
 use crate::install::{InstallOptions, InstallReport, Unlock, install};
 use crate::registries::Registries;
+use crate::targets::target_files;
 use crate::workspace::Workspace;
 
 /// Re-resolves `names` (all agents when empty) and installs what changed.
@@ -97,11 +98,16 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
                 latest: None,
                 yanked: false,
             });
+            // Converted files follow the new version: their checksums come from its body.
+            let body = registries.open(&registry_name)?.body(best)?;
+            let files =
+                target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect();
             lockfile.insert(LockedAgent {
                 name: locked.name.clone(),
                 version: best.version.clone(),
                 registry: locked.registry.clone(),
                 sha256: best.sha256,
+                files,
             });
         }
     }

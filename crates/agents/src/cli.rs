@@ -118,6 +118,10 @@ pub(crate) struct InstallArgs {
     /// Refuse agent files with hidden Unicode (also `[security] hidden-unicode = "deny"`).
     #[arg(long)]
     pub(crate) deny_hidden_unicode: bool,
+    /// Also install for this tool (repeatable): opencode, copilot, cursor, gemini, codex.
+    /// Recorded in agents.toml's `targets`; Claude Code is always installed.
+    #[arg(long = "target", value_name = "TOOL")]
+    pub(crate) targets: Vec<String>,
     /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
+use agents_format::{AgentName, Target};
 use agents_workspace::{LOCKFILE_FILE, MANIFEST_FILE, Workspace};
 use notify::Watcher as _;
 
@@ -60,12 +61,23 @@ impl Watcher {
     }
 }
 
-/// The directories whose changes matter to `workspace`.
+/// The directories whose changes matter to `workspace`, including where other tools' converted
+/// files go (only those that exist get watched).
 fn directories(workspace: &Workspace) -> Vec<PathBuf> {
     let claude = workspace.agents_dir.parent().map(Path::to_path_buf);
     let mut dirs = vec![workspace.root.clone(), workspace.agents_dir.clone()];
     dirs.extend(claude);
+    dirs.extend(target_dirs(workspace));
     dirs
+}
+
+fn target_dirs(workspace: &Workspace) -> Vec<PathBuf> {
+    let probe = AgentName::new("probe").expect("a valid name");
+    Target::ALL
+        .iter()
+        .filter(|t| **t != Target::ClaudeCode)
+        .filter_map(|t| workspace.resolve(&workspace.target_relative(*t, &probe)).parent().map(Path::to_path_buf))
+        .collect()
 }
 
 /// Whether a change at `path` can matter to `workspace`: its manifest or lockfile, its agents
@@ -80,9 +92,12 @@ pub(crate) fn is_relevant(workspace: &Workspace, path: &Path) -> bool {
     if Some(parent) == workspace.agents_dir.parent() {
         return Some(path) == Some(workspace.agents_dir.as_path());
     }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     if parent == workspace.agents_dir {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         return name.ends_with(".md") && !name.starts_with('.');
+    }
+    if target_dirs(workspace).iter().any(|dir| dir == parent) {
+        return (name.ends_with(".md") || name.ends_with(".toml")) && !name.starts_with('.');
     }
     false
 }

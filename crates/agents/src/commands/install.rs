@@ -56,6 +56,7 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         now: now(),
         unlock: Unlock::None,
         deny_hidden_unicode: args.deny_hidden_unicode || context.deny_hidden_unicode()?,
+        targets: args.targets.iter().map(|t| agents_format::Target::parse(t)).collect::<Result<_, _>>()?,
     };
     let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
     print_report(printer, &report, args.json, true);
@@ -77,6 +78,7 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
         now: now(),
         unlock: Unlock::None,
         deny_hidden_unicode: context.deny_hidden_unicode()?,
+        targets: Vec::new(),
     };
     let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
     print_report(printer, &report, args.json, false);
@@ -89,6 +91,9 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
 fn print_report(printer: &Printer, report: &InstallReport, json: bool, show_unchanged: bool) {
     for warning in &report.warnings {
         printer.warn(warning);
+    }
+    for note in &report.notes {
+        printer.note("note", note);
     }
     if json {
         printer.json(report);

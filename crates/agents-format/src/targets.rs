@@ -1,0 +1,345 @@
+//! Install targets: the AI coding tools whose layout an agent can be installed into, and the
+//! conversion of a Claude Code agent file into each tool's format. Deterministic: the same input
+//! always gives the same bytes, so the lockfile can pin the checksum of every converted file.
+//!
+//! Where each tool's directories and fields come from is documented in `docs/targets.md`.
+//! Conversion keeps the prompt body byte for byte and rewrites only the front matter; whatever
+//! has no equivalent in the target is left out and named in [`Converted::unmapped`].
+
+use std::fmt;
+
+use crate::agent_file::AgentFile;
+use crate::name::AgentName;
+
+/// A tool agents can be installed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    ClaudeCode,
+    OpenCode,
+    Copilot,
+    Cursor,
+    Gemini,
+    Codex,
+}
+
+/// A converted agent file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    pub bytes: Vec<u8>,
+    /// What could not be carried over, for the user to see (`model sonnet`, `tools: Task`, …).
+    pub unmapped: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown target `{0}` (known: claude-code, opencode, copilot, cursor, gemini, codex)")]
+pub struct UnknownTarget(pub String);
+
+impl Target {
+    pub const ALL: [Target; 6] =
+        [Target::ClaudeCode, Target::OpenCode, Target::Copilot, Target::Cursor, Target::Gemini, Target::Codex];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::ClaudeCode => "claude-code",
+            Target::OpenCode => "opencode",
+            Target::Copilot => "copilot",
+            Target::Cursor => "cursor",
+            Target::Gemini => "gemini",
+            Target::Codex => "codex",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Target, UnknownTarget> {
+        Target::ALL.into_iter().find(|t| t.as_str() == name).ok_or_else(|| UnknownTarget(name.to_owned()))
+    }
+
+    /// Where the agent goes in a project, relative to the project root.
+    pub fn project_path(self, name: &AgentName) -> String {
+        match self {
+            Target::ClaudeCode => format!(".claude/agents/{name}.md"),
+            Target::OpenCode => format!(".opencode/agent/{name}.md"),
+            Target::Copilot => format!(".github/agents/{name}.agent.md"),
+            Target::Cursor => format!(".cursor/agents/{name}.md"),
+            Target::Gemini => format!(".gemini/agents/{name}.md"),
+            Target::Codex => format!(".codex/agents/{name}.toml"),
+        }
+    }
+
+    /// Where the agent goes for the user, relative to the home directory.
+    pub fn user_path(self, name: &AgentName) -> String {
+        match self {
+            Target::ClaudeCode => format!(".claude/agents/{name}.md"),
+            Target::OpenCode => format!(".config/opencode/agent/{name}.md"),
+            Target::Copilot => format!(".copilot/agents/{name}.agent.md"),
+            Target::Cursor => format!(".cursor/agents/{name}.md"),
+            Target::Gemini => format!(".gemini/agents/{name}.md"),
+            Target::Codex => format!(".codex/agents/{name}.toml"),
+        }
+    }
+
+    /// Converts a Claude Code agent file (`bytes`, parsed as `file`) into this target's format.
+    pub fn convert(self, file: &AgentFile, bytes: &[u8]) -> Converted {
+        let body = String::from_utf8_lossy(&bytes[file.body_offset.min(bytes.len())..]).into_owned();
+        let mut unmapped = Vec::new();
+        let description = file.description.clone().unwrap_or_default();
+        let text = match self {
+            Target::ClaudeCode => return Converted { bytes: bytes.to_vec(), unmapped },
+            Target::OpenCode => {
+                let mut front = vec![format!("description: {}", quote(&description)), "mode: subagent".to_owned()];
+                match file.model.as_deref() {
+                    None | Some("inherit") => {}
+                    Some(model) if model.starts_with("claude-") => front.push(format!("model: anthropic/{model}")),
+                    Some(model) => unmapped.push(format!("model `{model}` (OpenCode wants provider/model-id)")),
+                }
+                if let Some(tools) = &file.tools {
+                    let allowed = map_tools(tools, OPENCODE_TOOLS, &mut unmapped);
+                    front.push("tools:".to_owned());
+                    let every: std::collections::BTreeSet<&str> =
+                        OPENCODE_TOOLS.iter().map(|(_, name)| *name).filter(|name| !name.is_empty()).collect();
+                    for name in every {
+                        front.push(format!("  {name}: {}", allowed.contains(&name)));
+                    }
+                }
+                unmapped.extend(file.color.iter().map(|c| format!("color `{c}` (OpenCode takes only #RRGGBB)")));
+                markdown(&front, &body)
+            }
+            Target::Copilot => {
+                let mut front = vec![
+                    format!("name: {}", quote(file.name.as_str())),
+                    format!("description: {}", quote(&description)),
+                ];
+                if let Some(tools) = &file.tools {
+                    let allowed = map_tools(tools, COPILOT_TOOLS, &mut unmapped);
+                    front.push(format!("tools: [{}]", allowed.iter().map(|t| quote(t)).collect::<Vec<_>>().join(", ")));
+                }
+                unmapped.extend(model_note(file, "Copilot names models by display name"));
+                unmapped.extend(file.color.iter().map(|c| format!("color `{c}`")));
+                markdown(&front, &body)
+            }
+            Target::Cursor => {
+                let mut front = vec![
+                    format!("name: {}", quote(file.name.as_str())),
+                    format!("description: {}", quote(&description)),
+                ];
+                if file.model.as_deref() == Some("inherit") {
+                    front.push("model: inherit".to_owned());
+                } else {
+                    unmapped.extend(model_note(file, "Cursor takes fast, inherit or its own model ids"));
+                }
+                if let Some(tools) = &file.tools {
+                    let writes = tools.iter().any(|t| WRITING_TOOLS.contains(&t.as_str()));
+                    if !writes {
+                        front.push("readonly: true".to_owned());
+                    }
+                    unmapped.push(format!(
+                        "tools `{}` (Cursor has no tool list; read-only agents get readonly)",
+                        tools.join(", ")
+                    ));
+                }
+                unmapped.extend(file.color.iter().map(|c| format!("color `{c}`")));
+                markdown(&front, &body)
+            }
+            Target::Gemini => {
+                // Gemini CLI names are slugs of [a-z0-9_-].
+                let slug = file.name.as_str().replace('.', "_");
+                if slug != file.name.as_str() {
+                    unmapped.push(format!("name `{}` (written as `{slug}`: Gemini names take no dots)", file.name));
+                }
+                let mut front = vec![format!("name: {slug}"), format!("description: {}", quote(&description))];
+                if let Some(tools) = &file.tools {
+                    let allowed = map_tools(tools, GEMINI_TOOLS, &mut unmapped);
+                    front.push("tools:".to_owned());
+                    front.extend(allowed.iter().map(|t| format!("  - {t}")));
+                }
+                unmapped.extend(model_note(file, "Gemini CLI runs Gemini models; the agent inherits the session's"));
+                unmapped.extend(file.color.iter().map(|c| format!("color `{c}`")));
+                markdown(&front, &body)
+            }
+            Target::Codex => {
+                let mut text = format!(
+                    "name = {}\ndescription = {}\n",
+                    toml_string(file.name.as_str()),
+                    toml_string(&description)
+                );
+                if let Some(tools) = &file.tools {
+                    if !tools.iter().any(|t| WRITING_TOOLS.contains(&t.as_str())) {
+                        text.push_str("sandbox_mode = \"read-only\"\n");
+                    }
+                    unmapped.push(format!(
+                        "tools `{}` (Codex has no tool list; read-only agents get sandbox_mode = \"read-only\")",
+                        tools.join(", ")
+                    ));
+                }
+                unmapped.extend(model_note(file, "Codex runs OpenAI models; the agent inherits the session's"));
+                unmapped.extend(file.color.iter().map(|c| format!("color `{c}`")));
+                text.push_str(&format!("developer_instructions = {}\n", toml_string(body.trim_start_matches('\n'))));
+                text
+            }
+        };
+        Converted { bytes: text.into_bytes(), unmapped }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Claude Code tools that change files or run commands.
+const WRITING_TOOLS: [&str; 5] = ["Write", "Edit", "MultiEdit", "Bash", "NotebookEdit"];
+
+/// Claude tool → OpenCode tool ("" = no equivalent).
+const OPENCODE_TOOLS: &[(&str, &str)] = &[
+    ("Read", "read"),
+    ("Write", "write"),
+    ("Edit", "edit"),
+    ("MultiEdit", "edit"),
+    ("Bash", "bash"),
+    ("Glob", "glob"),
+    ("Grep", "grep"),
+    ("LS", "list"),
+    ("WebFetch", "webfetch"),
+    ("WebSearch", "websearch"),
+    ("TodoWrite", "todowrite"),
+    ("Task", "task"),
+    ("Agent", "task"),
+    ("NotebookEdit", ""),
+];
+
+/// Claude tool → Copilot tool alias.
+const COPILOT_TOOLS: &[(&str, &str)] = &[
+    ("Read", "read"),
+    ("NotebookRead", "read"),
+    ("Write", "edit"),
+    ("Edit", "edit"),
+    ("MultiEdit", "edit"),
+    ("NotebookEdit", "edit"),
+    ("Bash", "execute"),
+    ("Glob", "search"),
+    ("Grep", "search"),
+    ("WebFetch", "web"),
+    ("WebSearch", "web"),
+    ("TodoWrite", "todo"),
+    ("Task", "agent"),
+    ("Agent", "agent"),
+];
+
+/// Claude tool → Gemini CLI tool.
+const GEMINI_TOOLS: &[(&str, &str)] = &[
+    ("Read", "read_file"),
+    ("Write", "write_file"),
+    ("Edit", "replace"),
+    ("MultiEdit", "replace"),
+    ("Bash", "run_shell_command"),
+    ("Glob", "glob"),
+    ("Grep", "grep_search"),
+    ("LS", "list_directory"),
+    ("WebFetch", "web_fetch"),
+    ("WebSearch", "google_web_search"),
+    ("TodoWrite", "write_todos"),
+    ("Task", ""),
+    ("Agent", ""),
+];
+
+/// Maps Claude tool names through `table`: the target names, sorted and unique; names with no
+/// equivalent are reported.
+fn map_tools(tools: &[String], table: &[(&str, &'static str)], unmapped: &mut Vec<String>) -> Vec<&'static str> {
+    let mut mapped = std::collections::BTreeSet::new();
+    for tool in tools {
+        match table.iter().find(|(claude, _)| claude == tool) {
+            Some((_, target)) if !target.is_empty() => {
+                mapped.insert(*target);
+            }
+            _ => unmapped.push(format!("tool `{tool}`")),
+        }
+    }
+    mapped.into_iter().collect()
+}
+
+fn model_note(file: &AgentFile, why: &str) -> Option<String> {
+    file.model.as_deref().filter(|m| *m != "inherit").map(|m| format!("model `{m}` ({why})"))
+}
+
+fn markdown(front: &[String], body: &str) -> String {
+    format!("---\n{}\n---\n{body}", front.join("\n"))
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).expect("strings always serialise")
+}
+
+/// A TOML basic string (multi-line when the text has newlines).
+fn toml_string(text: &str) -> String {
+    toml_edit::Value::from(text).to_string().trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AGENT: &str = "---\nname: reviewer\ndescription: Reviews \"diffs\": carefully\ntools: Read, Grep, Glob, Task\nmodel: sonnet\ncolor: blue\n---\nYou review code.\n";
+
+    fn convert(target: Target) -> Converted {
+        target.convert(&AgentFile::parse(AGENT.as_bytes()).unwrap(), AGENT.as_bytes())
+    }
+
+    #[test]
+    fn claude_code_is_the_identity() {
+        assert_eq!(convert(Target::ClaudeCode).bytes, AGENT.as_bytes());
+    }
+
+    #[test]
+    fn markdown_targets_keep_the_body_and_map_fields() {
+        let opencode = convert(Target::OpenCode);
+        let text = String::from_utf8(opencode.bytes.clone()).unwrap();
+        assert!(
+            text.starts_with("---\ndescription: \"Reviews \\\"diffs\\\": carefully\"\nmode: subagent\ntools:\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  read: true\n") && text.contains("  bash: false\n") && text.contains("  task: true\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("---\nYou review code.\n"), "{text}");
+        assert!(opencode.unmapped.iter().any(|u| u.contains("model `sonnet`")), "{:?}", opencode.unmapped);
+        let parsed = AgentFile::parse(&opencode.bytes);
+        assert!(parsed.is_err(), "OpenCode files carry no name field");
+
+        let copilot = String::from_utf8(convert(Target::Copilot).bytes).unwrap();
+        assert!(copilot.contains("tools: [\"agent\", \"read\", \"search\"]"), "{copilot}");
+        let gemini = convert(Target::Gemini);
+        let text = String::from_utf8(gemini.bytes).unwrap();
+        assert!(text.contains("tools:\n  - glob\n  - grep_search\n  - read_file\n"), "{text}");
+        assert!(gemini.unmapped.contains(&"tool `Task`".to_owned()), "{:?}", gemini.unmapped);
+        let cursor = String::from_utf8(convert(Target::Cursor).bytes).unwrap();
+        assert!(cursor.contains("readonly: true"), "{cursor}");
+        for target in [Target::Copilot, Target::Cursor, Target::Gemini] {
+            let converted = convert(target);
+            let file = AgentFile::parse(&converted.bytes).unwrap();
+            assert_eq!(file.description.as_deref(), Some("Reviews \"diffs\": carefully"), "{target}");
+            assert!(file.strict_yaml, "{target}: front matter is not strict YAML");
+        }
+    }
+
+    #[test]
+    fn codex_is_toml_with_the_prompt_as_developer_instructions() {
+        let codex = convert(Target::Codex);
+        let text = String::from_utf8(codex.bytes).unwrap();
+        let value: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(value["name"].as_str(), Some("reviewer"));
+        assert_eq!(value["developer_instructions"].as_str(), Some("You review code.\n"));
+        assert_eq!(value["sandbox_mode"].as_str(), Some("read-only"));
+        assert!(!value.contains_key("tools") && !value.contains_key("color"));
+    }
+
+    #[test]
+    fn conversion_is_deterministic_and_names_parse() {
+        for target in Target::ALL {
+            assert_eq!(convert(target), convert(target));
+            assert_eq!(Target::parse(target.as_str()), Ok(target));
+        }
+        assert!(Target::parse("vim").is_err());
+    }
+}

@@ -1,0 +1,102 @@
+//! Installing for other tools: converted files in each tool's layout, pinned by checksum, kept
+//! in sync and protected like the agent files themselves.
+
+use agents_format::{AgentFile, Target};
+use agents_test_support::{TestEnv, corpus_files};
+
+#[test]
+fn install_for_other_tools_writes_pinned_converted_files() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer", "--target", "opencode", "--target", "codex", "--target", "copilot"])
+        .success()
+        .stderr_contains("note: code-reviewer for codex: not carried over");
+    let manifest = std::fs::read_to_string(env.project.join("agents.toml")).unwrap();
+    assert!(manifest.starts_with("targets = [\"opencode\", \"copilot\", \"codex\"]\n"), "{manifest}");
+    let opencode = env.project.join(".opencode/agent/code-reviewer.md");
+    let codex = env.project.join(".codex/agents/code-reviewer.toml");
+    let copilot = env.project.join(".github/agents/code-reviewer.agent.md");
+    for path in [&opencode, &codex, &copilot] {
+        assert!(path.is_file(), "{} missing", path.display());
+    }
+    let toml: toml::Table = toml::from_str(&std::fs::read_to_string(&codex).unwrap()).unwrap();
+    assert_eq!(toml["name"].as_str(), Some("code-reviewer"));
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    for path in [
+        ".opencode/agent/code-reviewer.md",
+        ".codex/agents/code-reviewer.toml",
+        ".github/agents/code-reviewer.agent.md",
+    ] {
+        assert!(lockfile.contains(&format!("path = \"{path}\"")), "{lockfile}");
+    }
+    let sha = agents_format::Sha256::of(&std::fs::read(&codex).unwrap()).to_hex();
+    assert!(lockfile.contains(&sha), "the lockfile does not pin the converted file:\n{lockfile}");
+
+    // Installing again changes nothing; the next agent gets every target too.
+    let before = std::fs::read(env.project.join("agents.lock")).unwrap();
+    env.run(["install"]).success();
+    assert_eq!(std::fs::read(env.project.join("agents.lock")).unwrap(), before);
+    env.run(["install", "test-writer"]).success();
+    assert!(env.project.join(".codex/agents/test-writer.toml").is_file());
+
+    // A missing converted file comes back, by install or by sync.
+    std::fs::remove_file(&codex).unwrap();
+    env.run(["install"]).success();
+    assert!(codex.is_file());
+    std::fs::remove_file(&copilot).unwrap();
+    env.run(["sync"]).success();
+    assert!(copilot.is_file());
+
+    // Verify and list cover converted files; an edit is protected like any other.
+    env.run(["verify"]).success();
+    std::fs::write(&opencode, "my opencode tweaks\n").unwrap();
+    let listed = env.run(["list", "--json"]).success().json();
+    assert_eq!(listed[0]["status"], "modified", "{listed}");
+    env.run(["verify"]).fails_with("code-reviewer");
+    env.run(["install", "code-reviewer"]).fails_with("local edits").stderr_contains(".opencode/agent/code-reviewer.md");
+    assert_eq!(std::fs::read_to_string(&opencode).unwrap(), "my opencode tweaks\n");
+
+    // Uninstall removes what is still ours and keeps the edit.
+    env.run(["uninstall", "code-reviewer"]).success().stderr_contains("kept");
+    assert!(!codex.exists() && !copilot.exists());
+    assert_eq!(std::fs::read_to_string(&opencode).unwrap(), "my opencode tweaks\n");
+}
+
+#[test]
+fn user_scope_targets_go_under_the_home() {
+    let env = TestEnv::new();
+    env.run(["install", "--global", "docs-writer", "--target", "gemini", "--target", "cursor"]).success();
+    assert!(env.home.join(".gemini/agents/docs-writer.md").is_file());
+    assert!(env.home.join(".cursor/agents/docs-writer.md").is_file());
+    assert!(!env.project.join(".gemini").exists());
+    env.run(["verify", "--global"]).success();
+    env.run(["install", "x", "--target", "vim"]).fails_with("unknown target `vim`");
+}
+
+#[test]
+fn every_corpus_file_converts_deterministically_for_every_target() {
+    for path in corpus_files() {
+        let bytes = std::fs::read(&path).unwrap();
+        let file = AgentFile::parse(&bytes).unwrap();
+        for target in Target::ALL {
+            let converted = target.convert(&file, &bytes);
+            assert_eq!(converted, target.convert(&file, &bytes), "{target} is not deterministic");
+            let text = String::from_utf8(converted.bytes.clone()).unwrap();
+            match target {
+                Target::Codex => {
+                    let toml: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    assert_eq!(toml["name"].as_str(), Some(file.name.as_str()));
+                }
+                Target::ClaudeCode => assert_eq!(converted.bytes, bytes),
+                Target::OpenCode => {
+                    let front = text.split("\n---\n").next().unwrap().trim_start_matches("---\n");
+                    serde_yaml::from_str::<serde_yaml::Value>(front)
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                }
+                _ => {
+                    let converted_file = AgentFile::parse(&converted.bytes).unwrap();
+                    assert!(converted_file.strict_yaml, "{target} {}: front matter is not strict YAML", path.display());
+                }
+            }
+        }
+    }
+}
