@@ -100,3 +100,22 @@ fn every_corpus_file_converts_deterministically_for_every_target() {
         }
     }
 }
+
+#[test]
+fn converted_files_stay_in_one_order_and_forced_uninstall_keeps_a_backup() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer", "--target", "opencode", "--target", "codex", "--target", "gemini"]).success();
+    let before = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    // Installing another agent must not reorder the entries already there.
+    env.run(["install", "test-writer"]).success();
+    let after = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(after.starts_with(&before), "code-reviewer's entries were rewritten:\n{before}\n---\n{after}");
+
+    let codex = env.project.join(".codex/agents/code-reviewer.toml");
+    std::fs::write(&codex, "name = \"mine\"\n").unwrap();
+    env.run(["uninstall", "code-reviewer", "--force"]).success();
+    assert!(!codex.exists());
+    let backups = TestEnv::files_under(&env.state_dir().join("backups"));
+    let saved = backups.iter().find(|b| b.contains("code-reviewer.toml")).expect("a backup of the edited file");
+    assert_eq!(std::fs::read_to_string(env.state_dir().join("backups").join(saved)).unwrap(), "name = \"mine\"\n");
+}

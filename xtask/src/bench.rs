@@ -177,7 +177,7 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
 }
 
 /// Replaces the `## <name>` section of docs/BENCHMARKS.md.
-fn write_section(name: &str, table: &str, quick: bool) -> anyhow::Result<()> {
+pub(crate) fn write_section(name: &str, table: &str, quick: bool) -> anyhow::Result<()> {
     let path = root().join("docs/BENCHMARKS.md");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
     let machine = machine();

@@ -5,7 +5,8 @@
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
-//! - `bench daemon [--quick]`: the daemon's figures, written to docs/BENCHMARKS.md.
+//! - `bench [--quick] [--scale N]`: the CLI scenarios against git, agpm and APM, written to
+//!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
 //! - `assets`: shell completions and the man page, into `target/assets/`.
 
@@ -14,6 +15,7 @@
 mod bench;
 mod builtin;
 mod fuzz;
+mod scenarios;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +33,15 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["bench", rest @ ..] => {
+            let scale = rest
+                .iter()
+                .position(|a| *a == "--scale")
+                .and_then(|i| rest.get(i + 1))
+                .map(|n| n.parse())
+                .transpose()?;
+            scenarios::bench(rest.contains(&"--quick"), scale)
+        }
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["assets"] => assets(),
         ["registry", "fmt"] => builtin::format(&root().join("registry")),
@@ -46,7 +57,7 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | assets | bench daemon [--quick] | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
         ),
     }
 }

@@ -102,7 +102,9 @@ impl Lockfile {
     }
 
     /// Inserts or replaces the entry for `agent.name`.
-    pub fn insert(&mut self, agent: LockedAgent) {
+    pub fn insert(&mut self, mut agent: LockedAgent) {
+        // One order for converted files, however they were produced, so rewrites stay stable.
+        agent.files.sort_by(|a, b| a.target.cmp(&b.target));
         match self.agents.binary_search_by(|a| a.name.cmp(&agent.name)) {
             Ok(i) => self.agents[i] = agent,
             Err(i) => self.agents.insert(i, agent),

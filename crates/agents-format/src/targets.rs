@@ -81,6 +81,13 @@ impl Target {
     pub fn convert(self, file: &AgentFile, bytes: &[u8]) -> Converted {
         let body = String::from_utf8_lossy(&bytes[file.body_offset.min(bytes.len())..]).into_owned();
         let mut unmapped = Vec::new();
+        if self != Target::ClaudeCode {
+            for key in &file.keys {
+                if !["name", "description", "tools", "model", "color", "version"].contains(&key.as_str()) {
+                    unmapped.push(format!("field `{key}`"));
+                }
+            }
+        }
         let description = file.description.clone().unwrap_or_default();
         let text = match self {
             Target::ClaudeCode => return Converted { bytes: bytes.to_vec(), unmapped },

@@ -514,7 +514,12 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
             let path = workspace.resolve(&file.path);
             state.targets.remove(&file.path);
             match fs::hash_file(&path)? {
-                Some(hash) if hash == file.sha256 || force => {
+                Some(hash) if hash == file.sha256 => {
+                    fs::remove_optional(&path)?;
+                }
+                Some(_) if force => {
+                    // Edits are never lost, even to --force: they go to the state directory first.
+                    back_up_path(workspace, &path, name, now)?;
                     fs::remove_optional(&path)?;
                 }
                 Some(_) => result.kept_because_modified = true,
