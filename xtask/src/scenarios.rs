@@ -127,7 +127,7 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(path);
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(path))?;
     let sizes = size_distribution();
-    let mut random = Random(0x5EED_0F_A6E7);
+    let mut random = Random(0x005E_ED0F_A6E7);
     let mut stream = Vec::new();
     let mut files: Vec<(String, usize)> = Vec::new();
     let mut mark = 0;
