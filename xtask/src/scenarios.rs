@@ -166,9 +166,11 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
         let index_mark = blob(&mut stream, lines.as_bytes());
         files.push((index_path, index_mark));
     }
-    stream.extend_from_slice(
-        b"commit refs/heads/main\ncommitter bench <bench@localhost> 1767225600 +0000\ndata 17\nsynthetic registry\n",
-    );
+    let message = "synthetic registry";
+    let header = format!("commit refs/heads/main\ncommitter bench <bench@localhost> 1767225600 +0000\ndata {}\n", message.len());
+    stream.extend_from_slice(header.as_bytes());
+    stream.extend_from_slice(message.as_bytes());
+    stream.push(b'\n');
     for (path, mark) in &files {
         stream.extend_from_slice(format!("M 100644 :{mark} {path}\n").as_bytes());
     }
