@@ -167,7 +167,8 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
         files.push((index_path, index_mark));
     }
     let message = "synthetic registry";
-    let header = format!("commit refs/heads/main\ncommitter bench <bench@localhost> 1767225600 +0000\ndata {}\n", message.len());
+    let header =
+        format!("commit refs/heads/main\ncommitter bench <bench@localhost> 1767225600 +0000\ndata {}\n", message.len());
     stream.extend_from_slice(header.as_bytes());
     stream.extend_from_slice(message.as_bytes());
     stream.push(b'\n');
@@ -323,10 +324,25 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             command
         },
     )?;
+    let git_local = sample(
+        runs,
+        |_| {
+            let _ = std::fs::remove_dir_all(&clone_dir);
+            Ok(())
+        },
+        |_| {
+            let mut command = Command::new("/usr/bin/time");
+            command.args(["-f", "peak-rss-kib=%M", "git", "clone", "-q", "--bare"]).arg(&registry).arg(&clone_dir);
+            command
+        },
+    )?;
     rows.push(Row {
-        scenario: format!("install one agent, cold cache ({scale} agents)"),
+        scenario: format!("install one agent, cold cache: first clone ({scale} agents)"),
         ours,
-        baselines: vec![("`git clone --bare`".into(), Some(git_clone))],
+        baselines: vec![
+            ("`git clone --bare` of the path (hardlinks, as agents does)".into(), Some(git_local)),
+            ("`git clone --bare file://` (pack transfer)".into(), Some(git_clone)),
+        ],
     });
 
     // Install one agent, warm cache, into a fresh project each time.
@@ -397,7 +413,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let config = publisher.home.join(".config/agents");
     std::fs::create_dir_all(&config)?;
     std::fs::write(config.join("config.toml"), format!("[registries]\nbench = {{ url = \"{url}\" }}\n"))?;
-    measure(publisher.agents(&work, &["search", "zzz", "--offline"])).ok();
+    // Warm the publisher's cache clone, so the figure is a publish and not a first clone.
+    measure(publisher.agents(&work, &["info", &target_name]))?;
     let file = work.join("new-agent.md");
     let mut version = 0;
     let publish = sample(
@@ -520,8 +537,8 @@ fn peer_agpm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
     run(Command::new("git").arg("clone").arg("-q").arg(&repo).arg(&checkout))?;
     std::fs::create_dir_all(checkout.join("agents"))?;
     std::fs::copy(root().join("../shared/seed/go-backend-expert.md"), checkout.join("agents/go-backend-expert.md"))?;
-    run(Command::new("git").current_dir(&checkout).args(["add", "."]))?;
-    run(Command::new("git").current_dir(&checkout).args([
+    run(Command::new("git").arg("-C").arg(&checkout).args(["add", "."]))?;
+    run(Command::new("git").arg("-C").arg(&checkout).args([
         "-c",
         "user.name=b",
         "-c",
@@ -530,7 +547,7 @@ fn peer_agpm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
         "-qm",
         "seed",
     ]))?;
-    run(Command::new("git").current_dir(&checkout).args(["push", "-q", "origin", "HEAD:main"]))?;
+    run(Command::new("git").arg("-C").arg(&checkout).args(["push", "-q", "origin", "HEAD:main"]))?;
     let project = work.join("agpm-project");
     let home = work.join("agpm-home");
     let manifest = format!(

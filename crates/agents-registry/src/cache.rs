@@ -131,8 +131,18 @@ impl Cache {
     fn clone_fresh(&self, dir: &Path, url: &str) -> Result<git2::Repository> {
         let parent = dir.parent().expect("clone dirs live under registries/");
         let temp = tempfile::Builder::new().prefix(".clone-").tempdir_in(parent).map_err(io_error(parent))?;
-        let repository =
-            git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?;
+        let repository = match transport::local_path(url).filter(|_| !self.net.git_fetch_with_cli) {
+            // A registry on this machine: link (or copy) its objects as `git clone` does for a
+            // local path, instead of having libgit2 build a pack of all of them. The fetch below
+            // then only sets and verifies the tip.
+            Some(_) => git2::build::RepoBuilder::new()
+                .bare(true)
+                .clone_local(git2::build::CloneLocal::Local)
+                .clone(url, temp.path())
+                .or_else(|_| git2::Repository::init_bare(temp.path()))
+                .context(|| format!("create a cache clone for `{url}`"))?,
+            None => git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?,
+        };
         self.fetch(&repository, url)?;
         drop(repository);
         if dir.exists() {

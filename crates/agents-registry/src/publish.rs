@@ -14,7 +14,7 @@ use agents_format::{
 use crate::cache::{self, Cache};
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::registry::Registry;
-use crate::transport::{self, NetConfig, PushOutcome};
+use crate::transport::{self, NetConfig, PushOutcome, local_path};
 
 /// How many times a change is re-applied after losing a push race.
 const MAX_ATTEMPTS: u32 = 30;
@@ -316,22 +316,6 @@ fn copy_missing_objects(
     }
     copy_tree(source, &target_odb, source.find_commit(commit)?.tree_id(), &copy)?;
     copy(commit)
-}
-
-/// The file-system path of a local registry URL (`/srv/r.git`, `file:///srv/r.git`).
-fn local_path(url: &str) -> Option<std::path::PathBuf> {
-    if let Some(path) = url.strip_prefix("file://") {
-        return Some(std::path::PathBuf::from(path));
-    }
-    (!url.contains("://") && !is_scp_like(url)).then(|| std::path::PathBuf::from(url))
-}
-
-/// `git@host:path` (ssh in scp syntax), as opposed to a local path like `C:\x` or `./a:b`.
-fn is_scp_like(url: &str) -> bool {
-    match url.split_once(':') {
-        Some((host, _)) => !host.is_empty() && host.len() > 1 && !host.contains('/') && !host.contains('\\'),
-        None => false,
-    }
 }
 
 fn backoff(attempt: u32) -> Duration {

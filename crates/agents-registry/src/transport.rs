@@ -299,3 +299,19 @@ pub(crate) fn clone_work_tree(url: &str, destination: &Path, net: &NetConfig) ->
         .map_err(|e| git_error(url, "could not clone", e))?;
     Ok(())
 }
+
+/// The file-system path of a local registry URL (`/srv/r.git`, `file:///srv/r.git`).
+pub(crate) fn local_path(url: &str) -> Option<std::path::PathBuf> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Some(std::path::PathBuf::from(path));
+    }
+    (!url.contains("://") && !is_scp_like(url)).then(|| std::path::PathBuf::from(url))
+}
+
+/// `git@host:path` (ssh in scp syntax), as opposed to a local path like `C:\x` or `./a:b`.
+fn is_scp_like(url: &str) -> bool {
+    match url.split_once(':') {
+        Some((host, _)) => !host.is_empty() && host.len() > 1 && !host.contains('/') && !host.contains('\\'),
+        None => false,
+    }
+}
