@@ -285,6 +285,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let bin = root().join("target/release");
     let scale = scale.unwrap_or(if quick { 1_000 } else { 10_000 });
     let runs = if quick { 3 } else { 10 };
+    // Baselines that take seconds each at scale (full clones with a checkout) run fewer times.
+    let slow_runs = runs.min(3);
     let work = std::env::temp_dir().join(format!("agents-bench-scenarios-{}", std::process::id()));
     fresh_dir(&work)?;
     let registry = work.join("registry.git");
@@ -313,7 +315,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     )?;
     let clone_dir = work.join("clone.git");
     let git_clone = sample(
-        runs,
+        slow_runs,
         |_| {
             let _ = std::fs::remove_dir_all(&clone_dir);
             Ok(())
@@ -356,7 +358,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let builtin = sample(runs, |_| fresh_dir(&project), |_| warm.agents(&project, &["install", "go-backend-expert"]))?;
     let depth_clone = work.join("depth");
     let git_copy = sample(
-        runs,
+        slow_runs,
         |_| {
             let _ = std::fs::remove_dir_all(&depth_clone);
             fresh_dir(&project)
@@ -504,7 +506,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
 
 fn render(rows: &[Row], runs: usize) -> String {
     let mut table = format!(
-        "{runs} runs per figure. Ratio = baseline median ÷ agents median (above 1: agents is faster).\n\n\
+        "{runs} runs per figure (3 for the full-clone baselines). Ratio = baseline median ÷ agents median (above 1: agents is faster).\n\n\
          | scenario | agents median (p95) | peak RSS | baseline (same run) | ratio |\n| --- | --- | --- | --- | --- |\n"
     );
     for row in rows {

@@ -14,7 +14,7 @@ use agents_format::{
 use crate::cache::{self, Cache};
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::registry::Registry;
-use crate::transport::{self, NetConfig, PushOutcome, local_path};
+use crate::transport::{self, NetConfig, PushOutcome, copy_missing_objects, local_path};
 
 /// How many times a change is re-applied after losing a push race.
 const MAX_ATTEMPTS: u32 = 30;
@@ -277,45 +277,6 @@ fn remove_stale_ref_lock(repository: &git2::Repository, branch: &str) {
     if age.is_some_and(|age| age >= STALE_LOCK_AGE) && std::fs::remove_file(&lock).is_ok() {
         tracing::warn!(path = %lock.display(), "removed a stale ref lock left by a killed publisher");
     }
-}
-
-/// Copies `commit` and every object it reaches that `target` lacks. Children are written before
-/// the objects that name them, so an object present in `target` always has everything below it,
-/// even after a copy killed half-way: a tree `target` already has needs no walk.
-fn copy_missing_objects(
-    source: &git2::Repository,
-    target: &git2::Repository,
-    commit: git2::Oid,
-) -> Result<(), git2::Error> {
-    let (source_odb, target_odb) = (source.odb()?, target.odb()?);
-    let copy = |oid: git2::Oid| -> Result<(), git2::Error> {
-        let object = source_odb.read(oid)?;
-        target_odb.write(object.kind(), object.data())?;
-        Ok(())
-    };
-    fn copy_tree(
-        source: &git2::Repository,
-        target_odb: &git2::Odb<'_>,
-        tree: git2::Oid,
-        copy: &dyn Fn(git2::Oid) -> Result<(), git2::Error>,
-    ) -> Result<(), git2::Error> {
-        if target_odb.exists(tree) {
-            return Ok(());
-        }
-        for entry in source.find_tree(tree)?.iter() {
-            match entry.kind() {
-                Some(git2::ObjectType::Tree) => copy_tree(source, target_odb, entry.id(), copy)?,
-                _ if target_odb.exists(entry.id()) => {}
-                _ => copy(entry.id())?,
-            }
-        }
-        copy(tree)
-    }
-    if target_odb.exists(commit) {
-        return Ok(());
-    }
-    copy_tree(source, &target_odb, source.find_commit(commit)?.tree_id(), &copy)?;
-    copy(commit)
 }
 
 fn backoff(attempt: u32) -> Duration {

@@ -83,19 +83,25 @@ impl Registry {
         Ok(bytes)
     }
 
-    /// Every agent in the registry with its index file, sorted by name. Index files whose leaf
-    /// name is not a valid agent name are skipped (a registry check reports them).
-    pub fn all(&self) -> Result<Vec<(AgentName, IndexFile)>> {
-        let mut names: Vec<AgentName> =
-            self.source.index_names()?.iter().filter_map(|n| AgentName::new(n).ok()).collect();
-        names.sort();
-        names.dedup();
-        let mut all = Vec::with_capacity(names.len());
-        for name in names {
-            if let Some(file) = self.index_file(&name)? {
-                all.push((name, file));
+    /// Calls `visit` with every agent and its index file, one at a time, in index-path order.
+    /// Index files whose leaf name is not a valid agent name are skipped (a registry check
+    /// reports them). Nothing is kept between calls, so memory stays flat however large the
+    /// registry.
+    pub fn for_each(&self, mut visit: impl FnMut(AgentName, IndexFile)) -> Result<()> {
+        self.source.for_each_index(|leaf, bytes| {
+            if let Ok(name) = AgentName::new(leaf) {
+                let index = IndexFile::parse(&String::from_utf8_lossy(bytes));
+                visit(name, index);
             }
-        }
+        })
+    }
+
+    /// Every agent in the registry with its index file, sorted by name.
+    pub fn all(&self) -> Result<Vec<(AgentName, IndexFile)>> {
+        let mut all = Vec::new();
+        self.for_each(|name, index| all.push((name, index)))?;
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.dedup_by(|a, b| a.0 == b.0);
         Ok(all)
     }
 

@@ -34,31 +34,46 @@ impl Source {
         }
     }
 
-    /// Every agent name that has an index file (unvalidated leaf names under `index/`).
-    pub(crate) fn index_names(&self) -> Result<Vec<String>> {
+    /// Calls `visit` with every index file's leaf name and bytes, in tree order, reading each
+    /// blob once by id (no path lookups, nothing kept): what `search` over a large registry needs.
+    pub(crate) fn for_each_index(&self, mut visit: impl FnMut(&str, &[u8])) -> Result<()> {
         match self {
-            Source::Builtin => Ok(FILES
-                .iter()
-                .filter_map(|(path, _)| path.strip_prefix("index/"))
-                .filter_map(|rest| rest.rsplit('/').next())
-                .map(str::to_owned)
-                .collect()),
+            Source::Builtin => {
+                for (path, bytes) in FILES {
+                    if let Some(rest) = path.strip_prefix("index/") {
+                        visit(rest.rsplit('/').next().unwrap_or(rest), bytes);
+                    }
+                }
+                Ok(())
+            }
             Source::Git { repository, tree, .. } => {
                 let tree = repository.find_tree(*tree).context(|| format!("read tree {tree}"))?;
-                let Ok(index) = tree.get_path(Path::new("index")) else { return Ok(Vec::new()) };
+                let Ok(index) = tree.get_path(Path::new("index")) else { return Ok(()) };
                 let index = repository.find_tree(index.id()).context(|| "read the index tree".to_owned())?;
-                let mut names = Vec::new();
+                let odb = repository.odb().context(|| "open the object database".to_owned())?;
+                let mut failure = None;
                 index
                     .walk(git2::TreeWalkMode::PreOrder, |_, entry| {
                         if entry.kind() == Some(git2::ObjectType::Blob)
                             && let Some(name) = entry.name()
                         {
-                            names.push(name.to_owned());
+                            // Read through the object database directly: the object cache would
+                            // keep every index file of the registry alive.
+                            match odb.read(entry.id()) {
+                                Ok(object) => visit(name, object.data()),
+                                Err(error) => {
+                                    failure = Some(error);
+                                    return git2::TreeWalkResult::Abort;
+                                }
+                            }
                         }
                         git2::TreeWalkResult::Ok
                     })
                     .context(|| "walk the index tree".to_owned())?;
-                Ok(names)
+                match failure {
+                    Some(error) => Err(error).context(|| "read an index file".to_owned()),
+                    None => Ok(()),
+                }
             }
         }
     }

@@ -87,9 +87,10 @@ fn git_exec_path() -> PathBuf {
 pub fn git_daemon(root: &Path) -> Server {
     let port = free_port();
     let log = root.join("git-daemon.log");
-    let mut command = Command::new("git");
+    // `git-daemon` itself, not `git daemon`: the `git` wrapper would leave the daemon running
+    // as an orphan when the test kills it.
+    let mut command = Command::new(git_exec_path().join("git-daemon"));
     command
-        .arg("daemon")
         .arg("--reuseaddr")
         .arg("--export-all")
         .arg("--enable=receive-pack")

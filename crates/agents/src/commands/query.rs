@@ -135,8 +135,9 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
                 continue;
             }
         };
-        for (name, index) in registry.all()? {
-            let Some(record) = latest(&index) else { continue };
+        let first = hits.len();
+        registry.for_each(|name, index| {
+            let Some(record) = latest(&index) else { return };
             let haystack = format!("{} {}", name, record.description.as_deref().unwrap_or_default()).to_lowercase();
             if words.iter().all(|word| haystack.contains(word.as_str())) {
                 hits.push(Hit {
@@ -146,7 +147,8 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
                     name,
                 });
             }
-        }
+        })?;
+        hits[first..].sort_by(|a, b| a.name.cmp(&b.name));
     }
     if args.json {
         printer.json(&hits);
