@@ -89,6 +89,14 @@ impl IndexFile {
                 file.invalid.push(InvalidLine { line: index + 1, message, text: raw.to_owned() });
                 file.lines.push(IndexLine::Unknown(raw.to_owned()));
             };
+            // The common case, a record of this client's schema, parses in one pass; anything
+            // else is classified through a generic JSON value below.
+            if let Ok(record) = serde_json::from_str::<IndexRecord>(raw)
+                && record.schema == RECORD_SCHEMA
+            {
+                file.lines.push(IndexLine::Record(record));
+                continue;
+            }
             let value: serde_json::Value = match serde_json::from_str(raw) {
                 Ok(value) => value,
                 Err(error) => {
