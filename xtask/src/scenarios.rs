@@ -499,7 +499,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
 
     let table = render(&rows, runs);
     println!("{table}");
-    crate::bench::write_section("scenarios", &table, quick)?;
+    crate::bench::write_section("scenarios", "cargo xtask bench", &table, quick)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
