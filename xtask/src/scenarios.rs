@@ -500,7 +500,12 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let table = render(&rows, runs);
     println!("{table}");
     crate::bench::write_section("scenarios", "cargo xtask bench", &table, quick)?;
-    let _ = std::fs::remove_dir_all(&work);
+    // AGENTS_BENCH_KEEP=1 keeps the registry and homes for profiling.
+    if std::env::var_os("AGENTS_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&work);
+    } else {
+        eprintln!("xtask: kept {}", work.display());
+    }
     Ok(())
 }
 
