@@ -435,43 +435,31 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let git_mirror = work.join("mirror.git");
     run(Command::new("git").args(["clone", "-q", "--bare", &url]).arg(&git_mirror))?;
     let mut next = 100;
-    let update =
-        sample(
-            runs,
-            |_| {
-                next += 1;
-                std::fs::write(&file, format!("---\nname: {target_name}\ndescription: d\n---\nnew body {next}\n"))?;
-                measure(publisher.agents(
-                    &work,
-                    &["publish", file.to_str().expect("utf-8 path"), "--version", &format!("2.{next}.0")],
-                ))?;
-                Ok(())
-            },
-            |_| warm.agents(&project, &["update"]),
-        )?;
-    let git_fetch =
-        sample(
-            runs,
-            |_| {
-                next += 1;
-                std::fs::write(&file, format!("---\nname: {target_name}\ndescription: d\n---\nnew body {next}\n"))?;
-                measure(publisher.agents(
-                    &work,
-                    &["publish", file.to_str().expect("utf-8 path"), "--version", &format!("2.{next}.0")],
-                ))?;
-                Ok(())
-            },
-            |_| {
-                let mut command = Command::new("/usr/bin/time");
-                command.args(["-f", "peak-rss-kib=%M", "git", "--git-dir"]).arg(&git_mirror).args([
-                    "fetch",
-                    "-q",
-                    &url,
-                    "+refs/heads/main:refs/heads/main",
-                ]);
-                command
-            },
-        )?;
+    let update = sample(
+        runs,
+        |_| {
+            next += 1;
+            publish_version(&publisher, &work, &file, &target_name, next)
+        },
+        |_| warm.agents(&project, &["update"]),
+    )?;
+    let git_fetch = sample(
+        runs,
+        |_| {
+            next += 1;
+            publish_version(&publisher, &work, &file, &target_name, next)
+        },
+        |_| {
+            let mut command = Command::new("/usr/bin/time");
+            command.args(["-f", "peak-rss-kib=%M", "git", "--git-dir"]).arg(&git_mirror).args([
+                "fetch",
+                "-q",
+                &url,
+                "+refs/heads/main:refs/heads/main",
+            ]);
+            command
+        },
+    )?;
     rows.push(Row {
         scenario: format!("update after one publish ({scale} agents)"),
         ours: update,
@@ -610,6 +598,14 @@ fn peer_apm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
         },
     );
     Ok(figure.ok())
+}
+
+/// Publishes version `2.<n>.0` of `name` as `publisher`: a new publish for the update scenarios.
+fn publish_version(publisher: &User, work: &Path, file: &Path, name: &str, n: u32) -> anyhow::Result<()> {
+    std::fs::write(file, format!("---\nname: {name}\ndescription: d\n---\nnew body {n}\n"))?;
+    let file = file.to_str().context("a UTF-8 path")?;
+    measure(publisher.agents(work, &["publish", file, "--version", &format!("2.{n}.0")]))?;
+    Ok(())
 }
 
 /// Where the peers are installed from their package registries (crates.io, PyPI).
