@@ -46,21 +46,25 @@ impl Env {
     }
 
     fn agents(&self, args: &[&str]) -> anyhow::Result<String> {
-        let output = Command::new(self.bin.join("agents"))
-            .args(args)
-            .current_dir(&self.project)
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("XDG_CACHE_HOME", self.home.join(".cache"))
-            .env("XDG_STATE_HOME", self.home.join(".local/state"))
-            .env("XDG_RUNTIME_DIR", self.home.join(".run"))
-            .env("NO_COLOR", "1")
-            .output()?;
+        let mut command = Command::new(self.bin.join("agents"));
+        isolate(command.args(args).current_dir(&self.project), &self.home);
+        let output = command.output()?;
         if !output.status.success() {
             bail!("agents {args:?}: {}", String::from_utf8_lossy(&output.stderr));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
+}
+
+/// Points every directory agents uses into `home`, so a benchmark never sees the real user's.
+pub(crate) fn isolate<'a>(command: &'a mut Command, home: &Path) -> &'a mut Command {
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("XDG_RUNTIME_DIR", home.join(".run"))
+        .env("NO_COLOR", "1")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

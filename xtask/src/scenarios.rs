@@ -203,17 +203,8 @@ impl User {
 
     fn command(&self, program: &Path, cwd: &Path) -> Command {
         let mut command = Command::new("/usr/bin/time");
-        command
-            .args(["-f", "peak-rss-kib=%M"])
-            .arg(program)
-            .current_dir(cwd)
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("XDG_CACHE_HOME", self.home.join(".cache"))
-            .env("XDG_STATE_HOME", self.home.join(".local/state"))
-            .env("XDG_RUNTIME_DIR", self.home.join(".run"))
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
+        command.args(["-f", "peak-rss-kib=%M"]).arg(program).current_dir(cwd).stdin(Stdio::null());
+        crate::bench::isolate(&mut command, &self.home);
         command
     }
 
