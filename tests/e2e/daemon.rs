@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::time::Duration;
 
-use agents_test_support::{DaemonGuard, TestEnv, eventually, seed_path};
+use agents_test_support::{DaemonGuard, TestEnv, eventually, exited, seed_path};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -151,10 +151,35 @@ fn one_instance_per_user_and_a_burst_of_events_costs_few_passes() {
     // SIGTERM: it finishes what it is doing, removes its socket and exits.
     let pid = daemon.pid();
     std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
-    assert!(eventually(WAIT, || !Path::new(&format!("/proc/{pid}")).exists()
-        || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))));
+    assert!(eventually(WAIT, || exited(pid)));
     assert!(!env.home.join(".run/agents/agentsd.sock").exists(), "the socket outlived the daemon");
     env.run(["daemon", "status"]).fails_with("");
+}
+
+#[test]
+fn a_restart_waits_for_a_previous_instance_still_exiting_and_says_why_it_gives_up() {
+    let env = TestEnv::new();
+    let runtime = env.home.join(".run/agents");
+    std::fs::create_dir_all(&runtime).unwrap();
+    // What a killed daemon leaves while its last thread is still leaving the kernel: the lock
+    // held, a dead socket file, nobody answering.
+    std::fs::write(runtime.join("agentsd.sock"), "").unwrap();
+    let lock =
+        std::fs::File::options().create(true).truncate(false).write(true).open(runtime.join("agentsd.lock")).unwrap();
+    lock.lock().unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        drop(lock);
+    });
+    let daemon = DaemonGuard::start(&env);
+    assert!(daemon.pid() > 0);
+    release.join().unwrap();
+    drop(daemon);
+
+    // A lock that stays held by something that never answers: a clear error naming it.
+    let lock = std::fs::File::options().write(true).open(runtime.join("agentsd.lock")).unwrap();
+    lock.lock().unwrap();
+    env.run(["daemon", "start"]).fails_with("agentsd.lock stays locked and nothing answers");
 }
 
 #[test]

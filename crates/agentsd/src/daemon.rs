@@ -35,6 +35,8 @@ const MIN_FETCH_GAP: i64 = 10;
 /// The longest single sleep: wall-clock deadlines are re-checked at least this often, so a
 /// laptop that slept through a fetch time fetches soon after waking.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// How long a new instance waits for a previous one that holds the lock but no longer answers.
+const INSTANCE_LOCK_WAIT: Duration = Duration::from_secs(5);
 
 pub(crate) struct Settings {
     pub(crate) dirs: Dirs,
@@ -72,9 +74,7 @@ pub(crate) fn run(settings: Settings) -> anyhow::Result<()> {
         .write(true)
         .open(&lock_path)
         .with_context(|| format!("cannot open {}", lock_path.display()))?;
-    if lock.try_lock().is_err() {
-        bail!("agentsd is already running (lock {} is held)", lock_path.display());
-    }
+    take_instance_lock(&lock, &settings.runtime_dir)?;
     lock.set_len(0)?;
     writeln!(lock, "{}", std::process::id())?;
 
@@ -84,6 +84,37 @@ pub(crate) fn run(settings: Settings) -> anyhow::Result<()> {
     runtime.shutdown_timeout(Duration::from_secs(2));
     drop(lock);
     result
+}
+
+/// Takes the one-instance lock. A holder that answers on the control socket is a running
+/// daemon: refuse at once. A holder that does not answer is one still exiting (its last thread
+/// closes the lock after a kill, or a stop is draining a fetch) or one still starting: wait for
+/// it, a little, rather than fail a restart that comes right after a crash.
+fn take_instance_lock(lock: &File, runtime_dir: &std::path::Path) -> anyhow::Result<()> {
+    let socket = control::socket_path(runtime_dir);
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        if lock.try_lock().is_ok() {
+            return Ok(());
+        }
+        let answer = control::request(&socket, Command::Status, Duration::from_millis(500)).ok();
+        if let Some(pid) = answer.and_then(|response| response.status).map(|status| status.pid) {
+            bail!("agentsd is already running (pid {pid})");
+        }
+        if started.elapsed() >= INSTANCE_LOCK_WAIT {
+            bail!(
+                "agentsd is already running or stuck exiting: {} stays locked and nothing answers on {}",
+                control::lock_path(runtime_dir).display(),
+                socket.display()
+            );
+        }
+        if !said {
+            tracing::info!("waiting for the previous agentsd to exit");
+            said = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 async fn event_loop(settings: Settings) -> anyhow::Result<()> {
