@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use agents_format::{IndexFile, Lockfile};
-use agents_test_support::{DaemonGuard, TestEnv, eventually, read_in_remote, reliability};
+use agents_test_support::{DaemonGuard, TestEnv, eventually, exited, read_in_remote, reliability};
 
 /// A small deterministic generator (xorshift64*), seeded per run and printed on failure.
 struct Random(u64);
@@ -208,8 +208,7 @@ fn the_daemon_killed_at_random_instants() {
         std::fs::write(env.project.join("agents.lock"), &locks[random.below(3) as usize]).unwrap();
         std::thread::sleep(Duration::from_micros(random.below(80_000)));
         Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
-        assert!(eventually(Duration::from_secs(5), || !std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))));
+        assert!(eventually(Duration::from_secs(5), || exited(pid)));
         check_invariants(&env, &published, trial);
         let daemon = DaemonGuard::start(&env);
         assert!(

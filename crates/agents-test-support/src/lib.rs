@@ -224,6 +224,21 @@ pub fn eventually(timeout: std::time::Duration, mut condition: impl FnMut() -> b
     }
 }
 
+/// Whether process `pid` has finished exiting: gone, or a zombie with every thread gone. A
+/// killed process's leader turns zombie while other threads may still be leaving the kernel,
+/// holding its open files (and the locks on them) until the last one has.
+pub fn exited(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    tasks.flatten().all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).map_or(true, |stat| {
+            // `pid (comm) S ...`: comm may hold spaces and parentheses; the state follows the last `)`.
+            stat.rsplit_once(')').is_none_or(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
+        })
+    })
+}
+
 /// A daemon started with `agents daemon start` for one test user; stopped (or killed) on drop.
 pub struct DaemonGuard<'a> {
     env: &'a TestEnv,
