@@ -27,6 +27,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             let log = context.dirs.daemon_dir().join("agentsd.log");
             std::fs::create_dir_all(context.dirs.daemon_dir())?;
             let log_file = std::fs::File::options().create(true).append(true).open(&log)?;
+            let log_start = log_file.metadata()?.len();
             let mut command = Command::new(agentsd()?);
             command.args(daemon_args(context)?).stdin(Stdio::null()).stdout(log_file.try_clone()?).stderr(log_file);
             // Its own process group: a Ctrl-C in this terminal must not reach the daemon.
@@ -39,7 +40,8 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                     return Ok(0);
                 }
                 if let Some(exit) = child.try_wait()? {
-                    bail!("agentsd exited at once ({exit}); see {}", log.display());
+                    let said = last_error(&log, log_start).map(|line| format!(": {line}")).unwrap_or_default();
+                    bail!("agentsd did not start ({exit}){said}\n(log: {})", log.display());
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -115,6 +117,21 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
         }
         DaemonCommand::InstallService => install_service(context, printer),
     }
+}
+
+/// The last line agentsd wrote to its log after `offset` (where this start began), without the
+/// timestamp and level `tracing` puts in front: what it said when it gave up.
+fn last_error(log: &Path, offset: u64) -> Option<String> {
+    let text = std::fs::read(log).ok()?;
+    let tail = text.get(usize::try_from(offset).ok()?..)?;
+    let line = String::from_utf8_lossy(tail).lines().rev().find(|line| !line.trim().is_empty())?.to_owned();
+    // `2026-11-24T05:14:25.229023Z ERROR agentsd: message`
+    let mut rest = line.as_str();
+    for _ in 0..2 {
+        rest = rest.trim_start().split_once(' ').map_or("", |(_, after)| after);
+    }
+    let message = rest.trim_start().split_once(": ").filter(|(target, _)| target.starts_with("agentsd"));
+    Some(message.map_or(line.trim(), |(_, message)| message.trim()).to_owned())
 }
 
 fn query(socket: &Path) -> Option<DaemonStatus> {
