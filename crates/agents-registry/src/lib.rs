@@ -13,6 +13,7 @@ mod cache;
 mod check;
 mod collection;
 mod error;
+pub mod libgit2;
 mod publish;
 mod registry;
 mod source;

@@ -15,6 +15,7 @@ use clap::Parser as _;
 use crate::printer::Printer;
 
 fn main() {
+    agents_registry::libgit2::configure();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

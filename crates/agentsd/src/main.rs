@@ -37,6 +37,7 @@ struct Args {
 }
 
 fn main() {
+    agents_registry::libgit2::configure();
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
