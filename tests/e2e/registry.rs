@@ -100,3 +100,30 @@ fn a_teammate_with_the_lockfile_gets_identical_bytes() {
         std::fs::read(alice.project.join("agents.lock")).unwrap()
     );
 }
+
+#[test]
+fn search_follows_a_git_registry_as_it_moves() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, "a.md", "---\nname: team-helper\ndescription: Knows our Conventions\n---\nx\n", "1.0.0");
+    publish(&env, "b.md", "---\nname: release-bot\ndescription: Cuts releases\n---\ny\n", "1.0.0");
+    let found = |query: &str| -> Vec<String> {
+        let hits = env.run(["search", query, "--json"]).success().json();
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .filter(|hit| hit["registry"] == "team")
+            .map(|hit| format!("{}@{}", hit["name"].as_str().unwrap(), hit["version"].as_str().unwrap()))
+            .collect()
+    };
+    assert_eq!(found("conventions"), ["team-helper@1.0.0"]);
+    assert_eq!(found("release"), ["release-bot@1.0.0"]);
+
+    // A new version and a new agent show up in the next search; a yank moves it back.
+    publish(&env, "a.md", "---\nname: team-helper\ndescription: Knows our conventions well\n---\nx\n", "1.1.0");
+    publish(&env, "c.md", "---\nname: conventions-linter\ndescription: Lints\n---\nz\n", "0.1.0");
+    assert_eq!(found("conventions"), ["conventions-linter@0.1.0", "team-helper@1.1.0"]);
+    env.run(["yank", "team-helper@1.1.0"]).success();
+    assert_eq!(found("conventions"), ["conventions-linter@0.1.0", "team-helper@1.0.0"]);
+    assert!(found("nothing-like-this").is_empty());
+}

@@ -81,7 +81,7 @@ impl Cache {
             && let Ok(repository) = git2::Repository::open_bare(&dir)
             && repository.find_reference(TIP_REF).is_ok()
         {
-            return snapshot(name, url, repository);
+            return Ok(snapshot(name, url, repository)?.with_summary_file(dir.with_extension("summary")));
         }
         let _lock = self.lock(&dir)?;
         let repository = match git2::Repository::open_bare(&dir) {
@@ -99,7 +99,7 @@ impl Cache {
             }
             _ => self.clone_fresh(&dir, url)?,
         };
-        snapshot(name, url, repository)
+        Ok(snapshot(name, url, repository)?.with_summary_file(dir.with_extension("summary")))
     }
 
     /// Runs `f` with the clone for `url` locked, fetched and opened (used by publish and yank).

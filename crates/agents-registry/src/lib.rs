@@ -17,6 +17,7 @@ pub mod libgit2;
 mod publish;
 mod registry;
 mod source;
+mod summary;
 mod transport;
 
 pub use cache::{Cache, FetchMode};
@@ -26,4 +27,5 @@ pub use error::{RegistryError, Result};
 pub use publish::{Publish, init_registry, prepare_record, publish, publish_many, yank};
 pub use registry::{BUILTIN_NAME, Registry};
 pub use source::builtin_files;
+pub use summary::Summary;
 pub use transport::{NetConfig, Progress};

@@ -6,6 +6,7 @@ use agents_format::{
 
 use crate::error::{RegistryError, Result};
 use crate::source::Source;
+use crate::summary::{self, Summary};
 
 /// The local name of the built-in registry.
 pub const BUILTIN_NAME: &str = "builtin";
@@ -18,6 +19,8 @@ pub struct Registry {
     pub url: String,
     pub config: RegistryConfig,
     source: Source,
+    /// Where this registry's search summary is kept (set for cached clones).
+    summary_file: Option<std::path::PathBuf>,
 }
 
 impl Registry {
@@ -26,7 +29,7 @@ impl Registry {
         let source = Source::Builtin;
         let config =
             read_config(&source, BUILTIN_NAME).expect("the built-in registry has a valid config.json (tidy checks it)");
-        Registry { name: BUILTIN_NAME.to_owned(), url: BUILTIN_NAME.to_owned(), config, source }
+        Registry { name: BUILTIN_NAME.to_owned(), url: BUILTIN_NAME.to_owned(), config, source, summary_file: None }
     }
 
     pub(crate) fn from_source(name: String, url: String, source: Source) -> Result<Registry> {
@@ -38,7 +41,13 @@ impl Registry {
                     .to_owned(),
             });
         }
-        Ok(Registry { name, url, config, source })
+        Ok(Registry { name, url, config, source, summary_file: None })
+    }
+
+    /// Keeps this registry's search summary in `file` (derived data, in the cache).
+    pub(crate) fn with_summary_file(mut self, file: std::path::PathBuf) -> Registry {
+        self.summary_file = Some(file);
+        self
     }
 
     /// The index file of `name`, or `None` when the registry has no such agent.
@@ -103,6 +112,35 @@ impl Registry {
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all.dedup_by(|a, b| a.0 == b.0);
         Ok(all)
+    }
+
+    /// Every agent's name, latest version and description, sorted by name: what `search` shows.
+    pub fn summaries(&self) -> Result<Vec<Summary>> {
+        self.search(&[])
+    }
+
+    /// The agents whose name or description holds every one of `words` (lowercase), sorted by
+    /// name. A cached clone keeps a summary file beside it, so this reads one file, brought up
+    /// to date from the index files that changed since it was written; otherwise every index
+    /// file is read.
+    pub fn search(&self, words: &[String]) -> Result<Vec<Summary>> {
+        let mut hits = match (&self.source, &self.summary_file) {
+            (Source::Git { repository, tree, .. }, Some(file)) => {
+                return summary::search(repository, *tree, file, words);
+            }
+            (Source::Git { repository, tree, .. }, None) => match summary::index_tree(repository, *tree)? {
+                Some(index) => summary::all(repository, index)?,
+                None => Vec::new(),
+            },
+            (Source::Builtin, _) => {
+                let mut summaries = Vec::new();
+                self.for_each(|name, index| summaries.extend(Summary::of(&name, &index)))?;
+                summaries
+            }
+        };
+        hits.retain(|summary| summary.matches(words));
+        hits.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(hits)
     }
 
     /// Reads any file of the registry tree (for checks and tools).

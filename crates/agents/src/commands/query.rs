@@ -136,18 +136,14 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
             }
         };
         let first = hits.len();
-        registry.for_each(|name, index| {
-            let Some(record) = latest(&index) else { return };
-            let haystack = format!("{} {}", name, record.description.as_deref().unwrap_or_default()).to_lowercase();
-            if words.iter().all(|word| haystack.contains(word.as_str())) {
-                hits.push(Hit {
-                    version: record.version.to_string(),
-                    description: record.description.clone(),
-                    registry: registry_name.clone(),
-                    name,
-                });
-            }
-        })?;
+        for summary in registry.search(&words)? {
+            hits.push(Hit {
+                version: summary.version.to_string(),
+                description: summary.description,
+                registry: registry_name.clone(),
+                name: summary.name,
+            });
+        }
         hits[first..].sort_by(|a, b| a.name.cmp(&b.name));
     }
     if args.json {
