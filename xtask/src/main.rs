@@ -6,7 +6,8 @@
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
 //! - `bench [--quick] [--scale N]`: the CLI scenarios against git, agpm and APM, written to
-//!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures.
+//!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench generate PATH
+//!   AGENTS`: just the synthetic registry, for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
 //! - `assets`: shell completions and the man page, into `target/assets/`.
 
@@ -33,6 +34,7 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["bench", "generate", path, agents] => scenarios::generate_registry(Path::new(path), agents.parse()?),
         ["bench", rest @ ..] => {
             let scale = rest
                 .iter()
@@ -57,7 +59,7 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench generate PATH AGENTS | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
         ),
     }
 }

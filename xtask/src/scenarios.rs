@@ -7,7 +7,7 @@
 //! time), and the ratio to a baseline measured in the same run: the `git` command line, and the
 //! peers `agpm` (crate agpm-cli) and APM (PyPI apm-cli) where they are installed.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -122,70 +122,106 @@ fn size_distribution() -> Vec<usize> {
     if sizes.is_empty() { vec![6_700] } else { sizes }
 }
 
-/// Writes the synthetic registry as a bare git repository at `path`.
+/// The body of version `version` of synthetic agent `index`: the same bytes every time it is
+/// asked for (its own seeded generator), so the generator can hash bodies in one pass and write
+/// them in another without holding them.
+fn synthetic_body(index: usize, version: usize, sizes: &[usize]) -> String {
+    let name = agent_name(index);
+    let mut random =
+        Random(0x005E_ED0F_A6E7 ^ ((index as u64) << 8 | version as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let size = sizes[random.below(sizes.len())];
+    let mut body = format!(
+        "---\nname: {name}\ndescription: \"Use for {name} work, version {version}: reviews, designs and fixes.\"\ntools: Read, Grep, Glob\nmodel: sonnet\n---\n\n"
+    );
+    while body.len() < size {
+        body.push_str(WORDS[random.below(WORDS.len())]);
+        body.push(if random.below(12) == 0 { '\n' } else { ' ' });
+    }
+    body.push('\n');
+    body
+}
+
+/// Writes the synthetic registry as a bare git repository at `path`, streaming to `git
+/// fast-import` (nothing of its size is held in memory).
+///
+/// Objects go into the pack in the order `git gc` would put them for this tree (`pack-objects`
+/// follows a traversal of the tip: `config.json`, every index file, then the bodies), and
+/// whole: fast-import's default deltifies each blob against the one before it in the stream,
+/// related or not, which puts chains of ten bodies in front of every index file. No server's
+/// pack looks like that, and it made reading every index file ten times slower than in a gc'd
+/// registry.
 fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(path);
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(path))?;
     let sizes = size_distribution();
-    let mut random = Random(0x005E_ED0F_A6E7);
-    let mut stream = Vec::new();
+    let mut child = Command::new("git")
+        .arg("--git-dir")
+        .arg(path)
+        .args(["fast-import", "--quiet", "--depth=0"])
+        .stdin(Stdio::piped())
+        .spawn()?;
+    let mut stream = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().context("stdin")?);
     let mut files: Vec<(String, usize)> = Vec::new();
     let mut mark = 0;
-    let mut blob = |stream: &mut Vec<u8>, bytes: &[u8]| -> usize {
+    let mut blob = |stream: &mut dyn Write, bytes: &[u8]| -> anyhow::Result<usize> {
         mark += 1;
-        stream.extend_from_slice(format!("blob\nmark :{mark}\ndata {}\n", bytes.len()).as_bytes());
-        stream.extend_from_slice(bytes);
-        stream.push(b'\n');
-        mark
+        write!(stream, "blob\nmark :{mark}\ndata {}\n", bytes.len())?;
+        stream.write_all(bytes)?;
+        stream.write_all(b"\n")?;
+        Ok(mark)
     };
     let config = b"{\n  \"schema\": 1,\n  \"id\": \"r-00000000000000000000000000bench\"\n}\n";
-    let config_mark = blob(&mut stream, config);
-    files.push(("config.json".to_owned(), config_mark));
-    for index in 0..agents {
-        let name = agent_name(index);
+    files.push(("config.json".to_owned(), blob(&mut stream, config)?));
+    let mut agents_in_path_order: Vec<(String, usize)> = (0..agents)
+        .map(|index| (agents_format::index_path(&agent_name(index).parse().expect("valid")), index))
+        .collect();
+    agents_in_path_order.sort();
+    for (index_path, index) in &agents_in_path_order {
+        let name = agent_name(*index);
         let mut lines = String::new();
         for version in 0..VERSIONS {
-            let size = sizes[random.below(sizes.len())];
-            let mut body = format!(
-                "---\nname: {name}\ndescription: \"Use for {name} work, version {version}: reviews, designs and fixes.\"\ntools: Read, Grep, Glob\nmodel: sonnet\n---\n\n"
-            );
-            while body.len() < size {
-                body.push_str(WORDS[random.below(WORDS.len())]);
-                body.push(if random.below(12) == 0 { '\n' } else { ' ' });
-            }
-            body.push('\n');
+            let body = synthetic_body(*index, version, &sizes);
             let sha = agents_format::Sha256::of(body.as_bytes()).to_hex();
-            let body_mark = blob(&mut stream, body.as_bytes());
-            files.push((format!("bodies/{}/{sha}", &sha[..2]), body_mark));
             lines.push_str(&format!(
                 "{{\"schema\":1,\"name\":\"{name}\",\"version\":\"1.{version}.0\",\"sha256\":\"{sha}\",\"length\":{},\"published\":\"2026-01-01T00:00:00Z\",\"yanked\":false,\"description\":\"Use for {name} work.\"}}\n",
                 body.len()
             ));
         }
-        let index_path = format!("index/{}/{}/{name}", &name[..2], &name[2..4]);
-        let index_mark = blob(&mut stream, lines.as_bytes());
-        files.push((index_path, index_mark));
+        files.push((index_path.clone(), blob(&mut stream, lines.as_bytes())?));
+    }
+    for (_, index) in &agents_in_path_order {
+        for version in 0..VERSIONS {
+            let body = synthetic_body(*index, version, &sizes);
+            let sha = agents_format::Sha256::of(body.as_bytes()).to_hex();
+            files.push((format!("bodies/{}/{sha}", &sha[..2]), blob(&mut stream, body.as_bytes())?));
+        }
     }
     let message = "synthetic registry";
-    let header =
-        format!("commit refs/heads/main\ncommitter bench <bench@localhost> 1767225600 +0000\ndata {}\n", message.len());
-    stream.extend_from_slice(header.as_bytes());
-    stream.extend_from_slice(message.as_bytes());
-    stream.push(b'\n');
+    write!(
+        stream,
+        "commit refs/heads/main\ncommitter bench <bench@localhost> 1767225600 +0000\ndata {}\n{message}\n",
+        message.len()
+    )?;
     for (path, mark) in &files {
-        stream.extend_from_slice(format!("M 100644 :{mark} {path}\n").as_bytes());
+        writeln!(stream, "M 100644 :{mark} {path}")?;
     }
-    stream.extend_from_slice(b"\n");
-    let mut child = Command::new("git")
-        .arg("--git-dir")
-        .arg(path)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()?;
-    child.stdin.take().context("stdin")?.write_all(&stream)?;
+    stream.write_all(b"\n")?;
+    drop(stream.into_inner().map_err(|error| error.into_error())?);
     if !child.wait()?.success() {
         bail!("git fast-import failed");
     }
+    Ok(())
+}
+
+/// `cargo xtask bench generate PATH AGENTS`: the synthetic registry alone, to profile against.
+pub(crate) fn generate_registry(path: &Path, agents: usize) -> anyhow::Result<()> {
+    let started = Instant::now();
+    generate(path, agents)?;
+    eprintln!(
+        "xtask: generated {agents} agents × {VERSIONS} versions at {} in {:.1}s",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -202,8 +238,8 @@ impl User {
     }
 
     fn command(&self, program: &Path, cwd: &Path) -> Command {
-        let mut command = Command::new("/usr/bin/time");
-        command.args(["-f", "peak-rss-kib=%M"]).arg(program).current_dir(cwd).stdin(Stdio::null());
+        let mut command = Command::new(program);
+        command.current_dir(cwd).stdin(Stdio::null());
         crate::bench::isolate(&mut command, &self.home);
         command
     }
@@ -215,17 +251,42 @@ impl User {
     }
 }
 
-/// One timed run: wall time and peak RSS (KiB).
-fn measure(mut command: Command) -> anyhow::Result<(Duration, u64)> {
+/// One timed run: wall time from spawn to exit, with no wrapper process in the figure.
+fn measure(mut command: Command) -> anyhow::Result<Duration> {
+    let log = std::env::temp_dir().join(format!("agents-bench-stderr-{}", std::process::id()));
+    command.stdout(Stdio::null()).stderr(std::fs::File::create(&log)?);
     let started = Instant::now();
-    let output = command.output().with_context(|| format!("cannot run {command:?}"))?;
+    let status = command.status().with_context(|| format!("cannot run {command:?}"))?;
     let elapsed = started.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
+    if !status.success() {
+        let stderr = std::fs::read_to_string(&log).unwrap_or_default();
         bail!("{command:?} failed: {stderr}");
     }
+    Ok(elapsed)
+}
+
+/// One run under GNU time for its peak resident set (KiB). A separate run, because the kernel's
+/// own figure for a child spawned from this process (`wait4`'s `ru_maxrss`) starts from this
+/// process's high-water mark, and the wrapper's start-up must not sit in the timed runs.
+fn peak_rss(command: &Command) -> anyhow::Result<u64> {
+    let mut timed = Command::new("/usr/bin/time");
+    timed.args(["-f", "peak-rss-kib=%M"]).arg(command.get_program()).args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    let output = timed.stdin(Stdio::null()).output().with_context(|| format!("cannot run {timed:?}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("{timed:?} failed: {stderr}");
+    }
     let rss = stderr.lines().rev().find_map(|l| l.strip_prefix("peak-rss-kib=")).and_then(|v| v.trim().parse().ok());
-    Ok((elapsed, rss.unwrap_or(0)))
+    rss.with_context(|| format!("GNU time printed no peak RSS: {stderr}"))
 }
 
 struct Figure {
@@ -234,20 +295,20 @@ struct Figure {
     rss_kib: u64,
 }
 
-/// Runs `make` (with a fresh `setup` before each run) `runs` times.
+/// Runs `make` (with a fresh `setup` before each run) `runs` times for wall time, then once more
+/// for peak memory.
 fn sample(
     runs: usize,
     mut setup: impl FnMut(usize) -> anyhow::Result<()>,
     mut make: impl FnMut(usize) -> Command,
 ) -> anyhow::Result<Figure> {
     let mut times = Vec::new();
-    let mut rss = 0;
     for i in 0..runs {
         setup(i)?;
-        let (elapsed, peak) = measure(make(i))?;
-        times.push(elapsed);
-        rss = rss.max(peak);
+        times.push(measure(make(i))?);
     }
+    setup(runs)?;
+    let rss = peak_rss(&make(runs))?;
     times.sort();
     let at = |p: f64| times[(((times.len() - 1) as f64) * p).round() as usize];
     Ok(Figure { median: at(0.5), p95: at(0.95), rss_kib: rss })
@@ -264,6 +325,22 @@ struct Row {
     baselines: Vec<(String, Option<Figure>)>,
 }
 
+/// Removes every search summary under `home` (the cache keeps them beside its clones).
+fn remove_summaries(home: &Path) -> anyhow::Result<()> {
+    let mut pending = vec![home.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "summary") {
+                std::fs::remove_file(&path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn fresh_dir(path: &Path) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(path);
     std::fs::create_dir_all(path)?;
@@ -277,7 +354,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let scale = scale.unwrap_or(if quick { 1_000 } else { 10_000 });
     let runs = if quick { 3 } else { 10 };
     // Baselines that take seconds each at scale (full clones with a checkout) run fewer times.
-    let slow_runs = runs.min(3);
+    // At 100,000 agents one of them takes minutes: once, then once more for its memory.
+    let slow_runs = if scale >= 100_000 { 1 } else { runs.min(3) };
     let work = std::env::temp_dir().join(format!("agents-bench-scenarios-{}", std::process::id()));
     fresh_dir(&work)?;
     let registry = work.join("registry.git");
@@ -312,8 +390,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             Ok(())
         },
         |_| {
-            let mut command = Command::new("/usr/bin/time");
-            command.args(["-f", "peak-rss-kib=%M", "git", "clone", "-q", "--bare", &url]).arg(&clone_dir);
+            let mut command = Command::new("git");
+            command.args(["clone", "-q", "--bare", &url]).arg(&clone_dir);
             command
         },
     )?;
@@ -324,8 +402,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             Ok(())
         },
         |_| {
-            let mut command = Command::new("/usr/bin/time");
-            command.args(["-f", "peak-rss-kib=%M", "git", "clone", "-q", "--bare"]).arg(&registry).arg(&clone_dir);
+            let mut command = Command::new("git");
+            command.args(["clone", "-q", "--bare"]).arg(&registry).arg(&clone_dir);
             command
         },
     )?;
@@ -355,8 +433,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             fresh_dir(&project)
         },
         |_| {
-            let mut command = Command::new("/usr/bin/time");
-            command.args(["-f", "peak-rss-kib=%M", "sh", "-c"]).arg(format!(
+            let mut command = Command::new("sh");
+            command.arg("-c").arg(format!(
             "git clone -q --depth 1 {url} {} && mkdir -p {p}/.claude/agents && cp {}/config.json {p}/.claude/agents/x.md",
             depth_clone.display(),
             depth_clone.display(),
@@ -398,8 +476,28 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     // Look up one agent; search.
     let ours = sample(runs, |_| Ok(()), |_| warm.agents(&project, &["info", &target_name, "--offline"]))?;
     rows.push(Row { scenario: format!("look up one agent ({scale} agents)"), ours, baselines: vec![] });
-    let ours = sample(runs.min(3), |_| Ok(()), |_| warm.agents(&project, &["search", "reviewer", "--offline"]))?;
-    rows.push(Row { scenario: format!("search ({scale} agents)"), ours, baselines: vec![] });
+    let search = ["search", "reviewer", "--offline"];
+    let first = sample(runs.min(3), |_| remove_summaries(&warm.home), |_| warm.agents(&project, &search))?;
+    rows.push(Row {
+        scenario: format!("search, first after a clone: builds the summary ({scale} agents)"),
+        ours: first,
+        baselines: vec![],
+    });
+    let ours = sample(runs, |_| Ok(()), |_| warm.agents(&project, &search))?;
+    let git_grep = sample(
+        runs,
+        |_| Ok(()),
+        |_| {
+            let mut command = Command::new("git");
+            command.arg("--git-dir").arg(&registry).args(["grep", "-i", "-l", "reviewer", "main", "--", "index"]);
+            command
+        },
+    )?;
+    rows.push(Row {
+        scenario: format!("search ({scale} agents)"),
+        ours,
+        baselines: vec![("`git grep` over the index".into(), Some(git_grep))],
+    });
 
     // Publish one version; then update after that publish (an incremental fetch).
     let publisher = User::new(&work.join("publisher"), &bin)?;
@@ -441,13 +539,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             publish_version(&publisher, &work, &file, &target_name, next)
         },
         |_| {
-            let mut command = Command::new("/usr/bin/time");
-            command.args(["-f", "peak-rss-kib=%M", "git", "--git-dir"]).arg(&git_mirror).args([
-                "fetch",
-                "-q",
-                &url,
-                "+refs/heads/main:refs/heads/main",
-            ]);
+            let mut command = Command::new("git");
+            command.arg("--git-dir").arg(&git_mirror).args(["fetch", "-q", &url, "+refs/heads/main:refs/heads/main"]);
             command
         },
     )?;
@@ -455,6 +548,21 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         scenario: format!("update after one publish ({scale} agents)"),
         ours: update,
         baselines: vec![("`git fetch`".into(), Some(git_fetch))],
+    });
+    let search_after = sample(
+        runs,
+        |_| {
+            next += 1;
+            publish_version(&publisher, &work, &file, &target_name, next)?;
+            measure(warm.agents(&project, &["update"]))?;
+            Ok(())
+        },
+        |_| warm.agents(&project, &search),
+    )?;
+    rows.push(Row {
+        scenario: format!("search after one publish: summary brought up to date ({scale} agents)"),
+        ours: search_after,
+        baselines: vec![],
     });
 
     // list and verify with 1,000 agents installed.
@@ -476,9 +584,15 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         rows.push(Row { scenario: "verify, 1,000 agents installed".into(), ours: verify, baselines: vec![] });
     }
 
-    let table = render(&rows, runs);
+    let table = render(&rows, runs, slow_runs);
     println!("{table}");
-    crate::bench::write_section("scenarios", "cargo xtask bench", &table, quick)?;
+    // A smoke check (`--quick`) prints its table; only full runs replace the recorded figures,
+    // one section per registry size.
+    if !quick {
+        let command =
+            if scale == 10_000 { "cargo xtask bench".to_owned() } else { format!("cargo xtask bench --scale {scale}") };
+        crate::bench::write_section(&format!("scenarios at {scale} agents"), &command, &table, false)?;
+    }
     // AGENTS_BENCH_KEEP=1 keeps the registry and homes for profiling.
     if std::env::var_os("AGENTS_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&work);
@@ -488,9 +602,9 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn render(rows: &[Row], runs: usize) -> String {
+fn render(rows: &[Row], runs: usize, slow_runs: usize) -> String {
     let mut table = format!(
-        "{runs} runs per figure (3 for the full-clone baselines). Ratio = baseline median ÷ agents median (above 1: agents is faster).\n\n\
+        "{runs} runs per figure ({slow_runs} for the full-clone baselines), plus one for peak memory. Ratio = baseline median ÷ agents median (above 1: agents is faster).\n\n\
          | scenario | agents median (p95) | peak RSS | baseline (same run) | ratio |\n| --- | --- | --- | --- | --- |\n"
     );
     for row in rows {
@@ -553,8 +667,8 @@ fn peer_agpm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
             Ok(())
         },
         |_| {
-            let mut command = Command::new("/usr/bin/time");
-            command.args(["-f", "peak-rss-kib=%M"]).arg(&agpm).arg("install").current_dir(&project).env("HOME", &home);
+            let mut command = Command::new(&agpm);
+            command.arg("install").current_dir(&project).env("HOME", &home);
             command
         },
     );
@@ -578,13 +692,8 @@ fn peer_apm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
         runs,
         |_| fresh_dir(&project),
         |_| {
-            let mut command = Command::new("/usr/bin/time");
-            command
-                .args(["-f", "peak-rss-kib=%M"])
-                .arg(&apm)
-                .args(["install", "../apm-pkg", "--target", "claude"])
-                .current_dir(&project)
-                .env("HOME", &home);
+            let mut command = Command::new(&apm);
+            command.args(["install", "../apm-pkg", "--target", "claude"]).current_dir(&project).env("HOME", &home);
             command
         },
     );
