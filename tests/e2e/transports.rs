@@ -88,6 +88,62 @@ fn https_with_a_credential_helper_through_libgit2_and_git() {
     }
 }
 
+/// A directory of CA certificates under OpenSSL's hash names, holding `certificate`.
+fn hashed_ca_dir(env: &TestEnv, name: &str, certificate: &std::path::Path) -> PathBuf {
+    let dir = env.path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = std::process::Command::new("openssl")
+        .args(["x509", "-hash", "-noout", "-in"])
+        .arg(certificate)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let hash = String::from_utf8(output.stdout).unwrap();
+    std::fs::copy(certificate, dir.join(format!("{}.0", hash.trim()))).unwrap();
+    dir
+}
+
+#[test]
+fn https_certificates_read_lazily_from_a_hashed_directory_are_still_checked() {
+    // No CA bundle named, the CAs in a hashed directory (how Debian and most distributions ship
+    // them): agents leaves the bundle out at start-up and OpenSSL reads the one certificate a
+    // connection needs from the directory. The server's certificate is accepted because the
+    // directory holds it, and refused when it does not.
+    let env = TestEnv::new();
+    let root = served_registry(&env);
+    let server = servers::https(&root, &env, "s3cret");
+    let trusted = hashed_ca_dir(&env, "ca-trusted", &env.path("https/cert.pem"));
+    env.remove_env("SSL_CERT_FILE");
+    env.set_env("SSL_CERT_DIR", &trusted);
+    exercise(&env, &server.url("team.git"), false);
+
+    let stranger = env.path("stranger");
+    std::fs::create_dir_all(&stranger).unwrap();
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger", "-keyout"])
+        .arg(stranger.join("key.pem"))
+        .arg("-out")
+        .arg(stranger.join("cert.pem"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let untrusted = hashed_ca_dir(&env, "ca-untrusted", &stranger.join("cert.pem"));
+    env.set_env("SSL_CERT_DIR", &untrusted);
+    let other = env.path("other-project");
+    std::fs::create_dir_all(&other).unwrap();
+    let mut command = env.agents();
+    command.current_dir(&other).env("XDG_CACHE_HOME", env.path("fresh-cache")).args([
+        "registry",
+        "add",
+        "elsewhere",
+        &server.url("team.git"),
+    ]);
+    let refused = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("certificate"), "{stderr}");
+}
+
 #[test]
 fn an_authentication_failure_names_the_url_and_what_to_try() {
     for git_cli in [false, true] {

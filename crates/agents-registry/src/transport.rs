@@ -242,6 +242,7 @@ fn default_keys(home: Option<&Path>) -> Vec<PathBuf> {
 
 fn git_command(repository: &git2::Repository) -> Command {
     let mut command = Command::new("git");
+    crate::libgit2::restore_env(&mut command);
     command
         .arg("--git-dir")
         .arg(repository.path())
@@ -306,6 +307,7 @@ fn push_cli(repository: &git2::Repository, url: &str, refspec: &str) -> Result<P
 pub(crate) fn clone_work_tree(url: &str, destination: &Path, net: &NetConfig) -> Result<()> {
     if net.git_fetch_with_cli {
         let mut command = Command::new("git");
+        crate::libgit2::restore_env(&mut command);
         command
             .args(["clone", "--quiet", "--depth", "1", url])
             .arg(destination)

@@ -67,7 +67,7 @@ pub struct TestEnv {
     temp: tempfile::TempDir,
     pub home: PathBuf,
     pub project: PathBuf,
-    extra_env: std::sync::Mutex<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
+    extra_env: std::sync::Mutex<Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>>,
 }
 
 impl Default for TestEnv {
@@ -88,7 +88,12 @@ impl TestEnv {
 
     /// Sets a variable for every command this user runs from now on.
     pub fn set_env(&self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) {
-        self.extra_env.lock().unwrap().push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self.extra_env.lock().unwrap().push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+    }
+
+    /// Leaves `key` out of the environment of every later command (undoing a `set_env`).
+    pub fn remove_env(&self, key: impl AsRef<OsStr>) {
+        self.extra_env.lock().unwrap().push((key.as_ref().to_owned(), None));
     }
 
     /// A second user sharing nothing but the file system (for two-user tests).
@@ -127,7 +132,10 @@ impl TestEnv {
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("GIT_SSH_COMMAND");
         for (key, value) in self.extra_env.lock().unwrap().iter() {
-            command.env(key, value);
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
         }
     }
 

@@ -29,6 +29,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             let log_file = std::fs::File::options().create(true).append(true).open(&log)?;
             let log_start = log_file.metadata()?.len();
             let mut command = Command::new(agentsd()?);
+            agents_registry::libgit2::restore_env(&mut command);
             command.args(daemon_args(context)?).stdin(Stdio::null()).stdout(log_file.try_clone()?).stderr(log_file);
             // Its own process group: a Ctrl-C in this terminal must not reach the daemon.
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
@@ -92,7 +93,9 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             Ok(0)
         }
         DaemonCommand::Run => {
-            let status = Command::new(agentsd()?).args(daemon_args(context)?).status().context("cannot run agentsd")?;
+            let mut command = Command::new(agentsd()?);
+            agents_registry::libgit2::restore_env(&mut command);
+            let status = command.args(daemon_args(context)?).status().context("cannot run agentsd")?;
             Ok(status.code().unwrap_or(1))
         }
         DaemonCommand::Watch { path } | DaemonCommand::Unwatch { path } if context.global => {
