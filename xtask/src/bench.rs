@@ -65,6 +65,10 @@ pub(crate) fn isolate<'a>(command: &'a mut Command, home: &Path) -> &'a mut Comm
         .env("XDG_STATE_HOME", home.join(".local/state"))
         .env("XDG_RUNTIME_DIR", home.join(".run"))
         .env("NO_COLOR", "1")
+        // This machine's sandbox exports a CA bundle to every process; a stock user environment
+        // names none, and agents then reads CAs lazily (see agents-registry's libgit2.rs).
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
