@@ -40,7 +40,7 @@ pub struct Cache {
 
 impl Cache {
     pub fn new(root: impl Into<PathBuf>) -> Cache {
-        Cache { root: root.into(), net: NetConfig::default() }
+        Cache::with_net(root, NetConfig::default())
     }
 
     pub fn with_net(root: impl Into<PathBuf>, net: NetConfig) -> Cache {
@@ -74,6 +74,7 @@ impl Cache {
 
     /// Opens the registry at `url` under the local name `name`, fetching as `mode` says.
     pub fn open(&self, name: &str, url: &str, mode: FetchMode) -> Result<Registry> {
+        crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         // Reading needs no lock: objects are immutable and the tip ref moves atomically. So a
         // reader (the daemon reconciling) never waits for a fetch that is talking to a remote.
@@ -104,6 +105,7 @@ impl Cache {
 
     /// Runs `f` with the clone for `url` locked, fetched and opened (used by publish and yank).
     pub(crate) fn with_clone<T>(&self, url: &str, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
+        crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         let _lock = self.lock(&dir)?;
         let repository = match git2::Repository::open_bare(&dir) {

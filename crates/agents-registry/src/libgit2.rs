@@ -1,4 +1,5 @@
-//! Process-wide libgit2 settings, applied once at start-up by each binary.
+//! Process-wide libgit2 settings: the CA set-up each binary applies first thing in `main`, and
+//! pack window limits applied when this crate first opens repositories.
 //!
 //! Pack windows. libgit2 maps pack files in windows of 1 GiB (on 64-bit) and keeps up to 8 GiB
 //! of them mapped. Pages of a mapped pack that a command touched count as its resident memory,
@@ -31,11 +32,12 @@ const CERT_DIR: &str = "SSL_CERT_DIR";
 /// What `configure` changed in this process's environment: `(variable, value before)`.
 static CHANGED_ENV: OnceLock<Vec<(&'static str, Option<OsString>)>> = OnceLock::new();
 
-/// Applies the settings. Call it first thing in `main`, before any thread or repository exists.
+/// Sets up lazy CA loading. Call it first thing in `main`, before any thread exists and before
+/// anything touches libgit2 (whose start-up reads these variables). It does not start libgit2
+/// itself, so commands that never open a repository do not pay for it.
 #[allow(unsafe_code)]
 pub fn configure() {
     CHANGED_ENV.get_or_init(|| {
-        // First: any git2 call initialises libgit2, and with it OpenSSL, which reads these.
         let mut changed = Vec::new();
         if let Some(dir) = lazy_cert_dir() {
             changed.push((CERT_FILE, None));
@@ -49,14 +51,24 @@ pub fn configure() {
                 std::env::set_var(CERT_DIR, &dir);
             }
         }
-        // SAFETY: these setters write libgit2's global options, which must not race with other
-        // libgit2 calls. Each binary calls this at the top of `main`, while it has one thread
-        // and has not touched libgit2 (the `OnceLock` runs it once).
+        changed
+    });
+}
+
+/// Limits libgit2's pack windows. Called where this crate opens registries (`Cache::open`,
+/// `Cache::with_clone`, a registry check), before it reads them.
+#[allow(unsafe_code)]
+pub(crate) fn limit_pack_windows() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: these setters write libgit2's global options without synchronisation. They
+        // run before this crate opens its first repository, and every repository it reads was
+        // opened through one of the callers: the `Once` makes all that libgit2 work happen
+        // after this call (a second thread waits for it), and runs it once.
         unsafe {
             let _ = git2::opts::set_mwindow_size(WINDOW);
             let _ = git2::opts::set_mwindow_mapped_limit(MAPPED_LIMIT);
         }
-        changed
     });
 }
 
