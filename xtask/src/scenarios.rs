@@ -323,7 +323,16 @@ struct Row {
     scenario: String,
     ours: Figure,
     baselines: Vec<(String, Option<Figure>)>,
+    /// Said in the baseline column when there is none: why no peer is measured.
+    note: &'static str,
 }
+
+const NO_INDEX: &str = "no peer equivalent: agpm and APM keep no registry index to look an agent up in";
+const NO_SEARCH: &str = "no peer equivalent for a git registry: agpm has no search, APM searches plugin marketplaces";
+const NO_PUBLISH: &str =
+    "no peer equivalent for a git registry: agpm does not publish, APM publishes to a registry server";
+const NOT_MEASURED: &str =
+    "peers not measured (agpm `list` lists its lockfile, no checksum verify; APM `list` lists scripts)";
 
 /// Removes every search summary under `home` (the cache keeps them beside its clones).
 fn remove_summaries(home: &Path) -> anyhow::Result<()> {
@@ -414,6 +423,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             ("`git clone --bare` of the path (hardlinks, as agents does)".into(), Some(git_local)),
             ("`git clone --bare file://` (pack transfer)".into(), Some(git_clone)),
         ],
+        note: "",
     });
 
     // Install one agent, warm cache, into a fresh project each time.
@@ -443,17 +453,21 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             command
         },
     )?;
-    let agpm = peer_agpm(&work, runs)?;
-    let apm = peer_apm(&work, runs)?;
+    let seed =
+        vec![("go-backend-expert".to_owned(), std::fs::read(root().join("../shared/seed/go-backend-expert.md"))?)];
+    let agpm = peer_agpm(&work, runs, "one", &seed)?;
+    let apm = peer_apm(&work, runs, "one", &seed)?;
     rows.push(Row {
         scenario: "install one agent, warm cache (built-in registry)".into(),
         ours: builtin,
         baselines: vec![("agpm (same agent, local git repo)".into(), agpm), ("APM (local package)".into(), apm)],
+        note: "",
     });
     rows.push(Row {
         scenario: format!("install one agent, warm cache ({scale} agents, fetch included)"),
         ours,
         baselines: vec![("`git clone --depth 1` + copy".into(), Some(git_copy))],
+        note: "",
     });
 
     // Install 50 agents from a manifest.
@@ -471,17 +485,34 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         },
         |_| warm.agents(&project, &["install"]),
     )?;
-    rows.push(Row { scenario: "install 50 agents from a manifest".into(), ours, baselines: vec![] });
+    // The peers install the same 50 files (each agent's newest version, what `^1` resolves to).
+    let sizes = size_distribution();
+    let same: Vec<(String, Vec<u8>)> = (0..50)
+        .map(|i| i * (scale / 50).max(1))
+        .map(|index| (agent_name(index), synthetic_body(index, VERSIONS - 1, &sizes).into_bytes()))
+        .collect();
+    let agpm = peer_agpm(&work, runs, "fifty", &same)?;
+    let apm = peer_apm(&work, runs, "fifty", &same)?;
+    rows.push(Row {
+        scenario: "install 50 agents from a manifest".into(),
+        ours,
+        baselines: vec![
+            ("agpm (same 50 files, local git repo)".into(), agpm),
+            ("APM (same 50 files, local package)".into(), apm),
+        ],
+        note: "",
+    });
 
     // Look up one agent; search.
     let ours = sample(runs, |_| Ok(()), |_| warm.agents(&project, &["info", &target_name, "--offline"]))?;
-    rows.push(Row { scenario: format!("look up one agent ({scale} agents)"), ours, baselines: vec![] });
+    rows.push(Row { scenario: format!("look up one agent ({scale} agents)"), ours, baselines: vec![], note: NO_INDEX });
     let search = ["search", "reviewer", "--offline"];
     let first = sample(runs.min(3), |_| remove_summaries(&warm.home), |_| warm.agents(&project, &search))?;
     rows.push(Row {
         scenario: format!("search, first after a clone: builds the summary ({scale} agents)"),
         ours: first,
         baselines: vec![],
+        note: NO_SEARCH,
     });
     let ours = sample(runs, |_| Ok(()), |_| warm.agents(&project, &search))?;
     let git_grep = sample(
@@ -497,6 +528,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         scenario: format!("search ({scale} agents)"),
         ours,
         baselines: vec![("`git grep` over the index".into(), Some(git_grep))],
+        note: "",
     });
 
     // Publish one version; then update after that publish (an incremental fetch).
@@ -517,7 +549,12 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         },
         |i| publisher.agents(&work, &["publish", file.to_str().expect("utf-8 path"), "--version", &format!("2.{i}.0")]),
     )?;
-    rows.push(Row { scenario: format!("publish one version ({scale} agents)"), ours: publish, baselines: vec![] });
+    rows.push(Row {
+        scenario: format!("publish one version ({scale} agents)"),
+        ours: publish,
+        baselines: vec![],
+        note: NO_PUBLISH,
+    });
 
     fresh_dir(&project)?;
     measure(warm.agents(&project, &["install", &format!("{target_name}@^2")]))?;
@@ -548,6 +585,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         scenario: format!("update after one publish ({scale} agents)"),
         ours: update,
         baselines: vec![("`git fetch`".into(), Some(git_fetch))],
+        note: "",
     });
     let search_after = sample(
         runs,
@@ -563,6 +601,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         scenario: format!("search after one publish: summary brought up to date ({scale} agents)"),
         ours: search_after,
         baselines: vec![],
+        note: NO_SEARCH,
     });
 
     // list and verify with 1,000 agents installed.
@@ -579,9 +618,19 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         std::fs::write(project.join("agents.toml"), &manifest)?;
         measure(warm.agents(&project, &["install"]))?;
         let list = sample(runs, |_| Ok(()), |_| warm.agents(&project, &["list"]))?;
-        rows.push(Row { scenario: "list, 1,000 agents installed".into(), ours: list, baselines: vec![] });
+        rows.push(Row {
+            scenario: "list, 1,000 agents installed".into(),
+            ours: list,
+            baselines: vec![],
+            note: NOT_MEASURED,
+        });
         let verify = sample(runs, |_| Ok(()), |_| warm.agents(&project, &["verify"]))?;
-        rows.push(Row { scenario: "verify, 1,000 agents installed".into(), ours: verify, baselines: vec![] });
+        rows.push(Row {
+            scenario: "verify, 1,000 agents installed".into(),
+            ours: verify,
+            baselines: vec![],
+            note: NOT_MEASURED,
+        });
     }
 
     let table = render(&rows, runs, slow_runs);
@@ -611,7 +660,7 @@ fn render(rows: &[Row], runs: usize, slow_runs: usize) -> String {
         let ours = format!("{} ({})", ms(row.ours.median), ms(row.ours.p95));
         let rss = format!("{:.1} MiB", row.ours.rss_kib as f64 / 1024.0);
         if row.baselines.is_empty() {
-            table.push_str(&format!("| {} | {ours} | {rss} | | |\n", row.scenario));
+            table.push_str(&format!("| {} | {ours} | {rss} | {} | |\n", row.scenario, row.note));
         }
         for (name, figure) in &row.baselines {
             let (baseline, ratio) = match figure {
@@ -627,16 +676,18 @@ fn render(rows: &[Row], runs: usize, slow_runs: usize) -> String {
     table
 }
 
-/// agpm installing the seed agent from a local git repository (the peer's own layout).
-fn peer_agpm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
-    let agpm = which("agpm");
-    let Some(agpm) = agpm else { return Ok(None) };
-    let repo = work.join("agpm-repo.git");
-    let checkout = work.join("agpm-work");
+/// agpm installing `agents` (name, bytes) from a local git repository (the peer's own layout),
+/// into a fresh project each run, its cache warm like ours. `tag` keeps each setup apart.
+fn peer_agpm(work: &Path, runs: usize, tag: &str, agents: &[(String, Vec<u8>)]) -> anyhow::Result<Option<Figure>> {
+    let Some(agpm) = which("agpm") else { return Ok(None) };
+    let repo = work.join(format!("agpm-{tag}-repo.git"));
+    let checkout = work.join(format!("agpm-{tag}-work"));
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(&repo))?;
     run(Command::new("git").arg("clone").arg("-q").arg(&repo).arg(&checkout))?;
     std::fs::create_dir_all(checkout.join("agents"))?;
-    std::fs::copy(root().join("../shared/seed/go-backend-expert.md"), checkout.join("agents/go-backend-expert.md"))?;
+    for (name, bytes) in agents {
+        std::fs::write(checkout.join(format!("agents/{name}.md")), bytes)?;
+    }
     run(Command::new("git").arg("-C").arg(&checkout).args(["add", "."]))?;
     run(Command::new("git").arg("-C").arg(&checkout).args([
         "-c",
@@ -645,15 +696,16 @@ fn peer_agpm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
         "user.email=b@localhost",
         "commit",
         "-qm",
-        "seed",
+        "agents",
     ]))?;
     run(Command::new("git").arg("-C").arg(&checkout).args(["push", "-q", "origin", "HEAD:main"]))?;
-    let project = work.join("agpm-project");
-    let home = work.join("agpm-home");
-    let manifest = format!(
-        "[sources]\nlocal = \"file://{}\"\n\n[agents]\ngo-backend-expert = {{ source = \"local\", path = \"agents/go-backend-expert.md\", branch = \"main\" }}\n",
-        repo.display()
-    );
+    let project = work.join(format!("agpm-{tag}-project"));
+    let home = work.join(format!("agpm-{tag}-home"));
+    let mut manifest = format!("[sources]\nlocal = \"file://{}\"\n\n[agents]\n", repo.display());
+    for (name, _) in agents {
+        manifest
+            .push_str(&format!("{name} = {{ source = \"local\", path = \"agents/{name}.md\", branch = \"main\" }}\n"));
+    }
     fresh_dir(&project)?;
     std::fs::write(project.join("agpm.toml"), &manifest)?;
     std::fs::create_dir_all(&home)?;
@@ -675,25 +727,25 @@ fn peer_agpm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
     Ok(figure.ok())
 }
 
-/// APM installing the seed agent from a local package directory.
-fn peer_apm(work: &Path, runs: usize) -> anyhow::Result<Option<Figure>> {
+/// APM installing `agents` (name, bytes) from a local package directory.
+fn peer_apm(work: &Path, runs: usize, tag: &str, agents: &[(String, Vec<u8>)]) -> anyhow::Result<Option<Figure>> {
     let Some(apm) = which("apm") else { return Ok(None) };
-    let package = work.join("apm-pkg");
+    let package = work.join(format!("apm-{tag}-pkg"));
     std::fs::create_dir_all(package.join(".apm/agents"))?;
-    std::fs::write(package.join("apm.yml"), "name: pkg\nversion: 1.0.0\ndescription: bench\n")?;
-    std::fs::copy(
-        root().join("../shared/seed/go-backend-expert.md"),
-        package.join(".apm/agents/go-backend-expert.agent.md"),
-    )?;
-    let project = work.join("apm-project");
-    let home = work.join("apm-home");
+    std::fs::write(package.join("apm.yml"), format!("name: {tag}\nversion: 1.0.0\ndescription: bench\n"))?;
+    for (name, bytes) in agents {
+        std::fs::write(package.join(format!(".apm/agents/{name}.agent.md")), bytes)?;
+    }
+    let project = work.join(format!("apm-{tag}-project"));
+    let home = work.join(format!("apm-{tag}-home"));
     std::fs::create_dir_all(&home)?;
+    let package_arg = format!("../apm-{tag}-pkg");
     let figure = sample(
         runs,
         |_| fresh_dir(&project),
         |_| {
             let mut command = Command::new(&apm);
-            command.args(["install", "../apm-pkg", "--target", "claude"]).current_dir(&project).env("HOME", &home);
+            command.args(["install", &package_arg, "--target", "claude"]).current_dir(&project).env("HOME", &home);
             command
         },
     );
