@@ -331,8 +331,7 @@ const NO_INDEX: &str = "no peer equivalent: agpm and APM keep no registry index 
 const NO_SEARCH: &str = "no peer equivalent for a git registry: agpm has no search, APM searches plugin marketplaces";
 const NO_PUBLISH: &str =
     "no peer equivalent for a git registry: agpm does not publish, APM publishes to a registry server";
-const NOT_MEASURED: &str =
-    "peers not measured (agpm `list` lists its lockfile, no checksum verify; APM `list` lists scripts)";
+const NOT_MEASURED: &str = "peers not measured here";
 
 /// Removes every search summary under `home` (the cache keeps them beside its clones).
 fn remove_summaries(home: &Path) -> anyhow::Result<()> {
