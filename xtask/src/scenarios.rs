@@ -237,6 +237,15 @@ impl User {
         Ok(User { home: dir.to_path_buf(), bin: bin.to_path_buf() })
     }
 
+    /// A user whose configuration names the registry at `url` as `bench`.
+    fn with_registry(dir: &Path, bin: &Path, url: &str) -> anyhow::Result<User> {
+        let user = User::new(dir, bin)?;
+        let config = user.home.join(".config/agents");
+        std::fs::create_dir_all(&config)?;
+        std::fs::write(config.join("config.toml"), format!("[registries]\nbench = {{ url = \"{url}\" }}\n"))?;
+        Ok(user)
+    }
+
     fn command(&self, program: &Path, cwd: &Path) -> Command {
         let mut command = Command::new(program);
         command.current_dir(cwd).stdin(Stdio::null());
@@ -382,10 +391,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         |_| {
             fresh_dir(&cold_home)?;
             fresh_dir(&project)?;
-            User::new(&cold_home, &bin)?;
-            let config = cold_home.join(".config/agents");
-            std::fs::create_dir_all(&config)?;
-            std::fs::write(config.join("config.toml"), format!("[registries]\nbench = {{ url = \"{url}\" }}\n"))?;
+            User::with_registry(&cold_home, &bin, &url)?;
             Ok(())
         },
         |_| User { home: cold_home.clone(), bin: bin.clone() }.agents(&project, &["install", &target_name]),
@@ -426,10 +432,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     });
 
     // Install one agent, warm cache, into a fresh project each time.
-    let warm = User::new(&work.join("warm"), &bin)?;
-    let config = warm.home.join(".config/agents");
-    std::fs::create_dir_all(&config)?;
-    std::fs::write(config.join("config.toml"), format!("[registries]\nbench = {{ url = \"{url}\" }}\n"))?;
+    let warm = User::with_registry(&work.join("warm"), &bin, &url)?;
     fresh_dir(&project)?;
     measure(warm.agents(&project, &["install", &target_name]))?;
     let ours = sample(runs, |_| fresh_dir(&project), |_| warm.agents(&project, &["install", &target_name]))?;
@@ -531,10 +534,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     });
 
     // Publish one version; then update after that publish (an incremental fetch).
-    let publisher = User::new(&work.join("publisher"), &bin)?;
-    let config = publisher.home.join(".config/agents");
-    std::fs::create_dir_all(&config)?;
-    std::fs::write(config.join("config.toml"), format!("[registries]\nbench = {{ url = \"{url}\" }}\n"))?;
+    let publisher = User::with_registry(&work.join("publisher"), &bin, &url)?;
     // Warm the publisher's cache clone, so the figure is a publish and not a first clone.
     measure(publisher.agents(&work, &["info", &target_name]))?;
     let file = work.join("new-agent.md");

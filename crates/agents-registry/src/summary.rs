@@ -78,14 +78,10 @@ pub(crate) fn search(
         return Ok(hits);
     }
     let previous = read_header(file).filter(|at| repository.find_tree(*at).is_ok());
-    let written = match previous {
-        Some(at) => match write(repository, index, Some(at), file) {
-            Ok(true) => Ok(true),
-            // The old file did not hold up as a base: start over.
-            Ok(false) => write(repository, index, None, file),
-            Err(error) => Err(error),
-        },
-        None => write(repository, index, None, file),
+    let written = match write(repository, index, previous, file) {
+        // The old file did not hold up as a base: start over.
+        Ok(false) => write(repository, index, None, file),
+        other => other,
     };
     match written {
         Ok(_) => {
