@@ -20,6 +20,7 @@ mod lockfile;
 mod manifest;
 mod name;
 mod owners;
+mod relative_path;
 mod select;
 mod targets;
 mod timestamp;
@@ -40,6 +41,7 @@ pub use manifest::{
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
 pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
+pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};
 pub use targets::{Converted, Target, UnknownTarget};
 pub use timestamp::{format_utc, is_valid_utc};

@@ -59,9 +59,15 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
 pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
     if let Some(error) = error.downcast_ref::<WorkspaceError>() {
         return match error {
-            WorkspaceError::Conflicts { .. } => Some(
-                "keep your edits, or pass --force to overwrite them (a backup goes to the state directory)".to_owned(),
-            ),
+            WorkspaceError::Conflicts { agents, .. } => Some(format!(
+                "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \
+                 (a backup goes to the state directory)"
+            )),
+            WorkspaceError::NoProject { start } => Some(format!(
+                "`agents init` makes {} a project (agents.toml, agents.lock and .claude/agents/ go there); \
+                 `--global` installs for your user, in ~/.claude/agents",
+                start.display()
+            )),
             WorkspaceError::Ambiguous { name, .. } => {
                 Some(format!("choose one with `agents install {name} --registry NAME`"))
             }
