@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod daemon;
 mod edits;
+mod engine;
 mod hostile;
 mod import;
 mod install;
