@@ -9,6 +9,8 @@
 //!   [`body_path`].
 //! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
 //! - [`select`] picks the version to install.
+//! - [`scan_hidden_unicode`] is the one hidden-Unicode gate: [`HiddenScan::Clean`], `Found` or
+//!   `Unscannable` (a deny policy refuses the last as it does the second).
 
 mod agent_file;
 mod checksum;
@@ -43,7 +45,10 @@ pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
 pub use select::{caret, select};
 pub use targets::{Converted, Target, UnknownTarget};
 pub use timestamp::{format_utc, is_valid_utc};
-pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};
+pub use unicode::{
+    HiddenChar, HiddenKind, HiddenScan, MAX_HIDDEN_SCAN_LEN, classify as classify_hidden, find_hidden,
+    scan_hidden_unicode,
+};
 pub use user_config::{
     AutoUpdate, DaemonSettings, HiddenUnicodePolicy, NetSettings, SecuritySettings, UserConfig, remove_registry,
     set_registry,
