@@ -18,3 +18,4 @@ mod registry;
 mod targets;
 mod transports;
 mod two_users;
+mod untrusted;

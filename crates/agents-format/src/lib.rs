@@ -8,6 +8,7 @@
 //!   of one agent ([`IndexRecord`], one per version) found at [`index_path`]; bodies live at
 //!   [`body_path`].
 //! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
+//! - [`RegistryUrl`] is a registry URL git can never read as an option or a command.
 //! - [`select`] picks the version to install.
 //! - [`scan_hidden_unicode`] is the one hidden-Unicode gate: [`HiddenScan::Clean`], `Found` or
 //!   `Unscannable` (a deny policy refuses the last as it does the second).
@@ -26,6 +27,7 @@ mod select;
 mod targets;
 mod timestamp;
 mod unicode;
+mod url;
 mod user_config;
 
 pub use agent_file::{
@@ -49,6 +51,7 @@ pub use unicode::{
     HiddenChar, HiddenKind, HiddenScan, MAX_HIDDEN_SCAN_LEN, classify as classify_hidden, find_hidden,
     scan_hidden_unicode,
 };
+pub use url::{MAX_REGISTRY_URL_LEN, RegistryUrl, RegistryUrlError};
 pub use user_config::{
     AutoUpdate, DaemonSettings, HiddenUnicodePolicy, NetSettings, SecuritySettings, UserConfig, remove_registry,
     set_registry,

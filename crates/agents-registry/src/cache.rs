@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use agents_format::{IndexFile, RegistryConfig, Sha256};
+use agents_format::{IndexFile, RegistryConfig, RegistryUrl, Sha256};
 
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::registry::Registry;
@@ -74,6 +74,8 @@ impl Cache {
 
     /// Opens the registry at `url` under the local name `name`, fetching as `mode` says.
     pub fn open(&self, name: &str, url: &str, mode: FetchMode) -> Result<Registry> {
+        // Whatever the caller read the URL from, it reaches git only as a `RegistryUrl`.
+        let url = &RegistryUrl::parse(url)?;
         crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         // Reading needs no lock: objects are immutable and the tip ref moves atomically. So a
@@ -94,7 +96,7 @@ impl Cache {
             }
             _ if mode == FetchMode::Offline => {
                 return Err(RegistryError::NotARegistry {
-                    url: url.to_owned(),
+                    url: url.to_string(),
                     reason: "it is not in the cache yet, and the network is off (--offline)".to_owned(),
                 });
             }
@@ -104,7 +106,7 @@ impl Cache {
     }
 
     /// Runs `f` with the clone for `url` locked, fetched and opened (used by publish and yank).
-    pub(crate) fn with_clone<T>(&self, url: &str, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_clone<T>(&self, url: &RegistryUrl, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
         crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         let _lock = self.lock(&dir)?;
@@ -130,7 +132,7 @@ impl Cache {
 
     /// Clones into a temporary directory, then renames it into place, so a crash never leaves a
     /// half-made clone where a good one is expected. Any old, broken clone is replaced.
-    fn clone_fresh(&self, dir: &Path, url: &str) -> Result<git2::Repository> {
+    fn clone_fresh(&self, dir: &Path, url: &RegistryUrl) -> Result<git2::Repository> {
         let parent = dir.parent().expect("clone dirs live under registries/");
         let temp = tempfile::Builder::new().prefix(".clone-").tempdir_in(parent).map_err(io_error(parent))?;
         let repository = match transport::local_path(url).filter(|_| !self.net.git_fetch_with_cli) {
@@ -140,7 +142,7 @@ impl Cache {
             Some(_) => git2::build::RepoBuilder::new()
                 .bare(true)
                 .clone_local(git2::build::CloneLocal::Local)
-                .clone(url, temp.path())
+                .clone(url.as_str(), temp.path())
                 .or_else(|_| git2::Repository::init_bare(temp.path()))
                 .context(|| format!("create a cache clone for `{url}`"))?,
             None => git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?,
@@ -157,11 +159,11 @@ impl Cache {
 
     /// Fetches the remote's default branch, verifies it against what was fetched before, and only
     /// then makes it the tip this cache serves.
-    pub(crate) fn fetch(&self, repository: &git2::Repository, url: &str) -> Result<()> {
-        tracing::debug!(url, "fetching registry");
+    pub(crate) fn fetch(&self, repository: &git2::Repository, url: &RegistryUrl) -> Result<()> {
+        tracing::debug!(url = url.as_str(), "fetching registry");
         let branch = transport::fetch(repository, url, INCOMING_REF, &self.net)?;
         let incoming = repository.find_reference(INCOMING_REF).and_then(|r| r.peel_to_commit()).map_err(|_| {
-            RegistryError::NotARegistry { url: url.to_owned(), reason: format!("it has no branch `{branch}`") }
+            RegistryError::NotARegistry { url: url.to_string(), reason: format!("it has no branch `{branch}`") }
         })?;
         if let Ok(previous) = tip(repository)
             && previous.id() != incoming.id()

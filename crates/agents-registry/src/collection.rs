@@ -134,5 +134,5 @@ fn push_file(root: &Path, path: &Path, found: &mut Vec<Found>) {
 /// Clones the collection at `url` into `destination` (a new directory), with the same
 /// credentials and transport choice as registries.
 pub fn clone_collection(url: &str, destination: &Path, net: &NetConfig) -> Result<()> {
-    transport::clone_work_tree(url, destination, net)
+    transport::clone_work_tree(&agents_format::RegistryUrl::parse(url)?, destination, net)
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use agents_format::{AgentFileError, AgentName, ConfigError, IndexError};
+use agents_format::{AgentFileError, AgentName, ConfigError, IndexError, RegistryUrlError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -64,6 +64,8 @@ pub enum RegistryError {
     NoVersion { name: AgentName },
     #[error("{name}: invalid version {message}")]
     InvalidVersion { name: AgentName, message: String },
+    #[error("{0}")]
+    InvalidUrl(#[from] RegistryUrlError),
 }
 
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

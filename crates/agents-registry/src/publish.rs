@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use agents_format::{
-    AgentFile, AgentName, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, RegistryId, Sha256, body_path,
-    index_path,
+    AgentFile, AgentName, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, RegistryId, RegistryUrl, Sha256,
+    body_path, index_path,
 };
 
 use crate::cache::{self, Cache};
@@ -182,6 +182,7 @@ fn transact(
     message: &str,
     mut change: impl FnMut(&Registry) -> Result<Vec<(String, Vec<u8>)>>,
 ) -> Result<()> {
+    let url = &RegistryUrl::parse(url)?;
     cache.with_clone(url, |repository| {
         for attempt in 1..=MAX_ATTEMPTS {
             if attempt > 1 {
@@ -213,7 +214,7 @@ fn transact(
                 Err(PushFailure::Error(error)) => return Err(error),
             }
         }
-        Err(RegistryError::TooManyRetries { url: url.to_owned(), attempts: MAX_ATTEMPTS })
+        Err(RegistryError::TooManyRetries { url: url.to_string(), attempts: MAX_ATTEMPTS })
     })
 }
 
@@ -225,7 +226,7 @@ enum PushFailure {
 
 fn push(
     repository: &git2::Repository,
-    url: &str,
+    url: &RegistryUrl,
     commit: git2::Oid,
     parent: git2::Oid,
     branch: &str,
