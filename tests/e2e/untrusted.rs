@@ -1,7 +1,8 @@
 //! Untrusted input from registries, teammates' commits and collections: it runs no code, reads
 //! nothing outside, and hides no text (issue 11, the registry, format and collection side).
 
-use agents_test_support::TestEnv;
+use agents_format::{Sha256, body_path};
+use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
 
 /// URLs a teammate could commit to `agents.toml` that git would read as an option or a command.
 const HOSTILE_URLS: &[&str] = &[
@@ -75,4 +76,111 @@ fn the_git_command_line_still_fetches_and_pushes_an_ordinary_registry() {
     env.publish("reviewer", "1.0.0");
     env.run(["install", "reviewer"]).success();
     assert!(env.agents_dir().join("reviewer.md").is_file());
+}
+
+/// The index line of `name@1.0.0` in `remote`, rewritten to claim `version` with `bytes` as body
+/// (whose blob is added to the remote).
+fn forged_line(remote: &std::path::Path, index_path: &str, version: &str, bytes: &[u8]) -> String {
+    let original = String::from_utf8(read_in_remote(remote, index_path).unwrap()).unwrap();
+    let mut record: serde_json::Value = serde_json::from_str(original.lines().next().unwrap()).unwrap();
+    record["version"] = version.into();
+    record["sha256"] = Sha256::of(bytes).to_hex().into();
+    record["length"] = bytes.len().into();
+    rewrite_in_remote(remote, &body_path(&Sha256::of(bytes)), bytes);
+    serde_json::to_string(&record).unwrap()
+}
+
+#[test]
+fn a_second_record_for_a_published_version_is_a_rewrite_not_an_update() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    env.publish("moving", "1.0.0");
+    env.run(["install", "moving"]).success();
+    let installed = env.agents_dir().join("moving.md");
+    let original = std::fs::read(&installed).unwrap();
+
+    // The attacker appends a second 1.0.0 record with new bytes; the first one is untouched, so
+    // a comparison of the first record per version sees nothing.
+    let index_path = "index/mo/vi/moving";
+    let evil = b"---\nname: moving\ndescription: d\n---\nevil\n";
+    let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
+    let tampered = format!("{text}{}\n", forged_line(&remote, index_path, "1.0.0", evil));
+    rewrite_in_remote(&remote, index_path, tampered.as_bytes());
+
+    for args in [&["update"][..], &["install", "moving"]] {
+        let run = env.run(args);
+        assert_ne!(run.code(), Some(0), "{args:?} accepted a second record:\n{}", run.stderr());
+        assert_eq!(std::fs::read(&installed).unwrap(), original, "{args:?} installed the new bytes");
+    }
+    env.run(["sync"]);
+    assert_eq!(std::fs::read(&installed).unwrap(), original, "sync installed the new bytes");
+    env.run(["update"]).fails_with("published versions have a second record: moving@1.0.0");
+
+    // A user who has never seen the registry refuses the file too.
+    let victim = TestEnv::new();
+    victim.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    victim.run(["install", "moving"]).fails_with("moving@1.0.0 has more than one record");
+    assert!(!victim.agents_dir().join("moving.md").exists());
+}
+
+#[test]
+fn build_metadata_never_satisfies_an_exact_pin() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    env.publish("pinned", "1.0.0");
+    let index_path = "index/pi/nn/pinned";
+    let evil = b"---\nname: pinned\ndescription: d\n---\nevil\n";
+    let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
+    let tampered = format!("{text}{}\n", forged_line(&remote, index_path, "1.0.0+evil", evil));
+    rewrite_in_remote(&remote, index_path, tampered.as_bytes());
+
+    let victim = TestEnv::new();
+    victim.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    victim.run(["install", "pinned@=1.0.0"]).success();
+    assert_eq!(
+        std::fs::read_to_string(victim.agents_dir().join("pinned.md")).unwrap(),
+        TestEnv::agent_text("pinned", "1.0.0")
+    );
+    assert!(!std::fs::read_to_string(victim.project.join("agents.lock")).unwrap().contains("evil"));
+}
+
+#[test]
+fn a_registry_id_cannot_change_in_two_steps() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    env.publish("stable", "1.0.0");
+    env.run(["install", "stable"]).success();
+    // `outdated` fetches every time.
+    env.run(["outdated"]).success();
+    // First a config.json that does not parse, so a comparison of old and new ids is skipped...
+    rewrite_in_remote(&remote, "config.json", b"{ not json\n");
+    env.run(["outdated"]).fails_with("team");
+    // ...then a new id.
+    rewrite_in_remote(&remote, "config.json", b"{\"schema\":1,\"id\":\"r-00000000000000000000000000000000\"}\n");
+    env.run(["outdated"])
+        .fails_with("its id changed from `r-")
+        .stderr_contains("to `r-00000000000000000000000000000000`")
+        .stderr_contains("delete the cached clone");
+}
+
+#[test]
+fn install_refuses_a_body_over_the_publish_limit_before_reading_it() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    env.publish("huge", "1.0.0");
+    let index_path = "index/hu/ge/huge";
+    let mut big = b"---\nname: huge\ndescription: d\n---\n".to_vec();
+    big.resize(agents_format::MAX_AGENT_FILE_LEN + 1, b'x');
+    let line = forged_line(&remote, index_path, "2.0.0", &big);
+    let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
+    rewrite_in_remote(&remote, index_path, format!("{text}{line}\n").as_bytes());
+    // The record's length says so, before the body is read...
+    env.run(["install", "huge@2.0.0"]).fails_with("huge@2.0.0 from registry `team` is 1048577 bytes, over the limit");
+    // ...and a record that lies about the length is caught by the blob's size.
+    let lying = line.replace("\"length\":1048577", "\"length\":10");
+    rewrite_in_remote(&remote, index_path, format!("{text}{lying}\n").as_bytes());
+    let victim = TestEnv::new();
+    victim.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    victim.run(["install", "huge@2.0.0"]).fails_with("the body of huge@2.0.0 from registry `team`");
+    assert!(!victim.agents_dir().join("huge.md").exists());
 }

@@ -35,8 +35,13 @@ pub use agent_file::{
     MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode,
 };
 pub use checksum::{ChecksumError, Sha256};
-pub use config::{BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, RegistryConfig, RegistryId, RegistryIdError};
-pub use index::{IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, RECORD_SCHEMA, body_path, index_path};
+pub use config::{
+    BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError,
+};
+pub use index::{
+    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, body_path,
+    index_path,
+};
 pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};
 pub use manifest::{
     Dependency, EMPTY_MANIFEST, Manifest, ManifestError, RegistrySource, remove_dependency, set_dependency,

@@ -66,6 +66,14 @@ pub enum RegistryError {
     InvalidVersion { name: AgentName, message: String },
     #[error("{0}")]
     InvalidUrl(#[from] RegistryUrlError),
+    #[error("{what} is {len} bytes, over the limit of {limit} bytes")]
+    TooLarge { what: String, len: u64, limit: u64 },
+    #[error("registry `{registry}`: {source}")]
+    Duplicate {
+        registry: String,
+        #[source]
+        source: IndexError,
+    },
 }
 
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
