@@ -71,6 +71,14 @@ impl Lockfile {
         if let Some(pair) = agents.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(LockfileError::Duplicate(pair[0].name.clone()));
         }
+        // No registry record carries build metadata (it would satisfy an exact pin), so a lockfile
+        // naming one was not written by this tool.
+        if let Some(agent) = agents.iter().find(|agent| !agent.version.build.is_empty()) {
+            return Err(LockfileError::Invalid(format!(
+                "`{}` is locked at {}, a version with build metadata, which registries never publish",
+                agent.name, agent.version
+            )));
+        }
         Ok(Lockfile { agents })
     }
 
@@ -178,5 +186,9 @@ mod tests {
         check_error(&format!("version = 1\n{entry}{entry}"), "twice");
         check_error(&format!("version = 1\n{}", entry.replace("\"a\"", "\"../a\"")), "invalid lockfile");
         check_error(&format!("version = 1\n{}", entry.replace(&"0".repeat(64), "zz")), "invalid sha256");
+        check_error(
+            &format!("version = 1\n{}", entry.replace("1.0.0", "1.0.0+evil")),
+            "`a` is locked at 1.0.0+evil, a version with build metadata",
+        );
     }
 }
