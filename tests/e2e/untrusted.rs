@@ -184,3 +184,92 @@ fn install_refuses_a_body_over_the_publish_limit_before_reading_it() {
     victim.run(["install", "huge@2.0.0"]).fails_with("the body of huge@2.0.0 from registry `team`");
     assert!(!victim.agents_dir().join("huge.md").exists());
 }
+
+/// Every blob in the bare repository at `remote`, as text.
+fn all_blobs(remote: &std::path::Path) -> Vec<String> {
+    let repository = git2::Repository::open_bare(remote).unwrap();
+    let odb = repository.odb().unwrap();
+    let mut blobs = Vec::new();
+    odb.foreach(|oid| {
+        let object = odb.read(*oid).unwrap();
+        if object.kind() == git2::ObjectType::Blob {
+            blobs.push(String::from_utf8_lossy(object.data()).into_owned());
+        }
+        true
+    })
+    .unwrap();
+    blobs
+}
+
+#[cfg(unix)]
+#[test]
+fn import_stays_inside_the_collection_and_skips_bad_entries() {
+    use std::os::unix::fs::symlink;
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let collection = env.path("collection");
+    std::fs::create_dir_all(collection.join("sub")).unwrap();
+    std::fs::write(collection.join("good.md"), TestEnv::agent_text("good", "1.0.0")).unwrap();
+    std::fs::write(collection.join("sub/real.md"), TestEnv::agent_text("real", "1.0.0")).unwrap();
+    // A private file of the user, outside the collection.
+    let private = env.home.join(".claude/agents/private.md");
+    std::fs::create_dir_all(private.parent().unwrap()).unwrap();
+    std::fs::write(&private, "---\nname: private\ndescription: d\n---\nTOP SECRET PROMPT TEXT\n").unwrap();
+    symlink(&private, collection.join("outside.md")).unwrap();
+    symlink("/dev/zero", collection.join("zero.md")).unwrap();
+    symlink(collection.join("missing.md"), collection.join("dangling.md")).unwrap();
+    symlink(env.home.join(".claude/agents"), collection.join("linked-dir")).unwrap();
+    // A symlink to a file inside the collection is followed.
+    symlink("sub/real.md", collection.join("alias.md")).unwrap();
+    let fifo = collection.join("fifo.md");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut big = b"---\nname: big\ndescription: d\n---\n".to_vec();
+    big.resize(agents_format::MAX_AGENT_FILE_LEN + 1, b'x');
+    std::fs::write(collection.join("big.md"), &big).unwrap();
+
+    let report = env.run(["import".as_ref(), collection.as_os_str(), "--json".as_ref()]).success().json();
+    let mut imported: Vec<&str> =
+        report["imported"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    imported.sort();
+    assert_eq!(imported, ["good", "real"], "{report}");
+    let skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["file"].as_str().unwrap().to_owned(), s["reason"].as_str().unwrap().to_owned()))
+        .collect();
+    let reason = |file: &str| {
+        skipped
+            .iter()
+            .find(|(f, _)| f == file)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{file} not reported: {skipped:?}"))
+    };
+    assert!(reason("outside.md").contains("leads out of the collection"), "{skipped:?}");
+    assert!(reason("zero.md").contains("leads out of the collection"), "{skipped:?}");
+    assert!(reason("dangling.md").contains("leads nowhere"), "{skipped:?}");
+    assert!(reason("fifo.md").contains("not a regular file"), "{skipped:?}");
+    assert!(reason("big.md").contains("over the limit"), "{skipped:?}");
+    for blob in all_blobs(&remote) {
+        assert!(!blob.contains("TOP SECRET"), "the private file reached the registry:\n{blob}");
+    }
+}
+
+#[test]
+fn a_body_claiming_another_agents_name_is_refused_at_install() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    env.publish("helper", "1.0.0");
+    let index_path = "index/he/lp/helper";
+    let impostor = b"---\nname: code-reviewer\ndescription: d\n---\nI am the reviewer now\n";
+    let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
+    let line = forged_line(&remote, index_path, "2.0.0", impostor);
+    rewrite_in_remote(&remote, index_path, format!("{text}{line}\n").as_bytes());
+    let victim = TestEnv::new();
+    victim.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    victim
+        .run(["install", "helper@2.0.0"])
+        .fails_with("helper@2.0.0 from registry `team` declares `name: code-reviewer`");
+    assert!(!victim.agents_dir().join("helper.md").exists());
+    victim.run(["install", "helper@1.0.0"]).success();
+}

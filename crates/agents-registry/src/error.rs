@@ -66,6 +66,15 @@ pub enum RegistryError {
     InvalidVersion { name: AgentName, message: String },
     #[error("{0}")]
     InvalidUrl(#[from] RegistryUrlError),
+    #[error("{path} contains hidden Unicode, refused by policy: {found}")]
+    HiddenUnicode { path: String, found: String },
+    #[error(
+        "{name}@{version} from registry `{registry}` declares `name: {declared}` in its front matter: Claude Code \
+         would load it as `{declared}`, not as `{name}` (tell the registry's maintainers)"
+    )]
+    NameMismatch { registry: String, name: AgentName, version: semver::Version, declared: AgentName },
+    #[error("{path}: not a regular file")]
+    NotARegularFile { path: PathBuf },
     #[error("{what} is {len} bytes, over the limit of {limit} bytes")]
     TooLarge { what: String, len: u64, limit: u64 },
     #[error("registry `{registry}`: {source}")]

@@ -1,8 +1,8 @@
 //! An opened registry: its config and a snapshot of its tree, with verified reads.
 
 use agents_format::{
-    AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN,
-    RegistryConfig, Sha256, body_path, index_path,
+    AgentFile, AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN,
+    MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, body_path, index_path,
 };
 
 use crate::error::{RegistryError, Result};
@@ -109,6 +109,18 @@ impl Registry {
                 agent: agent(),
                 expected: record.sha256.to_hex(),
                 actual: actual.to_hex(),
+            });
+        }
+        // The name Claude Code reads is the front matter's: a body claiming another agent's name
+        // would put two files with one name in an agents directory.
+        if let Ok(file) = AgentFile::parse(&bytes)
+            && file.name != record.name
+        {
+            return Err(RegistryError::NameMismatch {
+                registry: self.name.clone(),
+                name: record.name.clone(),
+                version: record.version.clone(),
+                declared: file.name,
             });
         }
         Ok(bytes)
