@@ -2,7 +2,7 @@
 //! nothing outside, and hides no text (issue 11, the registry, format and collection side).
 
 use agents_format::{Sha256, body_path};
-use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
+use agents_test_support::{TestEnv, read_in_remote, reliability, rewrite_in_remote};
 
 /// URLs a teammate could commit to `agents.toml` that git would read as an option or a command.
 const HOSTILE_URLS: &[&str] = &[
@@ -44,6 +44,7 @@ fn a_committed_registry_url_never_becomes_a_git_option_or_command() {
             assert_eq!(pwned_under(env.root()), Vec::<String>::new(), "cli={cli} url={url}: git ran a command");
         }
     }
+    reliability::record("hostile-registry-url", 2 * HOSTILE_URLS.len());
 }
 
 #[test]
@@ -121,6 +122,7 @@ fn a_second_record_for_a_published_version_is_a_rewrite_not_an_update() {
     victim.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
     victim.run(["install", "moving"]).fails_with("moving@1.0.0 has more than one record");
     assert!(!victim.agents_dir().join("moving.md").exists());
+    reliability::record("tamper-second-record", 2);
 }
 
 #[test]
@@ -142,6 +144,7 @@ fn build_metadata_never_satisfies_an_exact_pin() {
         TestEnv::agent_text("pinned", "1.0.0")
     );
     assert!(!std::fs::read_to_string(victim.project.join("agents.lock")).unwrap().contains("evil"));
+    reliability::record("tamper-build-metadata", 1);
 }
 
 #[test]
@@ -161,6 +164,7 @@ fn a_registry_id_cannot_change_in_two_steps() {
         .fails_with("its id changed from `r-")
         .stderr_contains("to `r-00000000000000000000000000000000`")
         .stderr_contains("delete the cached clone");
+    reliability::record("tamper-registry-id", 1);
 }
 
 #[test]
@@ -183,6 +187,7 @@ fn install_refuses_a_body_over_the_publish_limit_before_reading_it() {
     victim.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
     victim.run(["install", "huge@2.0.0"]).fails_with("the body of huge@2.0.0 from registry `team`");
     assert!(!victim.agents_dir().join("huge.md").exists());
+    reliability::record("tamper-oversized-body", 2);
 }
 
 /// Every blob in the bare repository at `remote`, as text.
@@ -253,6 +258,7 @@ fn import_stays_inside_the_collection_and_skips_bad_entries() {
     for blob in all_blobs(&remote) {
         assert!(!blob.contains("TOP SECRET"), "the private file reached the registry:\n{blob}");
     }
+    reliability::record("hostile-collection", 5);
 }
 
 #[test]
@@ -272,4 +278,5 @@ fn a_body_claiming_another_agents_name_is_refused_at_install() {
         .fails_with("helper@2.0.0 from registry `team` declares `name: code-reviewer`");
     assert!(!victim.agents_dir().join("helper.md").exists());
     victim.run(["install", "helper@1.0.0"]).success();
+    reliability::record("tamper-name-claim", 1);
 }
