@@ -280,3 +280,24 @@ fn a_body_claiming_another_agents_name_is_refused_at_install() {
     victim.run(["install", "helper@1.0.0"]).success();
     reliability::record("tamper-name-claim", 1);
 }
+
+#[test]
+fn registry_check_reports_second_records_name_claims_and_oversized_files() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    env.publish("alpha", "1.0.0");
+    let index_path = "index/al/ph/alpha";
+    let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
+    let second = forged_line(&remote, index_path, "1.0.0", b"---\nname: alpha\ndescription: d\n---\nevil\n");
+    let claim = forged_line(&remote, index_path, "2.0.0", b"---\nname: beta\ndescription: d\n---\nbeta\n");
+    rewrite_in_remote(&remote, index_path, format!("{text}{second}\n{claim}\n").as_bytes());
+    rewrite_in_remote(&remote, "config.json", &vec![b' '; agents_format::MAX_CONFIG_LEN + 1]);
+    let run = env.run(["registry".as_ref(), "check".as_ref(), remote.as_os_str()]).fails_with("problem(s)");
+    for problem in [
+        "index/al/ph/alpha:2: a second record for alpha@1.0.0",
+        "alpha@2.0.0: the body declares `name: beta`",
+        "config.json: 65537 bytes, over the limit of 65536",
+    ] {
+        assert!(run.stderr().contains(problem), "{problem} not reported:\n{}", run.stderr());
+    }
+}
