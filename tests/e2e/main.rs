@@ -19,3 +19,4 @@ mod registry;
 mod targets;
 mod transports;
 mod two_users;
+mod untrusted;

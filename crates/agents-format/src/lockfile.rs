@@ -72,6 +72,14 @@ impl Lockfile {
         if let Some(pair) = agents.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(LockfileError::Duplicate(pair[0].name.clone()));
         }
+        // No registry record carries build metadata (it would satisfy an exact pin), so a lockfile
+        // naming one was not written by this tool.
+        if let Some(agent) = agents.iter().find(|agent| !agent.version.build.is_empty()) {
+            return Err(LockfileError::Invalid(format!(
+                "`{}` is locked at {}, a version with build metadata, which registries never publish",
+                agent.name, agent.version
+            )));
+        }
         Ok(Lockfile { agents })
     }
 
@@ -191,5 +199,9 @@ mod tests {
             format!("[[agent.file]]\ntarget = \"cursor\"\npath = \"../../.bashrc\"\nsha256 = \"{}\"\n", "0".repeat(64));
         check_error(&format!("version = 1\n{entry}{file}"), "`../../.bashrc` is not a path inside the workspace");
         check_error(&format!("version = 1\n{entry}{}", file.replace("../../.bashrc", "/etc/passwd")), "absolute");
+        check_error(
+            &format!("version = 1\n{}", entry.replace("1.0.0", "1.0.0+evil")),
+            "`a` is locked at 1.0.0+evil, a version with build metadata",
+        );
     }
 }
