@@ -274,6 +274,45 @@ fn back_up(workspace: &Workspace, root: &Root, path: &RelativePath, now: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workspace::Dirs;
+
+    fn managed(path: &str, bytes: &[u8]) -> Managed {
+        Managed {
+            agent: AgentName::new("a").unwrap(),
+            version: semver::Version::new(1, 0, 0),
+            path: RelativePath::parse(path).unwrap(),
+            bytes: Some(bytes.to_vec()),
+            ours: Vec::new(),
+            subject: true,
+        }
+    }
+
+    #[test]
+    fn a_failure_part_way_names_what_was_applied_and_what_was_not() {
+        let temp = tempfile::tempdir().unwrap();
+        let project = temp.path().join("project");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(project.join("blocker"), "a file where a directory should be").unwrap();
+        let dirs = Dirs {
+            home: temp.path().join("home"),
+            config: temp.path().join("config"),
+            cache: temp.path().join("cache"),
+            state: temp.path().join("state"),
+        };
+        let workspace = Workspace::project(project.clone(), dirs);
+        let root = workspace.open_root().unwrap();
+        let files = vec![managed("first/a.md", b"1"), managed("blocker/b.md", b"2"), managed("third/c.md", b"3")];
+        let steps: Vec<Step> = files
+            .into_iter()
+            .map(|file| Step { file, on_disk: OnDisk::Missing, decision: Decision::Write(Expect::Missing) })
+            .collect();
+        let mut state = WorkspaceState::default();
+        let error = apply(&workspace, &root, steps, &mut state, 0).unwrap_err().to_string();
+        assert_eq!(error, "stopped part way: applied first/a.md; not applied blocker/b.md, third/c.md");
+        assert_eq!(std::fs::read(project.join("first/a.md")).unwrap(), b"1");
+        assert!(!project.join("third").exists());
+        assert_eq!(state.files.len(), 1, "what was applied is recorded");
+    }
 
     const MODE: u32 = 0o644;
 

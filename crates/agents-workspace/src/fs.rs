@@ -150,7 +150,14 @@ impl Root {
             let fd = match opened {
                 Ok(fd) => fd,
                 Err(Errno::NOENT) => return Ok(None),
-                Err(Errno::LOOP | Errno::NOTDIR) => {
+                Err(Errno::LOOP) => {
+                    return Err(WorkspaceError::SymlinkedPath { path: shown, within: self.path.clone() });
+                }
+                // Some systems say ENOTDIR for a symlink opened with O_NOFOLLOW | O_DIRECTORY.
+                Err(Errno::NOTDIR)
+                    if rustix::fs::statat(dir, component, AtFlags::SYMLINK_NOFOLLOW)
+                        .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Symlink) =>
+                {
                     return Err(WorkspaceError::SymlinkedPath { path: shown, within: self.path.clone() });
                 }
                 Err(error) => return Err(io_error(&shown)(error.into())),

@@ -444,9 +444,8 @@ fn plan_and_apply(
                 ));
             }
             Done::Kept if result.step.file.bytes.is_some() => report.warnings.push(format!(
-                "kept {}: it has local edits (`agents update {}` would refuse too; see `agents diff {}`)",
+                "kept {}: it has local edits (`agents diff {}` shows them)",
                 root.absolute(&result.step.file.path).display(),
-                result.step.file.agent,
                 result.step.file.agent
             )),
             _ => {}
