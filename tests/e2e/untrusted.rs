@@ -301,3 +301,28 @@ fn registry_check_reports_second_records_name_claims_and_oversized_files() {
         assert!(run.stderr().contains(problem), "{problem} not reported:\n{}", run.stderr());
     }
 }
+
+#[test]
+fn publish_names_its_url_and_refuses_a_project_registry_shadowing_the_users() {
+    let env = TestEnv::new();
+    let mine = env.registry("team");
+    let file = env.path("a.md");
+    std::fs::write(&file, "---\nname: a\ndescription: d\nversion: 1.0.0\n---\nbody\n").unwrap();
+    env.run(["publish".as_ref(), file.as_os_str()])
+        .success()
+        .stderr_contains(&format!("Published a v1.0.0 to registry `team` ({})", mine.display()));
+    // A pulled agents.toml points `team` elsewhere.
+    let theirs = env.path("registries/theirs.git");
+    env.run(["registry".as_ref(), "init".as_ref(), theirs.as_os_str()]).success();
+    std::fs::write(
+        env.project.join("agents.toml"),
+        format!("[registries]\nteam = {{ url = {} }}\n", toml_string(&theirs.display().to_string())),
+    )
+    .unwrap();
+    let before = read_in_remote(&theirs, "index/1/a");
+    std::fs::write(&file, "---\nname: a\ndescription: d\nversion: 1.1.0\n---\nbody\n").unwrap();
+    env.run(["publish".as_ref(), file.as_os_str(), "--registry".as_ref(), "team".as_ref()])
+        .fails_with("registry `team` is")
+        .stderr_contains("refusing to guess");
+    assert_eq!(read_in_remote(&theirs, "index/1/a"), before, "published to the project's URL");
+}

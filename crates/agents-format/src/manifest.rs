@@ -68,11 +68,15 @@ enum RawDependency {
 
 /// Checks a registry's local name (`team` in `--registry team`).
 pub fn validate_registry_name(name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
+    // The first character is a letter or digit, so a name can never be read as an option.
+    let valid = name.len() <= 64
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if !valid {
-        return Err("registry names use 1 to 64 characters from a-z, 0-9, `-` and `_`".to_owned());
+        return Err(
+            "registry names use 1 to 64 characters from a-z, 0-9, `-` and `_`, starting with a letter or digit"
+                .to_owned(),
+        );
     }
     Ok(())
 }
@@ -212,6 +216,7 @@ mod tests {
         check_error("[agents]\na = \"not a req\"\n", "invalid version requirement `not a req`");
         check_error("[agents]\na = 3\n", "invalid TOML");
         check_error("[registries]\nTeam = { url = \"x\" }\n", "`Team`");
+        check_error("[registries]\n-team = { url = \"x\" }\n", "starting with a letter or digit");
         check_error(
             "[registries]\nteam = { url = \"--upload-pack=touch${IFS}pwned\" }\n",
             "`[registries]` entry `team`: registry URL `--upload-pack=touch${IFS}pwned` begins with `-`",

@@ -62,6 +62,10 @@ pub enum HiddenKind {
     /// Other invisible format controls: interlinear annotation U+FFF9..U+FFFB, musical formatting
     /// U+1D173..U+1D17A, shorthand format controls U+1BCA0..U+1BCA3.
     Format,
+    /// C0 controls other than tab, line feed and carriage return, DEL, and C1 controls
+    /// (U+0080..U+009F): invisible in an editor, and on a terminal an escape sequence can hide or
+    /// rewrite the text around it.
+    Control,
 }
 
 impl HiddenKind {
@@ -75,6 +79,7 @@ impl HiddenKind {
             HiddenKind::SoftHyphen => "soft hyphen",
             HiddenKind::Filler => "blank filler character",
             HiddenKind::Format => "invisible format control",
+            HiddenKind::Control => "control character",
         }
     }
 }
@@ -99,6 +104,8 @@ pub fn classify(c: char) -> Option<HiddenKind> {
             Some(HiddenKind::Filler)
         }
         '\u{FFF9}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}' | '\u{1BCA0}'..='\u{1BCA3}' => Some(HiddenKind::Format),
+        '\t' | '\n' | '\r' => None,
+        '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}' => Some(HiddenKind::Control),
         _ => None,
     }
 }
@@ -244,6 +251,15 @@ mod tests {
             ('\u{1D17A}', Format),
             ('\u{1BCA0}', Format),
             ('\u{1BCA3}', Format),
+            ('\u{0}', Control),
+            ('\u{1B}', Control),
+            ('\u{7}', Control),
+            ('\u{8}', Control),
+            ('\u{C}', Control),
+            ('\u{7F}', Control),
+            ('\u{85}', Control),
+            ('\u{9B}', Control),
+            ('\u{9F}', Control),
         ];
         for &(character, kind) in table {
             let text = format!("---\nname: a\n---\nsay x{character}y\n");

@@ -27,7 +27,10 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
     let cache = context.cache()?;
 
     let record = agents_registry::publish(&cache, &entry.name, &entry.url, &request)?;
-    printer.status("Published", format!("{} v{} to registry `{}`", record.name, record.version, entry.name));
+    printer.status(
+        "Published",
+        format!("{} v{} to registry `{}` ({})", record.name, record.version, entry.name, entry.url),
+    );
     Ok(0)
 }
 
@@ -61,7 +64,7 @@ pub(crate) fn yank(context: &Context, printer: &Printer, args: YankArgs) -> anyh
     let changed = agents_registry::yank(&cache, &entry.name, &entry.url, &name, &version, !args.undo)?;
     let verb = if args.undo { "Unyanked" } else { "Yanked" };
     if changed {
-        printer.status(verb, format!("{name}@{version} in registry `{}`", entry.name));
+        printer.status(verb, format!("{name}@{version} in registry `{}` ({})", entry.name, entry.url));
     } else {
         printer.status(
             "Unchanged",
@@ -92,5 +95,23 @@ pub(crate) fn writable_registry(context: &Context, name: Option<&str>) -> anyhow
             _ => bail!("several registries are configured: choose one with --registry NAME"),
         },
     };
+    // A project's agents.toml arrives with `git pull`: it must not quietly redirect a name the
+    // user configured to another remote, where this would push.
+    if entry.origin == Origin::Project {
+        let (_, user_config) = workspace.read_user_config()?;
+        if let Some(user) = user_config.registries.get(&entry.name)
+            && user.url != entry.url
+        {
+            bail!(
+                "registry `{}` is `{}` in this project's agents.toml but `{}` in your config.toml; \
+                 refusing to guess which to write to: rename one of them (`agents registry remove {} --project`, \
+                 then `agents registry add NEW-NAME URL --project`)",
+                entry.name,
+                entry.url,
+                user.url,
+                entry.name
+            );
+        }
+    }
     Ok((*entry).clone())
 }
