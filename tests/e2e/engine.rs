@@ -189,10 +189,20 @@ fn a_command_refuses_only_for_the_agents_it_would_change() {
     env.run(["update", "alpha"]).success();
     assert!(std::fs::read_to_string(env.agents_dir().join("alpha.md")).unwrap().contains("1.1.0"));
     assert_eq!(std::fs::read_to_string(&beta).unwrap(), "my beta\n");
-    // Updating beta is refused, and the hint names beta only.
-    let refused = env.run(["update", "beta"]).fails_with("local edits");
+    // Updating beta stops at its edit (it cannot be merged: every line changed), and what the
+    // command says names beta only.
+    let refused = env.run(["update", "beta"]).fails_with("conflict");
     assert!(refused.stderr().contains("agents diff beta"), "{}", refused.stderr());
     assert!(!refused.stderr().contains("alpha"), "{}", refused.stderr());
+    assert_eq!(std::fs::read_to_string(&beta).unwrap(), "my beta\n");
+    // Without a base to merge from, a plain install refuses for the edited agent only.
+    std::fs::remove_dir_all(env.state_dir().join("workspaces")).unwrap();
+    let refused = env.run(["install", "beta", "--registry", "team"]).fails_with("local edits");
+    assert!(
+        refused.stderr().contains("agents diff beta") && !refused.stderr().contains("alpha"),
+        "{}",
+        refused.stderr()
+    );
     // Forcing an update of alpha never touches beta's edit.
     env.run(["update", "alpha", "--force"]).success();
     assert_eq!(std::fs::read_to_string(&beta).unwrap(), "my beta\n");

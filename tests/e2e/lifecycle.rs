@@ -54,9 +54,11 @@ fn update_never_clobbers_a_local_edit() {
     env.run(["install", "helper"]).success();
     std::fs::write(env.agents_dir().join("helper.md"), "mine\n").unwrap();
     env.publish("helper", "1.0.1");
-    env.run(["update"]).fails_with("local edits");
+    // The edit cannot be merged onto 1.0.1 (it rewrote every line): the file stays as it was,
+    // and the new version is pinned and kept aside for `agents resolve`.
+    env.run(["update"]).fails_with("conflict").stderr_contains("agents resolve helper");
     assert_eq!(installed(&env, "helper"), "mine\n");
-    assert!(std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("1.0.0"));
+    assert!(std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("1.0.1"));
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod import;
 mod install;
 mod lifecycle;
 mod lint;
+mod merge;
 mod registry;
 mod targets;
 mod transports;

@@ -33,6 +33,10 @@ pub enum Decision {
     BackUpThenWrite(Expect),
     /// `--force` over a local edit: save it in the state directory, then remove.
     BackUpThenRemove(Expect),
+    /// A local edit under a pin that moved, with the version it was made on known: merge the
+    /// edit three ways onto the wanted bytes (the plan computes the merge; a clean one is
+    /// written like any other write, over exactly the bytes merged).
+    Merge(Expect),
     /// Something that is not ours is in the way: a command refuses (or keeps it, for sync, the
     /// daemon, uninstall and agents the command is not about).
     Conflict(Blocker),
@@ -42,20 +46,24 @@ pub enum Decision {
 pub enum Blocker {
     /// A regular file with bytes this tool never wrote there: the user's.
     LocalEdit,
+    /// A local edit whose three-way merge with the new version conflicts.
+    MergeConflict,
     /// A symlink (forceable: the link itself is replaced), a directory or a special file (never).
     Foreign(ForeignKind),
 }
 
 impl Blocker {
     pub fn forceable(self) -> bool {
-        matches!(self, Blocker::LocalEdit | Blocker::Foreign(ForeignKind::Symlink))
+        matches!(self, Blocker::LocalEdit | Blocker::MergeConflict | Blocker::Foreign(ForeignKind::Symlink))
     }
 }
 
 /// The rule, once: `ours` are the checksums this tool may have put at the path (what it last
 /// wrote there, what the previous lockfile pinned, any published version of the agent), `on_disk`
-/// what is there now, `wanted` the bytes the plan wants there (`None`: the file should go).
-pub fn decide(ours: &[Sha256], on_disk: OnDisk, wanted: Option<Sha256>, force: bool) -> Decision {
+/// what is there now, `wanted` the bytes the plan wants there (`None`: the file should go),
+/// `base` the bytes the file was installed from when they are known (a local edit is merged
+/// onto a new version only then, and only unless forced).
+pub fn decide(ours: &[Sha256], on_disk: OnDisk, wanted: Option<Sha256>, base: Option<Sha256>, force: bool) -> Decision {
     let blocked = |blocker: Blocker, forced: Decision| {
         if force && blocker.forceable() { forced } else { Decision::Conflict(blocker) }
     };
@@ -65,6 +73,9 @@ pub fn decide(ours: &[Sha256], on_disk: OnDisk, wanted: Option<Sha256>, force: b
         (OnDisk::File { sha256, .. }, Some(wanted)) if sha256 == wanted => Decision::Keep,
         (OnDisk::File { sha256, .. }, Some(_)) if ours.contains(&sha256) => Decision::Write(Expect::Bytes(sha256)),
         (OnDisk::File { sha256, .. }, None) if ours.contains(&sha256) => Decision::Remove(Expect::Bytes(sha256)),
+        (OnDisk::File { sha256, .. }, Some(wanted)) if !force && base.is_some_and(|base| base != wanted) => {
+            Decision::Merge(Expect::Bytes(sha256))
+        }
         (OnDisk::File { sha256, .. }, Some(_)) => {
             blocked(Blocker::LocalEdit, Decision::BackUpThenWrite(Expect::Bytes(sha256)))
         }
@@ -88,6 +99,9 @@ pub(crate) struct Managed {
     pub(crate) ours: Vec<Sha256>,
     /// Whether the command is about this agent: only then may it refuse or force.
     pub(crate) subject: bool,
+    /// The bytes the file on disk was installed from, when the pin moves away from them: the
+    /// base of a three-way merge of a local edit.
+    pub(crate) base: Option<Vec<u8>>,
 }
 
 impl Managed {
@@ -102,16 +116,35 @@ pub(crate) struct Step {
     pub(crate) file: Managed,
     pub(crate) on_disk: OnDisk,
     pub(crate) decision: Decision,
+    /// For a merge: the merged bytes (clean), or the bytes with conflict markers (conflicted).
+    pub(crate) merged: Option<Vec<u8>>,
 }
 
-/// Inspects every file and decides. `force` applies to the command's subjects only.
+/// Inspects every file and decides. `force` applies to the command's subjects only. A merge is
+/// computed here, so apply only writes.
 pub(crate) fn plan(root: &Root, files: Vec<Managed>, force: bool) -> Result<Vec<Step>> {
     files
         .into_iter()
         .map(|file| {
             let on_disk = root.inspect(&file.path)?;
-            let decision = decide(&file.ours, on_disk, file.wanted(), force && file.subject);
-            Ok(Step { file, on_disk, decision })
+            let base = file.base.as_deref().map(Sha256::of);
+            let mut decision = decide(&file.ours, on_disk, file.wanted(), base, force && file.subject);
+            let mut merged = None;
+            if let Decision::Merge(expect) = decision {
+                let ours = root.read(&file.path, crate::fs::MAX_MANAGED_FILE_LEN)?.unwrap_or_default();
+                let base = file.base.as_deref().unwrap_or_default();
+                let theirs = file.bytes.as_deref().unwrap_or_default();
+                match diffy::merge_bytes(base, &ours, theirs) {
+                    // The edit was already upstream: the new version is all there is to write.
+                    Ok(bytes) if bytes == theirs => decision = Decision::Write(expect),
+                    Ok(bytes) => merged = Some(bytes),
+                    Err(with_markers) => {
+                        decision = Decision::Conflict(Blocker::MergeConflict);
+                        merged = Some(with_markers);
+                    }
+                }
+            }
+            Ok(Step { file, on_disk, decision, merged })
         })
         .collect()
 }
@@ -125,6 +158,8 @@ pub(crate) enum Done {
     Removed,
     /// A conflict left as it is.
     Kept,
+    /// A local edit merged onto the new version and written.
+    Merged,
     /// A save raced the write; the user's bytes are at the path (an older racing save, when
     /// there was one, is in the backup).
     Raced {
@@ -226,6 +261,17 @@ fn apply_step(
             backup = Some(back_up(workspace, root, &file.path, now)?);
             root.remove(&file.path, expect)?
         }
+        Decision::Merge(expect) => {
+            let merged = step.merged.as_deref().expect("a merge decision carries its merged bytes");
+            match root.replace(&file.path, merged, expect)? {
+                Swap::Done => {
+                    state.record_merge(&file.path, &file.agent, Sha256::of(merged), &file.version);
+                    state.conflicts.remove(&file.path);
+                    return Ok((Done::Merged, None));
+                }
+                other => other,
+            }
+        }
     };
     let removing = matches!(step.decision, Decision::Remove(_) | Decision::BackUpThenRemove(_));
     match swap {
@@ -245,6 +291,51 @@ fn apply_step(
             Ok((Done::Raced { backup: Some(saved) }, backup))
         }
     }
+}
+
+/// Keeps the wanted bytes of a file whose local edit stopped them (and, for a conflicted merge,
+/// a copy with conflict markers) in the state directory, never where a tool would load them,
+/// and records the conflict. Returns where the upstream copy is.
+pub(crate) fn set_aside(workspace: &Workspace, state: &mut WorkspaceState, step: &Step) -> Result<PathBuf> {
+    let file = &step.file;
+    let wanted = file.wanted().expect("only wanted files are set aside");
+    if let Some(conflict) = state.conflicts.get(&file.path)
+        && conflict.sha256 == wanted
+        && conflict.upstream.exists()
+    {
+        return Ok(conflict.upstream.clone());
+    }
+    let upstream = conflict_copy_path(workspace, &file.path, &file.version, "");
+    crate::fs::write_atomic(&upstream, file.bytes.as_deref().unwrap_or_default())?;
+    if let Some(markers) = &step.merged {
+        crate::fs::write_atomic(&conflict_copy_path(workspace, &file.path, &file.version, ".merge"), markers)?;
+    }
+    state.conflicts.insert(
+        file.path.clone(),
+        crate::state::Conflict {
+            agent: file.agent.clone(),
+            version: file.version.clone(),
+            sha256: wanted,
+            upstream: upstream.clone(),
+            base: state.installed_from(&file.path).cloned(),
+        },
+    );
+    Ok(upstream)
+}
+
+/// Where the upstream copy of an update that met a local edit is kept (`suffix` `.merge` for
+/// the copy with conflict markers).
+pub(crate) fn conflict_copy_path(
+    workspace: &Workspace,
+    path: &RelativePath,
+    version: &semver::Version,
+    suffix: &str,
+) -> PathBuf {
+    let name = path.file_name();
+    let (stem, extension) = name.split_once('.').unwrap_or((name, ""));
+    let flat = path.parent_components().collect::<Vec<_>>().join("__");
+    let prefix = if flat == ".claude__agents" { String::new() } else { format!("{flat}__") };
+    workspace.conflict_dir().join(format!("{prefix}{stem}@{version}{suffix}.{extension}"))
 }
 
 fn backup_path(workspace: &Workspace, path: &RelativePath, now: i64) -> PathBuf {
@@ -284,6 +375,7 @@ mod tests {
             bytes: Some(bytes.to_vec()),
             ours: Vec::new(),
             subject: true,
+            base: None,
         }
     }
 
@@ -304,7 +396,12 @@ mod tests {
         let files = vec![managed("first/a.md", b"1"), managed("blocker/b.md", b"2"), managed("third/c.md", b"3")];
         let steps: Vec<Step> = files
             .into_iter()
-            .map(|file| Step { file, on_disk: OnDisk::Missing, decision: Decision::Write(Expect::Missing) })
+            .map(|file| Step {
+                file,
+                on_disk: OnDisk::Missing,
+                decision: Decision::Write(Expect::Missing),
+                merged: None,
+            })
             .collect();
         let mut state = WorkspaceState::default();
         let error = apply(&workspace, &root, steps, &mut state, 0).unwrap_err().to_string();
@@ -326,9 +423,21 @@ mod tests {
 
     /// One row: what this tool wrote before, what is on disk, what is wanted, --force, outcome.
     fn check(ours: &[&[u8]], on_disk: OnDisk, wanted: Option<&[u8]>, force: bool, expected: Decision) {
+        check_with_base(ours, on_disk, wanted, None, force, expected);
+    }
+
+    /// A row with a known merge base (the bytes the file was installed from).
+    fn check_with_base(
+        ours: &[&[u8]],
+        on_disk: OnDisk,
+        wanted: Option<&[u8]>,
+        base: Option<&[u8]>,
+        force: bool,
+        expected: Decision,
+    ) {
         let ours: Vec<Sha256> = ours.iter().map(|b| hash(b)).collect();
-        let got = decide(&ours, on_disk, wanted.map(hash), force);
-        assert_eq!(got, expected, "ours={ours:?} on_disk={on_disk:?} wanted={wanted:?} force={force}");
+        let got = decide(&ours, on_disk, wanted.map(hash), base.map(hash), force);
+        assert_eq!(got, expected, "ours={ours:?} on_disk={on_disk:?} wanted={wanted:?} base={base:?} force={force}");
     }
 
     #[test]
@@ -358,6 +467,25 @@ mod tests {
         check(&[b"old"], file(b"mine"), None, false, Conflict(Blocker::LocalEdit));
         check(&[b"old"], file(b"mine"), Some(b"new"), true, BackUpThenWrite(Expect::Bytes(hash(b"mine"))));
         check(&[b"old"], file(b"mine"), None, true, BackUpThenRemove(Expect::Bytes(hash(b"mine"))));
+        // A local edit under a pin that moved, with its base known: merged, unless forced.
+        let old: &[u8] = b"old";
+        check_with_base(&[b"old"], file(b"mine"), Some(b"new"), Some(old), false, Merge(Expect::Bytes(hash(b"mine"))));
+        check_with_base(
+            &[b"old"],
+            file(b"mine"),
+            Some(b"new"),
+            Some(old),
+            true,
+            BackUpThenWrite(Expect::Bytes(hash(b"mine"))),
+        );
+        // The pin did not move (the base is what is wanted): nothing to merge, a plain edit.
+        check_with_base(&[b"new"], file(b"mine"), Some(b"new"), Some(b"new"), false, Conflict(Blocker::LocalEdit));
+        // Ours, missing, or already wanted: the base changes nothing.
+        check_with_base(&[b"old"], file(b"old"), Some(b"new"), Some(old), false, Write(Expect::Bytes(hash(b"old"))));
+        check_with_base(&[b"old"], OnDisk::Missing, Some(b"new"), Some(old), false, Write(Expect::Missing));
+        check_with_base(&[], file(b"new"), Some(b"new"), Some(old), false, Keep);
+        // A removal never merges.
+        check_with_base(&[b"old"], file(b"mine"), None, Some(old), false, Conflict(Blocker::LocalEdit));
         // A symlink is never written through; forced, the link itself is replaced or removed.
         check(&[b"old"], symlink, Some(b"new"), false, Conflict(Blocker::Foreign(ForeignKind::Symlink)));
         check(&[b"old"], symlink, None, false, Conflict(Blocker::Foreign(ForeignKind::Symlink)));

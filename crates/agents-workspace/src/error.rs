@@ -47,6 +47,14 @@ pub enum WorkspaceError {
     LockedVersionMissing { name: AgentName, version: semver::Version, registry: String },
     #[error("{count} file(s) of {agents} have local edits or are not managed by agents: {paths}")]
     Conflicts { count: usize, paths: String, agents: String },
+    #[error(
+        "conflict: your edits to {agents} conflict with {first}@{version}; your file is unchanged and the new version is kept in {upstream}"
+    )]
+    MergeConflicts { agents: String, first: AgentName, version: semver::Version, upstream: PathBuf },
+    #[error("`{name}` has no update kept aside to resolve")]
+    NoConflict { name: AgentName },
+    #[error("{path} changed since it was kept aside; run `agents sync` to set the update aside again")]
+    ConflictCopyChanged { path: PathBuf },
     #[error("{path} kept changing while agents resolved; run the command again")]
     ChangedMeanwhile { path: PathBuf },
     #[error("agents.lock needs to change but --locked was passed ({reason})")]

@@ -9,7 +9,7 @@ use agents_format::{
 };
 use agents_registry::BUILTIN_NAME;
 
-use crate::engine::{Decision, Done, Managed, Step, apply, plan};
+use crate::engine::{Blocker, Decision, Done, Managed, Step, apply, plan, set_aside};
 use crate::error::{Result, WorkspaceError};
 use crate::fs::{self, OnDisk, Root};
 use crate::registries::Registries;
@@ -76,6 +76,10 @@ pub enum Action {
     Updated { from: String },
     /// Already on disk with the right bytes: nothing written.
     Fresh,
+    /// A local edit merged three ways onto the new version.
+    Merged { from: String },
+    /// A local edit whose merge with the new version conflicts: the file is left as it was.
+    Conflict,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -98,6 +102,9 @@ pub struct InstallReport {
     pub notes: Vec<String>,
     pub manifest_changed: bool,
     pub lockfile_changed: bool,
+    /// Local edits whose merge with the new version conflicts: the file is unchanged, the new
+    /// version is pinned and kept aside (`agents diff`, `agents resolve`).
+    pub conflicts: Vec<crate::reconcile::ConflictReport>,
 }
 
 /// One agent after resolution: the exact version and its verified bytes.
@@ -113,6 +120,9 @@ struct Resolved {
     previous: Option<LockedAgent>,
     /// Whether the command is about this agent (named, or every agent when none is named).
     subject: bool,
+    /// The body of the version the files on disk were installed from, when the pin moves away
+    /// from it: the base a local edit is merged from.
+    base: Option<Vec<u8>>,
 }
 
 /// What resolve hands to plan: every agent's version and bytes, and the new manifest.
@@ -171,6 +181,7 @@ fn resolve(
 ) -> Result<Resolution> {
     let manifest = &inputs.manifest;
     let lockfile = &inputs.lockfile;
+    let state = workspace.read_state();
     let mut new_manifest = inputs.manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned());
     let mut warnings = Vec::new();
 
@@ -277,6 +288,14 @@ fn resolve(
                     .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
             }
         }
+        let installed_from = state
+            .installed_from(&workspace.agent_relative(&name))
+            .cloned()
+            .or_else(|| locked.as_ref().map(|l| l.version.clone()));
+        let base = match installed_from.and_then(|v| index.find(&v)) {
+            Some(base) if base.version != record.version => Some(registries.open(&registry_name)?.body(base)?),
+            _ => None,
+        };
         let subject = match &options.unlock {
             _ if !requests.is_empty() => explicit,
             Unlock::Some(names) => names.contains(&name),
@@ -291,6 +310,7 @@ fn resolve(
             bytes,
             previous: locked,
             subject,
+            base,
         });
     }
     Ok(Resolution { agents, manifest: new_manifest, tools, warnings })
@@ -320,8 +340,11 @@ fn managed_files(
         path: primary,
         bytes: Some(agent.bytes.clone()),
         subject: agent.subject,
+        base: agent.base.clone(),
     }];
     let converted = target_files(workspace, tools, &agent.name, &agent.bytes);
+    let base_converted =
+        agent.base.as_deref().map(|base| target_files(workspace, tools, &agent.name, base)).unwrap_or_default();
     for file in &converted {
         let locked: Vec<Sha256> = agent
             .previous
@@ -337,6 +360,7 @@ fn managed_files(
             path: file.relative.clone(),
             bytes: Some(file.bytes.clone()),
             subject: agent.subject,
+            base: base_converted.iter().find(|b| b.relative == file.relative).map(|b| b.bytes.clone()),
         });
     }
     // Files written for this agent before that are no longer wanted (a tool dropped from
@@ -361,6 +385,7 @@ fn managed_files(
             bytes: None,
             ours,
             subject: agent.subject,
+            base: None,
         });
     }
     (files, converted)
@@ -405,8 +430,11 @@ fn plan_and_apply(
     let steps = plan(&root, files, options.force)?;
     check_names(workspace, &root, &resolution, &steps)?;
 
-    let blocked: Vec<&Step> =
-        steps.iter().filter(|s| s.file.subject && matches!(s.decision, Decision::Conflict(_))).collect();
+    // A conflicting merge does not stop the command: the edit stays, the new version is set aside.
+    let blocked: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.file.subject && matches!(s.decision, Decision::Conflict(b) if b != Blocker::MergeConflict))
+        .collect();
     if let Some(step) = blocked.iter().find(|s| matches!(s.decision, Decision::Conflict(b) if !b.forceable())) {
         let OnDisk::Foreign(kind) = step.on_disk else { unreachable!("only foreign files are unforceable") };
         return Err(WorkspaceError::Unreplaceable {
@@ -426,6 +454,14 @@ fn plan_and_apply(
         return Err(WorkspaceError::LockfileWouldChange { reason: "agents.lock is missing or out of date".to_owned() });
     }
 
+    for step in steps.iter().filter(|s| s.decision == Decision::Conflict(Blocker::MergeConflict)) {
+        let upstream = set_aside(workspace, &mut state, step)?;
+        report.conflicts.push(crate::reconcile::ConflictReport {
+            name: step.file.agent.clone(),
+            version: step.file.version.clone(),
+            upstream,
+        });
+    }
     let results = apply(workspace, &root, steps, &mut state, options.now)?;
     for result in &results {
         if let Some(backup) = &result.backup {
@@ -443,11 +479,16 @@ fn plan_and_apply(
                     backup.as_ref().map(|b| format!(" (an earlier save is in {})", b.display())).unwrap_or_default()
                 ));
             }
-            Done::Kept if result.step.file.bytes.is_some() => report.warnings.push(format!(
-                "kept {}: it has local edits (`agents diff {}` shows them)",
-                root.absolute(&result.step.file.path).display(),
-                result.step.file.agent
-            )),
+            Done::Kept
+                if result.step.file.bytes.is_some()
+                    && result.step.decision != Decision::Conflict(Blocker::MergeConflict) =>
+            {
+                report.warnings.push(format!(
+                    "kept {}: it has local edits (`agents diff {}` shows them)",
+                    root.absolute(&result.step.file.path).display(),
+                    result.step.file.agent
+                ))
+            }
             _ => {}
         }
         if result.done == Done::Written {
@@ -518,8 +559,17 @@ impl Resolved {
 
 /// What the report says happened to an agent's Claude Code file.
 fn action(agent: &Resolved, step: &Step, done: &Done) -> Action {
-    if matches!(done, Done::Unchanged | Done::Kept | Done::Raced { .. }) {
-        return Action::Fresh;
+    let from = || {
+        step.on_disk
+            .sha256()
+            .and(agent.previous.as_ref().map(|p| p.version.to_string()))
+            .unwrap_or_else(|| "a local edit".to_owned())
+    };
+    match done {
+        Done::Merged => return Action::Merged { from: from() },
+        Done::Kept if step.decision == Decision::Conflict(Blocker::MergeConflict) => return Action::Conflict,
+        Done::Unchanged | Done::Kept | Done::Raced { .. } => return Action::Fresh,
+        Done::Written | Done::Removed => {}
     }
     match step.on_disk {
         OnDisk::Missing if agent.previous.is_some() => Action::Restored,

@@ -12,12 +12,12 @@ use std::path::PathBuf;
 
 use agents_format::{AgentName, IndexFile, LockedAgent, RelativePath, Sha256, Target};
 
-use crate::engine::{Decision, Done, Managed, apply, plan};
+use crate::engine::{Decision, Done, Managed, apply, plan, set_aside};
 use crate::error::{Result, WorkspaceError};
 use crate::fs::{self, OnDisk};
 use crate::install::locked_record;
 use crate::registries::Registries;
-use crate::state::{Conflict, WorkspaceState};
+use crate::state::WorkspaceState;
 use crate::targets::target_files;
 use crate::workspace::Workspace;
 
@@ -29,6 +29,8 @@ pub struct ReconcileReport {
     pub removed: Vec<AgentName>,
     /// Files whose bytes are a local edit: kept.
     pub drift: Vec<Drift>,
+    /// Local edits merged three ways onto a new pinned version, and written.
+    pub merged: Vec<Change>,
     /// Pinned versions that arrived for edited files: kept aside in the state directory.
     pub conflicts: Vec<ConflictReport>,
     /// Agents that could not be reconciled this time (e.g. a registry not in the cache).
@@ -62,7 +64,11 @@ pub struct ConflictReport {
 
 impl ReconcileReport {
     pub fn is_quiet(&self) -> bool {
-        self.written.is_empty() && self.removed.is_empty() && self.conflicts.is_empty() && self.errors.is_empty()
+        self.written.is_empty()
+            && self.merged.is_empty()
+            && self.removed.is_empty()
+            && self.conflicts.is_empty()
+            && self.errors.is_empty()
     }
 }
 
@@ -129,45 +135,28 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
                 version: written.version.clone(),
                 path: path.clone(),
                 bytes: None,
-                ours: vec![written.sha256],
+                ours: state.last_written(path).into_iter().collect(),
                 subject: false,
+                base: None,
             });
         }
     }
 
     let steps = plan(&root, files, false)?;
-    let mut set_aside = Vec::new();
     for step in &steps {
         let Decision::Conflict(_) = step.decision else { continue };
         let absolute = root.absolute(&step.file.path);
         let pinned = step.file.bytes.as_ref().map(|_| step.file.version.clone());
         report.drift.push(Drift { name: step.file.agent.clone(), path: absolute.clone(), pinned });
-        // The pin moved since we last wrote this file: keep the edit, set the update aside.
-        if let Some(wanted) = step.file.wanted()
-            && state.last_written(&step.file.path) != Some(wanted)
-        {
-            set_aside.push(step.clone());
+        // The pin moved since this file was installed: keep the edit, set the update aside.
+        if step.file.bytes.is_some() && state.installed_from(&step.file.path) != Some(&step.file.version) {
+            let upstream = set_aside(workspace, &mut state, step)?;
+            report.conflicts.push(ConflictReport {
+                name: step.file.agent.clone(),
+                version: step.file.version.clone(),
+                upstream,
+            });
         }
-    }
-    for step in set_aside {
-        let file = &step.file;
-        let wanted = file.wanted().expect("only wanted files are set aside");
-        let already = state.conflicts.get(&file.path).is_some_and(|c| c.sha256 == wanted && c.upstream.exists());
-        let upstream = conflict_copy_path(workspace, &file.path, &file.version);
-        if !already {
-            fs::write_atomic(&upstream, file.bytes.as_deref().unwrap_or_default())?;
-            state.conflicts.insert(
-                file.path.clone(),
-                Conflict {
-                    agent: file.agent.clone(),
-                    version: file.version.clone(),
-                    sha256: wanted,
-                    upstream: upstream.clone(),
-                },
-            );
-        }
-        let upstream = state.conflicts.get(&file.path).map_or(upstream, |c| c.upstream.clone());
-        report.conflicts.push(ConflictReport { name: file.agent.clone(), version: file.version.clone(), upstream });
     }
 
     for result in apply(workspace, &root, steps, &mut state, 0)? {
@@ -193,6 +182,12 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
                 path,
                 pinned: file.bytes.as_ref().map(|_| file.version.clone()),
             }),
+            Done::Merged => report.merged.push(Change {
+                name: file.agent.clone(),
+                from: original.files.get(&file.path).map(|w| w.version.clone()),
+                to: file.version.clone(),
+                path,
+            }),
             Done::Unchanged | Done::Kept => {}
         }
     }
@@ -200,15 +195,6 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
         workspace.write_state(&state)?;
     }
     Ok(report)
-}
-
-/// Where the upstream copy of an update that met a local edit is kept.
-fn conflict_copy_path(workspace: &Workspace, path: &RelativePath, version: &semver::Version) -> PathBuf {
-    let name = path.file_name();
-    let (stem, extension) = name.split_once('.').unwrap_or((name, ""));
-    let flat = path.parent_components().collect::<Vec<_>>().join("__");
-    let prefix = if flat == ".claude__agents" { String::new() } else { format!("{flat}__") };
-    workspace.conflict_dir().join(format!("{prefix}{stem}@{version}.{extension}"))
 }
 
 /// The managed files of one locked agent whose files are not all as pinned, with its pinned
@@ -226,6 +212,21 @@ fn agent_files(
     let primary = workspace.agent_relative(&locked.name);
     let mut ours: Vec<Sha256> = index.records().map(|r| r.sha256).collect();
     ours.extend(state.last_written(&primary));
+    // The version the files were installed from, when the pin moved away from it: the base a
+    // local edit is merged from.
+    let base_body = match state.installed_from(&primary) {
+        Some(version) if *version != locked.version => match index.find(version) {
+            Some(record) => {
+                let registry_name = registries.name_for_id(&locked.registry)?.unwrap_or_default();
+                registries.open(&registry_name).and_then(|r| Ok(r.body(record)?)).ok()
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    let targets: Vec<Target> = locked.files.iter().filter_map(|f| Target::parse(&f.target).ok()).collect();
+    let base_converted =
+        base_body.as_deref().map(|base| target_files(workspace, &targets, &locked.name, base)).unwrap_or_default();
     let mut files = vec![Managed {
         agent: locked.name.clone(),
         version: locked.version.clone(),
@@ -233,8 +234,8 @@ fn agent_files(
         bytes: Some(bytes.clone()),
         ours,
         subject: false,
+        base: base_body.clone(),
     }];
-    let targets: Vec<Target> = locked.files.iter().filter_map(|f| Target::parse(&f.target).ok()).collect();
     let converted = target_files(workspace, &targets, &locked.name, &bytes);
     for file in &locked.files {
         match converted.iter().find(|c| c.relative == file.path) {
@@ -245,6 +246,7 @@ fn agent_files(
                 bytes: Some(converted.bytes.clone()),
                 ours: state.last_written(&file.path).into_iter().collect(),
                 subject: false,
+                base: base_converted.iter().find(|b| b.relative == file.path).map(|b| b.bytes.clone()),
             }),
             _ => errors.push(format!(
                 "{}@{}: the {} file this version of agents writes differs from agents.lock; run `agents install`",

@@ -38,7 +38,13 @@ pub struct WorkspaceState {
 pub struct Written {
     pub agent: AgentName,
     pub sha256: Sha256,
+    /// The version these bytes are, or (when `merged`) the version the user's edits were
+    /// merged onto: the base of the next three-way merge.
     pub version: semver::Version,
+    /// The bytes are a three-way merge of a local edit onto `version`: the user's, not ours, so
+    /// they are merged again, never replaced, when the pin moves.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub merged: bool,
 }
 
 /// A pinned version that could not be applied because the file has local edits.
@@ -49,6 +55,9 @@ pub struct Conflict {
     pub sha256: Sha256,
     /// The upstream copy, in the state directory.
     pub upstream: PathBuf,
+    /// The version the local edit was made on (the merge base), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<semver::Version>,
 }
 
 /// The version 1 layout, read once and converted.
@@ -81,13 +90,15 @@ impl StateV1 {
         let mut state = WorkspaceState::default();
         for (agent, written) in self.files {
             if let Ok(path) = RelativePath::parse(&agent_path(&agent)) {
-                state.files.insert(path, Written { agent, sha256: written.sha256, version: written.version });
+                state
+                    .files
+                    .insert(path, Written { agent, sha256: written.sha256, version: written.version, merged: false });
             }
         }
         for (agent, conflict) in self.conflicts {
             if let Ok(path) = RelativePath::parse(&agent_path(&agent)) {
                 let ConflictV1 { version, sha256, upstream } = conflict;
-                state.conflicts.insert(path, Conflict { agent, version, sha256, upstream });
+                state.conflicts.insert(path, Conflict { agent, version, sha256, upstream, base: None });
             }
         }
         state
@@ -139,11 +150,25 @@ impl Workspace {
 
 impl WorkspaceState {
     pub fn record(&mut self, path: &RelativePath, agent: &AgentName, sha256: Sha256, version: &semver::Version) {
-        self.files.insert(path.clone(), Written { agent: agent.clone(), sha256, version: version.clone() });
+        self.files
+            .insert(path.clone(), Written { agent: agent.clone(), sha256, version: version.clone(), merged: false });
     }
 
+    /// Records a merge of the user's edits onto `version`.
+    pub fn record_merge(&mut self, path: &RelativePath, agent: &AgentName, sha256: Sha256, version: &semver::Version) {
+        self.files
+            .insert(path.clone(), Written { agent: agent.clone(), sha256, version: version.clone(), merged: true });
+    }
+
+    /// What this tool last wrote at `path` as its own bytes: a merged file is the user's, so it
+    /// is not counted.
     pub fn last_written(&self, path: &RelativePath) -> Option<Sha256> {
-        self.files.get(path).map(|w| w.sha256)
+        self.files.get(path).filter(|w| !w.merged).map(|w| w.sha256)
+    }
+
+    /// The version the file at `path` was installed from (or merged onto): the merge base.
+    pub fn installed_from(&self, path: &RelativePath) -> Option<&semver::Version> {
+        self.files.get(path).map(|w| &w.version)
     }
 }
 

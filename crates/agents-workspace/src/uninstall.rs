@@ -64,6 +64,7 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
                 bytes: None,
                 ours,
                 subject: true,
+                base: None,
             });
         }
     }

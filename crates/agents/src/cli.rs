@@ -42,6 +42,8 @@ pub(crate) enum Command {
     Verify(JsonArgs),
     /// Show local edits: the installed file against the pinned version (or a kept-aside update).
     Diff(DiffArgs),
+    /// Settle an update kept aside because it conflicts with your edits.
+    Resolve(ResolveArgs),
     /// Bring agent files to what agents.lock pins, once, keeping local edits (what the daemon does).
     Sync(SyncArgs),
     /// Check agent files for problems; never changes them.
@@ -200,6 +202,23 @@ pub(crate) struct YankArgs {
     /// The registry (may be omitted when exactly one is configured).
     #[arg(long)]
     pub(crate) registry: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["theirs", "ours", "markers"])))]
+pub(crate) struct ResolveArgs {
+    pub(crate) agent: String,
+    /// Take the new version (your edits are saved in the state directory first).
+    #[arg(long)]
+    pub(crate) theirs: bool,
+    /// Keep your file as it is, as your edit on top of the new version.
+    #[arg(long)]
+    pub(crate) ours: bool,
+    /// Write a copy with conflict markers outside the agents directory, to edit by hand.
+    #[arg(long)]
+    pub(crate) markers: bool,
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

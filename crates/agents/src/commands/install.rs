@@ -5,7 +5,7 @@ use agents_registry::FetchMode;
 use agents_workspace::{Action, InstallOptions, InstallReport, InstallRequest, Unlock};
 use anyhow::Context as _;
 
-use crate::cli::{InstallArgs, UninstallArgs, UpdateArgs};
+use crate::cli::{InstallArgs, ResolveArgs, UninstallArgs, UpdateArgs};
 use crate::context::{Context, now};
 use crate::printer::Printer;
 
@@ -60,6 +60,7 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
     };
     let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
     print_report(printer, &report, args.json, true);
+    conflicts_are_an_error(&report)?;
     if report.agents.is_empty() && !args.json {
         printer.status("Finished", "nothing to install (agents.toml lists no agents)");
     }
@@ -82,8 +83,65 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
     };
     let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
     print_report(printer, &report, args.json, false);
+    conflicts_are_an_error(&report)?;
     if !args.json && !report.agents.iter().any(|a| a.action != Action::Fresh) {
         printer.status("Finished", "every agent is at the newest version its requirement allows");
+    }
+    Ok(0)
+}
+
+/// A conflicting merge leaves the user's file and the new version side by side: the command did
+/// what it could, and says what is left, with exit code 1.
+fn conflicts_are_an_error(report: &InstallReport) -> anyhow::Result<()> {
+    let Some(first) = report.conflicts.first() else { return Ok(()) };
+    let names: Vec<String> = report.conflicts.iter().map(|c| c.name.to_string()).collect();
+    Err(agents_workspace::WorkspaceError::MergeConflicts {
+        agents: names.join(", "),
+        first: first.name.clone(),
+        version: first.version.clone(),
+        upstream: first.upstream.clone(),
+    }
+    .into())
+}
+
+pub(crate) fn resolve(context: &Context, printer: &Printer, args: ResolveArgs) -> anyhow::Result<i32> {
+    let name = AgentName::new(&args.agent)?;
+    let workspace = context.workspace_to_change()?;
+    let how = if args.theirs {
+        agents_workspace::Resolution::Theirs
+    } else if args.ours {
+        agents_workspace::Resolution::Ours
+    } else {
+        agents_workspace::Resolution::Markers
+    };
+    let resolved = agents_workspace::resolve_conflict(&workspace, &name, how, now())?;
+    if args.json {
+        printer.json(&resolved);
+        return Ok(0);
+    }
+    for file in &resolved {
+        let path = printer.path(&file.path);
+        match how {
+            agents_workspace::Resolution::Theirs => {
+                printer.status("Resolved", format!("{path}: took v{}", file.version))
+            }
+            agents_workspace::Resolution::Ours => {
+                printer.status("Resolved", format!("{path}: kept your file as your edit on v{}", file.version))
+            }
+            agents_workspace::Resolution::Markers => {}
+        }
+        if let Some(backup) = &file.backup {
+            printer.status("Saved", format!("your edits to {path} as {}", backup.display()));
+        }
+        if let Some(markers) = &file.markers {
+            printer.status(
+                "Wrote",
+                format!(
+                    "{} with conflict markers; edit {path} to taste, then `agents resolve {name} --ours`",
+                    markers.display()
+                ),
+            );
+        }
     }
     Ok(0)
 }
@@ -110,6 +168,11 @@ fn print_report(printer: &Printer, report: &InstallReport, json: bool, show_unch
             }
             Action::Fresh if show_unchanged => printer.status("Unchanged", format!("{what} ({path})")),
             Action::Fresh => {}
+            Action::Merged { from } => printer.status(
+                "Merged",
+                format!("your edits to {} onto v{} (from {from}; {path})", agent.name, agent.version),
+            ),
+            Action::Conflict => {}
         }
         if let Some(backup) = &agent.backup {
             printer.status("Saved", format!("your edits to {path} as {}", backup.display()));

@@ -31,6 +31,7 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Search(args) => query::search(&context, printer, args),
         Command::Verify(args) => query::verify(&context, printer, args.json),
         Command::Diff(args) => sync::diff(&context, printer, args),
+        Command::Resolve(args) => install::resolve(&context, printer, args),
         Command::Sync(args) => sync::sync(&context, printer, args),
         Command::Lint(args) => lint::lint(printer, args),
         Command::Publish(args) => publish::publish(&context, printer, args),
@@ -62,6 +63,10 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             WorkspaceError::Conflicts { agents, .. } => Some(format!(
                 "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \
                  (a backup goes to the state directory)"
+            )),
+            WorkspaceError::MergeConflicts { first, .. } => Some(format!(
+                "`agents diff {first}` shows the version your edits were made on, yours and theirs; \
+                 `agents resolve {first} --theirs|--ours|--markers` settles it"
             )),
             WorkspaceError::NoProject { start } => Some(format!(
                 "`agents init` makes {} a project (agents.toml, agents.lock and .claude/agents/ go there); \
