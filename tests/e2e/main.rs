@@ -14,6 +14,7 @@ mod import;
 mod install;
 mod lifecycle;
 mod lint;
+mod readme;
 mod registry;
 mod targets;
 mod transports;
