@@ -110,7 +110,12 @@ fn agent_name(index: usize) -> String {
 
 /// Body sizes like the shared corpus's (its files' sizes, sampled), else around 6.7 KB (its
 /// median). The corpus lives beside the repository in `../shared`, which a fresh clone lacks.
-fn size_distribution() -> Vec<usize> {
+fn size_distribution() -> &'static [usize] {
+    static SIZES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    SIZES.get_or_init(read_size_distribution)
+}
+
+fn read_size_distribution() -> Vec<usize> {
     let corpus = root().join("../shared/corpus/awesome-claude-code-subagents/categories");
     let mut sizes = Vec::new();
     for category in fs_err::read_dir(&corpus).into_iter().flatten().flatten() {
@@ -183,7 +188,7 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
         let name = agent_name(*index);
         let mut lines = String::new();
         for version in 0..VERSIONS {
-            let body = synthetic_body(*index, version, &sizes);
+            let body = synthetic_body(*index, version, sizes);
             let sha = agents_format::Sha256::of(body.as_bytes()).to_hex();
             lines.push_str(&format!(
                 "{{\"schema\":1,\"name\":\"{name}\",\"version\":\"1.{version}.0\",\"sha256\":\"{sha}\",\"length\":{},\"published\":\"2026-01-01T00:00:00Z\",\"yanked\":false,\"description\":\"Use for {name} work.\"}}\n",
@@ -194,7 +199,7 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
     }
     for (_, index) in &agents_in_path_order {
         for version in 0..VERSIONS {
-            let body = synthetic_body(*index, version, &sizes);
+            let body = synthetic_body(*index, version, sizes);
             let sha = agents_format::Sha256::of(body.as_bytes()).to_hex();
             files.push((format!("bodies/{}/{sha}", &sha[..2]), blob(&mut stream, body.as_bytes())?));
         }
@@ -507,7 +512,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let sizes = size_distribution();
     let same: Vec<(String, Vec<u8>)> = (0..50)
         .map(|i| i * (scale / 50).max(1))
-        .map(|index| (agent_name(index), synthetic_body(index, VERSIONS - 1, &sizes).into_bytes()))
+        .map(|index| (agent_name(index), synthetic_body(index, VERSIONS - 1, sizes).into_bytes()))
         .collect();
     let agpm = peer_agpm(&peers, &work, runs, "fifty", &same)?;
     let apm = peer_apm(&peers, &work, runs, "fifty", &same)?;
@@ -872,9 +877,63 @@ fn install_peer(peer: &str, command: &mut Command, executable: &Path) -> Result<
     Err(format!("could not be installed here: {why}").replace('|', "\\|"))
 }
 
-/// `program arg...` as a user would type it (file names only, for a table cell).
+/// `program arg...` short enough for a table cell: absolute paths shortened to `…/NAME`.
 fn describe(command: &Command) -> String {
-    let program = Path::new(command.get_program()).file_name().unwrap_or(command.get_program()).to_string_lossy();
-    let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).filter(|a| !a.starts_with('/')).collect();
-    format!("{program} {}", args.join(" "))
+    let short = |arg: &std::ffi::OsStr| {
+        let path = Path::new(arg);
+        match path.file_name() {
+            Some(name) if path.is_absolute() => format!("…/{}", name.to_string_lossy()),
+            _ => arg.to_string_lossy().into_owned(),
+        }
+    };
+    let program = Path::new(command.get_program());
+    let mut words = vec![program.file_name().unwrap_or(program.as_os_str()).to_string_lossy().into_owned()];
+    words.extend(command.get_args().map(short));
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_comes_from_the_built_in_registry() {
+        let seed = builtin_seed().expect("registry/ holds the seed");
+        assert!(seed.starts_with(b"---\nname: go-backend-expert\n"));
+        assert_eq!(
+            agents_format::Sha256::of(&seed).to_hex(),
+            "05c95fc58df5a203f38452f159361ba09a17b3a17c2de02d3ef3cd99e52f9539"
+        );
+    }
+
+    #[test]
+    fn binaries_are_looked_for_where_cargo_builds_them() {
+        // This test's own executable is `<target dir>/debug/deps/xtask-<hash>`, wherever
+        // CARGO_TARGET_DIR or a cargo config put the target directory.
+        let exe = std::env::current_exe().unwrap();
+        let target = crate::target_dir().unwrap();
+        assert!(exe.starts_with(&target), "{} is not under {}", exe.display(), target.display());
+    }
+
+    #[test]
+    fn a_peer_that_cannot_be_installed_says_why_in_its_row() {
+        let missing = Path::new("/nonexistent/peer");
+        let failed = install_peer("peer", Command::new("false").arg("/some/where/peers"), missing).unwrap_err();
+        assert!(failed.contains("`false …/peers` failed with exit status: 1"), "{failed}");
+        let empty = install_peer("peer", &mut Command::new("true"), missing).unwrap_err();
+        assert!(empty.contains("succeeded but left no /nonexistent/peer"), "{empty}");
+        let absent = install_peer("peer", &mut Command::new("/nonexistent/installer"), missing).unwrap_err();
+        assert!(absent.contains("cannot run /nonexistent/installer"), "{absent}");
+
+        let figure = || Figure { median: Duration::from_millis(10), p95: Duration::from_millis(12), rss_kib: 1024 };
+        let row = Row {
+            scenario: "install".into(),
+            ours: figure(),
+            baselines: vec![("git".into(), Ok(figure())), ("agpm".into(), Err(failed))],
+            note: "",
+        };
+        let table = render(&[row], 3, 3);
+        assert!(table.contains("| git: 10 ms | 1.0× |"), "{table}");
+        assert!(table.contains("| agpm: not measured: could not be installed here: `false"), "{table}");
+    }
 }
