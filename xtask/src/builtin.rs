@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver::Version>) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     for file in files {
-        let bytes = fs_err::read(file).with_context(|| format!("read {}", file.display()))?;
+        let bytes = fs_err::read(file)?;
         let agent =
             AgentFile::parse(&bytes).with_context(|| format!("{} is not a valid agent file", file.display()))?;
         if agent.has_hidden_unicode() {
@@ -79,5 +79,5 @@ pub(crate) fn index_files(registry: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     fs_err::create_dir_all(path.parent().expect("registry files are in directories"))?;
-    fs_err::write(path, bytes).with_context(|| format!("write {}", path.display()))
+    Ok(fs_err::write(path, bytes)?)
 }
