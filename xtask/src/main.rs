@@ -79,9 +79,14 @@ fn report(problems: &[String]) -> anyhow::Result<()> {
     if problems.is_empty() { Ok(()) } else { bail!("{} tidy problem(s)", problems.len()) }
 }
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root (xtask lives one level below it). From `CARGO_MANIFEST_DIR` as `cargo
+/// run` and `cargo test` set it at run time, so that two clones sharing one `CARGO_TARGET_DIR`
+/// (and so one build of xtask, which cargo does not redo for a new workspace path) each work
+/// on their own files; the build-time value when run some other way.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {

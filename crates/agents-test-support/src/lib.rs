@@ -12,9 +12,19 @@ use std::process::{Command, Output};
 pub mod reliability;
 pub mod servers;
 
-/// The workspace root.
+/// The workspace root: the nearest directory above the package under test holding
+/// `registry/config.json`.
+///
+/// The package comes from `CARGO_MANIFEST_DIR` as `cargo test` sets it when the test runs,
+/// not as it was when this crate was built: two clones sharing one `CARGO_TARGET_DIR` share
+/// this crate's build (cargo does not rebuild it for a new workspace path), and a root fixed
+/// at build time would have the tests of one clone read the other's README and registry.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let package = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| built.to_path_buf());
+    let root =
+        |start: &Path| start.ancestors().find(|dir| dir.join("registry/config.json").is_file()).map(Path::to_path_buf);
+    root(&package).or_else(|| root(built)).expect("the tests run inside the agents workspace")
 }
 
 /// `../shared` beside the repository (or `AGENTS_SHARED_DIR`). It holds the real-world corpus,
