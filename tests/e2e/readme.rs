@@ -1,7 +1,8 @@
 //! The README is a contract, and these tests hold it: every command example in README.md runs,
 //! in a fresh home, with its documented output or effect checked; and every `agents ...`
 //! command line mentioned in README.md and docs/*.md names subcommands and flags the built CLI
-//! still has (as its own `--help` lists them).
+//! still has (as its own `--help` lists them), and a flag mentioned on its own (`` `--frozen` ``)
+//! is one of some `agents` command or of `cargo xtask`.
 //!
 //! How README.md's fenced blocks run (each block in its own fresh [`TestEnv`], its commands in
 //! order, in the project directory):
@@ -262,6 +263,28 @@ impl Cli {
         }
         cli
     }
+
+    /// Every option of every command.
+    fn all_options(&self, into: &mut std::collections::BTreeSet<String>) {
+        into.extend(self.options.keys().cloned());
+        for sub in self.subcommands.values() {
+            sub.all_options(into);
+        }
+    }
+}
+
+/// The flags `cargo xtask` takes: the `"--..."` literals of its sources.
+fn xtask_flags() -> Vec<String> {
+    let mut flags = Vec::new();
+    for entry in std::fs::read_dir(repo_root().join("xtask/src")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for piece in text.split('"').skip(1).step_by(2) {
+            if piece.starts_with("--") && piece[2..].chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                flags.push(piece.to_owned());
+            }
+        }
+    }
+    flags
 }
 
 /// An `agents` command line resolved against the CLI: the subcommand path, the flags given and
@@ -536,10 +559,12 @@ fn every_command_the_readme_shows_works() {
     assert!(problems.is_empty(), "README examples that do not hold:\n\n{}", problems.join("\n\n"));
 }
 
-/// An `agents ...` command line mentioned in documentation.
+/// An `agents ...` command line mentioned in documentation (or, with no words before it, a
+/// flag on its own: `` `--frozen` ``).
 struct Mention {
     at: String,
     words: Vec<String>,
+    bare_flag: bool,
 }
 
 /// Every `agents ...` command in README.md and docs/*.md: in code spans (`` `agents ...` ``) and
@@ -575,7 +600,7 @@ fn mentions() -> Vec<Mention> {
                 };
                 for (words, _) in command.map(simple_commands).unwrap_or_default() {
                     if words[0] == "agents" {
-                        found.push(Mention { at: at.clone(), words: words[1..].to_vec() });
+                        found.push(Mention { at: at.clone(), words: words[1..].to_vec(), bare_flag: false });
                     }
                 }
                 continue;
@@ -590,12 +615,23 @@ fn mentions() -> Vec<Mention> {
                         .map(|w| w.trim_matches(['[', ']', '…']).to_owned())
                         .filter(|w| !w.is_empty())
                         .collect();
-                    found.push(Mention { at: at.clone(), words });
+                    found.push(Mention { at: at.clone(), words, bare_flag: false });
+                } else if span_index % 2 == 1
+                    && let Some(flag) = span.split_whitespace().next().filter(|w| is_flag(w))
+                {
+                    found.push(Mention { at: at.clone(), words: vec![flag.to_owned()], bare_flag: true });
                 }
             }
         }
     }
     found
+}
+
+/// `--name` or `-n`: a dash or two, then a lowercase name.
+fn is_flag(word: &str) -> bool {
+    let name = word.strip_prefix("--").or_else(|| word.strip_prefix('-')).unwrap_or_default();
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Checks one mention, every alternative of each `a|b` word; returns what the CLI lacks.
@@ -627,14 +663,26 @@ fn every_documented_subcommand_and_flag_exists() {
     assert!(check_mention(&cli, &words("registry frobnicate"))[0].contains("not a subcommand of `agents registry`"));
     assert_eq!(check_mention(&cli, &words("daemon start|run")), Vec::<String>::new());
 
+    // A flag on its own must be one of some agents command, or of `cargo xtask` (whose flags
+    // the README's contributing section names).
+    let mut flags = std::collections::BTreeSet::new();
+    cli.all_options(&mut flags);
+    flags.extend(xtask_flags());
+    assert!(flags.contains("--frozen") && flags.contains("--quick"), "{flags:?}");
+
     let mentions = mentions();
     assert!(mentions.len() >= 40, "only {} `agents` commands found in the docs", mentions.len());
     let problems: Vec<String> = mentions
         .iter()
         .flat_map(|m| {
-            check_mention(&cli, &m.words)
-                .into_iter()
-                .map(move |p| format!("{}: `agents {}`: {p}", m.at, m.words.join(" ")))
+            let problems = if m.bare_flag {
+                let flag = &m.words[0];
+                if flags.contains(flag) { vec![] } else { vec![format!("no agents command has `{flag}`")] }
+            } else {
+                check_mention(&cli, &m.words)
+            };
+            let shown = if m.bare_flag { m.words[0].clone() } else { format!("agents {}", m.words.join(" ")) };
+            problems.into_iter().map(move |p| format!("{}: `{shown}`: {p}", m.at))
         })
         .collect();
     assert!(problems.is_empty(), "documented commands the CLI does not have:\n{}", problems.join("\n"));
