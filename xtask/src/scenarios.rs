@@ -230,7 +230,7 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
 /// `cargo xtask bench generate PATH AGENTS`: the synthetic registry alone, to profile against.
 pub(crate) fn generate_registry(path: &Path, agents: usize) -> anyhow::Result<()> {
     let started = Instant::now();
-    generate(path, agents)?;
+    generate(path, agents).with_context(|| format!("generating a synthetic registry at {}", path.display()))?;
     eprintln!(
         "xtask: generated {agents} agents × {VERSIONS} versions at {} in {:.1}s",
         path.display(),
@@ -370,7 +370,7 @@ fn remove_summaries(home: &Path) -> anyhow::Result<()> {
     while let Some(dir) = pending.pop() {
         for entry in fs_err::read_dir(&dir)?.flatten() {
             let path = entry.path();
-            if entry.file_type()?.is_dir() {
+            if entry.file_type().with_context(|| format!("reading the type of {}", path.display()))?.is_dir() {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "summary") {
                 fs_err::remove_file(&path)?;
@@ -399,7 +399,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     fresh_dir(&work)?;
     let registry = work.join("registry.git");
     let started = Instant::now();
-    generate(&registry, scale)?;
+    generate(&registry, scale).with_context(|| format!("generating a synthetic registry at {}", registry.display()))?;
     eprintln!("xtask: generated {scale} agents × {VERSIONS} versions in {:.1}s", started.elapsed().as_secs_f64());
     let url = format!("file://{}", registry.display());
     let target_name = agent_name(scale / 2);
