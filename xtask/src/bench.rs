@@ -190,17 +190,19 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
         window.as_secs(),
     );
     println!("{table}");
-    write_section("daemon", "cargo xtask bench daemon", &table, quick)?;
+    // Like the scenarios, a smoke check (`--quick`) only prints: the recorded figures are full runs.
+    if !quick {
+        write_section("daemon", "cargo xtask bench daemon", &table)?;
+    }
     Ok(())
 }
 
 /// Replaces the `## <name>` section of docs/BENCHMARKS.md.
-pub(crate) fn write_section(name: &str, command: &str, table: &str, quick: bool) -> anyhow::Result<()> {
+pub(crate) fn write_section(name: &str, command: &str, table: &str) -> anyhow::Result<()> {
     let path = root().join("docs/BENCHMARKS.md");
     let text = fs_err::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
     let machine = machine();
-    let mode = if quick { " (quick run)" } else { "" };
-    let section = format!("## {name}\n\nMeasured by `{command}`{mode} on {machine}.\n\n{table}\n");
+    let section = format!("## {name}\n\nMeasured by `{command}` on {machine}.\n\n{table}\n");
     let start = text.find(&format!("## {name}\n"));
     let new = match start {
         Some(start) => {

@@ -660,7 +660,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     if !quick {
         let command =
             if scale == 10_000 { "cargo xtask bench".to_owned() } else { format!("cargo xtask bench --scale {scale}") };
-        crate::bench::write_section(&format!("scenarios at {scale} agents"), &command, &table, false)?;
+        crate::bench::write_section(&format!("scenarios at {scale} agents"), &command, &table)?;
     }
     // AGENTS_BENCH_KEEP=1 keeps the registry and homes for profiling.
     if std::env::var_os("AGENTS_BENCH_KEEP").is_none() {
