@@ -1,14 +1,16 @@
-//! The whole shared corpus (158 real agent files) publishes and installs back byte for byte.
+//! The whole shared corpus (158 real agent files) publishes and installs back byte for byte
+//! (skipped, with a note, where `../shared` is absent).
 
 use std::ffi::OsStr;
 
-use agents_test_support::{TestEnv, corpus_files};
+use agents_test_support::{TestEnv, corpus};
 
 #[test]
 fn every_corpus_file_publishes_and_installs_back_byte_identical() {
+    let Some(corpus) = corpus() else { return };
     let env = TestEnv::new();
     env.registry("corpus");
-    let files = corpus_files();
+    let files = corpus.files;
     assert_eq!(files.len(), 158);
     let mut names = Vec::new();
     for file in &files {

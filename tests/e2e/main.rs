@@ -16,6 +16,7 @@ mod install;
 mod lifecycle;
 mod lint;
 mod merge;
+mod readme;
 mod registry;
 mod targets;
 mod transports;

@@ -30,27 +30,27 @@ struct TempDir(PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs_err::remove_dir_all(&self.0);
     }
 }
 
 impl Env {
     fn new(bin: PathBuf) -> anyhow::Result<Env> {
         let dir = std::env::temp_dir().join(format!("agents-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = fs_err::remove_dir_all(&dir);
         let (home, project) = (dir.join("home"), dir.join("project"));
-        std::fs::create_dir_all(&home)?;
-        std::fs::create_dir_all(home.join(".run"))?;
-        std::fs::create_dir_all(&project)?;
+        fs_err::create_dir_all(&home)?;
+        fs_err::create_dir_all(home.join(".run"))?;
+        fs_err::create_dir_all(&project)?;
         Ok(Env { _temp: TempDir(dir), home, project, bin })
     }
 
     fn agents(&self, args: &[&str]) -> anyhow::Result<String> {
         let mut command = Command::new(self.bin.join("agents"));
         isolate(command.args(args).current_dir(&self.project), &self.home);
-        let output = command.output()?;
+        let output = command.output().with_context(|| format!("cannot run {command:?}"))?;
         if !output.status.success() {
-            bail!("agents {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            bail!("{command:?} failed with {}: {}", output.status, String::from_utf8_lossy(&output.stderr));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
@@ -82,18 +82,22 @@ fn ms(duration: Duration) -> String {
 
 /// CPU ticks (user + system) and context switches of every thread of `pid`.
 fn proc_counters(pid: u32) -> anyhow::Result<(u64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat.rsplit_once(") ").context("odd /proc stat")?.1.split_whitespace().collect();
-    let ticks = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    let stat = fs_err::read_to_string(format!("/proc/{pid}/stat"))?;
+    let odd = || format!("/proc/{pid}/stat: unexpected layout: {stat}");
+    let fields: Vec<&str> = stat.rsplit_once(") ").with_context(odd)?.1.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).with_context(odd);
+    let ticks = field(11)? + field(12)?;
     let mut switches = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let status = std::fs::read_to_string(task?.path().join("status"))?;
+    for task in fs_err::read_dir(format!("/proc/{pid}/task"))? {
+        let task = task.with_context(|| format!("listing /proc/{pid}/task"))?;
+        let status = fs_err::read_to_string(task.path().join("status"))?;
         for line in status.lines() {
             if let Some(value) = line
                 .strip_prefix("voluntary_ctxt_switches:")
                 .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
             {
-                switches += value.trim().parse::<u64>()?;
+                switches +=
+                    value.trim().parse::<u64>().with_context(|| format!("/proc/{pid}/task/*/status: {line}"))?;
             }
         }
     }
@@ -101,9 +105,13 @@ fn proc_counters(pid: u32) -> anyhow::Result<(u64, u64)> {
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
-    Ok(line.split_whitespace().nth(1).context("odd VmRSS")?.parse()?)
+    let status = fs_err::read_to_string(format!("/proc/{pid}/status"))?;
+    let line =
+        status.lines().find(|l| l.starts_with("VmRSS:")).with_context(|| format!("/proc/{pid}/status has no VmRSS"))?;
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("/proc/{pid}/status: odd {line}"))
 }
 
 fn wait_for(path: &Path, timeout: Duration) -> Option<Duration> {
@@ -119,33 +127,35 @@ fn wait_for(path: &Path, timeout: Duration) -> Option<Duration> {
 
 pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
     run(cargo().args(["build", "--release", "--bins", "--locked"]))?;
-    let env = Env::new(root().join("target/release"))?;
+    let env = Env::new(crate::target_dir()?.join("release"))?;
     env.agents(&["install", "go-backend-expert", "code-reviewer", "test-writer", "docs-writer"])?;
     env.agents(&["daemon", "watch"])?;
     env.agents(&["daemon", "start"])?;
-    let status: serde_json::Value = serde_json::from_str(&env.agents(&["daemon", "status", "--json"])?)?;
-    let pid = u32::try_from(status["pid"].as_u64().context("no pid")?)?;
+    let status: serde_json::Value =
+        serde_json::from_str(&env.agents(&["daemon", "status", "--json"])?).context("`agents daemon status --json`")?;
+    let pid = u32::try_from(status["pid"].as_u64().context("`agents daemon status --json` printed no pid")?)?;
     let file = env.project.join(".claude/agents/code-reviewer.md");
     let rounds = if quick { 20 } else { 100 };
 
     let mut daemon_latency = Vec::new();
     for _ in 0..rounds {
-        std::fs::remove_file(&file)?;
+        fs_err::remove_file(&file)?;
         daemon_latency.push(wait_for(&file, Duration::from_secs(10)).context("the daemon did not restore the file")?);
         std::thread::sleep(Duration::from_millis(20));
     }
     env.agents(&["daemon", "stop"])?;
     let mut by_hand = Vec::new();
     for _ in 0..rounds {
-        std::fs::remove_file(&file)?;
+        fs_err::remove_file(&file)?;
         let started = Instant::now();
         env.agents(&["sync", "--offline"])?;
         by_hand.push(started.elapsed());
     }
 
     env.agents(&["daemon", "start"])?;
-    let status: serde_json::Value = serde_json::from_str(&env.agents(&["daemon", "status", "--json"])?)?;
-    let pid_idle = u32::try_from(status["pid"].as_u64().context("no pid")?)?;
+    let status: serde_json::Value =
+        serde_json::from_str(&env.agents(&["daemon", "status", "--json"])?).context("`agents daemon status --json`")?;
+    let pid_idle = u32::try_from(status["pid"].as_u64().context("`agents daemon status --json` printed no pid")?)?;
     std::thread::sleep(Duration::from_secs(2));
     let window = Duration::from_secs(if quick { 10 } else { 60 });
     let (ticks_before, switches_before) = proc_counters(pid_idle)?;
@@ -180,17 +190,19 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
         window.as_secs(),
     );
     println!("{table}");
-    write_section("daemon", "cargo xtask bench daemon", &table, quick)?;
+    // Like the scenarios, a smoke check (`--quick`) only prints: the recorded figures are full runs.
+    if !quick {
+        write_section("daemon", "cargo xtask bench daemon", &table)?;
+    }
     Ok(())
 }
 
 /// Replaces the `## <name>` section of docs/BENCHMARKS.md.
-pub(crate) fn write_section(name: &str, command: &str, table: &str, quick: bool) -> anyhow::Result<()> {
+pub(crate) fn write_section(name: &str, command: &str, table: &str) -> anyhow::Result<()> {
     let path = root().join("docs/BENCHMARKS.md");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
+    let text = fs_err::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
     let machine = machine();
-    let mode = if quick { " (quick run)" } else { "" };
-    let section = format!("## {name}\n\nMeasured by `{command}`{mode} on {machine}.\n\n{table}\n");
+    let section = format!("## {name}\n\nMeasured by `{command}` on {machine}.\n\n{table}\n");
     let start = text.find(&format!("## {name}\n"));
     let new = match start {
         Some(start) => {
@@ -199,13 +211,13 @@ pub(crate) fn write_section(name: &str, command: &str, table: &str, quick: bool)
         }
         None => format!("{}\n{section}", text.trim_end()),
     };
-    std::fs::write(&path, new)?;
+    fs_err::write(&path, new)?;
     Ok(())
 }
 
 fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
+    let model = fs_err::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
             info.lines()

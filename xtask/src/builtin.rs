@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver::Version>) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     for file in files {
-        let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+        let bytes = fs_err::read(file)?;
         let agent =
             AgentFile::parse(&bytes).with_context(|| format!("{} is not a valid agent file", file.display()))?;
         if agent.has_hidden_unicode() {
@@ -23,21 +23,23 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
         };
         let sha256 = Sha256::of(&bytes);
         let index_file = registry.join(index_path(&agent.name));
-        let mut index = match std::fs::read_to_string(&index_file) {
+        let mut index = match fs_err::read_to_string(&index_file) {
             Ok(text) => IndexFile::parse(&text),
             Err(_) => IndexFile::default(),
         };
-        index.push(IndexRecord {
-            schema: RECORD_SCHEMA,
-            name: agent.name.clone(),
-            version: version.clone(),
-            sha256,
-            length: bytes.len() as u64,
-            published: agents_format::format_utc(i64::try_from(now)?),
-            yanked: false,
-            description: agent.summary(),
-            extra: Default::default(),
-        })?;
+        index
+            .push(IndexRecord {
+                schema: RECORD_SCHEMA,
+                name: agent.name.clone(),
+                version: version.clone(),
+                sha256,
+                length: bytes.len() as u64,
+                published: agents_format::format_utc(i64::try_from(now)?),
+                yanked: false,
+                description: agent.summary(),
+                extra: Default::default(),
+            })
+            .with_context(|| format!("{}: cannot add {}@{version}", index_file.display(), agent.name))?;
         write(&registry.join(body_path(&sha256)), &bytes)?;
         write(&index_file, index.to_text().as_bytes())?;
         eprintln!("xtask: published {}@{version} to the built-in registry", agent.name);
@@ -47,10 +49,11 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
 
 pub(crate) fn format(registry: &Path) -> anyhow::Result<()> {
     let config_path = registry.join("config.json");
-    let config = RegistryConfig::parse(&std::fs::read_to_string(&config_path)?)?;
+    let config = RegistryConfig::parse(&fs_err::read_to_string(&config_path)?)
+        .with_context(|| format!("{} is not a valid registry config", config_path.display()))?;
     write(&config_path, config.to_text().as_bytes())?;
     for path in index_files(registry)? {
-        let text = std::fs::read_to_string(&path)?;
+        let text = fs_err::read_to_string(&path)?;
         let index = IndexFile::parse(&text);
         if !index.invalid.is_empty() {
             bail!("{}: invalid lines {:?}; fix them by hand first", path.display(), index.invalid);
@@ -64,9 +67,9 @@ pub(crate) fn index_files(registry: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![registry.join("index")];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs_err::read_dir(&dir) else { continue };
         for entry in entries {
-            let path = entry?.path();
+            let path = entry.with_context(|| format!("listing {}", dir.display()))?.path();
             if path.is_dir() { stack.push(path) } else { files.push(path) }
         }
     }
@@ -75,6 +78,6 @@ pub(crate) fn index_files(registry: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(path.parent().expect("registry files are in directories"))?;
-    std::fs::write(path, bytes).with_context(|| format!("write {}", path.display()))
+    fs_err::create_dir_all(path.parent().expect("registry files are in directories"))?;
+    Ok(fs_err::write(path, bytes)?)
 }

@@ -1,6 +1,6 @@
 //! `cargo xtask fuzz [--seconds N] [TARGET...]`: coverage-guided fuzzing of the format crate with
-//! cargo-fuzz (libFuzzer), each target for a fixed time, seeded from `../shared/corpus`, the
-//! built-in registry and the saved regressions. Memory is capped and slow inputs count as hangs.
+//! cargo-fuzz (libFuzzer), each target for a fixed time, seeded from `../shared/corpus` (when
+//! it is there), the built-in registry and the saved regressions. Memory is capped and slow inputs count as hangs.
 //! A finding stays in `crates/agents-format/fuzz/artifacts/`; copy it into `fuzz/regressions/`
 //! (which `cargo test` replays) together with the fix.
 
@@ -19,7 +19,10 @@ pub(crate) fn fuzz(args: &[&str]) -> anyhow::Result<()> {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
-            "--seconds" => seconds = rest.next().context("--seconds needs a number")?.parse()?,
+            "--seconds" => {
+                let value = rest.next().context("--seconds needs a number")?;
+                seconds = value.parse().with_context(|| format!("--seconds must be a number, not `{value}`"))?;
+            }
             target if TARGETS.contains(&target) => targets.push(target),
             other => bail!("unknown fuzz argument `{other}` (targets: {})", TARGETS.join(", ")),
         }
@@ -58,7 +61,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs_err::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() { pending.push(path) } else { found.push(path) }
@@ -70,17 +73,23 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 /// Fills a target's corpus with realistic inputs: the shared corpus of real agent files, the
 /// built-in registry's index files, and every saved regression.
 fn seed(corpus: &Path, target: &str) -> anyhow::Result<()> {
-    std::fs::create_dir_all(corpus)?;
+    fs_err::create_dir_all(corpus)?;
     let mut sources = files(&root().join("crates/agents-format/fuzz/regressions").join(target));
     match target {
-        "agent_file" => sources.extend(
-            files(&root().join("../shared/corpus")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "md")),
-        ),
+        "agent_file" => {
+            // The shared corpus lives beside the repository, not in it; a fresh clone lacks it.
+            let shared = root().join("../shared/corpus");
+            if !shared.is_dir() {
+                eprintln!("xtask: note: {} not found; seeding from the built-in registry only", shared.display());
+            }
+            sources.extend(files(&shared).into_iter().filter(|p| p.extension().is_some_and(|e| e == "md")));
+            sources.extend(files(&root().join("registry/bodies")));
+        }
         "index" => sources.extend(files(&root().join("registry/index"))),
         _ => {}
     }
     for (index, source) in sources.iter().enumerate() {
-        std::fs::copy(source, corpus.join(format!("seed-{index}")))?;
+        fs_err::copy(source, corpus.join(format!("seed-{index}")))?;
     }
     Ok(())
 }

@@ -9,7 +9,12 @@
 //!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench generate PATH
 //!   AGENTS`: just the synthetic registry, for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
-//! - `assets`: shell completions and the man page, into `target/assets/`.
+//! - `assets`: shell completions and the man page, into `target/assets/` (cargo's target
+//!   directory, wherever `CARGO_TARGET_DIR` or a cargo config puts it).
+//!
+//! Every error names the file or command that failed and why: file system calls go through
+//! `fs_err` (the path in every message; tidy refuses `std::fs` here), commands through [`run`]
+//! or a `with_context` naming them.
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
@@ -34,13 +39,16 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
-        ["bench", "generate", path, agents] => scenarios::generate_registry(Path::new(path), agents.parse()?),
+        ["bench", "generate", path, agents] => scenarios::generate_registry(
+            Path::new(path),
+            agents.parse().with_context(|| format!("AGENTS must be a number, not `{agents}`"))?,
+        ),
         ["bench", rest @ ..] => {
             let scale = rest
                 .iter()
                 .position(|a| *a == "--scale")
                 .and_then(|i| rest.get(i + 1))
-                .map(|n| n.parse())
+                .map(|n| n.parse().with_context(|| format!("--scale must be a number, not `{n}`")))
                 .transpose()?;
             scenarios::bench(rest.contains(&"--quick"), scale)
         }
@@ -71,9 +79,14 @@ fn report(problems: &[String]) -> anyhow::Result<()> {
     if problems.is_empty() { Ok(()) } else { bail!("{} tidy problem(s)", problems.len()) }
 }
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root (xtask lives one level below it). From `CARGO_MANIFEST_DIR` as `cargo
+/// run` and `cargo test` set it at run time, so that two clones sharing one `CARGO_TARGET_DIR`
+/// (and so one build of xtask, which cargo does not redo for a new workspace path) each work
+/// on their own files; the build-time value when run some other way.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
@@ -87,6 +100,22 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR`, `build.target-dir` in a cargo config, or
+/// `<workspace>/target`. Asked of cargo itself, which knows every way to set it.
+pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
+    let mut command = cargo();
+    command.args(["metadata", "--format-version", "1", "--no-deps"]).current_dir(root());
+    let output = command.output().with_context(|| format!("cannot run {command:?}"))?;
+    if !output.status.success() {
+        bail!("{command:?} failed with {}: {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).with_context(|| format!("{command:?} printed no JSON"))?;
+    let dir =
+        metadata["target_directory"].as_str().with_context(|| format!("{command:?} printed no `target_directory`"))?;
+    Ok(PathBuf::from(dir))
 }
 
 /// Debian packages the transport tests start as real servers on loopback.
@@ -119,11 +148,12 @@ fn install_test_packages() -> anyhow::Result<()> {
 }
 
 /// Generates shell completions and the man page from the CLI's own definition (by running the
-/// freshly built binary, so xtask needs none of its dependencies).
+/// freshly built binary, so xtask needs none of its dependencies), into `<target dir>/assets`.
 fn assets() -> anyhow::Result<()> {
     run(cargo().args(["build", "--package", "agents", "--bin", "agents", "--locked"]))?;
-    let agents = root().join("target/debug/agents");
-    let out = root().join("target/assets");
+    let target = target_dir()?;
+    let agents = target.join("debug").join(format!("agents{}", std::env::consts::EXE_SUFFIX));
+    let out = target.join("assets");
     let outputs: [(&[&str], &str); 5] = [
         (&["completions", "bash"], "completions/agents.bash"),
         (&["completions", "zsh"], "completions/_agents"),
@@ -135,11 +165,11 @@ fn assets() -> anyhow::Result<()> {
         let output =
             Command::new(&agents).args(args).output().with_context(|| format!("cannot run {}", agents.display()))?;
         if !output.status.success() {
-            bail!("agents {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+            bail!("{} {args:?} failed: {}", agents.display(), String::from_utf8_lossy(&output.stderr));
         }
         let path = out.join(file);
-        std::fs::create_dir_all(path.parent().expect("asset paths have a directory"))?;
-        std::fs::write(&path, &output.stdout)?;
+        fs_err::create_dir_all(path.parent().expect("asset paths have a directory"))?;
+        fs_err::write(&path, &output.stdout)?;
         eprintln!("xtask: wrote {}", path.display());
     }
     Ok(())

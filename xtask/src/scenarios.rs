@@ -108,18 +108,29 @@ fn agent_name(index: usize) -> String {
     if round == 0 { format!("{domain}-{role}") } else { format!("{domain}-{role}-{round}") }
 }
 
-/// Body sizes like the shared corpus's (its files' sizes, sampled), else around 6.7 KB.
-fn size_distribution() -> Vec<usize> {
+/// Body sizes like the shared corpus's (its files' sizes, sampled), else around 6.7 KB (its
+/// median). The corpus lives beside the repository in `../shared`, which a fresh clone lacks.
+fn size_distribution() -> &'static [usize] {
+    static SIZES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    SIZES.get_or_init(read_size_distribution)
+}
+
+fn read_size_distribution() -> Vec<usize> {
     let corpus = root().join("../shared/corpus/awesome-claude-code-subagents/categories");
     let mut sizes = Vec::new();
-    for category in std::fs::read_dir(corpus).into_iter().flatten().flatten() {
-        for file in std::fs::read_dir(category.path()).into_iter().flatten().flatten() {
+    for category in fs_err::read_dir(&corpus).into_iter().flatten().flatten() {
+        for file in fs_err::read_dir(category.path()).into_iter().flatten().flatten() {
             if let Ok(meta) = file.metadata() {
                 sizes.push(meta.len() as usize);
             }
         }
     }
-    if sizes.is_empty() { vec![6_700] } else { sizes }
+    if sizes.is_empty() {
+        eprintln!("xtask: note: {} not found; synthetic bodies are all 6,700 bytes", corpus.display());
+        vec![6_700]
+    } else {
+        sizes
+    }
 }
 
 /// The body of version `version` of synthetic agent `index`: the same bytes every time it is
@@ -151,15 +162,12 @@ fn synthetic_body(index: usize, version: usize, sizes: &[usize]) -> String {
 /// pack looks like that, and it made reading every index file ten times slower than in a gc'd
 /// registry.
 fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
-    let _ = std::fs::remove_dir_all(path);
+    let _ = fs_err::remove_dir_all(path);
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(path))?;
     let sizes = size_distribution();
-    let mut child = Command::new("git")
-        .arg("--git-dir")
-        .arg(path)
-        .args(["fast-import", "--quiet", "--depth=0"])
-        .stdin(Stdio::piped())
-        .spawn()?;
+    let mut fast_import = Command::new("git");
+    fast_import.arg("--git-dir").arg(path).args(["fast-import", "--quiet", "--depth=0"]).stdin(Stdio::piped());
+    let mut child = fast_import.spawn().with_context(|| format!("cannot run {fast_import:?}"))?;
     let mut stream = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().context("stdin")?);
     let mut files: Vec<(String, usize)> = Vec::new();
     let mut mark = 0;
@@ -180,7 +188,7 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
         let name = agent_name(*index);
         let mut lines = String::new();
         for version in 0..VERSIONS {
-            let body = synthetic_body(*index, version, &sizes);
+            let body = synthetic_body(*index, version, sizes);
             let sha = agents_format::Sha256::of(body.as_bytes()).to_hex();
             lines.push_str(&format!(
                 "{{\"schema\":1,\"name\":\"{name}\",\"version\":\"1.{version}.0\",\"sha256\":\"{sha}\",\"length\":{},\"published\":\"2026-01-01T00:00:00Z\",\"yanked\":false,\"description\":\"Use for {name} work.\"}}\n",
@@ -191,7 +199,7 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
     }
     for (_, index) in &agents_in_path_order {
         for version in 0..VERSIONS {
-            let body = synthetic_body(*index, version, &sizes);
+            let body = synthetic_body(*index, version, sizes);
             let sha = agents_format::Sha256::of(body.as_bytes()).to_hex();
             files.push((format!("bodies/{}/{sha}", &sha[..2]), blob(&mut stream, body.as_bytes())?));
         }
@@ -206,9 +214,15 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
         writeln!(stream, "M 100644 :{mark} {path}")?;
     }
     stream.write_all(b"\n")?;
-    drop(stream.into_inner().map_err(|error| error.into_error())?);
-    if !child.wait()?.success() {
-        bail!("git fast-import failed");
+    drop(
+        stream
+            .into_inner()
+            .map_err(|error| error.into_error())
+            .with_context(|| format!("writing to {fast_import:?}"))?,
+    );
+    let status = child.wait().with_context(|| format!("waiting for {fast_import:?}"))?;
+    if !status.success() {
+        bail!("{fast_import:?} failed with {status}");
     }
     Ok(())
 }
@@ -216,7 +230,7 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
 /// `cargo xtask bench generate PATH AGENTS`: the synthetic registry alone, to profile against.
 pub(crate) fn generate_registry(path: &Path, agents: usize) -> anyhow::Result<()> {
     let started = Instant::now();
-    generate(path, agents)?;
+    generate(path, agents).with_context(|| format!("generating a synthetic registry at {}", path.display()))?;
     eprintln!(
         "xtask: generated {agents} agents × {VERSIONS} versions at {} in {:.1}s",
         path.display(),
@@ -233,7 +247,7 @@ struct User {
 
 impl User {
     fn new(dir: &Path, bin: &Path) -> anyhow::Result<User> {
-        std::fs::create_dir_all(dir.join(".run"))?;
+        fs_err::create_dir_all(dir.join(".run"))?;
         Ok(User { home: dir.to_path_buf(), bin: bin.to_path_buf() })
     }
 
@@ -241,8 +255,8 @@ impl User {
     fn with_registry(dir: &Path, bin: &Path, url: &str) -> anyhow::Result<User> {
         let user = User::new(dir, bin)?;
         let config = user.home.join(".config/agents");
-        std::fs::create_dir_all(&config)?;
-        std::fs::write(config.join("config.toml"), format!("[registries]\nbench = {{ url = \"{url}\" }}\n"))?;
+        fs_err::create_dir_all(&config)?;
+        fs_err::write(config.join("config.toml"), format!("[registries]\nbench = {{ url = \"{url}\" }}\n"))?;
         Ok(user)
     }
 
@@ -263,12 +277,12 @@ impl User {
 /// One timed run: wall time from spawn to exit, with no wrapper process in the figure.
 fn measure(mut command: Command) -> anyhow::Result<Duration> {
     let log = std::env::temp_dir().join(format!("agents-bench-stderr-{}", std::process::id()));
-    command.stdout(Stdio::null()).stderr(std::fs::File::create(&log)?);
+    command.stdout(Stdio::null()).stderr(fs_err::File::create(&log)?.into_file());
     let started = Instant::now();
     let status = command.status().with_context(|| format!("cannot run {command:?}"))?;
     let elapsed = started.elapsed();
     if !status.success() {
-        let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+        let stderr = fs_err::read_to_string(&log).unwrap_or_default();
         bail!("{command:?} failed: {stderr}");
     }
     Ok(elapsed)
@@ -289,7 +303,10 @@ fn peak_rss(command: &Command) -> anyhow::Result<u64> {
     if let Some(dir) = command.get_current_dir() {
         timed.current_dir(dir);
     }
-    let output = timed.stdin(Stdio::null()).output().with_context(|| format!("cannot run {timed:?}"))?;
+    let output = timed
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {timed:?} (GNU time measures peak memory: apt-get install time)"))?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         bail!("{timed:?} failed: {stderr}");
@@ -303,6 +320,9 @@ struct Figure {
     p95: Duration,
     rss_kib: u64,
 }
+
+/// A baseline's figure, or why there is none.
+type Baseline = Result<Figure, String>;
 
 /// Runs `make` (with a fresh `setup` before each run) `runs` times for wall time, then once more
 /// for peak memory.
@@ -331,7 +351,9 @@ fn ms(duration: Duration) -> String {
 struct Row {
     scenario: String,
     ours: Figure,
-    baselines: Vec<(String, Option<Figure>)>,
+    /// Each baseline's figure, or why it was not measured (a peer that could not be installed
+    /// or failed), said in its row.
+    baselines: Vec<(String, Baseline)>,
     /// Said in the baseline column when there is none: why no peer is measured.
     note: &'static str,
 }
@@ -346,12 +368,12 @@ const NOT_MEASURED: &str = "peers not measured here";
 fn remove_summaries(home: &Path) -> anyhow::Result<()> {
     let mut pending = vec![home.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)?.flatten() {
+        for entry in fs_err::read_dir(&dir)?.flatten() {
             let path = entry.path();
-            if entry.file_type()?.is_dir() {
+            if entry.file_type().with_context(|| format!("reading the type of {}", path.display()))?.is_dir() {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "summary") {
-                std::fs::remove_file(&path)?;
+                fs_err::remove_file(&path)?;
             }
         }
     }
@@ -359,15 +381,15 @@ fn remove_summaries(home: &Path) -> anyhow::Result<()> {
 }
 
 fn fresh_dir(path: &Path) -> anyhow::Result<()> {
-    let _ = std::fs::remove_dir_all(path);
-    std::fs::create_dir_all(path)?;
+    let _ = fs_err::remove_dir_all(path);
+    fs_err::create_dir_all(path)?;
     Ok(())
 }
 
 pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     run(cargo().args(["build", "--release", "--bins", "--locked"]))?;
-    install_peers();
-    let bin = root().join("target/release");
+    let bin = crate::target_dir()?.join("release");
+    let peers = install_peers()?;
     let scale = scale.unwrap_or(if quick { 1_000 } else { 10_000 });
     let runs = if quick { 3 } else { 10 };
     // Baselines that take seconds each at scale (full clones with a checkout) run fewer times.
@@ -377,7 +399,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     fresh_dir(&work)?;
     let registry = work.join("registry.git");
     let started = Instant::now();
-    generate(&registry, scale)?;
+    generate(&registry, scale).with_context(|| format!("generating a synthetic registry at {}", registry.display()))?;
     eprintln!("xtask: generated {scale} agents × {VERSIONS} versions in {:.1}s", started.elapsed().as_secs_f64());
     let url = format!("file://{}", registry.display());
     let target_name = agent_name(scale / 2);
@@ -400,7 +422,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let git_clone = sample(
         slow_runs,
         |_| {
-            let _ = std::fs::remove_dir_all(&clone_dir);
+            let _ = fs_err::remove_dir_all(&clone_dir);
             Ok(())
         },
         |_| {
@@ -412,7 +434,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let git_local = sample(
         runs,
         |_| {
-            let _ = std::fs::remove_dir_all(&clone_dir);
+            let _ = fs_err::remove_dir_all(&clone_dir);
             Ok(())
         },
         |_| {
@@ -425,8 +447,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         scenario: format!("install one agent, cold cache: first clone ({scale} agents)"),
         ours,
         baselines: vec![
-            ("`git clone --bare` of the path (hardlinks, as agents does)".into(), Some(git_local)),
-            ("`git clone --bare file://` (pack transfer)".into(), Some(git_clone)),
+            ("`git clone --bare` of the path (hardlinks, as agents does)".into(), Ok(git_local)),
+            ("`git clone --bare file://` (pack transfer)".into(), Ok(git_clone)),
         ],
         note: "",
     });
@@ -441,7 +463,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let git_copy = sample(
         slow_runs,
         |_| {
-            let _ = std::fs::remove_dir_all(&depth_clone);
+            let _ = fs_err::remove_dir_all(&depth_clone);
             fresh_dir(&project)
         },
         |_| {
@@ -455,10 +477,9 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
             command
         },
     )?;
-    let seed =
-        vec![("go-backend-expert".to_owned(), std::fs::read(root().join("../shared/seed/go-backend-expert.md"))?)];
-    let agpm = peer_agpm(&work, runs, "one", &seed)?;
-    let apm = peer_apm(&work, runs, "one", &seed)?;
+    let seed = vec![("go-backend-expert".to_owned(), builtin_seed().context("reading the seed for the peers")?)];
+    let agpm = peer_agpm(&peers, &work, runs, "one", &seed)?;
+    let apm = peer_apm(&peers, &work, runs, "one", &seed)?;
     rows.push(Row {
         scenario: "install one agent, warm cache (built-in registry)".into(),
         ours: builtin,
@@ -468,7 +489,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     rows.push(Row {
         scenario: format!("install one agent, warm cache ({scale} agents, fetch included)"),
         ours,
-        baselines: vec![("`git clone --depth 1` + copy".into(), Some(git_copy))],
+        baselines: vec![("`git clone --depth 1` + copy".into(), Ok(git_copy))],
         note: "",
     });
 
@@ -482,7 +503,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         runs,
         |_| {
             fresh_dir(&project)?;
-            std::fs::write(project.join("agents.toml"), &manifest)?;
+            fs_err::write(project.join("agents.toml"), &manifest)?;
             Ok(())
         },
         |_| warm.agents(&project, &["install"]),
@@ -491,10 +512,10 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let sizes = size_distribution();
     let same: Vec<(String, Vec<u8>)> = (0..50)
         .map(|i| i * (scale / 50).max(1))
-        .map(|index| (agent_name(index), synthetic_body(index, VERSIONS - 1, &sizes).into_bytes()))
+        .map(|index| (agent_name(index), synthetic_body(index, VERSIONS - 1, sizes).into_bytes()))
         .collect();
-    let agpm = peer_agpm(&work, runs, "fifty", &same)?;
-    let apm = peer_apm(&work, runs, "fifty", &same)?;
+    let agpm = peer_agpm(&peers, &work, runs, "fifty", &same)?;
+    let apm = peer_apm(&peers, &work, runs, "fifty", &same)?;
     rows.push(Row {
         scenario: "install 50 agents from a manifest".into(),
         ours,
@@ -529,7 +550,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     rows.push(Row {
         scenario: format!("search ({scale} agents)"),
         ours,
-        baselines: vec![("`git grep` over the index".into(), Some(git_grep))],
+        baselines: vec![("`git grep` over the index".into(), Ok(git_grep))],
         note: "",
     });
 
@@ -543,7 +564,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         runs,
         |_| {
             version += 1;
-            std::fs::write(&file, format!("---\nname: {target_name}\ndescription: d\n---\nnew body {version}\n"))?;
+            fs_err::write(&file, format!("---\nname: {target_name}\ndescription: d\n---\nnew body {version}\n"))?;
             Ok(())
         },
         |i| publisher.agents(&work, &["publish", file.to_str().expect("utf-8 path"), "--version", &format!("2.{i}.0")]),
@@ -583,7 +604,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     rows.push(Row {
         scenario: format!("update after one publish ({scale} agents)"),
         ours: update,
-        baselines: vec![("`git fetch`".into(), Some(git_fetch))],
+        baselines: vec![("`git fetch`".into(), Ok(git_fetch))],
         note: "",
     });
     let search_after = sample(
@@ -614,7 +635,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
                 .collect::<String>()
         );
         fresh_dir(&project)?;
-        std::fs::write(project.join("agents.toml"), &manifest)?;
+        fs_err::write(project.join("agents.toml"), &manifest)?;
         measure(warm.agents(&project, &["install"]))?;
         let list = sample(runs, |_| Ok(()), |_| warm.agents(&project, &["list"]))?;
         rows.push(Row {
@@ -639,11 +660,11 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     if !quick {
         let command =
             if scale == 10_000 { "cargo xtask bench".to_owned() } else { format!("cargo xtask bench --scale {scale}") };
-        crate::bench::write_section(&format!("scenarios at {scale} agents"), &command, &table, false)?;
+        crate::bench::write_section(&format!("scenarios at {scale} agents"), &command, &table)?;
     }
     // AGENTS_BENCH_KEEP=1 keeps the registry and homes for profiling.
     if std::env::var_os("AGENTS_BENCH_KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&work);
+        let _ = fs_err::remove_dir_all(&work);
     } else {
         eprintln!("xtask: kept {}", work.display());
     }
@@ -663,11 +684,11 @@ fn render(rows: &[Row], runs: usize, slow_runs: usize) -> String {
         }
         for (name, figure) in &row.baselines {
             let (baseline, ratio) = match figure {
-                Some(f) => (
+                Ok(f) => (
                     format!("{name}: {}", ms(f.median)),
                     format!("{:.1}×", f.median.as_secs_f64() / row.ours.median.as_secs_f64()),
                 ),
-                None => (format!("{name}: not installed here"), "n/a".to_owned()),
+                Err(why) => (format!("{name}: not measured: {why}"), "n/a".to_owned()),
             };
             table.push_str(&format!("| {} | {ours} | {rss} | {baseline} | {ratio} |\n", row.scenario));
         }
@@ -677,15 +698,24 @@ fn render(rows: &[Row], runs: usize, slow_runs: usize) -> String {
 
 /// agpm installing `agents` (name, bytes) from a local git repository (the peer's own layout),
 /// into a fresh project each run, its cache warm like ours. `tag` keeps each setup apart.
-fn peer_agpm(work: &Path, runs: usize, tag: &str, agents: &[(String, Vec<u8>)]) -> anyhow::Result<Option<Figure>> {
-    let Some(agpm) = which("agpm") else { return Ok(None) };
+fn peer_agpm(
+    peers: &Peers,
+    work: &Path,
+    runs: usize,
+    tag: &str,
+    agents: &[(String, Vec<u8>)],
+) -> anyhow::Result<Baseline> {
+    let agpm = match &peers.agpm {
+        Ok(agpm) => agpm,
+        Err(why) => return Ok(Err(why.clone())),
+    };
     let repo = work.join(format!("agpm-{tag}-repo.git"));
     let checkout = work.join(format!("agpm-{tag}-work"));
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(&repo))?;
     run(Command::new("git").arg("clone").arg("-q").arg(&repo).arg(&checkout))?;
-    std::fs::create_dir_all(checkout.join("agents"))?;
+    fs_err::create_dir_all(checkout.join("agents"))?;
     for (name, bytes) in agents {
-        std::fs::write(checkout.join(format!("agents/{name}.md")), bytes)?;
+        fs_err::write(checkout.join(format!("agents/{name}.md")), bytes)?;
     }
     run(Command::new("git").arg("-C").arg(&checkout).args(["add", "."]))?;
     run(Command::new("git").arg("-C").arg(&checkout).args([
@@ -706,90 +736,204 @@ fn peer_agpm(work: &Path, runs: usize, tag: &str, agents: &[(String, Vec<u8>)]) 
             .push_str(&format!("{name} = {{ source = \"local\", path = \"agents/{name}.md\", branch = \"main\" }}\n"));
     }
     fresh_dir(&project)?;
-    std::fs::write(project.join("agpm.toml"), &manifest)?;
-    std::fs::create_dir_all(&home)?;
+    fs_err::write(project.join("agpm.toml"), &manifest)?;
+    fs_err::create_dir_all(&home)?;
     // Warm its cache, like ours.
-    let _ = Command::new(&agpm).arg("install").current_dir(&project).env("HOME", &home).output();
+    let _ = Command::new(agpm).arg("install").current_dir(&project).env("HOME", &home).output();
     let figure = sample(
         runs,
         |_| {
             fresh_dir(&project)?;
-            std::fs::write(project.join("agpm.toml"), &manifest)?;
+            fs_err::write(project.join("agpm.toml"), &manifest)?;
             Ok(())
         },
         |_| {
-            let mut command = Command::new(&agpm);
+            let mut command = Command::new(agpm);
             command.arg("install").current_dir(&project).env("HOME", &home);
             command
         },
     );
-    Ok(figure.ok())
+    Ok(peer_failed("agpm", figure))
+}
+
+/// A peer's figure, or (said in the run and returned for its row) why its run failed.
+fn peer_failed(peer: &str, figure: anyhow::Result<Figure>) -> Baseline {
+    figure.map_err(|error| {
+        eprintln!("xtask: {peer} failed, its row will say so: {error:#}");
+        let first = format!("{error:#}").lines().next().unwrap_or_default().to_owned();
+        let short: String = first.chars().take(160).collect();
+        format!("{peer} failed in this run ({short})").replace('|', "\\|")
+    })
 }
 
 /// APM installing `agents` (name, bytes) from a local package directory.
-fn peer_apm(work: &Path, runs: usize, tag: &str, agents: &[(String, Vec<u8>)]) -> anyhow::Result<Option<Figure>> {
-    let Some(apm) = which("apm") else { return Ok(None) };
+fn peer_apm(
+    peers: &Peers,
+    work: &Path,
+    runs: usize,
+    tag: &str,
+    agents: &[(String, Vec<u8>)],
+) -> anyhow::Result<Baseline> {
+    let apm = match &peers.apm {
+        Ok(apm) => apm,
+        Err(why) => return Ok(Err(why.clone())),
+    };
     let package = work.join(format!("apm-{tag}-pkg"));
-    std::fs::create_dir_all(package.join(".apm/agents"))?;
-    std::fs::write(package.join("apm.yml"), format!("name: {tag}\nversion: 1.0.0\ndescription: bench\n"))?;
+    fs_err::create_dir_all(package.join(".apm/agents"))?;
+    fs_err::write(package.join("apm.yml"), format!("name: {tag}\nversion: 1.0.0\ndescription: bench\n"))?;
     for (name, bytes) in agents {
-        std::fs::write(package.join(format!(".apm/agents/{name}.agent.md")), bytes)?;
+        fs_err::write(package.join(format!(".apm/agents/{name}.agent.md")), bytes)?;
     }
     let project = work.join(format!("apm-{tag}-project"));
     let home = work.join(format!("apm-{tag}-home"));
-    std::fs::create_dir_all(&home)?;
+    fs_err::create_dir_all(&home)?;
     let package_arg = format!("../apm-{tag}-pkg");
     let figure = sample(
         runs,
         |_| fresh_dir(&project),
         |_| {
-            let mut command = Command::new(&apm);
+            let mut command = Command::new(apm);
             command.args(["install", &package_arg, "--target", "claude"]).current_dir(&project).env("HOME", &home);
             command
         },
     );
-    Ok(figure.ok())
+    Ok(peer_failed("APM", figure))
 }
 
 /// Publishes version `2.<n>.0` of `name` as `publisher`: a new publish for the update scenarios.
 fn publish_version(publisher: &User, work: &Path, file: &Path, name: &str, n: u32) -> anyhow::Result<()> {
-    std::fs::write(file, format!("---\nname: {name}\ndescription: d\n---\nnew body {n}\n"))?;
+    fs_err::write(file, format!("---\nname: {name}\ndescription: d\n---\nnew body {n}\n"))?;
     let file = file.to_str().context("a UTF-8 path")?;
     measure(publisher.agents(work, &["publish", file, "--version", &format!("2.{n}.0")]))?;
     Ok(())
 }
 
-/// Where the peers are installed from their package registries (crates.io, PyPI).
-fn peers_dir() -> PathBuf {
-    root().join("target/peers")
+/// The seed agent as the built-in registry holds it (`registry/`), found through its index
+/// record: the repository's own copy, so the bench needs nothing beside the clone.
+fn builtin_seed() -> anyhow::Result<Vec<u8>> {
+    let registry = root().join("registry");
+    let name: agents_format::AgentName = "go-backend-expert".parse().context("the seed's name is valid")?;
+    let index_file = registry.join(agents_format::index_path(&name));
+    let index = agents_format::IndexFile::parse(&fs_err::read_to_string(&index_file)?);
+    let record = index
+        .records()
+        .find(|record| record.version == semver::Version::new(1, 0, 0))
+        .with_context(|| format!("{} has no record for 1.0.0", index_file.display()))?;
+    Ok(fs_err::read(registry.join(agents_format::body_path(&record.sha256)))?)
 }
 
-/// Installs the peers a user would pick instead, once: agpm (crate agpm-cli) and APM (PyPI
-/// apm-cli). A peer that cannot be installed is reported as such in the table.
-fn install_peers() {
-    let dir = peers_dir();
-    if !dir.join("bin/agpm").exists() {
-        let status = Command::new("cargo").args(["install", "agpm-cli", "--locked", "--root"]).arg(&dir).status();
-        if !status.is_ok_and(|s| s.success()) {
-            eprintln!("xtask: agpm could not be installed; its column will say so");
-        }
-    }
-    let apm = dir.join("apm-venv/bin/apm");
-    if !apm.exists() {
-        let venv = dir.join("apm-venv");
-        let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().is_ok_and(|s| s.success())
-            && Command::new(venv.join("bin/pip"))
-                .args(["install", "-q", "apm-cli"])
-                .status()
-                .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("xtask: APM could not be installed; its column will say so");
-        }
-    }
+/// The peers' executables, or why each is missing (said in its rows of the table).
+struct Peers {
+    agpm: Result<PathBuf, String>,
+    apm: Result<PathBuf, String>,
 }
 
-/// A peer's executable, from [`peers_dir`].
-fn which(program: &str) -> Option<PathBuf> {
-    let dir = peers_dir();
-    [dir.join("bin").join(program), dir.join("apm-venv/bin").join(program)].into_iter().find(|p| p.exists())
+/// Installs the peers a user would pick instead, once, under `<target dir>/peers`: agpm (crate
+/// agpm-cli) and APM (PyPI apm-cli). A peer that cannot be installed is said in the run and
+/// in the table, never fatal: the bench still measures agents and git.
+fn install_peers() -> anyhow::Result<Peers> {
+    let dir = crate::target_dir()?.join("peers");
+    let agpm = dir.join("bin/agpm");
+    let agpm = if agpm.exists() {
+        Ok(agpm)
+    } else {
+        let mut install = crate::cargo();
+        install.args(["install", "agpm-cli", "--locked", "--root"]).arg(&dir);
+        install_peer("agpm", &mut install, &agpm)
+    };
+    let venv = dir.join("apm-venv");
+    let apm = venv.join("bin/apm");
+    let apm = if apm.exists() {
+        Ok(apm)
+    } else {
+        let mut create = Command::new("python3");
+        create.arg("-m").arg("venv").arg(&venv);
+        // Few retries: without PyPI, pip's defaults spend minutes before giving up.
+        let mut install = Command::new(venv.join("bin/pip"));
+        install.args(["install", "-q", "--retries", "1", "--timeout", "20", "apm-cli"]);
+        install_peer("APM", &mut create, &venv.join("bin/pip")).and_then(|_| install_peer("APM", &mut install, &apm))
+    };
+    Ok(Peers { agpm, apm })
+}
+
+/// Runs `command` to install `peer`, then expects `executable`; on failure says why, in the run
+/// and as the reason returned for the table.
+fn install_peer(peer: &str, command: &mut Command, executable: &Path) -> Result<PathBuf, String> {
+    eprintln!("xtask: installing {peer}: {command:?}");
+    let why = match command.stdin(Stdio::null()).output() {
+        Err(error) => format!("cannot run {}: {error}", command.get_program().to_string_lossy()),
+        Ok(output) if !output.status.success() => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output").trim();
+            let last: String = last.chars().take(160).collect();
+            format!("`{}` failed with {}: {last}", describe(command), output.status)
+        }
+        Ok(_) if !executable.exists() => {
+            format!("`{}` succeeded but left no {}", describe(command), executable.display())
+        }
+        Ok(_) => return Ok(executable.to_path_buf()),
+    };
+    eprintln!("xtask: {peer} could not be installed, its rows will say so: {why}");
+    Err(format!("could not be installed here: {why}").replace('|', "\\|"))
+}
+
+/// `program arg...` short enough for a table cell: absolute paths shortened to `…/NAME`.
+fn describe(command: &Command) -> String {
+    let short = |arg: &std::ffi::OsStr| {
+        let path = Path::new(arg);
+        match path.file_name() {
+            Some(name) if path.is_absolute() => format!("…/{}", name.to_string_lossy()),
+            _ => arg.to_string_lossy().into_owned(),
+        }
+    };
+    let program = Path::new(command.get_program());
+    let mut words = vec![program.file_name().unwrap_or(program.as_os_str()).to_string_lossy().into_owned()];
+    words.extend(command.get_args().map(short));
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_comes_from_the_built_in_registry() {
+        let seed = builtin_seed().expect("registry/ holds the seed");
+        assert!(seed.starts_with(b"---\nname: go-backend-expert\n"));
+        assert_eq!(
+            agents_format::Sha256::of(&seed).to_hex(),
+            "05c95fc58df5a203f38452f159361ba09a17b3a17c2de02d3ef3cd99e52f9539"
+        );
+    }
+
+    #[test]
+    fn binaries_are_looked_for_where_cargo_builds_them() {
+        // This test's own executable is `<target dir>/debug/deps/xtask-<hash>`, wherever
+        // CARGO_TARGET_DIR or a cargo config put the target directory.
+        let exe = std::env::current_exe().unwrap();
+        let target = crate::target_dir().unwrap();
+        assert!(exe.starts_with(&target), "{} is not under {}", exe.display(), target.display());
+    }
+
+    #[test]
+    fn a_peer_that_cannot_be_installed_says_why_in_its_row() {
+        let missing = Path::new("/nonexistent/peer");
+        let failed = install_peer("peer", Command::new("false").arg("/some/where/peers"), missing).unwrap_err();
+        assert!(failed.contains("`false …/peers` failed with exit status: 1"), "{failed}");
+        let empty = install_peer("peer", &mut Command::new("true"), missing).unwrap_err();
+        assert!(empty.contains("succeeded but left no /nonexistent/peer"), "{empty}");
+        let absent = install_peer("peer", &mut Command::new("/nonexistent/installer"), missing).unwrap_err();
+        assert!(absent.contains("cannot run /nonexistent/installer"), "{absent}");
+
+        let figure = || Figure { median: Duration::from_millis(10), p95: Duration::from_millis(12), rss_kib: 1024 };
+        let row = Row {
+            scenario: "install".into(),
+            ours: figure(),
+            baselines: vec![("git".into(), Ok(figure())), ("agpm".into(), Err(failed))],
+            note: "",
+        };
+        let table = render(&[row], 3, 3);
+        assert!(table.contains("| git: 10 ms | 1.0× |"), "{table}");
+        assert!(table.contains("| agpm: not measured: could not be installed here: `false"), "{table}");
+    }
 }

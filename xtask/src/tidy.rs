@@ -1,8 +1,11 @@
 //! Checks on the repository itself, run by `cargo test` and `cargo xtask tidy`: the built-in
-//! registry is canonical and every checksum holds; every Rust file says what it is for; every
-//! crate appears in ARCHITECTURE.md.
+//! registry is canonical and every checksum holds; every Rust file says what it is for; xtask
+//! reaches the file system only through `fs_err` (so every error names its file); every crate
+//! appears in ARCHITECTURE.md.
 
 use std::path::Path;
+
+use anyhow::Context as _;
 
 use agents_format::{AgentName, IndexFile, RegistryConfig, Sha256, body_path, index_path};
 
@@ -17,7 +20,7 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<Vec<String>> {
 
 pub(crate) fn check_registry(registry: &Path) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
-    let config_text = std::fs::read_to_string(registry.join("config.json"))?;
+    let config_text = fs_err::read_to_string(registry.join("config.json"))?;
     match RegistryConfig::parse(&config_text) {
         Ok(config) if config.to_text() != config_text => {
             problems.push("registry/config.json is not canonical (run `cargo xtask registry fmt`)".to_owned())
@@ -31,7 +34,7 @@ pub(crate) fn check_registry(registry: &Path) -> anyhow::Result<Vec<String>> {
     let mut referenced = std::collections::BTreeSet::new();
     for path in index_files(registry)? {
         let shown = path.strip_prefix(registry).unwrap_or(&path).display().to_string();
-        let text = std::fs::read_to_string(&path)?;
+        let text = fs_err::read_to_string(&path)?;
         let index = IndexFile::parse(&text);
         for invalid in &index.invalid {
             problems.push(format!("registry/{shown}:{}: {}", invalid.line, invalid.message));
@@ -53,7 +56,7 @@ pub(crate) fn check_registry(registry: &Path) -> anyhow::Result<Vec<String>> {
             }
             let body = registry.join(body_path(&record.sha256));
             referenced.insert(body.clone());
-            match std::fs::read(&body) {
+            match fs_err::read(&body) {
                 Ok(bytes) if Sha256::of(&bytes) != record.sha256 || bytes.len() as u64 != record.length => problems
                     .push(format!("{}@{}: body does not match its sha256 and length", record.name, record.version)),
                 Ok(_) => {}
@@ -78,9 +81,9 @@ fn walk(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs_err::read_dir(&dir) else { continue };
         for entry in entries {
-            let path = entry?.path();
+            let path = entry.with_context(|| format!("listing {}", dir.display()))?.path();
             if path.is_dir() { stack.push(path) } else { files.push(path) }
         }
     }
@@ -96,21 +99,38 @@ fn check_sources(root: &Path) -> anyhow::Result<Vec<String>> {
             if !is_rust || in_target {
                 continue;
             }
-            let text = std::fs::read_to_string(&path)?;
+            let text = fs_err::read_to_string(&path)?;
+            let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
             if !text.starts_with("//!") {
-                let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
                 problems.push(format!("{shown} does not open with a `//!` line saying what it is for"));
+            }
+            if top == "xtask" {
+                problems.extend(std_fs_uses(&shown, &text));
             }
         }
     }
     Ok(problems)
 }
 
+/// Lines of an xtask source that call `std::fs`, whose errors do not say which file failed.
+fn std_fs_uses(shown: &str, text: &str) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = !line.trim_start().starts_with("//");
+            code && (line.contains(concat!("std", "::fs::")) || line.contains(concat!("std", "::fs;")))
+        })
+        .map(|(number, _)| {
+            format!("{shown}:{}: use `fs_err` instead of `std::fs` in xtask, so the error names the file", number + 1)
+        })
+        .collect()
+}
+
 fn check_architecture(root: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap_or_default();
+    let text = fs_err::read_to_string(root.join("ARCHITECTURE.md")).unwrap_or_default();
     let mut problems = Vec::new();
-    for entry in std::fs::read_dir(root.join("crates"))? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
+    for entry in fs_err::read_dir(root.join("crates"))? {
+        let name = entry.context("listing crates/")?.file_name().to_string_lossy().into_owned();
         if !text.contains(&format!("`{name}`")) {
             problems.push(format!("ARCHITECTURE.md does not describe crate `{name}`"));
         }
@@ -134,30 +154,39 @@ mod tests {
         copy_dir(&crate::root().join("registry"), &temp);
         assert_eq!(check_registry(&temp).unwrap(), Vec::<String>::new());
         let body = walk(&temp.join("bodies")).unwrap().remove(0);
-        let mut bytes = std::fs::read(&body).unwrap();
+        let mut bytes = fs_err::read(&body).unwrap();
         bytes.push(b'!');
-        std::fs::write(&body, bytes).unwrap();
+        fs_err::write(&body, bytes).unwrap();
         let index = index_files(&temp).unwrap().remove(0);
-        let text = std::fs::read_to_string(&index).unwrap();
-        std::fs::write(&index, text.replace("\":", "\" :")).unwrap();
+        let text = fs_err::read_to_string(&index).unwrap();
+        fs_err::write(&index, text.replace("\":", "\" :")).unwrap();
         let problems = check_registry(&temp).unwrap();
         assert!(problems.iter().any(|p| p.contains("does not match its sha256")), "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("not canonical")), "{problems:?}");
-        std::fs::remove_dir_all(&temp).unwrap();
+        fs_err::remove_dir_all(&temp).unwrap();
+    }
+
+    #[test]
+    fn tidy_refuses_std_fs_in_xtask_but_not_in_comments() {
+        let text = concat!("//! std", "::fs is fine here\nlet x = std", "::fs::read(p)?;\n");
+        assert_eq!(
+            std_fs_uses("xtask/src/x.rs", text),
+            ["xtask/src/x.rs:2: use `fs_err` instead of `std::fs` in xtask, so the error names the file"]
+        );
     }
 
     fn tempfile_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("xtask-tidy-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let _ = fs_err::remove_dir_all(&dir);
+        fs_err::create_dir_all(&dir).unwrap();
         dir
     }
 
     fn copy_dir(from: &Path, to: &Path) {
         for file in walk(from).unwrap() {
             let target = to.join(file.strip_prefix(from).unwrap());
-            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-            std::fs::copy(&file, &target).unwrap();
+            fs_err::create_dir_all(target.parent().unwrap()).unwrap();
+            fs_err::copy(&file, &target).unwrap();
         }
     }
 }

@@ -12,24 +12,92 @@ use std::process::{Command, Output};
 pub mod reliability;
 pub mod servers;
 
-/// The workspace root.
+/// The workspace root: the nearest directory above the package under test holding
+/// `registry/config.json`.
+///
+/// The package comes from `CARGO_MANIFEST_DIR` as `cargo test` sets it when the test runs,
+/// not as it was when this crate was built: two clones sharing one `CARGO_TARGET_DIR` share
+/// this crate's build (cargo does not rebuild it for a new workspace path), and a root fixed
+/// at build time would have the tests of one clone read the other's README and registry.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let package = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| built.to_path_buf());
+    let root =
+        |start: &Path| start.ancestors().find(|dir| dir.join("registry/config.json").is_file()).map(Path::to_path_buf);
+    root(&package).or_else(|| root(built)).expect("the tests run inside the agents workspace")
 }
 
-/// `../shared` beside the repository (or `AGENTS_SHARED_DIR`).
+/// `../shared` beside the repository (or `AGENTS_SHARED_DIR`). It holds the real-world corpus,
+/// which is not part of this repository: a fresh clone has nothing beside it, so every test
+/// that reads it goes through [`corpus`] and skips when it is absent.
 pub fn shared_dir() -> PathBuf {
     std::env::var_os("AGENTS_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"))
 }
 
+/// The seed agent, go-backend-expert 1.0.0, as the built-in registry holds it byte for byte
+/// (`registry/bodies/...`). The file is named after its checksum, not the agent: copy it
+/// before handing it to a command that looks at the file name (`lint`).
 pub fn seed_path() -> PathBuf {
-    shared_dir().join("seed/go-backend-expert.md")
+    builtin_body("go-backend-expert", "1.0.0")
 }
 
-/// Every agent file of the shared corpus, sorted.
-pub fn corpus_files() -> Vec<PathBuf> {
+/// The body file of `name@version` in the repository's built-in registry (`registry/`), found
+/// through its index record.
+pub fn builtin_body(name: &str, version: &str) -> PathBuf {
+    let registry = repo_root().join("registry");
+    let index = find_file(&registry.join("index"), name)
+        .unwrap_or_else(|| panic!("{name} has no index file under {}", registry.display()));
+    let text = std::fs::read_to_string(&index).unwrap_or_else(|e| panic!("{}: {e}", index.display()));
+    let sha256 = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|record| record["version"] == version)
+        .and_then(|record| record["sha256"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("{} has no record for version {version}", index.display()));
+    registry.join("bodies").join(&sha256[..2]).join(&sha256)
+}
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name() == Some(OsStr::new(name)) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// The shared corpus of real agent files (awesome-claude-code-subagents).
+pub struct Corpus {
+    /// The collection's root directory (what `agents import` is given).
+    pub root: PathBuf,
+    /// Every agent file under `categories/`, sorted.
+    pub files: Vec<PathBuf>,
+}
+
+/// The shared corpus, or `None` after printing a note saying the calling test skips because it
+/// is absent (a fresh clone has no `../shared`). Use as
+/// `let Some(corpus) = corpus() else { return };`.
+pub fn corpus() -> Option<Corpus> {
+    corpus_in(&shared_dir())
+}
+
+fn corpus_in(shared: &Path) -> Option<Corpus> {
+    let root = shared.join("corpus/awesome-claude-code-subagents");
+    let categories = root.join("categories");
+    if !categories.is_dir() {
+        let test = std::thread::current().name().unwrap_or("this test").to_owned();
+        eprintln!(
+            "skipping {test}: {} not found (the shared corpus is not part of the repository; set AGENTS_SHARED_DIR to run it)",
+            categories.display()
+        );
+        return None;
+    }
     let mut files = Vec::new();
-    let categories = shared_dir().join("corpus/awesome-claude-code-subagents/categories");
     for category in std::fs::read_dir(&categories).unwrap_or_else(|e| panic!("{}: {e}", categories.display())) {
         for file in std::fs::read_dir(category.unwrap().path()).unwrap() {
             let path = file.unwrap().path();
@@ -39,7 +107,13 @@ pub fn corpus_files() -> Vec<PathBuf> {
         }
     }
     files.sort();
-    files
+    Some(Corpus { root, files })
+}
+
+/// Every agent file of the shared corpus, sorted. Panics when the corpus is absent: tests
+/// should use [`corpus`], which skips instead.
+pub fn corpus_files() -> Vec<PathBuf> {
+    corpus().map(|corpus| corpus.files).unwrap_or_else(|| panic!("{} not found", shared_dir().display()))
 }
 
 /// The directory holding the built binaries (`target/debug`), found from the test executable.
@@ -380,4 +454,24 @@ fn replace_path(
         }
     }
     builder.write().unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_comes_from_the_built_in_registry_byte_for_byte() {
+        let seed = seed_path();
+        assert!(seed.starts_with(repo_root().join("registry")), "{}", seed.display());
+        let bytes = std::fs::read(&seed).unwrap();
+        assert_eq!(agents_format::Sha256::of(&bytes).to_hex(), seed.file_name().unwrap().to_str().unwrap());
+        assert!(bytes.starts_with(b"---\nname: go-backend-expert\n"));
+    }
+
+    #[test]
+    fn an_absent_corpus_is_none_not_a_panic() {
+        let empty = tempfile::tempdir().unwrap();
+        assert!(corpus_in(empty.path()).is_none());
+    }
 }
