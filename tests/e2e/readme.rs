@@ -81,6 +81,18 @@ struct Fixture {
 
 const FIXTURES: &[Fixture] = &[
     Fixture {
+        heading: "Local edits",
+        what: "an update of code-reviewer that conflicts with a local edit, kept aside",
+        setup: |env| {
+            env.registry("team");
+            env.publish("code-reviewer", "1.0.0");
+            env.run(["install", "code-reviewer@^1", "--registry", "team"]).success();
+            write(&env.agents_dir().join("code-reviewer.md"), "my own reviewer\n");
+            env.publish("code-reviewer", "1.0.1");
+            env.run(["update", "code-reviewer"]).fails_with("conflict");
+        },
+    },
+    Fixture {
         heading: "Quickstart",
         what: "the agent file `agents lint path/to/agent.md` reads",
         setup: |env| {
