@@ -327,3 +327,20 @@ fn sync_applies_the_hidden_unicode_gate() {
     let on_disk = std::fs::read_to_string(env.agents_dir().join("alpha.md")).unwrap();
     assert!(on_disk.contains("alpha 1.0.0"), "the refused version was written: {on_disk}");
 }
+
+/// Claude Code would load two agents under one name: install never leaves that behind.
+#[test]
+fn install_never_puts_two_files_claiming_one_name_in_an_agents_directory() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.agents_dir()).unwrap();
+    std::fs::write(
+        env.agents_dir().join("my-reviewer.md"),
+        "---\nname: \"code-reviewer\"\ndescription: mine\n---\nx\n",
+    )
+    .unwrap();
+    env.run(["install", "code-reviewer"])
+        .fails_with("both declare the agent name `code-reviewer`")
+        .stderr_contains("my-reviewer.md");
+    assert!(!env.agents_dir().join("code-reviewer.md").exists());
+    env.run(["install", "test-writer"]).success();
+}

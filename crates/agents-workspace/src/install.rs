@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use agents_format::{
-    AgentFile, AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, RelativePath, Sha256,
-    Target, caret, select, set_dependency, set_targets,
+    AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, RelativePath, Sha256, Target, caret,
+    select, set_dependency, set_targets,
 };
 use agents_registry::BUILTIN_NAME;
 
@@ -589,6 +589,27 @@ fn action(agent: &Resolved, step: &Step, done: &Done) -> Action {
     }
 }
 
+/// The agent name a file's front matter declares, read as leniently as a tool's loader: the
+/// first top-level `name:` line between the opening `---` and the closing one. Cheap, so a plan
+/// can ask it of every file in an agents directory.
+fn claimed_name(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes.get(..bytes.len().min(agents_format::MAX_FRONT_MATTER_LEN + 8))?)
+        .or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]))
+        .ok()?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n"))?;
+    for line in rest.lines() {
+        if line.trim_end() == "---" {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("name:") {
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            return (!value.is_empty()).then(|| value.to_owned());
+        }
+    }
+    None
+}
+
 /// Refuses a plan that would leave two files in one agents directory claiming one agent name
 /// (the front matter's `name`): a tool would load two agents under it.
 fn check_names(workspace: &Workspace, root: &Root, resolution: &Resolution, steps: &[Step]) -> Result<()> {
@@ -607,7 +628,7 @@ fn check_names(workspace: &Workspace, root: &Root, resolution: &Resolution, step
     };
     for agent in &resolution.agents {
         let path = workspace.agent_path(&agent.name);
-        let claimed = AgentFile::parse(&agent.bytes).map_or_else(|_| agent.name.to_string(), |f| f.name.to_string());
+        let claimed = claimed_name(&agent.bytes).unwrap_or_else(|| agent.name.to_string());
         planned.push(path.clone());
         claim(claimed, path)?;
     }
@@ -624,10 +645,8 @@ fn check_names(workspace: &Workspace, root: &Root, resolution: &Resolution, step
             continue;
         };
         let Ok(Some(bytes)) = root.read(&relative, agents_format::MAX_AGENT_FILE_LEN as u64) else { continue };
-        let claimed = match AgentFile::parse(&bytes) {
-            Ok(file) => file.name.to_string(),
-            Err(_) => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
-        };
+        let claimed = claimed_name(&bytes)
+            .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
         claim(claimed, path)?;
     }
     Ok(())
