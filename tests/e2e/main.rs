@@ -16,5 +16,6 @@ mod lifecycle;
 mod lint;
 mod registry;
 mod targets;
+mod terminal;
 mod transports;
 mod two_users;
