@@ -186,3 +186,43 @@ fn a_conflict_prints_its_cause_once() {
          hint: keep your edits, or pass --force to overwrite them (a backup goes to the state directory)\n",
     );
 }
+
+#[test]
+fn a_registry_name_defined_by_the_project_and_the_user_with_two_urls_is_an_error() {
+    let env = TestEnv::new();
+    let mine = env.registry("team");
+    env.publish("alpha", "1.0.0");
+    let theirs = env.path("registries/theirs.git");
+    env.run(["registry".as_ref(), "init".as_ref(), theirs.as_os_str()]).success();
+    env.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), theirs.as_os_str(), "--project".as_ref()]).success();
+
+    let clash = "error: [ROOT]/project/agents.toml is not valid: `[registries]` entry `team`: the same name is also \
+         a registry in [ROOT]/home/.config/agents/config.toml, which says `[ROOT]/registries/team.git`; this \
+         manifest says `[ROOT]/registries/theirs.git`\n\
+         hint: a registry name must mean one registry: rename it in agents.toml, or in the user config \
+         (`agents registry remove NAME`, then `agents registry add OTHER-NAME URL`)\n";
+    check(&env, &["install".as_ref(), "alpha".as_ref()], clash);
+    let file = env.path("beta.md");
+    std::fs::write(&file, TestEnv::agent_text("beta", "1.0.0")).unwrap();
+    let publish = [
+        "publish".as_ref(),
+        file.as_os_str(),
+        "--registry".as_ref(),
+        "team".as_ref(),
+        "--version".as_ref(),
+        "1.0.0".as_ref(),
+    ];
+    check(&env, &publish, clash);
+    assert_eq!(agents_test_support::read_in_remote(&theirs, "index/be/ta/beta"), None);
+
+    // The same URL under the same name is one registry, and publish says where it pushes.
+    std::fs::write(
+        env.project.join("agents.toml"),
+        format!("[registries]\nteam = {{ url = \"{}\" }}\n", mine.display()),
+    )
+    .unwrap();
+    env.run(["install", "alpha"]).success();
+    env.run(publish)
+        .success()
+        .stderr_contains(&format!("Published beta v1.0.0 to registry `team` ({})", mine.display()));
+}

@@ -28,7 +28,7 @@ pub use install::{
     Action, InstallOptions, InstallReport, InstallRequest, Installed, Uninstalled, Unlock, install, uninstall,
 };
 pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, diff_input, reconcile};
-pub use registries::{Origin, Registries, RegistryEntry};
+pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{AgentStatus, FileStatus, Status, status};
 pub use update::{Outdated, auto_update, outdated, update};

@@ -1,13 +1,26 @@
 //! The registries a workspace can use, in search order: the project manifest's, then the user's,
 //! then `builtin`. Opened lazily, at most once each.
+//!
+//! A name is one registry: when the project and the user both define it with different URLs,
+//! that is an error naming both ([`is_name_clash`]), never a silent choice.
 
 use std::collections::HashMap;
 
-use agents_format::{AgentName, IndexFile, Manifest, RegistryId};
+use agents_format::{AgentName, IndexFile, Manifest, ManifestError, RegistryId};
 use agents_registry::{BUILTIN_NAME, Cache, FetchMode, Registry};
 
 use crate::error::{Result, WorkspaceError};
 use crate::workspace::Workspace;
+
+/// How a [`ManifestError::Registry`] message for a name clash begins.
+const NAME_CLASH: &str = "the same name is also a registry";
+
+/// Whether `error` says that a registry name means one URL in the project's manifest and
+/// another in the user's config (so the binary can say how to choose).
+pub fn is_name_clash(error: &WorkspaceError) -> bool {
+    matches!(error, WorkspaceError::Manifest { source: ManifestError::Registry { message, .. }, .. }
+        if message.starts_with(NAME_CLASH))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,8 +58,23 @@ impl Registries {
             .collect();
         let (_, user_config) = workspace.read_user_config()?;
         for (name, source) in user_config.registries {
-            if !entries.iter().any(|entry| entry.name == name) {
-                entries.push(RegistryEntry { name, url: source.url, origin: Origin::User });
+            match entries.iter().find(|entry| entry.name == name) {
+                None => entries.push(RegistryEntry { name, url: source.url, origin: Origin::User }),
+                Some(project) if project.url == source.url => {}
+                // A name must mean one registry: the project's silently winning would send
+                // `publish --registry team` somewhere the user never configured.
+                Some(project) => {
+                    let message = format!(
+                        "{NAME_CLASH} in {}, which says `{}`; this manifest says `{}`",
+                        workspace.user_config_path().display(),
+                        source.url,
+                        project.url
+                    );
+                    return Err(WorkspaceError::Manifest {
+                        path: workspace.manifest_path(),
+                        source: ManifestError::Registry { key: name, message },
+                    });
+                }
             }
         }
         entries.retain(|entry| entry.name != BUILTIN_NAME);

@@ -58,6 +58,13 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
 /// What to try next, for errors where there is a clear next step.
 pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
     if let Some(error) = error.downcast_ref::<WorkspaceError>() {
+        if agents_workspace::is_name_clash(error) {
+            return Some(
+                "a registry name must mean one registry: rename it in agents.toml, or in the user config \
+                 (`agents registry remove NAME`, then `agents registry add OTHER-NAME URL`)"
+                    .to_owned(),
+            );
+        }
         return match error {
             WorkspaceError::Conflicts { .. } => Some(
                 "keep your edits, or pass --force to overwrite them (a backup goes to the state directory)".to_owned(),

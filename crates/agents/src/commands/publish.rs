@@ -31,7 +31,10 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
     let cache = context.cache()?;
     let request = Publish { bytes: &bytes, label: &label, version: args.version, now: now() };
     let record = agents_registry::publish(&cache, &entry.name, &entry.url, &request)?;
-    printer.status("Published", format!("{} v{} to registry `{}`", record.name, record.version, entry.name));
+    printer.status(
+        "Published",
+        format!("{} v{} to registry `{}` ({})", record.name, record.version, entry.name, entry.url),
+    );
     Ok(0)
 }
 
