@@ -150,6 +150,14 @@ fn a_registry_error_prints_its_cause_once() {
         "error: could not reach registry `[ROOT]/nowhere.git`\ncaused by: failed to resolve path \
          '[ROOT]/nowhere.git': No such file or directory; class=Os (2); code=NotFound (-3)\n",
     );
+    // Carried on in a warning, the error keeps its cause, once.
+    let search = env.run(["search", "alpha"]).success();
+    let stderr = search.stderr().replace(&env.root().display().to_string(), "[ROOT]");
+    assert_eq!(
+        stderr,
+        "warning: skipping registry `team`: could not reach registry `[ROOT]/nowhere.git`: failed to resolve path \
+         '[ROOT]/nowhere.git': No such file or directory; class=Os (2); code=NotFound (-3)\n    Finished no agents match `alpha`\n"
+    );
 }
 
 #[test]

@@ -73,6 +73,23 @@ pub struct WorkspaceStatus {
     pub errors: Vec<String>,
 }
 
+/// `error` and its causes on one line, each cause once: a cause whose text the line already
+/// holds (a message that quotes its source) is not repeated. The form of every error string in
+/// [`DaemonStatus`] and [`WorkspaceStatus`], and of errors carried on inside warnings.
+pub fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !cause_text.trim().is_empty() && !text.contains(cause_text.trim()) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The control socket's path in `runtime_dir`.
 pub fn socket_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("agentsd.sock")
@@ -158,4 +175,37 @@ pub fn private_dir(dir: &Path) -> crate::error::Result<bool> {
 pub fn make_private(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{message}")]
+    struct Layer {
+        message: String,
+        #[source]
+        source: Option<Box<Layer>>,
+    }
+
+    fn chain(messages: &[&str]) -> Layer {
+        messages
+            .iter()
+            .rev()
+            .fold(None, |source, message| Some(Layer { message: (*message).to_owned(), source: source.map(Box::new) }))
+            .expect("at least one message")
+    }
+
+    fn check(messages: &[&str], expected: &str) {
+        assert_eq!(error_text(&chain(messages)), expected);
+    }
+
+    #[test]
+    fn each_cause_once() {
+        check(&["could not reach `r`", "no such path"], "could not reach `r`: no such path");
+        check(&["agents.lock is not valid: bad toml", "bad toml"], "agents.lock is not valid: bad toml");
+        check(&["a: b: c", "b: c", "c"], "a: b: c");
+        check(&["cannot start", "x.lock: busy", "busy"], "cannot start: x.lock: busy");
+    }
 }

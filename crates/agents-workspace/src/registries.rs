@@ -139,7 +139,7 @@ impl Registries {
                     self.opened.insert(entry.name.clone(), registry);
                     (entry.name, None)
                 }
-                Err(error) => (entry.name, Some(error.to_string())),
+                Err(error) => (entry.name, Some(crate::control::error_text(&error))),
             })
             .collect()
     }

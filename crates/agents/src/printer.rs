@@ -64,22 +64,6 @@ fn json_safe(json: &str) -> Cow<'_, str> {
     Cow::Owned(safe)
 }
 
-/// An error and its causes on one line, each cause once (for a warning that carries an error
-/// on: `skipping registry `team`: could not reach …: failed to resolve path …`).
-pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !cause_text.trim().is_empty() && !text.contains(cause_text.trim()) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 impl Printer {
     pub(crate) fn new(quiet: bool) -> Printer {
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

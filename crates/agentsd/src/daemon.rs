@@ -338,7 +338,7 @@ fn spawn_fetch(daemon: &Daemon, sender: tokio::sync::mpsc::UnboundedSender<Fetch
             let manifest = match workspace.read_manifest() {
                 Ok((_, manifest)) => manifest,
                 Err(error) => {
-                    errors.push(error.to_string());
+                    errors.push(control::error_text(&error));
                     continue;
                 }
             };
@@ -397,7 +397,7 @@ impl Daemon {
                     workspaces.push(Workspace::project(root, dirs.clone()));
                 }
             }
-            Err(error) => tracing::warn!("ignoring the watch list: {error}"),
+            Err(error) => tracing::warn!("ignoring the watch list: {}", control::error_text(&error)),
         }
         let (_, config) = workspaces[0].read_user_config().unwrap_or_default();
         let mut net_cli = self.settings.git_fetch_with_cli;
@@ -514,8 +514,9 @@ impl Daemon {
                     self.wants_fetch |= report.needs_fetch;
                 }
                 Err(error) => {
-                    tracing::warn!(root = %workspace.root.display(), "reconcile failed: {error}");
-                    status.errors = vec![error.to_string()];
+                    let text = control::error_text(&error);
+                    tracing::warn!(root = %workspace.root.display(), "reconcile failed: {text}");
+                    status.errors = vec![text];
                 }
             }
         }
@@ -547,7 +548,7 @@ impl Daemon {
                         tracing::info!(agent = %agent.name, from = %agent.current, "auto-update");
                     }
                 }
-                Err(error) => tracing::warn!("auto-update failed: {error}"),
+                Err(error) => tracing::warn!("auto-update failed: {}", control::error_text(&error)),
             }
         }
         self.reconcile(None);
