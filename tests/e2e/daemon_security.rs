@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use agents_test_support::{DaemonGuard, TestEnv, exited};
+use agents_test_support::{DaemonGuard, TestEnv, exited, reliability};
 
 fn mode(path: &Path) -> u32 {
     std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
@@ -72,6 +72,7 @@ fn a_loose_runtime_directory_is_repaired_and_a_symlinked_one_refused() {
     env.run(["daemon", "start"]).fails_with("is a symlink or not a directory");
     env.run(["daemon", "status"]).fails_with("is a symlink or not a directory");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "wrote into the symlinked directory");
+    reliability::record("hostile-daemon-permissions", 3);
 }
 
 fn socket(env: &TestEnv) -> std::path::PathBuf {
@@ -109,6 +110,7 @@ fn a_request_without_a_newline_is_cut_off_and_memory_stays_small() {
     assert_eq!(status["pid"], pid, "{status}");
     let grown = peak_rss_kib(pid).saturating_sub(before);
     assert!(grown < 4 * 1024, "agentsd's resident memory grew by {grown} KiB for one oversized request");
+    reliability::record("hostile-daemon-clients", 4);
 }
 
 #[test]
@@ -133,4 +135,5 @@ fn idle_connections_do_not_stall_the_daemon_and_are_closed() {
         assert!(read.is_ok(), "an idle connection was still open after 15 s: {read:?}");
     }
     assert!(!exited(pid));
+    reliability::record("hostile-daemon-clients", 4);
 }

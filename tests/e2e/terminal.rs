@@ -69,6 +69,7 @@ fn control_characters_from_a_registry_or_a_file_are_shown_escaped() {
     assert_eq!(lint.code(), Some(1));
     assert_terminal_safe(&lint, "lint error");
     assert!(lint.stderr().contains("bad\\u{1b}[2Jname"), "{}", lint.stderr());
+    agents_test_support::reliability::record("hostile-terminal-escapes", 8);
 }
 
 #[test]
@@ -233,4 +234,5 @@ fn a_registry_name_defined_by_the_project_and_the_user_with_two_urls_is_an_error
     env.run(publish)
         .success()
         .stderr_contains(&format!("Published beta v1.0.0 to registry `team` ({})", mine.display()));
+    agents_test_support::reliability::record("hostile-registry-name-clash", 2);
 }
