@@ -187,8 +187,7 @@ fn the_daemon_killed_at_random_instants() {
         env.publish("alpha", version);
     }
     // Lockfiles for each version, as `git pull` would bring them.
-    let other = env.path("other");
-    std::fs::create_dir_all(&other).unwrap();
+    let other = env.checkout("other");
     let mut locks = Vec::new();
     for version in &versions {
         let mut command = env.agents();

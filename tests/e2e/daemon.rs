@@ -15,8 +15,7 @@ fn read(path: &Path) -> Option<String> {
 
 /// The lockfile another checkout would have after `agents install NAME@=VERSION`.
 fn lockfile_pinning(env: &TestEnv, spec: &str) -> Vec<u8> {
-    let other = env.path("other-checkout");
-    std::fs::create_dir_all(&other).unwrap();
+    let other = env.checkout("other-checkout");
     std::fs::copy(env.project.join("agents.toml"), other.join("agents.toml")).unwrap();
     let mut command = env.agents();
     command.current_dir(&other).args(["install", spec]);
@@ -210,6 +209,7 @@ fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
     let origin = alice.path("shared/project.git");
     alice.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
     alice.git(alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
+    std::fs::remove_dir_all(&alice.project).unwrap();
     alice.git(alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice.project.to_str().unwrap()]);
     alice
         .run([

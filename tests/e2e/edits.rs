@@ -48,8 +48,7 @@ impl World {
         for version in VERSIONS {
             env.publish("alpha", version);
         }
-        let other = env.path("other");
-        std::fs::create_dir_all(&other).unwrap();
+        let other = env.checkout("other");
         let mut locks = Vec::new();
         for version in VERSIONS {
             let mut command = env.agents();

@@ -78,7 +78,7 @@ fn index_records_with_absurd_lengths_or_foreign_names_are_refused() {
     let cases = [
         (
             line.replace(&format!("\"length\":{length}"), "\"length\":1000000000000000"),
-            "checksum mismatch for alpha@1.0.0",
+            "alpha@1.0.0 from registry `team` is 1000000000000000 bytes, over the limit",
         ),
         (line.replace(&format!("\"length\":{length}"), "\"length\":-5"), "no version of `alpha`"),
         (line.replace("\"name\":\"alpha\"", "\"name\":\"../../etc/passwd\""), "no version of `alpha`"),

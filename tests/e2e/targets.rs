@@ -116,6 +116,9 @@ fn converted_files_stay_in_one_order_and_forced_uninstall_keeps_a_backup() {
     env.run(["uninstall", "code-reviewer", "--force"]).success();
     assert!(!codex.exists());
     let backups = TestEnv::files_under(&env.state_dir().join("backups"));
-    let saved = backups.iter().find(|b| b.contains("code-reviewer.toml")).expect("a backup of the edited file");
+    let saved = backups
+        .iter()
+        .find(|b| b.contains(".codex__agents__code-reviewer-") && b.ends_with(".toml.bak"))
+        .expect("a backup of the edited file");
     assert_eq!(std::fs::read_to_string(env.state_dir().join("backups").join(saved)).unwrap(), "name = \"mine\"\n");
 }

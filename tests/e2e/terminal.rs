@@ -100,8 +100,12 @@ fn check(env: &TestEnv, args: &[&OsStr], expected: &str) {
 fn an_io_error_prints_its_cause_once() {
     let env = TestEnv::new();
     env.run(["init"]).success();
-    std::fs::create_dir(env.project.join("agents.lock")).unwrap();
-    check(&env, &["list".as_ref()], "error: [ROOT]/project/agents.lock: Is a directory (os error 21)\n");
+    std::fs::write(env.project.join(".claude"), "a file where a directory goes\n").unwrap();
+    check(
+        &env,
+        &["install".as_ref(), "go-backend-expert".as_ref()],
+        "error: [ROOT]/project/.claude: Not a directory (os error 20)\n",
+    );
 
     let missing = env.path("missing.md");
     check(
@@ -191,8 +195,10 @@ fn a_conflict_prints_its_cause_once() {
     check(
         &env,
         &["update".as_ref(), "alpha".as_ref()],
-        "error: 1 file(s) have local edits or are not managed by agents: [ROOT]/project/.claude/agents/alpha.md\n\
-         hint: keep your edits, or pass --force to overwrite them (a backup goes to the state directory)\n",
+        "error: 1 file(s) of alpha have local edits or are not managed by agents: \
+         [ROOT]/project/.claude/agents/alpha.md\n\
+         hint: `agents diff alpha` shows the edits; keep them, or pass --force to overwrite these files only \
+         (a backup goes to the state directory)\n",
     );
 }
 
@@ -205,11 +211,11 @@ fn a_registry_name_defined_by_the_project_and_the_user_with_two_urls_is_an_error
     env.run(["registry".as_ref(), "init".as_ref(), theirs.as_os_str()]).success();
     env.run(["registry".as_ref(), "add".as_ref(), "team".as_ref(), theirs.as_os_str(), "--project".as_ref()]).success();
 
-    let clash = "error: [ROOT]/project/agents.toml is not valid: `[registries]` entry `team`: the same name is also \
-         a registry in [ROOT]/home/.config/agents/config.toml, which says `[ROOT]/registries/team.git`; this \
-         manifest says `[ROOT]/registries/theirs.git`\n\
-         hint: a registry name must mean one registry: rename it in agents.toml, or in the user config \
-         (`agents registry remove NAME`, then `agents registry add OTHER-NAME URL`)\n";
+    let clash = "error: [ROOT]/project/agents.toml is not valid: `[registries]` entry `team`: means \
+         `[ROOT]/registries/theirs.git` here but `[ROOT]/registries/team.git` in \
+         [ROOT]/home/.config/agents/config.toml; refusing to guess which registry `team` is\n\
+         hint: a registry name must mean one registry: rename one of them (`agents registry remove NAME --project`, \
+         then `agents registry add NEW-NAME URL --project`; without --project for your config.toml)\n";
     check(&env, &["install".as_ref(), "alpha".as_ref()], clash);
     let file = env.path("beta.md");
     std::fs::write(&file, TestEnv::agent_text("beta", "1.0.0")).unwrap();

@@ -129,8 +129,7 @@ fn https_certificates_read_lazily_from_a_hashed_directory_are_still_checked() {
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let untrusted = hashed_ca_dir(&env, "ca-untrusted", &stranger.join("cert.pem"));
     env.set_env("SSL_CERT_DIR", &untrusted);
-    let other = env.path("other-project");
-    std::fs::create_dir_all(&other).unwrap();
+    let other = env.checkout("other-project");
     let mut command = env.agents();
     command.current_dir(&other).env("XDG_CACHE_HOME", env.path("fresh-cache")).args([
         "registry",

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::name::{AgentName, NameError};
-use crate::unicode::{self, HiddenChar};
+use crate::unicode;
 
 /// The largest agent file accepted, in bytes (1 MiB). The corpus's largest is about 13 KB.
 pub const MAX_AGENT_FILE_LEN: usize = 1024 * 1024;
@@ -270,11 +270,8 @@ impl AgentFile {
         if has_bom {
             warn(WarningCode::ByteOrderMark, "file starts with a byte-order mark".into());
         }
-        for HiddenChar { character, line, column, kind } in unicode::find_hidden(text) {
-            warn(
-                WarningCode::HiddenUnicode,
-                format!("hidden {} U+{:04X} at line {line}, column {column}", kind.describe(), u32::from(character)),
-            );
+        for hidden in unicode::find_hidden(text) {
+            warn(WarningCode::HiddenUnicode, hidden.to_string());
         }
         if let Some(line) = text.split('\n').position(|line| line.contains('\u{FFFD}')) {
             warn(

@@ -9,6 +9,9 @@ pub const CONFIG_SCHEMA: u32 = 1;
 /// The id of the registry compiled into the binary.
 pub const BUILTIN_REGISTRY_ID: &str = "builtin";
 
+/// The largest `config.json` a client reads, in bytes.
+pub const MAX_CONFIG_LEN: usize = 64 * 1024;
+
 /// A registry's stable identity. Lockfiles name registries by id, not by URL, so moving a
 /// mirror does not churn every lockfile.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

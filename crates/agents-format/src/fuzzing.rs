@@ -4,9 +4,13 @@
 
 use crate::{AgentFile, AgentName, Dependency, IndexFile, Lockfile, Manifest, UserConfig, set_dependency};
 
-/// Agent files: parsing never panics; the summary is bounded; the body offset is in range.
+/// Agent files: parsing never panics; the summary is bounded; the body offset is in range; the
+/// hidden-Unicode gate agrees with the lint, and scans every file that parses.
 pub fn agent_file(data: &[u8]) {
+    let scan = crate::scan_hidden_unicode(data);
     if let Ok(mut file) = AgentFile::parse(data) {
+        assert!(!matches!(scan, crate::HiddenScan::Unscannable { .. }), "a parsed file was unscannable");
+        assert_eq!(file.has_hidden_unicode(), !scan.is_clean(), "the gate and the lint disagree");
         assert!(file.body_offset <= data.len());
         file.lint_file_stem("fuzz");
         if let Some(summary) = file.summary() {
@@ -24,6 +28,11 @@ pub fn index(data: &[u8]) {
     let records: Vec<_> = file.records().collect();
     let records_again: Vec<_> = again.records().collect();
     assert_eq!(records, records_again, "a rewrite changed the records");
+    assert_eq!(file.duplicates, again.duplicates, "a rewrite changed which versions are recorded twice");
+    let mut versions: Vec<_> = records.iter().map(|record| &record.version).collect();
+    versions.sort();
+    versions.dedup();
+    assert_eq!(versions.len(), records.len(), "two records for one version");
     assert_eq!(file.to_text(), again.to_text(), "rewriting is not stable");
 }
 

@@ -3,6 +3,11 @@
 //! Lines are kept in publish order. A line whose `schema` this client does not know is carried
 //! through untouched (so an old client that yanks a version does not destroy a newer record), and
 //! a line that does not parse is reported, never fatal to the rest of the file.
+//!
+//! Records are strict where a lenient reading would let a registry change a published version: a
+//! version with build metadata (`1.0.0+evil`, which semver lets satisfy `=1.0.0`) is not a record,
+//! and a second record for a version already recorded is listed in [`IndexFile::duplicates`],
+//! which readers refuse.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +16,9 @@ use crate::name::AgentName;
 
 /// The record schema this client reads and writes.
 pub const RECORD_SCHEMA: u32 = 1;
+
+/// The largest index file a client reads, in bytes (about 20 000 versions of one agent).
+pub const MAX_INDEX_FILE_LEN: usize = 8 * 1024 * 1024;
 
 /// One published version of one agent.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -63,6 +71,10 @@ pub struct InvalidLine {
 pub struct IndexFile {
     pub lines: Vec<IndexLine>,
     pub invalid: Vec<InvalidLine>,
+    /// Versions recorded by more than one record. Only the first is kept as a record (the others
+    /// are carried verbatim and listed in `invalid`); a reader refuses the file all the same,
+    /// since a second record is how a published version's bytes would be replaced.
+    pub duplicates: Vec<semver::Version>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,6 +83,8 @@ pub enum IndexError {
     VersionExists { name: AgentName, version: semver::Version },
     #[error("{name}@{version} is not published")]
     VersionMissing { name: AgentName, version: semver::Version },
+    #[error("{name}@{version} has more than one record in its index file; a published version is immutable")]
+    DuplicateVersion { name: AgentName, version: semver::Version },
 }
 
 impl IndexFile {
@@ -94,7 +108,7 @@ impl IndexFile {
             if let Ok(record) = serde_json::from_str::<IndexRecord>(raw)
                 && record.schema == RECORD_SCHEMA
             {
-                file.lines.push(IndexLine::Record(record));
+                file.push_parsed(record, index + 1, raw);
                 continue;
             }
             let value: serde_json::Value = match serde_json::from_str(raw) {
@@ -116,11 +130,44 @@ impl IndexFile {
                 }
             }
             match serde_json::from_value::<IndexRecord>(value) {
-                Ok(record) => file.lines.push(IndexLine::Record(record)),
+                Ok(record) => file.push_parsed(record, index + 1, raw),
                 Err(error) => invalid(error.to_string()),
             }
         }
         file
+    }
+
+    /// Adds a schema-1 record read from line `line`, unless it has build metadata or repeats a
+    /// version: those are kept verbatim and reported.
+    fn push_parsed(&mut self, record: IndexRecord, line: usize, raw: &str) {
+        let refuse = |file: &mut IndexFile, message: String| {
+            file.invalid.push(InvalidLine { line, message, text: raw.to_owned() });
+            file.lines.push(IndexLine::Unknown(raw.to_owned()));
+        };
+        if !record.version.build.is_empty() {
+            let message = format!(
+                "version {} has build metadata, which published versions never carry (it would satisfy `={}`)",
+                record.version,
+                base_version(&record.version)
+            );
+            return refuse(self, message);
+        }
+        if self.find(&record.version).is_some() {
+            if !self.duplicates.contains(&record.version) {
+                self.duplicates.push(record.version.clone());
+            }
+            let message = format!("a second record for {}@{}", record.name, record.version);
+            return refuse(self, message);
+        }
+        self.lines.push(IndexLine::Record(record));
+    }
+
+    /// Refuses a file that records one version twice, naming the first such agent@version.
+    pub fn check_unique(&self, name: &AgentName) -> Result<(), IndexError> {
+        match self.duplicates.first() {
+            Some(version) => Err(IndexError::DuplicateVersion { name: name.clone(), version: version.clone() }),
+            None => Ok(()),
+        }
     }
 
     /// The canonical text: every record as this client writes it and every other line verbatim,
@@ -149,14 +196,16 @@ impl IndexFile {
         self.records().find(|record| &record.version == version)
     }
 
-    /// Whether any line, including one of a newer schema, claims `version`.
+    /// Whether any line, including one of a newer schema or one refused for its build metadata,
+    /// claims `version`. Build metadata is ignored: `1.0.0+x` claims `1.0.0`.
     pub fn claims(&self, version: &semver::Version) -> bool {
+        let version = base_version(version);
         self.lines.iter().any(|line| match line {
-            IndexLine::Record(record) => &record.version == version,
+            IndexLine::Record(record) => base_version(&record.version) == version,
             IndexLine::Unknown(raw) => serde_json::from_str::<serde_json::Value>(raw)
                 .ok()
                 .and_then(|value| value.get("version")?.as_str()?.parse::<semver::Version>().ok())
-                .is_some_and(|claimed| &claimed == version),
+                .is_some_and(|claimed| base_version(&claimed) == version),
         })
     }
 
@@ -188,6 +237,11 @@ impl IndexFile {
         record.yanked = yanked;
         Ok(changed)
     }
+}
+
+/// `version` without its build metadata: what semver's matching compares.
+fn base_version(version: &semver::Version) -> semver::Version {
+    semver::Version { build: semver::BuildMetadata::EMPTY, ..version.clone() }
 }
 
 /// Where an agent's index file lives in the registry tree, cargo style:
@@ -261,6 +315,36 @@ mod tests {
         assert_eq!(lines, [1, 3, 4]);
         // Rewriting keeps what could not be read.
         assert_eq!(file.to_text(), text.trim_end().to_owned() + "\n");
+    }
+
+    #[test]
+    fn a_second_record_for_a_version_is_reported_and_only_the_first_is_kept() {
+        let first = record("1.0.0");
+        let mut second = record("1.0.0");
+        second.sha256 = Sha256::of(b"evil");
+        let text = format!("{}\n{}\n{}\n", first.to_line(), record("1.1.0").to_line(), second.to_line());
+        let file = IndexFile::parse(&text);
+        assert_eq!(file.records().cloned().collect::<Vec<_>>(), [first.clone(), record("1.1.0")]);
+        assert_eq!(file.duplicates, [semver::Version::new(1, 0, 0)]);
+        assert_eq!(file.invalid.iter().map(|i| i.line).collect::<Vec<_>>(), [3]);
+        let name = AgentName::new("go-backend-expert").unwrap();
+        let error = file.check_unique(&name).unwrap_err().to_string();
+        assert!(error.starts_with("go-backend-expert@1.0.0 has more than one record"), "{error}");
+        // Nothing is lost by a rewrite.
+        assert_eq!(file.to_text(), text);
+        assert!(IndexFile::parse(&first.to_line()).check_unique(&name).is_ok());
+    }
+
+    #[test]
+    fn build_metadata_is_never_a_record() {
+        let text = format!("{}\n", record("1.0.0+evil").to_line());
+        let file = IndexFile::parse(&text);
+        assert_eq!(file.records().count(), 0);
+        assert!(file.invalid[0].message.contains("build metadata"), "{:?}", file.invalid);
+        // A build-metadata line still takes its version, so 1.0.0 cannot be published beside it.
+        assert!(file.claims(&"1.0.0".parse().unwrap()));
+        let mut file = file;
+        assert!(file.push(record("1.0.0")).is_err());
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //!   of one agent ([`IndexRecord`], one per version) found at [`index_path`]; bodies live at
 //!   [`body_path`].
 //! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
+//! - [`RegistryUrl`] is a registry URL git can never read as an option or a command.
 //! - [`select`] picks the version to install.
+//! - [`scan_hidden_unicode`] is the one hidden-Unicode gate: [`HiddenScan::Clean`], `Found` or
+//!   `Unscannable` (a deny policy refuses the last as it does the second).
 
 mod agent_file;
 mod checksum;
@@ -20,10 +23,12 @@ mod lockfile;
 mod manifest;
 mod name;
 mod owners;
+mod relative_path;
 mod select;
 mod targets;
 mod timestamp;
 mod unicode;
+mod url;
 mod user_config;
 
 pub use agent_file::{
@@ -31,8 +36,13 @@ pub use agent_file::{
     MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode,
 };
 pub use checksum::{ChecksumError, Sha256};
-pub use config::{BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, RegistryConfig, RegistryId, RegistryIdError};
-pub use index::{IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, RECORD_SCHEMA, body_path, index_path};
+pub use config::{
+    BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError,
+};
+pub use index::{
+    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, body_path,
+    index_path,
+};
 pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};
 pub use manifest::{
     Dependency, EMPTY_MANIFEST, Manifest, ManifestError, RegistrySource, remove_dependency, set_dependency,
@@ -40,10 +50,15 @@ pub use manifest::{
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
 pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
+pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};
 pub use targets::{Converted, Target, UnknownTarget};
 pub use timestamp::{format_utc, is_valid_utc};
-pub use unicode::{HiddenChar, HiddenKind, classify as classify_hidden, find_hidden};
+pub use unicode::{
+    HiddenChar, HiddenKind, HiddenScan, MAX_HIDDEN_SCAN_LEN, classify as classify_hidden, find_hidden,
+    scan_hidden_unicode,
+};
+pub use url::{MAX_REGISTRY_URL_LEN, RegistryUrl, RegistryUrlError};
 pub use user_config::{
     AutoUpdate, DaemonSettings, HiddenUnicodePolicy, NetSettings, SecuritySettings, UserConfig, remove_registry,
     set_registry,

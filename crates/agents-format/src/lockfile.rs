@@ -6,6 +6,7 @@
 use crate::checksum::Sha256;
 use crate::config::RegistryId;
 use crate::name::AgentName;
+use crate::relative_path::RelativePath;
 
 /// The lockfile format version this client reads and writes.
 pub const LOCKFILE_VERSION: u32 = 1;
@@ -34,8 +35,8 @@ pub struct LockedAgent {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct LockedFile {
     pub target: String,
-    /// Relative to the project root (or the home, in user scope).
-    pub path: String,
+    /// Relative to the project root (or the home, in user scope); parsed, so it cannot escape.
+    pub path: RelativePath,
     pub sha256: Sha256,
 }
 
@@ -70,6 +71,14 @@ impl Lockfile {
         }
         if let Some(pair) = agents.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(LockfileError::Duplicate(pair[0].name.clone()));
+        }
+        // No registry record carries build metadata (it would satisfy an exact pin), so a lockfile
+        // naming one was not written by this tool.
+        if let Some(agent) = agents.iter().find(|agent| !agent.version.build.is_empty()) {
+            return Err(LockfileError::Invalid(format!(
+                "`{}` is locked at {}, a version with build metadata, which registries never publish",
+                agent.name, agent.version
+            )));
         }
         Ok(Lockfile { agents })
     }
@@ -136,8 +145,16 @@ mod tests {
         let mut lockfile = Lockfile::default();
         let mut with_files = agent("a", "1.0.0");
         with_files.files = vec![
-            LockedFile { target: "opencode".into(), path: ".opencode/agent/a.md".into(), sha256: Sha256::of(b"o") },
-            LockedFile { target: "codex".into(), path: ".codex/agents/a.toml".into(), sha256: Sha256::of(b"c") },
+            LockedFile {
+                target: "opencode".into(),
+                path: RelativePath::parse(".opencode/agent/a.md").unwrap(),
+                sha256: Sha256::of(b"o"),
+            },
+            LockedFile {
+                target: "codex".into(),
+                path: RelativePath::parse(".codex/agents/a.toml").unwrap(),
+                sha256: Sha256::of(b"c"),
+            },
         ];
         lockfile.insert(with_files);
         lockfile.insert(agent("b", "1.0.0"));
@@ -178,5 +195,13 @@ mod tests {
         check_error(&format!("version = 1\n{entry}{entry}"), "twice");
         check_error(&format!("version = 1\n{}", entry.replace("\"a\"", "\"../a\"")), "invalid lockfile");
         check_error(&format!("version = 1\n{}", entry.replace(&"0".repeat(64), "zz")), "invalid sha256");
+        let file =
+            format!("[[agent.file]]\ntarget = \"cursor\"\npath = \"../../.bashrc\"\nsha256 = \"{}\"\n", "0".repeat(64));
+        check_error(&format!("version = 1\n{entry}{file}"), "`../../.bashrc` is not a path inside the workspace");
+        check_error(&format!("version = 1\n{entry}{}", file.replace("../../.bashrc", "/etc/passwd")), "absolute");
+        check_error(
+            &format!("version = 1\n{}", entry.replace("1.0.0", "1.0.0+evil")),
+            "`a` is locked at 1.0.0+evil, a version with build metadata",
+        );
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::name::AgentName;
 use crate::targets::Target;
+use crate::url::{RegistryUrl, RegistryUrlError};
 
 /// A workspace manifest.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,10 +25,18 @@ pub struct Dependency {
     pub registry: Option<String>,
 }
 
-/// Where a named registry lives: a path or a git URL.
+/// Where a named registry lives: a path or a git URL. The manifest and user-config parsers only
+/// return sources whose `url` is a valid [`RegistryUrl`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct RegistrySource {
     pub url: String,
+}
+
+impl RegistrySource {
+    /// The URL as the type git operands are made of.
+    pub fn registry_url(&self) -> Result<RegistryUrl, RegistryUrlError> {
+        RegistryUrl::parse(&self.url)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,11 +68,15 @@ enum RawDependency {
 
 /// Checks a registry's local name (`team` in `--registry team`).
 pub fn validate_registry_name(name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
+    // The first character is a letter or digit, so a name can never be read as an option.
+    let valid = name.len() <= 64
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if !valid {
-        return Err("registry names use 1 to 64 characters from a-z, 0-9, `-` and `_`".to_owned());
+        return Err(
+            "registry names use 1 to 64 characters from a-z, 0-9, `-` and `_`, starting with a letter or digit"
+                .to_owned(),
+        );
     }
     Ok(())
 }
@@ -93,6 +106,7 @@ impl Manifest {
         manifest.targets.sort();
         for (key, source) in raw.registries {
             validate_registry_name(&key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
+            source.registry_url().map_err(|e| ManifestError::Registry { key: key.clone(), message: e.to_string() })?;
             manifest.registries.insert(key, source);
         }
         Ok(manifest)
@@ -202,6 +216,13 @@ mod tests {
         check_error("[agents]\na = \"not a req\"\n", "invalid version requirement `not a req`");
         check_error("[agents]\na = 3\n", "invalid TOML");
         check_error("[registries]\nTeam = { url = \"x\" }\n", "`Team`");
+        check_error("[registries]\n-team = { url = \"x\" }\n", "starting with a letter or digit");
+        check_error(
+            "[registries]\nteam = { url = \"--upload-pack=touch${IFS}pwned\" }\n",
+            "`[registries]` entry `team`: registry URL `--upload-pack=touch${IFS}pwned` begins with `-`",
+        );
+        check_error("[registries]\nteam = { url = \"ext::sh -c x\" }\n", "entry `team`");
+        check_error("[registries]\nteam = { url = \"fd::3\" }\n", "`fd::` remote-helper");
         check_error("targets = [\"vim\"]\n", "unknown target `vim`");
     }
 

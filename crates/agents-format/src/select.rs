@@ -3,14 +3,16 @@
 use crate::index::IndexRecord;
 
 /// Picks the highest non-yanked record matching `requirement`. Pre-releases match only when the
-/// requirement names one (semver's rule), as in cargo.
+/// requirement names one (semver's rule), as in cargo. A version with build metadata is never
+/// picked: semver's matching ignores it, so `1.0.0+evil` would satisfy `=1.0.0` and, ordering
+/// above `1.0.0`, win (index parsing already refuses such records; this holds for any caller).
 pub fn select<'a>(
     records: impl IntoIterator<Item = &'a IndexRecord>,
     requirement: &semver::VersionReq,
 ) -> Option<&'a IndexRecord> {
     records
         .into_iter()
-        .filter(|record| !record.yanked && requirement.matches(&record.version))
+        .filter(|record| !record.yanked && record.version.build.is_empty() && requirement.matches(&record.version))
         .max_by(|a, b| a.version.cmp(&b.version))
 }
 
@@ -45,6 +47,8 @@ mod tests {
             record("1.2.0", false),
             record("1.3.0", true),
             record("2.0.0-beta.1", false),
+            record("1.2.0+evil", false),
+            record("0.9.0+evil", false),
         ];
         let requirement: semver::VersionReq = requirement.parse().unwrap();
         let selected = select(&records, &requirement).map(|r| r.version.to_string());
@@ -59,5 +63,7 @@ mod tests {
         check("^0.9", Some("0.9.0"));
         check(">=2.0.0-beta.1", Some("2.0.0-beta.1"));
         check("^3", None);
+        check("=1.2.0", Some("1.2.0"));
+        check("=0.9.0", Some("0.9.0"));
     }
 }

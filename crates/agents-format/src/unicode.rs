@@ -1,7 +1,18 @@
 //! Hidden Unicode: characters that change how a prompt reads without being visible.
 //!
-//! Agent files are prompts, so a bidi override or a run of tag characters can smuggle
-//! instructions past a reviewer. We report them wherever a file is linted, published or installed.
+//! Agent files are prompts, so a bidi override, a run of tag characters or a string of variation
+//! selectors can smuggle instructions past a reviewer. [`scan_hidden_unicode`] is the one gate every
+//! caller (lint, publish, import, install, sync, the daemon) goes through: it scans exact bytes and
+//! says `Clean`, `Found` or `Unscannable`, so a body that cannot be scanned is never mistaken for a
+//! clean one. The character set is documented in `docs/registry-format.md`.
+
+use std::fmt;
+
+use crate::agent_file::MAX_AGENT_FILE_LEN;
+
+/// The largest input [`scan_hidden_unicode`] scans. At least the body size limit, so every body that
+/// can be published or installed can also be scanned; anything larger is `Unscannable`.
+pub const MAX_HIDDEN_SCAN_LEN: usize = 4 * MAX_AGENT_FILE_LEN;
 
 /// One hidden character found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,14 +25,47 @@ pub struct HiddenChar {
     pub kind: HiddenKind,
 }
 
+impl fmt::Display for HiddenChar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "hidden {} U+{:04X} at line {}, column {}",
+            self.kind.describe(),
+            u32::from(self.character),
+            self.line,
+            self.column
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HiddenKind {
-    /// Reorders text on screen (U+202A..U+202E, U+2066..U+2069, marks).
+    /// Reorders text on screen (U+202A..U+202E, U+2066..U+2069, marks, U+206A..U+206F).
     Bidi,
-    /// Takes no space (zero-width space, joiners, word joiner, a BOM after the start).
+    /// Takes no space (zero-width space, joiners, word joiner, a BOM after the start, the Mongolian
+    /// vowel separator, the combining grapheme joiner).
     ZeroWidth,
     /// Unicode tag characters U+E0000..U+E007F, which can spell out invisible ASCII.
     Tag,
+    /// Variation selectors (U+FE00..U+FE0F, U+E0100..U+E01EF, Mongolian U+180B..U+180D, U+180F):
+    /// a run of them can encode arbitrary bytes after one visible character.
+    VariationSelector,
+    /// Invisible mathematical operators U+2061..U+2064 (function application, invisible times,
+    /// separator, plus).
+    InvisibleOperator,
+    /// U+00AD soft hyphen, shown only at a line break.
+    SoftHyphen,
+    /// Characters that render as blank space while counting as letters: Hangul fillers (U+115F,
+    /// U+1160, U+3164, U+FFA0), the Khmer inherent vowels U+17B4 and U+17B5, the braille blank
+    /// U+2800.
+    Filler,
+    /// Other invisible format controls: interlinear annotation U+FFF9..U+FFFB, musical formatting
+    /// U+1D173..U+1D17A, shorthand format controls U+1BCA0..U+1BCA3.
+    Format,
+    /// C0 controls other than tab, line feed and carriage return, DEL, and C1 controls
+    /// (U+0080..U+009F): invisible in an editor, and on a terminal an escape sequence can hide or
+    /// rewrite the text around it.
+    Control,
 }
 
 impl HiddenKind {
@@ -30,6 +74,12 @@ impl HiddenKind {
             HiddenKind::Bidi => "bidirectional control",
             HiddenKind::ZeroWidth => "zero-width character",
             HiddenKind::Tag => "tag character",
+            HiddenKind::VariationSelector => "variation selector",
+            HiddenKind::InvisibleOperator => "invisible operator",
+            HiddenKind::SoftHyphen => "soft hyphen",
+            HiddenKind::Filler => "blank filler character",
+            HiddenKind::Format => "invisible format control",
+            HiddenKind::Control => "control character",
         }
     }
 }
@@ -37,11 +87,25 @@ impl HiddenKind {
 /// Classifies `c`, or `None` when it is visible (or ordinary whitespace).
 pub fn classify(c: char) -> Option<HiddenKind> {
     match c {
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' => {
-            Some(HiddenKind::Bidi)
-        }
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' => Some(HiddenKind::ZeroWidth),
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{061C}' => Some(HiddenKind::Bidi),
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' | '\u{034F}' => Some(HiddenKind::ZeroWidth),
         '\u{E0000}'..='\u{E007F}' => Some(HiddenKind::Tag),
+        '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' | '\u{180B}'..='\u{180D}' | '\u{180F}' => {
+            Some(HiddenKind::VariationSelector)
+        }
+        '\u{2061}'..='\u{2064}' => Some(HiddenKind::InvisibleOperator),
+        '\u{00AD}' => Some(HiddenKind::SoftHyphen),
+        '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{17B4}' | '\u{17B5}' | '\u{2800}' => {
+            Some(HiddenKind::Filler)
+        }
+        '\u{FFF9}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}' | '\u{1BCA0}'..='\u{1BCA3}' => Some(HiddenKind::Format),
+        '\t' | '\n' | '\r' => None,
+        '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}' => Some(HiddenKind::Control),
         _ => None,
     }
 }
@@ -63,6 +127,63 @@ pub fn find_hidden(text: &str) -> Vec<HiddenChar> {
     found
 }
 
+/// What [`scan_hidden_unicode`] found in some bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HiddenScan {
+    /// Valid UTF-8 within the scan limit, with no hidden character.
+    Clean,
+    /// Valid UTF-8 within the scan limit, holding these hidden characters (never empty).
+    Found(Vec<HiddenChar>),
+    /// The bytes could not be scanned (not UTF-8, or over [`MAX_HIDDEN_SCAN_LEN`]). A deny policy
+    /// must refuse these: what cannot be scanned cannot be shown to be clean.
+    Unscannable { reason: String },
+}
+
+impl HiddenScan {
+    /// Whether the bytes were scanned and hold no hidden character.
+    pub fn is_clean(&self) -> bool {
+        matches!(self, HiddenScan::Clean)
+    }
+}
+
+impl fmt::Display for HiddenScan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HiddenScan::Clean => f.write_str("no hidden Unicode"),
+            HiddenScan::Found(found) => {
+                for (index, hidden) in found.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{hidden}")?;
+                }
+                Ok(())
+            }
+            HiddenScan::Unscannable { reason } => write!(f, "cannot be scanned for hidden Unicode: {reason}"),
+        }
+    }
+}
+
+/// The one hidden-Unicode gate: scans exact bytes (a whole agent file, a skill file, a body from a
+/// registry). A byte-order mark at the very start is not reported; one anywhere else is.
+pub fn scan_hidden_unicode(bytes: &[u8]) -> HiddenScan {
+    if bytes.len() > MAX_HIDDEN_SCAN_LEN {
+        return HiddenScan::Unscannable {
+            reason: format!("{} bytes, over the scan limit of {MAX_HIDDEN_SCAN_LEN} bytes", bytes.len()),
+        };
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            return HiddenScan::Unscannable {
+                reason: format!("not valid UTF-8 (invalid byte at offset {})", error.valid_up_to()),
+            };
+        }
+    };
+    let found = find_hidden(text);
+    if found.is_empty() { HiddenScan::Clean } else { HiddenScan::Found(found) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +199,136 @@ mod tests {
     #[test]
     fn ordinary_text_is_clean() {
         assert!(find_hidden("\u{FEFF}caf\u{e9} \u{2014} na\u{ef}ve \u{FFFD}\ttab").is_empty());
+    }
+
+    /// One row per character (or range end) of each class: the class it must be reported as.
+    #[test]
+    fn every_class_is_detected() {
+        use HiddenKind::*;
+        let table: &[(char, HiddenKind)] = &[
+            ('\u{202A}', Bidi),
+            ('\u{202E}', Bidi),
+            ('\u{2066}', Bidi),
+            ('\u{2069}', Bidi),
+            ('\u{200E}', Bidi),
+            ('\u{200F}', Bidi),
+            ('\u{061C}', Bidi),
+            ('\u{206A}', Bidi),
+            ('\u{206F}', Bidi),
+            ('\u{200B}', ZeroWidth),
+            ('\u{200C}', ZeroWidth),
+            ('\u{200D}', ZeroWidth),
+            ('\u{2060}', ZeroWidth),
+            ('\u{180E}', ZeroWidth),
+            ('\u{034F}', ZeroWidth),
+            ('\u{FEFF}', ZeroWidth),
+            ('\u{E0000}', Tag),
+            ('\u{E0041}', Tag),
+            ('\u{E007F}', Tag),
+            ('\u{FE00}', VariationSelector),
+            ('\u{FE0E}', VariationSelector),
+            ('\u{FE0F}', VariationSelector),
+            ('\u{E0100}', VariationSelector),
+            ('\u{E01EF}', VariationSelector),
+            ('\u{180B}', VariationSelector),
+            ('\u{180D}', VariationSelector),
+            ('\u{180F}', VariationSelector),
+            ('\u{2061}', InvisibleOperator),
+            ('\u{2062}', InvisibleOperator),
+            ('\u{2063}', InvisibleOperator),
+            ('\u{2064}', InvisibleOperator),
+            ('\u{00AD}', SoftHyphen),
+            ('\u{115F}', Filler),
+            ('\u{1160}', Filler),
+            ('\u{3164}', Filler),
+            ('\u{FFA0}', Filler),
+            ('\u{17B4}', Filler),
+            ('\u{17B5}', Filler),
+            ('\u{2800}', Filler),
+            ('\u{FFF9}', Format),
+            ('\u{FFFB}', Format),
+            ('\u{1D173}', Format),
+            ('\u{1D17A}', Format),
+            ('\u{1BCA0}', Format),
+            ('\u{1BCA3}', Format),
+            ('\u{0}', Control),
+            ('\u{1B}', Control),
+            ('\u{7}', Control),
+            ('\u{8}', Control),
+            ('\u{C}', Control),
+            ('\u{7F}', Control),
+            ('\u{85}', Control),
+            ('\u{9B}', Control),
+            ('\u{9F}', Control),
+        ];
+        for &(character, kind) in table {
+            let text = format!("---\nname: a\n---\nsay x{character}y\n");
+            match scan_hidden_unicode(text.as_bytes()) {
+                HiddenScan::Found(found) => {
+                    assert_eq!(found.len(), 1, "U+{:04X}", u32::from(character));
+                    assert_eq!(
+                        (found[0].kind, found[0].line, found[0].column),
+                        (kind, 4, 6),
+                        "U+{:04X}",
+                        u32::from(character)
+                    );
+                }
+                other => panic!("U+{:04X} not found: {other:?}", u32::from(character)),
+            }
+        }
+    }
+
+    /// Neighbours of the hidden ranges stay visible, so ordinary text is not flagged.
+    #[test]
+    fn neighbours_are_clean() {
+        for character in [
+            '\u{00AC}',
+            '\u{00AE}',
+            '\u{2065}',
+            '\u{2070}',
+            '\u{FDFF}',
+            '\u{FE10}',
+            '\u{E0080}',
+            '\u{E01F0}',
+            '\u{3163}',
+            '\u{3165}',
+            '\u{1D172}',
+            '\u{1D17B}',
+            '\u{2801}',
+            '\u{2014}',
+            '\u{00A0}',
+        ] {
+            let text = format!("x{character}y");
+            assert_eq!(scan_hidden_unicode(text.as_bytes()), HiddenScan::Clean, "U+{:04X}", u32::from(character));
+        }
+    }
+
+    #[test]
+    fn bom_only_at_the_start_is_allowed() {
+        assert_eq!(scan_hidden_unicode("\u{FEFF}---\n".as_bytes()), HiddenScan::Clean);
+        assert!(matches!(scan_hidden_unicode("a\u{FEFF}".as_bytes()), HiddenScan::Found(_)));
+        assert!(matches!(scan_hidden_unicode("\n\u{FEFF}".as_bytes()), HiddenScan::Found(_)));
+    }
+
+    #[test]
+    fn what_cannot_be_scanned_says_so() {
+        let check = |bytes: &[u8], expected: &str| match scan_hidden_unicode(bytes) {
+            HiddenScan::Unscannable { reason } => assert!(reason.contains(expected), "{reason}"),
+            other => panic!("expected unscannable, got {other:?}"),
+        };
+        check(b"ok \xff then \xe2\x80\xae", "offset 3");
+        check(&vec![b'a'; MAX_HIDDEN_SCAN_LEN + 1], "over the scan limit");
+        // The largest installable body is always scannable.
+        assert_eq!(scan_hidden_unicode(&vec![b'a'; MAX_AGENT_FILE_LEN]), HiddenScan::Clean);
+        assert_eq!(scan_hidden_unicode(&vec![b'a'; MAX_HIDDEN_SCAN_LEN]), HiddenScan::Clean);
+    }
+
+    #[test]
+    fn display_names_each_character() {
+        let scan = scan_hidden_unicode("a\u{202E}b\u{00AD}".as_bytes());
+        assert_eq!(
+            scan.to_string(),
+            "hidden bidirectional control U+202E at line 1, column 2; hidden soft hyphen U+00AD at line 1, column 4"
+        );
     }
 }

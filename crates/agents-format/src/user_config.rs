@@ -92,6 +92,9 @@ impl UserConfig {
         for key in raw.registries.keys() {
             validate_registry_name(key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
         }
+        for (key, source) in &raw.registries {
+            source.registry_url().map_err(|e| ManifestError::Registry { key: key.clone(), message: e.to_string() })?;
+        }
         Ok(UserConfig { registries: raw.registries, net: raw.net, daemon: raw.daemon, security: raw.security })
     }
 }
@@ -99,6 +102,8 @@ impl UserConfig {
 /// Sets `[registries] name = { url = … }` in a config or manifest text, keeping the rest.
 pub fn set_registry(text: &str, name: &str, url: &str) -> Result<String, ManifestError> {
     validate_registry_name(name).map_err(|message| ManifestError::Registry { key: name.to_owned(), message })?;
+    crate::url::RegistryUrl::parse(url)
+        .map_err(|e| ManifestError::Registry { key: name.to_owned(), message: e.to_string() })?;
     let mut document: toml_edit::DocumentMut =
         text.parse().map_err(|e: toml_edit::TomlError| ManifestError::Toml(e.to_string()))?;
     let registries = table_mut(&mut document, "registries")?;
@@ -129,6 +134,9 @@ mod tests {
         let text = set_registry("# mine\n", "team", "file:///srv/r.git").unwrap();
         assert_eq!(text, "# mine\n[registries]\nteam = { url = \"file:///srv/r.git\" }\n");
         assert_eq!(UserConfig::parse(&text).unwrap().registries["team"].url, "file:///srv/r.git");
+        assert!(set_registry("", "team", "-oProxyCommand=x").unwrap_err().to_string().contains("begins with `-`"));
+        let error = UserConfig::parse("[registries]\nteam = { url = \"--upload-pack=x\" }\n").unwrap_err();
+        assert!(error.to_string().contains("entry `team`: registry URL `--upload-pack=x` begins with `-`"), "{error}");
         let (text, removed) = remove_registry(&text, "team").unwrap();
         assert!(removed);
         assert!(UserConfig::parse(&text).unwrap().registries.is_empty());

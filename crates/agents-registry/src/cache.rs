@@ -6,11 +6,11 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use agents_format::{IndexFile, RegistryConfig, Sha256};
+use agents_format::{IndexFile, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, RegistryUrl, Sha256};
 
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::registry::Registry;
-use crate::source::Source;
+use crate::source::{self, Source};
 use crate::transport::{self, NetConfig};
 
 /// The ref a cache clone keeps the remote's default branch under, once verified.
@@ -19,6 +19,10 @@ const TIP_REF: &str = "refs/remotes/origin/HEAD";
 const INCOMING_REF: &str = "refs/agents/incoming";
 /// The config key a cache clone remembers the remote's default branch under.
 const BRANCH_KEY: &str = "agents.branch";
+/// The config key a cache clone remembers the first registry id it saw under. Every later fetch
+/// is compared with it, so an id cannot change in any number of steps (a broken `config.json`
+/// first, then a new id); deleting the clone is how a user accepts a new id.
+const ID_KEY: &str = "agents.registry-id";
 
 /// When to contact the remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +78,8 @@ impl Cache {
 
     /// Opens the registry at `url` under the local name `name`, fetching as `mode` says.
     pub fn open(&self, name: &str, url: &str, mode: FetchMode) -> Result<Registry> {
+        // Whatever the caller read the URL from, it reaches git only as a `RegistryUrl`.
+        let url = &RegistryUrl::parse(url)?;
         crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         // Reading needs no lock: objects are immutable and the tip ref moves atomically. So a
@@ -94,7 +100,7 @@ impl Cache {
             }
             _ if mode == FetchMode::Offline => {
                 return Err(RegistryError::NotARegistry {
-                    url: url.to_owned(),
+                    url: url.to_string(),
                     reason: "it is not in the cache yet, and the network is off (--offline)".to_owned(),
                 });
             }
@@ -104,7 +110,7 @@ impl Cache {
     }
 
     /// Runs `f` with the clone for `url` locked, fetched and opened (used by publish and yank).
-    pub(crate) fn with_clone<T>(&self, url: &str, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_clone<T>(&self, url: &RegistryUrl, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
         crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         let _lock = self.lock(&dir)?;
@@ -130,7 +136,7 @@ impl Cache {
 
     /// Clones into a temporary directory, then renames it into place, so a crash never leaves a
     /// half-made clone where a good one is expected. Any old, broken clone is replaced.
-    fn clone_fresh(&self, dir: &Path, url: &str) -> Result<git2::Repository> {
+    fn clone_fresh(&self, dir: &Path, url: &RegistryUrl) -> Result<git2::Repository> {
         let parent = dir.parent().expect("clone dirs live under registries/");
         let temp = tempfile::Builder::new().prefix(".clone-").tempdir_in(parent).map_err(io_error(parent))?;
         let repository = match transport::local_path(url).filter(|_| !self.net.git_fetch_with_cli) {
@@ -140,7 +146,7 @@ impl Cache {
             Some(_) => git2::build::RepoBuilder::new()
                 .bare(true)
                 .clone_local(git2::build::CloneLocal::Local)
-                .clone(url, temp.path())
+                .clone(url.as_str(), temp.path())
                 .or_else(|_| git2::Repository::init_bare(temp.path()))
                 .context(|| format!("create a cache clone for `{url}`"))?,
             None => git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?,
@@ -157,22 +163,43 @@ impl Cache {
 
     /// Fetches the remote's default branch, verifies it against what was fetched before, and only
     /// then makes it the tip this cache serves.
-    pub(crate) fn fetch(&self, repository: &git2::Repository, url: &str) -> Result<()> {
-        tracing::debug!(url, "fetching registry");
+    pub(crate) fn fetch(&self, repository: &git2::Repository, url: &RegistryUrl) -> Result<()> {
+        tracing::debug!(url = url.as_str(), "fetching registry");
         let branch = transport::fetch(repository, url, INCOMING_REF, &self.net)?;
         let incoming = repository.find_reference(INCOMING_REF).and_then(|r| r.peel_to_commit()).map_err(|_| {
-            RegistryError::NotARegistry { url: url.to_owned(), reason: format!("it has no branch `{branch}`") }
+            RegistryError::NotARegistry { url: url.to_string(), reason: format!("it has no branch `{branch}`") }
         })?;
+        // A commit without a readable config.json never becomes the tip: serving it would fail
+        // anyway, and skipping its id would let the id change unnoticed in two steps.
+        let incoming_config = read_config(repository, url, &incoming)?;
+        let remembered = match repository.config().and_then(|config| config.get_string(ID_KEY)) {
+            Ok(id) => Some(id),
+            // A clone made before the id was remembered: its tip's id is the first one known.
+            Err(_) => tip(repository)
+                .ok()
+                .and_then(|previous| read_config(repository, url, &previous).ok())
+                .map(|c| c.id.to_string()),
+        };
+        if let Some(remembered) = &remembered
+            && remembered != incoming_config.id.as_str()
+        {
+            return Err(RegistryError::Rewritten {
+                url: url.to_string(),
+                what: format!("its id changed from `{remembered}` to `{}`", incoming_config.id),
+                cache: self.clone_dir(url),
+            });
+        }
         if let Ok(previous) = tip(repository)
             && previous.id() != incoming.id()
         {
             verify_history(repository, url, &previous, &incoming, self.clone_dir(url))?;
         }
         set_tip(repository, incoming.id())?;
-        repository
-            .config()
-            .and_then(|mut config| config.set_str(BRANCH_KEY, &branch))
-            .context(|| "remember the registry's branch".to_owned())?;
+        let mut config = repository.config().context(|| "open the cache clone's config".to_owned())?;
+        config.set_str(BRANCH_KEY, &branch).context(|| "remember the registry's branch".to_owned())?;
+        if remembered.is_none() {
+            config.set_str(ID_KEY, incoming_config.id.as_str()).context(|| "remember the registry's id".to_owned())?;
+        }
         Ok(())
     }
 }
@@ -215,32 +242,32 @@ fn verify_history(
         previous.tree().context(|| "read the previous registry tree".to_owned())?,
         incoming.tree().context(|| "read the fetched registry tree".to_owned())?,
     );
-    let read = |tree: &git2::Tree<'_>, path: &Path| -> Option<String> {
-        let entry = tree.get_path(path).ok()?;
-        let blob = repository.find_blob(entry.id()).ok()?;
-        Some(String::from_utf8_lossy(blob.content()).into_owned())
+    let read = |tree: &git2::Tree<'_>, path: &Path| -> Result<Option<String>> {
+        let Ok(entry) = tree.get_path(path) else { return Ok(None) };
+        if entry.kind() != Some(git2::ObjectType::Blob) {
+            return Ok(None);
+        }
+        let bytes = source::read_blob(repository, entry.id(), &path.display().to_string(), MAX_INDEX_FILE_LEN)?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     };
-    let config =
-        |tree: &git2::Tree<'_>| read(tree, Path::new("config.json")).and_then(|t| RegistryConfig::parse(&t).ok());
-    if let (Some(old), Some(new)) = (config(&old_tree), config(&new_tree))
-        && old.id != new.id
-    {
-        return Err(RegistryError::Rewritten {
-            url: url.to_owned(),
-            what: format!("its id changed from `{}` to `{}`", old.id, new.id),
-            cache,
-        });
-    }
     let mut options = git2::DiffOptions::new();
     options.pathspec("index");
     let diff = repository
         .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut options))
         .context(|| "compare registry trees".to_owned())?;
-    let (mut changed, mut dropped) = (Vec::new(), Vec::new());
+    let (mut changed, mut dropped, mut doubled) = (Vec::new(), Vec::new(), Vec::new());
     for delta in diff.deltas() {
+        // A second record for a version is how its bytes would be replaced while the first
+        // record, which the comparison below reads, stays as it was.
+        if let Some(path) = delta.new_file().path()
+            && let Some(new_text) = read(&new_tree, path)?
+        {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            doubled.extend(IndexFile::parse(&new_text).duplicates.iter().map(|version| format!("{name}@{version}")));
+        }
         let Some(path) = delta.old_file().path() else { continue };
-        let Some(old_text) = read(&old_tree, path) else { continue };
-        let new_index = IndexFile::parse(&read(&new_tree, path).unwrap_or_default());
+        let Some(old_text) = read(&old_tree, path)? else { continue };
+        let new_index = IndexFile::parse(&read(&new_tree, path)?.unwrap_or_default());
         for record in IndexFile::parse(&old_text).records() {
             match new_index.find(&record.version) {
                 None => dropped.push(format!("{}@{}", record.name, record.version)),
@@ -249,6 +276,10 @@ fn verify_history(
                 Some(_) => {}
             }
         }
+    }
+    if !doubled.is_empty() {
+        let what = format!("published versions have a second record: {}", doubled.join(", "));
+        return Err(RegistryError::Rewritten { url: url.to_owned(), what, cache });
     }
     if !changed.is_empty() {
         let what = format!("published versions changed their checksum: {}", changed.join(", "));
@@ -263,6 +294,20 @@ fn verify_history(
         tracing::warn!(url, "the registry's history was rewritten; every published version is intact");
     }
     Ok(())
+}
+
+/// The `config.json` of `commit`, read with its size limit; missing or invalid is an error.
+fn read_config(repository: &git2::Repository, url: &str, commit: &git2::Commit<'_>) -> Result<RegistryConfig> {
+    let not_a_registry = |reason: String| RegistryError::NotARegistry { url: url.to_owned(), reason };
+    let tree = commit.tree().context(|| "read the fetched registry tree".to_owned())?;
+    let entry = tree
+        .get_path(Path::new("config.json"))
+        .ok()
+        .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
+        .ok_or_else(|| not_a_registry("it has no config.json at its root".to_owned()))?;
+    let bytes = source::read_blob(repository, entry.id(), "config.json", MAX_CONFIG_LEN)?;
+    let text = String::from_utf8(bytes).map_err(|_| not_a_registry("config.json is not UTF-8".to_owned()))?;
+    RegistryConfig::parse(&text).map_err(|source| RegistryError::Config { url: url.to_owned(), source })
 }
 
 /// The remote's default branch, as remembered by the last fetch.

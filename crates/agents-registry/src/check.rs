@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use agents_format::{
-    AgentName, IndexFile, IndexRecord, Owners, RegistryConfig, Sha256, body_path, index_path, is_valid_utc, owners_path,
+    AgentName, IndexFile, IndexRecord, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, Owners, RegistryConfig,
+    Sha256, body_path, index_path, is_valid_utc, owners_path,
 };
 
-use crate::error::{GitContext, Result};
+use crate::error::{GitContext, RegistryError, Result};
+use crate::source;
 
 /// What a check found.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -55,9 +57,21 @@ pub fn check_registry(path: &Path, since: Option<&str>) -> Result<CheckReport> {
     Ok(report)
 }
 
+/// A file of `tree`, unless it is larger than any file a client reads (reported by `check_tree`).
 fn blob_text(repository: &git2::Repository, tree: &git2::Tree<'_>, path: &str) -> Option<Vec<u8>> {
     let entry = tree.get_path(Path::new(path)).ok()?;
-    Some(repository.find_blob(entry.id()).ok()?.content().to_vec())
+    source::read_blob(repository, entry.id(), path, MAX_INDEX_FILE_LEN).ok()
+}
+
+/// The size limit a client applies to the file at `path` of a registry tree.
+fn limit_for(path: &str) -> usize {
+    if path == "config.json" {
+        MAX_CONFIG_LEN
+    } else if path.starts_with("bodies/") {
+        MAX_AGENT_FILE_LEN
+    } else {
+        MAX_INDEX_FILE_LEN
+    }
 }
 
 fn check_tree(repository: &git2::Repository, tree: &git2::Tree<'_>, report: &mut CheckReport) -> Result<()> {
@@ -82,7 +96,14 @@ fn check_tree(repository: &git2::Repository, tree: &git2::Tree<'_>, report: &mut
 
     let mut referenced = BTreeSet::new();
     for (path, oid) in &files {
-        let bytes = repository.find_blob(*oid).context(|| format!("read `{path}`"))?.content().to_vec();
+        let bytes = match source::read_blob(repository, *oid, path, limit_for(path)) {
+            Ok(bytes) => bytes,
+            Err(RegistryError::TooLarge { len, limit, .. }) => {
+                report.problems.push(format!("{path}: {len} bytes, over the limit of {limit} that clients read"));
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         let leaf = path.rsplit('/').next().unwrap_or_default();
         if path == "config.json" || path == "README.md" {
             continue;
@@ -146,11 +167,13 @@ fn check_tree(repository: &git2::Repository, tree: &git2::Tree<'_>, report: &mut
                 Some(bytes) if Sha256::of(&bytes) != record.sha256 || bytes.len() as u64 != record.length => {
                     report.problems.push(format!("{agent}: body does not match its sha256 and length"))
                 }
-                Some(bytes) => {
-                    if let Err(error) = agents_format::AgentFile::parse(&bytes) {
-                        report.problems.push(format!("{agent}: not a valid agent file: {error}"));
-                    }
-                }
+                Some(bytes) => match agents_format::AgentFile::parse(&bytes) {
+                    Err(error) => report.problems.push(format!("{agent}: not a valid agent file: {error}")),
+                    Ok(file) if file.name != record.name => report
+                        .problems
+                        .push(format!("{agent}: the body declares `name: {}`, another agent's name", file.name)),
+                    Ok(_) => {}
+                },
             }
         }
     }

@@ -1,18 +1,63 @@
 //! Existing collections of agent files, for `agents import`: a directory tree of Markdown files,
 //! or a Claude Code plugin marketplace (`.claude-plugin/marketplace.json` listing plugins, each
 //! with an `agents/` directory or the paths its `.claude-plugin/plugin.json` names).
+//!
+//! A collection is someone else's: nothing is read from outside it. A symlink is followed only
+//! when it resolves to a regular file inside the collection; one that leads out of it, to a
+//! directory, to something that is not a regular file (`/dev/zero`, a FIFO) or nowhere is
+//! reported and skipped, as is any other entry that is not a regular file. Each file is read with
+//! [`read_found`]: a regular file, the one that was checked, at most [`MAX_COLLECTION_FILE_LEN`]
+//! bytes. A bad entry never stops the rest.
 
+use std::io::Read as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+
+use agents_format::MAX_AGENT_FILE_LEN;
 
 use crate::error::{RegistryError, Result, io_error};
 use crate::transport::{self, NetConfig};
 
+/// The largest file of a collection that is read (an agent file, a marketplace or plugin
+/// manifest): the agent-file limit.
+pub const MAX_COLLECTION_FILE_LEN: usize = MAX_AGENT_FILE_LEN;
+
 /// One candidate agent file found in a collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
+    /// The regular file to read, inside the collection (a symlink's target, resolved).
     pub path: PathBuf,
     /// The path relative to the collection root, for messages.
     pub label: String,
+}
+
+/// Reads a found file: only a regular file, only the one [`find_agent_files`] checked (not one
+/// swapped in since, through a symlink or a rename), and at most [`MAX_COLLECTION_FILE_LEN`]
+/// bytes, refused before reading when its size says so.
+pub fn read_found(found: &Found) -> Result<Vec<u8>> {
+    read_regular(&found.path, MAX_COLLECTION_FILE_LEN)
+}
+
+fn read_regular(path: &Path, limit: usize) -> Result<Vec<u8>> {
+    let checked = std::fs::symlink_metadata(path).map_err(io_error(path))?;
+    if !checked.file_type().is_file() {
+        return Err(RegistryError::NotARegularFile { path: path.to_owned() });
+    }
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    let opened = file.metadata().map_err(io_error(path))?;
+    if !opened.file_type().is_file() || (opened.dev(), opened.ino()) != (checked.dev(), checked.ino()) {
+        return Err(RegistryError::NotARegularFile { path: path.to_owned() });
+    }
+    let too_large = |len: u64| RegistryError::TooLarge { what: path.display().to_string(), len, limit: limit as u64 };
+    if opened.len() > limit as u64 {
+        return Err(too_large(opened.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(io_error(path))?;
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// A part of a collection that could not be used, and why.
@@ -26,11 +71,13 @@ pub struct Skipped {
 /// manifest; any other directory is walked for `*.md` files (hidden directories, `README.md`
 /// and the like are left out).
 pub fn find_agent_files(root: &Path) -> Result<(Vec<Found>, Vec<Skipped>)> {
+    let root = &root.canonicalize().map_err(io_error(root))?;
     let marketplace = root.join(".claude-plugin").join("marketplace.json");
     let mut skipped = Vec::new();
     let mut directories = Vec::new();
-    if marketplace.is_file() {
-        let text = fs_err::read_to_string(&marketplace).map_err(io_error(&marketplace))?;
+    let is_marketplace = std::fs::symlink_metadata(&marketplace).is_ok_and(|m| m.file_type().is_file());
+    if is_marketplace {
+        let text = String::from_utf8_lossy(&read_regular(&marketplace, MAX_COLLECTION_FILE_LEN)?).into_owned();
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| RegistryError::NotARegistry {
             url: marketplace.display().to_string(),
             reason: format!("marketplace.json is not valid JSON: {e}"),
@@ -53,7 +100,7 @@ pub fn find_agent_files(root: &Path) -> Result<(Vec<Found>, Vec<Skipped>)> {
     }
     let mut found = Vec::new();
     for directory in directories {
-        walk(root, &directory, marketplace.is_file(), &mut found);
+        walk(root, &directory, is_marketplace, &mut found, &mut skipped);
     }
     found.sort_by(|a, b| a.label.cmp(&b.label));
     found.dedup();
@@ -69,9 +116,9 @@ fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
 
 fn plugin_agent_dirs(root: &Path, plugin_dir: &Path, name: &str, skipped: &mut Vec<Skipped>) -> Vec<PathBuf> {
     let manifest = plugin_dir.join(".claude-plugin").join("plugin.json");
-    let declared = std::fs::read_to_string(&manifest)
+    let declared = read_regular(&manifest, MAX_COLLECTION_FILE_LEN)
         .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .and_then(|value| value.get("agents").cloned());
     let paths: Vec<String> = match declared {
         Some(serde_json::Value::String(path)) => vec![path],
@@ -92,9 +139,11 @@ fn plugin_agent_dirs(root: &Path, plugin_dir: &Path, name: &str, skipped: &mut V
     dirs
 }
 
-fn walk(root: &Path, path: &Path, single_level: bool, found: &mut Vec<Found>) {
-    if path.is_file() {
-        push_file(root, path, found);
+/// Walks `path` (canonical, inside `root`, which is canonical too) for agent files. Entries are
+/// looked at without following symlinks; see the module docs for what a symlink may be.
+fn walk(root: &Path, path: &Path, single_level: bool, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>) {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
+        push_file(root, path, path, found);
         return;
     }
     let Ok(entries) = std::fs::read_dir(path) else { return };
@@ -104,35 +153,56 @@ fn walk(root: &Path, path: &Path, single_level: bool, found: &mut Vec<Found>) {
         if name.starts_with('.') {
             continue;
         }
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && !single_level {
-            walk(root, &path, false, found);
-        } else if !is_dir {
-            push_file(root, &path, found);
+        let Ok(file_type) = entry.file_type() else { continue };
+        if file_type.is_dir() {
+            if !single_level {
+                walk(root, &path, false, found, skipped);
+            }
+        } else if file_type.is_file() {
+            push_file(root, &path, &path, found);
+        } else if is_agent_file(&path) {
+            let skip = |reason: &str| Skipped { label: label_of(root, &path), reason: reason.to_owned() };
+            if !file_type.is_symlink() {
+                skipped.push(skip("not a regular file"));
+                continue;
+            }
+            match path.canonicalize() {
+                Err(_) => skipped.push(skip("a symlink that leads nowhere")),
+                Ok(target) if !target.starts_with(root) => {
+                    skipped.push(skip("a symlink that leads out of the collection, not followed"))
+                }
+                Ok(target) if !std::fs::metadata(&target).is_ok_and(|m| m.file_type().is_file()) => {
+                    skipped.push(skip("a symlink to something that is not a regular file, not followed"))
+                }
+                Ok(target) => push_file(root, &path, &target, found),
+            }
         }
     }
 }
 
-fn push_file(root: &Path, path: &Path, found: &mut Vec<Found>) {
+/// Whether `path` names an agent file: `*.md`, but not the documentation kept beside agents.
+fn is_agent_file(path: &Path) -> bool {
     let is_markdown = path.extension().is_some_and(|e| e == "md");
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
-    // Documentation beside agents, not agents.
     let is_doc =
         ["readme", "license", "changelog", "contributing", "code_of_conduct", "security"].contains(&stem.as_str());
-    if is_markdown && !is_doc {
-        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let label = path
-            .strip_prefix(&canonical_root)
-            .or_else(|_| path.strip_prefix(root))
-            .unwrap_or(path)
-            .display()
-            .to_string();
-        found.push(Found { path: path.to_path_buf(), label });
+    is_markdown && !is_doc
+}
+
+fn label_of(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+/// Adds the agent file found at `path` (the entry, for its label) whose bytes are at `target`
+/// (a regular file inside the collection: the entry itself, or a symlink's resolved target).
+fn push_file(root: &Path, path: &Path, target: &Path, found: &mut Vec<Found>) {
+    if is_agent_file(path) {
+        found.push(Found { path: target.to_path_buf(), label: label_of(root, path) });
     }
 }
 
 /// Clones the collection at `url` into `destination` (a new directory), with the same
 /// credentials and transport choice as registries.
 pub fn clone_collection(url: &str, destination: &Path, net: &NetConfig) -> Result<()> {
-    transport::clone_work_tree(url, destination, net)
+    transport::clone_work_tree(&agents_format::RegistryUrl::parse(url)?, destination, net)
 }

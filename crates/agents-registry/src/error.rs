@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use agents_format::{AgentFileError, AgentName, ConfigError, IndexError};
+use agents_format::{AgentFileError, AgentName, ConfigError, IndexError, RegistryUrlError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -64,6 +64,25 @@ pub enum RegistryError {
     NoVersion { name: AgentName },
     #[error("{name}: invalid version {message}")]
     InvalidVersion { name: AgentName, message: String },
+    #[error("{0}")]
+    InvalidUrl(#[from] RegistryUrlError),
+    #[error("{path} contains hidden Unicode, refused by policy: {found}")]
+    HiddenUnicode { path: String, found: String },
+    #[error(
+        "{name}@{version} from registry `{registry}` declares `name: {declared}` in its front matter: Claude Code \
+         would load it as `{declared}`, not as `{name}` (tell the registry's maintainers)"
+    )]
+    NameMismatch { registry: String, name: AgentName, version: semver::Version, declared: AgentName },
+    #[error("{path}: not a regular file")]
+    NotARegularFile { path: PathBuf },
+    #[error("{what} is {len} bytes, over the limit of {limit} bytes")]
+    TooLarge { what: String, len: u64, limit: u64 },
+    #[error("registry `{registry}`: {source}")]
+    Duplicate {
+        registry: String,
+        #[source]
+        source: IndexError,
+    },
 }
 
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

@@ -22,7 +22,7 @@ mod transport;
 
 pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
-pub use collection::{Found, Skipped, clone_collection, find_agent_files};
+pub use collection::{Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, find_agent_files, read_found};
 pub use error::{RegistryError, Result};
 pub use publish::{Publish, init_registry, prepare_record, publish, publish_many, yank};
 pub use registry::{BUILTIN_NAME, Registry};

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use agents_format::{
-    AgentFile, AgentName, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, RegistryId, Sha256, body_path,
-    index_path,
+    AgentFile, AgentName, HiddenScan, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, RegistryId, RegistryUrl,
+    Sha256, body_path, index_path, scan_hidden_unicode,
 };
 
 use crate::cache::{self, Cache};
@@ -54,10 +54,23 @@ pub struct Publish<'a> {
     pub version: Option<semver::Version>,
     /// Publish time, seconds since the Unix epoch.
     pub now: i64,
+    /// Refuse a file with hidden Unicode, or one that cannot be scanned for it, instead of
+    /// publishing it (the caller reports the lint warnings otherwise).
+    pub deny_hidden_unicode: bool,
 }
 
-/// Validates an agent file for publishing: it parses, and has a version.
+/// Validates an agent file for publishing: it parses, passes the hidden-Unicode gate when the
+/// request asks for it, and has a version.
 pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)> {
+    // The gate first: under a deny policy a file that cannot be scanned is refused as such.
+    if request.deny_hidden_unicode {
+        match scan_hidden_unicode(request.bytes) {
+            HiddenScan::Clean => {}
+            found @ (HiddenScan::Found(_) | HiddenScan::Unscannable { .. }) => {
+                return Err(RegistryError::HiddenUnicode { path: request.label.to_owned(), found: found.to_string() });
+            }
+        }
+    }
     let file = AgentFile::parse(request.bytes)
         .map_err(|source| RegistryError::InvalidAgent { path: request.label.to_owned(), source })?;
     let version = match (&request.version, &file.version) {
@@ -182,6 +195,7 @@ fn transact(
     message: &str,
     mut change: impl FnMut(&Registry) -> Result<Vec<(String, Vec<u8>)>>,
 ) -> Result<()> {
+    let url = &RegistryUrl::parse(url)?;
     cache.with_clone(url, |repository| {
         for attempt in 1..=MAX_ATTEMPTS {
             if attempt > 1 {
@@ -213,7 +227,7 @@ fn transact(
                 Err(PushFailure::Error(error)) => return Err(error),
             }
         }
-        Err(RegistryError::TooManyRetries { url: url.to_owned(), attempts: MAX_ATTEMPTS })
+        Err(RegistryError::TooManyRetries { url: url.to_string(), attempts: MAX_ATTEMPTS })
     })
 }
 
@@ -225,7 +239,7 @@ enum PushFailure {
 
 fn push(
     repository: &git2::Repository,
-    url: &str,
+    url: &RegistryUrl,
     commit: git2::Oid,
     parent: git2::Oid,
     branch: &str,
@@ -335,4 +349,49 @@ fn write_tree(
         builder.insert(directory, oid, i32::from(git2::FileMode::Tree)).context(|| format!("add `{directory}`"))?;
     }
     builder.write().context(|| "write a tree".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `prepare_record` under each policy: `None` when it is accepted, else a fragment of the error.
+    fn check(bytes: &[u8], deny: bool, expected: Option<&str>) {
+        let request = Publish {
+            bytes,
+            label: "a.md",
+            version: Some(semver::Version::new(1, 0, 0)),
+            now: 0,
+            deny_hidden_unicode: deny,
+        };
+        match (prepare_record(&request), expected) {
+            (Ok(_), None) => {}
+            (Err(error), Some(fragment)) => assert!(error.to_string().contains(fragment), "{error}"),
+            (outcome, expected) => {
+                panic!("{:?}: got {:?}, want {expected:?}", String::from_utf8_lossy(bytes), outcome.map(|(_, r)| r))
+            }
+        }
+    }
+
+    #[test]
+    fn the_hidden_unicode_gate_refuses_what_it_finds_and_what_it_cannot_scan() {
+        let clean = b"---\nname: a\ndescription: d\n---\nbody\n";
+        check(clean, true, None);
+        check(clean, false, None);
+        for hidden in ["\u{200B}", "\u{202E}", "\u{E0041}", "\u{FE0F}", "\u{E0100}", "\u{2062}", "\u{00AD}", "\u{3164}"]
+        {
+            let text = format!("---\nname: a\ndescription: d\n---\nbo{hidden}dy\n");
+            check(text.as_bytes(), true, Some("a.md contains hidden Unicode, refused by policy: hidden"));
+            check(text.as_bytes(), false, None);
+        }
+        // Not UTF-8: refused as unscannable under the policy, and as invalid without it.
+        let latin1 = b"---\nname: a\ndescription: caf\xe9\n---\nbody\n";
+        check(latin1, true, Some("cannot be scanned for hidden Unicode: not valid UTF-8"));
+        check(latin1, false, Some("not valid UTF-8"));
+        // Over every limit: unscannable under the policy, too large without it.
+        let mut huge = clean.to_vec();
+        huge.resize(agents_format::MAX_HIDDEN_SCAN_LEN + 1, b'x');
+        check(&huge, true, Some("cannot be scanned for hidden Unicode"));
+        check(&huge, false, Some("over the limit"));
+    }
 }

@@ -1,7 +1,8 @@
 //! An opened registry: its config and a snapshot of its tree, with verified reads.
 
 use agents_format::{
-    AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, RegistryConfig, Sha256, body_path, index_path,
+    AgentFile, AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN,
+    MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, body_path, index_path,
 };
 
 use crate::error::{RegistryError, Result};
@@ -50,9 +51,11 @@ impl Registry {
         self
     }
 
-    /// The index file of `name`, or `None` when the registry has no such agent.
+    /// The index file of `name`, or `None` when the registry has no such agent. A file that
+    /// records one version twice is refused (`RegistryError::Duplicate`): the second record is
+    /// how a published version's bytes would be replaced.
     pub fn index_file(&self, name: &AgentName) -> Result<Option<IndexFile>> {
-        let Some(bytes) = self.source.read(&index_path(name))? else { return Ok(None) };
+        let Some(bytes) = self.source.read(&index_path(name), MAX_INDEX_FILE_LEN)? else { return Ok(None) };
         let text = String::from_utf8_lossy(&bytes);
         let mut index = IndexFile::parse(&text);
         // A record filed under another agent's path is not this agent's version.
@@ -69,6 +72,7 @@ impl Registry {
                 *line = IndexLine::Unknown(text);
             }
         }
+        index.check_unique(name).map_err(|source| RegistryError::Duplicate { registry: self.name.clone(), source })?;
         Ok(Some(index))
     }
 
@@ -79,14 +83,44 @@ impl Registry {
             name: record.name.clone(),
             version: record.version.clone(),
         };
-        let bytes = self.source.read(&body_path(&record.sha256))?.ok_or_else(missing)?;
+        let agent = || format!("{}@{}", record.name, record.version);
+        // The same limit as publish, checked on the record before the body is read at all.
+        if record.length > MAX_AGENT_FILE_LEN as u64 {
+            return Err(RegistryError::TooLarge {
+                what: format!("{} from registry `{}`", agent(), self.name),
+                len: record.length,
+                limit: MAX_AGENT_FILE_LEN as u64,
+            });
+        }
+        let bytes = match self.source.read(&body_path(&record.sha256), MAX_AGENT_FILE_LEN) {
+            Err(RegistryError::TooLarge { len, limit, .. }) => {
+                return Err(RegistryError::TooLarge {
+                    what: format!("the body of {} from registry `{}`", agent(), self.name),
+                    len,
+                    limit,
+                });
+            }
+            read => read?.ok_or_else(missing)?,
+        };
         let actual = Sha256::of(&bytes);
         if actual != record.sha256 || bytes.len() as u64 != record.length {
             return Err(RegistryError::ChecksumMismatch {
                 registry: self.name.clone(),
-                agent: format!("{}@{}", record.name, record.version),
+                agent: agent(),
                 expected: record.sha256.to_hex(),
                 actual: actual.to_hex(),
+            });
+        }
+        // The name Claude Code reads is the front matter's: a body claiming another agent's name
+        // would put two files with one name in an agents directory.
+        if let Ok(file) = AgentFile::parse(&bytes)
+            && file.name != record.name
+        {
+            return Err(RegistryError::NameMismatch {
+                registry: self.name.clone(),
+                name: record.name.clone(),
+                version: record.version.clone(),
+                declared: file.name,
             });
         }
         Ok(bytes)
@@ -143,9 +177,9 @@ impl Registry {
         Ok(hits)
     }
 
-    /// Reads any file of the registry tree (for checks and tools).
+    /// Reads any file of the registry tree (for checks and tools), up to the index-file limit.
     pub fn read_raw(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        self.source.read(path)
+        self.source.read(path, MAX_INDEX_FILE_LEN)
     }
 
     /// The commit this snapshot shows, for git registries.
@@ -155,7 +189,7 @@ impl Registry {
 }
 
 fn read_config(source: &Source, url: &str) -> Result<RegistryConfig> {
-    let bytes = source.read("config.json")?.ok_or_else(|| RegistryError::NotARegistry {
+    let bytes = source.read("config.json", MAX_CONFIG_LEN)?.ok_or_else(|| RegistryError::NotARegistry {
         url: url.to_owned(),
         reason: "it has no config.json at its root".to_owned(),
     })?;

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::error::{GitContext, Result};
+use agents_format::MAX_INDEX_FILE_LEN;
+
+use crate::error::{GitContext, RegistryError, Result};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 
@@ -14,10 +16,14 @@ pub(crate) enum Source {
 }
 
 impl Source {
-    /// Reads the file at `path` (slash-separated, relative to the registry root).
-    pub(crate) fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+    /// Reads the file at `path` (slash-separated, relative to the registry root), refusing one
+    /// larger than `limit` bytes before reading it (git knows a blob's size from its header).
+    pub(crate) fn read(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
         match self {
-            Source::Builtin => Ok(builtin_file(path).map(<[u8]>::to_vec)),
+            Source::Builtin => match builtin_file(path) {
+                Some(bytes) if bytes.len() > limit => Err(too_large(path, bytes.len(), limit)),
+                found => Ok(found.map(<[u8]>::to_vec)),
+            },
             Source::Git { repository, tree, .. } => {
                 let tree = repository.find_tree(*tree).context(|| format!("read tree {tree}"))?;
                 let entry = match tree.get_path(Path::new(path)) {
@@ -28,8 +34,7 @@ impl Source {
                 if entry.kind() != Some(git2::ObjectType::Blob) {
                     return Ok(None);
                 }
-                let blob = repository.find_blob(entry.id()).context(|| format!("read `{path}`"))?;
-                Ok(Some(blob.content().to_vec()))
+                read_blob(repository, entry.id(), path, limit).map(Some)
             }
         }
     }
@@ -57,6 +62,12 @@ impl Source {
                         if entry.kind() == Some(git2::ObjectType::Blob)
                             && let Some(name) = entry.name()
                         {
+                            // An index file over the limit is left out, unread, as one that
+                            // does not parse would be: it is nobody's version.
+                            if odb.read_header(entry.id()).is_ok_and(|(len, _)| len > MAX_INDEX_FILE_LEN) {
+                                tracing::warn!(name, "index file over {MAX_INDEX_FILE_LEN} bytes left out");
+                                return git2::TreeWalkResult::Ok;
+                            }
                             // Read through the object database directly: the object cache would
                             // keep every index file of the registry alive.
                             match odb.read(entry.id()) {
@@ -85,6 +96,22 @@ impl Source {
             Source::Git { commit, .. } => Some(*commit),
         }
     }
+}
+
+/// Reads blob `oid` (the file at `path`, for messages) through the object database, refusing it
+/// unread when its header says it is larger than `limit` bytes.
+pub(crate) fn read_blob(repository: &git2::Repository, oid: git2::Oid, path: &str, limit: usize) -> Result<Vec<u8>> {
+    let odb = repository.odb().context(|| "open the object database".to_owned())?;
+    let (len, _) = odb.read_header(oid).context(|| format!("read `{path}`"))?;
+    if len > limit {
+        return Err(too_large(path, len, limit));
+    }
+    let object = odb.read(oid).context(|| format!("read `{path}`"))?;
+    Ok(object.data().to_vec())
+}
+
+fn too_large(path: &str, len: usize, limit: usize) -> RegistryError {
+    RegistryError::TooLarge { what: format!("`{path}`"), len: len as u64, limit: limit as u64 }
 }
 
 fn builtin_file(path: &str) -> Option<&'static [u8]> {

@@ -277,6 +277,11 @@ fn agent_at(path: &str) -> Option<AgentName> {
 fn read_summary(repository: &git2::Repository, name: &AgentName, blob: git2::Oid) -> Result<Option<Summary>> {
     // Through the object database: the object cache would keep every index file alive.
     let odb = repository.odb().context(|| "open the object database".to_owned())?;
+    let (len, _) = odb.read_header(blob).context(|| format!("read the index file of `{name}`"))?;
+    if len > agents_format::MAX_INDEX_FILE_LEN {
+        // Unread, as an index file that does not parse: `install` refuses it with the reason.
+        return Ok(None);
+    }
     let object = odb.read(blob).context(|| format!("read the index file of `{name}`"))?;
     Ok(Summary::of(name, &IndexFile::parse(&String::from_utf8_lossy(object.data()))))
 }

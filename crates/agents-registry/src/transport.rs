@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use agents_format::RegistryUrl;
+
 use crate::error::{RegistryError, Result};
 
 /// How to reach remotes. Built by the binary; the library reads no environment of its own.
@@ -51,7 +53,7 @@ pub(crate) enum PushOutcome {
 
 /// Asks the remote for its default branch (`refs/heads/main`), then fetches it into `into`.
 /// Returns the branch.
-pub(crate) fn fetch(repository: &git2::Repository, url: &str, into: &str, net: &NetConfig) -> Result<String> {
+pub(crate) fn fetch(repository: &git2::Repository, url: &RegistryUrl, into: &str, net: &NetConfig) -> Result<String> {
     if net.git_fetch_with_cli {
         return fetch_cli(repository, url, into);
     }
@@ -101,7 +103,12 @@ fn fetch_local(repository: &git2::Repository, url: &str, path: &Path, into: &str
 }
 
 /// Pushes `refspec` (`<commit>:<branch>`, never forced).
-pub(crate) fn push(repository: &git2::Repository, url: &str, refspec: &str, net: &NetConfig) -> Result<PushOutcome> {
+pub(crate) fn push(
+    repository: &git2::Repository,
+    url: &RegistryUrl,
+    refspec: &str,
+    net: &NetConfig,
+) -> Result<PushOutcome> {
     if net.git_fetch_with_cli {
         return push_cli(repository, url, refspec);
     }
@@ -124,7 +131,7 @@ pub(crate) fn push(repository: &git2::Repository, url: &str, refspec: &str, net:
             None => Ok(PushOutcome::Pushed),
             Some(reason) if is_lost_race(&reason) => Ok(PushOutcome::LostRace(reason)),
             // A hook or a protected branch said no: retrying would only be refused again.
-            Some(message) => Err(RegistryError::PushRejected { url: url.to_owned(), message }),
+            Some(message) => Err(RegistryError::PushRejected { url: url.to_string(), message }),
         },
         // libgit2 refuses a non-fast-forward push itself, and a ref lock can be held by a
         // concurrent publisher: both mean "someone else moved the branch".
@@ -240,19 +247,37 @@ fn default_keys(home: Option<&Path>) -> Vec<PathBuf> {
         .collect()
 }
 
-fn git_command(repository: &git2::Repository) -> Command {
+/// The transports a spawned git may use, as git's `GIT_ALLOW_PROTOCOL` spells them: never `ext`
+/// (runs a command) or `fd`, nor any remote helper. [`RegistryUrl`] already refuses them; this
+/// holds for whatever git reaches on its own (submodules, redirects, `insteadOf` rewrites).
+const GIT_ALLOW_PROTOCOL: &str = "file:git:ssh:http:https";
+
+/// A `git` command with the user's environment, no terminal prompt and only safe transports.
+/// Callers put `--` before every operand, so none can be read as an option.
+fn git(git_dir: Option<&Path>) -> Command {
     let mut command = Command::new("git");
     crate::libgit2::restore_env(&mut command);
+    if let Some(git_dir) = git_dir {
+        let mut argument = std::ffi::OsString::from("--git-dir=");
+        argument.push(git_dir);
+        command.arg(argument);
+    }
     command
-        .arg("--git-dir")
-        .arg(repository.path())
+        // Git reads this as `protocol.allow=never` plus `protocol.<name>.allow=always` for each
+        // one listed, overriding any configuration.
+        .env("GIT_ALLOW_PROTOCOL", GIT_ALLOW_PROTOCOL)
         // Never wait for a password on a terminal nobody watches; fail with a message instead.
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(std::process::Stdio::null());
     command
 }
 
-fn run_git(mut command: Command, url: &str, what: &str) -> Result<String> {
+fn git_command(repository: &git2::Repository) -> Command {
+    git(Some(repository.path()))
+}
+
+fn run_git(mut command: Command, url: &RegistryUrl, what: &str) -> Result<String> {
+    let url = url.as_str();
     let output = command.output().map_err(|source| RegistryError::GitCli {
         url: url.to_owned(),
         message: format!("cannot run git: {source} (is git installed and on PATH?)"),
@@ -277,23 +302,31 @@ fn run_git(mut command: Command, url: &str, what: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-fn fetch_cli(repository: &git2::Repository, url: &str, into: &str) -> Result<String> {
+fn fetch_cli(repository: &git2::Repository, url: &RegistryUrl, into: &str) -> Result<String> {
     let mut command = git_command(repository);
-    command.args(["ls-remote", "--symref", url, "HEAD"]);
+    command.args(["ls-remote", "--symref", "--", url.as_str(), "HEAD"]);
     let listing = run_git(command, url, "could not reach registry")?;
     let branch = listing
         .lines()
         .find_map(|line| line.strip_prefix("ref: ")?.strip_suffix("\tHEAD").map(str::to_owned))
         .ok_or_else(|| empty_registry(url))?;
     let mut command = git_command(repository);
-    command.args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url, &format!("+{branch}:{into}")]);
+    command.args([
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--",
+        url.as_str(),
+        &format!("+{branch}:{into}"),
+    ]);
     run_git(command, url, "could not fetch registry")?;
     Ok(branch)
 }
 
-fn push_cli(repository: &git2::Repository, url: &str, refspec: &str) -> Result<PushOutcome> {
+fn push_cli(repository: &git2::Repository, url: &RegistryUrl, refspec: &str) -> Result<PushOutcome> {
     let mut command = git_command(repository);
-    command.args(["push", "--quiet", "--porcelain", url, refspec]);
+    command.args(["push", "--quiet", "--porcelain", "--", url.as_str(), refspec]);
     match run_git(command, url, "could not push to registry") {
         Ok(_) => Ok(PushOutcome::Pushed),
         Err(RegistryError::GitCli { message, .. }) if is_lost_race(&message) || message.contains("[rejected]") => {
@@ -304,15 +337,10 @@ fn push_cli(repository: &git2::Repository, url: &str, refspec: &str) -> Result<P
 }
 
 /// Clones `url` with a work tree into `destination` (for importing a collection).
-pub(crate) fn clone_work_tree(url: &str, destination: &Path, net: &NetConfig) -> Result<()> {
+pub(crate) fn clone_work_tree(url: &RegistryUrl, destination: &Path, net: &NetConfig) -> Result<()> {
     if net.git_fetch_with_cli {
-        let mut command = Command::new("git");
-        crate::libgit2::restore_env(&mut command);
-        command
-            .args(["clone", "--quiet", "--depth", "1", url])
-            .arg(destination)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(std::process::Stdio::null());
+        let mut command = git(None);
+        command.args(["clone", "--quiet", "--depth", "1", "--", url.as_str()]).arg(destination);
         run_git(command, url, "could not clone")?;
         return Ok(());
     }

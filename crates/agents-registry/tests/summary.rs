@@ -9,8 +9,13 @@ use agents_registry::{Cache, FetchMode, Publish, Registry, Summary};
 
 fn publish(cache: &Cache, url: &str, name: &str, version: &str, description: &str) {
     let text = format!("---\nname: {name}\ndescription: {description}\n---\nBody of {name} {version}.\n");
-    let request =
-        Publish { bytes: text.as_bytes(), label: name, version: Some(version.parse().unwrap()), now: 1_767_225_600 };
+    let request = Publish {
+        bytes: text.as_bytes(),
+        label: name,
+        version: Some(version.parse().unwrap()),
+        now: 1_767_225_600,
+        deny_hidden_unicode: false,
+    };
     agents_registry::publish(cache, "team", url, &request).unwrap();
 }
 

@@ -82,8 +82,17 @@ impl TestEnv {
         let home = temp.path().join("home");
         let project = temp.path().join("project");
         std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(&project).unwrap();
+        // The project is a repository, as real projects are: discovery stops at its `.git`.
+        std::fs::create_dir_all(project.join(".git")).unwrap();
         TestEnv { temp, home, project, extra_env: Default::default() }
+    }
+
+    /// A second checkout of a project at `relative` under the test's root (a directory with a
+    /// `.git`, as discovery expects of a project).
+    pub fn checkout(&self, relative: &str) -> PathBuf {
+        let dir = self.path(relative);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        dir
     }
 
     /// Sets a variable for every command this user runs from now on.

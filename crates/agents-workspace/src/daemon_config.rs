@@ -30,7 +30,7 @@ impl Dirs {
     }
 
     pub fn read_watch_list(&self) -> WatchList {
-        fs::read_optional(&self.watch_list_path())
+        fs::read_optional(&self.watch_list_path(), fs::MAX_STATE_LEN)
             .ok()
             .flatten()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())

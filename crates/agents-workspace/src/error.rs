@@ -45,8 +45,10 @@ pub enum WorkspaceError {
     LockedChecksumChanged { agent: String, registry: String, locked: String, published: String },
     #[error("{name}@{version} is locked but registry `{registry}` no longer has it")]
     LockedVersionMissing { name: AgentName, version: semver::Version, registry: String },
-    #[error("{count} file(s) have local edits or are not managed by agents: {paths}")]
-    Conflicts { count: usize, paths: String },
+    #[error("{count} file(s) of {agents} have local edits or are not managed by agents: {paths}")]
+    Conflicts { count: usize, paths: String, agents: String },
+    #[error("{path} kept changing while agents resolved; run the command again")]
+    ChangedMeanwhile { path: PathBuf },
     #[error("agents.lock needs to change but --locked was passed ({reason})")]
     LockfileWouldChange { reason: String },
     #[error("{agent} contains hidden Unicode, refused by policy: {found}")]
@@ -55,6 +57,29 @@ pub enum WorkspaceError {
     NotInstalled { name: AgentName },
     #[error("{path} resolves to {resolved}, outside {root}; refusing to write through it")]
     EscapesRoot { path: PathBuf, resolved: PathBuf, root: PathBuf },
+    #[error("{path} is a symlink; agents never reads or writes through one, which could lead outside {within}")]
+    SymlinkedPath { path: PathBuf, within: PathBuf },
+    #[error("{path} is not a regular file")]
+    NotRegular { path: PathBuf },
+    #[error("{path} is larger than the limit of {limit} bytes")]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error(
+        "{path}: agent `{agent}` lists `{file}` for target `{target}`, but agents writes that target's file at `{expected}`"
+    )]
+    LockfileEntry { path: PathBuf, agent: AgentName, target: String, file: String, expected: String },
+    #[error("stopped part way: applied {applied}; not applied {not_applied}")]
+    PartlyApplied {
+        applied: String,
+        not_applied: String,
+        #[source]
+        source: Box<WorkspaceError>,
+    },
+    #[error("no project here: {start} is not inside a git repository and no agents.toml was found above it")]
+    NoProject { start: PathBuf },
+    #[error("{first} and {second} both declare the agent name `{name}`; a tool would load two agents with one name")]
+    DuplicateName { name: String, first: PathBuf, second: PathBuf },
+    #[error("{path} is {what}; move it away to install `{agent}` there")]
+    Unreplaceable { path: PathBuf, what: &'static str, agent: AgentName },
 }
 
 pub type Result<T, E = WorkspaceError> = std::result::Result<T, E>;

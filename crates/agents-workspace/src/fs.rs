@@ -1,81 +1,572 @@
-//! File-system primitives: atomic writes, optional reads, hashing what is on disk.
+//! File-system primitives. Two kinds of place are written:
+//!
+//! - **Inside a workspace** (agent files, every tool's converted files, the manifest and the
+//!   lockfile) through a [`Root`]: a directory handle opened once, below which every path is a
+//!   [`RelativePath`] opened component by component with `O_NOFOLLOW`, so a symlinked directory
+//!   anywhere on the way is refused in the same step that opens it (no check-then-write).
+//!   Replacing and removing are compare-and-swap: [`Root::replace`] exchanges a finished
+//!   temporary file with the target (`renameat2(RENAME_EXCHANGE)` on Linux, `renameatx_np
+//!   (RENAME_SWAP)` on macOS) and then checks that the bytes it swapped out are the ones the plan
+//!   expected; if a save raced in, the user's file is swapped back. [`Root::remove`] renames the
+//!   target aside, checks it, and puts it back when it is not what the plan expected.
+//! - **Private directories** (the state directory, the user config) through [`write_atomic`]:
+//!   temporary file, fsync, rename, fsync the directory.
+//!
+//! Every read is of a regular file (a symlink to `/dev/zero` or a FIFO is refused) and bounded.
 
-use std::io::Write as _;
-use std::path::Path;
+use std::fs::File;
+use std::io::{Read as _, Write as _};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
-use agents_format::Sha256;
+use agents_format::{RelativePath, Sha256};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags};
+use rustix::io::Errno;
 
-use crate::error::{Result, io_error};
+use crate::error::{Result, WorkspaceError, io_error};
 
-/// The prefix of the temporary files [`write_atomic`] writes through.
+/// The prefix of the temporary files writes go through (hidden, never named `*.md`).
 pub const TEMP_PREFIX: &str = ".agents-";
 const TEMP_SUFFIX: &str = ".tmp";
 
-/// Removes temporary files a killed writer left in `directory`. Call it only while holding the
-/// lock of the workspace that owns the directory, so no live writer's file is taken.
-pub fn remove_stale_temp_files(directory: &Path) -> Result<usize> {
-    let entries = match std::fs::read_dir(directory) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(error) => return Err(io_error(directory)(error)),
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) && remove_optional(&entry.path())? {
-            removed += 1;
-        }
-    }
-    Ok(removed)
+/// The largest file read from a workspace to compare it with what the plan expects. Nothing this
+/// tool writes is near it; a bigger file is a local one and is never read whole.
+pub const MAX_MANAGED_FILE_LEN: u64 = 16 * 1024 * 1024;
+/// The largest `agents.toml` or `agents.lock` read.
+pub const MAX_MANIFEST_LEN: u64 = 16 * 1024 * 1024;
+/// The largest state file read from the state directory.
+pub const MAX_STATE_LEN: u64 = 64 * 1024 * 1024;
+
+/// What is at a managed path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDisk {
+    Missing,
+    /// A regular file, with its checksum and permission bits.
+    File {
+        sha256: Sha256,
+        mode: u32,
+    },
+    /// A symlink, a directory, a device, a FIFO, or a regular file too large to be ours.
+    Foreign(ForeignKind),
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory (hidden, never
-/// named `*.md`), fsync, rename over the target, fsync the directory. A crash leaves either the
-/// old file or the new one. A symlink at `path` is replaced, never followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForeignKind {
+    Symlink,
+    Directory,
+    Special,
+    TooLarge,
+}
+
+impl ForeignKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ForeignKind::Symlink => "a symlink",
+            ForeignKind::Directory => "a directory",
+            ForeignKind::Special => "not a regular file",
+            ForeignKind::TooLarge => "a file too large to be one agents wrote",
+        }
+    }
+}
+
+impl OnDisk {
+    pub fn sha256(&self) -> Option<Sha256> {
+        match self {
+            OnDisk::File { sha256, .. } => Some(*sha256),
+            _ => None,
+        }
+    }
+}
+
+/// What the compare-and-swap of [`Root::replace`] expects at the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Nothing: the file is created, and a file that appeared meanwhile is kept.
+    Missing,
+    /// A regular file with these bytes.
+    Bytes(Sha256),
+    /// A symlink (forced replacement of the link itself, never of what it points to).
+    Symlink,
+    /// Anything that is a regular file or missing (files only this tool writes: the lockfile).
+    Any,
+}
+
+/// How a compare-and-swap ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swap {
+    /// The target now holds the new bytes (or is gone, for a removal).
+    Done,
+    /// Someone changed the file after the plan looked at it; their bytes are at the target and
+    /// nothing of ours was left there.
+    Raced,
+    /// Two changes raced in: the newer is at the target and the older is returned, to be kept
+    /// as a backup by the caller.
+    RacedTwice(Vec<u8>),
+}
+
+/// An open directory that everything below it is reached through.
+#[derive(Debug)]
+pub struct Root {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+impl Root {
+    /// Opens `path` (which may itself be reached through symlinks: it is the user's choice).
+    pub fn open(path: &Path) -> Result<Root> {
+        let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| io_error(path)(e.into()))?;
+        Ok(Root { fd, path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `relative` as an absolute path, for messages and reports.
+    pub fn absolute(&self, relative: &RelativePath) -> PathBuf {
+        self.path.join(relative.as_str())
+    }
+
+    /// Opens the directory holding `relative`, one component at a time without following
+    /// symlinks; creates missing ones when `create`. `None` when missing and not created.
+    fn parent(&self, relative: &RelativePath, create: bool) -> Result<Option<OwnedFd>> {
+        let mut current: Option<OwnedFd> = None;
+        let mut shown = self.path.clone();
+        for component in relative.parent_components() {
+            shown.push(component);
+            let dir = current.as_ref().map_or(self.fd.as_fd(), |fd| fd.as_fd());
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let opened = match rustix::fs::openat(dir, component, flags, Mode::empty()) {
+                Err(Errno::NOENT) if create => {
+                    match rustix::fs::mkdirat(dir, component, Mode::from_raw_mode(0o777)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(error) => return Err(io_error(&shown)(error.into())),
+                    }
+                    rustix::fs::openat(dir, component, flags, Mode::empty())
+                }
+                other => other,
+            };
+            let fd = match opened {
+                Ok(fd) => fd,
+                Err(Errno::NOENT) => return Ok(None),
+                Err(Errno::LOOP) => {
+                    return Err(WorkspaceError::SymlinkedPath { path: shown, within: self.path.clone() });
+                }
+                // Some systems say ENOTDIR for a symlink opened with O_NOFOLLOW | O_DIRECTORY.
+                Err(Errno::NOTDIR)
+                    if rustix::fs::statat(dir, component, AtFlags::SYMLINK_NOFOLLOW)
+                        .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Symlink) =>
+                {
+                    return Err(WorkspaceError::SymlinkedPath { path: shown, within: self.path.clone() });
+                }
+                Err(error) => return Err(io_error(&shown)(error.into())),
+            };
+            current = Some(fd);
+        }
+        match current {
+            Some(fd) => Ok(Some(fd)),
+            None => rustix::io::dup(&self.fd).map(Some).map_err(|e| io_error(&self.path)(e.into())),
+        }
+    }
+
+    /// What is at `relative`: a regular file is hashed (bounded), anything else is foreign.
+    pub fn inspect(&self, relative: &RelativePath) -> Result<OnDisk> {
+        let Some(dir) = self.parent(relative, false)? else { return Ok(OnDisk::Missing) };
+        inspect_in(&dir, relative.file_name(), &self.absolute(relative))
+    }
+
+    /// The bytes of the regular file at `relative`, or `None` when it is missing. Refuses a
+    /// symlink, a non-regular file, or one larger than `limit`.
+    pub fn read(&self, relative: &RelativePath, limit: u64) -> Result<Option<Vec<u8>>> {
+        let shown = self.absolute(relative);
+        let Some(dir) = self.parent(relative, false)? else { return Ok(None) };
+        match open_regular(&dir, relative.file_name(), &shown)? {
+            Opened::Missing => Ok(None),
+            Opened::Foreign(ForeignKind::Symlink) => {
+                Err(WorkspaceError::SymlinkedPath { path: shown, within: self.path.clone() })
+            }
+            Opened::Foreign(_) => Err(WorkspaceError::NotRegular { path: shown }),
+            Opened::File(file, _) => read_bounded(file, &shown, limit).map(Some),
+        }
+    }
+
+    /// Writes `bytes` at `relative` if what is there is still what `expect` says (see the module
+    /// docs). A replaced file keeps its permission bits; a new one gets the umask's.
+    pub fn replace(&self, relative: &RelativePath, bytes: &[u8], expect: Expect) -> Result<Swap> {
+        let shown = self.absolute(relative);
+        let dir = self.parent(relative, true)?.expect("created when missing");
+        let name = relative.file_name();
+        let keep_mode = match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => Some(stat.st_mode & 0o7777),
+            _ => None,
+        };
+        let temp = write_temp(&dir, &shown, bytes, keep_mode)?;
+        let outcome = swap_in(&dir, name, &temp, bytes, &shown, expect);
+        // Whatever happened, the temporary name must not stay behind.
+        let _ = rustix::fs::unlinkat(&dir, temp.as_str(), AtFlags::empty());
+        let outcome = outcome?;
+        rustix::fs::fsync(&dir).map_err(|e| io_error(shown.parent().unwrap_or(&shown))(e.into()))?;
+        Ok(outcome)
+    }
+
+    /// Removes the file at `relative` if it still holds `expected` (or is the symlink a forced
+    /// removal expects). A file that changed is put back.
+    pub fn remove(&self, relative: &RelativePath, expect: Expect) -> Result<Swap> {
+        let shown = self.absolute(relative);
+        let Some(dir) = self.parent(relative, false)? else { return Ok(Swap::Done) };
+        let name = relative.file_name();
+        let aside = temp_name();
+        match rustix::fs::renameat_with(&dir, name, &dir, aside.as_str(), RenameFlags::NOREPLACE) {
+            Ok(()) => {}
+            Err(Errno::NOENT) => return Ok(Swap::Done),
+            Err(Errno::INVAL | Errno::NOSYS) => {
+                rustix::fs::renameat(&dir, name, &dir, aside.as_str()).map_err(|e| io_error(&shown)(e.into()))?
+            }
+            Err(error) => return Err(io_error(&shown)(error.into())),
+        }
+        let moved = inspect_in(&dir, &aside, &shown)?;
+        if matches_expectation(moved, expect) {
+            rustix::fs::unlinkat(&dir, aside.as_str(), AtFlags::empty()).map_err(|e| io_error(&shown)(e.into()))?;
+            rustix::fs::fsync(&dir).map_err(|e| io_error(&shown)(e.into()))?;
+            return Ok(Swap::Done);
+        }
+        // Not what the plan saw: put it back, unless a newer file took its place meanwhile.
+        match rustix::fs::renameat_with(&dir, aside.as_str(), &dir, name, RenameFlags::NOREPLACE) {
+            Ok(()) => Ok(Swap::Raced),
+            Err(Errno::EXIST) => {
+                let older = read_aside(&dir, &aside, &shown);
+                let _ = rustix::fs::unlinkat(&dir, aside.as_str(), AtFlags::empty());
+                Ok(Swap::RacedTwice(older?))
+            }
+            Err(error) => Err(io_error(&shown)(error.into())),
+        }
+    }
+
+    /// Removes temporary files a killed writer left in the directory of `relative`. Call it
+    /// only while holding the workspace lock, so no live writer's file is taken.
+    pub fn remove_stale_temp_files(&self, relative: &RelativePath) -> Result<usize> {
+        let shown = self.absolute(relative);
+        let directory = shown.parent().unwrap_or(&shown).to_path_buf();
+        let Some(dir) = self.parent(relative, false).or_else(|e| match e {
+            WorkspaceError::SymlinkedPath { .. } => Ok(None),
+            other => Err(other),
+        })?
+        else {
+            return Ok(0);
+        };
+        let entries = rustix::fs::Dir::read_from(&dir).map_err(|e| io_error(&directory)(e.into()))?;
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy();
+            if name.starts_with(TEMP_PREFIX)
+                && name.ends_with(TEMP_SUFFIX)
+                && rustix::fs::unlinkat(&dir, name.as_ref(), AtFlags::empty()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn matches_expectation(on_disk: OnDisk, expect: Expect) -> bool {
+    match (expect, on_disk) {
+        (Expect::Missing, OnDisk::Missing) => true,
+        (Expect::Bytes(expected), OnDisk::File { sha256, .. }) => sha256 == expected,
+        (Expect::Symlink, OnDisk::Foreign(ForeignKind::Symlink)) => true,
+        (Expect::Any, OnDisk::Missing | OnDisk::File { .. }) => true,
+        _ => false,
+    }
+}
+
+/// Moves the finished temporary file `temp` to `name` if the target is what `expect` says.
+fn swap_in(dir: &OwnedFd, name: &str, temp: &str, bytes: &[u8], shown: &Path, expect: Expect) -> Result<Swap> {
+    let error = |e: Errno| io_error(shown)(e.into());
+    if expect == Expect::Missing {
+        return match rustix::fs::renameat_with(dir, temp, dir, name, RenameFlags::NOREPLACE) {
+            Ok(()) => Ok(Swap::Done),
+            Err(Errno::EXIST) => Ok(Swap::Raced),
+            Err(Errno::INVAL | Errno::NOSYS) => fallback_swap(dir, name, temp, shown, expect),
+            Err(e) => Err(error(e)),
+        };
+    }
+    match rustix::fs::renameat_with(dir, temp, dir, name, RenameFlags::EXCHANGE) {
+        Ok(()) => {}
+        // The target went away since the plan looked: nothing of the user's can be lost by
+        // creating it, but a file created meanwhile is theirs.
+        Err(Errno::NOENT) => return swap_in(dir, name, temp, bytes, shown, Expect::Missing),
+        Err(Errno::INVAL | Errno::NOSYS) => return fallback_swap(dir, name, temp, shown, expect),
+        Err(e) => return Err(error(e)),
+    }
+    // `temp` now names what was at the target.
+    if matches_expectation(inspect_in(dir, temp, shown)?, expect) {
+        return Ok(Swap::Done);
+    }
+    // A save raced in between the plan and the swap: give the user's file back.
+    rustix::fs::renameat_with(dir, temp, dir, name, RenameFlags::EXCHANGE).map_err(error)?;
+    // `temp` names what was at the target a moment ago: ours, unless a second save came too.
+    match open_regular(dir, temp, shown)? {
+        Opened::File(file, _) => {
+            let came_back = read_bounded(file, shown, MAX_MANAGED_FILE_LEN)?;
+            Ok(if came_back == bytes { Swap::Raced } else { Swap::RacedTwice(came_back) })
+        }
+        _ => Ok(Swap::Raced),
+    }
+}
+
+/// Filesystems without atomic exchange: check, then rename. The race window is the time
+/// between the two calls; documented in ARCHITECTURE.md.
+fn fallback_swap(dir: &OwnedFd, name: &str, temp: &str, shown: &Path, expect: Expect) -> Result<Swap> {
+    if !matches_expectation(inspect_in(dir, name, shown)?, expect) {
+        return Ok(Swap::Raced);
+    }
+    rustix::fs::renameat(dir, temp, dir, name).map_err(|e| io_error(shown)(e.into()))?;
+    Ok(Swap::Done)
+}
+
+fn read_aside(dir: &OwnedFd, aside: &str, shown: &Path) -> Result<Vec<u8>> {
+    match open_regular(dir, aside, shown)? {
+        Opened::File(file, _) => read_bounded(file, shown, MAX_MANAGED_FILE_LEN),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn temp_name() -> String {
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).expect("the system's random source is available");
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{TEMP_PREFIX}{hex}{TEMP_SUFFIX}")
+}
+
+/// Writes `bytes` to a new temporary file in `dir` and syncs it; returns its name.
+fn write_temp(dir: &OwnedFd, shown: &Path, bytes: &[u8], mode: Option<u32>) -> Result<String> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let (name, fd) = loop {
+        let name = temp_name();
+        // 0666 less the umask, as any editor creates files.
+        match rustix::fs::openat(dir, name.as_str(), flags, Mode::from_raw_mode(0o666)) {
+            Ok(fd) => break (name, fd),
+            Err(Errno::EXIST) => continue,
+            Err(error) => return Err(io_error(shown)(error.into())),
+        }
+    };
+    let result = (|| {
+        if let Some(mode) = mode {
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+        }
+        let mut file = File::from(fd);
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(error) = result {
+        let _ = rustix::fs::unlinkat(dir, name.as_str(), AtFlags::empty());
+        return Err(io_error(shown)(error));
+    }
+    Ok(name)
+}
+
+enum Opened {
+    Missing,
+    Foreign(ForeignKind),
+    File(File, u64),
+}
+
+fn open_regular(dir: &OwnedFd, name: &str, shown: &Path) -> Result<Opened> {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let fd = match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(Opened::Missing),
+        Err(Errno::LOOP) => return Ok(Opened::Foreign(ForeignKind::Symlink)),
+        Err(error) => return Err(io_error(shown)(error.into())),
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(shown)(e.into()))?;
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile => Ok(Opened::File(File::from(fd), u64::try_from(stat.st_size).unwrap_or(u64::MAX))),
+        FileType::Directory => Ok(Opened::Foreign(ForeignKind::Directory)),
+        FileType::Symlink => Ok(Opened::Foreign(ForeignKind::Symlink)),
+        _ => Ok(Opened::Foreign(ForeignKind::Special)),
+    }
+}
+
+fn inspect_in(dir: &OwnedFd, name: &str, shown: &Path) -> Result<OnDisk> {
+    match open_regular(dir, name, shown)? {
+        Opened::Missing => Ok(OnDisk::Missing),
+        Opened::Foreign(kind) => Ok(OnDisk::Foreign(kind)),
+        Opened::File(_, len) if len > MAX_MANAGED_FILE_LEN => Ok(OnDisk::Foreign(ForeignKind::TooLarge)),
+        Opened::File(file, _) => {
+            let mode = rustix::fs::fstat(&file).map_err(|e| io_error(shown)(e.into()))?.st_mode & 0o7777;
+            let bytes = read_bounded(file, shown, MAX_MANAGED_FILE_LEN)?;
+            Ok(OnDisk::File { sha256: Sha256::of(&bytes), mode })
+        }
+    }
+}
+
+/// Reads at most `limit` bytes; a file that turns out longer (it grew, or lied) is refused.
+fn read_bounded(file: File, shown: &Path, limit: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io_error(shown))?;
+    if bytes.len() as u64 > limit {
+        return Err(WorkspaceError::TooLarge { path: shown.to_path_buf(), limit });
+    }
+    Ok(bytes)
+}
+
+/// Writes `bytes` to `path` in a private directory (the state directory, the user config)
+/// atomically: a temporary file in the same directory, fsync, rename over the target, fsync the
+/// directory. A replaced file keeps its mode. A symlink at `path` is replaced, never followed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let directory = path.parent().expect("an absolute file path has a parent");
     fs_err::create_dir_all(directory).map_err(io_error(directory))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(directory)
-        .map_err(io_error(directory))?;
-    temp.write_all(bytes).map_err(io_error(temp.path()))?;
-    temp.as_file().sync_all().map_err(io_error(temp.path()))?;
-    temp.persist(path).map_err(|e| io_error(path)(e.error))?;
-    sync_directory(directory)
+    let dir = Root::open(directory)?;
+    let name = path.file_name().expect("a file path has a file name").to_string_lossy();
+    let keep_mode = match rustix::fs::statat(&dir.fd, name.as_ref(), AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => Some(stat.st_mode & 0o7777),
+        _ => None,
+    };
+    let temp = write_temp(&dir.fd, path, bytes, keep_mode)?;
+    if let Err(error) = rustix::fs::renameat(&dir.fd, temp.as_str(), &dir.fd, name.as_ref()) {
+        let _ = rustix::fs::unlinkat(&dir.fd, temp.as_str(), AtFlags::empty());
+        return Err(io_error(path)(error.into()));
+    }
+    rustix::fs::fsync(&dir.fd).map_err(|e| io_error(directory)(e.into()))
 }
 
-#[cfg(unix)]
-fn sync_directory(directory: &Path) -> Result<()> {
-    std::fs::File::open(directory).and_then(|d| d.sync_all()).map_err(io_error(directory))
+/// Creates a new file at `path` in a private directory, never replacing one: a backup or a
+/// conflict copy. Returns the path used: `path`, or `path` with `-1`, `-2`… before the
+/// extension when taken.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let directory = path.parent().expect("an absolute file path has a parent");
+    fs_err::create_dir_all(directory).map_err(io_error(directory))?;
+    let file_name = path.file_name().expect("a file path has a file name").to_string_lossy().into_owned();
+    let (stem, extension) = match file_name.split_once('.') {
+        Some((stem, extension)) => (stem.to_owned(), format!(".{extension}")),
+        None => (file_name.clone(), String::new()),
+    };
+    for counter in 0u32.. {
+        let candidate =
+            if counter == 0 { path.to_path_buf() } else { directory.join(format!("{stem}-{counter}{extension}")) };
+        match File::options().write(true).create_new(true).open(&candidate) {
+            Ok(mut file) => {
+                file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(&candidate))?;
+                return Ok(candidate);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(io_error(&candidate)(error)),
+        }
+    }
+    unreachable!("u32 counters run out only after four billion backups of one file in one second")
 }
 
-#[cfg(not(unix))]
-fn sync_directory(_directory: &Path) -> Result<()> {
-    Ok(())
+/// Reads `path`, or `None` when it does not exist: bounded, and only a regular file (a symlink
+/// is followed only to a regular file, so a link to `/dev/zero` or a FIFO is refused). For files
+/// a user may keep as symlinks into a dotfiles repository: the manifest, lockfile and configs.
+pub fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let opened = File::options().read(true).custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32).open(path);
+    let file = match opened {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(io_error(path)(error)),
+    };
+    let metadata = file.metadata().map_err(io_error(path))?;
+    if !metadata.is_file() {
+        return Err(WorkspaceError::NotRegular { path: path.to_path_buf() });
+    }
+    if metadata.len() > limit {
+        return Err(WorkspaceError::TooLarge { path: path.to_path_buf(), limit });
+    }
+    read_bounded(file, path, limit).map(Some)
 }
 
-/// Reads `path`, or `None` when it does not exist. A symlink is read as what it points to.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error(path)(error)),
+/// The checksum of the regular file at `path`, or `None` when there is none (missing, or not a
+/// regular file, or larger than anything this tool writes).
+pub fn hash_file(path: &Path) -> Result<Option<Sha256>> {
+    match read_optional(path, MAX_MANAGED_FILE_LEN) {
+        Ok(bytes) => Ok(bytes.map(|b| Sha256::of(&b))),
+        Err(WorkspaceError::NotRegular { .. } | WorkspaceError::TooLarge { .. }) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
-/// The checksum of the file at `path`, or `None` when it does not exist.
-pub fn hash_file(path: &Path) -> Result<Option<Sha256>> {
-    Ok(read_optional(path)?.map(|bytes| Sha256::of(&bytes)))
-}
-
-/// Removes `path` if it exists; returns whether it did.
+/// Removes `path` in a private directory if it exists; returns whether it did.
 pub fn remove_optional(path: &Path) -> Result<bool> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(error) => Err(io_error(path)(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(text: &str) -> RelativePath {
+        RelativePath::parse(text).unwrap()
+    }
+
+    #[test]
+    fn refuses_a_symlinked_directory_on_the_way() {
+        let temp = tempfile::tempdir().unwrap();
+        let outside = temp.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        let root_dir = temp.path().join("project");
+        std::fs::create_dir_all(root_dir.join(".cursor")).unwrap();
+        std::os::unix::fs::symlink(&outside, root_dir.join(".cursor/agents")).unwrap();
+        let root = Root::open(&root_dir).unwrap();
+        let error = root.replace(&path(".cursor/agents/a.md"), b"x", Expect::Missing).unwrap_err();
+        assert!(matches!(error, WorkspaceError::SymlinkedPath { .. }), "{error}");
+        assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "nothing written through the link");
+        assert!(matches!(root.inspect(&path(".cursor/agents/a.md")), Err(WorkspaceError::SymlinkedPath { .. })));
+    }
+
+    #[test]
+    fn compare_and_swap_keeps_a_file_that_changed() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = Root::open(temp.path()).unwrap();
+        let target = path("dir/a.md");
+        assert_eq!(root.replace(&target, b"one", Expect::Missing).unwrap(), Swap::Done);
+        // The plan saw "one"; the user saved "mine" since.
+        std::fs::write(temp.path().join("dir/a.md"), b"mine").unwrap();
+        assert_eq!(root.replace(&target, b"two", Expect::Bytes(Sha256::of(b"one"))).unwrap(), Swap::Raced);
+        assert_eq!(std::fs::read(temp.path().join("dir/a.md")).unwrap(), b"mine");
+        assert_eq!(root.replace(&target, b"two", Expect::Missing).unwrap(), Swap::Raced);
+        assert_eq!(root.remove(&target, Expect::Bytes(Sha256::of(b"one"))).unwrap(), Swap::Raced);
+        assert_eq!(std::fs::read(temp.path().join("dir/a.md")).unwrap(), b"mine");
+        assert_eq!(root.replace(&target, b"two", Expect::Bytes(Sha256::of(b"mine"))).unwrap(), Swap::Done);
+        assert_eq!(std::fs::read(temp.path().join("dir/a.md")).unwrap(), b"two");
+        assert_eq!(root.remove(&target, Expect::Bytes(Sha256::of(b"two"))).unwrap(), Swap::Done);
+        assert!(!temp.path().join("dir/a.md").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(temp.path().join("dir")).unwrap().collect();
+        assert!(leftovers.is_empty(), "no temporary file stays behind: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_reads_are_bounded() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let temp = tempfile::tempdir().unwrap();
+        let root = Root::open(temp.path()).unwrap();
+        let target = path("a.md");
+        root.replace(&target, b"one", Expect::Missing).unwrap();
+        std::fs::set_permissions(temp.path().join("a.md"), std::fs::Permissions::from_mode(0o640)).unwrap();
+        root.replace(&target, b"two", Expect::Bytes(Sha256::of(b"one"))).unwrap();
+        let mode = std::fs::metadata(temp.path().join("a.md")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert!(matches!(root.read(&target, 2), Err(WorkspaceError::TooLarge { .. })));
+        std::os::unix::fs::symlink("/dev/zero", temp.path().join("zero")).unwrap();
+        assert!(matches!(root.read(&path("zero"), 1 << 20), Err(WorkspaceError::SymlinkedPath { .. })));
+        assert_eq!(root.inspect(&path("zero")).unwrap(), OnDisk::Foreign(ForeignKind::Symlink));
+    }
+
+    #[test]
+    fn new_private_files_never_collide() {
+        let temp = tempfile::tempdir().unwrap();
+        let first = write_new(&temp.path().join("a.md-1.bak"), b"1").unwrap();
+        let second = write_new(&temp.path().join("a.md-1.bak"), b"2").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(std::fs::read(first).unwrap(), b"1");
+        assert_eq!(std::fs::read(second).unwrap(), b"2");
     }
 }

@@ -4,13 +4,14 @@
 use std::path::PathBuf;
 
 use agents_format::{
-    AgentFile, AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Sha256, Target, caret,
-    remove_dependency, select, set_dependency, set_targets,
+    AgentFile, AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, RelativePath, Sha256,
+    Target, caret, select, set_dependency, set_targets,
 };
 use agents_registry::BUILTIN_NAME;
 
+use crate::engine::{Decision, Done, Managed, Step, apply, plan};
 use crate::error::{Result, WorkspaceError};
-use crate::fs;
+use crate::fs::{self, OnDisk, Root};
 use crate::registries::Registries;
 use crate::state::WorkspaceState;
 use crate::targets::{TargetFile, target_files};
@@ -99,39 +100,79 @@ pub struct InstallReport {
     pub lockfile_changed: bool,
 }
 
-struct Planned {
-    installed: Installed,
+/// One agent after resolution: the exact version and its verified bytes.
+struct Resolved {
+    name: AgentName,
+    registry: String,
+    record: IndexRecord,
     bytes: Vec<u8>,
-    write: bool,
-    conflict: bool,
-    /// Converted files for other tools.
-    extra: Vec<ExtraPlan>,
+    registry_id: agents_format::RegistryId,
+    /// Checksum and version of every published version (each is bytes this tool may have
+    /// written).
+    published: Vec<(Sha256, semver::Version)>,
+    previous: Option<LockedAgent>,
+    /// Whether the command is about this agent (named, or every agent when none is named).
+    subject: bool,
 }
 
-struct ExtraPlan {
-    file: TargetFile,
-    write: bool,
-    conflict: bool,
+/// What resolve hands to plan: every agent's version and bytes, and the new manifest.
+struct Resolution {
+    agents: Vec<Resolved>,
+    manifest: String,
+    tools: Vec<Target>,
+    warnings: Vec<String>,
+}
+
+/// The manifest and lockfile as read before resolving, to check nothing changed meanwhile.
+struct Inputs {
+    manifest_text: Option<String>,
+    manifest: agents_format::Manifest,
+    lockfile_text: Option<String>,
+    lockfile: agents_format::Lockfile,
+}
+
+impl Inputs {
+    fn read(workspace: &Workspace) -> Result<Inputs> {
+        let (manifest_text, manifest) = workspace.read_manifest()?;
+        let (lockfile_text, lockfile) = workspace.read_lockfile()?;
+        Ok(Inputs { manifest_text, manifest, lockfile_text, lockfile })
+    }
 }
 
 /// Installs `requests`, or everything the manifest and lockfile name when `requests` is empty.
+///
+/// Resolve talks to registries without holding the workspace lock; the lock is then taken and
+/// the manifest and lockfile read again: if another command changed them meanwhile, resolution
+/// starts over.
 pub fn install(
     workspace: &Workspace,
     registries: &mut Registries,
     requests: &[InstallRequest],
     options: &InstallOptions,
 ) -> Result<InstallReport> {
-    let _lock = workspace.lock()?;
-    workspace.check_agents_dir()?;
-    // A writer killed mid-write leaves its temporary file; we hold the lock, so it is stale.
-    fs::remove_stale_temp_files(&workspace.agents_dir)?;
-    fs::remove_stale_temp_files(&workspace.root)?;
-    let (manifest_text, manifest) = workspace.read_manifest()?;
-    let (lockfile_text, mut lockfile) = workspace.read_lockfile()?;
-    let mut new_manifest = manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned());
-    let mut report = InstallReport::default();
-    let mut state = workspace.read_state();
-    let original_state = state.clone();
+    for _attempt in 0..3 {
+        let inputs = Inputs::read(workspace)?;
+        let resolution = resolve(workspace, registries, &inputs, requests, options)?;
+        let lock = workspace.lock()?;
+        let now = Inputs::read(workspace)?;
+        if now.manifest_text == inputs.manifest_text && now.lockfile_text == inputs.lockfile_text {
+            return plan_and_apply(workspace, inputs, resolution, options, lock);
+        }
+    }
+    Err(WorkspaceError::ChangedMeanwhile { path: workspace.lockfile_path() })
+}
+
+fn resolve(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    inputs: &Inputs,
+    requests: &[InstallRequest],
+    options: &InstallOptions,
+) -> Result<Resolution> {
+    let manifest = &inputs.manifest;
+    let lockfile = &inputs.lockfile;
+    let mut new_manifest = inputs.manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned());
+    let mut warnings = Vec::new();
 
     let mut tools = manifest.targets.clone();
     for target in &options.targets {
@@ -145,7 +186,7 @@ pub fn install(
             .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
     }
 
-    let targets: Vec<(AgentName, Option<semver::VersionReq>, bool)> = if requests.is_empty() {
+    let wanted: Vec<(AgentName, Option<semver::VersionReq>, bool)> = if requests.is_empty() {
         let mut names: Vec<AgentName> = lockfile.agents().iter().map(|a| a.name.clone()).collect();
         names.extend(manifest.agents.keys().cloned());
         names.sort();
@@ -155,8 +196,8 @@ pub fn install(
         requests.iter().map(|r| (r.name.clone(), r.requirement.clone(), true)).collect()
     };
 
-    let mut planned = Vec::with_capacity(targets.len());
-    for (name, requested, explicit) in targets {
+    let mut agents = Vec::with_capacity(wanted.len());
+    for (name, requested, explicit) in wanted {
         let dependency = manifest.agents.get(&name);
         // Switching an agent to another registry starts its requirement afresh: the old one
         // describes versions of a different publisher's agent.
@@ -199,7 +240,7 @@ pub fn install(
             Some(locked) => {
                 let record = locked_record(registries, &registry_name, &index, locked)?;
                 if record.yanked {
-                    report.warnings.push(format!(
+                    warnings.push(format!(
                         "{}@{} is yanked in registry `{registry_name}`; keeping it because agents.lock pins it",
                         name, record.version
                     ));
@@ -219,20 +260,9 @@ pub fn install(
             }
         };
         let bytes = registries.open(&registry_name)?.body(&record)?;
-        if let Ok(file) = AgentFile::parse(&bytes)
-            && file.has_hidden_unicode()
-        {
-            let hidden: Vec<String> = file
-                .warnings
-                .iter()
-                .filter(|w| w.code == agents_format::WarningCode::HiddenUnicode)
-                .map(|w| w.message.clone())
-                .collect();
-            let agent = format!("{name}@{}", record.version);
-            if options.deny_hidden_unicode {
-                return Err(WorkspaceError::HiddenUnicode { agent, found: hidden.join("; ") });
-            }
-            report.warnings.push(format!("{agent} contains hidden Unicode: {}", hidden.join("; ")));
+        let agent = format!("{name}@{}", record.version);
+        if let Some(warning) = crate::gate::hidden_unicode(&agent, &bytes, options.deny_hidden_unicode)? {
+            warnings.push(warning);
         }
 
         if explicit {
@@ -247,83 +277,310 @@ pub fn install(
                     .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
             }
         }
-
-        let last_written = state.last_written(&name);
-        let extra = target_files(workspace, &tools, &name, &bytes)
-            .into_iter()
-            .map(|file| plan_extra(file, locked.as_ref(), &state))
-            .collect::<Result<Vec<_>>>()?;
-        let files = extra.iter().map(|plan| plan.file.locked()).collect();
-        let mut plan =
-            plan_file(workspace, &index, locked.as_ref(), last_written, &registry_name, record.clone(), bytes)?;
-        plan.extra = extra;
-        planned.push(plan);
-        lockfile.insert(LockedAgent {
+        let subject = match &options.unlock {
+            _ if !requests.is_empty() => explicit,
+            Unlock::Some(names) => names.contains(&name),
+            Unlock::None | Unlock::All => true,
+        };
+        agents.push(Resolved {
+            published: index.records().map(|r| (r.sha256, r.version.clone())).collect(),
+            registry_id,
             name,
-            version: record.version,
-            registry: registry_id,
-            sha256: record.sha256,
-            files,
+            registry: registry_name,
+            record,
+            bytes,
+            previous: locked,
+            subject,
         });
     }
+    Ok(Resolution { agents, manifest: new_manifest, tools, warnings })
+}
 
-    let conflicts: Vec<String> = planned
-        .iter()
-        .flat_map(|p| {
-            let primary = p.conflict.then(|| p.installed.path.display().to_string());
-            let extra = p.extra.iter().filter(|e| e.conflict).map(|e| e.file.path.display().to_string());
-            primary.into_iter().chain(extra)
-        })
-        .collect();
-    if !conflicts.is_empty() && !options.force {
-        return Err(WorkspaceError::Conflicts { count: conflicts.len(), paths: conflicts.join(", ") });
+/// The managed files of one resolved agent: its Claude Code file, one converted file per tool,
+/// and the removal of files this tool wrote for it that are no longer wanted.
+fn managed_files(
+    workspace: &Workspace,
+    state: &WorkspaceState,
+    tools: &[Target],
+    agent: &Resolved,
+) -> (Vec<Managed>, Vec<TargetFile>) {
+    let version = agent.record.version.clone();
+    let ours_at = |path: &RelativePath, extra: &[Sha256]| {
+        let mut ours: Vec<Sha256> = extra.to_vec();
+        ours.extend(state.last_written(path));
+        ours
+    };
+    let primary = workspace.agent_relative(&agent.name);
+    let mut published: Vec<Sha256> = agent.published.iter().map(|(hash, _)| *hash).collect();
+    published.extend(agent.previous.as_ref().map(|p| p.sha256));
+    let mut files = vec![Managed {
+        agent: agent.name.clone(),
+        version: version.clone(),
+        ours: ours_at(&primary, &published),
+        path: primary,
+        bytes: Some(agent.bytes.clone()),
+        subject: agent.subject,
+    }];
+    let converted = target_files(workspace, tools, &agent.name, &agent.bytes);
+    for file in &converted {
+        let locked: Vec<Sha256> = agent
+            .previous
+            .iter()
+            .flat_map(|p| &p.files)
+            .filter(|f| f.path == file.relative)
+            .map(|f| f.sha256)
+            .collect();
+        files.push(Managed {
+            agent: agent.name.clone(),
+            version: version.clone(),
+            ours: ours_at(&file.relative, &locked),
+            path: file.relative.clone(),
+            bytes: Some(file.bytes.clone()),
+            subject: agent.subject,
+        });
+    }
+    // Files written for this agent before that are no longer wanted (a tool dropped from
+    // `targets`): removed under the same protection.
+    let wanted: Vec<RelativePath> = files.iter().map(|f| f.path.clone()).collect();
+    let mut gone: Vec<(RelativePath, Vec<Sha256>)> = Vec::new();
+    for file in agent.previous.iter().flat_map(|p| &p.files) {
+        if !wanted.contains(&file.path) {
+            gone.push((file.path.clone(), ours_at(&file.path, &[file.sha256])));
+        }
+    }
+    for (path, written) in &state.files {
+        if written.agent == agent.name && !wanted.contains(path) && !gone.iter().any(|(p, _)| p == path) {
+            gone.push((path.clone(), vec![written.sha256]));
+        }
+    }
+    for (path, ours) in gone {
+        files.push(Managed {
+            agent: agent.name.clone(),
+            version: version.clone(),
+            path,
+            bytes: None,
+            ours,
+            subject: agent.subject,
+        });
+    }
+    (files, converted)
+}
+
+fn plan_and_apply(
+    workspace: &Workspace,
+    inputs: Inputs,
+    resolution: Resolution,
+    options: &InstallOptions,
+    _lock: crate::workspace::WorkspaceLock,
+) -> Result<InstallReport> {
+    let root = workspace.open_root()?;
+    let mut state = workspace.read_state();
+    let original_state = state.clone();
+    workspace.remove_stale_temp_files();
+    let mut lockfile = inputs.lockfile.clone();
+    let mut report = InstallReport { warnings: resolution.warnings.clone(), ..InstallReport::default() };
+
+    let mut files = Vec::new();
+    let mut notes = Vec::new();
+    for agent in &resolution.agents {
+        let (managed, converted) = managed_files(workspace, &state, &resolution.tools, agent);
+        files.extend(managed);
+        for file in &converted {
+            notes.extend(file.unmapped.iter().map(|note| {
+                (
+                    agent.name.clone(),
+                    file.relative.clone(),
+                    format!("{} for {}: not carried over: {note}", agent.name, file.target),
+                )
+            }));
+        }
+        lockfile.insert(LockedAgent {
+            name: agent.name.clone(),
+            version: agent.record.version.clone(),
+            registry: agent.registry_id.clone(),
+            sha256: agent.record.sha256,
+            files: converted.iter().map(TargetFile::locked).collect(),
+        });
+    }
+    let steps = plan(&root, files, options.force)?;
+    check_names(workspace, &root, &resolution, &steps)?;
+
+    let blocked: Vec<&Step> =
+        steps.iter().filter(|s| s.file.subject && matches!(s.decision, Decision::Conflict(_))).collect();
+    if let Some(step) = blocked.iter().find(|s| matches!(s.decision, Decision::Conflict(b) if !b.forceable())) {
+        let OnDisk::Foreign(kind) = step.on_disk else { unreachable!("only foreign files are unforceable") };
+        return Err(WorkspaceError::Unreplaceable {
+            path: root.absolute(&step.file.path),
+            what: kind.describe(),
+            agent: step.file.agent.clone(),
+        });
+    }
+    if !blocked.is_empty() {
+        let paths: Vec<String> = blocked.iter().map(|s| root.absolute(&s.file.path).display().to_string()).collect();
+        let mut names: Vec<String> = blocked.iter().map(|s| s.file.agent.to_string()).collect();
+        names.dedup();
+        return Err(WorkspaceError::Conflicts { count: paths.len(), paths: paths.join(", "), agents: names.join(" ") });
     }
     let new_lockfile = lockfile.to_text();
-    if options.locked && lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
+    if options.locked && inputs.lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
         return Err(WorkspaceError::LockfileWouldChange { reason: "agents.lock is missing or out of date".to_owned() });
     }
 
-    for mut plan in planned {
-        if plan.write {
-            if plan.conflict {
-                plan.installed.backup = Some(back_up(workspace, &plan.installed.name, options.now)?);
-            }
-            fs::write_atomic(&plan.installed.path, &plan.bytes)?;
+    let results = apply(workspace, &root, steps, &mut state, options.now)?;
+    for result in &results {
+        if let Some(backup) = &result.backup {
+            report.warnings.push(format!(
+                "saved your edits to {} as {}",
+                root.absolute(&result.step.file.path).display(),
+                backup.display()
+            ));
         }
-        for extra in &plan.extra {
-            if extra.write {
-                if extra.conflict {
-                    let backup = back_up_path(workspace, &extra.file.path, &plan.installed.name, options.now)?;
-                    report.warnings.push(format!(
-                        "saved your edits to {} as {}",
-                        extra.file.path.display(),
-                        backup.display()
-                    ));
-                }
-                fs::write_atomic(&extra.file.path, &extra.file.bytes)?;
-                report.notes.extend(extra.file.unmapped.iter().map(|note| {
-                    format!("{} for {}: not carried over: {note}", plan.installed.name, extra.file.target)
-                }));
+        match &result.done {
+            Done::Raced { backup } => {
+                report.warnings.push(format!(
+                    "{} changed while agents was writing it; your version is kept{}",
+                    root.absolute(&result.step.file.path).display(),
+                    backup.as_ref().map(|b| format!(" (an earlier save is in {})", b.display())).unwrap_or_default()
+                ));
             }
-            state.targets.insert(extra.file.relative.clone(), Sha256::of(&extra.file.bytes));
+            Done::Kept if result.step.file.bytes.is_some() => report.warnings.push(format!(
+                "kept {}: it has local edits (`agents diff {}` shows them)",
+                root.absolute(&result.step.file.path).display(),
+                result.step.file.agent
+            )),
+            _ => {}
         }
-        let installed = &plan.installed;
-        state.record(&installed.name, Sha256::of(&plan.bytes), &installed.version);
-        state.conflicts.remove(&installed.name);
-        report.agents.push(plan.installed);
+        if result.done == Done::Written {
+            report.notes.extend(
+                notes
+                    .iter()
+                    .filter(|(a, p, _)| *a == result.step.file.agent && *p == result.step.file.path)
+                    .map(|(_, _, n)| n.clone()),
+            );
+        }
     }
-    if manifest_text.as_deref() != Some(new_manifest.as_str()) {
-        fs::write_atomic(&workspace.manifest_path(), new_manifest.as_bytes())?;
+    for agent in &resolution.agents {
+        let primary = workspace.agent_relative(&agent.name);
+        let result =
+            results.iter().find(|r| r.step.file.path == primary).expect("every agent has its Claude Code file planned");
+        report.agents.push(Installed {
+            name: agent.name.clone(),
+            version: agent.record.version.clone(),
+            registry: agent.registry.clone(),
+            path: workspace.agent_path(&agent.name),
+            action: action(agent, &result.step, &result.done),
+            backup: result.backup.clone(),
+        });
+    }
+
+    let mut written = Vec::new();
+    let written_so_far =
+        |report: &InstallReport| report.agents.iter().map(|a| a.path.display().to_string()).collect::<Vec<_>>();
+    if inputs.manifest_text.as_deref() != Some(resolution.manifest.as_str()) {
+        fs::write_atomic(&workspace.manifest_path(), resolution.manifest.as_bytes())
+            .map_err(|source| partly(&written_so_far(&report), "agents.toml, agents.lock", source))?;
         report.manifest_changed = true;
+        written.push("agents.toml");
     }
-    if lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
-        fs::write_atomic(&workspace.lockfile_path(), new_lockfile.as_bytes())?;
+    if inputs.lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
+        fs::write_atomic(&workspace.lockfile_path(), new_lockfile.as_bytes()).map_err(|source| {
+            let mut done = written_so_far(&report);
+            done.extend(written.iter().map(|w| (*w).to_owned()));
+            partly(&done, "agents.lock", source)
+        })?;
         report.lockfile_changed = true;
     }
-    if state != original_state {
-        workspace.write_state(&state)?;
+    // The state is a cache of what was written: failing to save it loses nothing the next
+    // command cannot re-derive, so it is a warning, not a failed install.
+    if state != original_state
+        && let Err(error) = workspace.write_state(&state)
+    {
+        report
+            .warnings
+            .push(format!("could not record what was written ({error}); the next command will re-check the files"));
     }
     Ok(report)
+}
+
+fn partly(applied: &[String], not_applied: &str, source: WorkspaceError) -> WorkspaceError {
+    WorkspaceError::PartlyApplied {
+        applied: if applied.is_empty() { "nothing".to_owned() } else { applied.join(", ") },
+        not_applied: not_applied.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+impl Resolved {
+    fn published_version(&self, sha256: &Sha256) -> Option<semver::Version> {
+        self.published.iter().find(|(hash, _)| hash == sha256).map(|(_, version)| version.clone())
+    }
+}
+
+/// What the report says happened to an agent's Claude Code file.
+fn action(agent: &Resolved, step: &Step, done: &Done) -> Action {
+    if matches!(done, Done::Unchanged | Done::Kept | Done::Raced { .. }) {
+        return Action::Fresh;
+    }
+    match step.on_disk {
+        OnDisk::Missing if agent.previous.is_some() => Action::Restored,
+        OnDisk::Missing => Action::Installed,
+        OnDisk::File { sha256, .. } => {
+            // After a `git pull` the lockfile already names the new version; what is on disk
+            // tells which version is being replaced.
+            let from = agent.published_version(&sha256);
+            match (&agent.previous, from) {
+                (_, Some(from)) if from != agent.record.version => Action::Updated { from: from.to_string() },
+                (Some(previous), _) if previous.version == agent.record.version => Action::Restored,
+                (Some(previous), _) => Action::Updated { from: previous.version.to_string() },
+                (None, _) => Action::Updated { from: "an unmanaged file".to_owned() },
+            }
+        }
+        OnDisk::Foreign(_) => Action::Updated { from: "a symlink".to_owned() },
+    }
+}
+
+/// Refuses a plan that would leave two files in one agents directory claiming one agent name
+/// (the front matter's `name`): a tool would load two agents under it.
+fn check_names(workspace: &Workspace, root: &Root, resolution: &Resolution, steps: &[Step]) -> Result<()> {
+    let mut claims: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();
+    let mut planned: Vec<PathBuf> = Vec::new();
+    let mut claim = |name: String, path: PathBuf| -> Result<()> {
+        match claims.get(&name) {
+            Some(first) if *first != path => {
+                Err(WorkspaceError::DuplicateName { name, first: first.clone(), second: path })
+            }
+            _ => {
+                claims.insert(name, path);
+                Ok(())
+            }
+        }
+    };
+    for agent in &resolution.agents {
+        let path = workspace.agent_path(&agent.name);
+        let claimed = AgentFile::parse(&agent.bytes).map_or_else(|_| agent.name.to_string(), |f| f.name.to_string());
+        planned.push(path.clone());
+        claim(claimed, path)?;
+    }
+    let _ = steps;
+    // Files already in the agents directory that this plan does not write.
+    let Ok(entries) = std::fs::read_dir(&workspace.agents_dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if planned.contains(&path) || path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let Ok(relative) = RelativePath::parse(&format!(".claude/agents/{}", entry.file_name().to_string_lossy()))
+        else {
+            continue;
+        };
+        let Ok(Some(bytes)) = root.read(&relative, agents_format::MAX_AGENT_FILE_LEN as u64) else { continue };
+        let claimed = match AgentFile::parse(&bytes) {
+            Ok(file) => file.name.to_string(),
+            Err(_) => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        };
+        claim(claimed, path)?;
+    }
+    Ok(())
 }
 
 /// The record of a locked version, checked against the lockfile's checksum.
@@ -366,175 +623,4 @@ fn no_match(name: &AgentName, registry: &str, index: &IndexFile, requirement: &s
         requirement: requirement.clone(),
         available,
     }
-}
-
-/// Decides what to do with the file of one agent. A file on disk may be replaced only when it
-/// holds bytes this tool put there: the previously locked version, or any published version of
-/// the agent (a crash between writing the file and the lockfile leaves exactly that).
-fn plan_file(
-    workspace: &Workspace,
-    index: &IndexFile,
-    previous: Option<&LockedAgent>,
-    last_written: Option<Sha256>,
-    registry: &str,
-    record: IndexRecord,
-    bytes: Vec<u8>,
-) -> Result<Planned> {
-    let path = workspace.agent_path(&record.name);
-    let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-    let on_disk = if is_symlink { None } else { fs::hash_file(&path)? };
-    let pristine = |hash: &Sha256| {
-        last_written.as_ref() == Some(hash)
-            || previous.is_some_and(|p| &p.sha256 == hash)
-            || index.records().any(|r| &r.sha256 == hash)
-    };
-    let (action, write, conflict) = match on_disk {
-        _ if is_symlink => (Action::Installed, true, true),
-        Some(hash) if hash == record.sha256 => (Action::Fresh, false, false),
-        None if previous.is_some() => (Action::Restored, true, false),
-        None => (Action::Installed, true, false),
-        Some(hash) => {
-            let conflict = !pristine(&hash);
-            // After a `git pull` the lockfile already names the new version; what is on disk
-            // tells which version is being replaced.
-            let on_disk = index.records().find(|r| r.sha256 == hash).map(|r| r.version.clone());
-            match previous {
-                _ if on_disk.as_ref().is_some_and(|v| v != &record.version) => {
-                    (Action::Updated { from: on_disk.map(|v| v.to_string()).unwrap_or_default() }, true, conflict)
-                }
-                Some(previous) if previous.version == record.version => (Action::Restored, true, conflict),
-                Some(previous) => (Action::Updated { from: previous.version.to_string() }, true, conflict),
-                None => (Action::Updated { from: "an unmanaged file".to_owned() }, true, conflict),
-            }
-        }
-    };
-    let installed = Installed {
-        name: record.name,
-        version: record.version,
-        registry: registry.to_owned(),
-        path,
-        action,
-        backup: None,
-    };
-    Ok(Planned { installed, bytes, write, conflict, extra: Vec::new() })
-}
-
-/// Decides what to do with a converted file: like the agent file, it is replaced only when it
-/// holds what this tool wrote (the locked conversion, or the last write recorded in the state).
-fn plan_extra(file: TargetFile, previous: Option<&LockedAgent>, state: &WorkspaceState) -> Result<ExtraPlan> {
-    let is_symlink = std::fs::symlink_metadata(&file.path).is_ok_and(|m| m.file_type().is_symlink());
-    let on_disk = if is_symlink { None } else { fs::hash_file(&file.path)? };
-    let new = Sha256::of(&file.bytes);
-    let locked = previous.and_then(|p| p.files.iter().find(|f| f.path == file.relative)).map(|f| f.sha256);
-    let ours = |hash: &Sha256| locked.as_ref() == Some(hash) || state.targets.get(&file.relative) == Some(hash);
-    let (write, conflict) = match on_disk {
-        _ if is_symlink => (true, true),
-        Some(hash) if hash == new => (false, false),
-        None => (true, false),
-        Some(hash) => (true, !ours(&hash)),
-    };
-    Ok(ExtraPlan { file, write, conflict })
-}
-
-/// Saves the file at `path` under the state directory before `--force` overwrites it.
-fn back_up_path(workspace: &Workspace, path: &std::path::Path, name: &AgentName, now: i64) -> Result<PathBuf> {
-    let bytes = fs::read_optional(path)?.unwrap_or_default();
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| name.to_string());
-    let backup = workspace.backup_dir().join(format!("{file_name}-{now}.bak"));
-    fs::write_atomic(&backup, &bytes)?;
-    Ok(backup)
-}
-
-fn back_up(workspace: &Workspace, name: &AgentName, now: i64) -> Result<PathBuf> {
-    let source = workspace.agent_path(name);
-    let bytes = fs::read_optional(&source)?.unwrap_or_default();
-    let mut path = workspace.backup_dir().join(format!("{name}-{now}.md.bak"));
-    let mut counter = 1;
-    while path.exists() {
-        path = workspace.backup_dir().join(format!("{name}-{now}-{counter}.md.bak"));
-        counter += 1;
-    }
-    fs::write_atomic(&path, &bytes)?;
-    Ok(path)
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Uninstalled {
-    pub name: AgentName,
-    pub path: PathBuf,
-    /// Whether the file was deleted (a file with local edits is kept unless forced).
-    pub removed_file: bool,
-    pub kept_because_modified: bool,
-    pub backup: Option<PathBuf>,
-}
-
-/// Removes agents from the manifest and lockfile, and their files unless they hold local edits.
-pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i64) -> Result<Vec<Uninstalled>> {
-    let _lock = workspace.lock()?;
-    workspace.check_agents_dir()?;
-    let (manifest_text, manifest) = workspace.read_manifest()?;
-    let (lockfile_text, mut lockfile) = workspace.read_lockfile()?;
-    let mut new_manifest = manifest_text.clone().unwrap_or_default();
-    for name in names {
-        if !manifest.agents.contains_key(name) && lockfile.get(name).is_none() {
-            return Err(WorkspaceError::NotInstalled { name: name.clone() });
-        }
-    }
-    let mut results = Vec::new();
-    let mut state = workspace.read_state();
-    for name in names {
-        state.files.remove(name);
-        state.conflicts.remove(name);
-        let (text, _) = remove_dependency(&new_manifest, name)
-            .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
-        new_manifest = text;
-        let locked = lockfile.remove(name);
-        let path = workspace.agent_path(name);
-        let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        let on_disk = if is_symlink { None } else { fs::hash_file(&path)? };
-        let modified = match (&on_disk, &locked) {
-            (None, _) => false,
-            (Some(hash), Some(locked)) => hash != &locked.sha256,
-            (Some(_), None) => true,
-        };
-        let mut result = Uninstalled {
-            name: name.clone(),
-            path: path.clone(),
-            removed_file: false,
-            kept_because_modified: modified && !force,
-            backup: None,
-        };
-        if on_disk.is_some() && (!modified || force) {
-            if modified {
-                result.backup = Some(back_up(workspace, name, now)?);
-            }
-            result.removed_file = fs::remove_optional(&path)?;
-        }
-        for file in locked.iter().flat_map(|l| &l.files) {
-            let path = workspace.resolve(&file.path);
-            state.targets.remove(&file.path);
-            match fs::hash_file(&path)? {
-                Some(hash) if hash == file.sha256 => {
-                    fs::remove_optional(&path)?;
-                }
-                Some(_) if force => {
-                    // Edits are never lost, even to --force: they go to the state directory first.
-                    back_up_path(workspace, &path, name, now)?;
-                    fs::remove_optional(&path)?;
-                }
-                Some(_) => result.kept_because_modified = true,
-                None => {}
-            }
-        }
-        results.push(result);
-    }
-    if manifest_text.is_some() && manifest_text.as_deref() != Some(new_manifest.as_str()) {
-        fs::write_atomic(&workspace.manifest_path(), new_manifest.as_bytes())?;
-    }
-    let new_lockfile = lockfile.to_text();
-    if lockfile_text.is_some() && lockfile_text.as_deref() != Some(new_lockfile.as_str()) {
-        fs::write_atomic(&workspace.lockfile_path(), new_lockfile.as_bytes())?;
-    }
-    workspace.write_state(&state)?;
-    Ok(results)
 }

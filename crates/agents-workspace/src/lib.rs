@@ -11,25 +11,30 @@
 
 pub mod control;
 mod daemon_config;
+mod engine;
 mod error;
 pub mod fs;
+mod gate;
 mod install;
 mod reconcile;
 mod registries;
 mod state;
 mod status;
 mod targets;
+mod uninstall;
 mod update;
 mod workspace;
 
 pub use daemon_config::{WATCH_LIST_VERSION, WatchList};
+pub use engine::{Blocker, Decision, decide};
 pub use error::{Result, WorkspaceError};
-pub use install::{
-    Action, InstallOptions, InstallReport, InstallRequest, Installed, Uninstalled, Unlock, install, uninstall,
-};
+pub use install::{Action, InstallOptions, InstallReport, InstallRequest, Installed, Unlock, install};
 pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, diff_input, reconcile};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{AgentStatus, FileStatus, Status, status};
+pub use uninstall::{Uninstalled, uninstall};
 pub use update::{Outdated, auto_update, outdated, update};
-pub use workspace::{Dirs, LOCKFILE_FILE, MANIFEST_FILE, Scope, USER_CONFIG_FILE, Workspace, WorkspaceLock};
+pub use workspace::{
+    Dirs, Discovered, LOCKFILE_FILE, MANIFEST_FILE, Scope, USER_CONFIG_FILE, Workspace, WorkspaceLock,
+};

@@ -7,15 +7,17 @@
 //! there; anything else is drift, kept and reported. When the pin moves under an edited file,
 //! the upstream copy is saved in the state directory and reported as a conflict.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use agents_format::{AgentName, IndexFile, LockedAgent, Sha256};
+use agents_format::{AgentName, IndexFile, LockedAgent, RelativePath, Sha256, Target};
 
+use crate::engine::{Decision, Done, Managed, apply, plan};
 use crate::error::{Result, WorkspaceError};
-use crate::fs;
+use crate::fs::{self, OnDisk};
 use crate::install::locked_record;
 use crate::registries::Registries;
-use crate::state::Conflict;
+use crate::state::{Conflict, WorkspaceState};
 use crate::targets::target_files;
 use crate::workspace::Workspace;
 
@@ -64,46 +66,134 @@ impl ReconcileReport {
     }
 }
 
-/// Reconciles `workspace` once, under the workspace lock.
+/// Reconciles `workspace` once, under the workspace lock: every managed file of every locked
+/// agent is planned with the same rule as an install (never forced), and files this tool wrote
+/// for agents that left the lockfile are removed when they still hold its bytes.
 pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<ReconcileReport> {
     let _lock = workspace.lock()?;
-    workspace.check_agents_dir()?;
-    // A writer killed mid-write leaves its temporary file; we hold the lock, so it is stale.
-    fs::remove_stale_temp_files(&workspace.agents_dir)?;
-    fs::remove_stale_temp_files(&workspace.root)?;
     let mut report = ReconcileReport::default();
     if !workspace.lockfile_path().exists() {
         return Ok(report);
     }
+    let root = workspace.open_root()?;
     let (_, lockfile) = workspace.read_lockfile()?;
+    workspace.remove_stale_temp_files();
+    let deny = workspace
+        .read_user_config()
+        .is_ok_and(|(_, c)| c.security.hidden_unicode == Some(agents_format::HiddenUnicodePolicy::Deny));
     let mut state = workspace.read_state();
     let original = state.clone();
 
+    let mut files = Vec::new();
+    let mut wanted_paths = BTreeSet::new();
     for locked in lockfile.agents() {
-        if let Err(error) = reconcile_agent(workspace, registries, locked, &mut state, &mut report) {
-            report.needs_fetch |= matches!(
-                error,
-                WorkspaceError::LockedVersionMissing { .. }
-                    | WorkspaceError::UnknownRegistryId { .. }
-                    | WorkspaceError::Registry(agents_registry::RegistryError::NotARegistry { .. })
-            );
-            report.errors.push(format!("{}@{}: {error}", locked.name, locked.version));
+        let mut pinned: Vec<(RelativePath, Sha256)> = vec![(workspace.agent_relative(&locked.name), locked.sha256)];
+        pinned.extend(locked.files.iter().map(|f| (f.path.clone(), f.sha256)));
+        wanted_paths.extend(pinned.iter().map(|(p, _)| p.clone()));
+        // The common case, and the daemon's after every event: every file is as pinned, and no
+        // registry needs to be read.
+        let mut as_pinned = true;
+        for (path, sha256) in &pinned {
+            as_pinned &= root.inspect(path)?.sha256() == Some(*sha256);
+        }
+        if as_pinned {
+            for (path, sha256) in &pinned {
+                state.record(path, &locked.name, *sha256, &locked.version);
+                state.conflicts.remove(path);
+            }
+            continue;
+        }
+        match agent_files(workspace, registries, locked, &state, deny) {
+            Ok((managed, errors)) => {
+                files.extend(managed);
+                report.errors.extend(errors);
+            }
+            Err(error) => {
+                report.needs_fetch |= matches!(
+                    error,
+                    WorkspaceError::LockedVersionMissing { .. }
+                        | WorkspaceError::UnknownRegistryId { .. }
+                        | WorkspaceError::Registry(agents_registry::RegistryError::NotARegistry { .. })
+                );
+                report.errors.push(format!("{}@{}: {error}", locked.name, locked.version));
+                // Files of an agent that cannot be reconciled now are neither written nor removed.
+            }
+        }
+    }
+    // Files written for agents (or tools) that left the lockfile: an uninstall that arrived
+    // with `git pull` removes the Claude Code file and every converted file alike.
+    for (path, written) in &state.files {
+        if !wanted_paths.contains(path) {
+            files.push(Managed {
+                agent: written.agent.clone(),
+                version: written.version.clone(),
+                path: path.clone(),
+                bytes: None,
+                ours: vec![written.sha256],
+                subject: false,
+            });
         }
     }
 
-    // Agents that left the lockfile (an uninstall that arrived with `git pull`).
-    let gone: Vec<AgentName> = state.files.keys().filter(|name| lockfile.get(name).is_none()).cloned().collect();
-    for name in gone {
-        let path = workspace.agent_path(&name);
-        let written = state.files.remove(&name).map(|w| w.sha256);
-        state.conflicts.remove(&name);
-        match fs::hash_file(&path)? {
-            Some(hash) if Some(hash) == written => {
-                fs::remove_optional(&path)?;
-                report.removed.push(name);
+    let steps = plan(&root, files, false)?;
+    let mut set_aside = Vec::new();
+    for step in &steps {
+        let Decision::Conflict(_) = step.decision else { continue };
+        let absolute = root.absolute(&step.file.path);
+        let pinned = step.file.bytes.as_ref().map(|_| step.file.version.clone());
+        report.drift.push(Drift { name: step.file.agent.clone(), path: absolute.clone(), pinned });
+        // The pin moved since we last wrote this file: keep the edit, set the update aside.
+        if let Some(wanted) = step.file.wanted()
+            && state.last_written(&step.file.path) != Some(wanted)
+        {
+            set_aside.push(step.clone());
+        }
+    }
+    for step in set_aside {
+        let file = &step.file;
+        let wanted = file.wanted().expect("only wanted files are set aside");
+        let already = state.conflicts.get(&file.path).is_some_and(|c| c.sha256 == wanted && c.upstream.exists());
+        let upstream = conflict_copy_path(workspace, &file.path, &file.version);
+        if !already {
+            fs::write_atomic(&upstream, file.bytes.as_deref().unwrap_or_default())?;
+            state.conflicts.insert(
+                file.path.clone(),
+                Conflict {
+                    agent: file.agent.clone(),
+                    version: file.version.clone(),
+                    sha256: wanted,
+                    upstream: upstream.clone(),
+                },
+            );
+        }
+        let upstream = state.conflicts.get(&file.path).map_or(upstream, |c| c.upstream.clone());
+        report.conflicts.push(ConflictReport { name: file.agent.clone(), version: file.version.clone(), upstream });
+    }
+
+    for result in apply(workspace, &root, steps, &mut state, 0)? {
+        let file = &result.step.file;
+        let path = root.absolute(&file.path);
+        match &result.done {
+            Done::Written => report.written.push(Change {
+                name: file.agent.clone(),
+                from: match result.step.on_disk {
+                    OnDisk::File { .. } => original.files.get(&file.path).map(|w| w.version.clone()),
+                    _ => None,
+                },
+                to: file.version.clone(),
+                path,
+            }),
+            Done::Removed => {
+                if !report.removed.contains(&file.agent) {
+                    report.removed.push(file.agent.clone());
+                }
             }
-            Some(_) => report.drift.push(Drift { name, path, pinned: None }),
-            None => {}
+            Done::Raced { .. } => report.drift.push(Drift {
+                name: file.agent.clone(),
+                path,
+                pinned: file.bytes.as_ref().map(|_| file.version.clone()),
+            }),
+            Done::Unchanged | Done::Kept => {}
         }
     }
     if state != original {
@@ -112,107 +202,57 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
     Ok(report)
 }
 
-fn reconcile_agent(
+/// Where the upstream copy of an update that met a local edit is kept.
+fn conflict_copy_path(workspace: &Workspace, path: &RelativePath, version: &semver::Version) -> PathBuf {
+    let name = path.file_name();
+    let (stem, extension) = name.split_once('.').unwrap_or((name, ""));
+    let flat = path.parent_components().collect::<Vec<_>>().join("__");
+    let prefix = if flat == ".claude__agents" { String::new() } else { format!("{flat}__") };
+    workspace.conflict_dir().join(format!("{prefix}{stem}@{version}.{extension}"))
+}
+
+/// The managed files of one locked agent whose files are not all as pinned, with its pinned
+/// body (verified), or the errors that keep some of them from being written.
+fn agent_files(
     workspace: &Workspace,
     registries: &mut Registries,
     locked: &LockedAgent,
-    state: &mut crate::state::WorkspaceState,
-    report: &mut ReconcileReport,
-) -> Result<()> {
-    let name = &locked.name;
-    let path = workspace.agent_path(name);
-    let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-    let on_disk = if is_symlink { None } else { fs::hash_file(&path)? };
-    let last = state.files.get(name).cloned();
-    if on_disk == Some(locked.sha256) {
-        state.record(name, locked.sha256, &locked.version);
-        state.conflicts.remove(name);
-        if locked.files.iter().any(|f| fs::hash_file(&workspace.resolve(&f.path)).ok().flatten() != Some(f.sha256)) {
-            let (_, bytes) = pinned_body(registries, locked)?;
-            return reconcile_converted(workspace, locked, &bytes, state, report);
-        }
-        return Ok(());
-    }
-    if is_symlink {
-        report.drift.push(Drift { name: name.clone(), path, pinned: Some(locked.version.clone()) });
-        return Ok(());
-    }
+    state: &WorkspaceState,
+    deny: bool,
+) -> Result<(Vec<Managed>, Vec<String>)> {
     let (index, bytes) = pinned_body(registries, locked)?;
-    let ours =
-        |hash: &Sha256| last.as_ref().is_some_and(|w| &w.sha256 == hash) || index.records().any(|r| &r.sha256 == hash);
-    match on_disk {
-        None => {}
-        Some(hash) if ours(&hash) => {}
-        Some(_) => {
-            report.drift.push(Drift { name: name.clone(), path: path.clone(), pinned: Some(locked.version.clone()) });
-            // The pin moved since we last wrote this file: keep the edit, set the update aside.
-            if last.as_ref().is_none_or(|w| w.sha256 != locked.sha256) {
-                let already =
-                    state.conflicts.get(name).is_some_and(|c| c.sha256 == locked.sha256 && c.upstream.exists());
-                let upstream = workspace.conflict_dir().join(format!("{name}@{}.md", locked.version));
-                if !already {
-                    fs::write_atomic(&upstream, &bytes)?;
-                    state.conflicts.insert(
-                        name.clone(),
-                        Conflict { version: locked.version.clone(), sha256: locked.sha256, upstream: upstream.clone() },
-                    );
-                }
-                report.conflicts.push(ConflictReport { name: name.clone(), version: locked.version.clone(), upstream });
-            }
-            return Ok(());
-        }
-    }
-    fs::write_atomic(&path, &bytes)?;
-    report.written.push(Change {
-        name: name.clone(),
-        from: if on_disk.is_some() { last.map(|w| w.version) } else { None },
-        to: locked.version.clone(),
-        path,
-    });
-    state.record(name, locked.sha256, &locked.version);
-    state.conflicts.remove(name);
-    reconcile_converted(workspace, locked, &bytes, state, report)
-}
-
-/// The converted files of one agent, with the same rules as the agent file: write when missing
-/// or still ours, keep and report anything else.
-fn reconcile_converted(
-    workspace: &Workspace,
-    locked: &LockedAgent,
-    body: &[u8],
-    state: &mut crate::state::WorkspaceState,
-    report: &mut ReconcileReport,
-) -> Result<()> {
+    crate::gate::hidden_unicode(&format!("{}@{}", locked.name, locked.version), &bytes, deny)?;
+    let mut errors = Vec::new();
+    let primary = workspace.agent_relative(&locked.name);
+    let mut ours: Vec<Sha256> = index.records().map(|r| r.sha256).collect();
+    ours.extend(state.last_written(&primary));
+    let mut files = vec![Managed {
+        agent: locked.name.clone(),
+        version: locked.version.clone(),
+        path: primary,
+        bytes: Some(bytes.clone()),
+        ours,
+        subject: false,
+    }];
+    let targets: Vec<Target> = locked.files.iter().filter_map(|f| Target::parse(&f.target).ok()).collect();
+    let converted = target_files(workspace, &targets, &locked.name, &bytes);
     for file in &locked.files {
-        let path = workspace.resolve(&file.path);
-        let on_disk = fs::hash_file(&path)?;
-        if on_disk == Some(file.sha256) {
-            state.targets.insert(file.path.clone(), file.sha256);
-            continue;
-        }
-        let ours = on_disk.is_none() || on_disk.as_ref() == state.targets.get(&file.path);
-        if !ours {
-            report.drift.push(Drift { name: locked.name.clone(), path, pinned: Some(locked.version.clone()) });
-            continue;
-        }
-        let Ok(target) = agents_format::Target::parse(&file.target) else {
-            report.errors.push(format!("{}: unknown target `{}` in agents.lock", locked.name, file.target));
-            continue;
-        };
-        let converted = target_files(workspace, &[target], &locked.name, body);
-        match converted.into_iter().find(|c| c.relative == file.path) {
-            Some(converted) if Sha256::of(&converted.bytes) == file.sha256 => {
-                fs::write_atomic(&path, &converted.bytes)?;
-                state.targets.insert(file.path.clone(), file.sha256);
-                report.written.push(Change { name: locked.name.clone(), from: None, to: locked.version.clone(), path });
-            }
-            _ => report.errors.push(format!(
+        match converted.iter().find(|c| c.relative == file.path) {
+            Some(converted) if Sha256::of(&converted.bytes) == file.sha256 => files.push(Managed {
+                agent: locked.name.clone(),
+                version: locked.version.clone(),
+                path: file.path.clone(),
+                bytes: Some(converted.bytes.clone()),
+                ours: state.last_written(&file.path).into_iter().collect(),
+                subject: false,
+            }),
+            _ => errors.push(format!(
                 "{}@{}: the {} file this version of agents writes differs from agents.lock; run `agents install`",
                 locked.name, locked.version, file.target
             )),
         }
     }
-    Ok(())
+    Ok((files, errors))
 }
 
 /// The pinned body of a locked agent, verified against the lockfile, with the agent's index.
@@ -243,10 +283,11 @@ pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &Age
     let (_, lockfile) = workspace.read_lockfile()?;
     let locked = lockfile.get(name).ok_or_else(|| WorkspaceError::NotInstalled { name: name.clone() })?;
     let path = workspace.agent_path(name);
-    let local = fs::read_optional(&path)?;
+    let root = workspace.open_root()?;
+    let local = root.read(&workspace.agent_relative(name), fs::MAX_MANAGED_FILE_LEN)?;
     let state = workspace.read_state();
-    if let Some(conflict) = state.conflicts.get(name)
-        && let Some(bytes) = fs::read_optional(&conflict.upstream)?
+    if let Some(conflict) = state.conflicts.get(&workspace.agent_relative(name))
+        && let Some(bytes) = fs::read_optional(&conflict.upstream, fs::MAX_MANAGED_FILE_LEN)?
     {
         return Ok(DiffInput {
             name: name.clone(),

@@ -12,14 +12,14 @@ use agents_registry::{BUILTIN_NAME, Cache, FetchMode, Registry};
 use crate::error::{Result, WorkspaceError};
 use crate::workspace::Workspace;
 
-/// How a [`ManifestError::Registry`] message for a name clash begins.
-const NAME_CLASH: &str = "the same name is also a registry";
+/// What a [`ManifestError::Registry`] message for a name clash says.
+const NAME_CLASH: &str = "refusing to guess which registry";
 
 /// Whether `error` says that a registry name means one URL in the project's manifest and
 /// another in the user's config (so the binary can say how to choose).
 pub fn is_name_clash(error: &WorkspaceError) -> bool {
     matches!(error, WorkspaceError::Manifest { source: ManifestError::Registry { message, .. }, .. }
-        if message.starts_with(NAME_CLASH))
+        if message.contains(NAME_CLASH))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -65,10 +65,10 @@ impl Registries {
                 // `publish --registry team` somewhere the user never configured.
                 Some(project) => {
                     let message = format!(
-                        "{NAME_CLASH} in {}, which says `{}`; this manifest says `{}`",
-                        workspace.user_config_path().display(),
+                        "means `{}` here but `{}` in {}; {NAME_CLASH} `{name}` is",
+                        project.url,
                         source.url,
-                        project.url
+                        workspace.user_config_path().display()
                     );
                     return Err(WorkspaceError::Manifest {
                         path: workspace.manifest_path(),

@@ -1,18 +1,23 @@
-//! What this tool last wrote into a workspace, per agent file: the first of the three hashes the
-//! daemon compares (last written, on disk, pinned). Kept in the state directory, never beside the
-//! agents, and written atomically like everything else.
+//! What this tool last wrote into a workspace, per managed file: the first of the three hashes
+//! every plan compares (last written, on disk, wanted). Kept in the state directory, never beside
+//! the agents, and written atomically like everything else.
+//!
+//! Every managed file is one kind here: an agent's Claude Code file and each converted file are
+//! all keyed by their [`RelativePath`] under the workspace boundary, with the agent they belong
+//! to, so removal, backup, conflicts and status treat them alike.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use agents_format::{AgentName, Sha256};
+use agents_format::{AgentName, RelativePath, Sha256};
 
 use crate::error::Result;
 use crate::fs;
 use crate::workspace::Workspace;
 
-/// The state file format version.
-pub const STATE_VERSION: u32 = 1;
+/// The state file format version. Version 1 keyed agent files by agent name and converted files
+/// by path without their agent; it is read and converted.
+pub const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkspaceState {
@@ -21,19 +26,17 @@ pub struct WorkspaceState {
     /// The workspace this state belongs to (for people reading the state directory).
     #[serde(default)]
     pub root: PathBuf,
-    /// Agent name → what was last written to its file.
+    /// Managed file → what was last written there.
     #[serde(default)]
-    pub files: BTreeMap<AgentName, Written>,
-    /// Updates that arrived for files with local edits, kept aside.
+    pub files: BTreeMap<RelativePath, Written>,
+    /// Updates that arrived for files with local edits, kept aside, per managed file.
     #[serde(default)]
-    pub conflicts: BTreeMap<AgentName, Conflict>,
-    /// Converted files for other tools: lockfile path → what was last written there.
-    #[serde(default)]
-    pub targets: BTreeMap<String, Sha256>,
+    pub conflicts: BTreeMap<RelativePath, Conflict>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Written {
+    pub agent: AgentName,
     pub sha256: Sha256,
     pub version: semver::Version,
 }
@@ -41,10 +44,54 @@ pub struct Written {
 /// A pinned version that could not be applied because the file has local edits.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conflict {
+    pub agent: AgentName,
     pub version: semver::Version,
     pub sha256: Sha256,
     /// The upstream copy, in the state directory.
     pub upstream: PathBuf,
+}
+
+/// The version 1 layout, read once and converted.
+#[derive(serde::Deserialize)]
+struct StateV1 {
+    #[serde(default)]
+    files: BTreeMap<AgentName, WrittenV1>,
+    #[serde(default)]
+    conflicts: BTreeMap<AgentName, ConflictV1>,
+}
+
+#[derive(serde::Deserialize)]
+struct WrittenV1 {
+    sha256: Sha256,
+    version: semver::Version,
+}
+
+#[derive(serde::Deserialize)]
+struct ConflictV1 {
+    version: semver::Version,
+    sha256: Sha256,
+    upstream: PathBuf,
+}
+
+impl StateV1 {
+    /// Agent files move to their path. Converted files are dropped: v1 did not say whose they
+    /// were, and the lockfile's pins still recognise them as ours.
+    fn upgrade(self) -> WorkspaceState {
+        let agent_path = |name: &AgentName| agents_format::Target::ClaudeCode.project_path(name);
+        let mut state = WorkspaceState::default();
+        for (agent, written) in self.files {
+            if let Ok(path) = RelativePath::parse(&agent_path(&agent)) {
+                state.files.insert(path, Written { agent, sha256: written.sha256, version: written.version });
+            }
+        }
+        for (agent, conflict) in self.conflicts {
+            if let Ok(path) = RelativePath::parse(&agent_path(&agent)) {
+                let ConflictV1 { version, sha256, upstream } = conflict;
+                state.conflicts.insert(path, Conflict { agent, version, sha256, upstream });
+            }
+        }
+        state
+    }
 }
 
 impl Workspace {
@@ -61,16 +108,23 @@ impl Workspace {
     /// cache of facts that can be re-derived; a broken file must not stop anything).
     pub fn read_state(&self) -> WorkspaceState {
         let path = self.state_path();
-        let state = fs::read_optional(&path)
+        let Some(value) = fs::read_optional(&path, fs::MAX_STATE_LEN)
             .ok()
             .flatten()
-            .and_then(|bytes| serde_json::from_slice::<WorkspaceState>(&bytes).ok())
-            .unwrap_or_default();
-        if state.version > STATE_VERSION {
-            tracing::warn!(path = %path.display(), "state written by a newer agents; starting afresh");
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        else {
             return WorkspaceState::default();
-        }
-        state
+        };
+        let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let state = match version {
+            0 | 1 => serde_json::from_value::<StateV1>(value).ok().map(StateV1::upgrade),
+            2 => serde_json::from_value::<WorkspaceState>(value).ok(),
+            _ => {
+                tracing::warn!(path = %path.display(), "state written by a newer agents; starting afresh");
+                None
+            }
+        };
+        state.unwrap_or_default()
     }
 
     pub fn write_state(&self, state: &WorkspaceState) -> Result<()> {
@@ -84,11 +138,31 @@ impl Workspace {
 }
 
 impl WorkspaceState {
-    pub fn record(&mut self, name: &AgentName, sha256: Sha256, version: &semver::Version) {
-        self.files.insert(name.clone(), Written { sha256, version: version.clone() });
+    pub fn record(&mut self, path: &RelativePath, agent: &AgentName, sha256: Sha256, version: &semver::Version) {
+        self.files.insert(path.clone(), Written { agent: agent.clone(), sha256, version: version.clone() });
     }
 
-    pub fn last_written(&self, name: &AgentName) -> Option<Sha256> {
-        self.files.get(name).map(|w| w.sha256)
+    pub fn last_written(&self, path: &RelativePath) -> Option<Sha256> {
+        self.files.get(path).map(|w| w.sha256)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_1_state_is_upgraded() {
+        let v1 = serde_json::json!({
+            "version": 1,
+            "files": { "a": { "sha256": "0".repeat(64), "version": "1.0.0" } },
+            "conflicts": {},
+            "targets": { ".cursor/agents/a.md": "1".repeat(64) },
+        });
+        let state: StateV1 = serde_json::from_value(v1).unwrap();
+        let state = state.upgrade();
+        let path = RelativePath::parse(".claude/agents/a.md").unwrap();
+        assert_eq!(state.files[&path].agent.as_str(), "a");
+        assert_eq!(state.files.len(), 1);
     }
 }

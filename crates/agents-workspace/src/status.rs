@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use agents_format::AgentName;
 
-use crate::error::Result;
-use crate::fs;
+use crate::error::{Result, WorkspaceError};
+use crate::fs::{OnDisk, Root};
 use crate::workspace::Workspace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,11 +54,13 @@ pub struct FileStatus {
     pub status: Status,
 }
 
-fn file_status(path: &std::path::Path, pinned: &agents_format::Sha256) -> Result<Status> {
-    Ok(match fs::hash_file(path)? {
-        None => Status::Missing,
-        Some(hash) if &hash == pinned => Status::Ok,
-        Some(_) => Status::Modified,
+fn file_status(root: &Root, path: &agents_format::RelativePath, pinned: &agents_format::Sha256) -> Result<Status> {
+    Ok(match root.inspect(path) {
+        Ok(OnDisk::Missing) => Status::Missing,
+        Ok(OnDisk::File { sha256, .. }) if &sha256 == pinned => Status::Ok,
+        // A local edit, a symlink in its place, or a symlinked directory on the way: not ours.
+        Ok(_) | Err(WorkspaceError::SymlinkedPath { .. }) => Status::Modified,
+        Err(error) => return Err(error),
     })
 }
 
@@ -82,17 +84,18 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
     names.sort();
     names.dedup();
     let mut all = Vec::with_capacity(names.len());
+    let root = workspace.open_root()?;
     for name in names {
         let locked = lockfile.get(&name);
         let path = workspace.agent_path(&name);
         let mut status = match locked {
             None => Status::NotInstalled,
-            Some(locked) => file_status(&path, &locked.sha256)?,
+            Some(locked) => file_status(&root, &workspace.agent_relative(&name), &locked.sha256)?,
         };
         let mut files = Vec::new();
         for file in locked.iter().flat_map(|l| &l.files) {
             let path = workspace.resolve(&file.path);
-            let file_status = file_status(&path, &file.sha256)?;
+            let file_status = file_status(&root, &file.path, &file.sha256)?;
             status = worst(status, file_status);
             files.push(FileStatus { target: file.target.clone(), path, status: file_status });
         }

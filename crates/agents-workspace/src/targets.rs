@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use agents_format::{AgentFile, AgentName, LockedFile, Sha256, Target};
+use agents_format::{AgentFile, AgentName, LockedFile, RelativePath, Sha256, Target};
 
 use crate::workspace::{Scope, Workspace};
 
@@ -13,8 +13,7 @@ use crate::workspace::{Scope, Workspace};
 pub(crate) struct TargetFile {
     pub(crate) target: Target,
     /// Relative to the project root (or the home): what the lockfile records.
-    pub(crate) relative: String,
-    pub(crate) path: PathBuf,
+    pub(crate) relative: RelativePath,
     pub(crate) bytes: Vec<u8>,
     pub(crate) unmapped: Vec<String>,
 }
@@ -30,20 +29,19 @@ impl TargetFile {
 }
 
 impl Workspace {
-    /// Where `target`'s file for `name` goes, relative to the root the lockfile paths are under.
-    pub fn target_relative(&self, target: Target, name: &AgentName) -> String {
-        match self.scope {
+    /// Where `target`'s file for `name` goes, relative to the boundary the lockfile paths are
+    /// under (the project root, or the home).
+    pub fn target_relative(&self, target: Target, name: &AgentName) -> RelativePath {
+        let text = match self.scope {
             Scope::Project => target.project_path(name),
             Scope::User => target.user_path(name),
-        }
+        };
+        RelativePath::parse(&text).expect("an agent name makes a plain relative path")
     }
 
-    /// A lockfile path made absolute.
-    pub fn resolve(&self, relative: &str) -> PathBuf {
-        match self.scope {
-            Scope::Project => self.root.join(relative),
-            Scope::User => self.dirs.home.join(relative),
-        }
+    /// A path under the boundary made absolute, for messages.
+    pub fn resolve(&self, relative: &RelativePath) -> PathBuf {
+        self.boundary.join(relative.as_str())
     }
 }
 
@@ -61,13 +59,7 @@ pub(crate) fn target_files(
         .map(|&target| {
             let converted = target.convert(&file, body);
             let relative = workspace.target_relative(target, name);
-            TargetFile {
-                target,
-                path: workspace.resolve(&relative),
-                relative,
-                bytes: converted.bytes,
-                unmapped: converted.unmapped,
-            }
+            TargetFile { target, relative, bytes: converted.bytes, unmapped: converted.unmapped }
         })
         .collect()
 }

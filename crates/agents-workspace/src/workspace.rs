@@ -4,10 +4,10 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use agents_format::{AgentName, EMPTY_MANIFEST, Lockfile, Manifest, Sha256, UserConfig};
+use agents_format::{AgentName, EMPTY_MANIFEST, Lockfile, Manifest, RelativePath, Sha256, Target, UserConfig};
 
 use crate::error::{Result, WorkspaceError, io_error};
-use crate::fs;
+use crate::fs::{self, Root};
 
 pub const MANIFEST_FILE: &str = "agents.toml";
 pub const LOCKFILE_FILE: &str = "agents.lock";
@@ -47,14 +47,30 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The project workspace containing `start`: the nearest ancestor with an `agents.toml`, else
-    /// the nearest with `.git` or `.claude`, else `start` itself.
-    pub fn discover(start: &Path, dirs: Dirs) -> Workspace {
-        let find = |marker: &dyn Fn(&Path) -> bool| start.ancestors().find(|dir| marker(dir)).map(Path::to_path_buf);
-        let root = find(&|dir| dir.join(MANIFEST_FILE).is_file())
-            .or_else(|| find(&|dir| dir.join(".git").exists() || dir.join(".claude").is_dir()))
-            .unwrap_or_else(|| start.to_path_buf());
-        Workspace::project(root, dirs)
+    /// The project around `start`, as git finds a repository: the nearest ancestor holding an
+    /// `agents.toml` owned by this user, looking no further up than the nearest `.git` (the
+    /// repository root, which is the project when it has no manifest). A manifest above the
+    /// repository, or owned by another account (a shared or world-writable parent directory), is
+    /// never used; those passed over are listed in [`Discovered::ignored`].
+    pub fn discover(start: &Path, dirs: Dirs) -> Discovered {
+        let me = rustix::process::geteuid().as_raw();
+        let mut ignored = Vec::new();
+        for dir in start.ancestors() {
+            let manifest = dir.join(MANIFEST_FILE);
+            if let Ok(metadata) = std::fs::metadata(&manifest)
+                && metadata.is_file()
+            {
+                use std::os::unix::fs::MetadataExt as _;
+                if metadata.uid() == me {
+                    return Discovered { workspace: Some(Workspace::project(dir.to_path_buf(), dirs)), ignored };
+                }
+                ignored.push(manifest);
+            }
+            if std::fs::symlink_metadata(dir.join(".git")).is_ok() {
+                return Discovered { workspace: Some(Workspace::project(dir.to_path_buf(), dirs)), ignored };
+            }
+        }
+        Discovered { workspace: None, ignored }
     }
 
     pub fn project(root: PathBuf, dirs: Dirs) -> Workspace {
@@ -94,6 +110,25 @@ impl Workspace {
         self.agents_dir.join(name.file_name())
     }
 
+    /// Where `name`'s Claude Code file is, under the boundary.
+    pub fn agent_relative(&self, name: &AgentName) -> RelativePath {
+        self.target_relative(Target::ClaudeCode, name)
+    }
+
+    /// Removes the temporary files a killed writer left beside the manifest and lockfile. Call it
+    /// only while holding the workspace lock.
+    pub(crate) fn remove_stale_temp_files(&self) {
+        let lockfile = RelativePath::parse(LOCKFILE_FILE).expect("a plain file name");
+        if let Ok(root) = Root::open(&self.root) {
+            let _ = root.remove_stale_temp_files(&lockfile);
+        }
+    }
+
+    /// Opens the boundary: every managed file is reached through it.
+    pub fn open_root(&self) -> Result<Root> {
+        Root::open(&self.boundary)
+    }
+
     /// A short, stable key for this workspace in the state directory.
     pub fn key(&self) -> String {
         let hash = Sha256::of(self.root.to_string_lossy().as_bytes()).to_hex();
@@ -118,7 +153,9 @@ impl Workspace {
     /// The manifest's text (empty manifest when missing) and its parsed form.
     pub fn read_manifest(&self) -> Result<(Option<String>, Manifest)> {
         let path = self.manifest_path();
-        let Some(bytes) = fs::read_optional(&path)? else { return Ok((None, Manifest::default())) };
+        let Some(bytes) = fs::read_optional(&path, fs::MAX_MANIFEST_LEN)? else {
+            return Ok((None, Manifest::default()));
+        };
         let text = String::from_utf8(bytes).map_err(|_| WorkspaceError::Manifest {
             path: path.clone(),
             source: agents_format::ManifestError::Toml("not UTF-8".to_owned()),
@@ -130,18 +167,39 @@ impl Workspace {
     /// The lockfile's text (when present) and its parsed form.
     pub fn read_lockfile(&self) -> Result<(Option<String>, Lockfile)> {
         let path = self.lockfile_path();
-        let Some(bytes) = fs::read_optional(&path)? else { return Ok((None, Lockfile::default())) };
+        let Some(bytes) = fs::read_optional(&path, fs::MAX_MANIFEST_LEN)? else {
+            return Ok((None, Lockfile::default()));
+        };
         let text = String::from_utf8(bytes).map_err(|_| WorkspaceError::Lockfile {
             path: path.clone(),
             source: agents_format::LockfileError::Invalid("not UTF-8".to_owned()),
         })?;
-        let lockfile = Lockfile::parse(&text).map_err(|source| WorkspaceError::Lockfile { path, source })?;
+        let lockfile =
+            Lockfile::parse(&text).map_err(|source| WorkspaceError::Lockfile { path: path.clone(), source })?;
+        // Converted files are removed with their agent, so a committed lockfile must not be
+        // able to name any other file: each path is exactly the one its target dictates.
+        for agent in lockfile.agents() {
+            for file in &agent.files {
+                let expected = Target::parse(&file.target).ok().map(|t| self.target_relative(t, &agent.name));
+                if expected.as_ref() != Some(&file.path) {
+                    return Err(WorkspaceError::LockfileEntry {
+                        path,
+                        agent: agent.name.clone(),
+                        target: file.target.escape_debug().to_string(),
+                        file: file.path.to_string(),
+                        expected: expected.map_or_else(|| "no path (unknown target)".to_owned(), |p| p.to_string()),
+                    });
+                }
+            }
+        }
         Ok((Some(text), lockfile))
     }
 
     pub fn read_user_config(&self) -> Result<(Option<String>, UserConfig)> {
         let path = self.user_config_path();
-        let Some(bytes) = fs::read_optional(&path)? else { return Ok((None, UserConfig::default())) };
+        let Some(bytes) = fs::read_optional(&path, fs::MAX_MANIFEST_LEN)? else {
+            return Ok((None, UserConfig::default()));
+        };
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let config = UserConfig::parse(&text).map_err(|source| WorkspaceError::Manifest { path, source })?;
         Ok((Some(text), config))
@@ -156,19 +214,15 @@ impl Workspace {
         fs::write_atomic(&path, EMPTY_MANIFEST.as_bytes())?;
         Ok(true)
     }
+}
 
-    /// Refuses an agents directory that resolves outside the workspace boundary (a symlink
-    /// pointing elsewhere): nothing is ever written outside the target.
-    pub fn check_agents_dir(&self) -> Result<()> {
-        let Ok(boundary) = self.boundary.canonicalize() else { return Ok(()) };
-        // Check the deepest existing ancestor of the agents directory.
-        let Some(existing) = self.agents_dir.ancestors().find(|dir| dir.exists()) else { return Ok(()) };
-        let resolved = existing.canonicalize().map_err(io_error(existing))?;
-        if !resolved.starts_with(&boundary) {
-            return Err(WorkspaceError::EscapesRoot { path: existing.to_owned(), resolved, root: boundary });
-        }
-        Ok(())
-    }
+/// What [`Workspace::discover`] found.
+#[derive(Debug)]
+pub struct Discovered {
+    /// `None` outside any repository and with no manifest of ours above.
+    pub workspace: Option<Workspace>,
+    /// Manifests passed over because another account owns them.
+    pub ignored: Vec<PathBuf>,
 }
 
 /// Held while a workspace is being changed; released on drop.

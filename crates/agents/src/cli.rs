@@ -273,6 +273,8 @@ pub(crate) enum RegistryCommand {
     /// Add a registry by path or git URL (user config; --project for this project's agents.toml).
     Add {
         name: String,
+        /// Refused when git could read it as an option or a command (`-…`, `ext::`, `fd::`).
+        #[arg(value_parser = parse_registry_url)]
         url: String,
         /// Record it in the project's agents.toml instead of the user config.
         #[arg(long)]
@@ -297,4 +299,10 @@ pub(crate) enum RegistryCommand {
         #[arg(long)]
         project: bool,
     },
+}
+
+/// A registry URL as typed: refused here when git could read it as an option or a command, so
+/// `agents registry add team -- --upload-pack=…` never reaches git.
+fn parse_registry_url(url: &str) -> Result<String, agents_format::RegistryUrlError> {
+    agents_format::RegistryUrl::parse(url).map(|_| url.to_owned())
 }

@@ -32,10 +32,28 @@ impl Context {
         Ok(Context { cwd, dirs, global, quiet, runtime_dir, systemd_user_dir })
     }
 
-    /// The workspace commands act on: the user scope with `--global`, else the project around
-    /// the current directory.
+    /// The workspace commands read: the user scope with `--global`, else the project around
+    /// the current directory (outside any project: the current directory, which then holds
+    /// nothing to read).
     pub(crate) fn workspace(&self) -> Workspace {
-        if self.global { Workspace::user(self.dirs.clone()) } else { Workspace::discover(&self.cwd, self.dirs.clone()) }
+        self.discover().unwrap_or_else(|_| Workspace::project(self.cwd.clone(), self.dirs.clone()))
+    }
+
+    /// The workspace a command that writes acts on. Outside any project it refuses, saying
+    /// where it would have written, rather than making the current directory a project.
+    pub(crate) fn workspace_to_change(&self) -> anyhow::Result<Workspace> {
+        Ok(self.discover()?)
+    }
+
+    fn discover(&self) -> Result<Workspace, agents_workspace::WorkspaceError> {
+        if self.global {
+            return Ok(Workspace::user(self.dirs.clone()));
+        }
+        let discovered = Workspace::discover(&self.cwd, self.dirs.clone());
+        for manifest in &discovered.ignored {
+            tracing::warn!("ignoring {}: it is owned by another user", manifest.display());
+        }
+        discovered.workspace.ok_or_else(|| agents_workspace::WorkspaceError::NoProject { start: self.cwd.clone() })
     }
 
     pub(crate) fn registries(&self, workspace: &Workspace, mode: FetchMode) -> anyhow::Result<Registries> {

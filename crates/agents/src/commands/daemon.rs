@@ -157,7 +157,7 @@ fn notify_reload(socket: &Path) {
 fn project_root(context: &Context, path: Option<PathBuf>) -> PathBuf {
     let start = path.map_or_else(|| context.cwd.clone(), |p| if p.is_absolute() { p } else { context.cwd.join(p) });
     let start = start.canonicalize().unwrap_or(start);
-    Workspace::discover(&start, context.dirs.clone()).root
+    Workspace::discover(&start, context.dirs.clone()).workspace.map_or(start, |w| w.root)
 }
 
 /// `agentsd` beside this executable (they are built and installed together), else on PATH.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
-use agents_format::{AgentFile, AgentName, KNOWN_MODELS, MAX_AGENT_FILE_LEN};
+use agents_format::{AgentFile, AgentName, KNOWN_MODELS};
 use agents_registry::Publish;
 use anyhow::{Context as _, bail};
 
@@ -57,12 +57,14 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     let mut first_file: BTreeMap<AgentName, String> = BTreeMap::new();
     for file in found {
         let skip = |reason: String| SkippedFile { file: file.label.clone(), reason };
-        let length = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
-        if length > MAX_AGENT_FILE_LEN as u64 {
-            skipped.push(skip(format!("{length} bytes, over the limit of {MAX_AGENT_FILE_LEN}")));
-            continue;
-        }
-        let bytes = std::fs::read(&file.path).with_context(|| format!("cannot read {}", file.label))?;
+        // Only a regular file inside the collection, bounded; a bad entry is skipped, not fatal.
+        let bytes = match agents_registry::read_found(&file) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                skipped.push(skip(error.to_string()));
+                continue;
+            }
+        };
         let agent = match AgentFile::parse(&bytes) {
             Ok(agent) => agent,
             Err(error) => {
@@ -74,11 +76,8 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             skipped.push(skip(format!("`{}` is already taken by {first}", agent.name)));
             continue;
         }
-        if agent.has_hidden_unicode() {
-            if deny_hidden {
-                skipped.push(skip("contains hidden Unicode, refused by policy".to_owned()));
-                continue;
-            }
+        // Under a deny policy the gate in `prepare_record` refuses the file (below); otherwise warn.
+        if agent.has_hidden_unicode() && !deny_hidden {
             printer.warn(format!("{} contains hidden Unicode (see `agents lint`)", file.label));
         }
         let version = match (&args.version, &agent.version) {
@@ -92,13 +91,30 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             },
             (None, None) => semver::Version::new(1, 0, 0),
         };
+        let request = Publish {
+            bytes: &bytes,
+            label: &file.label,
+            version: Some(version.clone()),
+            now: now(),
+            deny_hidden_unicode: deny_hidden,
+        };
+        if let Err(error) = agents_registry::prepare_record(&request) {
+            skipped.push(skip(error.to_string()));
+            continue;
+        }
         first_file.insert(agent.name.clone(), file.label.clone());
         accepted.push((file.label, bytes, version, agent.name.to_string()));
     }
 
     let requests: Vec<Publish<'_>> = accepted
         .iter()
-        .map(|(label, bytes, version, _)| Publish { bytes, label, version: Some(version.clone()), now: now() })
+        .map(|(label, bytes, version, _)| Publish {
+            bytes,
+            label,
+            version: Some(version.clone()),
+            now: now(),
+            deny_hidden_unicode: deny_hidden,
+        })
         .collect();
     let outcomes = agents_registry::publish_many(&cache, &entry.name, &entry.url, &requests)?;
     let mut imported = Vec::new();

@@ -40,7 +40,7 @@ pub(crate) fn parse_request(text: &str) -> anyhow::Result<InstallRequest> {
 
 pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -> anyhow::Result<i32> {
     let requests = args.agents.iter().map(|a| parse_request(a)).collect::<anyhow::Result<Vec<_>>>()?;
-    let workspace = context.workspace();
+    let workspace = context.workspace_to_change()?;
     let mode = if args.offline || args.frozen {
         FetchMode::Offline
     } else if requests.is_empty() {
@@ -68,7 +68,7 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
 
 pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> anyhow::Result<i32> {
     let names = args.agents.iter().map(|a| AgentName::new(a)).collect::<Result<Vec<_>, _>>()?;
-    let workspace = context.workspace();
+    let workspace = context.workspace_to_change()?;
     let mode = if args.offline { FetchMode::Offline } else { FetchMode::Always };
     let mut registries = context.registries(&workspace, mode)?;
     let options = InstallOptions {
@@ -119,7 +119,7 @@ fn print_report(printer: &Printer, report: &InstallReport, json: bool, show_unch
 
 pub(crate) fn uninstall(context: &Context, printer: &Printer, args: UninstallArgs) -> anyhow::Result<i32> {
     let names = args.agents.iter().map(|a| AgentName::new(a)).collect::<Result<Vec<_>, _>>()?;
-    let workspace = context.workspace();
+    let workspace = context.workspace_to_change()?;
     for result in agents_workspace::uninstall(&workspace, &names, args.force, now())? {
         let path = printer.path(&result.path);
         if result.kept_because_modified {
@@ -129,8 +129,8 @@ pub(crate) fn uninstall(context: &Context, printer: &Printer, args: UninstallArg
             "Removed",
             format!("{}{}", result.name, if result.removed_file { format!(" ({path})") } else { String::new() }),
         );
-        if let Some(backup) = &result.backup {
-            printer.status("Saved", format!("your edits to {path} as {}", backup.display()));
+        for backup in &result.backups {
+            printer.status("Saved", format!("your edits as {}", backup.display()));
         }
     }
     Ok(0)

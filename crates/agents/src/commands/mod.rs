@@ -60,15 +60,21 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
     if let Some(error) = error.downcast_ref::<WorkspaceError>() {
         if agents_workspace::is_name_clash(error) {
             return Some(
-                "a registry name must mean one registry: rename it in agents.toml, or in the user config \
-                 (`agents registry remove NAME`, then `agents registry add OTHER-NAME URL`)"
+                "a registry name must mean one registry: rename one of them (`agents registry remove NAME --project`, \
+                 then `agents registry add NEW-NAME URL --project`; without --project for your config.toml)"
                     .to_owned(),
             );
         }
         return match error {
-            WorkspaceError::Conflicts { .. } => Some(
-                "keep your edits, or pass --force to overwrite them (a backup goes to the state directory)".to_owned(),
-            ),
+            WorkspaceError::Conflicts { agents, .. } => Some(format!(
+                "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \
+                 (a backup goes to the state directory)"
+            )),
+            WorkspaceError::NoProject { start } => Some(format!(
+                "`agents init` makes {} a project (agents.toml, agents.lock and .claude/agents/ go there); \
+                 `--global` installs for your user, in ~/.claude/agents",
+                start.display()
+            )),
             WorkspaceError::Ambiguous { name, .. } => {
                 Some(format!("choose one with `agents install {name} --registry NAME`"))
             }

@@ -11,31 +11,47 @@ use crate::printer::Printer;
 
 pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -> anyhow::Result<i32> {
     let label = printer.path(&args.file);
-    let length = std::fs::metadata(&args.file).with_context(|| format!("cannot read {label}"))?.len();
-    if length > MAX_AGENT_FILE_LEN as u64 {
-        bail!("{label} is {length} bytes, over the limit of {MAX_AGENT_FILE_LEN} bytes");
-    }
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {label}"))?;
+    let bytes = read_agent_file(&args.file, &label)?;
     // Parse first so a bad file is reported before any registry is contacted.
     let file = AgentFile::parse(&bytes).with_context(|| format!("{label} is not a valid agent file"))?;
-    if file.has_hidden_unicode() && (args.deny_hidden_unicode || context.deny_hidden_unicode()?) {
-        bail!(
-            "{label} contains hidden Unicode characters (see `agents lint {label}`), refused by --deny-hidden-unicode"
-        );
-    }
+    let deny_hidden_unicode = args.deny_hidden_unicode || context.deny_hidden_unicode()?;
+    let request = Publish { bytes: &bytes, label: &label, version: args.version, now: now(), deny_hidden_unicode };
+    // The hidden-Unicode gate (and every other check of the file) before any registry is contacted.
+    agents_registry::prepare_record(&request)
+        .with_context(|| format!("{label} is refused (see `agents lint {label}`)"))?;
     for warning in &file.warnings {
         printer.warn(format!("{label}: {warning}"));
     }
 
     let entry = writable_registry(context, args.registry.as_deref())?;
     let cache = context.cache()?;
-    let request = Publish { bytes: &bytes, label: &label, version: args.version, now: now() };
+
     let record = agents_registry::publish(&cache, &entry.name, &entry.url, &request)?;
     printer.status(
         "Published",
         format!("{} v{} to registry `{}` ({})", record.name, record.version, entry.name, entry.url),
     );
     Ok(0)
+}
+
+/// Reads the file the user named: it may be a symlink (their own), but it must end at a regular
+/// file (not `/dev/zero` or a FIFO), and no more than the agent-file limit is ever read.
+fn read_agent_file(path: &std::path::Path, label: &str) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {label}"))?;
+    let metadata = file.metadata().with_context(|| format!("cannot read {label}"))?;
+    if !metadata.is_file() {
+        bail!("{label} is not a regular file");
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_AGENT_FILE_LEN as u64 + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {label}"))?;
+    if metadata.len() > MAX_AGENT_FILE_LEN as u64 || bytes.len() > MAX_AGENT_FILE_LEN {
+        bail!(
+            "{label} is {} bytes, over the limit of {MAX_AGENT_FILE_LEN} bytes",
+            metadata.len().max(bytes.len() as u64)
+        );
+    }
+    Ok(bytes)
 }
 
 pub(crate) fn yank(context: &Context, printer: &Printer, args: YankArgs) -> anyhow::Result<i32> {
@@ -48,7 +64,7 @@ pub(crate) fn yank(context: &Context, printer: &Printer, args: YankArgs) -> anyh
     let changed = agents_registry::yank(&cache, &entry.name, &entry.url, &name, &version, !args.undo)?;
     let verb = if args.undo { "Unyanked" } else { "Yanked" };
     if changed {
-        printer.status(verb, format!("{name}@{version} in registry `{}`", entry.name));
+        printer.status(verb, format!("{name}@{version} in registry `{}` ({})", entry.name, entry.url));
     } else {
         printer.status(
             "Unchanged",
@@ -79,5 +95,23 @@ pub(crate) fn writable_registry(context: &Context, name: Option<&str>) -> anyhow
             _ => bail!("several registries are configured: choose one with --registry NAME"),
         },
     };
+    // A project's agents.toml arrives with `git pull`: it must not quietly redirect a name the
+    // user configured to another remote, where this would push.
+    if entry.origin == Origin::Project {
+        let (_, user_config) = workspace.read_user_config()?;
+        if let Some(user) = user_config.registries.get(&entry.name)
+            && user.url != entry.url
+        {
+            bail!(
+                "registry `{}` is `{}` in this project's agents.toml but `{}` in your config.toml; \
+                 refusing to guess which to write to: rename one of them (`agents registry remove {} --project`, \
+                 then `agents registry add NEW-NAME URL --project`)",
+                entry.name,
+                entry.url,
+                user.url,
+                entry.name
+            );
+        }
+    }
     Ok((*entry).clone())
 }
