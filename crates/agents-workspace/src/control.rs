@@ -1,6 +1,11 @@
 //! The daemon's control protocol: one JSON request line, one JSON response line, over a Unix
 //! socket in the runtime directory. Versioned, so a newer CLI talking to an older daemon gets a
 //! clear answer instead of a misunderstanding.
+//!
+//! Anyone who can reach the socket can stop the daemon, and anyone who can write the daemon's
+//! directories can replace its watch list: [`private_dir`] keeps both to this user (0700,
+//! owned by us, not a symlink), and the daemon bounds each request ([`MAX_REQUEST_LEN`],
+//! [`REQUEST_TIMEOUT`]).
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -8,6 +13,13 @@ use std::time::Duration;
 
 /// The protocol version this build speaks.
 pub const PROTOCOL: u32 = 1;
+
+/// The longest request line the daemon reads; a longer one (or one without a newline) is
+/// refused without reading further.
+pub const MAX_REQUEST_LEN: usize = 64 * 1024;
+
+/// How long the daemon waits for a client's request line, and for it to take the answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -61,6 +73,23 @@ pub struct WorkspaceStatus {
     pub errors: Vec<String>,
 }
 
+/// `error` and its causes on one line, each cause once: a cause whose text the line already
+/// holds (a message that quotes its source) is not repeated. The form of every error string in
+/// [`DaemonStatus`] and [`WorkspaceStatus`], and of errors carried on inside warnings.
+pub fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !cause_text.trim().is_empty() && !text.contains(cause_text.trim()) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The control socket's path in `runtime_dir`.
 pub fn socket_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("agentsd.sock")
@@ -91,4 +120,92 @@ pub fn request(socket: &Path, command: Command, timeout: Duration) -> std::io::R
         ));
     }
     Ok(response)
+}
+
+/// Makes `dir` (and its missing parents) a directory only this user can use: created 0700
+/// whatever the umask; an existing one must be a real directory (not a symlink) owned by this
+/// user, and loses any group or other permission bits. Returns whether it had to be repaired.
+///
+/// The check and the repair go through one handle opened without following symlinks, so the
+/// directory cannot be swapped between them.
+#[cfg(unix)]
+pub fn private_dir(dir: &Path) -> crate::error::Result<bool> {
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
+
+    use rustix::fs::{Mode, OFlags};
+
+    let failed = |source: std::io::Error| crate::error::WorkspaceError::Io { path: dir.to_path_buf(), source };
+    let refuse = |message: String| failed(std::io::Error::new(std::io::ErrorKind::PermissionDenied, message));
+    if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|source| crate::error::WorkspaceError::Io { path: parent.to_path_buf(), source })?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(failed(error)),
+    }
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let handle = match rustix::fs::open(dir, flags, Mode::empty()) {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => {
+            return Err(refuse(
+                "is a symlink or not a directory; refusing to keep the daemon's files there".to_owned(),
+            ));
+        }
+        Err(errno) => return Err(failed(errno.into())),
+    };
+    let metadata = handle.metadata().map_err(failed)?;
+    let me = rustix::process::geteuid().as_raw();
+    if metadata.uid() != me {
+        return Err(refuse(format!(
+            "is owned by uid {}, not by this user (uid {me}); refusing to keep the daemon's files there",
+            metadata.uid()
+        )));
+    }
+    if metadata.mode() & 0o077 == 0 {
+        return Ok(false);
+    }
+    handle.set_permissions(std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    Ok(true)
+}
+
+/// Makes an open file readable and writable by this user only (the daemon's log and lock).
+#[cfg(unix)]
+pub fn make_private(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{message}")]
+    struct Layer {
+        message: String,
+        #[source]
+        source: Option<Box<Layer>>,
+    }
+
+    fn chain(messages: &[&str]) -> Layer {
+        messages
+            .iter()
+            .rev()
+            .fold(None, |source, message| Some(Layer { message: (*message).to_owned(), source: source.map(Box::new) }))
+            .expect("at least one message")
+    }
+
+    fn check(messages: &[&str], expected: &str) {
+        assert_eq!(error_text(&chain(messages)), expected);
+    }
+
+    #[test]
+    fn each_cause_once() {
+        check(&["could not reach `r`", "no such path"], "could not reach `r`: no such path");
+        check(&["agents.lock is not valid: bad toml", "bad toml"], "agents.lock is not valid: bad toml");
+        check(&["a: b: c", "b: c", "c"], "a: b: c");
+        check(&["cannot start", "x.lock: busy", "busy"], "cannot start: x.lock: busy");
+    }
 }

@@ -50,6 +50,8 @@ impl Dirs {
             return Ok(false);
         }
         list.version = WATCH_LIST_VERSION;
+        // The daemon acts on this list by itself: keep its directory to this user.
+        crate::control::private_dir(&self.daemon_dir())?;
         let mut bytes = serde_json::to_vec_pretty(&list).expect("the watch list always serialises");
         bytes.push(b'\n');
         fs::write_atomic(&self.watch_list_path(), &bytes)?;

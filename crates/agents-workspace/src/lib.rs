@@ -7,7 +7,9 @@
 //! - [`Registries`] lists the registries a workspace can see, in search order, and opens them.
 //! - [`install`] resolves, plans and applies; [`uninstall`] removes; [`status`] compares what is
 //!   on disk with what is locked; [`update`] and [`outdated`] look for newer versions;
-//!   [`reconcile`] brings files to the lockfile without losing edits (the daemon's work). Every write goes through [`fs::write_atomic`].
+//!   [`reconcile`] brings files to the lockfile without losing edits (the daemon's work);
+//!   [`resolve_conflict`] settles an update kept aside. Each plans every managed file through
+//!   one rule, [`decide`], and applies the plan through [`fs::Root`]'s compare-and-swap.
 
 pub mod control;
 mod daemon_config;
@@ -31,7 +33,7 @@ pub use engine::{Blocker, Decision, decide};
 pub use error::{Result, WorkspaceError};
 pub use install::{Action, InstallOptions, InstallReport, InstallRequest, Installed, Unlock, install};
 pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, diff_input, reconcile};
-pub use registries::{Origin, Registries, RegistryEntry};
+pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
 pub use resolve::{Resolution, Resolved, resolve_conflict};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{AgentStatus, FileStatus, Status, status};

@@ -1,13 +1,26 @@
 //! The registries a workspace can use, in search order: the project manifest's, then the user's,
 //! then `builtin`. Opened lazily, at most once each.
+//!
+//! A name is one registry: when the project and the user both define it with different URLs,
+//! that is an error naming both ([`is_name_clash`]), never a silent choice.
 
 use std::collections::HashMap;
 
-use agents_format::{AgentName, IndexFile, Manifest, RegistryId};
+use agents_format::{AgentName, IndexFile, Manifest, ManifestError, RegistryId};
 use agents_registry::{BUILTIN_NAME, Cache, FetchMode, Registry};
 
 use crate::error::{Result, WorkspaceError};
 use crate::workspace::Workspace;
+
+/// What a [`ManifestError::Registry`] message for a name clash says.
+const NAME_CLASH: &str = "refusing to guess which registry";
+
+/// Whether `error` says that a registry name means one URL in the project's manifest and
+/// another in the user's config (so the binary can say how to choose).
+pub fn is_name_clash(error: &WorkspaceError) -> bool {
+    matches!(error, WorkspaceError::Manifest { source: ManifestError::Registry { message, .. }, .. }
+        if message.contains(NAME_CLASH))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,8 +58,23 @@ impl Registries {
             .collect();
         let (_, user_config) = workspace.read_user_config()?;
         for (name, source) in user_config.registries {
-            if !entries.iter().any(|entry| entry.name == name) {
-                entries.push(RegistryEntry { name, url: source.url, origin: Origin::User });
+            match entries.iter().find(|entry| entry.name == name) {
+                None => entries.push(RegistryEntry { name, url: source.url, origin: Origin::User }),
+                Some(project) if project.url == source.url => {}
+                // A name must mean one registry: the project's silently winning would send
+                // `publish --registry team` somewhere the user never configured.
+                Some(project) => {
+                    let message = format!(
+                        "means `{}` here but `{}` in {}; {NAME_CLASH} `{name}` is",
+                        project.url,
+                        source.url,
+                        workspace.user_config_path().display()
+                    );
+                    return Err(WorkspaceError::Manifest {
+                        path: workspace.manifest_path(),
+                        source: ManifestError::Registry { key: name, message },
+                    });
+                }
             }
         }
         entries.retain(|entry| entry.name != BUILTIN_NAME);
@@ -111,7 +139,7 @@ impl Registries {
                     self.opened.insert(entry.name.clone(), registry);
                     (entry.name, None)
                 }
-                Err(error) => (entry.name, Some(error.to_string())),
+                Err(error) => (entry.name, Some(crate::control::error_text(&error))),
             })
             .collect()
     }

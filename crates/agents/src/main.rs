@@ -29,10 +29,7 @@ fn main() {
     let code = match commands::run(cli, &printer) {
         Ok(code) => code,
         Err(error) => {
-            printer.error(&error);
-            for cause in error.chain().skip(1) {
-                printer.note("caused by", cause);
-            }
+            print_error(&printer, &error);
             if let Some(hint) = commands::hint(&error) {
                 printer.note("hint", hint);
             }
@@ -40,6 +37,21 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `error: …`, then each cause once: a cause whose text an earlier line already showed (a
+/// message that quotes its source, `"{path}: {source}"`) is not printed again.
+fn print_error(printer: &Printer, error: &anyhow::Error) {
+    let mut shown = vec![error.to_string()];
+    printer.error(&shown[0]);
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if text.trim().is_empty() || shown.iter().any(|line| line.contains(text.trim())) {
+            continue;
+        }
+        printer.note("caused by", &text);
+        shown.push(text);
+    }
 }
 
 fn init_tracing(verbose: u8) {

@@ -1,8 +1,15 @@
 //! The one place that writes to the terminal: data to stdout, status and warnings to stderr,
 //! cargo-style right-aligned verbs, colour only on a terminal and never under `NO_COLOR`.
+//!
+//! Text shown here often comes from someone else: descriptions and names from a registry,
+//! lint messages and parse errors quoting a file, error messages naming a teammate's URL. Every
+//! string goes through [`terminal_safe`] (or, for `--json`, [`json_safe`]) on its way out, so a
+//! registry cannot write to the clipboard (OSC 52), clear the screen, disguise a link or reorder
+//! text with bidi controls on the user's terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::fmt::Display;
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
 
@@ -11,6 +18,50 @@ pub(crate) struct Printer {
     quiet: bool,
     color: bool,
     cwd: Option<std::path::PathBuf>,
+}
+
+/// Whether a terminal could act on `c` instead of showing it: C0 controls (but newline and
+/// tab, which lay out multi-line messages), DEL, C1 controls (U+0080–U+009F: a UTF-8 terminal
+/// may read U+009B as CSI) and the bidi controls that reorder what is shown (the Trojan Source
+/// set: U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
+fn is_unsafe(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character a terminal could act on shown as a visible escape (`\u{1b}`),
+/// the way Rust's `{:?}` shows it. Everything else, newlines and tabs included, is kept.
+pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            let _ = write!(safe, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            safe.push(c);
+        }
+    }
+    Cow::Owned(safe)
+}
+
+/// A JSON document with the characters [`terminal_safe`] escapes written as JSON `\uXXXX`
+/// escapes. serde_json already escapes C0 controls; DEL, C1 and bidi controls it writes raw.
+/// They can only occur inside strings, so the document means exactly the same.
+fn json_safe(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut safe = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            let _ = write!(safe, "\\u{:04x}", u32::from(c));
+        } else {
+            safe.push(c);
+        }
+    }
+    Cow::Owned(safe)
 }
 
 impl Printer {
@@ -24,6 +75,8 @@ impl Printer {
         if self.quiet {
             return;
         }
+        let (verb, message) = (terminal_safe(verb), message.to_string());
+        let message = terminal_safe(&message);
         if self.color {
             eprintln!("\x1b[1;32m{verb:>12}\x1b[0m {message}");
         } else {
@@ -32,6 +85,8 @@ impl Printer {
     }
 
     pub(crate) fn warn(&self, message: impl Display) {
+        let message = message.to_string();
+        let message = terminal_safe(&message);
         if self.color {
             eprintln!("\x1b[1;33mwarning\x1b[0m: {message}");
         } else {
@@ -40,6 +95,8 @@ impl Printer {
     }
 
     pub(crate) fn error(&self, message: impl Display) {
+        let message = message.to_string();
+        let message = terminal_safe(&message);
         if self.color {
             eprintln!("\x1b[1;31merror\x1b[0m: {message}");
         } else {
@@ -48,11 +105,23 @@ impl Printer {
     }
 
     pub(crate) fn note(&self, label: &str, message: impl Display) {
-        eprintln!("{label}: {message}");
+        let message = message.to_string();
+        eprintln!("{}: {}", terminal_safe(label), terminal_safe(&message));
     }
 
     /// A line of data on stdout. A closed pipe (`agents list | head`) ends the program quietly.
     pub(crate) fn line(&self, text: impl Display) {
+        let text = text.to_string();
+        self.write_stdout(&terminal_safe(&text));
+    }
+
+    /// A JSON document on stdout.
+    pub(crate) fn json(&self, value: &impl serde::Serialize) {
+        let text = serde_json::to_string_pretty(value).expect("command output always serialises to JSON");
+        self.write_stdout(&json_safe(&text));
+    }
+
+    fn write_stdout(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
         if let Err(error) = writeln!(stdout, "{text}")
             && error.kind() == std::io::ErrorKind::BrokenPipe
@@ -61,17 +130,45 @@ impl Printer {
         }
     }
 
-    /// A JSON document on stdout.
-    pub(crate) fn json(&self, value: &impl serde::Serialize) {
-        let text = serde_json::to_string_pretty(value).expect("command output always serialises to JSON");
-        self.line(text);
-    }
-
     /// `path` relative to the current directory when it is inside it.
     pub(crate) fn path(&self, path: &Path) -> String {
         match self.cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()) {
             Some(relative) if !relative.as_os_str().is_empty() => relative.display().to_string(),
             _ => path.display().to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{json_safe, terminal_safe};
+
+    fn check(input: &str, expected: &str) {
+        assert_eq!(terminal_safe(input), expected, "input {input:?}");
+    }
+
+    #[test]
+    fn controls_are_shown_not_sent() {
+        check("plain text, naïve café → ok", "plain text, naïve café → ok");
+        check("two\nlines\tand a tab", "two\nlines\tand a tab");
+        check("\x1b]52;c;aGk=\x07", "\\u{1b}]52;c;aGk=\\u{7}");
+        check("\x1b[2Jclear", "\\u{1b}[2Jclear");
+        check("over\rwrite", "over\\u{d}write");
+        check("nul\0 del\x7f", "nul\\u{0} del\\u{7f}");
+        check("c1 \u{9b}31m csi", "c1 \\u{9b}31m csi");
+        check(
+            "bidi \u{202e}txt.exe\u{202c} \u{2066}x\u{2069} \u{200f}",
+            "bidi \\u{202e}txt.exe\\u{202c} \\u{2066}x\\u{2069} \\u{200f}",
+        );
+    }
+
+    #[test]
+    fn json_stays_json_and_means_the_same() {
+        let value = serde_json::json!({ "description": "a\u{1b}[2J\u{9b}\u{202e}\u{7f}b" });
+        let text = serde_json::to_string(&value).unwrap();
+        let safe = json_safe(&text);
+        assert!(!safe.chars().any(|c| c.is_control() || c == '\u{202e}'), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, value);
     }
 }

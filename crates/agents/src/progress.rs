@@ -37,7 +37,7 @@ impl agents_registry::Progress for FetchProgress {
                     .progress_chars("=> "),
             );
             bar.set_prefix("Fetching");
-            bar.println(format!("{:>12} {url}", "Fetching"));
+            bar.println(format!("{:>12} {}", "Fetching", crate::printer::terminal_safe(url)));
             state.bar = Some(bar);
         }
         if let Some(bar) = &state.bar {

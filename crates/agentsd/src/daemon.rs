@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use agents_registry::{Cache, FetchMode, NetConfig};
 use agents_workspace::control::{self, Command, DaemonStatus, Request, Response, WorkspaceStatus};
 use agents_workspace::{Dirs, Registries, Scope, Workspace};
 use anyhow::{Context as _, bail};
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::watch::{self, Watcher};
@@ -65,15 +66,22 @@ fn now() -> i64 {
 }
 
 pub(crate) fn run(settings: Settings) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&settings.runtime_dir)
-        .with_context(|| format!("cannot create {}", settings.runtime_dir.display()))?;
+    // Whoever can enter these can stop the daemon or replace its watch list: this user only,
+    // whatever the umask and whoever made them first.
+    for dir in [&settings.runtime_dir, &settings.dirs.daemon_dir()] {
+        if control::private_dir(dir)? {
+            tracing::warn!(dir = %dir.display(), "removed group and other permissions from the daemon's directory");
+        }
+    }
     let lock_path = control::lock_path(&settings.runtime_dir);
     let mut lock = File::options()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)
         .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    control::make_private(&lock).with_context(|| format!("cannot restrict {}", lock_path.display()))?;
     take_instance_lock(&lock, &settings.runtime_dir)?;
     lock.set_len(0)?;
     writeln!(lock, "{}", std::process::id())?;
@@ -122,6 +130,11 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&socket_path);
     let listener = tokio::net::UnixListener::bind(&socket_path)
         .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
+    // The directory (0700) already keeps others out; the socket's own mode says so too.
+    std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", socket_path.display()))?;
+    let (request_sender, mut requests) = tokio::sync::mpsc::channel::<Incoming>(MAX_CONNECTIONS);
+    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let (event_sender, mut events) = tokio::sync::mpsc::unbounded_channel();
     let mut watcher = Watcher::new(event_sender).context("cannot start the file watcher")?;
     let (fetch_sender, mut fetch_results) = tokio::sync::mpsc::unbounded_channel::<FetchOutcome>();
@@ -200,21 +213,37 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
             Ok((stream, _)) = listener.accept() => {
-                match serve(stream, &daemon).await {
-                    Some(Command::Stop) => break,
-                    Some(Command::Reload) => {
+                // Each client in its own task: a slow or silent one never holds up this loop.
+                match connections.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        tokio::spawn(serve(stream, request_sender.clone(), permit));
+                    }
+                    Err(_) => tracing::warn!("too many control connections at once; refusing one"),
+                }
+            }
+            Some(incoming) = requests.recv() => {
+                let command = incoming.command.clone();
+                let status = (command == Command::Status).then(|| daemon.snapshot());
+                let _ = incoming.reply.send(Response { protocol: control::PROTOCOL, ok: true, error: None, status });
+                match command {
+                    Command::Stop => {
+                        // Let the client read its answer before the runtime goes away.
+                        let _ = tokio::time::timeout(Duration::from_secs(1), incoming.written).await;
+                        break;
+                    }
+                    Command::Reload => {
                         daemon.reload();
                         watcher.sync(&daemon.workspaces);
                         daemon.reconcile(None);
                     }
-                    Some(Command::SyncNow) => {
+                    Command::SyncNow => {
                         daemon.reconcile(None);
                         if !fetching {
                             fetching = true;
                             spawn_fetch(&daemon, fetch_sender.clone());
                         }
                     }
-                    Some(Command::Status) | None => {}
+                    Command::Status => {}
                 }
             }
         }
@@ -231,46 +260,68 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Answers one control request; returns the command to act on after answering.
-async fn serve(stream: tokio::net::UnixStream, daemon: &Daemon) -> Option<Command> {
+/// A well-formed request, handed from its connection's task to the event loop, which answers
+/// through `reply`; `written` resolves once the answer has gone out (or could not).
+struct Incoming {
+    command: Command,
+    reply: tokio::sync::oneshot::Sender<Response>,
+    written: tokio::sync::oneshot::Receiver<()>,
+}
+
+/// Control connections served at once; more are refused until one ends. With the size and time
+/// bounds, at most this many requests' worth of memory is ever held.
+const MAX_CONNECTIONS: usize = 64;
+
+/// Reads one request line (at most [`control::MAX_REQUEST_LEN`] bytes, within
+/// [`control::REQUEST_TIMEOUT`]), passes it to the event loop and writes the answer.
+async fn serve(
+    stream: tokio::net::UnixStream,
+    requests: tokio::sync::mpsc::Sender<Incoming>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+) {
     let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    let read = tokio::time::timeout(Duration::from_secs(2), BufReader::new(read).read_line(&mut line)).await;
-    if !matches!(read, Ok(Ok(n)) if n > 0) {
-        return None;
-    }
-    let (response, command) = match serde_json::from_str::<Request>(&line) {
-        Ok(request) if request.protocol == control::PROTOCOL => {
-            let status = (request.command == Command::Status).then(|| daemon.snapshot());
-            (Response { protocol: control::PROTOCOL, ok: true, error: None, status }, Some(request.command))
+    let mut line = Vec::new();
+    let limit = u64::try_from(control::MAX_REQUEST_LEN).unwrap_or(u64::MAX);
+    let mut reader = BufReader::new(read.take(limit + 1));
+    let read = tokio::time::timeout(control::REQUEST_TIMEOUT, reader.read_until(b'\n', &mut line)).await;
+    let refuse = |error: String| Response { protocol: control::PROTOCOL, ok: false, error: Some(error), status: None };
+    let response = match read {
+        Err(_) => {
+            tracing::debug!("a control client sent no request within {:?}", control::REQUEST_TIMEOUT);
+            return;
         }
-        Ok(request) => (
-            Response {
-                protocol: control::PROTOCOL,
-                ok: false,
-                error: Some(format!(
-                    "protocol {} is not spoken here (this daemon speaks {})",
-                    request.protocol,
-                    control::PROTOCOL
-                )),
-                status: None,
-            },
-            None,
-        ),
-        Err(error) => (
-            Response {
-                protocol: control::PROTOCOL,
-                ok: false,
-                error: Some(format!("bad request: {error}")),
-                status: None,
-            },
-            None,
-        ),
+        Ok(Err(_)) | Ok(Ok(0)) => return,
+        Ok(Ok(_)) if line.len() > control::MAX_REQUEST_LEN => {
+            tracing::warn!("refused a control request over {} bytes", control::MAX_REQUEST_LEN);
+            refuse(format!("request is over {} bytes", control::MAX_REQUEST_LEN))
+        }
+        Ok(Ok(_)) => match serde_json::from_slice::<Request>(&line) {
+            Ok(request) if request.protocol == control::PROTOCOL => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let (done, written) = tokio::sync::oneshot::channel();
+                if requests.send(Incoming { command: request.command, reply, written }).await.is_err() {
+                    return;
+                }
+                let Ok(response) = answer.await else { return };
+                respond(&mut write, &response).await;
+                let _ = done.send(());
+                return;
+            }
+            Ok(request) => refuse(format!(
+                "protocol {} is not spoken here (this daemon speaks {})",
+                request.protocol,
+                control::PROTOCOL
+            )),
+            Err(error) => refuse(format!("bad request: {error}")),
+        },
     };
-    let mut bytes = serde_json::to_vec(&response).expect("responses serialise");
+    respond(&mut write, &response).await;
+}
+
+async fn respond(write: &mut tokio::net::unix::OwnedWriteHalf, response: &Response) {
+    let mut bytes = serde_json::to_vec(response).expect("responses serialise");
     bytes.push(b'\n');
-    let _ = write.write_all(&bytes).await;
-    command
+    let _ = tokio::time::timeout(control::REQUEST_TIMEOUT, write.write_all(&bytes)).await;
 }
 
 struct FetchOutcome {
@@ -287,7 +338,7 @@ fn spawn_fetch(daemon: &Daemon, sender: tokio::sync::mpsc::UnboundedSender<Fetch
             let manifest = match workspace.read_manifest() {
                 Ok((_, manifest)) => manifest,
                 Err(error) => {
-                    errors.push(error.to_string());
+                    errors.push(control::error_text(&error));
                     continue;
                 }
             };
@@ -339,8 +390,14 @@ impl Daemon {
     fn reload(&mut self) {
         let dirs = &self.settings.dirs;
         let mut workspaces = vec![Workspace::user(dirs.clone())];
-        for root in dirs.read_watch_list().workspaces {
-            workspaces.push(Workspace::project(root, dirs.clone()));
+        // A watch list someone else could have written is not ours to act on.
+        match control::private_dir(&dirs.daemon_dir()) {
+            Ok(_) => {
+                for root in dirs.read_watch_list().workspaces {
+                    workspaces.push(Workspace::project(root, dirs.clone()));
+                }
+            }
+            Err(error) => tracing::warn!("ignoring the watch list: {}", control::error_text(&error)),
         }
         let (_, config) = workspaces[0].read_user_config().unwrap_or_default();
         let mut net_cli = self.settings.git_fetch_with_cli;
@@ -457,8 +514,9 @@ impl Daemon {
                     self.wants_fetch |= report.needs_fetch;
                 }
                 Err(error) => {
-                    tracing::warn!(root = %workspace.root.display(), "reconcile failed: {error}");
-                    status.errors = vec![error.to_string()];
+                    let text = control::error_text(&error);
+                    tracing::warn!(root = %workspace.root.display(), "reconcile failed: {text}");
+                    status.errors = vec![text];
                 }
             }
         }
@@ -490,7 +548,7 @@ impl Daemon {
                         tracing::info!(agent = %agent.name, from = %agent.current, "auto-update");
                     }
                 }
-                Err(error) => tracing::warn!("auto-update failed: {error}"),
+                Err(error) => tracing::warn!("auto-update failed: {}", control::error_text(&error)),
             }
         }
         self.reconcile(None);

@@ -55,7 +55,7 @@ fn main() {
     match daemon::run(settings) {
         Ok(()) => {}
         Err(error) => {
-            tracing::error!("{error:#}");
+            tracing::error!("{}", agents_workspace::control::error_text(error.as_ref()));
             std::process::exit(1);
         }
     }

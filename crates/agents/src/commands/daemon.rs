@@ -2,6 +2,7 @@
 //! over its versioned control socket.
 
 use std::ffi::OsString;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,6 +19,13 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) -> anyhow::Result<i32> {
     let socket = control::socket_path(&context.runtime_dir);
+    // A socket in a directory another account controls could be theirs: talk to agentsd only
+    // through directories that are this user's alone (created 0700, repaired if loose).
+    for dir in [&context.runtime_dir, &context.dirs.daemon_dir()] {
+        if control::private_dir(dir)? {
+            printer.warn(format!("{} was accessible to other users; it is now private (0700)", dir.display()));
+        }
+    }
     match command {
         DaemonCommand::Start => {
             if let Some(status) = query(&socket) {
@@ -25,8 +33,8 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                 return Ok(0);
             }
             let log = context.dirs.daemon_dir().join("agentsd.log");
-            std::fs::create_dir_all(context.dirs.daemon_dir())?;
-            let log_file = std::fs::File::options().create(true).append(true).open(&log)?;
+            let log_file = std::fs::File::options().create(true).append(true).mode(0o600).open(&log)?;
+            control::make_private(&log_file)?;
             let log_start = log_file.metadata()?.len();
             let mut command = Command::new(agentsd()?);
             agents_registry::libgit2::restore_env(&mut command);

@@ -75,11 +75,11 @@ pub(crate) fn doctor(context: &Context, printer: &Printer, json: bool) -> anyhow
                 let name = format!("registry `{}`", entry.name);
                 checks.push(match registries.open(&entry.name) {
                     Ok(registry) => check(&name, true, format!("{} (id {})", entry.url, registry.config.id)),
-                    Err(error) => check(&name, false, format!("{}: {error}", entry.url)),
+                    Err(error) => check(&name, false, format!("{}: {}", entry.url, control::error_text(&error))),
                 });
             }
         }
-        Err(error) => checks.push(check("configuration", false, format!("{error:#}"))),
+        Err(error) => checks.push(check("configuration", false, control::error_text(error.as_ref()))),
     }
 
     let socket = control::socket_path(&context.runtime_dir);

@@ -59,6 +59,13 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
 /// What to try next, for errors where there is a clear next step.
 pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
     if let Some(error) = error.downcast_ref::<WorkspaceError>() {
+        if agents_workspace::is_name_clash(error) {
+            return Some(
+                "a registry name must mean one registry: rename one of them (`agents registry remove NAME --project`, \
+                 then `agents registry add NEW-NAME URL --project`; without --project for your config.toml)"
+                    .to_owned(),
+            );
+        }
         return match error {
             WorkspaceError::Conflicts { agents, .. } => Some(format!(
                 "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \

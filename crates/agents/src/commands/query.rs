@@ -131,7 +131,10 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
         let registry = match registries.open(&registry_name) {
             Ok(registry) => registry,
             Err(error) => {
-                printer.warn(format!("skipping registry `{registry_name}`: {error}"));
+                printer.warn(format!(
+                    "skipping registry `{registry_name}`: {}",
+                    agents_workspace::control::error_text(&error)
+                ));
                 continue;
             }
         };
