@@ -91,7 +91,7 @@ fn a_changed_lockfile_is_applied_and_an_update_to_an_edited_file_is_set_aside() 
     let in_agents_dir = TestEnv::files_under(&env.agents_dir());
     assert_eq!(in_agents_dir, ["alpha.md", "beta.md"], "a conflict copy landed among the agents");
     let diff = env.run(["diff", "beta"]).success().stdout();
-    assert!(diff.contains("-beta 1.1.0") && diff.contains("+beta, edited here"), "{diff}");
+    assert!(diff.contains("+beta 1.1.0") && diff.contains("+beta, edited here"), "{diff}");
     assert!(diff.contains("beta@1.1.0 (update kept aside"), "{diff}");
 }
 

@@ -43,7 +43,7 @@ fn a_clean_merge_keeps_the_edit_and_takes_the_update_and_merges_again_next_time(
     let text = on_disk(&env);
     assert!(text.contains("Rule one, improved.") && text.contains("Rule five, as our team wants it."), "{text}");
     assert!(std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("version = \"1.1.0\""));
-    env.run(["list"]).success().stdout_contains("modified");
+    env.run(["list"]).success().stdout_contains("modified").stdout_contains("your edits merged onto v1.1.0");
     // The diff is against the new version: only the local edit shows.
     let diff = env.run(["diff", "alpha"]).stdout();
     assert!(diff.contains("+Rule five, as our team wants it.") && !diff.contains("Rule one, improved."), "{diff}");
@@ -64,6 +64,16 @@ fn a_conflict_never_loses_a_byte_and_is_resolved_by_choice() {
     assert_eq!(run.code(), Some(1), "{}", run.stderr());
     assert!(run.stderr().contains("conflict") && run.stderr().contains("agents resolve"), "{}", run.stderr());
     assert_eq!(on_disk(&env), before, "the file changed under a conflict");
+    // The three sides: what the edit changed and what the update changed, each from the base.
+    let diff = env.run(["diff", "alpha"]).success().stdout();
+    assert!(
+        diff.contains("# your edits: alpha@1.0.0 (base)") && diff.contains("# the update: alpha@1.0.0 (base)"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+Rule five, as our team wants it.") && diff.contains("+Rule five, upstream's way."),
+        "{diff}"
+    );
 
     // Markers: a copy to edit by hand, outside the agents directory.
     let markers = env.run(["resolve", "alpha", "--markers"]).success().stderr();

@@ -190,15 +190,36 @@ fn a_conflict_prints_its_cause_once() {
     env.registry("team");
     env.publish("alpha", "1.0.0");
     env.run(["install", "alpha@^1"]).success();
-    env.publish("alpha", "1.1.0");
     std::fs::write(env.agents_dir().join("alpha.md"), "my edits\n").unwrap();
+    // Installing the same version over an edit: nothing to merge, so the install refuses.
     check(
         &env,
-        &["update".as_ref(), "alpha".as_ref()],
+        &["install".as_ref(), "alpha".as_ref()],
         "error: 1 file(s) of alpha have local edits or are not managed by agents: \
          [ROOT]/project/.claude/agents/alpha.md\n\
          hint: `agents diff alpha` shows the edits; keep them, or pass --force to overwrite these files only \
          (a backup goes to the state directory)\n",
+    );
+    // A new version that conflicts with the edit: the merge conflict, said once, with what to do.
+    env.publish("alpha", "1.1.0");
+    let run = env.run(["update", "alpha"]);
+    let conflicts =
+        env.state_dir().join("conflicts").display().to_string().replace(&env.root().display().to_string(), "[ROOT]");
+    let stderr = stderr_of(&env, &run);
+    let key = stderr
+        .split(&format!("{conflicts}/"))
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        stderr,
+        format!(
+            "error: conflict: your edits to alpha conflict with alpha@1.1.0; your file is unchanged and the new \
+             version is kept in {conflicts}/{key}/alpha@1.1.0.md\n\
+             hint: `agents diff alpha` shows the version your edits were made on, yours and theirs; \
+             `agents resolve alpha --theirs|--ours|--markers` settles it\n"
+        )
     );
 }
 

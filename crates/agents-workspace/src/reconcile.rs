@@ -279,6 +279,9 @@ pub struct DiffInput {
     pub upstream: Vec<u8>,
     /// `go-backend-expert@1.1.0 (pinned)` or `… (update kept aside: file has local edits)`.
     pub upstream_label: String,
+    /// For an update kept aside: the version the local edits were made on, and its bytes, so
+    /// the three sides of the conflict can be shown.
+    pub base: Option<(String, Vec<u8>)>,
 }
 
 pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &AgentName) -> Result<DiffInput> {
@@ -291,12 +294,19 @@ pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &Age
     if let Some(conflict) = state.conflicts.get(&workspace.agent_relative(name))
         && let Some(bytes) = fs::read_optional(&conflict.upstream, fs::MAX_MANAGED_FILE_LEN)?
     {
+        let base = match &conflict.base {
+            Some(version) => {
+                base_body(registries, locked, version)?.map(|body| (format!("{name}@{version} (base)"), body))
+            }
+            None => None,
+        };
         return Ok(DiffInput {
             name: name.clone(),
             path,
             local,
             upstream: bytes,
             upstream_label: format!("{name}@{} (update kept aside: the file has local edits)", conflict.version),
+            base,
         });
     }
     let (_, upstream) = pinned_body(registries, locked)?;
@@ -306,5 +316,16 @@ pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &Age
         local,
         upstream,
         upstream_label: format!("{name}@{} (pinned)", locked.version),
+        base: None,
     })
+}
+
+/// The body of another published version of a locked agent, from the registry it is locked to.
+fn base_body(registries: &mut Registries, locked: &LockedAgent, version: &semver::Version) -> Result<Option<Vec<u8>>> {
+    let Some(registry_name) = registries.name_for_id(&locked.registry)? else { return Ok(None) };
+    let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+    match index.find(version) {
+        Some(record) => Ok(Some(registries.open(&registry_name)?.body(record)?)),
+        None => Ok(None),
+    }
 }

@@ -45,6 +45,9 @@ pub struct AgentStatus {
     pub status: Status,
     /// Converted files for other tools, each with its own status.
     pub files: Vec<FileStatus>,
+    /// When the agent file holds the user's edits merged onto the locked version: that version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_onto: Option<semver::Version>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -85,6 +88,7 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
     names.dedup();
     let mut all = Vec::with_capacity(names.len());
     let root = workspace.open_root()?;
+    let state = workspace.read_state();
     for name in names {
         let locked = lockfile.get(&name);
         let path = workspace.agent_path(&name);
@@ -99,7 +103,13 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
             status = worst(status, file_status);
             files.push(FileStatus { target: file.target.clone(), path, status: file_status });
         }
+        let merged_onto = state
+            .files
+            .get(&workspace.agent_relative(&name))
+            .filter(|w| w.merged && status == Status::Modified && locked.is_some_and(|l| l.version == w.version))
+            .map(|w| w.version.clone());
         all.push(AgentStatus {
+            merged_onto,
             requirement: manifest.agents.get(&name).map(|d| d.requirement.to_string()),
             version: locked.map(|l| l.version.clone()),
             registry: locked.map(|l| l.registry.to_string()),

@@ -21,8 +21,9 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
     let width = statuses.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
     for status in &statuses {
         let version = status.version.as_ref().map_or("-".to_owned(), |v| format!("v{v}"));
+        let merged = status.merged_onto.as_ref().map(|v| format!(" (your edits merged onto v{v})")).unwrap_or_default();
         printer.line(format!(
-            "{:width$}  {version:10}  {:13}  {}",
+            "{:width$}  {version:10}  {:13}  {}{merged}",
             status.name.as_str(),
             status.status.as_str(),
             printer.path(&status.path)

@@ -31,6 +31,12 @@ pub(crate) fn print_reconcile(printer: &Printer, report: &ReconcileReport) {
             _ => printer.status("Restored", format!("{} v{} \u{2192} {path}", change.name, change.to)),
         }
     }
+    for change in &report.merged {
+        printer.status(
+            "Merged",
+            format!("your edits to {} onto v{} ({})", change.name, change.to, printer.path(&change.path)),
+        );
+    }
     for name in &report.removed {
         printer.status("Removed", name);
     }
@@ -39,10 +45,12 @@ pub(crate) fn print_reconcile(printer: &Printer, report: &ReconcileReport) {
     }
     for conflict in &report.conflicts {
         printer.warn(format!(
-            "{} v{} is pinned but the file has local edits: the update is kept aside in {} (see `agents diff {}`)",
+            "conflict: {} v{} is pinned but your edits conflict with it: the update is kept aside in {} \
+             (`agents diff {}` shows both; `agents resolve {} --theirs|--ours|--markers` settles it)",
             conflict.name,
             conflict.version,
             conflict.upstream.display(),
+            conflict.name,
             conflict.name
         ));
     }
@@ -69,11 +77,22 @@ pub(crate) fn diff(context: &Context, printer: &Printer, args: DiffArgs) -> anyh
         printer.status("Unchanged", format!("{path} matches {}", input.upstream_label));
         return Ok(0);
     }
-    let upstream = String::from_utf8_lossy(&input.upstream);
-    let local = String::from_utf8_lossy(local);
-    let diff = similar::TextDiff::from_lines(upstream.as_ref(), local.as_ref());
-    let text =
-        diff.unified_diff().context_radius(3).header(&input.upstream_label, &format!("{path} (local)")).to_string();
-    printer.line(text.trim_end());
+    let unified = |from: &[u8], from_label: &str, to: &[u8], to_label: &str| {
+        let from = String::from_utf8_lossy(from);
+        let to = String::from_utf8_lossy(to);
+        let diff = similar::TextDiff::from_lines(from.as_ref(), to.as_ref());
+        diff.unified_diff().context_radius(3).header(from_label, to_label).to_string()
+    };
+    let local_label = format!("{path} (local)");
+    match &input.base {
+        // A conflict: what each side changed since the version the edits were made on.
+        Some((base_label, base)) => {
+            printer.line(format!("# your edits: {base_label} → {local_label}"));
+            printer.line(unified(base, base_label, local, &local_label).trim_end());
+            printer.line(format!("# the update: {base_label} → {}", input.upstream_label));
+            printer.line(unified(base, base_label, &input.upstream, &input.upstream_label).trim_end());
+        }
+        None => printer.line(unified(&input.upstream, &input.upstream_label, local, &local_label).trim_end()),
+    }
     Ok(0)
 }
