@@ -254,7 +254,11 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
     // systemd-analyze needs a user runtime directory; without one there is nothing to ask.
     let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|dir| dir.is_dir());
     if runtime.is_some()
-        && let Ok(output) = Command::new("systemd-analyze").args(["--user", "verify"]).arg(&path).output()
+        && let Ok(output) = {
+            let mut command = Command::new("systemd-analyze");
+            agents_registry::libgit2::restore_env(&mut command);
+            command.args(["--user", "verify"]).arg(&path).output()
+        }
     {
         let complaints = String::from_utf8_lossy(&output.stderr).trim().to_owned();
         if output.status.success() && complaints.is_empty() {

@@ -39,7 +39,12 @@ fn writable(directory: &Path) -> Result<(), String> {
 
 pub(crate) fn doctor(context: &Context, printer: &Printer, json: bool) -> anyhow::Result<i32> {
     let mut checks = Vec::new();
-    match Command::new("git").arg("--version").output() {
+    let git = || {
+        let mut command = Command::new("git");
+        agents_registry::libgit2::restore_env(&mut command);
+        command
+    };
+    match git().arg("--version").output() {
         Ok(output) if output.status.success() => {
             checks.push(check("git", true, String::from_utf8_lossy(&output.stdout).trim().to_owned()))
         }
@@ -55,8 +60,7 @@ pub(crate) fn doctor(context: &Context, printer: &Printer, json: bool) -> anyhow
         .filter(|k| context.dirs.home.join(".ssh").join(k).is_file())
         .map(|k| (*k).to_owned())
         .collect();
-    let helper =
-        Command::new("git").args(["config", "--get", "credential.helper"]).output().ok().filter(|o| o.status.success());
+    let helper = git().args(["config", "--get", "credential.helper"]).output().ok().filter(|o| o.status.success());
     checks.push(advice(
         "credentials",
         format!(
