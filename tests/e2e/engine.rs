@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
 
-use agents_test_support::{DaemonGuard, TestEnv, bin, eventually};
+use agents_test_support::{DaemonGuard, TestEnv, bin, eventually, reliability};
 
 /// Lockfiles pinning `alpha` at each version, as a teammate's `git pull` would bring them,
 /// with the body of each version.
@@ -78,6 +78,7 @@ fn no_save_is_lost_to_a_racing_daemon_write() {
         }
     }
     assert!(lost.is_empty(), "saves lost in rounds {lost:?} of {rounds}");
+    reliability::record("racing-saves", rounds);
 }
 
 #[test]
@@ -99,6 +100,7 @@ fn symlinked_tool_directories_are_never_written_through() {
     std::os::unix::fs::symlink(&outside, env.project.join(".cursor/agents")).unwrap();
     env.run(["sync"]).fails_with("is a symlink");
     assert!(TestEnv::files_under(&outside).is_empty(), "sync wrote through the symlink");
+    reliability::record("hostile-tool-directory-symlink", 2);
 }
 
 #[test]
@@ -122,6 +124,7 @@ fn a_lockfile_path_that_escapes_is_refused_when_read() {
     env.run(["uninstall", "code-reviewer", "--force"])
         .fails_with("agent `code-reviewer` lists `README.md` for target `cursor`");
     assert_eq!(std::fs::read_to_string(env.project.join("README.md")).unwrap(), "readme\n");
+    reliability::record("hostile-lockfile-paths", 9);
 }
 
 #[test]
@@ -244,6 +247,7 @@ fn discovery_stops_at_the_repository_and_ignores_other_accounts_manifests() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{stderr}");
         assert!(stderr.contains("owned by another user") && stderr.contains("no project here"), "{stderr}");
+        reliability::record("hostile-discovery", 3);
     } else {
         eprintln!("skipping the other-account case: changing a file's owner needs root");
     }
@@ -287,6 +291,7 @@ fn a_full_state_directory_does_not_fail_an_install_that_wrote_everything() {
     env.run(["install", "code-reviewer"]).success().stderr_contains("could not record what was written");
     assert!(env.agents_dir().join("code-reviewer.md").exists());
     env.run(["verify"]).success();
+    reliability::record("full-state-directory", 1);
 }
 
 #[test]
