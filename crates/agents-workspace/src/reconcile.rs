@@ -76,11 +76,15 @@ impl ReconcileReport {
 /// agent is planned with the same rule as an install (never forced), and files this tool wrote
 /// for agents that left the lockfile are removed when they still hold its bytes.
 pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<ReconcileReport> {
-    let _lock = workspace.lock()?;
     let mut report = ReconcileReport::default();
     if !workspace.lockfile_path().exists() {
         return Ok(report);
     }
+    // Offline, everything is read from the cache anyway: nothing to do before the lock.
+    if registries.mode() != agents_registry::FetchMode::Offline {
+        prefetch(workspace, registries);
+    }
+    let _lock = workspace.lock()?;
     let root = workspace.open_root()?;
     let (_, lockfile) = workspace.read_lockfile()?;
     workspace.remove_stale_temp_files();
@@ -195,6 +199,22 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
         workspace.write_state(&state)?;
     }
     Ok(report)
+}
+
+/// Resolve, before the workspace lock is taken: whatever a registry must fetch for the pins
+/// whose files are not as pinned (a registry not cloned yet, a version the cache lacks) is
+/// fetched now, so the reconcile under the lock reads only the cache. Errors are left for the
+/// reconcile to report.
+fn prefetch(workspace: &Workspace, registries: &mut Registries) {
+    let (Ok((_, lockfile)), Ok(root)) = (workspace.read_lockfile(), workspace.open_root()) else { return };
+    for locked in lockfile.agents() {
+        let primary = workspace.agent_relative(&locked.name);
+        let as_pinned = root.inspect(&primary).is_ok_and(|d| d.sha256() == Some(locked.sha256))
+            && locked.files.iter().all(|f| root.inspect(&f.path).is_ok_and(|d| d.sha256() == Some(f.sha256)));
+        if !as_pinned {
+            let _ = pinned_body(registries, locked);
+        }
+    }
 }
 
 /// The managed files of one locked agent whose files are not all as pinned, with its pinned
