@@ -112,11 +112,22 @@ pub fn classify(c: char) -> Option<HiddenKind> {
 
 /// Every hidden character in `text`, with its position. A byte-order mark at the very start is not
 /// reported here (the agent-file lint reports it separately).
+///
+/// Emoji keep their ordinary spelling: one U+FE0E or U+FE0F right after a pictograph or a keycap
+/// base (`⚠️`, `1️⃣`), and a zero-width joiner between two pictographs (`👩‍💻`), are how emoji
+/// are written, not hidden text. A second selector in a row, or a joiner next to anything else,
+/// is reported: a run of selectors is how bytes are smuggled after a visible character.
 pub fn find_hidden(text: &str) -> Vec<HiddenChar> {
     let mut found = Vec::new();
     for (line_index, line) in text.split('\n').enumerate() {
-        for (column_index, character) in line.chars().enumerate() {
+        let characters: Vec<char> = line.chars().collect();
+        for (column_index, &character) in characters.iter().enumerate() {
             if line_index == 0 && column_index == 0 && character == '\u{FEFF}' {
+                continue;
+            }
+            let before = column_index.checked_sub(1).map(|i| characters[i]);
+            let after = characters.get(column_index + 1).copied();
+            if is_emoji_spelling(before, character, after) {
                 continue;
             }
             if let Some(kind) = classify(character) {
@@ -125,6 +136,22 @@ pub fn find_hidden(text: &str) -> Vec<HiddenChar> {
         }
     }
     found
+}
+
+/// Whether `character`, between `before` and `after`, is part of how an emoji is written.
+fn is_emoji_spelling(before: Option<char>, character: char, after: Option<char>) -> bool {
+    let pictograph =
+        |c: char| matches!(c, '\u{00A9}' | '\u{00AE}' | '\u{203C}'..='\u{3299}' | '\u{1F000}'..='\u{1FAFF}');
+    let keycap_base = |c: char| c.is_ascii_digit() || c == '#' || c == '*';
+    match character {
+        '\u{FE0E}' | '\u{FE0F}' => before.is_some_and(|b| pictograph(b) || keycap_base(b)),
+        // A joiner between pictographs, or after one that carries its selector (`❤️‍🔥`).
+        '\u{200D}' => {
+            before.is_some_and(|b| pictograph(b) || b == '\u{FE0F}' || ('\u{1F3FB}'..='\u{1F3FF}').contains(&b))
+                && after.is_some_and(pictograph)
+        }
+        _ => false,
+    }
 }
 
 /// What [`scan_hidden_unicode`] found in some bytes.
@@ -187,6 +214,19 @@ pub fn scan_hidden_unicode(bytes: &[u8]) -> HiddenScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emoji_are_not_hidden_text_but_runs_of_selectors_are() {
+        let kinds = |text: &str| find_hidden(text).into_iter().map(|h| h.character).collect::<Vec<_>>();
+        assert_eq!(kinds("Warning \u{26A0}\u{FE0F} and keycap 1\u{FE0F}\u{20E3}"), Vec::<char>::new());
+        assert_eq!(kinds("coder \u{1F469}\u{200D}\u{1F4BB} and \u{2764}\u{FE0F}\u{200D}\u{1F525}"), Vec::<char>::new());
+        // A selector after a letter, a second selector in a row, a joiner between letters.
+        assert_eq!(kinds("a\u{FE0F}"), ['\u{FE0F}']);
+        assert_eq!(kinds("\u{26A0}\u{FE0F}\u{FE0F}"), ['\u{FE0F}']);
+        assert_eq!(kinds("\u{26A0}\u{FE01}"), ['\u{FE01}']);
+        assert_eq!(kinds("a\u{200D}b"), ['\u{200D}']);
+        assert_eq!(kinds("\u{1F469}\u{200D}x"), ['\u{200D}']);
+    }
 
     #[test]
     fn finds_each_kind_with_position() {
