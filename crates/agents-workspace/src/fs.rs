@@ -1,7 +1,7 @@
 //! File-system primitives. Two kinds of place are written:
 //!
-//! - **Inside a workspace** (agent files, every tool's converted files, the manifest and the
-//!   lockfile) through a [`Root`]: a directory handle opened once, below which every path is a
+//! - **Managed files inside a workspace** (agent files, every tool's converted files) through a
+//!   [`Root`]: a directory handle opened once, below which every path is a
 //!   [`RelativePath`] opened component by component with `O_NOFOLLOW`, so a symlinked directory
 //!   anywhere on the way is refused in the same step that opens it (no check-then-write).
 //!   Replacing and removing are compare-and-swap: [`Root::replace`] exchanges a finished
@@ -9,8 +9,10 @@
 //!   (RENAME_SWAP)` on macOS) and then checks that the bytes it swapped out are the ones the plan
 //!   expected; if a save raced in, the user's file is swapped back. [`Root::remove`] renames the
 //!   target aside, checks it, and puts it back when it is not what the plan expected.
-//! - **Private directories** (the state directory, the user config) through [`write_atomic`]:
-//!   temporary file, fsync, rename, fsync the directory.
+//! - **Files only this tool or a person between commands writes** (the state directory, the user
+//!   config, the manifest and lockfile in the workspace root) through [`write_atomic`]: temporary
+//!   file, fsync, rename, fsync the directory; backups through [`write_new`], which never
+//!   replaces a file.
 //!
 //! Every read is of a regular file (a symlink to `/dev/zero` or a FIFO is refused) and bounded.
 
@@ -433,9 +435,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     rustix::fs::fsync(&dir.fd).map_err(|e| io_error(directory)(e.into()))
 }
 
-/// Creates a new file at `path` in a private directory, never replacing one: a backup or a
-/// conflict copy. Returns the path used: `path`, or `path` with `-1`, `-2`… before the
-/// extension when taken.
+/// Creates a new file at `path` in a private directory, never replacing one: a backup. Returns
+/// the path used: `path`, or `path` with `-1`, `-2`… before the extension when taken.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let directory = path.parent().expect("an absolute file path has a parent");
     fs_err::create_dir_all(directory).map_err(io_error(directory))?;

@@ -62,5 +62,23 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| SafeStderr).without_time().init();
+}
+
+/// Log lines go to stderr through the same escaping as everything else the CLI prints: a
+/// library's warning may quote a file name from a registry.
+struct SafeStderr;
+
+impl std::io::Write for SafeStderr {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(bytes);
+        // One event is one write; keep its newlines, escape everything else that steers a terminal.
+        let safe: Vec<String> = text.split('\n').map(|line| printer::terminal_safe(line).into_owned()).collect();
+        std::io::stderr().write_all(safe.join("\n").as_bytes())?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

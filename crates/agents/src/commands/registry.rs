@@ -100,12 +100,11 @@ fn config_path(context: &Context, project: bool) -> std::path::PathBuf {
     if project { workspace.manifest_path() } else { workspace.user_config_path() }
 }
 
+/// The text of a manifest or user config, empty when missing: a regular file, bounded, as every
+/// read of them is.
 fn read_text(path: &Path) -> anyhow::Result<String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
-    }
+    let bytes = agents_workspace::fs::read_optional(path, agents_workspace::fs::MAX_MANIFEST_LEN)?;
+    String::from_utf8(bytes.unwrap_or_default()).with_context(|| format!("{} is not UTF-8", path.display()))
 }
 
 fn absolute(cwd: &Path, path: &Path) -> std::path::PathBuf {
