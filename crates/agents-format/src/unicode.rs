@@ -119,7 +119,15 @@ pub fn classify(c: char) -> Option<HiddenKind> {
 /// is reported: a run of selectors is how bytes are smuggled after a visible character.
 pub fn find_hidden(text: &str) -> Vec<HiddenChar> {
     let mut found = Vec::new();
+    // Most agent files are plain printable ASCII: nothing to look at character by character.
+    let plain = |text: &str| text.bytes().all(|b| matches!(b, 0x20..=0x7e | b'\t' | b'\n' | b'\r'));
+    if plain(text) {
+        return found;
+    }
     for (line_index, line) in text.split('\n').enumerate() {
+        if plain(line) {
+            continue;
+        }
         let characters: Vec<char> = line.chars().collect();
         for (column_index, &character) in characters.iter().enumerate() {
             if line_index == 0 && column_index == 0 && character == '\u{FEFF}' {
