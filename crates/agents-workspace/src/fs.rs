@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io::{Read as _, Write as _};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use agents_format::{RelativePath, Sha256};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags};
@@ -111,6 +112,11 @@ pub enum Swap {
 pub struct Root {
     fd: OwnedFd,
     path: PathBuf,
+    /// Directories below the root already opened (component by component, without following
+    /// a symlink), by their relative path: a plan touches a few directories many times. A handle
+    /// stays on the directory it opened even if a symlink later takes that name, so a cached
+    /// one never leads outside.
+    opened: std::cell::RefCell<Vec<(String, Rc<OwnedFd>)>>,
 }
 
 impl Root {
@@ -118,7 +124,7 @@ impl Root {
     pub fn open(path: &Path) -> Result<Root> {
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| io_error(path)(e.into()))?;
-        Ok(Root { fd, path: path.to_path_buf() })
+        Ok(Root { fd, path: path.to_path_buf(), opened: Default::default() })
     }
 
     pub fn path(&self) -> &Path {
@@ -132,7 +138,19 @@ impl Root {
 
     /// Opens the directory holding `relative`, one component at a time without following
     /// symlinks; creates missing ones when `create`. `None` when missing and not created.
-    fn parent(&self, relative: &RelativePath, create: bool) -> Result<Option<OwnedFd>> {
+    fn parent(&self, relative: &RelativePath, create: bool) -> Result<Option<Rc<OwnedFd>>> {
+        let key = relative.parent_components().collect::<Vec<_>>().join("/");
+        if let Some((_, fd)) = self.opened.borrow().iter().find(|(path, _)| *path == key) {
+            return Ok(Some(Rc::clone(fd)));
+        }
+        let opened = self.open_parent(relative, create)?.map(Rc::new);
+        if let Some(fd) = &opened {
+            self.opened.borrow_mut().push((key, Rc::clone(fd)));
+        }
+        Ok(opened)
+    }
+
+    fn open_parent(&self, relative: &RelativePath, create: bool) -> Result<Option<OwnedFd>> {
         let mut current: Option<OwnedFd> = None;
         let mut shown = self.path.clone();
         for component in relative.parent_components() {
@@ -189,7 +207,7 @@ impl Root {
                 Err(WorkspaceError::SymlinkedPath { path: shown, within: self.path.clone() })
             }
             Opened::Foreign(_) => Err(WorkspaceError::NotRegular { path: shown }),
-            Opened::File(file, _) => read_bounded(file, &shown, limit).map(Some),
+            Opened::File(file, ..) => read_bounded(file, &shown, limit).map(Some),
         }
     }
 
@@ -309,7 +327,7 @@ fn swap_in(dir: &OwnedFd, name: &str, temp: &str, bytes: &[u8], shown: &Path, ex
     rustix::fs::renameat_with(dir, temp, dir, name, RenameFlags::EXCHANGE).map_err(error)?;
     // `temp` names what was at the target a moment ago: ours, unless a second save came too.
     match open_regular(dir, temp, shown)? {
-        Opened::File(file, _) => {
+        Opened::File(file, ..) => {
             let came_back = read_bounded(file, shown, MAX_MANAGED_FILE_LEN)?;
             Ok(if came_back == bytes { Swap::Raced } else { Swap::RacedTwice(came_back) })
         }
@@ -329,7 +347,7 @@ fn fallback_swap(dir: &OwnedFd, name: &str, temp: &str, shown: &Path, expect: Ex
 
 fn read_aside(dir: &OwnedFd, aside: &str, shown: &Path) -> Result<Vec<u8>> {
     match open_regular(dir, aside, shown)? {
-        Opened::File(file, _) => read_bounded(file, shown, MAX_MANAGED_FILE_LEN),
+        Opened::File(file, ..) => read_bounded(file, shown, MAX_MANAGED_FILE_LEN),
         _ => Ok(Vec::new()),
     }
 }
@@ -371,7 +389,8 @@ fn write_temp(dir: &OwnedFd, shown: &Path, bytes: &[u8], mode: Option<u32>) -> R
 enum Opened {
     Missing,
     Foreign(ForeignKind),
-    File(File, u64),
+    /// A regular file, its length and its permission bits.
+    File(File, u64, u32),
 }
 
 fn open_regular(dir: &OwnedFd, name: &str, shown: &Path) -> Result<Opened> {
@@ -385,7 +404,10 @@ fn open_regular(dir: &OwnedFd, name: &str, shown: &Path) -> Result<Opened> {
     };
     let stat = rustix::fs::fstat(&fd).map_err(|e| io_error(shown)(e.into()))?;
     match FileType::from_raw_mode(stat.st_mode) {
-        FileType::RegularFile => Ok(Opened::File(File::from(fd), u64::try_from(stat.st_size).unwrap_or(u64::MAX))),
+        FileType::RegularFile => {
+            let len = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
+            Ok(Opened::File(File::from(fd), len, stat.st_mode & 0o7777))
+        }
         FileType::Directory => Ok(Opened::Foreign(ForeignKind::Directory)),
         FileType::Symlink => Ok(Opened::Foreign(ForeignKind::Symlink)),
         _ => Ok(Opened::Foreign(ForeignKind::Special)),
@@ -396,9 +418,8 @@ fn inspect_in(dir: &OwnedFd, name: &str, shown: &Path) -> Result<OnDisk> {
     match open_regular(dir, name, shown)? {
         Opened::Missing => Ok(OnDisk::Missing),
         Opened::Foreign(kind) => Ok(OnDisk::Foreign(kind)),
-        Opened::File(_, len) if len > MAX_MANAGED_FILE_LEN => Ok(OnDisk::Foreign(ForeignKind::TooLarge)),
-        Opened::File(file, _) => {
-            let mode = rustix::fs::fstat(&file).map_err(|e| io_error(shown)(e.into()))?.st_mode & 0o7777;
+        Opened::File(_, len, _) if len > MAX_MANAGED_FILE_LEN => Ok(OnDisk::Foreign(ForeignKind::TooLarge)),
+        Opened::File(file, _, mode) => {
             let bytes = read_bounded(file, shown, MAX_MANAGED_FILE_LEN)?;
             Ok(OnDisk::File { sha256: Sha256::of(&bytes), mode })
         }
