@@ -100,6 +100,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
             });
             // Converted files follow the new version: their checksums come from its body.
             let body = registries.open(&registry_name)?.body(best)?;
+            let accepted = crate::signatures::accept(workspace, registries.open(&registry_name)?, best, None)?;
             let files =
                 target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect();
             lockfile.insert(LockedAgent {
@@ -107,6 +108,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
                 version: best.version.clone(),
                 registry: locked.registry.clone(),
                 sha256: best.sha256,
+                signer: accepted.signer,
                 files,
             });
         }

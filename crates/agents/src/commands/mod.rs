@@ -5,6 +5,7 @@ mod doctor;
 mod import;
 mod install;
 mod lint;
+mod owner;
 mod publish;
 mod query;
 mod registry;
@@ -39,6 +40,7 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Import(args) => import::import(&context, printer, args),
         Command::New(args) => import::new(&context, printer, args),
         Command::Registry(command) => registry::run(&context, printer, command),
+        Command::Owner(command) => owner::run(&context, printer, command),
         Command::Daemon(command) => daemon::run(&context, printer, command),
         Command::Doctor(args) => doctor::doctor(&context, printer, args.json),
         Command::Completions { shell } => {
