@@ -219,9 +219,9 @@ fn a_rewritten_owners_list_is_refused() {
     let mut owners: serde_json::Value = serde_json::from_slice(&read_in_remote(&registry, &path).unwrap()).unwrap();
     let first_keys: Vec<String> =
         owners["signed"][0]["keys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect();
-    let previous = Sha256::of(&agents_format::owners_payload(&id, &name, 0, None, &first_keys));
+    let previous = Sha256::of(&agents_format::owners_payload(&id, &name, 0, None, &first_keys, &[]));
     let keys = vec![bob_line.clone()];
-    let payload = agents_format::owners_payload(&id, &name, 1, Some(&previous), &keys);
+    let payload = agents_format::owners_payload(&id, &name, 1, Some(&previous), &keys, &[]);
     let signature = sign_by_hand(&bob_key, "agents-registry-owners-v1", &payload);
     owners["signed"].as_array_mut().unwrap().push(serde_json::json!({ "keys": keys, "signature": signature }));
     rewrite_in_remote(&registry, &path, format!("{owners}\n").as_bytes());
@@ -235,7 +235,7 @@ fn a_rewritten_owners_list_is_refused() {
         .stderr_contains(&format!("revision 1 is signed by {bob_fingerprint}, which is neither the registry root"));
 
     // Or he replaces the whole list with one of his own making.
-    let payload = agents_format::owners_payload(&id, &name, 0, None, &keys);
+    let payload = agents_format::owners_payload(&id, &name, 0, None, &keys, &[]);
     let signature = sign_by_hand(&bob_key, "agents-registry-owners-v1", &payload);
     let replaced =
         serde_json::json!({ "schema": 1, "owners": [], "signed": [{ "keys": keys, "signature": signature }] });
@@ -326,4 +326,113 @@ fn unsigned_registries_work_with_a_notice_unless_signatures_are_required() {
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{text}\n[security]\nrequire-signatures = true\n")).unwrap();
     install(&env, "plain@=1.0.0").fails_with("plain@1.0.0 from registry `team`: the registry does not sign");
+}
+
+fn owner(env: &TestEnv, args: &[&OsStr]) -> agents_test_support::Run {
+    let mut all: Vec<&OsStr> = vec!["owner".as_ref()];
+    all.extend_from_slice(args);
+    run(env, &all)
+}
+
+#[test]
+fn an_owner_rotates_a_key_and_a_revoked_keys_versions_are_refused() {
+    let admin = TestEnv::new();
+    let root = keygen(&admin, "root");
+    let old = keygen(&admin, "alice-old");
+    let new = keygen(&admin, "alice-new");
+    let registry = admin.path("shared/team.git");
+    run(&admin, &["registry".as_ref(), "init".as_ref(), registry.as_os_str(), "--sign-key".as_ref(), root.as_os_str()])
+        .success();
+    add_registry(&admin, &registry);
+    // Only the root can start an owners list for a new agent.
+    publish(&admin, &old, "reviewer", "0.1.0").fails_with("has no owners list yet, and only the registry root");
+    owner(
+        &admin,
+        &["add".as_ref(), "reviewer".as_ref(), pub_path(&old).as_os_str(), "--sign-key".as_ref(), root.as_os_str()],
+    )
+    .success();
+    publish(&admin, &old, "reviewer", "1.0.0").success();
+
+    // Rotation: the old key adds the new one, the new one removes the old.
+    owner(
+        &admin,
+        &["add".as_ref(), "reviewer".as_ref(), pub_path(&new).as_os_str(), "--sign-key".as_ref(), old.as_os_str()],
+    )
+    .success();
+    owner(
+        &admin,
+        &["remove".as_ref(), "reviewer".as_ref(), fingerprint(&old).as_ref(), "--sign-key".as_ref(), new.as_os_str()],
+    )
+    .success();
+    let listed = owner(&admin, &["list".as_ref(), "reviewer".as_ref(), "--json".as_ref()]).success().json();
+    let keys: Vec<&str> =
+        listed["keys"].as_array().unwrap().iter().map(|k| k["fingerprint"].as_str().unwrap()).collect();
+    assert_eq!(keys, [fingerprint(&new)]);
+    publish(&admin, &old, "reviewer", "1.2.0")
+        .fails_with(&format!("your key {} is not an owner of `reviewer`", fingerprint(&old)));
+    publish(&admin, &new, "reviewer", "1.1.0").success();
+
+    // A user installs both: the version signed before the rotation stays valid.
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer@=1.0.0").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("signer = \"{}\"", fingerprint(&old))), "{lockfile}");
+    install(&carol, "reviewer@^1.1").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("signer = \"{}\"", fingerprint(&new))), "{lockfile}");
+
+    // Revocation: the old key was compromised, so what it signed is refused from now on.
+    owner(
+        &admin,
+        &[
+            "remove".as_ref(),
+            "reviewer".as_ref(),
+            fingerprint(&old).as_ref(),
+            "--revoke".as_ref(),
+            "--sign-key".as_ref(),
+            new.as_os_str(),
+        ],
+    )
+    .success();
+    let dave = TestEnv::new();
+    add_registry(&dave, &registry);
+    install(&dave, "reviewer@=1.0.0")
+        .fails_with(&format!("reviewer@1.0.0 from registry `team` is signed by {}", fingerprint(&old)));
+    install(&dave, "reviewer").success();
+}
+
+#[test]
+fn publish_signs_with_gits_ssh_signing_key_and_through_ssh_agent() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    // `user.signingkey` naming a key file, with `gpg.format = ssh`, as `git commit -S` uses it.
+    alice.git(alice.root(), &["config", "--global", "gpg.format", "ssh"]);
+    alice.git(alice.root(), &["config", "--global", "user.signingkey", key.to_str().unwrap()]);
+    let file = alice.path("reviewer.md");
+    std::fs::write(&file, TestEnv::agent_text("reviewer", "1.1.0")).unwrap();
+    run(&alice, &["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.1.0".as_ref()])
+        .success()
+        .stderr_contains(&format!("signed by {}", fingerprint(&key)));
+
+    // Git's literal form names only the public key: ssh-agent holds the private one.
+    let socket = alice.path("agent.sock");
+    let mut agent =
+        Command::new("ssh-agent").arg("-D").arg("-a").arg(&socket).stdout(std::process::Stdio::null()).spawn().unwrap();
+    assert!(agents_test_support::eventually(std::time::Duration::from_secs(5), || socket.exists()));
+    let added = Command::new("ssh-add").arg("-q").arg(&key).env("SSH_AUTH_SOCK", &socket).status().unwrap();
+    assert!(added.success());
+    let literal = format!("key::{}", std::fs::read_to_string(pub_path(&key)).unwrap().trim());
+    alice.git(alice.root(), &["config", "--global", "user.signingkey", &literal]);
+    alice.set_env("SSH_AUTH_SOCK", &socket);
+    std::fs::write(&file, TestEnv::agent_text("reviewer", "1.2.0")).unwrap();
+    let published = run(&alice, &["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.2.0".as_ref()]);
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    published.success().stderr_contains(&format!("signed by {}", fingerprint(&key)));
+
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer@=1.1.0").success();
+    install(&carol, "reviewer@=1.2.0").success();
 }

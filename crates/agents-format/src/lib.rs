@@ -52,7 +52,7 @@ pub use manifest::{
     set_targets, validate_registry_name,
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
-pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, owners_path};
+pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained, owners_path};
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};
 pub use signing::{

@@ -35,6 +35,19 @@ pub struct OwnersRevision {
     /// Armored SSHSIG (namespace `agents-registry-owners-v1`) over [`crate::owners_payload`],
     /// by a key of the previous revision (for the first, the registry root).
     pub signature: String,
+    /// Versions signed by keys no longer listed that stay valid (a key rotated out, not
+    /// revoked). Carried from each revision to the next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retained: Vec<Retained>,
+}
+
+/// A version whose signature by a removed key stays valid.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Retained {
+    pub version: semver::Version,
+    pub sha256: crate::checksum::Sha256,
+    /// The fingerprint (`SHA256:…`) of the key that signed it.
+    pub signer: String,
 }
 
 impl Owners {
@@ -62,6 +75,11 @@ impl Owners {
     /// The keys of the newest signed revision (empty for an unsigned list).
     pub fn current_keys(&self) -> &[String] {
         self.signed.last().map_or(&[], |revision| &revision.keys)
+    }
+
+    /// The versions the newest revision keeps valid although their signer was removed.
+    pub fn current_retained(&self) -> &[Retained] {
+        self.signed.last().map_or(&[], |revision| &revision.retained)
     }
 
     /// Whether `email` is an owner (addresses compare case-insensitively).

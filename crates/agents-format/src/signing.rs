@@ -10,6 +10,7 @@
 use crate::checksum::Sha256;
 use crate::config::{RegistryConfig, RegistryId};
 use crate::name::AgentName;
+use crate::owners::Retained;
 
 /// The namespace of a published version's signature.
 pub const RECORD_NAMESPACE: &str = "agents-registry-record-v1";
@@ -30,14 +31,16 @@ pub fn record_payload(registry: &RegistryId, name: &AgentName, version: &semver:
 }
 
 /// What revision `revision` (0 for the first) of `name`'s owners list signs: the keys it names,
-/// in order, and the payload digest of the revision before it, so revisions cannot be dropped,
-/// reordered or spliced from another agent's list.
+/// in order, the versions it keeps valid for removed keys, and the payload digest of the
+/// revision before it, so revisions cannot be dropped, reordered or spliced from another
+/// agent's list.
 pub fn owners_payload(
     registry: &RegistryId,
     name: &AgentName,
     revision: usize,
     previous: Option<&Sha256>,
     keys: &[String],
+    retained: &[Retained],
 ) -> Vec<u8> {
     let previous = previous.map_or_else(|| "none".to_owned(), Sha256::to_hex);
     let mut out =
@@ -46,6 +49,9 @@ pub fn owners_payload(
         out.push_str("key ");
         out.push_str(&key_without_comment(key));
         out.push('\n');
+    }
+    for kept in retained {
+        out.push_str(&format!("retain {} {} {}\n", kept.version, kept.sha256, kept.signer));
     }
     out.into_bytes()
 }
@@ -78,13 +84,18 @@ mod tests {
             format!("agents-registry-record-v1\nregistry r-1\nname reviewer\nversion 1.2.3\nsha256 {sha}\n")
         );
         let keys = vec!["ssh-ed25519 AAAAkey alice@laptop".to_owned(), "ssh-ed25519 BBBB".to_owned()];
+        let retained = [Retained { version: semver::Version::new(1, 0, 0), sha256: sha, signer: "SHA256:x".into() }];
         assert_eq!(
-            String::from_utf8(owners_payload(&registry, &name, 0, None, &keys)).unwrap(),
+            String::from_utf8(owners_payload(&registry, &name, 0, None, &keys, &[])).unwrap(),
             "agents-registry-owners-v1\nregistry r-1\nname reviewer\nrevision 0\nprevious none\n\
              key ssh-ed25519 AAAAkey\nkey ssh-ed25519 BBBB\n"
         );
-        let second = String::from_utf8(owners_payload(&registry, &name, 1, Some(&sha), &keys[1..])).unwrap();
-        assert!(second.contains(&format!("revision 1\nprevious {sha}\nkey ssh-ed25519 BBBB\n")), "{second}");
+        let second = String::from_utf8(owners_payload(&registry, &name, 1, Some(&sha), &keys[1..], &retained)).unwrap();
+        assert!(
+            second
+                .ends_with(&format!("revision 1\nprevious {sha}\nkey ssh-ed25519 BBBB\nretain 1.0.0 {sha} SHA256:x\n")),
+            "{second}"
+        );
         let mut config = RegistryConfig::new(registry, None);
         config.extra.insert(CONFIG_ROOT_FIELD.to_owned(), "ssh-ed25519 AAAA".into());
         let unsigned = config_payload(&config);

@@ -279,6 +279,7 @@ fn sign_for_publish(
                 &record.name,
                 &mut owners,
                 vec![signing::public_key_line(me)],
+                Vec::new(),
                 signer,
             )?;
             owners_file = Some((owners_path(&record.name), owners.to_text().into_bytes()));
@@ -293,8 +294,10 @@ fn sign_for_publish(
 pub enum OwnersChange {
     /// Add this OpenSSH public key line.
     Add(String),
-    /// Remove the key with this fingerprint (`SHA256:…`) or OpenSSH line.
-    Remove(String),
+    /// Remove the key with this fingerprint (`SHA256:…`) or OpenSSH line. Versions it signed
+    /// stay valid (listed in the new revision as retained) unless `revoke` is set, which also
+    /// drops those kept from earlier removals of the key.
+    Remove { key: String, revoke: bool },
 }
 
 /// Applies `change` to `name`'s owners list as a new revision signed by `signer`, who must be a
@@ -310,7 +313,8 @@ pub fn change_owners(
     let mut result = Vec::new();
     let verb = match change {
         OwnersChange::Add(_) => "Add an owner key to",
-        OwnersChange::Remove(_) => "Remove an owner key from",
+        OwnersChange::Remove { revoke: false, .. } => "Remove an owner key from",
+        OwnersChange::Remove { revoke: true, .. } => "Revoke an owner key of",
     };
     transact(cache, registry_name, url, &format!("{verb} {name}"), |registry| {
         let refuse = |reason: String| SignatureError::Refused {
@@ -344,6 +348,7 @@ pub fn change_owners(
             .into());
         }
         let mut lines: Vec<String> = owners.current_keys().to_vec();
+        let mut retained = owners.current_retained().to_vec();
         match change {
             OwnersChange::Add(line) => {
                 let key = signing::parse_public_key(line)?;
@@ -353,21 +358,44 @@ pub fn change_owners(
                 }
                 lines.push(signing::public_key_line(&key));
             }
-            OwnersChange::Remove(which) => {
-                let before = lines.len();
-                lines.retain(|line| {
-                    let fingerprint = signing::parse_public_key(line).map(|k| signing::fingerprint(&k)).ok();
-                    fingerprint.as_deref() != Some(which.as_str()) && !signing::same_key(line, which)
-                });
-                if lines.len() == before {
+            OwnersChange::Remove { key: which, revoke } => {
+                let fingerprint_of =
+                    |line: &str| signing::parse_public_key(line).map(|k| signing::fingerprint(&k)).ok();
+                let removed: Vec<String> = lines
+                    .iter()
+                    .filter(|line| {
+                        fingerprint_of(line).as_deref() == Some(which.as_str()) || signing::same_key(line, which)
+                    })
+                    .filter_map(|line| fingerprint_of(line))
+                    .collect();
+                if removed.is_empty() && !(*revoke && retained.iter().any(|kept| kept.signer == *which)) {
                     return Err(refuse(format!("`{which}` is not one of its keys")).into());
                 }
+                lines.retain(|line| fingerprint_of(line).is_none_or(|f| !removed.contains(&f)));
                 if lines.is_empty() {
                     return Err(refuse("that would leave no owner key; add the new key first".to_owned()).into());
                 }
+                if *revoke {
+                    retained.retain(|kept| !removed.contains(&kept.signer) && kept.signer != *which);
+                } else if let Some(index) = registry.index_file(name)? {
+                    // A rotation, not a revocation: what the key signed so far stays valid.
+                    for record in index.records() {
+                        if let Some(signer) = signing::record_signer(&registry.config.id, record)
+                            && removed.contains(&signer)
+                        {
+                            retained.push(agents_format::Retained {
+                                version: record.version.clone(),
+                                sha256: record.sha256,
+                                signer,
+                            });
+                        }
+                    }
+                    retained.sort();
+                    retained.dedup();
+                }
             }
         }
-        signing::push_owners_revision(&registry.config.id, name, &mut owners, lines.clone(), signer)?;
+        signing::push_owners_revision(&registry.config.id, name, &mut owners, lines.clone(), retained, signer)?;
         result = lines;
         Ok(vec![(owners_path(name), owners.to_text().into_bytes())])
     })?;

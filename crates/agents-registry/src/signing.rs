@@ -9,8 +9,8 @@
 
 use agents_format::{
     AgentName, CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_SIGNATURE_FIELD, IndexRecord, OWNERS_NAMESPACE, Owners,
-    OwnersRevision, RECORD_NAMESPACE, RegistryConfig, RegistryId, Sha256, config_payload, key_without_comment,
-    owners_path, owners_payload, record_payload,
+    OwnersRevision, RECORD_NAMESPACE, RegistryConfig, RegistryId, Retained, Sha256, config_payload,
+    key_without_comment, owners_path, owners_payload, record_payload,
 };
 use ssh_key::{HashAlg, LineEnding, PublicKey, SshSig};
 
@@ -194,7 +194,7 @@ pub fn verify_owners(
     let mut allowed: Vec<PublicKey> = vec![root.key.clone()];
     let mut previous: Option<Sha256> = None;
     for (number, revision) in owners.signed.iter().enumerate() {
-        let payload = owners_payload(registry_id, name, number, previous.as_ref(), &revision.keys);
+        let payload = owners_payload(registry_id, name, number, previous.as_ref(), &revision.keys, &revision.retained);
         let signer = verify_armored(OWNERS_NAMESPACE, &payload, &revision.signature)
             .map_err(|(by, reason)| format!("revision {number}{}: {reason}", by_fingerprint(&by)))?;
         let trusted =
@@ -227,22 +227,32 @@ fn by_fingerprint(fingerprint: &Option<String>) -> String {
     fingerprint.as_ref().map(|f| format!(" (by {f})")).unwrap_or_default()
 }
 
-/// Appends a revision naming `keys` to `owners`, signed by `signer`.
+/// Appends a revision naming `keys` (and keeping `retained` valid) to `owners`, signed by
+/// `signer`.
 pub fn push_owners_revision(
     registry_id: &RegistryId,
     name: &AgentName,
     owners: &mut Owners,
     keys: Vec<String>,
+    retained: Vec<Retained>,
     signer: &dyn Signer,
 ) -> Result<(), SignatureError> {
     let mut previous = None;
     for (number, revision) in owners.signed.iter().enumerate() {
-        previous = Some(Sha256::of(&owners_payload(registry_id, name, number, previous.as_ref(), &revision.keys)));
+        let payload = owners_payload(registry_id, name, number, previous.as_ref(), &revision.keys, &revision.retained);
+        previous = Some(Sha256::of(&payload));
     }
-    let payload = owners_payload(registry_id, name, owners.signed.len(), previous.as_ref(), &keys);
+    let payload = owners_payload(registry_id, name, owners.signed.len(), previous.as_ref(), &keys, &retained);
     let signature = signer.sign(OWNERS_NAMESPACE, &payload)?;
-    owners.signed.push(OwnersRevision { keys, signature });
+    owners.signed.push(OwnersRevision { keys, signature, retained });
     Ok(())
+}
+
+/// The fingerprint of the key that validly signed `record` in the registry `registry_id`, if
+/// any (for carrying versions over a key's removal).
+pub fn record_signer(registry_id: &RegistryId, record: &IndexRecord) -> Option<String> {
+    let payload = record_payload(registry_id, &record.name, &record.version, &record.sha256);
+    verify_armored(RECORD_NAMESPACE, &payload, record.signature.as_deref()?).ok().map(|key| fingerprint(&key))
 }
 
 /// Signs a record for publishing to the registry `registry_id`.
@@ -285,10 +295,14 @@ pub fn verify_version(registry: &Registry, record: &IndexRecord) -> Result<Verdi
     let signer = verify_armored(RECORD_NAMESPACE, &payload, signature).map_err(|(fingerprint, reason)| {
         SignatureError::Invalid { registry: registry.name.clone(), agent: agent.clone(), fingerprint, reason }
     })?;
-    let Some((_, keys)) = owner_keys(registry, &root, &record.name)? else {
+    let Some((owners, keys)) = owner_keys(registry, &root, &record.name)? else {
         return Err(SignatureError::NoOwners { registry: registry.name.clone(), agent, name: record.name.clone() });
     };
-    if !keys.iter().any(|key| key.key_data() == signer.key_data()) {
+    let signer_fingerprint = fingerprint(&signer);
+    let retained = owners.current_retained().iter().any(|kept| {
+        kept.version == record.version && kept.sha256 == record.sha256 && kept.signer == signer_fingerprint
+    });
+    if !retained && !keys.iter().any(|key| key.key_data() == signer.key_data()) {
         return Err(SignatureError::NotOwner {
             registry: registry.name.clone(),
             agent,
@@ -339,8 +353,8 @@ DJDE1/3K3GOxQmkiIuz9AAAAEHRlc3RAYWdlbnRzLnRlc3QBAgMEBQ==
         let root = RegistryRoot { key: signer.public_key().clone(), fingerprint: fingerprint(signer.public_key()) };
         let mut owners = Owners { schema: 1, owners: Vec::new(), signed: Vec::new(), extra: Default::default() };
         let line = public_key_line(signer.public_key());
-        push_owners_revision(&id, &name, &mut owners, vec![line.clone()], &signer).unwrap();
-        push_owners_revision(&id, &name, &mut owners, vec![line.clone()], &signer).unwrap();
+        push_owners_revision(&id, &name, &mut owners, vec![line.clone()], Vec::new(), &signer).unwrap();
+        push_owners_revision(&id, &name, &mut owners, vec![line.clone()], Vec::new(), &signer).unwrap();
         assert_eq!(verify_owners(&id, &name, &owners, &root).unwrap().len(), 1);
         // Dropping the first revision breaks the chain: the second names a previous payload.
         let mut dropped = owners.clone();

@@ -304,6 +304,10 @@ pub(crate) enum OwnerCommand {
         key: String,
         #[arg(long)]
         registry: Option<String>,
+        /// The key is compromised: versions it signed become invalid too (by default they stay
+        /// valid, as after a rotation).
+        #[arg(long)]
+        revoke: bool,
         /// The SSH key to sign with (default: git's `user.signingkey` when `gpg.format = ssh`).
         #[arg(long, value_name = "PATH")]
         sign_key: Option<PathBuf>,

@@ -39,7 +39,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: OwnerCommand) -
             printer.status("Owners", format!("`{name}` in registry `{}`: {} key(s)", entry.name, keys.len()));
             Ok(0)
         }
-        OwnerCommand::Remove { name, key, registry, sign_key } => {
+        OwnerCommand::Remove { name, key, registry, sign_key, revoke } => {
             let name = AgentName::new(&name)?;
             let which = if key.starts_with("SHA256:") { key } else { read_public_key_argument(&key)? };
             let entry = writable_registry(context, registry.as_deref())?;
@@ -50,7 +50,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: OwnerCommand) -
                 &entry.name,
                 &entry.url,
                 &name,
-                &OwnersChange::Remove(which),
+                &OwnersChange::Remove { key: which, revoke },
                 signer.as_ref(),
             )?;
             printer.status("Owners", format!("`{name}` in registry `{}`: {} key(s)", entry.name, keys.len()));
