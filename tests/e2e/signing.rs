@@ -436,3 +436,70 @@ fn publish_signs_with_gits_ssh_signing_key_and_through_ssh_agent() {
     install(&carol, "reviewer@=1.1.0").success();
     install(&carol, "reviewer@=1.2.0").success();
 }
+
+#[test]
+fn registry_check_enforces_the_signature_rules_and_append_only_owners() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    let check = |since: Option<&str>| {
+        let mut args: Vec<&OsStr> = vec!["registry".as_ref(), "check".as_ref(), registry.as_os_str()];
+        if let Some(since) = since {
+            args.push(OsStr::new("--since"));
+            args.push(OsStr::new(since));
+        }
+        run(&alice, &args)
+    };
+    check(None).success();
+
+    // A key added, then removed (a teammate who left): the list now has three revisions.
+    let bob = TestEnv::new();
+    let bob_key = keygen(&bob, "bob");
+    owner(
+        &alice,
+        &["add".as_ref(), "reviewer".as_ref(), pub_path(&bob_key).as_os_str(), "--sign-key".as_ref(), key.as_os_str()],
+    )
+    .success();
+    let path = owners_path(&AgentName::new("reviewer").unwrap());
+    let with_bob = read_in_remote(&registry, &path).unwrap();
+    owner(
+        &alice,
+        &[
+            "remove".as_ref(),
+            "reviewer".as_ref(),
+            fingerprint(&bob_key).as_ref(),
+            "--sign-key".as_ref(),
+            key.as_os_str(),
+        ],
+    )
+    .success();
+    let head = || {
+        let output = Command::new("git").arg("-C").arg(&registry).args(["rev-parse", "HEAD"]).output().unwrap();
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let before = head();
+    check(Some(&before)).success();
+
+    // Rolling the list back to the revision that still named bob verifies on its own (each
+    // revision is validly signed), so a client reading the tip cannot tell; CI can.
+    rewrite_in_remote(&registry, &path, &with_bob);
+    check(Some(&before)).fails_with("rewrites the signed owners list of `reviewer` instead of appending a revision");
+
+    // With bob's key back in the list, his version passes the check of HEAD alone; an unsigned
+    // one pushed by hand never does.
+    let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "2.0.0"));
+    push_by_hand(&registry, "reviewer", "2.0.0", Some(forged));
+    push_by_hand(&registry, "reviewer", "3.0.0", None);
+    let report = check(None).fails_with("reviewer@3.0.0 from registry");
+    assert!(
+        report.stderr().contains("is not signed") && !report.stderr().contains("reviewer@2.0.0"),
+        "{}",
+        report.stderr()
+    );
+    // Once the list is put right, bob's version fails too, naming his key.
+    let output =
+        Command::new("git").arg("-C").arg(&registry).args(["show", &format!("{before}:{path}")]).output().unwrap();
+    rewrite_in_remote(&registry, &path, &output.stdout);
+    check(None)
+        .fails_with("reviewer@2.0.0 from registry")
+        .stderr_contains(&format!("is signed by {}, which is not an owner of `reviewer`", fingerprint(&bob_key)));
+}

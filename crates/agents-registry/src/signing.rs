@@ -276,9 +276,21 @@ pub fn owner_keys(
     let refuse =
         |reason: String| SignatureError::Owners { registry: registry.name.clone(), name: name.clone(), reason };
     let bytes = registry.read_raw(&owners_path(name)).map_err(|e| refuse(e.to_string()))?;
+    parse_owner_keys(&registry.name, &registry.config.id, root, name, bytes.as_deref())
+}
+
+/// [`owner_keys`] over the bytes of an owners list (`None`: there is none).
+pub fn parse_owner_keys(
+    registry: &str,
+    registry_id: &RegistryId,
+    root: &RegistryRoot,
+    name: &AgentName,
+    bytes: Option<&[u8]>,
+) -> Result<Option<(Owners, Vec<PublicKey>)>, SignatureError> {
+    let refuse = |reason: String| SignatureError::Owners { registry: registry.to_owned(), name: name.clone(), reason };
     let Some(bytes) = bytes else { return Ok(None) };
-    let owners = Owners::parse(&String::from_utf8_lossy(&bytes)).map_err(refuse)?;
-    let keys = verify_owners(&registry.config.id, name, &owners, root).map_err(refuse)?;
+    let owners = Owners::parse(&String::from_utf8_lossy(bytes)).map_err(refuse)?;
+    let keys = verify_owners(registry_id, name, &owners, root).map_err(refuse)?;
     Ok(Some((owners, keys)))
 }
 
@@ -287,16 +299,33 @@ pub fn owner_keys(
 /// key of the agent's owners list, whose chain of revisions leads back to the root.
 pub fn verify_version(registry: &Registry, record: &IndexRecord) -> Result<Verdict, SignatureError> {
     let Some(root) = registry_root(&registry.config, &registry.name)? else { return Ok(Verdict::Unsigned) };
+    let owners = registry.read_raw(&owners_path(&record.name)).map_err(|e| SignatureError::Owners {
+        registry: registry.name.clone(),
+        name: record.name.clone(),
+        reason: e.to_string(),
+    })?;
+    verify_record(&registry.name, &registry.config.id, &root, owners.as_deref(), record)
+}
+
+/// [`verify_version`] over the parts of a registry: its root, the agent's owners list (bytes) and
+/// the record. `agents registry check` calls it on a repository's tree.
+pub fn verify_record(
+    registry: &str,
+    registry_id: &RegistryId,
+    root: &RegistryRoot,
+    owners: Option<&[u8]>,
+    record: &IndexRecord,
+) -> Result<Verdict, SignatureError> {
     let agent = format!("{}@{}", record.name, record.version);
     let Some(signature) = &record.signature else {
-        return Err(SignatureError::Missing { registry: registry.name.clone(), agent });
+        return Err(SignatureError::Missing { registry: registry.to_owned(), agent });
     };
-    let payload = record_payload(&registry.config.id, &record.name, &record.version, &record.sha256);
+    let payload = record_payload(registry_id, &record.name, &record.version, &record.sha256);
     let signer = verify_armored(RECORD_NAMESPACE, &payload, signature).map_err(|(fingerprint, reason)| {
-        SignatureError::Invalid { registry: registry.name.clone(), agent: agent.clone(), fingerprint, reason }
+        SignatureError::Invalid { registry: registry.to_owned(), agent: agent.clone(), fingerprint, reason }
     })?;
-    let Some((owners, keys)) = owner_keys(registry, &root, &record.name)? else {
-        return Err(SignatureError::NoOwners { registry: registry.name.clone(), agent, name: record.name.clone() });
+    let Some((owners, keys)) = parse_owner_keys(registry, registry_id, root, &record.name, owners)? else {
+        return Err(SignatureError::NoOwners { registry: registry.to_owned(), agent, name: record.name.clone() });
     };
     let signer_fingerprint = fingerprint(&signer);
     let retained = owners.current_retained().iter().any(|kept| {
@@ -304,13 +333,13 @@ pub fn verify_version(registry: &Registry, record: &IndexRecord) -> Result<Verdi
     });
     if !retained && !keys.iter().any(|key| key.key_data() == signer.key_data()) {
         return Err(SignatureError::NotOwner {
-            registry: registry.name.clone(),
+            registry: registry.to_owned(),
             agent,
             name: record.name.clone(),
-            fingerprint: fingerprint(&signer),
+            fingerprint: signer_fingerprint,
         });
     }
-    Ok(Verdict::Signed { signer: fingerprint(&signer), root: root.fingerprint })
+    Ok(Verdict::Signed { signer: signer_fingerprint, root: root.fingerprint.clone() })
 }
 
 /// Whether two key lines name the same key (comments aside).
