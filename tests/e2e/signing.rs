@@ -201,6 +201,25 @@ fn a_teammates_version_is_refused_with_the_cli_and_by_hand() {
     install(&carol, "reviewer").fails_with("reviewer@1.3.0");
     assert!(!carol.agents_dir().join("reviewer.md").exists());
     install(&carol, "reviewer@=1.0.0").success();
+
+    // A lockfile pinning the forged version arrives with `git pull`: sync (the daemon's work)
+    // refuses it as install does, and the file stays at the owner's version.
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    let good = Sha256::of(TestEnv::agent_text("reviewer", "1.0.0").as_bytes()).to_hex();
+    let forged_sha = Sha256::of(TestEnv::agent_text("reviewer", "1.1.0").as_bytes()).to_hex();
+    let pulled = lockfile.replace("1.0.0", "1.1.0").replace(&good, &forged_sha);
+    let pulled: String = pulled.lines().filter(|l| !l.starts_with("signer")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(carol.project.join("agents.lock"), pulled).unwrap();
+    let synced = run(&carol, &["sync".as_ref()]);
+    assert!(
+        synced.stderr().contains("reviewer@1.1.0") && synced.stderr().contains(&bob_fingerprint),
+        "{}",
+        synced.stderr()
+    );
+    assert_eq!(
+        std::fs::read_to_string(carol.agents_dir().join("reviewer.md")).unwrap(),
+        TestEnv::agent_text("reviewer", "1.0.0")
+    );
 }
 
 #[test]

@@ -84,6 +84,27 @@ pub fn accept(
     record: &IndexRecord,
     locked: Option<&LockedAgent>,
 ) -> Result<Accepted> {
+    check(workspace, registry, record, locked, true)
+}
+
+/// [`accept`] for what the user does not watch (`sync`, the daemon): the same checks, and the
+/// unsigned-registry notice is left for a command that shows it.
+pub fn accept_quietly(
+    workspace: &Workspace,
+    registry: &Registry,
+    record: &IndexRecord,
+    locked: Option<&LockedAgent>,
+) -> Result<Accepted> {
+    check(workspace, registry, record, locked, false)
+}
+
+fn check(
+    workspace: &Workspace,
+    registry: &Registry,
+    record: &IndexRecord,
+    locked: Option<&LockedAgent>,
+    notify: bool,
+) -> Result<Accepted> {
     let agent = format!("{}@{}", record.name, record.version);
     // The built-in registry is part of the binary the user already trusts.
     if registry.name == BUILTIN_NAME {
@@ -120,7 +141,7 @@ pub fn accept(
                 return Err(refuse(SignatureError::Required { registry: registry.name.clone(), agent }));
             }
             // Said on first use of each unsigned registry, not on every command.
-            if store.unsigned_noticed.iter().any(|noticed| noticed == id) {
+            if !notify || store.unsigned_noticed.iter().any(|noticed| noticed == id) {
                 return Ok(Accepted::default());
             }
             store.unsigned_noticed.push(id.to_owned());
@@ -187,7 +208,7 @@ pub fn recheck(workspace: &Workspace, registry: &Registry, locked: &LockedAgent)
     let Some(record) = index.find(&locked.version) else {
         return Ok(Some(format!("{}@{}: registry `{}` no longer has it", locked.name, locked.version, registry.name)));
     };
-    match accept(workspace, registry, record, Some(locked)) {
+    match accept_quietly(workspace, registry, record, Some(locked)) {
         Ok(accepted) if locked.signer.is_some() && accepted.signer.is_none() => Ok(Some(format!(
             "{}@{}: agents.lock pins a signer, but the registry is unsigned",
             locked.name, locked.version
