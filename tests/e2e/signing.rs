@@ -522,3 +522,34 @@ fn registry_check_enforces_the_signature_rules_and_append_only_owners() {
         .fails_with("reviewer@2.0.0 from registry")
         .stderr_contains(&format!("is signed by {}, which is not an owner of `reviewer`", fingerprint(&bob_key)));
 }
+
+#[test]
+fn the_daemons_auto_update_skips_a_forged_version() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    run(&carol, &["install".as_ref(), "--global".as_ref(), "reviewer".as_ref()]).success();
+    publish(&alice, &key, "reviewer", "1.0.1").success();
+    let bob = TestEnv::new();
+    let bob_key = keygen(&bob, "bob");
+    let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "1.0.2"));
+    push_by_hand(&registry, "reviewer", "1.0.2", Some(forged));
+    let config = carol.home.join(".config/agents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[daemon]\nauto-update = \"patch\"\n")).unwrap();
+
+    let _daemon = agents_test_support::DaemonGuard::start(&carol);
+    run(&carol, &["daemon".as_ref(), "sync".as_ref()]).success();
+    let file = carol.home.join(".claude/agents/reviewer.md");
+    let wanted = TestEnv::agent_text("reviewer", "1.0.1");
+    assert!(
+        agents_test_support::eventually(std::time::Duration::from_secs(20), || {
+            std::fs::read_to_string(&file).ok().as_deref() == Some(wanted.as_str())
+        }),
+        "{:?}",
+        std::fs::read_to_string(&file)
+    );
+    let lockfile = std::fs::read_to_string(carol.home.join(".config/agents/agents.lock")).unwrap();
+    assert!(lockfile.contains("version = \"1.0.1\"") && lockfile.contains(&fingerprint(&key)), "{lockfile}");
+}
