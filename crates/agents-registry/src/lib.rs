@@ -8,6 +8,8 @@
 //!   [`FetchMode`] says.
 //! - [`init_registry`], [`publish`] and [`yank`] write to registries: a commit on the fetched tip,
 //!   pushed without force, re-applied when another publisher won the race.
+//! - [`signing`] signs and verifies with SSH keys: [`publish_signed`] and [`change_owners`]
+//!   sign, [`verify_version`] is the check a client makes before it accepts a version.
 
 mod cache;
 mod check;
