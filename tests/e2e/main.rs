@@ -19,6 +19,7 @@ mod lint;
 mod merge;
 mod readme;
 mod registry;
+mod signing;
 mod targets;
 mod terminal;
 mod transports;

@@ -37,6 +37,7 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
                 published: agents_format::format_utc(i64::try_from(now)?),
                 yanked: false,
                 description: agent.summary(),
+                signature: None,
                 extra: Default::default(),
             })
             .with_context(|| format!("{}: cannot add {}@{version}", index_file.display(), agent.name))?;

@@ -37,6 +37,10 @@ pub struct IndexRecord {
     /// One line of the agent's description, for `search` and `info` without fetching bodies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The publisher's SSH signature (armored SSHSIG, namespace `agents-registry-record-v1`)
+    /// over [`crate::record_payload`]: who published this version. Absent in unsigned registries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
     /// Fields written by newer clients, kept so rewriting a line never loses them.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -276,6 +280,7 @@ mod tests {
             published: "2026-11-24T00:00:00Z".into(),
             yanked: false,
             description: Some("Go".into()),
+            signature: None,
             extra: BTreeMap::new(),
         }
     }
@@ -303,6 +308,21 @@ mod tests {
         assert!(file.invalid.is_empty(), "{:?}", file.invalid);
         assert_eq!(file.records().count(), 1);
         assert_eq!(file.to_text(), text);
+    }
+
+    #[test]
+    fn a_signature_is_written_after_the_description_and_survives_a_yank() {
+        let mut signed = record("1.0.0");
+        signed.signature = Some("-----BEGIN SSH SIGNATURE-----\nU1NI\n-----END SSH SIGNATURE-----\n".into());
+        signed.extra.insert("future".into(), 1.into());
+        let line = signed.to_line();
+        assert!(line.contains(r#""description":"Go","signature":"-----BEGIN SSH SIGNATURE-----\nU1NI"#), "{line}");
+        assert!(line.ends_with(r#"-----\n","future":1}"#), "{line}");
+        let mut file = IndexFile::parse(&format!("{line}\n"));
+        assert!(file.set_yanked(&signed.name, &signed.version, true).unwrap());
+        let rewritten = file.find(&signed.version).unwrap();
+        assert_eq!(rewritten.signature, signed.signature);
+        assert_eq!(rewritten.extra, signed.extra);
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
 //! - [`RegistryUrl`] is a registry URL git can never read as an option or a command.
 //! - [`select`] picks the version to install.
+//! - [`record_payload`], [`owners_payload`] and [`config_payload`] are the byte strings SSH
+//!   signatures cover (the cryptography is in `agents-registry`).
 //! - [`scan_hidden_unicode`] is the one hidden-Unicode gate: [`HiddenScan::Clean`], `Found` or
 //!   `Unscannable` (a deny policy refuses the last as it does the second).
 
@@ -25,6 +27,7 @@ mod name;
 mod owners;
 mod relative_path;
 mod select;
+mod signing;
 mod targets;
 mod timestamp;
 mod unicode;
@@ -49,9 +52,13 @@ pub use manifest::{
     set_targets, validate_registry_name,
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
-pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
+pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained, owners_path};
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};
+pub use signing::{
+    CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_SIGNATURE_FIELD, OWNERS_NAMESPACE, RECORD_NAMESPACE, config_payload,
+    key_without_comment, owners_payload, record_payload,
+};
 pub use targets::{Converted, Target, UnknownTarget};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{

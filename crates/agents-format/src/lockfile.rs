@@ -26,6 +26,10 @@ pub struct LockedAgent {
     pub registry: RegistryId,
     /// The agent file as published (and as installed for Claude Code).
     pub sha256: Sha256,
+    /// The fingerprint (`SHA256:…`) of the key whose signature made this version, in a signed
+    /// registry. Absent for unsigned registries and in lockfiles written before signatures.
+    #[serde(default)]
+    pub signer: Option<String>,
     /// Every converted file written for another target, sorted by target.
     #[serde(default, rename = "file")]
     pub files: Vec<LockedFile>,
@@ -74,6 +78,13 @@ impl Lockfile {
         }
         // No registry record carries build metadata (it would satisfy an exact pin), so a lockfile
         // naming one was not written by this tool.
+        if let Some(agent) = agents.iter().find(|agent| agent.signer.as_deref().is_some_and(|s| !is_fingerprint(s))) {
+            return Err(LockfileError::Invalid(format!(
+                "`{}` has signer `{}`, which is not an SSH key fingerprint (`SHA256:` and base64)",
+                agent.name,
+                agent.signer.as_deref().unwrap_or_default().chars().take(80).collect::<String>()
+            )));
+        }
         if let Some(agent) = agents.iter().find(|agent| !agent.version.build.is_empty()) {
             return Err(LockfileError::Invalid(format!(
                 "`{}` is locked at {}, a version with build metadata, which registries never publish",
@@ -90,6 +101,9 @@ impl Lockfile {
                 "\n[[agent]]\nname = \"{}\"\nversion = \"{}\"\nregistry = \"{}\"\nsha256 = \"{}\"\n",
                 agent.name, agent.version, agent.registry, agent.sha256
             ));
+            if let Some(signer) = &agent.signer {
+                out.push_str(&format!("signer = \"{signer}\"\n"));
+            }
             for file in &agent.files {
                 out.push_str(&format!(
                     "\n[[agent.file]]\ntarget = {}\npath = {}\nsha256 = \"{}\"\n",
@@ -126,6 +140,13 @@ impl Lockfile {
     }
 }
 
+/// `SHA256:` then unpadded base64, as `ssh-keygen -l` prints a key's fingerprint.
+fn is_fingerprint(text: &str) -> bool {
+    text.strip_prefix("SHA256:").is_some_and(|b64| {
+        !b64.is_empty() && b64.len() <= 64 && b64.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +157,7 @@ mod tests {
             version: version.parse().unwrap(),
             registry: RegistryId::builtin(),
             sha256: Sha256::of(name.as_bytes()),
+            signer: None,
             files: Vec::new(),
         }
     }
@@ -177,6 +199,20 @@ mod tests {
         assert_eq!(Lockfile::parse(&text).unwrap(), lockfile);
         assert_eq!(Lockfile::parse(&text).unwrap().to_text(), text);
         assert_eq!(Lockfile::default().to_text(), format!("{HEADER}version = 1\n"));
+    }
+
+    #[test]
+    fn the_signer_is_pinned_after_the_checksum_and_optional() {
+        let mut lockfile = Lockfile::default();
+        let mut signed = agent("a", "1.0.0");
+        signed.signer = Some("SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s".into());
+        lockfile.insert(signed);
+        lockfile.insert(agent("b", "1.0.0"));
+        let text = lockfile.to_text();
+        assert!(text.contains(&format!("sha256 = \"{}\"\nsigner = \"SHA256:uNiV", Sha256::of(b"a"))), "{text}");
+        assert_eq!(Lockfile::parse(&text).unwrap(), lockfile);
+        assert_eq!(text.matches("signer").count(), 1, "an unsigned pin writes no signer: {text}");
+        check_error(&text.replace("SHA256:uNiV", "MD5:uNiV"), "not an SSH key fingerprint");
     }
 
     fn check_error(text: &str, fragment: &str) {

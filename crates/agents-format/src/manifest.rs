@@ -16,6 +16,8 @@ pub struct Manifest {
     /// Tools to install for besides Claude Code (`targets = ["opencode", "codex"]`). Claude Code
     /// is always installed: its file is the verified original the others are converted from.
     pub targets: Vec<Target>,
+    /// `[security] require-signatures = true`: refuse versions from registries that do not sign.
+    pub require_signatures: bool,
 }
 
 /// One requirement: `name = "^1"` or `name = { version = "^1", registry = "team" }`.
@@ -57,6 +59,14 @@ struct RawManifest {
     registries: BTreeMap<String, RegistrySource>,
     #[serde(default)]
     targets: Vec<String>,
+    #[serde(default)]
+    security: RawSecurity,
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawSecurity {
+    require_signatures: Option<bool>,
 }
 
 #[derive(serde::Deserialize)]
@@ -85,7 +95,8 @@ impl Manifest {
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         let raw: RawManifest =
             toml::from_str(text).map_err(|e| ManifestError::Toml(e.to_string().trim_end().to_owned()))?;
-        let mut manifest = Manifest::default();
+        let mut manifest =
+            Manifest { require_signatures: raw.security.require_signatures.unwrap_or(false), ..Manifest::default() };
         for (key, dependency) in raw.agents {
             let error = |message: String| ManifestError::Agent { key: key.clone(), message };
             let name = AgentName::new(&key).map_err(|e| error(e.to_string()))?;
@@ -202,6 +213,8 @@ mod tests {
         assert_eq!(manifest.agents[&name("b")].registry.as_deref(), Some("team"));
         assert_eq!(manifest.registries["team"].url, "file:///r");
         assert_eq!(Manifest::parse("").unwrap(), Manifest::default());
+        assert!(Manifest::parse("[security]\nrequire-signatures = true\n").unwrap().require_signatures);
+        assert!(!Manifest::parse("[security]\nother = 1\n").unwrap().require_signatures);
     }
 
     fn check_error(text: &str, fragment: &str) {

@@ -36,6 +36,7 @@ mod tests {
             published: "2026-01-01T00:00:00Z".into(),
             yanked,
             description: None,
+            signature: None,
             extra: Default::default(),
         }
     }

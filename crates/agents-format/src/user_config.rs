@@ -20,6 +20,9 @@ pub struct SecuritySettings {
     /// `"warn"` (the default) or `"deny"`: refuse to publish or install an agent file with bidi
     /// controls, zero-width or tag characters.
     pub hidden_unicode: Option<HiddenUnicodePolicy>,
+    /// Refuse every version from a registry that does not sign its publishes (a project's
+    /// `agents.toml` can ask for the same).
+    pub require_signatures: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]

@@ -1,7 +1,9 @@
 //! `agents registry check`: validates a registry repository, for the registry's own CI. Every
 //! body matches its checksum, every record and name is valid, nothing published since a given
 //! revision changed except its yank flag, and every change was made by an owner of the agent
-//! (when the agent has an owners list in the parent commit).
+//! (when the agent has an owners list in the parent commit). In a signed registry, the same
+//! signature rules every client applies before it installs (see `signing.rs`), and every change
+//! of a signed owners list only appends revisions.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,6 +14,7 @@ use agents_format::{
 };
 
 use crate::error::{GitContext, RegistryError, Result};
+use crate::signing::{self, RegistryRoot};
 use crate::source;
 
 /// What a check found.
@@ -34,7 +37,7 @@ pub fn check_registry(path: &Path, since: Option<&str>) -> Result<CheckReport> {
     let head = repository.head().and_then(|h| h.peel_to_commit()).context(|| "read HEAD".to_owned())?;
     let tree = head.tree().context(|| "read HEAD's tree".to_owned())?;
     let mut report = CheckReport { commit: head.id().to_string(), ..CheckReport::default() };
-    check_tree(&repository, &tree, &mut report)?;
+    check_tree(&repository, &tree, &path.display().to_string(), &mut report)?;
 
     let since = match since {
         Some(revision) => {
@@ -74,14 +77,25 @@ fn limit_for(path: &str) -> usize {
     }
 }
 
-fn check_tree(repository: &git2::Repository, tree: &git2::Tree<'_>, report: &mut CheckReport) -> Result<()> {
+fn check_tree(
+    repository: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    label: &str,
+    report: &mut CheckReport,
+) -> Result<()> {
+    // The registry's root, when it signs: every record is then verified as a client would.
+    let mut signed: Option<(RegistryConfig, RegistryRoot)> = None;
     match blob_text(repository, tree, "config.json").map(|b| String::from_utf8_lossy(&b).into_owned()) {
         None => report.problems.push("config.json is missing".to_owned()),
         Some(text) => match RegistryConfig::parse(&text) {
             Ok(config) if config.id.as_str() == agents_format::BUILTIN_REGISTRY_ID => {
                 report.problems.push("config.json claims the reserved id `builtin`".to_owned())
             }
-            Ok(_) => {}
+            Ok(config) => match signing::registry_root(&config, label) {
+                Ok(Some(root)) => signed = Some((config, root)),
+                Ok(None) => {}
+                Err(error) => report.problems.push(error.to_string()),
+            },
             Err(error) => report.problems.push(format!("config.json: {error}")),
         },
     }
@@ -128,6 +142,10 @@ fn check_tree(repository: &git2::Repository, tree: &git2::Tree<'_>, report: &mut
             }
             if let Err(error) = Owners::parse(&String::from_utf8_lossy(&bytes)) {
                 report.problems.push(format!("{path}: {error}"));
+            } else if let Some((config, root)) = &signed
+                && let Err(error) = signing::parse_owner_keys(label, &config.id, root, &name, Some(&bytes))
+            {
+                report.problems.push(error.to_string());
             }
             continue;
         }
@@ -156,6 +174,12 @@ fn check_tree(repository: &git2::Repository, tree: &git2::Tree<'_>, report: &mut
             }
             if !seen.insert(record.version.clone()) {
                 report.problems.push(format!("{path}: {agent} is listed twice"));
+            }
+            if let Some((config, root)) = &signed {
+                let owners = blob_text(repository, tree, &owners_path(&name));
+                if let Err(error) = signing::verify_record(label, &config.id, root, owners.as_deref(), record) {
+                    report.problems.push(error.to_string());
+                }
             }
             if !is_valid_utc(&record.published) {
                 report.problems.push(format!("{agent}: publish time `{}` is not RFC 3339 UTC", record.published));
@@ -261,7 +285,21 @@ fn check_owners(
         for name in agents {
             let Some(text) = blob_text(repository, &old, &owners_path(&name)) else { continue };
             let Ok(owners) = Owners::parse(&String::from_utf8_lossy(&text)) else { continue };
-            if !owners.allows(&author) {
+            // A signed list may only grow by revisions: a client reading the tip alone cannot
+            // tell a rolled-back or replaced list from the real one, so CI must.
+            if !owners.signed.is_empty() {
+                let now = blob_text(repository, &new, &owners_path(&name))
+                    .and_then(|text| Owners::parse(&String::from_utf8_lossy(&text)).ok());
+                let extends = now.as_ref().is_some_and(|now| now.signed.starts_with(&owners.signed));
+                if !extends {
+                    let short = &oid.to_string()[..10];
+                    report.problems.push(format!(
+                        "commit {short} rewrites the signed owners list of `{name}` instead of appending a revision"
+                    ));
+                }
+            }
+            // Signatures say who may publish; e-mail addresses only where a list names them.
+            if !owners.owners.is_empty() && !owners.allows(&author) {
                 let short = &oid.to_string()[..10];
                 report.problems.push(format!(
                     "commit {short} by <{author}> changes `{name}`, whose owners are {}",

@@ -6,6 +6,8 @@ use agents_format::{AgentFileError, AgentName, ConfigError, IndexError, Registry
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
+    #[error(transparent)]
+    Signature(#[from] crate::signing::SignatureError),
     #[error("{context}")]
     Git {
         context: String,

@@ -8,6 +8,8 @@
 //!   [`FetchMode`] says.
 //! - [`init_registry`], [`publish`] and [`yank`] write to registries: a commit on the fetched tip,
 //!   pushed without force, re-applied when another publisher won the race.
+//! - [`signing`] signs and verifies with SSH keys: [`publish_signed`] and [`change_owners`]
+//!   sign, [`verify_version`] is the check a client makes before it accepts a version.
 
 mod cache;
 mod check;
@@ -16,6 +18,7 @@ mod error;
 pub mod libgit2;
 mod publish;
 mod registry;
+pub mod signing;
 mod source;
 mod summary;
 mod transport;
@@ -24,8 +27,12 @@ pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
 pub use collection::{Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, find_agent_files, read_found};
 pub use error::{RegistryError, Result};
-pub use publish::{Publish, init_registry, prepare_record, publish, publish_many, yank};
+pub use publish::{
+    OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_record, publish, publish_many,
+    publish_signed, yank,
+};
 pub use registry::{BUILTIN_NAME, Registry};
+pub use signing::{KeySigner, SignatureError, Signer, Verdict, verify_version};
 pub use source::builtin_files;
 pub use summary::Summary;
 pub use transport::{NetConfig, Progress};

@@ -7,13 +7,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use agents_format::{
-    AgentFile, AgentName, HiddenScan, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, RegistryId, RegistryUrl,
-    Sha256, body_path, index_path, scan_hidden_unicode,
+    AgentFile, AgentName, HiddenScan, IndexFile, IndexRecord, OWNERS_SCHEMA, Owners, RECORD_SCHEMA, RegistryConfig,
+    RegistryId, RegistryUrl, Sha256, body_path, index_path, owners_path, scan_hidden_unicode,
 };
 
 use crate::cache::{self, Cache};
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::registry::Registry;
+use crate::signing::{self, SignatureError, Signer};
 use crate::transport::{self, NetConfig, PushOutcome, copy_missing_objects, local_path};
 
 /// How many times a change is re-applied after losing a push race.
@@ -21,6 +22,17 @@ const MAX_ATTEMPTS: u32 = 30;
 
 /// Creates an empty registry: a bare git repository whose `main` branch holds `config.json`.
 pub fn init_registry(path: &Path, id: RegistryId, description: Option<String>) -> Result<RegistryConfig> {
+    init_signed_registry(path, id, description, None)
+}
+
+/// Creates an empty registry whose `config.json` names `root`'s key as the registry root, signed
+/// by it: every version published to it must then be signed by an owner (see `signing.rs`).
+pub fn init_signed_registry(
+    path: &Path,
+    id: RegistryId,
+    description: Option<String>,
+    root: Option<&dyn Signer>,
+) -> Result<RegistryConfig> {
     if path.exists() {
         let mut entries = fs_err::read_dir(path).map_err(io_error(path))?;
         if entries.next().is_some() {
@@ -31,7 +43,10 @@ pub fn init_registry(path: &Path, id: RegistryId, description: Option<String>) -
     options.bare(true).initial_head("main").mkpath(true);
     let repository = git2::Repository::init_opts(path, &options)
         .context(|| format!("create a git repository at {}", path.display()))?;
-    let config = RegistryConfig::new(id, description);
+    let mut config = RegistryConfig::new(id, description);
+    if let Some(root) = root {
+        signing::sign_config(&mut config, root)?;
+    }
     let files = [("config.json".to_owned(), config.to_text().into_bytes()), ("README.md".to_owned(), README.into())];
     let tree = write_files(&repository, None, &files)?;
     let tree = repository.find_tree(tree).context(|| "read the new tree".to_owned())?;
@@ -99,6 +114,7 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         published: agents_format::format_utc(request.now),
         yanked: false,
         description: file.summary(),
+        signature: None,
         extra: BTreeMap::new(),
     };
     Ok((file, record))
@@ -106,7 +122,20 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
 
 /// Publishes a new version to the registry at `url`.
 pub fn publish(cache: &Cache, registry_name: &str, url: &str, request: &Publish<'_>) -> Result<IndexRecord> {
-    publish_many(cache, registry_name, url, std::slice::from_ref(request))?.pop().expect("one outcome per request")
+    publish_signed(cache, registry_name, url, request, None)
+}
+
+/// Publishes a new version, signed by `signer` (required by a registry with a root key).
+pub fn publish_signed(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    request: &Publish<'_>,
+    signer: Option<&dyn Signer>,
+) -> Result<IndexRecord> {
+    publish_all(cache, registry_name, url, std::slice::from_ref(request), signer)?
+        .pop()
+        .expect("one outcome per request")
 }
 
 /// Publishes several files in one commit (an import). Each request gets its own outcome, in
@@ -117,6 +146,16 @@ pub fn publish_many(
     registry_name: &str,
     url: &str,
     requests: &[Publish<'_>],
+) -> Result<Vec<Result<IndexRecord>>> {
+    publish_all(cache, registry_name, url, requests, None)
+}
+
+fn publish_all(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    requests: &[Publish<'_>],
+    signer: Option<&dyn Signer>,
 ) -> Result<Vec<Result<IndexRecord>>> {
     let mut outcomes: Vec<Result<IndexRecord>> =
         requests.iter().map(|request| prepare_record(request).map(|(_, record)| record)).collect();
@@ -131,8 +170,11 @@ pub fn publish_many(
     };
     // Which of `ready` already exist, decided afresh on every attempt (a lost race re-runs it).
     let mut existing: Vec<bool> = Vec::new();
+    let mut signed: Vec<IndexRecord> = Vec::new();
     transact(cache, registry_name, url, &message, |registry| {
         existing = vec![false; ready.len()];
+        signed.clear();
+        let root = signing::registry_root(&registry.config, registry_name)?;
         let mut indexes: BTreeMap<AgentName, IndexFile> = BTreeMap::new();
         let mut files = Vec::new();
         for (position, (request_index, record)) in ready.iter().enumerate() {
@@ -144,8 +186,13 @@ pub fn publish_many(
                 existing[position] = true;
                 continue;
             }
+            let mut record = record.clone();
+            if let Some(owners) = sign_for_publish(registry, root.as_ref(), signer, &mut record)? {
+                files.push(owners);
+            }
             index.push(record.clone()).expect("the version is not claimed");
             files.push((body_path(&record.sha256), requests[*request_index].bytes.to_vec()));
+            signed.push(record);
         }
         let changed: BTreeSet<&AgentName> =
             ready.iter().zip(&existing).filter(|(_, exists)| !**exists).map(|((_, record), _)| &record.name).collect();
@@ -154,8 +201,11 @@ pub fn publish_many(
         }
         Ok(files)
     })?;
+    let mut signed = signed.into_iter();
     for ((request_index, record), exists) in ready.into_iter().zip(existing) {
-        if exists {
+        if !exists {
+            outcomes[request_index] = Ok(signed.next().expect("one signed record per new version"));
+        } else {
             outcomes[request_index] = Err(RegistryError::VersionExists {
                 registry: registry_name.to_owned(),
                 name: record.name,
@@ -164,6 +214,192 @@ pub fn publish_many(
         }
     }
     Ok(outcomes)
+}
+
+/// Signs `record` for a registry with root `root`: the signer must be an owner of the agent, or,
+/// for an agent without an owners list, the root itself, which then starts one naming its key
+/// (returned as a file to write). A registry without a root takes the signature all the same
+/// (harmless, and ready for a root added later) or none.
+fn sign_for_publish(
+    registry: &Registry,
+    root: Option<&signing::RegistryRoot>,
+    signer: Option<&dyn Signer>,
+    record: &mut IndexRecord,
+) -> Result<Option<(String, Vec<u8>)>> {
+    let agent = format!("{}@{}", record.name, record.version);
+    let refuse = |reason: String| SignatureError::Refused {
+        registry: registry.name.clone(),
+        action: format!("cannot publish {agent}"),
+        reason,
+    };
+    let (Some(root), Some(signer)) = (root, signer) else {
+        if root.is_some() {
+            return Err(refuse(
+                "the registry signs every publish; give a signing key (`--sign-key PATH`, or git's \
+                 `user.signingkey` with `gpg.format = ssh`)"
+                    .to_owned(),
+            )
+            .into());
+        }
+        if let Some(signer) = signer {
+            signing::sign_record(&registry.config.id, record, signer)?;
+        }
+        return Ok(None);
+    };
+    let me = signer.public_key();
+    let mut owners_file = None;
+    match signing::owner_keys(registry, root, &record.name)? {
+        Some((_, keys)) => {
+            if !keys.iter().any(|key| key.key_data() == me.key_data()) {
+                return Err(refuse(format!(
+                    "your key {} is not an owner of `{}` (ask an owner: `agents owner add {} KEY`)",
+                    signing::fingerprint(me),
+                    record.name,
+                    record.name
+                ))
+                .into());
+            }
+        }
+        None => {
+            if me.key_data() != root.key.key_data() {
+                return Err(refuse(format!(
+                    "`{}` has no owners list yet, and only the registry root ({}) can start one \
+                     (`agents owner add {} KEY` signed with the root key); your key is {}",
+                    record.name,
+                    root.fingerprint,
+                    record.name,
+                    signing::fingerprint(me)
+                ))
+                .into());
+            }
+            let mut owners =
+                Owners { schema: OWNERS_SCHEMA, owners: Vec::new(), signed: Vec::new(), extra: BTreeMap::new() };
+            signing::push_owners_revision(
+                &registry.config.id,
+                &record.name,
+                &mut owners,
+                vec![signing::public_key_line(me)],
+                Vec::new(),
+                signer,
+            )?;
+            owners_file = Some((owners_path(&record.name), owners.to_text().into_bytes()));
+        }
+    }
+    signing::sign_record(&registry.config.id, record, signer)?;
+    Ok(owners_file)
+}
+
+/// A change to an agent's owners keys.
+#[derive(Debug, Clone)]
+pub enum OwnersChange {
+    /// Add this OpenSSH public key line.
+    Add(String),
+    /// Remove the key with this fingerprint (`SHA256:…`) or OpenSSH line. Versions it signed
+    /// stay valid (listed in the new revision as retained) unless `revoke` is set, which also
+    /// drops those kept from earlier removals of the key.
+    Remove { key: String, revoke: bool },
+}
+
+/// Applies `change` to `name`'s owners list as a new revision signed by `signer`, who must be a
+/// current owner or the registry root. Returns the new keys.
+pub fn change_owners(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    name: &AgentName,
+    change: &OwnersChange,
+    signer: &dyn Signer,
+) -> Result<Vec<String>> {
+    let mut result = Vec::new();
+    let verb = match change {
+        OwnersChange::Add(_) => "Add an owner key to",
+        OwnersChange::Remove { revoke: false, .. } => "Remove an owner key from",
+        OwnersChange::Remove { revoke: true, .. } => "Revoke an owner key of",
+    };
+    transact(cache, registry_name, url, &format!("{verb} {name}"), |registry| {
+        let refuse = |reason: String| SignatureError::Refused {
+            registry: registry_name.to_owned(),
+            action: format!("cannot change the owners of `{name}`"),
+            reason,
+        };
+        let Some(root) = signing::registry_root(&registry.config, registry_name)? else {
+            return Err(refuse(
+                "the registry has no root key, so owners keys would not be checked; create it with \
+                               `agents registry init --sign-key`"
+                    .to_owned(),
+            )
+            .into());
+        };
+        let me = signer.public_key();
+        let (mut owners, keys) = match signing::owner_keys(registry, &root, name)? {
+            Some((owners, keys)) => (owners, keys),
+            None => (
+                Owners { schema: OWNERS_SCHEMA, owners: Vec::new(), signed: Vec::new(), extra: BTreeMap::new() },
+                Vec::new(),
+            ),
+        };
+        let allowed = me.key_data() == root.key.key_data() || keys.iter().any(|key| key.key_data() == me.key_data());
+        if !allowed {
+            return Err(refuse(format!(
+                "your key {} is neither an owner nor the registry root ({})",
+                signing::fingerprint(me),
+                root.fingerprint
+            ))
+            .into());
+        }
+        let mut lines: Vec<String> = owners.current_keys().to_vec();
+        let mut retained = owners.current_retained().to_vec();
+        match change {
+            OwnersChange::Add(line) => {
+                let key = signing::parse_public_key(line)?;
+                if lines.iter().any(|existing| signing::same_key(existing, line)) {
+                    result = lines;
+                    return Ok(Vec::new());
+                }
+                lines.push(signing::public_key_line(&key));
+            }
+            OwnersChange::Remove { key: which, revoke } => {
+                let fingerprint_of =
+                    |line: &str| signing::parse_public_key(line).map(|k| signing::fingerprint(&k)).ok();
+                let removed: Vec<String> = lines
+                    .iter()
+                    .filter(|line| {
+                        fingerprint_of(line).as_deref() == Some(which.as_str()) || signing::same_key(line, which)
+                    })
+                    .filter_map(|line| fingerprint_of(line))
+                    .collect();
+                if removed.is_empty() && !(*revoke && retained.iter().any(|kept| kept.signer == *which)) {
+                    return Err(refuse(format!("`{which}` is not one of its keys")).into());
+                }
+                lines.retain(|line| fingerprint_of(line).is_none_or(|f| !removed.contains(&f)));
+                if lines.is_empty() {
+                    return Err(refuse("that would leave no owner key; add the new key first".to_owned()).into());
+                }
+                if *revoke {
+                    retained.retain(|kept| !removed.contains(&kept.signer) && kept.signer != *which);
+                } else if let Some(index) = registry.index_file(name)? {
+                    // A rotation, not a revocation: what the key signed so far stays valid.
+                    for record in index.records() {
+                        if let Some(signer) = signing::record_signer(&registry.config.id, record)
+                            && removed.contains(&signer)
+                        {
+                            retained.push(agents_format::Retained {
+                                version: record.version.clone(),
+                                sha256: record.sha256,
+                                signer,
+                            });
+                        }
+                    }
+                    retained.sort();
+                    retained.dedup();
+                }
+            }
+        }
+        signing::push_owners_revision(&registry.config.id, name, &mut owners, lines.clone(), retained, signer)?;
+        result = lines;
+        Ok(vec![(owners_path(name), owners.to_text().into_bytes())])
+    })?;
+    Ok(result)
 }
 
 /// Sets or clears the yank flag of `name@version`. Returns whether anything changed.

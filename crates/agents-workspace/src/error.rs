@@ -27,6 +27,8 @@ pub enum WorkspaceError {
     },
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error("{path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
     #[error(transparent)]
     Name(#[from] NameError),
     #[error("no registry named `{0}`")]

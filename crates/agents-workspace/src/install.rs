@@ -114,6 +114,8 @@ struct Resolved {
     record: IndexRecord,
     bytes: Vec<u8>,
     registry_id: agents_format::RegistryId,
+    /// Who signed the version (its key's fingerprint), in a signed registry.
+    signer: Option<String>,
     /// Checksum and version of every published version (each is bytes this tool may have
     /// written).
     published: Vec<(Sha256, semver::Version)>,
@@ -271,6 +273,9 @@ fn resolve(
             }
         };
         let bytes = registries.open(&registry_name)?.body(&record)?;
+        let accepted =
+            crate::signatures::accept(workspace, registries.open(&registry_name)?, &record, locked.as_ref())?;
+        warnings.extend(accepted.notice.filter(|notice| !warnings.contains(notice)));
         let agent = format!("{name}@{}", record.version);
         if let Some(warning) = crate::gate::hidden_unicode(&agent, &bytes, options.deny_hidden_unicode)? {
             warnings.push(warning);
@@ -304,6 +309,7 @@ fn resolve(
         agents.push(Resolved {
             published: index.records().map(|r| (r.sha256, r.version.clone())).collect(),
             registry_id,
+            signer: accepted.signer,
             name,
             registry: registry_name,
             record,
@@ -424,6 +430,7 @@ fn plan_and_apply(
             version: agent.record.version.clone(),
             registry: agent.registry_id.clone(),
             sha256: agent.record.sha256,
+            signer: agent.signer.clone(),
             files: converted.iter().map(TargetFile::locked).collect(),
         });
     }

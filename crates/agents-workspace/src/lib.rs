@@ -21,6 +21,7 @@ mod install;
 mod reconcile;
 mod registries;
 mod resolve;
+pub mod signatures;
 mod state;
 mod status;
 mod targets;

@@ -226,7 +226,7 @@ fn agent_files(
     state: &WorkspaceState,
     deny: bool,
 ) -> Result<(Vec<Managed>, Vec<String>)> {
-    let (index, bytes) = pinned_body(registries, locked)?;
+    let (index, bytes) = pinned_body(workspace, registries, locked)?;
     crate::gate::hidden_unicode(&format!("{}@{}", locked.name, locked.version), &bytes, deny)?;
     let mut errors = Vec::new();
     let primary = workspace.agent_relative(&locked.name);
@@ -278,7 +278,11 @@ fn agent_files(
 }
 
 /// The pinned body of a locked agent, verified against the lockfile, with the agent's index.
-pub(crate) fn pinned_body(registries: &mut Registries, locked: &LockedAgent) -> Result<(IndexFile, Vec<u8>)> {
+pub(crate) fn pinned_body(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    locked: &LockedAgent,
+) -> Result<(IndexFile, Vec<u8>)> {
     let registry_name = registries
         .name_for_id(&locked.registry)?
         .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: locked.name.clone(), id: locked.registry.clone() })?;
@@ -286,6 +290,8 @@ pub(crate) fn pinned_body(registries: &mut Registries, locked: &LockedAgent) -> 
     let record = locked_record(registries, &registry_name, &index, locked)?;
     let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
     let bytes = registries.open(&registry_name)?.body(&record)?;
+    // A lockfile arrives with `git pull`: what it pins passes the same signature check as install.
+    crate::signatures::accept_quietly(workspace, registries.open(&registry_name)?, &record, Some(locked))?;
     Ok((index, bytes))
 }
 
@@ -329,7 +335,7 @@ pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &Age
             base,
         });
     }
-    let (_, upstream) = pinned_body(registries, locked)?;
+    let (_, upstream) = pinned_body(workspace, registries, locked)?;
     Ok(DiffInput {
         name: name.clone(),
         path,

@@ -85,11 +85,28 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
         let manifest_requirement =
             manifest.agents.get(&locked.name).map_or(semver::VersionReq::STAR, |d| d.requirement.clone());
         let level_requirement = level.requirement(&locked.version);
-        let best = index
+        let mut candidates: Vec<&IndexRecord> = index
             .records()
             .filter(|r| !r.yanked && manifest_requirement.matches(&r.version) && level_requirement.matches(&r.version))
-            .max_by(|a, b| a.version.cmp(&b.version));
-        if let Some(best) = best.filter(|best| best.version > locked.version) {
+            .filter(|r| r.version > locked.version)
+            .collect();
+        candidates.sort_by(|a, b| b.version.cmp(&a.version));
+        // The highest version whose signature holds: nobody watches the daemon, so a forged
+        // version is skipped (and logged) rather than stopping every update.
+        let mut chosen = None;
+        for candidate in candidates {
+            match crate::signatures::accept_quietly(workspace, registries.open(&registry_name)?, candidate, None) {
+                Ok(accepted) => {
+                    chosen = Some((candidate, accepted));
+                    break;
+                }
+                Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) => {
+                    tracing::warn!(%error, "auto-update skips a version whose signature does not hold");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        if let Some((best, accepted)) = chosen {
             moved.push(Outdated {
                 name: locked.name.clone(),
                 registry: registry_name.clone(),
@@ -107,6 +124,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
                 version: best.version.clone(),
                 registry: locked.registry.clone(),
                 sha256: best.sha256,
+                signer: accepted.signer,
                 files,
             });
         }

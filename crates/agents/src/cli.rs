@@ -59,6 +59,9 @@ pub(crate) enum Command {
     /// Create, add, list and remove registries.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Add, remove and list the SSH keys that may publish an agent (signed registries).
+    #[command(subcommand)]
+    Owner(OwnerCommand),
     /// Control agentsd, the daemon that keeps agent files in sync with agents.lock.
     #[command(subcommand)]
     Daemon(DaemonCommand),
@@ -278,6 +281,45 @@ pub(crate) struct PublishArgs {
     /// Refuse a file with hidden Unicode instead of warning.
     #[arg(long)]
     pub(crate) deny_hidden_unicode: bool,
+    /// The SSH key to sign with (default: git's `user.signingkey` when `gpg.format = ssh`).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) sign_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OwnerCommand {
+    /// Add an SSH public key (a line or a `.pub` file) to NAME's owners, signed by an owner or the root.
+    Add {
+        name: String,
+        key: String,
+        #[arg(long)]
+        registry: Option<String>,
+        /// The SSH key to sign with (default: git's `user.signingkey` when `gpg.format = ssh`).
+        #[arg(long, value_name = "PATH")]
+        sign_key: Option<PathBuf>,
+    },
+    /// Remove a key (its `SHA256:` fingerprint, a line or a `.pub` file) from NAME's owners.
+    Remove {
+        name: String,
+        key: String,
+        #[arg(long)]
+        registry: Option<String>,
+        /// The key is compromised: versions it signed become invalid too (by default they stay
+        /// valid, as after a rotation).
+        #[arg(long)]
+        revoke: bool,
+        /// The SSH key to sign with (default: git's `user.signingkey` when `gpg.format = ssh`).
+        #[arg(long, value_name = "PATH")]
+        sign_key: Option<PathBuf>,
+    },
+    /// List NAME's owner keys, verified against the registry root.
+    List {
+        name: String,
+        #[arg(long)]
+        registry: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +330,9 @@ pub(crate) enum RegistryCommand {
         /// A line describing the registry, stored in config.json.
         #[arg(long)]
         description: Option<String>,
+        /// Make this SSH key the registry's root: every publish must then be signed by an owner.
+        #[arg(long, value_name = "PATH")]
+        sign_key: Option<PathBuf>,
     },
     /// Add a registry by path or git URL (user config; --project for this project's agents.toml).
     Add {
@@ -298,6 +343,10 @@ pub(crate) enum RegistryCommand {
         /// Record it in the project's agents.toml instead of the user config.
         #[arg(long)]
         project: bool,
+        /// Trust only this root key fingerprint (`SHA256:…`) for it, instead of whichever
+        /// root it shows on first use.
+        #[arg(long, value_name = "FINGERPRINT")]
+        trust: Option<String>,
     },
     /// List the registries in search order.
     List(JsonArgs),

@@ -5,6 +5,7 @@ mod doctor;
 mod import;
 mod install;
 mod lint;
+mod owner;
 mod publish;
 mod query;
 mod registry;
@@ -39,6 +40,7 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Import(args) => import::import(&context, printer, args),
         Command::New(args) => import::new(&context, printer, args),
         Command::Registry(command) => registry::run(&context, printer, command),
+        Command::Owner(command) => owner::run(&context, printer, command),
         Command::Daemon(command) => daemon::run(&context, printer, command),
         Command::Doctor(args) => doctor::doctor(&context, printer, args.json),
         Command::Completions { shell } => {
@@ -121,6 +123,28 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
         )),
         RegistryError::ChecksumMismatch { .. } => {
             Some("do not install this version; tell the registry's maintainers it has been altered".to_owned())
+        }
+        RegistryError::Signature(error) => signature_hint(error),
+        _ => None,
+    }
+}
+
+fn signature_hint(error: &agents_registry::SignatureError) -> Option<String> {
+    use agents_registry::SignatureError;
+    match error {
+        SignatureError::NotOwner { name, .. } => Some(format!(
+            "no owner of `{name}` published this version: do not install it, and tell the registry's maintainers              (`agents owner list {name}` shows who may publish)"
+        )),
+        SignatureError::Missing { .. } | SignatureError::Invalid { .. } | SignatureError::Owners { .. } => Some(
+            "this was not published through a valid signature: do not install it, and tell the registry's maintainers"
+                .to_owned(),
+        ),
+        SignatureError::Required { .. } => Some(
+            "use a signed registry (`agents registry init --sign-key`), or drop `require-signatures` for this              workspace"
+                .to_owned(),
+        ),
+        SignatureError::Refused { .. } => {
+            Some("`agents owner list NAME` shows the keys that may publish; an owner can add yours".to_owned())
         }
         _ => None,
     }

@@ -25,11 +25,18 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
 
     let entry = writable_registry(context, args.registry.as_deref())?;
     let cache = context.cache()?;
+    let signer = crate::commands::owner::signer(context, args.sign_key.as_deref())?;
 
-    let record = agents_registry::publish(&cache, &entry.name, &entry.url, &request)?;
+    let record = agents_registry::publish_signed(&cache, &entry.name, &entry.url, &request, signer.as_deref())?;
+    let signed = match &signer {
+        Some(signer) if record.signature.is_some() => {
+            format!(", signed by {}", agents_registry::signing::fingerprint(signer.public_key()))
+        }
+        _ => String::new(),
+    };
     printer.status(
         "Published",
-        format!("{} v{} to registry `{}` ({})", record.name, record.version, entry.name, entry.url),
+        format!("{} v{} to registry `{}` ({}){signed}", record.name, record.version, entry.name, entry.url),
     );
     Ok(0)
 }

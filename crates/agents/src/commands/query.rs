@@ -36,9 +36,14 @@ pub(crate) fn verify(context: &Context, printer: &Printer, json: bool) -> anyhow
     let workspace = context.workspace();
     let statuses = agents_workspace::status(&workspace)?;
     let bad: Vec<_> = statuses.iter().filter(|s| matches!(s.status, Status::Modified | Status::Missing)).collect();
+    let signatures = recheck_signers(context, &workspace)?;
+    let ok = bad.is_empty() && signatures.is_empty();
     if json {
-        printer.json(&serde_json::json!({ "ok": bad.is_empty(), "agents": statuses }));
+        printer.json(&serde_json::json!({ "ok": ok, "agents": statuses, "signatures": signatures }));
     } else {
+        for problem in &signatures {
+            printer.error(problem);
+        }
         for status in &bad {
             let version = status.version.as_ref().map(|v| format!(" v{v}")).unwrap_or_default();
             let what = match status.status {
@@ -48,11 +53,32 @@ pub(crate) fn verify(context: &Context, printer: &Printer, json: bool) -> anyhow
             printer.error(format!("{}{version}: {} {what}", status.name, printer.path(&status.path)));
         }
         let checked = statuses.iter().filter(|s| s.version.is_some()).count();
-        if bad.is_empty() {
+        if ok {
             printer.status("Verified", format!("{checked} agent(s) match agents.lock"));
         }
     }
-    Ok(if bad.is_empty() { 0 } else { 1 })
+    Ok(if ok { 0 } else { 1 })
+}
+
+/// Every agent whose lockfile entry pins a signer, re-checked against its registry as fetched.
+fn recheck_signers(context: &Context, workspace: &agents_workspace::Workspace) -> anyhow::Result<Vec<String>> {
+    let (_, lockfile) = workspace.read_lockfile()?;
+    let pinned = agents_workspace::signatures::signed_pins(&lockfile);
+    if pinned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut registries = context.registries(workspace, FetchMode::Always)?;
+    let mut problems = Vec::new();
+    for name in pinned {
+        let locked = lockfile.get(&name).expect("a pinned name is locked");
+        let Some(registry_name) = registries.name_for_id(&locked.registry)? else {
+            problems.push(format!("{name}@{}: no configured registry has id `{}`", locked.version, locked.registry));
+            continue;
+        };
+        let registry = registries.open(&registry_name)?;
+        problems.extend(agents_workspace::signatures::recheck(workspace, registry, locked)?);
+    }
+    Ok(problems)
 }
 
 fn latest(index: &IndexFile) -> Option<&IndexRecord> {

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use agents_format::{RegistryId, remove_registry, set_registry, validate_registry_name};
 use agents_registry::{BUILTIN_NAME, FetchMode};
+use agents_workspace::Workspace;
 use agents_workspace::fs::write_atomic;
 use anyhow::{Context as _, bail};
 
@@ -13,16 +14,37 @@ use crate::printer::Printer;
 
 pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand) -> anyhow::Result<i32> {
     match command {
-        RegistryCommand::Init { path, description } => {
+        RegistryCommand::Init { path, description, sign_key } => {
             let path = absolute(&context.cwd, &path);
             let mut random = [0u8; 16];
             getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness for a registry id: {e}"))?;
-            let config = agents_registry::init_registry(&path, RegistryId::from_random(random), description)?;
+            // Only an explicit key makes a signed registry: a git signing key configured for
+            // commits is not a decision to sign this registry.
+            let root = match &sign_key {
+                Some(path) => crate::commands::owner::signer(context, Some(path))?,
+                None => None,
+            };
+            let config = agents_registry::init_signed_registry(
+                &path,
+                RegistryId::from_random(random),
+                description,
+                root.as_deref(),
+            )?;
             printer.status("Created", format!("registry {} at {}", config.id, printer.path(&path)));
+            if let Some(root) = &root {
+                printer.note(
+                    "root",
+                    format!(
+                        "{}; share it so teammates can `agents registry add NAME URL --trust {}`",
+                        agents_registry::signing::fingerprint(root.public_key()),
+                        agents_registry::signing::fingerprint(root.public_key())
+                    ),
+                );
+            }
             printer.note("next", format!("agents registry add NAME {}", printer.path(&path)));
             Ok(0)
         }
-        RegistryCommand::Add { name, url, project } => {
+        RegistryCommand::Add { name, url, project, trust } => {
             validate_registry_name(&name)
                 .map_err(|message| anyhow::anyhow!("invalid registry name `{name}`: {message}"))?;
             if name == BUILTIN_NAME {
@@ -37,6 +59,14 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             }
             // Fetch it now so a typo or a non-registry is reported here, not at the next install.
             let registry = context.cache()?.open(&name, &url, FetchMode::Always)?;
+            if let Some(expected) = &trust {
+                let root = agents_workspace::signatures::trust_root(
+                    &Workspace::user(context.dirs.clone()),
+                    &registry,
+                    expected,
+                )?;
+                printer.status("Trusted", format!("registry `{name}` ({}) with root {root}", registry.config.id));
+            }
             let path = config_path(context, project);
             let text = read_text(&path)?;
             let new = set_registry(&text, &name, &url).with_context(|| format!("cannot edit {}", path.display()))?;

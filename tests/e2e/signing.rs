@@ -1,0 +1,556 @@
+//! Signed publishes: real `ssh-keygen` keys, real git registries, three users. The root and
+//! owners sign, every client verifies before it installs, and forgeries made with the CLI or by
+//! hand with plain git are refused naming agent@version and the key.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use agents_format::{AgentName, RegistryId, Sha256, body_path, index_path, owners_path};
+use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
+
+/// A fresh ed25519 key without passphrase at `<root>/keys/<name>`; returns the private key path.
+fn keygen(env: &TestEnv, name: &str) -> PathBuf {
+    let dir = env.path("keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C"])
+        .arg(format!("{name}@test"))
+        .arg("-f")
+        .arg(&path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    path
+}
+
+/// `SHA256:…` as `ssh-keygen -l` prints it.
+fn fingerprint(key: &Path) -> String {
+    let output = Command::new("ssh-keygen").arg("-lf").arg(pub_path(key)).output().unwrap();
+    String::from_utf8(output.stdout).unwrap().split_whitespace().nth(1).unwrap().to_owned()
+}
+
+fn pub_path(key: &Path) -> PathBuf {
+    key.with_extension("pub")
+}
+
+/// An armored SSHSIG over `message`, made by `ssh-keygen -Y sign` as a forger following the
+/// documented format would.
+fn sign_by_hand(key: &Path, namespace: &str, message: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("ssh-keygen")
+        .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
+        .arg(key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(message).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn run(env: &TestEnv, args: &[&OsStr]) -> agents_test_support::Run {
+    env.run(args)
+}
+
+/// A signed registry made by `owner` (its root) with `reviewer` 1.0.0 published by it, added as
+/// `team` by `owner`. Returns the registry path and the owner's key.
+fn signed_registry(owner: &TestEnv) -> (PathBuf, PathBuf) {
+    let key = keygen(owner, "alice");
+    let registry = owner.path("shared/team.git");
+    run(owner, &["registry".as_ref(), "init".as_ref(), registry.as_os_str(), "--sign-key".as_ref(), key.as_os_str()])
+        .success()
+        .stderr_contains(&fingerprint(&key));
+    run(owner, &["registry".as_ref(), "add".as_ref(), "team".as_ref(), registry.as_os_str()]).success();
+    publish(owner, &key, "reviewer", "1.0.0").success().stderr_contains(&format!("signed by {}", fingerprint(&key)));
+    (registry, key)
+}
+
+fn publish(env: &TestEnv, key: &Path, name: &str, version: &str) -> agents_test_support::Run {
+    let file = env.path(&format!("{name}-{version}.md"));
+    std::fs::write(&file, TestEnv::agent_text(name, version)).unwrap();
+    run(
+        env,
+        &[
+            "publish".as_ref(),
+            file.as_os_str(),
+            "--version".as_ref(),
+            version.as_ref(),
+            "--sign-key".as_ref(),
+            key.as_os_str(),
+        ],
+    )
+}
+
+fn add_registry(env: &TestEnv, registry: &Path) {
+    run(env, &["registry".as_ref(), "add".as_ref(), "team".as_ref(), registry.as_os_str()]).success();
+}
+
+fn registry_id(registry: &Path) -> RegistryId {
+    let config: serde_json::Value = serde_json::from_slice(&read_in_remote(registry, "config.json").unwrap()).unwrap();
+    RegistryId::new(config["id"].as_str().unwrap()).unwrap()
+}
+
+/// Appends `record` (a JSON object) to `name`'s index file with plain git, body first.
+fn push_by_hand(registry: &Path, name: &str, version: &str, signature: Option<String>) {
+    let agent = AgentName::new(name).unwrap();
+    let body = TestEnv::agent_text(name, version).into_bytes();
+    let sha = Sha256::of(&body);
+    rewrite_in_remote(registry, &body_path(&sha), &body);
+    let mut record = serde_json::json!({
+        "schema": 1, "name": name, "version": version, "sha256": sha.to_hex(), "length": body.len(),
+        "published": "2026-12-01T00:00:00Z", "yanked": false,
+    });
+    if let Some(signature) = signature {
+        record["signature"] = signature.into();
+    }
+    let mut index = read_in_remote(registry, &index_path(&agent)).unwrap_or_default();
+    index.extend_from_slice(format!("{record}\n").as_bytes());
+    rewrite_in_remote(registry, &index_path(&agent), &index);
+}
+
+fn record_payload(registry: &Path, name: &str, version: &str) -> Vec<u8> {
+    let sha = Sha256::of(TestEnv::agent_text(name, version).as_bytes());
+    agents_format::record_payload(
+        &registry_id(registry),
+        &AgentName::new(name).unwrap(),
+        &version.parse().unwrap(),
+        &sha,
+    )
+}
+
+fn install(env: &TestEnv, what: &str) -> agents_test_support::Run {
+    run(env, &["install".as_ref(), what.as_ref()])
+}
+
+#[test]
+fn an_owners_version_installs_and_the_lockfile_pins_its_signer() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("signer = \"{}\"", fingerprint(&key))), "{lockfile}");
+    // The root was trusted on first use, per registry id.
+    let trust = std::fs::read_to_string(carol.state_dir().join("trust.json")).unwrap();
+    assert!(trust.contains(&registry_id(&registry).to_string()) && trust.contains(&fingerprint(&key)), "{trust}");
+    run(&carol, &["verify".as_ref()]).success();
+    // `agents verify` re-checks the pinned signer against the registry: a lockfile pinning
+    // another key fails it.
+    std::fs::write(carol.project.join("agents.lock"), lockfile.replace(&fingerprint(&key), "SHA256:forged")).unwrap();
+    run(&carol, &["verify".as_ref()])
+        .fails_with("reviewer@1.0.0 from registry `team` is now signed by")
+        .stderr_contains("SHA256:forged");
+}
+
+#[test]
+fn a_teammates_version_is_refused_with_the_cli_and_by_hand() {
+    let alice = TestEnv::new();
+    let (registry, alice_key) = signed_registry(&alice);
+    let bob = TestEnv::new();
+    let bob_key = keygen(&bob, "bob");
+    let bob_fingerprint = fingerprint(&bob_key);
+    add_registry(&bob, &registry);
+
+    // With the CLI and his own key: publish and taking ownership are both refused.
+    publish(&bob, &bob_key, "reviewer", "1.1.0")
+        .fails_with("cannot publish reviewer@1.1.0")
+        .stderr_contains(&format!("your key {bob_fingerprint} is not an owner of `reviewer`"));
+    run(
+        &bob,
+        &[
+            "owner".as_ref(),
+            "add".as_ref(),
+            "reviewer".as_ref(),
+            pub_path(&bob_key).as_os_str(),
+            "--sign-key".as_ref(),
+            bob_key.as_os_str(),
+        ],
+    )
+    .fails_with(&format!("your key {bob_fingerprint} is neither an owner nor the registry root"));
+    // Nor can he publish unsigned.
+    let file = bob.path("plain.md");
+    std::fs::write(&file, TestEnv::agent_text("reviewer", "1.1.0")).unwrap();
+    run(&bob, &["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.1.0".as_ref()])
+        .fails_with("the registry signs every publish");
+
+    // By hand with plain git: a record signed with his key over the documented payload.
+    let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "1.1.0"));
+    push_by_hand(&registry, "reviewer", "1.1.0", Some(forged));
+    // A record carrying the owner's signature of another version.
+    let index = String::from_utf8(read_in_remote(&registry, "index/re/vi/reviewer").unwrap()).unwrap();
+    let first: serde_json::Value = serde_json::from_str(index.lines().next().unwrap()).unwrap();
+    push_by_hand(&registry, "reviewer", "1.2.0", Some(first["signature"].as_str().unwrap().to_owned()));
+    // And one with no signature at all.
+    push_by_hand(&registry, "reviewer", "1.3.0", None);
+
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer@=1.1.0")
+        .fails_with("reviewer@1.1.0 from registry `team` is signed by")
+        .stderr_contains(&format!("{bob_fingerprint}, which is not an owner of `reviewer`"))
+        .stderr_contains("hint: no owner of `reviewer` published this version: do not install it");
+    install(&carol, "reviewer@=1.2.0")
+        .fails_with("reviewer@1.2.0 from registry `team` has an invalid signature by")
+        .stderr_contains(&fingerprint(&alice_key));
+    install(&carol, "reviewer@=1.3.0").fails_with("reviewer@1.3.0 from registry `team` is not signed");
+    // The newest is refused too, so a plain install cannot reach any forged version.
+    install(&carol, "reviewer").fails_with("reviewer@1.3.0");
+    assert!(!carol.agents_dir().join("reviewer.md").exists());
+    install(&carol, "reviewer@=1.0.0").success();
+
+    // A lockfile pinning the forged version arrives with `git pull`: sync (the daemon's work)
+    // refuses it as install does, and the file stays at the owner's version.
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    let good = Sha256::of(TestEnv::agent_text("reviewer", "1.0.0").as_bytes()).to_hex();
+    let forged_sha = Sha256::of(TestEnv::agent_text("reviewer", "1.1.0").as_bytes()).to_hex();
+    let pulled = lockfile.replace("1.0.0", "1.1.0").replace(&good, &forged_sha);
+    let pulled: String = pulled.lines().filter(|l| !l.starts_with("signer")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(carol.project.join("agents.lock"), pulled).unwrap();
+    let synced = run(&carol, &["sync".as_ref()]);
+    assert!(
+        synced.stderr().contains("reviewer@1.1.0") && synced.stderr().contains(&bob_fingerprint),
+        "{}",
+        synced.stderr()
+    );
+    assert_eq!(
+        std::fs::read_to_string(carol.agents_dir().join("reviewer.md")).unwrap(),
+        TestEnv::agent_text("reviewer", "1.0.0")
+    );
+}
+
+#[test]
+fn a_rewritten_owners_list_is_refused() {
+    let alice = TestEnv::new();
+    let (registry, _) = signed_registry(&alice);
+    let bob = TestEnv::new();
+    let bob_key = keygen(&bob, "bob");
+    let bob_fingerprint = fingerprint(&bob_key);
+    let bob_line = std::fs::read_to_string(pub_path(&bob_key)).unwrap().trim().to_owned();
+    let id = registry_id(&registry);
+    let name = AgentName::new("reviewer").unwrap();
+    let path = owners_path(&name);
+
+    // Bob appends a revision naming his key, signed by his key.
+    let mut owners: serde_json::Value = serde_json::from_slice(&read_in_remote(&registry, &path).unwrap()).unwrap();
+    let first_keys: Vec<String> =
+        owners["signed"][0]["keys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect();
+    let previous = Sha256::of(&agents_format::owners_payload(&id, &name, 0, None, &first_keys, &[]));
+    let keys = vec![bob_line.clone()];
+    let payload = agents_format::owners_payload(&id, &name, 1, Some(&previous), &keys, &[]);
+    let signature = sign_by_hand(&bob_key, "agents-registry-owners-v1", &payload);
+    owners["signed"].as_array_mut().unwrap().push(serde_json::json!({ "keys": keys, "signature": signature }));
+    rewrite_in_remote(&registry, &path, format!("{owners}\n").as_bytes());
+    let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "1.1.0"));
+    push_by_hand(&registry, "reviewer", "1.1.0", Some(forged));
+
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer")
+        .fails_with("the owners list of `reviewer` in registry `team` is refused")
+        .stderr_contains(&format!("revision 1 is signed by {bob_fingerprint}, which is neither the registry root"));
+
+    // Or he replaces the whole list with one of his own making.
+    let payload = agents_format::owners_payload(&id, &name, 0, None, &keys, &[]);
+    let signature = sign_by_hand(&bob_key, "agents-registry-owners-v1", &payload);
+    let replaced =
+        serde_json::json!({ "schema": 1, "owners": [], "signed": [{ "keys": keys, "signature": signature }] });
+    rewrite_in_remote(&registry, &path, format!("{replaced}\n").as_bytes());
+    install(&carol, "reviewer").fails_with(&format!("revision 0 is signed by {bob_fingerprint}"));
+    // Even the version the real owner signed is refused while its owners list is forged.
+    install(&carol, "reviewer@=1.0.0").fails_with("the owners list of `reviewer` in registry `team` is refused");
+}
+
+#[test]
+fn a_root_that_changes_is_a_hard_error_and_trust_can_be_given_up_front() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    let carol = TestEnv::new();
+    // The wrong root named up front is refused before anything is trusted.
+    run(
+        &carol,
+        &[
+            "registry".as_ref(),
+            "add".as_ref(),
+            "team".as_ref(),
+            registry.as_os_str(),
+            "--trust".as_ref(),
+            "SHA256:nope".as_ref(),
+        ],
+    )
+    .fails_with(&format!("its root key is {}, not SHA256:nope", fingerprint(&key)));
+    run(
+        &carol,
+        &[
+            "registry".as_ref(),
+            "add".as_ref(),
+            "team".as_ref(),
+            registry.as_os_str(),
+            "--trust".as_ref(),
+            fingerprint(&key).as_ref(),
+        ],
+    )
+    .success();
+    install(&carol, "reviewer").success();
+
+    // Someone with push access replaces the root (a new config.json signed by their own key).
+    let mallory = TestEnv::new();
+    let mallory_key = keygen(&mallory, "mallory");
+    let other = mallory.path("other.git");
+    run(
+        &mallory,
+        &["registry".as_ref(), "init".as_ref(), other.as_os_str(), "--sign-key".as_ref(), mallory_key.as_os_str()],
+    )
+    .success();
+    let text = String::from_utf8(read_in_remote(&other, "config.json").unwrap()).unwrap();
+    let mut config = agents_format::RegistryConfig::parse(&text).unwrap();
+    config.id = registry_id(&registry);
+    config.extra.remove("root-signature");
+    let signature = sign_by_hand(&mallory_key, "agents-registry-config-v1", &agents_format::config_payload(&config));
+    config.extra.insert("root-signature".into(), signature.into());
+    rewrite_in_remote(&registry, "config.json", config.to_text().as_bytes());
+    run(&carol, &["update".as_ref()]).fails_with("changed its root key").stderr_contains(&format!(
+        "you trusted {}, it now names {}",
+        fingerprint(&key),
+        fingerprint(&mallory_key)
+    ));
+
+    // Dropping the root (an unsigned config.json) is no way around it.
+    let unsigned = format!("{{\n  \"schema\": 1,\n  \"id\": \"{}\"\n}}\n", registry_id(&registry));
+    rewrite_in_remote(&registry, "config.json", unsigned.as_bytes());
+    run(&carol, &["update".as_ref()]).fails_with("no longer signs its publishes, but you trusted its root");
+}
+
+#[test]
+fn unsigned_registries_work_with_a_notice_unless_signatures_are_required() {
+    let env = TestEnv::new();
+    env.registry("team");
+    env.publish("plain", "1.0.0");
+    install(&env, "plain").success().stderr_contains("registry `team` does not sign its publishes");
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(!lockfile.contains("signer"), "{lockfile}");
+
+    // The project asks for signatures.
+    let manifest = std::fs::read_to_string(env.project.join("agents.toml")).unwrap();
+    std::fs::write(env.project.join("agents.toml"), format!("{manifest}\n[security]\nrequire-signatures = true\n"))
+        .unwrap();
+    install(&env, "plain").fails_with("the registry does not sign its publishes, and `require-signatures` refuses it");
+    std::fs::write(env.project.join("agents.toml"), &manifest).unwrap();
+
+    // The user asks for them.
+    let config = env.home.join(".config/agents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[security]\nrequire-signatures = true\n")).unwrap();
+    install(&env, "plain@=1.0.0").fails_with("plain@1.0.0 from registry `team`: the registry does not sign");
+}
+
+fn owner(env: &TestEnv, args: &[&OsStr]) -> agents_test_support::Run {
+    let mut all: Vec<&OsStr> = vec!["owner".as_ref()];
+    all.extend_from_slice(args);
+    run(env, &all)
+}
+
+#[test]
+fn an_owner_rotates_a_key_and_a_revoked_keys_versions_are_refused() {
+    let admin = TestEnv::new();
+    let root = keygen(&admin, "root");
+    let old = keygen(&admin, "alice-old");
+    let new = keygen(&admin, "alice-new");
+    let registry = admin.path("shared/team.git");
+    run(&admin, &["registry".as_ref(), "init".as_ref(), registry.as_os_str(), "--sign-key".as_ref(), root.as_os_str()])
+        .success();
+    add_registry(&admin, &registry);
+    // Only the root can start an owners list for a new agent.
+    publish(&admin, &old, "reviewer", "0.1.0").fails_with("has no owners list yet, and only the registry root");
+    owner(
+        &admin,
+        &["add".as_ref(), "reviewer".as_ref(), pub_path(&old).as_os_str(), "--sign-key".as_ref(), root.as_os_str()],
+    )
+    .success();
+    publish(&admin, &old, "reviewer", "1.0.0").success();
+
+    // Rotation: the old key adds the new one, the new one removes the old.
+    owner(
+        &admin,
+        &["add".as_ref(), "reviewer".as_ref(), pub_path(&new).as_os_str(), "--sign-key".as_ref(), old.as_os_str()],
+    )
+    .success();
+    owner(
+        &admin,
+        &["remove".as_ref(), "reviewer".as_ref(), fingerprint(&old).as_ref(), "--sign-key".as_ref(), new.as_os_str()],
+    )
+    .success();
+    let listed = owner(&admin, &["list".as_ref(), "reviewer".as_ref(), "--json".as_ref()]).success().json();
+    let keys: Vec<&str> =
+        listed["keys"].as_array().unwrap().iter().map(|k| k["fingerprint"].as_str().unwrap()).collect();
+    assert_eq!(keys, [fingerprint(&new)]);
+    publish(&admin, &old, "reviewer", "1.2.0")
+        .fails_with(&format!("your key {} is not an owner of `reviewer`", fingerprint(&old)));
+    publish(&admin, &new, "reviewer", "1.1.0").success();
+
+    // A user installs both: the version signed before the rotation stays valid.
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer@=1.0.0").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("signer = \"{}\"", fingerprint(&old))), "{lockfile}");
+    install(&carol, "reviewer@^1.1").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("signer = \"{}\"", fingerprint(&new))), "{lockfile}");
+
+    // Revocation: the old key was compromised, so what it signed is refused from now on.
+    owner(
+        &admin,
+        &[
+            "remove".as_ref(),
+            "reviewer".as_ref(),
+            fingerprint(&old).as_ref(),
+            "--revoke".as_ref(),
+            "--sign-key".as_ref(),
+            new.as_os_str(),
+        ],
+    )
+    .success();
+    let dave = TestEnv::new();
+    add_registry(&dave, &registry);
+    install(&dave, "reviewer@=1.0.0")
+        .fails_with(&format!("reviewer@1.0.0 from registry `team` is signed by {}", fingerprint(&old)));
+    install(&dave, "reviewer").success();
+}
+
+#[test]
+fn publish_signs_with_gits_ssh_signing_key_and_through_ssh_agent() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    // `user.signingkey` naming a key file, with `gpg.format = ssh`, as `git commit -S` uses it.
+    alice.git(alice.root(), &["config", "--global", "gpg.format", "ssh"]);
+    alice.git(alice.root(), &["config", "--global", "user.signingkey", key.to_str().unwrap()]);
+    let file = alice.path("reviewer.md");
+    std::fs::write(&file, TestEnv::agent_text("reviewer", "1.1.0")).unwrap();
+    run(&alice, &["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.1.0".as_ref()])
+        .success()
+        .stderr_contains(&format!("signed by {}", fingerprint(&key)));
+
+    // Git's literal form names only the public key: ssh-agent holds the private one.
+    let socket = alice.path("agent.sock");
+    let mut agent =
+        Command::new("ssh-agent").arg("-D").arg("-a").arg(&socket).stdout(std::process::Stdio::null()).spawn().unwrap();
+    assert!(agents_test_support::eventually(std::time::Duration::from_secs(5), || socket.exists()));
+    let added = Command::new("ssh-add").arg("-q").arg(&key).env("SSH_AUTH_SOCK", &socket).status().unwrap();
+    assert!(added.success());
+    let literal = format!("key::{}", std::fs::read_to_string(pub_path(&key)).unwrap().trim());
+    alice.git(alice.root(), &["config", "--global", "user.signingkey", &literal]);
+    alice.set_env("SSH_AUTH_SOCK", &socket);
+    std::fs::write(&file, TestEnv::agent_text("reviewer", "1.2.0")).unwrap();
+    let published = run(&alice, &["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.2.0".as_ref()]);
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    published.success().stderr_contains(&format!("signed by {}", fingerprint(&key)));
+
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer@=1.1.0").success();
+    install(&carol, "reviewer@=1.2.0").success();
+}
+
+#[test]
+fn registry_check_enforces_the_signature_rules_and_append_only_owners() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    let check = |since: Option<&str>| {
+        let mut args: Vec<&OsStr> = vec!["registry".as_ref(), "check".as_ref(), registry.as_os_str()];
+        if let Some(since) = since {
+            args.push(OsStr::new("--since"));
+            args.push(OsStr::new(since));
+        }
+        run(&alice, &args)
+    };
+    check(None).success();
+
+    // A key added, then removed (a teammate who left): the list now has three revisions.
+    let bob = TestEnv::new();
+    let bob_key = keygen(&bob, "bob");
+    owner(
+        &alice,
+        &["add".as_ref(), "reviewer".as_ref(), pub_path(&bob_key).as_os_str(), "--sign-key".as_ref(), key.as_os_str()],
+    )
+    .success();
+    let path = owners_path(&AgentName::new("reviewer").unwrap());
+    let with_bob = read_in_remote(&registry, &path).unwrap();
+    owner(
+        &alice,
+        &[
+            "remove".as_ref(),
+            "reviewer".as_ref(),
+            fingerprint(&bob_key).as_ref(),
+            "--sign-key".as_ref(),
+            key.as_os_str(),
+        ],
+    )
+    .success();
+    let head = || {
+        let output = Command::new("git").arg("-C").arg(&registry).args(["rev-parse", "HEAD"]).output().unwrap();
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let before = head();
+    check(Some(&before)).success();
+
+    // Rolling the list back to the revision that still named bob verifies on its own (each
+    // revision is validly signed), so a client reading the tip cannot tell; CI can.
+    rewrite_in_remote(&registry, &path, &with_bob);
+    check(Some(&before)).fails_with("rewrites the signed owners list of `reviewer` instead of appending a revision");
+
+    // With bob's key back in the list, his version passes the check of HEAD alone; an unsigned
+    // one pushed by hand never does.
+    let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "2.0.0"));
+    push_by_hand(&registry, "reviewer", "2.0.0", Some(forged));
+    push_by_hand(&registry, "reviewer", "3.0.0", None);
+    let report = check(None).fails_with("reviewer@3.0.0 from registry");
+    assert!(
+        report.stderr().contains("is not signed") && !report.stderr().contains("reviewer@2.0.0"),
+        "{}",
+        report.stderr()
+    );
+    // Once the list is put right, bob's version fails too, naming his key.
+    let output =
+        Command::new("git").arg("-C").arg(&registry).args(["show", &format!("{before}:{path}")]).output().unwrap();
+    rewrite_in_remote(&registry, &path, &output.stdout);
+    check(None)
+        .fails_with("reviewer@2.0.0 from registry")
+        .stderr_contains(&format!("is signed by {}, which is not an owner of `reviewer`", fingerprint(&bob_key)));
+}
+
+#[test]
+fn the_daemons_auto_update_skips_a_forged_version() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    run(&carol, &["install".as_ref(), "--global".as_ref(), "reviewer".as_ref()]).success();
+    publish(&alice, &key, "reviewer", "1.0.1").success();
+    let bob = TestEnv::new();
+    let bob_key = keygen(&bob, "bob");
+    let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "1.0.2"));
+    push_by_hand(&registry, "reviewer", "1.0.2", Some(forged));
+    let config = carol.home.join(".config/agents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[daemon]\nauto-update = \"patch\"\n")).unwrap();
+
+    let _daemon = agents_test_support::DaemonGuard::start(&carol);
+    run(&carol, &["daemon".as_ref(), "sync".as_ref()]).success();
+    let file = carol.home.join(".claude/agents/reviewer.md");
+    let wanted = TestEnv::agent_text("reviewer", "1.0.1");
+    assert!(
+        agents_test_support::eventually(std::time::Duration::from_secs(20), || {
+            std::fs::read_to_string(&file).ok().as_deref() == Some(wanted.as_str())
+        }),
+        "{:?}",
+        std::fs::read_to_string(&file)
+    );
+    let lockfile = std::fs::read_to_string(carol.home.join(".config/agents/agents.lock")).unwrap();
+    assert!(lockfile.contains("version = \"1.0.1\"") && lockfile.contains(&fingerprint(&key)), "{lockfile}");
+}
