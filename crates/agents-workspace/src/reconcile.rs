@@ -212,7 +212,7 @@ fn prefetch(workspace: &Workspace, registries: &mut Registries) {
         let as_pinned = root.inspect(&primary).is_ok_and(|d| d.sha256() == Some(locked.sha256))
             && locked.files.iter().all(|f| root.inspect(&f.path).is_ok_and(|d| d.sha256() == Some(f.sha256)));
         if !as_pinned {
-            let _ = pinned_body(registries, locked);
+            let _ = pinned_body(workspace, registries, locked);
         }
     }
 }
