@@ -17,6 +17,7 @@ mod lifecycle;
 mod lint;
 mod registry;
 mod targets;
+mod tool_rules;
 mod transports;
 mod two_users;
 mod untrusted;

@@ -22,19 +22,26 @@ pub const MAX_INDEX_DESCRIPTION_CHARS: usize = 280;
 pub const KNOWN_MODELS: [&str; 4] = ["sonnet", "opus", "haiku", "inherit"];
 /// Colours Claude Code offers for an agent.
 pub const KNOWN_COLORS: [&str; 8] = ["red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan"];
-/// Front-matter keys Claude Code (or this tool) gives a meaning to.
-pub const KNOWN_FIELDS: [&str; 11] = [
+/// Front-matter keys Claude Code (or this tool: `version`) gives a meaning to: the sixteen
+/// fields of <https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields>.
+pub const KNOWN_FIELDS: [&str; 17] = [
     "name",
     "description",
     "tools",
     "disallowedTools",
     "model",
-    "color",
-    "version",
     "permissionMode",
+    "maxTurns",
     "skills",
-    "hooks",
     "mcpServers",
+    "hooks",
+    "memory",
+    "background",
+    "effort",
+    "isolation",
+    "color",
+    "initialPrompt",
+    "version",
 ];
 
 /// A parsed agent file. Holds what was extracted; the bytes stay with the caller.
@@ -179,10 +186,8 @@ impl AgentFile {
         let color = text_field("color");
         let version = text_field("version");
         let tools = match field("tools") {
-            Some(FieldValue::Text(list)) => {
-                Some(list.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
-            }
-            Some(FieldValue::List(items)) => Some(items.clone()),
+            Some(FieldValue::Text(list)) => Some(split_tool_list(list)),
+            Some(FieldValue::List(items)) => Some(items.iter().map(|t| t.trim().to_owned()).collect()),
             _ => None,
         };
 
@@ -206,7 +211,9 @@ impl AgentFile {
     /// [`MAX_INDEX_DESCRIPTION_CHARS`] characters.
     pub fn summary(&self) -> Option<String> {
         let description = self.description.as_deref()?;
+        // The first paragraph: up to a literal `\n` (as in the seed) or a blank line.
         let first = description.split("\\n").next().unwrap_or(description);
+        let first = first.split("\n\n").next().unwrap_or(first);
         let line = first.split_whitespace().collect::<Vec<_>>().join(" ");
         if line.chars().count() <= MAX_INDEX_DESCRIPTION_CHARS {
             return Some(line);
@@ -380,36 +387,75 @@ fn read_strict(front_matter: &str) -> Result<Vec<(String, FieldValue)>, StrictEr
 
 /// Reads `key: value` lines the way a forgiving loader does: a line starting with a key at
 /// column 0 opens a field whose value is the rest of the line, indented lines continue it.
+///
+/// Two exceptions keep what the author meant. Inside `description`, a column-0 line opens a new
+/// field only when its key is one Claude Code knows ([`KNOWN_FIELDS`]): descriptions that carry
+/// examples (`Context: …`, `user: …`, `assistant: …` lines, as in Anthropic's own plugin agents)
+/// stay one description, with their line breaks. And a value written as a flow sequence
+/// (`["Read", "Grep"]`) is a list, as a YAML reader would see it.
 fn read_lenient(front_matter: &str) -> Vec<(String, FieldValue)> {
-    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut fields: Vec<(String, Vec<String>)> = Vec::new();
     for raw in front_matter.split('\n') {
         let line = raw.trim_end_matches('\r');
         if line.trim_start().starts_with('#') && !line.starts_with(' ') {
             continue;
         }
         let starts_indented = line.starts_with([' ', '\t']);
-        if !starts_indented && let Some((key, value)) = split_key(line) {
-            fields.push((key.to_owned(), value.trim().to_owned()));
+        let in_description = fields.last().is_some_and(|(key, _)| key == "description");
+        if !starts_indented
+            && let Some((key, value)) = split_key(line)
+            && (!in_description || KNOWN_FIELDS.contains(&key))
+        {
+            fields.push((key.to_owned(), vec![value.trim().to_owned()]));
             continue;
         }
-        if let Some((_, value)) = fields.last_mut() {
-            let piece = line.trim();
-            if !piece.is_empty() {
-                if !value.is_empty() {
-                    value.push(' ');
-                }
-                value.push_str(piece);
-            }
+        if let Some((_, lines)) = fields.last_mut() {
+            lines.push(line.trim().to_owned());
         }
     }
     fields
         .into_iter()
-        .map(|(key, value)| {
-            let value = unquote(&value);
-            let value = if value.is_empty() { FieldValue::Null } else { FieldValue::Text(value) };
+        .map(|(key, lines)| {
+            let value = if key == "description" {
+                // Line breaks are kept (blank lines included), the ends trimmed.
+                lines.join("\n").trim().to_owned()
+            } else {
+                lines.iter().filter(|l| !l.is_empty()).map(String::as_str).collect::<Vec<_>>().join(" ")
+            };
+            let value = if key != "description" && value.starts_with('[') && value.ends_with(']') {
+                FieldValue::List(split_tool_list(&value[1..value.len() - 1]).iter().map(|item| unquote(item)).collect())
+            } else {
+                let value = unquote(&value);
+                if value.is_empty() { FieldValue::Null } else { FieldValue::Text(value) }
+            };
             (key, value)
         })
         .collect()
+}
+
+/// Splits a comma-separated tool list as Claude Code does: commas inside parentheses or quotes
+/// belong to the item (`Agent(reviewer, tester)`, `Bash(git diff:*)`), empty items are dropped.
+fn split_tool_list(list: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for c in list.chars() {
+        match (c, quote) {
+            ('"' | '\'', None) => quote = Some(c),
+            (c, Some(open)) if c == open => quote = None,
+            ('(', None) => depth += 1,
+            (')', None) => depth = depth.saturating_sub(1),
+            (',', None) if depth == 0 => {
+                items.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    items.push(current);
+    items.into_iter().map(|item| item.trim().to_owned()).filter(|item| !item.is_empty()).collect()
 }
 
 fn split_key(line: &str) -> Option<(&str, &str)> {
@@ -466,6 +512,49 @@ mod tests {
         assert_eq!(file.description.as_deref(), Some("Use it. Triggers on: 'x', 'y'"));
         assert_eq!(file.model.as_deref(), Some("opus"));
         assert_eq!(codes(&file), ["not-strict-yaml"]);
+    }
+
+    #[test]
+    fn lenient_reading_keeps_lists_and_whole_descriptions() {
+        // The shape of Anthropic's own plugin agents: an unquoted description with examples whose
+        // lines look like keys, then fields after it, and a flow-sequence tool list.
+        let text = "---\nname: checker\ndescription: Use this agent when checking. Examples:\n\n<example>\nContext: the user wrote code\nuser: \"Check it\"\nassistant: \"I will use the checker agent.\"\n</example>\nmodel: inherit\ncolor: blue\ntools: [\"Read\", \"Grep\", \"Agent(a, b)\"]\n---\nbody\n";
+        let file = parse(text).unwrap();
+        assert!(!file.strict_yaml);
+        assert_eq!(file.keys, ["name", "description", "model", "color", "tools"]);
+        assert_eq!(
+            file.description.as_deref(),
+            Some(
+                "Use this agent when checking. Examples:\n\n<example>\nContext: the user wrote code\nuser: \"Check it\"\nassistant: \"I will use the checker agent.\"\n</example>"
+            )
+        );
+        assert_eq!(file.tools, Some(vec!["Read".to_owned(), "Grep".to_owned(), "Agent(a, b)".to_owned()]));
+        assert_eq!(file.model.as_deref(), Some("inherit"));
+        assert_eq!(file.summary().as_deref(), Some("Use this agent when checking. Examples:"));
+        assert_eq!(codes(&file), ["not-strict-yaml"]);
+
+        // Outside a description, a column-0 key still opens a field.
+        let file = parse("---\nname: x\ntools: Read\nextra: y: z\n---\nb\n").unwrap();
+        assert_eq!(file.keys, ["name", "tools", "extra"]);
+    }
+
+    #[test]
+    fn tool_lists_split_outside_parentheses() {
+        let check = |tools: &str, expected: &[&str]| {
+            let file = parse(&format!("---\nname: t\ndescription: d\ntools: {tools}\n---\nb\n")).unwrap();
+            assert_eq!(file.tools.unwrap(), expected, "{tools}");
+        };
+        check("Read, Grep", &["Read", "Grep"]);
+        check("Agent(reviewer, tester), Read", &["Agent(reviewer, tester)", "Read"]);
+        check("Bash(git diff:*), Read,", &["Bash(git diff:*)", "Read"]);
+        check("[Read, Grep]", &["Read", "Grep"]);
+        check("\"Read, Grep\"", &["Read", "Grep"]);
+    }
+
+    #[test]
+    fn current_claude_code_fields_are_known() {
+        let file = parse("---\nname: f\ndescription: d\neffort: high\ninitialPrompt: go\nmaxTurns: 5\nmemory: project\nbackground: true\nisolation: worktree\n---\nb\n").unwrap();
+        assert_eq!(codes(&file), Vec::<&str>::new());
     }
 
     #[test]
