@@ -65,15 +65,32 @@ impl Target {
         }
     }
 
-    /// Where the agent goes for the user, relative to the home directory.
+    /// Where the agent goes for the user, relative to the home directory, when the tool's own
+    /// environment variables do not move its directory (see [`Target::user_dir`]).
     pub fn user_path(self, name: &AgentName) -> String {
+        format!("{}/{}", self.user_dir(), self.file_name(name))
+    }
+
+    /// The directory the tool reads user-scope agents from by default, relative to the home.
+    /// The binary moves it where the tool's own variable says (`XDG_CONFIG_HOME`, `COPILOT_HOME`,
+    /// `GEMINI_CLI_HOME`, `CODEX_HOME`; see `docs/targets.md`).
+    pub fn user_dir(self) -> &'static str {
         match self {
-            Target::ClaudeCode => format!(".claude/agents/{name}.md"),
-            Target::OpenCode => format!(".config/opencode/agent/{name}.md"),
-            Target::Copilot => format!(".copilot/agents/{name}.agent.md"),
-            Target::Cursor => format!(".cursor/agents/{name}.md"),
-            Target::Gemini => format!(".gemini/agents/{name}.md"),
-            Target::Codex => format!(".codex/agents/{name}.toml"),
+            Target::ClaudeCode => ".claude/agents",
+            Target::OpenCode => ".config/opencode/agent",
+            Target::Copilot => ".copilot/agents",
+            Target::Cursor => ".cursor/agents",
+            Target::Gemini => ".gemini/agents",
+            Target::Codex => ".codex/agents",
+        }
+    }
+
+    /// The file name the agent `name` has in this tool's directory.
+    pub fn file_name(self, name: &AgentName) -> String {
+        match self {
+            Target::Copilot => format!("{name}.agent.md"),
+            Target::Codex => format!("{name}.toml"),
+            _ => format!("{name}.md"),
         }
     }
 

@@ -33,6 +33,7 @@ pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, d
 pub use registries::{Origin, Registries, RegistryEntry};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{AgentStatus, FileStatus, Status, status};
+pub use targets::ToolHomes;
 pub use uninstall::{Uninstalled, uninstall};
 pub use update::{Outdated, auto_update, outdated, update};
 pub use workspace::{

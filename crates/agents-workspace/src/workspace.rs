@@ -24,6 +24,8 @@ pub struct Dirs {
     pub cache: PathBuf,
     /// Backups, conflict copies and locks: never inside an agents directory.
     pub state: PathBuf,
+    /// Where the other tools read user-scope agents (their own environment variables).
+    pub tools: crate::targets::ToolHomes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,8 +182,17 @@ impl Workspace {
         // able to name any other file: each path is exactly the one its target dictates.
         for agent in lockfile.agents() {
             for file in &agent.files {
-                let expected = Target::parse(&file.target).ok().map(|t| self.target_relative(t, &agent.name));
-                if expected.as_ref() != Some(&file.path) {
+                let target = Target::parse(&file.target).ok();
+                let expected = target.map(|t| self.target_relative(t, &agent.name));
+                // In user scope a tool's directory follows its environment variable, which may
+                // have changed since the file was written: the file name must still be exact.
+                let moved = self.scope == Scope::User
+                    && target.is_some_and(|t| {
+                        file.path.as_str().ends_with(&format!("/{}", t.file_name(&agent.name)))
+                            && !file.path.as_str().starts_with(".claude/")
+                            && t != Target::ClaudeCode
+                    });
+                if expected.as_ref() != Some(&file.path) && !moved {
                     return Err(WorkspaceError::LockfileEntry {
                         path,
                         agent: agent.name.clone(),

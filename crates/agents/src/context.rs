@@ -100,7 +100,12 @@ fn dirs() -> anyhow::Result<Dirs> {
     let base = directories::BaseDirs::new().context("cannot find the home directory (is HOME set?)")?;
     let pick = |variable: &str, default: PathBuf| std::env::var_os(variable).map(PathBuf::from).unwrap_or(default);
     let state_default = base.state_dir().unwrap_or_else(|| base.data_local_dir()).join("agents");
+    let (tools, warnings) = agents_workspace::ToolHomes::from_env(base.home_dir(), |name| std::env::var_os(name));
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     Ok(Dirs {
+        tools,
         home: base.home_dir().to_path_buf(),
         config: pick("AGENTS_CONFIG_DIR", base.config_dir().join("agents")),
         cache: pick("AGENTS_CACHE_DIR", base.cache_dir().join("agents")),
