@@ -15,6 +15,7 @@ mod import;
 mod install;
 mod lifecycle;
 mod lint;
+mod publish_rules;
 mod registry;
 mod targets;
 mod tool_rules;

@@ -258,10 +258,15 @@ impl AgentFile {
                 format!("unknown color `{color}` (expected one of {})", KNOWN_COLORS.join(", ")),
             );
         }
-        if let Some(version) = &self.version
-            && semver::Version::parse(version.trim()).is_err()
-        {
-            warn(WarningCode::InvalidVersion, format!("`version: {version}` is not a semantic version like 1.2.3"));
+        match (&self.version, self.version.as_deref().map(parse_version)) {
+            (Some(version), Some(Err(_))) => {
+                warn(WarningCode::InvalidVersion, format!("`version: {version}` is not a semantic version like 1.2.3"))
+            }
+            (Some(version), Some(Ok((full, true)))) => warn(
+                WarningCode::InvalidVersion,
+                format!("`version: {version}` is read as {full}; write the full version"),
+            ),
+            _ => {}
         }
         for key in &self.keys {
             if !KNOWN_FIELDS.contains(&key.as_str()) {
@@ -291,9 +296,35 @@ impl AgentFile {
         }
     }
 
+    /// The `version` field as a semantic version, if there is one. `1.0` and `1` (short forms
+    /// authors write, and YAML reads `1.0` as a number) are completed with zeros; the flag says
+    /// the text was completed, for a note.
+    pub fn semver(&self) -> Option<Result<(semver::Version, bool), semver::Error>> {
+        self.version.as_deref().map(parse_version)
+    }
+
     /// Whether any warning reports hidden Unicode.
     pub fn has_hidden_unicode(&self) -> bool {
         self.warnings.iter().any(|w| w.code == WarningCode::HiddenUnicode)
+    }
+}
+
+/// Reads a version as [`AgentFile::semver`] does.
+pub fn parse_version(text: &str) -> Result<(semver::Version, bool), semver::Error> {
+    let text = text.trim();
+    match semver::Version::parse(text) {
+        Ok(version) => Ok((version, false)),
+        Err(error) => {
+            let parts: Vec<&str> = text.split('.').collect();
+            let numeric = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+            if (1..=2).contains(&parts.len()) && parts.iter().all(numeric) {
+                let completed = format!("{text}{}", ".0".repeat(3 - parts.len()));
+                if let Ok(version) = semver::Version::parse(&completed) {
+                    return Ok((version, true));
+                }
+            }
+            Err(error)
+        }
     }
 }
 
@@ -372,6 +403,13 @@ fn read_strict(front_matter: &str) -> Result<Vec<(String, FieldValue)>, StrictEr
     let mut fields = Vec::with_capacity(mapping.len());
     for (key, value) in &mapping {
         let Some(key) = scalar(key) else { continue };
+        if let Value::Number(_) = value
+            && let Some(raw) = raw_value(front_matter, &key)
+        {
+            // A number's text as written: YAML reads `version: 1.10` as 1.1.
+            fields.push((key, FieldValue::Text(raw)));
+            continue;
+        }
         let value = match value {
             Value::Null => FieldValue::Null,
             Value::Sequence(items) => {
@@ -383,6 +421,15 @@ fn read_strict(front_matter: &str) -> Result<Vec<(String, FieldValue)>, StrictEr
         fields.push((key, value));
     }
     Ok(fields)
+}
+
+/// The text after `key:` on the column-0 line that sets `key`, if it is a plain one-line value.
+fn raw_value(front_matter: &str, key: &str) -> Option<String> {
+    front_matter.lines().find_map(|line| {
+        let rest = line.strip_prefix(key)?.strip_prefix(':')?;
+        let value = rest.split(" #").next().unwrap_or(rest).trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    })
 }
 
 /// Reads `key: value` lines the way a forgiving loader does: a line starting with a key at
@@ -555,6 +602,23 @@ mod tests {
     fn current_claude_code_fields_are_known() {
         let file = parse("---\nname: f\ndescription: d\neffort: high\ninitialPrompt: go\nmaxTurns: 5\nmemory: project\nbackground: true\nisolation: worktree\n---\nb\n").unwrap();
         assert_eq!(codes(&file), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn short_versions_are_completed_with_a_note() {
+        let check = |version: &str, expected: &str, completed: bool| {
+            let file = parse(&format!("---\nname: v\ndescription: d\nversion: {version}\n---\nb\n")).unwrap();
+            let (parsed, was_completed) = file.semver().unwrap().unwrap();
+            assert_eq!((parsed.to_string().as_str(), was_completed), (expected, completed), "{version}");
+            assert_eq!(codes(&file).contains(&"invalid-version"), completed, "{version}");
+        };
+        check("1.0", "1.0.0", true);
+        check("1.10", "1.10.0", true);
+        check("2", "2.0.0", true);
+        check("\"1.0\"", "1.0.0", true);
+        check("1.2.3", "1.2.3", false);
+        let file = parse("---\nname: v\ndescription: d\nversion: one\n---\nb\n").unwrap();
+        assert!(file.semver().unwrap().is_err());
     }
 
     #[test]

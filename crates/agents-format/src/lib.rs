@@ -33,7 +33,7 @@ mod user_config;
 
 pub use agent_file::{
     AgentFile, AgentFileError, KNOWN_COLORS, KNOWN_FIELDS, KNOWN_MODELS, MAX_AGENT_FILE_LEN, MAX_FRONT_MATTER_LEN,
-    MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode,
+    MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode, parse_version,
 };
 pub use checksum::{ChecksumError, Sha256};
 pub use config::{

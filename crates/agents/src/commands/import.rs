@@ -80,15 +80,26 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         if agent.has_hidden_unicode() && !deny_hidden {
             printer.warn(format!("{} contains hidden Unicode (see `agents lint`)", file.label));
         }
-        let version = match (&args.version, &agent.version) {
+        let version = match (&args.version, agent.semver()) {
             (Some(version), _) => version.clone(),
-            (None, Some(text)) => match text.trim().parse() {
-                Ok(version) => version,
-                Err(error) => {
-                    skipped.push(skip(format!("`version: {text}` is not a semantic version: {error}")));
-                    continue;
+            (None, Some(Ok((version, completed)))) => {
+                if completed {
+                    printer.note(
+                        "note",
+                        format!(
+                            "{}: `version: {}` published as {version}",
+                            file.label,
+                            agent.version.as_deref().unwrap_or_default()
+                        ),
+                    );
                 }
-            },
+                version
+            }
+            (None, Some(Err(error))) => {
+                let text = agent.version.as_deref().unwrap_or_default();
+                skipped.push(skip(format!("`version: {text}` is not a semantic version: {error}")));
+                continue;
+            }
             (None, None) => semver::Version::new(1, 0, 0),
         };
         let request = Publish {
