@@ -108,6 +108,25 @@ fn user_scope_targets_follow_each_tools_own_variables() {
 }
 
 #[test]
+fn conversion_notes_are_one_line_per_kind_with_details_under_verbose() {
+    let env = TestEnv::new();
+    let agents = ["install", "code-reviewer", "test-writer", "docs-writer", "--target", "codex"];
+    let run = env.run(agents).success();
+    let stderr = run.stderr();
+    assert!(stderr.contains("note: codex: not carried over for 3 agents: model ("), "{stderr}");
+    assert!(stderr.contains("note: run with -v for each agent's notes"), "{stderr}");
+    assert!(!stderr.contains("test-writer for codex"), "{stderr}");
+    assert_eq!(stderr.matches("not carried over").count(), 2, "{stderr}");
+
+    let env = TestEnv::new();
+    let run = env.run(agents.into_iter().chain(["-v"])).success();
+    let stderr = run.stderr();
+    for agent in ["code-reviewer", "test-writer", "docs-writer"] {
+        assert!(stderr.contains(&format!("note: {agent} for codex: not carried over: model `")), "{stderr}");
+    }
+}
+
+#[test]
 fn every_corpus_file_converts_deterministically_for_every_target() {
     for path in corpus_files() {
         let bytes = std::fs::read(&path).unwrap();

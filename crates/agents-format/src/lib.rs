@@ -52,7 +52,7 @@ pub use name::{AgentName, MAX_NAME_LEN, NameError};
 pub use owners::{OWNERS_SCHEMA, Owners, owners_path};
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};
-pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget};
+pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget, loss_kind};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{
     HiddenChar, HiddenKind, HiddenScan, MAX_HIDDEN_SCAN_LEN, classify as classify_hidden, find_hidden,

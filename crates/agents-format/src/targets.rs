@@ -115,7 +115,7 @@ impl Target {
         let description = match &file.description {
             Some(description) => description.clone(),
             None => {
-                unmapped.push(format!("description (none; `{}` written in its place)", file.name));
+                unmapped.push("description (none; the agent's name written in its place)".to_owned());
                 file.name.to_string()
             }
         };
@@ -259,6 +259,18 @@ impl Target {
         };
         Converted { bytes: text.into_bytes(), unmapped }
     }
+}
+
+/// The kind of loss an [`Converted::unmapped`] entry names, for grouping many agents' notes into
+/// one line: the words before the first backtick, with the reason in parentheses when there is
+/// one (`model (OpenCode wants provider/model-id)` for every model OpenCode cannot take); an
+/// entry without a reason is its own kind (`tool `Task``, `field `hooks``).
+pub fn loss_kind(detail: &str) -> String {
+    let (Some(tick), Some(open)) = (detail.find('`'), detail.find(" (")) else { return detail.to_owned() };
+    if !detail.ends_with(')') || open < tick {
+        return detail.to_owned();
+    }
+    format!("{} {}", detail[..tick].trim_end(), &detail[open + 1..])
 }
 
 impl fmt::Display for Target {
@@ -517,6 +529,25 @@ mod tests {
         let long = format!("---\nname: long\ndescription: d\n---\n{}\n", "x".repeat(COPILOT_MAX_BODY_CHARS + 1));
         let (_, unmapped) = convert_text(Target::Copilot, &long);
         assert!(unmapped.iter().any(|u| u.contains("at most 30000")), "{unmapped:?}");
+    }
+
+    #[test]
+    fn losses_group_by_kind() {
+        for (detail, kind) in [
+            ("model `sonnet` (OpenCode wants provider/model-id)", "model (OpenCode wants provider/model-id)"),
+            (
+                "tools `Read, Grep` (Cursor has no tool list; read-only agents get readonly)",
+                "tools (Cursor has no tool list; read-only agents get readonly)",
+            ),
+            ("tool `Task`", "tool `Task`"),
+            ("field `hooks`", "field `hooks`"),
+            (
+                "description (none; the agent's name written in its place)",
+                "description (none; the agent's name written in its place)",
+            ),
+        ] {
+            assert_eq!(loss_kind(detail), kind, "{detail}");
+        }
     }
 
     #[test]

@@ -94,10 +94,21 @@ pub struct Installed {
 pub struct InstallReport {
     pub agents: Vec<Installed>,
     pub warnings: Vec<String>,
-    /// What a conversion for another tool could not carry over.
+    /// What a conversion for another tool could not carry over, one line per loss.
     pub notes: Vec<String>,
+    /// The same losses, structured, for grouping (`agents install` prints one line per kind).
+    pub losses: Vec<Loss>,
     pub manifest_changed: bool,
     pub lockfile_changed: bool,
+}
+
+/// One thing a converted file could not carry over.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Loss {
+    pub agent: AgentName,
+    pub target: String,
+    /// What was lost, as [`agents_format::Converted::unmapped`] names it.
+    pub detail: String,
 }
 
 /// One agent after resolution: the exact version and its verified bytes.
@@ -390,7 +401,7 @@ fn plan_and_apply(
                 (
                     agent.name.clone(),
                     file.relative.clone(),
-                    format!("{} for {}: not carried over: {note}", agent.name, file.target),
+                    Loss { agent: agent.name.clone(), target: file.target.to_string(), detail: note.clone() },
                 )
             }));
         }
@@ -451,12 +462,12 @@ fn plan_and_apply(
             _ => {}
         }
         if result.done == Done::Written {
-            report.notes.extend(
-                notes
-                    .iter()
-                    .filter(|(a, p, _)| *a == result.step.file.agent && *p == result.step.file.path)
-                    .map(|(_, _, n)| n.clone()),
-            );
+            for (_, _, loss) in
+                notes.iter().filter(|(a, p, _)| *a == result.step.file.agent && *p == result.step.file.path)
+            {
+                report.notes.push(format!("{} for {}: not carried over: {}", loss.agent, loss.target, loss.detail));
+                report.losses.push(loss.clone());
+            }
         }
     }
     for agent in &resolution.agents {

@@ -28,7 +28,7 @@ mod workspace;
 pub use daemon_config::{WATCH_LIST_VERSION, WatchList};
 pub use engine::{Blocker, Decision, decide};
 pub use error::{Result, WorkspaceError};
-pub use install::{Action, InstallOptions, InstallReport, InstallRequest, Installed, Unlock, install};
+pub use install::{Action, InstallOptions, InstallReport, InstallRequest, Installed, Loss, Unlock, install};
 pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, diff_input, reconcile};
 pub use registries::{Origin, Registries, RegistryEntry};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};

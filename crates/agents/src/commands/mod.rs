@@ -19,7 +19,7 @@ use crate::printer::Printer;
 
 /// Runs a command; returns the exit code for a command that ran but found problems.
 pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
-    let context = Context::from_env(cli.global, cli.quiet)?;
+    let context = Context::from_env(cli.global, cli.quiet, cli.verbose > 0)?;
     match cli.command {
         Command::Init => install::init(&context, printer),
         Command::Install(args) => install::install(&context, printer, args),
