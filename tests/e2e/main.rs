@@ -18,6 +18,7 @@ mod lint;
 mod publish_rules;
 mod registry;
 mod targets;
+mod team_flow;
 mod tool_rules;
 mod transports;
 mod two_users;

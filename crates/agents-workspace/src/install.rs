@@ -208,6 +208,7 @@ fn resolve(
     };
 
     let mut agents = Vec::with_capacity(wanted.len());
+    let mut registry_notes: Vec<String> = Vec::new();
     for (name, requested, explicit) in wanted {
         let dependency = manifest.agents.get(&name);
         // Switching an agent to another registry starts its requirement afresh: the old one
@@ -286,6 +287,26 @@ fn resolve(
             if dependency != Some(&wanted) {
                 new_manifest = set_dependency(&new_manifest, &name, &wanted)
                     .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+            }
+            // A project's agents.toml is shared: a registry only this user's config.toml names
+            // would leave teammates unable to resolve `registry = "…"`, so it goes in too.
+            if workspace.scope == crate::workspace::Scope::Project
+                && let Some(entry) = registries
+                    .entries()
+                    .iter()
+                    .find(|e| e.name == registry_name && e.origin == crate::registries::Origin::User)
+                && !manifest.registries.contains_key(&registry_name)
+            {
+                let url = entry.url.clone();
+                new_manifest = agents_format::set_registry(&new_manifest, &registry_name, &url)
+                    .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+                if !registry_notes.contains(&registry_name) {
+                    warnings.push(format!(
+                        "registry `{registry_name}` is in your config.toml only: added `{registry_name} = \"{url}\"` \
+                         to agents.toml so teammates resolve it too (make sure they can reach that URL)"
+                    ));
+                    registry_notes.push(registry_name.clone());
+                }
             }
         }
         let subject = match &options.unlock {

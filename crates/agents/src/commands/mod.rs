@@ -107,6 +107,10 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
             "ask the registry's maintainers; if the change is intended, delete the cached clone {} and fetch again",
             cache.display()
         )),
+        RegistryError::NotARegistry { url, reason } if reason.contains("no commits yet") => Some(format!(
+            "a new registry starts with `agents registry init DIR`; push it with `git --git-dir DIR push {url} main`, \
+             then `agents registry add NAME {url}`"
+        )),
         RegistryError::ChecksumMismatch { .. } => {
             Some("do not install this version; tell the registry's maintainers it has been altered".to_owned())
         }
