@@ -44,6 +44,16 @@ pub const KNOWN_FIELDS: [&str; 17] = [
     "version",
 ];
 
+/// Claude Code fields whose values are checked by lint, with what they may be (empty: a
+/// positive whole number), from <https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields>.
+const CHECKED_VALUES: [(&str, &[&str]); 5] = [
+    ("permissionMode", &["default", "acceptEdits", "dontAsk", "bypassPermissions", "plan"]),
+    ("memory", &["user", "project", "local"]),
+    ("isolation", &["worktree"]),
+    ("background", &["true", "false"]),
+    ("maxTurns", &[]),
+];
+
 /// A parsed agent file. Holds what was extracted; the bytes stay with the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentFile {
@@ -56,6 +66,9 @@ pub struct AgentFile {
     pub tools: Option<Vec<String>>,
     /// Top-level front-matter keys in file order.
     pub keys: Vec<String>,
+    /// The values of Claude Code's enumerated and numeric fields (`permissionMode`, `memory`,
+    /// `isolation`, `background`, `maxTurns`), as text, for lint.
+    settings: Vec<(String, String)>,
     /// Whether the front matter is strict YAML (otherwise it was read line by line).
     pub strict_yaml: bool,
     /// Byte offset where the body starts (after the closing `---` line).
@@ -104,6 +117,7 @@ pub enum WarningCode {
     UnknownModel,
     UnknownColor,
     UnknownField,
+    InvalidFieldValue,
     InvalidVersion,
     NameDiffersFromFile,
     NoTrailingNewline,
@@ -122,6 +136,7 @@ impl WarningCode {
             WarningCode::UnknownModel => "unknown-model",
             WarningCode::UnknownColor => "unknown-color",
             WarningCode::UnknownField => "unknown-field",
+            WarningCode::InvalidFieldValue => "invalid-field-value",
             WarningCode::InvalidVersion => "invalid-version",
             WarningCode::NameDiffersFromFile => "name-differs-from-file",
             WarningCode::NoTrailingNewline => "no-trailing-newline",
@@ -191,7 +206,12 @@ impl AgentFile {
             _ => None,
         };
 
+        let settings = CHECKED_VALUES
+            .iter()
+            .filter_map(|(key, _)| text_field(key).map(|value| ((*key).to_owned(), value)))
+            .collect();
         let mut file = AgentFile {
+            settings,
             name,
             description,
             version,
@@ -271,6 +291,18 @@ impl AgentFile {
         for key in &self.keys {
             if !KNOWN_FIELDS.contains(&key.as_str()) {
                 warn(WarningCode::UnknownField, format!("unknown front-matter field `{key}`"));
+            }
+        }
+        for (key, value) in &self.settings {
+            let (_, allowed) = CHECKED_VALUES.iter().find(|(k, _)| k == key).expect("only checked keys are kept");
+            let valid = match *allowed {
+                [] => value.trim().parse::<u32>().is_ok_and(|n| n > 0),
+                allowed => allowed.contains(&value.trim()),
+            };
+            if !valid {
+                let expected =
+                    if allowed.is_empty() { "a positive whole number".to_owned() } else { allowed.join(", ") };
+                warn(WarningCode::InvalidFieldValue, format!("`{key}: {value}` is not one of {expected}"));
             }
         }
         if !text.ends_with('\n') {
@@ -600,8 +632,17 @@ mod tests {
 
     #[test]
     fn current_claude_code_fields_are_known() {
-        let file = parse("---\nname: f\ndescription: d\neffort: high\ninitialPrompt: go\nmaxTurns: 5\nmemory: project\nbackground: true\nisolation: worktree\n---\nb\n").unwrap();
+        let file = parse("---\nname: f\ndescription: d\neffort: high\ninitialPrompt: go\nmaxTurns: 5\nmemory: project\nbackground: true\nisolation: worktree\npermissionMode: plan\n---\nb\n").unwrap();
         assert_eq!(codes(&file), Vec::<&str>::new());
+        let file =
+            parse("---\nname: f\ndescription: d\nmaxTurns: lots\nmemory: global\npermissionMode: yolo\n---\nb\n")
+                .unwrap();
+        assert_eq!(codes(&file), ["invalid-field-value"; 3]);
+        assert!(
+            file.warnings[0].message.contains("`permissionMode: yolo` is not one of default, acceptEdits"),
+            "{:?}",
+            file.warnings
+        );
     }
 
     #[test]
