@@ -17,6 +17,7 @@ mod lifecycle;
 mod lint;
 mod publish_rules;
 mod registry;
+mod release_profile;
 mod targets;
 mod team_flow;
 mod tool_rules;
