@@ -30,6 +30,11 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("no-description", "---\nname: bare\ntools: Read\n---\nYou are bare.\n"),
     ("empty-prompt", "---\nname: empty\ndescription: Has no prompt\n---\n"),
+    ("deny-only", "---\nname: careful\ndescription: Careful\ndisallowedTools: Bash, WebFetch\n---\nYou are careful.\n"),
+    (
+        "deny-from-list",
+        "---\nname: reader\ndescription: Reads\ntools: Read, Grep, Bash, Edit\ndisallowedTools: [Bash, Edit]\n---\nYou read.\n",
+    ),
     ("dotted-name", "---\nname: dotted.name\ndescription: A dotted name\n---\nPrompt.\n"),
 ];
 
@@ -84,6 +89,8 @@ struct Claude {
     name: String,
     /// `None`: every tool (the `tools` key is absent).
     tools: Option<Vec<String>>,
+    /// `disallowedTools`, taken away from `tools` (or from every tool).
+    denied: Vec<String>,
     body: String,
 }
 
@@ -92,6 +99,7 @@ impl Claude {
         Claude {
             name: file.name.to_string(),
             tools: file.tools.clone(),
+            denied: file.disallowed_tools.clone().unwrap_or_default(),
             body: String::from_utf8_lossy(&bytes[file.body_offset..]).into_owned(),
         }
     }
@@ -103,7 +111,13 @@ impl Claude {
     }
 
     fn allows(&self, tools: &[&str]) -> bool {
-        self.base_tools().is_none_or(|base| tools.iter().any(|t| base.contains(*t)))
+        let base = self.base_tools();
+        tools.iter().any(|t| base.as_ref().is_none_or(|b| b.contains(*t)) && !self.denied.iter().any(|d| d == t))
+    }
+
+    /// Whether the agent may use less than every tool.
+    fn restricted(&self) -> bool {
+        self.tools.is_some() || !self.denied.is_empty()
     }
 
     fn read_only(&self) -> bool {
@@ -167,7 +181,7 @@ fn opencode(bytes: &[u8], claude: &Claude) -> Result<(), String> {
     let mut permission: Vec<(String, bool)> = Vec::new();
     match map.get("tools") {
         None => {
-            if claude.tools.is_some() {
+            if claude.restricted() {
                 return Err("the Claude tool list was dropped".into());
             }
             return Ok(());
@@ -184,7 +198,8 @@ fn opencode(bytes: &[u8], claude: &Claude) -> Result<(), String> {
         }
         Some(other) => return Err(format!("tools is not a map: {other:?}")),
     }
-    let allowed = |key: &str| permission.iter().find(|(k, _)| k == key).is_some_and(|(_, on)| *on);
+    // A tool the map does not mention keeps OpenCode's default: allowed.
+    let allowed = |key: &str| permission.iter().find(|(k, _)| k == key).is_none_or(|(_, on)| *on);
     for (key, claude_tools) in [
         ("edit", &["Write", "Edit", "MultiEdit"][..]),
         ("read", &["Read"]),
@@ -262,7 +277,7 @@ fn gemini(bytes: &[u8], claude: &Claude) -> Result<(), String> {
         Some(d) if !d.is_empty() => {}
         _ => return Err("description missing or empty (z.string().min(1))".into()),
     }
-    match (map.get("tools"), &claude.tools) {
+    match (map.get("tools"), claude.restricted().then_some(())) {
         (None, None) => {}
         (None, Some(_)) => return Err("the Claude tool list was dropped (Gemini would allow every tool)".into()),
         (Some(_), None) => return Err("a tool list where Claude allows every tool".into()),
@@ -299,7 +314,7 @@ fn copilot(bytes: &[u8], claude: &Claude, unmapped: &[String]) -> Result<(), Str
         Some(d) if !d.trim().is_empty() => {}
         _ => return Err("description is required".into()),
     }
-    match (map.get("tools"), &claude.tools) {
+    match (map.get("tools"), claude.restricted().then_some(())) {
         (None, None) => {}
         (None, Some(_)) => return Err("the Claude tool list was dropped (Copilot would allow every tool)".into()),
         (Some(_), None) => return Err("a tool list where Claude allows every tool".into()),
@@ -336,7 +351,7 @@ fn cursor(bytes: &[u8], claude: &Claude) -> Result<(), String> {
     string(&map, "name")?.ok_or("no name")?;
     string(&map, "description")?.ok_or("no description")?;
     let readonly = map.get("readonly").and_then(Value::as_bool).unwrap_or(false);
-    if readonly != (claude.tools.is_some() && claude.read_only()) {
+    if readonly != (claude.restricted() && claude.read_only()) {
         return Err(format!("readonly is {readonly} for a file whose tools say otherwise"));
     }
     Ok(())
@@ -375,7 +390,7 @@ fn codex(bytes: &[u8], claude: &Claude, unmapped: &[String]) -> Result<(), Strin
     }
     match table.get("sandbox_mode").map(|v| v.as_str()) {
         None => {
-            if claude.tools.is_some() && claude.read_only() {
+            if claude.restricted() && claude.read_only() {
                 return Err("a read-only agent without sandbox_mode = \"read-only\"".into());
             }
         }

@@ -64,6 +64,8 @@ pub struct AgentFile {
     pub model: Option<String>,
     pub color: Option<String>,
     pub tools: Option<Vec<String>>,
+    /// `disallowedTools`: removed from `tools` (or from every tool when `tools` is absent).
+    pub disallowed_tools: Option<Vec<String>>,
     /// Top-level front-matter keys in file order.
     pub keys: Vec<String>,
     /// The values of Claude Code's enumerated and numeric fields (`permissionMode`, `memory`,
@@ -200,11 +202,13 @@ impl AgentFile {
         let model = text_field("model");
         let color = text_field("color");
         let version = text_field("version");
-        let tools = match field("tools") {
+        let list_field = |key: &str| match field(key) {
             Some(FieldValue::Text(list)) => Some(split_tool_list(list)),
             Some(FieldValue::List(items)) => Some(items.iter().map(|t| t.trim().to_owned()).collect()),
             _ => None,
         };
+        let tools = list_field("tools");
+        let disallowed_tools = list_field("disallowedTools");
 
         let settings = CHECKED_VALUES
             .iter()
@@ -218,6 +222,7 @@ impl AgentFile {
             model,
             color,
             tools,
+            disallowed_tools,
             keys: fields.iter().map(|(k, _)| k.clone()).collect(),
             strict_yaml,
             body_offset,

@@ -106,7 +106,8 @@ impl Target {
             return Converted { bytes: bytes.to_vec(), unmapped };
         }
         for key in &file.keys {
-            if !["name", "description", "tools", "model", "color", "version"].contains(&key.as_str()) {
+            if !["name", "description", "tools", "disallowedTools", "model", "color", "version"].contains(&key.as_str())
+            {
                 unmapped.push(format!("field `{key}`"));
             }
         }
@@ -119,6 +120,25 @@ impl Target {
                 file.name.to_string()
             }
         };
+        // What the agent may use: `tools` less `disallowedTools`; with `disallowedTools` alone,
+        // every built-in tool but those (`derived`: a list the author did not write, so tools
+        // it leaves out, such as MCP tools, are named once below, not one by one).
+        let (effective, derived) = effective_tools(file, &mut unmapped);
+        let tools = effective.as_ref();
+        // A derived list holds only what the target can name (no note per built-in it lacks).
+        let list_for = |table: &[(&str, &str)]| -> Option<Vec<String>> {
+            let tools = tools?;
+            if !derived {
+                return Some(tools.clone());
+            }
+            Some(
+                tools
+                    .iter()
+                    .filter(|t| table.iter().any(|(claude, mapped)| *claude == tool_base(t) && !mapped.is_empty()))
+                    .cloned()
+                    .collect(),
+            )
+        };
         let text = match self {
             Target::ClaudeCode => unreachable!("returned above"),
             Target::OpenCode => {
@@ -128,7 +148,32 @@ impl Target {
                     Some(model) if model.starts_with("claude-") => front.push(format!("model: anthropic/{model}")),
                     Some(model) => unmapped.push(format!("model `{model}` (OpenCode wants provider/model-id)")),
                 }
-                if let Some(tools) = &file.tools {
+                if derived {
+                    // OpenCode's map allows what it does not mention: deny exactly what Claude denies.
+                    // A denied tool OpenCode does not have needs no denying.
+                    let denied: Vec<String> = file
+                        .disallowed_tools
+                        .iter()
+                        .flatten()
+                        .filter(|t| tool_base(t) == t.as_str())
+                        .filter(|t| OPENCODE_TOOLS.iter().any(|(claude, mapped)| claude == t && !mapped.is_empty()))
+                        .cloned()
+                        .collect();
+                    let denied = map_tools(&denied, OPENCODE_TOOLS, &mut unmapped);
+                    let kept: Vec<&str> = tools.map(|t| t.iter().map(|t| tool_base(t)).collect()).unwrap_or_default();
+                    let edit_kept = kept.iter().any(|t| ["Write", "Edit", "MultiEdit"].contains(t));
+                    front.push("tools:".to_owned());
+                    for name in denied {
+                        if name == "edit" && edit_kept {
+                            unmapped.push(
+                                "disallowedTools (OpenCode has one edit permission for Write and Edit; kept allowed)"
+                                    .to_owned(),
+                            );
+                            continue;
+                        }
+                        front.push(format!("  {name}: false"));
+                    }
+                } else if let Some(tools) = tools {
                     let allowed = map_tools(tools, OPENCODE_TOOLS, &mut unmapped);
                     // OpenCode folds `write`, `edit` and `patch` into one `permission.edit`, the
                     // last key winning: so only `edit` is written, allowed when Claude allows
@@ -154,7 +199,13 @@ impl Target {
                     format!("name: {}", quote(file.name.as_str())),
                     format!("description: {}", quote(&description)),
                 ];
-                if let Some(tools) = &file.tools {
+                if derived {
+                    unmapped.push(
+                        "disallowedTools (written as the list of every other built-in tool; MCP tools are left out)"
+                            .to_owned(),
+                    );
+                }
+                if let Some(tools) = &list_for(COPILOT_TOOLS) {
                     // MCP tools keep their meaning as `server/tool` (`server/*` for a whole server).
                     let (mcp, builtin): (Vec<String>, Vec<String>) =
                         tools.iter().cloned().partition(|t| t.starts_with("mcp__"));
@@ -192,7 +243,7 @@ impl Target {
                 } else {
                     unmapped.extend(model_note(file, "Cursor takes fast, inherit or its own model ids"));
                 }
-                if let Some(tools) = &file.tools {
+                if let Some(tools) = tools {
                     if !writes_or_runs(tools) {
                         front.push("readonly: true".to_owned());
                     }
@@ -217,7 +268,13 @@ impl Target {
                     unmapped.push(format!("name `{}` (written as `{slug}`: Gemini names are [a-z0-9_-])", file.name));
                 }
                 let mut front = vec![format!("name: {slug}"), format!("description: {}", quote(&description))];
-                if let Some(tools) = &file.tools {
+                if derived {
+                    unmapped.push(
+                        "disallowedTools (written as the list of every other built-in tool; MCP tools are left out)"
+                            .to_owned(),
+                    );
+                }
+                if let Some(tools) = &list_for(GEMINI_TOOLS) {
                     let allowed = map_tools(tools, GEMINI_TOOLS, &mut unmapped);
                     // Gemini's schema takes a list or no key, never null: an agent none of whose
                     // tools map gets an empty list (no tools), as in the Claude file.
@@ -238,7 +295,7 @@ impl Target {
                     toml_string(file.name.as_str()),
                     toml_string(&description)
                 );
-                if let Some(tools) = &file.tools {
+                if let Some(tools) = tools {
                     if !writes_or_runs(tools) {
                         text.push_str("sandbox_mode = \"read-only\"\n");
                     }
@@ -290,6 +347,51 @@ pub const COPILOT_MAX_BODY_CHARS: usize = 30_000;
 /// `edit` (see [`Target::convert`]).
 const OPENCODE_KEYS: [&str; 10] =
     ["bash", "edit", "glob", "grep", "list", "read", "task", "todowrite", "webfetch", "websearch"];
+
+/// Claude Code's built-in tools, for an agent that names only what it may not use.
+const CLAUDE_BUILTIN_TOOLS: [&str; 13] = [
+    "Read",
+    "Write",
+    "Edit",
+    "MultiEdit",
+    "Bash",
+    "Glob",
+    "Grep",
+    "LS",
+    "WebFetch",
+    "WebSearch",
+    "TodoWrite",
+    "Task",
+    "NotebookEdit",
+];
+
+/// The tools the agent may use (see [`Target::convert`]), and whether the list was derived from
+/// `disallowedTools` alone. A restricted deny entry (`Bash(rm:*)`) cannot be subtracted from a
+/// list: it is named and the tool is kept.
+fn effective_tools(file: &AgentFile, unmapped: &mut Vec<String>) -> (Option<Vec<String>>, bool) {
+    let denied: Vec<&str> = file.disallowed_tools.iter().flatten().map(String::as_str).collect();
+    for restricted in denied.iter().filter(|d| tool_base(d) != **d) {
+        unmapped.push(format!("disallowedTools `{restricted}` (only whole tools can be left out)"));
+    }
+    let whole: Vec<&str> = denied.iter().copied().filter(|d| tool_base(d) == *d).collect();
+    let keep = |tool: &str| {
+        // `Agent` is `Task`'s newer name: denying one denies both.
+        let base = tool_base(tool);
+        let alias = match base {
+            "Agent" => "Task",
+            "Task" => "Agent",
+            other => other,
+        };
+        !whole.contains(&base) && !whole.contains(&alias)
+    };
+    match (&file.tools, file.disallowed_tools.is_some()) {
+        (Some(tools), _) => (Some(tools.iter().filter(|t| keep(t)).cloned().collect()), false),
+        (None, true) => {
+            (Some(CLAUDE_BUILTIN_TOOLS.iter().filter(|t| keep(t)).map(|t| (*t).to_owned()).collect()), true)
+        }
+        (None, false) => (None, false),
+    }
+}
 
 /// Whether a Claude tool list lets the agent change files or run commands (`Bash(git diff:*)`
 /// counts: it runs commands).
@@ -529,6 +631,30 @@ mod tests {
         let long = format!("---\nname: long\ndescription: d\n---\n{}\n", "x".repeat(COPILOT_MAX_BODY_CHARS + 1));
         let (_, unmapped) = convert_text(Target::Copilot, &long);
         assert!(unmapped.iter().any(|u| u.contains("at most 30000")), "{unmapped:?}");
+    }
+
+    #[test]
+    fn disallowed_tools_are_taken_away() {
+        let text =
+            "---\nname: a\ndescription: d\ndisallowedTools: Bash, Write, Edit, MultiEdit, NotebookEdit\n---\nP.\n";
+        let (opencode, unmapped) = convert_text(Target::OpenCode, text);
+        assert!(opencode.contains("tools:\n  bash: false\n  edit: false\n---"), "{opencode}");
+        assert!(unmapped.is_empty(), "{unmapped:?}");
+        let (gemini, unmapped) = convert_text(Target::Gemini, text);
+        assert!(gemini.contains("  - read_file\n") && !gemini.contains("run_shell_command"), "{gemini}");
+        assert!(!gemini.contains("write_file") && !gemini.contains("replace"), "{gemini}");
+        assert_eq!(
+            unmapped,
+            ["disallowedTools (written as the list of every other built-in tool; MCP tools are left out)"]
+        );
+        let (codex, _) = convert_text(Target::Codex, text);
+        assert!(codex.contains("sandbox_mode = \"read-only\""), "{codex}");
+        // With a tool list, the denied ones are subtracted.
+        let (copilot, _) = convert_text(
+            Target::Copilot,
+            "---\nname: a\ndescription: d\ntools: Read, Bash\ndisallowedTools: Bash\n---\nP.\n",
+        );
+        assert!(copilot.contains("tools: [\"read\"]"), "{copilot}");
     }
 
     #[test]
