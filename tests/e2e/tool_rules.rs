@@ -1,13 +1,18 @@
 //! Every converted file of the seed, the corpus and a set of hard cases is checked against the
 //! rules each tool's own loader applies, and against what the Claude Code file means.
 //!
-//! None of the tools ships a loader we can run offline without its whole runtime, so each rule
-//! below is the tool's schema written out, with its source (repository, file, commit; or the
-//! documentation page where the tool publishes no source). When a tool changes its loader, the
-//! citation says where to look and the rule is updated here and in `docs/targets.md`.
+//! Each rule below is the tool's schema written out, with its source (repository, file, commit;
+//! or the documentation page where the tool publishes no source). When a tool changes its loader,
+//! the citation says where to look and the rule is updated here and in `docs/targets.md`.
+//!
+//! Gemini CLI also publishes its loader on npm (`@google/gemini-cli-core`, `parseAgentMarkdown`),
+//! and it runs offline: the second test installs that pinned version with npm (once per target
+//! directory) and runs it on every converted file, skipping with a note when npm is missing or
+//! the registry cannot be reached.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use agents_format::{AgentFile, COPILOT_MAX_BODY_CHARS, Target};
 use agents_test_support::{corpus_files, seed_path, shared_dir};
@@ -402,4 +407,69 @@ fn codex(bytes: &[u8], claude: &Claude, unmapped: &[String]) -> Result<(), Strin
         Some(other) => return Err(format!("sandbox_mode {other:?}")),
     }
     Ok(())
+}
+
+/// The Gemini CLI loader run for real: the version pinned here, installed under the target dir.
+const GEMINI_CLI_CORE: &str = "@google/gemini-cli-core@0.61.0";
+
+/// Installs [`GEMINI_CLI_CORE`] into `dir` unless it is there; `None` (with the reason) when it
+/// cannot be had on this machine.
+fn gemini_loader(dir: &Path) -> Result<(), String> {
+    if dir.join("node_modules/@google/gemini-cli-core/package.json").is_file() {
+        return Ok(());
+    }
+    for tool in ["node", "npm"] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            return Err(format!("`{tool}` is not installed"));
+        }
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let output = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=optional", "--prefix"])
+        .arg(dir)
+        .arg(GEMINI_CLI_CORE)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!("npm install {GEMINI_CLI_CORE} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    Ok(())
+}
+
+#[test]
+fn gemini_cli_s_own_loader_accepts_every_converted_file() {
+    let loader = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gemini-cli-core-0.61.0");
+    if let Err(why) = gemini_loader(&loader) {
+        eprintln!("note: skipping Gemini CLI's own loader: {why}");
+        return;
+    }
+    let files = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (index, (label, bytes)) in inputs().into_iter().enumerate() {
+        let file = AgentFile::parse(&bytes).unwrap();
+        let converted = Target::Gemini.convert(&file, &bytes);
+        let path = files.path().join(format!("{index}.md"));
+        std::fs::write(&path, &converted.bytes).unwrap();
+        paths.push((path, label));
+    }
+    let script = loader.join("check.mjs");
+    std::fs::write(
+        &script,
+        "import { parseAgentMarkdown } from '@google/gemini-cli-core';\n\
+         for (const file of process.argv.slice(2)) {\n\
+           try { await parseAgentMarkdown(file); } catch (e) { console.log(file + '\\t' + e.message.split('\\n').join(' ')); }\n\
+         }\n",
+    )
+    .unwrap();
+    let output = Command::new("node").arg(&script).args(paths.iter().map(|(p, _)| p)).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let refused: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let (path, why) = line.split_once('\t').unwrap_or((line, ""));
+            let label = paths.iter().find(|(p, _)| p.to_str() == Some(path)).map_or(path, |(_, l)| l.as_str());
+            format!("{label}: {why}")
+        })
+        .collect();
+    assert!(refused.is_empty(), "Gemini CLI refuses {} converted file(s):\n{}", refused.len(), refused.join("\n"));
 }
