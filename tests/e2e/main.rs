@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check;
+mod claude_rules;
 mod concurrency;
 mod corpus;
 mod crash;

@@ -115,6 +115,7 @@ pub struct Warning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WarningCode {
     NotStrictYaml,
+    ClaudeCodeDropsFields,
     MissingDescription,
     UnknownModel,
     UnknownColor,
@@ -134,6 +135,7 @@ impl WarningCode {
     pub fn as_str(self) -> &'static str {
         match self {
             WarningCode::NotStrictYaml => "not-strict-yaml",
+            WarningCode::ClaudeCodeDropsFields => "claude-code-drops-fields",
             WarningCode::MissingDescription => "missing-description",
             WarningCode::UnknownModel => "unknown-model",
             WarningCode::UnknownColor => "unknown-color",
@@ -184,6 +186,15 @@ impl AgentFile {
                     code: WarningCode::NotStrictYaml,
                     message: format!("front matter is not strict YAML ({message}); read it line by line"),
                 });
+                if !claude_code_parses(front_matter) {
+                    warnings.push(Warning {
+                        code: WarningCode::ClaudeCodeDropsFields,
+                        message: "Claude Code cannot parse this front matter even with its values quoted: it loads \
+                                  the agent named after its file, with every other field (description, tools, model) \
+                                  dropped; quote the description, or indent its continuation lines"
+                            .to_owned(),
+                    });
+                }
                 (fields, false)
             }
         };
@@ -460,6 +471,30 @@ fn read_strict(front_matter: &str) -> Result<Vec<(String, FieldValue)>, StrictEr
     Ok(fields)
 }
 
+/// Whether Claude Code reads this front matter: as YAML, or, when that fails, as YAML again with
+/// the value of every plain column-0 `key: value` line quoted (its fallback for the unquoted
+/// `description: … Triggers on: …` that real files have). Checked against Claude Code's own
+/// `claude plugin validate` in `tests/e2e/claude_rules.rs`.
+fn claude_code_parses(front_matter: &str) -> bool {
+    let quoted: Vec<String> = front_matter
+        .split('\n')
+        .map(|raw| {
+            let line = raw.trim_end_matches('\r');
+            match split_key(line) {
+                Some((key, value))
+                    if !line.starts_with([' ', '\t'])
+                        && !value.trim().is_empty()
+                        && !value.trim().starts_with(['"', '\'', '[', '{', '|', '>', '&', '*']) =>
+                {
+                    format!("{key}: {}", serde_json::to_string(value.trim()).expect("strings always serialise"))
+                }
+                _ => line.to_owned(),
+            }
+        })
+        .collect();
+    matches!(serde_yaml::from_str::<serde_yaml::Value>(&quoted.join("\n")), Ok(serde_yaml::Value::Mapping(_)))
+}
+
 /// The text after `key:` on the column-0 line that sets `key`, if it is a plain one-line value.
 fn raw_value(front_matter: &str, key: &str) -> Option<String> {
     front_matter.lines().find_map(|line| {
@@ -615,7 +650,8 @@ mod tests {
         assert_eq!(file.tools, Some(vec!["Read".to_owned(), "Grep".to_owned(), "Agent(a, b)".to_owned()]));
         assert_eq!(file.model.as_deref(), Some("inherit"));
         assert_eq!(file.summary().as_deref(), Some("Use this agent when checking. Examples:"));
-        assert_eq!(codes(&file), ["not-strict-yaml"]);
+        // Claude Code itself gives up on this one: the lint says what it then loads.
+        assert_eq!(codes(&file), ["not-strict-yaml", "claude-code-drops-fields"]);
 
         // Outside a description, a column-0 key still opens a field.
         let file = parse("---\nname: x\ntools: Read\nextra: y: z\n---\nb\n").unwrap();
