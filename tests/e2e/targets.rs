@@ -79,6 +79,7 @@ fn user_scope_targets_follow_each_tools_own_variables() {
     env.set_env("CODEX_HOME", env.home.join("codex-home"));
     env.set_env("COPILOT_HOME", env.home.join("copilot-home"));
     env.set_env("GEMINI_CLI_HOME", env.home.join("gemini-home"));
+    env.set_env("CLAUDE_CONFIG_DIR", env.home.join("claude-home"));
     let targets = ["--target", "opencode", "--target", "codex", "--target", "copilot", "--target", "gemini"];
     env.run(["install", "--global", "docs-writer"].into_iter().chain(targets)).success();
     for path in [
@@ -86,10 +87,12 @@ fn user_scope_targets_follow_each_tools_own_variables() {
         "codex-home/agents/docs-writer.toml",
         "copilot-home/agents/docs-writer.agent.md",
         "gemini-home/.gemini/agents/docs-writer.md",
+        "claude-home/agents/docs-writer.md",
     ] {
         assert!(env.home.join(path).is_file(), "{path} missing");
     }
     assert!(!env.home.join(".codex").exists() && !env.home.join(".copilot").exists());
+    assert!(!env.home.join(".claude/agents/docs-writer.md").exists());
     let lockfile = std::fs::read_to_string(env.home.join("xdg/agents/agents.lock")).unwrap_or_else(|_| {
         // AGENTS_CONFIG_DIR follows XDG_CONFIG_HOME too; find the lockfile wherever it went.
         let found = TestEnv::files_under(&env.home).into_iter().find(|f| f.ends_with("agents.lock")).unwrap();

@@ -141,6 +141,7 @@ impl TestEnv {
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("GIT_SSH_COMMAND")
             // The other tools' own homes (user-scope targets follow them).
+            .env_remove("CLAUDE_CONFIG_DIR")
             .env_remove("CODEX_HOME")
             .env_remove("COPILOT_HOME")
             .env_remove("GEMINI_CLI_HOME");

@@ -601,8 +601,11 @@ fn check_names(workspace: &Workspace, root: &Root, resolution: &Resolution, step
         if planned.contains(&path) || path.extension().is_none_or(|e| e != "md") {
             continue;
         }
-        let Ok(relative) = RelativePath::parse(&format!(".claude/agents/{}", entry.file_name().to_string_lossy()))
-        else {
+        let Ok(relative) = RelativePath::parse(&format!(
+            "{}/{}",
+            workspace.agents_relative_dir(),
+            entry.file_name().to_string_lossy()
+        )) else {
             continue;
         };
         let Ok(Some(bytes)) = root.read(&relative, agents_format::MAX_AGENT_FILE_LEN as u64) else { continue };

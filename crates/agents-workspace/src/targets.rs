@@ -19,8 +19,8 @@ pub struct ToolHomes {
 }
 
 impl ToolHomes {
-    /// The variables each tool reads, from its own source (see `docs/targets.md`):
-    /// OpenCode `$XDG_CONFIG_HOME/opencode/agent`, Copilot `$COPILOT_HOME/agents`, Gemini CLI
+    /// The variables each tool reads, from its own source (see `docs/targets.md`): Claude Code
+    /// `$CLAUDE_CONFIG_DIR/agents`, OpenCode `$XDG_CONFIG_HOME/opencode/agent`, Copilot `$COPILOT_HOME/agents`, Gemini CLI
     /// `$GEMINI_CLI_HOME/.gemini/agents`, Codex `$CODEX_HOME/agents`. An empty variable counts as
     /// unset, as in the tools. A directory outside `home` (or not absolute) cannot be managed,
     /// since user-scope paths are pinned relative to the home: the default is kept and the
@@ -29,6 +29,7 @@ impl ToolHomes {
         let mut homes = ToolHomes::default();
         let mut warnings = Vec::new();
         for (target, variable, below) in [
+            (Target::ClaudeCode, "CLAUDE_CONFIG_DIR", "agents"),
             (Target::OpenCode, "XDG_CONFIG_HOME", "opencode/agent"),
             (Target::Copilot, "COPILOT_HOME", "agents"),
             (Target::Gemini, "GEMINI_CLI_HOME", ".gemini/agents"),
@@ -147,7 +148,7 @@ mod tests {
         assert_eq!(moved.user_dir(Target::Gemini), "g/.gemini/agents");
         assert_eq!(moved.user_dir(Target::Codex), "cx/agents");
         assert_eq!(moved.user_dir(Target::Cursor), ".cursor/agents");
-        assert_eq!(moved.user_dir(Target::ClaudeCode), ".claude/agents");
+        assert_eq!(moved.user_dir(Target::ClaudeCode), "claude/agents");
         // Empty is unset; the default spelled out is the default.
         let (same, warnings) = homes(&[("CODEX_HOME", ""), ("XDG_CONFIG_HOME", "/home/u/.config")]);
         assert_eq!((same, warnings), (ToolHomes::default(), Vec::new()));

@@ -89,7 +89,7 @@ impl Workspace {
         Workspace {
             scope: Scope::User,
             root: dirs.config.clone(),
-            agents_dir: dirs.home.join(".claude").join("agents"),
+            agents_dir: dirs.home.join(dirs.tools.user_dir(Target::ClaudeCode)),
             boundary: dirs.home.clone(),
             dirs,
         }
@@ -110,6 +110,15 @@ impl Workspace {
     /// Where `name` is installed.
     pub fn agent_path(&self, name: &AgentName) -> PathBuf {
         self.agents_dir.join(name.file_name())
+    }
+
+    /// The agents directory relative to the boundary (`.claude/agents`, or in user scope where
+    /// `CLAUDE_CONFIG_DIR` puts it).
+    pub fn agents_relative_dir(&self) -> &str {
+        match self.scope {
+            Scope::Project => ".claude/agents",
+            Scope::User => self.dirs.tools.user_dir(Target::ClaudeCode),
+        }
     }
 
     /// Where `name`'s Claude Code file is, under the boundary.
