@@ -258,3 +258,26 @@ fn a_reimport_publishes_only_changed_files_with_the_bump_chosen() {
     assert_eq!(report["imported"].as_array().unwrap().len(), 0, "{report}");
     assert_eq!(report["unchanged"].as_array().unwrap().len(), 3, "{report}");
 }
+
+#[test]
+fn many_skipped_files_are_one_line_per_reason_with_each_under_verbose() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = env.path("skills-repo");
+    write(&dir.join("agents/keeper.md"), &TestEnv::agent_text("keeper", "x"));
+    for index in 0..30 {
+        write(
+            &dir.join(format!("skills/s{index}/SKILL.md")),
+            &format!("---\nname: s{index}\ndescription: d\n---\nSteps.\n"),
+        );
+        write(&dir.join(format!("skills/s{index}/notes.md")), "# notes\n");
+    }
+    let run = env.run(["import".as_ref(), dir.as_os_str()]).success();
+    let stderr = run.stderr();
+    assert!(stderr.contains("skipped 30 files: an Agent Skill (`…`), not an agent"), "{stderr}");
+    assert!(stderr.contains("skipped 30 files: part of the Agent Skill in `…`"), "{stderr}");
+    assert!(stderr.contains("run with -v (or --json) for each skipped file"), "{stderr}");
+    assert!(stderr.lines().count() < 10, "{stderr}");
+    let run = env.run(["import".as_ref(), dir.as_os_str(), "-v".as_ref()]).success();
+    assert!(run.stderr().contains("skipped skills/s7/SKILL.md: an Agent Skill"), "{}", run.stderr());
+}

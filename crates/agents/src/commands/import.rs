@@ -196,9 +196,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     if args.json {
         printer.json(&report);
     } else {
-        for skipped in &report.skipped {
-            printer.warn(format!("skipped {}: {}", skipped.file, skipped.reason));
-        }
+        print_skipped(printer, &report.skipped, context.verbose);
         for changed in report.imported.iter().filter(|i| i.previous.is_some()) {
             printer.status(
                 "Changed",
@@ -280,4 +278,41 @@ pub(crate) fn new(context: &Context, printer: &Printer, args: NewArgs) -> anyhow
         format!("{} (check it with `agents lint`, share it with `agents publish`)", printer.path(&path)),
     );
     Ok(0)
+}
+
+/// Each skipped file with its reason; past a screenful, one line per kind of reason with a
+/// count (a collection of hundreds of skills would otherwise print hundreds of lines), each file
+/// under `-v` or in `--json`.
+fn print_skipped(printer: &Printer, skipped: &[SkippedFile], verbose: bool) {
+    const MAX_LISTED: usize = 20;
+    if verbose || skipped.len() <= MAX_LISTED {
+        for skipped in skipped {
+            printer.warn(format!("skipped {}: {}", skipped.file, skipped.reason));
+        }
+        return;
+    }
+    let mut kinds: Vec<(String, usize, &str)> = Vec::new();
+    for file in skipped {
+        let kind = reason_kind(&file.reason);
+        match kinds.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some((_, count, _)) => *count += 1,
+            None => kinds.push((kind, 1, &file.file)),
+        }
+    }
+    for (kind, count, first) in &kinds {
+        match count {
+            1 => printer.warn(format!("skipped {first}: {kind}")),
+            _ => printer.warn(format!("skipped {count} files: {kind} (first: {first})")),
+        }
+    }
+    printer.note("note", "run with -v (or --json) for each skipped file");
+}
+
+/// A skip reason with its particulars (what is quoted in backticks) left out, for grouping.
+fn reason_kind(reason: &str) -> String {
+    let mut kind = String::new();
+    for (index, part) in reason.split('`').enumerate() {
+        kind.push_str(if index % 2 == 1 { "`…`" } else { part });
+    }
+    kind
 }
