@@ -5,10 +5,11 @@
 //! or the documentation page where the tool publishes no source). When a tool changes its loader,
 //! the citation says where to look and the rule is updated here and in `docs/targets.md`.
 //!
-//! Gemini CLI also publishes its loader on npm (`@google/gemini-cli-core`, `parseAgentMarkdown`),
-//! and it runs offline: the second test installs that pinned version with npm (once per target
-//! directory) and runs it on every converted file, skipping with a note when npm is missing or
-//! the registry cannot be reached.
+//! Two tools' loaders also run offline from npm packages, so they are run for real on every
+//! converted file: Gemini CLI's (`@google/gemini-cli-core`, `parseAgentMarkdown`) and OpenCode's
+//! (`opencode-ai`, `opencode debug config`, which prints each agent's resolved permissions). The
+//! pinned versions are installed with npm once per target directory; without npm or network
+//! those tests are skipped with a note.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -472,4 +473,109 @@ fn gemini_cli_s_own_loader_accepts_every_converted_file() {
         })
         .collect();
     assert!(refused.is_empty(), "Gemini CLI refuses {} converted file(s):\n{}", refused.len(), refused.join("\n"));
+}
+
+/// OpenCode's own loader: the version pinned here, installed under the target dir.
+const OPENCODE: &str = "opencode-ai@1.18.33";
+
+/// The OpenCode binary for this platform, installed if need be; the reason when it cannot be had.
+fn opencode_binary(dir: &Path) -> Result<PathBuf, String> {
+    let find = || {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("node_modules"))
+            .ok()?
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("opencode-") && e.file_name() != "opencode-ai")
+            .map(|e| e.path().join("bin/opencode"))
+            .filter(|p| p.is_file())
+            .collect();
+        // The baseline build is for CPUs without AVX2: the other one first.
+        found.sort_by_key(|p| p.to_string_lossy().contains("baseline"));
+        found.into_iter().next()
+    };
+    if let Some(binary) = find() {
+        return Ok(binary);
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        return Err("`npm` is not installed".to_owned());
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let output = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
+        .arg(dir)
+        .arg(OPENCODE)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!("npm install {OPENCODE} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    find().ok_or_else(|| "no OpenCode binary for this platform in the package".to_owned())
+}
+
+#[test]
+fn opencode_s_own_loader_loads_every_converted_file_with_the_claude_permissions() {
+    let binary = match opencode_binary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("opencode-1.18.33")) {
+        Ok(binary) => binary,
+        Err(why) => {
+            eprintln!("note: skipping OpenCode's own loader: {why}");
+            return;
+        }
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let project = temp.path().join("project");
+    let agents = project.join(".opencode/agent");
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let mut expected = Vec::new();
+    for (index, (label, bytes)) in inputs().into_iter().enumerate() {
+        let file = AgentFile::parse(&bytes).unwrap();
+        std::fs::write(agents.join(format!("a{index:03}.md")), Target::OpenCode.convert(&file, &bytes).bytes).unwrap();
+        expected.push((format!("a{index:03}"), label, Claude::of(&file, &bytes)));
+    }
+    let home = temp.path().join("home");
+    // Into a file: OpenCode (a Bun binary) can exit before a pipe has taken all of a large output.
+    let printed = temp.path().join("config.json");
+    let output = Command::new(&binary)
+        .args(["debug", "config", "--pure"])
+        .stdout(std::fs::File::create(&printed).unwrap())
+        .current_dir(&project)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        .env_remove("OPENCODE_CONFIG")
+        .env_remove("OPENCODE_CONFIG_DIR")
+        .output()
+        .unwrap();
+    // One invalid agent file makes OpenCode refuse the whole configuration.
+    assert!(
+        output.status.success(),
+        "OpenCode refuses the converted files:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(&printed).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    for (name, label, claude) in &expected {
+        let agent = &config["agent"][name];
+        if agent.is_null() {
+            failures.push(format!("{label}: not loaded"));
+            continue;
+        }
+        for (permission, tools) in [
+            ("edit", &["Write", "Edit", "MultiEdit"][..]),
+            ("bash", &["Bash"]),
+            ("read", &["Read"]),
+            ("task", &["Task", "Agent"]),
+        ] {
+            // What OpenCode resolved; a permission it was not told about stays allowed.
+            let resolved = agent["permission"][permission].as_str().unwrap_or("allow");
+            let wanted = if claude.allows(tools) { "allow" } else { "deny" };
+            if resolved != wanted {
+                failures
+                    .push(format!("{label}: OpenCode resolves `{permission}` to {resolved}, Claude means {wanted}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
