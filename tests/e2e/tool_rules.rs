@@ -5,9 +5,10 @@
 //! or the documentation page where the tool publishes no source). When a tool changes its loader,
 //! the citation says where to look and the rule is updated here and in `docs/targets.md`.
 //!
-//! Two tools' loaders also run offline from npm packages, so they are run for real on every
-//! converted file: Gemini CLI's (`@google/gemini-cli-core`, `parseAgentMarkdown`) and OpenCode's
-//! (`opencode-ai`, `opencode debug config`, which prints each agent's resolved permissions). The
+//! Three tools' loaders also run offline from npm packages, so they are run for real on every
+//! converted file: Gemini CLI's (`@google/gemini-cli-core`, `parseAgentMarkdown`), OpenCode's
+//! (`opencode-ai`, `opencode debug config`, which prints each agent's resolved permissions) and
+//! Codex's (`@openai/codex`, `codex debug prompt-input`, whose spawn tool lists the roles loaded). The
 //! pinned versions are installed with npm once per target directory; without npm or network
 //! those tests are skipped with a note.
 
@@ -578,4 +579,97 @@ fn opencode_s_own_loader_loads_every_converted_file_with_the_claude_permissions(
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Codex's own loader: the version pinned here, installed under the target dir.
+const CODEX: &str = "@openai/codex@0.171.0";
+
+/// The Codex binary for this platform, installed if need be; the reason when it cannot be had.
+fn codex_binary(dir: &Path) -> Result<PathBuf, String> {
+    let find = || -> Option<PathBuf> {
+        for package in std::fs::read_dir(dir.join("node_modules/@openai")).ok()?.flatten() {
+            for triple in std::fs::read_dir(package.path().join("vendor")).into_iter().flatten().flatten() {
+                let binary = triple.path().join("bin/codex");
+                if binary.is_file() {
+                    return Some(binary);
+                }
+            }
+        }
+        None
+    };
+    if let Some(binary) = find() {
+        return Ok(binary);
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        return Err("`npm` is not installed".to_owned());
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let output = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
+        .arg(dir)
+        .arg(CODEX)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!("npm install {CODEX} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    find().ok_or_else(|| "no Codex binary for this platform in the package".to_owned())
+}
+
+/// Every string in a JSON value.
+fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn codex_s_own_loader_loads_every_converted_role() {
+    let binary = match codex_binary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("codex-0.171.0")) {
+        Ok(binary) => binary,
+        Err(why) => {
+            eprintln!("note: skipping Codex's own loader: {why}");
+            return;
+        }
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let codex_home = temp.path().join("codex-home");
+    std::fs::create_dir_all(codex_home.join("agents")).unwrap();
+    let project = temp.path().join("project");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let mut expected = Vec::new();
+    for (index, (label, bytes)) in inputs().into_iter().enumerate() {
+        let file = AgentFile::parse(&bytes).unwrap();
+        let converted = Target::Codex.convert(&file, &bytes);
+        // An empty prompt is named as a loss: Codex refuses such a role, as it should.
+        if converted.unmapped.iter().any(|u| u.starts_with("empty prompt")) {
+            continue;
+        }
+        std::fs::write(codex_home.join(format!("agents/a{index:03}.toml")), &converted.bytes).unwrap();
+        expected.push((label, file.name.to_string()));
+    }
+    let printed = temp.path().join("prompt.json");
+    let output = Command::new(&binary)
+        .args(["debug", "prompt-input", "hello"])
+        .current_dir(&project)
+        .stdout(std::fs::File::create(&printed).unwrap())
+        .env("CODEX_HOME", &codex_home)
+        .env("HOME", temp.path().join("home"))
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let prompt: serde_json::Value = serde_json::from_slice(&std::fs::read(&printed).unwrap()).unwrap();
+    let mut texts = Vec::new();
+    strings(&prompt, &mut texts);
+    let roles = texts.iter().find(|t| t.contains("Available roles:")).expect("Codex lists the roles it loaded");
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|(_, name)| !roles.contains(&format!("\n{name}: {{\n")))
+        .map(|(label, name)| format!("{label}: role `{name}` not loaded"))
+        .collect();
+    assert!(missing.is_empty(), "{}\n--- roles:\n{roles}", missing.join("\n"));
 }
