@@ -32,16 +32,13 @@ fn the_whole_corpus_imports_in_one_commit_and_installs_back_byte_identical() {
         let installed = std::fs::read(env.agents_dir().join(name.file_name())).unwrap();
         assert!(installed == std::fs::read(file).unwrap(), "{} did not round-trip", file.display());
     }
-    // Importing again publishes nothing and says why.
+    // Importing again publishes nothing: every file is unchanged, and none is an error.
     let again = import(&env, corpus.root.as_os_str());
     assert_eq!(again["imported"].as_array().unwrap().len(), 0);
-    let already = again["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["reason"].as_str().unwrap().contains("already published"))
-        .count();
-    assert_eq!(already, 158, "{}", again["skipped"]);
+    assert_eq!(again["unchanged"].as_array().unwrap().len(), 158, "{again}");
+    // Only the collection's SOURCE.md, which is no agent file, is skipped.
+    let skipped: Vec<&str> = again["skipped"].as_array().unwrap().iter().map(|s| s["file"].as_str().unwrap()).collect();
+    assert_eq!(skipped, ["SOURCE.md"], "{}", again["skipped"]);
 }
 
 fn write(path: &Path, text: &str) {
@@ -140,4 +137,147 @@ fn completions_man_page_and_doctor() {
     let run = env.run(["doctor"]);
     assert_eq!(run.code(), Some(1), "{}", run.stdout());
     assert!(run.stdout().contains("✗ registry `team`"), "{}", run.stdout());
+}
+
+#[test]
+fn a_marketplace_is_read_as_claude_code_reads_it() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = env.path("market");
+    write(
+        &dir.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"t"},"metadata":{"pluginRoot":"./plugins"},"plugins":[
+            {"name":"formatter","source":"formatter"},
+            {"name":"loose","source":"./loose","strict":false,"agents":["./roles/planner.md","./more/"]},
+            {"name":"gone","source":"./plugins/gone"},
+            {"name":"vendored","source":"./vendor/tool"},
+            {"name":"other","source":"./other"}]}"#,
+    );
+    write(&dir.join("plugins/formatter/agents/fmt.md"), &TestEnv::agent_text("fmt", "x"));
+    // strict: false: the entry is the definition, the plugin's manifest is not read.
+    write(&dir.join("loose/.claude-plugin/plugin.json"), r#"{"name":"loose","agents":["./nowhere/"]}"#);
+    write(&dir.join("loose/roles/planner.md"), &TestEnv::agent_text("planner", "x"));
+    write(&dir.join("loose/more/builder.md"), &TestEnv::agent_text("builder", "x"));
+    std::fs::create_dir_all(dir.join("vendor/tool")).unwrap();
+    write(
+        &dir.join(".gitmodules"),
+        "[submodule \"vendor/tool\"]\n\tpath = vendor/tool\n\turl = https://example.com/tool.git\n",
+    );
+    // Two plugins with an agent of one name: both reported, neither silently dropped.
+    write(&dir.join("other/agents/fmt.md"), &TestEnv::agent_text("fmt", "y"));
+    let report = import(&env, dir.as_os_str());
+    let mut names: Vec<&str> =
+        report["imported"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["builder", "fmt", "planner"], "{report}");
+    let reason = |label: &str| -> String {
+        report["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["file"] == label)
+            .unwrap_or_else(|| panic!("{label} not skipped: {report}"))["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(reason("gone").contains("does not exist"), "{report}");
+    assert!(reason("vendored").contains("submodule that is not checked out"), "{report}");
+    let duplicate = reason("other/agents/fmt.md");
+    assert!(
+        duplicate.contains("`formatter:fmt` and `other:fmt`") && duplicate.contains("--plugin other"),
+        "{duplicate}"
+    );
+
+    // --plugin imports the other one into a second registry.
+    env.registry("second");
+    let report = env
+        .run([
+            "import".as_ref(),
+            dir.as_os_str(),
+            "--plugin".as_ref(),
+            "other".as_ref(),
+            "--registry".as_ref(),
+            "second".as_ref(),
+            "--json".as_ref(),
+        ])
+        .success()
+        .json();
+    assert_eq!(report["imported"][0]["file"], "other/agents/fmt.md", "{report}");
+    assert_eq!(report["imported"].as_array().unwrap().len(), 1, "{report}");
+}
+
+#[test]
+fn skills_and_commands_are_reported_as_skipped_not_published() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = env.path("repo");
+    write(&dir.join("agents/reviewer.md"), &TestEnv::agent_text("reviewer", "x"));
+    // A skill whose front matter takes the agent's name, and a file of the skill beside it.
+    write(&dir.join("skills/reviewer/SKILL.md"), "---\nname: reviewer\ndescription: A skill\n---\nSteps.\n");
+    write(&dir.join("skills/reviewer/references/guide.md"), &TestEnv::agent_text("guide", "x"));
+    write(&dir.join("commands/ship.md"), "---\nname: ship\ndescription: Ship it\n---\nShip.\n");
+    let report = import(&env, dir.as_os_str());
+    assert_eq!(report["imported"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["imported"][0]["file"], "agents/reviewer.md", "{report}");
+    let skipped = report["skipped"].to_string();
+    assert!(skipped.contains("an Agent Skill (`SKILL.md`)"), "{skipped}");
+    assert!(skipped.contains("part of the Agent Skill in `skills/reviewer`"), "{skipped}");
+    assert!(skipped.contains("a slash command"), "{skipped}");
+    assert!(!skipped.contains("already taken"), "{skipped}");
+}
+
+#[test]
+fn a_reimport_publishes_only_changed_files_with_the_bump_chosen() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = env.path("collection");
+    for name in ["alpha", "beta", "gamma"] {
+        write(&dir.join(format!("{name}.md")), &TestEnv::agent_text(name, "one"));
+    }
+    assert_eq!(import(&env, dir.as_os_str())["imported"].as_array().unwrap().len(), 3);
+    write(&dir.join("beta.md"), &TestEnv::agent_text("beta", "two"));
+
+    // Without --bump the changed file cannot take its published version, and says what to do.
+    let report = import(&env, dir.as_os_str());
+    assert_eq!(report["imported"].as_array().unwrap().len(), 0, "{report}");
+    assert_eq!(report["unchanged"].as_array().unwrap().len(), 2, "{report}");
+    assert!(report["skipped"][0]["reason"].as_str().unwrap().contains("--bump patch|minor|major"), "{report}");
+
+    let run = env.run(["import".as_ref(), dir.as_os_str(), "--bump".as_ref(), "minor".as_ref()]).success();
+    let stderr = run.stderr();
+    assert!(stderr.contains("Changed beta v1.0.0 → v1.1.0"), "{stderr}");
+    assert!(stderr.contains("1 agent(s) to registry `team` (1 changed), 2 unchanged, skipped 0"), "{stderr}");
+    env.run(["install", "beta@1.1.0"]).success();
+    assert!(std::fs::read_to_string(env.agents_dir().join("beta.md")).unwrap().contains("two"));
+    // --version on a re-import leaves the unchanged files alone too.
+    let report = env
+        .run(["import".as_ref(), dir.as_os_str(), "--version".as_ref(), "2.0.0".as_ref(), "--json".as_ref()])
+        .success()
+        .json();
+    assert_eq!(report["imported"].as_array().unwrap().len(), 0, "{report}");
+    assert_eq!(report["unchanged"].as_array().unwrap().len(), 3, "{report}");
+}
+
+#[test]
+fn many_skipped_files_are_one_line_per_reason_with_each_under_verbose() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = env.path("skills-repo");
+    write(&dir.join("agents/keeper.md"), &TestEnv::agent_text("keeper", "x"));
+    for index in 0..30 {
+        write(
+            &dir.join(format!("skills/s{index}/SKILL.md")),
+            &format!("---\nname: s{index}\ndescription: d\n---\nSteps.\n"),
+        );
+        write(&dir.join(format!("skills/s{index}/notes.md")), "# notes\n");
+    }
+    let run = env.run(["import".as_ref(), dir.as_os_str()]).success();
+    let stderr = run.stderr();
+    assert!(stderr.contains("skipped 30 files: an Agent Skill (`…`), not an agent"), "{stderr}");
+    assert!(stderr.contains("skipped 30 files: part of the Agent Skill in `…`"), "{stderr}");
+    assert!(stderr.contains("run with -v (or --json) for each skipped file"), "{stderr}");
+    assert!(stderr.lines().count() < 10, "{stderr}");
+    let run = env.run(["import".as_ref(), dir.as_os_str(), "-v".as_ref()]).success();
+    assert!(run.stderr().contains("skipped skills/s7/SKILL.md: an Agent Skill"), "{}", run.stderr());
 }

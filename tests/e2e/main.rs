@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check;
+mod claude_rules;
 mod concurrency;
 mod corpus;
 mod crash;
@@ -17,11 +18,15 @@ mod install;
 mod lifecycle;
 mod lint;
 mod merge;
+mod publish_rules;
 mod readme;
 mod registry;
+mod release_profile;
 mod signing;
 mod targets;
+mod team_flow;
 mod terminal;
+mod tool_rules;
 mod transports;
 mod two_users;
 mod untrusted;

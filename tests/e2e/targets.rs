@@ -73,6 +73,63 @@ fn user_scope_targets_go_under_the_home() {
 }
 
 #[test]
+fn user_scope_targets_follow_each_tools_own_variables() {
+    let env = TestEnv::new();
+    env.set_env("XDG_CONFIG_HOME", env.home.join("xdg"));
+    env.set_env("CODEX_HOME", env.home.join("codex-home"));
+    env.set_env("COPILOT_HOME", env.home.join("copilot-home"));
+    env.set_env("GEMINI_CLI_HOME", env.home.join("gemini-home"));
+    env.set_env("CLAUDE_CONFIG_DIR", env.home.join("claude-home"));
+    let targets = ["--target", "opencode", "--target", "codex", "--target", "copilot", "--target", "gemini"];
+    env.run(["install", "--global", "docs-writer"].into_iter().chain(targets)).success();
+    for path in [
+        "xdg/opencode/agent/docs-writer.md",
+        "codex-home/agents/docs-writer.toml",
+        "copilot-home/agents/docs-writer.agent.md",
+        "gemini-home/.gemini/agents/docs-writer.md",
+        "claude-home/agents/docs-writer.md",
+    ] {
+        assert!(env.home.join(path).is_file(), "{path} missing");
+    }
+    assert!(!env.home.join(".codex").exists() && !env.home.join(".copilot").exists());
+    assert!(!env.home.join(".claude/agents/docs-writer.md").exists());
+    let lockfile = std::fs::read_to_string(env.home.join("xdg/agents/agents.lock")).unwrap_or_else(|_| {
+        // AGENTS_CONFIG_DIR follows XDG_CONFIG_HOME too; find the lockfile wherever it went.
+        let found = TestEnv::files_under(&env.home).into_iter().find(|f| f.ends_with("agents.lock")).unwrap();
+        std::fs::read_to_string(env.home.join(found)).unwrap()
+    });
+    assert!(lockfile.contains("path = \"codex-home/agents/docs-writer.toml\""), "{lockfile}");
+    env.run(["verify", "--global"]).success();
+
+    // A directory outside the home cannot be pinned under it: the default, with a warning.
+    env.set_env("CODEX_HOME", env.root().join("elsewhere"));
+    env.run(["install", "--global", "test-writer"])
+        .success()
+        .stderr_contains("CODEX_HOME")
+        .stderr_contains("outside the home directory");
+    assert!(env.home.join(".codex/agents/test-writer.toml").is_file());
+}
+
+#[test]
+fn conversion_notes_are_one_line_per_kind_with_details_under_verbose() {
+    let env = TestEnv::new();
+    let agents = ["install", "code-reviewer", "test-writer", "docs-writer", "--target", "codex"];
+    let run = env.run(agents).success();
+    let stderr = run.stderr();
+    assert!(stderr.contains("note: codex: not carried over for 3 agents: model ("), "{stderr}");
+    assert!(stderr.contains("note: run with -v for each agent's notes"), "{stderr}");
+    assert!(!stderr.contains("test-writer for codex"), "{stderr}");
+    assert_eq!(stderr.matches("not carried over").count(), 2, "{stderr}");
+
+    let env = TestEnv::new();
+    let run = env.run(agents.into_iter().chain(["-v"])).success();
+    let stderr = run.stderr();
+    for agent in ["code-reviewer", "test-writer", "docs-writer"] {
+        assert!(stderr.contains(&format!("note: {agent} for codex: not carried over: model `")), "{stderr}");
+    }
+}
+
+#[test]
 fn every_corpus_file_converts_deterministically_for_every_target() {
     let Some(corpus) = corpus() else { return };
     for path in corpus.files {

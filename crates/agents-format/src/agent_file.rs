@@ -22,19 +22,36 @@ pub const MAX_INDEX_DESCRIPTION_CHARS: usize = 280;
 pub const KNOWN_MODELS: [&str; 4] = ["sonnet", "opus", "haiku", "inherit"];
 /// Colours Claude Code offers for an agent.
 pub const KNOWN_COLORS: [&str; 8] = ["red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan"];
-/// Front-matter keys Claude Code (or this tool) gives a meaning to.
-pub const KNOWN_FIELDS: [&str; 11] = [
+/// Front-matter keys Claude Code (or this tool: `version`) gives a meaning to: the sixteen
+/// fields of <https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields>.
+pub const KNOWN_FIELDS: [&str; 17] = [
     "name",
     "description",
     "tools",
     "disallowedTools",
     "model",
-    "color",
-    "version",
     "permissionMode",
+    "maxTurns",
     "skills",
-    "hooks",
     "mcpServers",
+    "hooks",
+    "memory",
+    "background",
+    "effort",
+    "isolation",
+    "color",
+    "initialPrompt",
+    "version",
+];
+
+/// Claude Code fields whose values are checked by lint, with what they may be (empty: a
+/// positive whole number), from <https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields>.
+const CHECKED_VALUES: [(&str, &[&str]); 5] = [
+    ("permissionMode", &["default", "acceptEdits", "dontAsk", "bypassPermissions", "plan"]),
+    ("memory", &["user", "project", "local"]),
+    ("isolation", &["worktree"]),
+    ("background", &["true", "false"]),
+    ("maxTurns", &[]),
 ];
 
 /// A parsed agent file. Holds what was extracted; the bytes stay with the caller.
@@ -47,8 +64,13 @@ pub struct AgentFile {
     pub model: Option<String>,
     pub color: Option<String>,
     pub tools: Option<Vec<String>>,
+    /// `disallowedTools`: removed from `tools` (or from every tool when `tools` is absent).
+    pub disallowed_tools: Option<Vec<String>>,
     /// Top-level front-matter keys in file order.
     pub keys: Vec<String>,
+    /// The values of Claude Code's enumerated and numeric fields (`permissionMode`, `memory`,
+    /// `isolation`, `background`, `maxTurns`), as text, for lint.
+    settings: Vec<(String, String)>,
     /// Whether the front matter is strict YAML (otherwise it was read line by line).
     pub strict_yaml: bool,
     /// Byte offset where the body starts (after the closing `---` line).
@@ -93,10 +115,12 @@ pub struct Warning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WarningCode {
     NotStrictYaml,
+    ClaudeCodeDropsFields,
     MissingDescription,
     UnknownModel,
     UnknownColor,
     UnknownField,
+    InvalidFieldValue,
     InvalidVersion,
     NameDiffersFromFile,
     NoTrailingNewline,
@@ -111,10 +135,12 @@ impl WarningCode {
     pub fn as_str(self) -> &'static str {
         match self {
             WarningCode::NotStrictYaml => "not-strict-yaml",
+            WarningCode::ClaudeCodeDropsFields => "claude-code-drops-fields",
             WarningCode::MissingDescription => "missing-description",
             WarningCode::UnknownModel => "unknown-model",
             WarningCode::UnknownColor => "unknown-color",
             WarningCode::UnknownField => "unknown-field",
+            WarningCode::InvalidFieldValue => "invalid-field-value",
             WarningCode::InvalidVersion => "invalid-version",
             WarningCode::NameDiffersFromFile => "name-differs-from-file",
             WarningCode::NoTrailingNewline => "no-trailing-newline",
@@ -160,6 +186,15 @@ impl AgentFile {
                     code: WarningCode::NotStrictYaml,
                     message: format!("front matter is not strict YAML ({message}); read it line by line"),
                 });
+                if !claude_code_parses(front_matter) {
+                    warnings.push(Warning {
+                        code: WarningCode::ClaudeCodeDropsFields,
+                        message: "Claude Code cannot parse this front matter even with its values quoted: it loads \
+                                  the agent named after its file, with every other field (description, tools, model) \
+                                  dropped; quote the description, or indent its continuation lines"
+                            .to_owned(),
+                    });
+                }
                 (fields, false)
             }
         };
@@ -178,21 +213,27 @@ impl AgentFile {
         let model = text_field("model");
         let color = text_field("color");
         let version = text_field("version");
-        let tools = match field("tools") {
-            Some(FieldValue::Text(list)) => {
-                Some(list.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
-            }
-            Some(FieldValue::List(items)) => Some(items.clone()),
+        let list_field = |key: &str| match field(key) {
+            Some(FieldValue::Text(list)) => Some(split_tool_list(list)),
+            Some(FieldValue::List(items)) => Some(items.iter().map(|t| t.trim().to_owned()).collect()),
             _ => None,
         };
+        let tools = list_field("tools");
+        let disallowed_tools = list_field("disallowedTools");
 
+        let settings = CHECKED_VALUES
+            .iter()
+            .filter_map(|(key, _)| text_field(key).map(|value| ((*key).to_owned(), value)))
+            .collect();
         let mut file = AgentFile {
+            settings,
             name,
             description,
             version,
             model,
             color,
             tools,
+            disallowed_tools,
             keys: fields.iter().map(|(k, _)| k.clone()).collect(),
             strict_yaml,
             body_offset,
@@ -206,7 +247,9 @@ impl AgentFile {
     /// [`MAX_INDEX_DESCRIPTION_CHARS`] characters.
     pub fn summary(&self) -> Option<String> {
         let description = self.description.as_deref()?;
+        // The first paragraph: up to a literal `\n` (as in the seed) or a blank line.
         let first = description.split("\\n").next().unwrap_or(description);
+        let first = first.split("\n\n").next().unwrap_or(first);
         let line = first.split_whitespace().collect::<Vec<_>>().join(" ");
         if line.chars().count() <= MAX_INDEX_DESCRIPTION_CHARS {
             return Some(line);
@@ -251,14 +294,31 @@ impl AgentFile {
                 format!("unknown color `{color}` (expected one of {})", KNOWN_COLORS.join(", ")),
             );
         }
-        if let Some(version) = &self.version
-            && semver::Version::parse(version.trim()).is_err()
-        {
-            warn(WarningCode::InvalidVersion, format!("`version: {version}` is not a semantic version like 1.2.3"));
+        match (&self.version, self.version.as_deref().map(parse_version)) {
+            (Some(version), Some(Err(_))) => {
+                warn(WarningCode::InvalidVersion, format!("`version: {version}` is not a semantic version like 1.2.3"))
+            }
+            (Some(version), Some(Ok((full, true)))) => warn(
+                WarningCode::InvalidVersion,
+                format!("`version: {version}` is read as {full}; write the full version"),
+            ),
+            _ => {}
         }
         for key in &self.keys {
             if !KNOWN_FIELDS.contains(&key.as_str()) {
                 warn(WarningCode::UnknownField, format!("unknown front-matter field `{key}`"));
+            }
+        }
+        for (key, value) in &self.settings {
+            let (_, allowed) = CHECKED_VALUES.iter().find(|(k, _)| k == key).expect("only checked keys are kept");
+            let valid = match *allowed {
+                [] => value.trim().parse::<u32>().is_ok_and(|n| n > 0),
+                allowed => allowed.contains(&value.trim()),
+            };
+            if !valid {
+                let expected =
+                    if allowed.is_empty() { "a positive whole number".to_owned() } else { allowed.join(", ") };
+                warn(WarningCode::InvalidFieldValue, format!("`{key}: {value}` is not one of {expected}"));
             }
         }
         if !text.ends_with('\n') {
@@ -284,9 +344,35 @@ impl AgentFile {
         }
     }
 
+    /// The `version` field as a semantic version, if there is one. `1.0` and `1` (short forms
+    /// authors write, and YAML reads `1.0` as a number) are completed with zeros; the flag says
+    /// the text was completed, for a note.
+    pub fn semver(&self) -> Option<Result<(semver::Version, bool), semver::Error>> {
+        self.version.as_deref().map(parse_version)
+    }
+
     /// Whether any warning reports hidden Unicode.
     pub fn has_hidden_unicode(&self) -> bool {
         self.warnings.iter().any(|w| w.code == WarningCode::HiddenUnicode)
+    }
+}
+
+/// Reads a version as [`AgentFile::semver`] does.
+pub fn parse_version(text: &str) -> Result<(semver::Version, bool), semver::Error> {
+    let text = text.trim();
+    match semver::Version::parse(text) {
+        Ok(version) => Ok((version, false)),
+        Err(error) => {
+            let parts: Vec<&str> = text.split('.').collect();
+            let numeric = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+            if (1..=2).contains(&parts.len()) && parts.iter().all(numeric) {
+                let completed = format!("{text}{}", ".0".repeat(3 - parts.len()));
+                if let Ok(version) = semver::Version::parse(&completed) {
+                    return Ok((version, true));
+                }
+            }
+            Err(error)
+        }
     }
 }
 
@@ -365,6 +451,13 @@ fn read_strict(front_matter: &str) -> Result<Vec<(String, FieldValue)>, StrictEr
     let mut fields = Vec::with_capacity(mapping.len());
     for (key, value) in &mapping {
         let Some(key) = scalar(key) else { continue };
+        if let Value::Number(_) = value
+            && let Some(raw) = raw_value(front_matter, &key)
+        {
+            // A number's text as written: YAML reads `version: 1.10` as 1.1.
+            fields.push((key, FieldValue::Text(raw)));
+            continue;
+        }
         let value = match value {
             Value::Null => FieldValue::Null,
             Value::Sequence(items) => {
@@ -378,38 +471,110 @@ fn read_strict(front_matter: &str) -> Result<Vec<(String, FieldValue)>, StrictEr
     Ok(fields)
 }
 
+/// Whether Claude Code reads this front matter: as YAML, or, when that fails, as YAML again with
+/// the value of every plain column-0 `key: value` line quoted (its fallback for the unquoted
+/// `description: … Triggers on: …` that real files have). Checked against Claude Code's own
+/// `claude plugin validate` in `tests/e2e/claude_rules.rs`.
+fn claude_code_parses(front_matter: &str) -> bool {
+    let quoted: Vec<String> = front_matter
+        .split('\n')
+        .map(|raw| {
+            let line = raw.trim_end_matches('\r');
+            match split_key(line) {
+                Some((key, value))
+                    if !line.starts_with([' ', '\t'])
+                        && !value.trim().is_empty()
+                        && !value.trim().starts_with(['"', '\'', '[', '{', '|', '>', '&', '*']) =>
+                {
+                    format!("{key}: {}", serde_json::to_string(value.trim()).expect("strings always serialise"))
+                }
+                _ => line.to_owned(),
+            }
+        })
+        .collect();
+    matches!(serde_yaml::from_str::<serde_yaml::Value>(&quoted.join("\n")), Ok(serde_yaml::Value::Mapping(_)))
+}
+
+/// The text after `key:` on the column-0 line that sets `key`, if it is a plain one-line value.
+fn raw_value(front_matter: &str, key: &str) -> Option<String> {
+    front_matter.lines().find_map(|line| {
+        let rest = line.strip_prefix(key)?.strip_prefix(':')?;
+        let value = rest.split(" #").next().unwrap_or(rest).trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    })
+}
+
 /// Reads `key: value` lines the way a forgiving loader does: a line starting with a key at
 /// column 0 opens a field whose value is the rest of the line, indented lines continue it.
+///
+/// Two exceptions keep what the author meant. Inside `description`, a column-0 line opens a new
+/// field only when its key is one Claude Code knows ([`KNOWN_FIELDS`]): descriptions that carry
+/// examples (`Context: …`, `user: …`, `assistant: …` lines, as in Anthropic's own plugin agents)
+/// stay one description, with their line breaks. And a value written as a flow sequence
+/// (`["Read", "Grep"]`) is a list, as a YAML reader would see it.
 fn read_lenient(front_matter: &str) -> Vec<(String, FieldValue)> {
-    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut fields: Vec<(String, Vec<String>)> = Vec::new();
     for raw in front_matter.split('\n') {
         let line = raw.trim_end_matches('\r');
         if line.trim_start().starts_with('#') && !line.starts_with(' ') {
             continue;
         }
         let starts_indented = line.starts_with([' ', '\t']);
-        if !starts_indented && let Some((key, value)) = split_key(line) {
-            fields.push((key.to_owned(), value.trim().to_owned()));
+        let in_description = fields.last().is_some_and(|(key, _)| key == "description");
+        if !starts_indented
+            && let Some((key, value)) = split_key(line)
+            && (!in_description || KNOWN_FIELDS.contains(&key))
+        {
+            fields.push((key.to_owned(), vec![value.trim().to_owned()]));
             continue;
         }
-        if let Some((_, value)) = fields.last_mut() {
-            let piece = line.trim();
-            if !piece.is_empty() {
-                if !value.is_empty() {
-                    value.push(' ');
-                }
-                value.push_str(piece);
-            }
+        if let Some((_, lines)) = fields.last_mut() {
+            lines.push(line.trim().to_owned());
         }
     }
     fields
         .into_iter()
-        .map(|(key, value)| {
-            let value = unquote(&value);
-            let value = if value.is_empty() { FieldValue::Null } else { FieldValue::Text(value) };
+        .map(|(key, lines)| {
+            let value = if key == "description" {
+                // Line breaks are kept (blank lines included), the ends trimmed.
+                lines.join("\n").trim().to_owned()
+            } else {
+                lines.iter().filter(|l| !l.is_empty()).map(String::as_str).collect::<Vec<_>>().join(" ")
+            };
+            let value = if key != "description" && value.starts_with('[') && value.ends_with(']') {
+                FieldValue::List(split_tool_list(&value[1..value.len() - 1]).iter().map(|item| unquote(item)).collect())
+            } else {
+                let value = unquote(&value);
+                if value.is_empty() { FieldValue::Null } else { FieldValue::Text(value) }
+            };
             (key, value)
         })
         .collect()
+}
+
+/// Splits a comma-separated tool list as Claude Code does: commas inside parentheses or quotes
+/// belong to the item (`Agent(reviewer, tester)`, `Bash(git diff:*)`), empty items are dropped.
+fn split_tool_list(list: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for c in list.chars() {
+        match (c, quote) {
+            ('"' | '\'', None) => quote = Some(c),
+            (c, Some(open)) if c == open => quote = None,
+            ('(', None) => depth += 1,
+            (')', None) => depth = depth.saturating_sub(1),
+            (',', None) if depth == 0 => {
+                items.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    items.push(current);
+    items.into_iter().map(|item| item.trim().to_owned()).filter(|item| !item.is_empty()).collect()
 }
 
 fn split_key(line: &str) -> Option<(&str, &str)> {
@@ -466,6 +631,76 @@ mod tests {
         assert_eq!(file.description.as_deref(), Some("Use it. Triggers on: 'x', 'y'"));
         assert_eq!(file.model.as_deref(), Some("opus"));
         assert_eq!(codes(&file), ["not-strict-yaml"]);
+    }
+
+    #[test]
+    fn lenient_reading_keeps_lists_and_whole_descriptions() {
+        // The shape of Anthropic's own plugin agents: an unquoted description with examples whose
+        // lines look like keys, then fields after it, and a flow-sequence tool list.
+        let text = "---\nname: checker\ndescription: Use this agent when checking. Examples:\n\n<example>\nContext: the user wrote code\nuser: \"Check it\"\nassistant: \"I will use the checker agent.\"\n</example>\nmodel: inherit\ncolor: blue\ntools: [\"Read\", \"Grep\", \"Agent(a, b)\"]\n---\nbody\n";
+        let file = parse(text).unwrap();
+        assert!(!file.strict_yaml);
+        assert_eq!(file.keys, ["name", "description", "model", "color", "tools"]);
+        assert_eq!(
+            file.description.as_deref(),
+            Some(
+                "Use this agent when checking. Examples:\n\n<example>\nContext: the user wrote code\nuser: \"Check it\"\nassistant: \"I will use the checker agent.\"\n</example>"
+            )
+        );
+        assert_eq!(file.tools, Some(vec!["Read".to_owned(), "Grep".to_owned(), "Agent(a, b)".to_owned()]));
+        assert_eq!(file.model.as_deref(), Some("inherit"));
+        assert_eq!(file.summary().as_deref(), Some("Use this agent when checking. Examples:"));
+        // Claude Code itself gives up on this one: the lint says what it then loads.
+        assert_eq!(codes(&file), ["not-strict-yaml", "claude-code-drops-fields"]);
+
+        // Outside a description, a column-0 key still opens a field.
+        let file = parse("---\nname: x\ntools: Read\nextra: y: z\n---\nb\n").unwrap();
+        assert_eq!(file.keys, ["name", "tools", "extra"]);
+    }
+
+    #[test]
+    fn tool_lists_split_outside_parentheses() {
+        let check = |tools: &str, expected: &[&str]| {
+            let file = parse(&format!("---\nname: t\ndescription: d\ntools: {tools}\n---\nb\n")).unwrap();
+            assert_eq!(file.tools.unwrap(), expected, "{tools}");
+        };
+        check("Read, Grep", &["Read", "Grep"]);
+        check("Agent(reviewer, tester), Read", &["Agent(reviewer, tester)", "Read"]);
+        check("Bash(git diff:*), Read,", &["Bash(git diff:*)", "Read"]);
+        check("[Read, Grep]", &["Read", "Grep"]);
+        check("\"Read, Grep\"", &["Read", "Grep"]);
+    }
+
+    #[test]
+    fn current_claude_code_fields_are_known() {
+        let file = parse("---\nname: f\ndescription: d\neffort: high\ninitialPrompt: go\nmaxTurns: 5\nmemory: project\nbackground: true\nisolation: worktree\npermissionMode: plan\n---\nb\n").unwrap();
+        assert_eq!(codes(&file), Vec::<&str>::new());
+        let file =
+            parse("---\nname: f\ndescription: d\nmaxTurns: lots\nmemory: global\npermissionMode: yolo\n---\nb\n")
+                .unwrap();
+        assert_eq!(codes(&file), ["invalid-field-value"; 3]);
+        assert!(
+            file.warnings[0].message.contains("`permissionMode: yolo` is not one of default, acceptEdits"),
+            "{:?}",
+            file.warnings
+        );
+    }
+
+    #[test]
+    fn short_versions_are_completed_with_a_note() {
+        let check = |version: &str, expected: &str, completed: bool| {
+            let file = parse(&format!("---\nname: v\ndescription: d\nversion: {version}\n---\nb\n")).unwrap();
+            let (parsed, was_completed) = file.semver().unwrap().unwrap();
+            assert_eq!((parsed.to_string().as_str(), was_completed), (expected, completed), "{version}");
+            assert_eq!(codes(&file).contains(&"invalid-version"), completed, "{version}");
+        };
+        check("1.0", "1.0.0", true);
+        check("1.10", "1.10.0", true);
+        check("2", "2.0.0", true);
+        check("\"1.0\"", "1.0.0", true);
+        check("1.2.3", "1.2.3", false);
+        let file = parse("---\nname: v\ndescription: d\nversion: one\n---\nb\n").unwrap();
+        assert!(file.semver().unwrap().is_err());
     }
 
     #[test]

@@ -36,7 +36,7 @@ mod user_config;
 
 pub use agent_file::{
     AgentFile, AgentFileError, KNOWN_COLORS, KNOWN_FIELDS, KNOWN_MODELS, MAX_AGENT_FILE_LEN, MAX_FRONT_MATTER_LEN,
-    MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode,
+    MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode, parse_version,
 };
 pub use checksum::{ChecksumError, Sha256};
 pub use config::{
@@ -59,7 +59,7 @@ pub use signing::{
     CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_SIGNATURE_FIELD, OWNERS_NAMESPACE, RECORD_NAMESPACE, config_payload,
     key_without_comment, owners_payload, record_payload,
 };
-pub use targets::{Converted, Target, UnknownTarget};
+pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget, loss_kind};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{
     HiddenChar, HiddenKind, HiddenScan, MAX_HIDDEN_SCAN_LEN, classify as classify_hidden, find_hidden,

@@ -2,6 +2,12 @@
 //! or a Claude Code plugin marketplace (`.claude-plugin/marketplace.json` listing plugins, each
 //! with an `agents/` directory or the paths its `.claude-plugin/plugin.json` names).
 //!
+//! A marketplace is read as Claude Code reads it: a bare `source` is under `metadata.pluginRoot`;
+//! a `strict: false` entry is the plugin's whole definition (its `agents` field, not the plugin's
+//! manifest); each found file remembers its plugin, since Claude Code keeps same-named agents of
+//! two plugins apart (`plugin:agent`). What is not an agent (an Agent Skill's `SKILL.md` and the
+//! files beside it, slash commands) is reported as skipped, with the reason, never published.
+//!
 //! A collection is someone else's: nothing is read from outside it. A symlink is followed only
 //! when it resolves to a regular file inside the collection; one that leads out of it, to a
 //! directory, to something that is not a regular file (`/dev/zero`, a FIFO) or nowhere is
@@ -29,6 +35,8 @@ pub struct Found {
     pub path: PathBuf,
     /// The path relative to the collection root, for messages.
     pub label: String,
+    /// The marketplace plugin the file belongs to (`None` outside a marketplace).
+    pub plugin: Option<String>,
 }
 
 /// Reads a found file: only a regular file, only the one [`find_agent_files`] checked (not one
@@ -68,13 +76,13 @@ pub struct Skipped {
 }
 
 /// Lists the agent files of the collection at `root`. A marketplace is read through its
-/// manifest; any other directory is walked for `*.md` files (hidden directories, `README.md`
-/// and the like are left out).
-pub fn find_agent_files(root: &Path) -> Result<(Vec<Found>, Vec<Skipped>)> {
+/// manifest (only the plugins named in `plugins`, when it is not empty); any other directory is
+/// walked for `*.md` files (hidden directories, `README.md` and the like are left out).
+pub fn find_agent_files(root: &Path, plugins: &[String]) -> Result<(Vec<Found>, Vec<Skipped>)> {
     let root = &root.canonicalize().map_err(io_error(root))?;
     let marketplace = root.join(".claude-plugin").join("marketplace.json");
     let mut skipped = Vec::new();
-    let mut directories = Vec::new();
+    let mut directories: Vec<(PathBuf, Option<String>)> = Vec::new();
     let is_marketplace = std::fs::symlink_metadata(&marketplace).is_ok_and(|m| m.file_type().is_file());
     if is_marketplace {
         let text = String::from_utf8_lossy(&read_regular(&marketplace, MAX_COLLECTION_FILE_LEN)?).into_owned();
@@ -82,58 +90,152 @@ pub fn find_agent_files(root: &Path) -> Result<(Vec<Found>, Vec<Skipped>)> {
             url: marketplace.display().to_string(),
             reason: format!("marketplace.json is not valid JSON: {e}"),
         })?;
-        let plugins = value.get("plugins").and_then(|p| p.as_array()).cloned().unwrap_or_default();
-        for plugin in plugins {
+        let plugin_root = value.pointer("/metadata/pluginRoot").and_then(|p| p.as_str()).unwrap_or("");
+        let entries = value.get("plugins").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        for plugin in entries {
             let name = plugin.get("name").and_then(|n| n.as_str()).unwrap_or("(unnamed plugin)").to_owned();
-            let Some(source) = plugin.get("source").and_then(|s| s.as_str()) else {
-                skipped.push(Skipped { label: name, reason: "its source is not a path in this repository".to_owned() });
+            if !plugins.is_empty() && !plugins.contains(&name) {
                 continue;
+            }
+            let source = match plugin.get("source") {
+                Some(serde_json::Value::String(source)) => source.clone(),
+                Some(other) => {
+                    let kind = other.get("source").and_then(|k| k.as_str()).unwrap_or("an object");
+                    skipped.push(Skipped {
+                        label: name,
+                        reason: format!("its source is not a path in this repository (a `{kind}` source)"),
+                    });
+                    continue;
+                }
+                None => {
+                    skipped.push(Skipped { label: name, reason: "it has no `source`".to_owned() });
+                    continue;
+                }
             };
-            let Some(plugin_dir) = inside(root, source) else {
-                skipped.push(Skipped { label: name, reason: format!("source `{source}` leaves the repository") });
-                continue;
+            // Claude Code: `pluginRoot` is prepended to a relative source that does not say
+            // where it starts (`formatter` under `./plugins`).
+            let bare = !source.starts_with("./") && !source.starts_with("../") && !source.starts_with('/');
+            let relative = if bare && !plugin_root.is_empty() {
+                format!("{}/{source}", plugin_root.trim_end_matches('/'))
+            } else {
+                source
             };
-            directories.extend(plugin_agent_dirs(root, &plugin_dir, &name, &mut skipped));
+            let plugin_dir = match locate(root, root, &relative) {
+                Ok(dir) => dir,
+                Err(why) => {
+                    skipped.push(Skipped { label: name, reason: format!("source `{relative}` {why}") });
+                    continue;
+                }
+            };
+            let strict = plugin.get("strict").and_then(|s| s.as_bool()).unwrap_or(true);
+            for dir in plugin_agent_dirs(root, &plugin_dir, &name, strict, plugin.get("agents"), &mut skipped) {
+                directories.push((dir, Some(name.clone())));
+            }
+        }
+        for wanted in plugins {
+            if !value["plugins"].as_array().is_some_and(|all| all.iter().any(|p| p["name"] == wanted.as_str())) {
+                skipped.push(Skipped { label: wanted.clone(), reason: "no such plugin in the marketplace".to_owned() });
+            }
         }
     } else {
-        directories.push(root.to_path_buf());
+        directories.push((root.to_path_buf(), None));
     }
     let mut found = Vec::new();
-    for directory in directories {
+    for (directory, plugin) in directories {
+        let before = found.len();
         walk(root, &directory, is_marketplace, &mut found, &mut skipped);
+        for file in &mut found[before..] {
+            file.plugin.clone_from(&plugin);
+        }
+        // Sorted within each directory; directories stay in the marketplace's order (the first
+        // plugin to claim a name keeps it, as its position says).
+        found[before..].sort_by(|a, b| a.label.cmp(&b.label));
     }
-    found.sort_by(|a, b| a.label.cmp(&b.label));
-    found.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    found.retain(|file| seen.insert(file.path.clone()));
     Ok((found, skipped))
 }
 
-/// `relative` resolved under `root`, or `None` when it would leave it.
-fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
-    let path = root.join(relative.trim_start_matches("./"));
-    let resolved = path.canonicalize().ok()?;
-    resolved.starts_with(root.canonicalize().ok()?).then_some(resolved)
+/// `relative` resolved under `base` (inside `root`), or why not: it leaves the repository, does
+/// not exist, or is a git submodule that was not checked out (an empty directory).
+fn locate(root: &Path, base: &Path, relative: &str) -> std::result::Result<PathBuf, String> {
+    let relative = relative.trim_start_matches("./");
+    // Lexically first: `..` that climbs out is refused whether or not the target exists.
+    let mut depth: i64 = base.strip_prefix(root).map_or(0, |p| p.components().count() as i64);
+    for component in Path::new(relative).components() {
+        match component {
+            std::path::Component::ParentDir => depth -= 1,
+            std::path::Component::Normal(_) => depth += 1,
+            std::path::Component::CurDir => {}
+            _ => return Err("leaves the repository".to_owned()),
+        }
+        if depth < 0 {
+            return Err("leaves the repository".to_owned());
+        }
+    }
+    let path = base.join(relative);
+    let Ok(resolved) = path.canonicalize() else {
+        return Err("does not exist in the repository".to_owned());
+    };
+    if !resolved.starts_with(root) {
+        return Err("leaves the repository (through a symlink)".to_owned());
+    }
+    if resolved.is_dir() && std::fs::read_dir(&resolved).is_ok_and(|mut entries| entries.next().is_none()) {
+        let submodule = std::fs::read_to_string(root.join(".gitmodules")).is_ok_and(|modules| {
+            modules.lines().any(|l| {
+                l.trim().trim_start_matches("path").trim_start_matches([' ', '=']).trim()
+                    == relative.trim_end_matches('/')
+            })
+        });
+        return Err(if submodule {
+            "is a git submodule that is not checked out (clone with --recurse-submodules)".to_owned()
+        } else {
+            "is an empty directory".to_owned()
+        });
+    }
+    Ok(resolved)
 }
 
-fn plugin_agent_dirs(root: &Path, plugin_dir: &Path, name: &str, skipped: &mut Vec<Skipped>) -> Vec<PathBuf> {
-    let manifest = plugin_dir.join(".claude-plugin").join("plugin.json");
-    let declared = read_regular(&manifest, MAX_COLLECTION_FILE_LEN)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .and_then(|value| value.get("agents").cloned());
-    let paths: Vec<String> = match declared {
-        Some(serde_json::Value::String(path)) => vec![path],
-        Some(serde_json::Value::Array(paths)) => paths.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect(),
-        _ => vec!["agents".to_owned()],
+fn plugin_agent_dirs(
+    root: &Path,
+    plugin_dir: &Path,
+    name: &str,
+    strict: bool,
+    entry_agents: Option<&serde_json::Value>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<PathBuf> {
+    let paths_of = |value: &serde_json::Value| -> Vec<String> {
+        match value {
+            serde_json::Value::String(path) => vec![path.clone()],
+            serde_json::Value::Array(paths) => paths.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        }
     };
+    // With `strict: false` the marketplace entry is the whole definition; otherwise the
+    // plugin's own manifest declares its agents, and the entry may add to it.
+    let manifest = plugin_dir.join(".claude-plugin").join("plugin.json");
+    let declared = if strict {
+        read_regular(&manifest, MAX_COLLECTION_FILE_LEN)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|value| value.get("agents").map(paths_of))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut paths = declared;
+    paths.extend(entry_agents.map(paths_of).unwrap_or_default());
+    let default = paths.is_empty();
+    if default {
+        paths.push("agents".to_owned());
+    }
     let mut dirs = Vec::new();
     for path in paths {
-        match inside(plugin_dir, &path).filter(|p| p.starts_with(root.canonicalize().unwrap_or_default())) {
-            Some(dir) => dirs.push(dir),
-            None if path == "agents" => {}
-            None => skipped.push(Skipped {
-                label: name.to_owned(),
-                reason: format!("agents path `{path}` is missing or leaves the plugin"),
-            }),
+        match locate(root, plugin_dir, &path) {
+            Ok(dir) => dirs.push(dir),
+            // A plugin without the default `agents/` directory simply has no agents.
+            Err(_) if default => {}
+            Err(why) => skipped.push(Skipped { label: name.to_owned(), reason: format!("agents path `{path}` {why}") }),
         }
     }
     dirs
@@ -158,6 +260,11 @@ fn walk(root: &Path, path: &Path, single_level: bool, found: &mut Vec<Found>, sk
             if !single_level {
                 walk(root, &path, false, found, skipped);
             }
+        } else if file_type.is_file()
+            && is_agent_file(&path)
+            && let Some(reason) = not_an_agent(root, &path)
+        {
+            skipped.push(Skipped { label: label_of(root, &path), reason });
         } else if file_type.is_file() {
             push_file(root, &path, &path, found);
         } else if is_agent_file(&path) {
@@ -180,6 +287,29 @@ fn walk(root: &Path, path: &Path, single_level: bool, found: &mut Vec<Found>, sk
     }
 }
 
+/// Why a Markdown file of the collection is something other than an agent, if it is: an Agent
+/// Skill (`SKILL.md`, and the files of its directory), or a slash command (under `commands/`).
+fn not_an_agent(root: &Path, path: &Path) -> Option<String> {
+    let is_skill_file = |p: &Path| p.file_name().is_some_and(|n| n.eq_ignore_ascii_case("SKILL.md"));
+    if is_skill_file(path) {
+        return Some("an Agent Skill (`SKILL.md`), not an agent: skills are not imported".to_owned());
+    }
+    let mut dir = path.parent();
+    while let Some(current) = dir.filter(|d| d.starts_with(root) && *d != root) {
+        if current.join("SKILL.md").is_file() || current.join("skill.md").is_file() {
+            return Some(format!(
+                "part of the Agent Skill in `{}`, not an agent: skills are not imported",
+                label_of(root, current)
+            ));
+        }
+        if current.file_name().is_some_and(|n| n == "commands") {
+            return Some("a slash command (under `commands/`), not an agent".to_owned());
+        }
+        dir = current.parent();
+    }
+    None
+}
+
 /// Whether `path` names an agent file: `*.md`, but not the documentation kept beside agents.
 fn is_agent_file(path: &Path) -> bool {
     let is_markdown = path.extension().is_some_and(|e| e == "md");
@@ -197,7 +327,7 @@ fn label_of(root: &Path, path: &Path) -> String {
 /// (a regular file inside the collection: the entry itself, or a symlink's resolved target).
 fn push_file(root: &Path, path: &Path, target: &Path, found: &mut Vec<Found>) {
     if is_agent_file(path) {
-        found.push(Found { path: target.to_path_buf(), label: label_of(root, path) });
+        found.push(Found { path: target.to_path_buf(), label: label_of(root, path), plugin: None });
     }
 }
 

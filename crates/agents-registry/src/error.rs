@@ -62,6 +62,10 @@ pub enum RegistryError {
     GitCli { url: String, message: String },
     #[error("push to `{url}` was refused: {message}")]
     PushRejected { url: String, message: String },
+    #[error(
+        "{path} has no `description`: Claude Code does not load an agent without one (add `description:` saying when to delegate to it)"
+    )]
+    NoDescription { path: String },
     #[error("{name} has no version: add `version: 1.0.0` to its front matter or pass --version")]
     NoVersion { name: AgentName },
     #[error("{name}: invalid version {message}")]

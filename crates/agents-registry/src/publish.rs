@@ -88,12 +88,24 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
     }
     let file = AgentFile::parse(request.bytes)
         .map_err(|source| RegistryError::InvalidAgent { path: request.label.to_owned(), source })?;
-    let version = match (&request.version, &file.version) {
+    // Claude Code does not load an agent without a description: publishing one would ship a
+    // file that installs but never runs.
+    if file.description.is_none() {
+        return Err(RegistryError::NoDescription { path: request.label.to_owned() });
+    }
+    let version = match (&request.version, file.semver()) {
         (Some(version), _) => version.clone(),
-        (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
-            name: file.name.clone(),
-            message: format!("`version: {text}` in {}: {e}", request.label),
-        })?,
+        (None, Some(Ok((version, _)))) => version,
+        (None, Some(Err(e))) => {
+            return Err(RegistryError::InvalidVersion {
+                name: file.name.clone(),
+                message: format!(
+                    "`version: {}` in {}: {e}",
+                    file.version.as_deref().unwrap_or_default(),
+                    request.label
+                ),
+            });
+        }
         (None, None) => return Err(RegistryError::NoVersion { name: file.name.clone() }),
     };
     if !version.build.is_empty() {

@@ -66,7 +66,13 @@ pub(crate) fn fetch(repository: &git2::Repository, url: &RegistryUrl, into: &str
         .connect_auth(git2::Direction::Fetch, Some(callbacks(url, net, &auth)), None)
         .map_err(|e| git_error(url, "could not reach registry", e))?;
     let branch = connection.default_branch().ok().and_then(|b| b.as_str().map(str::to_owned));
-    let Some(branch) = branch else { return Err(empty_registry(url)) };
+    let Some(branch) = branch else {
+        let heads: Vec<String> = connection
+            .list()
+            .map(|refs| refs.iter().map(|r| r.name().to_owned()).filter(|n| n.starts_with("refs/heads/")).collect())
+            .unwrap_or_default();
+        return Err(unborn_head(url, None, &heads));
+    };
     let refspec = format!("+{branch}:{into}");
     let remote = connection.remote();
     let mut options = git2::FetchOptions::new();
@@ -87,13 +93,19 @@ pub(crate) fn fetch(repository: &git2::Repository, url: &RegistryUrl, into: &str
 fn fetch_local(repository: &git2::Repository, url: &str, path: &Path, into: &str) -> Result<String> {
     let source = git2::Repository::open(path).map_err(|e| git_error(url, "could not reach registry", e))?;
     let head = source.find_reference("HEAD").map_err(|e| git_error(url, "could not reach registry", e))?;
+    let heads = || -> Vec<String> {
+        source
+            .references_glob("refs/heads/*")
+            .map(|refs| refs.flatten().filter_map(|r| r.name().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
     let branch = match head.symbolic_target() {
         Some(branch) => branch.to_owned(),
-        None => return Err(empty_registry(url)),
+        None => return Err(unborn_head(url, None, &heads())),
     };
     let tip = match source.refname_to_id(&branch) {
         Ok(tip) => tip,
-        Err(_) => return Err(empty_registry(url)),
+        Err(_) => return Err(unborn_head(url, Some(&branch), &heads())),
     };
     copy_missing_objects(&source, repository, tip).map_err(|e| git_error(url, "could not fetch registry", e))?;
     repository
@@ -162,18 +174,44 @@ fn is_lost_race(reason: &str) -> bool {
 }
 
 fn empty_registry(url: &str) -> RegistryError {
-    RegistryError::NotARegistry {
-        url: url.to_owned(),
-        reason: "the repository has no commits (or no default branch)".to_owned(),
-    }
+    unborn_head(url, None, &[])
+}
+
+/// The remote's HEAD names no commit. Either the repository is empty (a registry is made with
+/// `agents registry init` and pushed), or HEAD names a branch that was never pushed while
+/// another was: a stock `git init --bare` points HEAD at `master`, and registries push `main`.
+fn unborn_head(url: &str, head: Option<&str>, heads: &[String]) -> RegistryError {
+    let other = heads.iter().find(|h| *h == "refs/heads/main").or_else(|| heads.first());
+    let reason = match other {
+        Some(other) => {
+            let short = other.trim_start_matches("refs/heads/");
+            let head = head.map_or_else(
+                || "its default branch".to_owned(),
+                |h| format!("`{}`", h.trim_start_matches("refs/heads/")),
+            );
+            format!(
+                "its HEAD names {head}, which has no commits, but `{short}` has them (a stock `git init --bare` \
+                 points HEAD at master): make `{short}` the default branch, e.g. `git --git-dir PATH symbolic-ref HEAD \
+                 refs/heads/{short}` on the server"
+            )
+        }
+        None => "the repository has no commits yet (or no default branch)".to_owned(),
+    };
+    RegistryError::NotARegistry { url: url.to_owned(), reason }
 }
 
 /// Sorts libgit2 errors: authentication failures get their own variant (the binary adds what to
 /// try), everything else keeps libgit2's message.
 fn git_error(url: &str, what: &str, source: git2::Error) -> RegistryError {
     let message = source.message().to_lowercase();
+    // libgit2's ssh transport says "failed to authenticate SSH session" or names the public
+    // key that was refused; its https transport speaks of authentication replays.
     let is_auth = source.code() == git2::ErrorCode::Auth
-        || message.contains("authentication")
+        || message.contains("authenticat")
+        || message.contains("publickey")
+        || message.contains("permission denied")
+        || message.contains("unsupported credential")
+        || message.contains("username/password")
         || message.contains("no more credentials")
         || message.contains("credentials callback")
         || message.contains("401")
@@ -222,8 +260,13 @@ fn callbacks<'a>(url: &'a str, net: &'a NetConfig, auth: &'a RefCell<AuthState>)
         }
         if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) && !state.tried_helper {
             state.tried_helper = true;
-            let config = git2::Config::open_default()?;
-            return git2::Cred::credential_helper(&config, url, username_from_url);
+            // No helper, or one that has nothing for this URL: try what is left, then say
+            // "no more credentials" (an authentication failure), not libgit2's config error.
+            if let Ok(config) = git2::Config::open_default()
+                && let Ok(credential) = git2::Cred::credential_helper(&config, url, username_from_url)
+            {
+                return Ok(credential);
+            }
         }
         if allowed.contains(git2::CredentialType::DEFAULT) && !state.tried_default {
             state.tried_default = true;

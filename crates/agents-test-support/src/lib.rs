@@ -213,7 +213,12 @@ impl TestEnv {
             .env_remove("AGENTS_LOG")
             .env_remove("AGENTS_NET_GIT_FETCH_WITH_CLI")
             .env_remove("SSH_AUTH_SOCK")
-            .env_remove("GIT_SSH_COMMAND");
+            .env_remove("GIT_SSH_COMMAND")
+            // The other tools' own homes (user-scope targets follow them).
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
+            .env_remove("COPILOT_HOME")
+            .env_remove("GEMINI_CLI_HOME");
         for (key, value) in self.extra_env.lock().unwrap().iter() {
             match value {
                 Some(value) => command.env(key, value),

@@ -390,6 +390,7 @@ mod tests {
             config: temp.path().join("config"),
             cache: temp.path().join("cache"),
             state: temp.path().join("state"),
+            tools: Default::default(),
         };
         let workspace = Workspace::project(project.clone(), dirs);
         let root = workspace.open_root().unwrap();

@@ -98,13 +98,24 @@ pub struct Installed {
 pub struct InstallReport {
     pub agents: Vec<Installed>,
     pub warnings: Vec<String>,
-    /// What a conversion for another tool could not carry over.
+    /// What a conversion for another tool could not carry over, one line per loss.
     pub notes: Vec<String>,
+    /// The same losses, structured, for grouping (`agents install` prints one line per kind).
+    pub losses: Vec<Loss>,
     pub manifest_changed: bool,
     pub lockfile_changed: bool,
     /// Local edits whose merge with the new version conflicts: the file is unchanged, the new
     /// version is pinned and kept aside (`agents diff`, `agents resolve`).
     pub conflicts: Vec<crate::reconcile::ConflictReport>,
+}
+
+/// One thing a converted file could not carry over.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Loss {
+    pub agent: AgentName,
+    pub target: String,
+    /// What was lost, as [`agents_format::Converted::unmapped`] names it.
+    pub detail: String,
 }
 
 /// One agent after resolution: the exact version and its verified bytes.
@@ -210,6 +221,7 @@ fn resolve(
     };
 
     let mut agents = Vec::with_capacity(wanted.len());
+    let mut registry_notes: Vec<String> = Vec::new();
     for (name, requested, explicit) in wanted {
         let dependency = manifest.agents.get(&name);
         // Switching an agent to another registry starts its requirement afresh: the old one
@@ -291,6 +303,26 @@ fn resolve(
             if dependency != Some(&wanted) {
                 new_manifest = set_dependency(&new_manifest, &name, &wanted)
                     .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+            }
+            // A project's agents.toml is shared: a registry only this user's config.toml names
+            // would leave teammates unable to resolve `registry = "…"`, so it goes in too.
+            if workspace.scope == crate::workspace::Scope::Project
+                && let Some(entry) = registries
+                    .entries()
+                    .iter()
+                    .find(|e| e.name == registry_name && e.origin == crate::registries::Origin::User)
+                && !manifest.registries.contains_key(&registry_name)
+            {
+                let url = entry.url.clone();
+                new_manifest = agents_format::set_registry(&new_manifest, &registry_name, &url)
+                    .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+                if !registry_notes.contains(&registry_name) {
+                    warnings.push(format!(
+                        "registry `{registry_name}` is in your config.toml only: added `{registry_name} = \"{url}\"` \
+                         to agents.toml so teammates resolve it too (make sure they can reach that URL)"
+                    ));
+                    registry_notes.push(registry_name.clone());
+                }
             }
         }
         let installed_from = state
@@ -421,7 +453,7 @@ fn plan_and_apply(
                 (
                     agent.name.clone(),
                     file.relative.clone(),
-                    format!("{} for {}: not carried over: {note}", agent.name, file.target),
+                    Loss { agent: agent.name.clone(), target: file.target.to_string(), detail: note.clone() },
                 )
             }));
         }
@@ -499,12 +531,12 @@ fn plan_and_apply(
             _ => {}
         }
         if result.done == Done::Written {
-            report.notes.extend(
-                notes
-                    .iter()
-                    .filter(|(a, p, _)| *a == result.step.file.agent && *p == result.step.file.path)
-                    .map(|(_, _, n)| n.clone()),
-            );
+            for (_, _, loss) in
+                notes.iter().filter(|(a, p, _)| *a == result.step.file.agent && *p == result.step.file.path)
+            {
+                report.notes.push(format!("{} for {}: not carried over: {}", loss.agent, loss.target, loss.detail));
+                report.losses.push(loss.clone());
+            }
         }
     }
     for agent in &resolution.agents {
@@ -647,8 +679,11 @@ fn check_names(workspace: &Workspace, root: &Root, resolution: &Resolution, step
         if planned.contains(&path) || path.extension().is_none_or(|e| e != "md") {
             continue;
         }
-        let Ok(relative) = RelativePath::parse(&format!(".claude/agents/{}", entry.file_name().to_string_lossy()))
-        else {
+        let Ok(relative) = RelativePath::parse(&format!(
+            "{}/{}",
+            workspace.agents_relative_dir(),
+            entry.file_name().to_string_lossy()
+        )) else {
             continue;
         };
         let Ok(Some(bytes)) = root.read(&relative, agents_format::MAX_AGENT_FILE_LEN as u64) else { continue };

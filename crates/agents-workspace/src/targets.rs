@@ -2,11 +2,66 @@
 //! target's path in the project (or the home, in user scope). Claude Code's file is the agent
 //! itself and is handled as the primary file everywhere else.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
 
 use agents_format::{AgentFile, AgentName, LockedFile, RelativePath, Sha256, Target};
 
 use crate::workspace::{Scope, Workspace};
+
+/// Where each tool reads its user-scope agents, relative to the home, as the tool's own
+/// environment variables place it. The binary builds it with [`ToolHomes::from_env`], passing
+/// its environment in (this library reads none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolHomes {
+    /// Per target, a directory other than [`Target::user_dir`].
+    moved: Vec<(Target, RelativePath)>,
+}
+
+impl ToolHomes {
+    /// The variables each tool reads, from its own source (see `docs/targets.md`): Claude Code
+    /// `$CLAUDE_CONFIG_DIR/agents`, OpenCode `$XDG_CONFIG_HOME/opencode/agent`, Copilot `$COPILOT_HOME/agents`, Gemini CLI
+    /// `$GEMINI_CLI_HOME/.gemini/agents`, Codex `$CODEX_HOME/agents`. An empty variable counts as
+    /// unset, as in the tools. A directory outside `home` (or not absolute) cannot be managed,
+    /// since user-scope paths are pinned relative to the home: the default is kept and the
+    /// returned warning says why.
+    pub fn from_env(home: &Path, lookup: impl Fn(&str) -> Option<OsString>) -> (ToolHomes, Vec<String>) {
+        let mut homes = ToolHomes::default();
+        let mut warnings = Vec::new();
+        for (target, variable, below) in [
+            (Target::ClaudeCode, "CLAUDE_CONFIG_DIR", "agents"),
+            (Target::OpenCode, "XDG_CONFIG_HOME", "opencode/agent"),
+            (Target::Copilot, "COPILOT_HOME", "agents"),
+            (Target::Gemini, "GEMINI_CLI_HOME", ".gemini/agents"),
+            (Target::Codex, "CODEX_HOME", "agents"),
+        ] {
+            let Some(value) = lookup(variable).filter(|v| !v.is_empty()) else { continue };
+            let dir = PathBuf::from(&value).join(below);
+            let relative = dir
+                .strip_prefix(home)
+                .ok()
+                .filter(|rest| dir.is_absolute() && rest.components().all(|c| matches!(c, Component::Normal(_))))
+                .and_then(|rest| rest.to_str())
+                .and_then(|rest| RelativePath::parse(rest).ok());
+            match relative {
+                Some(relative) if relative.as_str() == target.user_dir() => {}
+                Some(relative) => homes.moved.push((target, relative)),
+                None => warnings.push(format!(
+                    "{variable}={} is outside the home directory {}: user-scope {target} agents go to ~/{} instead",
+                    value.to_string_lossy(),
+                    home.display(),
+                    target.user_dir()
+                )),
+            }
+        }
+        (homes, warnings)
+    }
+
+    /// The directory `target` reads user-scope agents from, relative to the home.
+    pub fn user_dir(&self, target: Target) -> &str {
+        self.moved.iter().find(|(t, _)| *t == target).map_or(target.user_dir(), |(_, dir)| dir.as_str())
+    }
+}
 
 /// One converted file to write.
 #[derive(Debug, Clone)]
@@ -34,7 +89,7 @@ impl Workspace {
     pub fn target_relative(&self, target: Target, name: &AgentName) -> RelativePath {
         let text = match self.scope {
             Scope::Project => target.project_path(name),
-            Scope::User => target.user_path(name),
+            Scope::User => format!("{}/{}", self.dirs.tools.user_dir(target), target.file_name(name)),
         };
         RelativePath::parse(&text).expect("an agent name makes a plain relative path")
     }
@@ -62,4 +117,46 @@ pub(crate) fn target_files(
             TargetFile { target, relative, bytes: converted.bytes, unmapped: converted.unmapped }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn homes(vars: &[(&str, &str)]) -> (ToolHomes, Vec<String>) {
+        let vars: Vec<(String, OsString)> = vars.iter().map(|(k, v)| ((*k).to_owned(), OsString::from(v))).collect();
+        ToolHomes::from_env(Path::new("/home/u"), |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn each_tool_follows_its_own_variable() {
+        let (none, warnings) = homes(&[]);
+        assert!(warnings.is_empty());
+        for target in Target::ALL {
+            assert_eq!(none.user_dir(target), target.user_dir());
+        }
+        let (moved, warnings) = homes(&[
+            ("XDG_CONFIG_HOME", "/home/u/xdg"),
+            ("COPILOT_HOME", "/home/u/cp"),
+            ("GEMINI_CLI_HOME", "/home/u/g"),
+            ("CODEX_HOME", "/home/u/cx"),
+            ("CLAUDE_CONFIG_DIR", "/home/u/claude"),
+        ]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(moved.user_dir(Target::OpenCode), "xdg/opencode/agent");
+        assert_eq!(moved.user_dir(Target::Copilot), "cp/agents");
+        assert_eq!(moved.user_dir(Target::Gemini), "g/.gemini/agents");
+        assert_eq!(moved.user_dir(Target::Codex), "cx/agents");
+        assert_eq!(moved.user_dir(Target::Cursor), ".cursor/agents");
+        assert_eq!(moved.user_dir(Target::ClaudeCode), "claude/agents");
+        // Empty is unset; the default spelled out is the default.
+        let (same, warnings) = homes(&[("CODEX_HOME", ""), ("XDG_CONFIG_HOME", "/home/u/.config")]);
+        assert_eq!((same, warnings), (ToolHomes::default(), Vec::new()));
+        // Outside the home, relative or with `..`: kept at the default, with a warning.
+        for value in ["/opt/codex", "cx", "/home/u/../v/cx"] {
+            let (kept, warnings) = homes(&[("CODEX_HOME", value)]);
+            assert_eq!(kept.user_dir(Target::Codex), ".codex/agents", "{value}");
+            assert!(warnings[0].starts_with(&format!("CODEX_HOME={value} is outside")), "{warnings:?}");
+        }
+    }
 }

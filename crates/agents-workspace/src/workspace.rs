@@ -24,6 +24,8 @@ pub struct Dirs {
     pub cache: PathBuf,
     /// Backups, conflict copies and locks: never inside an agents directory.
     pub state: PathBuf,
+    /// Where the other tools read user-scope agents (their own environment variables).
+    pub tools: crate::targets::ToolHomes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +89,7 @@ impl Workspace {
         Workspace {
             scope: Scope::User,
             root: dirs.config.clone(),
-            agents_dir: dirs.home.join(".claude").join("agents"),
+            agents_dir: dirs.home.join(dirs.tools.user_dir(Target::ClaudeCode)),
             boundary: dirs.home.clone(),
             dirs,
         }
@@ -108,6 +110,15 @@ impl Workspace {
     /// Where `name` is installed.
     pub fn agent_path(&self, name: &AgentName) -> PathBuf {
         self.agents_dir.join(name.file_name())
+    }
+
+    /// The agents directory relative to the boundary (`.claude/agents`, or in user scope where
+    /// `CLAUDE_CONFIG_DIR` puts it).
+    pub fn agents_relative_dir(&self) -> &str {
+        match self.scope {
+            Scope::Project => ".claude/agents",
+            Scope::User => self.dirs.tools.user_dir(Target::ClaudeCode),
+        }
     }
 
     /// Where `name`'s Claude Code file is, under the boundary.
@@ -180,8 +191,17 @@ impl Workspace {
         // able to name any other file: each path is exactly the one its target dictates.
         for agent in lockfile.agents() {
             for file in &agent.files {
-                let expected = Target::parse(&file.target).ok().map(|t| self.target_relative(t, &agent.name));
-                if expected.as_ref() != Some(&file.path) {
+                let target = Target::parse(&file.target).ok();
+                let expected = target.map(|t| self.target_relative(t, &agent.name));
+                // In user scope a tool's directory follows its environment variable, which may
+                // have changed since the file was written: the file name must still be exact.
+                let moved = self.scope == Scope::User
+                    && target.is_some_and(|t| {
+                        file.path.as_str().ends_with(&format!("/{}", t.file_name(&agent.name)))
+                            && !file.path.as_str().starts_with(".claude/")
+                            && t != Target::ClaudeCode
+                    });
+                if expected.as_ref() != Some(&file.path) && !moved {
                     return Err(WorkspaceError::LockfileEntry {
                         path,
                         agent: agent.name.clone(),

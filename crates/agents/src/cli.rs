@@ -171,10 +171,25 @@ pub(crate) struct ImportArgs {
     #[arg(long)]
     pub(crate) registry: Option<String>,
     /// The version for every agent (default: each file's `version` field, else 1.0.0).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "bump")]
     pub(crate) version: Option<semver::Version>,
+    /// Re-import: publish each file whose bytes changed since its latest published version as
+    /// that version bumped (unchanged files are left alone).
+    #[arg(long, value_enum)]
+    pub(crate) bump: Option<Bump>,
+    /// Import only this plugin of a marketplace (repeatable).
+    #[arg(long = "plugin", value_name = "NAME")]
+    pub(crate) plugins: Vec<String>,
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// Which part of a version `import --bump` raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Bump {
+    Patch,
+    Minor,
+    Major,
 }
 
 #[derive(Debug, Args)]

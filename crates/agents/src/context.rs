@@ -11,6 +11,8 @@ pub(crate) struct Context {
     pub(crate) dirs: Dirs,
     pub(crate) global: bool,
     pub(crate) quiet: bool,
+    /// `-v`: details where the default output summarises (each conversion note).
+    pub(crate) verbose: bool,
     /// Where the daemon's socket and lock live: `$XDG_RUNTIME_DIR/agents`, else the state dir.
     pub(crate) runtime_dir: PathBuf,
     /// Where systemd looks for user units (`~/.config/systemd/user`).
@@ -21,7 +23,7 @@ pub(crate) struct Context {
 const GIT_CLI_VARIABLE: &str = "AGENTS_NET_GIT_FETCH_WITH_CLI";
 
 impl Context {
-    pub(crate) fn from_env(global: bool, quiet: bool) -> anyhow::Result<Context> {
+    pub(crate) fn from_env(global: bool, quiet: bool, verbose: bool) -> anyhow::Result<Context> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
         let dirs = dirs()?;
         let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR")
@@ -29,7 +31,7 @@ impl Context {
             .unwrap_or_else(|| dirs.daemon_dir().join("run"));
         let base = directories::BaseDirs::new().context("cannot find the home directory (is HOME set?)")?;
         let systemd_user_dir = base.config_dir().join("systemd").join("user");
-        Ok(Context { cwd, dirs, global, quiet, runtime_dir, systemd_user_dir })
+        Ok(Context { cwd, dirs, global, quiet, verbose, runtime_dir, systemd_user_dir })
     }
 
     /// The workspace commands read: the user scope with `--global`, else the project around
@@ -100,7 +102,12 @@ fn dirs() -> anyhow::Result<Dirs> {
     let base = directories::BaseDirs::new().context("cannot find the home directory (is HOME set?)")?;
     let pick = |variable: &str, default: PathBuf| std::env::var_os(variable).map(PathBuf::from).unwrap_or(default);
     let state_default = base.state_dir().unwrap_or_else(|| base.data_local_dir()).join("agents");
+    let (tools, warnings) = agents_workspace::ToolHomes::from_env(base.home_dir(), |name| std::env::var_os(name));
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     Ok(Dirs {
+        tools,
         home: base.home_dir().to_path_buf(),
         config: pick("AGENTS_CONFIG_DIR", base.config_dir().join("agents")),
         cache: pick("AGENTS_CACHE_DIR", base.cache_dir().join("agents")),

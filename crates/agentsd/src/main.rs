@@ -44,7 +44,13 @@ fn main() {
     // `agents daemon start` sends stderr to a log file: colour only on a terminal.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    // The tools' own variables place their user-scope directories, as in the `agents` CLI.
+    let (tools, warnings) = agents_workspace::ToolHomes::from_env(&args.home, |name| std::env::var_os(name));
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     let dirs = agents_workspace::Dirs {
+        tools,
         home: args.home,
         config: args.config_dir,
         cache: args.cache_dir,

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
-use agents_format::{AgentFile, AgentName, KNOWN_MODELS};
+use agents_format::{AgentFile, AgentName, KNOWN_MODELS, Sha256};
 use agents_registry::Publish;
 use anyhow::{Context as _, bail};
 
-use crate::cli::{ImportArgs, NewArgs};
+use crate::cli::{Bump, ImportArgs, NewArgs};
 use crate::commands::publish::writable_registry;
 use crate::context::{Context, now};
 use crate::printer::Printer;
@@ -16,6 +16,8 @@ use crate::printer::Printer;
 struct ImportReport {
     registry: String,
     imported: Vec<Imported>,
+    /// Files whose exact bytes are already published: nothing to do.
+    unchanged: Vec<Imported>,
     skipped: Vec<SkippedFile>,
 }
 
@@ -24,6 +26,9 @@ struct Imported {
     name: String,
     version: String,
     file: String,
+    /// The latest version published before, when this is a changed file (a re-import).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -48,13 +53,20 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         _clone = temp;
         destination
     };
-    let (found, skipped_parts) = agents_registry::find_agent_files(&root)?;
+    let (found, skipped_parts) = agents_registry::find_agent_files(&root, &args.plugins)?;
     let mut skipped: Vec<SkippedFile> =
         skipped_parts.into_iter().map(|s| SkippedFile { file: s.label, reason: s.reason }).collect();
     let deny_hidden = context.deny_hidden_unicode()?;
+    // The registry as it is now: a re-import publishes only the files whose bytes changed.
+    let workspace = context.workspace();
+    let mut registries = context.registries(&workspace, agents_registry::FetchMode::Always)?;
+    let registry = registries.open(&entry.name)?;
 
-    let mut accepted: Vec<(String, Vec<u8>, semver::Version, String)> = Vec::new();
-    let mut first_file: BTreeMap<AgentName, String> = BTreeMap::new();
+    // (label, bytes, version, name, the latest version published before)
+    type Accepted = (String, Vec<u8>, semver::Version, String, Option<semver::Version>);
+    let mut accepted: Vec<Accepted> = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut first_file: BTreeMap<AgentName, (String, Option<String>)> = BTreeMap::new();
     for file in found {
         let skip = |reason: String| SkippedFile { file: file.label.clone(), reason };
         // Only a regular file inside the collection, bounded; a bad entry is skipped, not fatal.
@@ -72,25 +84,76 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
                 continue;
             }
         };
-        if let Some(first) = first_file.get(&agent.name) {
-            skipped.push(skip(format!("`{}` is already taken by {first}", agent.name)));
+        if let Some((first, first_plugin)) = first_file.get(&agent.name) {
+            let reason = match (first_plugin, &file.plugin) {
+                (Some(a), Some(b)) if a != b => format!(
+                    "`{name}` is already taken by {first} (plugin `{a}`); Claude Code keeps them apart as \
+                     `{a}:{name}` and `{b}:{name}`, but a registry knows an agent by its `name`: import plugin \
+                     `{b}` into another registry (`--plugin {b} --registry OTHER`)",
+                    name = agent.name
+                ),
+                _ => format!("`{}` is already taken by {first}", agent.name),
+            };
+            skipped.push(skip(reason));
             continue;
         }
         // Under a deny policy the gate in `prepare_record` refuses the file (below); otherwise warn.
         if agent.has_hidden_unicode() && !deny_hidden {
             printer.warn(format!("{} contains hidden Unicode (see `agents lint`)", file.label));
         }
-        let version = match (&args.version, &agent.version) {
+        let published = match registry.index_file(&agent.name) {
+            Ok(index) => index.unwrap_or_default(),
+            Err(error) => {
+                skipped.push(skip(error.to_string()));
+                continue;
+            }
+        };
+        let sha256 = Sha256::of(&bytes);
+        if let Some(same) = published.records().find(|r| r.sha256 == sha256) {
+            first_file.insert(agent.name.clone(), (file.label.clone(), file.plugin.clone()));
+            unchanged.push(Imported {
+                name: agent.name.to_string(),
+                version: same.version.to_string(),
+                file: file.label.clone(),
+                previous: None,
+            });
+            continue;
+        }
+        let latest = published.records().map(|r| r.version.clone()).max();
+        let version = match (&args.version, agent.semver()) {
+            _ if args.bump.is_some() && latest.is_some() => {
+                bumped(latest.as_ref().expect("checked above"), args.bump.expect("checked above"))
+            }
             (Some(version), _) => version.clone(),
-            (None, Some(text)) => match text.trim().parse() {
-                Ok(version) => version,
-                Err(error) => {
-                    skipped.push(skip(format!("`version: {text}` is not a semantic version: {error}")));
-                    continue;
+            (None, Some(Ok((version, completed)))) => {
+                if completed {
+                    printer.note(
+                        "note",
+                        format!(
+                            "{}: `version: {}` published as {version}",
+                            file.label,
+                            agent.version.as_deref().unwrap_or_default()
+                        ),
+                    );
                 }
-            },
+                version
+            }
+            (None, Some(Err(error))) => {
+                let text = agent.version.as_deref().unwrap_or_default();
+                skipped.push(skip(format!("`version: {text}` is not a semantic version: {error}")));
+                continue;
+            }
             (None, None) => semver::Version::new(1, 0, 0),
         };
+        if let Some(latest) = &latest
+            && published.claims(&version)
+        {
+            skipped.push(skip(format!(
+                "changed since v{version} was published (latest v{latest}): pass --bump patch|minor|major \
+                 to publish the changed files as new versions"
+            )));
+            continue;
+        }
         let request = Publish {
             bytes: &bytes,
             label: &file.label,
@@ -102,13 +165,13 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             skipped.push(skip(error.to_string()));
             continue;
         }
-        first_file.insert(agent.name.clone(), file.label.clone());
-        accepted.push((file.label, bytes, version, agent.name.to_string()));
+        first_file.insert(agent.name.clone(), (file.label.clone(), file.plugin.clone()));
+        accepted.push((file.label, bytes, version, agent.name.to_string(), latest));
     }
 
     let requests: Vec<Publish<'_>> = accepted
         .iter()
-        .map(|(label, bytes, version, _)| Publish {
+        .map(|(label, bytes, version, _, _)| Publish {
             bytes,
             label,
             version: Some(version.clone()),
@@ -118,30 +181,56 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         .collect();
     let outcomes = agents_registry::publish_many(&cache, &entry.name, &entry.url, &requests)?;
     let mut imported = Vec::new();
-    for ((label, _, version, name), outcome) in accepted.iter().zip(outcomes) {
+    for ((label, _, version, name, previous), outcome) in accepted.iter().zip(outcomes) {
         match outcome {
-            Ok(_) => imported.push(Imported { name: name.clone(), version: version.to_string(), file: label.clone() }),
+            Ok(_) => imported.push(Imported {
+                name: name.clone(),
+                version: version.to_string(),
+                file: label.clone(),
+                previous: previous.as_ref().map(ToString::to_string),
+            }),
             Err(error) => skipped.push(SkippedFile { file: label.clone(), reason: error.to_string() }),
         }
     }
-    let report = ImportReport { registry: entry.name.clone(), imported, skipped };
+    let report = ImportReport { registry: entry.name.clone(), imported, unchanged, skipped };
     if args.json {
         printer.json(&report);
     } else {
-        for skipped in &report.skipped {
-            printer.warn(format!("skipped {}: {}", skipped.file, skipped.reason));
+        print_skipped(printer, &report.skipped, context.verbose);
+        for changed in report.imported.iter().filter(|i| i.previous.is_some()) {
+            printer.status(
+                "Changed",
+                format!(
+                    "{} v{} → v{} ({})",
+                    changed.name,
+                    changed.previous.as_deref().unwrap_or("?"),
+                    changed.version,
+                    changed.file
+                ),
+            );
         }
         printer.status(
             "Imported",
             format!(
-                "{} agent(s) to registry `{}`, skipped {}",
+                "{} agent(s) to registry `{}` ({} changed), {} unchanged, skipped {}",
                 report.imported.len(),
                 report.registry,
+                report.imported.iter().filter(|i| i.previous.is_some()).count(),
+                report.unchanged.len(),
                 report.skipped.len()
             ),
         );
     }
     Ok(0)
+}
+
+/// `latest` with the part `bump` names raised (and the parts after it reset).
+fn bumped(latest: &semver::Version, bump: Bump) -> semver::Version {
+    match bump {
+        Bump::Patch => semver::Version::new(latest.major, latest.minor, latest.patch + 1),
+        Bump::Minor => semver::Version::new(latest.major, latest.minor + 1, 0),
+        Bump::Major => semver::Version::new(latest.major + 1, 0, 0),
+    }
 }
 
 fn net_of(context: &Context) -> anyhow::Result<agents_registry::NetConfig> {
@@ -189,4 +278,41 @@ pub(crate) fn new(context: &Context, printer: &Printer, args: NewArgs) -> anyhow
         format!("{} (check it with `agents lint`, share it with `agents publish`)", printer.path(&path)),
     );
     Ok(0)
+}
+
+/// Each skipped file with its reason; past a screenful, one line per kind of reason with a
+/// count (a collection of hundreds of skills would otherwise print hundreds of lines), each file
+/// under `-v` or in `--json`.
+fn print_skipped(printer: &Printer, skipped: &[SkippedFile], verbose: bool) {
+    const MAX_LISTED: usize = 20;
+    if verbose || skipped.len() <= MAX_LISTED {
+        for skipped in skipped {
+            printer.warn(format!("skipped {}: {}", skipped.file, skipped.reason));
+        }
+        return;
+    }
+    let mut kinds: Vec<(String, usize, &str)> = Vec::new();
+    for file in skipped {
+        let kind = reason_kind(&file.reason);
+        match kinds.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some((_, count, _)) => *count += 1,
+            None => kinds.push((kind, 1, &file.file)),
+        }
+    }
+    for (kind, count, first) in &kinds {
+        match count {
+            1 => printer.warn(format!("skipped {first}: {kind}")),
+            _ => printer.warn(format!("skipped {count} files: {kind} (first: {first})")),
+        }
+    }
+    printer.note("note", "run with -v (or --json) for each skipped file");
+}
+
+/// A skip reason with its particulars (what is quoted in backticks) left out, for grouping.
+fn reason_kind(reason: &str) -> String {
+    let mut kind = String::new();
+    for (index, part) in reason.split('`').enumerate() {
+        kind.push_str(if index % 2 == 1 { "`…`" } else { part });
+    }
+    kind
 }

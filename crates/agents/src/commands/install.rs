@@ -59,7 +59,7 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         targets: args.targets.iter().map(|t| agents_format::Target::parse(t)).collect::<Result<_, _>>()?,
     };
     let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
-    print_report(printer, &report, args.json, true);
+    print_report(printer, &report, args.json, true, context.verbose);
     conflicts_are_an_error(&report)?;
     if report.agents.is_empty() && !args.json {
         printer.status("Finished", "nothing to install (agents.toml lists no agents)");
@@ -82,7 +82,7 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
         targets: Vec::new(),
     };
     let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
-    print_report(printer, &report, args.json, false);
+    print_report(printer, &report, args.json, false, context.verbose);
     conflicts_are_an_error(&report)?;
     if !args.json && !report.agents.iter().any(|a| a.action != Action::Fresh) {
         printer.status("Finished", "every agent is at the newest version its requirement allows");
@@ -146,12 +146,16 @@ pub(crate) fn resolve(context: &Context, printer: &Printer, args: ResolveArgs) -
     Ok(0)
 }
 
-fn print_report(printer: &Printer, report: &InstallReport, json: bool, show_unchanged: bool) {
+fn print_report(printer: &Printer, report: &InstallReport, json: bool, show_unchanged: bool, verbose: bool) {
     for warning in &report.warnings {
         printer.warn(warning);
     }
-    for note in &report.notes {
-        printer.note("note", note);
+    if verbose {
+        for note in &report.notes {
+            printer.note("note", note);
+        }
+    } else {
+        print_losses(printer, &report.losses);
     }
     if json {
         printer.json(report);
@@ -197,4 +201,33 @@ pub(crate) fn uninstall(context: &Context, printer: &Printer, args: UninstallArg
         }
     }
     Ok(0)
+}
+
+/// One line per target and kind of loss, with the number of agents it touches (hundreds of
+/// agents converted for several tools would otherwise print thousands of near-identical notes);
+/// `-v` prints each one.
+fn print_losses(printer: &Printer, losses: &[agents_workspace::Loss]) {
+    let mut groups: Vec<(&str, String, Vec<&agents_workspace::Loss>)> = Vec::new();
+    for loss in losses {
+        let kind = agents_format::loss_kind(&loss.detail);
+        match groups.iter_mut().find(|(target, k, _)| *target == loss.target && *k == kind) {
+            Some((_, _, members)) => members.push(loss),
+            None => groups.push((&loss.target, kind, vec![loss])),
+        }
+    }
+    let mut summarised = false;
+    for (target, kind, members) in &groups {
+        match members.as_slice() {
+            [only] => printer.note("note", format!("{} for {target}: not carried over: {}", only.agent, only.detail)),
+            _ => {
+                let mut agents: Vec<&str> = members.iter().map(|l| l.agent.as_str()).collect();
+                agents.dedup();
+                summarised = true;
+                printer.note("note", format!("{target}: not carried over for {} agents: {kind}", agents.len()));
+            }
+        }
+    }
+    if summarised {
+        printer.note("note", "run with -v for each agent's notes");
+    }
 }

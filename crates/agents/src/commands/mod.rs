@@ -20,7 +20,7 @@ use crate::printer::Printer;
 
 /// Runs a command; returns the exit code for a command that ran but found problems.
 pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
-    let context = Context::from_env(cli.global, cli.quiet)?;
+    let context = Context::from_env(cli.global, cli.quiet, cli.verbose > 0)?;
     match cli.command {
         Command::Init => install::init(&context, printer),
         Command::Install(args) => install::install(&context, printer, args),
@@ -120,6 +120,10 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
         RegistryError::Rewritten { cache, .. } => Some(format!(
             "ask the registry's maintainers; if the change is intended, delete the cached clone {} and fetch again",
             cache.display()
+        )),
+        RegistryError::NotARegistry { url, reason } if reason.contains("no commits yet") => Some(format!(
+            "a new registry starts with `agents registry init DIR`; push it with `git --git-dir DIR push {url} main`, \
+             then `agents registry add NAME {url}`"
         )),
         RegistryError::ChecksumMismatch { .. } => {
             Some("do not install this version; tell the registry's maintainers it has been altered".to_owned())

@@ -22,6 +22,14 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
     for warning in &file.warnings {
         printer.warn(format!("{label}: {warning}"));
     }
+    if request.version.is_none()
+        && let Some(Ok((version, true))) = file.semver()
+    {
+        printer.note(
+            "note",
+            format!("{label}: `version: {}` published as {version}", file.version.as_deref().unwrap_or_default()),
+        );
+    }
 
     let entry = writable_registry(context, args.registry.as_deref())?;
     let cache = context.cache()?;
