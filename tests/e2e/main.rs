@@ -16,6 +16,7 @@ mod install;
 mod lifecycle;
 mod lint;
 mod registry;
+mod sparse;
 mod targets;
 mod transports;
 mod two_users;

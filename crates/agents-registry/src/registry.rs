@@ -2,7 +2,7 @@
 
 use agents_format::{
     AgentFile, AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN,
-    MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, body_path, index_path,
+    MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, body_path, index_path, select,
 };
 
 use crate::error::{RegistryError, Result};
@@ -131,6 +131,7 @@ impl Registry {
     /// reports them). Nothing is kept between calls, so memory stays flat however large the
     /// registry.
     pub fn for_each(&self, mut visit: impl FnMut(AgentName, IndexFile)) -> Result<()> {
+        self.refuse_listing_sparse()?;
         self.source.for_each_index(|leaf, bytes| {
             if let Ok(name) = AgentName::new(leaf) {
                 let index = IndexFile::parse(&String::from_utf8_lossy(bytes));
@@ -158,6 +159,7 @@ impl Registry {
     /// to date from the index files that changed since it was written; otherwise every index
     /// file is read.
     pub fn search(&self, words: &[String]) -> Result<Vec<Summary>> {
+        self.refuse_listing_sparse()?;
         let mut hits = match (&self.source, &self.summary_file) {
             (Source::Git { repository, tree, .. }, Some(file)) => {
                 return summary::search(repository, *tree, file, words);
@@ -166,7 +168,7 @@ impl Registry {
                 Some(index) => summary::all(repository, index)?,
                 None => Vec::new(),
             },
-            (Source::Builtin, _) => {
+            (Source::Builtin | Source::Sparse(_), _) => {
                 let mut summaries = Vec::new();
                 self.for_each(|name, index| summaries.extend(Summary::of(&name, &index)))?;
                 summaries
@@ -180,6 +182,53 @@ impl Registry {
     /// Reads any file of the registry tree (for checks and tools), up to the index-file limit.
     pub fn read_raw(&self, path: &str) -> Result<Option<Vec<u8>>> {
         self.source.read(path, MAX_INDEX_FILE_LEN)
+    }
+
+    /// Whether this registry is read over HTTP (`sparse+https://…`).
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.source, Source::Sparse(_))
+    }
+
+    /// For a sparse registry, fetches ahead, in parallel, what resolving `wanted` will read:
+    /// each agent's index file, then the body of the version it will likely install (the one
+    /// with the locked checksum, else the highest non-yanked match of the requirement). Errors
+    /// are left for the reads that follow to report. Git and built-in registries need nothing.
+    pub fn prefetch(&self, wanted: &[(AgentName, Option<Sha256>, Option<semver::VersionReq>)]) {
+        let Source::Sparse(sparse) = &self.source else { return };
+        sparse.read_many(wanted.iter().map(|(name, ..)| index_path(name)).collect(), MAX_INDEX_FILE_LEN);
+        let mut bodies = Vec::new();
+        for (name, locked, requirement) in wanted {
+            let Ok(Some(index)) = self.index_file(name) else { continue };
+            let record = locked
+                .and_then(|sha256| index.records().find(|record| record.sha256 == sha256))
+                .or_else(|| select(index.records(), requirement.as_ref().unwrap_or(&semver::VersionReq::STAR)));
+            if let Some(record) = record.filter(|record| record.length <= MAX_AGENT_FILE_LEN as u64) {
+                bodies.push(body_path(&record.sha256));
+            }
+        }
+        bodies.sort();
+        bodies.dedup();
+        sparse.read_many(bodies, MAX_AGENT_FILE_LEN);
+    }
+
+    /// For a sparse registry, revalidates every index file its cache holds with conditional
+    /// requests (the daemon's interval fetch: a 304 for each unchanged file). The first error
+    /// (a rewritten record, an unreachable host) is returned after all were tried.
+    pub fn revalidate(&self) -> Result<()> {
+        let Source::Sparse(sparse) = &self.source else { return Ok(()) };
+        match sparse.read_many(sparse.cached_index_paths(), MAX_INDEX_FILE_LEN).into_iter().next() {
+            Some((_, error)) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn refuse_listing_sparse(&self) -> Result<()> {
+        match &self.source {
+            Source::Sparse(_) => {
+                Err(RegistryError::SearchUnsupported { registry: self.name.clone(), url: self.url.clone() })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The commit this snapshot shows, for git registries.

@@ -196,6 +196,14 @@ fn resolve(
         requests.iter().map(|r| (r.name.clone(), r.requirement.clone(), true)).collect()
     };
 
+    let prefetch: Vec<_> = wanted
+        .iter()
+        .map(|(name, requested, _)| {
+            (name.clone(), requested.clone().or_else(|| manifest.agents.get(name).map(|d| d.requirement.clone())))
+        })
+        .collect();
+    registries.prefetch(&prefetch, lockfile);
+
     let mut agents = Vec::with_capacity(wanted.len());
     for (name, requested, explicit) in wanted {
         let dependency = manifest.agents.get(&name);

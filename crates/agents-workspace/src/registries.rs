@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use agents_format::{AgentName, IndexFile, Manifest, RegistryId};
+use agents_format::{AgentName, IndexFile, Lockfile, Manifest, RegistryId, RegistryUrl};
 use agents_registry::{BUILTIN_NAME, Cache, FetchMode, Registry};
 
 use crate::error::{Result, WorkspaceError};
@@ -106,14 +106,47 @@ impl Registries {
             self.entries.iter().filter(|e| e.origin != Origin::Builtin).cloned().collect();
         entries
             .into_iter()
-            .map(|entry| match self.cache.open(&entry.name, &entry.url, FetchMode::Always) {
-                Ok(registry) => {
-                    self.opened.insert(entry.name.clone(), registry);
-                    (entry.name, None)
+            // A sparse registry's fetch revalidates the index files its cache holds (one
+            // conditional request each); the rest is fetched when a command reads it.
+            .map(|entry| {
+                match self.cache.open(&entry.name, &entry.url, FetchMode::Always).and_then(|registry| {
+                    registry.revalidate()?;
+                    Ok(registry)
+                }) {
+                    Ok(registry) => {
+                        self.opened.insert(entry.name.clone(), registry);
+                        (entry.name, None)
+                    }
+                    Err(error) => (entry.name, Some(error.to_string())),
                 }
-                Err(error) => (entry.name, Some(error.to_string())),
             })
             .collect()
+    }
+
+    /// Fetches ahead, in parallel, what resolving `wanted` will read from sparse registries
+    /// (index files, then likely bodies); git and built-in registries need nothing. Failures
+    /// are left for the resolve that follows to report.
+    pub fn prefetch(&mut self, wanted: &[(AgentName, Option<semver::VersionReq>)], lockfile: &Lockfile) {
+        if self.mode == FetchMode::Offline {
+            return;
+        }
+        let sparse: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|entry| RegistryUrl::parse(&entry.url).is_ok_and(|url| url.sparse_base().is_some()))
+            .map(|entry| entry.name.clone())
+            .collect();
+        for name in sparse {
+            let Ok(registry) = self.open(&name) else { continue };
+            let wanted: Vec<_> = wanted
+                .iter()
+                .map(|(agent, requirement)| {
+                    let locked = lockfile.get(agent).filter(|locked| locked.registry == registry.config.id);
+                    (agent.clone(), locked.map(|locked| locked.sha256), requirement.clone())
+                })
+                .collect();
+            registry.prefetch(&wanted);
+        }
     }
 
     /// The local name of the registry with id `id`. Opens registries in search order until one
