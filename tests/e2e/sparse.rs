@@ -292,3 +292,37 @@ fn sparse_search_explains_it_needs_the_git_url() {
     let f = fixture(&[("alpha", "1.0.0")]);
     f.env.run(["search", "alpha"]).fails_with("is a sparse registry and publishes no search summary");
 }
+
+#[test]
+fn sparse_over_tls_from_lighttpd_with_basic_auth_and_a_304_on_repeat() {
+    let env = TestEnv::new();
+    let git = env.registry("origin");
+    env.publish("alpha", "1.0.0");
+    env.run(["registry", "remove", "origin"]).success();
+    let www = env.path("www");
+    export(&git, &www);
+    let server = agents_test_support::servers::https_static(&www, &env, Some("s3cret"));
+    let credentials = env.path("git-credentials");
+    let port = server.base_url.trim_end_matches('/').rsplit(':').next().unwrap().to_owned();
+    std::fs::write(&credentials, format!("https://agent:s3cret@127.0.0.1:{port}\n")).unwrap();
+    std::fs::write(
+        env.home.join(".gitconfig"),
+        format!("[credential]\n\thelper = store --file={}\n", credentials.display()),
+    )
+    .unwrap();
+
+    env.run(["registry", "add", "team", &server.base_url]).success();
+    env.run(["install", "alpha"]).success().stderr_contains("Installed alpha v1.0.0");
+    env.run(["install", "alpha"]).success();
+    // lighttpd writes its access log about once a second.
+    agents_test_support::eventually(Duration::from_secs(5), || server.log().contains("\" 304 "));
+    let log = server.log();
+    assert!(log.contains("\"GET /index/al/ph/alpha HTTP/1.1\" 200"), "{log}");
+    assert!(log.contains("\"GET /index/al/ph/alpha HTTP/1.1\" 304"), "{log}");
+    assert_eq!(log.matches("GET /bodies/").count(), 1, "{log}");
+
+    // Without the CA the certificate is refused, and said so.
+    env.set_env("SSL_CERT_FILE", "/dev/null");
+    env.set_env("SSL_CERT_DIR", env.path("no-certs"));
+    env.run(["update"]).fails_with("certificate");
+}

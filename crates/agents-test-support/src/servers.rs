@@ -477,3 +477,65 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// lighttpd serving the files under `www` as a static site over TLS (its own ETag,
+/// Last-Modified and 304 handling), optionally behind basic auth as user `agent` with
+/// `password`. `env` trusts the certificate through `SSL_CERT_FILE`. [`Server::log`] is the
+/// access log: one `"GET /path HTTP/1.1" status` line per request.
+pub fn https_static(www: &Path, env: &TestEnv, password: Option<&str>) -> Server {
+    let lighttpd = require("lighttpd", "lighttpd");
+    assert!(
+        Path::new("/usr/lib/lighttpd/mod_openssl.so").exists(),
+        "lighttpd's TLS module is missing: `cargo xtask test` installs the Debian package `lighttpd-mod-openssl`"
+    );
+    let dir = env.path("https-static");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    run(Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat()).unwrap();
+    let auth = match password {
+        Some(password) => {
+            std::fs::write(dir.join("users"), format!("agent:{password}\n")).unwrap();
+            format!(
+                "auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{}\"\n\
+                 auth.require = ( \"\" => ( \"method\" => \"basic\", \"realm\" => \"agents\", \"require\" => \"valid-user\" ) )\n",
+                dir.join("users").display()
+            )
+        }
+        None => String::new(),
+    };
+    let port = free_port();
+    let access = dir.join("access.log");
+    let config = dir.join("lighttpd.conf");
+    std::fs::write(
+        &config,
+        format!(
+            r#"server.document-root = "{www}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.errorlog = "{errors}"
+server.modules = ("mod_auth", "mod_authn_file", "mod_openssl", "mod_accesslog", "mod_staticfile")
+mimetype.assign = ( ".json" => "application/json", "" => "application/octet-stream" )
+accesslog.filename = "{access}"
+ssl.engine = "enable"
+ssl.pemfile = "{pem}"
+{auth}"#,
+            www = www.display(),
+            errors = dir.join("error.log").display(),
+            access = access.display(),
+            pem = pem.display(),
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(lighttpd);
+    command.arg("-D").arg("-f").arg(&config);
+    let child = spawn(command, &dir.join("lighttpd.out"), port);
+    env.set_env("SSL_CERT_FILE", &cert);
+    Server { child, base_url: format!("sparse+https://127.0.0.1:{port}/"), log: access }
+}
