@@ -326,3 +326,48 @@ fn sparse_over_tls_from_lighttpd_with_basic_auth_and_a_304_on_repeat() {
     env.set_env("SSL_CERT_DIR", env.path("no-certs"));
     env.run(["update"]).fails_with("certificate");
 }
+
+#[test]
+fn sparse_the_daemon_fetches_with_conditional_requests_and_applies_a_pulled_lockfile() {
+    let f = fixture(&[("alpha", "1.0.0")]);
+    f.env.run(["install", "alpha"]).success();
+    f.env.run(["daemon", "watch"]).success();
+    let _daemon = agents_test_support::DaemonGuard::start(&f.env);
+
+    // A teammate publishes 1.1.0 (through git; CI redeploys the site) and commits a lockfile
+    // pinning it, which arrives here with `git pull`.
+    f.env.run([OsStr::new("registry"), OsStr::new("add"), OsStr::new("origin"), f.git.as_os_str()]).success();
+    let file = f.env.path("alpha-1.1.0.md");
+    std::fs::write(&file, TestEnv::agent_text("alpha", "1.1.0")).unwrap();
+    f.env
+        .run(
+            [OsStr::new("publish"), file.as_os_str(), "--version".as_ref(), "1.1.0".as_ref(), "--registry".as_ref()]
+                .into_iter()
+                .chain([OsStr::new("origin")]),
+        )
+        .success();
+    f.env.run(["registry", "remove", "origin"]).success();
+    export(&f.git, &f.www);
+    f.server.clear_log();
+    let lockfile = std::fs::read_to_string(f.env.project.join("agents.lock")).unwrap();
+    let old_sha = body_path_of(&f.www, "alpha", "1.0.0").rsplit('/').next().unwrap().to_owned();
+    let new_sha = body_path_of(&f.www, "alpha", "1.1.0").rsplit('/').next().unwrap().to_owned();
+    let pulled = lockfile.replace("version = \"1.0.0\"", "version = \"1.1.0\"").replace(&old_sha, &new_sha);
+    std::fs::write(f.env.project.join("agents.lock"), pulled).unwrap();
+
+    let installed = f.env.agents_dir().join("alpha.md");
+    assert!(
+        agents_test_support::eventually(Duration::from_secs(20), || std::fs::read_to_string(&installed).ok()
+            == Some(TestEnv::agent_text("alpha", "1.1.0"))),
+        "{:?}\n{:?}\n{}",
+        std::fs::read_to_string(&installed),
+        log(&f.server.requests()),
+        f.env.run(["daemon", "status", "--json"]).stdout()
+    );
+    let requests = log(&f.server.requests());
+    // config.json revalidated, the cached index file refetched (it changed), the new body once
+    // (the old one is cached).
+    assert!(requests.contains(&(304, "config.json".to_owned())), "{requests:?}");
+    assert!(requests.iter().any(|(status, path)| *status == 200 && path.ends_with("/alpha")), "{requests:?}");
+    assert_eq!(requests.iter().filter(|(_, path)| path.starts_with("bodies/")).count(), 1, "{requests:?}");
+}

@@ -212,11 +212,31 @@ impl Registry {
     }
 
     /// For a sparse registry, revalidates every index file its cache holds with conditional
-    /// requests (the daemon's interval fetch: a 304 for each unchanged file). The first error
-    /// (a rewritten record, an unreachable host) is returned after all were tried.
+    /// requests (the daemon's interval fetch: a 304 for each unchanged file), then fetches the
+    /// bodies of their versions that the cache lacks, so that a reconcile reading the cache only
+    /// finds whatever version a pulled lockfile pins, as it would in a fetched git clone. Bodies
+    /// are fetched once ever (content-addressed). The first error (a rewritten record, an
+    /// unreachable host) is returned after all were tried.
     pub fn revalidate(&self) -> Result<()> {
         let Source::Sparse(sparse) = &self.source else { return Ok(()) };
-        match sparse.read_many(sparse.cached_index_paths(), MAX_INDEX_FILE_LEN).into_iter().next() {
+        let paths = sparse.cached_index_paths();
+        let mut errors = sparse.read_many(paths.clone(), MAX_INDEX_FILE_LEN);
+        let mut bodies = Vec::new();
+        for path in &paths {
+            let Ok(Some(bytes)) = sparse.read(path, MAX_INDEX_FILE_LEN) else { continue };
+            let index = IndexFile::parse(&String::from_utf8_lossy(&bytes));
+            bodies.extend(
+                index
+                    .records()
+                    .filter(|record| record.length <= MAX_AGENT_FILE_LEN as u64)
+                    .map(|record| body_path(&record.sha256))
+                    .filter(|body| !sparse.holds(body)),
+            );
+        }
+        bodies.sort();
+        bodies.dedup();
+        errors.extend(sparse.read_many(bodies, MAX_AGENT_FILE_LEN));
+        match errors.into_iter().next() {
             Some((_, error)) => Err(error),
             None => Ok(()),
         }

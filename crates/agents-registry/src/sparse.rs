@@ -89,6 +89,11 @@ impl Sparse {
         errors.into_inner().expect("errors are not poisoned")
     }
 
+    /// Whether the cache holds `path` (without reading or checking it).
+    pub(crate) fn holds(&self, path: &str) -> bool {
+        self.meta_path(path).is_file()
+    }
+
     /// The paths of every index file this cache holds (for a revalidation).
     pub(crate) fn cached_index_paths(&self) -> Vec<String> {
         let root = self.dir.join("meta");
