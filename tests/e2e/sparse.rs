@@ -288,7 +288,7 @@ fn sparse_goes_through_the_proxy_unless_no_proxy_names_the_host() {
 }
 
 #[test]
-fn sparse_search_explains_it_needs_the_git_url() {
+fn sparse_search_without_a_published_summary_says_to_use_the_git_url() {
     let f = fixture(&[("alpha", "1.0.0")]);
     f.env.run(["search", "alpha"]).fails_with("is a sparse registry and publishes no search summary");
 }
@@ -370,4 +370,55 @@ fn sparse_the_daemon_fetches_with_conditional_requests_and_applies_a_pulled_lock
     assert!(requests.contains(&(304, "config.json".to_owned())), "{requests:?}");
     assert!(requests.iter().any(|(status, path)| *status == 200 && path.ends_with("/alpha")), "{requests:?}");
     assert_eq!(requests.iter().filter(|(_, path)| path.starts_with("bodies/")).count(), 1, "{requests:?}");
+}
+
+#[test]
+fn sparse_search_reads_the_published_summary_checked_against_cached_index_files() {
+    let f = fixture(&[("alpha", "1.0.0"), ("beta", "1.0.0")]);
+    let summary = f.www.join("search.json");
+    f.env
+        .run([OsStr::new("registry"), OsStr::new("summary"), f.git.as_os_str(), OsStr::new("-o"), summary.as_os_str()])
+        .success()
+        .stderr_contains("search summary of 2 agent(s)");
+    f.server.clear_log();
+    let hits = f.env.run(["search", "alpha", "--json"]).success().json();
+    let hits: Vec<(String, String)> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|hit| hit["registry"] == "team")
+        .map(|hit| (hit["name"].as_str().unwrap().to_owned(), hit["version"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(hits, [("alpha".to_owned(), "1.0.0".to_owned())]);
+    // One file, not every index file.
+    assert_eq!(log(&f.server.requests()), [(200, "search.json".to_owned())]);
+
+    // 1.1.0 is published and deployed, but the summary was not regenerated: once the client
+    // holds alpha's index file, it shows what the index file says.
+    f.env.run([OsStr::new("registry"), OsStr::new("add"), OsStr::new("origin"), f.git.as_os_str()]).success();
+    let file = f.env.path("alpha-1.1.0.md");
+    std::fs::write(&file, TestEnv::agent_text("alpha", "1.1.0")).unwrap();
+    f.env
+        .run(
+            [OsStr::new("publish"), file.as_os_str(), "--version".as_ref(), "1.1.0".as_ref(), "--registry".as_ref()]
+                .into_iter()
+                .chain([OsStr::new("origin")]),
+        )
+        .success();
+    f.env.run(["registry", "remove", "origin"]).success();
+    let stale = std::fs::read(&summary).unwrap();
+    export(&f.git, &f.www);
+    std::fs::write(&summary, stale).unwrap();
+    f.env.run(["install", "alpha", "--registry", "team"]).success().stderr_contains("alpha v1.1.0");
+    let hits = f.env.run(["search", "alpha", "--json"]).success().json();
+    let team: Vec<&serde_json::Value> = hits.as_array().unwrap().iter().filter(|h| h["registry"] == "team").collect();
+    assert_eq!(team[0]["version"], "1.1.0");
+
+    // A summary of another registry is refused.
+    let other = f.env.path("other.git");
+    f.env.run([OsStr::new("registry"), OsStr::new("init"), other.as_os_str()]).success();
+    f.env
+        .run([OsStr::new("registry"), OsStr::new("summary"), other.as_os_str(), OsStr::new("-o"), summary.as_os_str()])
+        .success();
+    f.env.run(["search", "alpha"]).fails_with("summarises registry");
 }

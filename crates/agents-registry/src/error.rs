@@ -88,7 +88,7 @@ pub enum RegistryError {
     ReadOnly { url: String },
     #[error(
         "registry `{registry}` ({url}) is a sparse registry and publishes no search summary: search it \
-         through its git URL, or ask its maintainers to publish `search.json`"
+         through its git URL, or ask its maintainers to publish `search.json` (`agents registry summary`)"
     )]
     SearchUnsupported { registry: String, url: String },
     #[error("registry `{registry}`: {source}")]

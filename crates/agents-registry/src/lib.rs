@@ -21,6 +21,7 @@ mod publish;
 mod registry;
 mod source;
 mod sparse;
+mod sparse_summary;
 mod summary;
 mod transport;
 
@@ -32,5 +33,6 @@ pub use http::HttpConfig;
 pub use publish::{Publish, init_registry, prepare_record, publish, publish_many, yank};
 pub use registry::{BUILTIN_NAME, Registry};
 pub use source::builtin_files;
+pub use sparse_summary::{MAX_SEARCH_SUMMARY_LEN, SEARCH_SUMMARY_PATH, search_summary};
 pub use summary::Summary;
 pub use transport::{NetConfig, Progress};

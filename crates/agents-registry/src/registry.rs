@@ -157,10 +157,10 @@ impl Registry {
     /// The agents whose name or description holds every one of `words` (lowercase), sorted by
     /// name. A cached clone keeps a summary file beside it, so this reads one file, brought up
     /// to date from the index files that changed since it was written; otherwise every index
-    /// file is read.
+    /// file is read. A sparse registry reads the summary its CI publishes (`search.json`).
     pub fn search(&self, words: &[String]) -> Result<Vec<Summary>> {
-        self.refuse_listing_sparse()?;
         let mut hits = match (&self.source, &self.summary_file) {
+            (Source::Sparse(sparse), _) => crate::sparse_summary::summaries(self, sparse)?,
             (Source::Git { repository, tree, .. }, Some(file)) => {
                 return summary::search(repository, *tree, file, words);
             }
@@ -168,7 +168,7 @@ impl Registry {
                 Some(index) => summary::all(repository, index)?,
                 None => Vec::new(),
             },
-            (Source::Builtin | Source::Sparse(_), _) => {
+            (Source::Builtin, _) => {
                 let mut summaries = Vec::new();
                 self.for_each(|name, index| summaries.extend(Summary::of(&name, &index)))?;
                 summaries
@@ -177,6 +177,10 @@ impl Registry {
         hits.retain(|summary| summary.matches(words));
         hits.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(hits)
+    }
+
+    pub(crate) fn source(&self) -> &Source {
+        &self.source
     }
 
     /// Reads any file of the registry tree (for checks and tools), up to the index-file limit.

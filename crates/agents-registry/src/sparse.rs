@@ -124,7 +124,11 @@ impl Sparse {
             (FetchMode::Offline, None) => {
                 return Err(RegistryError::NotCached { url: self.url.clone(), path: path.to_owned() });
             }
-            (FetchMode::IfMissing, Some(cached)) => return Ok(cached.bytes.clone()),
+            // The search summary changes with every publish and costs one conditional request:
+            // it is revalidated whenever the network may be used.
+            (FetchMode::IfMissing, Some(cached)) if path != crate::sparse_summary::SEARCH_SUMMARY_PATH => {
+                return Ok(cached.bytes.clone());
+            }
             // A body is named by its checksum: once held and verified it never changes.
             (FetchMode::Always, Some(Cached { bytes: Some(bytes), .. })) if is_body => return Ok(Some(bytes.clone())),
             _ => {}
