@@ -234,6 +234,8 @@ fn sparse_multi_agent_install_fetches_in_parallel_within_a_bound() {
     let f = fixture(&agents);
     let manifest: String =
         names.iter().map(|n| format!("{n} = {{ version = \"^1\", registry = \"team\" }}\n")).collect();
+    // An agent bound to another registry is not asked of this one.
+    let manifest = format!("{manifest}go-backend-expert = {{ version = \"^1\", registry = \"builtin\" }}\n");
     std::fs::write(f.env.project.join("agents.toml"), format!("[agents]\n{manifest}")).unwrap();
     f.server.set_delay(Duration::from_millis(50));
     f.server.clear_log();

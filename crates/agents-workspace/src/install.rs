@@ -198,8 +198,11 @@ fn resolve(
 
     let prefetch: Vec<_> = wanted
         .iter()
-        .map(|(name, requested, _)| {
-            (name.clone(), requested.clone().or_else(|| manifest.agents.get(name).map(|d| d.requirement.clone())))
+        .map(|(name, requested, explicit)| {
+            let dependency = manifest.agents.get(name);
+            let registry = if *explicit { options.registry.clone() } else { None }
+                .or_else(|| dependency.and_then(|d| d.registry.clone()));
+            (name.clone(), requested.clone().or_else(|| dependency.map(|d| d.requirement.clone())), registry)
         })
         .collect();
     registries.prefetch(&prefetch, lockfile);

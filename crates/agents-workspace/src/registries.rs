@@ -127,7 +127,14 @@ impl Registries {
     /// Fetches ahead, in parallel, what resolving `wanted` will read from sparse registries
     /// (index files, then likely bodies); git and built-in registries need nothing. Failures
     /// are left for the resolve that follows to report.
-    pub fn prefetch(&mut self, wanted: &[(AgentName, Option<semver::VersionReq>)], lockfile: &Lockfile) {
+    ///
+    /// `wanted` holds each agent with its requirement and the registry it is bound to, if any
+    /// (then no other registry is asked for it).
+    pub fn prefetch(
+        &mut self,
+        wanted: &[(AgentName, Option<semver::VersionReq>, Option<String>)],
+        lockfile: &Lockfile,
+    ) {
         if self.mode == FetchMode::Offline {
             return;
         }
@@ -141,7 +148,8 @@ impl Registries {
             let Ok(registry) = self.open(&name) else { continue };
             let wanted: Vec<_> = wanted
                 .iter()
-                .map(|(agent, requirement)| {
+                .filter(|(_, _, bound)| bound.as_ref().is_none_or(|bound| *bound == name))
+                .map(|(agent, requirement, _)| {
                     let locked = lockfile.get(agent).filter(|locked| locked.registry == registry.config.id);
                     (agent.clone(), locked.map(|locked| locked.sha256), requirement.clone())
                 })
