@@ -200,13 +200,22 @@ fn sparse_private_host_takes_credentials_from_a_git_credential_helper() {
 
     let credentials = f.env.path("git-credentials");
     std::fs::write(&credentials, format!("http://agent:s3cret@127.0.0.1:{}\n", f.server.port)).unwrap();
+    // A second helper logs what git asks of the helpers.
+    let asked = f.env.path("helper-log");
     std::fs::write(
         f.env.home.join(".gitconfig"),
-        format!("[credential]\n\thelper = store --file={}\n", credentials.display()),
+        format!(
+            "[credential]\n\thelper = store --file={}\n\thelper = \"!f() {{ echo $1 >> {}; }}; f\"\n",
+            credentials.display(),
+            asked.display()
+        ),
     )
     .unwrap();
     f.server.clear_log();
     f.env.run(["install", "alpha"]).success();
+    // Told once that the credential worked, not once per file (`store` answered the `get`, so
+    // git asked no further helper).
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), "store\n");
     let requests = f.server.requests();
     // Asked once without credentials, then every request carries them.
     assert_eq!(requests[0].status, 401);

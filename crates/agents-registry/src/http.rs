@@ -88,6 +88,9 @@ pub(crate) struct Http {
     https_proxied: Option<ureq::Agent>,
     /// Credentials per origin (`https://host:port`), once a server asked for them.
     credentials: Mutex<HashMap<String, Credential>>,
+    /// Origins whose credential from git was already reported good (once per process: each
+    /// report runs `git credential approve`, and a `store` helper rewrites its file).
+    approved: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Http {
@@ -125,6 +128,7 @@ impl Http {
                 .map(|p| agent(Some(p)))
                 .transpose()?,
             credentials: Mutex::new(HashMap::new()),
+            approved: Mutex::new(std::collections::HashSet::new()),
             config,
         })
     }
@@ -207,7 +211,9 @@ impl Http {
                     if bytes.len() > limit {
                         return Err(Retry::Fatal(too_large(url, bytes.len() as u64, limit)));
                     }
-                    if let Some(credential) = credential.filter(|c| c.from_git) {
+                    if let Some(credential) = credential.filter(|c| c.from_git)
+                        && self.approved.lock().expect("approved lock is not poisoned").insert(origin.clone())
+                    {
                         git_credential("approve", url, Some(&credential));
                     }
                     return Ok(Fetched::Body { bytes, validators: fresh });
