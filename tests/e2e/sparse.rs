@@ -152,8 +152,39 @@ fn sparse_rewritten_record_is_refused_and_the_cache_keeps_what_it_had() {
     std::fs::write(&index, without).unwrap();
     f.env.run(["install", "alpha@1.0.0"]).fails_with("published versions disappeared: alpha@1.1.0");
 
+    // An index file that had records and is now gone (a 404).
+    std::fs::remove_file(&index).unwrap();
+    f.env.run(["install", "alpha@1.0.0"]).fails_with("published versions disappeared: alpha@1.0.0, alpha@1.1.0");
+
     // The cache kept the index file it had verified.
     f.env.run(["install", "alpha@1.0.0", "--offline"]).success();
+}
+
+#[test]
+fn sparse_size_limits_hold_and_a_corrupt_cached_body_is_fetched_again() {
+    let f = fixture(&[("alpha", "1.0.0"), ("beta", "1.0.0")]);
+    // An index file over 8 MiB is refused before it is read whole.
+    let index = served(&f.www, "index", "/beta");
+    let mut big = std::fs::read(&index).unwrap();
+    big.resize(8 * 1024 * 1024 + 1, b'\n');
+    std::fs::write(&index, big).unwrap();
+    f.env.run(["install", "beta"]).fails_with("over the limit of 8388608 bytes");
+
+    // The cache is disposable: a cached body that no longer matches its checksum is fetched
+    // again, never installed.
+    f.env.run(["install", "alpha"]).success();
+    let cache = f.env.home.join(".cache/agents/sparse");
+    let cached_body = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path().join("files");
+    let cached_body = cached_body.join(body_path_of(&f.www, "alpha", "1.0.0"));
+    std::fs::write(&cached_body, "tampered in the cache").unwrap();
+    std::fs::remove_file(f.env.agents_dir().join("alpha.md")).unwrap();
+    f.server.clear_log();
+    f.env.run(["install"]).success();
+    assert_eq!(
+        std::fs::read_to_string(f.env.agents_dir().join("alpha.md")).unwrap(),
+        TestEnv::agent_text("alpha", "1.0.0")
+    );
+    assert_eq!(log(&f.server.requests()), [(200, body_path_of(&f.www, "alpha", "1.0.0"))]);
 }
 
 #[test]
