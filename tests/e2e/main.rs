@@ -23,6 +23,7 @@ mod readme;
 mod registry;
 mod release_profile;
 mod signing;
+mod sparse;
 mod targets;
 mod team_flow;
 mod terminal;

@@ -6,6 +6,10 @@
 //! host or user beginning with `-` (an option to ssh), and uses a transport that moves data and runs
 //! nothing: a local path, `file://`, `git://`, `ssh://` (or scp-like `user@host:path`), `http://`
 //! or `https://`. Git's remote-helper syntax (`ext::`, `fd::`, any `<helper>::`) is refused.
+//!
+//! `sparse+http://` and `sparse+https://` name a sparse registry: the same tree served by a static
+//! web server. Such a URL never reaches git (git would look for a `git-remote-sparse+https`
+//! helper); [`RegistryUrl::sparse_base`] is how the registry crate tells the two kinds apart.
 
 use std::fmt;
 
@@ -14,7 +18,11 @@ pub const MAX_REGISTRY_URL_LEN: usize = 4096;
 
 /// The URL schemes a registry may use. `ext::` and `fd::` (git's command-running transports) are
 /// not schemes but remote helpers, refused separately.
-const ALLOWED_SCHEMES: &[&str] = &["file", "git", "ssh", "git+ssh", "ssh+git", "http", "https"];
+const ALLOWED_SCHEMES: &[&str] =
+    &["file", "git", "ssh", "git+ssh", "ssh+git", "http", "https", "sparse+http", "sparse+https"];
+
+/// The prefix of a sparse registry's URL (`sparse+https://host/path/`).
+const SPARSE_PREFIX: &str = "sparse+";
 
 /// A registry URL or path that is safe to hand to git as an operand.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,12 +40,12 @@ pub enum RegistryUrlError {
     BadCharacter { url: String },
     #[error(
         "registry URL `{url}` uses git's `{helper}::` remote-helper syntax, which can run commands; \
-         use a path or a file://, git://, ssh://, http:// or https:// URL"
+         use a path or a file://, git://, ssh://, http://, https:// or sparse+https:// URL"
     )]
     RemoteHelper { url: String, helper: String },
     #[error(
         "registry URL `{url}` uses the scheme `{scheme}://`; registries use a path or a file://, git://, \
-         ssh://, http:// or https:// URL"
+         ssh://, http://, https://, sparse+http:// or sparse+https:// URL"
     )]
     Scheme { url: String, scheme: String },
     #[error("registry URL `{url}` names a host or user beginning with `-`, which ssh would read as an option")]
@@ -89,6 +97,18 @@ impl RegistryUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// For a sparse registry (`sparse+https://host/path`), the base URL its files are fetched
+    /// under, `https://host/path/` (always ending in `/`); `None` for a git registry.
+    pub fn sparse_base(&self) -> Option<String> {
+        let prefix = self.0.get(..SPARSE_PREFIX.len())?;
+        if !prefix.eq_ignore_ascii_case(SPARSE_PREFIX) {
+            return None;
+        }
+        let base = &self.0[SPARSE_PREFIX.len()..];
+        let base = base.split(['?', '#']).next().unwrap_or(base);
+        Some(if base.ends_with('/') { base.to_owned() } else { format!("{base}/") })
     }
 }
 
@@ -169,9 +189,23 @@ mod tests {
             "HTTP://EXAMPLE.COM/r",
             "https://user@example.com/r.git",
             "/srv/a-b/--weird/dir",
+            "sparse+https://agents.example.com/index/",
+            "sparse+http://127.0.0.1:8080/team",
         ] {
             check(url, Ok(()));
         }
+    }
+
+    #[test]
+    fn sparse_urls_give_their_base() {
+        let base = |url: &str| RegistryUrl::parse(url).expect("valid").sparse_base();
+        assert_eq!(base("sparse+https://h.example/r/").as_deref(), Some("https://h.example/r/"));
+        assert_eq!(base("sparse+http://127.0.0.1:9/r").as_deref(), Some("http://127.0.0.1:9/r/"));
+        assert_eq!(base("SPARSE+HTTPS://h.example").as_deref(), Some("HTTPS://h.example/"));
+        assert_eq!(base("https://h.example/r.git"), None);
+        assert_eq!(base("/srv/sparse+x"), None);
+        check("sparse+ftp://h.example/r", Err("scheme `sparse+ftp://`"));
+        check("sparse+https://-x/r", Err("host or user beginning with `-`"));
     }
 
     #[test]

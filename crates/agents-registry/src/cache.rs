@@ -1,14 +1,17 @@
 //! The cache of registry clones: one bare repository per registry URL, fetched and read straight
 //! from the object database. The cache is disposable: anything wrong with it is repaired by
 //! fetching again, never trusted over the remote. Every fetch is checked against the previous
-//! one: a published version may not change its checksum or disappear.
+//! one: a published version may not change its checksum or disappear. Sparse registries
+//! (`sparse+https://…`) are cached file by file beside the clones (`sparse.rs`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use agents_format::{IndexFile, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, RegistryUrl, Sha256};
 
 use crate::error::{GitContext, RegistryError, Result, io_error};
+use crate::http::{Http, HttpConfig};
 use crate::registry::Registry;
 use crate::source::{self, Source};
 use crate::transport::{self, NetConfig};
@@ -40,6 +43,10 @@ pub enum FetchMode {
 pub struct Cache {
     root: PathBuf,
     net: NetConfig,
+    http_config: HttpConfig,
+    /// One HTTP client per cache, made when a sparse registry is first opened, so connections
+    /// are reused across registries and files.
+    http: Arc<OnceLock<Arc<Http>>>,
 }
 
 impl Cache {
@@ -48,7 +55,14 @@ impl Cache {
     }
 
     pub fn with_net(root: impl Into<PathBuf>, net: NetConfig) -> Cache {
-        Cache { root: root.into(), net }
+        Cache { root: root.into(), net, http_config: HttpConfig::default(), http: Arc::default() }
+    }
+
+    /// Reaches sparse registries with `http` (proxies, timeouts, netrc).
+    pub fn with_http(mut self, http: HttpConfig) -> Cache {
+        self.http_config = http;
+        self.http = Arc::default();
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -80,6 +94,9 @@ impl Cache {
     pub fn open(&self, name: &str, url: &str, mode: FetchMode) -> Result<Registry> {
         // Whatever the caller read the URL from, it reaches git only as a `RegistryUrl`.
         let url = &RegistryUrl::parse(url)?;
+        if let Some(base) = url.sparse_base() {
+            return self.open_sparse(name, url, base, mode);
+        }
         crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         // Reading needs no lock: objects are immutable and the tip ref moves atomically. So a
@@ -109,8 +126,31 @@ impl Cache {
         Ok(snapshot(name, url, repository)?.with_summary_file(dir.with_extension("summary")))
     }
 
+    /// The directory a sparse registry's files are cached in.
+    pub fn sparse_dir(&self, url: &str) -> PathBuf {
+        let clone = self.clone_dir(url);
+        self.root.join("sparse").join(clone.file_name().expect("clone dirs have a name"))
+    }
+
+    /// Opens a sparse registry: nothing is fetched until a file is read, and `config.json` is
+    /// read first of all (revalidated, or fetched, as `mode` says).
+    fn open_sparse(&self, name: &str, url: &RegistryUrl, base: String, mode: FetchMode) -> Result<Registry> {
+        let http = match self.http.get() {
+            Some(http) => http.clone(),
+            None => {
+                let made = Arc::new(Http::new(self.http_config.clone())?);
+                self.http.get_or_init(|| made).clone()
+            }
+        };
+        let sparse = crate::sparse::Sparse::new(url.to_string(), base, self.sparse_dir(url), http, mode);
+        Registry::from_source(name.to_owned(), url.to_string(), Source::Sparse(Box::new(sparse)))
+    }
+
     /// Runs `f` with the clone for `url` locked, fetched and opened (used by publish and yank).
     pub(crate) fn with_clone<T>(&self, url: &RegistryUrl, f: impl FnOnce(&git2::Repository) -> Result<T>) -> Result<T> {
+        if url.sparse_base().is_some() {
+            return Err(RegistryError::ReadOnly { url: url.to_string() });
+        }
         crate::libgit2::limit_pack_windows();
         let dir = self.clone_dir(url);
         let _lock = self.lock(&dir)?;

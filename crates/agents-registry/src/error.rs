@@ -83,6 +83,20 @@ pub enum RegistryError {
     NotARegularFile { path: PathBuf },
     #[error("{what} is {len} bytes, over the limit of {limit} bytes")]
     TooLarge { what: String, len: u64, limit: u64 },
+    #[error("`{url}`: {message}")]
+    Http { url: String, message: String },
+    #[error("sparse registry `{url}`: `{path}` is not in the cache yet, and the network is off (--offline)")]
+    NotCached { url: String, path: String },
+    #[error(
+        "`{url}` is a sparse registry, read-only over HTTP: publish and yank through the git repository it is \
+         served from"
+    )]
+    ReadOnly { url: String },
+    #[error(
+        "registry `{registry}` ({url}) is a sparse registry and publishes no search summary: search it \
+         through its git URL, or ask its maintainers to publish `search.json` (`agents registry summary`)"
+    )]
+    SearchUnsupported { registry: String, url: String },
     #[error("registry `{registry}`: {source}")]
     Duplicate {
         registry: String,

@@ -5,7 +5,9 @@
 //!   its index files and its bodies, every body verified against its checksum on read.
 //!   [`Registry::builtin`] is the registry compiled into the binary.
 //! - [`Cache`] keeps one bare clone per registry URL and opens registries from it, fetching as a
-//!   [`FetchMode`] says.
+//!   [`FetchMode`] says. A `sparse+https://` URL opens a sparse registry instead: the same tree
+//!   served by a static web server, read file by file over HTTP ([`HttpConfig`]) and cached with
+//!   the server's validators.
 //! - [`init_registry`], [`publish`] and [`yank`] write to registries: a commit on the fetched tip,
 //!   pushed without force, re-applied when another publisher won the race.
 //! - [`signing`] signs and verifies with SSH keys: [`publish_signed`] and [`change_owners`]
@@ -15,11 +17,14 @@ mod cache;
 mod check;
 mod collection;
 mod error;
+mod http;
 pub mod libgit2;
 mod publish;
 mod registry;
 pub mod signing;
 mod source;
+mod sparse;
+mod sparse_summary;
 mod summary;
 mod transport;
 
@@ -27,6 +32,7 @@ pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
 pub use collection::{Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, find_agent_files, read_found};
 pub use error::{RegistryError, Result};
+pub use http::HttpConfig;
 pub use publish::{
     OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_record, publish, publish_many,
     publish_signed, yank,
@@ -34,5 +40,6 @@ pub use publish::{
 pub use registry::{BUILTIN_NAME, Registry};
 pub use signing::{KeySigner, SignatureError, Signer, Verdict, verify_version};
 pub use source::builtin_files;
+pub use sparse_summary::{MAX_SEARCH_SUMMARY_LEN, SEARCH_SUMMARY_PATH, search_summary};
 pub use summary::Summary;
 pub use transport::{NetConfig, Progress};

@@ -2,7 +2,7 @@
 
 use agents_format::{
     AgentFile, AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN,
-    MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, body_path, index_path,
+    MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, body_path, index_path, select,
 };
 
 use crate::error::{RegistryError, Result};
@@ -131,6 +131,7 @@ impl Registry {
     /// reports them). Nothing is kept between calls, so memory stays flat however large the
     /// registry.
     pub fn for_each(&self, mut visit: impl FnMut(AgentName, IndexFile)) -> Result<()> {
+        self.refuse_listing_sparse()?;
         self.source.for_each_index(|leaf, bytes| {
             if let Ok(name) = AgentName::new(leaf) {
                 let index = IndexFile::parse(&String::from_utf8_lossy(bytes));
@@ -156,9 +157,10 @@ impl Registry {
     /// The agents whose name or description holds every one of `words` (lowercase), sorted by
     /// name. A cached clone keeps a summary file beside it, so this reads one file, brought up
     /// to date from the index files that changed since it was written; otherwise every index
-    /// file is read.
+    /// file is read. A sparse registry reads the summary its CI publishes (`search.json`).
     pub fn search(&self, words: &[String]) -> Result<Vec<Summary>> {
         let mut hits = match (&self.source, &self.summary_file) {
+            (Source::Sparse(sparse), _) => crate::sparse_summary::summaries(self, sparse)?,
             (Source::Git { repository, tree, .. }, Some(file)) => {
                 return summary::search(repository, *tree, file, words);
             }
@@ -177,9 +179,80 @@ impl Registry {
         Ok(hits)
     }
 
+    pub(crate) fn source(&self) -> &Source {
+        &self.source
+    }
+
     /// Reads any file of the registry tree (for checks and tools), up to the index-file limit.
     pub fn read_raw(&self, path: &str) -> Result<Option<Vec<u8>>> {
         self.source.read(path, MAX_INDEX_FILE_LEN)
+    }
+
+    /// Whether this registry is read over HTTP (`sparse+https://…`).
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.source, Source::Sparse(_))
+    }
+
+    /// For a sparse registry, fetches ahead, in parallel, what resolving `wanted` will read:
+    /// each agent's index file, then the body of the version it will likely install (the one
+    /// with the locked checksum, else the highest non-yanked match of the requirement). Errors
+    /// are left for the reads that follow to report. Git and built-in registries need nothing.
+    pub fn prefetch(&self, wanted: &[(AgentName, Option<Sha256>, Option<semver::VersionReq>)]) {
+        let Source::Sparse(sparse) = &self.source else { return };
+        sparse.read_many(wanted.iter().map(|(name, ..)| index_path(name)).collect(), MAX_INDEX_FILE_LEN);
+        let mut bodies = Vec::new();
+        for (name, locked, requirement) in wanted {
+            let Ok(Some(index)) = self.index_file(name) else { continue };
+            let record = locked
+                .and_then(|sha256| index.records().find(|record| record.sha256 == sha256))
+                .or_else(|| select(index.records(), requirement.as_ref().unwrap_or(&semver::VersionReq::STAR)));
+            if let Some(record) = record.filter(|record| record.length <= MAX_AGENT_FILE_LEN as u64) {
+                bodies.push(body_path(&record.sha256));
+            }
+        }
+        bodies.sort();
+        bodies.dedup();
+        sparse.read_many(bodies, MAX_AGENT_FILE_LEN);
+    }
+
+    /// For a sparse registry, revalidates every index file its cache holds with conditional
+    /// requests (the daemon's interval fetch: a 304 for each unchanged file), then fetches the
+    /// bodies of their versions that the cache lacks, so that a reconcile reading the cache only
+    /// finds whatever version a pulled lockfile pins, as it would in a fetched git clone. Bodies
+    /// are fetched once ever (content-addressed). The first error (a rewritten record, an
+    /// unreachable host) is returned after all were tried.
+    pub fn revalidate(&self) -> Result<()> {
+        let Source::Sparse(sparse) = &self.source else { return Ok(()) };
+        let paths = sparse.cached_index_paths();
+        let mut errors = sparse.read_many(paths.clone(), MAX_INDEX_FILE_LEN);
+        let mut bodies = Vec::new();
+        for path in &paths {
+            let Ok(Some(bytes)) = sparse.read(path, MAX_INDEX_FILE_LEN) else { continue };
+            let index = IndexFile::parse(&String::from_utf8_lossy(&bytes));
+            bodies.extend(
+                index
+                    .records()
+                    .filter(|record| record.length <= MAX_AGENT_FILE_LEN as u64)
+                    .map(|record| body_path(&record.sha256))
+                    .filter(|body| !sparse.holds(body)),
+            );
+        }
+        bodies.sort();
+        bodies.dedup();
+        errors.extend(sparse.read_many(bodies, MAX_AGENT_FILE_LEN));
+        match errors.into_iter().next() {
+            Some((_, error)) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn refuse_listing_sparse(&self) -> Result<()> {
+        match &self.source {
+            Source::Sparse(_) => {
+                Err(RegistryError::SearchUnsupported { registry: self.name.clone(), url: self.url.clone() })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The commit this snapshot shows, for git registries.

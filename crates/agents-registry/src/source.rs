@@ -1,5 +1,6 @@
 //! Where a registry's tree is read from: the embedded built-in registry, or one commit of a git
-//! repository read straight from its object database (no work tree, no line-ending conversion).
+//! repository read straight from its object database (no work tree, no line-ending conversion),
+//! or a sparse registry read file by file over HTTP through its cache.
 
 use std::path::Path;
 
@@ -13,6 +14,7 @@ include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 pub(crate) enum Source {
     Builtin,
     Git { repository: git2::Repository, tree: git2::Oid, commit: git2::Oid },
+    Sparse(Box<crate::sparse::Sparse>),
 }
 
 impl Source {
@@ -36,6 +38,7 @@ impl Source {
                 }
                 read_blob(repository, entry.id(), path, limit).map(Some)
             }
+            Source::Sparse(sparse) => sparse.read(path, limit),
         }
     }
 
@@ -86,13 +89,19 @@ impl Source {
                     None => Ok(()),
                 }
             }
+            // Listing a sparse registry would mean fetching every index file; `Registry`
+            // refuses before it gets here.
+            Source::Sparse(sparse) => Err(RegistryError::SearchUnsupported {
+                registry: sparse.url().to_owned(),
+                url: sparse.url().to_owned(),
+            }),
         }
     }
 
     /// The commit a git snapshot was taken from.
     pub(crate) fn commit(&self) -> Option<git2::Oid> {
         match self {
-            Source::Builtin => None,
+            Source::Builtin | Source::Sparse(_) => None,
             Source::Git { commit, .. } => Some(*commit),
         }
     }

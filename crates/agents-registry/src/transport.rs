@@ -53,7 +53,17 @@ pub(crate) enum PushOutcome {
 
 /// Asks the remote for its default branch (`refs/heads/main`), then fetches it into `into`.
 /// Returns the branch.
+/// A `sparse+https://` URL never reaches git, which would look for a remote helper named
+/// `git-remote-sparse+https` and run it.
+fn refuse_sparse(url: &RegistryUrl) -> Result<()> {
+    match url.sparse_base() {
+        Some(_) => Err(crate::error::RegistryError::ReadOnly { url: url.to_string() }),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn fetch(repository: &git2::Repository, url: &RegistryUrl, into: &str, net: &NetConfig) -> Result<String> {
+    refuse_sparse(url)?;
     if net.git_fetch_with_cli {
         return fetch_cli(repository, url, into);
     }
@@ -121,6 +131,7 @@ pub(crate) fn push(
     refspec: &str,
     net: &NetConfig,
 ) -> Result<PushOutcome> {
+    refuse_sparse(url)?;
     if net.git_fetch_with_cli {
         return push_cli(repository, url, refspec);
     }
@@ -381,6 +392,7 @@ fn push_cli(repository: &git2::Repository, url: &RegistryUrl, refspec: &str) -> 
 
 /// Clones `url` with a work tree into `destination` (for importing a collection).
 pub(crate) fn clone_work_tree(url: &RegistryUrl, destination: &Path, net: &NetConfig) -> Result<()> {
+    refuse_sparse(url)?;
     if net.git_fetch_with_cli {
         let mut command = git(None);
         command.args(["clone", "--quiet", "--depth", "1", "--", url.as_str()]).arg(destination);

@@ -1,5 +1,6 @@
 //! Real git servers on loopback for transport tests: `git daemon` (git://), OpenSSH's `sshd`
-//! (ssh://) and lighttpd running `git http-backend` over TLS with basic auth (https://). Each is
+//! (ssh://) and lighttpd running `git http-backend` over TLS with basic auth (https://), and a
+//! static web server for sparse registries (`StaticServer`). Each is
 //! started in the test's temporary directory on a free port and killed when dropped.
 
 use std::net::{TcpListener, TcpStream};
@@ -225,4 +226,316 @@ $HTTP["url"] =~ "^/git" {{
     env.set_env("SSL_CERT_FILE", &cert);
     env.set_env("GIT_SSL_CAINFO", &cert);
     Server { child, base_url: format!("https://127.0.0.1:{port}/git/"), log: dir.join("lighttpd-error.log") }
+}
+
+/// One request a [`StaticServer`] answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    pub method: String,
+    /// The path asked for, relative to the served directory (no leading `/`).
+    pub path: String,
+    pub status: u16,
+    /// The request came in absolute form (`GET http://host/path`): sent to us as a proxy.
+    pub proxied: bool,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+}
+
+#[derive(Default)]
+struct StaticSettings {
+    basic_auth: Option<String>,
+    delay: Duration,
+    drop_next: usize,
+    fail_next: usize,
+    log: Vec<Logged>,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+/// A static web server on loopback (HTTP/1.1 with keep-alive, std::net, one thread per
+/// connection) serving the files under a directory as any static host does: `ETag` and
+/// `Last-Modified` on every file, 304 to a matching `If-None-Match` / `If-Modified-Since`, 404
+/// for anything missing. It can require basic auth, answer slowly, drop connections or fail
+/// with 503, and logs every request. It also answers requests in proxy form and `CONNECT`
+/// (tunnelling to itself), so it can stand in for an HTTP proxy. Stopped when dropped.
+pub struct StaticServer {
+    pub port: u16,
+    root: PathBuf,
+    settings: std::sync::Arc<std::sync::Mutex<StaticSettings>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl StaticServer {
+    pub fn start(root: &Path) -> StaticServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let settings: std::sync::Arc<std::sync::Mutex<StaticSettings>> = Default::default();
+        let stop: std::sync::Arc<std::sync::atomic::AtomicBool> = Default::default();
+        let (root_dir, shared, stopping) = (root.to_owned(), settings.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (root, settings) = (root_dir.clone(), shared.clone());
+                std::thread::spawn(move || serve_connection(stream, &root, &settings));
+            }
+        });
+        StaticServer { port, root: root.to_owned(), settings, stop }
+    }
+
+    /// The sparse registry URL of the served directory.
+    pub fn url(&self) -> String {
+        format!("sparse+http://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Requires `Authorization: Basic` with `user:password` (401 otherwise).
+    pub fn require_basic_auth(&self, user: &str, password: &str) {
+        let token = base64(format!("{user}:{password}").as_bytes());
+        self.settings.lock().unwrap().basic_auth = Some(format!("Basic {token}"));
+    }
+
+    /// Waits this long before answering each request.
+    pub fn set_delay(&self, delay: Duration) {
+        self.settings.lock().unwrap().delay = delay;
+    }
+
+    /// Closes the next `count` requests' connections without answering.
+    pub fn drop_next(&self, count: usize) {
+        self.settings.lock().unwrap().drop_next = count;
+    }
+
+    /// Answers the next `count` requests with 503.
+    pub fn fail_next(&self, count: usize) {
+        self.settings.lock().unwrap().fail_next = count;
+    }
+
+    /// Every request answered so far, in order.
+    pub fn requests(&self) -> Vec<Logged> {
+        self.settings.lock().unwrap().log.clone()
+    }
+
+    pub fn clear_log(&self) {
+        let mut settings = self.settings.lock().unwrap();
+        settings.log.clear();
+        settings.max_in_flight = 0;
+    }
+
+    /// The most requests it was answering at one time (since the last `clear_log`).
+    pub fn max_in_flight(&self) -> usize {
+        self.settings.lock().unwrap().max_in_flight
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve_connection(stream: TcpStream, root: &Path, settings: &std::sync::Mutex<StaticSettings>) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    // Requests through a `CONNECT` tunnel came through us as a proxy.
+    let mut tunnelled = false;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((key, value)) = line.split_once(':') {
+                headers.push((key.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+        }
+        let header = |key: &str| headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or_default().to_owned();
+        if method == "CONNECT" {
+            tunnelled = true;
+            if stream.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").is_err() {
+                return;
+            }
+            continue;
+        }
+        let (proxied, path) = match target.split_once("://") {
+            Some((_, rest)) => (true, rest.split_once('/').map_or("", |(_, path)| path).to_owned()),
+            None => (tunnelled, target.trim_start_matches('/').to_owned()),
+        };
+        let path = path.split(['?', '#']).next().unwrap_or_default().to_owned();
+        let (delay, drop_it, fail_it, auth) = {
+            let mut s = settings.lock().unwrap();
+            s.in_flight += 1;
+            s.max_in_flight = s.max_in_flight.max(s.in_flight);
+            let drop_it = s.drop_next > 0;
+            s.drop_next = s.drop_next.saturating_sub(1);
+            let fail_it = !drop_it && s.fail_next > 0;
+            if fail_it {
+                s.fail_next -= 1;
+            }
+            (s.delay, drop_it, fail_it, s.basic_auth.clone())
+        };
+        if drop_it {
+            let mut s = settings.lock().unwrap();
+            s.log.push(Logged { method, path, status: 0, proxied, authorization: header("authorization") });
+            s.in_flight -= 1;
+            return;
+        }
+        std::thread::sleep(delay);
+        let file = root.join(&path);
+        let (status, body, extra) = if fail_it {
+            (503, Vec::new(), String::new())
+        } else if auth.is_some() && header("authorization") != auth {
+            (401, Vec::new(), "WWW-Authenticate: Basic realm=\"agents\"\r\n".to_owned())
+        } else if path.split('/').any(|c| c == ".." || c.starts_with('.')) || !file.is_file() {
+            (404, Vec::new(), String::new())
+        } else {
+            let bytes = std::fs::read(&file).unwrap();
+            let etag = format!("\"{}\"", &agents_format::Sha256::of(&bytes).to_hex()[..20]);
+            let modified = http_date(std::fs::metadata(&file).unwrap().modified().unwrap());
+            let extra = format!("ETag: {etag}\r\nLast-Modified: {modified}\r\n");
+            let not_modified = match header("if-none-match") {
+                Some(tags) => tags.split(',').any(|tag| tag.trim() == etag),
+                None => header("if-modified-since").is_some_and(|since| since == modified),
+            };
+            if not_modified { (304, Vec::new(), extra) } else { (200, bytes, extra) }
+        };
+        let reason = match status {
+            200 => "OK",
+            304 => "Not Modified",
+            401 => "Unauthorized",
+            404 => "Not Found",
+            _ => "Service Unavailable",
+        };
+        {
+            let mut s = settings.lock().unwrap();
+            s.in_flight -= 1;
+            s.log.push(Logged {
+                method: method.clone(),
+                path,
+                status,
+                proxied,
+                authorization: header("authorization"),
+            });
+        }
+        let body = if method == "HEAD" { Vec::new() } else { body };
+        let head = format!("HTTP/1.1 {status} {reason}\r\n{extra}Content-Length: {}\r\n\r\n", body.len());
+        if stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body)).is_err() {
+            return;
+        }
+        if header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
+            return;
+        }
+    }
+}
+
+/// An IMF-fixdate (`Tue, 01 Dec 2026 10:00:00 GMT`), as `Last-Modified` carries.
+fn http_date(time: std::time::SystemTime) -> String {
+    let seconds = time.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let month_name =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month as usize - 1];
+    format!("{weekday}, {day:02} {month_name} {year} {:02}:{:02}:{:02} GMT", rest / 3600, rest / 60 % 60, rest % 60)
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]) } else { '=' });
+        }
+    }
+    out
+}
+
+/// lighttpd serving the files under `www` as a static site over TLS (its own ETag,
+/// Last-Modified and 304 handling), optionally behind basic auth as user `agent` with
+/// `password`. `env` trusts the certificate through `SSL_CERT_FILE`. [`Server::log`] is the
+/// access log: one `"GET /path HTTP/1.1" status` line per request.
+pub fn https_static(www: &Path, env: &TestEnv, password: Option<&str>) -> Server {
+    let lighttpd = require("lighttpd", "lighttpd");
+    assert!(
+        Path::new("/usr/lib/lighttpd/mod_openssl.so").exists(),
+        "lighttpd's TLS module is missing: `cargo xtask test` installs the Debian package `lighttpd-mod-openssl`"
+    );
+    let dir = env.path("https-static");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    run(Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat()).unwrap();
+    let auth = match password {
+        Some(password) => {
+            std::fs::write(dir.join("users"), format!("agent:{password}\n")).unwrap();
+            format!(
+                "auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{}\"\n\
+                 auth.require = ( \"\" => ( \"method\" => \"basic\", \"realm\" => \"agents\", \"require\" => \"valid-user\" ) )\n",
+                dir.join("users").display()
+            )
+        }
+        None => String::new(),
+    };
+    let port = free_port();
+    let access = dir.join("access.log");
+    let config = dir.join("lighttpd.conf");
+    std::fs::write(
+        &config,
+        format!(
+            r#"server.document-root = "{www}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.errorlog = "{errors}"
+server.modules = ("mod_auth", "mod_authn_file", "mod_openssl", "mod_accesslog", "mod_staticfile")
+mimetype.assign = ( ".json" => "application/json", "" => "application/octet-stream" )
+accesslog.filename = "{access}"
+ssl.engine = "enable"
+ssl.pemfile = "{pem}"
+{auth}"#,
+            www = www.display(),
+            errors = dir.join("error.log").display(),
+            access = access.display(),
+            pem = pem.display(),
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(lighttpd);
+    command.arg("-D").arg("-f").arg(&config);
+    let child = spawn(command, &dir.join("lighttpd.out"), port);
+    env.set_env("SSL_CERT_FILE", &cert);
+    Server { child, base_url: format!("sparse+https://127.0.0.1:{port}/"), log: access }
 }

@@ -220,6 +220,17 @@ fn resolve(
         requests.iter().map(|r| (r.name.clone(), r.requirement.clone(), true)).collect()
     };
 
+    let prefetch: Vec<_> = wanted
+        .iter()
+        .map(|(name, requested, explicit)| {
+            let dependency = manifest.agents.get(name);
+            let registry = if *explicit { options.registry.clone() } else { None }
+                .or_else(|| dependency.and_then(|d| d.registry.clone()));
+            (name.clone(), requested.clone().or_else(|| dependency.map(|d| d.requirement.clone())), registry)
+        })
+        .collect();
+    registries.prefetch(&prefetch, lockfile);
+
     let mut agents = Vec::with_capacity(wanted.len());
     let mut registry_notes: Vec<String> = Vec::new();
     for (name, requested, explicit) in wanted {

@@ -124,6 +124,8 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
                     WorkspaceError::LockedVersionMissing { .. }
                         | WorkspaceError::UnknownRegistryId { .. }
                         | WorkspaceError::Registry(agents_registry::RegistryError::NotARegistry { .. })
+                        // A sparse registry's file this cache never fetched (a pulled pin's body).
+                        | WorkspaceError::Registry(agents_registry::RegistryError::NotCached { .. })
                 );
                 report.errors.push(format!("{}@{}: {error}", locked.name, locked.version));
                 // Files of an agent that cannot be reconciled now are neither written nor removed.

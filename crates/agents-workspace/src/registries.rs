@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use agents_format::{AgentName, IndexFile, Manifest, ManifestError, RegistryId};
+use agents_format::{AgentName, IndexFile, Lockfile, Manifest, ManifestError, RegistryId, RegistryUrl};
 use agents_registry::{BUILTIN_NAME, Cache, FetchMode, Registry};
 
 use crate::error::{Result, WorkspaceError};
@@ -127,21 +127,63 @@ impl Registries {
         Ok(true)
     }
 
-    /// Fetches every git registry this workspace sees (for the daemon's interval fetch).
-    /// Returns each registry's name with the error it met, if any.
+    /// Fetches every registry this workspace sees (for the daemon's interval fetch).
+    /// Returns each registry's name with the error it met, if any. A sparse registry has no
+    /// clone to bring up to date: its fetch revalidates the files its cache holds and fetches
+    /// the bodies those index files name that it lacks (`Registry::revalidate`).
     pub fn fetch_all(&mut self) -> Vec<(String, Option<String>)> {
         let entries: Vec<RegistryEntry> =
             self.entries.iter().filter(|e| e.origin != Origin::Builtin).cloned().collect();
         entries
             .into_iter()
-            .map(|entry| match self.cache.open(&entry.name, &entry.url, FetchMode::Always) {
-                Ok(registry) => {
-                    self.opened.insert(entry.name.clone(), registry);
-                    (entry.name, None)
+            .map(|entry| {
+                let fetched = self.cache.open(&entry.name, &entry.url, FetchMode::Always).and_then(|registry| {
+                    registry.revalidate()?;
+                    Ok(registry)
+                });
+                match fetched {
+                    Ok(registry) => {
+                        self.opened.insert(entry.name.clone(), registry);
+                        (entry.name, None)
+                    }
+                    Err(error) => (entry.name, Some(crate::control::error_text(&error))),
                 }
-                Err(error) => (entry.name, Some(crate::control::error_text(&error))),
             })
             .collect()
+    }
+
+    /// Fetches ahead, in parallel, what resolving `wanted` will read from sparse registries
+    /// (index files, then likely bodies); git and built-in registries need nothing. Failures
+    /// are left for the resolve that follows to report.
+    ///
+    /// `wanted` holds each agent with its requirement and the registry it is bound to, if any
+    /// (then no other registry is asked for it).
+    pub fn prefetch(
+        &mut self,
+        wanted: &[(AgentName, Option<semver::VersionReq>, Option<String>)],
+        lockfile: &Lockfile,
+    ) {
+        if self.mode == FetchMode::Offline {
+            return;
+        }
+        let sparse: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|entry| RegistryUrl::parse(&entry.url).is_ok_and(|url| url.sparse_base().is_some()))
+            .map(|entry| entry.name.clone())
+            .collect();
+        for name in sparse {
+            let Ok(registry) = self.open(&name) else { continue };
+            let wanted: Vec<_> = wanted
+                .iter()
+                .filter(|(_, _, bound)| bound.as_ref().is_none_or(|bound| *bound == name))
+                .map(|(agent, requirement, _)| {
+                    let locked = lockfile.get(agent).filter(|locked| locked.registry == registry.config.id);
+                    (agent.clone(), locked.map(|locked| locked.sha256), requirement.clone())
+                })
+                .collect();
+            registry.prefetch(&wanted);
+        }
     }
 
     /// The local name of the registry with id `id`. Opens registries in search order until one

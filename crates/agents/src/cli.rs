@@ -376,6 +376,14 @@ pub(crate) enum RegistryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write the search summary a sparse registry's site serves as `search.json` (for its CI).
+    Summary {
+        /// The registry repository (default: the current directory).
+        path: Option<PathBuf>,
+        /// Write it to FILE instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Remove a registry from the user config (or the project's agents.toml with --project).
     Remove {
         name: String,

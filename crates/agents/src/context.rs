@@ -85,8 +85,34 @@ impl Context {
             progress: crate::progress::FetchProgress::for_terminal(self.quiet)
                 .map(|p| std::sync::Arc::new(p) as std::sync::Arc<dyn agents_registry::Progress>),
         };
-        Ok(Cache::with_net(&self.dirs.cache, net))
+        Ok(Cache::with_net(&self.dirs.cache, net).with_http(http_config(&self.dirs.home)))
     }
+}
+
+/// How sparse registries are reached, from the environment as curl and cargo read it:
+/// `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (either case), `NETRC` (else `~/.netrc`), and
+/// `AGENTS_HTTP_TIMEOUT` (seconds per request) like cargo's `CARGO_HTTP_TIMEOUT`.
+fn http_config(home: &std::path::Path) -> agents_registry::HttpConfig {
+    let variable = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| std::env::var(name.to_ascii_lowercase()).ok())
+            .filter(|value| !value.is_empty())
+    };
+    let mut config = agents_registry::HttpConfig {
+        http_proxy: variable("HTTP_PROXY"),
+        https_proxy: variable("HTTPS_PROXY").or_else(|| variable("ALL_PROXY")),
+        no_proxy: variable("NO_PROXY"),
+        netrc: Some(std::env::var_os("NETRC").map_or_else(|| home.join(".netrc"), PathBuf::from)),
+        ..agents_registry::HttpConfig::default()
+    };
+    if let Some(seconds) = variable("AGENTS_HTTP_TIMEOUT").and_then(|value| value.parse::<f64>().ok())
+        && seconds > 0.0
+    {
+        config.timeout = std::time::Duration::from_secs_f64(seconds);
+        config.connect_timeout = config.connect_timeout.min(config.timeout);
+    }
+    config
 }
 
 /// Seconds since the Unix epoch.

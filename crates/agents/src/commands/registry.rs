@@ -1,4 +1,4 @@
-//! `agents registry init|add|list|remove`.
+//! `agents registry init|add|list|check|summary|remove`.
 
 use std::path::Path;
 
@@ -109,6 +109,21 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                 );
             }
             Ok(if report.problems.is_empty() { 0 } else { 1 })
+        }
+        RegistryCommand::Summary { path, output } => {
+            let path = absolute(&context.cwd, &path.unwrap_or_else(|| context.cwd.clone()));
+            let summary = agents_registry::search_summary(&path)?;
+            match output {
+                Some(output) => {
+                    let output = absolute(&context.cwd, &output);
+                    write_atomic(&output, summary.as_bytes())?;
+                    let agents = summary.lines().count().saturating_sub(1);
+                    printer
+                        .status("Wrote", format!("search summary of {agents} agent(s) to {}", printer.path(&output)));
+                }
+                None => printer.line(summary.trim_end()),
+            }
+            Ok(0)
         }
         RegistryCommand::Remove { name, project } => {
             let path = config_path(context, project);

@@ -1,0 +1,276 @@
+//! Sparse registries: a registry's git tree served as static files (`sparse+https://host/path/`),
+//! read file by file over HTTP and kept in an on-disk cache with the server's validators (ETag,
+//! Last-Modified), so a repeat read of an unchanged file is a 304.
+//!
+//! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<path>` (the bytes, as served),
+//! `meta/<path>.json` (validators, or that the server had no such file) and `registry-id` (the
+//! first id this cache saw). The integrity rules are the git cache's: a fetched index file must
+//! still hold every version the cached one held, with the same checksum and length, and no
+//! version twice; a fetched `config.json` must keep the remembered id. Otherwise the fetch is
+//! `RegistryError::Rewritten` and the cache keeps what it had. Bodies are content-addressed: a
+//! cached body is used only while its bytes hash to its path, and is never fetched again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use agents_format::{IndexFile, RegistryConfig, Sha256};
+
+use crate::cache::FetchMode;
+use crate::error::{RegistryError, Result, io_error};
+use crate::http::{Fetched, Http, Validators};
+
+/// What the cache remembers about one file.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Meta {
+    #[serde(flatten)]
+    validators: Validators,
+    /// The server answered 404: the file does not exist (an agent the registry does not have).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    missing: bool,
+}
+
+struct Cached {
+    bytes: Option<Vec<u8>>,
+    meta: Meta,
+}
+
+/// One sparse registry, opened for one command.
+pub(crate) struct Sparse {
+    /// The registry URL as configured (`sparse+https://…`), for messages.
+    url: String,
+    /// The base URL files are fetched under, ending in `/`.
+    base: String,
+    dir: PathBuf,
+    http: Arc<Http>,
+    mode: FetchMode,
+    /// What this process already read, so each file is fetched at most once per command.
+    read: Mutex<HashMap<String, Option<Vec<u8>>>>,
+}
+
+impl Sparse {
+    pub(crate) fn new(url: String, base: String, dir: PathBuf, http: Arc<Http>, mode: FetchMode) -> Sparse {
+        Sparse { url, base, dir, http, mode, read: Mutex::new(HashMap::new()) }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The file at `path` (relative to the registry root), `None` when the server has none;
+    /// refused when over `limit` bytes.
+    pub(crate) fn read(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
+        if let Some(hit) = self.read.lock().expect("read memo is not poisoned").get(path) {
+            return Ok(hit.clone());
+        }
+        let bytes = self.fetch(path, limit)?;
+        self.read.lock().expect("read memo is not poisoned").insert(path.to_owned(), bytes.clone());
+        Ok(bytes)
+    }
+
+    /// Reads every path in `paths`, at most [`Http::parallel`] at a time, and returns each
+    /// path's error (the bytes stay in this command's memo for the reads that follow).
+    pub(crate) fn read_many(&self, paths: Vec<String>, limit: usize) -> Vec<(String, RegistryError)> {
+        let queue = Mutex::new(paths);
+        let errors = Mutex::new(Vec::new());
+        let workers = self.http.parallel().min(queue.lock().expect("queue is not poisoned").len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let Some(path) = queue.lock().expect("queue is not poisoned").pop() else { break };
+                        if let Err(error) = self.read(&path, limit) {
+                            errors.lock().expect("errors are not poisoned").push((path, error));
+                        }
+                    }
+                });
+            }
+        });
+        errors.into_inner().expect("errors are not poisoned")
+    }
+
+    /// Whether the cache holds `path` (without reading or checking it).
+    pub(crate) fn holds(&self, path: &str) -> bool {
+        self.meta_path(path).is_file()
+    }
+
+    /// The paths of every index file this cache holds (for a revalidation).
+    pub(crate) fn cached_index_paths(&self) -> Vec<String> {
+        let root = self.dir.join("meta");
+        let mut paths = Vec::new();
+        let mut pending = vec![root.join("index")];
+        while let Some(directory) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&directory) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    pending.push(path);
+                } else if let Ok(relative) = path.strip_prefix(&root)
+                    && let Some(relative) = relative.to_str().and_then(|r| r.strip_suffix(".json"))
+                {
+                    paths.push(relative.replace('\\', "/"));
+                }
+            }
+        }
+        paths.sort();
+        paths
+    }
+
+    fn fetch(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
+        let is_body = path.starts_with("bodies/");
+        let cached = self.cached(path, limit)?;
+        match (self.mode, &cached) {
+            (FetchMode::Offline, Some(cached)) => return Ok(cached.bytes.clone()),
+            (FetchMode::Offline, None) => {
+                return Err(RegistryError::NotCached { url: self.url.clone(), path: path.to_owned() });
+            }
+            // The search summary changes with every publish and costs one conditional request:
+            // it is revalidated whenever the network may be used.
+            (FetchMode::IfMissing, Some(cached)) if path != crate::sparse_summary::SEARCH_SUMMARY_PATH => {
+                return Ok(cached.bytes.clone());
+            }
+            // A body is named by its checksum: once held and verified it never changes.
+            (FetchMode::Always, Some(Cached { bytes: Some(bytes), .. })) if is_body => return Ok(Some(bytes.clone())),
+            _ => {}
+        }
+        let (old, validators) = match cached {
+            Some(Cached { bytes: Some(bytes), meta }) => (Some(bytes), Some(meta.validators)),
+            _ => (None, None),
+        };
+        let url = format!("{}{path}", self.base);
+        match self.http.get(&url, validators.as_ref(), limit)? {
+            Fetched::NotModified => match old {
+                Some(old) => Ok(Some(old)),
+                None => unreachable!("validators are sent only for a cached file"),
+            },
+            Fetched::NotFound => {
+                self.check(path, old.as_deref(), None)?;
+                self.store(path, None, Meta { validators: Validators::default(), missing: true })?;
+                Ok(None)
+            }
+            Fetched::Body { bytes, validators } => {
+                self.check(path, old.as_deref(), Some(&bytes))?;
+                // A body that does not hash to its path is returned for the caller to refuse
+                // (naming agent@version), and never cached.
+                if !is_body || body_matches_path(path, &bytes) {
+                    self.store(path, Some(&bytes), Meta { validators, missing: false })?;
+                }
+                Ok(Some(bytes))
+            }
+        }
+    }
+
+    /// What the cache holds for `path`: `None` when nothing (or nothing usable) is cached.
+    fn cached(&self, path: &str, limit: usize) -> Result<Option<Cached>> {
+        let Ok(meta) = std::fs::read(self.meta_path(path)) else { return Ok(None) };
+        let Ok(meta) = serde_json::from_slice::<Meta>(&meta) else { return Ok(None) };
+        if meta.missing {
+            return Ok(Some(Cached { bytes: None, meta }));
+        }
+        let file = self.file_path(path);
+        match std::fs::metadata(&file) {
+            Ok(metadata) if metadata.len() > limit as u64 => {
+                return Err(RegistryError::TooLarge {
+                    what: format!("`{}`", file.display()),
+                    len: metadata.len(),
+                    limit: limit as u64,
+                });
+            }
+            Ok(_) => {}
+            Err(_) => return Ok(None),
+        }
+        let Ok(bytes) = std::fs::read(&file) else { return Ok(None) };
+        // The cache is disposable: a corrupt body is fetched again, never trusted.
+        if path.starts_with("bodies/") && !body_matches_path(path, &bytes) {
+            tracing::warn!(path, "cached body does not match its checksum; fetching it again");
+            return Ok(None);
+        }
+        Ok(Some(Cached { bytes: Some(bytes), meta }))
+    }
+
+    /// Refuses a fetched file that rewrites what the cache held: a `config.json` with another id
+    /// than the first one seen, or an index file that lost, changed or doubled a version.
+    fn check(&self, path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Result<()> {
+        let rewritten =
+            |what: String| RegistryError::Rewritten { url: self.url.clone(), what, cache: self.dir.clone() };
+        if path == "config.json" {
+            let Some(new) = new else { return Ok(()) };
+            let text = std::str::from_utf8(new).map_err(|_| RegistryError::NotARegistry {
+                url: self.url.clone(),
+                reason: "config.json is not UTF-8".to_owned(),
+            })?;
+            let config = RegistryConfig::parse(text)
+                .map_err(|source| RegistryError::Config { url: self.url.clone(), source })?;
+            let id_file = self.dir.join("registry-id");
+            match std::fs::read_to_string(&id_file) {
+                Ok(remembered) if remembered.trim() != config.id.as_str() => {
+                    return Err(rewritten(format!("its id changed from `{}` to `{}`", remembered.trim(), config.id)));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    fs_err::create_dir_all(&self.dir).map_err(io_error(&self.dir))?;
+                    write_atomic(&id_file, format!("{}\n", config.id).as_bytes())?;
+                }
+            }
+            return Ok(());
+        }
+        if !path.starts_with("index/") {
+            return Ok(());
+        }
+        let Some(old) = old else { return Ok(()) };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let new_index = IndexFile::parse(&String::from_utf8_lossy(new.unwrap_or_default()));
+        if !new_index.duplicates.is_empty() {
+            let doubled: Vec<String> = new_index.duplicates.iter().map(|v| format!("{name}@{v}")).collect();
+            return Err(rewritten(format!("published versions have a second record: {}", doubled.join(", "))));
+        }
+        let (mut changed, mut dropped) = (Vec::new(), Vec::new());
+        for record in IndexFile::parse(&String::from_utf8_lossy(old)).records() {
+            match new_index.find(&record.version) {
+                None => dropped.push(format!("{}@{}", record.name, record.version)),
+                Some(new) if new.sha256 != record.sha256 || new.length != record.length => changed
+                    .push(format!("{}@{} (sha256 {} → {})", record.name, record.version, record.sha256, new.sha256)),
+                Some(_) => {}
+            }
+        }
+        if !changed.is_empty() {
+            return Err(rewritten(format!("published versions changed their checksum: {}", changed.join(", "))));
+        }
+        if !dropped.is_empty() {
+            return Err(rewritten(format!("published versions disappeared: {}", dropped.join(", "))));
+        }
+        Ok(())
+    }
+
+    fn store(&self, path: &str, bytes: Option<&[u8]>, meta: Meta) -> Result<()> {
+        if let Some(bytes) = bytes {
+            write_atomic(&self.file_path(path), bytes)?;
+        }
+        let meta = serde_json::to_vec(&meta).expect("metadata serialises");
+        write_atomic(&self.meta_path(path), &meta)
+    }
+
+    fn file_path(&self, path: &str) -> PathBuf {
+        self.dir.join("files").join(path)
+    }
+
+    fn meta_path(&self, path: &str) -> PathBuf {
+        self.dir.join("meta").join(format!("{path}.json"))
+    }
+}
+
+/// Whether `bytes` hash to the checksum a body's path (`bodies/ab/<sha256>`) names.
+fn body_matches_path(path: &str, bytes: &[u8]) -> bool {
+    path.rsplit('/').next().is_some_and(|hex| Sha256::of(bytes).to_hex() == hex)
+}
+
+/// Writes `bytes` to `path` through a temporary file in its directory and a rename, so a reader
+/// (another command, the daemon) sees the old file or the new one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = path.parent().expect("cache files live in a directory");
+    fs_err::create_dir_all(parent).map_err(io_error(parent))?;
+    let mut temp = tempfile::NamedTempFile::new_in(parent).map_err(io_error(parent))?;
+    std::io::Write::write_all(&mut temp, bytes).map_err(io_error(path))?;
+    temp.persist(path).map_err(|error| RegistryError::Io { path: path.to_owned(), source: error.error })?;
+    Ok(())
+}
