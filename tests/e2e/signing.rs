@@ -554,3 +554,30 @@ fn the_daemons_auto_update_skips_a_forged_version() {
     let lockfile = std::fs::read_to_string(carol.home.join(".config/agents/agents.lock")).unwrap();
     assert!(lockfile.contains("version = \"1.0.1\"") && lockfile.contains(&fingerprint(&key)), "{lockfile}");
 }
+
+/// Signatures are checked on what a registry returns, whichever way it was read: the same
+/// signed tree served over sparse HTTP installs with its signer pinned, and a version pushed by
+/// hand with no signature is refused there too.
+#[test]
+fn signatures_hold_the_same_over_a_sparse_registry() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    push_by_hand(&registry, "forged", "1.0.0", None);
+    let www = alice.path("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let archive = Command::new("git").arg("--git-dir").arg(&registry).args(["archive", "main"]).output().unwrap();
+    assert!(archive.status.success(), "{}", String::from_utf8_lossy(&archive.stderr));
+    let mut tar =
+        Command::new("tar").arg("-x").arg("-C").arg(&www).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
+    assert!(tar.wait().unwrap().success());
+    let server = agents_test_support::servers::StaticServer::start(&www);
+
+    let carol = TestEnv::new();
+    run(&carol, &["registry".as_ref(), "add".as_ref(), "team".as_ref(), server.url().as_ref()]).success();
+    install(&carol, "reviewer").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("signer = \"{}\"", fingerprint(&key))), "{lockfile}");
+    install(&carol, "forged").fails_with("forged@1.0.0");
+    assert!(!carol.agents_dir().join("forged.md").exists());
+}
