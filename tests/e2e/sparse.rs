@@ -332,7 +332,8 @@ fn sparse_goes_through_the_proxy_unless_no_proxy_names_the_host() {
 #[test]
 fn sparse_search_without_a_published_summary_says_to_use_the_git_url() {
     let f = fixture(&[("alpha", "1.0.0")]);
-    f.env.run(["search", "alpha"]).fails_with("is a sparse registry and publishes no search summary");
+    // Said for that registry; the others' results still show.
+    f.env.run(["search", "alpha"]).success().stderr_contains("is a sparse registry and publishes no search summary");
 }
 
 #[test]
@@ -462,5 +463,5 @@ fn sparse_search_reads_the_published_summary_checked_against_cached_index_files(
     f.env
         .run([OsStr::new("registry"), OsStr::new("summary"), other.as_os_str(), OsStr::new("-o"), summary.as_os_str()])
         .success();
-    f.env.run(["search", "alpha"]).fails_with("summarises registry");
+    f.env.run(["search", "alpha"]).success().stderr_contains("summarises registry");
 }

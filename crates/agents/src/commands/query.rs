@@ -165,8 +165,20 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
                 continue;
             }
         };
+        let summaries = match registry.search(&words) {
+            Ok(summaries) => summaries,
+            // One registry that cannot be searched (a sparse host without search.json, say)
+            // does not hide the others' results.
+            Err(error) => {
+                printer.warn(format!(
+                    "skipping registry `{registry_name}`: {}",
+                    agents_workspace::control::error_text(&error)
+                ));
+                continue;
+            }
+        };
         let first = hits.len();
-        for summary in registry.search(&words)? {
+        for summary in summaries {
             hits.push(Hit {
                 version: summary.version.to_string(),
                 description: summary.description,
