@@ -123,8 +123,10 @@ fn check_tree(
             continue;
         }
         if path.starts_with("bodies/") {
-            let actual = body_path(&Sha256::of(&bytes));
-            if &actual != path {
+            let sha256 = Sha256::of(&bytes);
+            let actual = body_path(&sha256);
+            // Package files live one level deeper (§4); either path is the body's own.
+            if &actual != path && &agents_format::deep_body_path(&sha256) != path {
                 report.problems.push(format!("{path}: the body's checksum says it belongs at {actual}"));
             }
             continue;
@@ -183,6 +185,25 @@ fn check_tree(
             }
             if !is_valid_utc(&record.published) {
                 report.problems.push(format!("{agent}: publish time `{}` is not RFC 3339 UTC", record.published));
+            }
+            if record.is_package() {
+                for file in &record.files {
+                    let deep = agents_format::deep_body_path(&file.sha256);
+                    let flat = body_path(&file.sha256);
+                    let found = [deep, flat].into_iter().find_map(|p| blob_text(repository, tree, &p).map(|b| (p, b)));
+                    match found {
+                        None => report.problems.push(format!("{agent}: the body of `{}` is missing", file.path)),
+                        Some((body, bytes)) => {
+                            if Sha256::of(&bytes) != file.sha256 || bytes.len() as u64 != file.length {
+                                report
+                                    .problems
+                                    .push(format!("{agent}: `{}` does not match its sha256 and length", file.path));
+                            }
+                            referenced.insert(body);
+                        }
+                    }
+                }
+                continue;
             }
             let body = body_path(&record.sha256);
             referenced.insert(body.clone());

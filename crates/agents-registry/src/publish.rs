@@ -115,6 +115,8 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         yanked: false,
         description: file.summary(),
         signature: None,
+        kind: Default::default(),
+        files: Vec::new(),
         extra: BTreeMap::new(),
     };
     Ok((file, record))

@@ -429,6 +429,7 @@ fn plan_and_apply(
             name: agent.name.clone(),
             version: agent.record.version.clone(),
             registry: agent.registry_id.clone(),
+            kind: agent.record.kind,
             sha256: agent.record.sha256,
             signer: agent.signer.clone(),
             files: converted.iter().map(TargetFile::locked).collect(),

@@ -123,6 +123,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
                 name: locked.name.clone(),
                 version: best.version.clone(),
                 registry: locked.registry.clone(),
+                kind: best.kind,
                 sha256: best.sha256,
                 signer: accepted.signer,
                 files,
