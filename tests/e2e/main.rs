@@ -17,6 +17,7 @@ mod install;
 mod lifecycle;
 mod lint;
 mod merge;
+mod packages;
 mod readme;
 mod registry;
 mod signing;

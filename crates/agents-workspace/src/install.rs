@@ -347,6 +347,7 @@ fn managed_files(
         bytes: Some(agent.bytes.clone()),
         subject: agent.subject,
         base: agent.base.clone(),
+        mode: None,
     }];
     let converted = target_files(workspace, tools, &agent.name, &agent.bytes);
     let base_converted =
@@ -367,6 +368,7 @@ fn managed_files(
             bytes: Some(file.bytes.clone()),
             subject: agent.subject,
             base: base_converted.iter().find(|b| b.relative == file.relative).map(|b| b.bytes.clone()),
+            mode: None,
         });
     }
     // Files written for this agent before that are no longer wanted (a tool dropped from
@@ -392,6 +394,7 @@ fn managed_files(
             ours,
             subject: agent.subject,
             base: None,
+            mode: None,
         });
     }
     (files, converted)

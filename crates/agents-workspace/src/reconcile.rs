@@ -142,6 +142,7 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
                 ours: state.last_written(path).into_iter().collect(),
                 subject: false,
                 base: None,
+                mode: None,
             });
         }
     }
@@ -255,6 +256,7 @@ fn agent_files(
         ours,
         subject: false,
         base: base_body.clone(),
+        mode: None,
     }];
     let converted = target_files(workspace, &targets, &locked.name, &bytes);
     for file in &locked.files {
@@ -267,6 +269,7 @@ fn agent_files(
                 ours: state.last_written(&file.path).into_iter().collect(),
                 subject: false,
                 base: base_converted.iter().find(|b| b.relative == file.path).map(|b| b.bytes.clone()),
+                mode: None,
             }),
             _ => errors.push(format!(
                 "{}@{}: the {} file this version of agents writes differs from agents.lock; run `agents install`",

@@ -65,6 +65,7 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
                 ours,
                 subject: true,
                 base: None,
+                mode: None,
             });
         }
     }

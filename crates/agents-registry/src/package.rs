@@ -1,0 +1,303 @@
+//! Packages on the registry side: reading a skill directory or a command file to publish,
+//! publishing it (one schema-2 record, each file a body at its two-level content address), and
+//! reading a package's files back, every one verified.
+
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use agents_format::{
+    AgentFile, FileMode, HiddenScan, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
+    PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, body_path, check_listing, check_skill, deep_body_path,
+    index_path, package_digest, scan_hidden_unicode,
+};
+
+use crate::error::{RegistryError, Result, io_error};
+use crate::publish::{sign_for_publish, transact};
+use crate::registry::Registry;
+use crate::signing::Signer;
+
+/// One file of a package with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageContent {
+    pub file: PackageFile,
+    pub bytes: Vec<u8>,
+}
+
+impl PackageContent {
+    pub fn new(path: RelativePath, mode: FileMode, bytes: Vec<u8>) -> PackageContent {
+        let file = PackageFile { path, mode, length: bytes.len() as u64, sha256: Sha256::of(&bytes) };
+        PackageContent { file, bytes }
+    }
+}
+
+/// What to publish as a package.
+pub struct PublishPackage<'a> {
+    pub kind: Kind,
+    /// The skill directory or the command file, for messages and, for a skill, its name.
+    pub label: &'a str,
+    /// For a skill, the directory's name, which `SKILL.md`'s `name` must equal.
+    pub directory_name: &'a str,
+    pub files: Vec<PackageContent>,
+    pub version: Option<semver::Version>,
+    pub now: i64,
+    pub deny_hidden_unicode: bool,
+}
+
+/// Reads a skill directory: every regular file below it, without following symlinks. A symlink
+/// or anything that is neither a regular file nor a directory is refused, as are hidden files
+/// and directories (`.git`) and more than [`MAX_PACKAGE_FILES`] files or a file over
+/// [`MAX_PACKAGE_FILE_LEN`] bytes. Nothing outside `directory` is read.
+pub fn read_skill_directory(directory: &Path) -> Result<Vec<PackageContent>> {
+    let mut out = Vec::new();
+    let top = std::fs::symlink_metadata(directory).map_err(io_error(directory))?;
+    if !top.is_dir() {
+        return Err(RegistryError::NotARegularFile { path: directory.to_owned() });
+    }
+    walk(directory, "", &mut out)?;
+    out.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+    Ok(out)
+}
+
+fn walk(directory: &Path, prefix: &str, out: &mut Vec<PackageContent>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(directory)
+        .map_err(io_error(directory))?
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io_error(directory))?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            return Err(package_error(&path, PackageError::Hidden { path: path.display().to_string() }));
+        };
+        let relative = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") };
+        if name.starts_with('.') {
+            return Err(package_error(&path, PackageError::Hidden { path: relative }));
+        }
+        let metadata = std::fs::symlink_metadata(&path).map_err(io_error(&path))?;
+        let file_type = metadata.file_type();
+        if file_type.is_symlink() {
+            return Err(RegistryError::SymlinkInPackage { path });
+        }
+        if file_type.is_dir() {
+            walk(&path, &relative, out)?;
+            continue;
+        }
+        if !file_type.is_file() {
+            return Err(RegistryError::NotARegularFile { path });
+        }
+        if out.len() >= MAX_PACKAGE_FILES {
+            return Err(package_error(&path, PackageError::TooManyFiles { count: out.len() + 1 }));
+        }
+        let relative = RelativePath::parse(&relative).map_err(|error| RegistryError::InvalidPackage {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        })?;
+        let bytes = read_regular(&path, &metadata)?;
+        out.push(PackageContent::new(relative, FileMode::from_permissions(metadata.permissions().mode()), bytes));
+    }
+    Ok(())
+}
+
+/// Reads the regular file `checked` described, refusing one swapped in since (another device
+/// and inode once open) and one over the per-file cap.
+fn read_regular(path: &Path, checked: &std::fs::Metadata) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    let opened = file.metadata().map_err(io_error(path))?;
+    if !opened.file_type().is_file() || (opened.dev(), opened.ino()) != (checked.dev(), checked.ino()) {
+        return Err(RegistryError::NotARegularFile { path: path.to_owned() });
+    }
+    let too_large =
+        |length| package_error(path, PackageError::FileTooLarge { path: path.display().to_string(), length });
+    if opened.len() > MAX_PACKAGE_FILE_LEN {
+        return Err(too_large(opened.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_PACKAGE_FILE_LEN + 1).read_to_end(&mut bytes).map_err(io_error(path))?;
+    if bytes.len() as u64 > MAX_PACKAGE_FILE_LEN {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+fn package_error(path: &Path, error: PackageError) -> RegistryError {
+    RegistryError::InvalidPackage { path: path.display().to_string(), message: error.to_string() }
+}
+
+/// Validates a package for publishing and builds its record: the listing (caps, shape), the
+/// main file (`SKILL.md`, or the command file) parsed as leniently as an agent file, a skill's
+/// Agent Skills rules, the hidden-Unicode gate over every file when asked, and a version.
+pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
+    let invalid = |error: PackageError| RegistryError::InvalidPackage {
+        path: request.label.to_owned(),
+        message: error.to_string(),
+    };
+    let main_path = match request.kind {
+        Kind::Skill => SKILL_FILE.to_owned(),
+        _ => request.files.first().map(|f| f.file.path.to_string()).unwrap_or_default(),
+    };
+    let main = request.files.iter().find(|f| f.file.path.as_str() == main_path).ok_or_else(|| {
+        invalid(if request.kind == Kind::Skill {
+            PackageError::NoSkillFile
+        } else {
+            PackageError::Empty { kind: request.kind }
+        })
+    })?;
+    if request.deny_hidden_unicode {
+        for content in &request.files {
+            match scan_hidden_unicode(&content.bytes) {
+                HiddenScan::Clean => {}
+                found @ (HiddenScan::Found(_) | HiddenScan::Unscannable { .. }) => {
+                    return Err(RegistryError::HiddenUnicode {
+                        path: format!("{}/{}", request.label, content.file.path),
+                        found: found.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    let parsed = AgentFile::parse(&main.bytes)
+        .map_err(|source| RegistryError::InvalidAgent { path: format!("{}/{}", request.label, main_path), source })?;
+    if request.kind == Kind::Skill {
+        check_skill(&parsed.name, parsed.description.as_deref(), request.directory_name).map_err(invalid)?;
+    }
+    let files: Vec<PackageFile> = request.files.iter().map(|c| c.file.clone()).collect();
+    let files = check_listing(request.kind, &parsed.name, &files).map_err(invalid)?;
+    let version = match (&request.version, &parsed.version) {
+        (Some(version), _) => version.clone(),
+        (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
+            name: parsed.name.clone(),
+            message: format!("`version: {text}` in {}/{main_path}: {e}", request.label),
+        })?,
+        (None, None) => return Err(RegistryError::NoVersion { name: parsed.name.clone() }),
+    };
+    if !version.build.is_empty() {
+        return Err(RegistryError::InvalidVersion {
+            name: parsed.name.clone(),
+            message: format!(
+                "{version}: build metadata does not order versions, so it cannot tell two publishes apart"
+            ),
+        });
+    }
+    Ok(IndexRecord {
+        schema: PACKAGE_RECORD_SCHEMA,
+        name: parsed.name.clone(),
+        version,
+        sha256: package_digest(request.kind, &files),
+        length: files.iter().map(|f| f.length).sum(),
+        published: agents_format::format_utc(request.now),
+        yanked: false,
+        description: parsed.summary(),
+        signature: None,
+        kind: request.kind,
+        files,
+        extra: Default::default(),
+    })
+}
+
+/// Publishes a package version to the registry at `url`, signed by `signer` where the registry
+/// signs. Every record of one name has one kind: publishing a skill over an agent's name fails.
+pub fn publish_package(
+    cache: &crate::Cache,
+    registry_name: &str,
+    url: &str,
+    request: &PublishPackage<'_>,
+    signer: Option<&dyn Signer>,
+) -> Result<IndexRecord> {
+    let prepared = prepare_package(request)?;
+    let message = format!("Publish {} {}@{}", prepared.kind, prepared.name, prepared.version);
+    let mut published = None;
+    transact(cache, registry_name, url, &message, |registry| {
+        let root = crate::signing::registry_root(&registry.config, registry_name)?;
+        let mut index = registry.index_file(&prepared.name)?.unwrap_or_default();
+        if let Some(other) = index.records().find(|r| r.kind != prepared.kind) {
+            return Err(RegistryError::KindMismatch {
+                registry: registry_name.to_owned(),
+                name: prepared.name.clone(),
+                published: other.kind,
+                publishing: prepared.kind,
+            });
+        }
+        if index.claims(&prepared.version) {
+            return Err(RegistryError::VersionExists {
+                registry: registry_name.to_owned(),
+                name: prepared.name.clone(),
+                version: prepared.version.clone(),
+            });
+        }
+        let mut record = prepared.clone();
+        let mut files = Vec::new();
+        if let Some(owners) = sign_for_publish(registry, root.as_ref(), signer, &mut record)? {
+            files.push(owners);
+        }
+        index.push(record.clone()).expect("the version is not claimed");
+        for content in &request.files {
+            files.push((deep_body_path(&content.file.sha256), content.bytes.clone()));
+        }
+        files.push((index_path(&record.name), index.to_text().into_bytes()));
+        published = Some(record);
+        Ok(files)
+    })?;
+    Ok(published.expect("a successful publish recorded its record"))
+}
+
+impl Registry {
+    /// Every file of a package version, each verified against its listing (sha256 and length),
+    /// read from its two-level body path or, failing that, the one-level one.
+    pub fn package_files(&self, record: &IndexRecord) -> Result<Vec<PackageContent>> {
+        let agent = || format!("{}@{}", record.name, record.version);
+        let mut out = Vec::with_capacity(record.files.len());
+        for file in &record.files {
+            let limit = MAX_PACKAGE_FILE_LEN as usize;
+            if file.length > MAX_PACKAGE_FILE_LEN {
+                return Err(RegistryError::TooLarge {
+                    what: format!("`{}` of {} from registry `{}`", file.path, agent(), self.name),
+                    len: file.length,
+                    limit: MAX_PACKAGE_FILE_LEN,
+                });
+            }
+            let bytes = match self.source.read(&deep_body_path(&file.sha256), limit)? {
+                Some(bytes) => bytes,
+                None => {
+                    self.source.read(&body_path(&file.sha256), limit)?.ok_or_else(|| RegistryError::MissingBody {
+                        registry: self.name.clone(),
+                        name: record.name.clone(),
+                        version: record.version.clone(),
+                    })?
+                }
+            };
+            let actual = Sha256::of(&bytes);
+            if actual != file.sha256 || bytes.len() as u64 != file.length {
+                return Err(RegistryError::ChecksumMismatch {
+                    registry: self.name.clone(),
+                    agent: format!("{} (`{}`)", agent(), file.path),
+                    expected: file.sha256.to_hex(),
+                    actual: actual.to_hex(),
+                });
+            }
+            out.push(PackageContent { file: file.clone(), bytes });
+        }
+        Ok(out)
+    }
+}
+
+/// Reads the publishable files of `path`: a directory is a skill, a file a command.
+pub fn read_package(path: &Path, kind: Kind) -> Result<Vec<PackageContent>> {
+    match kind {
+        Kind::Skill => read_skill_directory(path),
+        _ => {
+            let metadata = std::fs::symlink_metadata(path).map_err(io_error(path))?;
+            if !metadata.file_type().is_file() {
+                return Err(RegistryError::NotARegularFile { path: path.to_owned() });
+            }
+            let bytes = read_regular(path, &metadata)?;
+            let parsed = AgentFile::parse(&bytes)
+                .map_err(|source| RegistryError::InvalidAgent { path: path.display().to_string(), source })?;
+            let name = RelativePath::parse(&parsed.name.file_name()).map_err(|error| {
+                RegistryError::InvalidPackage { path: path.display().to_string(), message: error.to_string() }
+            })?;
+            Ok(vec![PackageContent::new(name, FileMode::from_permissions(metadata.permissions().mode()), bytes)])
+        }
+    }
+}
