@@ -77,3 +77,113 @@ fn a_skill_with_a_symlink_or_a_wrong_name_is_refused_before_the_registry_is_touc
 
     assert_eq!(TestEnv::files_under(&remote), before, "a refused publish wrote to the registry");
 }
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o100 != 0
+}
+
+#[test]
+fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let v1 = skill_dir(&env, "pdf-forms", "1.0.0");
+    std::fs::write(v1.join("references/old.md"), "# Old\n").unwrap();
+    publish(&env, &v1).success();
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms"]).success().stderr_contains("pdf-forms v1.0.0");
+
+    let dir = env.project.join(".claude/skills/pdf-forms");
+    for file in ["SKILL.md", "scripts/fill.sh", "references/forms.md", "references/old.md"] {
+        assert_eq!(std::fs::read(dir.join(file)).unwrap(), std::fs::read(v1.join(file)).unwrap(), "{file}");
+    }
+    assert!(is_executable(&dir.join("scripts/fill.sh")), "the run bit was lost");
+    assert!(!is_executable(&dir.join("SKILL.md")));
+    assert!(!env.project.join(".agents").exists(), "no other tool is a target");
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains("kind = \"skill\""), "{lockfile}");
+    assert!(lockfile.contains("path = \".claude/skills/pdf-forms/scripts/fill.sh\""), "{lockfile}");
+    let script_sha = agents_format::Sha256::of(&std::fs::read(dir.join("scripts/fill.sh")).unwrap()).to_hex();
+    assert!(lockfile.contains(&script_sha), "{lockfile}");
+    env.run(["verify"]).success();
+    let listed = env.run(["list", "--json"]).success().json();
+    assert_eq!(listed[0]["status"], "ok", "{listed}");
+
+    // A deleted file is restored by sync, run bit and all.
+    std::fs::remove_file(dir.join("scripts/fill.sh")).unwrap();
+    env.run(["verify"]).fails_with("pdf-forms");
+    env.run(["sync"]).success();
+    assert!(is_executable(&dir.join("scripts/fill.sh")));
+    env.run(["verify"]).success();
+
+    // An edit to one file is kept and reported; the new version's other files update, a file it
+    // dropped is removed, a file it added arrives.
+    std::fs::write(dir.join("references/forms.md"), "# Forms\nmy notes\n").unwrap();
+    let listed = env.run(["list", "--json"]).success().json();
+    assert_eq!(listed[0]["status"], "modified", "{listed}");
+    env.run(["diff", "pdf-forms"]).stdout_contains("my notes");
+    let v2 = skill_dir(&env, "pdf-forms", "1.1.0");
+    std::fs::create_dir_all(v2.join("assets")).unwrap();
+    std::fs::write(v2.join("assets/new.txt"), "new\n").unwrap();
+    publish(&env, &v2).success();
+    env.run(["outdated"]).success().stdout_contains("1.1.0");
+    env.run(["update", "pdf-forms"]).success().stderr_contains("references/forms.md");
+    assert_eq!(std::fs::read_to_string(dir.join("references/forms.md")).unwrap(), "# Forms\nmy notes\n");
+    assert_eq!(std::fs::read_to_string(dir.join("scripts/fill.sh")).unwrap(), "#!/bin/sh\necho fill 1.1.0\n");
+    assert!(is_executable(&dir.join("scripts/fill.sh")));
+    assert!(!dir.join("references/old.md").exists(), "a file the new version dropped stayed");
+    assert_eq!(std::fs::read_to_string(dir.join("assets/new.txt")).unwrap(), "new\n");
+    assert!(std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("version = \"1.1.0\""));
+
+    // Uninstall removes what is ours and keeps the edit.
+    env.run(["uninstall", "pdf-forms"]).success();
+    assert!(!dir.join("SKILL.md").exists() && !dir.join("scripts/fill.sh").exists());
+    assert_eq!(std::fs::read_to_string(dir.join("references/forms.md")).unwrap(), "# Forms\nmy notes\n");
+    assert!(!std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("pdf-forms"));
+}
+
+#[test]
+fn a_skill_gets_one_shared_copy_for_the_other_tools() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, &skill_dir(&env, "pdf-forms", "1.0.0")).success();
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms", "--target", "cursor", "--target", "codex"]).success();
+    for root in [".claude/skills/pdf-forms", ".agents/skills/pdf-forms"] {
+        let script = env.project.join(root).join("scripts/fill.sh");
+        assert_eq!(std::fs::read_to_string(&script).unwrap(), "#!/bin/sh\necho fill 1.0.0\n", "{root}");
+        assert!(is_executable(&script), "{root}");
+    }
+    assert!(!env.project.join(".cursor").exists() && !env.project.join(".codex").exists());
+    env.run(["verify"]).success();
+}
+
+#[test]
+fn a_command_installs_to_claude_commands_and_agents_stay_byte_for_byte() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let commands = env.path("plugin/commands");
+    std::fs::create_dir_all(&commands).unwrap();
+    let text = "---\nname: review\ndescription: Review the diff\nversion: 1.0.0\n---\nReview $ARGUMENTS\n";
+    std::fs::write(commands.join("review.md"), text).unwrap();
+    publish(&env, &commands.join("review.md")).success().stderr_contains("Published command review v1.0.0");
+    env.publish("helper", "1.0.0");
+    env.run(["init"]).success();
+    env.run(["install", "review", "helper"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/review.md")).unwrap(), text);
+    assert!(!env.project.join(".claude/agents/review.md").exists());
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("helper.md")).unwrap(),
+        TestEnv::agent_text("helper", "1.0.0")
+    );
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains("kind = \"command\""), "{lockfile}");
+    // The agent's entry is exactly as before packages: no kind, no files.
+    let helper = &lockfile[lockfile.find("name = \"helper\"").unwrap()..];
+    let helper = &helper[..helper.find("\n\n").unwrap_or(helper.len())];
+    assert!(!helper.contains("kind") && !helper.contains("agent.file"), "{helper}");
+    std::fs::remove_file(env.project.join(".claude/commands/review.md")).unwrap();
+    env.run(["sync"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/review.md")).unwrap(), text);
+    env.run(["uninstall", "review"]).success();
+    assert!(!env.project.join(".claude/commands/review.md").exists());
+}

@@ -18,6 +18,7 @@ mod error;
 pub mod fs;
 mod gate;
 mod install;
+mod packages;
 mod reconcile;
 mod registries;
 mod resolve;

@@ -91,9 +91,15 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
     let state = workspace.read_state();
     for name in names {
         let locked = lockfile.get(&name);
-        let path = workspace.agent_path(&name);
+        let kind = locked.map(|l| l.kind).unwrap_or_default();
+        let path = match kind {
+            agents_format::Kind::Agent => workspace.agent_path(&name),
+            kind => crate::packages::display_path(workspace, kind, &name),
+        };
         let mut status = match locked {
             None => Status::NotInstalled,
+            // A package's files are all in `files`.
+            Some(locked) if !locked.kind.is_agent() => Status::Ok,
             Some(locked) => file_status(&root, &workspace.agent_relative(&name), &locked.sha256)?,
         };
         let mut files = Vec::new();

@@ -116,9 +116,13 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
                 yanked: false,
             });
             // Converted files follow the new version: their checksums come from its body.
-            let body = registries.open(&registry_name)?.body(best)?;
-            let files =
-                target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect();
+            // A package's files come from its record's listing: its bytes are read on reconcile.
+            let files = if best.is_package() {
+                crate::packages::locked_listing(best.kind, &locked.name, &manifest.targets, &best.files)
+            } else {
+                let body = registries.open(&registry_name)?.body(best)?;
+                target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect()
+            };
             lockfile.insert(LockedAgent {
                 name: locked.name.clone(),
                 version: best.version.clone(),

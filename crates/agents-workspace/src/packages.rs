@@ -1,0 +1,266 @@
+//! Packages in a workspace: where each file of a skill or a command goes for each tool, and
+//! the managed files install, sync and uninstall plan for them. A package has no file of its
+//! own beside its listing: every installed file is one `Managed` file, pinned in the lockfile as
+//! an `[[agent.file]]`, so the one rule protects, backs up, restores and removes each of them.
+//!
+//! Layout (the same relative paths in both scopes; the boundary is the project or the home):
+//! a skill goes to `.claude/skills/NAME/` (Claude Code) and, when any other tool is a target,
+//! once more to `.agents/skills/NAME/`, which Codex, Copilot, Cursor, Gemini CLI and OpenCode
+//! read; a command goes to `.claude/commands/NAME.md` (Claude Code only).
+
+use std::path::PathBuf;
+
+use agents_format::{AgentName, Kind, LockedAgent, LockedFile, RelativePath, Sha256, Target};
+use agents_registry::PackageContent;
+
+use crate::engine::Managed;
+use crate::state::WorkspaceState;
+use crate::workspace::Workspace;
+
+/// The lockfile target of the shared `.agents/skills/` copy of a skill.
+pub(crate) const SHARED_TARGET: &str = "agents";
+
+/// The directories a package is installed into, each with its lockfile target.
+pub(crate) fn package_dirs(kind: Kind, name: &AgentName, tools: &[Target]) -> Vec<(&'static str, String)> {
+    match kind {
+        Kind::Skill => {
+            let mut dirs = vec![(Target::ClaudeCode.as_str(), format!(".claude/skills/{name}"))];
+            if tools.iter().any(|t| *t != Target::ClaudeCode) {
+                dirs.push((SHARED_TARGET, format!(".agents/skills/{name}")));
+            }
+            dirs
+        }
+        Kind::Command => vec![(Target::ClaudeCode.as_str(), ".claude/commands".to_owned())],
+        Kind::Agent => Vec::new(),
+    }
+}
+
+/// Whether a lockfile's `[[agent.file]]` of a package may name `path`: only a path inside the
+/// package's directory for that target, so a committed lockfile cannot make us write or remove
+/// any other file.
+pub(crate) fn allowed(kind: Kind, name: &AgentName, target: &str, path: &RelativePath) -> bool {
+    let every_tool = [Target::Codex];
+    package_dirs(kind, name, &every_tool).iter().any(|(t, dir)| {
+        *t == target
+            && match kind {
+                Kind::Command => path.as_str() == format!("{dir}/{}", name.file_name()),
+                _ => path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/')),
+            }
+    })
+}
+
+/// What a package's files look like in the lockfile, for messages about a refused entry.
+pub(crate) fn expected_location(kind: Kind, name: &AgentName) -> String {
+    match kind {
+        Kind::Command => format!(".claude/commands/{}", name.file_name()),
+        _ => format!("a path under .claude/skills/{name}/ (claude-code) or .agents/skills/{name}/ (agents)"),
+    }
+}
+
+/// The file that stands for the package in reports: the Claude Code copy of `SKILL.md`, or the
+/// command file.
+pub(crate) fn main_file(kind: Kind, name: &AgentName) -> RelativePath {
+    let text = match kind {
+        Kind::Command => format!(".claude/commands/{}", name.file_name()),
+        _ => format!(".claude/skills/{name}/SKILL.md"),
+    };
+    RelativePath::parse(&text).expect("a package name makes a plain relative path")
+}
+
+/// Where the package is, for messages: the skill's Claude Code directory, or the command file.
+pub(crate) fn display_path(workspace: &Workspace, kind: Kind, name: &AgentName) -> PathBuf {
+    match kind {
+        Kind::Command => workspace.resolve(&main_file(kind, name)),
+        _ => workspace.resolve(&RelativePath::parse(&format!(".claude/skills/{name}")).expect("a plain path")),
+    }
+}
+
+/// What install knows about one resolved package.
+pub(crate) struct PackageInputs<'a> {
+    pub(crate) name: &'a AgentName,
+    pub(crate) kind: Kind,
+    pub(crate) version: &'a semver::Version,
+    pub(crate) contents: &'a [PackageContent],
+    /// The files of the version installed before, when the pin moves: merge bases.
+    pub(crate) base: Option<&'a [PackageContent]>,
+    pub(crate) previous: Option<&'a LockedAgent>,
+    /// Every (path in the package, checksum) any published version lists: bytes this tool may
+    /// have written at that path.
+    pub(crate) published: &'a [(RelativePath, Sha256)],
+    pub(crate) subject: bool,
+}
+
+/// The managed files of a package for `tools`, the removal of files of it that are no longer
+/// wanted (dropped by the new version, or a directory no tool needs now), and the lockfile's
+/// `[[agent.file]]` entries.
+pub(crate) fn managed_files(
+    state: &WorkspaceState,
+    tools: &[Target],
+    package: &PackageInputs<'_>,
+) -> (Vec<Managed>, Vec<LockedFile>) {
+    let mut files = Vec::new();
+    let mut locked = Vec::new();
+    for (target, dir) in package_dirs(package.kind, package.name, tools) {
+        for content in package.contents {
+            let Ok(path) = RelativePath::parse(&format!("{dir}/{}", content.file.path)) else { continue };
+            let mut ours: Vec<Sha256> =
+                package.published.iter().filter(|(p, _)| *p == content.file.path).map(|(_, sha)| *sha).collect();
+            ours.extend(package.previous.iter().flat_map(|p| &p.files).filter(|f| f.path == path).map(|f| f.sha256));
+            ours.extend(state.last_written(&path));
+            let base = package
+                .base
+                .and_then(|base| base.iter().find(|b| b.file.path == content.file.path))
+                .map(|b| b.bytes.clone());
+            // A file the new version did not change is not what an update is about: an edit
+            // there is kept and reported, and does not stop the package's other files.
+            let unchanged = base.as_deref().is_some_and(|base| base == content.bytes.as_slice());
+            locked.push(LockedFile { target: target.to_owned(), path: path.clone(), sha256: content.file.sha256 });
+            files.push(Managed {
+                agent: package.name.clone(),
+                version: package.version.clone(),
+                path,
+                bytes: Some(content.bytes.clone()),
+                ours,
+                subject: package.subject && !unchanged,
+                base,
+                mode: Some(content.file.mode),
+            });
+        }
+    }
+    let wanted: Vec<RelativePath> = files.iter().map(|f| f.path.clone()).collect();
+    let mut gone: Vec<(RelativePath, Vec<Sha256>)> = Vec::new();
+    for file in package.previous.iter().flat_map(|p| &p.files) {
+        if !wanted.contains(&file.path) {
+            let mut ours = vec![file.sha256];
+            ours.extend(state.last_written(&file.path));
+            gone.push((file.path.clone(), ours));
+        }
+    }
+    for (path, written) in &state.files {
+        if written.agent == *package.name && !wanted.contains(path) && !gone.iter().any(|(p, _)| p == path) {
+            gone.push((path.clone(), vec![written.sha256]));
+        }
+    }
+    for (path, ours) in gone {
+        files.push(Managed {
+            agent: package.name.clone(),
+            version: package.version.clone(),
+            path,
+            bytes: None,
+            ours,
+            subject: package.subject,
+            base: None,
+            mode: None,
+        });
+    }
+    (files, locked)
+}
+
+/// The lockfile's `[[agent.file]]` entries of a package version, from its record's listing.
+pub(crate) fn locked_listing(
+    kind: Kind,
+    name: &AgentName,
+    tools: &[Target],
+    listing: &[agents_format::PackageFile],
+) -> Vec<LockedFile> {
+    let mut out = Vec::new();
+    for (target, dir) in package_dirs(kind, name, tools) {
+        for file in listing {
+            if let Ok(path) = RelativePath::parse(&format!("{dir}/{}", file.path)) {
+                out.push(LockedFile { target: target.to_owned(), path, sha256: file.sha256 });
+            }
+        }
+    }
+    out
+}
+
+/// The managed files of a locked package whose files are not all as pinned (sync and the
+/// daemon): each locked file with its pinned bytes, or an error for one the pinned version does
+/// not hold with that checksum.
+pub(crate) fn locked_files(
+    locked: &LockedAgent,
+    contents: &[PackageContent],
+    published: &[(RelativePath, Sha256)],
+    state: &WorkspaceState,
+) -> (Vec<Managed>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let dirs = package_dirs(locked.kind, &locked.name, &[Target::Codex]);
+    for file in &locked.files {
+        let inside = dirs.iter().find_map(|(target, dir)| {
+            (*target == file.target).then(|| file.path.as_str().strip_prefix(&format!("{dir}/"))).flatten()
+        });
+        let content = inside.and_then(|inside| contents.iter().find(|c| c.file.path.as_str() == inside));
+        match content {
+            Some(content) if content.file.sha256 == file.sha256 => {
+                let mut ours: Vec<Sha256> =
+                    published.iter().filter(|(p, _)| *p == content.file.path).map(|(_, sha)| *sha).collect();
+                ours.extend(state.last_written(&file.path));
+                files.push(Managed {
+                    agent: locked.name.clone(),
+                    version: locked.version.clone(),
+                    path: file.path.clone(),
+                    bytes: Some(content.bytes.clone()),
+                    ours,
+                    subject: false,
+                    base: None,
+                    mode: Some(content.file.mode),
+                })
+            }
+            _ => errors.push(format!(
+                "{}@{}: agents.lock pins {} with a checksum this version does not list; run `agents install`",
+                locked.name, locked.version, file.path
+            )),
+        }
+    }
+    (files, errors)
+}
+
+/// Every (path in the package, checksum) the records of `index` list.
+pub(crate) fn published_files(index: &agents_format::IndexFile) -> Vec<(RelativePath, Sha256)> {
+    index.records().flat_map(|r| r.files.iter().map(|f| (f.path.clone(), f.sha256))).collect()
+}
+
+/// Checks every file of a package with the hidden-Unicode gate; returns the warnings.
+pub(crate) fn hidden_unicode(
+    label: &str,
+    contents: &[PackageContent],
+    deny: bool,
+) -> crate::error::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for content in contents {
+        let label = format!("{label} ({})", content.file.path);
+        warnings.extend(crate::gate::hidden_unicode(&label, &content.bytes, deny)?);
+    }
+    Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockfile_paths_of_a_package_stay_in_its_directory() {
+        let name = AgentName::new("pdf").unwrap();
+        let check = |kind, target: &str, path: &str| allowed(kind, &name, target, &RelativePath::parse(path).unwrap());
+        assert!(check(Kind::Skill, "claude-code", ".claude/skills/pdf/SKILL.md"));
+        assert!(check(Kind::Skill, "claude-code", ".claude/skills/pdf/scripts/a.sh"));
+        assert!(check(Kind::Skill, "agents", ".agents/skills/pdf/SKILL.md"));
+        assert!(!check(Kind::Skill, "agents", ".claude/skills/pdf/SKILL.md"));
+        assert!(!check(Kind::Skill, "claude-code", ".claude/skills/pdfx/SKILL.md"));
+        assert!(!check(Kind::Skill, "claude-code", ".claude/skills/pdf"));
+        assert!(!check(Kind::Skill, "claude-code", ".claude/agents/pdf.md"));
+        assert!(check(Kind::Command, "claude-code", ".claude/commands/pdf.md"));
+        assert!(!check(Kind::Command, "claude-code", ".claude/commands/other.md"));
+        assert!(!check(Kind::Agent, "claude-code", ".claude/agents/pdf.md"));
+    }
+
+    #[test]
+    fn a_skill_gets_the_shared_copy_only_when_another_tool_is_a_target() {
+        let name = AgentName::new("pdf").unwrap();
+        assert_eq!(package_dirs(Kind::Skill, &name, &[]).len(), 1);
+        assert_eq!(package_dirs(Kind::Skill, &name, &[Target::ClaudeCode]).len(), 1);
+        assert_eq!(package_dirs(Kind::Skill, &name, &[Target::Cursor])[1], ("agents", ".agents/skills/pdf".to_owned()));
+        assert_eq!(package_dirs(Kind::Command, &name, &[Target::Cursor]).len(), 1);
+    }
+}
