@@ -107,6 +107,12 @@ fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
     env.run(["verify"]).success();
     let listed = env.run(["list", "--json"]).success().json();
     assert_eq!(listed[0]["status"], "ok", "{listed}");
+    assert_eq!(listed[0]["kind"], "skill", "{listed}");
+    env.run(["list"]).success().stdout_contains("(skill)");
+    env.run(["search", "pdf"]).success().stdout_contains("[skill] Fills PDF forms");
+    let hits = env.run(["search", "pdf", "--json"]).success().json();
+    assert_eq!(hits[0]["kind"], "skill", "{hits}");
+    env.run(["info", "pdf-forms"]).success().stdout_contains("pdf-forms (skill, registry `team`)");
 
     // A deleted file is restored by sync, run bit and all.
     std::fs::remove_file(dir.join("scripts/fill.sh")).unwrap();
@@ -186,4 +192,38 @@ fn a_command_installs_to_claude_commands_and_agents_stay_byte_for_byte() {
     assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/review.md")).unwrap(), text);
     env.run(["uninstall", "review"]).success();
     assert!(!env.project.join(".claude/commands/review.md").exists());
+}
+
+#[test]
+fn the_daemon_restores_a_deleted_skill_file_and_yank_and_locked_installs_work_on_skills() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, &skill_dir(&env, "pdf-forms", "1.0.0")).success();
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms"]).success();
+    let script = env.project.join(".claude/skills/pdf-forms/scripts/fill.sh");
+
+    env.run(["daemon", "watch"]).success();
+    let _daemon = agents_test_support::DaemonGuard::start(&env);
+    std::fs::remove_file(&script).unwrap();
+    let wait = std::time::Duration::from_secs(20);
+    assert!(agents_test_support::eventually(wait, || script.is_file() && is_executable(&script)), "not restored");
+    std::fs::remove_dir_all(env.project.join(".claude/skills")).unwrap();
+    assert!(agents_test_support::eventually(wait, || script.is_file()), "the whole skill was not restored");
+    drop(_daemon);
+
+    // A yanked version stays installable from the lockfile, with a warning; --frozen installs
+    // a fresh checkout from the lockfile alone.
+    env.run(["yank", "pdf-forms@1.0.0"]).success();
+    std::fs::remove_dir_all(env.project.join(".claude/skills")).unwrap();
+    env.run(["install", "--frozen"]).success().stderr_contains("yanked");
+    assert!(is_executable(&script));
+    env.run(["install", "--locked"]).success();
+    env.run(["verify"]).success();
+
+    // A yanked version is never selected afresh; unyanked, it is. User scope: ~/.claude/skills/.
+    env.run(["install", "--global", "pdf-forms"]).fails_with("yanked");
+    env.run(["yank", "--undo", "pdf-forms@1.0.0"]).success();
+    env.run(["install", "--global", "pdf-forms"]).success();
+    assert!(is_executable(&env.home.join(".claude/skills/pdf-forms/scripts/fill.sh")));
 }

@@ -75,6 +75,27 @@ pub(crate) fn display_path(workspace: &Workspace, kind: Kind, name: &AgentName) 
     }
 }
 
+/// The directories the daemon watches for the packages `workspace`'s lockfile pins: every
+/// directory from `.claude` or `.agents` down to each pinned file's own, so that a file, a
+/// subdirectory or the whole package deleted is seen (watches are not recursive).
+pub fn package_watch_dirs(workspace: &Workspace) -> Vec<PathBuf> {
+    let Ok((_, lockfile)) = workspace.read_lockfile() else { return Vec::new() };
+    let mut dirs = std::collections::BTreeSet::new();
+    for locked in lockfile.agents().iter().filter(|l| !l.kind.is_agent()) {
+        for file in &locked.files {
+            let components: Vec<&str> = file.path.parent_components().collect();
+            for end in 1..=components.len() {
+                dirs.insert(
+                    workspace.resolve(
+                        &RelativePath::parse(&components[..end].join("/")).expect("a prefix of a relative path"),
+                    ),
+                );
+            }
+        }
+    }
+    dirs.into_iter().collect()
+}
+
 /// What install knows about one resolved package.
 pub(crate) struct PackageInputs<'a> {
     pub(crate) name: &'a AgentName,
