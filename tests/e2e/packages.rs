@@ -88,6 +88,7 @@ fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
     env.registry("team");
     let v1 = skill_dir(&env, "pdf-forms", "1.0.0");
     std::fs::write(v1.join("references/old.md"), "# Old\n").unwrap();
+    std::fs::write(v1.join("references/notes.md"), "# Notes\n").unwrap();
     publish(&env, &v1).success();
     env.run(["init"]).success();
     env.run(["install", "pdf-forms"]).success().stderr_contains("pdf-forms v1.0.0");
@@ -124,6 +125,7 @@ fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
     // An edit to one file is kept and reported; the new version's other files update, a file it
     // dropped is removed, a file it added arrives.
     std::fs::write(dir.join("references/forms.md"), "# Forms\nmy notes\n").unwrap();
+    std::fs::write(dir.join("references/notes.md"), "# Notes\nmine\n").unwrap();
     let listed = env.run(["list", "--json"]).success().json();
     assert_eq!(listed[0]["status"], "modified", "{listed}");
     env.run(["diff", "pdf-forms"]).stdout_contains("my notes");
@@ -132,11 +134,16 @@ fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
     std::fs::write(v2.join("assets/new.txt"), "new\n").unwrap();
     publish(&env, &v2).success();
     env.run(["outdated"]).success().stdout_contains("1.1.0");
-    env.run(["update", "pdf-forms"]).success().stderr_contains("references/forms.md");
+    env.run(["update", "pdf-forms"])
+        .success()
+        .stderr_contains("references/forms.md")
+        .stderr_contains("notes.md: pdf-forms@1.1.0 no longer has it, but it has local edits");
     assert_eq!(std::fs::read_to_string(dir.join("references/forms.md")).unwrap(), "# Forms\nmy notes\n");
     assert_eq!(std::fs::read_to_string(dir.join("scripts/fill.sh")).unwrap(), "#!/bin/sh\necho fill 1.1.0\n");
     assert!(is_executable(&dir.join("scripts/fill.sh")));
     assert!(!dir.join("references/old.md").exists(), "a file the new version dropped stayed");
+    // A dropped file with local edits is kept.
+    assert_eq!(std::fs::read_to_string(dir.join("references/notes.md")).unwrap(), "# Notes\nmine\n");
     assert_eq!(std::fs::read_to_string(dir.join("assets/new.txt")).unwrap(), "new\n");
     assert!(std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("version = \"1.1.0\""));
 

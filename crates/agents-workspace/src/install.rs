@@ -537,6 +537,17 @@ fn plan_and_apply(
                 ));
             }
             Done::Kept
+                if result.step.file.bytes.is_none()
+                    && resolution.agents.iter().any(|a| a.package.is_some() && a.name == result.step.file.agent) =>
+            {
+                report.warnings.push(format!(
+                    "kept {}: {}@{} no longer has it, but it has local edits",
+                    root.absolute(&result.step.file.path).display(),
+                    result.step.file.agent,
+                    result.step.file.version
+                ))
+            }
+            Done::Kept
                 if result.step.file.bytes.is_some()
                     && result.step.decision != Decision::Conflict(Blocker::MergeConflict) =>
             {

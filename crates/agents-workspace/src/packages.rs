@@ -169,7 +169,9 @@ pub(crate) fn managed_files(
             path,
             bytes: None,
             ours,
-            subject: package.subject,
+            // A file the new version dropped goes only when it holds our bytes: an edited one
+            // is kept and reported, and never stops the rest of the package.
+            subject: false,
             base: None,
             mode: None,
         });
