@@ -33,7 +33,12 @@ fn a_skill_directory_publishes_as_one_package_that_check_accepts() {
     let env = TestEnv::new();
     let remote = env.registry("team");
     let dir = skill_dir(&env, "pdf-forms", "1.0.0");
-    publish(&env, &dir).success().stderr_contains("Published skill pdf-forms v1.0.0 (3 files)");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::write(dir.join(".git/config"), "secret\n").unwrap();
+    publish(&env, &dir)
+        .success()
+        .stderr_contains("left out .git: hidden files are not published")
+        .stderr_contains("Published skill pdf-forms v1.0.0 (3 files)");
     let check = env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()]);
     check.success();
 

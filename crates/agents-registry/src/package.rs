@@ -44,22 +44,30 @@ pub struct PublishPackage<'a> {
     pub deny_hidden_unicode: bool,
 }
 
+/// A skill directory as read for publishing: its files, and the hidden entries left out.
+#[derive(Debug, Clone, Default)]
+pub struct SkillDirectory {
+    pub files: Vec<PackageContent>,
+    /// Hidden files and directories (`.git`, `.DS_Store`), relative, never published.
+    pub skipped: Vec<String>,
+}
+
 /// Reads a skill directory: every regular file below it, without following symlinks. A symlink
-/// or anything that is neither a regular file nor a directory is refused, as are hidden files
-/// and directories (`.git`) and more than [`MAX_PACKAGE_FILES`] files or a file over
-/// [`MAX_PACKAGE_FILE_LEN`] bytes. Nothing outside `directory` is read.
-pub fn read_skill_directory(directory: &Path) -> Result<Vec<PackageContent>> {
-    let mut out = Vec::new();
+/// or anything that is neither a regular file nor a directory is refused, as are more than
+/// [`MAX_PACKAGE_FILES`] files or a file over [`MAX_PACKAGE_FILE_LEN`] bytes; hidden files and
+/// directories (`.git`) are left out and listed. Nothing outside `directory` is read.
+pub fn read_skill_directory(directory: &Path) -> Result<SkillDirectory> {
+    let mut out = SkillDirectory::default();
     let top = std::fs::symlink_metadata(directory).map_err(io_error(directory))?;
     if !top.is_dir() {
         return Err(RegistryError::NotARegularFile { path: directory.to_owned() });
     }
     walk(directory, "", &mut out)?;
-    out.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+    out.files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     Ok(out)
 }
 
-fn walk(directory: &Path, prefix: &str, out: &mut Vec<PackageContent>) -> Result<()> {
+fn walk(directory: &Path, prefix: &str, out: &mut SkillDirectory) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(directory)
         .map_err(io_error(directory))?
         .collect::<std::io::Result<Vec<_>>>()
@@ -73,7 +81,8 @@ fn walk(directory: &Path, prefix: &str, out: &mut Vec<PackageContent>) -> Result
         };
         let relative = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") };
         if name.starts_with('.') {
-            return Err(package_error(&path, PackageError::Hidden { path: relative }));
+            out.skipped.push(relative);
+            continue;
         }
         let metadata = std::fs::symlink_metadata(&path).map_err(io_error(&path))?;
         let file_type = metadata.file_type();
@@ -87,15 +96,15 @@ fn walk(directory: &Path, prefix: &str, out: &mut Vec<PackageContent>) -> Result
         if !file_type.is_file() {
             return Err(RegistryError::NotARegularFile { path });
         }
-        if out.len() >= MAX_PACKAGE_FILES {
-            return Err(package_error(&path, PackageError::TooManyFiles { count: out.len() + 1 }));
+        if out.files.len() >= MAX_PACKAGE_FILES {
+            return Err(package_error(&path, PackageError::TooManyFiles { count: out.files.len() + 1 }));
         }
         let relative = RelativePath::parse(&relative).map_err(|error| RegistryError::InvalidPackage {
             path: path.display().to_string(),
             message: error.to_string(),
         })?;
         let bytes = read_regular(&path, &metadata)?;
-        out.push(PackageContent::new(relative, FileMode::from_permissions(metadata.permissions().mode()), bytes));
+        out.files.push(PackageContent::new(relative, FileMode::from_permissions(metadata.permissions().mode()), bytes));
     }
     Ok(())
 }
@@ -283,7 +292,7 @@ impl Registry {
 }
 
 /// Reads the publishable files of `path`: a directory is a skill, a file a command.
-pub fn read_package(path: &Path, kind: Kind) -> Result<Vec<PackageContent>> {
+pub fn read_package(path: &Path, kind: Kind) -> Result<SkillDirectory> {
     match kind {
         Kind::Skill => read_skill_directory(path),
         _ => {
@@ -297,7 +306,8 @@ pub fn read_package(path: &Path, kind: Kind) -> Result<Vec<PackageContent>> {
             let name = RelativePath::parse(&parsed.name.file_name()).map_err(|error| {
                 RegistryError::InvalidPackage { path: path.display().to_string(), message: error.to_string() }
             })?;
-            Ok(vec![PackageContent::new(name, FileMode::from_permissions(metadata.permissions().mode()), bytes)])
+            let file = PackageContent::new(name, FileMode::from_permissions(metadata.permissions().mode()), bytes);
+            Ok(SkillDirectory { files: vec![file], skipped: Vec::new() })
         }
     }
 }

@@ -28,7 +28,11 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs, k
         Kind::Command if is_dir => bail!("{label}: a command is one file"),
         _ => {}
     }
-    let files = agents_registry::read_package(&args.file, kind).with_context(|| format!("{label} is refused"))?;
+    let read = agents_registry::read_package(&args.file, kind).with_context(|| format!("{label} is refused"))?;
+    for skipped in &read.skipped {
+        printer.warn(format!("{label}: left out {skipped}: hidden files are not published"));
+    }
+    let files = read.files;
     let directory_name =
         args.file.canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
     let directory_name = directory_name.unwrap_or_default();
