@@ -184,9 +184,31 @@ fn a_command_installs_to_claude_commands_and_agents_stay_byte_for_byte() {
     let text = "---\nname: review\ndescription: Review the diff\nversion: 1.0.0\n---\nReview $ARGUMENTS\n";
     std::fs::write(commands.join("review.md"), text).unwrap();
     publish(&env, &commands.join("review.md")).success().stderr_contains("Published command review v1.0.0");
+    // Real command files are named by their file: no `name` field, or no front matter at all.
+    let fix = "---\ndescription: Fix an issue\nargument-hint: [issue]\nallowed-tools: Bash(gh:*)\nversion: 2.0.0\n---\nFix #$1\n";
+    std::fs::write(commands.join("fix-issue.md"), fix).unwrap();
+    publish(&env, &commands.join("fix-issue.md")).success().stderr_contains("Published command fix-issue v2.0.0");
+    let plain = env.path("commit.md");
+    std::fs::write(&plain, "Write a commit message for the staged diff.\n").unwrap();
+    env.run([std::ffi::OsStr::new("publish"), plain.as_os_str(), "--kind".as_ref(), "command".as_ref()])
+        .fails_with("no version");
+    env.run([
+        std::ffi::OsStr::new("publish"),
+        plain.as_os_str(),
+        "--kind".as_ref(),
+        "command".as_ref(),
+        "--version".as_ref(),
+        "0.1.0".as_ref(),
+    ])
+    .success();
     env.publish("helper", "1.0.0");
     env.run(["init"]).success();
-    env.run(["install", "review", "helper"]).success();
+    env.run(["install", "review", "helper", "fix-issue", "commit"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/fix-issue.md")).unwrap(), fix);
+    assert_eq!(
+        std::fs::read_to_string(env.project.join(".claude/commands/commit.md")).unwrap(),
+        "Write a commit message for the staged diff.\n"
+    );
     assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/review.md")).unwrap(), text);
     assert!(!env.project.join(".claude/agents/review.md").exists());
     assert_eq!(

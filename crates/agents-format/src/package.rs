@@ -248,6 +248,42 @@ pub fn check_skill(name: &AgentName, description: Option<&str>, directory: &str)
     Ok(())
 }
 
+/// What publishing reads from a slash command file. A command is named by its file (Claude
+/// Code's `/NAME` is `NAME.md`), and real command files often have no `name` field or no front
+/// matter at all: both are accepted, and the fields are read as leniently as an agent file's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandFile {
+    pub description: Option<String>,
+    /// The index record's one-line summary of `description`.
+    pub summary: Option<String>,
+    /// The `version` field, verbatim.
+    pub version: Option<String>,
+}
+
+/// Reads the command file `name` (its file stem) from its exact bytes; a `name` field, when
+/// present, is not its identity and is ignored.
+pub fn parse_command(name: &AgentName, bytes: &[u8]) -> Result<CommandFile, crate::AgentFileError> {
+    use crate::{AgentFile, AgentFileError, MAX_AGENT_FILE_LEN};
+    if bytes.len() > MAX_AGENT_FILE_LEN {
+        return Err(AgentFileError::TooLarge { len: bytes.len() });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| AgentFileError::NotUtf8 { offset: e.valid_up_to() })?;
+    let fields =
+        |file: AgentFile| CommandFile { summary: file.summary(), description: file.description, version: file.version };
+    match AgentFile::parse(bytes) {
+        Ok(file) => Ok(fields(file)),
+        Err(AgentFileError::MissingFrontMatter) => Ok(CommandFile::default()),
+        Err(AgentFileError::MissingName | AgentFileError::NameNotAString | AgentFileError::InvalidName(_)) => {
+            // Read the other fields with the name the file gives: a copy with a `name` line
+            // first in the front matter (only for reading; the published bytes are the input).
+            let opening = text.find('\n').map_or(text.len(), |i| i + 1);
+            let copy = format!("{}name: {name}\n{}", &text[..opening], &text[opening..]);
+            AgentFile::parse(copy.as_bytes()).map(fields)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// Where a package file's body lives: `bodies/ab/cd/<64 hex digits>`, two levels deep, so that no
 /// tree holds more than a few hundred entries at millions of bodies. Readers also accept the
 /// one-level path of agent bodies ([`crate::body_path`]).
@@ -341,6 +377,21 @@ mod tests {
         assert!(check("pdf", Some("  "), "pdf").unwrap_err().contains("no `description`"));
         assert_eq!(check("pdf", Some(&"é".repeat(1024)), "pdf"), Ok(()));
         assert!(check("pdf", Some(&"é".repeat(1025)), "pdf").unwrap_err().contains("1025 characters"));
+    }
+
+    #[test]
+    fn commands_are_named_by_their_file() {
+        let name = AgentName::new("review").unwrap();
+        let check = |text: &str| parse_command(&name, text.as_bytes()).map_err(|e| e.to_string());
+        assert_eq!(check("Review $ARGUMENTS\n"), Ok(CommandFile::default()));
+        let described =
+            check("---\ndescription: Review the diff\nallowed-tools: Bash(git diff:*)\nversion: 1.2.0\n---\nGo\n")
+                .unwrap();
+        assert_eq!(described.description.as_deref(), Some("Review the diff"));
+        assert_eq!(described.version.as_deref(), Some("1.2.0"));
+        let named = check("---\nname: Other Name\ndescription: x: y\n---\n").unwrap();
+        assert_eq!(named.description.as_deref(), Some("x: y"));
+        assert!(check("---\ndescription: never closed\n").unwrap_err().contains("not closed"));
     }
 
     #[test]

@@ -166,24 +166,39 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
             }
         }
     }
-    let parsed = AgentFile::parse(&main.bytes)
-        .map_err(|source| RegistryError::InvalidAgent { path: format!("{}/{}", request.label, main_path), source })?;
-    if request.kind == Kind::Skill {
+    let main_label = || {
+        if request.kind == Kind::Skill { format!("{}/{main_path}", request.label) } else { request.label.to_owned() }
+    };
+    let (name, version_field, summary) = if request.kind == Kind::Skill {
+        let parsed = AgentFile::parse(&main.bytes)
+            .map_err(|source| RegistryError::InvalidAgent { path: main_label(), source })?;
         check_skill(&parsed.name, parsed.description.as_deref(), request.directory_name).map_err(invalid)?;
-    }
+        let summary = parsed.summary();
+        (parsed.name, parsed.version, summary)
+    } else {
+        // A command is named by its file, `NAME.md`.
+        let stem = main_path.strip_suffix(".md").unwrap_or(&main_path);
+        let name = agents_format::AgentName::new(stem).map_err(|error| RegistryError::InvalidPackage {
+            path: request.label.to_owned(),
+            message: error.to_string(),
+        })?;
+        let parsed = agents_format::parse_command(&name, &main.bytes)
+            .map_err(|source| RegistryError::InvalidAgent { path: main_label(), source })?;
+        (name, parsed.version, parsed.summary)
+    };
     let files: Vec<PackageFile> = request.files.iter().map(|c| c.file.clone()).collect();
-    let files = check_listing(request.kind, &parsed.name, &files).map_err(invalid)?;
-    let version = match (&request.version, &parsed.version) {
+    let files = check_listing(request.kind, &name, &files).map_err(invalid)?;
+    let version = match (&request.version, &version_field) {
         (Some(version), _) => version.clone(),
         (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
-            name: parsed.name.clone(),
-            message: format!("`version: {text}` in {}/{main_path}: {e}", request.label),
+            name: name.clone(),
+            message: format!("`version: {text}` in {}: {e}", main_label()),
         })?,
-        (None, None) => return Err(RegistryError::NoVersion { name: parsed.name.clone() }),
+        (None, None) => return Err(RegistryError::NoVersion { name: name.clone() }),
     };
     if !version.build.is_empty() {
         return Err(RegistryError::InvalidVersion {
-            name: parsed.name.clone(),
+            name: name.clone(),
             message: format!(
                 "{version}: build metadata does not order versions, so it cannot tell two publishes apart"
             ),
@@ -191,13 +206,13 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
     }
     Ok(IndexRecord {
         schema: PACKAGE_RECORD_SCHEMA,
-        name: parsed.name.clone(),
+        name: name.clone(),
         version,
         sha256: package_digest(request.kind, &files),
         length: files.iter().map(|f| f.length).sum(),
         published: agents_format::format_utc(request.now),
         yanked: false,
-        description: parsed.summary(),
+        description: summary,
         signature: None,
         kind: request.kind,
         files,
@@ -301,11 +316,13 @@ pub fn read_package(path: &Path, kind: Kind) -> Result<SkillDirectory> {
                 return Err(RegistryError::NotARegularFile { path: path.to_owned() });
             }
             let bytes = read_regular(path, &metadata)?;
-            let parsed = AgentFile::parse(&bytes)
-                .map_err(|source| RegistryError::InvalidAgent { path: path.display().to_string(), source })?;
-            let name = RelativePath::parse(&parsed.name.file_name()).map_err(|error| {
-                RegistryError::InvalidPackage { path: path.display().to_string(), message: error.to_string() }
-            })?;
+            // A command is named by its file, as Claude Code names `/NAME` after `NAME.md`.
+            let invalid = |message: String| RegistryError::InvalidPackage { path: path.display().to_string(), message };
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let stem =
+                file_name.strip_suffix(".md").ok_or_else(|| invalid("a command file is named NAME.md".to_owned()))?;
+            let name = agents_format::AgentName::new(stem).map_err(|error| invalid(error.to_string()))?;
+            let name = RelativePath::parse(&name.file_name()).map_err(|error| invalid(error.to_string()))?;
             let file = PackageContent::new(name, FileMode::from_permissions(metadata.permissions().mode()), bytes);
             Ok(SkillDirectory { files: vec![file], skipped: Vec::new() })
         }
