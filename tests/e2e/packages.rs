@@ -221,6 +221,23 @@ fn a_command_installs_to_claude_commands_and_agents_stay_byte_for_byte() {
     let helper = &lockfile[lockfile.find("name = \"helper\"").unwrap()..];
     let helper = &helper[..helper.find("\n\n").unwrap_or(helper.len())];
     assert!(!helper.contains("kind") && !helper.contains("agent.file"), "{helper}");
+    // Gemini CLI has custom commands: a converted copy, pinned and restored like any file.
+    env.run(["install", "fix-issue", "--target", "gemini"])
+        .success()
+        .stderr_contains("fix-issue for gemini: not carried over: field `argument-hint`");
+    let gemini = env.project.join(".gemini/commands/fix-issue.toml");
+    let toml: toml::Table = toml::from_str(&std::fs::read_to_string(&gemini).unwrap()).unwrap();
+    assert_eq!(toml["description"].as_str(), Some("Fix an issue"));
+    assert_eq!(toml["prompt"].as_str(), Some("Fix #$1\n"));
+    assert!(
+        std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains(".gemini/commands/fix-issue.toml")
+    );
+    assert!(!env.project.join(".gemini/commands/helper.toml").exists());
+    std::fs::remove_file(&gemini).unwrap();
+    env.run(["sync"]).success();
+    assert!(gemini.is_file());
+    env.run(["verify"]).success();
+
     std::fs::remove_file(env.project.join(".claude/commands/review.md")).unwrap();
     env.run(["sync"]).success();
     assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/review.md")).unwrap(), text);

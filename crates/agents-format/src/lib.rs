@@ -59,7 +59,8 @@ pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained, owners_path};
 pub use package::{
     CommandFile, FileMode, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, MAX_PACKAGE_LEN, MAX_SKILL_DESCRIPTION_CHARS,
     MAX_SKILL_NAME_LEN, PACKAGE_DIGEST_NAMESPACE, PACKAGE_RECORD_SCHEMA, PackageError, PackageFile, SKILL_FILE,
-    check_listing, check_skill, check_skill_name, deep_body_path, package_digest, package_listing, parse_command,
+    check_listing, check_skill, check_skill_name, command_for_gemini, deep_body_path, package_digest, package_listing,
+    parse_command,
 };
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};

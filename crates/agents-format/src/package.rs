@@ -258,6 +258,10 @@ pub struct CommandFile {
     pub summary: Option<String>,
     /// The `version` field, verbatim.
     pub version: Option<String>,
+    /// Front-matter keys, in file order.
+    pub keys: Vec<String>,
+    /// Where the prompt starts (after the front matter; 0 without one).
+    pub body_offset: usize,
 }
 
 /// Reads the command file `name` (its file stem) from its exact bytes; a `name` field, when
@@ -268,20 +272,51 @@ pub fn parse_command(name: &AgentName, bytes: &[u8]) -> Result<CommandFile, crat
         return Err(AgentFileError::TooLarge { len: bytes.len() });
     }
     let text = std::str::from_utf8(bytes).map_err(|e| AgentFileError::NotUtf8 { offset: e.valid_up_to() })?;
-    let fields =
-        |file: AgentFile| CommandFile { summary: file.summary(), description: file.description, version: file.version };
+    let fields = |file: AgentFile, shift: usize| CommandFile {
+        summary: file.summary(),
+        description: file.description,
+        version: file.version,
+        keys: file.keys.into_iter().filter(|k| shift == 0 || k != "name").collect(),
+        body_offset: file.body_offset - shift,
+    };
     match AgentFile::parse(bytes) {
-        Ok(file) => Ok(fields(file)),
+        Ok(file) => Ok(fields(file, 0)),
         Err(AgentFileError::MissingFrontMatter) => Ok(CommandFile::default()),
         Err(AgentFileError::MissingName | AgentFileError::NameNotAString | AgentFileError::InvalidName(_)) => {
             // Read the other fields with the name the file gives: a copy with a `name` line
             // first in the front matter (only for reading; the published bytes are the input).
             let opening = text.find('\n').map_or(text.len(), |i| i + 1);
-            let copy = format!("{}name: {name}\n{}", &text[..opening], &text[opening..]);
-            AgentFile::parse(copy.as_bytes()).map(fields)
+            let inserted = format!("name: {name}\n");
+            let copy = format!("{}{inserted}{}", &text[..opening], &text[opening..]);
+            AgentFile::parse(copy.as_bytes()).map(|file| fields(file, inserted.len()))
         }
         Err(error) => Err(error),
     }
+}
+
+/// A Claude Code command converted into a Gemini CLI custom command (`.gemini/commands/NAME.toml`:
+/// `description`, and `prompt` with `$ARGUMENTS` as `{{args}}`), with what could not be carried
+/// over. Deterministic; `None` when the file cannot be read.
+pub fn command_for_gemini(name: &AgentName, bytes: &[u8]) -> Option<(Vec<u8>, Vec<String>)> {
+    let command = parse_command(name, bytes).ok()?;
+    let text = std::str::from_utf8(bytes).ok()?;
+    let body = text.get(command.body_offset..)?;
+    let mut notes = Vec::new();
+    for key in &command.keys {
+        if !matches!(key.as_str(), "description" | "version") {
+            notes.push(format!("field `{key}`"));
+        }
+    }
+    if (1..=9).any(|n| body.contains(&format!("${n}"))) {
+        notes.push("positional arguments ($1, $2, ...): Gemini CLI passes all arguments as {{args}}".to_owned());
+    }
+    let prompt = body.replace("$ARGUMENTS", "{{args}}");
+    let mut out = String::new();
+    if let Some(description) = &command.description {
+        out.push_str(&format!("description = {}\n", toml_edit::Value::from(description.as_str()).to_string().trim()));
+    }
+    out.push_str(&format!("prompt = {}\n", toml_edit::Value::from(prompt.as_str()).to_string().trim()));
+    Some((out.into_bytes(), notes))
 }
 
 /// Where a package file's body lives: `bodies/ab/cd/<64 hex digits>`, two levels deep, so that no
@@ -392,6 +427,21 @@ mod tests {
         let named = check("---\nname: Other Name\ndescription: x: y\n---\n").unwrap();
         assert_eq!(named.description.as_deref(), Some("x: y"));
         assert!(check("---\ndescription: never closed\n").unwrap_err().contains("not closed"));
+    }
+
+    #[test]
+    fn a_command_converts_for_gemini() {
+        let name = AgentName::new("fix").unwrap();
+        let text = "---\ndescription: Fix \"it\"\nallowed-tools: Bash\n---\nFix $ARGUMENTS now, $1 first\n";
+        let (bytes, notes) = command_for_gemini(&name, text.as_bytes()).unwrap();
+        let toml: toml::Table = toml::from_str(std::str::from_utf8(&bytes).unwrap()).unwrap();
+        assert_eq!(toml["description"].as_str(), Some("Fix \"it\""));
+        assert_eq!(toml["prompt"].as_str(), Some("Fix {{args}} now, $1 first\n"));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("allowed-tools"));
+        let (plain, notes) = command_for_gemini(&name, b"Just do it\n").unwrap();
+        assert_eq!(plain, b"prompt = \"\"\"\nJust do it\n\"\"\"\n");
+        assert!(notes.is_empty());
     }
 
     #[test]

@@ -452,6 +452,16 @@ fn plan_and_apply(
             };
             let (managed, locked_files) = crate::packages::managed_files(&state, &resolution.tools, &inputs);
             files.extend(managed);
+            for placed in crate::packages::placed_files(agent.record.kind, &agent.name, &resolution.tools, contents) {
+                notes.extend(placed.notes.iter().map(|note| {
+                    let target = placed.target;
+                    (
+                        agent.name.clone(),
+                        placed.path.clone(),
+                        format!("{} for {target}: not carried over: {note}", agent.name),
+                    )
+                }));
+            }
             lockfile.insert(LockedAgent {
                 name: agent.name.clone(),
                 version: agent.record.version.clone(),

@@ -39,6 +39,9 @@ pub(crate) fn package_dirs(kind: Kind, name: &AgentName, tools: &[Target]) -> Ve
 /// package's directory for that target, so a committed lockfile cannot make us write or remove
 /// any other file.
 pub(crate) fn allowed(kind: Kind, name: &AgentName, target: &str, path: &RelativePath) -> bool {
+    if kind == Kind::Command && target == Target::Gemini.as_str() {
+        return *path == gemini_command_path(name);
+    }
     let every_tool = [Target::Codex];
     package_dirs(kind, name, &every_tool).iter().any(|(t, dir)| {
         *t == target
@@ -49,10 +52,85 @@ pub(crate) fn allowed(kind: Kind, name: &AgentName, target: &str, path: &Relativ
     })
 }
 
+/// Where a command converted for Gemini CLI goes (`.gemini/commands/NAME.toml`, both scopes).
+fn gemini_command_path(name: &AgentName) -> RelativePath {
+    RelativePath::parse(&format!(".gemini/commands/{name}.toml")).expect("a command name makes a plain path")
+}
+
+/// One file a package puts in the workspace: a copy of one of its files, or (a command for
+/// Gemini CLI) a conversion of its one file.
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    pub(crate) target: &'static str,
+    pub(crate) path: RelativePath,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) mode: agents_format::FileMode,
+    /// The file of the package it comes from.
+    pub(crate) source: RelativePath,
+    /// What a conversion could not carry over.
+    pub(crate) notes: Vec<String>,
+}
+
+impl Placed {
+    pub(crate) fn locked(&self) -> LockedFile {
+        LockedFile { target: self.target.to_owned(), path: self.path.clone(), sha256: Sha256::of(&self.bytes) }
+    }
+}
+
+/// Every file a package of `kind` with `contents` puts in the workspace for `tools`.
+pub(crate) fn placed_files(kind: Kind, name: &AgentName, tools: &[Target], contents: &[PackageContent]) -> Vec<Placed> {
+    let mut placed = Vec::new();
+    for (target, dir) in package_dirs(kind, name, tools) {
+        for content in contents {
+            let Ok(path) = RelativePath::parse(&format!("{dir}/{}", content.file.path)) else { continue };
+            placed.push(Placed {
+                target,
+                path,
+                bytes: content.bytes.clone(),
+                mode: content.file.mode,
+                source: content.file.path.clone(),
+                notes: Vec::new(),
+            });
+        }
+    }
+    if kind == Kind::Command
+        && tools.contains(&Target::Gemini)
+        && let Some(main) = contents.first()
+        && let Some((bytes, notes)) = agents_format::command_for_gemini(name, &main.bytes)
+    {
+        placed.push(Placed {
+            target: Target::Gemini.as_str(),
+            path: gemini_command_path(name),
+            bytes,
+            mode: agents_format::FileMode::Regular,
+            source: main.file.path.clone(),
+            notes,
+        });
+    }
+    placed
+}
+
+/// The tools a locked package was installed for, read back from its files' targets.
+pub(crate) fn locked_tools(locked: &LockedAgent) -> Vec<Target> {
+    let mut tools = Vec::new();
+    for file in &locked.files {
+        let tool = match file.target.as_str() {
+            SHARED_TARGET => Some(Target::Codex),
+            other => Target::parse(other).ok(),
+        };
+        if let Some(tool) = tool.filter(|t| !tools.contains(t)) {
+            tools.push(tool);
+        }
+    }
+    tools
+}
+
 /// What a package's files look like in the lockfile, for messages about a refused entry.
 pub(crate) fn expected_location(kind: Kind, name: &AgentName) -> String {
     match kind {
-        Kind::Command => format!(".claude/commands/{}", name.file_name()),
+        Kind::Command => {
+            format!(".claude/commands/{} (claude-code) or .gemini/commands/{name}.toml (gemini)", name.file_name())
+        }
         _ => format!("a path under .claude/skills/{name}/ (claude-code) or .agents/skills/{name}/ (agents)"),
     }
 }
@@ -121,32 +199,32 @@ pub(crate) fn managed_files(
 ) -> (Vec<Managed>, Vec<LockedFile>) {
     let mut files = Vec::new();
     let mut locked = Vec::new();
-    for (target, dir) in package_dirs(package.kind, package.name, tools) {
-        for content in package.contents {
-            let Ok(path) = RelativePath::parse(&format!("{dir}/{}", content.file.path)) else { continue };
-            let mut ours: Vec<Sha256> =
-                package.published.iter().filter(|(p, _)| *p == content.file.path).map(|(_, sha)| *sha).collect();
-            ours.extend(package.previous.iter().flat_map(|p| &p.files).filter(|f| f.path == path).map(|f| f.sha256));
-            ours.extend(state.last_written(&path));
-            let base = package
-                .base
-                .and_then(|base| base.iter().find(|b| b.file.path == content.file.path))
-                .map(|b| b.bytes.clone());
-            // A file the new version did not change is not what an update is about: an edit
-            // there is kept and reported, and does not stop the package's other files.
-            let unchanged = base.as_deref().is_some_and(|base| base == content.bytes.as_slice());
-            locked.push(LockedFile { target: target.to_owned(), path: path.clone(), sha256: content.file.sha256 });
-            files.push(Managed {
-                agent: package.name.clone(),
-                version: package.version.clone(),
-                path,
-                bytes: Some(content.bytes.clone()),
-                ours,
-                subject: package.subject && !unchanged,
-                base,
-                mode: Some(content.file.mode),
-            });
-        }
+    let base_placed =
+        package.base.map(|base| placed_files(package.kind, package.name, tools, base)).unwrap_or_default();
+    for placed in placed_files(package.kind, package.name, tools, package.contents) {
+        let mut ours: Vec<Sha256> = if placed.target != Target::Gemini.as_str() {
+            package.published.iter().filter(|(p, _)| *p == placed.source).map(|(_, sha)| *sha).collect()
+        } else {
+            Vec::new()
+        };
+        let path = placed.path.clone();
+        ours.extend(package.previous.iter().flat_map(|p| &p.files).filter(|f| f.path == path).map(|f| f.sha256));
+        ours.extend(state.last_written(&path));
+        let base = base_placed.iter().find(|b| b.path == path).map(|b| b.bytes.clone());
+        // A file the new version did not change is not what an update is about: an edit
+        // there is kept and reported, and does not stop the package's other files.
+        let unchanged = base.as_deref().is_some_and(|base| base == placed.bytes.as_slice());
+        locked.push(placed.locked());
+        files.push(Managed {
+            agent: package.name.clone(),
+            version: package.version.clone(),
+            path,
+            bytes: Some(placed.bytes),
+            ours,
+            subject: package.subject && !unchanged,
+            base,
+            mode: Some(placed.mode),
+        });
     }
     let wanted: Vec<RelativePath> = files.iter().map(|f| f.path.clone()).collect();
     let mut gone: Vec<(RelativePath, Vec<Sha256>)> = Vec::new();
@@ -179,24 +257,6 @@ pub(crate) fn managed_files(
     (files, locked)
 }
 
-/// The lockfile's `[[agent.file]]` entries of a package version, from its record's listing.
-pub(crate) fn locked_listing(
-    kind: Kind,
-    name: &AgentName,
-    tools: &[Target],
-    listing: &[agents_format::PackageFile],
-) -> Vec<LockedFile> {
-    let mut out = Vec::new();
-    for (target, dir) in package_dirs(kind, name, tools) {
-        for file in listing {
-            if let Ok(path) = RelativePath::parse(&format!("{dir}/{}", file.path)) {
-                out.push(LockedFile { target: target.to_owned(), path, sha256: file.sha256 });
-            }
-        }
-    }
-    out
-}
-
 /// The managed files of a locked package whose files are not all as pinned (sync and the
 /// daemon): each locked file with its pinned bytes, or an error for one the pinned version does
 /// not hold with that checksum.
@@ -208,30 +268,26 @@ pub(crate) fn locked_files(
 ) -> (Vec<Managed>, Vec<String>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    let dirs = package_dirs(locked.kind, &locked.name, &[Target::Codex]);
+    let placed = placed_files(locked.kind, &locked.name, &locked_tools(locked), contents);
     for file in &locked.files {
-        let inside = dirs.iter().find_map(|(target, dir)| {
-            (*target == file.target).then(|| file.path.as_str().strip_prefix(&format!("{dir}/"))).flatten()
-        });
-        let content = inside.and_then(|inside| contents.iter().find(|c| c.file.path.as_str() == inside));
-        match content {
-            Some(content) if content.file.sha256 == file.sha256 => {
+        match placed.iter().find(|p| p.path == file.path) {
+            Some(placed) if Sha256::of(&placed.bytes) == file.sha256 => {
                 let mut ours: Vec<Sha256> =
-                    published.iter().filter(|(p, _)| *p == content.file.path).map(|(_, sha)| *sha).collect();
+                    published.iter().filter(|(p, _)| *p == placed.source).map(|(_, sha)| *sha).collect();
                 ours.extend(state.last_written(&file.path));
                 files.push(Managed {
                     agent: locked.name.clone(),
                     version: locked.version.clone(),
                     path: file.path.clone(),
-                    bytes: Some(content.bytes.clone()),
+                    bytes: Some(placed.bytes.clone()),
                     ours,
                     subject: false,
                     base: None,
-                    mode: Some(content.file.mode),
+                    mode: Some(placed.mode),
                 })
             }
             _ => errors.push(format!(
-                "{}@{}: agents.lock pins {} with a checksum this version does not list; run `agents install`",
+                "{}@{}: agents.lock pins {} with a checksum this version does not give; run `agents install`",
                 locked.name, locked.version, file.path
             )),
         }
@@ -276,6 +332,16 @@ mod tests {
         assert!(check(Kind::Command, "claude-code", ".claude/commands/pdf.md"));
         assert!(!check(Kind::Command, "claude-code", ".claude/commands/other.md"));
         assert!(!check(Kind::Agent, "claude-code", ".claude/agents/pdf.md"));
+    }
+
+    #[test]
+    fn a_command_for_gemini_goes_to_its_commands_directory_only() {
+        let name = AgentName::new("pdf").unwrap();
+        let check =
+            |target: &str, path: &str| allowed(Kind::Command, &name, target, &RelativePath::parse(path).unwrap());
+        assert!(check("gemini", ".gemini/commands/pdf.toml"));
+        assert!(!check("gemini", ".gemini/commands/other.toml"));
+        assert!(!check("gemini", ".gemini/agents/pdf.md"));
     }
 
     #[test]

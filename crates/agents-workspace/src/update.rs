@@ -116,9 +116,13 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
                 yanked: false,
             });
             // Converted files follow the new version: their checksums come from its body.
-            // A package's files come from its record's listing: its bytes are read on reconcile.
+            // A package's files (and a command's conversions) follow the new version's files.
             let files = if best.is_package() {
-                crate::packages::locked_listing(best.kind, &locked.name, &manifest.targets, &best.files)
+                let contents = registries.open(&registry_name)?.package_files(best)?;
+                crate::packages::placed_files(best.kind, &locked.name, &manifest.targets, &contents)
+                    .iter()
+                    .map(crate::packages::Placed::locked)
+                    .collect()
             } else {
                 let body = registries.open(&registry_name)?.body(best)?;
                 target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect()
