@@ -328,3 +328,38 @@ fn a_signed_registry_signs_the_package_digest_and_a_tampered_file_is_refused() {
     );
     assert!(!other.join(".claude/skills").exists());
 }
+
+#[test]
+fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let skill = b"---\nname: other-name\ndescription: d\n---\nbody\n".to_vec();
+    let file = agents_format::PackageFile {
+        path: agents_format::RelativePath::parse("SKILL.md").unwrap(),
+        mode: agents_format::FileMode::Regular,
+        length: skill.len() as u64,
+        sha256: agents_format::Sha256::of(&skill),
+    };
+    let record = agents_format::IndexRecord {
+        schema: 2,
+        name: agents_format::AgentName::new("pdf-forms").unwrap(),
+        version: "1.0.0".parse().unwrap(),
+        sha256: agents_format::package_digest(agents_format::Kind::Skill, std::slice::from_ref(&file)),
+        length: file.length,
+        published: "2026-12-01T00:00:00Z".into(),
+        yanked: false,
+        description: Some("d".into()),
+        signature: None,
+        kind: agents_format::Kind::Skill,
+        files: vec![file.clone()],
+        extra: Default::default(),
+    };
+    agents_test_support::rewrite_in_remote(&remote, &agents_format::deep_body_path(&file.sha256), &skill);
+    agents_test_support::rewrite_in_remote(
+        &remote,
+        "index/pd/f-/pdf-forms",
+        format!("{}\n", record.to_line()).as_bytes(),
+    );
+    env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()])
+        .fails_with("SKILL.md names the skill `other-name`, but its directory is `pdf-forms`");
+}

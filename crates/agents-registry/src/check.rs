@@ -187,6 +187,25 @@ fn check_tree(
                 report.problems.push(format!("{agent}: publish time `{}` is not RFC 3339 UTC", record.published));
             }
             if record.is_package() {
+                if record.kind == agents_format::Kind::Skill
+                    && let Some(skill) = record.files.iter().find(|f| f.path.as_str() == agents_format::SKILL_FILE)
+                {
+                    let bytes = blob_text(repository, tree, &agents_format::deep_body_path(&skill.sha256))
+                        .or_else(|| blob_text(repository, tree, &body_path(&skill.sha256)));
+                    match bytes.map(|bytes| agents_format::AgentFile::parse(&bytes)) {
+                        Some(Err(error)) => report.problems.push(format!("{agent}: SKILL.md is not valid: {error}")),
+                        Some(Ok(file)) => {
+                            if let Err(error) = agents_format::check_skill(
+                                &file.name,
+                                file.description.as_deref(),
+                                record.name.as_str(),
+                            ) {
+                                report.problems.push(format!("{agent}: {error}"));
+                            }
+                        }
+                        None => {}
+                    }
+                }
                 for file in &record.files {
                     let deep = agents_format::deep_body_path(&file.sha256);
                     let flat = body_path(&file.sha256);
