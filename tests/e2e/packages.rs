@@ -363,3 +363,50 @@ fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
     env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()])
         .fails_with("SKILL.md names the skill `other-name`, but its directory is `pdf-forms`");
 }
+
+#[test]
+fn import_takes_skills_and_commands_as_what_they_are_and_they_install_back_identical() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let collection = env.path("collection");
+    let plugin = collection.join("plugins/docs");
+    std::fs::create_dir_all(plugin.join("agents")).unwrap();
+    std::fs::create_dir_all(plugin.join("commands")).unwrap();
+    std::fs::write(plugin.join("agents/writer.md"), TestEnv::agent_text("writer", "1.0.0")).unwrap();
+    let command = "---\ndescription: Summarise\n---\nSummarise $ARGUMENTS\n";
+    std::fs::write(plugin.join("commands/summarise.md"), command).unwrap();
+    let skill = skill_dir(&env, "pdf-forms", "1.0.0");
+    std::fs::create_dir_all(plugin.join("skills")).unwrap();
+    std::fs::rename(&skill, plugin.join("skills/pdf-forms")).unwrap();
+
+    let report = env.run([std::ffi::OsStr::new("import"), collection.as_os_str(), "--json".as_ref()]).success().json();
+    let imported = report["imported"].as_array().unwrap();
+    let kinds: Vec<(String, String)> = imported
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap().to_owned(), i["kind"].as_str().unwrap_or("agent").to_owned()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("writer".into(), "agent".into()),
+            ("summarise".into(), "command".into()),
+            ("pdf-forms".into(), "skill".into())
+        ],
+        "{report}"
+    );
+    // SKILL.md and the skill's references were not taken for agents.
+    assert!(report["skipped"].as_array().unwrap().is_empty(), "{report}");
+
+    env.run(["init"]).success();
+    env.run(["install", "writer", "pdf-forms", "summarise"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/summarise.md")).unwrap(), command);
+    let installed = env.project.join(".claude/skills/pdf-forms");
+    assert_eq!(TestEnv::files_under(&installed), TestEnv::files_under(&plugin.join("skills/pdf-forms")));
+    for file in ["SKILL.md", "scripts/fill.sh", "references/forms.md"] {
+        assert_eq!(
+            std::fs::read(installed.join(file)).unwrap(),
+            std::fs::read(plugin.join("skills/pdf-forms").join(file)).unwrap()
+        );
+    }
+    assert!(is_executable(&installed.join("scripts/fill.sh")));
+}

@@ -32,7 +32,8 @@ pub use check::{CheckReport, check_registry};
 pub use collection::{Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, find_agent_files, read_found};
 pub use error::{RegistryError, Result};
 pub use package::{
-    PackageContent, PublishPackage, prepare_package, publish_package, read_package, read_skill_directory,
+    FoundPackage, PackageContent, PublishPackage, SkillDirectory, find_packages, is_in_package, prepare_package,
+    publish_package, read_package, read_skill_directory,
 };
 pub use publish::{
     OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_record, publish, publish_many,

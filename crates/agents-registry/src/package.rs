@@ -328,3 +328,69 @@ pub fn read_package(path: &Path, kind: Kind) -> Result<SkillDirectory> {
         }
     }
 }
+
+/// A package found in a collection being imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPackage {
+    pub kind: Kind,
+    /// The skill directory or the command file (inside the collection, not a symlink).
+    pub path: std::path::PathBuf,
+    /// Relative to the collection, for messages.
+    pub label: String,
+}
+
+/// Finds the skills and commands of the collection at `root` (canonical): every directory
+/// holding a `SKILL.md` is a skill (its files are not looked into further), every `*.md` file
+/// directly in a directory named `commands` is a command. Hidden entries and symlinks are never
+/// followed, so nothing outside the collection is found. A plugin marketplace's plugins keep
+/// their skills and commands in `skills/` and `commands/`, which this walk finds as well.
+pub fn find_packages(root: &Path) -> Vec<FoundPackage> {
+    let mut found = Vec::new();
+    find_in(root, root, &mut found);
+    found.sort_by(|a, b| a.label.cmp(&b.label));
+    found
+}
+
+fn find_in(root: &Path, directory: &Path, found: &mut Vec<FoundPackage>) {
+    let label = |path: &Path| path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|entry| entry.file_name());
+    let in_commands = directory.file_name().is_some_and(|n| n == "commands");
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let Ok(file_type) = entry.file_type() else { continue };
+        if file_type.is_dir() {
+            if std::fs::symlink_metadata(path.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
+                found.push(FoundPackage { kind: Kind::Skill, label: label(&path), path });
+            } else {
+                find_in(root, &path, found);
+            }
+        } else if file_type.is_file() && in_commands && path.extension().is_some_and(|e| e == "md") {
+            found.push(FoundPackage { kind: Kind::Command, label: label(&path), path });
+        }
+    }
+}
+
+/// Whether a file or directory found by an agent import belongs to a package instead: inside a
+/// skill directory, or a command (so `SKILL.md` and a skill's references are never imported as
+/// agents).
+pub fn is_in_package(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else { return false };
+    let mut directory = root.to_path_buf();
+    let components: Vec<_> = relative.components().collect();
+    for (index, component) in components.iter().enumerate() {
+        let last = index + 1 == components.len();
+        if !last && component.as_os_str() == "commands" && index + 2 == components.len() {
+            return true;
+        }
+        directory.push(component);
+        if !last && std::fs::symlink_metadata(directory.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
+            return true;
+        }
+    }
+    false
+}
