@@ -18,6 +18,7 @@ mod install;
 mod lifecycle;
 mod lint;
 mod merge;
+mod packages;
 mod publish_rules;
 mod readme;
 mod registry;

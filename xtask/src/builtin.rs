@@ -38,6 +38,8 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
                 yanked: false,
                 description: agent.summary(),
                 signature: None,
+                kind: Default::default(),
+                files: Vec::new(),
                 extra: Default::default(),
             })
             .with_context(|| format!("{}: cannot add {}@{version}", index_file.display(), agent.name))?;

@@ -13,8 +13,10 @@ use std::collections::BTreeMap;
 
 use crate::checksum::Sha256;
 use crate::name::AgentName;
+use crate::package::{Kind, PACKAGE_RECORD_SCHEMA, PackageFile, check_listing, package_digest};
 
-/// The record schema this client reads and writes.
+/// The record schema of agents, which this client reads and writes (packages use
+/// [`PACKAGE_RECORD_SCHEMA`]).
 pub const RECORD_SCHEMA: u32 = 1;
 
 /// The largest index file a client reads, in bytes (about 20 000 versions of one agent).
@@ -41,6 +43,13 @@ pub struct IndexRecord {
     /// over [`crate::record_payload`]: who published this version. Absent in unsigned registries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// What the version publishes; absent (an agent) in schema 1.
+    #[serde(default, skip_serializing_if = "Kind::is_agent")]
+    pub kind: Kind,
+    /// A package's files (schema 2); `sha256` is then their [`package_digest`] and `length`
+    /// the sum of their lengths. Empty for an agent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<PackageFile>,
     /// Fields written by newer clients, kept so rewriting a line never loses them.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -51,9 +60,43 @@ impl IndexRecord {
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("an index record always serialises to JSON")
     }
+
+    /// Whether this is a package (a skill or a command) rather than an agent.
+    pub fn is_package(&self) -> bool {
+        !self.kind.is_agent()
+    }
+
+    /// Why this record's kind, schema and listing do not agree, if they do not: an agent is
+    /// schema 1 without files; a package is schema 2 with a valid listing whose digest and total
+    /// length are the record's `sha256` and `length`.
+    pub fn check_shape(&self) -> Result<(), String> {
+        match (self.kind, self.schema) {
+            (Kind::Agent, RECORD_SCHEMA) if self.files.is_empty() => Ok(()),
+            (Kind::Agent, RECORD_SCHEMA) => Err("an agent record lists files".to_owned()),
+            (Kind::Agent, _) => Err(format!("a schema-{} record needs a `kind` other than agent", self.schema)),
+            (kind, PACKAGE_RECORD_SCHEMA) => {
+                let sorted = check_listing(kind, &self.name, &self.files).map_err(|e| e.to_string())?;
+                if sorted != self.files {
+                    return Err("files are not sorted by path".to_owned());
+                }
+                if package_digest(kind, &self.files) != self.sha256 {
+                    return Err("`sha256` is not the package digest of `files`".to_owned());
+                }
+                let total: u64 = self.files.iter().map(|f| f.length).sum();
+                if total != self.length {
+                    return Err(format!("`length` is {}, but the files hold {total} bytes", self.length));
+                }
+                Ok(())
+            }
+            (kind, schema) => Err(format!("a {kind} record must be schema {PACKAGE_RECORD_SCHEMA}, not {schema}")),
+        }
+    }
 }
 
 /// One line of an index file.
+// Nearly every line is a record; boxing them to shrink the rare verbatim line would cost every
+// record an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexLine {
     Record(IndexRecord),
@@ -111,6 +154,8 @@ impl IndexFile {
             // else is classified through a generic JSON value below.
             if let Ok(record) = serde_json::from_str::<IndexRecord>(raw)
                 && record.schema == RECORD_SCHEMA
+                && record.kind.is_agent()
+                && record.files.is_empty()
             {
                 file.push_parsed(record, index + 1, raw);
                 continue;
@@ -123,7 +168,7 @@ impl IndexFile {
                 }
             };
             match value.get("schema").and_then(serde_json::Value::as_u64) {
-                Some(schema) if schema == u64::from(RECORD_SCHEMA) => {}
+                Some(schema) if schema == u64::from(RECORD_SCHEMA) || schema == u64::from(PACKAGE_RECORD_SCHEMA) => {}
                 Some(_) => {
                     file.lines.push(IndexLine::Unknown(raw.to_owned()));
                     continue;
@@ -148,6 +193,9 @@ impl IndexFile {
             file.invalid.push(InvalidLine { line, message, text: raw.to_owned() });
             file.lines.push(IndexLine::Unknown(raw.to_owned()));
         };
+        if let Err(message) = record.check_shape() {
+            return refuse(self, message);
+        }
         if !record.version.build.is_empty() {
             let message = format!(
                 "version {} has build metadata, which published versions never carry (it would satisfy `={}`)",
@@ -281,6 +329,8 @@ mod tests {
             yanked: false,
             description: Some("Go".into()),
             signature: None,
+            kind: Kind::Agent,
+            files: Vec::new(),
             extra: BTreeMap::new(),
         }
     }
@@ -301,7 +351,7 @@ mod tests {
         let text = concat!(
             r#"{"schema":1,"name":"go-backend-expert","version":"1.0.0","sha256":"2d8c2f6d978ca21712b5f6de36c9d31fa8e96a4fa5d8ff8b0188dfb9e7c2fb1c","length":5,"published":"2026-11-24T00:00:00Z","yanked":false,"future":{"a":1}}"#,
             "\n",
-            r#"{"schema":2,"anything":"goes"}"#,
+            r#"{"schema":3,"anything":"goes"}"#,
             "\n"
         );
         let file = IndexFile::parse(text);
@@ -374,7 +424,7 @@ mod tests {
         file.push(record("1.1.0")).unwrap();
         let error = file.push(record("1.0.0")).unwrap_err();
         assert_eq!(error.to_string(), "go-backend-expert@1.0.0 is already published");
-        let mut newer = IndexFile::parse("{\"schema\":2,\"version\":\"3.0.0\"}\n");
+        let mut newer = IndexFile::parse("{\"schema\":3,\"version\":\"3.0.0\"}\n");
         assert!(newer.push(record("3.0.0")).is_err(), "a newer-schema line's version was published over");
         let name = AgentName::new("go-backend-expert").unwrap();
         let v = "1.0.0".parse().unwrap();
@@ -382,5 +432,53 @@ mod tests {
         assert!(!file.set_yanked(&name, &v, true).unwrap());
         assert!(file.find(&v).unwrap().yanked);
         assert!(file.set_yanked(&name, &"9.9.9".parse().unwrap(), true).is_err());
+    }
+
+    #[test]
+    fn package_records_are_schema_2_with_a_listing_their_digest_covers() {
+        use crate::package::{FileMode, PackageFile};
+        use crate::relative_path::RelativePath;
+        let files = vec![
+            PackageFile {
+                path: RelativePath::parse("SKILL.md").unwrap(),
+                mode: FileMode::Regular,
+                length: 3,
+                sha256: Sha256::of(b"abc"),
+            },
+            PackageFile {
+                path: RelativePath::parse("scripts/run.sh").unwrap(),
+                mode: FileMode::Executable,
+                length: 1,
+                sha256: Sha256::of(b"x"),
+            },
+        ];
+        let mut skill = record("1.0.0");
+        skill.schema = PACKAGE_RECORD_SCHEMA;
+        skill.kind = Kind::Skill;
+        skill.sha256 = package_digest(Kind::Skill, &files);
+        skill.length = 4;
+        skill.files = files;
+        let line = skill.to_line();
+        assert!(line.contains(r#","kind":"skill","files":[{"path":"SKILL.md","mode":"644","length":3,"#), "{line}");
+        let parsed = IndexFile::parse(&format!("{line}\n"));
+        assert!(parsed.invalid.is_empty(), "{:?}", parsed.invalid);
+        assert_eq!(parsed.records().next(), Some(&skill));
+        assert_eq!(parsed.to_text(), format!("{line}\n"));
+
+        // A listing that disagrees with the digest, a package in schema 1 and an agent in schema 2
+        // are not records.
+        let check_invalid = |record: IndexRecord, expected: &str| {
+            let parsed = IndexFile::parse(&format!("{}\n", record.to_line()));
+            assert_eq!(parsed.records().count(), 0);
+            assert!(parsed.invalid[0].message.contains(expected), "{:?}", parsed.invalid);
+        };
+        let mut tampered = skill.clone();
+        tampered.files[1].mode = FileMode::Regular;
+        check_invalid(tampered, "package digest");
+        check_invalid(IndexRecord { schema: 1, ..skill.clone() }, "must be schema 2");
+        check_invalid(IndexRecord { length: 5, ..skill.clone() }, "the files hold 4 bytes");
+        check_invalid(IndexRecord { schema: 2, ..record("1.0.0") }, "needs a `kind`");
+        // An agent record is exactly as before: no `kind`, no `files`.
+        assert!(!record("1.0.0").to_line().contains("kind"));
     }
 }

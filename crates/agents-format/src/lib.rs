@@ -7,6 +7,8 @@
 //! - [`RegistryConfig`] is a registry's `config.json`; [`IndexFile`] holds the JSON-lines records
 //!   of one agent ([`IndexRecord`], one per version) found at [`index_path`]; bodies live at
 //!   [`body_path`].
+//! - A record of [`Kind`] `skill` or `command` is a package: its [`PackageFile`]s, each
+//!   content-addressed, pinned together by their [`package_digest`].
 //! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
 //! - [`RegistryUrl`] is a registry URL git can never read as an option or a command.
 //! - [`select`] picks the version to install.
@@ -25,6 +27,7 @@ mod lockfile;
 mod manifest;
 mod name;
 mod owners;
+mod package;
 mod relative_path;
 mod select;
 mod signing;
@@ -53,6 +56,12 @@ pub use manifest::{
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
 pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained, owners_path};
+pub use package::{
+    CommandFile, FileMode, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, MAX_PACKAGE_LEN, MAX_SKILL_DESCRIPTION_CHARS,
+    MAX_SKILL_NAME_LEN, PACKAGE_DIGEST_NAMESPACE, PACKAGE_RECORD_SCHEMA, PackageError, PackageFile, SKILL_FILE,
+    check_listing, check_skill, check_skill_name, command_for_gemini, deep_body_path, package_digest, package_listing,
+    parse_command,
+};
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};
 pub use signing::{

@@ -6,6 +6,7 @@
 use crate::checksum::Sha256;
 use crate::config::RegistryId;
 use crate::name::AgentName;
+use crate::package::Kind;
 use crate::relative_path::RelativePath;
 
 /// The lockfile format version this client reads and writes.
@@ -24,13 +25,18 @@ pub struct LockedAgent {
     pub name: AgentName,
     pub version: semver::Version,
     pub registry: RegistryId,
-    /// The agent file as published (and as installed for Claude Code).
+    /// What is pinned; absent (an agent) in lockfiles that pin no package.
+    #[serde(default)]
+    pub kind: Kind,
+    /// The agent file as published (for a package: its package digest, each installed file in
+    /// `files`) (and as installed for Claude Code).
     pub sha256: Sha256,
     /// The fingerprint (`SHA256:…`) of the key whose signature made this version, in a signed
     /// registry. Absent for unsigned registries and in lockfiles written before signatures.
     #[serde(default)]
     pub signer: Option<String>,
-    /// Every converted file written for another target, sorted by target.
+    /// Every converted file written for another target, and every file of a package, sorted by
+    /// target and path.
     #[serde(default, rename = "file")]
     pub files: Vec<LockedFile>,
 }
@@ -71,7 +77,7 @@ impl Lockfile {
         let mut agents = raw.agents;
         agents.sort_by(|a, b| a.name.cmp(&b.name));
         for agent in &mut agents {
-            agent.files.sort_by(|a, b| a.target.cmp(&b.target));
+            sort_files(&mut agent.files);
         }
         if let Some(pair) = agents.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(LockfileError::Duplicate(pair[0].name.clone()));
@@ -98,9 +104,13 @@ impl Lockfile {
         let mut out = format!("{HEADER}version = {LOCKFILE_VERSION}\n");
         for agent in &self.agents {
             out.push_str(&format!(
-                "\n[[agent]]\nname = \"{}\"\nversion = \"{}\"\nregistry = \"{}\"\nsha256 = \"{}\"\n",
-                agent.name, agent.version, agent.registry, agent.sha256
+                "\n[[agent]]\nname = \"{}\"\nversion = \"{}\"\nregistry = \"{}\"\n",
+                agent.name, agent.version, agent.registry
             ));
+            if !agent.kind.is_agent() {
+                out.push_str(&format!("kind = \"{}\"\n", agent.kind));
+            }
+            out.push_str(&format!("sha256 = \"{}\"\n", agent.sha256));
             if let Some(signer) = &agent.signer {
                 out.push_str(&format!("signer = \"{signer}\"\n"));
             }
@@ -127,7 +137,7 @@ impl Lockfile {
     /// Inserts or replaces the entry for `agent.name`.
     pub fn insert(&mut self, mut agent: LockedAgent) {
         // One order for converted files, however they were produced, so rewrites stay stable.
-        agent.files.sort_by(|a, b| a.target.cmp(&b.target));
+        sort_files(&mut agent.files);
         match self.agents.binary_search_by(|a| a.name.cmp(&agent.name)) {
             Ok(i) => self.agents[i] = agent,
             Err(i) => self.agents.insert(i, agent),
@@ -138,6 +148,12 @@ impl Lockfile {
         let i = self.agents.binary_search_by(|a| a.name.cmp(name)).ok()?;
         Some(self.agents.remove(i))
     }
+}
+
+/// Files by target, then path: an agent has at most one file per target, so its order is the
+/// same as by target alone.
+fn sort_files(files: &mut [LockedFile]) {
+    files.sort_by(|a, b| (a.target.as_str(), a.path.as_str()).cmp(&(b.target.as_str(), b.path.as_str())));
 }
 
 /// `SHA256:` then unpadded base64, as `ssh-keygen -l` prints a key's fingerprint.
@@ -156,10 +172,37 @@ mod tests {
             name: AgentName::new(name).unwrap(),
             version: version.parse().unwrap(),
             registry: RegistryId::builtin(),
+            kind: Kind::Agent,
             sha256: Sha256::of(name.as_bytes()),
             signer: None,
             files: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_package_pins_its_kind_and_every_file() {
+        let mut skill = agent("pdf", "1.0.0");
+        skill.kind = Kind::Skill;
+        skill.files = ["scripts/run.sh", "SKILL.md"]
+            .iter()
+            .map(|path| LockedFile {
+                target: "claude-code".into(),
+                path: RelativePath::parse(&format!(".claude/skills/pdf/{path}")).unwrap(),
+                sha256: Sha256::of(path.as_bytes()),
+            })
+            .collect();
+        let mut lockfile = Lockfile::default();
+        lockfile.insert(skill);
+        let text = lockfile.to_text();
+        assert!(text.contains("registry = \"builtin\"\nkind = \"skill\"\nsha256 = "), "{text}");
+        assert!(text.find("pdf/SKILL.md").unwrap() < text.find("pdf/scripts").unwrap(), "{text}");
+        let parsed = Lockfile::parse(&text).unwrap();
+        assert_eq!(parsed, lockfile);
+        assert_eq!(parsed.to_text(), text);
+        // An agent's entry carries no kind, as before.
+        let mut agents = Lockfile::default();
+        agents.insert(agent("a", "1.0.0"));
+        assert!(!agents.to_text().contains("kind"));
     }
 
     #[test]

@@ -37,6 +37,8 @@ mod tests {
             yanked,
             description: None,
             signature: None,
+            kind: Default::default(),
+            files: Vec::new(),
             extra: Default::default(),
         }
     }

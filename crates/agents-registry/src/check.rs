@@ -123,8 +123,10 @@ fn check_tree(
             continue;
         }
         if path.starts_with("bodies/") {
-            let actual = body_path(&Sha256::of(&bytes));
-            if &actual != path {
+            let sha256 = Sha256::of(&bytes);
+            let actual = body_path(&sha256);
+            // Package files live one level deeper (§4); either path is the body's own.
+            if &actual != path && &agents_format::deep_body_path(&sha256) != path {
                 report.problems.push(format!("{path}: the body's checksum says it belongs at {actual}"));
             }
             continue;
@@ -183,6 +185,44 @@ fn check_tree(
             }
             if !is_valid_utc(&record.published) {
                 report.problems.push(format!("{agent}: publish time `{}` is not RFC 3339 UTC", record.published));
+            }
+            if record.is_package() {
+                if record.kind == agents_format::Kind::Skill
+                    && let Some(skill) = record.files.iter().find(|f| f.path.as_str() == agents_format::SKILL_FILE)
+                {
+                    let bytes = blob_text(repository, tree, &agents_format::deep_body_path(&skill.sha256))
+                        .or_else(|| blob_text(repository, tree, &body_path(&skill.sha256)));
+                    match bytes.map(|bytes| agents_format::AgentFile::parse(&bytes)) {
+                        Some(Err(error)) => report.problems.push(format!("{agent}: SKILL.md is not valid: {error}")),
+                        Some(Ok(file)) => {
+                            if let Err(error) = agents_format::check_skill(
+                                &file.name,
+                                file.description.as_deref(),
+                                record.name.as_str(),
+                            ) {
+                                report.problems.push(format!("{agent}: {error}"));
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                for file in &record.files {
+                    let deep = agents_format::deep_body_path(&file.sha256);
+                    let flat = body_path(&file.sha256);
+                    let found = [deep, flat].into_iter().find_map(|p| blob_text(repository, tree, &p).map(|b| (p, b)));
+                    match found {
+                        None => report.problems.push(format!("{agent}: the body of `{}` is missing", file.path)),
+                        Some((body, bytes)) => {
+                            if Sha256::of(&bytes) != file.sha256 || bytes.len() as u64 != file.length {
+                                report
+                                    .problems
+                                    .push(format!("{agent}: `{}` does not match its sha256 and length", file.path));
+                            }
+                            referenced.insert(body);
+                        }
+                    }
+                }
+                continue;
             }
             let body = body_path(&record.sha256);
             referenced.insert(body.clone());

@@ -81,6 +81,14 @@ pub enum RegistryError {
     NameMismatch { registry: String, name: AgentName, version: semver::Version, declared: AgentName },
     #[error("{path}: not a regular file")]
     NotARegularFile { path: PathBuf },
+    #[error("{path}: a symlink; a package is published from regular files only, never through a link")]
+    SymlinkInPackage { path: PathBuf },
+    #[error("{path}: {message}")]
+    InvalidPackage { path: String, message: String },
+    #[error(
+        "`{name}` is published to registry `{registry}` with kind `{published}`; it cannot also have kind `{publishing}` (one name, one kind)"
+    )]
+    KindMismatch { registry: String, name: AgentName, published: agents_format::Kind, publishing: agents_format::Kind },
     #[error("{what} is {len} bytes, over the limit of {limit} bytes")]
     TooLarge { what: String, len: u64, limit: u64 },
     #[error("`{url}`: {message}")]

@@ -10,6 +10,9 @@
 //!   the server's validators.
 //! - [`init_registry`], [`publish`] and [`yank`] write to registries: a commit on the fetched tip,
 //!   pushed without force, re-applied when another publisher won the race.
+//! - [`publish_package`] publishes a skill directory or a command file
+//!   ([`read_skill_directory`], [`read_package`]); [`Registry::package_files`] reads a
+//!   package's files back, each verified.
 //! - [`signing`] signs and verifies with SSH keys: [`publish_signed`] and [`change_owners`]
 //!   sign, [`verify_version`] is the check a client makes before it accepts a version.
 
@@ -19,6 +22,7 @@ mod collection;
 mod error;
 mod http;
 pub mod libgit2;
+mod package;
 mod publish;
 mod registry;
 pub mod signing;
@@ -33,6 +37,10 @@ pub use check::{CheckReport, check_registry};
 pub use collection::{Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, find_agent_files, read_found};
 pub use error::{RegistryError, Result};
 pub use http::HttpConfig;
+pub use package::{
+    FoundPackage, PackageContent, PublishPackage, SkillDirectory, find_packages, is_in_package, prepare_package,
+    publish_package, read_package, read_skill_directory,
+};
 pub use publish::{
     OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_record, publish, publish_many,
     publish_signed, yank,

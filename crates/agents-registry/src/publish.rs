@@ -127,6 +127,8 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         yanked: false,
         description: file.summary(),
         signature: None,
+        kind: Default::default(),
+        files: Vec::new(),
         extra: BTreeMap::new(),
     };
     Ok((file, record))
@@ -182,9 +184,12 @@ fn publish_all(
     };
     // Which of `ready` already exist, decided afresh on every attempt (a lost race re-runs it).
     let mut existing: Vec<bool> = Vec::new();
+    // The kind a name is already published as, when it is not an agent: one name, one kind.
+    let mut clashes: Vec<Option<agents_format::Kind>> = Vec::new();
     let mut signed: Vec<IndexRecord> = Vec::new();
     transact(cache, registry_name, url, &message, |registry| {
         existing = vec![false; ready.len()];
+        clashes = vec![None; ready.len()];
         signed.clear();
         let root = signing::registry_root(&registry.config, registry_name)?;
         let mut indexes: BTreeMap<AgentName, IndexFile> = BTreeMap::new();
@@ -194,6 +199,11 @@ fn publish_all(
                 indexes.insert(record.name.clone(), registry.index_file(&record.name)?.unwrap_or_default());
             }
             let index = indexes.get_mut(&record.name).expect("inserted above");
+            if let Some(other) = index.records().find(|r| r.kind != record.kind) {
+                clashes[position] = Some(other.kind);
+                existing[position] = true;
+                continue;
+            }
             if index.claims(&record.version) {
                 existing[position] = true;
                 continue;
@@ -214,8 +224,15 @@ fn publish_all(
         Ok(files)
     })?;
     let mut signed = signed.into_iter();
-    for ((request_index, record), exists) in ready.into_iter().zip(existing) {
-        if !exists {
+    for (((request_index, record), exists), clash) in ready.into_iter().zip(existing).zip(clashes) {
+        if let Some(published) = clash {
+            outcomes[request_index] = Err(RegistryError::KindMismatch {
+                registry: registry_name.to_owned(),
+                name: record.name,
+                published,
+                publishing: record.kind,
+            });
+        } else if !exists {
             outcomes[request_index] = Ok(signed.next().expect("one signed record per new version"));
         } else {
             outcomes[request_index] = Err(RegistryError::VersionExists {
@@ -232,7 +249,7 @@ fn publish_all(
 /// for an agent without an owners list, the root itself, which then starts one naming its key
 /// (returned as a file to write). A registry without a root takes the signature all the same
 /// (harmless, and ready for a root added later) or none.
-fn sign_for_publish(
+pub(crate) fn sign_for_publish(
     registry: &Registry,
     root: Option<&signing::RegistryRoot>,
     signer: Option<&dyn Signer>,
@@ -436,7 +453,7 @@ pub fn yank(
 }
 
 /// Applies `change` to the fetched tip and pushes the result, retrying on lost races.
-fn transact(
+pub(crate) fn transact(
     cache: &Cache,
     registry_name: &str,
     url: &str,

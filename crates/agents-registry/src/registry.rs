@@ -19,7 +19,7 @@ pub struct Registry {
     /// Where it comes from (a URL or path; `builtin` for the embedded one).
     pub url: String,
     pub config: RegistryConfig,
-    source: Source,
+    pub(crate) source: Source,
     /// Where this registry's search summary is kept (set for cached clones).
     summary_file: Option<std::path::PathBuf>,
 }

@@ -32,6 +32,9 @@ struct Line {
     version: semver::Version,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    /// What the name publishes (absent: an agent).
+    #[serde(default, skip_serializing_if = "agents_format::Kind::is_agent")]
+    kind: agents_format::Kind,
     index_sha256: Sha256,
 }
 
@@ -56,6 +59,7 @@ pub fn search_summary(path: &Path) -> Result<String> {
                 name,
                 version: summary.version,
                 description: summary.description,
+                kind: summary.kind,
                 index_sha256: Sha256::of(bytes),
             });
         }
@@ -107,7 +111,12 @@ pub(crate) fn summaries(registry: &Registry, sparse: &Sparse) -> Result<Vec<Summ
             summaries.extend(Summary::of(&line.name, &IndexFile::parse(&String::from_utf8_lossy(&index))));
             continue;
         }
-        summaries.push(Summary { name: line.name, version: line.version, description: line.description });
+        summaries.push(Summary {
+            name: line.name,
+            version: line.version,
+            description: line.description,
+            kind: line.kind,
+        });
     }
     Ok(summaries)
 }

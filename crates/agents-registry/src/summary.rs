@@ -8,7 +8,7 @@
 //! old and the new tree are read again: unchanged subtrees are skipped by id, so an update after
 //! one publish costs a few tree reads, not a walk of the registry.
 //!
-//! File format (JSON lines): `{"schema":1,"index":"<tree id>"}`, then one
+//! File format (JSON lines): `{"schema":2,"index":"<tree id>"}`, then one
 //! `{"name":…,"version":…,"description":…}` per agent in the index tree's order (by index path,
 //! component by component), then `{"agents":N}`. A
 //! file that does not parse, or lacks its last line, is rebuilt. Updating one streams the old
@@ -23,7 +23,8 @@ use agents_format::{AgentName, IndexFile, index_path, select};
 
 use crate::error::{GitContext as _, RegistryError, Result};
 
-const SCHEMA: u32 = 1;
+// 2: entries carry `kind`; a summary of schema 1 is rebuilt, so packages never show as agents.
+const SCHEMA: u32 = 2;
 
 /// An agent as `search` shows it: its latest version (the newest not yanked, else the newest).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -32,6 +33,9 @@ pub struct Summary {
     pub version: semver::Version,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// What the name publishes (absent: an agent).
+    #[serde(default, skip_serializing_if = "agents_format::Kind::is_agent")]
+    pub kind: agents_format::Kind,
 }
 
 impl Summary {
@@ -40,7 +44,12 @@ impl Summary {
         let own = || index.records().filter(|record| &record.name == name);
         let latest =
             select(own(), &semver::VersionReq::STAR).or_else(|| own().max_by(|a, b| a.version.cmp(&b.version)))?;
-        Some(Summary { name: name.clone(), version: latest.version.clone(), description: latest.description.clone() })
+        Some(Summary {
+            name: name.clone(),
+            version: latest.version.clone(),
+            description: latest.description.clone(),
+            kind: latest.kind,
+        })
     }
 }
 

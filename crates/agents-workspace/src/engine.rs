@@ -102,6 +102,10 @@ pub(crate) struct Managed {
     /// The bytes the file on disk was installed from, when the pin moves away from them: the
     /// base of a three-way merge of a local edit.
     pub(crate) base: Option<Vec<u8>>,
+    /// For a package's file, the mode it is published with: a written file gets the run bit
+    /// exactly when this says so. `None` (agents and converted files): a replaced file keeps its
+    /// mode and a new one gets the umask's.
+    pub(crate) mode: Option<agents_format::FileMode>,
 }
 
 impl Managed {
@@ -251,11 +255,13 @@ fn apply_step(
             return Ok((Done::Unchanged, None));
         }
         Decision::Conflict(_) => return Ok((Done::Kept, None)),
-        Decision::Write(expect) => root.replace(&file.path, file.bytes.as_deref().unwrap_or_default(), expect)?,
+        Decision::Write(expect) => {
+            root.replace_with_mode(&file.path, file.bytes.as_deref().unwrap_or_default(), expect, file.mode)?
+        }
         Decision::Remove(expect) => root.remove(&file.path, expect)?,
         Decision::BackUpThenWrite(expect) => {
             backup = Some(back_up(workspace, root, &file.path, now)?);
-            root.replace(&file.path, file.bytes.as_deref().unwrap_or_default(), expect)?
+            root.replace_with_mode(&file.path, file.bytes.as_deref().unwrap_or_default(), expect, file.mode)?
         }
         Decision::BackUpThenRemove(expect) => {
             backup = Some(back_up(workspace, root, &file.path, now)?);
@@ -263,7 +269,7 @@ fn apply_step(
         }
         Decision::Merge(expect) => {
             let merged = step.merged.as_deref().expect("a merge decision carries its merged bytes");
-            match root.replace(&file.path, merged, expect)? {
+            match root.replace_with_mode(&file.path, merged, expect, file.mode)? {
                 Swap::Done => {
                     state.record_merge(&file.path, &file.agent, Sha256::of(merged), &file.version);
                     state.conflicts.remove(&file.path);
@@ -376,6 +382,7 @@ mod tests {
             ours: Vec::new(),
             subject: true,
             base: None,
+            mode: None,
         }
     }
 

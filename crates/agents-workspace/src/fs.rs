@@ -214,6 +214,18 @@ impl Root {
     /// Writes `bytes` at `relative` if what is there is still what `expect` says (see the module
     /// docs). A replaced file keeps its permission bits; a new one gets the umask's.
     pub fn replace(&self, relative: &RelativePath, bytes: &[u8], expect: Expect) -> Result<Swap> {
+        self.replace_with_mode(relative, bytes, expect, None)
+    }
+
+    /// [`Root::replace`], and with `mode` the file gets the run bit (for each of owner, group
+    /// and other that may read it) exactly when `mode` is executable: a package's scripts.
+    pub fn replace_with_mode(
+        &self,
+        relative: &RelativePath,
+        bytes: &[u8],
+        expect: Expect,
+        mode: Option<agents_format::FileMode>,
+    ) -> Result<Swap> {
         let shown = self.absolute(relative);
         let dir = self.parent(relative, true)?.expect("created when missing");
         let name = relative.file_name();
@@ -222,6 +234,17 @@ impl Root {
             _ => None,
         };
         let temp = write_temp(&dir, &shown, bytes, keep_mode)?;
+        if let Some(mode) = mode {
+            let set = rustix::fs::statat(&dir, temp.as_str(), AtFlags::SYMLINK_NOFOLLOW).and_then(|stat| {
+                let current = stat.st_mode & 0o7777;
+                let wanted = if mode.is_executable() { current | ((current & 0o444) >> 2) } else { current & !0o111 };
+                rustix::fs::chmodat(&dir, temp.as_str(), Mode::from_raw_mode(wanted), AtFlags::empty())
+            });
+            if let Err(error) = set {
+                let _ = rustix::fs::unlinkat(&dir, temp.as_str(), AtFlags::empty());
+                return Err(io_error(&shown)(error.into()));
+            }
+        }
         let outcome = swap_in(&dir, name, &temp, bytes, &shown, expect);
         // Whatever happened, the temporary name must not stay behind.
         let _ = rustix::fs::unlinkat(&dir, temp.as_str(), AtFlags::empty());

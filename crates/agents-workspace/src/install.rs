@@ -136,6 +136,12 @@ struct Resolved {
     /// The body of the version the files on disk were installed from, when the pin moves away
     /// from it: the base a local edit is merged from.
     base: Option<Vec<u8>>,
+    /// A package's files (verified), instead of `bytes`.
+    package: Option<Vec<agents_registry::PackageContent>>,
+    /// A package's files at the version installed before, when the pin moves: merge bases.
+    base_package: Option<Vec<agents_registry::PackageContent>>,
+    /// Every (path in the package, checksum) a published version of the package lists.
+    published_files: Vec<(RelativePath, Sha256)>,
 }
 
 /// What resolve hands to plan: every agent's version and bytes, and the new manifest.
@@ -295,12 +301,18 @@ fn resolve(
                     .ok_or_else(|| no_match(&name, &registry_name, &index, &requirement))?
             }
         };
-        let bytes = registries.open(&registry_name)?.body(&record)?;
+        let (bytes, package) = if record.is_package() {
+            (Vec::new(), Some(registries.open(&registry_name)?.package_files(&record)?))
+        } else {
+            (registries.open(&registry_name)?.body(&record)?, None)
+        };
         let accepted =
             crate::signatures::accept(workspace, registries.open(&registry_name)?, &record, locked.as_ref())?;
         warnings.extend(accepted.notice.filter(|notice| !warnings.contains(notice)));
         let agent = format!("{name}@{}", record.version);
-        if let Some(warning) = crate::gate::hidden_unicode(&agent, &bytes, options.deny_hidden_unicode)? {
+        if let Some(package) = &package {
+            warnings.extend(crate::packages::hidden_unicode(&agent, package, options.deny_hidden_unicode)?);
+        } else if let Some(warning) = crate::gate::hidden_unicode(&agent, &bytes, options.deny_hidden_unicode)? {
             warnings.push(warning);
         }
 
@@ -336,13 +348,20 @@ fn resolve(
                 }
             }
         }
-        let installed_from = state
-            .installed_from(&workspace.agent_relative(&name))
-            .cloned()
-            .or_else(|| locked.as_ref().map(|l| l.version.clone()));
-        let base = match installed_from.and_then(|v| index.find(&v)) {
-            Some(base) if base.version != record.version => Some(registries.open(&registry_name)?.body(base)?),
-            _ => None,
+        let main = match record.kind {
+            agents_format::Kind::Agent => workspace.agent_relative(&name),
+            kind => crate::packages::main_file(kind, &name),
+        };
+        let installed_from =
+            state.installed_from(&main).cloned().or_else(|| locked.as_ref().map(|l| l.version.clone()));
+        let (base, base_package) = match installed_from.and_then(|v| index.find(&v)) {
+            Some(base) if base.version != record.version && base.is_package() => {
+                (None, registries.open(&registry_name)?.package_files(base).ok())
+            }
+            Some(base) if base.version != record.version && !base.is_package() => {
+                (Some(registries.open(&registry_name)?.body(base)?), None)
+            }
+            _ => (None, None),
         };
         let subject = match &options.unlock {
             _ if !requests.is_empty() => explicit,
@@ -350,6 +369,9 @@ fn resolve(
             Unlock::None | Unlock::All => true,
         };
         agents.push(Resolved {
+            published_files: crate::packages::published_files(&index),
+            package,
+            base_package,
             published: index.records().map(|r| (r.sha256, r.version.clone())).collect(),
             registry_id,
             signer: accepted.signer,
@@ -390,6 +412,7 @@ fn managed_files(
         bytes: Some(agent.bytes.clone()),
         subject: agent.subject,
         base: agent.base.clone(),
+        mode: None,
     }];
     let converted = target_files(workspace, tools, &agent.name, &agent.bytes);
     let base_converted =
@@ -410,6 +433,7 @@ fn managed_files(
             bytes: Some(file.bytes.clone()),
             subject: agent.subject,
             base: base_converted.iter().find(|b| b.relative == file.relative).map(|b| b.bytes.clone()),
+            mode: None,
         });
     }
     // Files written for this agent before that are no longer wanted (a tool dropped from
@@ -435,6 +459,7 @@ fn managed_files(
             ours,
             subject: agent.subject,
             base: None,
+            mode: None,
         });
     }
     (files, converted)
@@ -457,6 +482,39 @@ fn plan_and_apply(
     let mut files = Vec::new();
     let mut notes = Vec::new();
     for agent in &resolution.agents {
+        if let Some(contents) = &agent.package {
+            let inputs = crate::packages::PackageInputs {
+                name: &agent.name,
+                kind: agent.record.kind,
+                version: &agent.record.version,
+                contents,
+                base: agent.base_package.as_deref(),
+                previous: agent.previous.as_ref(),
+                published: &agent.published_files,
+                subject: agent.subject,
+            };
+            let (managed, locked_files) = crate::packages::managed_files(&state, &resolution.tools, &inputs);
+            files.extend(managed);
+            for placed in crate::packages::placed_files(agent.record.kind, &agent.name, &resolution.tools, contents) {
+                notes.extend(placed.notes.iter().map(|note| {
+                    (
+                        agent.name.clone(),
+                        placed.path.clone(),
+                        Loss { agent: agent.name.clone(), target: placed.target.to_string(), detail: note.clone() },
+                    )
+                }));
+            }
+            lockfile.insert(LockedAgent {
+                name: agent.name.clone(),
+                version: agent.record.version.clone(),
+                registry: agent.registry_id.clone(),
+                kind: agent.record.kind,
+                sha256: agent.record.sha256,
+                signer: agent.signer.clone(),
+                files: locked_files,
+            });
+            continue;
+        }
         let (managed, converted) = managed_files(workspace, &state, &resolution.tools, agent);
         files.extend(managed);
         for file in &converted {
@@ -472,6 +530,7 @@ fn plan_and_apply(
             name: agent.name.clone(),
             version: agent.record.version.clone(),
             registry: agent.registry_id.clone(),
+            kind: agent.record.kind,
             sha256: agent.record.sha256,
             signer: agent.signer.clone(),
             files: converted.iter().map(TargetFile::locked).collect(),
@@ -530,6 +589,17 @@ fn plan_and_apply(
                 ));
             }
             Done::Kept
+                if result.step.file.bytes.is_none()
+                    && resolution.agents.iter().any(|a| a.package.is_some() && a.name == result.step.file.agent) =>
+            {
+                report.warnings.push(format!(
+                    "kept {}: {}@{} no longer has it, but it has local edits",
+                    root.absolute(&result.step.file.path).display(),
+                    result.step.file.agent,
+                    result.step.file.version
+                ))
+            }
+            Done::Kept
                 if result.step.file.bytes.is_some()
                     && result.step.decision != Decision::Conflict(Blocker::MergeConflict) =>
             {
@@ -551,14 +621,28 @@ fn plan_and_apply(
         }
     }
     for agent in &resolution.agents {
-        let primary = workspace.agent_relative(&agent.name);
-        let result =
+        let (primary, path) = match agent.record.kind {
+            agents_format::Kind::Agent => (workspace.agent_relative(&agent.name), workspace.agent_path(&agent.name)),
+            kind => (
+                crate::packages::main_file(kind, &agent.name),
+                crate::packages::display_path(workspace, kind, &agent.name),
+            ),
+        };
+        let mut result =
             results.iter().find(|r| r.step.file.path == primary).expect("every agent has its Claude Code file planned");
+        // A package reports its most telling file: one written or removed, when there is one.
+        if agent.package.is_some()
+            && let Some(changed) = results.iter().find(|r| {
+                r.step.file.agent == agent.name && matches!(r.done, Done::Written | Done::Removed | Done::Merged)
+            })
+        {
+            result = changed;
+        }
         report.agents.push(Installed {
             name: agent.name.clone(),
             version: agent.record.version.clone(),
             registry: agent.registry.clone(),
-            path: workspace.agent_path(&agent.name),
+            path,
             action: action(agent, &result.step, &result.done),
             backup: result.backup.clone(),
         });
@@ -676,7 +760,7 @@ fn check_names(workspace: &Workspace, root: &Root, resolution: &Resolution, step
             }
         }
     };
-    for agent in &resolution.agents {
+    for agent in resolution.agents.iter().filter(|a| a.package.is_none()) {
         let path = workspace.agent_path(&agent.name);
         let claimed = claimed_name(&agent.bytes).unwrap_or_else(|| agent.name.to_string());
         planned.push(path.clone());

@@ -97,7 +97,11 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
     let mut files = Vec::new();
     let mut wanted_paths = BTreeSet::new();
     for locked in lockfile.agents() {
-        let mut pinned: Vec<(RelativePath, Sha256)> = vec![(workspace.agent_relative(&locked.name), locked.sha256)];
+        // A package has no file of its own: every file it installs is in `files`.
+        let mut pinned: Vec<(RelativePath, Sha256)> = Vec::new();
+        if locked.kind.is_agent() {
+            pinned.push((workspace.agent_relative(&locked.name), locked.sha256));
+        }
         pinned.extend(locked.files.iter().map(|f| (f.path.clone(), f.sha256)));
         wanted_paths.extend(pinned.iter().map(|(p, _)| p.clone()));
         // The common case, and the daemon's after every event: every file is as pinned, and no
@@ -144,6 +148,7 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
                 ours: state.last_written(path).into_iter().collect(),
                 subject: false,
                 base: None,
+                mode: None,
             });
         }
     }
@@ -211,10 +216,15 @@ fn prefetch(workspace: &Workspace, registries: &mut Registries) {
     let (Ok((_, lockfile)), Ok(root)) = (workspace.read_lockfile(), workspace.open_root()) else { return };
     for locked in lockfile.agents() {
         let primary = workspace.agent_relative(&locked.name);
-        let as_pinned = root.inspect(&primary).is_ok_and(|d| d.sha256() == Some(locked.sha256))
+        let as_pinned = (!locked.kind.is_agent()
+            || root.inspect(&primary).is_ok_and(|d| d.sha256() == Some(locked.sha256)))
             && locked.files.iter().all(|f| root.inspect(&f.path).is_ok_and(|d| d.sha256() == Some(f.sha256)));
         if !as_pinned {
-            let _ = pinned_body(workspace, registries, locked);
+            if locked.kind.is_agent() {
+                let _ = pinned_body(workspace, registries, locked);
+            } else {
+                let _ = pinned_package(workspace, registries, locked);
+            }
         }
     }
 }
@@ -228,6 +238,12 @@ fn agent_files(
     state: &WorkspaceState,
     deny: bool,
 ) -> Result<(Vec<Managed>, Vec<String>)> {
+    if !locked.kind.is_agent() {
+        let (index, contents) = pinned_package(workspace, registries, locked)?;
+        crate::packages::hidden_unicode(&format!("{}@{}", locked.name, locked.version), &contents, deny)?;
+        let published = crate::packages::published_files(&index);
+        return Ok(crate::packages::locked_files(locked, &contents, &published, state));
+    }
     let (index, bytes) = pinned_body(workspace, registries, locked)?;
     crate::gate::hidden_unicode(&format!("{}@{}", locked.name, locked.version), &bytes, deny)?;
     let mut errors = Vec::new();
@@ -257,6 +273,7 @@ fn agent_files(
         ours,
         subject: false,
         base: base_body.clone(),
+        mode: None,
     }];
     let converted = target_files(workspace, &targets, &locked.name, &bytes);
     for file in &locked.files {
@@ -269,6 +286,7 @@ fn agent_files(
                 ours: state.last_written(&file.path).into_iter().collect(),
                 subject: false,
                 base: base_converted.iter().find(|b| b.relative == file.path).map(|b| b.bytes.clone()),
+                mode: None,
             }),
             _ => errors.push(format!(
                 "{}@{}: the {} file this version of agents writes differs from agents.lock; run `agents install`",
@@ -297,6 +315,23 @@ pub(crate) fn pinned_body(
     Ok((index, bytes))
 }
 
+/// The pinned files of a locked package, each verified, with its index.
+pub(crate) fn pinned_package(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    locked: &LockedAgent,
+) -> Result<(IndexFile, Vec<agents_registry::PackageContent>)> {
+    let registry_name = registries
+        .name_for_id(&locked.registry)?
+        .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: locked.name.clone(), id: locked.registry.clone() })?;
+    let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+    let record = locked_record(registries, &registry_name, &index, locked)?;
+    let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+    let contents = registries.open(&registry_name)?.package_files(&record)?;
+    crate::signatures::accept_quietly(workspace, registries.open(&registry_name)?, &record, Some(locked))?;
+    Ok((index, contents))
+}
+
 /// What `agents diff NAME` compares: the local file against the pinned version, or against the
 /// upstream copy of a conflicting update.
 #[derive(Debug, Clone)]
@@ -315,8 +350,35 @@ pub struct DiffInput {
 pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &AgentName) -> Result<DiffInput> {
     let (_, lockfile) = workspace.read_lockfile()?;
     let locked = lockfile.get(name).ok_or_else(|| WorkspaceError::NotInstalled { name: name.clone() })?;
-    let path = workspace.agent_path(name);
     let root = workspace.open_root()?;
+    if !locked.kind.is_agent() {
+        // A package: the first of its files that differs from the pin (else its main file).
+        let (_, contents) = pinned_package(workspace, registries, locked)?;
+        let main = crate::packages::main_file(locked.kind, name);
+        let mut chosen = None;
+        for file in &locked.files {
+            if root.inspect(&file.path)?.sha256() != Some(file.sha256) {
+                chosen = Some(file);
+                break;
+            }
+        }
+        let chosen = chosen.or_else(|| locked.files.iter().find(|f| f.path == main)).or(locked.files.first());
+        let chosen = chosen.ok_or_else(|| WorkspaceError::NotInstalled { name: name.clone() })?;
+        let upstream = contents
+            .iter()
+            .find(|c| c.file.sha256 == chosen.sha256 && chosen.path.as_str().ends_with(c.file.path.as_str()))
+            .map(|c| c.bytes.clone())
+            .unwrap_or_default();
+        return Ok(DiffInput {
+            name: name.clone(),
+            path: workspace.resolve(&chosen.path),
+            local: root.read(&chosen.path, fs::MAX_MANAGED_FILE_LEN)?,
+            upstream,
+            upstream_label: format!("{name}@{} {} (pinned)", locked.version, chosen.path),
+            base: None,
+        });
+    }
+    let path = workspace.agent_path(name);
     let local = root.read(&workspace.agent_relative(name), fs::MAX_MANAGED_FILE_LEN)?;
     let state = workspace.read_state();
     if let Some(conflict) = state.conflicts.get(&workspace.agent_relative(name))

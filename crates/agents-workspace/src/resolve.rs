@@ -69,6 +69,7 @@ pub fn resolve_conflict(
                     ours: Vec::new(),
                     subject: true,
                     base: None,
+                    mode: None,
                 };
                 let steps = plan(&root, vec![file], true)?;
                 for result in apply(workspace, &root, steps, &mut state, now)? {

@@ -48,6 +48,9 @@ pub struct AgentStatus {
     /// When the agent file holds the user's edits merged onto the locked version: that version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_onto: Option<semver::Version>,
+    /// What is installed; absent in JSON for an agent.
+    #[serde(skip_serializing_if = "agents_format::Kind::is_agent")]
+    pub kind: agents_format::Kind,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -91,9 +94,15 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
     let state = workspace.read_state();
     for name in names {
         let locked = lockfile.get(&name);
-        let path = workspace.agent_path(&name);
+        let kind = locked.map(|l| l.kind).unwrap_or_default();
+        let path = match kind {
+            agents_format::Kind::Agent => workspace.agent_path(&name),
+            kind => crate::packages::display_path(workspace, kind, &name),
+        };
         let mut status = match locked {
             None => Status::NotInstalled,
+            // A package's files are all in `files`.
+            Some(locked) if !locked.kind.is_agent() => Status::Ok,
             Some(locked) => file_status(&root, &workspace.agent_relative(&name), &locked.sha256)?,
         };
         let mut files = Vec::new();
@@ -109,6 +118,7 @@ pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
             .filter(|w| w.merged && status == Status::Modified && locked.is_some_and(|l| l.version == w.version))
             .map(|w| w.version.clone());
         all.push(AgentStatus {
+            kind,
             merged_onto,
             requirement: manifest.agents.get(&name).map(|d| d.requirement.to_string()),
             version: locked.map(|l| l.version.clone()),

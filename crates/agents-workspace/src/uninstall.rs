@@ -39,14 +39,19 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
     let mut state = workspace.read_state();
     let mut new_manifest = manifest_text.clone().unwrap_or_default();
     let mut files = Vec::new();
+    let mut kinds: Vec<(AgentName, agents_format::Kind)> = Vec::new();
     for name in names {
         let (text, _) = remove_dependency(&new_manifest, name)
             .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
         new_manifest = text;
         let locked = lockfile.remove(name);
         let version = locked.as_ref().map_or_else(|| semver::Version::new(0, 0, 0), |l| l.version.clone());
-        let mut paths: Vec<(RelativePath, Vec<Sha256>)> =
-            vec![(workspace.agent_relative(name), locked.iter().map(|l| l.sha256).collect())];
+        let mut paths: Vec<(RelativePath, Vec<Sha256>)> = Vec::new();
+        // A package has no file of its own: its files are all in `files`.
+        if locked.as_ref().is_none_or(|l| l.kind.is_agent()) {
+            paths.push((workspace.agent_relative(name), locked.iter().map(|l| l.sha256).collect()));
+        }
+        kinds.push((name.clone(), locked.as_ref().map(|l| l.kind).unwrap_or_default()));
         for file in locked.iter().flat_map(|l| &l.files) {
             paths.push((file.path.clone(), vec![file.sha256]));
         }
@@ -65,6 +70,7 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
                 ours,
                 subject: true,
                 base: None,
+                mode: None,
             });
         }
     }
@@ -72,12 +78,16 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
     let results = apply(workspace, &root, steps, &mut state, now)?;
     let mut report = Vec::new();
     for name in names {
-        let primary = workspace.agent_relative(name);
+        let kind = kinds.iter().find(|(n, _)| n == name).map(|(_, k)| *k).unwrap_or_default();
+        let (primary, path) = match kind {
+            agents_format::Kind::Agent => (workspace.agent_relative(name), workspace.agent_path(name)),
+            kind => (crate::packages::main_file(kind, name), crate::packages::display_path(workspace, kind, name)),
+        };
         let mine: Vec<_> = results.iter().filter(|r| &r.step.file.agent == name).collect();
         let backups: Vec<PathBuf> = mine.iter().filter_map(|r| r.backup.clone()).collect();
         report.push(Uninstalled {
             name: name.clone(),
-            path: workspace.agent_path(name),
+            path,
             removed_file: mine.iter().any(|r| r.step.file.path == primary && r.done == Done::Removed),
             kept_because_modified: mine
                 .iter()

@@ -116,13 +116,22 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
                 yanked: false,
             });
             // Converted files follow the new version: their checksums come from its body.
-            let body = registries.open(&registry_name)?.body(best)?;
-            let files =
-                target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect();
+            // A package's files (and a command's conversions) follow the new version's files.
+            let files = if best.is_package() {
+                let contents = registries.open(&registry_name)?.package_files(best)?;
+                crate::packages::placed_files(best.kind, &locked.name, &manifest.targets, &contents)
+                    .iter()
+                    .map(crate::packages::Placed::locked)
+                    .collect()
+            } else {
+                let body = registries.open(&registry_name)?.body(best)?;
+                target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect()
+            };
             lockfile.insert(LockedAgent {
                 name: locked.name.clone(),
                 version: best.version.clone(),
                 registry: locked.registry.clone(),
+                kind: best.kind,
                 sha256: best.sha256,
                 signer: accepted.signer,
                 files,

@@ -191,6 +191,18 @@ impl Workspace {
         // able to name any other file: each path is exactly the one its target dictates.
         for agent in lockfile.agents() {
             for file in &agent.files {
+                if !agent.kind.is_agent() {
+                    if !crate::packages::allowed(agent.kind, &agent.name, &file.target, &file.path) {
+                        return Err(WorkspaceError::LockfileEntry {
+                            path,
+                            agent: agent.name.clone(),
+                            target: file.target.escape_debug().to_string(),
+                            file: file.path.to_string(),
+                            expected: crate::packages::expected_location(agent.kind, &agent.name),
+                        });
+                    }
+                    continue;
+                }
                 let target = Target::parse(&file.target).ok();
                 let expected = target.map(|t| self.target_relative(t, &agent.name));
                 // In user scope a tool's directory follows its environment variable, which may

@@ -48,7 +48,7 @@ pub(crate) enum Command {
     Sync(SyncArgs),
     /// Check agent files for problems; never changes them.
     Lint(LintArgs),
-    /// Publish an agent file to a registry.
+    /// Publish an agent file, a skill directory or a command file to a registry.
     Publish(PublishArgs),
     /// Mark a published version as yanked (new resolutions skip it), or undo that.
     Yank(YankArgs),
@@ -286,7 +286,12 @@ pub(crate) struct LintArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
+    /// An agent file, a skill directory (with SKILL.md) or a command file.
     pub(crate) file: PathBuf,
+    /// What FILE is: agent, skill or command (default: a directory is a skill, a file in a
+    /// `commands/` directory a command, any other file an agent).
+    #[arg(long, value_name = "KIND")]
+    pub(crate) kind: Option<String>,
     /// The registry to publish to (may be omitted when exactly one is configured).
     #[arg(long)]
     pub(crate) registry: Option<String>,

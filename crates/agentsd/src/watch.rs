@@ -68,6 +68,8 @@ fn directories(workspace: &Workspace) -> Vec<PathBuf> {
     let mut dirs = vec![workspace.root.clone(), workspace.agents_dir.clone()];
     dirs.extend(claude);
     dirs.extend(target_dirs(workspace));
+    // Skills and commands: every directory down to each pinned file's.
+    dirs.extend(agents_workspace::package_watch_dirs(workspace));
     dirs
 }
 
@@ -85,6 +87,14 @@ fn target_dirs(workspace: &Workspace) -> Vec<PathBuf> {
 /// hidden temporary files atomic writes go through).
 pub(crate) fn is_relevant(workspace: &Workspace, path: &Path) -> bool {
     let Some(parent) = path.parent() else { return false };
+    let packages = agents_workspace::package_watch_dirs(workspace);
+    if packages.iter().any(|dir| dir == path) {
+        return true;
+    }
+    if packages.iter().any(|dir| dir == parent) {
+        // A package's files, never the hidden temporary files atomic writes go through.
+        return !path.file_name().and_then(|n| n.to_str()).unwrap_or_default().starts_with('.');
+    }
     if parent == workspace.root {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         return name == MANIFEST_FILE || name == LOCKFILE_FILE || name == ".claude";

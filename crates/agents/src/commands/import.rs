@@ -24,6 +24,8 @@ struct ImportReport {
 #[derive(serde::Serialize)]
 struct Imported {
     name: String,
+    #[serde(skip_serializing_if = "agents_format::Kind::is_agent")]
+    kind: agents_format::Kind,
     version: String,
     file: String,
     /// The latest version published before, when this is a changed file (a re-import).
@@ -68,6 +70,10 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     let mut unchanged = Vec::new();
     let mut first_file: BTreeMap<AgentName, (String, Option<String>)> = BTreeMap::new();
     for file in found {
+        // SKILL.md, a skill's references and commands are imported as what they are, below.
+        if agents_registry::is_in_package(&root, &root.join(&file.label)) {
+            continue;
+        }
         let skip = |reason: String| SkippedFile { file: file.label.clone(), reason };
         // Only a regular file inside the collection, bounded; a bad entry is skipped, not fatal.
         let bytes = match agents_registry::read_found(&file) {
@@ -113,6 +119,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             first_file.insert(agent.name.clone(), (file.label.clone(), file.plugin.clone()));
             unchanged.push(Imported {
                 name: agent.name.to_string(),
+                kind: agents_format::Kind::Agent,
                 version: same.version.to_string(),
                 file: file.label.clone(),
                 previous: None,
@@ -185,6 +192,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         match outcome {
             Ok(_) => imported.push(Imported {
                 name: name.clone(),
+                kind: agents_format::Kind::Agent,
                 version: version.to_string(),
                 file: label.clone(),
                 previous: previous.as_ref().map(ToString::to_string),
@@ -192,6 +200,10 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             Err(error) => skipped.push(SkippedFile { file: label.clone(), reason: error.to_string() }),
         }
     }
+    let packages = import_packages(context, &cache, &entry, &root, args.version.as_ref(), deny_hidden)?;
+    let package_count = packages.0.len();
+    imported.extend(packages.0);
+    skipped.extend(packages.1);
     let report = ImportReport { registry: entry.name.clone(), imported, unchanged, skipped };
     if args.json {
         printer.json(&report);
@@ -209,11 +221,13 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
                 ),
             );
         }
+        let packages =
+            if package_count == 0 { String::new() } else { format!(" and {package_count} skill(s) or command(s)") };
         printer.status(
             "Imported",
             format!(
-                "{} agent(s) to registry `{}` ({} changed), {} unchanged, skipped {}",
-                report.imported.len(),
+                "{} agent(s){packages} to registry `{}` ({} changed), {} unchanged, skipped {}",
+                report.imported.len() - package_count,
                 report.registry,
                 report.imported.iter().filter(|i| i.previous.is_some()).count(),
                 report.unchanged.len(),
@@ -231,6 +245,56 @@ fn bumped(latest: &semver::Version, bump: Bump) -> semver::Version {
         Bump::Minor => semver::Version::new(latest.major, latest.minor + 1, 0),
         Bump::Major => semver::Version::new(latest.major + 1, 0, 0),
     }
+}
+
+/// Publishes the skills and commands of the collection, one commit each (a package is several
+/// bodies and one record; the agents went in one commit before). A version comes from
+/// `--version`, else the package's own `version` field, else 1.0.0, as for agents.
+fn import_packages(
+    context: &Context,
+    cache: &agents_registry::Cache,
+    entry: &agents_workspace::RegistryEntry,
+    root: &std::path::Path,
+    version: Option<&semver::Version>,
+    deny_hidden_unicode: bool,
+) -> anyhow::Result<(Vec<Imported>, Vec<SkippedFile>)> {
+    let mut imported = Vec::new();
+    let mut skipped = Vec::new();
+    let signer = crate::commands::owner::signer(context, None)?;
+    for found in agents_registry::find_packages(root) {
+        let skip = |reason: String| SkippedFile { file: found.label.clone(), reason };
+        let read = match agents_registry::read_package(&found.path, found.kind) {
+            Ok(read) => read,
+            Err(error) => {
+                skipped.push(skip(error.to_string()));
+                continue;
+            }
+        };
+        let directory_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut request = agents_registry::PublishPackage {
+            kind: found.kind,
+            label: &found.label,
+            directory_name: &directory_name,
+            files: read.files,
+            version: version.cloned(),
+            now: now(),
+            deny_hidden_unicode,
+        };
+        if let Err(agents_registry::RegistryError::NoVersion { .. }) = agents_registry::prepare_package(&request) {
+            request.version = Some(semver::Version::new(1, 0, 0));
+        }
+        match agents_registry::publish_package(cache, &entry.name, &entry.url, &request, signer.as_deref()) {
+            Ok(record) => imported.push(Imported {
+                name: record.name.to_string(),
+                kind: record.kind,
+                version: record.version.to_string(),
+                file: found.label.clone(),
+                previous: None,
+            }),
+            Err(error) => skipped.push(skip(error.to_string())),
+        }
+    }
+    Ok((imported, skipped))
 }
 
 fn net_of(context: &Context) -> anyhow::Result<agents_registry::NetConfig> {

@@ -6,6 +6,7 @@ mod import;
 mod install;
 mod lint;
 mod owner;
+mod package;
 mod publish;
 mod query;
 mod registry;

@@ -10,6 +10,9 @@ use crate::context::{Context, now};
 use crate::printer::Printer;
 
 pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -> anyhow::Result<i32> {
+    if let Some(kind) = crate::commands::package::kind_of(&args)? {
+        return crate::commands::package::publish(context, printer, args, kind);
+    }
     let label = printer.path(&args.file);
     let bytes = read_agent_file(&args.file, &label)?;
     // Parse first so a bad file is reported before any registry is contacted.

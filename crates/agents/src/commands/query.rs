@@ -21,7 +21,11 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
     let width = statuses.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
     for status in &statuses {
         let version = status.version.as_ref().map_or("-".to_owned(), |v| format!("v{v}"));
-        let merged = status.merged_onto.as_ref().map(|v| format!(" (your edits merged onto v{v})")).unwrap_or_default();
+        let mut merged =
+            status.merged_onto.as_ref().map(|v| format!(" (your edits merged onto v{v})")).unwrap_or_default();
+        if !status.kind.is_agent() {
+            merged.push_str(&format!(" ({})", status.kind));
+        }
         printer.line(format!(
             "{:width$}  {version:10}  {:13}  {}{merged}",
             status.name.as_str(),
@@ -113,6 +117,7 @@ pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyh
     if args.json {
         printer.json(&serde_json::json!({
             "name": name,
+            "kind": latest(&index).map(|r| r.kind).unwrap_or_default(),
             "registry": registry_name,
             "description": description,
             "installed": installed,
@@ -120,7 +125,12 @@ pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyh
         }));
         return Ok(0);
     }
-    printer.line(format!("{name} (registry `{registry_name}`)"));
+    let kind = latest(&index).map(|r| r.kind).unwrap_or_default();
+    if kind.is_agent() {
+        printer.line(format!("{name} (registry `{registry_name}`)"));
+    } else {
+        printer.line(format!("{name} ({kind}, registry `{registry_name}`)"));
+    }
     if let Some(description) = description {
         printer.line(format!("  {description}"));
     }
@@ -143,6 +153,8 @@ pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyh
 #[derive(serde::Serialize)]
 struct Hit {
     name: AgentName,
+    #[serde(skip_serializing_if = "agents_format::Kind::is_agent")]
+    kind: agents_format::Kind,
     version: String,
     registry: String,
     description: Option<String>,
@@ -180,6 +192,7 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
         let first = hits.len();
         for summary in summaries {
             hits.push(Hit {
+                kind: summary.kind,
                 version: summary.version.to_string(),
                 description: summary.description,
                 registry: registry_name.clone(),
@@ -201,7 +214,14 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
         if description.chars().count() > 80 {
             description = description.chars().take(79).collect::<String>() + "\u{2026}";
         }
-        printer.line(format!("{:width$}  v{:8}  {:10}  {description}", hit.name.as_str(), hit.version, hit.registry));
+        // The kind is shown for packages only, so agents' lines stay as they were.
+        let kind = if hit.kind.is_agent() { String::new() } else { format!("[{}] ", hit.kind) };
+        printer.line(format!(
+            "{:width$}  v{:8}  {:10}  {kind}{description}",
+            hit.name.as_str(),
+            hit.version,
+            hit.registry
+        ));
     }
     Ok(0)
 }

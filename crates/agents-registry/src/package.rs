@@ -1,0 +1,396 @@
+//! Packages on the registry side: reading a skill directory or a command file to publish,
+//! publishing it (one schema-2 record, each file a body at its two-level content address), and
+//! reading a package's files back, every one verified.
+
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use agents_format::{
+    AgentFile, FileMode, HiddenScan, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
+    PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, body_path, check_listing, check_skill, deep_body_path,
+    index_path, package_digest, scan_hidden_unicode,
+};
+
+use crate::error::{RegistryError, Result, io_error};
+use crate::publish::{sign_for_publish, transact};
+use crate::registry::Registry;
+use crate::signing::Signer;
+
+/// One file of a package with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageContent {
+    pub file: PackageFile,
+    pub bytes: Vec<u8>,
+}
+
+impl PackageContent {
+    pub fn new(path: RelativePath, mode: FileMode, bytes: Vec<u8>) -> PackageContent {
+        let file = PackageFile { path, mode, length: bytes.len() as u64, sha256: Sha256::of(&bytes) };
+        PackageContent { file, bytes }
+    }
+}
+
+/// What to publish as a package.
+pub struct PublishPackage<'a> {
+    pub kind: Kind,
+    /// The skill directory or the command file, for messages and, for a skill, its name.
+    pub label: &'a str,
+    /// For a skill, the directory's name, which `SKILL.md`'s `name` must equal.
+    pub directory_name: &'a str,
+    pub files: Vec<PackageContent>,
+    pub version: Option<semver::Version>,
+    pub now: i64,
+    pub deny_hidden_unicode: bool,
+}
+
+/// A skill directory as read for publishing: its files, and the hidden entries left out.
+#[derive(Debug, Clone, Default)]
+pub struct SkillDirectory {
+    pub files: Vec<PackageContent>,
+    /// Hidden files and directories (`.git`, `.DS_Store`), relative, never published.
+    pub skipped: Vec<String>,
+}
+
+/// Reads a skill directory: every regular file below it, without following symlinks. A symlink
+/// or anything that is neither a regular file nor a directory is refused, as are more than
+/// [`MAX_PACKAGE_FILES`] files or a file over [`MAX_PACKAGE_FILE_LEN`] bytes; hidden files and
+/// directories (`.git`) are left out and listed. Nothing outside `directory` is read.
+pub fn read_skill_directory(directory: &Path) -> Result<SkillDirectory> {
+    let mut out = SkillDirectory::default();
+    let top = std::fs::symlink_metadata(directory).map_err(io_error(directory))?;
+    if !top.is_dir() {
+        return Err(RegistryError::NotARegularFile { path: directory.to_owned() });
+    }
+    walk(directory, "", &mut out)?;
+    out.files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+    Ok(out)
+}
+
+fn walk(directory: &Path, prefix: &str, out: &mut SkillDirectory) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(directory)
+        .map_err(io_error(directory))?
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io_error(directory))?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            return Err(package_error(&path, PackageError::Hidden { path: path.display().to_string() }));
+        };
+        let relative = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") };
+        if name.starts_with('.') {
+            out.skipped.push(relative);
+            continue;
+        }
+        let metadata = std::fs::symlink_metadata(&path).map_err(io_error(&path))?;
+        let file_type = metadata.file_type();
+        if file_type.is_symlink() {
+            return Err(RegistryError::SymlinkInPackage { path });
+        }
+        if file_type.is_dir() {
+            walk(&path, &relative, out)?;
+            continue;
+        }
+        if !file_type.is_file() {
+            return Err(RegistryError::NotARegularFile { path });
+        }
+        if out.files.len() >= MAX_PACKAGE_FILES {
+            return Err(package_error(&path, PackageError::TooManyFiles { count: out.files.len() + 1 }));
+        }
+        let relative = RelativePath::parse(&relative).map_err(|error| RegistryError::InvalidPackage {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        })?;
+        let bytes = read_regular(&path, &metadata)?;
+        out.files.push(PackageContent::new(relative, FileMode::from_permissions(metadata.permissions().mode()), bytes));
+    }
+    Ok(())
+}
+
+/// Reads the regular file `checked` described, refusing one swapped in since (another device
+/// and inode once open) and one over the per-file cap.
+fn read_regular(path: &Path, checked: &std::fs::Metadata) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    let opened = file.metadata().map_err(io_error(path))?;
+    if !opened.file_type().is_file() || (opened.dev(), opened.ino()) != (checked.dev(), checked.ino()) {
+        return Err(RegistryError::NotARegularFile { path: path.to_owned() });
+    }
+    let too_large =
+        |length| package_error(path, PackageError::FileTooLarge { path: path.display().to_string(), length });
+    if opened.len() > MAX_PACKAGE_FILE_LEN {
+        return Err(too_large(opened.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_PACKAGE_FILE_LEN + 1).read_to_end(&mut bytes).map_err(io_error(path))?;
+    if bytes.len() as u64 > MAX_PACKAGE_FILE_LEN {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+fn package_error(path: &Path, error: PackageError) -> RegistryError {
+    RegistryError::InvalidPackage { path: path.display().to_string(), message: error.to_string() }
+}
+
+/// Validates a package for publishing and builds its record: the listing (caps, shape), the
+/// main file (`SKILL.md`, or the command file) parsed as leniently as an agent file, a skill's
+/// Agent Skills rules, the hidden-Unicode gate over every file when asked, and a version.
+pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
+    let invalid = |error: PackageError| RegistryError::InvalidPackage {
+        path: request.label.to_owned(),
+        message: error.to_string(),
+    };
+    let main_path = match request.kind {
+        Kind::Skill => SKILL_FILE.to_owned(),
+        _ => request.files.first().map(|f| f.file.path.to_string()).unwrap_or_default(),
+    };
+    let main = request.files.iter().find(|f| f.file.path.as_str() == main_path).ok_or_else(|| {
+        invalid(if request.kind == Kind::Skill {
+            PackageError::NoSkillFile
+        } else {
+            PackageError::Empty { kind: request.kind }
+        })
+    })?;
+    if request.deny_hidden_unicode {
+        for content in &request.files {
+            match scan_hidden_unicode(&content.bytes) {
+                HiddenScan::Clean => {}
+                found @ (HiddenScan::Found(_) | HiddenScan::Unscannable { .. }) => {
+                    return Err(RegistryError::HiddenUnicode {
+                        path: format!("{}/{}", request.label, content.file.path),
+                        found: found.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    let main_label = || {
+        if request.kind == Kind::Skill { format!("{}/{main_path}", request.label) } else { request.label.to_owned() }
+    };
+    let (name, version_field, summary) = if request.kind == Kind::Skill {
+        let parsed = AgentFile::parse(&main.bytes)
+            .map_err(|source| RegistryError::InvalidAgent { path: main_label(), source })?;
+        check_skill(&parsed.name, parsed.description.as_deref(), request.directory_name).map_err(invalid)?;
+        let summary = parsed.summary();
+        (parsed.name, parsed.version, summary)
+    } else {
+        // A command is named by its file, `NAME.md`.
+        let stem = main_path.strip_suffix(".md").unwrap_or(&main_path);
+        let name = agents_format::AgentName::new(stem).map_err(|error| RegistryError::InvalidPackage {
+            path: request.label.to_owned(),
+            message: error.to_string(),
+        })?;
+        let parsed = agents_format::parse_command(&name, &main.bytes)
+            .map_err(|source| RegistryError::InvalidAgent { path: main_label(), source })?;
+        (name, parsed.version, parsed.summary)
+    };
+    let files: Vec<PackageFile> = request.files.iter().map(|c| c.file.clone()).collect();
+    let files = check_listing(request.kind, &name, &files).map_err(invalid)?;
+    let version = match (&request.version, &version_field) {
+        (Some(version), _) => version.clone(),
+        (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
+            name: name.clone(),
+            message: format!("`version: {text}` in {}: {e}", main_label()),
+        })?,
+        (None, None) => return Err(RegistryError::NoVersion { name: name.clone() }),
+    };
+    if !version.build.is_empty() {
+        return Err(RegistryError::InvalidVersion {
+            name: name.clone(),
+            message: format!(
+                "{version}: build metadata does not order versions, so it cannot tell two publishes apart"
+            ),
+        });
+    }
+    Ok(IndexRecord {
+        schema: PACKAGE_RECORD_SCHEMA,
+        name: name.clone(),
+        version,
+        sha256: package_digest(request.kind, &files),
+        length: files.iter().map(|f| f.length).sum(),
+        published: agents_format::format_utc(request.now),
+        yanked: false,
+        description: summary,
+        signature: None,
+        kind: request.kind,
+        files,
+        extra: Default::default(),
+    })
+}
+
+/// Publishes a package version to the registry at `url`, signed by `signer` where the registry
+/// signs. Every record of one name has one kind: publishing a skill over an agent's name fails.
+pub fn publish_package(
+    cache: &crate::Cache,
+    registry_name: &str,
+    url: &str,
+    request: &PublishPackage<'_>,
+    signer: Option<&dyn Signer>,
+) -> Result<IndexRecord> {
+    let prepared = prepare_package(request)?;
+    let message = format!("Publish {} {}@{}", prepared.kind, prepared.name, prepared.version);
+    let mut published = None;
+    transact(cache, registry_name, url, &message, |registry| {
+        let root = crate::signing::registry_root(&registry.config, registry_name)?;
+        let mut index = registry.index_file(&prepared.name)?.unwrap_or_default();
+        if let Some(other) = index.records().find(|r| r.kind != prepared.kind) {
+            return Err(RegistryError::KindMismatch {
+                registry: registry_name.to_owned(),
+                name: prepared.name.clone(),
+                published: other.kind,
+                publishing: prepared.kind,
+            });
+        }
+        if index.claims(&prepared.version) {
+            return Err(RegistryError::VersionExists {
+                registry: registry_name.to_owned(),
+                name: prepared.name.clone(),
+                version: prepared.version.clone(),
+            });
+        }
+        let mut record = prepared.clone();
+        let mut files = Vec::new();
+        if let Some(owners) = sign_for_publish(registry, root.as_ref(), signer, &mut record)? {
+            files.push(owners);
+        }
+        index.push(record.clone()).expect("the version is not claimed");
+        for content in &request.files {
+            files.push((deep_body_path(&content.file.sha256), content.bytes.clone()));
+        }
+        files.push((index_path(&record.name), index.to_text().into_bytes()));
+        published = Some(record);
+        Ok(files)
+    })?;
+    Ok(published.expect("a successful publish recorded its record"))
+}
+
+impl Registry {
+    /// Every file of a package version, each verified against its listing (sha256 and length),
+    /// read from its two-level body path or, failing that, the one-level one.
+    pub fn package_files(&self, record: &IndexRecord) -> Result<Vec<PackageContent>> {
+        let agent = || format!("{}@{}", record.name, record.version);
+        let mut out = Vec::with_capacity(record.files.len());
+        for file in &record.files {
+            let limit = MAX_PACKAGE_FILE_LEN as usize;
+            if file.length > MAX_PACKAGE_FILE_LEN {
+                return Err(RegistryError::TooLarge {
+                    what: format!("`{}` of {} from registry `{}`", file.path, agent(), self.name),
+                    len: file.length,
+                    limit: MAX_PACKAGE_FILE_LEN,
+                });
+            }
+            let bytes = match self.source.read(&deep_body_path(&file.sha256), limit)? {
+                Some(bytes) => bytes,
+                None => {
+                    self.source.read(&body_path(&file.sha256), limit)?.ok_or_else(|| RegistryError::MissingBody {
+                        registry: self.name.clone(),
+                        name: record.name.clone(),
+                        version: record.version.clone(),
+                    })?
+                }
+            };
+            let actual = Sha256::of(&bytes);
+            if actual != file.sha256 || bytes.len() as u64 != file.length {
+                return Err(RegistryError::ChecksumMismatch {
+                    registry: self.name.clone(),
+                    agent: format!("{} (`{}`)", agent(), file.path),
+                    expected: file.sha256.to_hex(),
+                    actual: actual.to_hex(),
+                });
+            }
+            out.push(PackageContent { file: file.clone(), bytes });
+        }
+        Ok(out)
+    }
+}
+
+/// Reads the publishable files of `path`: a directory is a skill, a file a command.
+pub fn read_package(path: &Path, kind: Kind) -> Result<SkillDirectory> {
+    match kind {
+        Kind::Skill => read_skill_directory(path),
+        _ => {
+            let metadata = std::fs::symlink_metadata(path).map_err(io_error(path))?;
+            if !metadata.file_type().is_file() {
+                return Err(RegistryError::NotARegularFile { path: path.to_owned() });
+            }
+            let bytes = read_regular(path, &metadata)?;
+            // A command is named by its file, as Claude Code names `/NAME` after `NAME.md`.
+            let invalid = |message: String| RegistryError::InvalidPackage { path: path.display().to_string(), message };
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let stem =
+                file_name.strip_suffix(".md").ok_or_else(|| invalid("a command file is named NAME.md".to_owned()))?;
+            let name = agents_format::AgentName::new(stem).map_err(|error| invalid(error.to_string()))?;
+            let name = RelativePath::parse(&name.file_name()).map_err(|error| invalid(error.to_string()))?;
+            let file = PackageContent::new(name, FileMode::from_permissions(metadata.permissions().mode()), bytes);
+            Ok(SkillDirectory { files: vec![file], skipped: Vec::new() })
+        }
+    }
+}
+
+/// A package found in a collection being imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPackage {
+    pub kind: Kind,
+    /// The skill directory or the command file (inside the collection, not a symlink).
+    pub path: std::path::PathBuf,
+    /// Relative to the collection, for messages.
+    pub label: String,
+}
+
+/// Finds the skills and commands of the collection at `root` (canonical): every directory
+/// holding a `SKILL.md` is a skill (its files are not looked into further), every `*.md` file
+/// directly in a directory named `commands` is a command. Hidden entries and symlinks are never
+/// followed, so nothing outside the collection is found. A plugin marketplace's plugins keep
+/// their skills and commands in `skills/` and `commands/`, which this walk finds as well.
+pub fn find_packages(root: &Path) -> Vec<FoundPackage> {
+    let mut found = Vec::new();
+    find_in(root, root, &mut found);
+    found.sort_by(|a, b| a.label.cmp(&b.label));
+    found
+}
+
+fn find_in(root: &Path, directory: &Path, found: &mut Vec<FoundPackage>) {
+    let label = |path: &Path| path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|entry| entry.file_name());
+    let in_commands = directory.file_name().is_some_and(|n| n == "commands");
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let Ok(file_type) = entry.file_type() else { continue };
+        if file_type.is_dir() {
+            if std::fs::symlink_metadata(path.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
+                found.push(FoundPackage { kind: Kind::Skill, label: label(&path), path });
+            } else {
+                find_in(root, &path, found);
+            }
+        } else if file_type.is_file() && in_commands && path.extension().is_some_and(|e| e == "md") {
+            found.push(FoundPackage { kind: Kind::Command, label: label(&path), path });
+        }
+    }
+}
+
+/// Whether a file or directory found by an agent import belongs to a package instead: inside a
+/// skill directory, or a command (so `SKILL.md` and a skill's references are never imported as
+/// agents).
+pub fn is_in_package(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else { return false };
+    let mut directory = root.to_path_buf();
+    let components: Vec<_> = relative.components().collect();
+    for (index, component) in components.iter().enumerate() {
+        let last = index + 1 == components.len();
+        if !last && component.as_os_str() == "commands" && index + 2 == components.len() {
+            return true;
+        }
+        directory.push(component);
+        if !last && std::fs::symlink_metadata(directory.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
+            return true;
+        }
+    }
+    false
+}

