@@ -208,7 +208,7 @@ fn a_marketplace_is_read_as_claude_code_reads_it() {
 }
 
 #[test]
-fn skills_and_commands_are_reported_as_skipped_not_published() {
+fn skills_and_commands_are_never_published_as_agents() {
     let env = TestEnv::new();
     env.registry("team");
     let dir = env.path("repo");
@@ -218,13 +218,23 @@ fn skills_and_commands_are_reported_as_skipped_not_published() {
     write(&dir.join("skills/reviewer/references/guide.md"), &TestEnv::agent_text("guide", "x"));
     write(&dir.join("commands/ship.md"), "---\nname: ship\ndescription: Ship it\n---\nShip.\n");
     let report = import(&env, dir.as_os_str());
-    assert_eq!(report["imported"].as_array().unwrap().len(), 1, "{report}");
-    assert_eq!(report["imported"][0]["file"], "agents/reviewer.md", "{report}");
-    let skipped = report["skipped"].to_string();
-    assert!(skipped.contains("an Agent Skill (`SKILL.md`)"), "{skipped}");
-    assert!(skipped.contains("part of the Agent Skill in `skills/reviewer`"), "{skipped}");
-    assert!(skipped.contains("a slash command"), "{skipped}");
-    assert!(!skipped.contains("already taken"), "{skipped}");
+    // The agent is an agent, the command a command; the skill's files are no agents, and the
+    // skill itself cannot take a name already published as an agent (one name, one kind).
+    let imported: Vec<(String, String)> = report["imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["file"].as_str().unwrap().to_owned(), i["kind"].as_str().unwrap_or("agent").to_owned()))
+        .collect();
+    assert_eq!(
+        imported,
+        [("agents/reviewer.md".to_owned(), "agent".to_owned()), ("commands/ship.md".to_owned(), "command".to_owned())],
+        "{report}"
+    );
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert_eq!(skipped[0]["file"], "skills/reviewer", "{report}");
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("one name, one kind"), "{report}");
 }
 
 #[test]
@@ -263,21 +273,18 @@ fn a_reimport_publishes_only_changed_files_with_the_bump_chosen() {
 fn many_skipped_files_are_one_line_per_reason_with_each_under_verbose() {
     let env = TestEnv::new();
     env.registry("team");
-    let dir = env.path("skills-repo");
+    let dir = env.path("drafts-repo");
     write(&dir.join("agents/keeper.md"), &TestEnv::agent_text("keeper", "x"));
+    // Thirty drafts without a description, which Claude Code would not load.
     for index in 0..30 {
-        write(
-            &dir.join(format!("skills/s{index}/SKILL.md")),
-            &format!("---\nname: s{index}\ndescription: d\n---\nSteps.\n"),
-        );
-        write(&dir.join(format!("skills/s{index}/notes.md")), "# notes\n");
+        write(&dir.join(format!("drafts/d{index}.md")), &format!("---\nname: d{index}\n---\nSteps.\n"));
     }
     let run = env.run(["import".as_ref(), dir.as_os_str()]).success();
     let stderr = run.stderr();
-    assert!(stderr.contains("skipped 30 files: an Agent Skill (`…`), not an agent"), "{stderr}");
-    assert!(stderr.contains("skipped 30 files: part of the Agent Skill in `…`"), "{stderr}");
+    let grouped: Vec<&str> = stderr.lines().filter(|l| l.contains("skipped 30 files:")).collect();
+    assert_eq!(grouped.len(), 1, "one line per reason, with its count:\n{stderr}");
     assert!(stderr.contains("run with -v (or --json) for each skipped file"), "{stderr}");
     assert!(stderr.lines().count() < 10, "{stderr}");
     let run = env.run(["import".as_ref(), dir.as_os_str(), "-v".as_ref()]).success();
-    assert!(run.stderr().contains("skipped skills/s7/SKILL.md: an Agent Skill"), "{}", run.stderr());
+    assert!(run.stderr().contains("skipped drafts/d7.md:"), "{}", run.stderr());
 }

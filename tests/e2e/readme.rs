@@ -57,6 +57,11 @@ const REWRITES: &[Rewrite] = &[
         why: "it runs in the registry's CI, that is in a checkout of the registry, where `origin/main` exists",
     },
     Rewrite {
+        from: "sparse+https://team.example.com/agents/",
+        to: "$(cat {root}/sparse-url)",
+        why: "tests never use the network: the block's fixture serves a registry's tree on loopback and writes its URL there",
+    },
+    Rewrite {
         from: "https://github.com/acme/agents-marketplace.git",
         to: "file://{root}/agents-marketplace.git",
         why: "tests never use the network: a local git repository laid out as a plugin marketplace stands in for it",
@@ -125,6 +130,27 @@ const FIXTURES: &[Fixture] = &[
             env.git(&market, &["commit", "-q", "-m", "marketplace"]);
             let bare = env.path("agents-marketplace.git");
             env.git(env.root(), &["clone", "-q", "--bare", market.to_str().unwrap(), bare.to_str().unwrap()]);
+        },
+    },
+    Fixture {
+        heading: "A sparse registry on any static host",
+        what: "a registry with `my-agent`, its tree served by a static web server on loopback",
+        setup: |env| {
+            let git = env.registry("origin");
+            env.publish("my-agent", "1.0.0");
+            env.run(["registry", "remove", "origin"]).success();
+            let www = env.path("www");
+            std::fs::create_dir_all(&www).unwrap();
+            let archive = Command::new("git").arg("--git-dir").arg(&git).args(["archive", "main"]).output().unwrap();
+            assert!(archive.status.success(), "{}", String::from_utf8_lossy(&archive.stderr));
+            let mut tar =
+                Command::new("tar").arg("-x").arg("-C").arg(&www).stdin(std::process::Stdio::piped()).spawn().unwrap();
+            std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
+            assert!(tar.wait().unwrap().success());
+            let server = agents_test_support::servers::StaticServer::start(&www);
+            write(&env.path("sparse-url"), &server.url());
+            // The block's commands run after this returns: the server serves until the test ends.
+            std::mem::forget(server);
         },
     },
     Fixture {

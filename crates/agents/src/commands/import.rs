@@ -56,8 +56,12 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         destination
     };
     let (found, skipped_parts) = agents_registry::find_agent_files(&root, &args.plugins)?;
-    let mut skipped: Vec<SkippedFile> =
-        skipped_parts.into_iter().map(|s| SkippedFile { file: s.label, reason: s.reason }).collect();
+    // Skills and slash commands are imported as what they are (below), not reported as skipped.
+    let mut skipped: Vec<SkippedFile> = skipped_parts
+        .into_iter()
+        .filter(|s| !agents_registry::is_in_package(&root, &root.join(&s.label)))
+        .map(|s| SkippedFile { file: s.label, reason: s.reason })
+        .collect();
     let deny_hidden = context.deny_hidden_unicode()?;
     // The registry as it is now: a re-import publishes only the files whose bytes changed.
     let workspace = context.workspace();
@@ -357,7 +361,8 @@ fn print_skipped(printer: &Printer, skipped: &[SkippedFile], verbose: bool) {
     }
     let mut kinds: Vec<(String, usize, &str)> = Vec::new();
     for file in skipped {
-        let kind = reason_kind(&file.reason);
+        // A reason that names its own file (`x.md has no …`) groups with the others like it.
+        let kind = reason_kind(&file.reason.replace(&file.file, "…"));
         match kinds.iter_mut().find(|(k, _, _)| *k == kind) {
             Some((_, count, _)) => *count += 1,
             None => kinds.push((kind, 1, &file.file)),
