@@ -17,7 +17,8 @@
 //!   the test's home, and the built `agents` and `agentsd` come first on `PATH`.
 //! - Every command must exit 0.
 //! - The effects the README promises are checked after each command, from its arguments:
-//!   `agents install NAME...` leaves `.claude/agents/NAME.md` (under the home with `--global`,
+//!   `agents install NAME...` leaves `.claude/agents/NAME.md` (or the skill's
+//!   `.claude/skills/NAME/SKILL.md`, or the command's `.claude/commands/NAME.md`; under the home with `--global`,
 //!   and each `--target`'s file too), `agents uninstall NAME` removes it, `agents init` writes
 //!   `agents.toml`, `agents new NAME` writes `NAME.md`, `agents registry init PATH` makes a
 //!   registry with a `config.json`, and `> FILE` leaves a non-empty FILE.
@@ -151,6 +152,25 @@ const FIXTURES: &[Fixture] = &[
             write(&env.path("sparse-url"), &server.url());
             // The block's commands run after this returns: the server serves until the test ends.
             std::mem::forget(server);
+        },
+    },
+    Fixture {
+        heading: "Skills and slash commands",
+        what: "the registry `team`, a skill directory `pdf-forms` with a script, and a command file `ship.md`",
+        setup: |env| {
+            env.registry("team");
+            write(
+                &env.project.join("pdf-forms/SKILL.md"),
+                "---\nname: pdf-forms\ndescription: Fill in PDF forms with the bundled script\n---\nRun scripts/fill.sh.\n",
+            );
+            write(&env.project.join("pdf-forms/scripts/fill.sh"), "#!/bin/sh\necho filled\n");
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(
+                env.project.join("pdf-forms/scripts/fill.sh"),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
+            write(&env.project.join("ship.md"), "---\ndescription: Ship the current branch\n---\nShip $ARGUMENTS.\n");
         },
     },
     Fixture {
@@ -454,7 +474,14 @@ fn check_effects(env: &TestEnv, invocation: &Invocation) -> Vec<String> {
     match path.as_slice() {
         ["install"] => {
             for name in names() {
-                expect(base.join(format!(".claude/agents/{name}.md")), true, format!("`install {name}` installs it"));
+                // An agent, a skill or a slash command, each in its own Claude Code directory.
+                let places = [
+                    base.join(format!(".claude/agents/{name}.md")),
+                    base.join(format!(".claude/skills/{name}/SKILL.md")),
+                    base.join(format!(".claude/commands/{name}.md")),
+                ];
+                let installed = places.iter().find(|p| p.exists()).unwrap_or(&places[0]).clone();
+                expect(installed, true, format!("`install {name}` installs it"));
                 for target in invocation.values("--target") {
                     let (_, project, home) = TARGET_PATHS
                         .iter()
