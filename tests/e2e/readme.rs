@@ -141,13 +141,7 @@ const FIXTURES: &[Fixture] = &[
             env.publish("my-agent", "1.0.0");
             env.run(["registry", "remove", "origin"]).success();
             let www = env.path("www");
-            std::fs::create_dir_all(&www).unwrap();
-            let archive = Command::new("git").arg("--git-dir").arg(&git).args(["archive", "main"]).output().unwrap();
-            assert!(archive.status.success(), "{}", String::from_utf8_lossy(&archive.stderr));
-            let mut tar =
-                Command::new("tar").arg("-x").arg("-C").arg(&www).stdin(std::process::Stdio::piped()).spawn().unwrap();
-            std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
-            assert!(tar.wait().unwrap().success());
+            agents_test_support::export_tree(&git, &www);
             let server = agents_test_support::servers::StaticServer::start(&www);
             write(&env.path("sparse-url"), &server.url());
             // The block's commands run after this returns: the server serves until the test ends.

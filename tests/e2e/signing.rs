@@ -564,13 +564,7 @@ fn signatures_hold_the_same_over_a_sparse_registry() {
     let (registry, key) = signed_registry(&alice);
     push_by_hand(&registry, "forged", "1.0.0", None);
     let www = alice.path("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let archive = Command::new("git").arg("--git-dir").arg(&registry).args(["archive", "main"]).output().unwrap();
-    assert!(archive.status.success(), "{}", String::from_utf8_lossy(&archive.stderr));
-    let mut tar =
-        Command::new("tar").arg("-x").arg("-C").arg(&www).stdin(std::process::Stdio::piped()).spawn().unwrap();
-    std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
-    assert!(tar.wait().unwrap().success());
+    agents_test_support::export_tree(&registry, &www);
     let server = agents_test_support::servers::StaticServer::start(&www);
 
     let carol = TestEnv::new();

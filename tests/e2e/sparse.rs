@@ -34,15 +34,8 @@ fn fixture(agents: &[(&str, &str)]) -> Fixture {
     Fixture { env, git, www, server }
 }
 
-/// Replaces `www` with the tree of the registry's `main`, as a CI job publishing it would.
 fn export(git: &Path, www: &Path) {
-    let _ = std::fs::remove_dir_all(www);
-    std::fs::create_dir_all(www).unwrap();
-    let archive = Command::new("git").arg("--git-dir").arg(git).args(["archive", "main"]).output().unwrap();
-    assert!(archive.status.success(), "{}", String::from_utf8_lossy(&archive.stderr));
-    let mut tar = Command::new("tar").arg("-x").arg("-C").arg(www).stdin(std::process::Stdio::piped()).spawn().unwrap();
-    std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
-    assert!(tar.wait().unwrap().success());
+    agents_test_support::export_tree(git, www);
 }
 
 /// The served file under `dir` (`index`, `bodies`) whose path ends with `suffix`.

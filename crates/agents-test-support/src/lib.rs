@@ -433,6 +433,18 @@ pub fn rewrite_in_remote(remote: &Path, path: &str, bytes: &[u8]) {
     repository.commit(Some("HEAD"), &signature, &signature, "tamper", &tree, &[&head]).unwrap();
 }
 
+/// Replaces `www` with the tree of the bare registry `git`'s `main`, as `git archive` gives it:
+/// what a CI job publishing a sparse registry to a static host deploys.
+pub fn export_tree(git: &Path, www: &Path) {
+    let _ = std::fs::remove_dir_all(www);
+    std::fs::create_dir_all(www).unwrap();
+    let archive = Command::new("git").arg("--git-dir").arg(git).args(["archive", "main"]).output().unwrap();
+    assert!(archive.status.success(), "{}", String::from_utf8_lossy(&archive.stderr));
+    let mut tar = Command::new("tar").arg("-x").arg("-C").arg(www).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
+    assert!(tar.wait().unwrap().success());
+}
+
 /// Reads one file from the default branch of a bare git repository.
 pub fn read_in_remote(remote: &Path, path: &str) -> Option<Vec<u8>> {
     let repository = git2::Repository::open_bare(remote).unwrap();

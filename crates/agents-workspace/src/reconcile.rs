@@ -303,16 +303,7 @@ pub(crate) fn pinned_body(
     registries: &mut Registries,
     locked: &LockedAgent,
 ) -> Result<(IndexFile, Vec<u8>)> {
-    let registry_name = registries
-        .name_for_id(&locked.registry)?
-        .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: locked.name.clone(), id: locked.registry.clone() })?;
-    let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
-    let record = locked_record(registries, &registry_name, &index, locked)?;
-    let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
-    let bytes = registries.open(&registry_name)?.body(&record)?;
-    // A lockfile arrives with `git pull`: what it pins passes the same signature check as install.
-    crate::signatures::accept_quietly(workspace, registries.open(&registry_name)?, &record, Some(locked))?;
-    Ok((index, bytes))
+    pinned(workspace, registries, locked, |registry, record| Ok(registry.body(record)?))
 }
 
 /// The pinned files of a locked package, each verified, with its index.
@@ -321,15 +312,27 @@ pub(crate) fn pinned_package(
     registries: &mut Registries,
     locked: &LockedAgent,
 ) -> Result<(IndexFile, Vec<agents_registry::PackageContent>)> {
+    pinned(workspace, registries, locked, |registry, record| Ok(registry.package_files(record)?))
+}
+
+/// The locked record of `locked` (checked against the lockfile and, since a lockfile arrives
+/// with `git pull`, by the same signature check as install), its index, and what `read` makes
+/// of it.
+fn pinned<T>(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    locked: &LockedAgent,
+    read: impl FnOnce(&agents_registry::Registry, &agents_format::IndexRecord) -> Result<T>,
+) -> Result<(IndexFile, T)> {
     let registry_name = registries
         .name_for_id(&locked.registry)?
         .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: locked.name.clone(), id: locked.registry.clone() })?;
     let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
     let record = locked_record(registries, &registry_name, &index, locked)?;
     let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
-    let contents = registries.open(&registry_name)?.package_files(&record)?;
+    let content = read(registries.open(&registry_name)?, &record)?;
     crate::signatures::accept_quietly(workspace, registries.open(&registry_name)?, &record, Some(locked))?;
-    Ok((index, contents))
+    Ok((index, content))
 }
 
 /// What `agents diff NAME` compares: the local file against the pinned version, or against the
