@@ -139,3 +139,38 @@ fn a_pulled_pin_is_merged_by_sync_and_by_the_daemon() {
     let sync = env.run(["sync", "--json"]).json();
     assert_eq!(sync["written"], serde_json::json!([]), "a merged file is not written again: {sync}");
 }
+
+/// A skill is merged file by file: an edit to one of its files is merged onto that file's new
+/// version, while its other files simply update.
+#[test]
+fn a_skills_files_merge_one_by_one() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let skill = env.path("src/notes-helper");
+    let write_skill = |steps: &[&str], guide: &str| {
+        std::fs::create_dir_all(skill.join("references")).unwrap();
+        std::fs::write(
+            skill.join("SKILL.md"),
+            format!("---\nname: notes-helper\ndescription: Helps with notes\n---\n{}\n", steps.join("\n\n")),
+        )
+        .unwrap();
+        std::fs::write(skill.join("references/guide.md"), guide).unwrap();
+    };
+    let publish = |version: &str| {
+        env.run([OsStr::new("publish"), skill.as_os_str(), OsStr::new("--version"), OsStr::new(version)]).success();
+    };
+    write_skill(V1, "Guide one.\n");
+    publish("1.0.0");
+    env.run(["install", "notes-helper@^1", "--registry", "team"]).success();
+    let installed = env.project.join(".claude/skills/notes-helper/SKILL.md");
+    let edited = std::fs::read_to_string(&installed).unwrap().replace("Rule five.", "Rule five, as our team wants it.");
+    std::fs::write(&installed, &edited).unwrap();
+
+    write_skill(&["Rule one, improved.", "Rule two.", "Rule three.", "Rule four.", "Rule five."], "Guide two.\n");
+    publish("1.1.0");
+    env.run(["update", "notes-helper"]).success().stderr_contains("Merged");
+    let text = std::fs::read_to_string(&installed).unwrap();
+    assert!(text.contains("Rule one, improved.") && text.contains("Rule five, as our team wants it."), "{text}");
+    let guide = std::fs::read_to_string(env.project.join(".claude/skills/notes-helper/references/guide.md")).unwrap();
+    assert_eq!(guide, "Guide two.\n");
+}
