@@ -8,6 +8,7 @@ mod concurrency;
 mod corpus;
 mod crash;
 mod daemon;
+mod daemon_machines;
 mod daemon_security;
 mod edits;
 mod engine;

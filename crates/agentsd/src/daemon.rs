@@ -25,6 +25,9 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 const DEBOUNCE_MAX: Duration = Duration::from_millis(500);
 /// A full reconcile of everything, whatever the events said.
 const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
+/// How often every watch is re-added, in case an event that would have re-established one was
+/// lost (a queue overflow, a race with a directory replaced twice).
+const WATCH_AUDIT: Duration = Duration::from_secs(30);
 /// The default time between registry fetches.
 const DEFAULT_FETCH_INTERVAL: u64 = 60 * 60;
 /// Backoff while offline: the first retry window, and the longest.
@@ -150,6 +153,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup())?;
     let mut full = tokio::time::interval(FULL_RECONCILE);
     full.tick().await;
+    let mut audit = tokio::time::interval(WATCH_AUDIT);
+    audit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    audit.tick().await;
     let mut fetching = false;
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut rescan = false;
@@ -169,7 +175,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
             .map_or(MAX_SLEEP, |at| Duration::from_secs(u64::try_from(at - now()).unwrap_or(0)).min(MAX_SLEEP));
         tokio::select! {
             Some(event) = events.recv() => {
-                if daemon.note_event(event, &mut dirty, &mut rescan) {
+                if take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan) {
                     let now = Instant::now();
                     burst = Some((burst.map_or(now, |(first, _)| first), now));
                 }
@@ -178,7 +184,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 burst = None;
                 // Take whatever else arrived meanwhile into this same pass.
                 while let Ok(event) = events.try_recv() {
-                    daemon.note_event(event, &mut dirty, &mut rescan);
+                    take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan);
                 }
                 watcher.sync(&daemon.workspaces);
                 let only = if rescan { None } else { Some(std::mem::take(&mut dirty)) };
@@ -199,6 +205,11 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 fetching = false;
                 daemon.after_fetch(outcome);
                 watcher.sync(&daemon.workspaces);
+            }
+            _ = audit.tick() => {
+                // Cheap: a few inotify_add_watch calls per workspace, no hashing.
+                let watched = watcher.audit(&daemon.workspaces);
+                tracing::trace!(watched, "watch audit");
             }
             _ = full.tick() => {
                 watcher.sync(&daemon.workspaces);
@@ -251,6 +262,38 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     tracing::info!("agentsd stopping");
     let _ = std::fs::remove_file(&socket_path);
     Ok(())
+}
+
+/// Files one watcher event: re-establishes the watches it shows dead, then marks the workspaces
+/// it concerns. Returns whether anything became dirty.
+fn take_event(
+    daemon: &mut Daemon,
+    watcher: &mut Watcher,
+    event: notify::Result<notify::Event>,
+    dirty: &mut BTreeSet<usize>,
+    rescan: &mut bool,
+) -> bool {
+    let resync = match &event {
+        Ok(event) => {
+            let lost = watcher.note(event);
+            let new_dir = matches!(
+                event.kind,
+                notify::EventKind::Create(notify::event::CreateKind::Folder)
+                    | notify::EventKind::Modify(notify::event::ModifyKind::Name(_))
+            );
+            lost || new_dir
+        }
+        Err(_) => {
+            watcher.audit(&daemon.workspaces);
+            false
+        }
+    };
+    if resync {
+        // Now, not after the debounce: a file deleted in the new directory a moment from now
+        // must raise an event.
+        watcher.sync(&daemon.workspaces);
+    }
+    daemon.note_event(event, dirty, rescan)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
