@@ -42,3 +42,72 @@ fn replacing_claude_or_its_agents_directory_never_leaves_the_project_unwatched()
         }
     }
 }
+
+/// Takes `workspace`'s lock the way another `agents` process does (an flock on its file in the
+/// state directory) and holds it until dropped.
+fn hold_workspace_lock(env: &TestEnv, root: &Path) -> std::fs::File {
+    let root = root.canonicalize().unwrap();
+    let key = &agents_format::Sha256::of(root.to_string_lossy().as_bytes()).to_hex()[..16];
+    let locks = env.state_dir().join("locks");
+    std::fs::create_dir_all(&locks).unwrap();
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(locks.join(format!("{key}.lock")))
+        .unwrap();
+    file.lock().unwrap();
+    file
+}
+
+/// `agents daemon status --json`, with how long it took to answer.
+fn timed_status(env: &TestEnv) -> (serde_json::Value, Duration) {
+    let started = std::time::Instant::now();
+    let status = env.run(["daemon", "status", "--json"]).json();
+    (status, started.elapsed())
+}
+
+#[test]
+fn a_workspace_whose_lock_another_process_holds_delays_nothing_else() {
+    let env = TestEnv::new();
+    let other = env.checkout("other");
+    std::fs::copy(env.project.join("agents.toml"), other.join("agents.toml")).ok();
+    env.run(["install", "code-reviewer"]).success();
+    let mut install = env.agents();
+    install.current_dir(&other).args(["install", "code-reviewer"]);
+    assert!(install.output().unwrap().status.success());
+    env.run(["daemon", "watch"]).success();
+    env.run([std::ffi::OsStr::new("daemon"), "watch".as_ref(), other.as_os_str()]).success();
+    let held_file = env.agents_dir().join("code-reviewer.md");
+    let free_file = other.join(".claude/agents/code-reviewer.md");
+    let bytes = std::fs::read(&held_file).unwrap();
+    let daemon = DaemonGuard::start(&env);
+    assert!(eventually(WAIT, || daemon.status()["reconcile_passes"].as_u64() >= Some(1)));
+
+    let lock = hold_workspace_lock(&env, &env.project);
+    std::fs::remove_file(&held_file).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::remove_file(&free_file).unwrap();
+    assert!(restored(&free_file, &bytes), "a lock held on one workspace delayed another");
+    let (status, took) = timed_status(&env);
+    assert!(took < Duration::from_secs(1), "status took {took:?}");
+    let project = env.project.canonicalize().unwrap();
+    let held = status["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["root"].as_str() == project.to_str())
+        .unwrap_or_else(|| panic!("{status}"))
+        .clone();
+    let activity = held["activity"].as_str().unwrap_or_default();
+    assert!(activity.contains("waiting") && activity.contains("workspace lock"), "{status}");
+    let text = env.run(["daemon", "status"]).success().stdout();
+    assert!(text.contains("now: waiting") && text.contains("another agents command holds it"), "{text}");
+    // A second daemon start finds this one answering, not "stuck exiting".
+    env.run(["daemon", "start"]).success().stderr_contains("already running");
+    assert!(!held_file.exists(), "written while another process held the workspace lock");
+
+    drop(lock);
+    assert!(restored(&held_file, &bytes), "not restored once the lock was released");
+    assert!(eventually(WAIT, || daemon.status()["workspaces"].to_string().matches("activity\":null").count() == 3));
+}

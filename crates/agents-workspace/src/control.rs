@@ -59,6 +59,10 @@ pub struct DaemonStatus {
     pub fetch_failures: u32,
     pub fetch_error: Option<String>,
     pub reconcile_passes: u64,
+    /// What the fetch under way is doing (`fetching registry `team` for 12 s`), if one is.
+    #[serde(default)]
+    pub fetching: Option<String>,
+    #[serde(default)]
     pub workspaces: Vec<WorkspaceStatus>,
 }
 
@@ -68,8 +72,14 @@ pub struct WorkspaceStatus {
     pub scope: String,
     /// Seconds since the epoch.
     pub last_reconcile: Option<i64>,
+    /// What this workspace's pass under way is doing or waiting on, if one is.
+    #[serde(default)]
+    pub activity: Option<String>,
+    #[serde(default)]
     pub drift: Vec<String>,
+    #[serde(default)]
     pub conflicts: Vec<String>,
+    #[serde(default)]
     pub errors: Vec<String>,
 }
 

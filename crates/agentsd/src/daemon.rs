@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use agents_format::{AutoUpdate, Sha256};
 use agents_registry::{Cache, FetchMode, NetConfig};
 use agents_workspace::control::{self, Command, DaemonStatus, Request, Response, WorkspaceStatus};
-use agents_workspace::{Dirs, Registries, Scope, Workspace};
+use agents_workspace::{Dirs, Origin, Registries, Scope, Workspace};
 use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
@@ -39,6 +39,8 @@ const MIN_FETCH_GAP: i64 = 10;
 /// The longest single sleep: wall-clock deadlines are re-checked at least this often, so a
 /// laptop that slept through a fetch time fetches soon after waking.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// How long a stopping daemon waits for passes under way.
+const DRAIN: Duration = Duration::from_secs(3);
 /// How long a new instance waits for a previous one that holds the lock but no longer answers.
 const INSTANCE_LOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -60,6 +62,16 @@ struct Daemon {
     auto_update: Option<AutoUpdate>,
     /// A reconcile found pins the cache lacks: fetch soon.
     wants_fetch: bool,
+    /// Passes in flight, by workspace root.
+    jobs: HashMap<PathBuf, Job>,
+    fetch_running: bool,
+    /// The registry the running fetch is on, and since when.
+    fetching: Option<(String, Instant)>,
+    /// The last fetch ended: the user scope's next pass auto-updates first (when configured).
+    pending_auto_update: bool,
+    /// Shutting down: passes under way finish, no new one starts.
+    stopping: bool,
+    reports: tokio::sync::mpsc::UnboundedSender<Report>,
 }
 
 fn now() -> i64 {
@@ -140,9 +152,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let (event_sender, mut events) = tokio::sync::mpsc::unbounded_channel();
     let mut watcher = Watcher::new(event_sender).context("cannot start the file watcher")?;
-    let (fetch_sender, mut fetch_results) = tokio::sync::mpsc::unbounded_channel::<FetchOutcome>();
+    let (report_sender, mut reports) = tokio::sync::mpsc::unbounded_channel::<Report>();
 
-    let mut daemon = Daemon::new(settings);
+    let mut daemon = Daemon::new(settings, report_sender);
     daemon.reload();
     watcher.sync(&daemon.workspaces);
     daemon.reconcile(None);
@@ -156,7 +168,6 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let mut audit = tokio::time::interval(WATCH_AUDIT);
     audit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     audit.tick().await;
-    let mut fetching = false;
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut rescan = false;
     let mut burst: Option<(Instant, Instant)> = None;
@@ -164,7 +175,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     loop {
         let debounce = burst.map(|(first, last)| (last + DEBOUNCE).min(first + DEBOUNCE_MAX));
         let fetched_recently = daemon.status.last_fetch.is_some_and(|at| now() - at < MIN_FETCH_GAP);
-        if daemon.wants_fetch && !fetching && daemon.status.fetch_failures == 0 && !fetched_recently {
+        if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 && !fetched_recently {
             // A pulled lockfile pins versions this cache has not seen: fetch now, not in an hour.
             daemon.wants_fetch = false;
             daemon.status.next_fetch = Some(now());
@@ -189,21 +200,18 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 watcher.sync(&daemon.workspaces);
                 let only = if rescan { None } else { Some(std::mem::take(&mut dirty)) };
                 daemon.reconcile(only);
-                // The pass may have created directories (a restored `.claude/agents`): watch
-                // them now, not at the next event.
-                watcher.sync(&daemon.workspaces);
                 dirty.clear();
                 rescan = false;
             }
-            _ = tokio::time::sleep(until_fetch), if !fetching => {
+            _ = tokio::time::sleep(until_fetch), if !daemon.fetch_running => {
                 if daemon.status.next_fetch.is_none_or(|at| now() >= at) {
-                    fetching = true;
-                    spawn_fetch(&daemon, fetch_sender.clone());
+                    daemon.spawn_fetch();
                 }
             }
-            Some(outcome) = fetch_results.recv() => {
-                fetching = false;
-                daemon.after_fetch(outcome);
+            Some(report) = reports.recv() => {
+                daemon.take_report(report);
+                // A pass may have created directories (a restored `.claude/agents`): watch
+                // them now, not at the next event.
                 watcher.sync(&daemon.workspaces);
             }
             _ = audit.tick() => {
@@ -249,10 +257,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                     }
                     Command::SyncNow => {
                         daemon.reconcile(None);
-                        if !fetching {
-                            fetching = true;
-                            spawn_fetch(&daemon, fetch_sender.clone());
-                        }
+                        daemon.spawn_fetch();
                     }
                     Command::Status => {}
                 }
@@ -261,6 +266,15 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("agentsd stopping");
     let _ = std::fs::remove_file(&socket_path);
+    // Finish the passes under way (not those still waiting for a lock someone else holds).
+    daemon.stopping = true;
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    while daemon.jobs.values().any(|job| job.waiting_since.is_none()) {
+        match tokio::time::timeout_at(deadline, reports.recv()).await {
+            Ok(Some(report)) => daemon.take_report(report),
+            _ => break,
+        }
+    }
     Ok(())
 }
 
@@ -367,45 +381,115 @@ async fn respond(write: &mut tokio::net::unix::OwnedWriteHalf, response: &Respon
     let _ = tokio::time::timeout(control::REQUEST_TIMEOUT, write.write_all(&bytes)).await;
 }
 
+/// What a job on a blocking thread tells the event loop.
+enum Report {
+    /// The reconcile of the workspace at `root` found its lock held by another process and
+    /// waits for it.
+    Waiting { root: PathBuf },
+    /// The reconcile of the workspace at `root` ended.
+    Reconciled { root: PathBuf, outcome: Result<Box<Pass>, String> },
+    /// The fetch moved on to this registry.
+    Fetching { registry: String },
+    /// The fetch ended.
+    Fetched(FetchOutcome),
+}
+
+/// One workspace's pass: the reconcile's report, the hashes of the files it wrote (so their
+/// events are recognised as ours), and what an auto-update before it did.
+#[derive(Default)]
+struct Pass {
+    report: agents_workspace::ReconcileReport,
+    written: Vec<(PathBuf, Sha256)>,
+    auto_updated: Vec<(String, String)>,
+    auto_update_error: Option<String>,
+}
+
+/// A reconcile in flight for one workspace. There is at most one per workspace; events that
+/// arrive meanwhile ask for another when it ends.
+struct Job {
+    started: Instant,
+    waiting_since: Option<Instant>,
+    again: bool,
+}
+
 struct FetchOutcome {
     errors: Vec<String>,
 }
 
-fn spawn_fetch(daemon: &Daemon, sender: tokio::sync::mpsc::UnboundedSender<FetchOutcome>) {
-    let workspaces = daemon.workspaces.clone();
-    let cache = daemon.cache();
-    tokio::task::spawn_blocking(move || {
-        let mut errors = Vec::new();
-        let mut seen = BTreeSet::new();
-        for workspace in &workspaces {
-            let manifest = match workspace.read_manifest() {
-                Ok((_, manifest)) => manifest,
-                Err(error) => {
-                    errors.push(control::error_text(&error));
-                    continue;
-                }
-            };
-            let Ok(mut registries) = Registries::new(workspace, &manifest, cache.clone(), FetchMode::Always) else {
-                continue;
-            };
-            let fresh: Vec<String> =
-                registries.entries().iter().map(|e| e.url.clone()).filter(|url| !seen.contains(url)).collect();
-            if fresh.is_empty() {
+/// One workspace's pass, on a blocking thread: a workspace whose lock another process holds,
+/// or whose disk is slow or full, holds up only this thread.
+fn reconcile_job(
+    workspace: &Workspace,
+    cache: Cache,
+    auto_update: Option<AutoUpdate>,
+    reports: &tokio::sync::mpsc::UnboundedSender<Report>,
+) -> Result<Box<Pass>, String> {
+    // Say so before blocking on a lock someone else holds, so status can tell what waits.
+    if let Ok(None) = workspace.try_lock() {
+        let _ = reports.send(Report::Waiting { root: workspace.root.clone() });
+    }
+    let mut pass = Pass::default();
+    let registries = |workspace: &Workspace| {
+        workspace
+            .read_manifest()
+            .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline))
+    };
+    if let Some(level) = auto_update {
+        match registries(workspace).and_then(|mut r| agents_workspace::auto_update(workspace, &mut r, level)) {
+            Ok(moved) => {
+                pass.auto_updated = moved.iter().map(|a| (a.name.to_string(), a.current.to_string())).collect();
+            }
+            Err(error) => pass.auto_update_error = Some(control::error_text(&error)),
+        }
+    }
+    let report = registries(workspace)
+        .and_then(|mut r| agents_workspace::reconcile(workspace, &mut r))
+        .map_err(|error| control::error_text(&error))?;
+    pass.written = report
+        .written
+        .iter()
+        .filter_map(|change| {
+            agents_workspace::fs::hash_file(&change.path).ok().flatten().map(|hash| (change.path.clone(), hash))
+        })
+        .collect();
+    pass.report = report;
+    Ok(Box::new(pass))
+}
+
+/// Fetches every git registry the workspaces see, each once, on a blocking thread.
+fn fetch_job(
+    workspaces: &[Workspace],
+    cache: &Cache,
+    reports: &tokio::sync::mpsc::UnboundedSender<Report>,
+) -> FetchOutcome {
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    for workspace in workspaces {
+        let registries = workspace
+            .read_manifest()
+            .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline));
+        let registries = match registries {
+            Ok(registries) => registries,
+            Err(error) => {
+                errors.push(control::error_text(&error));
                 continue;
             }
-            seen.extend(fresh);
-            for (name, error) in registries.fetch_all() {
-                if let Some(error) = error {
-                    errors.push(format!("registry `{name}`: {error}"));
-                }
+        };
+        for entry in registries.entries() {
+            if entry.origin == Origin::Builtin || !seen.insert(entry.url.clone()) {
+                continue;
+            }
+            let _ = reports.send(Report::Fetching { registry: entry.name.clone() });
+            if let Err(error) = cache.open(&entry.name, &entry.url, FetchMode::Always) {
+                errors.push(format!("registry `{}`: {}", entry.name, control::error_text(&error)));
             }
         }
-        let _ = sender.send(FetchOutcome { errors });
-    });
+    }
+    FetchOutcome { errors }
 }
 
 impl Daemon {
-    fn new(settings: Settings) -> Daemon {
+    fn new(settings: Settings, reports: tokio::sync::mpsc::UnboundedSender<Report>) -> Daemon {
         let status = DaemonStatus { pid: std::process::id(), started: now(), ..DaemonStatus::default() };
         Daemon {
             settings,
@@ -416,9 +500,14 @@ impl Daemon {
             fetch_interval: DEFAULT_FETCH_INTERVAL,
             auto_update: None,
             wants_fetch: false,
+            jobs: HashMap::new(),
+            fetch_running: false,
+            fetching: None,
+            pending_auto_update: false,
+            stopping: false,
+            reports,
         }
     }
-
     fn cache(&self) -> Cache {
         let net = NetConfig {
             git_fetch_with_cli: self.settings.git_fetch_with_cli,
@@ -523,49 +612,112 @@ impl Daemon {
         any
     }
 
-    /// Reconciles the workspaces in `only` (all when `None`). Never touches the network.
+    /// Starts a pass for the workspaces in `only` (all when `None`). Never touches the network
+    /// and never waits: each workspace's pass runs on its own blocking thread.
     fn reconcile(&mut self, only: Option<BTreeSet<usize>>) {
         self.status.reconcile_passes += 1;
-        let cache = self.cache();
-        for (index, workspace) in self.workspaces.iter().enumerate() {
-            if only.as_ref().is_some_and(|only| !only.contains(&index)) {
-                continue;
-            }
-            let status = &mut self.statuses[index];
-            let result = workspace
-                .read_manifest()
-                .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline))
-                .and_then(|mut registries| agents_workspace::reconcile(workspace, &mut registries));
-            status.last_reconcile = Some(now());
-            match result {
-                Ok(report) => {
-                    for change in &report.written {
-                        tracing::info!(agent = %change.name, version = %change.to, path = %change.path.display(), "wrote");
-                        if let Ok(Some(hash)) = agents_workspace::fs::hash_file(&change.path) {
-                            self.expected.insert(change.path.clone(), hash);
-                        }
-                    }
-                    for name in &report.removed {
-                        tracing::info!(agent = %name, "removed");
-                    }
-                    for conflict in &report.conflicts {
-                        tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
-                    }
-                    status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
-                    status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
-                    status.errors = report.errors.clone();
-                    self.wants_fetch |= report.needs_fetch;
-                }
-                Err(error) => {
-                    let text = control::error_text(&error);
-                    tracing::warn!(root = %workspace.root.display(), "reconcile failed: {text}");
-                    status.errors = vec![text];
-                }
+        for index in 0..self.workspaces.len() {
+            if only.as_ref().is_none_or(|only| only.contains(&index)) {
+                self.start_job(index);
             }
         }
     }
 
+    fn start_job(&mut self, index: usize) {
+        let workspace = self.workspaces[index].clone();
+        if let Some(job) = self.jobs.get_mut(&workspace.root) {
+            job.again = true;
+            return;
+        }
+        if self.stopping {
+            return;
+        }
+        let auto_update = if workspace.scope == Scope::User && self.pending_auto_update {
+            self.pending_auto_update = false;
+            self.auto_update
+        } else {
+            None
+        };
+        self.jobs.insert(workspace.root.clone(), Job { started: Instant::now(), waiting_since: None, again: false });
+        let cache = self.cache();
+        let reports = self.reports.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = reconcile_job(&workspace, cache, auto_update, &reports);
+            let _ = reports.send(Report::Reconciled { root: workspace.root, outcome });
+        });
+    }
+
+    fn spawn_fetch(&mut self) {
+        if self.fetch_running {
+            return;
+        }
+        self.fetch_running = true;
+        let workspaces = self.workspaces.clone();
+        let cache = self.cache();
+        let reports = self.reports.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = fetch_job(&workspaces, &cache, &reports);
+            let _ = reports.send(Report::Fetched(outcome));
+        });
+    }
+
+    fn take_report(&mut self, report: Report) {
+        match report {
+            Report::Waiting { root } => {
+                if let Some(job) = self.jobs.get_mut(&root) {
+                    job.waiting_since = Some(Instant::now());
+                    tracing::info!(root = %root.display(), "waiting for the workspace lock: another agents command holds it");
+                }
+            }
+            Report::Reconciled { root, outcome } => self.finish_job(root, outcome),
+            Report::Fetching { registry } => self.fetching = Some((registry, Instant::now())),
+            Report::Fetched(outcome) => self.after_fetch(outcome),
+        }
+    }
+
+    fn finish_job(&mut self, root: PathBuf, outcome: Result<Box<Pass>, String>) {
+        let job = self.jobs.remove(&root);
+        // A workspace unwatched while its pass ran has no status left to update.
+        let Some(index) = self.workspaces.iter().position(|w| w.root == root) else { return };
+        let status = &mut self.statuses[index];
+        status.last_reconcile = Some(now());
+        match outcome {
+            Ok(pass) => {
+                for (agent, from) in &pass.auto_updated {
+                    tracing::info!(agent = %agent, from = %from, "auto-update");
+                }
+                if let Some(error) = &pass.auto_update_error {
+                    tracing::warn!("auto-update failed: {error}");
+                }
+                let report = pass.report;
+                for change in &report.written {
+                    tracing::info!(agent = %change.name, version = %change.to, path = %change.path.display(), "wrote");
+                }
+                self.expected.extend(pass.written);
+                for name in &report.removed {
+                    tracing::info!(agent = %name, "removed");
+                }
+                for conflict in &report.conflicts {
+                    tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
+                }
+                status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
+                status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
+                status.errors = report.errors.clone();
+                self.wants_fetch |= report.needs_fetch;
+            }
+            Err(text) => {
+                tracing::warn!(root = %root.display(), "reconcile failed: {text}");
+                status.errors = vec![text];
+            }
+        }
+        if job.is_some_and(|job| job.again) {
+            self.start_job(index);
+        }
+    }
+
     fn after_fetch(&mut self, outcome: FetchOutcome) {
+        self.fetch_running = false;
+        self.fetching = None;
         let now = now();
         self.status.last_fetch = Some(now);
         if outcome.errors.is_empty() {
@@ -579,27 +731,26 @@ impl Daemon {
             self.status.next_fetch = Some(now + backoff(self.status.fetch_failures));
         }
         self.write_schedule();
-        if let Some(level) = self.auto_update {
-            let workspace = self.workspaces[0].clone();
-            let result = workspace
-                .read_manifest()
-                .and_then(|(_, manifest)| Registries::new(&workspace, &manifest, self.cache(), FetchMode::Offline))
-                .and_then(|mut registries| agents_workspace::auto_update(&workspace, &mut registries, level));
-            match result {
-                Ok(moved) => {
-                    for agent in moved {
-                        tracing::info!(agent = %agent.name, from = %agent.current, "auto-update");
-                    }
-                }
-                Err(error) => tracing::warn!("auto-update failed: {}", control::error_text(&error)),
-            }
-        }
+        self.pending_auto_update = self.auto_update.is_some();
         self.reconcile(None);
     }
 
     fn snapshot(&self) -> DaemonStatus {
         let mut status = self.status.clone();
+        status.fetching = self
+            .fetching
+            .as_ref()
+            .map(|(registry, since)| format!("fetching registry `{registry}` for {} s", since.elapsed().as_secs()));
         status.workspaces = self.statuses.clone();
+        for workspace in &mut status.workspaces {
+            workspace.activity = self.jobs.get(&workspace.root).map(|job| match job.waiting_since {
+                Some(since) => format!(
+                    "waiting {} s for the workspace lock: another agents command holds it",
+                    since.elapsed().as_secs()
+                ),
+                None => format!("reconciling for {} ms", job.started.elapsed().as_millis()),
+            });
+        }
         status
     }
 }

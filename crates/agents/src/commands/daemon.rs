@@ -200,6 +200,9 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
         ago(status.next_fetch),
         status.fetch_error.as_ref().map(|e| format!(" (failing: {e})")).unwrap_or_default()
     ));
+    if let Some(fetching) = &status.fetching {
+        printer.line(format!("now: {fetching}"));
+    }
     for workspace in &status.workspaces {
         printer.line(format!(
             "{} ({}): last reconciled {}",
@@ -207,6 +210,9 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
             workspace.scope,
             ago(workspace.last_reconcile)
         ));
+        if let Some(activity) = &workspace.activity {
+            printer.line(format!("  now: {activity}"));
+        }
         for name in &workspace.drift {
             printer.line(format!("  drift: {name} has local edits (kept)"));
         }
