@@ -111,3 +111,38 @@ fn a_workspace_whose_lock_another_process_holds_delays_nothing_else() {
     assert!(restored(&held_file, &bytes), "not restored once the lock was released");
     assert!(eventually(WAIT, || daemon.status()["workspaces"].to_string().matches("activity\":null").count() == 3));
 }
+
+/// A registry behind a server that takes 8 s to answer: the fetch runs beside the passes, so
+/// a deleted file comes back at once and status answers, naming the registry it waits on.
+#[test]
+fn a_slow_registry_delays_neither_restores_nor_status() {
+    let env = TestEnv::new();
+    let root = env.path("srv");
+    std::fs::create_dir_all(&root).unwrap();
+    env.run([std::ffi::OsStr::new("registry"), "init".as_ref(), root.join("team.git").as_os_str()]).success();
+    let server = agents_test_support::servers::git_daemon(&root);
+    let proxy = agents_test_support::servers::SlowProxy::start(server.port());
+    env.run(["registry", "add", "team", &proxy.git_url("team.git")]).success();
+    let file = env.path("slow-agent.md");
+    std::fs::write(&file, "---\nname: slow-agent\ndescription: d\n---\nbody\n").unwrap();
+    env.run([std::ffi::OsStr::new("publish"), file.as_os_str(), "--version".as_ref(), "1.0.0".as_ref()]).success();
+    env.run(["install", "slow-agent"]).success();
+    env.run(["daemon", "watch"]).success();
+    let installed = env.agents_dir().join("slow-agent.md");
+    let bytes = std::fs::read(&installed).unwrap();
+    let daemon = DaemonGuard::start(&env);
+
+    proxy.set_delay(Duration::from_secs(8));
+    env.run(["daemon", "sync"]).success();
+    let fetching = eventually(WAIT, || daemon.status()["fetching"].as_str().is_some_and(|f| f.contains("`team`")));
+    assert!(fetching, "status does not say what the fetch waits on: {}", daemon.status());
+    std::fs::remove_file(&installed).unwrap();
+    let started = std::time::Instant::now();
+    assert!(restored(&installed, &bytes), "a restore waited on the slow registry");
+    assert!(started.elapsed() < Duration::from_secs(3), "restored only after {:?}", started.elapsed());
+    let (status, took) = timed_status(&env);
+    assert!(took < Duration::from_secs(1), "status took {took:?} during a slow fetch");
+    assert!(status["fetching"].is_string(), "{status}");
+    let text = env.run(["daemon", "status"]).success().stdout();
+    assert!(text.contains("now: fetching registry `team`"), "{text}");
+}
