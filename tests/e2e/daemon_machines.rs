@@ -146,3 +146,54 @@ fn a_slow_registry_delays_neither_restores_nor_status() {
     let text = env.run(["daemon", "status"]).success().stdout();
     assert!(text.contains("now: fetching registry `team`"), "{text}");
 }
+
+fn wall_now() -> i64 {
+    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap()
+}
+
+/// A schedule written while the clock was a year ahead (then corrected): the next fetch is not
+/// a year away, the last fetch is not in the future, and a pin pulled meanwhile is fetched and
+/// applied at once.
+#[test]
+fn a_schedule_written_under_a_wrong_clock_is_reset() {
+    let env = TestEnv::new();
+    env.registry("team");
+    env.publish("alpha", "1.0.0");
+    env.run(["install", "alpha@^1"]).success();
+    env.run(["daemon", "watch"]).success();
+    let year_ahead = wall_now() + 365 * 24 * 60 * 60;
+    let daemon_dir = env.state_dir().join("daemon");
+    std::fs::write(
+        daemon_dir.join("schedule.json"),
+        format!("{{\"version\": 1, \"next_fetch\": {year_ahead}, \"last_fetch\": {year_ahead}}}\n"),
+    )
+    .unwrap();
+    let daemon = DaemonGuard::start(&env);
+    let status = daemon.status();
+    let next = status["next_fetch"].as_i64().unwrap();
+    assert!(next <= wall_now() + 2 * 60 * 60, "the next fetch stayed a year away: {status}");
+    assert!(
+        status["last_fetch"].as_i64().is_none_or(|at| at <= wall_now() + 5),
+        "a last fetch in the future: {status}"
+    );
+
+    // Another checkout pins 1.1.0, which this cache has never seen: the daemon fetches now.
+    let other = env.checkout("other");
+    std::fs::copy(env.project.join("agents.toml"), other.join("agents.toml")).unwrap();
+    std::fs::copy(env.project.join("agents.lock"), other.join("agents.lock")).unwrap();
+    env.publish("alpha", "1.1.0");
+    let mut update = env.agents();
+    update.current_dir(&other).args(["update"]);
+    assert!(update.output().unwrap().status.success());
+    std::fs::copy(other.join("agents.lock"), env.project.join("agents.lock")).unwrap();
+    let alpha = env.agents_dir().join("alpha.md");
+    let wanted = TestEnv::agent_text("alpha", "1.1.0");
+    assert!(
+        eventually(Duration::from_secs(20), || std::fs::read_to_string(&alpha).ok() == Some(wanted.clone())),
+        "the pulled pin was not applied: {}",
+        daemon.status()
+    );
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(daemon_dir.join("schedule.json")).unwrap()).unwrap();
+    assert!(stored["next_fetch"].as_i64().unwrap() <= wall_now() + 2 * 60 * 60, "{stored}");
+}

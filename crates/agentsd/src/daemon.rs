@@ -17,6 +17,7 @@ use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::schedule::{self, Deadline};
 use crate::watch::{self, Watcher};
 
 /// Quiet time after the last event before reconciling.
@@ -35,7 +36,7 @@ const BACKOFF_BASE: u64 = 30;
 const BACKOFF_CAP: u64 = 60 * 60;
 /// Seconds between fetches asked for by reconciles (a pin the registry really lacks must not
 /// turn into a fetch loop).
-const MIN_FETCH_GAP: i64 = 10;
+const MIN_FETCH_GAP: Duration = Duration::from_secs(10);
 /// The longest single sleep: wall-clock deadlines are re-checked at least this often, so a
 /// laptop that slept through a fetch time fetches soon after waking.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -72,6 +73,10 @@ struct Daemon {
     /// Shutting down: passes under way finish, no new one starts.
     stopping: bool,
     reports: tokio::sync::mpsc::UnboundedSender<Report>,
+    /// When the next interval fetch is due, on both clocks.
+    next_fetch: Deadline,
+    /// When the last fetch ended, on the monotonic clock.
+    fetched_at: Option<Instant>,
 }
 
 fn now() -> i64 {
@@ -174,16 +179,14 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
 
     loop {
         let debounce = burst.map(|(first, last)| (last + DEBOUNCE).min(first + DEBOUNCE_MAX));
-        let fetched_recently = daemon.status.last_fetch.is_some_and(|at| now() - at < MIN_FETCH_GAP);
+        // Measured on the monotonic clock: a clock set back cannot make a fetch look recent.
+        let fetched_recently = daemon.fetched_at.is_some_and(|at| at.elapsed() < MIN_FETCH_GAP);
         if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 && !fetched_recently {
             // A pulled lockfile pins versions this cache has not seen: fetch now, not in an hour.
             daemon.wants_fetch = false;
-            daemon.status.next_fetch = Some(now());
+            daemon.set_next_fetch(0);
         }
-        let until_fetch = daemon
-            .status
-            .next_fetch
-            .map_or(MAX_SLEEP, |at| Duration::from_secs(u64::try_from(at - now()).unwrap_or(0)).min(MAX_SLEEP));
+        let until_fetch = daemon.next_fetch.remaining(Instant::now(), now()).min(MAX_SLEEP);
         tokio::select! {
             Some(event) = events.recv() => {
                 if take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan) {
@@ -204,7 +207,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 rescan = false;
             }
             _ = tokio::time::sleep(until_fetch), if !daemon.fetch_running => {
-                if daemon.status.next_fetch.is_none_or(|at| now() >= at) {
+                if daemon.next_fetch.is_due(Instant::now(), now()) {
                     daemon.spawn_fetch();
                 }
             }
@@ -506,6 +509,8 @@ impl Daemon {
             pending_auto_update: false,
             stopping: false,
             reports,
+            next_fetch: Deadline::after(0, Instant::now(), now()),
+            fetched_at: None,
         }
     }
     fn cache(&self) -> Cache {
@@ -551,19 +556,46 @@ impl Daemon {
             })
             .collect();
         self.workspaces = workspaces;
-        let schedule = self.read_schedule();
-        self.status.next_fetch = Some(schedule.unwrap_or_else(now));
+        self.restore_schedule();
+    }
+
+    /// The next fetch `seconds` from now.
+    fn set_next_fetch(&mut self, seconds: i64) {
+        self.next_fetch = Deadline::after(seconds, Instant::now(), now());
+        self.status.next_fetch = Some(self.next_fetch.wall(Instant::now(), now()));
+    }
+
+    /// Takes the stored schedule, unless a wrong clock wrote it: a next fetch further away than
+    /// any interval means fetch now, a last fetch in the future is no last fetch.
+    fn restore_schedule(&mut self) {
+        let (next, last) = self.read_schedule();
+        let longest = i64::try_from(self.fetch_interval.max(BACKOFF_CAP)).unwrap_or(i64::MAX);
+        let wait = match next {
+            None => 0,
+            Some(at) => schedule::stored_wait(at, now(), longest).unwrap_or_else(|| {
+                tracing::warn!(
+                    "the stored next fetch ({}) is further away than any interval (was the clock wrong?): fetching now",
+                    agents_format::format_utc(at)
+                );
+                0
+            }),
+        };
+        self.set_next_fetch(wait);
+        if self.status.last_fetch.is_none() {
+            self.status.last_fetch = last.and_then(|at| schedule::stored_past(at, now()));
+        }
     }
 
     fn schedule_path(&self) -> PathBuf {
         self.settings.dirs.daemon_dir().join("schedule.json")
     }
 
-    /// The next fetch time, kept as wall-clock time so sleep (a laptop's lid) does not stall it.
-    fn read_schedule(&self) -> Option<i64> {
-        let bytes = std::fs::read(self.schedule_path()).ok()?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        value.get("next_fetch")?.as_i64()
+    /// The stored next and last fetch times (wall clock), when there are any.
+    fn read_schedule(&self) -> (Option<i64>, Option<i64>) {
+        let bytes = agents_workspace::fs::read_optional(&self.schedule_path(), agents_workspace::fs::MAX_STATE_LEN);
+        let value: Option<serde_json::Value> = bytes.ok().flatten().and_then(|b| serde_json::from_slice(&b).ok());
+        let time = |key: &str| value.as_ref().and_then(|v| v.get(key)).and_then(serde_json::Value::as_i64);
+        (time("next_fetch"), time("last_fetch"))
     }
 
     fn write_schedule(&self) {
@@ -718,17 +750,17 @@ impl Daemon {
     fn after_fetch(&mut self, outcome: FetchOutcome) {
         self.fetch_running = false;
         self.fetching = None;
-        let now = now();
-        self.status.last_fetch = Some(now);
+        self.fetched_at = Some(Instant::now());
+        self.status.last_fetch = Some(now());
         if outcome.errors.is_empty() {
             self.status.fetch_failures = 0;
             self.status.fetch_error = None;
-            self.status.next_fetch = Some(now + i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
+            self.set_next_fetch(i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
         } else {
             self.status.fetch_failures += 1;
             self.status.fetch_error = Some(outcome.errors.join("; "));
             tracing::warn!(failures = self.status.fetch_failures, "fetch failed: {}", outcome.errors.join("; "));
-            self.status.next_fetch = Some(now + backoff(self.status.fetch_failures));
+            self.set_next_fetch(backoff(self.status.fetch_failures));
         }
         self.write_schedule();
         self.pending_auto_update = self.auto_update.is_some();
@@ -737,6 +769,7 @@ impl Daemon {
 
     fn snapshot(&self) -> DaemonStatus {
         let mut status = self.status.clone();
+        status.next_fetch = Some(self.next_fetch.wall(Instant::now(), now()));
         status.fetching = self
             .fetching
             .as_ref()

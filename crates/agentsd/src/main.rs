@@ -7,6 +7,7 @@
 //! run` and the service unit written by `agents daemon install-service` pass them as arguments.
 
 mod daemon;
+mod schedule;
 mod watch;
 
 use std::path::PathBuf;
