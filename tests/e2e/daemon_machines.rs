@@ -197,3 +197,97 @@ fn a_schedule_written_under_a_wrong_clock_is_reset() {
         serde_json::from_slice(&std::fs::read(daemon_dir.join("schedule.json")).unwrap()).unwrap();
     assert!(stored["next_fetch"].as_i64().unwrap() <= wall_now() + 2 * 60 * 60, "{stored}");
 }
+
+/// Alice and Bob share a registry served by `git daemon` behind a [`SlowProxy`]; Bob has
+/// `alpha@1.0.0` installed and his daemon running.
+struct Team {
+    alice: TestEnv,
+    bob: TestEnv,
+    proxy: agents_test_support::servers::SlowProxy,
+    _server: agents_test_support::servers::Server,
+}
+
+fn team() -> Team {
+    let alice = TestEnv::new();
+    let bob = TestEnv::new();
+    let root = alice.path("srv");
+    std::fs::create_dir_all(&root).unwrap();
+    alice.run([std::ffi::OsStr::new("registry"), "init".as_ref(), root.join("team.git").as_os_str()]).success();
+    let server = agents_test_support::servers::git_daemon(&root);
+    let proxy = agents_test_support::servers::SlowProxy::start(server.port());
+    for env in [&alice, &bob] {
+        env.run(["registry", "add", "team", &proxy.git_url("team.git")]).success();
+    }
+    alice.publish("alpha", "1.0.0");
+    bob.run(["install", "alpha@^1"]).success();
+    bob.run(["daemon", "watch"]).success();
+    Team { alice, bob, proxy, _server: server }
+}
+
+fn log_of(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.state_dir().join("daemon/agentsd.log")).unwrap_or_default()
+}
+
+/// A lockfile pulled with a pin Bob's cache has never seen is fetched at once, and until the
+/// fetch ends status says it is not fetched yet (not that the registry lost it).
+#[test]
+fn a_pin_not_fetched_yet_is_fetched_at_once_and_said_so() {
+    let Team { alice, bob, proxy, _server } = team();
+    let daemon = DaemonGuard::start(&bob);
+    alice.publish("alpha", "1.1.0");
+    std::fs::copy(bob.project.join("agents.toml"), alice.project.join("agents.toml")).unwrap();
+    alice.run(["install", "alpha@=1.1.0"]).success();
+    proxy.set_delay(Duration::from_secs(3));
+    // `git pull` brings Alice's lockfile.
+    std::fs::copy(alice.project.join("agents.lock"), bob.project.join("agents.lock")).unwrap();
+    let said = eventually(WAIT, || {
+        daemon.status()["workspaces"].to_string().contains("alpha@1.1.0 is not fetched yet from registry `team`")
+    });
+    assert!(said, "{}", daemon.status());
+    let text = bob.run(["daemon", "status"]).success().stdout();
+    assert!(!text.contains("no longer has it"), "{text}");
+    let alpha = bob.agents_dir().join("alpha.md");
+    let wanted = TestEnv::agent_text("alpha", "1.1.0");
+    assert!(
+        eventually(Duration::from_secs(20), || std::fs::read_to_string(&alpha).ok() == Some(wanted.clone())),
+        "{}",
+        daemon.status()
+    );
+    assert!(eventually(WAIT, || daemon.status()["workspaces"].to_string().contains("\"errors\":[]")));
+}
+
+/// A pin the registry really lacks: one clear error naming agent@version and the registry, in
+/// the log once, and fetches that back off instead of looping.
+#[test]
+fn a_pin_the_registry_lacks_is_one_clear_error_retried_with_backoff() {
+    let Team { alice: _alice, bob, proxy: _proxy, _server } = team();
+    let daemon = DaemonGuard::start(&bob);
+    assert!(eventually(WAIT, || daemon.status()["fetches"].as_u64() >= Some(1)), "{}", daemon.status());
+    let lockfile = std::fs::read_to_string(bob.project.join("agents.lock")).unwrap();
+    let sha = agents_format::Sha256::of(b"never published").to_hex();
+    let old_sha =
+        lockfile.lines().find_map(|l| l.strip_prefix("sha256 = \"")).unwrap().trim_end_matches('"').to_owned();
+    let pinned = lockfile.replace("version = \"1.0.0\"", "version = \"9.9.9\"").replace(&old_sha, &sha);
+    std::fs::write(bob.project.join("agents.lock"), pinned).unwrap();
+
+    let missing = "alpha@9.9.9 is not in registry `team`, even after fetching it";
+    assert!(eventually(WAIT, || daemon.status()["workspaces"].to_string().contains(missing)), "{}", daemon.status());
+    // Time the fetches that follow: the gaps grow.
+    let mut seen = Vec::new();
+    let mut count = daemon.status()["fetches"].as_u64().unwrap();
+    let started = std::time::Instant::now();
+    while seen.len() < 2 && started.elapsed() < Duration::from_secs(40) {
+        let now = daemon.status()["fetches"].as_u64().unwrap();
+        if now > count {
+            seen.push(std::time::Instant::now());
+            count = now;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(seen.len(), 2, "no retries within 40 s: {}", daemon.status());
+    let first = seen[0].duration_since(started);
+    let second = seen[1].duration_since(seen[0]);
+    assert!(second > first + Duration::from_secs(2), "retries did not back off: {first:?}, then {second:?}");
+    let log = log_of(&bob);
+    assert_eq!(log.matches(missing).count(), 1, "not in the log exactly once:\n{log}");
+}

@@ -58,6 +58,9 @@ pub struct DaemonStatus {
     pub next_fetch: Option<i64>,
     pub fetch_failures: u32,
     pub fetch_error: Option<String>,
+    /// Fetches since the daemon started.
+    #[serde(default)]
+    pub fetches: u64,
     pub reconcile_passes: u64,
     /// What the fetch under way is doing (`fetching registry `team` for 12 s`), if one is.
     #[serde(default)]

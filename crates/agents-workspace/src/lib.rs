@@ -32,7 +32,7 @@ pub use daemon_config::{WATCH_LIST_VERSION, WatchList};
 pub use engine::{Blocker, Decision, decide};
 pub use error::{Result, WorkspaceError};
 pub use install::{Action, InstallOptions, InstallReport, InstallRequest, Installed, Unlock, install};
-pub use reconcile::{Change, ConflictReport, DiffInput, Drift, ReconcileReport, diff_input, reconcile};
+pub use reconcile::{Change, ConflictReport, DiffInput, Drift, MissingPin, ReconcileReport, diff_input, reconcile};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
 pub use resolve::{Resolution, Resolved, resolve_conflict};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};

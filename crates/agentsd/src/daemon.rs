@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use agents_format::{AutoUpdate, Sha256};
 use agents_registry::{Cache, FetchMode, NetConfig};
 use agents_workspace::control::{self, Command, DaemonStatus, Request, Response, WorkspaceStatus};
-use agents_workspace::{Dirs, Origin, Registries, Scope, Workspace};
+use agents_workspace::{Dirs, MissingPin, Origin, Registries, Scope, Workspace};
 use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
@@ -34,9 +34,10 @@ const DEFAULT_FETCH_INTERVAL: u64 = 60 * 60;
 /// Backoff while offline: the first retry window, and the longest.
 const BACKOFF_BASE: u64 = 30;
 const BACKOFF_CAP: u64 = 60 * 60;
-/// Seconds between fetches asked for by reconciles (a pin the registry really lacks must not
-/// turn into a fetch loop).
-const MIN_FETCH_GAP: Duration = Duration::from_secs(10);
+/// A pin the registry still lacks after a fetch is retried after this long, doubling each time
+/// up to [`PIN_RETRY_CAP`]: never a fetch loop, never given up on.
+const PIN_RETRY_BASE: u64 = 5;
+const PIN_RETRY_CAP: u64 = 60 * 60;
 /// The longest single sleep: wall-clock deadlines are re-checked at least this often, so a
 /// laptop that slept through a fetch time fetches soon after waking.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -77,6 +78,13 @@ struct Daemon {
     next_fetch: Deadline,
     /// When the last fetch ended, on the monotonic clock.
     fetched_at: Option<Instant>,
+    /// Locked versions the cache lacks (`name@version`), by workspace root, with when each
+    /// was first seen missing: one not fetched since is fetched at once.
+    missing: HashMap<PathBuf, Vec<(MissingPin, Instant)>>,
+    /// Workspaces whose last pass wanted a fetch.
+    needing: BTreeSet<PathBuf>,
+    /// Fetches made for pins that were still missing after them.
+    pin_retries: u32,
 }
 
 fn now() -> i64 {
@@ -179,12 +187,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
 
     loop {
         let debounce = burst.map(|(first, last)| (last + DEBOUNCE).min(first + DEBOUNCE_MAX));
-        // Measured on the monotonic clock: a clock set back cannot make a fetch look recent.
-        let fetched_recently = daemon.fetched_at.is_some_and(|at| at.elapsed() < MIN_FETCH_GAP);
-        if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 && !fetched_recently {
-            // A pulled lockfile pins versions this cache has not seen: fetch now, not in an hour.
+        if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 {
             daemon.wants_fetch = false;
-            daemon.set_next_fetch(0);
+            daemon.fetch_for_pins();
         }
         let until_fetch = daemon.next_fetch.remaining(Instant::now(), now()).min(MAX_SLEEP);
         tokio::select! {
@@ -511,6 +516,9 @@ impl Daemon {
             reports,
             next_fetch: Deadline::after(0, Instant::now(), now()),
             fetched_at: None,
+            missing: HashMap::new(),
+            needing: BTreeSet::new(),
+            pin_retries: 0,
         }
     }
     fn cache(&self) -> Cache {
@@ -646,23 +654,29 @@ impl Daemon {
 
     /// Starts a pass for the workspaces in `only` (all when `None`). Never touches the network
     /// and never waits: each workspace's pass runs on its own blocking thread.
+    /// A pass counts once however many workspaces it starts; one that only asks passes under
+    /// way to go again (a burst of events) does not count.
     fn reconcile(&mut self, only: Option<BTreeSet<usize>>) {
-        self.status.reconcile_passes += 1;
+        let mut started = false;
         for index in 0..self.workspaces.len() {
             if only.as_ref().is_none_or(|only| only.contains(&index)) {
-                self.start_job(index);
+                started |= self.start_job(index);
             }
+        }
+        if started {
+            self.status.reconcile_passes += 1;
         }
     }
 
-    fn start_job(&mut self, index: usize) {
+    /// Starts `index`'s pass, or asks the one under way to go again. Returns whether it started.
+    fn start_job(&mut self, index: usize) -> bool {
         let workspace = self.workspaces[index].clone();
         if let Some(job) = self.jobs.get_mut(&workspace.root) {
             job.again = true;
-            return;
+            return false;
         }
         if self.stopping {
-            return;
+            return false;
         }
         let auto_update = if workspace.scope == Scope::User && self.pending_auto_update {
             self.pending_auto_update = false;
@@ -677,6 +691,28 @@ impl Daemon {
             let outcome = reconcile_job(&workspace, cache, auto_update, &reports);
             let _ = reports.send(Report::Reconciled { root: workspace.root, outcome });
         });
+        true
+    }
+
+    /// A pass found pins the cache lacks. One first seen since the last fetch (a lockfile that
+    /// just arrived) is fetched at once; otherwise the next fetch comes after a gap that doubles
+    /// with every fetch that did not bring them, up to an hour.
+    fn fetch_for_pins(&mut self) {
+        let fresh =
+            self.missing.values().flatten().any(|(_, seen)| self.fetched_at.is_none_or(|fetched| *seen >= fetched));
+        let wait = if fresh {
+            self.pin_retries = 0;
+            0
+        } else {
+            let gap = PIN_RETRY_BASE.saturating_mul(1 << self.pin_retries.min(16)).min(PIN_RETRY_CAP);
+            self.pin_retries = self.pin_retries.saturating_add(1);
+            let since = self.fetched_at.map_or(u64::MAX, |at| at.elapsed().as_secs());
+            i64::try_from(gap.saturating_sub(since)).unwrap_or(0)
+        };
+        let sooner = self.next_fetch.remaining(Instant::now(), now()).as_secs() > u64::try_from(wait).unwrap_or(0);
+        if sooner {
+            self.set_next_fetch(wait);
+        }
     }
 
     fn spawn_fetch(&mut self) {
@@ -734,16 +770,58 @@ impl Daemon {
                 }
                 status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
                 status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
-                status.errors = report.errors.clone();
+                let before = self.missing.remove(&root).unwrap_or_default();
+                let pins: Vec<(MissingPin, Instant)> = report
+                    .missing
+                    .iter()
+                    .map(|pin| {
+                        let seen =
+                            before.iter().find(|(known, _)| known == pin).map_or_else(Instant::now, |(_, at)| *at);
+                        (pin.clone(), seen)
+                    })
+                    .collect();
+                let is_pin_error = |error: &String| {
+                    pins.iter().any(|(pin, _)| error.starts_with(&format!("{}@{}: ", pin.name, pin.version)))
+                };
+                let mut errors: Vec<String> = report.errors.iter().filter(|e| !is_pin_error(e)).cloned().collect();
+                for (pin, seen) in &pins {
+                    let fetched_since = self.fetched_at.is_some_and(|at| at > *seen) && self.status.fetch_failures == 0;
+                    errors.push(if fetched_since {
+                        format!(
+                            "{}@{} is not in registry `{}`, even after fetching it (never published there, or removed): retrying with backoff",
+                            pin.name, pin.version, pin.registry
+                        )
+                    } else {
+                        format!("{}@{} is not fetched yet from registry `{}`: fetching it now", pin.name, pin.version, pin.registry)
+                    });
+                }
+                if !pins.is_empty() {
+                    self.missing.insert(root.clone(), pins);
+                }
+                if report.needs_fetch {
+                    self.needing.insert(root.clone());
+                } else {
+                    self.needing.remove(&root);
+                }
+                if self.needing.is_empty() {
+                    self.pin_retries = 0;
+                }
+                // Each error into the log once, when it appears, not on every pass.
+                for error in errors.iter().filter(|e| !status.errors.contains(e)) {
+                    tracing::warn!(root = %root.display(), "{error}");
+                }
+                status.errors = errors;
                 self.wants_fetch |= report.needs_fetch;
             }
             Err(text) => {
-                tracing::warn!(root = %root.display(), "reconcile failed: {text}");
+                if !status.errors.contains(&text) {
+                    tracing::warn!(root = %root.display(), "reconcile failed: {text}");
+                }
                 status.errors = vec![text];
             }
         }
-        if job.is_some_and(|job| job.again) {
-            self.start_job(index);
+        if job.is_some_and(|job| job.again) && self.start_job(index) {
+            self.status.reconcile_passes += 1;
         }
     }
 
@@ -752,6 +830,7 @@ impl Daemon {
         self.fetching = None;
         self.fetched_at = Some(Instant::now());
         self.status.last_fetch = Some(now());
+        self.status.fetches += 1;
         if outcome.errors.is_empty() {
             self.status.fetch_failures = 0;
             self.status.fetch_error = None;
