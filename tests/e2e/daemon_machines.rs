@@ -291,3 +291,47 @@ fn a_pin_the_registry_lacks_is_one_clear_error_retried_with_backoff() {
     let log = log_of(&bob);
     assert_eq!(log.matches(missing).count(), 1, "not in the log exactly once:\n{log}");
 }
+
+/// A project moved away is shown as missing; moved back (or cloned again at its path), it is
+/// resynced within seconds and watched again.
+#[test]
+fn a_vanished_project_is_shown_missing_and_resynced_when_back() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let file = env.agents_dir().join("code-reviewer.md");
+    let bytes = std::fs::read(&file).unwrap();
+    let _daemon = DaemonGuard::start(&env);
+    // Commands run from beside the project: it is not always there.
+    let status = |json: bool| {
+        let mut command = env.agents();
+        command.current_dir(env.root()).args(["daemon", "status"]);
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let json = || serde_json::from_str::<serde_json::Value>(&status(true)).unwrap();
+    let away = env.path("moved-away");
+    let project = env.project.canonicalize().unwrap();
+    let missing = |status: &serde_json::Value| {
+        status["workspaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["root"].as_str() == project.to_str() && w["missing"] == true)
+    };
+    std::fs::rename(&env.project, &away).unwrap();
+    assert!(eventually(WAIT, || missing(&json())), "not shown missing: {}", json());
+    let text = status(false);
+    assert!(text.contains("missing: the directory is gone"), "{text}");
+
+    // While away, its agent file went; back at its path, it comes back within seconds.
+    std::fs::remove_file(away.join(".claude/agents/code-reviewer.md")).unwrap();
+    std::fs::rename(&away, &env.project).unwrap();
+    assert!(restored(&file, &bytes), "not resynced after coming back: {}", json());
+    assert!(!missing(&json()), "{}", json());
+    std::fs::remove_file(&file).unwrap();
+    assert!(restored(&file, &bytes), "not watched again after coming back");
+}

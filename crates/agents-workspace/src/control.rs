@@ -75,6 +75,9 @@ pub struct WorkspaceStatus {
     pub scope: String,
     /// Seconds since the epoch.
     pub last_reconcile: Option<i64>,
+    /// The project's directory is gone (moved away or deleted); it is resynced when back.
+    #[serde(default)]
+    pub missing: bool,
     /// What this workspace's pass under way is doing or waiting on, if one is.
     #[serde(default)]
     pub activity: Option<String>,

@@ -29,6 +29,8 @@ const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
 /// How often every watch is re-added, in case an event that would have re-established one was
 /// lost (a queue overflow, a race with a directory replaced twice).
 const WATCH_AUDIT: Duration = Duration::from_secs(30);
+/// How often a vanished project's directory is looked for (one `stat` each).
+const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 /// The default time between registry fetches.
 const DEFAULT_FETCH_INTERVAL: u64 = 60 * 60;
 /// Backoff while offline: the first retry window, and the longest.
@@ -67,6 +69,8 @@ struct Daemon {
     /// Passes in flight, by workspace root.
     jobs: HashMap<PathBuf, Job>,
     fetch_running: bool,
+    /// A fetch was asked for while one ran.
+    fetch_queued: bool,
     /// The registry the running fetch is on, and since when.
     fetching: Option<(String, Instant)>,
     /// The last fetch ended: the user scope's next pass auto-updates first (when configured).
@@ -181,6 +185,8 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let mut audit = tokio::time::interval(WATCH_AUDIT);
     audit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     audit.tick().await;
+    let mut presence = tokio::time::interval(PRESENCE_CHECK);
+    presence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut rescan = false;
     let mut burst: Option<(Instant, Instant)> = None;
@@ -221,6 +227,15 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 // A pass may have created directories (a restored `.claude/agents`): watch
                 // them now, not at the next event.
                 watcher.sync(&daemon.workspaces);
+            }
+            _ = presence.tick() => {
+                // A project that vanished (moved away, deleted, being re-cloned) is resynced as
+                // soon as it is back; its parent is not watched, so look.
+                let back: BTreeSet<usize> = daemon.vanished_and_back();
+                if !back.is_empty() {
+                    watcher.sync(&daemon.workspaces);
+                    daemon.reconcile(Some(back));
+                }
             }
             _ = audit.tick() => {
                 // Cheap: a few inotify_add_watch calls per workspace, no hashing.
@@ -410,6 +425,8 @@ struct Pass {
     written: Vec<(PathBuf, Sha256)>,
     auto_updated: Vec<(String, String)>,
     auto_update_error: Option<String>,
+    /// The project's directory is gone (moved away, deleted, being cloned again).
+    vanished: bool,
 }
 
 /// A reconcile in flight for one workspace. There is at most one per workspace; events that
@@ -437,6 +454,10 @@ fn reconcile_job(
         let _ = reports.send(Report::Waiting { root: workspace.root.clone() });
     }
     let mut pass = Pass::default();
+    if workspace.scope == Scope::Project && !workspace.root.is_dir() {
+        pass.vanished = true;
+        return Ok(Box::new(pass));
+    }
     let registries = |workspace: &Workspace| {
         workspace
             .read_manifest()
@@ -510,6 +531,7 @@ impl Daemon {
             wants_fetch: false,
             jobs: HashMap::new(),
             fetch_running: false,
+            fetch_queued: false,
             fetching: None,
             pending_auto_update: false,
             stopping: false,
@@ -644,7 +666,8 @@ impl Daemon {
                 continue;
             }
             for (index, workspace) in self.workspaces.iter().enumerate() {
-                if watch::is_relevant(workspace, path) {
+                // The project directory itself removed or moved: the pass notices it is gone.
+                if watch::is_relevant(workspace, path) || *path == workspace.root {
                     any |= dirty.insert(index);
                 }
             }
@@ -715,10 +738,22 @@ impl Daemon {
         }
     }
 
+    /// Vanished projects whose directory is there again (and no pass is under way for them).
+    fn vanished_and_back(&self) -> BTreeSet<usize> {
+        (0..self.workspaces.len())
+            .filter(|&index| self.statuses[index].missing && !self.jobs.contains_key(&self.workspaces[index].root))
+            .filter(|&index| self.workspaces[index].root.is_dir())
+            .collect()
+    }
+
+    /// Starts a fetch; while one runs, queues one more for when it ends (a `sync-now` asks for
+    /// what the registries hold after it was asked).
     fn spawn_fetch(&mut self) {
         if self.fetch_running {
+            self.fetch_queued = true;
             return;
         }
+        self.fetch_queued = false;
         self.fetch_running = true;
         let workspaces = self.workspaces.clone();
         let cache = self.cache();
@@ -749,7 +784,21 @@ impl Daemon {
         let Some(index) = self.workspaces.iter().position(|w| w.root == root) else { return };
         let status = &mut self.statuses[index];
         status.last_reconcile = Some(now());
+        let vanished = matches!(&outcome, Ok(pass) if pass.vanished);
+        if vanished != status.missing {
+            if vanished {
+                tracing::warn!(root = %root.display(), "the project is gone (moved or deleted); resyncing when it is back");
+            } else {
+                tracing::info!(root = %root.display(), "the project is back; resyncing");
+            }
+            status.missing = vanished;
+        }
         match outcome {
+            Ok(pass) if pass.vanished => {
+                status.drift.clear();
+                status.conflicts.clear();
+                status.errors.clear();
+            }
             Ok(pass) => {
                 for (agent, from) in &pass.auto_updated {
                     tracing::info!(agent = %agent, from = %from, "auto-update");
@@ -844,6 +893,9 @@ impl Daemon {
         self.write_schedule();
         self.pending_auto_update = self.auto_update.is_some();
         self.reconcile(None);
+        if self.fetch_queued {
+            self.spawn_fetch();
+        }
     }
 
     fn snapshot(&self) -> DaemonStatus {

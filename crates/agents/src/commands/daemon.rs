@@ -210,6 +210,9 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
             workspace.scope,
             ago(workspace.last_reconcile)
         ));
+        if workspace.missing {
+            printer.line("  missing: the directory is gone (moved or deleted); it is resynced when it is back");
+        }
         if let Some(activity) = &workspace.activity {
             printer.line(format!("  now: {activity}"));
         }
