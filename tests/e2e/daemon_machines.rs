@@ -335,3 +335,34 @@ fn a_vanished_project_is_shown_missing_and_resynced_when_back() {
     std::fs::remove_file(&file).unwrap();
     assert!(restored(&file, &bytes), "not watched again after coming back");
 }
+
+/// A slow removal of `.claude` (a file every 150 ms, as `git clean` on a slow disk or a big
+/// tree goes): the daemon waits for it to settle, so the final `rmdir` never finds a restored
+/// file; then it restores everything.
+#[test]
+fn restores_wait_for_a_directory_being_removed() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer", "test-writer", "docs-writer"]).success();
+    env.run(["daemon", "watch"]).success();
+    for i in 0..6 {
+        std::fs::write(env.agents_dir().join(format!("notes-{i}.md")), "mine\n").unwrap();
+    }
+    let file = env.agents_dir().join("code-reviewer.md");
+    let bytes = std::fs::read(&file).unwrap();
+    let _daemon = DaemonGuard::start(&env);
+    for round in 0..3 {
+        let output = std::process::Command::new("sh")
+            .current_dir(&env.project)
+            .args([
+                "-c",
+                "for f in .claude/agents/*; do rm \"$f\" && sleep 0.15; done; rmdir .claude/agents && rmdir .claude",
+            ])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "round {round}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(restored(&file, &bytes), "round {round}: not restored after the removal");
+        for i in 0..6 {
+            std::fs::write(env.agents_dir().join(format!("notes-{i}.md")), "mine\n").unwrap();
+        }
+    }
+}

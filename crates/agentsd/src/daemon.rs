@@ -24,6 +24,11 @@ use crate::watch::{self, Watcher};
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// Longest wait after the first event of a burst.
 const DEBOUNCE_MAX: Duration = Duration::from_millis(500);
+/// Quiet time after the last removal before a pass may restore anything: longer than the
+/// pauses of a slow `rm -rf` or `git clean`.
+const REMOVAL_SETTLE: Duration = Duration::from_millis(400);
+/// Longest wait for removals to settle (a removal that never ends must not stop restores).
+const REMOVAL_MAX: Duration = Duration::from_secs(10);
 /// A full reconcile of everything, whatever the events said.
 const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
 /// How often every watch is re-added, in case an event that would have re-established one was
@@ -190,9 +195,18 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut rescan = false;
     let mut burst: Option<(Instant, Instant)> = None;
+    let mut last_removal: Option<Instant> = None;
 
     loop {
-        let debounce = burst.map(|(first, last)| (last + DEBOUNCE).min(first + DEBOUNCE_MAX));
+        let debounce = burst.map(|(first, last)| {
+            let quiet = (last + DEBOUNCE).min(first + DEBOUNCE_MAX);
+            // Something is being removed (`rm -rf .claude`, `git clean`): restoring into it now
+            // would make its last `rmdir` fail. Wait until removals have settled.
+            match last_removal {
+                Some(at) if at >= first => quiet.max(at + REMOVAL_SETTLE).min(first + REMOVAL_MAX),
+                _ => quiet,
+            }
+        });
         if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 {
             daemon.wants_fetch = false;
             daemon.fetch_for_pins();
@@ -200,9 +214,13 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
         let until_fetch = daemon.next_fetch.remaining(Instant::now(), now()).min(MAX_SLEEP);
         tokio::select! {
             Some(event) = events.recv() => {
+                let removal = matches!(&event, Ok(event) if matches!(event.kind, notify::EventKind::Remove(_)));
+                let now = Instant::now();
                 if take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan) {
-                    let now = Instant::now();
                     burst = Some((burst.map_or(now, |(first, _)| first), now));
+                }
+                if removal {
+                    last_removal = Some(now);
                 }
             }
             _ = sleep_until(debounce), if debounce.is_some() => {
