@@ -366,3 +366,101 @@ fn restores_wait_for_a_directory_being_removed() {
         }
     }
 }
+
+/// Status lists what the daemon did, with times, and each registry's last fetch, which a
+/// restart keeps; every error and warning is logged once, not on every pass; a lockfile left
+/// with merge conflicts says so in plain words.
+#[test]
+fn status_and_log_are_honest() {
+    let env = TestEnv::new();
+    env.registry("team");
+    env.publish("alpha", "1.0.0");
+    env.run(["install", "alpha", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+    let reviewer = env.agents_dir().join("code-reviewer.md");
+    let bytes = std::fs::read(&reviewer).unwrap();
+    std::fs::remove_file(&reviewer).unwrap();
+    assert!(restored(&reviewer, &bytes));
+    let alpha = env.agents_dir().join("alpha.md");
+    std::fs::write(&alpha, "my own alpha\n").unwrap();
+    let did = |action: &str, agent: &str| {
+        daemon.status()["recent"].as_array().unwrap().iter().any(|a| a["action"] == action && a["agent"] == agent)
+    };
+    assert!(eventually(WAIT, || did("restored", "code-reviewer")), "{}", daemon.status());
+    assert!(eventually(WAIT, || did("kept an edit", "alpha")), "{}", daemon.status());
+    // More passes: the same edit is not news.
+    for _ in 0..3 {
+        std::fs::remove_file(&reviewer).unwrap();
+        assert!(restored(&reviewer, &bytes));
+    }
+    let text = env.run(["daemon", "status"]).success().stdout();
+    assert!(text.contains("recent:") && text.contains(" restored code-reviewer "), "{text}");
+    assert!(text.contains("registry `team`") && !text.contains("last fetched never"), "{text}");
+
+    // A `git pull` stopped half way.
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    let conflicted = format!("<<<<<<< HEAD\n{lockfile}=======\n{lockfile}>>>>>>> origin/main\n");
+    std::fs::write(env.project.join("agents.lock"), &conflicted).unwrap();
+    let message = "agents.lock has merge conflicts: resolve them, then the daemon continues";
+    assert!(eventually(WAIT, || daemon.status()["workspaces"].to_string().contains(message)), "{}", daemon.status());
+    std::fs::write(env.project.join("agents.lock"), &conflicted).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(env.project.join("agents.lock"), &lockfile).unwrap();
+    std::fs::remove_file(&reviewer).unwrap();
+    assert!(restored(&reviewer, &bytes), "did not continue once the conflict was resolved");
+    let log = log_of(&env);
+    assert_eq!(log.matches(message).count(), 1, "{log}");
+    assert_eq!(log.matches("kept a local edit").count(), 1, "{log}");
+
+    // Restarted: the last fetch of each registry is still known.
+    drop(daemon);
+    let daemon = DaemonGuard::start(&env);
+    let status = daemon.status();
+    let team = status["registries"].as_array().unwrap().iter().find(|r| r["name"] == "team").cloned();
+    assert!(team.is_some_and(|team| team["last_fetch"].is_i64()), "{status}");
+}
+
+/// The log never grows past its cap: it is rotated to `agentsd.log.1`.
+#[test]
+fn the_log_is_size_capped() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    let log = env.path("agentsd.log");
+    let mut command = std::process::Command::new(agents_test_support::bin("agentsd"));
+    env.isolate(&mut command);
+    command
+        .env("AGENTS_LOG", "debug")
+        .arg("--home")
+        .arg(&env.home)
+        .arg("--config-dir")
+        .arg(env.home.join(".config/agents"))
+        .arg("--cache-dir")
+        .arg(env.home.join(".cache/agents"))
+        .arg("--state-dir")
+        .arg(env.state_dir())
+        .arg("--runtime-dir")
+        .arg(env.home.join(".run/agents"))
+        .arg("--log-file")
+        .arg(&log)
+        .args(["--log-max-bytes", "1024"])
+        .stdin(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let reviewer = env.agents_dir().join("code-reviewer.md");
+    let bytes = std::fs::read(&reviewer).unwrap();
+    assert!(eventually(WAIT, || env.run(["daemon", "status"]).code() == Some(0)));
+    for _ in 0..15 {
+        std::fs::remove_file(&reviewer).unwrap();
+        assert!(restored(&reviewer, &bytes));
+    }
+    env.run(["daemon", "stop"]).success();
+    let _ = child.wait();
+    let rotated = env.path("agentsd.log.1");
+    assert!(rotated.exists(), "never rotated");
+    for file in [&log, &rotated] {
+        let len = std::fs::metadata(file).unwrap().len();
+        assert!(len <= 2048, "{} is {len} bytes", file.display());
+    }
+    assert!(std::fs::read_to_string(&log).unwrap().contains("agentsd stopping"));
+}

@@ -67,6 +67,40 @@ pub struct DaemonStatus {
     pub fetching: Option<String>,
     #[serde(default)]
     pub workspaces: Vec<WorkspaceStatus>,
+    /// Each registry's last fetch (kept across restarts).
+    #[serde(default)]
+    pub registries: Vec<RegistryFetch>,
+    /// What the daemon did lately, oldest first (at most [`RECENT_ACTIONS`]).
+    #[serde(default)]
+    pub recent: Vec<Action>,
+}
+
+/// How many recent actions status keeps.
+pub const RECENT_ACTIONS: usize = 50;
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegistryFetch {
+    pub name: String,
+    pub url: String,
+    /// Seconds since the epoch of the last fetch that reached it.
+    #[serde(default)]
+    pub last_fetch: Option<i64>,
+    /// Why the last attempt failed, when it did.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Action {
+    /// Seconds since the epoch.
+    pub at: i64,
+    pub root: PathBuf,
+    /// `restored`, `wrote`, `merged`, `kept an edit`, `set an update aside`, `removed`,
+    /// `auto-updated`.
+    pub action: String,
+    pub agent: String,
+    #[serde(default)]
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

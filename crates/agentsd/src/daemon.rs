@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use agents_format::{AutoUpdate, Sha256};
 use agents_registry::{Cache, FetchMode, NetConfig};
-use agents_workspace::control::{self, Command, DaemonStatus, Request, Response, WorkspaceStatus};
+use agents_workspace::control::{
+    self, Action, Command, DaemonStatus, RegistryFetch, Request, Response, WorkspaceStatus,
+};
 use agents_workspace::{Dirs, MissingPin, Origin, Registries, Scope, Workspace};
 use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
@@ -457,6 +459,8 @@ struct Job {
 
 struct FetchOutcome {
     errors: Vec<String>,
+    /// Each registry tried, with its error if it failed.
+    registries: Vec<(String, String, Option<String>)>,
 }
 
 /// One workspace's pass, on a blocking thread: a workspace whose lock another process holds,
@@ -510,6 +514,7 @@ fn fetch_job(
     reports: &tokio::sync::mpsc::UnboundedSender<Report>,
 ) -> FetchOutcome {
     let mut errors = Vec::new();
+    let mut tried = Vec::new();
     let mut seen = BTreeSet::new();
     for workspace in workspaces {
         let registries = workspace
@@ -527,12 +532,14 @@ fn fetch_job(
                 continue;
             }
             let _ = reports.send(Report::Fetching { registry: entry.name.clone() });
-            if let Err(error) = cache.open(&entry.name, &entry.url, FetchMode::Always) {
-                errors.push(format!("registry `{}`: {}", entry.name, control::error_text(&error)));
+            let error = cache.open(&entry.name, &entry.url, FetchMode::Always).err().map(|e| control::error_text(&e));
+            if let Some(error) = &error {
+                errors.push(format!("registry `{}`: {error}", entry.name));
             }
+            tried.push((entry.name.clone(), entry.url.clone(), error));
         }
     }
-    FetchOutcome { errors }
+    FetchOutcome { errors, registries: tried }
 }
 
 impl Daemon {
@@ -616,7 +623,16 @@ impl Daemon {
     /// Takes the stored schedule, unless a wrong clock wrote it: a next fetch further away than
     /// any interval means fetch now, a last fetch in the future is no last fetch.
     fn restore_schedule(&mut self) {
-        let (next, last) = self.read_schedule();
+        let (next, last, registries) = self.read_schedule();
+        if self.status.registries.is_empty() {
+            self.status.registries = registries
+                .into_iter()
+                .map(|mut r: RegistryFetch| {
+                    r.last_fetch = r.last_fetch.and_then(|at| schedule::stored_past(at, now()));
+                    r
+                })
+                .collect();
+        }
         let longest = i64::try_from(self.fetch_interval.max(BACKOFF_CAP)).unwrap_or(i64::MAX);
         let wait = match next {
             None => 0,
@@ -639,15 +655,25 @@ impl Daemon {
     }
 
     /// The stored next and last fetch times (wall clock), when there are any.
-    fn read_schedule(&self) -> (Option<i64>, Option<i64>) {
+    fn read_schedule(&self) -> (Option<i64>, Option<i64>, Vec<RegistryFetch>) {
         let bytes = agents_workspace::fs::read_optional(&self.schedule_path(), agents_workspace::fs::MAX_STATE_LEN);
         let value: Option<serde_json::Value> = bytes.ok().flatten().and_then(|b| serde_json::from_slice(&b).ok());
         let time = |key: &str| value.as_ref().and_then(|v| v.get(key)).and_then(serde_json::Value::as_i64);
-        (time("next_fetch"), time("last_fetch"))
+        let registries = value
+            .as_ref()
+            .and_then(|v| v.get("registries").cloned())
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        (time("next_fetch"), time("last_fetch"), registries)
     }
 
     fn write_schedule(&self) {
-        let value = serde_json::json!({ "version": 1, "next_fetch": self.status.next_fetch, "last_fetch": self.status.last_fetch });
+        let value = serde_json::json!({
+            "version": 1,
+            "next_fetch": self.status.next_fetch,
+            "last_fetch": self.status.last_fetch,
+            "registries": self.status.registries,
+        });
         let bytes = serde_json::to_vec_pretty(&value).expect("json");
         if let Err(error) = agents_workspace::fs::write_atomic(&self.schedule_path(), &bytes) {
             tracing::warn!("cannot save the fetch schedule: {error}");
@@ -825,16 +851,50 @@ impl Daemon {
                     tracing::warn!("auto-update failed: {error}");
                 }
                 let report = pass.report;
+                let mut done = Vec::new();
+                for (agent, from) in &pass.auto_updated {
+                    done.push(("auto-updated", agent.clone(), format!("from {from}")));
+                }
                 for change in &report.written {
                     tracing::info!(agent = %change.name, version = %change.to, path = %change.path.display(), "wrote");
+                    let action = if change.from.is_none() { "restored" } else { "wrote" };
+                    done.push((action, change.name.to_string(), format!("{} at {}", change.to, change.path.display())));
+                }
+                for change in &report.merged {
+                    tracing::info!(agent = %change.name, version = %change.to, "merged local edits onto the new version");
+                    done.push(("merged", change.name.to_string(), format!("local edits onto {}", change.to)));
                 }
                 self.expected.extend(pass.written);
                 for name in &report.removed {
                     tracing::info!(agent = %name, "removed");
+                    done.push(("removed", name.to_string(), String::new()));
                 }
                 for conflict in &report.conflicts {
                     tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
+                    done.push((
+                        "set an update aside",
+                        conflict.name.to_string(),
+                        format!("{} (the file has local edits; see `agents diff`)", conflict.version),
+                    ));
                 }
+                for drift in report.drift.iter().filter(|d| !status.drift.iter().any(|known| *known == d.name.as_str()))
+                {
+                    tracing::warn!(agent = %drift.name, path = %drift.path.display(), "kept a local edit");
+                    done.push(("kept an edit", drift.name.to_string(), drift.path.display().to_string()));
+                }
+                let at = now();
+                for (action, agent, detail) in done {
+                    self.status.recent.push(Action {
+                        at,
+                        root: root.clone(),
+                        action: action.to_owned(),
+                        agent,
+                        detail,
+                    });
+                }
+                let excess = self.status.recent.len().saturating_sub(control::RECENT_ACTIONS);
+                self.status.recent.drain(..excess);
+                let status = &mut self.statuses[index];
                 status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
                 status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
                 let before = self.missing.remove(&root).unwrap_or_default();
@@ -881,6 +941,8 @@ impl Daemon {
                 self.wants_fetch |= report.needs_fetch;
             }
             Err(text) => {
+                let text = explain(&self.workspaces[index], text);
+                let status = &mut self.statuses[index];
                 if !status.errors.contains(&text) {
                     tracing::warn!(root = %root.display(), "reconcile failed: {text}");
                 }
@@ -899,14 +961,37 @@ impl Daemon {
         self.status.last_fetch = Some(now());
         self.status.fetches += 1;
         if outcome.errors.is_empty() {
+            if self.status.fetch_error.is_some() {
+                tracing::info!("fetching works again");
+            }
             self.status.fetch_failures = 0;
             self.status.fetch_error = None;
             self.set_next_fetch(i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
         } else {
             self.status.fetch_failures += 1;
-            self.status.fetch_error = Some(outcome.errors.join("; "));
-            tracing::warn!(failures = self.status.fetch_failures, "fetch failed: {}", outcome.errors.join("; "));
+            let text = outcome.errors.join("; ");
+            // Once per change: a registry down for a day is one line, not one per retry.
+            if self.status.fetch_error.as_ref() != Some(&text) {
+                tracing::warn!("fetch failed (retrying with backoff): {text}");
+            } else {
+                tracing::debug!(failures = self.status.fetch_failures, "fetch failed again");
+            }
+            self.status.fetch_error = Some(text);
             self.set_next_fetch(backoff(self.status.fetch_failures));
+        }
+        for (name, url, error) in outcome.registries {
+            let position = self.status.registries.iter().position(|r| r.name == name && r.url == url);
+            let entry = match position {
+                Some(position) => &mut self.status.registries[position],
+                None => {
+                    self.status.registries.push(RegistryFetch { name, url, ..RegistryFetch::default() });
+                    self.status.registries.last_mut().expect("just pushed")
+                }
+            };
+            if error.is_none() {
+                entry.last_fetch = self.status.last_fetch;
+            }
+            entry.error = error;
         }
         self.write_schedule();
         self.pending_auto_update = self.auto_update.is_some();
@@ -935,6 +1020,23 @@ impl Daemon {
         }
         status
     }
+}
+
+/// A pass's error in the words the user needs: a lockfile left with merge conflict markers
+/// (a `git pull` that stopped half way) is not a TOML puzzle but something to resolve.
+fn explain(workspace: &Workspace, text: String) -> String {
+    let lockfile =
+        agents_workspace::fs::read_optional(&workspace.lockfile_path(), agents_workspace::fs::MAX_MANIFEST_LEN);
+    let conflicted = lockfile.ok().flatten().is_some_and(|bytes| {
+        String::from_utf8_lossy(&bytes).lines().any(|line| line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>"))
+    });
+    if conflicted {
+        return format!(
+            "{} has merge conflicts: resolve them, then the daemon continues",
+            agents_workspace::LOCKFILE_FILE
+        );
+    }
+    text
 }
 
 /// Full-jitter exponential backoff: a random delay in [0, min(cap, base·2^failures)].

@@ -7,6 +7,7 @@
 //! run` and the service unit written by `agents daemon install-service` pass them as arguments.
 
 mod daemon;
+mod log;
 mod schedule;
 mod watch;
 
@@ -35,6 +36,12 @@ struct Args {
     /// Fetch registries through the git command line instead of libgit2.
     #[arg(long)]
     git_fetch_with_cli: bool,
+    /// Log to this file (rotated to <file>.1 past --log-max-bytes) instead of stderr.
+    #[arg(long)]
+    log_file: Option<PathBuf>,
+    /// The log file's size cap.
+    #[arg(long, default_value_t = log::DEFAULT_CAP)]
+    log_max_bytes: u64,
 }
 
 fn main() {
@@ -42,9 +49,20 @@ fn main() {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // `agents daemon start` sends stderr to a log file: colour only on a terminal.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    match args.log_file.as_deref().map(|path| log::Log::open(path, args.log_max_bytes)) {
+        Some(Ok(log)) => {
+            let writer = std::sync::Mutex::new(log);
+            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(writer).init();
+        }
+        opened => {
+            // `agents daemon start` sends stderr to a log file: colour only on a terminal.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+            if let Some(Err(error)) = opened {
+                tracing::warn!("cannot open the log file, logging to stderr: {error}");
+            }
+        }
+    }
     let dirs = agents_workspace::Dirs {
         home: args.home,
         config: args.config_dir,

@@ -38,7 +38,9 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             let log_start = log_file.metadata()?.len();
             let mut command = Command::new(agentsd()?);
             agents_registry::libgit2::restore_env(&mut command);
-            command.args(daemon_args(context)?).stdin(Stdio::null()).stdout(log_file.try_clone()?).stderr(log_file);
+            // The daemon writes (and caps) the log itself; stderr catches what comes before.
+            command.args(daemon_args(context)?).arg("--log-file").arg(&log);
+            command.stdin(Stdio::null()).stdout(log_file.try_clone()?).stderr(log_file);
             // Its own process group: a Ctrl-C in this terminal must not reach the daemon.
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
             let mut child = command.spawn().context("cannot start agentsd")?;
@@ -89,6 +91,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                 printer.json(&value);
             } else {
                 print_status(printer, &status);
+                print_recent(printer, &status);
             }
             Ok(0)
         }
@@ -200,6 +203,15 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
         ago(status.next_fetch),
         status.fetch_error.as_ref().map(|e| format!(" (failing: {e})")).unwrap_or_default()
     ));
+    for registry in &status.registries {
+        printer.line(format!(
+            "registry `{}` ({}): last fetched {}{}",
+            registry.name,
+            registry.url,
+            ago(registry.last_fetch),
+            registry.error.as_ref().map(|e| format!(" (last attempt failed: {e})")).unwrap_or_default()
+        ));
+    }
     if let Some(fetching) = &status.fetching {
         printer.line(format!("now: {fetching}"));
     }
@@ -225,6 +237,25 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
         for error in &workspace.errors {
             printer.line(format!("  error: {error}"));
         }
+    }
+}
+
+/// The tail of what the daemon did, newest last.
+fn print_recent(printer: &Printer, status: &DaemonStatus) {
+    const SHOWN: usize = 10;
+    if status.recent.is_empty() {
+        return;
+    }
+    printer.line("recent:");
+    for action in status.recent.iter().rev().take(SHOWN).rev() {
+        let detail = if action.detail.is_empty() { String::new() } else { format!(" ({})", action.detail) };
+        printer.line(format!(
+            "  {} {} {}{detail} in {}",
+            agents_format::format_utc(action.at),
+            action.action,
+            action.agent,
+            action.root.display()
+        ));
     }
 }
 
