@@ -464,3 +464,36 @@ fn the_log_is_size_capped() {
     }
     assert!(std::fs::read_to_string(&log).unwrap().contains("agentsd stopping"));
 }
+
+/// `agentsd` with no arguments finds what `agents daemon run` would pass: the CLI reaches it on
+/// the same socket, and it acts on the same watch list and state. So does the systemd unit's
+/// command line, run in the unit's environment.
+#[test]
+fn agentsd_alone_and_the_service_use_the_clis_directories() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    env.run(["daemon", "install-service"]).success();
+    let unit = std::fs::read_to_string(env.home.join(".config/systemd/user/agentsd.service")).unwrap();
+    let exec = unit.lines().find_map(|line| line.strip_prefix("ExecStart=")).unwrap().to_owned();
+    let words: Vec<String> = exec.split("\" \"").map(|w| w.trim_matches('"').replace("\\\"", "\"")).collect();
+    let file = env.agents_dir().join("code-reviewer.md");
+    let bytes = std::fs::read(&file).unwrap();
+    for (how, command) in
+        [("no arguments", vec![agents_test_support::bin("agentsd").display().to_string()]), ("the unit", words)]
+    {
+        let mut daemon = std::process::Command::new(&command[0]);
+        env.isolate(&mut daemon);
+        daemon.args(&command[1..]).stdin(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        let mut child = daemon.spawn().unwrap();
+        let answered = eventually(WAIT, || env.run(["daemon", "status"]).code() == Some(0));
+        if !answered {
+            let _ = child.kill();
+        }
+        assert!(answered, "{how}: `agents daemon status` cannot reach it");
+        std::fs::remove_file(&file).unwrap();
+        assert!(restored(&file, &bytes), "{how}: it does not act on the CLI's watch list");
+        env.run(["daemon", "stop"]).success();
+        let _ = child.wait();
+    }
+}

@@ -21,6 +21,7 @@ mod install;
 mod reconcile;
 mod registries;
 mod resolve;
+mod settings;
 mod state;
 mod status;
 mod targets;
@@ -35,6 +36,7 @@ pub use install::{Action, InstallOptions, InstallReport, InstallRequest, Install
 pub use reconcile::{Change, ConflictReport, DiffInput, Drift, MissingPin, ReconcileReport, diff_input, reconcile};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
 pub use resolve::{Resolution, Resolved, resolve_conflict};
+pub use settings::{Environment, GIT_FETCH_WITH_CLI_VARIABLE, Settings};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{AgentStatus, FileStatus, Status, status};
 pub use uninstall::{Uninstalled, uninstall};

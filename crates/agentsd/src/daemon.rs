@@ -58,7 +58,10 @@ const INSTANCE_LOCK_WAIT: Duration = Duration::from_secs(5);
 pub(crate) struct Settings {
     pub(crate) dirs: Dirs,
     pub(crate) runtime_dir: PathBuf,
+    /// `--git-fetch-with-cli`: wins over the environment and config.toml.
     pub(crate) git_fetch_with_cli: bool,
+    /// What the process's environment said at start, for the shared loader.
+    pub(crate) environment: agents_workspace::Environment,
 }
 
 struct Daemon {
@@ -85,6 +88,8 @@ struct Daemon {
     /// Shutting down: passes under way finish, no new one starts.
     stopping: bool,
     reports: tokio::sync::mpsc::UnboundedSender<Report>,
+    /// Network settings from the shared loader (re-read on reload).
+    net: NetConfig,
     /// When the next interval fetch is due, on both clocks.
     next_fetch: Deadline,
     /// When the last fetch ended, on the monotonic clock.
@@ -561,6 +566,7 @@ impl Daemon {
             pending_auto_update: false,
             stopping: false,
             reports,
+            net: NetConfig { git_fetch_with_cli: false, home: None, default_username: None, progress: None },
             next_fetch: Deadline::after(0, Instant::now(), now()),
             fetched_at: None,
             missing: HashMap::new(),
@@ -569,12 +575,8 @@ impl Daemon {
         }
     }
     fn cache(&self) -> Cache {
-        let net = NetConfig {
-            git_fetch_with_cli: self.settings.git_fetch_with_cli,
-            home: Some(self.settings.dirs.home.clone()),
-            default_username: None,
-            progress: None,
-        };
+        let mut net: NetConfig = self.net.clone();
+        net.git_fetch_with_cli |= self.settings.git_fetch_with_cli;
         Cache::with_net(&self.settings.dirs.cache, net)
     }
 
@@ -592,11 +594,11 @@ impl Daemon {
             Err(error) => tracing::warn!("ignoring the watch list: {}", control::error_text(&error)),
         }
         let (_, config) = workspaces[0].read_user_config().unwrap_or_default();
-        let mut net_cli = self.settings.git_fetch_with_cli;
-        if let Some(cli) = config.net.git_fetch_with_cli {
-            net_cli = cli;
+        // The CLI's loader, so a registry that works for `agents install` works here.
+        match agents_workspace::Settings::load(&self.settings.environment, dirs.clone()) {
+            Ok(loaded) => self.net = loaded.net_config(),
+            Err(error) => tracing::warn!("cannot read the network settings: {}", control::error_text(&error)),
         }
-        self.settings.git_fetch_with_cli = net_cli;
         self.fetch_interval = config.daemon.fetch_interval.unwrap_or(DEFAULT_FETCH_INTERVAL).max(1);
         self.auto_update = config.daemon.auto_update;
         self.statuses = workspaces

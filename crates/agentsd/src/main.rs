@@ -3,8 +3,9 @@
 //! never overwriting a local edit. It calls the same operations as the CLI (`reconcile`,
 //! `auto_update`, registry fetches) under the same locks; it only decides *when*.
 //!
-//! The binary reads no environment for its directories: `agents daemon start`, `agents daemon
-//! run` and the service unit written by `agents daemon install-service` pass them as arguments.
+//! Directories and network settings come from the same loader as the CLI's
+//! (`agents_workspace::Settings`), fed the same environment: `agentsd` with no arguments uses
+//! what `agents daemon run` would pass. Flags, when given, win.
 
 mod daemon;
 mod log;
@@ -18,21 +19,24 @@ use clap::Parser as _;
 #[derive(Debug, clap::Parser)]
 #[command(name = "agentsd", version, about = "Keeps agent files in sync with agents.lock")]
 struct Args {
-    /// The user's home (user-scope agents live in <home>/.claude/agents).
+    /// The user's home (user-scope agents live in <home>/.claude/agents) [default: $HOME].
     #[arg(long)]
-    home: PathBuf,
-    /// The agents config directory (config.toml, the user-scope manifest).
+    home: Option<PathBuf>,
+    /// The agents config directory (config.toml, the user-scope manifest) [default: as `agents`
+    /// finds it: $AGENTS_CONFIG_DIR, else the platform's config directory].
     #[arg(long)]
-    config_dir: PathBuf,
-    /// The agents cache directory (registry clones).
+    config_dir: Option<PathBuf>,
+    /// The agents cache directory (registry clones) [default: as `agents` finds it].
     #[arg(long)]
-    cache_dir: PathBuf,
-    /// The agents state directory (write records, conflicts, the watch list).
+    cache_dir: Option<PathBuf>,
+    /// The agents state directory (write records, conflicts, the watch list) [default: as
+    /// `agents` finds it].
     #[arg(long)]
-    state_dir: PathBuf,
-    /// Where the control socket and the single-instance lock live.
+    state_dir: Option<PathBuf>,
+    /// Where the control socket and the single-instance lock live [default:
+    /// $XDG_RUNTIME_DIR/agents, else <state>/daemon/run].
     #[arg(long)]
-    runtime_dir: PathBuf,
+    runtime_dir: Option<PathBuf>,
     /// Fetch registries through the git command line instead of libgit2.
     #[arg(long)]
     git_fetch_with_cli: bool,
@@ -63,14 +67,23 @@ fn main() {
             }
         }
     }
-    let dirs = agents_workspace::Dirs {
-        home: args.home,
-        config: args.config_dir,
-        cache: args.cache_dir,
-        state: args.state_dir,
+    let environment = match environment() {
+        Ok(environment) => environment,
+        Err(error) => {
+            tracing::error!("{error}");
+            std::process::exit(1);
+        }
     };
-    let settings =
-        daemon::Settings { dirs, runtime_dir: args.runtime_dir, git_fetch_with_cli: args.git_fetch_with_cli };
+    // Flags win; what they leave out comes from the loader `agents` uses.
+    let defaults = agents_workspace::Settings::dirs(&environment);
+    let dirs = agents_workspace::Dirs {
+        home: args.home.unwrap_or(defaults.home),
+        config: args.config_dir.unwrap_or(defaults.config),
+        cache: args.cache_dir.unwrap_or(defaults.cache),
+        state: args.state_dir.unwrap_or(defaults.state),
+    };
+    let runtime_dir = args.runtime_dir.unwrap_or_else(|| agents_workspace::Settings::runtime_dir(&environment, &dirs));
+    let settings = daemon::Settings { dirs, runtime_dir, git_fetch_with_cli: args.git_fetch_with_cli, environment };
     match daemon::run(settings) {
         Ok(()) => {}
         Err(error) => {
@@ -78,4 +91,16 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// The process's environment for the shared loader, found the way `agents` finds it.
+fn environment() -> Result<agents_workspace::Environment, &'static str> {
+    let base = directories::BaseDirs::new().ok_or("cannot find the home directory (is HOME set?)")?;
+    Ok(agents_workspace::Environment::new(
+        base.home_dir().to_path_buf(),
+        base.config_dir().to_path_buf(),
+        base.cache_dir().to_path_buf(),
+        base.state_dir().unwrap_or_else(|| base.data_local_dir()).to_path_buf(),
+        |name| std::env::var_os(name),
+    ))
 }

@@ -267,9 +267,11 @@ fn quote(arg: &OsString) -> String {
 fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> {
     let agentsd = agentsd()?.canonicalize().context("cannot find the agentsd binary next to agents")?;
     let mut args = daemon_args(context)?;
-    // systemd knows the runtime directory better than we do at install time.
+    // The runtime directory is left to agentsd's rule (the CLI's: `$XDG_RUNTIME_DIR/agents`,
+    // else `<state>/daemon/run`), applied in the service's own environment: under systemd
+    // that is `%t/agents`, under launchd the state directory's, as the CLI sees them there.
     if let Some(position) = args.iter().position(|a| a == "--runtime-dir") {
-        args[position + 1] = "%t/agents".into();
+        args.drain(position..position + 2);
     }
     if cfg!(target_os = "macos") {
         let plist = launchd_plist(&agentsd, &args);
@@ -279,10 +281,8 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
         printer.note("next", format!("launchctl load -w {}", path.display()));
         return Ok(0);
     }
-    let exec = std::iter::once(quote(&agentsd.into_os_string()))
-        .chain(args.iter().map(|a| if a == "%t/agents" { "%t/agents".to_owned() } else { quote(a) }))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let exec =
+        std::iter::once(quote(&agentsd.into_os_string())).chain(args.iter().map(quote)).collect::<Vec<_>>().join(" ");
     let unit = format!(
         "[Unit]\nDescription=agents daemon: keeps AI coding agents in sync with agents.lock\n\n\
          [Service]\nType=simple\nExecStart={exec}\nRestart=on-failure\nRestartSec=5\n\n\
@@ -311,7 +311,7 @@ fn launchd_plist(agentsd: &Path, args: &[OsString]) -> String {
     let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let mut program = format!("    <string>{}</string>\n", escape(&agentsd.display().to_string()));
     for arg in args {
-        let arg = arg.to_string_lossy().replace("%t/agents", "/tmp/agents-run");
+        let arg = arg.to_string_lossy();
         program.push_str(&format!("    <string>{}</string>\n", escape(&arg)));
     }
     format!(
