@@ -306,6 +306,12 @@ fn a_removed_agents_directory_is_recreated_and_an_unreachable_registry_backs_off
     env.run(["install", "alpha", "test-writer"]).success();
     env.run(["daemon", "watch"]).success();
     let daemon = DaemonGuard::start(&env);
+    // The daemon answers before its first pass ends; a removal racing a pass already under way
+    // can find a file restored in it, as with any writer.
+    let reconciled = |status: serde_json::Value| {
+        status["workspaces"].as_array().unwrap().iter().all(|w| w["last_reconcile"].is_i64())
+    };
+    assert!(eventually(WAIT, || reconciled(daemon.status())), "{}", daemon.status());
 
     // The whole .claude directory goes: the daemon sees its parent change, scans, restores.
     std::fs::remove_dir_all(env.project.join(".claude")).unwrap();

@@ -10,6 +10,17 @@ use agents_test_support::{DaemonGuard, TestEnv, eventually};
 /// Well under the watch audit's period (30 s): a restore must come from an event.
 const WAIT: Duration = Duration::from_secs(5);
 
+/// A daemon started, once its first pass over every workspace has ended (it answers before:
+/// a removal racing a pass under way could find a file restored in it, as with any writer).
+fn started(env: &TestEnv) -> DaemonGuard<'_> {
+    let daemon = DaemonGuard::start(env);
+    let reconciled = |status: serde_json::Value| {
+        status["workspaces"].as_array().unwrap().iter().all(|w| w["last_reconcile"].is_i64() || w["missing"] == true)
+    };
+    assert!(eventually(Duration::from_secs(20), || reconciled(daemon.status())), "{}", daemon.status());
+    daemon
+}
+
 fn restored(file: &Path, bytes: &[u8]) -> bool {
     eventually(WAIT, || std::fs::read(file).ok().as_deref() == Some(bytes))
 }
@@ -25,7 +36,7 @@ fn replacing_claude_or_its_agents_directory_never_leaves_the_project_unwatched()
     let agents = env.agents_dir();
     let file = agents.join("code-reviewer.md");
     let bytes = std::fs::read(&file).unwrap();
-    let _daemon = DaemonGuard::start(&env);
+    let _daemon = started(&env);
     let claude = env.project.join(".claude");
     for round in 0..100 {
         // What `rm -rf .claude && mkdir -p .claude/agents` does, then the same one level down.
@@ -81,7 +92,7 @@ fn a_workspace_whose_lock_another_process_holds_delays_nothing_else() {
     let held_file = env.agents_dir().join("code-reviewer.md");
     let free_file = other.join(".claude/agents/code-reviewer.md");
     let bytes = std::fs::read(&held_file).unwrap();
-    let daemon = DaemonGuard::start(&env);
+    let daemon = started(&env);
     assert!(eventually(WAIT, || daemon.status()["reconcile_passes"].as_u64() >= Some(1)));
 
     let lock = hold_workspace_lock(&env, &env.project);
@@ -130,7 +141,7 @@ fn a_slow_registry_delays_neither_restores_nor_status() {
     env.run(["daemon", "watch"]).success();
     let installed = env.agents_dir().join("slow-agent.md");
     let bytes = std::fs::read(&installed).unwrap();
-    let daemon = DaemonGuard::start(&env);
+    let daemon = started(&env);
 
     proxy.set_delay(Duration::from_secs(8));
     env.run(["daemon", "sync"]).success();
@@ -168,7 +179,7 @@ fn a_schedule_written_under_a_wrong_clock_is_reset() {
         format!("{{\"version\": 1, \"next_fetch\": {year_ahead}, \"last_fetch\": {year_ahead}}}\n"),
     )
     .unwrap();
-    let daemon = DaemonGuard::start(&env);
+    let daemon = started(&env);
     let status = daemon.status();
     let next = status["next_fetch"].as_i64().unwrap();
     assert!(next <= wall_now() + 2 * 60 * 60, "the next fetch stayed a year away: {status}");
@@ -233,7 +244,7 @@ fn log_of(env: &TestEnv) -> String {
 #[test]
 fn a_pin_not_fetched_yet_is_fetched_at_once_and_said_so() {
     let Team { alice, bob, proxy, _server } = team();
-    let daemon = DaemonGuard::start(&bob);
+    let daemon = started(&bob);
     alice.publish("alpha", "1.1.0");
     std::fs::copy(bob.project.join("agents.toml"), alice.project.join("agents.toml")).unwrap();
     alice.run(["install", "alpha@=1.1.0"]).success();
@@ -261,7 +272,7 @@ fn a_pin_not_fetched_yet_is_fetched_at_once_and_said_so() {
 #[test]
 fn a_pin_the_registry_lacks_is_one_clear_error_retried_with_backoff() {
     let Team { alice: _alice, bob, proxy: _proxy, _server } = team();
-    let daemon = DaemonGuard::start(&bob);
+    let daemon = started(&bob);
     assert!(eventually(WAIT, || daemon.status()["fetches"].as_u64() >= Some(1)), "{}", daemon.status());
     let lockfile = std::fs::read_to_string(bob.project.join("agents.lock")).unwrap();
     let sha = agents_format::Sha256::of(b"never published").to_hex();
@@ -301,7 +312,7 @@ fn a_vanished_project_is_shown_missing_and_resynced_when_back() {
     env.run(["daemon", "watch"]).success();
     let file = env.agents_dir().join("code-reviewer.md");
     let bytes = std::fs::read(&file).unwrap();
-    let _daemon = DaemonGuard::start(&env);
+    let _daemon = started(&env);
     // Commands run from beside the project: it is not always there.
     let status = |json: bool| {
         let mut command = env.agents();
@@ -349,7 +360,7 @@ fn restores_wait_for_a_directory_being_removed() {
     }
     let file = env.agents_dir().join("code-reviewer.md");
     let bytes = std::fs::read(&file).unwrap();
-    let _daemon = DaemonGuard::start(&env);
+    let _daemon = started(&env);
     for round in 0..3 {
         let output = std::process::Command::new("sh")
             .current_dir(&env.project)
@@ -377,7 +388,7 @@ fn status_and_log_are_honest() {
     env.publish("alpha", "1.0.0");
     env.run(["install", "alpha", "code-reviewer"]).success();
     env.run(["daemon", "watch"]).success();
-    let daemon = DaemonGuard::start(&env);
+    let daemon = started(&env);
     let reviewer = env.agents_dir().join("code-reviewer.md");
     let bytes = std::fs::read(&reviewer).unwrap();
     std::fs::remove_file(&reviewer).unwrap();
@@ -415,7 +426,7 @@ fn status_and_log_are_honest() {
 
     // Restarted: the last fetch of each registry is still known.
     drop(daemon);
-    let daemon = DaemonGuard::start(&env);
+    let daemon = started(&env);
     let status = daemon.status();
     let team = status["registries"].as_array().unwrap().iter().find(|r| r["name"] == "team").cloned();
     assert!(team.is_some_and(|team| team["last_fetch"].is_i64()), "{status}");
