@@ -347,34 +347,39 @@ fn a_vanished_project_is_shown_missing_and_resynced_when_back() {
     assert!(restored(&file, &bytes), "not watched again after coming back");
 }
 
-/// A slow removal of `.claude` (a file every 150 ms, as `git clean` on a slow disk or a big
-/// tree goes): the daemon waits for it to settle, so the final `rmdir` never finds a restored
-/// file; then it restores everything.
+/// A slow removal of `.claude` (a file every 30 ms, as `git clean` goes on a slow disk, for
+/// longer than the daemon's longest debounce): the daemon waits for it to settle, so the final
+/// `rmdir` never finds a restored file; then it restores everything.
 #[test]
 fn restores_wait_for_a_directory_being_removed() {
     let env = TestEnv::new();
     env.run(["install", "code-reviewer", "test-writer", "docs-writer"]).success();
     env.run(["daemon", "watch"]).success();
-    for i in 0..6 {
-        std::fs::write(env.agents_dir().join(format!("notes-{i}.md")), "mine\n").unwrap();
-    }
+    let notes = |env: &TestEnv| {
+        for i in 0..30 {
+            std::fs::write(env.agents_dir().join(format!("notes-{i:02}.md")), "mine\n").unwrap();
+        }
+    };
+    notes(&env);
     let file = env.agents_dir().join("code-reviewer.md");
     let bytes = std::fs::read(&file).unwrap();
     let _daemon = started(&env);
     for round in 0..3 {
-        let output = std::process::Command::new("sh")
-            .current_dir(&env.project)
-            .args([
-                "-c",
-                "for f in .claude/agents/*; do rm \"$f\" && sleep 0.15; done; rmdir .claude/agents && rmdir .claude",
-            ])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "round {round}: {}", String::from_utf8_lossy(&output.stderr));
-        assert!(restored(&file, &bytes), "round {round}: not restored after the removal");
-        for i in 0..6 {
-            std::fs::write(env.agents_dir().join(format!("notes-{i}.md")), "mine\n").unwrap();
+        let mut entries: Vec<_> = std::fs::read_dir(env.agents_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for entry in entries {
+            std::fs::remove_file(entry).unwrap();
+            std::thread::sleep(Duration::from_millis(30));
         }
+        let rmdir =
+            std::fs::remove_dir(env.agents_dir()).and_then(|()| std::fs::remove_dir(env.project.join(".claude")));
+        assert!(
+            rmdir.is_ok(),
+            "round {round}: {rmdir:?}: {:?}",
+            std::fs::read_dir(env.agents_dir()).map(|d| d.count())
+        );
+        assert!(restored(&file, &bytes), "round {round}: not restored after the removal");
+        notes(&env);
     }
 }
 

@@ -27,15 +27,16 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 /// Longest wait after the first event of a burst.
 const DEBOUNCE_MAX: Duration = Duration::from_millis(500);
 /// Quiet time after the last removal before a pass may restore anything: longer than the
-/// pauses of a slow `rm -rf` or `git clean`.
-const REMOVAL_SETTLE: Duration = Duration::from_millis(400);
+/// pauses of a slow `rm -rf` or `git clean`, short enough that a file deleted by hand comes back
+/// at once.
+const REMOVAL_SETTLE: Duration = Duration::from_millis(100);
 /// Longest wait for removals to settle (a removal that never ends must not stop restores).
 const REMOVAL_MAX: Duration = Duration::from_secs(10);
 /// A full reconcile of everything, whatever the events said.
 const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
 /// How often every watch is re-added, in case an event that would have re-established one was
 /// lost (a queue overflow, a race with a directory replaced twice).
-const WATCH_AUDIT: Duration = Duration::from_secs(30);
+const WATCH_AUDIT: Duration = Duration::from_secs(60);
 /// How often a vanished project's directory is looked for (one `stat` each).
 const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 /// The default time between registry fetches.
@@ -253,7 +254,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 // them now, not at the next event.
                 watcher.sync(&daemon.workspaces);
             }
-            _ = presence.tick() => {
+            _ = presence.tick(), if daemon.statuses.iter().any(|s| s.missing) => {
                 // A project that vanished (moved away, deleted, being re-cloned) is resynced as
                 // soon as it is back; its parent is not watched, so look.
                 let back: BTreeSet<usize> = daemon.vanished_and_back();
@@ -682,7 +683,7 @@ impl Daemon {
         }
     }
 
-    /// Files an event under the workspaces it concerns. Returns whether anything became dirty.
+    /// Files an event under the workspaces it concerns. Returns whether it concerns any.
     fn note_event(
         &mut self,
         event: notify::Result<notify::Event>,
@@ -714,7 +715,10 @@ impl Daemon {
             for (index, workspace) in self.workspaces.iter().enumerate() {
                 // The project directory itself removed or moved: the pass notices it is gone.
                 if watch::is_relevant(workspace, path) || *path == workspace.root {
-                    any |= dirty.insert(index);
+                    // Every relevant event extends the burst, not only the first per workspace:
+                    // the debounce is quiet time, not time since the first event.
+                    dirty.insert(index);
+                    any = true;
                 }
             }
         }
