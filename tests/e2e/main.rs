@@ -9,6 +9,7 @@ mod concurrency;
 mod corpus;
 mod crash;
 mod daemon;
+mod daemon_machines;
 mod daemon_security;
 mod edits;
 mod engine;

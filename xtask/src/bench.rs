@@ -3,7 +3,11 @@
 //! - event → reconciled: delete an installed agent file, time until the daemon has restored it
 //!   (p50, p95), against running `agents sync` by hand for the same repair (the baseline);
 //! - idle resident memory, idle CPU time per minute and wake-ups per second, read from /proc
-//!   over an idle window.
+//!   over an idle window;
+//! - at scale: 50 workspaces × 20 agents from a registry served by `git daemon` on loopback,
+//!   event → reconciled, CPU and RSS; then `agents daemon status` latency while this process
+//!   holds one workspace's lock (as a CLI does) and a fetch waits on the registry, slowed by a
+//!   loopback proxy that holds each connection for seconds.
 //!
 //! Figures are printed as a table and written to `docs/BENCHMARKS.md`'s daemon section.
 
@@ -15,8 +19,9 @@ use anyhow::{Context as _, bail};
 
 use crate::{cargo, root, run};
 
-/// agentsd's quiet time before reconciling (see crates/agentsd/src/daemon.rs).
-const DEBOUNCE_MS: u64 = 50;
+/// agentsd's quiet time after a removal before restoring (REMOVAL_SETTLE in
+/// crates/agentsd/src/daemon.rs).
+const DEBOUNCE_MS: u64 = 100;
 
 struct Env {
     _temp: TempDir,
@@ -41,13 +46,19 @@ impl Env {
         let (home, project) = (dir.join("home"), dir.join("project"));
         fs_err::create_dir_all(&home)?;
         fs_err::create_dir_all(home.join(".run"))?;
-        fs_err::create_dir_all(&project)?;
+        // A project is a repository: discovery stops at its `.git`.
+        fs_err::create_dir_all(project.join(".git"))?;
         Ok(Env { _temp: TempDir(dir), home, project, bin })
     }
 
     fn agents(&self, args: &[&str]) -> anyhow::Result<String> {
+        self.agents_in(&self.project, args)
+    }
+
+    /// `agents ARGS` run in `dir`.
+    fn agents_in(&self, dir: &Path, args: &[&str]) -> anyhow::Result<String> {
         let mut command = Command::new(self.bin.join("agents"));
-        isolate(command.args(args).current_dir(&self.project), &self.home);
+        isolate(command.args(args).current_dir(dir), &self.home);
         let output = command.output().with_context(|| format!("cannot run {command:?}"))?;
         if !output.status.success() {
             bail!("{command:?} failed with {}: {}", output.status, String::from_utf8_lossy(&output.stderr));
@@ -165,6 +176,8 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
     env.agents(&["daemon", "stop"])?;
     let _ = pid;
 
+    let scale = scale(&env, quick)?;
+
     daemon_latency.sort();
     by_hand.sort();
     let ticks_per_second = 100.0; // USER_HZ on Linux
@@ -175,7 +188,7 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
     let baseline = percentile(&by_hand, 0.5);
     let table = format!(
         "| figure | value | baseline (same run) |\n| --- | --- | --- |\n\
-         | event → reconciled, p50 ({rounds} deletions) | {} | `agents sync` by hand: {} p50; the daemon's figure is that work plus its {} ms debounce ({:.1}× the by-hand time) |\n\
+         | event → reconciled, p50 ({rounds} deletions) | {} | `agents sync` by hand: {} p50; the daemon's figure is that work plus its debounce, {} ms of quiet after a removal so that a directory being removed settles first ({:.1}× the by-hand time) |\n\
          | event → reconciled, p95 | {} | `agents sync` by hand: {} p95 |\n\
          | idle RSS | {:.1} MiB | |\n\
          | idle CPU | {cpu_ms_per_minute:.1} ms per minute (over {}s, 10 ms resolution) | |\n\
@@ -189,6 +202,7 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
         rss as f64 / 1024.0,
         window.as_secs(),
     );
+    let table = format!("{table}{scale}");
     println!("{table}");
     // Like the scenarios, a smoke check (`--quick`) only prints: the recorded figures are full runs.
     if !quick {
@@ -226,4 +240,227 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "an unknown CPU".to_owned());
     format!("{cpus} cores ({model})")
+}
+
+const WORKSPACES: usize = 50;
+const AGENTS_PER_WORKSPACE: usize = 20;
+/// How long the slow registry holds each connection.
+const SLOW_REGISTRY: Duration = Duration::from_secs(5);
+
+/// A TCP proxy on loopback that holds each new connection for the current delay before passing
+/// bytes both ways to `target` (a slow registry server). Runs until the process ends.
+struct SlowProxy {
+    port: u16,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl SlowProxy {
+    fn start(target: u16) -> anyhow::Result<SlowProxy> {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind the slow proxy on loopback")?;
+        let port = listener.local_addr()?.port();
+        let delay_ms = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let delay = delay_ms.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let wait = Duration::from_millis(delay.load(Ordering::Relaxed));
+                std::thread::spawn(move || {
+                    std::thread::sleep(wait);
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { return };
+                    let (Ok(mut client_read), Ok(mut server_write)) = (client.try_clone(), server.try_clone()) else {
+                        return;
+                    };
+                    let (mut server_read, mut client_write) = (server, client);
+                    let upstream = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut client_read, &mut server_write);
+                        let _ = server_write.shutdown(std::net::Shutdown::Write);
+                    });
+                    let _ = std::io::copy(&mut server_read, &mut client_write);
+                    let _ = client_write.shutdown(std::net::Shutdown::Write);
+                    let _ = upstream.join();
+                });
+            }
+        });
+        Ok(SlowProxy { port, delay_ms })
+    }
+
+    fn set_delay(&self, delay: Duration) {
+        self.delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `git daemon` serving `root` on a free loopback port; killed on drop.
+struct GitDaemon(std::process::Child, u16);
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn git_daemon(root: &Path) -> anyhow::Result<GitDaemon> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let exec_path = Command::new("git").arg("--exec-path").output().context("cannot run `git --exec-path`")?;
+    let exec_path = PathBuf::from(String::from_utf8_lossy(&exec_path.stdout).trim());
+    let child = Command::new(exec_path.join("git-daemon"))
+        .args(["--reuseaddr", "--export-all", "--enable=receive-pack", "--listen=127.0.0.1"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", root.display()))
+        .arg(root)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start `git daemon` (the Debian package git-daemon-sysvinit or git's own)")?;
+    let daemon = GitDaemon(child, port);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            bail!("`git daemon` did not listen on port {port}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(daemon)
+}
+
+/// Takes `root`'s workspace lock as an agents command does (flock on its file in the state
+/// directory, keyed by the first 16 hex digits of the root's sha256).
+fn hold_workspace_lock(env: &Env, root: &Path) -> anyhow::Result<fs_err::File> {
+    let output = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().expect("piped").write_all(root.to_string_lossy().as_bytes())?;
+            child.wait_with_output()
+        })
+        .context("cannot run sha256sum")?;
+    let key: String = String::from_utf8_lossy(&output.stdout).chars().take(16).collect();
+    let locks = env.home.join(".local/state/agents/locks");
+    fs_err::create_dir_all(&locks)?;
+    let file =
+        fs_err::File::options().create(true).truncate(false).write(true).open(locks.join(format!("{key}.lock")))?;
+    file.file().lock().with_context(|| format!("cannot lock {}", locks.display()))?;
+    Ok(file)
+}
+
+fn timed_status(env: &Env) -> anyhow::Result<(Duration, serde_json::Value)> {
+    let started = Instant::now();
+    let text = env.agents(&["daemon", "status", "--json"])?;
+    let took = started.elapsed();
+    Ok((took, serde_json::from_str(&text).context("`agents daemon status --json`")?))
+}
+
+/// 50 workspaces × 20 agents, then status while a lock is held and a registry is slow.
+/// Returns the table rows.
+fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
+    let root = env.home.join("srv");
+    fs_err::create_dir_all(&root)?;
+    let registry = root.join("team.git");
+    env.agents(&["registry", "init", &registry.display().to_string()])?;
+    let server = git_daemon(&root)?;
+    let proxy = SlowProxy::start(server.1)?;
+    env.agents(&["registry", "add", "team", &format!("git://127.0.0.1:{}/team.git", proxy.port)])?;
+    let names: Vec<String> = (0..AGENTS_PER_WORKSPACE).map(|i| format!("scale-agent-{i:02}")).collect();
+    for name in &names {
+        let file = env.home.join(format!("{name}.md"));
+        fs_err::write(&file, format!("---\nname: {name}\ndescription: a benchmark agent\n---\nYou are {name}.\n"))?;
+        env.agents(&["publish", &file.display().to_string(), "--version", "1.0.0"])?;
+    }
+    let workspaces: Vec<PathBuf> = (0..WORKSPACES).map(|i| env.home.join(format!("ws/project-{i:02}"))).collect();
+    let mut args: Vec<&str> = vec!["install"];
+    args.extend(names.iter().map(String::as_str));
+    for dir in &workspaces {
+        fs_err::create_dir_all(dir.join(".git"))?;
+        env.agents_in(dir, &args)?;
+        env.agents_in(dir, &["daemon", "watch"])?;
+    }
+    env.agents(&["daemon", "start"])?;
+    let (_, status) = timed_status(env)?;
+    let pid = u32::try_from(status["pid"].as_u64().context("`agents daemon status --json` printed no pid")?)?;
+    // Every workspace reconciled once before measuring.
+    let started = Instant::now();
+    loop {
+        let (_, status) = timed_status(env)?;
+        let done = status["workspaces"].as_array().is_some_and(|w| w.iter().all(|w| w["last_reconcile"].is_i64()));
+        if done {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the daemon did not reconcile {WORKSPACES} workspaces within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let rounds = if quick { 20 } else { 100 };
+    let (ticks_before, _) = proc_counters(pid)?;
+    let mut latency = Vec::new();
+    for round in 0..rounds {
+        let file =
+            workspaces[round * 7 % WORKSPACES].join(format!(".claude/agents/{}.md", names[round * 3 % names.len()]));
+        fs_err::remove_file(&file)?;
+        latency.push(wait_for(&file, Duration::from_secs(10)).context("the daemon did not restore a file at scale")?);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (ticks_after, _) = proc_counters(pid)?;
+    let busy_rss = rss_kib(pid)?;
+    let window = Duration::from_secs(if quick { 10 } else { 30 });
+    let (idle_before, _) = proc_counters(pid)?;
+    std::thread::sleep(window);
+    let (idle_after, _) = proc_counters(pid)?;
+    latency.sort();
+    let cpu_per_event = (ticks_after - ticks_before) as f64 * 10.0 / rounds as f64;
+    let idle_cpu = (idle_after - idle_before) as f64 * 10.0 * 60.0 / window.as_secs_f64();
+
+    // A CLI holds workspace 0's lock while the registry takes 5 s to answer a fetch.
+    proxy.set_delay(SLOW_REGISTRY);
+    let lock = hold_workspace_lock(env, &workspaces[0].canonicalize()?)?;
+    fs_err::remove_file(workspaces[0].join(format!(".claude/agents/{}.md", names[0])))?;
+    env.agents(&["daemon", "sync"])?;
+    let mut status_latency = Vec::new();
+    let mut saw_waiting = false;
+    let mut saw_fetching = false;
+    let mut restored_elsewhere = Vec::new();
+    for round in 0..20 {
+        let (took, status) = timed_status(env)?;
+        status_latency.push(took);
+        saw_fetching |= status["fetching"].is_string();
+        saw_waiting |= status["workspaces"].to_string().contains("waiting");
+        if round % 4 == 0 {
+            let file = workspaces[1 + round % (WORKSPACES - 1)].join(format!(".claude/agents/{}.md", names[1]));
+            fs_err::remove_file(&file)?;
+            restored_elsewhere
+                .push(wait_for(&file, Duration::from_secs(10)).context("a restore waited on the held lock")?);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(lock);
+    proxy.set_delay(Duration::ZERO);
+    env.agents(&["daemon", "stop"])?;
+    drop(server);
+    status_latency.sort();
+    restored_elsewhere.sort();
+    if !saw_waiting || !saw_fetching {
+        bail!("status never said what waits (waiting: {saw_waiting}, fetching: {saw_fetching})");
+    }
+    Ok(format!(
+        "| {WORKSPACES} workspaces × {AGENTS_PER_WORKSPACE} agents: event → reconciled, p50 ({rounds} deletions) | {} | |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: event → reconciled, p95 | {} | |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: CPU per deletion restored | {cpu_per_event:.1} ms (10 ms resolution) | |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: idle CPU | {idle_cpu:.1} ms per minute (over {}s) | |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: RSS | {:.1} MiB | |\n\
+         | `agents daemon status` while a CLI holds a lock and a fetch waits {} s on the registry, p50 (20 calls) | {} | status said what waits on what: the workspace waiting for its lock, the fetch on registry team |\n\
+         | the same, p95 | {} | a file deleted in another workspace meanwhile: restored in {} p50, {} max |\n",
+        ms(percentile(&latency, 0.5)),
+        ms(percentile(&latency, 0.95)),
+        window.as_secs(),
+        busy_rss as f64 / 1024.0,
+        SLOW_REGISTRY.as_secs(),
+        ms(percentile(&status_latency, 0.5)),
+        ms(percentile(&status_latency, 0.95)),
+        ms(percentile(&restored_elsewhere, 0.5)),
+        ms(percentile(&restored_elsewhere, 1.0)),
+    ))
 }

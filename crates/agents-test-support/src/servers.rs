@@ -30,6 +30,12 @@ impl Server {
         format!("{}{repository}", self.base_url)
     }
 
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        let after_host = self.base_url.rsplit_once(':').map_or("", |(_, rest)| rest);
+        after_host.trim_end_matches('/').split('/').next().and_then(|p| p.parse().ok()).expect("a URL with a port")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -538,4 +544,68 @@ ssl.pemfile = "{pem}"
     let child = spawn(command, &dir.join("lighttpd.out"), port);
     env.set_env("SSL_CERT_FILE", &cert);
     Server { child, base_url: format!("sparse+https://127.0.0.1:{port}/"), log: access }
+}
+
+/// A TCP proxy on loopback that holds every new connection for [`SlowProxy::set_delay`] before
+/// passing bytes both ways to `target`: a registry server that takes its time to answer, as a
+/// congested or far-away one does. Stops accepting when dropped.
+pub struct SlowProxy {
+    pub port: u16,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SlowProxy {
+    pub fn start(target: u16) -> SlowProxy {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let delay_ms = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (delay, stopping) = (delay_ms.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let wait = Duration::from_millis(delay.load(Ordering::Relaxed));
+                std::thread::spawn(move || {
+                    std::thread::sleep(wait);
+                    let _ = client.set_nonblocking(false);
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { return };
+                    let (Ok(mut client_read), Ok(mut server_write)) = (client.try_clone(), server.try_clone()) else {
+                        return;
+                    };
+                    let (mut server_read, mut client_write) = (server, client);
+                    let upstream = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut client_read, &mut server_write);
+                        let _ = server_write.shutdown(std::net::Shutdown::Write);
+                    });
+                    let _ = std::io::copy(&mut server_read, &mut client_write);
+                    let _ = client_write.shutdown(std::net::Shutdown::Write);
+                    let _ = upstream.join();
+                });
+            }
+        });
+        SlowProxy { port, delay_ms, stop }
+    }
+
+    /// How long each connection made from now on waits before it is passed on.
+    pub fn set_delay(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(millis, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The git:// URL of `repository` on a `git daemon` behind this proxy.
+    pub fn git_url(&self, repository: &str) -> String {
+        format!("git://127.0.0.1:{}/{repository}", self.port)
+    }
+}
+
+impl Drop for SlowProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }

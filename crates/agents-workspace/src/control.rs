@@ -58,8 +58,49 @@ pub struct DaemonStatus {
     pub next_fetch: Option<i64>,
     pub fetch_failures: u32,
     pub fetch_error: Option<String>,
+    /// Fetches since the daemon started.
+    #[serde(default)]
+    pub fetches: u64,
     pub reconcile_passes: u64,
+    /// What the fetch under way is doing (`fetching registry `team` for 12 s`), if one is.
+    #[serde(default)]
+    pub fetching: Option<String>,
+    #[serde(default)]
     pub workspaces: Vec<WorkspaceStatus>,
+    /// Each registry's last fetch (kept across restarts).
+    #[serde(default)]
+    pub registries: Vec<RegistryFetch>,
+    /// What the daemon did lately, oldest first (at most [`RECENT_ACTIONS`]).
+    #[serde(default)]
+    pub recent: Vec<Action>,
+}
+
+/// How many recent actions status keeps.
+pub const RECENT_ACTIONS: usize = 50;
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegistryFetch {
+    pub name: String,
+    pub url: String,
+    /// Seconds since the epoch of the last fetch that reached it.
+    #[serde(default)]
+    pub last_fetch: Option<i64>,
+    /// Why the last attempt failed, when it did.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Action {
+    /// Seconds since the epoch.
+    pub at: i64,
+    pub root: PathBuf,
+    /// `restored`, `wrote`, `merged`, `kept an edit`, `set an update aside`, `removed`,
+    /// `auto-updated`.
+    pub action: String,
+    pub agent: String,
+    #[serde(default)]
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -68,8 +109,17 @@ pub struct WorkspaceStatus {
     pub scope: String,
     /// Seconds since the epoch.
     pub last_reconcile: Option<i64>,
+    /// The project's directory is gone (moved away or deleted); it is resynced when back.
+    #[serde(default)]
+    pub missing: bool,
+    /// What this workspace's pass under way is doing or waiting on, if one is.
+    #[serde(default)]
+    pub activity: Option<String>,
+    #[serde(default)]
     pub drift: Vec<String>,
+    #[serde(default)]
     pub conflicts: Vec<String>,
+    #[serde(default)]
     pub errors: Vec<String>,
 }
 

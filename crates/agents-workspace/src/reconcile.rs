@@ -38,6 +38,16 @@ pub struct ReconcileReport {
     /// Whether a fetch would help: a pinned version or registry is not in the cache yet (a
     /// lockfile that arrived with `git pull` pins what this machine has not fetched).
     pub needs_fetch: bool,
+    /// Locked versions the cached registry does not have (also in `errors`): not fetched yet,
+    /// or really missing. The daemon tells the two apart by whether it fetched since.
+    pub missing: Vec<MissingPin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MissingPin {
+    pub name: AgentName,
+    pub version: semver::Version,
+    pub registry: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -123,6 +133,13 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
                 report.errors.extend(errors);
             }
             Err(error) => {
+                if let WorkspaceError::LockedVersionMissing { name, version, registry } = &error {
+                    report.missing.push(MissingPin {
+                        name: name.clone(),
+                        version: version.clone(),
+                        registry: registry.clone(),
+                    });
+                }
                 report.needs_fetch |= matches!(
                     error,
                     WorkspaceError::LockedVersionMissing { .. }

@@ -161,6 +161,20 @@ impl Workspace {
         Ok(WorkspaceLock { _file: file })
     }
 
+    /// Takes the workspace lock if nobody holds it: `None` while another process (a CLI, a
+    /// daemon) does. For callers that must report what they wait on rather than block.
+    pub fn try_lock(&self) -> Result<Option<WorkspaceLock>> {
+        let directory = self.dirs.state.join("locks");
+        fs_err::create_dir_all(&directory).map_err(io_error(&directory))?;
+        let path = directory.join(format!("{}.lock", self.key()));
+        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io_error(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(WorkspaceLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(error)) => Err(io_error(&path)(error)),
+        }
+    }
+
     /// The manifest's text (empty manifest when missing) and its parsed form.
     pub fn read_manifest(&self) -> Result<(Option<String>, Manifest)> {
         let path = self.manifest_path();

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use agents_registry::{Cache, FetchMode, NetConfig};
-use agents_workspace::{Dirs, Registries, Workspace};
+use agents_workspace::{Dirs, Environment, Registries, Settings, Workspace};
 use anyhow::Context as _;
 
 pub(crate) struct Context {
@@ -17,21 +17,21 @@ pub(crate) struct Context {
     pub(crate) runtime_dir: PathBuf,
     /// Where systemd looks for user units (`~/.config/systemd/user`).
     pub(crate) systemd_user_dir: PathBuf,
+    /// What the process's environment says, for the shared loader.
+    pub(crate) environment: Environment,
 }
-
-/// `AGENTS_NET_GIT_FETCH_WITH_CLI=true` overrides `[net] git-fetch-with-cli` in config.toml.
-const GIT_CLI_VARIABLE: &str = "AGENTS_NET_GIT_FETCH_WITH_CLI";
 
 impl Context {
     pub(crate) fn from_env(global: bool, quiet: bool, verbose: bool) -> anyhow::Result<Context> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let dirs = dirs()?;
-        let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR")
-            .map(|dir| PathBuf::from(dir).join("agents"))
-            .unwrap_or_else(|| dirs.daemon_dir().join("run"));
-        let base = directories::BaseDirs::new().context("cannot find the home directory (is HOME set?)")?;
-        let systemd_user_dir = base.config_dir().join("systemd").join("user");
-        Ok(Context { cwd, dirs, global, quiet, verbose, runtime_dir, systemd_user_dir })
+        let environment = environment()?;
+        for warning in Settings::tool_home_warnings(&environment) {
+            tracing::warn!("{warning}");
+        }
+        let dirs = Settings::dirs(&environment);
+        let runtime_dir = Settings::runtime_dir(&environment, &dirs);
+        let systemd_user_dir = environment.config_dir.join("systemd").join("user");
+        Ok(Context { cwd, dirs, global, quiet, verbose, runtime_dir, systemd_user_dir, environment })
     }
 
     /// The workspace commands read: the user scope with `--global`, else the project around
@@ -71,48 +71,21 @@ impl Context {
 
     /// Whether fetches go through the git command line (config.toml, overridden by the environment).
     pub(crate) fn git_fetch_with_cli(&self) -> anyhow::Result<bool> {
-        let (_, config) = Workspace::user(self.dirs.clone()).read_user_config()?;
-        let from_env = std::env::var(GIT_CLI_VARIABLE).ok().map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
-        Ok(from_env.or(config.net.git_fetch_with_cli).unwrap_or(false))
+        Ok(self.settings()?.git_fetch_with_cli)
+    }
+
+    /// Directories and network settings through the loader agentsd uses too.
+    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings::load(&self.environment, self.dirs.clone())?)
     }
 
     /// The registry cache, with the network settings from the user config and environment.
     pub(crate) fn cache(&self) -> anyhow::Result<Cache> {
-        let net = NetConfig {
-            git_fetch_with_cli: self.git_fetch_with_cli()?,
-            home: Some(self.dirs.home.clone()),
-            default_username: std::env::var("USER").ok(),
-            progress: crate::progress::FetchProgress::for_terminal(self.quiet)
-                .map(|p| std::sync::Arc::new(p) as std::sync::Arc<dyn agents_registry::Progress>),
-        };
-        Ok(Cache::with_net(&self.dirs.cache, net).with_http(http_config(&self.dirs.home)))
+        let mut net: NetConfig = self.settings()?.net_config();
+        net.progress = crate::progress::FetchProgress::for_terminal(self.quiet)
+            .map(|p| std::sync::Arc::new(p) as std::sync::Arc<dyn agents_registry::Progress>);
+        Ok(Cache::with_net(&self.dirs.cache, net).with_http(Settings::http_config(&self.environment)))
     }
-}
-
-/// How sparse registries are reached, from the environment as curl and cargo read it:
-/// `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (either case), `NETRC` (else `~/.netrc`), and
-/// `AGENTS_HTTP_TIMEOUT` (seconds per request) like cargo's `CARGO_HTTP_TIMEOUT`.
-fn http_config(home: &std::path::Path) -> agents_registry::HttpConfig {
-    let variable = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .or_else(|| std::env::var(name.to_ascii_lowercase()).ok())
-            .filter(|value| !value.is_empty())
-    };
-    let mut config = agents_registry::HttpConfig {
-        http_proxy: variable("HTTP_PROXY"),
-        https_proxy: variable("HTTPS_PROXY").or_else(|| variable("ALL_PROXY")),
-        no_proxy: variable("NO_PROXY"),
-        netrc: Some(std::env::var_os("NETRC").map_or_else(|| home.join(".netrc"), PathBuf::from)),
-        ..agents_registry::HttpConfig::default()
-    };
-    if let Some(seconds) = variable("AGENTS_HTTP_TIMEOUT").and_then(|value| value.parse::<f64>().ok())
-        && seconds > 0.0
-    {
-        config.timeout = std::time::Duration::from_secs_f64(seconds);
-        config.connect_timeout = config.connect_timeout.min(config.timeout);
-    }
-    config
 }
 
 /// Seconds since the Unix epoch.
@@ -122,21 +95,15 @@ pub(crate) fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// The per-user directories: XDG locations (via `directories`), each overridable by an
-/// `AGENTS_*_DIR` variable (tests and unusual setups use these).
-fn dirs() -> anyhow::Result<Dirs> {
+/// The process's environment for the shared loader: the platform's directories (XDG locations
+/// via `directories`) and the variables that override them.
+pub(crate) fn environment() -> anyhow::Result<Environment> {
     let base = directories::BaseDirs::new().context("cannot find the home directory (is HOME set?)")?;
-    let pick = |variable: &str, default: PathBuf| std::env::var_os(variable).map(PathBuf::from).unwrap_or(default);
-    let state_default = base.state_dir().unwrap_or_else(|| base.data_local_dir()).join("agents");
-    let (tools, warnings) = agents_workspace::ToolHomes::from_env(base.home_dir(), |name| std::env::var_os(name));
-    for warning in warnings {
-        tracing::warn!("{warning}");
-    }
-    Ok(Dirs {
-        tools,
-        home: base.home_dir().to_path_buf(),
-        config: pick("AGENTS_CONFIG_DIR", base.config_dir().join("agents")),
-        cache: pick("AGENTS_CACHE_DIR", base.cache_dir().join("agents")),
-        state: pick("AGENTS_STATE_DIR", state_default),
-    })
+    Ok(Environment::new(
+        base.home_dir().to_path_buf(),
+        base.config_dir().to_path_buf(),
+        base.cache_dir().to_path_buf(),
+        base.state_dir().unwrap_or_else(|| base.data_local_dir()).to_path_buf(),
+        |name| std::env::var_os(name),
+    ))
 }

@@ -11,38 +11,58 @@ use std::time::{Duration, Instant};
 
 use agents_format::{AutoUpdate, Sha256};
 use agents_registry::{Cache, FetchMode, NetConfig};
-use agents_workspace::control::{self, Command, DaemonStatus, Request, Response, WorkspaceStatus};
-use agents_workspace::{Dirs, Registries, Scope, Workspace};
+use agents_workspace::control::{
+    self, Action, Command, DaemonStatus, RegistryFetch, Request, Response, WorkspaceStatus,
+};
+use agents_workspace::{Dirs, MissingPin, Origin, Registries, Scope, Workspace};
 use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::schedule::{self, Deadline};
 use crate::watch::{self, Watcher};
 
 /// Quiet time after the last event before reconciling.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// Longest wait after the first event of a burst.
 const DEBOUNCE_MAX: Duration = Duration::from_millis(500);
+/// Quiet time after the last removal before a pass may restore anything: longer than the
+/// pauses of a slow `rm -rf` or `git clean`, short enough that a file deleted by hand comes back
+/// at once.
+const REMOVAL_SETTLE: Duration = Duration::from_millis(100);
+/// Longest wait for removals to settle (a removal that never ends must not stop restores).
+const REMOVAL_MAX: Duration = Duration::from_secs(10);
 /// A full reconcile of everything, whatever the events said.
 const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
+/// How often every watch is re-added, in case an event that would have re-established one was
+/// lost (a queue overflow, a race with a directory replaced twice).
+const WATCH_AUDIT: Duration = Duration::from_secs(60);
+/// How often a vanished project's directory is looked for (one `stat` each).
+const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 /// The default time between registry fetches.
 const DEFAULT_FETCH_INTERVAL: u64 = 60 * 60;
 /// Backoff while offline: the first retry window, and the longest.
 const BACKOFF_BASE: u64 = 30;
 const BACKOFF_CAP: u64 = 60 * 60;
-/// Seconds between fetches asked for by reconciles (a pin the registry really lacks must not
-/// turn into a fetch loop).
-const MIN_FETCH_GAP: i64 = 10;
+/// A pin the registry still lacks after a fetch is retried after this long, doubling each time
+/// up to [`PIN_RETRY_CAP`]: never a fetch loop, never given up on.
+const PIN_RETRY_BASE: u64 = 5;
+const PIN_RETRY_CAP: u64 = 60 * 60;
 /// The longest single sleep: wall-clock deadlines are re-checked at least this often, so a
 /// laptop that slept through a fetch time fetches soon after waking.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// How long a stopping daemon waits for passes under way.
+const DRAIN: Duration = Duration::from_secs(3);
 /// How long a new instance waits for a previous one that holds the lock but no longer answers.
 const INSTANCE_LOCK_WAIT: Duration = Duration::from_secs(5);
 
 pub(crate) struct Settings {
     pub(crate) dirs: Dirs,
     pub(crate) runtime_dir: PathBuf,
+    /// `--git-fetch-with-cli`: wins over the environment and config.toml.
     pub(crate) git_fetch_with_cli: bool,
+    /// What the process's environment said at start, for the shared loader.
+    pub(crate) environment: agents_workspace::Environment,
 }
 
 struct Daemon {
@@ -57,6 +77,31 @@ struct Daemon {
     auto_update: Option<AutoUpdate>,
     /// A reconcile found pins the cache lacks: fetch soon.
     wants_fetch: bool,
+    /// Passes in flight, by workspace root.
+    jobs: HashMap<PathBuf, Job>,
+    fetch_running: bool,
+    /// A fetch was asked for while one ran.
+    fetch_queued: bool,
+    /// The registry the running fetch is on, and since when.
+    fetching: Option<(String, Instant)>,
+    /// The last fetch ended: the user scope's next pass auto-updates first (when configured).
+    pending_auto_update: bool,
+    /// Shutting down: passes under way finish, no new one starts.
+    stopping: bool,
+    reports: tokio::sync::mpsc::UnboundedSender<Report>,
+    /// Network settings from the shared loader (re-read on reload).
+    net: NetConfig,
+    /// When the next interval fetch is due, on both clocks.
+    next_fetch: Deadline,
+    /// When the last fetch ended, on the monotonic clock.
+    fetched_at: Option<Instant>,
+    /// Locked versions the cache lacks (`name@version`), by workspace root, with when each
+    /// was first seen missing: one not fetched since is fetched at once.
+    missing: HashMap<PathBuf, Vec<(MissingPin, Instant)>>,
+    /// Workspaces whose last pass wanted a fetch.
+    needing: BTreeSet<PathBuf>,
+    /// Fetches made for pins that were still missing after them.
+    pin_retries: u32,
 }
 
 fn now() -> i64 {
@@ -137,9 +182,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let (event_sender, mut events) = tokio::sync::mpsc::unbounded_channel();
     let mut watcher = Watcher::new(event_sender).context("cannot start the file watcher")?;
-    let (fetch_sender, mut fetch_results) = tokio::sync::mpsc::unbounded_channel::<FetchOutcome>();
+    let (report_sender, mut reports) = tokio::sync::mpsc::unbounded_channel::<Report>();
 
-    let mut daemon = Daemon::new(settings);
+    let mut daemon = Daemon::new(settings, report_sender);
     daemon.reload();
     watcher.sync(&daemon.workspaces);
     daemon.reconcile(None);
@@ -150,55 +195,78 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup())?;
     let mut full = tokio::time::interval(FULL_RECONCILE);
     full.tick().await;
-    let mut fetching = false;
+    let mut audit = tokio::time::interval(WATCH_AUDIT);
+    audit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    audit.tick().await;
+    let mut presence = tokio::time::interval(PRESENCE_CHECK);
+    presence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut rescan = false;
     let mut burst: Option<(Instant, Instant)> = None;
+    let mut last_removal: Option<Instant> = None;
 
     loop {
-        let debounce = burst.map(|(first, last)| (last + DEBOUNCE).min(first + DEBOUNCE_MAX));
-        let fetched_recently = daemon.status.last_fetch.is_some_and(|at| now() - at < MIN_FETCH_GAP);
-        if daemon.wants_fetch && !fetching && daemon.status.fetch_failures == 0 && !fetched_recently {
-            // A pulled lockfile pins versions this cache has not seen: fetch now, not in an hour.
+        let debounce = burst.map(|(first, last)| {
+            let quiet = (last + DEBOUNCE).min(first + DEBOUNCE_MAX);
+            // Something is being removed (`rm -rf .claude`, `git clean`): restoring into it now
+            // would make its last `rmdir` fail. Wait until removals have settled.
+            match last_removal {
+                Some(at) if at >= first => quiet.max(at + REMOVAL_SETTLE).min(first + REMOVAL_MAX),
+                _ => quiet,
+            }
+        });
+        if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 {
             daemon.wants_fetch = false;
-            daemon.status.next_fetch = Some(now());
+            daemon.fetch_for_pins();
         }
-        let until_fetch = daemon
-            .status
-            .next_fetch
-            .map_or(MAX_SLEEP, |at| Duration::from_secs(u64::try_from(at - now()).unwrap_or(0)).min(MAX_SLEEP));
+        let until_fetch = daemon.next_fetch.remaining(Instant::now(), now()).min(MAX_SLEEP);
         tokio::select! {
             Some(event) = events.recv() => {
-                if daemon.note_event(event, &mut dirty, &mut rescan) {
-                    let now = Instant::now();
+                let removal = matches!(&event, Ok(event) if matches!(event.kind, notify::EventKind::Remove(_)));
+                let now = Instant::now();
+                if take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan) {
                     burst = Some((burst.map_or(now, |(first, _)| first), now));
+                }
+                if removal {
+                    last_removal = Some(now);
                 }
             }
             _ = sleep_until(debounce), if debounce.is_some() => {
                 burst = None;
                 // Take whatever else arrived meanwhile into this same pass.
                 while let Ok(event) = events.try_recv() {
-                    daemon.note_event(event, &mut dirty, &mut rescan);
+                    take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan);
                 }
                 watcher.sync(&daemon.workspaces);
                 let only = if rescan { None } else { Some(std::mem::take(&mut dirty)) };
                 daemon.reconcile(only);
-                // The pass may have created directories (a restored `.claude/agents`): watch
-                // them now, not at the next event.
-                watcher.sync(&daemon.workspaces);
                 dirty.clear();
                 rescan = false;
             }
-            _ = tokio::time::sleep(until_fetch), if !fetching => {
-                if daemon.status.next_fetch.is_none_or(|at| now() >= at) {
-                    fetching = true;
-                    spawn_fetch(&daemon, fetch_sender.clone());
+            _ = tokio::time::sleep(until_fetch), if !daemon.fetch_running => {
+                if daemon.next_fetch.is_due(Instant::now(), now()) {
+                    daemon.spawn_fetch();
                 }
             }
-            Some(outcome) = fetch_results.recv() => {
-                fetching = false;
-                daemon.after_fetch(outcome);
+            Some(report) = reports.recv() => {
+                daemon.take_report(report);
+                // A pass may have created directories (a restored `.claude/agents`): watch
+                // them now, not at the next event.
                 watcher.sync(&daemon.workspaces);
+            }
+            _ = presence.tick(), if daemon.statuses.iter().any(|s| s.missing) => {
+                // A project that vanished (moved away, deleted, being re-cloned) is resynced as
+                // soon as it is back; its parent is not watched, so look.
+                let back: BTreeSet<usize> = daemon.vanished_and_back();
+                if !back.is_empty() {
+                    watcher.sync(&daemon.workspaces);
+                    daemon.reconcile(Some(back));
+                }
+            }
+            _ = audit.tick() => {
+                // Cheap: a few inotify_add_watch calls per workspace, no hashing.
+                let watched = watcher.audit(&daemon.workspaces);
+                tracing::trace!(watched, "watch audit");
             }
             _ = full.tick() => {
                 watcher.sync(&daemon.workspaces);
@@ -238,10 +306,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                     }
                     Command::SyncNow => {
                         daemon.reconcile(None);
-                        if !fetching {
-                            fetching = true;
-                            spawn_fetch(&daemon, fetch_sender.clone());
-                        }
+                        daemon.spawn_fetch();
                     }
                     Command::Status => {}
                 }
@@ -250,7 +315,48 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("agentsd stopping");
     let _ = std::fs::remove_file(&socket_path);
+    // Finish the passes under way (not those still waiting for a lock someone else holds).
+    daemon.stopping = true;
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    while daemon.jobs.values().any(|job| job.waiting_since.is_none()) {
+        match tokio::time::timeout_at(deadline, reports.recv()).await {
+            Ok(Some(report)) => daemon.take_report(report),
+            _ => break,
+        }
+    }
     Ok(())
+}
+
+/// Files one watcher event: re-establishes the watches it shows dead, then marks the workspaces
+/// it concerns. Returns whether anything became dirty.
+fn take_event(
+    daemon: &mut Daemon,
+    watcher: &mut Watcher,
+    event: notify::Result<notify::Event>,
+    dirty: &mut BTreeSet<usize>,
+    rescan: &mut bool,
+) -> bool {
+    let resync = match &event {
+        Ok(event) => {
+            let lost = watcher.note(event);
+            let new_dir = matches!(
+                event.kind,
+                notify::EventKind::Create(notify::event::CreateKind::Folder)
+                    | notify::EventKind::Modify(notify::event::ModifyKind::Name(_))
+            );
+            lost || new_dir
+        }
+        Err(_) => {
+            watcher.audit(&daemon.workspaces);
+            false
+        }
+    };
+    if resync {
+        // Now, not after the debounce: a file deleted in the new directory a moment from now
+        // must raise an event.
+        watcher.sync(&daemon.workspaces);
+    }
+    daemon.note_event(event, dirty, rescan)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -324,45 +430,126 @@ async fn respond(write: &mut tokio::net::unix::OwnedWriteHalf, response: &Respon
     let _ = tokio::time::timeout(control::REQUEST_TIMEOUT, write.write_all(&bytes)).await;
 }
 
-struct FetchOutcome {
-    errors: Vec<String>,
+/// What a job on a blocking thread tells the event loop.
+enum Report {
+    /// The reconcile of the workspace at `root` found its lock held by another process and
+    /// waits for it.
+    Waiting { root: PathBuf },
+    /// The reconcile of the workspace at `root` ended.
+    Reconciled { root: PathBuf, outcome: Result<Box<Pass>, String> },
+    /// The fetch moved on to this registry.
+    Fetching { registry: String },
+    /// The fetch ended.
+    Fetched(FetchOutcome),
 }
 
-fn spawn_fetch(daemon: &Daemon, sender: tokio::sync::mpsc::UnboundedSender<FetchOutcome>) {
-    let workspaces = daemon.workspaces.clone();
-    let cache = daemon.cache();
-    tokio::task::spawn_blocking(move || {
-        let mut errors = Vec::new();
-        let mut seen = BTreeSet::new();
-        for workspace in &workspaces {
-            let manifest = match workspace.read_manifest() {
-                Ok((_, manifest)) => manifest,
-                Err(error) => {
-                    errors.push(control::error_text(&error));
-                    continue;
-                }
-            };
-            let Ok(mut registries) = Registries::new(workspace, &manifest, cache.clone(), FetchMode::Always) else {
-                continue;
-            };
-            let fresh: Vec<String> =
-                registries.entries().iter().map(|e| e.url.clone()).filter(|url| !seen.contains(url)).collect();
-            if fresh.is_empty() {
-                continue;
+/// One workspace's pass: the reconcile's report, the hashes of the files it wrote (so their
+/// events are recognised as ours), and what an auto-update before it did.
+#[derive(Default)]
+struct Pass {
+    report: agents_workspace::ReconcileReport,
+    written: Vec<(PathBuf, Sha256)>,
+    auto_updated: Vec<(String, String)>,
+    auto_update_error: Option<String>,
+    /// The project's directory is gone (moved away, deleted, being cloned again).
+    vanished: bool,
+}
+
+/// A reconcile in flight for one workspace. There is at most one per workspace; events that
+/// arrive meanwhile ask for another when it ends.
+struct Job {
+    started: Instant,
+    waiting_since: Option<Instant>,
+    again: bool,
+}
+
+struct FetchOutcome {
+    errors: Vec<String>,
+    /// Each registry tried, with its error if it failed.
+    registries: Vec<(String, String, Option<String>)>,
+}
+
+/// One workspace's pass, on a blocking thread: a workspace whose lock another process holds,
+/// or whose disk is slow or full, holds up only this thread.
+fn reconcile_job(
+    workspace: &Workspace,
+    cache: Cache,
+    auto_update: Option<AutoUpdate>,
+    reports: &tokio::sync::mpsc::UnboundedSender<Report>,
+) -> Result<Box<Pass>, String> {
+    // Say so before blocking on a lock someone else holds, so status can tell what waits.
+    if let Ok(None) = workspace.try_lock() {
+        let _ = reports.send(Report::Waiting { root: workspace.root.clone() });
+    }
+    let mut pass = Pass::default();
+    if workspace.scope == Scope::Project && !workspace.root.is_dir() {
+        pass.vanished = true;
+        return Ok(Box::new(pass));
+    }
+    let registries = |workspace: &Workspace| {
+        workspace
+            .read_manifest()
+            .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline))
+    };
+    if let Some(level) = auto_update {
+        match registries(workspace).and_then(|mut r| agents_workspace::auto_update(workspace, &mut r, level)) {
+            Ok(moved) => {
+                pass.auto_updated = moved.iter().map(|a| (a.name.to_string(), a.current.to_string())).collect();
             }
-            seen.extend(fresh);
-            for (name, error) in registries.fetch_all() {
-                if let Some(error) = error {
-                    errors.push(format!("registry `{name}`: {error}"));
-                }
-            }
+            Err(error) => pass.auto_update_error = Some(control::error_text(&error)),
         }
-        let _ = sender.send(FetchOutcome { errors });
-    });
+    }
+    let report = registries(workspace)
+        .and_then(|mut r| agents_workspace::reconcile(workspace, &mut r))
+        .map_err(|error| control::error_text(&error))?;
+    pass.written = report
+        .written
+        .iter()
+        .filter_map(|change| {
+            agents_workspace::fs::hash_file(&change.path).ok().flatten().map(|hash| (change.path.clone(), hash))
+        })
+        .collect();
+    pass.report = report;
+    Ok(Box::new(pass))
+}
+
+/// Fetches every git registry the workspaces see, each once, on a blocking thread.
+fn fetch_job(
+    workspaces: &[Workspace],
+    cache: &Cache,
+    reports: &tokio::sync::mpsc::UnboundedSender<Report>,
+) -> FetchOutcome {
+    let mut errors = Vec::new();
+    let mut tried = Vec::new();
+    let mut seen = BTreeSet::new();
+    for workspace in workspaces {
+        let registries = workspace
+            .read_manifest()
+            .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline));
+        let registries = match registries {
+            Ok(registries) => registries,
+            Err(error) => {
+                errors.push(control::error_text(&error));
+                continue;
+            }
+        };
+        for entry in registries.entries() {
+            if entry.origin == Origin::Builtin || !seen.insert(entry.url.clone()) {
+                continue;
+            }
+            let _ = reports.send(Report::Fetching { registry: entry.name.clone() });
+            let error = cache.open(&entry.name, &entry.url, FetchMode::Always).err().map(|e| control::error_text(&e));
+            if let Some(error) = &error {
+                errors.push(format!("registry `{}`: {error}", entry.name));
+            }
+            tried.push((entry.name.clone(), entry.url.clone(), error));
+        }
+    }
+    FetchOutcome { errors, registries: tried }
 }
 
 impl Daemon {
-    fn new(settings: Settings) -> Daemon {
+    fn new(settings: Settings, reports: tokio::sync::mpsc::UnboundedSender<Report>) -> Daemon {
         let status = DaemonStatus { pid: std::process::id(), started: now(), ..DaemonStatus::default() };
         Daemon {
             settings,
@@ -373,17 +560,27 @@ impl Daemon {
             fetch_interval: DEFAULT_FETCH_INTERVAL,
             auto_update: None,
             wants_fetch: false,
+            jobs: HashMap::new(),
+            fetch_running: false,
+            fetch_queued: false,
+            fetching: None,
+            pending_auto_update: false,
+            stopping: false,
+            reports,
+            net: NetConfig { git_fetch_with_cli: false, home: None, default_username: None, progress: None },
+            next_fetch: Deadline::after(0, Instant::now(), now()),
+            fetched_at: None,
+            missing: HashMap::new(),
+            needing: BTreeSet::new(),
+            pin_retries: 0,
         }
     }
-
     fn cache(&self) -> Cache {
-        let net = NetConfig {
-            git_fetch_with_cli: self.settings.git_fetch_with_cli,
-            home: Some(self.settings.dirs.home.clone()),
-            default_username: None,
-            progress: None,
-        };
+        let mut net: NetConfig = self.net.clone();
+        net.git_fetch_with_cli |= self.settings.git_fetch_with_cli;
+        // Sparse registries through the same proxies, netrc and timeout as the CLI's.
         Cache::with_net(&self.settings.dirs.cache, net)
+            .with_http(agents_workspace::Settings::http_config(&self.settings.environment))
     }
 
     /// Re-reads the watch list and the user config.
@@ -400,11 +597,11 @@ impl Daemon {
             Err(error) => tracing::warn!("ignoring the watch list: {}", control::error_text(&error)),
         }
         let (_, config) = workspaces[0].read_user_config().unwrap_or_default();
-        let mut net_cli = self.settings.git_fetch_with_cli;
-        if let Some(cli) = config.net.git_fetch_with_cli {
-            net_cli = cli;
+        // The CLI's loader, so a registry that works for `agents install` works here.
+        match agents_workspace::Settings::load(&self.settings.environment, dirs.clone()) {
+            Ok(loaded) => self.net = loaded.net_config(),
+            Err(error) => tracing::warn!("cannot read the network settings: {}", control::error_text(&error)),
         }
-        self.settings.git_fetch_with_cli = net_cli;
         self.fetch_interval = config.daemon.fetch_interval.unwrap_or(DEFAULT_FETCH_INTERVAL).max(1);
         self.auto_update = config.daemon.auto_update;
         self.statuses = workspaces
@@ -419,30 +616,76 @@ impl Daemon {
             })
             .collect();
         self.workspaces = workspaces;
-        let schedule = self.read_schedule();
-        self.status.next_fetch = Some(schedule.unwrap_or_else(now));
+        self.restore_schedule();
+    }
+
+    /// The next fetch `seconds` from now.
+    fn set_next_fetch(&mut self, seconds: i64) {
+        self.next_fetch = Deadline::after(seconds, Instant::now(), now());
+        self.status.next_fetch = Some(self.next_fetch.wall(Instant::now(), now()));
+    }
+
+    /// Takes the stored schedule, unless a wrong clock wrote it: a next fetch further away than
+    /// any interval means fetch now, a last fetch in the future is no last fetch.
+    fn restore_schedule(&mut self) {
+        let (next, last, registries) = self.read_schedule();
+        if self.status.registries.is_empty() {
+            self.status.registries = registries
+                .into_iter()
+                .map(|mut r: RegistryFetch| {
+                    r.last_fetch = r.last_fetch.and_then(|at| schedule::stored_past(at, now()));
+                    r
+                })
+                .collect();
+        }
+        let longest = i64::try_from(self.fetch_interval.max(BACKOFF_CAP)).unwrap_or(i64::MAX);
+        let wait = match next {
+            None => 0,
+            Some(at) => schedule::stored_wait(at, now(), longest).unwrap_or_else(|| {
+                tracing::warn!(
+                    "the stored next fetch ({}) is further away than any interval (was the clock wrong?): fetching now",
+                    agents_format::format_utc(at)
+                );
+                0
+            }),
+        };
+        self.set_next_fetch(wait);
+        if self.status.last_fetch.is_none() {
+            self.status.last_fetch = last.and_then(|at| schedule::stored_past(at, now()));
+        }
     }
 
     fn schedule_path(&self) -> PathBuf {
         self.settings.dirs.daemon_dir().join("schedule.json")
     }
 
-    /// The next fetch time, kept as wall-clock time so sleep (a laptop's lid) does not stall it.
-    fn read_schedule(&self) -> Option<i64> {
-        let bytes = std::fs::read(self.schedule_path()).ok()?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        value.get("next_fetch")?.as_i64()
+    /// The stored next and last fetch times (wall clock), when there are any.
+    fn read_schedule(&self) -> (Option<i64>, Option<i64>, Vec<RegistryFetch>) {
+        let bytes = agents_workspace::fs::read_optional(&self.schedule_path(), agents_workspace::fs::MAX_STATE_LEN);
+        let value: Option<serde_json::Value> = bytes.ok().flatten().and_then(|b| serde_json::from_slice(&b).ok());
+        let time = |key: &str| value.as_ref().and_then(|v| v.get(key)).and_then(serde_json::Value::as_i64);
+        let registries = value
+            .as_ref()
+            .and_then(|v| v.get("registries").cloned())
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        (time("next_fetch"), time("last_fetch"), registries)
     }
 
     fn write_schedule(&self) {
-        let value = serde_json::json!({ "version": 1, "next_fetch": self.status.next_fetch, "last_fetch": self.status.last_fetch });
+        let value = serde_json::json!({
+            "version": 1,
+            "next_fetch": self.status.next_fetch,
+            "last_fetch": self.status.last_fetch,
+            "registries": self.status.registries,
+        });
         let bytes = serde_json::to_vec_pretty(&value).expect("json");
         if let Err(error) = agents_workspace::fs::write_atomic(&self.schedule_path(), &bytes) {
             tracing::warn!("cannot save the fetch schedule: {error}");
         }
     }
 
-    /// Files an event under the workspaces it concerns. Returns whether anything became dirty.
+    /// Files an event under the workspaces it concerns. Returns whether it concerns any.
     fn note_event(
         &mut self,
         event: notify::Result<notify::Event>,
@@ -472,93 +715,336 @@ impl Daemon {
                 continue;
             }
             for (index, workspace) in self.workspaces.iter().enumerate() {
-                if watch::is_relevant(workspace, path) {
-                    any |= dirty.insert(index);
+                // The project directory itself removed or moved: the pass notices it is gone.
+                if watch::is_relevant(workspace, path) || *path == workspace.root {
+                    // Every relevant event extends the burst, not only the first per workspace:
+                    // the debounce is quiet time, not time since the first event.
+                    dirty.insert(index);
+                    any = true;
                 }
             }
         }
         any
     }
 
-    /// Reconciles the workspaces in `only` (all when `None`). Never touches the network.
+    /// Starts a pass for the workspaces in `only` (all when `None`). Never touches the network
+    /// and never waits: each workspace's pass runs on its own blocking thread.
+    /// A pass counts once however many workspaces it starts; one that only asks passes under
+    /// way to go again (a burst of events) does not count.
     fn reconcile(&mut self, only: Option<BTreeSet<usize>>) {
-        self.status.reconcile_passes += 1;
+        let mut started = false;
+        for index in 0..self.workspaces.len() {
+            if only.as_ref().is_none_or(|only| only.contains(&index)) {
+                started |= self.start_job(index);
+            }
+        }
+        if started {
+            self.status.reconcile_passes += 1;
+        }
+    }
+
+    /// Starts `index`'s pass, or asks the one under way to go again. Returns whether it started.
+    fn start_job(&mut self, index: usize) -> bool {
+        let workspace = self.workspaces[index].clone();
+        if let Some(job) = self.jobs.get_mut(&workspace.root) {
+            job.again = true;
+            return false;
+        }
+        if self.stopping {
+            return false;
+        }
+        let auto_update = if workspace.scope == Scope::User && self.pending_auto_update {
+            self.pending_auto_update = false;
+            self.auto_update
+        } else {
+            None
+        };
+        self.jobs.insert(workspace.root.clone(), Job { started: Instant::now(), waiting_since: None, again: false });
         let cache = self.cache();
-        for (index, workspace) in self.workspaces.iter().enumerate() {
-            if only.as_ref().is_some_and(|only| !only.contains(&index)) {
-                continue;
-            }
-            let status = &mut self.statuses[index];
-            let result = workspace
-                .read_manifest()
-                .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline))
-                .and_then(|mut registries| agents_workspace::reconcile(workspace, &mut registries));
-            status.last_reconcile = Some(now());
-            match result {
-                Ok(report) => {
-                    for change in &report.written {
-                        tracing::info!(agent = %change.name, version = %change.to, path = %change.path.display(), "wrote");
-                        if let Ok(Some(hash)) = agents_workspace::fs::hash_file(&change.path) {
-                            self.expected.insert(change.path.clone(), hash);
-                        }
-                    }
-                    for name in &report.removed {
-                        tracing::info!(agent = %name, "removed");
-                    }
-                    for conflict in &report.conflicts {
-                        tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
-                    }
-                    status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
-                    status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
-                    status.errors = report.errors.clone();
-                    self.wants_fetch |= report.needs_fetch;
+        let reports = self.reports.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = reconcile_job(&workspace, cache, auto_update, &reports);
+            let _ = reports.send(Report::Reconciled { root: workspace.root, outcome });
+        });
+        true
+    }
+
+    /// A pass found pins the cache lacks. One first seen since the last fetch (a lockfile that
+    /// just arrived) is fetched at once; otherwise the next fetch comes after a gap that doubles
+    /// with every fetch that did not bring them, up to an hour.
+    fn fetch_for_pins(&mut self) {
+        let fresh =
+            self.missing.values().flatten().any(|(_, seen)| self.fetched_at.is_none_or(|fetched| *seen >= fetched));
+        let wait = if fresh {
+            self.pin_retries = 0;
+            0
+        } else {
+            let gap = PIN_RETRY_BASE.saturating_mul(1 << self.pin_retries.min(16)).min(PIN_RETRY_CAP);
+            self.pin_retries = self.pin_retries.saturating_add(1);
+            let since = self.fetched_at.map_or(u64::MAX, |at| at.elapsed().as_secs());
+            i64::try_from(gap.saturating_sub(since)).unwrap_or(0)
+        };
+        let sooner = self.next_fetch.remaining(Instant::now(), now()).as_secs() > u64::try_from(wait).unwrap_or(0);
+        if sooner {
+            self.set_next_fetch(wait);
+        }
+    }
+
+    /// Vanished projects whose directory is there again (and no pass is under way for them).
+    fn vanished_and_back(&self) -> BTreeSet<usize> {
+        (0..self.workspaces.len())
+            .filter(|&index| self.statuses[index].missing && !self.jobs.contains_key(&self.workspaces[index].root))
+            .filter(|&index| self.workspaces[index].root.is_dir())
+            .collect()
+    }
+
+    /// Starts a fetch; while one runs, queues one more for when it ends (a `sync-now` asks for
+    /// what the registries hold after it was asked).
+    fn spawn_fetch(&mut self) {
+        if self.fetch_running {
+            self.fetch_queued = true;
+            return;
+        }
+        self.fetch_queued = false;
+        self.fetch_running = true;
+        let workspaces = self.workspaces.clone();
+        let cache = self.cache();
+        let reports = self.reports.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = fetch_job(&workspaces, &cache, &reports);
+            let _ = reports.send(Report::Fetched(outcome));
+        });
+    }
+
+    fn take_report(&mut self, report: Report) {
+        match report {
+            Report::Waiting { root } => {
+                if let Some(job) = self.jobs.get_mut(&root) {
+                    job.waiting_since = Some(Instant::now());
+                    tracing::info!(root = %root.display(), "waiting for the workspace lock: another agents command holds it");
                 }
-                Err(error) => {
-                    let text = control::error_text(&error);
-                    tracing::warn!(root = %workspace.root.display(), "reconcile failed: {text}");
-                    status.errors = vec![text];
-                }
             }
+            Report::Reconciled { root, outcome } => self.finish_job(root, outcome),
+            Report::Fetching { registry } => self.fetching = Some((registry, Instant::now())),
+            Report::Fetched(outcome) => self.after_fetch(outcome),
+        }
+    }
+
+    fn finish_job(&mut self, root: PathBuf, outcome: Result<Box<Pass>, String>) {
+        let job = self.jobs.remove(&root);
+        // A workspace unwatched while its pass ran has no status left to update.
+        let Some(index) = self.workspaces.iter().position(|w| w.root == root) else { return };
+        let status = &mut self.statuses[index];
+        status.last_reconcile = Some(now());
+        let vanished = matches!(&outcome, Ok(pass) if pass.vanished);
+        if vanished != status.missing {
+            if vanished {
+                tracing::warn!(root = %root.display(), "the project is gone (moved or deleted); resyncing when it is back");
+            } else {
+                tracing::info!(root = %root.display(), "the project is back; resyncing");
+            }
+            status.missing = vanished;
+        }
+        match outcome {
+            Ok(pass) if pass.vanished => {
+                status.drift.clear();
+                status.conflicts.clear();
+                status.errors.clear();
+            }
+            Ok(pass) => {
+                for (agent, from) in &pass.auto_updated {
+                    tracing::info!(agent = %agent, from = %from, "auto-update");
+                }
+                if let Some(error) = &pass.auto_update_error {
+                    tracing::warn!("auto-update failed: {error}");
+                }
+                let report = pass.report;
+                let mut done = Vec::new();
+                for (agent, from) in &pass.auto_updated {
+                    done.push(("auto-updated", agent.clone(), format!("from {from}")));
+                }
+                for change in &report.written {
+                    tracing::info!(agent = %change.name, version = %change.to, path = %change.path.display(), "wrote");
+                    let action = if change.from.is_none() { "restored" } else { "wrote" };
+                    done.push((action, change.name.to_string(), format!("{} at {}", change.to, change.path.display())));
+                }
+                for change in &report.merged {
+                    tracing::info!(agent = %change.name, version = %change.to, "merged local edits onto the new version");
+                    done.push(("merged", change.name.to_string(), format!("local edits onto {}", change.to)));
+                }
+                self.expected.extend(pass.written);
+                for name in &report.removed {
+                    tracing::info!(agent = %name, "removed");
+                    done.push(("removed", name.to_string(), String::new()));
+                }
+                for conflict in &report.conflicts {
+                    tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
+                    done.push((
+                        "set an update aside",
+                        conflict.name.to_string(),
+                        format!("{} (the file has local edits; see `agents diff`)", conflict.version),
+                    ));
+                }
+                for drift in report.drift.iter().filter(|d| !status.drift.iter().any(|known| *known == d.name.as_str()))
+                {
+                    tracing::warn!(agent = %drift.name, path = %drift.path.display(), "kept a local edit");
+                    done.push(("kept an edit", drift.name.to_string(), drift.path.display().to_string()));
+                }
+                let at = now();
+                for (action, agent, detail) in done {
+                    self.status.recent.push(Action {
+                        at,
+                        root: root.clone(),
+                        action: action.to_owned(),
+                        agent,
+                        detail,
+                    });
+                }
+                let excess = self.status.recent.len().saturating_sub(control::RECENT_ACTIONS);
+                self.status.recent.drain(..excess);
+                let status = &mut self.statuses[index];
+                status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
+                status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
+                let before = self.missing.remove(&root).unwrap_or_default();
+                let pins: Vec<(MissingPin, Instant)> = report
+                    .missing
+                    .iter()
+                    .map(|pin| {
+                        let seen =
+                            before.iter().find(|(known, _)| known == pin).map_or_else(Instant::now, |(_, at)| *at);
+                        (pin.clone(), seen)
+                    })
+                    .collect();
+                let is_pin_error = |error: &String| {
+                    pins.iter().any(|(pin, _)| error.starts_with(&format!("{}@{}: ", pin.name, pin.version)))
+                };
+                let mut errors: Vec<String> = report.errors.iter().filter(|e| !is_pin_error(e)).cloned().collect();
+                for (pin, seen) in &pins {
+                    let fetched_since = self.fetched_at.is_some_and(|at| at > *seen) && self.status.fetch_failures == 0;
+                    errors.push(if fetched_since {
+                        format!(
+                            "{}@{} is not in registry `{}`, even after fetching it (never published there, or removed): retrying with backoff",
+                            pin.name, pin.version, pin.registry
+                        )
+                    } else {
+                        format!("{}@{} is not fetched yet from registry `{}`: fetching it now", pin.name, pin.version, pin.registry)
+                    });
+                }
+                if !pins.is_empty() {
+                    self.missing.insert(root.clone(), pins);
+                }
+                if report.needs_fetch {
+                    self.needing.insert(root.clone());
+                } else {
+                    self.needing.remove(&root);
+                }
+                if self.needing.is_empty() {
+                    self.pin_retries = 0;
+                }
+                // Each error into the log once, when it appears, not on every pass.
+                for error in errors.iter().filter(|e| !status.errors.contains(e)) {
+                    tracing::warn!(root = %root.display(), "{error}");
+                }
+                status.errors = errors;
+                self.wants_fetch |= report.needs_fetch;
+            }
+            Err(text) => {
+                let text = explain(&self.workspaces[index], text);
+                let status = &mut self.statuses[index];
+                if !status.errors.contains(&text) {
+                    tracing::warn!(root = %root.display(), "reconcile failed: {text}");
+                }
+                status.errors = vec![text];
+            }
+        }
+        if job.is_some_and(|job| job.again) && self.start_job(index) {
+            self.status.reconcile_passes += 1;
         }
     }
 
     fn after_fetch(&mut self, outcome: FetchOutcome) {
-        let now = now();
-        self.status.last_fetch = Some(now);
+        self.fetch_running = false;
+        self.fetching = None;
+        self.fetched_at = Some(Instant::now());
+        self.status.last_fetch = Some(now());
+        self.status.fetches += 1;
         if outcome.errors.is_empty() {
+            if self.status.fetch_error.is_some() {
+                tracing::info!("fetching works again");
+            }
             self.status.fetch_failures = 0;
             self.status.fetch_error = None;
-            self.status.next_fetch = Some(now + i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
+            self.set_next_fetch(i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
         } else {
             self.status.fetch_failures += 1;
-            self.status.fetch_error = Some(outcome.errors.join("; "));
-            tracing::warn!(failures = self.status.fetch_failures, "fetch failed: {}", outcome.errors.join("; "));
-            self.status.next_fetch = Some(now + backoff(self.status.fetch_failures));
+            let text = outcome.errors.join("; ");
+            // Once per change: a registry down for a day is one line, not one per retry.
+            if self.status.fetch_error.as_ref() != Some(&text) {
+                tracing::warn!("fetch failed (retrying with backoff): {text}");
+            } else {
+                tracing::debug!(failures = self.status.fetch_failures, "fetch failed again");
+            }
+            self.status.fetch_error = Some(text);
+            self.set_next_fetch(backoff(self.status.fetch_failures));
+        }
+        for (name, url, error) in outcome.registries {
+            let position = self.status.registries.iter().position(|r| r.name == name && r.url == url);
+            let entry = match position {
+                Some(position) => &mut self.status.registries[position],
+                None => {
+                    self.status.registries.push(RegistryFetch { name, url, ..RegistryFetch::default() });
+                    self.status.registries.last_mut().expect("just pushed")
+                }
+            };
+            if error.is_none() {
+                entry.last_fetch = self.status.last_fetch;
+            }
+            entry.error = error;
         }
         self.write_schedule();
-        if let Some(level) = self.auto_update {
-            let workspace = self.workspaces[0].clone();
-            let result = workspace
-                .read_manifest()
-                .and_then(|(_, manifest)| Registries::new(&workspace, &manifest, self.cache(), FetchMode::Offline))
-                .and_then(|mut registries| agents_workspace::auto_update(&workspace, &mut registries, level));
-            match result {
-                Ok(moved) => {
-                    for agent in moved {
-                        tracing::info!(agent = %agent.name, from = %agent.current, "auto-update");
-                    }
-                }
-                Err(error) => tracing::warn!("auto-update failed: {}", control::error_text(&error)),
-            }
-        }
+        self.pending_auto_update = self.auto_update.is_some();
         self.reconcile(None);
+        if self.fetch_queued {
+            self.spawn_fetch();
+        }
     }
 
     fn snapshot(&self) -> DaemonStatus {
         let mut status = self.status.clone();
+        status.next_fetch = Some(self.next_fetch.wall(Instant::now(), now()));
+        status.fetching = self
+            .fetching
+            .as_ref()
+            .map(|(registry, since)| format!("fetching registry `{registry}` for {} s", since.elapsed().as_secs()));
         status.workspaces = self.statuses.clone();
+        for workspace in &mut status.workspaces {
+            workspace.activity = self.jobs.get(&workspace.root).map(|job| match job.waiting_since {
+                Some(since) => format!(
+                    "waiting {} s for the workspace lock: another agents command holds it",
+                    since.elapsed().as_secs()
+                ),
+                None => format!("reconciling for {} ms", job.started.elapsed().as_millis()),
+            });
+        }
         status
     }
+}
+
+/// A pass's error in the words the user needs: a lockfile left with merge conflict markers
+/// (a `git pull` that stopped half way) is not a TOML puzzle but something to resolve.
+fn explain(workspace: &Workspace, text: String) -> String {
+    let lockfile =
+        agents_workspace::fs::read_optional(&workspace.lockfile_path(), agents_workspace::fs::MAX_MANIFEST_LEN);
+    let conflicted = lockfile.ok().flatten().is_some_and(|bytes| {
+        String::from_utf8_lossy(&bytes).lines().any(|line| line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>"))
+    });
+    if conflicted {
+        return format!(
+            "{} has merge conflicts: resolve them, then the daemon continues",
+            agents_workspace::LOCKFILE_FILE
+        );
+    }
+    text
 }
 
 /// Full-jitter exponential backoff: a random delay in [0, min(cap, base·2^failures)].

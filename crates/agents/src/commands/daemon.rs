@@ -38,7 +38,9 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             let log_start = log_file.metadata()?.len();
             let mut command = Command::new(agentsd()?);
             agents_registry::libgit2::restore_env(&mut command);
-            command.args(daemon_args(context)?).stdin(Stdio::null()).stdout(log_file.try_clone()?).stderr(log_file);
+            // The daemon writes (and caps) the log itself; stderr catches what comes before.
+            command.args(daemon_args(context)?).arg("--log-file").arg(&log);
+            command.stdin(Stdio::null()).stdout(log_file.try_clone()?).stderr(log_file);
             // Its own process group: a Ctrl-C in this terminal must not reach the daemon.
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
             let mut child = command.spawn().context("cannot start agentsd")?;
@@ -89,6 +91,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                 printer.json(&value);
             } else {
                 print_status(printer, &status);
+                print_recent(printer, &status);
             }
             Ok(0)
         }
@@ -200,6 +203,18 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
         ago(status.next_fetch),
         status.fetch_error.as_ref().map(|e| format!(" (failing: {e})")).unwrap_or_default()
     ));
+    for registry in &status.registries {
+        printer.line(format!(
+            "registry `{}` ({}): last fetched {}{}",
+            registry.name,
+            registry.url,
+            ago(registry.last_fetch),
+            registry.error.as_ref().map(|e| format!(" (last attempt failed: {e})")).unwrap_or_default()
+        ));
+    }
+    if let Some(fetching) = &status.fetching {
+        printer.line(format!("now: {fetching}"));
+    }
     for workspace in &status.workspaces {
         printer.line(format!(
             "{} ({}): last reconciled {}",
@@ -207,6 +222,12 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
             workspace.scope,
             ago(workspace.last_reconcile)
         ));
+        if workspace.missing {
+            printer.line("  missing: the directory is gone (moved or deleted); it is resynced when it is back");
+        }
+        if let Some(activity) = &workspace.activity {
+            printer.line(format!("  now: {activity}"));
+        }
         for name in &workspace.drift {
             printer.line(format!("  drift: {name} has local edits (kept)"));
         }
@@ -219,6 +240,25 @@ fn print_status(printer: &Printer, status: &DaemonStatus) {
     }
 }
 
+/// The tail of what the daemon did, newest last.
+fn print_recent(printer: &Printer, status: &DaemonStatus) {
+    const SHOWN: usize = 10;
+    if status.recent.is_empty() {
+        return;
+    }
+    printer.line("recent:");
+    for action in status.recent.iter().rev().take(SHOWN).rev() {
+        let detail = if action.detail.is_empty() { String::new() } else { format!(" ({})", action.detail) };
+        printer.line(format!(
+            "  {} {} {}{detail} in {}",
+            agents_format::format_utc(action.at),
+            action.action,
+            action.agent,
+            action.root.display()
+        ));
+    }
+}
+
 fn quote(arg: &OsString) -> String {
     let text = arg.to_string_lossy();
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
@@ -227,9 +267,11 @@ fn quote(arg: &OsString) -> String {
 fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> {
     let agentsd = agentsd()?.canonicalize().context("cannot find the agentsd binary next to agents")?;
     let mut args = daemon_args(context)?;
-    // systemd knows the runtime directory better than we do at install time.
+    // The runtime directory is left to agentsd's rule (the CLI's: `$XDG_RUNTIME_DIR/agents`,
+    // else `<state>/daemon/run`), applied in the service's own environment: under systemd
+    // that is `%t/agents`, under launchd the state directory's, as the CLI sees them there.
     if let Some(position) = args.iter().position(|a| a == "--runtime-dir") {
-        args[position + 1] = "%t/agents".into();
+        args.drain(position..position + 2);
     }
     if cfg!(target_os = "macos") {
         let plist = launchd_plist(&agentsd, &args);
@@ -239,10 +281,8 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
         printer.note("next", format!("launchctl load -w {}", path.display()));
         return Ok(0);
     }
-    let exec = std::iter::once(quote(&agentsd.into_os_string()))
-        .chain(args.iter().map(|a| if a == "%t/agents" { "%t/agents".to_owned() } else { quote(a) }))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let exec =
+        std::iter::once(quote(&agentsd.into_os_string())).chain(args.iter().map(quote)).collect::<Vec<_>>().join(" ");
     let unit = format!(
         "[Unit]\nDescription=agents daemon: keeps AI coding agents in sync with agents.lock\n\n\
          [Service]\nType=simple\nExecStart={exec}\nRestart=on-failure\nRestartSec=5\n\n\
@@ -275,7 +315,7 @@ fn launchd_plist(agentsd: &Path, args: &[OsString]) -> String {
     let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let mut program = format!("    <string>{}</string>\n", escape(&agentsd.display().to_string()));
     for arg in args {
-        let arg = arg.to_string_lossy().replace("%t/agents", "/tmp/agents-run");
+        let arg = arg.to_string_lossy();
         program.push_str(&format!("    <string>{}</string>\n", escape(&arg)));
     }
     format!(
