@@ -127,31 +127,6 @@ impl Registries {
         Ok(true)
     }
 
-    /// Fetches every registry this workspace sees (for the daemon's interval fetch).
-    /// Returns each registry's name with the error it met, if any. A sparse registry has no
-    /// clone to bring up to date: its fetch revalidates the files its cache holds and fetches
-    /// the bodies those index files name that it lacks (`Registry::revalidate`).
-    pub fn fetch_all(&mut self) -> Vec<(String, Option<String>)> {
-        let entries: Vec<RegistryEntry> =
-            self.entries.iter().filter(|e| e.origin != Origin::Builtin).cloned().collect();
-        entries
-            .into_iter()
-            .map(|entry| {
-                let fetched = self.cache.open(&entry.name, &entry.url, FetchMode::Always).and_then(|registry| {
-                    registry.revalidate()?;
-                    Ok(registry)
-                });
-                match fetched {
-                    Ok(registry) => {
-                        self.opened.insert(entry.name.clone(), registry);
-                        (entry.name, None)
-                    }
-                    Err(error) => (entry.name, Some(crate::control::error_text(&error))),
-                }
-            })
-            .collect()
-    }
-
     /// Fetches ahead, in parallel, what resolving `wanted` will read from sparse registries
     /// (index files, then likely bodies); git and built-in registries need nothing. Failures
     /// are left for the resolve that follows to report.

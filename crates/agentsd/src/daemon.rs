@@ -538,7 +538,12 @@ fn fetch_job(
                 continue;
             }
             let _ = reports.send(Report::Fetching { registry: entry.name.clone() });
-            let error = cache.open(&entry.name, &entry.url, FetchMode::Always).err().map(|e| control::error_text(&e));
+            // A sparse registry is also revalidated file by file (what its cache holds, with
+            // conditional requests) and the bodies those files name fetched; for git the open
+            // already fetched everything.
+            let fetched =
+                cache.open(&entry.name, &entry.url, FetchMode::Always).and_then(|registry| registry.revalidate());
+            let error = fetched.err().map(|e| control::error_text(&e));
             if let Some(error) = &error {
                 errors.push(format!("registry `{}`: {error}", entry.name));
             }
