@@ -29,24 +29,7 @@ fn claude(dir: &Path) -> Result<PathBuf, String> {
             (entry.file_name().to_string_lossy().starts_with("claude-code-") && binary.is_file()).then_some(binary)
         })
     };
-    if let Some(binary) = find() {
-        return Ok(binary);
-    }
-    if Command::new("npm").arg("--version").output().is_err() {
-        return Err("`npm` is not installed".to_owned());
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    // The platform binary comes as an optional dependency; no install script is needed.
-    let output = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
-        .arg(dir)
-        .arg(CLAUDE_CODE)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(format!("npm install {CLAUDE_CODE} failed: {}", String::from_utf8_lossy(&output.stderr)));
-    }
-    find().ok_or_else(|| "no Claude Code binary for this platform in the package".to_owned())
+    agents_test_support::npm_binary(dir, CLAUDE_CODE, "Claude Code", find)
 }
 
 #[test]

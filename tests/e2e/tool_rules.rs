@@ -493,23 +493,7 @@ fn opencode_binary(dir: &Path) -> Result<PathBuf, String> {
         found.sort_by_key(|p| p.to_string_lossy().contains("baseline"));
         found.into_iter().next()
     };
-    if let Some(binary) = find() {
-        return Ok(binary);
-    }
-    if Command::new("npm").arg("--version").output().is_err() {
-        return Err("`npm` is not installed".to_owned());
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    let output = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
-        .arg(dir)
-        .arg(OPENCODE)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(format!("npm install {OPENCODE} failed: {}", String::from_utf8_lossy(&output.stderr)));
-    }
-    find().ok_or_else(|| "no OpenCode binary for this platform in the package".to_owned())
+    agents_test_support::npm_binary(dir, OPENCODE, "OpenCode", find)
 }
 
 #[test]
@@ -597,23 +581,7 @@ fn codex_binary(dir: &Path) -> Result<PathBuf, String> {
         }
         None
     };
-    if let Some(binary) = find() {
-        return Ok(binary);
-    }
-    if Command::new("npm").arg("--version").output().is_err() {
-        return Err("`npm` is not installed".to_owned());
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    let output = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
-        .arg(dir)
-        .arg(CODEX)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(format!("npm install {CODEX} failed: {}", String::from_utf8_lossy(&output.stderr)));
-    }
-    find().ok_or_else(|| "no Codex binary for this platform in the package".to_owned())
+    agents_test_support::npm_binary(dir, CODEX, "Codex", find)
 }
 
 /// Every string in a JSON value.

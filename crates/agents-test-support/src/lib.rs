@@ -433,6 +433,35 @@ pub fn rewrite_in_remote(remote: &Path, path: &str, bytes: &[u8]) {
     repository.commit(Some("HEAD"), &signature, &signature, "tamper", &tree, &[&head]).unwrap();
 }
 
+/// The binary `find` locates in `dir`, installing the npm package `package` (pinned,
+/// `name@version`) there first when it is not yet; `Err` says why it cannot be had (no npm, no
+/// network), for the test to skip with a note. `what` names the tool in messages.
+pub fn npm_binary(
+    dir: &Path,
+    package: &str,
+    what: &str,
+    find: impl Fn() -> Option<PathBuf>,
+) -> Result<PathBuf, String> {
+    if let Some(binary) = find() {
+        return Ok(binary);
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        return Err("`npm` is not installed".to_owned());
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    // Platform binaries come as optional dependencies; no install script is needed.
+    let output = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
+        .arg(dir)
+        .arg(package)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!("npm install {package} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    find().ok_or_else(|| format!("no {what} binary for this platform in the package"))
+}
+
 /// Replaces `www` with the tree of the bare registry `git`'s `main`, as `git archive` gives it:
 /// what a CI job publishing a sparse registry to a static host deploys.
 pub fn export_tree(git: &Path, www: &Path) {
