@@ -575,3 +575,25 @@ fn signatures_hold_the_same_over_a_sparse_registry() {
     install(&carol, "forged").fails_with("forged@1.0.0");
     assert!(!carol.agents_dir().join("forged.md").exists());
 }
+
+/// An import into a signed registry signs every record with the key `agents publish` uses
+/// (git's `user.signingkey`), so teammates install what it published.
+#[test]
+fn an_import_into_a_signed_registry_is_signed() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    alice.git(alice.root(), &["config", "--global", "gpg.format", "ssh"]);
+    alice.git(alice.root(), &["config", "--global", "user.signingkey", key.to_str().unwrap()]);
+    let collection = alice.path("collection");
+    std::fs::create_dir_all(&collection).unwrap();
+    for name in ["alpha", "beta"] {
+        std::fs::write(collection.join(format!("{name}.md")), TestEnv::agent_text(name, "1.0.0")).unwrap();
+    }
+    run(&alice, &["import".as_ref(), collection.as_os_str(), "--registry".as_ref(), "team".as_ref()]).success();
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "alpha").success();
+    install(&carol, "beta").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert_eq!(lockfile.matches(&format!("signer = \"{}\"", fingerprint(&key))).count(), 2, "{lockfile}");
+}

@@ -43,7 +43,7 @@ pub use package::{
 };
 pub use publish::{
     OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_record, publish, publish_many,
-    publish_signed, yank,
+    publish_many_signed, publish_signed, yank,
 };
 pub use registry::{BUILTIN_NAME, Registry};
 pub use signing::{KeySigner, SignatureError, Signer, Verdict, verify_version};

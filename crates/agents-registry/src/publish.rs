@@ -164,6 +164,17 @@ pub fn publish_many(
     publish_all(cache, registry_name, url, requests, None)
 }
 
+/// [`publish_many`], each record signed by `signer` (required by a registry with a root key).
+pub fn publish_many_signed(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    requests: &[Publish<'_>],
+    signer: Option<&dyn Signer>,
+) -> Result<Vec<Result<IndexRecord>>> {
+    publish_all(cache, registry_name, url, requests, signer)
+}
+
 fn publish_all(
     cache: &Cache,
     registry_name: &str,

@@ -190,7 +190,9 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             deny_hidden_unicode: deny_hidden,
         })
         .collect();
-    let outcomes = agents_registry::publish_many(&cache, &entry.name, &entry.url, &requests)?;
+    // A signed registry takes only signed records: the same key as `agents publish` would use.
+    let signer = crate::commands::owner::signer(context, None)?;
+    let outcomes = agents_registry::publish_many_signed(&cache, &entry.name, &entry.url, &requests, signer.as_deref())?;
     let mut imported = Vec::new();
     for ((label, _, version, name, previous), outcome) in accepted.iter().zip(outcomes) {
         match outcome {
