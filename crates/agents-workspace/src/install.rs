@@ -482,48 +482,41 @@ fn plan_and_apply(
     let mut files = Vec::new();
     let mut notes = Vec::new();
     for agent in &resolution.agents {
-        if let Some(contents) = &agent.package {
-            let inputs = crate::packages::PackageInputs {
-                name: &agent.name,
-                kind: agent.record.kind,
-                version: &agent.record.version,
-                contents,
-                base: agent.base_package.as_deref(),
-                previous: agent.previous.as_ref(),
-                published: &agent.published_files,
-                subject: agent.subject,
-            };
-            let (managed, locked_files) = crate::packages::managed_files(&state, &resolution.tools, &inputs);
-            files.extend(managed);
-            for placed in crate::packages::placed_files(agent.record.kind, &agent.name, &resolution.tools, contents) {
-                notes.extend(placed.notes.iter().map(|note| {
-                    (
-                        agent.name.clone(),
-                        placed.path.clone(),
-                        Loss { agent: agent.name.clone(), target: placed.target.to_string(), detail: note.clone() },
-                    )
-                }));
+        // Each managed file with what its conversion could not carry over, and the lockfile's
+        // per-file pins: for a package, its files; for an agent, its converted files.
+        let (managed, placed, locked_files) = match &agent.package {
+            Some(contents) => {
+                let inputs = crate::packages::PackageInputs {
+                    name: &agent.name,
+                    kind: agent.record.kind,
+                    version: &agent.record.version,
+                    contents,
+                    base: agent.base_package.as_deref(),
+                    previous: agent.previous.as_ref(),
+                    published: &agent.published_files,
+                    subject: agent.subject,
+                };
+                let (managed, locked_files) = crate::packages::managed_files(&state, &resolution.tools, &inputs);
+                let placed = crate::packages::placed_files(agent.record.kind, &agent.name, &resolution.tools, contents)
+                    .into_iter()
+                    .map(|placed| (placed.path, placed.target.to_string(), placed.notes))
+                    .collect::<Vec<_>>();
+                (managed, placed, locked_files)
             }
-            lockfile.insert(LockedAgent {
-                name: agent.name.clone(),
-                version: agent.record.version.clone(),
-                registry: agent.registry_id.clone(),
-                kind: agent.record.kind,
-                sha256: agent.record.sha256,
-                signer: agent.signer.clone(),
-                files: locked_files,
-            });
-            continue;
-        }
-        let (managed, converted) = managed_files(workspace, &state, &resolution.tools, agent);
+            None => {
+                let (managed, converted) = managed_files(workspace, &state, &resolution.tools, agent);
+                let locked_files = converted.iter().map(TargetFile::locked).collect();
+                let placed = converted
+                    .into_iter()
+                    .map(|file| (file.relative, file.target.to_string(), file.unmapped))
+                    .collect::<Vec<_>>();
+                (managed, placed, locked_files)
+            }
+        };
         files.extend(managed);
-        for file in &converted {
-            notes.extend(file.unmapped.iter().map(|note| {
-                (
-                    agent.name.clone(),
-                    file.relative.clone(),
-                    Loss { agent: agent.name.clone(), target: file.target.to_string(), detail: note.clone() },
-                )
+        for (path, target, losses) in placed {
+            notes.extend(losses.into_iter().map(|detail| {
+                (agent.name.clone(), path.clone(), Loss { agent: agent.name.clone(), target: target.clone(), detail })
             }));
         }
         lockfile.insert(LockedAgent {
@@ -533,7 +526,7 @@ fn plan_and_apply(
             kind: agent.record.kind,
             sha256: agent.record.sha256,
             signer: agent.signer.clone(),
-            files: converted.iter().map(TargetFile::locked).collect(),
+            files: locked_files,
         });
     }
     let steps = plan(&root, files, options.force)?;

@@ -20,41 +20,35 @@ use crate::commands::publish::writable_registry;
 use crate::context::Context;
 use crate::printer::Printer;
 
+/// One signed change to `name`'s owners list, in the registry `agents publish` would write to.
+fn change(
+    context: &Context,
+    printer: &Printer,
+    name: &str,
+    registry: Option<&str>,
+    sign_key: Option<&Path>,
+    change: &OwnersChange,
+) -> anyhow::Result<i32> {
+    let name = AgentName::new(name)?;
+    let entry = writable_registry(context, registry)?;
+    let signer = signer(context, sign_key)?
+        .context("changing owners needs a signing key: --sign-key PATH, or git's user.signingkey")?;
+    let keys =
+        agents_registry::change_owners(&context.cache()?, &entry.name, &entry.url, &name, change, signer.as_ref())?;
+    printer.status("Owners", format!("`{name}` in registry `{}`: {} key(s)", entry.name, keys.len()));
+    Ok(0)
+}
+
 pub(crate) fn run(context: &Context, printer: &Printer, command: OwnerCommand) -> anyhow::Result<i32> {
     match command {
         OwnerCommand::Add { name, key, registry, sign_key } => {
-            let name = AgentName::new(&name)?;
             let line = read_public_key_argument(&key)?;
-            let entry = writable_registry(context, registry.as_deref())?;
-            let signer = signer(context, sign_key.as_deref())?
-                .context("changing owners needs a signing key: --sign-key PATH, or git's user.signingkey")?;
-            let keys = agents_registry::change_owners(
-                &context.cache()?,
-                &entry.name,
-                &entry.url,
-                &name,
-                &OwnersChange::Add(line),
-                signer.as_ref(),
-            )?;
-            printer.status("Owners", format!("`{name}` in registry `{}`: {} key(s)", entry.name, keys.len()));
-            Ok(0)
+            change(context, printer, &name, registry.as_deref(), sign_key.as_deref(), &OwnersChange::Add(line))
         }
         OwnerCommand::Remove { name, key, registry, sign_key, revoke } => {
-            let name = AgentName::new(&name)?;
             let which = if key.starts_with("SHA256:") { key } else { read_public_key_argument(&key)? };
-            let entry = writable_registry(context, registry.as_deref())?;
-            let signer = signer(context, sign_key.as_deref())?
-                .context("changing owners needs a signing key: --sign-key PATH, or git's user.signingkey")?;
-            let keys = agents_registry::change_owners(
-                &context.cache()?,
-                &entry.name,
-                &entry.url,
-                &name,
-                &OwnersChange::Remove { key: which, revoke },
-                signer.as_ref(),
-            )?;
-            printer.status("Owners", format!("`{name}` in registry `{}`: {} key(s)", entry.name, keys.len()));
-            Ok(0)
+            let change_ = OwnersChange::Remove { key: which, revoke };
+            change(context, printer, &name, registry.as_deref(), sign_key.as_deref(), &change_)
         }
         OwnerCommand::List { name, registry, json } => {
             let name = AgentName::new(&name)?;
