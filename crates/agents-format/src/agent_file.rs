@@ -408,6 +408,36 @@ fn split_front_matter(text: &str) -> Result<Split, AgentFileError> {
     Err(AgentFileError::UnclosedFrontMatter)
 }
 
+/// A front-matter value as [`front_matter_texts`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FrontValue {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// The text fields of a file's front matter, read as [`AgentFile::parse`] reads them (strict
+/// YAML, else line by line), for readers of fields an agent does not have (a command's
+/// `allowed-tools`, `argument-hint`, `model`). Values that are neither text nor a list are left
+/// out. Empty when the file has no front matter or it cannot be read.
+pub(crate) fn front_matter_texts(text: &str) -> Vec<(String, FrontValue)> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let Ok(split) = split_front_matter(text) else { return Vec::new() };
+    let front_matter = &text[split.front_matter.0..split.front_matter.1];
+    let fields = match read_strict(front_matter) {
+        Ok(fields) => fields,
+        Err(StrictError::Syntax(_)) => read_lenient(front_matter),
+        Err(_) => return Vec::new(),
+    };
+    fields
+        .into_iter()
+        .filter_map(|(key, value)| match value {
+            FieldValue::Text(text) => Some((key, FrontValue::Text(text))),
+            FieldValue::List(items) => Some((key, FrontValue::List(items))),
+            FieldValue::Null | FieldValue::Other => None,
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum FieldValue {
     Null,

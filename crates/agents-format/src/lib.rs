@@ -19,6 +19,7 @@
 
 mod agent_file;
 mod checksum;
+mod commands;
 mod config;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -42,6 +43,7 @@ pub use agent_file::{
     MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode, parse_version,
 };
 pub use checksum::{ChecksumError, Sha256};
+pub use commands::ConvertedCommand;
 pub use config::{
     BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError,
 };

@@ -307,10 +307,10 @@ pub fn command_for_gemini(name: &AgentName, bytes: &[u8]) -> Option<(Vec<u8>, Ve
             notes.push(format!("field `{key}`"));
         }
     }
-    if (1..=9).any(|n| body.contains(&format!("${n}"))) {
-        notes.push("positional arguments ($1, $2, ...): Gemini CLI passes all arguments as {{args}}".to_owned());
+    let (prompt, positional) = crate::commands::gemini_arguments(body);
+    if positional {
+        notes.push("positional arguments ($0, $1, ...): Gemini CLI passes all arguments as {{args}}".to_owned());
     }
-    let prompt = body.replace("$ARGUMENTS", "{{args}}");
     let mut out = String::new();
     if let Some(description) = &command.description {
         out.push_str(&format!("description = {}\n", toml_edit::Value::from(description.as_str()).to_string().trim()));

@@ -206,23 +206,7 @@ impl Target {
                     );
                 }
                 if let Some(tools) = &list_for(COPILOT_TOOLS) {
-                    // MCP tools keep their meaning as `server/tool` (`server/*` for a whole server).
-                    let (mcp, builtin): (Vec<String>, Vec<String>) =
-                        tools.iter().cloned().partition(|t| t.starts_with("mcp__"));
-                    let mut allowed: Vec<String> =
-                        map_tools(&builtin, COPILOT_TOOLS, &mut unmapped).into_iter().map(str::to_owned).collect();
-                    for tool in &mcp {
-                        match tool["mcp__".len()..].split_once("__") {
-                            Some((server, name)) if !server.is_empty() && !name.is_empty() => {
-                                allowed.push(format!("{server}/{name}"))
-                            }
-                            None if tool.len() > "mcp__".len() => allowed.push(format!("{}/*", &tool["mcp__".len()..])),
-                            _ => unmapped.push(format!("tool `{tool}`")),
-                        }
-                    }
-                    allowed.sort();
-                    allowed.dedup();
-                    front.push(format!("tools: [{}]", allowed.iter().map(|t| quote(t)).collect::<Vec<_>>().join(", ")));
+                    front.push(copilot_tools(tools, &mut unmapped));
                 }
                 unmapped.extend(model_note(file, "Copilot names models by display name"));
                 unmapped.extend(file.color.iter().map(|c| format!("color `{c}`")));
@@ -349,7 +333,7 @@ const OPENCODE_KEYS: [&str; 10] =
     ["bash", "edit", "glob", "grep", "list", "read", "task", "todowrite", "webfetch", "websearch"];
 
 /// Claude Code's built-in tools, for an agent that names only what it may not use.
-const CLAUDE_BUILTIN_TOOLS: [&str; 13] = [
+pub(crate) const CLAUDE_BUILTIN_TOOLS: [&str; 13] = [
     "Read",
     "Write",
     "Edit",
@@ -400,7 +384,7 @@ fn writes_or_runs(tools: &[String]) -> bool {
 }
 
 /// The tool a Claude tool entry names: `Bash` for `Bash(git diff:*)`, `Agent` for `Agent(a, b)`.
-fn tool_base(tool: &str) -> &str {
+pub(crate) fn tool_base(tool: &str) -> &str {
     tool.split_once('(').map_or(tool, |(base, _)| base).trim()
 }
 
@@ -423,7 +407,7 @@ const OPENCODE_TOOLS: &[(&str, &str)] = &[
 ];
 
 /// Claude tool → Copilot tool alias.
-const COPILOT_TOOLS: &[(&str, &str)] = &[
+pub(crate) const COPILOT_TOOLS: &[(&str, &str)] = &[
     ("Read", "read"),
     ("NotebookRead", "read"),
     ("Write", "edit"),
@@ -477,21 +461,39 @@ fn map_tools(tools: &[String], table: &[(&str, &'static str)], unmapped: &mut Ve
     mapped.into_iter().collect()
 }
 
+/// Copilot's `tools: [...]` line for a Claude tool list: primary aliases, sorted and unique; MCP
+/// tools keep their meaning as `server/tool` (`server/*` for a whole server).
+pub(crate) fn copilot_tools(tools: &[String], unmapped: &mut Vec<String>) -> String {
+    let (mcp, builtin): (Vec<String>, Vec<String>) = tools.iter().cloned().partition(|t| t.starts_with("mcp__"));
+    let mut allowed: Vec<String> =
+        map_tools(&builtin, COPILOT_TOOLS, unmapped).into_iter().map(str::to_owned).collect();
+    for tool in &mcp {
+        match tool["mcp__".len()..].split_once("__") {
+            Some((server, name)) if !server.is_empty() && !name.is_empty() => allowed.push(format!("{server}/{name}")),
+            None if tool.len() > "mcp__".len() => allowed.push(format!("{}/*", &tool["mcp__".len()..])),
+            _ => unmapped.push(format!("tool `{tool}`")),
+        }
+    }
+    allowed.sort();
+    allowed.dedup();
+    format!("tools: [{}]", allowed.iter().map(|t| quote(t)).collect::<Vec<_>>().join(", "))
+}
+
 fn model_note(file: &AgentFile, why: &str) -> Option<String> {
     file.model.as_deref().filter(|m| *m != "inherit").map(|m| format!("model `{m}` ({why})"))
 }
 
-fn markdown(front: &[String], body: &str) -> String {
+pub(crate) fn markdown(front: &[String], body: &str) -> String {
     format!("---\n{}\n---\n{body}", front.join("\n"))
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     serde_json::to_string(text).expect("strings always serialise")
 }
 
 /// A TOML basic string (multi-line when the text has newlines).
-fn toml_string(text: &str) -> String {
+pub(crate) fn toml_string(text: &str) -> String {
     toml_edit::Value::from(text).to_string().trim().to_owned()
 }
 

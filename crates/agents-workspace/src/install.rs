@@ -496,11 +496,18 @@ fn plan_and_apply(
                     published: &agent.published_files,
                     subject: agent.subject,
                 };
-                let (managed, locked_files) = crate::packages::managed_files(&state, &resolution.tools, &inputs);
-                let placed = crate::packages::placed_files(agent.record.kind, &agent.name, &resolution.tools, contents)
-                    .into_iter()
-                    .map(|placed| (placed.path, placed.target.to_string(), placed.notes))
-                    .collect::<Vec<_>>();
+                let (managed, locked_files) =
+                    crate::packages::managed_files(workspace, &state, &resolution.tools, &inputs);
+                let placed = crate::packages::placed_files(
+                    workspace,
+                    agent.record.kind,
+                    &agent.name,
+                    &resolution.tools,
+                    contents,
+                )
+                .into_iter()
+                .flat_map(crate::packages::Placed::reports)
+                .collect::<Vec<_>>();
                 (managed, placed, locked_files)
             }
             None => {

@@ -3,10 +3,12 @@
 //! own beside its listing: every installed file is one `Managed` file, pinned in the lockfile as
 //! an `[[agent.file]]`, so the one rule protects, backs up, restores and removes each of them.
 //!
-//! Layout (the same relative paths in both scopes; the boundary is the project or the home):
-//! a skill goes to `.claude/skills/NAME/` (Claude Code) and, when any other tool is a target,
-//! once more to `.agents/skills/NAME/`, which Codex, Copilot, Cursor, Gemini CLI and OpenCode
-//! read; a command goes to `.claude/commands/NAME.md` (Claude Code only).
+//! Layout (the boundary is the project or the home): a skill goes to `.claude/skills/NAME/`
+//! (Claude Code) and, when any other tool is a target, once more to `.agents/skills/NAME/`, which
+//! Codex, Copilot, Cursor, Gemini CLI and OpenCode read (the same paths in both scopes). A command
+//! goes to `.claude/commands/NAME.md` and, converted, to each target's commands directory
+//! ([`Workspace::command_relative`]: OpenCode, Copilot in projects, Cursor, Gemini CLI); a tool
+//! that gets none is named in a note.
 
 use std::path::PathBuf;
 
@@ -15,7 +17,7 @@ use agents_registry::PackageContent;
 
 use crate::engine::Managed;
 use crate::state::WorkspaceState;
-use crate::workspace::Workspace;
+use crate::workspace::{Scope, Workspace};
 
 /// The lockfile target of the shared `.agents/skills/` copy of a skill.
 pub(crate) const SHARED_TARGET: &str = "agents";
@@ -30,35 +32,32 @@ pub(crate) fn package_dirs(kind: Kind, name: &AgentName, tools: &[Target]) -> Ve
             }
             dirs
         }
-        Kind::Command => vec![(Target::ClaudeCode.as_str(), ".claude/commands".to_owned())],
-        Kind::Agent => Vec::new(),
+        Kind::Command | Kind::Agent => Vec::new(),
     }
 }
 
 /// Whether a lockfile's `[[agent.file]]` of a package may name `path`: only a path inside the
-/// package's directory for that target, so a committed lockfile cannot make us write or remove
-/// any other file.
-pub(crate) fn allowed(kind: Kind, name: &AgentName, target: &str, path: &RelativePath) -> bool {
-    if kind == Kind::Command && target == Target::Gemini.as_str() {
-        return *path == gemini_command_path(name);
+/// package's directory for that target (for a command, exactly its file for that target), so a
+/// committed lockfile cannot make us write or remove any other file. In user scope a tool's
+/// directory follows its variable, which may have moved since: the path's tail must still be
+/// exact.
+pub(crate) fn allowed(workspace: &Workspace, kind: Kind, name: &AgentName, target: &str, path: &RelativePath) -> bool {
+    if kind == Kind::Command {
+        let Ok(tool) = Target::parse(target) else { return false };
+        let moved = workspace.scope == Scope::User
+            && crate::targets::moved_command_tail(tool, name).is_some_and(|tail| {
+                path.as_str().ends_with(&format!("/{tail}")) && !path.as_str().starts_with(".claude/")
+            });
+        return workspace.command_relative(tool, name).as_ref() == Some(path) || moved;
     }
     let every_tool = [Target::Codex];
     package_dirs(kind, name, &every_tool).iter().any(|(t, dir)| {
-        *t == target
-            && match kind {
-                Kind::Command => path.as_str() == format!("{dir}/{}", name.file_name()),
-                _ => path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/')),
-            }
+        *t == target && path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/'))
     })
 }
 
-/// Where a command converted for Gemini CLI goes (`.gemini/commands/NAME.toml`, both scopes).
-fn gemini_command_path(name: &AgentName) -> RelativePath {
-    RelativePath::parse(&format!(".gemini/commands/{name}.toml")).expect("a command name makes a plain path")
-}
-
 /// One file a package puts in the workspace: a copy of one of its files, or (a command for
-/// Gemini CLI) a conversion of its one file.
+/// another tool) a conversion of its one file.
 #[derive(Debug, Clone)]
 pub(crate) struct Placed {
     pub(crate) target: &'static str,
@@ -69,16 +68,40 @@ pub(crate) struct Placed {
     pub(crate) source: RelativePath,
     /// What a conversion could not carry over.
     pub(crate) notes: Vec<String>,
+    /// The tools that get no file of this command, each with why (reported with this file).
+    pub(crate) skipped: Vec<(&'static str, String)>,
 }
 
 impl Placed {
+    /// Whether the file is a copy of the package's file (not a conversion of it).
+    pub(crate) fn is_copy(&self) -> bool {
+        self.target == Target::ClaudeCode.as_str() || self.target == SHARED_TARGET
+    }
+
+    /// What to report when this file is written: (path, tool, losses) for it and for each tool
+    /// that gets no file.
+    pub(crate) fn reports(self) -> Vec<(RelativePath, String, Vec<String>)> {
+        let mut reports = vec![(self.path.clone(), self.target.to_owned(), self.notes)];
+        reports.extend(self.skipped.into_iter().map(|(tool, why)| (self.path.clone(), tool.to_owned(), vec![why])));
+        reports
+    }
+
     pub(crate) fn locked(&self) -> LockedFile {
         LockedFile { target: self.target.to_owned(), path: self.path.clone(), sha256: Sha256::of(&self.bytes) }
     }
 }
 
-/// Every file a package of `kind` with `contents` puts in the workspace for `tools`.
-pub(crate) fn placed_files(kind: Kind, name: &AgentName, tools: &[Target], contents: &[PackageContent]) -> Vec<Placed> {
+/// Every file a package of `kind` with `contents` puts in `workspace` for `tools`.
+pub(crate) fn placed_files(
+    workspace: &Workspace,
+    kind: Kind,
+    name: &AgentName,
+    tools: &[Target],
+    contents: &[PackageContent],
+) -> Vec<Placed> {
+    if kind == Kind::Command {
+        return placed_command(workspace, name, tools, contents);
+    }
     let mut placed = Vec::new();
     for (target, dir) in package_dirs(kind, name, tools) {
         for content in contents {
@@ -90,22 +113,51 @@ pub(crate) fn placed_files(kind: Kind, name: &AgentName, tools: &[Target], conte
                 mode: content.file.mode,
                 source: content.file.path.clone(),
                 notes: Vec::new(),
+                skipped: Vec::new(),
             });
         }
     }
-    if kind == Kind::Command
-        && tools.contains(&Target::Gemini)
-        && let Some(main) = contents.first()
-        && let Some((bytes, notes)) = agents_format::command_for_gemini(name, &main.bytes)
-    {
-        placed.push(Placed {
-            target: Target::Gemini.as_str(),
-            path: gemini_command_path(name),
-            bytes,
-            mode: agents_format::FileMode::Regular,
-            source: main.file.path.clone(),
-            notes,
-        });
+    placed
+}
+
+/// A command's files: the published file for Claude Code, then one converted file for each
+/// target that has commands in this scope. The targets that get none are named on the first.
+fn placed_command(
+    workspace: &Workspace,
+    name: &AgentName,
+    tools: &[Target],
+    contents: &[PackageContent],
+) -> Vec<Placed> {
+    let Some(main) = contents.first() else { return Vec::new() };
+    let mut targets = vec![Target::ClaudeCode];
+    for tool in tools {
+        if !targets.contains(tool) {
+            targets.push(*tool);
+        }
+    }
+    let mut placed: Vec<Placed> = Vec::new();
+    let mut skipped = Vec::new();
+    for target in targets {
+        let Some(path) = workspace.command_relative(target, name) else {
+            let why = target.no_commands(workspace.scope == Scope::User).unwrap_or("no commands directory");
+            skipped.push((target.as_str(), format!("command ({why})")));
+            continue;
+        };
+        match target.convert_command(name, &main.bytes) {
+            Ok(converted) => placed.push(Placed {
+                target: target.as_str(),
+                path,
+                bytes: converted.bytes,
+                mode: if target == Target::ClaudeCode { main.file.mode } else { agents_format::FileMode::Regular },
+                source: main.file.path.clone(),
+                notes: converted.unmapped,
+                skipped: Vec::new(),
+            }),
+            Err(why) => skipped.push((target.as_str(), why)),
+        }
+    }
+    if let Some(first) = placed.first_mut() {
+        first.skipped = skipped;
     }
     placed
 }
@@ -128,9 +180,11 @@ pub(crate) fn locked_tools(locked: &LockedAgent) -> Vec<Target> {
 /// What a package's files look like in the lockfile, for messages about a refused entry.
 pub(crate) fn expected_location(kind: Kind, name: &AgentName) -> String {
     match kind {
-        Kind::Command => {
-            format!(".claude/commands/{} (claude-code) or .gemini/commands/{name}.toml (gemini)", name.file_name())
-        }
+        Kind::Command => format!(
+            "the command's file for its target (.claude/commands/{file}, .opencode/command/{file}, \
+             .github/prompts/{name}.prompt.md, .cursor/commands/{file} or .gemini/commands/{name}.toml)",
+            file = name.file_name()
+        ),
         _ => format!("a path under .claude/skills/{name}/ (claude-code) or .agents/skills/{name}/ (agents)"),
     }
 }
@@ -193,6 +247,7 @@ pub(crate) struct PackageInputs<'a> {
 /// wanted (dropped by the new version, or a directory no tool needs now), and the lockfile's
 /// `[[agent.file]]` entries.
 pub(crate) fn managed_files(
+    workspace: &Workspace,
     state: &WorkspaceState,
     tools: &[Target],
     package: &PackageInputs<'_>,
@@ -200,9 +255,9 @@ pub(crate) fn managed_files(
     let mut files = Vec::new();
     let mut locked = Vec::new();
     let base_placed =
-        package.base.map(|base| placed_files(package.kind, package.name, tools, base)).unwrap_or_default();
-    for placed in placed_files(package.kind, package.name, tools, package.contents) {
-        let mut ours: Vec<Sha256> = if placed.target != Target::Gemini.as_str() {
+        package.base.map(|base| placed_files(workspace, package.kind, package.name, tools, base)).unwrap_or_default();
+    for placed in placed_files(workspace, package.kind, package.name, tools, package.contents) {
+        let mut ours: Vec<Sha256> = if placed.is_copy() {
             package.published.iter().filter(|(p, _)| *p == placed.source).map(|(_, sha)| *sha).collect()
         } else {
             Vec::new()
@@ -261,6 +316,7 @@ pub(crate) fn managed_files(
 /// daemon): each locked file with its pinned bytes, or an error for one the pinned version does
 /// not hold with that checksum.
 pub(crate) fn locked_files(
+    workspace: &Workspace,
     locked: &LockedAgent,
     contents: &[PackageContent],
     published: &[(RelativePath, Sha256)],
@@ -268,12 +324,18 @@ pub(crate) fn locked_files(
 ) -> (Vec<Managed>, Vec<String>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    let placed = placed_files(locked.kind, &locked.name, &locked_tools(locked), contents);
+    let placed = placed_files(workspace, locked.kind, &locked.name, &locked_tools(locked), contents);
     for file in &locked.files {
-        match placed.iter().find(|p| p.path == file.path) {
+        // A command has one file per tool, which stays where it was pinned when the tool's
+        // directory has moved since (user scope).
+        let same = |p: &&Placed| p.path == file.path || (locked.kind == Kind::Command && p.target == file.target);
+        match placed.iter().find(same) {
             Some(placed) if Sha256::of(&placed.bytes) == file.sha256 => {
-                let mut ours: Vec<Sha256> =
-                    published.iter().filter(|(p, _)| *p == placed.source).map(|(_, sha)| *sha).collect();
+                let mut ours: Vec<Sha256> = if placed.is_copy() {
+                    published.iter().filter(|(p, _)| *p == placed.source).map(|(_, sha)| *sha).collect()
+                } else {
+                    Vec::new()
+                };
                 ours.extend(state.last_written(&file.path));
                 files.push(Managed {
                     agent: locked.name.clone(),
@@ -317,11 +379,30 @@ pub(crate) fn hidden_unicode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::targets::ToolHomes;
+    use crate::workspace::Dirs;
+
+    fn dirs(tools: ToolHomes) -> Dirs {
+        Dirs {
+            home: "/home/u".into(),
+            config: "/home/u/.config/agents".into(),
+            cache: "/home/u/.cache/agents".into(),
+            state: "/home/u/.local/state/agents".into(),
+            tools,
+        }
+    }
+
+    fn project() -> Workspace {
+        Workspace::project("/work/p".into(), dirs(ToolHomes::default()))
+    }
 
     #[test]
     fn lockfile_paths_of_a_package_stay_in_its_directory() {
         let name = AgentName::new("pdf").unwrap();
-        let check = |kind, target: &str, path: &str| allowed(kind, &name, target, &RelativePath::parse(path).unwrap());
+        let workspace = project();
+        let check = |kind, target: &str, path: &str| {
+            allowed(&workspace, kind, &name, target, &RelativePath::parse(path).unwrap())
+        };
         assert!(check(Kind::Skill, "claude-code", ".claude/skills/pdf/SKILL.md"));
         assert!(check(Kind::Skill, "claude-code", ".claude/skills/pdf/scripts/a.sh"));
         assert!(check(Kind::Skill, "agents", ".agents/skills/pdf/SKILL.md"));
@@ -335,13 +416,46 @@ mod tests {
     }
 
     #[test]
-    fn a_command_for_gemini_goes_to_its_commands_directory_only() {
+    fn a_converted_command_goes_to_its_tool_s_commands_directory_only() {
         let name = AgentName::new("pdf").unwrap();
-        let check =
-            |target: &str, path: &str| allowed(Kind::Command, &name, target, &RelativePath::parse(path).unwrap());
-        assert!(check("gemini", ".gemini/commands/pdf.toml"));
+        let workspace = project();
+        let check = |target: &str, path: &str| {
+            allowed(&workspace, Kind::Command, &name, target, &RelativePath::parse(path).unwrap())
+        };
+        for (target, path) in [
+            ("gemini", ".gemini/commands/pdf.toml"),
+            ("opencode", ".opencode/command/pdf.md"),
+            ("copilot", ".github/prompts/pdf.prompt.md"),
+            ("cursor", ".cursor/commands/pdf.md"),
+        ] {
+            assert!(check(target, path), "{target}");
+            assert!(!check("claude-code", path), "{target}");
+        }
         assert!(!check("gemini", ".gemini/commands/other.toml"));
         assert!(!check("gemini", ".gemini/agents/pdf.md"));
+        assert!(!check("opencode", ".cursor/commands/pdf.md"));
+        assert!(!check("codex", ".codex/prompts/pdf.md"));
+        assert!(!check("vim", ".vim/pdf.md"));
+        // User scope: each tool's own directory, moved by its variable; Copilot and Codex none.
+        let (tools, _) = ToolHomes::from_env(std::path::Path::new("/home/u"), |v| {
+            (v == "XDG_CONFIG_HOME").then(|| std::ffi::OsString::from("/home/u/xdg"))
+        });
+        let user = Workspace::user(dirs(tools));
+        let relative = |t| user.command_relative(t, &name).map(|p| p.to_string());
+        assert_eq!(relative(Target::OpenCode).as_deref(), Some("xdg/opencode/command/pdf.md"));
+        assert_eq!(relative(Target::Gemini).as_deref(), Some(".gemini/commands/pdf.toml"));
+        assert_eq!(relative(Target::Cursor).as_deref(), Some(".cursor/commands/pdf.md"));
+        assert_eq!(relative(Target::ClaudeCode).as_deref(), Some(".claude/commands/pdf.md"));
+        assert_eq!((relative(Target::Copilot), relative(Target::Codex)), (None, None));
+        let check = |target: &str, path: &str| {
+            allowed(&user, Kind::Command, &name, target, &RelativePath::parse(path).unwrap())
+        };
+        assert!(check("opencode", "xdg/opencode/command/pdf.md"));
+        // Pinned before XDG_CONFIG_HOME moved it: still its file.
+        assert!(check("opencode", ".config/opencode/command/pdf.md"));
+        assert!(!check("opencode", ".config/opencode/agent/pdf.md"));
+        assert!(!check("cursor", "elsewhere/.cursor/commands/pdf.md"));
+        assert!(!check("copilot", ".github/prompts/pdf.prompt.md"));
     }
 
     #[test]
@@ -350,6 +464,6 @@ mod tests {
         assert_eq!(package_dirs(Kind::Skill, &name, &[]).len(), 1);
         assert_eq!(package_dirs(Kind::Skill, &name, &[Target::ClaudeCode]).len(), 1);
         assert_eq!(package_dirs(Kind::Skill, &name, &[Target::Cursor])[1], ("agents", ".agents/skills/pdf".to_owned()));
-        assert_eq!(package_dirs(Kind::Command, &name, &[Target::Cursor]).len(), 1);
+        assert!(package_dirs(Kind::Command, &name, &[Target::Cursor]).is_empty());
     }
 }

@@ -259,7 +259,7 @@ fn agent_files(
         let (index, contents) = pinned_package(workspace, registries, locked)?;
         crate::packages::hidden_unicode(&format!("{}@{}", locked.name, locked.version), &contents, deny)?;
         let published = crate::packages::published_files(&index);
-        return Ok(crate::packages::locked_files(locked, &contents, &published, state));
+        return Ok(crate::packages::locked_files(workspace, locked, &contents, &published, state));
     }
     let (index, bytes) = pinned_body(workspace, registries, locked)?;
     crate::gate::hidden_unicode(&format!("{}@{}", locked.name, locked.version), &bytes, deny)?;

@@ -61,6 +61,31 @@ impl ToolHomes {
     pub fn user_dir(&self, target: Target) -> &str {
         self.moved.iter().find(|(t, _)| *t == target).map_or(target.user_dir(), |(_, dir)| dir.as_str())
     }
+
+    /// The directory `target` reads user-scope commands from, relative to the home; `None` when it
+    /// has none there. OpenCode's and Gemini CLI's follow the same variable as their agents
+    /// (`$XDG_CONFIG_HOME/opencode/command`, `$GEMINI_CLI_HOME/.gemini/commands`).
+    pub fn user_command_dir(&self, target: Target) -> Option<String> {
+        let default = target.command_user_dir()?;
+        let Some((agents, commands)) = moved_dirs(target) else { return Some(default.to_owned()) };
+        Some(self.user_dir(target).strip_suffix(agents).map_or(default.to_owned(), |base| format!("{base}{commands}")))
+    }
+}
+
+/// For a tool whose user directory a variable moves: the tail of its agents directory and of its
+/// commands directory below what the variable names.
+fn moved_dirs(target: Target) -> Option<(&'static str, &'static str)> {
+    match target {
+        Target::OpenCode => Some(("opencode/agent", "opencode/command")),
+        Target::Gemini => Some((".gemini/agents", ".gemini/commands")),
+        _ => None,
+    }
+}
+
+/// The part of a user-scope command path that stays the same wherever the tool's variable moves
+/// its directory (`opencode/command/NAME.md`); `None` for a tool no variable moves.
+pub(crate) fn moved_command_tail(target: Target, name: &AgentName) -> Option<String> {
+    moved_dirs(target).map(|(_, commands)| format!("{commands}/{}", target.command_file_name(name)))
 }
 
 /// One converted file to write.
@@ -92,6 +117,16 @@ impl Workspace {
             Scope::User => format!("{}/{}", self.dirs.tools.user_dir(target), target.file_name(name)),
         };
         RelativePath::parse(&text).expect("an agent name makes a plain relative path")
+    }
+
+    /// Where `target`'s copy of the command `name` goes, relative to the boundary; `None` when
+    /// the tool reads no commands in this scope (Codex; Copilot in user scope).
+    pub fn command_relative(&self, target: Target, name: &AgentName) -> Option<RelativePath> {
+        let text = match self.scope {
+            Scope::Project => target.command_project_path(name)?,
+            Scope::User => format!("{}/{}", self.dirs.tools.user_command_dir(target)?, target.command_file_name(name)),
+        };
+        RelativePath::parse(&text).ok()
     }
 
     /// A path under the boundary made absolute, for messages.

@@ -119,7 +119,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
             // A package's files (and a command's conversions) follow the new version's files.
             let files = if best.is_package() {
                 let contents = registries.open(&registry_name)?.package_files(best)?;
-                crate::packages::placed_files(best.kind, &locked.name, &manifest.targets, &contents)
+                crate::packages::placed_files(workspace, best.kind, &locked.name, &manifest.targets, &contents)
                     .iter()
                     .map(crate::packages::Placed::locked)
                     .collect()

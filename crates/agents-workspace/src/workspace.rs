@@ -206,7 +206,7 @@ impl Workspace {
         for agent in lockfile.agents() {
             for file in &agent.files {
                 if !agent.kind.is_agent() {
-                    if !crate::packages::allowed(agent.kind, &agent.name, &file.target, &file.path) {
+                    if !crate::packages::allowed(self, agent.kind, &agent.name, &file.target, &file.path) {
                         return Err(WorkspaceError::LockfileEntry {
                             path,
                             agent: agent.name.clone(),
