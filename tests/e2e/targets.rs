@@ -180,3 +180,120 @@ fn converted_files_stay_in_one_order_and_forced_uninstall_keeps_a_backup() {
         .expect("a backup of the edited file");
     assert_eq!(std::fs::read_to_string(env.state_dir().join("backups").join(saved)).unwrap(), "name = \"mine\"\n");
 }
+
+/// A command written for these tests (no corpus text): every field and body feature the
+/// conversions handle.
+const SHIP: &str = "---\ndescription: Ship the branch\nargument-hint: \"[branch] [remote]\"\nallowed-tools: Bash(git diff:*), Read\nmodel: claude-sonnet-4-5\nversion: 1.0.0\n---\nShip $0 to $1 ($ARGUMENTS).\n!`git diff --stat`\n!`git push --force`\nRead @CHANGELOG.md first.\n";
+
+/// Publishes [`SHIP`] as the command `ship` to a fresh registry `team`.
+fn publish_ship(env: &TestEnv) {
+    env.registry("team");
+    let file = env.path("commands/ship.md");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, SHIP).unwrap();
+    env.run([std::ffi::OsStr::new("publish"), file.as_os_str()]).success();
+}
+
+#[test]
+fn a_command_is_converted_for_every_target_with_commands_and_managed_like_its_file() {
+    let env = TestEnv::new();
+    publish_ship(&env);
+    env.run(["init"]).success();
+    let targets = ["--target", "opencode", "--target", "copilot", "--target", "cursor", "--target", "gemini"];
+    let run = env.run(["install", "ship", "--target", "codex", "-v"].into_iter().chain(targets)).success();
+    run.stderr_contains("ship for codex: not carried over: command (Codex has no custom commands")
+        .stderr_contains("ship for opencode: not carried over: shell line `git push --force` (written as text")
+        .stderr_contains("ship for copilot: not carried over: allowed-tools `Bash(git diff:*), Read`")
+        .stderr_contains("ship for cursor: not carried over: field `description` (Cursor commands are plain Markdown)");
+    let paths = [
+        ("claude-code", ".claude/commands/ship.md"),
+        ("opencode", ".opencode/command/ship.md"),
+        ("copilot", ".github/prompts/ship.prompt.md"),
+        ("cursor", ".cursor/commands/ship.md"),
+        ("gemini", ".gemini/commands/ship.toml"),
+    ];
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    for (target, path) in paths {
+        let bytes = std::fs::read(env.project.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let pin =
+            format!("target = \"{target}\"\npath = \"{path}\"\nsha256 = \"{}\"", agents_format::Sha256::of(&bytes));
+        assert!(lockfile.contains(&pin), "{pin}\n---\n{lockfile}");
+    }
+    assert!(!env.project.join(".codex").exists());
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/ship.md")).unwrap(), SHIP);
+    assert_eq!(
+        std::fs::read_to_string(env.project.join(".opencode/command/ship.md")).unwrap(),
+        "---\ndescription: \"Ship the branch\"\nmodel: anthropic/claude-sonnet-4-5\n---\nShip $1 to $2 ($ARGUMENTS).\n!`git diff --stat`\n! `git push --force`\nRead @CHANGELOG.md first.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.project.join(".cursor/commands/ship.md")).unwrap(),
+        &SHIP[SHIP.find("Ship $0").unwrap()..]
+    );
+
+    // Each converted file is restored, verified and protected like the command's own.
+    let cursor = env.project.join(".cursor/commands/ship.md");
+    std::fs::remove_file(&cursor).unwrap();
+    env.run(["sync"]).success();
+    assert!(cursor.is_file());
+    env.run(["verify"]).success();
+    let copilot = env.project.join(".github/prompts/ship.prompt.md");
+    std::fs::write(&copilot, "my prompt\n").unwrap();
+    env.run(["verify"]).fails_with("ship");
+    env.run(["uninstall", "ship"]).success().stderr_contains("kept");
+    assert_eq!(std::fs::read_to_string(&copilot).unwrap(), "my prompt\n");
+    for (_, path) in paths.iter().filter(|(target, _)| *target != "copilot") {
+        assert!(!env.project.join(path).exists(), "{path} left behind");
+    }
+}
+
+#[test]
+fn a_command_denying_tools_is_not_written_for_a_tool_that_cannot_deny_them() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let file = env.path("review.md");
+    std::fs::write(
+        &file,
+        "---\ndescription: Review\ndisallowed-tools: Bash, Edit, Write\nversion: 1.0.0\n---\nReview.\n",
+    )
+    .unwrap();
+    env.run([std::ffi::OsStr::new("publish"), file.as_os_str(), "--kind".as_ref(), "command".as_ref()]).success();
+    env.run(["init"]).success();
+    env.run(["install", "review", "--target", "opencode", "--target", "copilot", "-v"])
+        .success()
+        .stderr_contains("review for opencode: not carried over: command (it denies tools `Bash, Edit, Write`");
+    assert!(!env.project.join(".opencode").exists());
+    let copilot = std::fs::read_to_string(env.project.join(".github/prompts/review.prompt.md")).unwrap();
+    assert!(copilot.contains("\ntools: [") && !copilot.contains("execute"), "{copilot}");
+}
+
+#[test]
+fn user_scope_commands_go_to_each_tool_s_own_directory() {
+    let env = TestEnv::new();
+    // Set first: the registry's configuration follows XDG_CONFIG_HOME too.
+    env.set_env("XDG_CONFIG_HOME", env.home.join("xdg"));
+    env.set_env("GEMINI_CLI_HOME", env.home.join("gemini-home"));
+    publish_ship(&env);
+    let targets = ["--target", "opencode", "--target", "copilot", "--target", "cursor", "--target", "gemini"];
+    env.run(["install", "--global", "ship", "-v"].into_iter().chain(targets)).success().stderr_contains(
+        "ship for copilot: not carried over: command (Copilot reads user prompt files from the VS Code profile",
+    );
+    let paths = [
+        ".claude/commands/ship.md",
+        "xdg/opencode/command/ship.md",
+        ".cursor/commands/ship.md",
+        "gemini-home/.gemini/commands/ship.toml",
+    ];
+    for path in paths {
+        assert!(env.home.join(path).is_file(), "{path} missing");
+    }
+    assert!(!env.home.join(".github").exists() && !env.home.join(".config/opencode").exists());
+    assert!(!env.project.join(".opencode").exists());
+    env.run(["verify", "--global"]).success();
+    std::fs::remove_file(env.home.join(paths[1])).unwrap();
+    env.run(["sync", "--global"]).success();
+    assert!(env.home.join(paths[1]).is_file());
+    env.run(["uninstall", "--global", "ship"]).success();
+    for path in paths {
+        assert!(!env.home.join(path).exists(), "{path} left behind");
+    }
+}

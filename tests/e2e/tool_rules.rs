@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use agents_format::{AgentFile, COPILOT_MAX_BODY_CHARS, Target};
+use agents_format::{AgentFile, AgentName, COPILOT_MAX_BODY_CHARS, Target};
 use agents_test_support::{corpus_files, seed_path, shared_dir};
 use serde_yaml::Value;
 
@@ -640,4 +640,329 @@ fn codex_s_own_loader_loads_every_converted_role() {
         .map(|(label, name)| format!("{label}: role `{name}` not loaded"))
         .collect();
     assert!(missing.is_empty(), "{}\n--- roles:\n{roles}", missing.join("\n"));
+}
+
+// ---- Slash commands -------------------------------------------------------------------------
+//
+// Each command conversion is checked against the tool's own loader rules, as for agents:
+// OpenCode's `ConfigCommand.Info` (anomalyco/opencode `packages/opencode/src/config/command.ts`,
+// commit 01b622ed: `template` string, optional `description`, `agent`, `model` provider/model,
+// `subtask` boolean; unknown keys dropped) and its command runner (`session/prompt.ts`, commit
+// 00078e84: `$N` counted from 1, `` !`cmd` `` run unasked); Gemini CLI's `TomlCommandDefSchema`
+// (google-gemini/gemini-cli `packages/cli/src/services/FileCommandLoader.ts`, commit 010895b4:
+// `prompt` or `run`, optional `description`); Copilot's prompt-file fields (microsoft/vscode-docs
+// `docs/agent-customization/prompt-files.md`, commit be85c191: `description`, `name`,
+// `argument-hint`, `agent`, `model`, `tools`); Cursor's plain Markdown. OpenCode's is also run
+// for real on every converted command. And each means no more than the Claude file: a command
+// that denies tools gets no file where the tool cannot deny them, and OpenCode runs only the
+// shell lines the Claude file's `allowed-tools` lets run unasked.
+
+/// Commands written for this test (no corpus text), in the shapes real command files take.
+const COMMANDS: &[(&str, &str)] = &[
+    (
+        "commit",
+        "---\ndescription: Write a commit message for the staged changes\nallowed-tools: Bash(git diff --cached:*), Bash(git log:*)\nargument-hint: [scope]\n---\nStaged changes:\n!`git diff --cached`\nRecent history:\n!`git log --oneline -5`\n\nWrite a conventional commit message for the $0 scope.\n",
+    ),
+    (
+        "fix-issue",
+        "---\ndescription: Fix a GitHub issue\nargument-hint: \"[issue-number]\"\nallowed-tools: Bash(gh issue view:*), Read, Edit, Bash(cargo test:*)\nmodel: claude-sonnet-4-5\n---\nRead issue $ARGUMENTS, fix it, and run `cargo test`.\n!`gh issue view $0 --json title,body`\n",
+    ),
+    ("explain", "Explain @src/main.rs to a new contributor, then list three places to start reading.\n"),
+    (
+        "plan",
+        "---\ndescription: Plan a change without touching files\ndisallowed-tools: Write, Edit, MultiEdit, NotebookEdit, Bash\n---\nMake a step-by-step plan for: $ARGUMENTS\n",
+    ),
+    (
+        "release-notes",
+        "---\ndescription: \"Draft release notes: from tags\"\nmodel: haiku\ndisable-model-invocation: true\n---\nDraft notes for the changes between $ARGUMENTS[0] and $ARGUMENTS[1].\n!`git tag --sort=-creatordate`\n",
+    ),
+    (
+        "lenient",
+        "---\ndescription: Review a pull request: carefully\nallowed-tools: [\"Read\", \"Grep\", \"Bash(gh pr diff:*)\"]\n---\n---\nA body that starts with a rule.\n!`gh pr diff $0`\nPrices like $5 or $9x.\n",
+    ),
+    ("empty", "---\ndescription: Nothing to say\n---\n"),
+    ("no-front-matter", "Summarise the open TODOs in this repository.\n"),
+];
+
+/// The commands to check: [`COMMANDS`], and every corpus file and the seed read as a command
+/// (named after its file), for the lenient front matter real files have.
+fn command_inputs() -> Vec<(String, AgentName, Vec<u8>)> {
+    let mut inputs: Vec<(String, AgentName, Vec<u8>)> = COMMANDS
+        .iter()
+        .map(|(name, text)| ((*name).to_owned(), AgentName::new(name).unwrap(), text.as_bytes().to_vec()))
+        .collect();
+    if shared_dir().join("corpus").is_dir() {
+        let mut files: Vec<PathBuf> = corpus_files();
+        files.push(seed_path());
+        for path in files {
+            let Some(name) = path.file_stem().and_then(|s| s.to_str()).and_then(|s| AgentName::new(s).ok()) else {
+                continue;
+            };
+            inputs.push((path.display().to_string(), name, std::fs::read(&path).unwrap()));
+        }
+    } else {
+        eprintln!("note: {} is absent: checking the built-in commands only", shared_dir().join("corpus").display());
+    }
+    inputs
+}
+
+/// What the Claude Code command means, as the rules below compare it.
+struct ClaudeCommand {
+    description: Option<String>,
+    /// `allowed-tools` entries naming Bash (what may run unasked).
+    bash: Vec<String>,
+    /// Whether it denies any tool.
+    denies: bool,
+    /// The shell lines of its body.
+    shell: Vec<String>,
+    body: String,
+}
+
+impl ClaudeCommand {
+    fn of(name: &AgentName, bytes: &[u8]) -> ClaudeCommand {
+        let command = agents_format::parse_command(name, bytes).unwrap();
+        let text = std::str::from_utf8(bytes).unwrap();
+        let front: serde_yaml::Mapping = if command.body_offset > 0 {
+            let yaml = text[4..command.body_offset].trim_end_matches("---\n");
+            serde_yaml::from_str(yaml).unwrap_or_else(|_| {
+                // Claude Code's own fallback: each plain `key: value` value quoted.
+                let quoted: Vec<String> = yaml
+                    .lines()
+                    .map(|line| match line.split_once(": ") {
+                        Some((key, value))
+                            if !line.starts_with([' ', '\t'])
+                                && !value.starts_with(['"', '\'', '[', '{'])
+                                && !value.trim().is_empty() =>
+                        {
+                            format!("{key}: {}", serde_json::to_string(value.trim()).unwrap())
+                        }
+                        _ => line.to_owned(),
+                    })
+                    .collect();
+                serde_yaml::from_str(&quoted.join("\n")).unwrap_or_default()
+            })
+        } else {
+            serde_yaml::Mapping::new()
+        };
+        let allowed = match front.get("allowed-tools") {
+            Some(Value::Sequence(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+            Some(Value::String(text)) => vec![text.clone()],
+            _ => Vec::new(),
+        };
+        let body = text[command.body_offset..].to_owned();
+        ClaudeCommand {
+            description: command.description,
+            bash: allowed.iter().filter(|t| t.contains("Bash")).cloned().collect(),
+            denies: front.contains_key("disallowed-tools") || front.contains_key("disallowedTools"),
+            shell: shell_lines(&body),
+            body,
+        }
+    }
+}
+
+/// The commands OpenCode would run from a template (its `` /!`([^`]+)`/g ``).
+fn shell_lines(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("!`") {
+        let after = &rest[at + 2..];
+        match after.find('`') {
+            Some(end) if end > 0 => {
+                found.push(after[..end].to_owned());
+                rest = &after[end + 1..];
+            }
+            Some(_) => rest = &after[1..],
+            None => break,
+        }
+    }
+    found
+}
+
+fn opencode_command(bytes: &[u8], claude: &ClaudeCommand) -> Result<(), String> {
+    // An empty block (`---` twice) keeps a body that starts with `---` from being read as one.
+    let (front, body) = match bytes.strip_prefix(b"---\n---\n") {
+        Some(body) => (serde_yaml::Mapping::new(), String::from_utf8_lossy(body).into_owned()),
+        None => front_matter(bytes)?,
+    };
+    for key in keys(&front) {
+        if !["description", "agent", "model", "subtask"].contains(&key.as_str()) {
+            return Err(format!("key `{key}` is not in ConfigCommand.Info"));
+        }
+    }
+    if string(&front, "description")? != claude.description.as_deref() {
+        return Err("description changed".to_owned());
+    }
+    if claude.description.as_deref().is_some_and(|d| d.contains("\nallowed-tools:")) {
+        return Err("a command field was read as part of the description".to_owned());
+    }
+    if let Some(model) = string(&front, "model")?
+        && !model.contains('/')
+    {
+        return Err(format!("model `{model}` is not provider/model"));
+    }
+    // OpenCode runs these unasked: each must be one the Claude file runs, and only with a Bash grant.
+    for line in shell_lines(&body) {
+        if !claude.shell.iter().any(|c| line.replace("$1", "$0") == *c || line == *c) {
+            return Err(format!("shell line `{line}` is not the Claude file's"));
+        }
+        if claude.bash.is_empty() {
+            return Err(format!("shell line `{line}` runs though allowed-tools grants no Bash"));
+        }
+    }
+    Ok(())
+}
+
+fn copilot_command(bytes: &[u8], claude: &ClaudeCommand) -> Result<(), String> {
+    if claude.description.is_none() && !String::from_utf8_lossy(bytes).starts_with("---\n") {
+        return (bytes == claude.body.as_bytes()).then_some(()).ok_or_else(|| "body changed".to_owned());
+    }
+    let (front, body) = front_matter(bytes)?;
+    for key in keys(&front) {
+        if !["description", "name", "argument-hint", "agent", "model", "tools"].contains(&key.as_str()) {
+            return Err(format!("key `{key}` is not a prompt-file field"));
+        }
+    }
+    if body != claude.body {
+        return Err("body changed".to_owned());
+    }
+    match (claude.denies, front.get("tools")) {
+        (true, Some(Value::Sequence(tools))) if !tools.is_empty() => Ok(()),
+        (true, _) => Err("denies tools but has no tool list".to_owned()),
+        (false, None) => Ok(()),
+        (false, Some(_)) => Err("a tool list from a grant limits the prompt".to_owned()),
+    }
+}
+
+fn gemini_command(bytes: &[u8], claude: &ClaudeCommand) -> Result<(), String> {
+    let table: toml::Table =
+        toml::from_str(std::str::from_utf8(bytes).map_err(|e| e.to_string())?).map_err(|e| format!("not TOML: {e}"))?;
+    for key in table.keys() {
+        if !["prompt", "description", "run"].contains(&key.as_str()) {
+            return Err(format!("key `{key}` is not in TomlCommandDefSchema"));
+        }
+    }
+    let prompt = table.get("prompt").and_then(|p| p.as_str()).ok_or("no prompt string")?;
+    if prompt.contains("!{") != claude.body.contains("!{") {
+        return Err("a shell injection appeared".to_owned());
+    }
+    if table.get("description").and_then(|d| d.as_str()) != claude.description.as_deref() {
+        return Err("description changed".to_owned());
+    }
+    Ok(())
+}
+
+#[test]
+fn every_converted_command_follows_its_tool_s_rules_and_means_no_more_than_the_claude_file() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (label, name, bytes) in command_inputs() {
+        let claude = ClaudeCommand::of(&name, &bytes);
+        for target in Target::ALL {
+            let converted = target.convert_command(&name, &bytes);
+            assert_eq!(converted, target.convert_command(&name, &bytes), "{label} → {target}: not deterministic");
+            let converted = match converted {
+                Ok(converted) => converted,
+                Err(why) => {
+                    // Only Codex has no commands; a denial keeps the others out but Copilot.
+                    let expected = target == Target::Codex
+                        || (claude.denies && target != Target::Copilot && target != Target::ClaudeCode);
+                    if !expected {
+                        failures.push(format!("{label} → {target}: not written: {why}"));
+                    }
+                    continue;
+                }
+            };
+            if claude.denies && ![Target::Copilot, Target::ClaudeCode].contains(&target) {
+                failures.push(format!("{label} → {target}: written though it cannot deny tools"));
+            }
+            let result = match target {
+                Target::ClaudeCode => (converted.bytes == bytes).then_some(()).ok_or_else(|| "changed".to_owned()),
+                Target::OpenCode => opencode_command(&converted.bytes, &claude),
+                Target::Copilot => copilot_command(&converted.bytes, &claude),
+                Target::Cursor => (converted.bytes == claude.body.as_bytes())
+                    .then_some(())
+                    .ok_or_else(|| "not the body alone".to_owned()),
+                Target::Gemini => gemini_command(&converted.bytes, &claude),
+                Target::Codex => Err("Codex has no commands".to_owned()),
+            };
+            checked += 1;
+            if let Err(why) = result {
+                failures.push(format!("{label} → {target}: {why}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} command conversions break a tool's rules:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn opencode_s_own_loader_loads_every_converted_command() {
+    let binary = match opencode_binary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("opencode-1.18.33")) {
+        Ok(binary) => binary,
+        Err(why) => {
+            eprintln!("note: skipping OpenCode's own loader: {why}");
+            return;
+        }
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let project = temp.path().join("project");
+    let commands = project.join(".opencode/command");
+    std::fs::create_dir_all(&commands).unwrap();
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let mut expected = Vec::new();
+    for (index, (label, name, bytes)) in command_inputs().into_iter().enumerate() {
+        let Ok(converted) = Target::OpenCode.convert_command(&name, &bytes) else { continue };
+        std::fs::write(commands.join(format!("c{index:03}.md")), &converted.bytes).unwrap();
+        let text = String::from_utf8(converted.bytes).unwrap();
+        let body = text.splitn(3, "---\n").nth(2).unwrap().trim().to_owned();
+        expected.push((format!("c{index:03}"), label, body, ClaudeCommand::of(&name, &bytes)));
+    }
+    let home = temp.path().join("home");
+    let printed = temp.path().join("config.json");
+    let output = Command::new(&binary)
+        .args(["debug", "config", "--pure"])
+        .stdout(std::fs::File::create(&printed).unwrap())
+        .current_dir(&project)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        .env_remove("OPENCODE_CONFIG")
+        .env_remove("OPENCODE_CONFIG_DIR")
+        .output()
+        .unwrap();
+    // One invalid command file makes OpenCode refuse the whole configuration.
+    assert!(
+        output.status.success(),
+        "OpenCode refuses the converted commands:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(&printed).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    for (name, label, body, claude) in &expected {
+        let command = &config["command"][name];
+        if command.is_null() {
+            failures.push(format!("{label}: not loaded"));
+            continue;
+        }
+        if command["template"].as_str() != Some(body.as_str()) {
+            failures.push(format!("{label}: template is {}", command["template"]));
+        }
+        if command["description"].as_str() != claude.description.as_deref() {
+            failures.push(format!("{label}: description is {}", command["description"]));
+        }
+        let template = command["template"].as_str().unwrap_or_default();
+        if !claude.bash.is_empty() || shell_lines(template).is_empty() {
+            continue;
+        }
+        failures.push(format!("{label}: OpenCode would run {:?} unasked", shell_lines(template)));
+    }
+    assert!(expected.len() >= COMMANDS.len() - 1, "{} commands converted", expected.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -44,6 +44,22 @@ pub const KNOWN_FIELDS: [&str; 17] = [
     "version",
 ];
 
+/// Front-matter keys Claude Code gives a meaning to in a slash command or a skill (the one loader
+/// reads both), beside [`KNOWN_FIELDS`]: inside a lenient `description`, a column-0 line with one
+/// of these opens a new field too (<https://code.claude.com/docs/en/skills>, frontmatter reference).
+const COMMAND_FIELDS: [&str; 10] = [
+    "allowed-tools",
+    "disallowed-tools",
+    "argument-hint",
+    "arguments",
+    "disable-model-invocation",
+    "user-invocable",
+    "context",
+    "agent",
+    "when_to_use",
+    "paths",
+];
+
 /// Claude Code fields whose values are checked by lint, with what they may be (empty: a
 /// positive whole number), from <https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields>.
 const CHECKED_VALUES: [(&str, &[&str]); 5] = [
@@ -538,7 +554,7 @@ fn raw_value(front_matter: &str, key: &str) -> Option<String> {
 /// column 0 opens a field whose value is the rest of the line, indented lines continue it.
 ///
 /// Two exceptions keep what the author meant. Inside `description`, a column-0 line opens a new
-/// field only when its key is one Claude Code knows ([`KNOWN_FIELDS`]): descriptions that carry
+/// field only when its key is one Claude Code knows ([`KNOWN_FIELDS`], [`COMMAND_FIELDS`]): descriptions that carry
 /// examples (`Context: …`, `user: …`, `assistant: …` lines, as in Anthropic's own plugin agents)
 /// stay one description, with their line breaks. And a value written as a flow sequence
 /// (`["Read", "Grep"]`) is a list, as a YAML reader would see it.
@@ -553,7 +569,7 @@ fn read_lenient(front_matter: &str) -> Vec<(String, FieldValue)> {
         let in_description = fields.last().is_some_and(|(key, _)| key == "description");
         if !starts_indented
             && let Some((key, value)) = split_key(line)
-            && (!in_description || KNOWN_FIELDS.contains(&key))
+            && (!in_description || KNOWN_FIELDS.contains(&key) || COMMAND_FIELDS.contains(&key))
         {
             fields.push((key.to_owned(), vec![value.trim().to_owned()]));
             continue;
