@@ -297,3 +297,25 @@ fn user_scope_commands_go_to_each_tool_s_own_directory() {
         assert!(!env.home.join(path).exists(), "{path} left behind");
     }
 }
+
+#[test]
+fn updating_a_command_moves_its_converted_files_and_keeps_an_edited_one() {
+    let env = TestEnv::new();
+    publish_ship(&env);
+    env.run(["init"]).success();
+    env.run(["install", "ship@^1", "--target", "opencode", "--target", "cursor"]).success();
+    let cursor = env.project.join(".cursor/commands/ship.md");
+    std::fs::write(&cursor, "my cursor version\n").unwrap();
+    let file = env.path("commands/ship.md");
+    std::fs::write(&file, SHIP.replace("version: 1.0.0", "version: 1.1.0").replace("Ship $0", "Deliver $0")).unwrap();
+    env.run([std::ffi::OsStr::new("publish"), file.as_os_str()]).success();
+    // The edit conflicts with the new version: kept, the new one set aside, the rest updated.
+    env.run(["update", "ship"]).fails_with("conflict").stderr_contains(".cursor__commands__ship@1.1.0.md");
+    let opencode = std::fs::read_to_string(env.project.join(".opencode/command/ship.md")).unwrap();
+    assert!(opencode.contains("\nDeliver $1 to $2"), "{opencode}");
+    assert_eq!(std::fs::read_to_string(&cursor).unwrap(), "my cursor version\n");
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains("version = \"1.1.0\""), "{lockfile}");
+    let pin = agents_format::Sha256::of(opencode.as_bytes()).to_hex();
+    assert!(lockfile.contains(&pin), "{lockfile}");
+}

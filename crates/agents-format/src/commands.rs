@@ -122,7 +122,8 @@ impl Target {
             ));
         }
         let text = match self {
-            Target::ClaudeCode | Target::Codex => unreachable!("returned above"),
+            Target::ClaudeCode => return Ok(ConvertedCommand { bytes: bytes.to_vec(), unmapped }),
+            Target::Codex => return Err("command (Codex has no custom commands; nothing is written)".to_owned()),
             Target::Gemini => {
                 let (bytes, notes) =
                     command_for_gemini(name, bytes).ok_or_else(|| unreadable("no prompt".to_owned()))?;
