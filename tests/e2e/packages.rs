@@ -77,6 +77,10 @@ fn a_skill_with_a_symlink_or_a_wrong_name_is_refused_before_the_registry_is_touc
     let dir = skill_dir(&env, "pdf-forms", "1.0.1");
     std::fs::write(dir.join("SKILL.md"), "---\nname: pdf-forms\nversion: 1.0.1\n---\nbody\n").unwrap();
     publish(&env, &dir).fails_with("no `description`");
+    // A display name, as real marketplaces write one, is refused with the name the rules want.
+    std::fs::write(dir.join("SKILL.md"), "---\nname: PDF Forms\ndescription: Fill\nversion: 1.0.1\n---\nbody\n")
+        .unwrap();
+    publish(&env, &dir).fails_with("its `name` is not a skill name").stderr_contains("(here `name: pdf-forms`)");
     std::fs::remove_file(dir.join("SKILL.md")).unwrap();
     publish(&env, &dir).fails_with("SKILL.md");
 
