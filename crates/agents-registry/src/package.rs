@@ -7,9 +7,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use agents_format::{
-    AgentFile, FileMode, HiddenScan, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
+    AgentFile, FileMode, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
     PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, body_path, check_listing, check_skill, deep_body_path,
-    index_path, package_digest, scan_hidden_unicode,
+    index_path, package_digest, scan_package_file,
 };
 
 use crate::error::{RegistryError, Result, io_error};
@@ -153,16 +153,17 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
             PackageError::Empty { kind: request.kind }
         })
     })?;
+    // The file a tool reads as the package's instructions is text, never binary.
+    if main.bytes.contains(&0) {
+        return Err(invalid(PackageError::BinaryMainFile { path: main_path.clone() }));
+    }
     if request.deny_hidden_unicode {
         for content in &request.files {
-            match scan_hidden_unicode(&content.bytes) {
-                HiddenScan::Clean => {}
-                found @ (HiddenScan::Found(_) | HiddenScan::Unscannable { .. }) => {
-                    return Err(RegistryError::HiddenUnicode {
-                        path: format!("{}/{}", request.label, content.file.path),
-                        found: found.to_string(),
-                    });
-                }
+            if let Some(found) = scan_package_file(content.file.path.as_str(), &content.bytes).denied() {
+                return Err(RegistryError::HiddenUnicode {
+                    path: format!("{}/{}", request.label, content.file.path),
+                    found,
+                });
             }
         }
     }
