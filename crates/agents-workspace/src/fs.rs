@@ -9,8 +9,8 @@
 //!   (RENAME_SWAP)` on macOS) and then checks that the bytes it swapped out are the ones the plan
 //!   expected; if a save raced in, the user's file is swapped back. [`Root::remove`] renames the
 //!   target aside, checks it, and puts it back when it is not what the plan expected. A
-//!   temporary file's bytes are fsync'd before it is renamed into place ([`Root::stage`] writes
-//!   it, [`sync_staged`] fsyncs many at once, [`Root::commit`] swaps it in and never renames one
+//!   temporary file's bytes are fsync'd before it is renamed into place (`Root::stage` writes
+//!   it, `sync_staged` fsyncs many at once, `Root::commit` swaps it in and never renames one
 //!   not synced); the directory's fsync follows each change, or, after
 //!   [`Root::defer_directory_syncs`], comes once per changed directory at
 //!   [`Root::sync_deferred`] (the engine calls it before the lockfile is written).
