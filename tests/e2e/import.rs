@@ -315,6 +315,11 @@ fn a_marketplace_imports_the_skills_and_commands_of_the_plugins_it_lists() {
     write(&dir.join("plugins/two/commands/planner.md"), &command("Plan"));
     write(&dir.join("loose/extra/hello.md"), &command("Say hello"));
     write(&dir.join("loose/kit/tool/SKILL.md"), &skill("tool", "Use it."));
+    // What is none: a directory of `skills/` without SKILL.md, a subdirectory of `commands/`,
+    // a hidden file in a skill. Each is reported, never dropped silently.
+    write(&dir.join("plugins/two/skills/notes/ideas.md"), "# ideas\n");
+    write(&dir.join("plugins/two/commands/sub/deep.md"), &command("Deep"));
+    write(&dir.join("loose/kit/tool/.DS_Store"), "\0\0");
     // No plugin lists these.
     write(&dir.join("unlisted/skills/stray/SKILL.md"), &skill("stray", "Stray."));
     write(&dir.join("unlisted/commands/stray-command.md"), &command("Stray"));
@@ -343,7 +348,10 @@ fn a_marketplace_imports_the_skills_and_commands_of_the_plugins_it_lists() {
     );
     let planner = reason("plugins/two/commands/planner.md");
     assert!(planner.contains("(an agent, plugin `one`; one name, one kind)"), "{planner}");
-    assert_eq!(report["skipped"].as_array().unwrap().len(), 2, "{report}");
+    assert!(reason("plugins/two/skills/notes").contains("without a SKILL.md"));
+    assert!(reason("plugins/two/commands/sub").contains("a subdirectory of `commands/`"));
+    assert!(reason("loose/kit/tool/.DS_Store").contains("hidden"));
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 5, "{report}");
 
     // Again, one plugin only: its agent, skill and command are unchanged, nothing else is looked at.
     let one = ["import".as_ref(), dir.as_os_str(), "--plugin".as_ref(), "one".as_ref(), "--json".as_ref()];
@@ -471,7 +479,15 @@ fn a_real_marketplace_imports_and_installs_back_identical() {
             "command" => same(&source, &env.project.join(format!(".claude/commands/{name}.md"))),
             _ => {
                 let installed = env.project.join(format!(".claude/skills/{name}"));
-                let files = regular_files(&source);
+                // Hidden entries are never published, and import says so for each.
+                let (hidden, files): (Vec<String>, Vec<String>) =
+                    regular_files(&source).into_iter().partition(|f| f.split('/').any(|c| c.starts_with('.')));
+                for entry in &hidden {
+                    let parts: Vec<&str> = entry.split('/').collect();
+                    let first = parts.iter().position(|c| c.starts_with('.')).unwrap();
+                    let label = format!("{file}/{}", parts[..=first].join("/"));
+                    assert!(skipped.iter().any(|(f, _)| *f == label), "{label} left out silently");
+                }
                 assert_eq!(files, regular_files(&installed), "{file}");
                 for relative in &files {
                     same(&source.join(relative), &installed.join(relative));

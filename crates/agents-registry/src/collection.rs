@@ -183,30 +183,50 @@ pub fn find_agent_files(root: &Path, plugins: &[String]) -> Result<(Vec<Found>, 
     Ok((found, skipped))
 }
 
-/// Lists the skills and slash commands of the collection at `root`. A marketplace's come from
-/// its plugins (only those named in `plugins`, when it is not empty), in the marketplace's order,
-/// each from the plugin's `skills/` and `commands/` (or the paths its manifest or its
-/// marketplace entry name, as for agents), remembering its plugin; any other directory is walked
-/// by [`find_packages`]. What a marketplace cannot offer (a remote plugin) is reported by
+/// Lists the skills and slash commands of the collection at `root`, and what in the places
+/// they are kept is none and is left out, with why. A marketplace's come from its plugins (only
+/// those named in `plugins`, when it is not empty), in the marketplace's order, each from the
+/// plugin's `skills/` and `commands/` (or the paths its manifest or its marketplace entry name,
+/// as for agents), remembering its plugin; any other directory is walked by [`find_packages`].
+/// What a marketplace cannot offer at all (a remote plugin) is reported by
 /// [`find_agent_files`], not again here.
-pub fn find_collection_packages(root: &Path, plugins: &[String]) -> Result<Vec<FoundPackage>> {
+pub fn find_collection_packages(root: &Path, plugins: &[String]) -> Result<(Vec<FoundPackage>, Vec<Skipped>)> {
     let root = &root.canonicalize().map_err(io_error(root))?;
-    let mut ignored = Vec::new();
-    let Some(marketplace) = marketplace_plugins(root, plugins, &mut ignored)? else {
-        return Ok(find_packages(root));
+    let mut reported_by_agents = Vec::new();
+    let Some(marketplace) = marketplace_plugins(root, plugins, &mut reported_by_agents)? else {
+        return Ok((find_packages(root), Vec::new()));
     };
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for plugin in marketplace {
         let before = out.len();
-        for dir in component_dirs(root, &plugin, "skills", &mut ignored) {
+        for dir in component_dirs(root, &plugin, "skills", &mut skipped) {
             if std::fs::symlink_metadata(dir.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
                 out.push(FoundPackage { kind: Kind::Skill, label: label_of(root, &dir), path: dir, plugin: None });
-            } else {
-                out.extend(find_packages_under(root, &dir));
+                continue;
+            }
+            out.extend(find_packages_under(root, &dir));
+            // A directory of `skills/` is a skill only with its SKILL.md.
+            for entry in sorted_entries(&dir) {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir())
+                    && !out.iter().any(|found: &FoundPackage| found.path.starts_with(&path))
+                {
+                    let reason = "a directory of `skills/` without a SKILL.md: not a skill".to_owned();
+                    skipped.push(Skipped { label: label_of(root, &path), reason });
+                }
             }
         }
-        for path in component_dirs(root, &plugin, "commands", &mut ignored) {
+        for path in component_dirs(root, &plugin, "commands", &mut skipped) {
             out.extend(commands_in(root, &path));
+            // Claude Code names a command in a subdirectory `sub:name`, which is no registry name.
+            for entry in sorted_entries(&path).into_iter().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
+                skipped.push(Skipped {
+                    label: label_of(root, &entry.path()),
+                    reason: "a subdirectory of `commands/`: its commands (`sub:name` in Claude Code) are not imported"
+                        .to_owned(),
+                });
+            }
         }
         for package in &mut out[before..] {
             package.plugin = Some(plugin.name.clone());
@@ -214,7 +234,16 @@ pub fn find_collection_packages(root: &Path, plugins: &[String]) -> Result<Vec<F
     }
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|package| seen.insert(package.path.clone()));
-    Ok(out)
+    Ok((out, skipped))
+}
+
+/// The entries of `dir` that are not hidden, by name (none when it is no directory).
+fn sorted_entries(dir: &Path) -> Vec<std::fs::DirEntry> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut entries: Vec<_> =
+        entries.flatten().filter(|entry| !entry.file_name().to_string_lossy().starts_with('.')).collect();
+    entries.sort_by_key(|entry| entry.file_name());
+    entries
 }
 
 /// The commands at `path`: the file itself when it is one, else the `*.md` files directly in the

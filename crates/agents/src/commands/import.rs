@@ -198,7 +198,8 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         }
     }
     let options = PackageOptions { version: args.version.as_ref(), bump: args.bump, deny_hidden_unicode: deny_hidden };
-    let packages = agents_registry::find_collection_packages(&root, &args.plugins)?;
+    let (packages, not_packages) = agents_registry::find_collection_packages(&root, &args.plugins)?;
+    skipped.extend(not_packages.into_iter().map(|s| SkippedFile { file: s.label, reason: s.reason }));
     let outcome = import_packages(context, &cache, &entry, registry, &packages, &options, &mut taken)?;
     let package_count = outcome.imported.len();
     imported.extend(outcome.imported);
@@ -321,6 +322,13 @@ fn import_packages(
                 continue;
             }
         };
+        // Hidden entries (`.DS_Store`) are never published, as `agents publish` says too.
+        for hidden in &read.skipped {
+            out.skipped.push(SkippedFile {
+                file: format!("{}/{hidden}", found.label),
+                reason: "a hidden entry of a skill: never published".to_owned(),
+            });
+        }
         let directory_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mut request = agents_registry::PublishPackage {
             kind: found.kind,
