@@ -219,3 +219,78 @@ fn the_daemon_killed_at_random_instants() {
     }
     reliability::record("crash-daemon", trials);
 }
+
+/// Writes a 20-file skill `name` at `version` (files differ between versions, and one file is
+/// only in each) under `dir`; returns its directory.
+fn twenty_file_skill(dir: &std::path::Path, name: &str, version: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let skill = dir.join(format!("{version}/{name}"));
+    std::fs::create_dir_all(skill.join("scripts")).unwrap();
+    std::fs::create_dir_all(skill.join("references")).unwrap();
+    let front = format!("---\nname: {name}\ndescription: Twenty files\nversion: {version}\n---\nSteps {version}.\n");
+    std::fs::write(skill.join("SKILL.md"), front).unwrap();
+    for i in 1..10 {
+        std::fs::write(skill.join(format!("references/r{i}.md")), format!("reference {i} at {version}\n")).unwrap();
+    }
+    for i in 1..10 {
+        let script = skill.join(format!("scripts/s{i}.sh"));
+        std::fs::write(&script, format!("#!/bin/sh\necho {i} {version}\n")).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(skill.join(format!("only-{version}.md")), format!("only in {version}\n")).unwrap();
+    skill
+}
+
+/// A skill's files are written together (their bytes fsync'd at once, each directory fsync'd
+/// once): killed at any instant, every file of the skill on disk is byte-exact at some
+/// published version of that path, and the next command repairs the rest.
+#[test]
+fn a_twenty_file_skill_install_killed_at_random_instants() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let sources = env.path("skill-sources");
+    let versions = ["1.0.0", "1.1.0"];
+    let mut published: Vec<(String, Vec<u8>)> = Vec::new();
+    for version in versions {
+        let skill = twenty_file_skill(&sources, "twenty", version);
+        env.run([std::ffi::OsStr::new("publish"), skill.as_os_str()]).success();
+        for file in TestEnv::files_under(&skill) {
+            if skill.join(&file).is_file() {
+                published.push((file.clone(), std::fs::read(skill.join(&file)).unwrap()));
+            }
+        }
+    }
+    env.run(["init"]).success();
+    let install = |version: &str| {
+        let mut command = env.agents();
+        command.args(["install", &format!("twenty@={version}")]);
+        command
+    };
+    env.run(["install", "twenty@=1.0.0"]).success();
+    let window = duration_of(install("1.1.0")).as_micros() as u64;
+    let installed = env.project.join(".claude/skills/twenty");
+    let mut random = Random::new();
+    let trials = trials();
+    for trial in 0..trials {
+        let command = install(versions[random.below(2) as usize]);
+        let mut command = command;
+        kill_after(command.spawn().unwrap(), Duration::from_micros(random.below(window + window / 2)));
+        if let Ok(text) = std::fs::read_to_string(env.project.join("agents.lock")) {
+            Lockfile::parse(&text).unwrap_or_else(|e| panic!("trial {trial}: the lockfile does not parse: {e}"));
+        }
+        for file in TestEnv::files_under(&installed) {
+            let path = installed.join(&file);
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() || (name.starts_with(".agents-") && name.ends_with(".tmp")) {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                published.iter().any(|(p, b)| *p == file && *b == bytes),
+                "trial {trial}: {file} is not any published version of that file"
+            );
+        }
+        recover(&env, trial);
+    }
+    reliability::record("crash-install-skill", trials);
+}

@@ -288,3 +288,247 @@ fn many_skipped_files_are_one_line_per_reason_with_each_under_verbose() {
     let run = env.run(["import".as_ref(), dir.as_os_str(), "-v".as_ref()]).success();
     assert!(run.stderr().contains("skipped drafts/d7.md:"), "{}", run.stderr());
 }
+
+/// A marketplace's skills and commands come from the plugins it lists, in its order, as its
+/// agents do: not from a directory no plugin names, and only from `--plugin`'s plugin when given.
+/// A name an earlier plugin took is refused with the file that took it; a re-import leaves
+/// unchanged packages alone and bumps a changed one.
+#[test]
+fn a_marketplace_imports_the_skills_and_commands_of_the_plugins_it_lists() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = env.path("market");
+    write(
+        &dir.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"t"},"plugins":[
+            {"name":"one","source":"./plugins/one"},
+            {"name":"two","source":"./plugins/two"},
+            {"name":"loose","source":"./loose","strict":false,"commands":["./extra/hello.md"],"skills":"./kit"}]}"#,
+    );
+    let skill = |name: &str, body: &str| format!("---\nname: {name}\ndescription: Fill {name} forms\n---\n{body}\n");
+    let command = |text: &str| format!("---\ndescription: {text}\n---\n{text} $ARGUMENTS\n");
+    write(&dir.join("plugins/one/agents/planner.md"), &TestEnv::agent_text("planner", "x"));
+    write(&dir.join("plugins/one/skills/pdf/SKILL.md"), &skill("pdf", "Steps."));
+    write(&dir.join("plugins/one/skills/pdf/scripts/run.sh"), "#!/bin/sh\necho run\n");
+    write(&dir.join("plugins/one/commands/setup.md"), &command("Set up one"));
+    write(&dir.join("plugins/two/commands/setup.md"), &command("Set up two"));
+    write(&dir.join("plugins/two/commands/planner.md"), &command("Plan"));
+    write(&dir.join("loose/extra/hello.md"), &command("Say hello"));
+    write(&dir.join("loose/kit/tool/SKILL.md"), &skill("tool", "Use it."));
+    // What is none: a directory of `skills/` without SKILL.md, a subdirectory of `commands/`,
+    // a hidden file in a skill. Each is reported, never dropped silently.
+    write(&dir.join("plugins/two/skills/notes/ideas.md"), "# ideas\n");
+    write(&dir.join("plugins/two/commands/sub/deep.md"), &command("Deep"));
+    write(&dir.join("loose/kit/tool/.DS_Store"), "\0\0");
+    // No plugin lists these.
+    write(&dir.join("unlisted/skills/stray/SKILL.md"), &skill("stray", "Stray."));
+    write(&dir.join("unlisted/commands/stray-command.md"), &command("Stray"));
+
+    let report = import(&env, dir.as_os_str());
+    let imported: Vec<(&str, &str)> = report["imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap(), i["kind"].as_str().unwrap_or("agent")))
+        .collect();
+    assert_eq!(
+        imported,
+        [("planner", "agent"), ("pdf", "skill"), ("setup", "command"), ("tool", "skill"), ("hello", "command")],
+        "{report}"
+    );
+    let reason = |file: &str| {
+        let skipped = report["skipped"].as_array().unwrap().iter().find(|s| s["file"] == file);
+        skipped.unwrap_or_else(|| panic!("{file} not skipped: {report}"))["reason"].as_str().unwrap().to_owned()
+    };
+    let setup = reason("plugins/two/commands/setup.md");
+    assert!(setup.contains("already taken by plugins/one/commands/setup.md (plugin `one`)"), "{setup}");
+    assert!(
+        setup.contains("`one:setup` and `two:setup`") && setup.contains("--plugin two --registry OTHER"),
+        "{setup}"
+    );
+    let planner = reason("plugins/two/commands/planner.md");
+    assert!(planner.contains("(an agent, plugin `one`; one name, one kind)"), "{planner}");
+    assert!(reason("plugins/two/skills/notes").contains("without a SKILL.md"));
+    assert!(reason("plugins/two/commands/sub").contains("a subdirectory of `commands/`"));
+    assert!(reason("loose/kit/tool/.DS_Store").contains("hidden"));
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 5, "{report}");
+
+    // Again, one plugin only: its agent, skill and command are unchanged, nothing else is looked at.
+    let one = ["import".as_ref(), dir.as_os_str(), "--plugin".as_ref(), "one".as_ref(), "--json".as_ref()];
+    let again = env.run(one).success().json();
+    assert_eq!(again["imported"], serde_json::json!([]), "{again}");
+    assert_eq!(again["skipped"], serde_json::json!([]), "{again}");
+    let unchanged: Vec<&str> =
+        again["unchanged"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(unchanged, ["planner", "pdf", "setup"], "{again}");
+
+    // A changed skill needs --bump, and takes its latest version bumped.
+    write(&dir.join("plugins/one/skills/pdf/SKILL.md"), &skill("pdf", "Better steps."));
+    let changed = env.run(one).success().json();
+    let why = changed["skipped"][0]["reason"].as_str().unwrap();
+    assert!(why.contains("--bump patch|minor|major"), "{changed}");
+    let run = env.run([
+        "import".as_ref(),
+        dir.as_os_str(),
+        "--plugin".as_ref(),
+        "one".as_ref(),
+        "--bump".as_ref(),
+        "minor".as_ref(),
+    ]);
+    run.success().stderr_contains("Changed pdf v1.0.0 → v1.1.0");
+    env.run(["init"]).success();
+    env.run(["install", "pdf@1.1.0"]).success();
+    let installed = std::fs::read_to_string(env.project.join(".claude/skills/pdf/SKILL.md")).unwrap();
+    assert!(installed.contains("Better steps."), "{installed}");
+}
+
+/// A real marketplace, when `AGENTS_MARKETPLACE` names a checkout of one (its text is never part
+/// of this project): every agent, skill and command its plugins hold is imported or refused with
+/// a reason, and each imported one installs back byte for byte, run bits included, skills as
+/// whole trees.
+#[test]
+fn a_real_marketplace_imports_and_installs_back_identical() {
+    let Some(root) = std::env::var_os("AGENTS_MARKETPLACE").map(std::path::PathBuf::from) else {
+        eprintln!("note: AGENTS_MARKETPLACE is not set (a checkout of a plugin marketplace): skipped");
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt as _;
+    let root = root.canonicalize().unwrap();
+    // What the marketplace holds, counted here independently of `agents`: each listed plugin's
+    // default `agents/*.md`, `skills/*/SKILL.md` and `commands/*.md`.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join(".claude-plugin/marketplace.json")).unwrap()).unwrap();
+    let mut found: Vec<(String, &str)> = Vec::new();
+    let mut skill_files = 0;
+    let markdown_in = |dir: &Path| -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".md") && !n.starts_with('.') && !n.eq_ignore_ascii_case("README.md"))
+            .collect();
+        names.sort();
+        names
+    };
+    for plugin in manifest["plugins"].as_array().unwrap() {
+        let Some(source) = plugin["source"].as_str() else { continue };
+        let plugin_dir = root.join(source.trim_start_matches("./"));
+        let label = |path: &Path| path.strip_prefix(&root).unwrap().display().to_string();
+        for name in markdown_in(&plugin_dir.join("agents")) {
+            found.push((label(&plugin_dir.join("agents").join(name)), "agent"));
+        }
+        for name in markdown_in(&plugin_dir.join("commands")) {
+            found.push((label(&plugin_dir.join("commands").join(name)), "command"));
+        }
+        let Ok(skills) = std::fs::read_dir(plugin_dir.join("skills")) else { continue };
+        for skill in skills.flatten().map(|e| e.path()).filter(|p| p.join("SKILL.md").is_file()) {
+            skill_files += regular_files(&skill).len();
+            found.push((label(&skill), "skill"));
+        }
+    }
+    let count = |kind: &str, of: &[(String, &str)]| of.iter().filter(|(_, k)| *k == kind).count();
+
+    let env = TestEnv::new();
+    env.registry("market");
+    let report = import(&env, root.as_os_str());
+    let listed = |key: &str| -> Vec<(String, String, String)> {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let kind = i["kind"].as_str().unwrap_or("agent").to_owned();
+                (i["file"].as_str().unwrap().to_owned(), kind, i["name"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    };
+    let imported = listed("imported");
+    let skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["file"].as_str().unwrap().to_owned(), s["reason"].as_str().unwrap().to_owned()))
+        .collect();
+    // Every part is imported or refused with its reason, none dropped silently.
+    for (label, kind) in &found {
+        let taken = imported.iter().any(|(file, k, _)| file == label && k == kind);
+        let refused = skipped.iter().any(|(file, _)| file == label);
+        assert!(taken != refused, "{kind} {label}: imported {taken}, refused {refused}");
+    }
+
+    env.run(["init"]).success();
+    let mut install = env.agents();
+    install.args(["install", "--registry", "market"]).args(imported.iter().map(|(_, _, name)| name));
+    let output = install.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let same = |source: &Path, installed: &Path| {
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o100;
+        assert!(
+            std::fs::read(source).unwrap() == std::fs::read(installed).unwrap() && mode(source) == mode(installed),
+            "{} did not install back identical as {}",
+            source.display(),
+            installed.display()
+        );
+    };
+    let mut identical_files = 0;
+    for (file, kind, name) in &imported {
+        let source = root.join(file);
+        match kind.as_str() {
+            "agent" => same(&source, &env.project.join(format!(".claude/agents/{name}.md"))),
+            "command" => same(&source, &env.project.join(format!(".claude/commands/{name}.md"))),
+            _ => {
+                let installed = env.project.join(format!(".claude/skills/{name}"));
+                // Hidden entries are never published, and import says so for each.
+                let (hidden, files): (Vec<String>, Vec<String>) =
+                    regular_files(&source).into_iter().partition(|f| f.split('/').any(|c| c.starts_with('.')));
+                for entry in &hidden {
+                    let parts: Vec<&str> = entry.split('/').collect();
+                    let first = parts.iter().position(|c| c.starts_with('.')).unwrap();
+                    let label = format!("{file}/{}", parts[..=first].join("/"));
+                    assert!(skipped.iter().any(|(f, _)| *f == label), "{label} left out silently");
+                }
+                assert_eq!(files, regular_files(&installed), "{file}");
+                for relative in &files {
+                    same(&source.join(relative), &installed.join(relative));
+                }
+                identical_files += files.len() - 1;
+            }
+        }
+        identical_files += 1;
+    }
+    let imported_pairs: Vec<(String, &str)> = imported.iter().map(|(f, k, _)| (f.clone(), k.as_str())).collect();
+    eprintln!(
+        "marketplace {}: found {} agents, {} skills ({skill_files} files), {} commands; imported and installed \
+         identical {} agents, {} skills, {} commands ({identical_files} files); refused {}:",
+        root.display(),
+        count("agent", &found),
+        count("skill", &found),
+        count("command", &found),
+        count("agent", &imported_pairs),
+        count("skill", &imported_pairs),
+        count("command", &imported_pairs),
+        skipped.len(),
+    );
+    for (file, reason) in &skipped {
+        eprintln!("  {file}: {reason}");
+    }
+}
+
+/// The regular files under `dir`, relative, sorted (directories left out).
+fn regular_files(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    files.sort();
+    files
+}

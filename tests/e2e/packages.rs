@@ -77,6 +77,10 @@ fn a_skill_with_a_symlink_or_a_wrong_name_is_refused_before_the_registry_is_touc
     let dir = skill_dir(&env, "pdf-forms", "1.0.1");
     std::fs::write(dir.join("SKILL.md"), "---\nname: pdf-forms\nversion: 1.0.1\n---\nbody\n").unwrap();
     publish(&env, &dir).fails_with("no `description`");
+    // A display name, as real marketplaces write one, is refused with the name the rules want.
+    std::fs::write(dir.join("SKILL.md"), "---\nname: PDF Forms\ndescription: Fill\nversion: 1.0.1\n---\nbody\n")
+        .unwrap();
+    publish(&env, &dir).fails_with("its `name` is not a skill name").stderr_contains("(here `name: pdf-forms`)");
     std::fs::remove_file(dir.join("SKILL.md")).unwrap();
     publish(&env, &dir).fails_with("SKILL.md");
 
@@ -409,4 +413,54 @@ fn import_takes_skills_and_commands_as_what_they_are_and_they_install_back_ident
         );
     }
     assert!(is_executable(&installed.join("scripts/fill.sh")));
+}
+
+/// Under the deny policy a skill's binary asset (a NUL byte in its first 8,000 bytes, as git
+/// decides) is not scanned, so it publishes, imports, installs and syncs; every other file is
+/// text, held to UTF-8 and scanned; the file a tool reads as instructions is never binary.
+#[test]
+fn under_deny_a_binary_asset_passes_and_every_text_file_is_scanned() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let config = env.home.join(".config/agents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[security]\nhidden-unicode = \"deny\"\n";
+    std::fs::write(&config, text).unwrap();
+    // A PNG's first bytes: the signature, then the IHDR chunk's length (NUL bytes). What follows
+    // would be a right-to-left override in text; in an image it is only bytes.
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\xe2\x80\xae\0\0";
+    let dir = skill_dir(&env, "pdf-forms", "1.0.0");
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(dir.join("assets/logo.png"), png).unwrap();
+    publish(&env, &dir).success();
+
+    env.run(["init"]).success();
+    env.run(["install", "pdf-forms"]).success();
+    let installed = env.project.join(".claude/skills/pdf-forms/assets/logo.png");
+    assert_eq!(std::fs::read(&installed).unwrap(), png);
+    std::fs::remove_file(&installed).unwrap();
+    env.run(["sync"]).success();
+    assert_eq!(std::fs::read(&installed).unwrap(), png, "sync restores the asset");
+
+    // Import takes a skill with a binary asset too.
+    let collection = env.path("collection");
+    let kit = skill_dir(&env, "logo-kit", "1.0.0");
+    std::fs::create_dir_all(collection.join("skills")).unwrap();
+    std::fs::rename(&kit, collection.join("skills/logo-kit")).unwrap();
+    std::fs::write(collection.join("skills/logo-kit/logo.png"), png).unwrap();
+    let report = env.run([std::ffi::OsStr::new("import"), collection.as_os_str(), "--json".as_ref()]).success().json();
+    assert_eq!(report["imported"][0]["name"], "logo-kit", "{report}");
+
+    // Latin-1 Markdown is text that cannot be scanned: refused.
+    let latin = skill_dir(&env, "pdf-forms", "1.0.1");
+    std::fs::write(latin.join("references/notes.md"), b"caf\xe9\n").unwrap();
+    publish(&env, &latin).fails_with("not valid UTF-8");
+    // A NUL in SKILL.md does not make it binary: refused, whatever the policy.
+    let nul = skill_dir(&env, "pdf-forms", "1.0.2");
+    std::fs::write(nul.join("SKILL.md"), "---\nname: pdf-forms\ndescription: Fill\nversion: 1.0.2\n---\n\0Steps\n")
+        .unwrap();
+    publish(&env, &nul).fails_with("SKILL.md holds a NUL byte");
+    // Hidden Unicode in a script is refused.
+    let script = skill_dir(&env, "pdf-forms", "1.0.3");
+    std::fs::write(script.join("scripts/fill.sh"), "#!/bin/sh\necho \u{202E}fill\n").unwrap();
+    publish(&env, &script).fails_with("hidden Unicode");
 }

@@ -73,8 +73,8 @@ pub use signing::{
 pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget, loss_kind};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{
-    HiddenChar, HiddenKind, HiddenScan, MAX_HIDDEN_SCAN_LEN, classify as classify_hidden, find_hidden,
-    scan_hidden_unicode,
+    BINARY_SNIFF_LEN, FileScan, HiddenChar, HiddenKind, HiddenScan, MAX_HIDDEN_SCAN_LEN, classify as classify_hidden,
+    find_hidden, is_binary, is_instructions, scan_hidden_unicode, scan_package_file,
 };
 pub use url::{MAX_REGISTRY_URL_LEN, RegistryUrl, RegistryUrlError};
 pub use user_config::{

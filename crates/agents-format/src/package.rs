@@ -130,6 +130,8 @@ pub enum PackageError {
     NoSkillFile,
     #[error("a command is one file, `{expected}`")]
     CommandShape { expected: String },
+    #[error("{path} holds a NUL byte: the file a tool reads as the package's instructions is text, never binary")]
+    BinaryMainFile { path: String },
     #[error("skill name `{name}` is invalid: {reason}")]
     SkillName { name: String, reason: &'static str },
     #[error(

@@ -219,6 +219,67 @@ pub fn scan_hidden_unicode(bytes: &[u8]) -> HiddenScan {
     if found.is_empty() { HiddenScan::Clean } else { HiddenScan::Found(found) }
 }
 
+/// How many leading bytes decide whether a file is binary: git's rule (`buffer_is_binary`).
+pub const BINARY_SNIFF_LEN: usize = 8000;
+
+/// Whether `bytes` are binary by git's rule: a NUL byte in the first [`BINARY_SNIFF_LEN`]
+/// bytes. It is the rule git uses to show "Binary files differ" instead of a diff, so what the
+/// gate leaves unscanned is exactly what a reviewer sees as binary, never text that looks clean.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(BINARY_SNIFF_LEN)].contains(&0)
+}
+
+/// Whether the file at `path` of a package is one a tool reads as instructions, and so is never
+/// taken for binary: Markdown (`SKILL.md`, a command's `NAME.md`, a skill's references).
+pub fn is_instructions(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.len() > 3 && name[name.len() - 3..].eq_ignore_ascii_case(".md")
+}
+
+/// What the hidden-Unicode gate makes of one file of a package. Only [`scan_package_file`]
+/// builds one, and a caller must match both arms, so no file of a package reaches a registry or
+/// a workspace without having been classified and, when it is text, scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileScan {
+    /// Text (every Markdown file, and every file that is not binary), scanned. It must be UTF-8
+    /// to be shown clean: Latin-1 text is `Unscannable`, which a deny policy refuses.
+    Text(HiddenScan),
+    /// Binary by git's rule ([`is_binary`]) and not Markdown: an image or an archive, which no
+    /// tool reads as instructions. Not scanned, and not refused for being unscannable.
+    Binary,
+}
+
+impl FileScan {
+    /// Why a deny policy refuses the file: hidden characters found, or text that cannot be
+    /// scanned. A binary file and clean text are not refused.
+    pub fn denied(&self) -> Option<String> {
+        match self {
+            FileScan::Text(HiddenScan::Clean) | FileScan::Binary => None,
+            FileScan::Text(found) => Some(found.to_string()),
+        }
+    }
+
+    /// What a warning policy reports: hidden characters found in text (what cannot be scanned is
+    /// not reported, as for agents).
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            FileScan::Text(found @ HiddenScan::Found(_)) => Some(found.to_string()),
+            FileScan::Text(HiddenScan::Clean | HiddenScan::Unscannable { .. }) | FileScan::Binary => None,
+        }
+    }
+}
+
+/// The hidden-Unicode gate for a file of a package (a skill's file, a command's file), at
+/// `path` in the package: a binary file that is not Markdown is left unscanned, any other file
+/// is scanned by [`scan_hidden_unicode`]. An agent file is always scanned whole by
+/// [`scan_hidden_unicode`] itself.
+pub fn scan_package_file(path: &str, bytes: &[u8]) -> FileScan {
+    if is_binary(bytes) && !is_instructions(path) {
+        return FileScan::Binary;
+    }
+    FileScan::Text(scan_hidden_unicode(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +430,32 @@ mod tests {
         // The largest installable body is always scannable.
         assert_eq!(scan_hidden_unicode(&vec![b'a'; MAX_AGENT_FILE_LEN]), HiddenScan::Clean);
         assert_eq!(scan_hidden_unicode(&vec![b'a'; MAX_HIDDEN_SCAN_LEN]), HiddenScan::Clean);
+    }
+
+    #[test]
+    fn binary_by_git_rule_is_not_scanned_but_markdown_and_latin1_text_are() {
+        // A PNG: its signature holds no NUL, the IHDR length right after it does.
+        let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\xe2\x80\xae";
+        assert_eq!(scan_package_file("assets/logo.png", png), FileScan::Binary);
+        assert_eq!(scan_package_file("assets/logo.png", png).denied(), None);
+        // A NUL past the first 8,000 bytes does not make text binary (git's rule).
+        let mut late = vec![b'a'; BINARY_SNIFF_LEN];
+        late.push(0);
+        assert!(!is_binary(&late));
+        assert!(scan_package_file("data.txt", &late).denied().is_some_and(|why| why.contains("control character")));
+        // Markdown is never binary: a NUL in SKILL.md or a reference is scanned, and found.
+        for path in ["SKILL.md", "references/guide.MD", "deploy.md"] {
+            let scan = scan_package_file(path, b"\0Steps \xe2\x80\xae.");
+            assert!(scan.denied().is_some_and(|why| why.contains("control character")), "{path}: {scan:?}");
+        }
+        // Latin-1 text has no NUL: it is text, and cannot be shown clean.
+        let latin1 = scan_package_file("notes.txt", b"caf\xe9\n");
+        assert!(latin1.denied().is_some_and(|why| why.contains("not valid UTF-8")), "{latin1:?}");
+        assert_eq!(latin1.warning(), None);
+        // A script with hidden Unicode is refused, and warned about.
+        let script = scan_package_file("scripts/run.sh", "echo \u{202E}hi\n".as_bytes());
+        assert!(script.denied().is_some() && script.warning().is_some());
+        assert_eq!(scan_package_file("scripts/run.sh", b"echo hi\n"), FileScan::Text(HiddenScan::Clean));
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! A marketplace is read as Claude Code reads it: a bare `source` is under `metadata.pluginRoot`;
 //! a `strict: false` entry is the plugin's whole definition (its `agents` field, not the plugin's
 //! manifest); each found file remembers its plugin, since Claude Code keeps same-named agents of
-//! two plugins apart (`plugin:agent`). What is not an agent (an Agent Skill's `SKILL.md` and the
-//! files beside it, slash commands) is reported as skipped, with the reason, never published.
+//! two plugins apart (`plugin:agent`). The same manifests give each plugin's skills (`skills/`)
+//! and slash commands (`commands/`), [`find_collection_packages`]; an Agent Skill's `SKILL.md`
+//! and the files beside it, and commands, are never taken for agents.
 //!
 //! A collection is someone else's: nothing is read from outside it. A symlink is followed only
 //! when it resolves to a regular file inside the collection; one that leads out of it, to a
@@ -19,9 +20,10 @@ use std::io::Read as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
-use agents_format::MAX_AGENT_FILE_LEN;
+use agents_format::{Kind, MAX_AGENT_FILE_LEN, SKILL_FILE};
 
 use crate::error::{RegistryError, Result, io_error};
+use crate::package::{FoundPackage, find_packages, find_packages_under};
 use crate::transport::{self, NetConfig};
 
 /// The largest file of a collection that is read (an agent file, a marketplace or plugin
@@ -75,70 +77,95 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// One plugin of a marketplace, located inside the repository.
+struct Plugin {
+    name: String,
+    directory: PathBuf,
+    /// `strict: false`: the marketplace entry is the plugin's whole definition.
+    strict: bool,
+    entry: serde_json::Value,
+}
+
+/// The plugins of the marketplace at `root` (canonical), in the marketplace's order (only those
+/// named in `plugins`, when it is not empty), or `None` when `root` is no marketplace. A plugin
+/// that cannot be read from the repository is reported in `skipped`.
+fn marketplace_plugins(root: &Path, plugins: &[String], skipped: &mut Vec<Skipped>) -> Result<Option<Vec<Plugin>>> {
+    let marketplace = root.join(".claude-plugin").join("marketplace.json");
+    if !std::fs::symlink_metadata(&marketplace).is_ok_and(|m| m.file_type().is_file()) {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&read_regular(&marketplace, MAX_COLLECTION_FILE_LEN)?).into_owned();
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| RegistryError::NotARegistry {
+        url: marketplace.display().to_string(),
+        reason: format!("marketplace.json is not valid JSON: {e}"),
+    })?;
+    let plugin_root = value.pointer("/metadata/pluginRoot").and_then(|p| p.as_str()).unwrap_or("");
+    let entries = value.get("plugins").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for plugin in entries {
+        let name = plugin.get("name").and_then(|n| n.as_str()).unwrap_or("(unnamed plugin)").to_owned();
+        if !plugins.is_empty() && !plugins.contains(&name) {
+            continue;
+        }
+        let source = match plugin.get("source") {
+            Some(serde_json::Value::String(source)) => source.clone(),
+            Some(other) => {
+                let kind = other.get("source").and_then(|k| k.as_str()).unwrap_or("an object");
+                skipped.push(Skipped {
+                    label: name,
+                    reason: format!("its source is not a path in this repository (a `{kind}` source)"),
+                });
+                continue;
+            }
+            None => {
+                skipped.push(Skipped { label: name, reason: "it has no `source`".to_owned() });
+                continue;
+            }
+        };
+        // Claude Code: `pluginRoot` is prepended to a relative source that does not say
+        // where it starts (`formatter` under `./plugins`).
+        let bare = !source.starts_with("./") && !source.starts_with("../") && !source.starts_with('/');
+        let relative = if bare && !plugin_root.is_empty() {
+            format!("{}/{source}", plugin_root.trim_end_matches('/'))
+        } else {
+            source
+        };
+        let directory = match locate(root, root, &relative) {
+            Ok(dir) => dir,
+            Err(why) => {
+                skipped.push(Skipped { label: name, reason: format!("source `{relative}` {why}") });
+                continue;
+            }
+        };
+        let strict = plugin.get("strict").and_then(|s| s.as_bool()).unwrap_or(true);
+        out.push(Plugin { name, directory, strict, entry: plugin });
+    }
+    for wanted in plugins {
+        if !value["plugins"].as_array().is_some_and(|all| all.iter().any(|p| p["name"] == wanted.as_str())) {
+            skipped.push(Skipped { label: wanted.clone(), reason: "no such plugin in the marketplace".to_owned() });
+        }
+    }
+    Ok(Some(out))
+}
+
 /// Lists the agent files of the collection at `root`. A marketplace is read through its
 /// manifest (only the plugins named in `plugins`, when it is not empty); any other directory is
 /// walked for `*.md` files (hidden directories, `README.md` and the like are left out).
 pub fn find_agent_files(root: &Path, plugins: &[String]) -> Result<(Vec<Found>, Vec<Skipped>)> {
     let root = &root.canonicalize().map_err(io_error(root))?;
-    let marketplace = root.join(".claude-plugin").join("marketplace.json");
     let mut skipped = Vec::new();
     let mut directories: Vec<(PathBuf, Option<String>)> = Vec::new();
-    let is_marketplace = std::fs::symlink_metadata(&marketplace).is_ok_and(|m| m.file_type().is_file());
-    if is_marketplace {
-        let text = String::from_utf8_lossy(&read_regular(&marketplace, MAX_COLLECTION_FILE_LEN)?).into_owned();
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| RegistryError::NotARegistry {
-            url: marketplace.display().to_string(),
-            reason: format!("marketplace.json is not valid JSON: {e}"),
-        })?;
-        let plugin_root = value.pointer("/metadata/pluginRoot").and_then(|p| p.as_str()).unwrap_or("");
-        let entries = value.get("plugins").and_then(|p| p.as_array()).cloned().unwrap_or_default();
-        for plugin in entries {
-            let name = plugin.get("name").and_then(|n| n.as_str()).unwrap_or("(unnamed plugin)").to_owned();
-            if !plugins.is_empty() && !plugins.contains(&name) {
-                continue;
-            }
-            let source = match plugin.get("source") {
-                Some(serde_json::Value::String(source)) => source.clone(),
-                Some(other) => {
-                    let kind = other.get("source").and_then(|k| k.as_str()).unwrap_or("an object");
-                    skipped.push(Skipped {
-                        label: name,
-                        reason: format!("its source is not a path in this repository (a `{kind}` source)"),
-                    });
-                    continue;
+    let marketplace = marketplace_plugins(root, plugins, &mut skipped)?;
+    let is_marketplace = marketplace.is_some();
+    match marketplace {
+        Some(found) => {
+            for plugin in found {
+                for dir in component_dirs(root, &plugin, "agents", &mut skipped) {
+                    directories.push((dir, Some(plugin.name.clone())));
                 }
-                None => {
-                    skipped.push(Skipped { label: name, reason: "it has no `source`".to_owned() });
-                    continue;
-                }
-            };
-            // Claude Code: `pluginRoot` is prepended to a relative source that does not say
-            // where it starts (`formatter` under `./plugins`).
-            let bare = !source.starts_with("./") && !source.starts_with("../") && !source.starts_with('/');
-            let relative = if bare && !plugin_root.is_empty() {
-                format!("{}/{source}", plugin_root.trim_end_matches('/'))
-            } else {
-                source
-            };
-            let plugin_dir = match locate(root, root, &relative) {
-                Ok(dir) => dir,
-                Err(why) => {
-                    skipped.push(Skipped { label: name, reason: format!("source `{relative}` {why}") });
-                    continue;
-                }
-            };
-            let strict = plugin.get("strict").and_then(|s| s.as_bool()).unwrap_or(true);
-            for dir in plugin_agent_dirs(root, &plugin_dir, &name, strict, plugin.get("agents"), &mut skipped) {
-                directories.push((dir, Some(name.clone())));
             }
         }
-        for wanted in plugins {
-            if !value["plugins"].as_array().is_some_and(|all| all.iter().any(|p| p["name"] == wanted.as_str())) {
-                skipped.push(Skipped { label: wanted.clone(), reason: "no such plugin in the marketplace".to_owned() });
-            }
-        }
-    } else {
-        directories.push((root.to_path_buf(), None));
+        None => directories.push((root.to_path_buf(), None)),
     }
     let mut found = Vec::new();
     for (directory, plugin) in directories {
@@ -154,6 +181,89 @@ pub fn find_agent_files(root: &Path, plugins: &[String]) -> Result<(Vec<Found>, 
     let mut seen = std::collections::BTreeSet::new();
     found.retain(|file| seen.insert(file.path.clone()));
     Ok((found, skipped))
+}
+
+/// Lists the skills and slash commands of the collection at `root`, and what in the places
+/// they are kept is none and is left out, with why. A marketplace's come from its plugins (only
+/// those named in `plugins`, when it is not empty), in the marketplace's order, each from the
+/// plugin's `skills/` and `commands/` (or the paths its manifest or its marketplace entry name,
+/// as for agents), remembering its plugin; any other directory is walked by [`find_packages`].
+/// What a marketplace cannot offer at all (a remote plugin) is reported by
+/// [`find_agent_files`], not again here.
+pub fn find_collection_packages(root: &Path, plugins: &[String]) -> Result<(Vec<FoundPackage>, Vec<Skipped>)> {
+    let root = &root.canonicalize().map_err(io_error(root))?;
+    let mut reported_by_agents = Vec::new();
+    let Some(marketplace) = marketplace_plugins(root, plugins, &mut reported_by_agents)? else {
+        return Ok((find_packages(root), Vec::new()));
+    };
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for plugin in marketplace {
+        let before = out.len();
+        for dir in component_dirs(root, &plugin, "skills", &mut skipped) {
+            if std::fs::symlink_metadata(dir.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
+                out.push(FoundPackage { kind: Kind::Skill, label: label_of(root, &dir), path: dir, plugin: None });
+                continue;
+            }
+            out.extend(find_packages_under(root, &dir));
+            // A directory of `skills/` is a skill only with its SKILL.md.
+            for entry in sorted_entries(&dir) {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir())
+                    && !out.iter().any(|found: &FoundPackage| found.path.starts_with(&path))
+                {
+                    let reason = "a directory of `skills/` without a SKILL.md: not a skill".to_owned();
+                    skipped.push(Skipped { label: label_of(root, &path), reason });
+                }
+            }
+        }
+        for path in component_dirs(root, &plugin, "commands", &mut skipped) {
+            out.extend(commands_in(root, &path));
+            // Claude Code names a command in a subdirectory `sub:name`, which is no registry name.
+            for entry in sorted_entries(&path).into_iter().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
+                skipped.push(Skipped {
+                    label: label_of(root, &entry.path()),
+                    reason: "a subdirectory of `commands/`: its commands (`sub:name` in Claude Code) are not imported"
+                        .to_owned(),
+                });
+            }
+        }
+        for package in &mut out[before..] {
+            package.plugin = Some(plugin.name.clone());
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|package| seen.insert(package.path.clone()));
+    Ok((out, skipped))
+}
+
+/// The entries of `dir` that are not hidden, by name (none when it is no directory).
+fn sorted_entries(dir: &Path) -> Vec<std::fs::DirEntry> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut entries: Vec<_> =
+        entries.flatten().filter(|entry| !entry.file_name().to_string_lossy().starts_with('.')).collect();
+    entries.sort_by_key(|entry| entry.file_name());
+    entries
+}
+
+/// The commands at `path`: the file itself when it is one, else the `*.md` files directly in the
+/// directory (hidden ones and documentation left out), sorted.
+fn commands_in(root: &Path, path: &Path) -> Vec<FoundPackage> {
+    let command =
+        |path: PathBuf| FoundPackage { kind: Kind::Command, label: label_of(root, &path), path, plugin: None };
+    let Ok(metadata) = std::fs::symlink_metadata(path) else { return Vec::new() };
+    if metadata.file_type().is_file() {
+        return if is_agent_file(path) { vec![command(path.to_path_buf())] } else { Vec::new() };
+    }
+    let Ok(entries) = std::fs::read_dir(path) else { return Vec::new() };
+    let mut out: Vec<FoundPackage> = entries
+        .flatten()
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()) && is_agent_file(&entry.path()))
+        .map(|entry| command(entry.path()))
+        .collect();
+    out.sort_by(|a, b| a.label.cmp(&b.label));
+    out
 }
 
 /// `relative` resolved under `base` (inside `root`), or why not: it leaves the repository, does
@@ -196,14 +306,10 @@ fn locate(root: &Path, base: &Path, relative: &str) -> std::result::Result<PathB
     Ok(resolved)
 }
 
-fn plugin_agent_dirs(
-    root: &Path,
-    plugin_dir: &Path,
-    name: &str,
-    strict: bool,
-    entry_agents: Option<&serde_json::Value>,
-    skipped: &mut Vec<Skipped>,
-) -> Vec<PathBuf> {
+/// The directories (or files) of a plugin's `component` (`agents`, `skills`, `commands`): the
+/// paths its manifest declares (unless `strict: false`) and its marketplace entry adds, else the
+/// default directory named after the component. A declared path that is not there is reported.
+fn component_dirs(root: &Path, plugin: &Plugin, component: &str, skipped: &mut Vec<Skipped>) -> Vec<PathBuf> {
     let paths_of = |value: &serde_json::Value| -> Vec<String> {
         match value {
             serde_json::Value::String(path) => vec![path.clone()],
@@ -212,30 +318,32 @@ fn plugin_agent_dirs(
         }
     };
     // With `strict: false` the marketplace entry is the whole definition; otherwise the
-    // plugin's own manifest declares its agents, and the entry may add to it.
-    let manifest = plugin_dir.join(".claude-plugin").join("plugin.json");
-    let declared = if strict {
+    // plugin's own manifest declares its components, and the entry may add to it.
+    let manifest = plugin.directory.join(".claude-plugin").join("plugin.json");
+    let declared = if plugin.strict {
         read_regular(&manifest, MAX_COLLECTION_FILE_LEN)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .and_then(|value| value.get("agents").map(paths_of))
+            .and_then(|value| value.get(component).map(paths_of))
             .unwrap_or_default()
     } else {
         Vec::new()
     };
     let mut paths = declared;
-    paths.extend(entry_agents.map(paths_of).unwrap_or_default());
+    paths.extend(plugin.entry.get(component).map(paths_of).unwrap_or_default());
     let default = paths.is_empty();
     if default {
-        paths.push("agents".to_owned());
+        paths.push(component.to_owned());
     }
     let mut dirs = Vec::new();
     for path in paths {
-        match locate(root, plugin_dir, &path) {
+        match locate(root, &plugin.directory, &path) {
             Ok(dir) => dirs.push(dir),
-            // A plugin without the default `agents/` directory simply has no agents.
+            // A plugin without the default directory simply has none of that component.
             Err(_) if default => {}
-            Err(why) => skipped.push(Skipped { label: name.to_owned(), reason: format!("agents path `{path}` {why}") }),
+            Err(why) => {
+                skipped.push(Skipped { label: plugin.name.clone(), reason: format!("{component} path `{path}` {why}") })
+            }
         }
     }
     dirs

@@ -7,9 +7,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use agents_format::{
-    AgentFile, FileMode, HiddenScan, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
+    AgentFile, FileMode, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
     PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, body_path, check_listing, check_skill, deep_body_path,
-    index_path, package_digest, scan_hidden_unicode,
+    index_path, package_digest, scan_package_file,
 };
 
 use crate::error::{RegistryError, Result, io_error};
@@ -153,16 +153,17 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
             PackageError::Empty { kind: request.kind }
         })
     })?;
+    // The file a tool reads as the package's instructions is text, never binary.
+    if main.bytes.contains(&0) {
+        return Err(invalid(PackageError::BinaryMainFile { path: main_path.clone() }));
+    }
     if request.deny_hidden_unicode {
         for content in &request.files {
-            match scan_hidden_unicode(&content.bytes) {
-                HiddenScan::Clean => {}
-                found @ (HiddenScan::Found(_) | HiddenScan::Unscannable { .. }) => {
-                    return Err(RegistryError::HiddenUnicode {
-                        path: format!("{}/{}", request.label, content.file.path),
-                        found: found.to_string(),
-                    });
-                }
+            if let Some(found) = scan_package_file(content.file.path.as_str(), &content.bytes).denied() {
+                return Err(RegistryError::HiddenUnicode {
+                    path: format!("{}/{}", request.label, content.file.path),
+                    found,
+                });
             }
         }
     }
@@ -170,8 +171,18 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         if request.kind == Kind::Skill { format!("{}/{main_path}", request.label) } else { request.label.to_owned() }
     };
     let (name, version_field, summary) = if request.kind == Kind::Skill {
-        let parsed = AgentFile::parse(&main.bytes)
-            .map_err(|source| RegistryError::InvalidAgent { path: main_label(), source })?;
+        let parsed = AgentFile::parse(&main.bytes).map_err(|source| match source {
+            // A display name (`name: Writing Rules`) is no skill name: say what the rules want.
+            agents_format::AgentFileError::InvalidName(error) => RegistryError::InvalidPackage {
+                path: main_label(),
+                message: format!(
+                    "its `name` is not a skill name ({error}); the Agent Skills rules want 1 to 64 of a-z, 0-9 \
+                     and `-`, equal to the directory's name (here `name: {}`)",
+                    request.directory_name
+                ),
+            },
+            source => RegistryError::InvalidAgent { path: main_label(), source },
+        })?;
         check_skill(&parsed.name, parsed.description.as_deref(), request.directory_name).map_err(invalid)?;
         let summary = parsed.summary();
         (parsed.name, parsed.version, summary)
@@ -337,6 +348,8 @@ pub struct FoundPackage {
     pub path: std::path::PathBuf,
     /// Relative to the collection, for messages.
     pub label: String,
+    /// The marketplace plugin the package belongs to (`None` outside a marketplace).
+    pub plugin: Option<String>,
 }
 
 /// Finds the skills and commands of the collection at `root` (canonical): every directory
@@ -345,8 +358,13 @@ pub struct FoundPackage {
 /// followed, so nothing outside the collection is found. A plugin marketplace's plugins keep
 /// their skills and commands in `skills/` and `commands/`, which this walk finds as well.
 pub fn find_packages(root: &Path) -> Vec<FoundPackage> {
+    find_packages_under(root, root)
+}
+
+/// [`find_packages`] below `directory`, a directory of the collection at `root`, sorted.
+pub(crate) fn find_packages_under(root: &Path, directory: &Path) -> Vec<FoundPackage> {
     let mut found = Vec::new();
-    find_in(root, root, &mut found);
+    find_in(root, directory, &mut found);
     found.sort_by(|a, b| a.label.cmp(&b.label));
     found
 }
@@ -365,12 +383,12 @@ fn find_in(root: &Path, directory: &Path, found: &mut Vec<FoundPackage>) {
         let Ok(file_type) = entry.file_type() else { continue };
         if file_type.is_dir() {
             if std::fs::symlink_metadata(path.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
-                found.push(FoundPackage { kind: Kind::Skill, label: label(&path), path });
+                found.push(FoundPackage { kind: Kind::Skill, label: label(&path), path, plugin: None });
             } else {
                 find_in(root, &path, found);
             }
         } else if file_type.is_file() && in_commands && path.extension().is_some_and(|e| e == "md") {
-            found.push(FoundPackage { kind: Kind::Command, label: label(&path), path });
+            found.push(FoundPackage { kind: Kind::Command, label: label(&path), path, plugin: None });
         }
     }
 }

@@ -7,7 +7,8 @@
 //! a file on disk may be replaced or removed only when it holds bytes this tool put there.
 //!
 //! Apply order: for each step in plan order (agents by name; an agent's Claude Code file before
-//! its converted files), the backup of a forced file first, then its write or removal. The
+//! its converted files), the backup of a forced file first, then its write or removal (each
+//! file's bytes fsync'd before its rename), then one fsync of each directory that changed. The
 //! command then writes the manifest, then the lockfile, then the state. A failure names what
 //! was applied and what was not.
 
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 use agents_format::{AgentName, RelativePath, Sha256};
 
 use crate::error::{Result, WorkspaceError};
-use crate::fs::{Expect, ForeignKind, OnDisk, Root, Swap};
+use crate::fs::{Expect, ForeignKind, OnDisk, Root, Staged, Swap};
 use crate::state::WorkspaceState;
 use crate::workspace::Workspace;
 
@@ -180,8 +181,26 @@ pub(crate) struct StepResult {
 }
 
 /// Performs `steps` in order, recording in `state` what was written. Conflicts are kept (a
-/// command that refuses them has refused before calling this).
+/// command that refuses them has refused before calling this). Each file's bytes are fsync'd
+/// before its rename; each directory that changed is fsync'd once, after the last step and
+/// before this returns, so before the command writes the lockfile and the state.
 pub(crate) fn apply(
+    workspace: &Workspace,
+    root: &Root,
+    steps: Vec<Step>,
+    state: &mut WorkspaceState,
+    now: i64,
+) -> Result<Vec<StepResult>> {
+    root.defer_directory_syncs();
+    let applied = apply_steps(workspace, root, steps, state, now);
+    // Even after a failure: what was applied is made durable before anything records it.
+    let synced = root.sync_deferred();
+    let results = applied?;
+    synced?;
+    Ok(results)
+}
+
+fn apply_steps(
     workspace: &Workspace,
     root: &Root,
     steps: Vec<Step>,
@@ -197,9 +216,18 @@ pub(crate) fn apply(
         }
     }
     let total = steps.len();
+    let mut staged: Vec<Option<Result<Staged>>> = (0..total).map(|_| None).collect();
+    let mut next_window = 0;
     let mut steps = steps.into_iter();
+    let mut index = 0;
     while let Some(step) = steps.next() {
-        match apply_step(workspace, root, &step, state, now) {
+        if index == next_window {
+            let rest: Vec<&Step> = std::iter::once(&step).chain(steps.as_slice()).collect();
+            next_window = stage_window(root, &rest, &mut staged[index..]).map_or(usize::MAX, |staged| index + staged);
+        }
+        let current = index;
+        index += 1;
+        match apply_step(workspace, root, &step, staged[current].take(), state, now) {
             Ok((done, backup)) => results.push(StepResult { step, done, backup }),
             Err(source) => {
                 let applied: Vec<String> = results
@@ -225,6 +253,56 @@ pub(crate) fn apply(
     Ok(results)
 }
 
+/// How many steps one window stages (and holds open) at most.
+const STAGE_WINDOW: usize = 64;
+
+/// The bytes a step writes, if it writes.
+fn written(step: &Step) -> Option<&[u8]> {
+    match step.decision {
+        Decision::Write(_) | Decision::BackUpThenWrite(_) => Some(step.file.bytes.as_deref().unwrap_or_default()),
+        Decision::Merge(_) => step.merged.as_deref(),
+        _ => None,
+    }
+}
+
+/// Stages the writes of the next steps (at most [`STAGE_WINDOW`]; `steps[0]` is the one about
+/// to be applied) and fsyncs their bytes together, so the device flushes them in parallel, not
+/// one after another; each is still on disk before its rename. Returns how many steps were
+/// looked at, or `None` when staging one failed: that step carries its error, and no step
+/// after it is touched (nor its directory created), so a failure stops where it did before.
+fn stage_window(root: &Root, steps: &[&Step], staged: &mut [Option<Result<Staged>>]) -> Option<usize> {
+    let mut looked_at = 0;
+    let mut failed = false;
+    for (step, slot) in steps.iter().zip(staged.iter_mut()).take(STAGE_WINDOW) {
+        looked_at += 1;
+        let Some(bytes) = written(step) else { continue };
+        let outcome = root.stage(&step.file.path, bytes, step.file.mode);
+        failed = outcome.is_err();
+        *slot = Some(outcome);
+        if failed {
+            break;
+        }
+    }
+    let mut ready: Vec<(usize, &mut Staged)> = staged[..looked_at]
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, slot)| match slot {
+            Some(Ok(staged)) => Some((i, staged)),
+            _ => None,
+        })
+        .collect();
+    let (positions, mut files): (Vec<usize>, Vec<&mut Staged>) = ready.drain(..).unzip();
+    let errors = crate::fs::sync_staged(&mut files);
+    drop(files);
+    for (position, error) in positions.into_iter().zip(errors) {
+        if let Some(error) = error {
+            let shown = root.absolute(&steps[position].file.path);
+            staged[position] = Some(Err(crate::error::io_error(&shown)(error)));
+        }
+    }
+    if failed { None } else { Some(looked_at) }
+}
+
 fn list(paths: &[String]) -> String {
     if paths.is_empty() { "nothing".to_owned() } else { paths.join(", ") }
 }
@@ -233,10 +311,18 @@ fn apply_step(
     workspace: &Workspace,
     root: &Root,
     step: &Step,
+    staged: Option<Result<Staged>>,
     state: &mut WorkspaceState,
     now: i64,
 ) -> Result<(Done, Option<PathBuf>)> {
     let file = &step.file;
+    // The write of this step, staged by `stage_window` (or now, if it was not).
+    let write = |bytes: &[u8], expect: Expect| -> Result<Swap> {
+        match staged {
+            Some(staged) => root.commit(staged?, bytes, expect),
+            None => root.replace_with_mode(&file.path, bytes, expect, file.mode),
+        }
+    };
     let record = |state: &mut WorkspaceState| {
         if let Some(bytes) = &file.bytes {
             state.record(&file.path, &file.agent, Sha256::of(bytes), &file.version);
@@ -255,13 +341,11 @@ fn apply_step(
             return Ok((Done::Unchanged, None));
         }
         Decision::Conflict(_) => return Ok((Done::Kept, None)),
-        Decision::Write(expect) => {
-            root.replace_with_mode(&file.path, file.bytes.as_deref().unwrap_or_default(), expect, file.mode)?
-        }
+        Decision::Write(expect) => write(file.bytes.as_deref().unwrap_or_default(), expect)?,
         Decision::Remove(expect) => root.remove(&file.path, expect)?,
         Decision::BackUpThenWrite(expect) => {
             backup = Some(back_up(workspace, root, &file.path, now)?);
-            root.replace_with_mode(&file.path, file.bytes.as_deref().unwrap_or_default(), expect, file.mode)?
+            write(file.bytes.as_deref().unwrap_or_default(), expect)?
         }
         Decision::BackUpThenRemove(expect) => {
             backup = Some(back_up(workspace, root, &file.path, now)?);
@@ -269,7 +353,7 @@ fn apply_step(
         }
         Decision::Merge(expect) => {
             let merged = step.merged.as_deref().expect("a merge decision carries its merged bytes");
-            match root.replace_with_mode(&file.path, merged, expect, file.mode)? {
+            match write(merged, expect)? {
                 Swap::Done => {
                     state.record_merge(&file.path, &file.agent, Sha256::of(merged), &file.version);
                     state.conflicts.remove(&file.path);

@@ -8,7 +8,12 @@
 //!   temporary file with the target (`renameat2(RENAME_EXCHANGE)` on Linux, `renameatx_np
 //!   (RENAME_SWAP)` on macOS) and then checks that the bytes it swapped out are the ones the plan
 //!   expected; if a save raced in, the user's file is swapped back. [`Root::remove`] renames the
-//!   target aside, checks it, and puts it back when it is not what the plan expected.
+//!   target aside, checks it, and puts it back when it is not what the plan expected. A
+//!   temporary file's bytes are fsync'd before it is renamed into place (`Root::stage` writes
+//!   it, `sync_staged` fsyncs many at once, `Root::commit` swaps it in and never renames one
+//!   not synced); the directory's fsync follows each change, or, after
+//!   [`Root::defer_directory_syncs`], comes once per changed directory at
+//!   [`Root::sync_deferred`] (the engine calls it before the lockfile is written).
 //! - **Files only this tool or a person between commands writes** (the state directory, the user
 //!   config, the manifest and lockfile in the workspace root) through [`write_atomic`]: temporary
 //!   file, fsync, rename, fsync the directory; backups through [`write_new`], which never
@@ -117,6 +122,9 @@ pub struct Root {
     /// stays on the directory it opened even if a symlink later takes that name, so a cached
     /// one never leads outside.
     opened: std::cell::RefCell<Vec<(String, Rc<OwnedFd>)>>,
+    /// While [`Root::defer_directory_syncs`] is in effect: the directories whose entries changed
+    /// (a rename, a removal, a directory created in them) and are not fsync'd yet, once each.
+    deferred: std::cell::RefCell<Option<Vec<(String, OwnedFd)>>>,
 }
 
 impl Root {
@@ -124,7 +132,48 @@ impl Root {
     pub fn open(path: &Path) -> Result<Root> {
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| io_error(path)(e.into()))?;
-        Ok(Root { fd, path: path.to_path_buf(), opened: Default::default() })
+        Ok(Root { fd, path: path.to_path_buf(), opened: Default::default(), deferred: Default::default() })
+    }
+
+    /// From now on each directory whose entries change is fsync'd once, by
+    /// [`Root::sync_deferred`], instead of after every file: a package's twenty files in one
+    /// directory cost one directory fsync, not twenty. Each file's own bytes are still fsync'd
+    /// before it is renamed into place, so a file is never visible with bytes not on disk.
+    pub fn defer_directory_syncs(&self) {
+        let mut deferred = self.deferred.borrow_mut();
+        if deferred.is_none() {
+            *deferred = Some(Vec::new());
+        }
+    }
+
+    /// Fsyncs every directory changed since [`Root::defer_directory_syncs`], once each, and stops
+    /// deferring. Call it before anything that records the changes (the lockfile, the state), so
+    /// what records them is never on disk before what they record.
+    pub fn sync_deferred(&self) -> Result<()> {
+        let Some(directories) = self.deferred.borrow_mut().take() else { return Ok(()) };
+        let mut first_error = None;
+        for (key, fd) in directories {
+            if let Err(error) = rustix::fs::fsync(&fd) {
+                first_error.get_or_insert_with(|| io_error(&self.path.join(&key))(error.into()));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Makes the entries of the directory `key` (relative to the root; `dir` is its handle)
+    /// durable: now, or once at [`Root::sync_deferred`] while syncs are deferred.
+    fn sync_directory(&self, key: &str, dir: &OwnedFd) -> Result<()> {
+        let shown = || self.path.join(key);
+        let mut deferred = self.deferred.borrow_mut();
+        match deferred.as_mut() {
+            None => rustix::fs::fsync(dir).map_err(|e| io_error(&shown())(e.into())),
+            Some(pending) if pending.iter().any(|(pending, _)| pending == key) => Ok(()),
+            Some(pending) => {
+                let handle = rustix::io::dup(dir).map_err(|e| io_error(&shown())(e.into()))?;
+                pending.push((key.to_owned(), handle));
+                Ok(())
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -153,6 +202,7 @@ impl Root {
     fn open_parent(&self, relative: &RelativePath, create: bool) -> Result<Option<OwnedFd>> {
         let mut current: Option<OwnedFd> = None;
         let mut shown = self.path.clone();
+        let mut key = String::new();
         for component in relative.parent_components() {
             shown.push(component);
             let dir = current.as_ref().map_or(self.fd.as_fd(), |fd| fd.as_fd());
@@ -160,7 +210,12 @@ impl Root {
             let opened = match rustix::fs::openat(dir, component, flags, Mode::empty()) {
                 Err(Errno::NOENT) if create => {
                     match rustix::fs::mkdirat(dir, component, Mode::from_raw_mode(0o777)) {
-                        Ok(()) | Err(Errno::EXIST) => {}
+                        Ok(()) => {
+                            // The new directory's entry is in its parent: durable with the files.
+                            let parent = rustix::io::dup(dir).map_err(|e| io_error(&shown)(e.into()))?;
+                            self.sync_directory(&key, &parent)?;
+                        }
+                        Err(Errno::EXIST) => {}
                         Err(error) => return Err(io_error(&shown)(error.into())),
                     }
                     rustix::fs::openat(dir, component, flags, Mode::empty())
@@ -183,6 +238,10 @@ impl Root {
                 Err(error) => return Err(io_error(&shown)(error.into())),
             };
             current = Some(fd);
+            if !key.is_empty() {
+                key.push('/');
+            }
+            key.push_str(component);
         }
         match current {
             Some(fd) => Ok(Some(fd)),
@@ -226,30 +285,60 @@ impl Root {
         expect: Expect,
         mode: Option<agents_format::FileMode>,
     ) -> Result<Swap> {
+        let staged = self.stage(relative, bytes, mode)?;
+        self.commit(staged, bytes, expect)
+    }
+
+    /// The first half of [`Root::replace_with_mode`]: writes `bytes` to a new temporary file
+    /// beside `relative` (creating the directories on the way), with the mode the target keeps
+    /// or `mode` gives, and does not fsync it yet: [`sync_staged`] fsyncs many at once, and
+    /// [`Root::commit`] fsyncs one that is not yet. Dropped uncommitted, the temporary file is
+    /// removed.
+    pub(crate) fn stage(
+        &self,
+        relative: &RelativePath,
+        bytes: &[u8],
+        mode: Option<agents_format::FileMode>,
+    ) -> Result<Staged> {
         let shown = self.absolute(relative);
         let dir = self.parent(relative, true)?.expect("created when missing");
         let name = relative.file_name();
-        let keep_mode = match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        let keep_mode = match rustix::fs::statat(&*dir, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => Some(stat.st_mode & 0o7777),
             _ => None,
         };
-        let temp = write_temp(&dir, &shown, bytes, keep_mode)?;
+        let (temp, file) = write_temp_unsynced(&dir, &shown, bytes, keep_mode)?;
+        let staged = Staged { dir, temp: Some(temp), file, synced: false, relative: relative.clone() };
         if let Some(mode) = mode {
-            let set = rustix::fs::statat(&dir, temp.as_str(), AtFlags::SYMLINK_NOFOLLOW).and_then(|stat| {
+            let temp = staged.temp.as_deref().expect("just written");
+            let set = rustix::fs::fstat(&staged.file).and_then(|stat| {
                 let current = stat.st_mode & 0o7777;
                 let wanted = if mode.is_executable() { current | ((current & 0o444) >> 2) } else { current & !0o111 };
-                rustix::fs::chmodat(&dir, temp.as_str(), Mode::from_raw_mode(wanted), AtFlags::empty())
+                rustix::fs::chmodat(&*staged.dir, temp, Mode::from_raw_mode(wanted), AtFlags::empty())
             });
-            if let Err(error) = set {
-                let _ = rustix::fs::unlinkat(&dir, temp.as_str(), AtFlags::empty());
-                return Err(io_error(&shown)(error.into()));
-            }
+            // Dropping `staged` removes the temporary file.
+            set.map_err(|error| io_error(&shown)(error.into()))?;
         }
-        let outcome = swap_in(&dir, name, &temp, bytes, &shown, expect);
+        Ok(staged)
+    }
+
+    /// The second half of [`Root::replace_with_mode`]: fsyncs the staged file's bytes unless
+    /// [`sync_staged`] did, then moves it to its target if what is there is still what `expect`
+    /// says (the compare-and-swap of the module docs), and syncs the directory (now, or once
+    /// later when deferred). The bytes renamed into place are always on disk first.
+    pub(crate) fn commit(&self, mut staged: Staged, bytes: &[u8], expect: Expect) -> Result<Swap> {
+        let relative = staged.relative.clone();
+        let shown = self.absolute(&relative);
+        if !staged.synced {
+            staged.file.sync_all().map_err(io_error(&shown))?;
+            staged.synced = true;
+        }
+        let temp = staged.temp.take().expect("a staged file is committed once");
+        let outcome = swap_in(&staged.dir, relative.file_name(), &temp, bytes, &shown, expect);
         // Whatever happened, the temporary name must not stay behind.
-        let _ = rustix::fs::unlinkat(&dir, temp.as_str(), AtFlags::empty());
+        let _ = rustix::fs::unlinkat(&*staged.dir, temp.as_str(), AtFlags::empty());
         let outcome = outcome?;
-        rustix::fs::fsync(&dir).map_err(|e| io_error(shown.parent().unwrap_or(&shown))(e.into()))?;
+        self.sync_directory(&directory_key(&relative), &staged.dir)?;
         Ok(outcome)
     }
 
@@ -271,7 +360,7 @@ impl Root {
         let moved = inspect_in(&dir, &aside, &shown)?;
         if matches_expectation(moved, expect) {
             rustix::fs::unlinkat(&dir, aside.as_str(), AtFlags::empty()).map_err(|e| io_error(&shown)(e.into()))?;
-            rustix::fs::fsync(&dir).map_err(|e| io_error(&shown)(e.into()))?;
+            self.sync_directory(&directory_key(relative), &dir)?;
             return Ok(Swap::Done);
         }
         // Not what the plan saw: put it back, unless a newer file took its place meanwhile.
@@ -311,6 +400,11 @@ impl Root {
         }
         Ok(removed)
     }
+}
+
+/// The key of the directory holding `relative`, as [`Root`] caches and syncs directories.
+fn directory_key(relative: &RelativePath) -> String {
+    relative.parent_components().collect::<Vec<_>>().join("/")
 }
 
 fn matches_expectation(on_disk: OnDisk, expect: Expect) -> bool {
@@ -382,8 +476,89 @@ fn temp_name() -> String {
     format!("{TEMP_PREFIX}{hex}{TEMP_SUFFIX}")
 }
 
+/// A file staged by [`Root::stage`]: its bytes at a temporary name beside the target, not yet
+/// committed. Removed when dropped uncommitted.
+pub(crate) struct Staged {
+    dir: Rc<OwnedFd>,
+    /// `None` once committed.
+    temp: Option<String>,
+    file: File,
+    /// Whether the bytes are fsync'd ([`sync_staged`]); [`Root::commit`] does it otherwise.
+    synced: bool,
+    relative: RelativePath,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = rustix::fs::unlinkat(&*self.dir, temp.as_str(), AtFlags::empty());
+        }
+    }
+}
+
+/// The most fsyncs [`sync_staged`] has in flight at once.
+const MAX_PARALLEL_SYNCS: usize = 16;
+
+/// Fsyncs the bytes of every staged file, several at once (a device completes parallel
+/// flushes in about the time of one: twenty 5 KB files in 10 ms instead of 55 ms on the
+/// benchmark machine). Returns, for each file, the error when its fsync failed; a file whose
+/// fsync succeeded is marked so that [`Root::commit`] does not fsync it again.
+pub(crate) fn sync_staged(staged: &mut [&mut Staged]) -> Vec<Option<std::io::Error>> {
+    let files: Vec<&File> = staged.iter().map(|s| &s.file).collect();
+    let mut outcomes: Vec<Option<std::io::Error>> = (0..files.len()).map(|_| None).collect();
+    if files.len() <= 1 {
+        for (outcome, file) in outcomes.iter_mut().zip(&files) {
+            *outcome = file.sync_all().err();
+        }
+    } else {
+        let threads = files.len().min(MAX_PARALLEL_SYNCS);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let files = &files;
+                    scope.spawn(move || {
+                        (thread..files.len())
+                            .step_by(threads)
+                            .map(|i| (i, files[i].sync_all().err()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for (thread, handle) in handles.into_iter().enumerate() {
+                match handle.join() {
+                    Ok(done) => {
+                        for (i, error) in done {
+                            outcomes[i] = error;
+                        }
+                    }
+                    // A thread that did not finish synced nothing it can vouch for.
+                    Err(_) => {
+                        for i in (thread..files.len()).step_by(threads) {
+                            outcomes[i] = Some(std::io::Error::other("the fsync thread stopped"));
+                        }
+                    }
+                }
+            }
+        });
+    }
+    for (staged, outcome) in staged.iter_mut().zip(&outcomes) {
+        staged.synced = outcome.is_none();
+    }
+    outcomes
+}
+
 /// Writes `bytes` to a new temporary file in `dir` and syncs it; returns its name.
 fn write_temp(dir: &OwnedFd, shown: &Path, bytes: &[u8], mode: Option<u32>) -> Result<String> {
+    let (name, file) = write_temp_unsynced(dir, shown, bytes, mode)?;
+    if let Err(error) = file.sync_all() {
+        let _ = rustix::fs::unlinkat(dir, name.as_str(), AtFlags::empty());
+        return Err(io_error(shown)(error));
+    }
+    Ok(name)
+}
+
+/// Writes `bytes` to a new temporary file in `dir`, not synced; returns its name and handle.
+fn write_temp_unsynced(dir: &OwnedFd, shown: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(String, File)> {
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let (name, fd) = loop {
         let name = temp_name();
@@ -400,13 +575,15 @@ fn write_temp(dir: &OwnedFd, shown: &Path, bytes: &[u8], mode: Option<u32>) -> R
         }
         let mut file = File::from(fd);
         file.write_all(bytes)?;
-        file.sync_all()
+        Ok::<File, std::io::Error>(file)
     })();
-    if let Err(error) = result {
-        let _ = rustix::fs::unlinkat(dir, name.as_str(), AtFlags::empty());
-        return Err(io_error(shown)(error));
+    match result {
+        Ok(file) => Ok((name, file)),
+        Err(error) => {
+            let _ = rustix::fs::unlinkat(dir, name.as_str(), AtFlags::empty());
+            Err(io_error(shown)(error))
+        }
     }
-    Ok(name)
 }
 
 enum Opened {
@@ -603,6 +780,62 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", temp.path().join("zero")).unwrap();
         assert!(matches!(root.read(&path("zero"), 1 << 20), Err(WorkspaceError::SymlinkedPath { .. })));
         assert_eq!(root.inspect(&path("zero")).unwrap(), OnDisk::Foreign(ForeignKind::Symlink));
+    }
+
+    /// Deferred, each changed directory is fsync'd once: the skill's two directories and, since
+    /// they were created, the directories holding them; nothing is left pending after the sync.
+    #[test]
+    fn deferred_directory_syncs_come_once_per_changed_directory() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = Root::open(temp.path()).unwrap();
+        root.defer_directory_syncs();
+        for file in ["skills/pdf/SKILL.md", "skills/pdf/scripts/a.sh", "skills/pdf/scripts/b.sh", "skills/pdf/c.md"] {
+            assert_eq!(root.replace(&path(file), b"x", Expect::Missing).unwrap(), Swap::Done);
+        }
+        assert_eq!(root.remove(&path("skills/pdf/c.md"), Expect::Bytes(Sha256::of(b"x"))).unwrap(), Swap::Done);
+        let mut pending: Vec<String> =
+            root.deferred.borrow().as_ref().unwrap().iter().map(|(key, _)| key.clone()).collect();
+        pending.sort();
+        assert_eq!(pending, ["", "skills", "skills/pdf", "skills/pdf/scripts"]);
+        root.sync_deferred().unwrap();
+        assert!(root.deferred.borrow().is_none(), "syncs are no longer deferred");
+        // Not deferred: nothing is kept pending.
+        root.replace(&path("skills/pdf/d.md"), b"y", Expect::Missing).unwrap();
+        assert!(root.deferred.borrow().is_none());
+        assert_eq!(std::fs::read(temp.path().join("skills/pdf/scripts/b.sh")).unwrap(), b"x");
+    }
+
+    /// Staged files are fsync'd together, committed as by `replace`, and a staged file that is
+    /// never committed leaves no temporary file behind.
+    #[test]
+    fn staged_files_sync_together_and_none_is_left_behind() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let temp = tempfile::tempdir().unwrap();
+        let root = Root::open(temp.path()).unwrap();
+        let mut a = root.stage(&path("d/a.md"), b"a", None).unwrap();
+        let mut b = root.stage(&path("d/b.sh"), b"b", Some(agents_format::FileMode::Executable)).unwrap();
+        let c = root.stage(&path("d/c.md"), b"c", None).unwrap();
+        assert!(!a.synced && !b.synced);
+        let errors = sync_staged(&mut [&mut a, &mut b]);
+        assert!(errors.iter().all(Option::is_none), "{errors:?}");
+        assert!(a.synced && b.synced && !c.synced);
+        assert_eq!(root.commit(a, b"a", Expect::Missing).unwrap(), Swap::Done);
+        assert_eq!(root.commit(b, b"b", Expect::Missing).unwrap(), Swap::Done);
+        drop(c);
+        let mut names: Vec<String> = std::fs::read_dir(temp.path().join("d"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.md", "b.sh"]);
+        assert_eq!(std::fs::read(temp.path().join("d/b.sh")).unwrap(), b"b");
+        let mode = std::fs::metadata(temp.path().join("d/b.sh")).unwrap().permissions().mode();
+        assert_ne!(mode & 0o100, 0, "the run bit is kept: {mode:o}");
+        // A commit over a file that changed since the plan keeps the change.
+        let d = root.stage(&path("d/a.md"), b"new", None).unwrap();
+        std::fs::write(temp.path().join("d/a.md"), b"saved").unwrap();
+        assert_eq!(root.commit(d, b"new", Expect::Bytes(Sha256::of(b"a"))).unwrap(), Swap::Raced);
+        assert_eq!(std::fs::read(temp.path().join("d/a.md")).unwrap(), b"saved");
     }
 
     #[test]

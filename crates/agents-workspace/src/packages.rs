@@ -371,7 +371,7 @@ pub(crate) fn hidden_unicode(
     let mut warnings = Vec::new();
     for content in contents {
         let label = format!("{label} ({})", content.file.path);
-        warnings.extend(crate::gate::hidden_unicode(&label, &content.bytes, deny)?);
+        warnings.extend(crate::gate::package_file(&label, content.file.path.as_str(), &content.bytes, deny)?);
     }
     Ok(warnings)
 }

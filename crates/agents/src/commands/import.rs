@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
-use agents_format::{AgentFile, AgentName, KNOWN_MODELS, Sha256};
+use agents_format::{AgentFile, AgentName, KNOWN_MODELS, Kind, Sha256};
 use agents_registry::Publish;
 use anyhow::{Context as _, bail};
 
@@ -72,7 +72,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     type Accepted = (String, Vec<u8>, semver::Version, String, Option<semver::Version>);
     let mut accepted: Vec<Accepted> = Vec::new();
     let mut unchanged = Vec::new();
-    let mut first_file: BTreeMap<AgentName, (String, Option<String>)> = BTreeMap::new();
+    let mut taken: BTreeMap<AgentName, Taken> = BTreeMap::new();
     for file in found {
         // SKILL.md, a skill's references and commands are imported as what they are, below.
         if agents_registry::is_in_package(&root, &root.join(&file.label)) {
@@ -94,17 +94,8 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
                 continue;
             }
         };
-        if let Some((first, first_plugin)) = first_file.get(&agent.name) {
-            let reason = match (first_plugin, &file.plugin) {
-                (Some(a), Some(b)) if a != b => format!(
-                    "`{name}` is already taken by {first} (plugin `{a}`); Claude Code keeps them apart as \
-                     `{a}:{name}` and `{b}:{name}`, but a registry knows an agent by its `name`: import plugin \
-                     `{b}` into another registry (`--plugin {b} --registry OTHER`)",
-                    name = agent.name
-                ),
-                _ => format!("`{}` is already taken by {first}", agent.name),
-            };
-            skipped.push(skip(reason));
+        if let Some(first) = taken.get(&agent.name) {
+            skipped.push(skip(first.clash(&agent.name, Kind::Agent, file.plugin.as_deref())));
             continue;
         }
         // Under a deny policy the gate in `prepare_record` refuses the file (below); otherwise warn.
@@ -120,7 +111,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         };
         let sha256 = Sha256::of(&bytes);
         if let Some(same) = published.records().find(|r| r.sha256 == sha256) {
-            first_file.insert(agent.name.clone(), (file.label.clone(), file.plugin.clone()));
+            taken.insert(agent.name.clone(), Taken::new(&file.label, file.plugin.as_deref(), Kind::Agent));
             unchanged.push(Imported {
                 name: agent.name.to_string(),
                 kind: agents_format::Kind::Agent,
@@ -176,7 +167,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             skipped.push(skip(error.to_string()));
             continue;
         }
-        first_file.insert(agent.name.clone(), (file.label.clone(), file.plugin.clone()));
+        taken.insert(agent.name.clone(), Taken::new(&file.label, file.plugin.as_deref(), Kind::Agent));
         accepted.push((file.label, bytes, version, agent.name.to_string(), latest));
     }
 
@@ -206,10 +197,14 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             Err(error) => skipped.push(SkippedFile { file: label.clone(), reason: error.to_string() }),
         }
     }
-    let packages = import_packages(context, &cache, &entry, &root, args.version.as_ref(), deny_hidden)?;
-    let package_count = packages.0.len();
-    imported.extend(packages.0);
-    skipped.extend(packages.1);
+    let options = PackageOptions { version: args.version.as_ref(), bump: args.bump, deny_hidden_unicode: deny_hidden };
+    let (packages, not_packages) = agents_registry::find_collection_packages(&root, &args.plugins)?;
+    skipped.extend(not_packages.into_iter().map(|s| SkippedFile { file: s.label, reason: s.reason }));
+    let outcome = import_packages(context, &cache, &entry, registry, &packages, &options, &mut taken)?;
+    let package_count = outcome.imported.len();
+    imported.extend(outcome.imported);
+    unchanged.extend(outcome.unchanged);
+    skipped.extend(outcome.skipped);
     let report = ImportReport { registry: entry.name.clone(), imported, unchanged, skipped };
     if args.json {
         printer.json(&report);
@@ -253,54 +248,158 @@ fn bumped(latest: &semver::Version, bump: Bump) -> semver::Version {
     }
 }
 
+/// What took a name earlier in this import: the first file (or skill directory) to claim a name
+/// keeps it, in the collection's order.
+struct Taken {
+    label: String,
+    plugin: Option<String>,
+    kind: Kind,
+}
+
+impl Taken {
+    fn new(label: &str, plugin: Option<&str>, kind: Kind) -> Taken {
+        Taken { label: label.to_owned(), plugin: plugin.map(str::to_owned), kind }
+    }
+
+    /// Why `name`, of `kind` in `plugin`, cannot be imported after this.
+    fn clash(&self, name: &AgentName, kind: Kind, plugin: Option<&str>) -> String {
+        let first = &self.label;
+        let article = if self.kind == Kind::Agent { "an" } else { "a" };
+        let what = match (&self.plugin, self.kind == kind) {
+            (Some(a), true) => format!(" (plugin `{a}`)"),
+            (Some(a), false) => format!(" ({article} {}, plugin `{a}`; one name, one kind)", self.kind),
+            (None, true) => String::new(),
+            (None, false) => format!(" ({article} {}; one name, one kind)", self.kind),
+        };
+        match (self.plugin.as_deref(), plugin) {
+            (Some(a), Some(b)) if a != b => format!(
+                "`{name}` is already taken by {first}{what}; Claude Code keeps them apart as \
+                 `{a}:{name}` and `{b}:{name}`, but a registry knows a package by its name: import plugin `{b}` \
+                 into another registry (`--plugin {b} --registry OTHER`)"
+            ),
+            _ => format!("`{name}` is already taken by {first}{what}"),
+        }
+    }
+}
+
+/// How `import` versions and gates the skills and commands it publishes.
+struct PackageOptions<'a> {
+    version: Option<&'a semver::Version>,
+    bump: Option<Bump>,
+    deny_hidden_unicode: bool,
+}
+
+#[derive(Default)]
+struct PackageOutcome {
+    imported: Vec<Imported>,
+    unchanged: Vec<Imported>,
+    skipped: Vec<SkippedFile>,
+}
+
 /// Publishes the skills and commands of the collection, one commit each (a package is several
 /// bodies and one record; the agents went in one commit before). A version comes from
-/// `--version`, else the package's own `version` field, else 1.0.0, as for agents.
+/// `--version`, else the package's own `version` field, else 1.0.0, as for agents; as for
+/// agents, a package whose digest is already published is unchanged, and a changed one takes its
+/// latest version bumped under `--bump`. A name an earlier agent or package of the collection
+/// took is refused, with the one that took it.
 fn import_packages(
     context: &Context,
     cache: &agents_registry::Cache,
     entry: &agents_workspace::RegistryEntry,
-    root: &std::path::Path,
-    version: Option<&semver::Version>,
-    deny_hidden_unicode: bool,
-) -> anyhow::Result<(Vec<Imported>, Vec<SkippedFile>)> {
-    let mut imported = Vec::new();
-    let mut skipped = Vec::new();
+    registry: &agents_registry::Registry,
+    packages: &[agents_registry::FoundPackage],
+    options: &PackageOptions<'_>,
+    taken: &mut BTreeMap<AgentName, Taken>,
+) -> anyhow::Result<PackageOutcome> {
+    let mut out = PackageOutcome::default();
     let signer = crate::commands::owner::signer(context, None)?;
-    for found in agents_registry::find_packages(root) {
+    for found in packages {
         let skip = |reason: String| SkippedFile { file: found.label.clone(), reason };
         let read = match agents_registry::read_package(&found.path, found.kind) {
             Ok(read) => read,
             Err(error) => {
-                skipped.push(skip(error.to_string()));
+                out.skipped.push(skip(error.to_string()));
                 continue;
             }
         };
+        // Hidden entries (`.DS_Store`) are never published, as `agents publish` says too.
+        for hidden in &read.skipped {
+            out.skipped.push(SkippedFile {
+                file: format!("{}/{hidden}", found.label),
+                reason: "a hidden entry of a skill: never published".to_owned(),
+            });
+        }
         let directory_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mut request = agents_registry::PublishPackage {
             kind: found.kind,
             label: &found.label,
             directory_name: &directory_name,
             files: read.files,
-            version: version.cloned(),
+            version: options.version.cloned(),
             now: now(),
-            deny_hidden_unicode,
+            deny_hidden_unicode: options.deny_hidden_unicode,
         };
-        if let Err(agents_registry::RegistryError::NoVersion { .. }) = agents_registry::prepare_package(&request) {
-            request.version = Some(semver::Version::new(1, 0, 0));
+        let prepared = match agents_registry::prepare_package(&request) {
+            Err(agents_registry::RegistryError::NoVersion { .. }) => {
+                request.version = Some(semver::Version::new(1, 0, 0));
+                agents_registry::prepare_package(&request)
+            }
+            other => other,
+        };
+        let prepared = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                out.skipped.push(skip(error.to_string()));
+                continue;
+            }
+        };
+        if let Some(first) = taken.get(&prepared.name) {
+            out.skipped.push(skip(first.clash(&prepared.name, found.kind, found.plugin.as_deref())));
+            continue;
         }
+        let published = match registry.index_file(&prepared.name) {
+            Ok(index) => index.unwrap_or_default(),
+            Err(error) => {
+                out.skipped.push(skip(error.to_string()));
+                continue;
+            }
+        };
+        let report = |version: &semver::Version, previous: Option<&semver::Version>| Imported {
+            name: prepared.name.to_string(),
+            kind: found.kind,
+            version: version.to_string(),
+            file: found.label.clone(),
+            previous: previous.map(ToString::to_string),
+        };
+        if let Some(same) = published.records().find(|r| r.kind == found.kind && r.sha256 == prepared.sha256) {
+            taken.insert(prepared.name.clone(), Taken::new(&found.label, found.plugin.as_deref(), found.kind));
+            out.unchanged.push(report(&same.version, None));
+            continue;
+        }
+        let latest = published.records().filter(|r| r.kind == found.kind).map(|r| r.version.clone()).max();
+        let version = match (options.bump, &latest) {
+            (Some(bump), Some(latest)) => bumped(latest, bump),
+            _ => prepared.version.clone(),
+        };
+        if let Some(latest) = &latest
+            && published.claims(&version)
+        {
+            out.skipped.push(skip(format!(
+                "changed since v{version} was published (latest v{latest}): pass --bump patch|minor|major \
+                 to publish the changed files as new versions"
+            )));
+            continue;
+        }
+        request.version = Some(version);
         match agents_registry::publish_package(cache, &entry.name, &entry.url, &request, signer.as_deref()) {
-            Ok(record) => imported.push(Imported {
-                name: record.name.to_string(),
-                kind: record.kind,
-                version: record.version.to_string(),
-                file: found.label.clone(),
-                previous: None,
-            }),
-            Err(error) => skipped.push(skip(error.to_string())),
+            Ok(record) => {
+                taken.insert(record.name.clone(), Taken::new(&found.label, found.plugin.as_deref(), found.kind));
+                out.imported.push(report(&record.version, latest.as_ref()));
+            }
+            Err(error) => out.skipped.push(skip(error.to_string())),
         }
     }
-    Ok((imported, skipped))
+    Ok(out)
 }
 
 fn net_of(context: &Context) -> anyhow::Result<agents_registry::NetConfig> {
