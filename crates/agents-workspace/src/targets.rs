@@ -62,9 +62,18 @@ impl ToolHomes {
         self.moved.iter().find(|(t, _)| *t == target).map_or(target.user_dir(), |(_, dir)| dir.as_str())
     }
 
+    /// Where Claude Code keeps the user's agents, skills and commands, relative to the home and
+    /// ending in `/` (empty when it is the home itself): `.claude/`, or where `CLAUDE_CONFIG_DIR`
+    /// puts it. Claude Code reads all three below it (`<dir>/agents`, `<dir>/skills`,
+    /// `<dir>/commands`; see `docs/targets.md`).
+    pub fn claude_home(&self) -> &str {
+        self.user_dir(Target::ClaudeCode).strip_suffix("agents").unwrap_or(".claude/")
+    }
+
     /// The directory `target` reads user-scope commands from, relative to the home; `None` when it
-    /// has none there. OpenCode's and Gemini CLI's follow the same variable as their agents
-    /// (`$XDG_CONFIG_HOME/opencode/command`, `$GEMINI_CLI_HOME/.gemini/commands`).
+    /// has none there. Claude Code's, OpenCode's and Gemini CLI's follow the same variable as
+    /// their agents (`$CLAUDE_CONFIG_DIR/commands`, `$XDG_CONFIG_HOME/opencode/command`,
+    /// `$GEMINI_CLI_HOME/.gemini/commands`).
     pub fn user_command_dir(&self, target: Target) -> Option<String> {
         let default = target.command_user_dir()?;
         let Some((agents, commands)) = moved_dirs(target) else { return Some(default.to_owned()) };
@@ -76,6 +85,7 @@ impl ToolHomes {
 /// commands directory below what the variable names.
 fn moved_dirs(target: Target) -> Option<(&'static str, &'static str)> {
     match target {
+        Target::ClaudeCode => Some(("agents", "commands")),
         Target::OpenCode => Some(("opencode/agent", "opencode/command")),
         Target::Gemini => Some((".gemini/agents", ".gemini/commands")),
         _ => None,
@@ -127,6 +137,15 @@ impl Workspace {
             Scope::User => format!("{}/{}", self.dirs.tools.user_command_dir(target)?, target.command_file_name(name)),
         };
         RelativePath::parse(&text).ok()
+    }
+
+    /// `below` in Claude Code's directory, relative to the boundary: `.claude/<below>` in a
+    /// project, `<claude home>/<below>` in user scope ([`ToolHomes::claude_home`]).
+    pub fn claude_relative(&self, below: &str) -> String {
+        match self.scope {
+            Scope::Project => format!(".claude/{below}"),
+            Scope::User => format!("{}{below}", self.dirs.tools.claude_home()),
+        }
     }
 
     /// A path under the boundary made absolute, for messages.
@@ -184,6 +203,12 @@ mod tests {
         assert_eq!(moved.user_dir(Target::Codex), "cx/agents");
         assert_eq!(moved.user_dir(Target::Cursor), ".cursor/agents");
         assert_eq!(moved.user_dir(Target::ClaudeCode), "claude/agents");
+        // Claude Code's skills and commands sit beside its agents, wherever the variable puts them.
+        assert_eq!((none.claude_home(), moved.claude_home()), (".claude/", "claude/"));
+        assert_eq!(none.user_command_dir(Target::ClaudeCode).as_deref(), Some(".claude/commands"));
+        assert_eq!(moved.user_command_dir(Target::ClaudeCode).as_deref(), Some("claude/commands"));
+        let (home, _) = homes(&[("CLAUDE_CONFIG_DIR", "/home/u")]);
+        assert_eq!((home.claude_home(), home.user_command_dir(Target::ClaudeCode).as_deref()), ("", Some("commands")));
         // Empty is unset; the default spelled out is the default.
         let (same, warnings) = homes(&[("CODEX_HOME", ""), ("XDG_CONFIG_HOME", "/home/u/.config")]);
         assert_eq!((same, warnings), (ToolHomes::default(), Vec::new()));
