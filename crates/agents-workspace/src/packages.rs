@@ -64,15 +64,11 @@ pub(crate) fn allowed(workspace: &Workspace, kind: Kind, name: &AgentName, targe
     }
     // Another tool's command, pinned before its variable moved it: never inside Claude Code's
     // directory (the default or the current one), where Claude Code would read it.
-    let claude = workspace.dirs.tools.claude_home();
     kind == Kind::Command
-        && Target::parse(target).ok().and_then(|tool| crate::targets::moved_command_tail(tool, name)).is_some_and(
-            |tail| {
-                path.as_str().ends_with(&format!("/{tail}"))
-                    && !path.as_str().starts_with(".claude/")
-                    && (claude.is_empty() || !path.as_str().starts_with(claude))
-            },
-        )
+        && Target::parse(target)
+            .ok()
+            .and_then(|tool| crate::targets::moved_command_tail(tool, name))
+            .is_some_and(|tail| path.as_str().ends_with(&format!("/{tail}")) && !workspace.inside_claude_dir(path))
 }
 
 /// For a Claude Code file of a package in user scope: its part below the Claude Code directory
@@ -560,6 +556,17 @@ mod tests {
             assert!(!check(kind, "claude-code", path), "{path}");
         }
         assert!(!check(Kind::Command, "opencode", "claude/opencode/command/pdf.md"));
+        assert!(check(Kind::Command, "opencode", "xdg/opencode/command/pdf.md"));
+        let inside =
+            |workspace: &Workspace, path: &str| workspace.inside_claude_dir(&RelativePath::parse(path).unwrap());
+        assert!(inside(&user, "claude/agents/pdf.md") && inside(&user, ".claude/agents/pdf.md"));
+        assert!(!inside(&user, "claudex/agents/pdf.md") && !inside(&project(), "claude/agents/pdf.md"));
+        let (tools, _) = ToolHomes::from_env(std::path::Path::new("/home/u"), |v| {
+            (v == "CLAUDE_CONFIG_DIR").then(|| std::ffi::OsString::from("/home/u"))
+        });
+        let at_home = Workspace::user(dirs(tools));
+        assert!(inside(&at_home, "agents/pdf.md") && inside(&at_home, "commands/pdf.md"));
+        assert!(!inside(&at_home, "xdg/opencode/agent/pdf.md"));
         assert_eq!(
             below_claude_home(Kind::Skill, &name, &RelativePath::parse("x/skills/pdf/a/b.md").unwrap()),
             Some("skills/pdf/a/b.md")

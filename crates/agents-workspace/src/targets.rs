@@ -148,6 +148,22 @@ impl Workspace {
         }
     }
 
+    /// Whether `path` (relative to the boundary) is inside Claude Code's directory, the default
+    /// `.claude` or, in user scope, where `CLAUDE_CONFIG_DIR` puts it (when that is the home
+    /// itself: its `agents`, `skills` or `commands`). Another tool's file pinned before its
+    /// variable moved may never be there, where Claude Code would read it.
+    pub(crate) fn inside_claude_dir(&self, path: &RelativePath) -> bool {
+        let path = path.as_str();
+        let home = self.dirs.tools.claude_home();
+        path.starts_with(".claude/")
+            || (self.scope == Scope::User
+                && if home.is_empty() {
+                    ["agents/", "skills/", "commands/"].iter().any(|dir| path.starts_with(dir))
+                } else {
+                    path.starts_with(home)
+                })
+    }
+
     /// A path under the boundary made absolute, for messages.
     pub fn resolve(&self, relative: &RelativePath) -> PathBuf {
         self.boundary.join(relative.as_str())
