@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use agents_test_support::{DaemonGuard, TestEnv, eventually, exited, seed_path};
 
@@ -127,6 +127,27 @@ fn the_daemon_killed_mid_apply_recovers_on_restart() {
     }
 }
 
+/// The passes agentsd's debounce (crates/agentsd/src/daemon.rs, `DEBOUNCE` and `DEBOUNCE_MAX`)
+/// makes of events at `times`: one once 50 ms pass without an event, or 500 ms after the first
+/// event of a burst.
+fn debounced_passes(times: &[Duration]) -> u64 {
+    const QUIET: Duration = Duration::from_millis(50);
+    const LONGEST: Duration = Duration::from_millis(500);
+    let mut passes = 0;
+    let mut burst: Option<(Duration, Duration)> = None;
+    for &at in times {
+        burst = match burst {
+            Some((first, last)) if at <= (last + QUIET).min(first + LONGEST) => Some((first, at)),
+            Some(_) => {
+                passes += 1;
+                Some((at, at))
+            }
+            None => Some((at, at)),
+        };
+    }
+    passes + u64::from(burst.is_some())
+}
+
 #[test]
 fn one_instance_per_user_and_a_burst_of_events_costs_few_passes() {
     let env = TestEnv::new();
@@ -138,13 +159,27 @@ fn one_instance_per_user_and_a_burst_of_events_costs_few_passes() {
     assert!(second.stderr().contains("already running"), "{}", second.stderr());
 
     let before = daemon.status()["reconcile_passes"].as_u64().unwrap();
+    let start = Instant::now();
+    let mut written = Vec::with_capacity(500);
     for i in 0..500 {
         std::fs::write(env.agents_dir().join(format!("scratch-{i}.md")), "x\n").unwrap();
+        written.push(start.elapsed());
     }
     std::thread::sleep(Duration::from_secs(2));
     let after = daemon.status()["reconcile_passes"].as_u64().unwrap();
-    assert!(after > before, "the burst was not noticed");
-    assert!(after - before <= 10, "500 events cost {} reconcile passes", after - before);
+    let passes = after - before;
+    // How many passes the daemon's rule allows for the burst as it was written here: on a loaded
+    // machine the writes themselves take long and pause, which legitimately ends a burst.
+    let allowed = debounced_passes(&written);
+    eprintln!(
+        "500 events in {:?}: {passes} passes, the debounce rule allows {allowed}",
+        written.last().copied().unwrap_or_default()
+    );
+    assert!(passes > 0, "the burst was not noticed");
+    // The daemon sees each event a little after it was written, later when it is itself kept
+    // from a core: that may split each burst once more. One pass per event (no debounce) costs
+    // dozens of passes here.
+    assert!(passes <= 2 * allowed + 1, "500 events cost {passes} reconcile passes, the debounce allows {allowed}");
     assert!(env.agents_dir().join("scratch-499.md").exists());
 
     // SIGTERM: it finishes what it is doing, removes its socket and exits.

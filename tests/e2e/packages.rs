@@ -464,3 +464,52 @@ fn under_deny_a_binary_asset_passes_and_every_text_file_is_scanned() {
     std::fs::write(script.join("scripts/fill.sh"), "#!/bin/sh\necho \u{202E}fill\n").unwrap();
     publish(&env, &script).fails_with("hidden Unicode");
 }
+
+#[test]
+fn user_scope_skills_and_commands_follow_claude_config_dir() {
+    // Claude Code reads the user's skills and commands from `$CLAUDE_CONFIG_DIR/skills` and
+    // `$CLAUDE_CONFIG_DIR/commands` (docs/targets.md), as it does agents.
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, &skill_dir(&env, "pdf-forms", "1.0.0")).success();
+    let command = env.path("plugin/commands/review.md");
+    std::fs::create_dir_all(command.parent().unwrap()).unwrap();
+    let text = "---\nname: review\ndescription: Review the diff\nversion: 1.0.0\n---\nReview $ARGUMENTS\n";
+    std::fs::write(&command, text).unwrap();
+    publish(&env, &command).success().stderr_contains("Published command review");
+    env.set_env("CLAUDE_CONFIG_DIR", env.home.join("claude-home"));
+    env.run(["install", "--global", "pdf-forms", "review", "--target", "gemini"]).success();
+    let script = env.home.join("claude-home/skills/pdf-forms/scripts/fill.sh");
+    let review = env.home.join("claude-home/commands/review.md");
+    assert!(is_executable(&script), "{:?}", TestEnv::files_under(&env.home));
+    assert_eq!(std::fs::read_to_string(&review).ok().as_deref(), Some(text), "{:?}", TestEnv::files_under(&env.home));
+    assert!(env.home.join(".agents/skills/pdf-forms/SKILL.md").is_file());
+    assert!(env.home.join(".gemini/commands/review.toml").is_file());
+    assert!(!env.home.join(".claude").exists(), "{:?}", TestEnv::files_under(&env.home.join(".claude")));
+    env.run(["verify", "--global"]).success();
+    env.run(["list", "--global"]).success().stdout_contains("claude-home");
+
+    // The daemon (it always watches the user scope) restores a file there.
+    let daemon = agents_test_support::DaemonGuard::start(&env);
+    std::fs::remove_file(&script).unwrap();
+    let wait = std::time::Duration::from_secs(20);
+    assert!(agents_test_support::eventually(wait, || script.is_file() && is_executable(&script)), "not restored");
+    drop(daemon);
+
+    // The variable moves the directory again: what is pinned is still valid, `sync` restores it
+    // where it was pinned, and the next install moves every file to the new directory.
+    env.set_env("CLAUDE_CONFIG_DIR", env.home.join("claude-next"));
+    std::fs::remove_file(&review).unwrap();
+    std::fs::remove_file(&script).unwrap();
+    env.run(["sync", "--global"]).success();
+    assert_eq!(std::fs::read_to_string(&review).unwrap(), text);
+    assert!(is_executable(&script));
+    env.run(["install", "--global"]).success();
+    assert!(is_executable(&env.home.join("claude-next/skills/pdf-forms/scripts/fill.sh")));
+    assert_eq!(std::fs::read_to_string(env.home.join("claude-next/commands/review.md")).unwrap(), text);
+    assert!(!script.exists() && !review.exists());
+    env.run(["verify", "--global"]).success();
+    env.run(["uninstall", "--global", "review", "pdf-forms"]).success();
+    assert!(!env.home.join("claude-next/commands/review.md").exists());
+    assert!(!env.home.join("claude-next/skills/pdf-forms/SKILL.md").exists());
+}

@@ -291,6 +291,62 @@ impl IndexFile {
     }
 }
 
+/// What a newer copy of index files does to the versions an older copy published, each entry
+/// `name@version`: a published version is immutable, so a registry with any of these is refused
+/// as rewritten. Gathered over one or more files ([`Rewrites::add`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rewrites {
+    /// Versions the new copy records twice: a second record is how a published version's bytes
+    /// would be replaced while the first record stays as it was.
+    pub doubled: Vec<String>,
+    /// Versions whose checksum or length changed (`name@version (sha256 OLD → NEW)`).
+    pub changed: Vec<String>,
+    /// Versions the old copy recorded and the new one does not.
+    pub dropped: Vec<String>,
+}
+
+impl Rewrites {
+    /// Adds what `new`, the newer copy of the index file `file_name`, rewrites of `old`, its
+    /// previous copy (`None` when there was none: only second records are looked for). A file
+    /// that disappeared is `new` empty.
+    pub fn add(&mut self, file_name: &str, old: Option<&IndexFile>, new: &IndexFile) {
+        self.doubled.extend(new.duplicates.iter().map(|version| format!("{file_name}@{version}")));
+        for record in old.iter().flat_map(|old| old.records()) {
+            match new.find(&record.version) {
+                None => self.dropped.push(format!("{}@{}", record.name, record.version)),
+                Some(now) if now.sha256 != record.sha256 || now.length != record.length => self
+                    .changed
+                    .push(format!("{}@{} (sha256 {} → {})", record.name, record.version, record.sha256, now.sha256)),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// What [`Rewrites::add`] finds for one file.
+    pub fn of(file_name: &str, old: Option<&IndexFile>, new: &IndexFile) -> Rewrites {
+        let mut rewrites = Rewrites::default();
+        rewrites.add(file_name, old, new);
+        rewrites
+    }
+
+    /// Why the registry is refused, when it is: a second record first, then a changed checksum,
+    /// then a version gone (with `gone_hint`, a likely cause, in parentheses). `None` when every
+    /// published version is intact.
+    pub fn reason(&self, gone_hint: Option<&str>) -> Option<String> {
+        if !self.doubled.is_empty() {
+            return Some(format!("published versions have a second record: {}", self.doubled.join(", ")));
+        }
+        if !self.changed.is_empty() {
+            return Some(format!("published versions changed their checksum: {}", self.changed.join(", ")));
+        }
+        if !self.dropped.is_empty() {
+            let hint = gone_hint.map(|hint| format!(" ({hint})")).unwrap_or_default();
+            return Some(format!("published versions disappeared{hint}: {}", self.dropped.join(", ")));
+        }
+        None
+    }
+}
+
 /// `version` without its build metadata: what semver's matching compares.
 fn base_version(version: &semver::Version) -> semver::Version {
     semver::Version { build: semver::BuildMetadata::EMPTY, ..version.clone() }
@@ -333,6 +389,52 @@ mod tests {
             files: Vec::new(),
             extra: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn a_newer_copy_may_add_and_yank_but_not_double_change_or_drop_a_published_version() {
+        let old = IndexFile::parse(&[record("1.0.0"), record("1.1.0")].map(|r| r.to_line()).join("\n"));
+        // Yanking, a new version and a new description are not rewrites.
+        let mut yanked = record("1.0.0");
+        yanked.yanked = true;
+        yanked.description = Some("other".into());
+        let grown = IndexFile::parse(&[yanked, record("1.1.0"), record("2.0.0")].map(|r| r.to_line()).join("\n"));
+        assert_eq!(Rewrites::of("go-backend-expert", Some(&old), &grown), Rewrites::default());
+        assert_eq!(Rewrites::of("go-backend-expert", Some(&old), &grown).reason(None), None);
+
+        let mut changed = record("1.1.0");
+        changed.sha256 = Sha256::of(b"other bytes");
+        let mut longer = record("1.0.0");
+        longer.length = 6;
+        let rewritten = IndexFile::parse(&[longer, changed.clone()].map(|r| r.to_line()).join("\n"));
+        let rewrites = Rewrites::of("go-backend-expert", Some(&old), &rewritten);
+        assert_eq!(rewrites.changed.len(), 2, "{rewrites:?}");
+        assert!(rewrites.changed[1].starts_with("go-backend-expert@1.1.0 (sha256 "), "{rewrites:?}");
+        assert!(rewrites.reason(None).unwrap().starts_with("published versions changed their checksum: "));
+
+        let shrunk = IndexFile::parse(&record("1.1.0").to_line());
+        let rewrites = Rewrites::of("go-backend-expert", Some(&old), &shrunk);
+        assert_eq!(rewrites.dropped, ["go-backend-expert@1.0.0"]);
+        assert_eq!(
+            rewrites.reason(Some("a force push?")).as_deref(),
+            Some("published versions disappeared (a force push?): go-backend-expert@1.0.0")
+        );
+        // A file gone is every version gone.
+        let gone = Rewrites::of("go-backend-expert", Some(&old), &IndexFile::default());
+        assert_eq!(
+            gone.reason(None).as_deref(),
+            Some("published versions disappeared: go-backend-expert@1.0.0, go-backend-expert@1.1.0")
+        );
+
+        // A second record is refused even in a file seen for the first time, and comes first.
+        let doubled = IndexFile::parse(&[record("1.0.0"), changed, record("1.1.0")].map(|r| r.to_line()).join("\n"));
+        assert_eq!(Rewrites::of("go-backend-expert", None, &doubled).doubled, ["go-backend-expert@1.1.0"]);
+        let mut all = Rewrites::of("go-backend-expert", Some(&old), &shrunk);
+        all.add("go-backend-expert", Some(&old), &doubled);
+        assert_eq!(
+            all.reason(None).as_deref(),
+            Some("published versions have a second record: go-backend-expert@1.1.0")
+        );
     }
 
     #[test]

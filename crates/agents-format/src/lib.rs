@@ -48,7 +48,7 @@ pub use config::{
     BUILTIN_REGISTRY_ID, CONFIG_SCHEMA, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError,
 };
 pub use index::{
-    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, body_path,
+    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, Rewrites, body_path,
     index_path,
 };
 pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};

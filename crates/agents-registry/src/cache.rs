@@ -8,7 +8,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use agents_format::{IndexFile, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, RegistryUrl, Sha256};
+use agents_format::{IndexFile, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, RegistryUrl, Rewrites, Sha256};
 
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::http::{Http, HttpConfig};
@@ -295,38 +295,21 @@ fn verify_history(
     let diff = repository
         .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut options))
         .context(|| "compare registry trees".to_owned())?;
-    let (mut changed, mut dropped, mut doubled) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rewrites = Rewrites::default();
     for delta in diff.deltas() {
-        // A second record for a version is how its bytes would be replaced while the first
-        // record, which the comparison below reads, stays as it was.
-        if let Some(path) = delta.new_file().path()
-            && let Some(new_text) = read(&new_tree, path)?
-        {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            doubled.extend(IndexFile::parse(&new_text).duplicates.iter().map(|version| format!("{name}@{version}")));
-        }
-        let Some(path) = delta.old_file().path() else { continue };
-        let Some(old_text) = read(&old_tree, path)? else { continue };
-        let new_index = IndexFile::parse(&read(&new_tree, path)?.unwrap_or_default());
-        for record in IndexFile::parse(&old_text).records() {
-            match new_index.find(&record.version) {
-                None => dropped.push(format!("{}@{}", record.name, record.version)),
-                Some(new) if new.sha256 != record.sha256 || new.length != record.length => changed
-                    .push(format!("{}@{} (sha256 {} → {})", record.name, record.version, record.sha256, new.sha256)),
-                Some(_) => {}
-            }
-        }
+        let Some(path) = delta.new_file().path().or(delta.old_file().path()) else { continue };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let old = match delta.old_file().path() {
+            Some(path) => read(&old_tree, path)?.map(|text| IndexFile::parse(&text)),
+            None => None,
+        };
+        let new = match delta.new_file().path() {
+            Some(path) => IndexFile::parse(&read(&new_tree, path)?.unwrap_or_default()),
+            None => IndexFile::default(),
+        };
+        rewrites.add(&name, old.as_ref(), &new);
     }
-    if !doubled.is_empty() {
-        let what = format!("published versions have a second record: {}", doubled.join(", "));
-        return Err(RegistryError::Rewritten { url: url.to_owned(), what, cache });
-    }
-    if !changed.is_empty() {
-        let what = format!("published versions changed their checksum: {}", changed.join(", "));
-        return Err(RegistryError::Rewritten { url: url.to_owned(), what, cache });
-    }
-    if !dropped.is_empty() {
-        let what = format!("published versions disappeared (a force push?): {}", dropped.join(", "));
+    if let Some(what) = rewrites.reason(Some("a force push?")) {
         return Err(RegistryError::Rewritten { url: url.to_owned(), what, cache });
     }
     let descends = repository.graph_descendant_of(incoming.id(), previous.id()).unwrap_or(false);

@@ -220,26 +220,11 @@ impl Sparse {
         let Some(old) = old else { return Ok(()) };
         let name = path.rsplit('/').next().unwrap_or(path);
         let new_index = IndexFile::parse(&String::from_utf8_lossy(new.unwrap_or_default()));
-        if !new_index.duplicates.is_empty() {
-            let doubled: Vec<String> = new_index.duplicates.iter().map(|v| format!("{name}@{v}")).collect();
-            return Err(rewritten(format!("published versions have a second record: {}", doubled.join(", "))));
+        let old_index = IndexFile::parse(&String::from_utf8_lossy(old));
+        match agents_format::Rewrites::of(name, Some(&old_index), &new_index).reason(None) {
+            Some(what) => Err(rewritten(what)),
+            None => Ok(()),
         }
-        let (mut changed, mut dropped) = (Vec::new(), Vec::new());
-        for record in IndexFile::parse(&String::from_utf8_lossy(old)).records() {
-            match new_index.find(&record.version) {
-                None => dropped.push(format!("{}@{}", record.name, record.version)),
-                Some(new) if new.sha256 != record.sha256 || new.length != record.length => changed
-                    .push(format!("{}@{} (sha256 {} → {})", record.name, record.version, record.sha256, new.sha256)),
-                Some(_) => {}
-            }
-        }
-        if !changed.is_empty() {
-            return Err(rewritten(format!("published versions changed their checksum: {}", changed.join(", "))));
-        }
-        if !dropped.is_empty() {
-            return Err(rewritten(format!("published versions disappeared: {}", dropped.join(", "))));
-        }
-        Ok(())
     }
 
     fn store(&self, path: &str, bytes: Option<&[u8]>, meta: Meta) -> Result<()> {

@@ -350,7 +350,7 @@ fn resolve(
         }
         let main = match record.kind {
             agents_format::Kind::Agent => workspace.agent_relative(&name),
-            kind => crate::packages::main_file(kind, &name),
+            kind => crate::packages::main_file(workspace, kind, &name),
         };
         let installed_from =
             state.installed_from(&main).cloned().or_else(|| locked.as_ref().map(|l| l.version.clone()));
@@ -624,7 +624,7 @@ fn plan_and_apply(
         let (primary, path) = match agent.record.kind {
             agents_format::Kind::Agent => (workspace.agent_relative(&agent.name), workspace.agent_path(&agent.name)),
             kind => (
-                crate::packages::main_file(kind, &agent.name),
+                crate::packages::main_file(workspace, kind, &agent.name),
                 crate::packages::display_path(workspace, kind, &agent.name),
             ),
         };

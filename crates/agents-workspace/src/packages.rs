@@ -4,11 +4,12 @@
 //! an `[[agent.file]]`, so the one rule protects, backs up, restores and removes each of them.
 //!
 //! Layout (the boundary is the project or the home): a skill goes to `.claude/skills/NAME/`
-//! (Claude Code) and, when any other tool is a target, once more to `.agents/skills/NAME/`, which
-//! Codex, Copilot, Cursor, Gemini CLI and OpenCode read (the same paths in both scopes). A command
-//! goes to `.claude/commands/NAME.md` and, converted, to each target's commands directory
-//! ([`Workspace::command_relative`]: OpenCode, Copilot in projects, Cursor, Gemini CLI); a tool
-//! that gets none is named in a note.
+//! (Claude Code; in user scope `$CLAUDE_CONFIG_DIR/skills/NAME/` when set) and, when any other
+//! tool is a target, once more to `.agents/skills/NAME/`, which Codex, Copilot, Cursor, Gemini CLI
+//! and OpenCode read (the same path in both scopes). A command goes to `.claude/commands/NAME.md`
+//! (user scope: `$CLAUDE_CONFIG_DIR/commands/`) and, converted, to each target's commands
+//! directory ([`Workspace::command_relative`]: OpenCode, Copilot in projects, Cursor, Gemini CLI);
+//! a tool that gets none is named in a note.
 
 use std::path::PathBuf;
 
@@ -23,10 +24,15 @@ use crate::workspace::{Scope, Workspace};
 pub(crate) const SHARED_TARGET: &str = "agents";
 
 /// The directories a package is installed into, each with its lockfile target.
-pub(crate) fn package_dirs(kind: Kind, name: &AgentName, tools: &[Target]) -> Vec<(&'static str, String)> {
+pub(crate) fn package_dirs(
+    workspace: &Workspace,
+    kind: Kind,
+    name: &AgentName,
+    tools: &[Target],
+) -> Vec<(&'static str, String)> {
     match kind {
         Kind::Skill => {
-            let mut dirs = vec![(Target::ClaudeCode.as_str(), format!(".claude/skills/{name}"))];
+            let mut dirs = vec![(Target::ClaudeCode.as_str(), workspace.claude_relative(&format!("skills/{name}")))];
             if tools.iter().any(|t| *t != Target::ClaudeCode) {
                 dirs.push((SHARED_TARGET, format!(".agents/skills/{name}")));
             }
@@ -40,20 +46,52 @@ pub(crate) fn package_dirs(kind: Kind, name: &AgentName, tools: &[Target]) -> Ve
 /// package's directory for that target (for a command, exactly its file for that target), so a
 /// committed lockfile cannot make us write or remove any other file. In user scope a tool's
 /// directory follows its variable, which may have moved since: the path's tail must still be
-/// exact.
+/// exact ([`below_claude_home`] for Claude Code's).
 pub(crate) fn allowed(workspace: &Workspace, kind: Kind, name: &AgentName, target: &str, path: &RelativePath) -> bool {
-    if kind == Kind::Command {
-        let Ok(tool) = Target::parse(target) else { return false };
-        let moved = workspace.scope == Scope::User
-            && crate::targets::moved_command_tail(tool, name).is_some_and(|tail| {
-                path.as_str().ends_with(&format!("/{tail}")) && !path.as_str().starts_with(".claude/")
-            });
-        return workspace.command_relative(tool, name).as_ref() == Some(path) || moved;
+    let current = if kind == Kind::Command {
+        Target::parse(target).ok().and_then(|tool| workspace.command_relative(tool, name)).as_ref() == Some(path)
+    } else {
+        let every_tool = [Target::Codex];
+        package_dirs(workspace, kind, name, &every_tool).iter().any(|(t, dir)| {
+            *t == target && path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    if current || workspace.scope != Scope::User {
+        return current;
     }
-    let every_tool = [Target::Codex];
-    package_dirs(kind, name, &every_tool).iter().any(|(t, dir)| {
-        *t == target && path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/'))
-    })
+    if target == Target::ClaudeCode.as_str() {
+        return below_claude_home(kind, name, path).is_some();
+    }
+    // Another tool's command, pinned before its variable moved it: never inside Claude Code's
+    // directory (the default or the current one), where Claude Code would read it.
+    kind == Kind::Command
+        && Target::parse(target)
+            .ok()
+            .and_then(|tool| crate::targets::moved_command_tail(tool, name))
+            .is_some_and(|tail| path.as_str().ends_with(&format!("/{tail}")) && !workspace.inside_claude_dir(path))
+}
+
+/// For a Claude Code file of a package in user scope: its part below the Claude Code directory
+/// it was written under (`skills/NAME/…`, `commands/NAME.md`), which stays the same wherever
+/// `CLAUDE_CONFIG_DIR` moved that directory since. `None` when the path is no such file, or when
+/// what is above that part could not be a Claude Code directory (it names one of the directories
+/// tools read agents, skills or commands from, so a lockfile cannot aim a file into them).
+pub(crate) fn below_claude_home<'a>(kind: Kind, name: &AgentName, path: &'a RelativePath) -> Option<&'a str> {
+    let mark = match kind {
+        Kind::Skill => format!("skills/{name}/"),
+        Kind::Command => format!("commands/{}", name.file_name()),
+        Kind::Agent => return None,
+    };
+    let text = path.as_str();
+    let at = if text.starts_with(&mark) { 0 } else { text.find(&format!("/{mark}"))? + 1 };
+    let (home, rest) = text.split_at(at);
+    if home.split('/').any(|component| {
+        matches!(component, "agents" | "agent" | "skills" | "commands" | "command" | "prompts" | ".agents")
+    }) {
+        return None;
+    }
+    let exact = if kind == Kind::Command { rest == mark } else { rest.len() > mark.len() };
+    exact.then_some(rest)
 }
 
 /// One file a package puts in the workspace: a copy of one of its files, or (a command for
@@ -103,7 +141,7 @@ pub(crate) fn placed_files(
         return placed_command(workspace, name, tools, contents);
     }
     let mut placed = Vec::new();
-    for (target, dir) in package_dirs(kind, name, tools) {
+    for (target, dir) in package_dirs(workspace, kind, name, tools) {
         for content in contents {
             let Ok(path) = RelativePath::parse(&format!("{dir}/{}", content.file.path)) else { continue };
             placed.push(Placed {
@@ -191,10 +229,10 @@ pub(crate) fn expected_location(kind: Kind, name: &AgentName) -> String {
 
 /// The file that stands for the package in reports: the Claude Code copy of `SKILL.md`, or the
 /// command file.
-pub(crate) fn main_file(kind: Kind, name: &AgentName) -> RelativePath {
+pub(crate) fn main_file(workspace: &Workspace, kind: Kind, name: &AgentName) -> RelativePath {
     let text = match kind {
-        Kind::Command => format!(".claude/commands/{}", name.file_name()),
-        _ => format!(".claude/skills/{name}/SKILL.md"),
+        Kind::Command => workspace.claude_relative(&format!("commands/{}", name.file_name())),
+        _ => workspace.claude_relative(&format!("skills/{name}/SKILL.md")),
     };
     RelativePath::parse(&text).expect("a package name makes a plain relative path")
 }
@@ -202,8 +240,10 @@ pub(crate) fn main_file(kind: Kind, name: &AgentName) -> RelativePath {
 /// Where the package is, for messages: the skill's Claude Code directory, or the command file.
 pub(crate) fn display_path(workspace: &Workspace, kind: Kind, name: &AgentName) -> PathBuf {
     match kind {
-        Kind::Command => workspace.resolve(&main_file(kind, name)),
-        _ => workspace.resolve(&RelativePath::parse(&format!(".claude/skills/{name}")).expect("a plain path")),
+        Kind::Command => workspace.resolve(&main_file(workspace, kind, name)),
+        _ => workspace.resolve(
+            &RelativePath::parse(&workspace.claude_relative(&format!("skills/{name}"))).expect("a plain path"),
+        ),
     }
 }
 
@@ -326,9 +366,18 @@ pub(crate) fn locked_files(
     let mut errors = Vec::new();
     let placed = placed_files(workspace, locked.kind, &locked.name, &locked_tools(locked), contents);
     for file in &locked.files {
-        // A command has one file per tool, which stays where it was pinned when the tool's
-        // directory has moved since (user scope).
-        let same = |p: &&Placed| p.path == file.path || (locked.kind == Kind::Command && p.target == file.target);
+        // A command has one file per tool, and a skill's Claude Code files the same part below
+        // Claude Code's directory: they stay where they were pinned when the tool's directory has
+        // moved since (user scope).
+        let same = |p: &&Placed| {
+            p.path == file.path
+                || (p.target == file.target
+                    && (locked.kind == Kind::Command
+                        || (file.target == Target::ClaudeCode.as_str()
+                            && below_claude_home(locked.kind, &locked.name, &file.path).is_some()
+                            && below_claude_home(locked.kind, &locked.name, &file.path)
+                                == below_claude_home(locked.kind, &locked.name, &p.path))))
+        };
         match placed.iter().find(same) {
             Some(placed) if Sha256::of(&placed.bytes) == file.sha256 => {
                 let mut ours: Vec<Sha256> = if placed.is_copy() {
@@ -461,9 +510,66 @@ mod tests {
     #[test]
     fn a_skill_gets_the_shared_copy_only_when_another_tool_is_a_target() {
         let name = AgentName::new("pdf").unwrap();
-        assert_eq!(package_dirs(Kind::Skill, &name, &[]).len(), 1);
-        assert_eq!(package_dirs(Kind::Skill, &name, &[Target::ClaudeCode]).len(), 1);
-        assert_eq!(package_dirs(Kind::Skill, &name, &[Target::Cursor])[1], ("agents", ".agents/skills/pdf".to_owned()));
-        assert!(package_dirs(Kind::Command, &name, &[Target::Cursor]).is_empty());
+        let workspace = project();
+        assert_eq!(package_dirs(&workspace, Kind::Skill, &name, &[]).len(), 1);
+        assert_eq!(package_dirs(&workspace, Kind::Skill, &name, &[Target::ClaudeCode]).len(), 1);
+        assert_eq!(
+            package_dirs(&workspace, Kind::Skill, &name, &[Target::Cursor])[1],
+            ("agents", ".agents/skills/pdf".to_owned())
+        );
+        assert!(package_dirs(&workspace, Kind::Command, &name, &[Target::Cursor]).is_empty());
+    }
+
+    #[test]
+    fn claude_code_s_user_skills_and_commands_follow_claude_config_dir() {
+        let name = AgentName::new("pdf").unwrap();
+        let (tools, _) = ToolHomes::from_env(std::path::Path::new("/home/u"), |v| {
+            (v == "CLAUDE_CONFIG_DIR").then(|| std::ffi::OsString::from("/home/u/claude"))
+        });
+        let user = Workspace::user(dirs(tools));
+        assert_eq!(package_dirs(&user, Kind::Skill, &name, &[Target::Cursor])[0].1, "claude/skills/pdf");
+        assert_eq!(main_file(&user, Kind::Skill, &name).as_str(), "claude/skills/pdf/SKILL.md");
+        assert_eq!(main_file(&user, Kind::Command, &name).as_str(), "claude/commands/pdf.md");
+        assert_eq!(user.command_relative(Target::ClaudeCode, &name).unwrap().as_str(), "claude/commands/pdf.md");
+        // The project scope is not moved by the variable.
+        let moved_project = Workspace::project("/work/p".into(), user.dirs.clone());
+        assert_eq!(main_file(&moved_project, Kind::Skill, &name).as_str(), ".claude/skills/pdf/SKILL.md");
+
+        let check =
+            |kind, target: &str, path: &str| allowed(&user, kind, &name, target, &RelativePath::parse(path).unwrap());
+        assert!(check(Kind::Skill, "claude-code", "claude/skills/pdf/SKILL.md"));
+        assert!(check(Kind::Command, "claude-code", "claude/commands/pdf.md"));
+        // Pinned before the variable moved the directory (or under an earlier value): still its file.
+        assert!(check(Kind::Skill, "claude-code", ".claude/skills/pdf/scripts/a.sh"));
+        assert!(check(Kind::Command, "claude-code", ".claude/commands/pdf.md"));
+        assert!(check(Kind::Command, "claude-code", "old/claude/commands/pdf.md"));
+        // Never a path another tool (or Claude Code's agents directory) reads, nor another name.
+        for (kind, path) in [
+            (Kind::Skill, ".claude/agents/skills/pdf/SKILL.md"),
+            (Kind::Skill, ".agents/skills/pdf/SKILL.md"),
+            (Kind::Skill, "claude/skills/pdf"),
+            (Kind::Skill, "claude/skills/pdfx/SKILL.md"),
+            (Kind::Command, "claude/commands/other.md"),
+            (Kind::Command, "claude/commands/pdf.md/x"),
+            (Kind::Command, ".opencode/command/commands/pdf.md"),
+        ] {
+            assert!(!check(kind, "claude-code", path), "{path}");
+        }
+        assert!(!check(Kind::Command, "opencode", "claude/opencode/command/pdf.md"));
+        assert!(check(Kind::Command, "opencode", "xdg/opencode/command/pdf.md"));
+        let inside =
+            |workspace: &Workspace, path: &str| workspace.inside_claude_dir(&RelativePath::parse(path).unwrap());
+        assert!(inside(&user, "claude/agents/pdf.md") && inside(&user, ".claude/agents/pdf.md"));
+        assert!(!inside(&user, "claudex/agents/pdf.md") && !inside(&project(), "claude/agents/pdf.md"));
+        let (tools, _) = ToolHomes::from_env(std::path::Path::new("/home/u"), |v| {
+            (v == "CLAUDE_CONFIG_DIR").then(|| std::ffi::OsString::from("/home/u"))
+        });
+        let at_home = Workspace::user(dirs(tools));
+        assert!(inside(&at_home, "agents/pdf.md") && inside(&at_home, "commands/pdf.md"));
+        assert!(!inside(&at_home, "xdg/opencode/agent/pdf.md"));
+        assert_eq!(
+            below_claude_home(Kind::Skill, &name, &RelativePath::parse("x/skills/pdf/a/b.md").unwrap()),
+            Some("skills/pdf/a/b.md")
+        );
     }
 }

@@ -374,7 +374,7 @@ pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &Age
     if !locked.kind.is_agent() {
         // A package: the first of its files that differs from the pin (else its main file).
         let (_, contents) = pinned_package(workspace, registries, locked)?;
-        let main = crate::packages::main_file(locked.kind, name);
+        let main = crate::packages::main_file(workspace, locked.kind, name);
         let mut chosen = None;
         for file in &locked.files {
             if root.inspect(&file.path)?.sha256() != Some(file.sha256) {

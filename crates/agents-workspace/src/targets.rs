@@ -62,9 +62,18 @@ impl ToolHomes {
         self.moved.iter().find(|(t, _)| *t == target).map_or(target.user_dir(), |(_, dir)| dir.as_str())
     }
 
+    /// Where Claude Code keeps the user's agents, skills and commands, relative to the home and
+    /// ending in `/` (empty when it is the home itself): `.claude/`, or where `CLAUDE_CONFIG_DIR`
+    /// puts it. Claude Code reads all three below it (`<dir>/agents`, `<dir>/skills`,
+    /// `<dir>/commands`; see `docs/targets.md`).
+    pub fn claude_home(&self) -> &str {
+        self.user_dir(Target::ClaudeCode).strip_suffix("agents").unwrap_or(".claude/")
+    }
+
     /// The directory `target` reads user-scope commands from, relative to the home; `None` when it
-    /// has none there. OpenCode's and Gemini CLI's follow the same variable as their agents
-    /// (`$XDG_CONFIG_HOME/opencode/command`, `$GEMINI_CLI_HOME/.gemini/commands`).
+    /// has none there. Claude Code's, OpenCode's and Gemini CLI's follow the same variable as
+    /// their agents (`$CLAUDE_CONFIG_DIR/commands`, `$XDG_CONFIG_HOME/opencode/command`,
+    /// `$GEMINI_CLI_HOME/.gemini/commands`).
     pub fn user_command_dir(&self, target: Target) -> Option<String> {
         let default = target.command_user_dir()?;
         let Some((agents, commands)) = moved_dirs(target) else { return Some(default.to_owned()) };
@@ -76,6 +85,7 @@ impl ToolHomes {
 /// commands directory below what the variable names.
 fn moved_dirs(target: Target) -> Option<(&'static str, &'static str)> {
     match target {
+        Target::ClaudeCode => Some(("agents", "commands")),
         Target::OpenCode => Some(("opencode/agent", "opencode/command")),
         Target::Gemini => Some((".gemini/agents", ".gemini/commands")),
         _ => None,
@@ -127,6 +137,31 @@ impl Workspace {
             Scope::User => format!("{}/{}", self.dirs.tools.user_command_dir(target)?, target.command_file_name(name)),
         };
         RelativePath::parse(&text).ok()
+    }
+
+    /// `below` in Claude Code's directory, relative to the boundary: `.claude/<below>` in a
+    /// project, `<claude home>/<below>` in user scope ([`ToolHomes::claude_home`]).
+    pub fn claude_relative(&self, below: &str) -> String {
+        match self.scope {
+            Scope::Project => format!(".claude/{below}"),
+            Scope::User => format!("{}{below}", self.dirs.tools.claude_home()),
+        }
+    }
+
+    /// Whether `path` (relative to the boundary) is inside Claude Code's directory, the default
+    /// `.claude` or, in user scope, where `CLAUDE_CONFIG_DIR` puts it (when that is the home
+    /// itself: its `agents`, `skills` or `commands`). Another tool's file pinned before its
+    /// variable moved may never be there, where Claude Code would read it.
+    pub(crate) fn inside_claude_dir(&self, path: &RelativePath) -> bool {
+        let path = path.as_str();
+        let home = self.dirs.tools.claude_home();
+        path.starts_with(".claude/")
+            || (self.scope == Scope::User
+                && if home.is_empty() {
+                    ["agents/", "skills/", "commands/"].iter().any(|dir| path.starts_with(dir))
+                } else {
+                    path.starts_with(home)
+                })
     }
 
     /// A path under the boundary made absolute, for messages.
@@ -184,6 +219,12 @@ mod tests {
         assert_eq!(moved.user_dir(Target::Codex), "cx/agents");
         assert_eq!(moved.user_dir(Target::Cursor), ".cursor/agents");
         assert_eq!(moved.user_dir(Target::ClaudeCode), "claude/agents");
+        // Claude Code's skills and commands sit beside its agents, wherever the variable puts them.
+        assert_eq!((none.claude_home(), moved.claude_home()), (".claude/", "claude/"));
+        assert_eq!(none.user_command_dir(Target::ClaudeCode).as_deref(), Some(".claude/commands"));
+        assert_eq!(moved.user_command_dir(Target::ClaudeCode).as_deref(), Some("claude/commands"));
+        let (home, _) = homes(&[("CLAUDE_CONFIG_DIR", "/home/u")]);
+        assert_eq!((home.claude_home(), home.user_command_dir(Target::ClaudeCode).as_deref()), ("", Some("commands")));
         // Empty is unset; the default spelled out is the default.
         let (same, warnings) = homes(&[("CODEX_HOME", ""), ("XDG_CONFIG_HOME", "/home/u/.config")]);
         assert_eq!((same, warnings), (ToolHomes::default(), Vec::new()));

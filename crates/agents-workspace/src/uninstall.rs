@@ -81,7 +81,10 @@ pub fn uninstall(workspace: &Workspace, names: &[AgentName], force: bool, now: i
         let kind = kinds.iter().find(|(n, _)| n == name).map(|(_, k)| *k).unwrap_or_default();
         let (primary, path) = match kind {
             agents_format::Kind::Agent => (workspace.agent_relative(name), workspace.agent_path(name)),
-            kind => (crate::packages::main_file(kind, name), crate::packages::display_path(workspace, kind, name)),
+            kind => (
+                crate::packages::main_file(workspace, kind, name),
+                crate::packages::display_path(workspace, kind, name),
+            ),
         };
         let mine: Vec<_> = results.iter().filter(|r| &r.step.file.agent == name).collect();
         let backups: Vec<PathBuf> = mine.iter().filter_map(|r| r.backup.clone()).collect();

@@ -224,7 +224,7 @@ impl Workspace {
                 let moved = self.scope == Scope::User
                     && target.is_some_and(|t| {
                         file.path.as_str().ends_with(&format!("/{}", t.file_name(&agent.name)))
-                            && !file.path.as_str().starts_with(".claude/")
+                            && !self.inside_claude_dir(&file.path)
                             && t != Target::ClaudeCode
                     });
                 if expected.as_ref() != Some(&file.path) && !moved {
