@@ -14,10 +14,22 @@ for f in 1 2; do
   h=$W/home-$f; mkdir -p "$h/.config/agents" "$h/.run"
   printf '[registries]\nbench = { url = "file://%s" }\n' "$W/registry-$f.git" > "$h/.config/agents/config.toml"
 done
-# The synthetic names: DOMAINS × ROLES, then numbered rounds (xtask/src/scenarios.rs agent_name).
-names=$(cd "$W" && git --git-dir registry-2.git ls-tree -r --name-only main index | sed 's|.*/||' | sort)
-target=$(echo "$names" | sed -n "$((N / 2))p")
-fifty=$(echo "$names" | awk -v step=$((N / 50)) 'NR % step == 1' | head -50)
+# The agents `cargo xtask bench` picks: agent_name(N / 2), and agent_name(i * N / 50) for the 50
+# (xtask/src/scenarios.rs: DOMAINS × ROLES, then numbered rounds).
+pick() {
+  python3 - "$N" "$@" <<'PY'
+import re, sys
+src = open("xtask/src/scenarios.rs").read()
+arr = lambda name: re.findall(r'"([^"]+)"', re.search(r"const %s: \[&str; \d+\] = \[(.*?)\];" % name, src, re.S).group(1))
+domains, roles = arr("DOMAINS"), arr("ROLES")
+def name(i):
+    d, r, k = domains[i % len(domains)], roles[(i // len(domains)) % len(roles)], i // (len(domains) * len(roles))
+    return f"{d}-{r}" if k == 0 else f"{d}-{r}-{k}"
+n = int(sys.argv[1])
+print(" ".join(name(i * max(n // 50, 1)) for i in range(50)) if sys.argv[2] == "fifty" else name(n // 2))
+PY
+}
+target=$(pick target); fifty=$(pick fifty)
 manifest=$(printf '[agents]\n'; for n in $fifty; do printf '%s = { version = "^1", registry = "bench" }\n' "$n"; done)
 run() { # format, then the agents arguments: prints microseconds
   local h=$W/home-$1; shift
@@ -41,13 +53,14 @@ for scenario in "install" "install $target" "info $target --offline"; do
   label=$scenario; [ "$scenario" = install ] && label="install 50 agents from a manifest"
   echo "$label ($N agents): format 1 $(stats < "$W/t1"); format 2 $(stats < "$W/t2")"
 done
+set +o pipefail
 for f in 1 2; do
   g="git --git-dir $W/registry-$f.git"
-  t=$($g ls-tree main bodies/ | head -1 | awk '{print $3}')
-  echo "format $f: first bodies/xx tree $($g cat-file -s "$t") bytes, $($g ls-tree "$t" | wc -l) entries"
-  if [ "$f" = 2 ]; then
-    t2=$($g ls-tree "$t" | head -1 | awk '{print $3}')
-    echo "format 2: its first bodies/xx/yy tree $($g cat-file -s "$t2") bytes, $($g ls-tree "$t2" | wc -l) entries"
-  fi
+  for tree in bodies bodies/00 bodies/00/00; do
+    t=$($g rev-parse --verify -q "main:$tree") || continue
+    echo "format $f: $tree tree $($g cat-file -s "$t") bytes, $($g ls-tree "$t" | wc -l) entries"
+  done
 done
+t=$(git --git-dir "$W/registry-2.git" rev-parse "main:$(dirname "$(git --git-dir "$W/registry-2.git" ls-tree -r --name-only main index | grep "/$target\$")")")
+echo "index tree of $target: $(git --git-dir "$W/registry-2.git" cat-file -s "$t") bytes, $(git --git-dir "$W/registry-2.git" ls-tree "$t" | wc -l) entries"
 [ -n "${BENCH_KEEP:-}" ] || rm -rf "$W"
