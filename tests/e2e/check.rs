@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use agents_format::{Sha256, body_path};
+use agents_format::{Sha256, two_level_body_path};
 use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
 
 fn as_user(env: &TestEnv, email: &str) {
@@ -39,7 +39,7 @@ fn a_tampered_body_and_a_rewritten_record_are_caught() {
     let env = TestEnv::new();
     let registry = env.registry("team");
     env.publish("alpha", "1.0.0");
-    let body = body_path(&Sha256::of(TestEnv::agent_text("alpha", "1.0.0").as_bytes()));
+    let body = two_level_body_path(&Sha256::of(TestEnv::agent_text("alpha", "1.0.0").as_bytes()));
     rewrite_in_remote(&registry, &body, b"---\nname: alpha\ndescription: d\n---\nevil\n");
     check(&env, &registry, None).fails_with("alpha@1.0.0: body does not match its sha256 and length");
 

@@ -16,6 +16,7 @@ mod engine;
 mod hostile;
 mod import;
 mod install;
+mod layout;
 mod lifecycle;
 mod lint;
 mod merge;

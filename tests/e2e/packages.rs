@@ -358,7 +358,7 @@ fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
         files: vec![file.clone()],
         extra: Default::default(),
     };
-    agents_test_support::rewrite_in_remote(&remote, &agents_format::deep_body_path(&file.sha256), &skill);
+    agents_test_support::rewrite_in_remote(&remote, &agents_format::two_level_body_path(&file.sha256), &skill);
     agents_test_support::rewrite_in_remote(
         &remote,
         "index/pd/f-/pdf-forms",

@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use agents_format::{AgentName, RegistryId, Sha256, body_path, index_path, owners_path};
+use agents_format::{AgentName, RegistryId, Sha256, index_path, owners_path, two_level_body_path};
 use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
 
 /// A fresh ed25519 key without passphrase at `<root>/keys/<name>`; returns the private key path.
@@ -99,7 +99,7 @@ fn push_by_hand(registry: &Path, name: &str, version: &str, signature: Option<St
     let agent = AgentName::new(name).unwrap();
     let body = TestEnv::agent_text(name, version).into_bytes();
     let sha = Sha256::of(&body);
-    rewrite_in_remote(registry, &body_path(&sha), &body);
+    rewrite_in_remote(registry, &two_level_body_path(&sha), &body);
     let mut record = serde_json::json!({
         "schema": 1, "name": name, "version": version, "sha256": sha.to_hex(), "length": body.len(),
         "published": "2026-12-01T00:00:00Z", "yanked": false,

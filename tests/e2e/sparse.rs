@@ -67,7 +67,7 @@ fn body_path_of(www: &Path, name: &str, version: &str) -> String {
         .find(|record| record["version"] == version)
         .unwrap();
     let sha = record["sha256"].as_str().unwrap().to_owned();
-    format!("bodies/{}/{sha}", &sha[..2])
+    format!("bodies/{}/{}/{sha}", &sha[..2], &sha[2..4])
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Untrusted input from registries, teammates' commits and collections: it runs no code, reads
 //! nothing outside, and hides no text (issue 11, the registry, format and collection side).
 
-use agents_format::{Sha256, body_path};
+use agents_format::{Sha256, two_level_body_path};
 use agents_test_support::{TestEnv, read_in_remote, reliability, rewrite_in_remote};
 
 /// URLs a teammate could commit to `agents.toml` that git would read as an option or a command.
@@ -87,7 +87,7 @@ fn forged_line(remote: &std::path::Path, index_path: &str, version: &str, bytes:
     record["version"] = version.into();
     record["sha256"] = Sha256::of(bytes).to_hex().into();
     record["length"] = bytes.len().into();
-    rewrite_in_remote(remote, &body_path(&Sha256::of(bytes)), bytes);
+    rewrite_in_remote(remote, &two_level_body_path(&Sha256::of(bytes)), bytes);
     serde_json::to_string(&record).unwrap()
 }
 

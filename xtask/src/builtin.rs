@@ -1,12 +1,17 @@
-//! Maintenance of the built-in registry in `registry/`: publish new versions, rewrite canonically.
+//! Maintenance of the built-in registry in `registry/`: publish new versions, rewrite canonically,
+//! migrate it to format 2 (every body two levels deep).
 
 use std::path::{Path, PathBuf};
 
-use agents_format::{AgentFile, IndexFile, IndexRecord, RECORD_SCHEMA, RegistryConfig, Sha256, body_path, index_path};
+use agents_format::{
+    AgentFile, BodyDepth, BodyLayout, IndexFile, IndexRecord, Kind, RECORD_SCHEMA, RegistryConfig, Sha256, body_depth,
+    index_path, two_level_body_path,
+};
 use anyhow::{Context as _, bail};
 
 pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver::Version>) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let layout = read_config(registry)?.layout;
     for file in files {
         let bytes = fs_err::read(file)?;
         let agent =
@@ -43,17 +48,56 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
                 extra: Default::default(),
             })
             .with_context(|| format!("{}: cannot add {}@{version}", index_file.display(), agent.name))?;
-        write(&registry.join(body_path(&sha256)), &bytes)?;
+        write(&registry.join(layout.body_path(Kind::Agent, &sha256)), &bytes)?;
         write(&index_file, index.to_text().as_bytes())?;
         eprintln!("xtask: published {}@{version} to the built-in registry", agent.name);
     }
     Ok(())
 }
 
+fn read_config(registry: &Path) -> anyhow::Result<RegistryConfig> {
+    let config_path = registry.join("config.json");
+    RegistryConfig::parse(&fs_err::read_to_string(&config_path)?)
+        .with_context(|| format!("{} is not a valid registry config", config_path.display()))
+}
+
+/// `cargo xtask registry migrate`: what `agents registry migrate` does to a git registry, for the
+/// built-in one (a directory): every one-level body moves to its two-level path, and
+/// `config.json` says schema 2.
+pub(crate) fn migrate(registry: &Path) -> anyhow::Result<()> {
+    let mut config = read_config(registry)?;
+    if config.layout == BodyLayout::V2 {
+        eprintln!("xtask: the built-in registry is already in format 2");
+        return Ok(());
+    }
+    let mut moved = 0;
+    for shard in fs_err::read_dir(registry.join("bodies"))? {
+        let shard = shard?.path();
+        if !shard.is_dir() {
+            continue;
+        }
+        for entry in fs_err::read_dir(&shard)? {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+            let Ok(sha256) = Sha256::from_hex(name) else { continue };
+            let relative = format!("bodies/{}/{name}", shard.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+            if path.is_file() && body_depth(&relative, &sha256) == Some(BodyDepth::OneLevel) {
+                let target = registry.join(two_level_body_path(&sha256));
+                fs_err::create_dir_all(target.parent().expect("bodies are in directories"))?;
+                fs_err::rename(&path, &target)?;
+                moved += 1;
+            }
+        }
+    }
+    config.layout = BodyLayout::V2;
+    write(&registry.join("config.json"), config.to_text().as_bytes())?;
+    eprintln!("xtask: migrated the built-in registry to format 2 ({moved} bodies moved)");
+    Ok(())
+}
+
 pub(crate) fn format(registry: &Path) -> anyhow::Result<()> {
     let config_path = registry.join("config.json");
-    let config = RegistryConfig::parse(&fs_err::read_to_string(&config_path)?)
-        .with_context(|| format!("{} is not a valid registry config", config_path.display()))?;
+    let config = read_config(registry)?;
     write(&config_path, config.to_text().as_bytes())?;
     for path in index_files(registry)? {
         let text = fs_err::read_to_string(&path)?;

@@ -5,9 +5,10 @@
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
+//! - `registry migrate`: move the built-in registry to format 2 (every body two levels deep).
 //! - `bench [--quick] [--scale N]`: the CLI scenarios against git, agpm and APM, written to
 //!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench generate PATH
-//!   AGENTS`: just the synthetic registry, for profiling.
+//!   AGENTS [--format 1|2]`: just the synthetic registry (format 2 unless told), for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
 //! - `assets`: shell completions and the man page, into `target/assets/` (cargo's target
 //!   directory, wherever `CARGO_TARGET_DIR` or a cargo config puts it).
@@ -39,10 +40,22 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
-        ["bench", "generate", path, agents] => scenarios::generate_registry(
-            Path::new(path),
-            agents.parse().with_context(|| format!("AGENTS must be a number, not `{agents}`"))?,
-        ),
+        ["bench", "generate", path, agents, rest @ ..] => {
+            let layout = match rest {
+                [] => agents_format::BodyLayout::LATEST,
+                ["--format", format] => format
+                    .parse()
+                    .ok()
+                    .and_then(agents_format::BodyLayout::from_schema)
+                    .with_context(|| format!("--format is 1 or 2, not `{format}`"))?,
+                _ => bail!("usage: cargo xtask bench generate PATH AGENTS [--format 1|2]"),
+            };
+            scenarios::generate_registry(
+                Path::new(path),
+                agents.parse().with_context(|| format!("AGENTS must be a number, not `{agents}`"))?,
+                layout,
+            )
+        }
         ["bench", rest @ ..] => {
             let scale = rest
                 .iter()
@@ -55,6 +68,7 @@ fn main() -> anyhow::Result<()> {
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["assets"] => assets(),
         ["registry", "fmt"] => builtin::format(&root().join("registry")),
+        ["registry", "migrate"] => builtin::migrate(&root().join("registry")),
         ["registry", "publish", rest @ ..] => {
             let (files, version) = match rest {
                 [files @ .., "--version", version] => (files, Some(version.parse().context("invalid --version")?)),
@@ -67,7 +81,7 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench generate PATH AGENTS | fuzz [--seconds N] [TARGET...] | registry fmt | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench generate PATH AGENTS [--format 1|2] | fuzz [--seconds N] [TARGET...] | registry fmt | registry migrate | registry publish FILE... [--version V]"
         ),
     }
 }

@@ -160,8 +160,8 @@ fn synthetic_body(index: usize, version: usize, sizes: &[usize]) -> String {
 /// whole: fast-import's default deltifies each blob against the one before it in the stream,
 /// related or not, which puts chains of ten bodies in front of every index file. No server's
 /// pack looks like that, and it made reading every index file ten times slower than in a gc'd
-/// registry.
-fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
+/// registry. `layout` says where the bodies go (format 2 two levels deep, format 1 one level).
+fn generate(path: &Path, agents: usize, layout: agents_format::BodyLayout) -> anyhow::Result<()> {
     let _ = fs_err::remove_dir_all(path);
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(path))?;
     let sizes = size_distribution();
@@ -178,8 +178,9 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
         stream.write_all(b"\n")?;
         Ok(mark)
     };
-    let config = b"{\n  \"schema\": 1,\n  \"id\": \"r-00000000000000000000000000bench\"\n}\n";
-    files.push(("config.json".to_owned(), blob(&mut stream, config)?));
+    let id = agents_format::RegistryId::new("r-00000000000000000000000000bench").context("a valid id")?;
+    let config = agents_format::RegistryConfig::with_layout(layout, id, None).to_text();
+    files.push(("config.json".to_owned(), blob(&mut stream, config.as_bytes())?));
     let mut agents_in_path_order: Vec<(String, usize)> = (0..agents)
         .map(|index| (agents_format::index_path(&agent_name(index).parse().expect("valid")), index))
         .collect();
@@ -200,8 +201,8 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
     for (_, index) in &agents_in_path_order {
         for version in 0..VERSIONS {
             let body = synthetic_body(*index, version, sizes);
-            let sha = agents_format::Sha256::of(body.as_bytes()).to_hex();
-            files.push((format!("bodies/{}/{sha}", &sha[..2]), blob(&mut stream, body.as_bytes())?));
+            let path = layout.body_path(agents_format::Kind::Agent, &agents_format::Sha256::of(body.as_bytes()));
+            files.push((path, blob(&mut stream, body.as_bytes())?));
         }
     }
     let message = "synthetic registry";
@@ -227,12 +228,13 @@ fn generate(path: &Path, agents: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench generate PATH AGENTS`: the synthetic registry alone, to profile against.
-pub(crate) fn generate_registry(path: &Path, agents: usize) -> anyhow::Result<()> {
+/// `cargo xtask bench generate PATH AGENTS [--format 1]`: the synthetic registry alone, to
+/// profile against (format 2 unless told).
+pub(crate) fn generate_registry(path: &Path, agents: usize, layout: agents_format::BodyLayout) -> anyhow::Result<()> {
     let started = Instant::now();
-    generate(path, agents).with_context(|| format!("generating a synthetic registry at {}", path.display()))?;
+    generate(path, agents, layout).with_context(|| format!("generating a synthetic registry at {}", path.display()))?;
     eprintln!(
-        "xtask: generated {agents} agents × {VERSIONS} versions at {} in {:.1}s",
+        "xtask: generated {agents} agents × {VERSIONS} versions ({layout}) at {} in {:.1}s",
         path.display(),
         started.elapsed().as_secs_f64()
     );
@@ -399,7 +401,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     fresh_dir(&work)?;
     let registry = work.join("registry.git");
     let started = Instant::now();
-    generate(&registry, scale).with_context(|| format!("generating a synthetic registry at {}", registry.display()))?;
+    generate(&registry, scale, agents_format::BodyLayout::LATEST)
+        .with_context(|| format!("generating a synthetic registry at {}", registry.display()))?;
     eprintln!("xtask: generated {scale} agents × {VERSIONS} versions in {:.1}s", started.elapsed().as_secs_f64());
     let url = format!("file://{}", registry.display());
     let target_name = agent_name(scale / 2);
@@ -819,7 +822,8 @@ fn builtin_seed() -> anyhow::Result<Vec<u8>> {
         .records()
         .find(|record| record.version == semver::Version::new(1, 0, 0))
         .with_context(|| format!("{} has no record for 1.0.0", index_file.display()))?;
-    Ok(fs_err::read(registry.join(agents_format::body_path(&record.sha256)))?)
+    let config = agents_format::RegistryConfig::parse(&fs_err::read_to_string(registry.join("config.json"))?)?;
+    Ok(fs_err::read(registry.join(config.layout.body_path(agents_format::Kind::Agent, &record.sha256)))?)
 }
 
 /// The peers' executables, or why each is missing (said in its rows of the table).

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use agents_format::{AgentName, IndexFile, RegistryConfig, Sha256, body_path, index_path};
+use agents_format::{AgentName, BodyLayout, IndexFile, RegistryConfig, Sha256, index_path};
 
 use crate::builtin::index_files;
 
@@ -21,6 +21,9 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<Vec<String>> {
 pub(crate) fn check_registry(registry: &Path) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
     let config_text = fs_err::read_to_string(registry.join("config.json"))?;
+    // Bodies are looked up where the config's format puts them (format 2 when it is unreadable,
+    // which is reported).
+    let layout = RegistryConfig::parse(&config_text).map_or(BodyLayout::LATEST, |config| config.layout);
     match RegistryConfig::parse(&config_text) {
         Ok(config) if config.to_text() != config_text => {
             problems.push("registry/config.json is not canonical (run `cargo xtask registry fmt`)".to_owned())
@@ -54,7 +57,7 @@ pub(crate) fn check_registry(registry: &Path) -> anyhow::Result<Vec<String>> {
             if record.name.as_str() != leaf {
                 problems.push(format!("registry/{shown}: record for `{}` in the wrong file", record.name));
             }
-            let body = registry.join(body_path(&record.sha256));
+            let body = registry.join(layout.body_path(record.kind, &record.sha256));
             referenced.insert(body.clone());
             match fs_err::read(&body) {
                 Ok(bytes) if Sha256::of(&bytes) != record.sha256 || bytes.len() as u64 != record.length => problems

@@ -1,10 +1,10 @@
-//! `config.json` at the root of a registry: its schema version and its identity.
+//! `config.json` at the root of a registry: its schema (which says where bodies live, a
+//! [`BodyLayout`]) and its identity.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The registry config schema this client reads and writes.
-pub const CONFIG_SCHEMA: u32 = 1;
+use crate::layout::BodyLayout;
 
 /// The id of the registry compiled into the binary.
 pub const BUILTIN_REGISTRY_ID: &str = "builtin";
@@ -66,7 +66,9 @@ impl<'de> serde::Deserialize<'de> for RegistryId {
 /// The contents of `config.json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistryConfig {
-    pub schema: u32,
+    /// The `schema` field: format 1 or 2, which decides every body's path.
+    #[serde(rename = "schema")]
+    pub layout: BodyLayout,
     pub id: RegistryId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -78,21 +80,30 @@ pub struct RegistryConfig {
 pub enum ConfigError {
     #[error("config.json is not valid: {0}")]
     Invalid(#[from] serde_json::Error),
-    #[error("config.json has schema {found}; this client understands schema {CONFIG_SCHEMA} (upgrade agents)")]
-    UnsupportedSchema { found: u32 },
+    #[error("config.json has schema {found}; this client understands schemas 1 and 2 (upgrade agents)")]
+    UnsupportedSchema { found: u64 },
 }
 
 impl RegistryConfig {
+    /// A config for a new registry in the latest format.
     pub fn new(id: RegistryId, description: Option<String>) -> RegistryConfig {
-        RegistryConfig { schema: CONFIG_SCHEMA, id, description, extra: BTreeMap::new() }
+        RegistryConfig::with_layout(BodyLayout::LATEST, id, description)
+    }
+
+    pub fn with_layout(layout: BodyLayout, id: RegistryId, description: Option<String>) -> RegistryConfig {
+        RegistryConfig { layout, id, description, extra: BTreeMap::new() }
     }
 
     pub fn parse(text: &str) -> Result<RegistryConfig, ConfigError> {
-        let config: RegistryConfig = serde_json::from_str(text)?;
-        if config.schema != CONFIG_SCHEMA {
-            return Err(ConfigError::UnsupportedSchema { found: config.schema });
+        // The schema first: a newer config may not have this one's shape at all, and the honest
+        // answer to it is "upgrade", not "invalid".
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        if let Some(found) = value.get("schema").and_then(serde_json::Value::as_u64)
+            && BodyLayout::from_schema(found).is_none()
+        {
+            return Err(ConfigError::UnsupportedSchema { found });
         }
-        Ok(config)
+        Ok(serde_json::from_value(value)?)
     }
 
     /// Canonical text: pretty JSON with a trailing newline.
@@ -113,14 +124,32 @@ mod tests {
         let text = config.to_text();
         assert_eq!(RegistryConfig::parse(&text).unwrap(), config);
         assert!(text.contains("\"id\": \"r-abababababababababababababababab\""));
+        assert!(text.starts_with("{\n  \"schema\": 2,\n  \"id\""), "{text}");
+    }
+
+    #[test]
+    fn the_schema_is_the_body_layout() {
+        let v1 = RegistryConfig::parse("{\"schema\":1,\"id\":\"x\"}").unwrap();
+        assert_eq!(v1.layout, BodyLayout::V1);
+        assert_eq!(v1.to_text(), "{\n  \"schema\": 1,\n  \"id\": \"x\"\n}\n");
+        let v2 = RegistryConfig::parse("{\"schema\":2,\"id\":\"x\",\"new\":true}").unwrap();
+        assert_eq!(v2.layout, BodyLayout::V2);
+        assert_eq!(v2.extra["new"], serde_json::Value::Bool(true));
+        let made = RegistryConfig::with_layout(BodyLayout::V1, RegistryId::new("x").unwrap(), None);
+        assert_eq!(made, v1);
     }
 
     #[test]
     fn rejects_bad_ids_and_schemas() {
         assert!(RegistryConfig::parse(r#"{"schema":1,"id":"../x"}"#).is_err());
         assert!(RegistryConfig::parse(r#"{"schema":1}"#).is_err());
-        let error = RegistryConfig::parse(r#"{"schema":2,"id":"x"}"#).unwrap_err();
-        assert!(error.to_string().contains("upgrade"), "{error}");
+        let error = RegistryConfig::parse(r#"{"schema":3,"id":"x"}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("has schema 3; this client understands schemas 1 and 2 (upgrade"),
+            "{error}"
+        );
+        assert!(RegistryConfig::parse(r#"{"schema":"1","id":"x"}"#).is_err());
+        assert!(RegistryConfig::parse(r#"{"schema":-1,"id":"x"}"#).is_err());
         assert!(RegistryConfig::parse(r#"{"schema":1,"id":"x","new":true}"#).is_ok());
     }
 }

@@ -364,12 +364,6 @@ pub fn index_path(name: &AgentName) -> String {
     }
 }
 
-/// Where a body lives in the registry tree, addressed by its checksum: `bodies/ab/abcd…`.
-pub fn body_path(sha256: &Sha256) -> String {
-    let hex = sha256.to_hex();
-    format!("bodies/{}/{hex}", &hex[..2])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,7 +439,6 @@ mod tests {
         check("abc", "index/3/a/abc");
         check("abcd", "index/ab/cd/abcd");
         check("go-backend-expert", "index/go/-b/go-backend-expert");
-        assert_eq!(body_path(&Sha256::of(b"abc")), format!("bodies/ba/{}", Sha256::of(b"abc")));
     }
 
     #[test]

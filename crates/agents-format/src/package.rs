@@ -321,14 +321,6 @@ pub fn command_for_gemini(name: &AgentName, bytes: &[u8]) -> Option<(Vec<u8>, Ve
     Some((out.into_bytes(), notes))
 }
 
-/// Where a package file's body lives: `bodies/ab/cd/<64 hex digits>`, two levels deep, so that no
-/// tree holds more than a few hundred entries at millions of bodies. Readers also accept the
-/// one-level path of agent bodies ([`crate::body_path`]).
-pub fn deep_body_path(sha256: &Sha256) -> String {
-    let hex = sha256.to_hex();
-    format!("bodies/{}/{}/{hex}", &hex[..2], &hex[2..4])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,12 +436,5 @@ mod tests {
         let (plain, notes) = command_for_gemini(&name, b"Just do it\n").unwrap();
         assert_eq!(plain, b"prompt = \"\"\"\nJust do it\n\"\"\"\n");
         assert!(notes.is_empty());
-    }
-
-    #[test]
-    fn deep_bodies_are_two_levels() {
-        let sha = Sha256::of(b"abc");
-        let hex = sha.to_hex();
-        assert_eq!(deep_body_path(&sha), format!("bodies/{}/{}/{hex}", &hex[..2], &hex[2..4]));
     }
 }

@@ -101,6 +101,6 @@ mod tests {
         let unsigned = config_payload(&config);
         config.extra.insert(CONFIG_SIGNATURE_FIELD.to_owned(), "sig".into());
         assert_eq!(config_payload(&config), unsigned, "the signature is not part of what it signs");
-        assert!(String::from_utf8(unsigned).unwrap().starts_with("agents-registry-config-v1\n{\n  \"schema\": 1,"));
+        assert!(String::from_utf8(unsigned).unwrap().starts_with("agents-registry-config-v1\n{\n  \"schema\": 2,"));
     }
 }

@@ -359,11 +359,19 @@ fn snapshot(name: &str, url: &str, repository: git2::Repository) -> Result<Regis
     let commit = tip(&repository)?;
     let (commit_id, tree) = (commit.id(), commit.tree_id());
     drop(commit);
-    Registry::from_source(name.to_owned(), url.to_owned(), Source::Git { repository, tree, commit: commit_id })
+    Registry::from_source(
+        name.to_owned(),
+        url.to_owned(),
+        Source::Git { repository, tree, commit: commit_id, trees: Default::default() },
+    )
 }
 
 pub(crate) fn snapshot_at(name: &str, url: &str, repository: &git2::Repository, commit: git2::Oid) -> Result<Registry> {
     let repository = git2::Repository::open_bare(repository.path()).context(|| "reopen the cache clone".to_owned())?;
     let tree = repository.find_commit(commit).context(|| format!("read commit {commit}"))?.tree_id();
-    Registry::from_source(name.to_owned(), url.to_owned(), Source::Git { repository, tree, commit })
+    Registry::from_source(
+        name.to_owned(),
+        url.to_owned(),
+        Source::Git { repository, tree, commit, trees: Default::default() },
+    )
 }

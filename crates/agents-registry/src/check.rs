@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use agents_format::{
-    AgentName, IndexFile, IndexRecord, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, Owners, RegistryConfig,
-    Sha256, body_path, index_path, is_valid_utc, owners_path,
+    AgentName, BodyDepth, BodyLayout, IndexFile, IndexRecord, Kind, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN,
+    MAX_INDEX_FILE_LEN, Owners, RegistryConfig, Sha256, body_depth, index_path, is_valid_utc, owners_path,
+    two_level_body_path,
 };
 
 use crate::error::{GitContext, RegistryError, Result};
@@ -85,9 +86,12 @@ fn check_tree(
 ) -> Result<()> {
     // The registry's root, when it signs: every record is then verified as a client would.
     let mut signed: Option<(RegistryConfig, RegistryRoot)> = None;
+    // Where bodies belong. Without a readable config, format 1's rules (either depth) apply, so
+    // that the one problem reported is the config's.
+    let mut layout = BodyLayout::V1;
     match blob_text(repository, tree, "config.json").map(|b| String::from_utf8_lossy(&b).into_owned()) {
         None => report.problems.push("config.json is missing".to_owned()),
-        Some(text) => match RegistryConfig::parse(&text) {
+        Some(text) => match RegistryConfig::parse(&text).inspect(|config| layout = config.layout) {
             Ok(config) if config.id.as_str() == agents_format::BUILTIN_REGISTRY_ID => {
                 report.problems.push("config.json claims the reserved id `builtin`".to_owned())
             }
@@ -109,6 +113,8 @@ fn check_tree(
     .context(|| "walk the registry tree".to_owned())?;
 
     let mut referenced = BTreeSet::new();
+    // Bodies already reported for where they are, not reported again as unreferenced.
+    let mut misplaced = BTreeSet::new();
     for (path, oid) in &files {
         let bytes = match source::read_blob(repository, *oid, path, limit_for(path)) {
             Ok(bytes) => bytes,
@@ -124,10 +130,23 @@ fn check_tree(
         }
         if path.starts_with("bodies/") {
             let sha256 = Sha256::of(&bytes);
-            let actual = body_path(&sha256);
-            // Package files live one level deeper (§4); either path is the body's own.
-            if &actual != path && &agents_format::deep_body_path(&sha256) != path {
-                report.problems.push(format!("{path}: the body's checksum says it belongs at {actual}"));
+            match (layout, body_depth(path, &sha256)) {
+                (BodyLayout::V2, Some(BodyDepth::OneLevel)) => {
+                    misplaced.insert(path.clone());
+                    report.problems.push(format!(
+                        "{path}: a format-1 body path left over in a format-2 registry, where clients look only at {} \
+                         (`agents registry migrate` moves it)",
+                        two_level_body_path(&sha256)
+                    ));
+                }
+                (_, Some(_)) => {}
+                (_, None) => {
+                    misplaced.insert(path.clone());
+                    report.problems.push(format!(
+                        "{path}: the body's checksum says it belongs at {}",
+                        layout.body_path(Kind::Agent, &sha256)
+                    ));
+                }
             }
             continue;
         }
@@ -190,8 +209,10 @@ fn check_tree(
                 if record.kind == agents_format::Kind::Skill
                     && let Some(skill) = record.files.iter().find(|f| f.path.as_str() == agents_format::SKILL_FILE)
                 {
-                    let bytes = blob_text(repository, tree, &agents_format::deep_body_path(&skill.sha256))
-                        .or_else(|| blob_text(repository, tree, &body_path(&skill.sha256)));
+                    let bytes = layout
+                        .lookups(record.kind, &skill.sha256)
+                        .into_iter()
+                        .find_map(|path| blob_text(repository, tree, &path));
                     match bytes.map(|bytes| agents_format::AgentFile::parse(&bytes)) {
                         Some(Err(error)) => report.problems.push(format!("{agent}: SKILL.md is not valid: {error}")),
                         Some(Ok(file)) => {
@@ -207,9 +228,10 @@ fn check_tree(
                     }
                 }
                 for file in &record.files {
-                    let deep = agents_format::deep_body_path(&file.sha256);
-                    let flat = body_path(&file.sha256);
-                    let found = [deep, flat].into_iter().find_map(|p| blob_text(repository, tree, &p).map(|b| (p, b)));
+                    let found = layout
+                        .lookups(record.kind, &file.sha256)
+                        .into_iter()
+                        .find_map(|p| blob_text(repository, tree, &p).map(|b| (p, b)));
                     match found {
                         None => report.problems.push(format!("{agent}: the body of `{}` is missing", file.path)),
                         Some((body, bytes)) => {
@@ -224,9 +246,20 @@ fn check_tree(
                 }
                 continue;
             }
-            let body = body_path(&record.sha256);
-            referenced.insert(body.clone());
-            match blob_text(repository, tree, &body) {
+            let body = layout.body_path(Kind::Agent, &record.sha256);
+            let found = layout
+                .lookups(Kind::Agent, &record.sha256)
+                .into_iter()
+                .find_map(|path| blob_text(repository, tree, &path).map(|bytes| (path, bytes)));
+            if let Some((at, _)) = &found {
+                referenced.insert(at.clone());
+                // Found only at the other depth: a client of this format that predates the
+                // fallback would not find it.
+                if at != &body {
+                    report.problems.push(format!("{agent}: body is at {at}, but {layout} keeps it at {body}"));
+                }
+            }
+            match found.map(|(_, bytes)| bytes) {
                 None => report.problems.push(format!("{agent}: body {body} is missing")),
                 Some(bytes) if Sha256::of(&bytes) != record.sha256 || bytes.len() as u64 != record.length => {
                     report.problems.push(format!("{agent}: body does not match its sha256 and length"))
@@ -242,7 +275,7 @@ fn check_tree(
         }
     }
     for (path, _) in files.iter().filter(|(p, _)| p.starts_with("bodies/")) {
-        if !referenced.contains(path) {
+        if !referenced.contains(path) && !misplaced.contains(path) {
             report.problems.push(format!("{path}: no record refers to this body"));
         }
     }

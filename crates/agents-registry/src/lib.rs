@@ -9,7 +9,8 @@
 //!   served by a static web server, read file by file over HTTP ([`HttpConfig`]) and cached with
 //!   the server's validators.
 //! - [`init_registry`], [`publish`] and [`yank`] write to registries: a commit on the fetched tip,
-//!   pushed without force, re-applied when another publisher won the race.
+//!   pushed without force, re-applied when another publisher won the race. [`migrate_registry`]
+//!   moves a format-1 registry's bodies to format 2's two-level paths in one such commit.
 //! - [`publish_package`] publishes a skill directory or a command file
 //!   ([`read_skill_directory`], [`read_package`]); [`Registry::package_files`] reads a
 //!   package's files back, each verified.
@@ -22,6 +23,7 @@ mod collection;
 mod error;
 mod http;
 pub mod libgit2;
+mod migrate;
 mod package;
 mod publish;
 mod registry;
@@ -39,6 +41,7 @@ pub use collection::{
 };
 pub use error::{RegistryError, Result};
 pub use http::HttpConfig;
+pub use migrate::{Migrated, migrate_registry};
 pub use package::{
     FoundPackage, PackageContent, PublishPackage, SkillDirectory, find_packages, is_in_package, prepare_package,
     publish_package, read_package, read_skill_directory,

@@ -1,5 +1,5 @@
 //! Packages on the registry side: reading a skill directory or a command file to publish,
-//! publishing it (one schema-2 record, each file a body at its two-level content address), and
+//! publishing it (one schema-2 record, each file a body where the registry's layout puts it), and
 //! reading a package's files back, every one verified.
 
 use std::io::Read;
@@ -8,8 +8,8 @@ use std::path::Path;
 
 use agents_format::{
     AgentFile, FileMode, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
-    PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, body_path, check_listing, check_skill, deep_body_path,
-    index_path, package_digest, scan_package_file,
+    PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, check_listing, check_skill, index_path,
+    package_digest, scan_package_file,
 };
 
 use crate::error::{RegistryError, Result, io_error};
@@ -268,7 +268,7 @@ pub fn publish_package(
         }
         index.push(record.clone()).expect("the version is not claimed");
         for content in &request.files {
-            files.push((deep_body_path(&content.file.sha256), content.bytes.clone()));
+            files.push((registry.layout().body_path(record.kind, &content.file.sha256), content.bytes.clone()));
         }
         files.push((index_path(&record.name), index.to_text().into_bytes()));
         published = Some(record);
@@ -279,7 +279,7 @@ pub fn publish_package(
 
 impl Registry {
     /// Every file of a package version, each verified against its listing (sha256 and length),
-    /// read from its two-level body path or, failing that, the one-level one.
+    /// read from where the registry's layout puts it.
     pub fn package_files(&self, record: &IndexRecord) -> Result<Vec<PackageContent>> {
         let agent = || format!("{}@{}", record.name, record.version);
         let mut out = Vec::with_capacity(record.files.len());
@@ -292,16 +292,12 @@ impl Registry {
                     limit: MAX_PACKAGE_FILE_LEN,
                 });
             }
-            let bytes = match self.source.read(&deep_body_path(&file.sha256), limit)? {
-                Some(bytes) => bytes,
-                None => {
-                    self.source.read(&body_path(&file.sha256), limit)?.ok_or_else(|| RegistryError::MissingBody {
-                        registry: self.name.clone(),
-                        name: record.name.clone(),
-                        version: record.version.clone(),
-                    })?
-                }
-            };
+            let bytes =
+                self.read_body(record.kind, &file.sha256, limit)?.ok_or_else(|| RegistryError::MissingBody {
+                    registry: self.name.clone(),
+                    name: record.name.clone(),
+                    version: record.version.clone(),
+                })?;
             let actual = Sha256::of(&bytes);
             if actual != file.sha256 || bytes.len() as u64 != file.length {
                 return Err(RegistryError::ChecksumMismatch {

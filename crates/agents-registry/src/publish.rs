@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use agents_format::{
-    AgentFile, AgentName, HiddenScan, IndexFile, IndexRecord, OWNERS_SCHEMA, Owners, RECORD_SCHEMA, RegistryConfig,
-    RegistryId, RegistryUrl, Sha256, body_path, index_path, owners_path, scan_hidden_unicode,
+    AgentFile, AgentName, BodyLayout, HiddenScan, IndexFile, IndexRecord, OWNERS_SCHEMA, Owners, RECORD_SCHEMA,
+    RegistryConfig, RegistryId, RegistryUrl, Sha256, index_path, owners_path, scan_hidden_unicode,
 };
 
 use crate::cache::{self, Cache};
@@ -20,15 +20,18 @@ use crate::transport::{self, NetConfig, PushOutcome, copy_missing_objects, local
 /// How many times a change is re-applied after losing a push race.
 const MAX_ATTEMPTS: u32 = 30;
 
-/// Creates an empty registry: a bare git repository whose `main` branch holds `config.json`.
+/// Creates an empty registry in the latest format: a bare git repository whose `main` branch
+/// holds `config.json`.
 pub fn init_registry(path: &Path, id: RegistryId, description: Option<String>) -> Result<RegistryConfig> {
-    init_signed_registry(path, id, description, None)
+    init_signed_registry(path, BodyLayout::LATEST, id, description, None)
 }
 
-/// Creates an empty registry whose `config.json` names `root`'s key as the registry root, signed
-/// by it: every version published to it must then be signed by an owner (see `signing.rs`).
+/// Creates an empty registry in `layout`'s format; with `root`, its `config.json` names that key
+/// as the registry root, signed by it: every version published to it must then be signed by an
+/// owner (see `signing.rs`).
 pub fn init_signed_registry(
     path: &Path,
+    layout: BodyLayout,
     id: RegistryId,
     description: Option<String>,
     root: Option<&dyn Signer>,
@@ -43,7 +46,7 @@ pub fn init_signed_registry(
     options.bare(true).initial_head("main").mkpath(true);
     let repository = git2::Repository::init_opts(path, &options)
         .context(|| format!("create a git repository at {}", path.display()))?;
-    let mut config = RegistryConfig::new(id, description);
+    let mut config = RegistryConfig::with_layout(layout, id, description);
     if let Some(root) = root {
         signing::sign_config(&mut config, root)?;
     }
@@ -57,7 +60,7 @@ pub fn init_signed_registry(
     Ok(config)
 }
 
-const README: &str = "# Agents registry\n\nA registry of AI coding agents in the agents registry format v1 (see the agents\nproject's docs/registry-format.md). Publish with `agents publish`, never by hand.\n";
+const README: &str = "# Agents registry\n\nA registry of AI coding agents in the agents registry format (its version is config.json's\n`schema`; see the agents project's docs/registry-format.md). Publish with `agents publish`,\nnever by hand.\n";
 
 /// What to publish.
 pub struct Publish<'a> {
@@ -224,7 +227,10 @@ fn publish_all(
                 files.push(owners);
             }
             index.push(record.clone()).expect("the version is not claimed");
-            files.push((body_path(&record.sha256), requests[*request_index].bytes.to_vec()));
+            files.push((
+                registry.layout().body_path(record.kind, &record.sha256),
+                requests[*request_index].bytes.to_vec(),
+            ));
             signed.push(record);
         }
         let changed: BTreeSet<&AgentName> =
@@ -471,6 +477,25 @@ pub(crate) fn transact(
     message: &str,
     mut change: impl FnMut(&Registry) -> Result<Vec<(String, Vec<u8>)>>,
 ) -> Result<()> {
+    transact_tree(cache, registry_name, url, message, |registry, repository, parent_tree| {
+        let files = change(registry)?;
+        if files.is_empty() {
+            return Ok(None);
+        }
+        write_files(repository, Some(parent_tree), &files).map(Some)
+    })
+}
+
+/// [`transact`] for a change that builds the new root tree itself (from the fetched tip's
+/// registry, its repository and its tree), or `None` for no change: one that also removes or
+/// moves files.
+pub(crate) fn transact_tree(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    message: &str,
+    mut change: impl FnMut(&Registry, &git2::Repository, &git2::Tree<'_>) -> Result<Option<git2::Oid>>,
+) -> Result<()> {
     let url = &RegistryUrl::parse(url)?;
     cache.with_clone(url, |repository| {
         for attempt in 1..=MAX_ATTEMPTS {
@@ -480,12 +505,8 @@ pub(crate) fn transact(
             }
             let parent = cache::tip(repository)?;
             let registry = cache::snapshot_at(registry_name, url, repository, parent.id())?;
-            let files = change(&registry)?;
-            if files.is_empty() {
-                return Ok(());
-            }
             let parent_tree = parent.tree().context(|| "read the registry tree".to_owned())?;
-            let tree = write_files(repository, Some(&parent_tree), &files)?;
+            let Some(tree) = change(&registry, repository, &parent_tree)? else { return Ok(()) };
             let tree = repository.find_tree(tree).context(|| "read the new tree".to_owned())?;
             let signature = signature(repository)?;
             let commit = repository
@@ -586,7 +607,7 @@ fn signature(repository: &git2::Repository) -> Result<git2::Signature<'static>> 
 }
 
 /// Writes `files` (slash-separated paths) as blobs over `base`, returning the new root tree.
-fn write_files(
+pub(crate) fn write_files(
     repository: &git2::Repository,
     base: Option<&git2::Tree<'_>>,
     files: &[(String, Vec<u8>)],

@@ -1,8 +1,8 @@
 //! An opened registry: its config and a snapshot of its tree, with verified reads.
 
 use agents_format::{
-    AgentFile, AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN,
-    MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, body_path, index_path, select,
+    AgentFile, AgentName, BodyLayout, IndexFile, IndexLine, IndexRecord, InvalidLine, Kind, MAX_AGENT_FILE_LEN,
+    MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, index_path, select,
 };
 
 use crate::error::{RegistryError, Result};
@@ -92,7 +92,7 @@ impl Registry {
                 limit: MAX_AGENT_FILE_LEN as u64,
             });
         }
-        let bytes = match self.source.read(&body_path(&record.sha256), MAX_AGENT_FILE_LEN) {
+        let bytes = match self.read_body(Kind::Agent, &record.sha256, MAX_AGENT_FILE_LEN) {
             Err(RegistryError::TooLarge { len, limit, .. }) => {
                 return Err(RegistryError::TooLarge {
                     what: format!("the body of {} from registry `{}`", agent(), self.name),
@@ -124,6 +124,35 @@ impl Registry {
             });
         }
         Ok(bytes)
+    }
+
+    /// Where this registry keeps its bodies (its config's `schema`).
+    pub fn layout(&self) -> BodyLayout {
+        self.config.layout
+    }
+
+    /// The body of a version of `kind` (an agent's file or one file of a package) whose bytes
+    /// hash to `sha256`, from where the registry's layout puts it (unverified: callers check the
+    /// checksum). `None` when it is in none of the layout's places.
+    pub(crate) fn read_body(&self, kind: Kind, sha256: &Sha256, limit: usize) -> Result<Option<Vec<u8>>> {
+        for path in self.layout().lookups(kind, sha256) {
+            if let Some(bytes) = self.source.read(&path, limit)? {
+                return Ok(Some(bytes));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The paths a sparse prefetch fetches for `record`: each body at the layout's first place.
+    fn body_paths_to_fetch(&self, record: &IndexRecord) -> Vec<String> {
+        let layout = self.layout();
+        if record.is_package() {
+            record.files.iter().map(|file| layout.body_path(record.kind, &file.sha256)).collect()
+        } else if record.length <= MAX_AGENT_FILE_LEN as u64 {
+            vec![layout.body_path(Kind::Agent, &record.sha256)]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Calls `visit` with every agent and its index file, one at a time, in index-path order.
@@ -206,13 +235,13 @@ impl Registry {
             let record = locked
                 .and_then(|sha256| index.records().find(|record| record.sha256 == sha256))
                 .or_else(|| select(index.records(), requirement.as_ref().unwrap_or(&semver::VersionReq::STAR)));
-            if let Some(record) = record.filter(|record| record.length <= MAX_AGENT_FILE_LEN as u64) {
-                bodies.push(body_path(&record.sha256));
+            if let Some(record) = record {
+                bodies.extend(self.body_paths_to_fetch(record));
             }
         }
         bodies.sort();
         bodies.dedup();
-        sparse.read_many(bodies, MAX_AGENT_FILE_LEN);
+        sparse.read_many(bodies, agents_format::MAX_PACKAGE_FILE_LEN as usize);
     }
 
     /// For a sparse registry, revalidates every index file its cache holds with conditional
@@ -230,16 +259,12 @@ impl Registry {
             let Ok(Some(bytes)) = sparse.read(path, MAX_INDEX_FILE_LEN) else { continue };
             let index = IndexFile::parse(&String::from_utf8_lossy(&bytes));
             bodies.extend(
-                index
-                    .records()
-                    .filter(|record| record.length <= MAX_AGENT_FILE_LEN as u64)
-                    .map(|record| body_path(&record.sha256))
-                    .filter(|body| !sparse.holds(body)),
+                index.records().flat_map(|record| self.body_paths_to_fetch(record)).filter(|body| !sparse.holds(body)),
             );
         }
         bodies.sort();
         bodies.dedup();
-        errors.extend(sparse.read_many(bodies, MAX_AGENT_FILE_LEN));
+        errors.extend(sparse.read_many(bodies, agents_format::MAX_PACKAGE_FILE_LEN as usize));
         match errors.into_iter().next() {
             Some((_, error)) => Err(error),
             None => Ok(()),

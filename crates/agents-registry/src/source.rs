@@ -2,7 +2,9 @@
 //! repository read straight from its object database (no work tree, no line-ending conversion),
 //! or a sparse registry read file by file over HTTP through its cache.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 
 use agents_format::MAX_INDEX_FILE_LEN;
 
@@ -13,8 +15,78 @@ include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 /// A read-only snapshot of a registry tree.
 pub(crate) enum Source {
     Builtin,
-    Git { repository: git2::Repository, tree: git2::Oid, commit: git2::Oid },
+    Git { repository: git2::Repository, tree: git2::Oid, commit: git2::Oid, trees: TreeMemo },
     Sparse(Box<crate::sparse::Sparse>),
+}
+
+/// The directory trees one git snapshot has read, raw as git stores them, so that a command
+/// reading many files of one directory (50 agents whose names share their first four letters
+/// share one index tree) inflates and hashes it once. libgit2 caches no tree over 4 KiB, and
+/// one index tree of a large registry holds thousands of entries. Kept up to
+/// [`TREE_MEMO_BUDGET`] bytes; trees read beyond it are read again when needed.
+#[derive(Default)]
+pub(crate) struct TreeMemo(std::cell::RefCell<Kept>);
+
+/// The trees a [`TreeMemo`] keeps, and their total size in bytes.
+type Kept = (HashMap<git2::Oid, Rc<[u8]>>, usize);
+
+/// How many bytes of trees one snapshot keeps.
+const TREE_MEMO_BUDGET: usize = 4 << 20;
+
+impl TreeMemo {
+    /// The raw bytes of tree `oid`; `None` when `oid` is not a tree.
+    fn tree(&self, repository: &git2::Repository, oid: git2::Oid) -> Result<Option<Rc<[u8]>>> {
+        if let Some(raw) = self.0.borrow().0.get(&oid) {
+            return Ok(Some(raw.clone()));
+        }
+        let odb = repository.odb().context(|| "open the object database".to_owned())?;
+        let object = odb.read(oid).context(|| format!("read tree {oid}"))?;
+        if object.kind() != git2::ObjectType::Tree {
+            return Ok(None);
+        }
+        let raw: Rc<[u8]> = Rc::from(object.data());
+        let mut memo = self.0.borrow_mut();
+        if memo.1 + raw.len() <= TREE_MEMO_BUDGET {
+            memo.1 += raw.len();
+            memo.0.insert(oid, raw.clone());
+        }
+        Ok(Some(raw))
+    }
+
+    /// The entry at `path` (slash-separated) below tree `root`: its id and whether it is a blob
+    /// (as libgit2 says: a file or a symlink; not a tree, not a submodule).
+    fn entry(&self, repository: &git2::Repository, root: git2::Oid, path: &str) -> Result<Option<(git2::Oid, bool)>> {
+        let mut current = root;
+        let mut components = path.split('/').peekable();
+        while let Some(name) = components.next() {
+            let Some(raw) = self.tree(repository, current)? else { return Ok(None) };
+            let Some((mode, oid)) = tree_entry(&raw, name.as_bytes()) else { return Ok(None) };
+            let is_tree = mode == b"40000";
+            if components.peek().is_none() {
+                return Ok(Some((oid, !is_tree && mode != b"160000")));
+            }
+            if !is_tree {
+                return Ok(None);
+            }
+            current = oid;
+        }
+        Ok(None)
+    }
+}
+
+/// The mode and id of the entry called `name` in a raw git tree (`<mode> <name>\0<20-byte id>`,
+/// repeated); `None` when there is none or the tree is malformed.
+fn tree_entry<'a>(mut raw: &'a [u8], name: &[u8]) -> Option<(&'a [u8], git2::Oid)> {
+    while !raw.is_empty() {
+        let space = raw.iter().position(|&b| b == b' ')?;
+        let nul = space + raw[space..].iter().position(|&b| b == 0)?;
+        let id = raw.get(nul + 1..nul + 21)?;
+        if &raw[space + 1..nul] == name {
+            return Some((&raw[..space], git2::Oid::from_bytes(id).ok()?));
+        }
+        raw = &raw[nul + 21..];
+    }
+    None
 }
 
 impl Source {
@@ -26,18 +98,10 @@ impl Source {
                 Some(bytes) if bytes.len() > limit => Err(too_large(path, bytes.len(), limit)),
                 found => Ok(found.map(<[u8]>::to_vec)),
             },
-            Source::Git { repository, tree, .. } => {
-                let tree = repository.find_tree(*tree).context(|| format!("read tree {tree}"))?;
-                let entry = match tree.get_path(Path::new(path)) {
-                    Ok(entry) => entry,
-                    Err(error) if error.code() == git2::ErrorCode::NotFound => return Ok(None),
-                    Err(error) => return Err(error).context(|| format!("look up `{path}`")),
-                };
-                if entry.kind() != Some(git2::ObjectType::Blob) {
-                    return Ok(None);
-                }
-                read_blob(repository, entry.id(), path, limit).map(Some)
-            }
+            Source::Git { repository, tree, trees, .. } => match trees.entry(repository, *tree, path)? {
+                Some((oid, true)) => read_blob(repository, oid, path, limit).map(Some),
+                _ => Ok(None),
+            },
             Source::Sparse(sparse) => sparse.read(path, limit),
         }
     }
@@ -130,4 +194,64 @@ fn builtin_file(path: &str) -> Option<&'static [u8]> {
 /// Every file of the built-in registry, sorted by path (for tidy checks and tools).
 pub fn builtin_files() -> &'static [(&'static str, &'static [u8])] {
     FILES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree with files at several depths, an executable, a symlink and a directory, built
+    /// in a real bare repository.
+    fn repository() -> (tempfile::TempDir, git2::Repository, git2::Oid) {
+        let dir = tempfile::tempdir().unwrap();
+        let repository = git2::Repository::init_bare(dir.path()).unwrap();
+        let blob = |bytes: &[u8]| repository.blob(bytes).unwrap();
+        let tree = |entries: &[(&str, git2::Oid, i32)]| {
+            let mut builder = repository.treebuilder(None).unwrap();
+            for (name, oid, mode) in entries {
+                builder.insert(name, *oid, *mode).unwrap();
+            }
+            builder.write().unwrap()
+        };
+        let deep = tree(&[("abcd", blob(b"index"), 0o100644), ("run", blob(b"x"), 0o100755)]);
+        let middle = tree(&[("cd", deep, 0o040000), ("c", blob(b"c"), 0o100644)]);
+        let index = tree(&[("ab", middle, 0o040000), ("a-b", blob(b"a-b"), 0o100644)]);
+        let root = tree(&[
+            ("config.json", blob(b"{}"), 0o100644),
+            ("index", index, 0o040000),
+            ("link", blob(b"config.json"), 0o120000),
+        ]);
+        (dir, repository, root)
+    }
+
+    #[test]
+    fn the_memo_finds_what_libgit2_finds_and_reads_each_tree_once() {
+        let (_dir, repository, root) = repository();
+        let memo = TreeMemo::default();
+        let tree = repository.find_tree(root).unwrap();
+        for path in [
+            "config.json",
+            "index",
+            "index/ab",
+            "index/ab/cd/abcd",
+            "index/ab/cd/run",
+            "index/ab/c",
+            "index/a-b",
+            "link",
+            "missing",
+            "index/ab/cd/abc",
+            "index/ab/cd/abcde",
+            "config.json/x",
+            "index/zz/cd/abcd",
+        ] {
+            let expected = tree
+                .get_path(Path::new(path))
+                .ok()
+                .map(|entry| (entry.id(), entry.kind() == Some(git2::ObjectType::Blob)));
+            assert_eq!(memo.entry(&repository, root, path).unwrap(), expected, "{path}");
+        }
+        // Every tree on the way was read once and kept: root, index, index/ab, index/ab/cd.
+        assert_eq!(memo.0.borrow().0.len(), 4);
+        assert!(tree_entry(b"100644 name", b"name").is_none(), "a truncated tree is no entry");
+    }
 }

@@ -118,7 +118,16 @@ impl Sparse {
 
     fn fetch(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
         let is_body = path.starts_with("bodies/");
-        let cached = self.cached(path, limit)?;
+        let mut cached = self.cached(path, limit)?;
+        // A body is the same bytes at either depth: one cached from a registry's format-1 path
+        // serves its format-2 path after a migration (and the other way round), offline too.
+        if is_body
+            && !matches!(cached, Some(Cached { bytes: Some(_), .. }))
+            && let Some(bytes) = self.cached_at_other_depth(path, limit)
+        {
+            self.store(path, Some(&bytes), Meta::default())?;
+            cached = Some(Cached { bytes: Some(bytes), meta: Meta::default() });
+        }
         match (self.mode, &cached) {
             (FetchMode::Offline, Some(cached)) => return Ok(cached.bytes.clone()),
             (FetchMode::Offline, None) => {
@@ -186,6 +195,20 @@ impl Sparse {
             return Ok(None);
         }
         Ok(Some(Cached { bytes: Some(bytes), meta }))
+    }
+
+    /// The bytes cached for the body at `path` under its other content address (`bodies/ab/<sha>`
+    /// for `bodies/ab/cd/<sha>`, and back), when they hash to its name.
+    fn cached_at_other_depth(&self, path: &str, limit: usize) -> Option<Vec<u8>> {
+        let sha256 = Sha256::from_hex(path.rsplit('/').next()?).ok()?;
+        let other = match agents_format::body_depth(path, &sha256)? {
+            agents_format::BodyDepth::OneLevel => agents_format::two_level_body_path(&sha256),
+            agents_format::BodyDepth::TwoLevel => agents_format::one_level_body_path(&sha256),
+        };
+        match self.cached(&other, limit) {
+            Ok(Some(Cached { bytes: Some(bytes), .. })) => Some(bytes),
+            _ => None,
+        }
     }
 
     /// Refuses a fetched file that rewrites what the cache held: a `config.json` with another id

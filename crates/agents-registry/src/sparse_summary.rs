@@ -50,7 +50,8 @@ pub fn search_summary(path: &Path) -> Result<String> {
         (commit.tree_id(), commit.id())
     };
     let url = path.display().to_string();
-    let registry = Registry::from_source(url.clone(), url, Source::Git { repository, tree, commit })?;
+    let registry =
+        Registry::from_source(url.clone(), url, Source::Git { repository, tree, commit, trees: Default::default() })?;
     let mut lines = Vec::new();
     registry.source().for_each_index(|leaf, bytes| {
         let Ok(name) = AgentName::new(leaf) else { return };

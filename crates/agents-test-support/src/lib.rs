@@ -54,7 +54,10 @@ pub fn builtin_body(name: &str, version: &str) -> PathBuf {
         .find(|record| record["version"] == version)
         .and_then(|record| record["sha256"].as_str().map(str::to_owned))
         .unwrap_or_else(|| panic!("{} has no record for version {version}", index.display()));
-    registry.join("bodies").join(&sha256[..2]).join(&sha256)
+    let config = std::fs::read_to_string(registry.join("config.json")).expect("the built-in registry has a config");
+    let config = agents_format::RegistryConfig::parse(&config).expect("the built-in config is valid");
+    let sha256 = agents_format::Sha256::from_hex(&sha256).expect("index records hold checksums");
+    registry.join(config.layout.body_path(agents_format::Kind::Agent, &sha256))
 }
 
 fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {

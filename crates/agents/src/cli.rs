@@ -353,6 +353,20 @@ pub(crate) enum RegistryCommand {
         /// Make this SSH key the registry's root: every publish must then be signed by an owner.
         #[arg(long, value_name = "PATH")]
         sign_key: Option<PathBuf>,
+        /// The registry format: 2 (every body two levels deep), or 1 for clients older than
+        /// format 2 (move it later with `agents registry migrate`).
+        #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=2))]
+        format: u32,
+    },
+    /// Move a format-1 registry to format 2 in one commit: every body two levels deep.
+    Migrate {
+        /// The registry to migrate (default: the only one configured besides the built-in).
+        #[arg(long)]
+        registry: Option<String>,
+        /// The registry root's key, which re-signs config.json in a signed registry (default:
+        /// git's `user.signingkey` when `gpg.format = ssh`).
+        #[arg(long, value_name = "PATH")]
+        sign_key: Option<PathBuf>,
     },
     /// Add a registry by path or git URL (user config; --project for this project's agents.toml).
     Add {

@@ -1,9 +1,9 @@
-//! `agents registry init|add|list|check|summary|remove`.
+//! `agents registry init|migrate|add|list|check|summary|remove`.
 
 use std::path::Path;
 
-use agents_format::{RegistryId, remove_registry, set_registry, validate_registry_name};
-use agents_registry::{BUILTIN_NAME, FetchMode};
+use agents_format::{BodyLayout, RegistryId, remove_registry, set_registry, validate_registry_name};
+use agents_registry::{BUILTIN_NAME, FetchMode, Migrated};
 use agents_workspace::Workspace;
 use agents_workspace::fs::write_atomic;
 use anyhow::{Context as _, bail};
@@ -14,7 +14,8 @@ use crate::printer::Printer;
 
 pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand) -> anyhow::Result<i32> {
     match command {
-        RegistryCommand::Init { path, description, sign_key } => {
+        RegistryCommand::Init { path, description, sign_key, format } => {
+            let layout = BodyLayout::from_schema(u64::from(format)).context("--format is 1 or 2")?;
             let path = absolute(&context.cwd, &path);
             let mut random = [0u8; 16];
             getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness for a registry id: {e}"))?;
@@ -26,11 +27,12 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             };
             let config = agents_registry::init_signed_registry(
                 &path,
+                layout,
                 RegistryId::from_random(random),
                 description,
                 root.as_deref(),
             )?;
-            printer.status("Created", format!("registry {} at {}", config.id, printer.path(&path)));
+            printer.status("Created", format!("registry {} ({layout}) at {}", config.id, printer.path(&path)));
             if let Some(root) = &root {
                 printer.note(
                     "root",
@@ -42,6 +44,25 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                 );
             }
             printer.note("next", format!("agents registry add NAME {}", printer.path(&path)));
+            Ok(0)
+        }
+        RegistryCommand::Migrate { registry, sign_key } => {
+            let entry = crate::commands::publish::writable_registry(context, registry.as_deref())?;
+            let signer = crate::commands::owner::signer(context, sign_key.as_deref())?;
+            let cache = context.cache()?;
+            match agents_registry::migrate_registry(&cache, &entry.name, &entry.url, signer.as_deref())? {
+                Migrated::AlreadyLatest => printer
+                    .status("Unchanged", format!("registry `{}` ({}) is already format 2", entry.name, entry.url)),
+                Migrated::Moved { bodies } => printer.status(
+                    "Migrated",
+                    format!(
+                        "registry `{}` ({}) to format 2: {bodies} bod{} moved two levels deep",
+                        entry.name,
+                        entry.url,
+                        if bodies == 1 { "y" } else { "ies" }
+                    ),
+                ),
+            }
             Ok(0)
         }
         RegistryCommand::Add { name, url, project, trust } => {

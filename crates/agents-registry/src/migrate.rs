@@ -1,0 +1,154 @@
+//! `agents registry migrate`: a format-1 registry becomes format 2 in one commit. Every body at
+//! its one-level path (`bodies/ab/<sha256>`) moves to its two-level path (`bodies/ab/cd/<sha256>`)
+//! as the same blob (nothing is re-hashed or re-written), and `config.json` declares schema 2,
+//! re-signed by the root in a signed registry. The commit is pushed like a publish: on the
+//! fetched tip, without force, re-applied when another writer won the race. Index files do not
+//! change, so no version's checksum does, and lockfiles stay as they are.
+
+use std::collections::BTreeMap;
+
+use agents_format::{BodyLayout, Sha256};
+
+use crate::cache::Cache;
+use crate::error::{GitContext, RegistryError, Result};
+use crate::publish::transact_tree;
+use crate::registry::Registry;
+use crate::signing::{self, SignatureError, Signer};
+
+/// What a migration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrated {
+    /// The registry was already in format 2: nothing was written.
+    AlreadyLatest,
+    /// One commit moved this many bodies and rewrote `config.json`.
+    Moved { bodies: usize },
+}
+
+/// Migrates the registry at `url` to format 2. A signed registry needs `signer` to be its root
+/// key, since the root signs `config.json`; without it nothing is written.
+pub fn migrate_registry(
+    cache: &Cache,
+    registry_name: &str,
+    url: &str,
+    signer: Option<&dyn Signer>,
+) -> Result<Migrated> {
+    let mut outcome = Migrated::AlreadyLatest;
+    let message = "Migrate the registry to format 2: every body two levels deep";
+    transact_tree(cache, registry_name, url, message, |registry, repository, tree| {
+        outcome = Migrated::AlreadyLatest;
+        if registry.layout() == BodyLayout::V2 {
+            return Ok(None);
+        }
+        let config = migrated_config(registry, signer)?;
+        let (bodies, moved) = match tree.get_name("bodies") {
+            Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+                let bodies = repository.find_tree(entry.id()).context(|| "read `bodies`".to_owned())?;
+                let (oid, moved) = move_bodies(repository, &bodies)?;
+                (Some(oid), moved)
+            }
+            _ => (None, 0),
+        };
+        let mut root = repository.treebuilder(Some(tree)).context(|| "build a tree".to_owned())?;
+        let config = repository.blob(config.to_text().as_bytes()).context(|| "write `config.json`".to_owned())?;
+        root.insert("config.json", config, i32::from(git2::FileMode::Blob))
+            .context(|| "add `config.json`".to_owned())?;
+        if let Some(bodies) = bodies {
+            root.insert("bodies", bodies, i32::from(git2::FileMode::Tree)).context(|| "add `bodies`".to_owned())?;
+        }
+        outcome = Migrated::Moved { bodies: moved };
+        Ok(Some(root.write().context(|| "write a tree".to_owned())?))
+    })?;
+    Ok(outcome)
+}
+
+/// The registry's config in format 2: every other field as it was, re-signed by the root when
+/// the registry has one (its signature covers the schema, so the old one no longer holds).
+fn migrated_config(registry: &Registry, signer: Option<&dyn Signer>) -> Result<agents_format::RegistryConfig> {
+    let mut config = registry.config.clone();
+    config.layout = BodyLayout::V2;
+    let Some(root) = signing::registry_root(&registry.config, &registry.name)? else { return Ok(config) };
+    let refuse = |reason: String| SignatureError::Refused {
+        registry: registry.name.clone(),
+        action: "cannot migrate it to format 2".to_owned(),
+        reason,
+    };
+    let Some(signer) = signer else {
+        return Err(refuse(format!(
+            "the registry root ({}) signs config.json, and the migration changes it; give the root key \
+             (`--sign-key PATH`, or git's `user.signingkey` with `gpg.format = ssh`)",
+            root.fingerprint
+        ))
+        .into());
+    };
+    if signer.public_key().key_data() != root.key.key_data() {
+        return Err(refuse(format!(
+            "your key {} is not the registry root ({}), which signs config.json",
+            signing::fingerprint(signer.public_key()),
+            root.fingerprint
+        ))
+        .into());
+    }
+    config.extra.remove(agents_format::CONFIG_SIGNATURE_FIELD);
+    signing::sign_config(&mut config, signer)?;
+    Ok(config)
+}
+
+/// The `bodies` tree with every one-level body moved into its two-level subtree, and how many
+/// moved. A blob in `bodies/ab/` counts as a body only when its name is 64 lowercase hex digits
+/// starting with `ab`; anything else stays where it is (`agents registry check` reports it).
+fn move_bodies(repository: &git2::Repository, bodies: &git2::Tree<'_>) -> Result<(git2::Oid, usize)> {
+    let mut top = repository.treebuilder(Some(bodies)).context(|| "build a tree".to_owned())?;
+    let mut moved = 0;
+    for shard in bodies.iter() {
+        let (Some(prefix), Some(git2::ObjectType::Tree)) = (shard.name(), shard.kind()) else { continue };
+        let tree = repository.find_tree(shard.id()).context(|| format!("read `bodies/{prefix}`"))?;
+        let mut by_subshard: BTreeMap<String, Vec<(String, git2::Oid, i32)>> = BTreeMap::new();
+        for entry in tree.iter() {
+            let Some(name) = entry.name() else { continue };
+            let is_body = entry.kind() == Some(git2::ObjectType::Blob)
+                && Sha256::from_hex(name).is_ok_and(|sha| sha.to_hex() == name)
+                && name.starts_with(prefix);
+            if is_body {
+                by_subshard.entry(name[2..4].to_owned()).or_default().push((
+                    name.to_owned(),
+                    entry.id(),
+                    entry.filemode(),
+                ));
+            }
+        }
+        if by_subshard.is_empty() {
+            continue;
+        }
+        let mut shard_builder = repository.treebuilder(Some(&tree)).context(|| "build a tree".to_owned())?;
+        for (subshard, entries) in by_subshard {
+            let existing = match tree.get_name(&subshard) {
+                None => None,
+                Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+                    Some(repository.find_tree(entry.id()).context(|| format!("read `bodies/{prefix}/{subshard}`"))?)
+                }
+                Some(_) => {
+                    return Err(RegistryError::Git {
+                        context: format!("cannot migrate: `bodies/{prefix}/{subshard}` is a file, not a directory"),
+                        source: git2::Error::from_str("not a tree"),
+                    });
+                }
+            };
+            let mut builder = repository.treebuilder(existing.as_ref()).context(|| "build a tree".to_owned())?;
+            for (name, oid, mode) in &entries {
+                // A body already at its two-level path (a package file published to both) stays.
+                if builder.get(name).ok().flatten().is_none() {
+                    builder.insert(name, *oid, *mode).context(|| format!("move `bodies/{prefix}/{name}`"))?;
+                }
+                shard_builder.remove(name).context(|| format!("move `bodies/{prefix}/{name}`"))?;
+                moved += 1;
+            }
+            let oid = builder.write().context(|| "write a tree".to_owned())?;
+            shard_builder
+                .insert(&subshard, oid, i32::from(git2::FileMode::Tree))
+                .context(|| format!("add `bodies/{prefix}/{subshard}`"))?;
+        }
+        let oid = shard_builder.write().context(|| "write a tree".to_owned())?;
+        top.insert(prefix, oid, i32::from(git2::FileMode::Tree)).context(|| format!("add `bodies/{prefix}`"))?;
+    }
+    Ok((top.write().context(|| "write a tree".to_owned())?, moved))
+}

@@ -1,0 +1,409 @@
+//! Registry formats 1 and 2 (where bodies live) and `agents registry migrate` between them, on
+//! real git registries, a real daemon and a real static web server: each format's writers put
+//! bodies only where it says, clients that installed before a migration keep working after it
+//! with the same lockfile, and a signed registry's config is re-signed by its root.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use agents_format::{Sha256, one_level_body_path, two_level_body_path};
+use agents_test_support::servers::StaticServer;
+use agents_test_support::{DaemonGuard, TestEnv, eventually, read_in_remote, rewrite_in_remote};
+
+/// `agents registry init PATH [--format N]`, added as `name`; returns the path.
+fn registry(env: &TestEnv, name: &str, format: Option<&str>) -> PathBuf {
+    let path = env.path(&format!("registries/{name}.git"));
+    let mut args: Vec<&OsStr> = vec!["registry".as_ref(), "init".as_ref(), path.as_os_str()];
+    if let Some(format) = format {
+        args.extend([OsStr::new("--format"), OsStr::new(format)]);
+    }
+    env.run(&args).success().stderr_contains(&format!("(format {})", format.unwrap_or("2")));
+    env.run([OsStr::new("registry"), "add".as_ref(), name.as_ref(), path.as_os_str()]).success();
+    path
+}
+
+/// `(path, blob id)` of every file on the registry's `main`, sorted.
+fn tree(remote: &Path) -> Vec<(String, String)> {
+    let output =
+        Command::new("git").arg("--git-dir").arg(remote).args(["ls-tree", "-r", "main"]).output().expect("git runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut files: Vec<(String, String)> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (meta, path) = line.split_once('\t').unwrap();
+            (path.to_owned(), meta.split_whitespace().nth(2).unwrap().to_owned())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The body paths of the registry's tree, split into one-level and two-level ones.
+fn bodies(remote: &Path) -> (Vec<String>, Vec<String>) {
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for (path, _) in tree(remote) {
+        match path.split('/').count() {
+            3 if path.starts_with("bodies/") => one.push(path),
+            4 if path.starts_with("bodies/") => two.push(path),
+            _ if path.starts_with("bodies/") => panic!("{path}: a body at neither depth"),
+            _ => {}
+        }
+    }
+    (one, two)
+}
+
+fn schema(remote: &Path) -> u64 {
+    let config: serde_json::Value = serde_json::from_slice(&read_in_remote(remote, "config.json").unwrap()).unwrap();
+    config["schema"].as_u64().unwrap()
+}
+
+fn check(env: &TestEnv, remote: &Path) -> agents_test_support::Run {
+    env.run([OsStr::new("registry"), "check".as_ref(), remote.as_os_str()])
+}
+
+/// The bytes of a skill's files and a command's, published from `env`'s project.
+const SKILL_MD: &str =
+    "---\nname: pdf-forms\ndescription: Fills PDF forms\nversion: 1.0.0\n---\nRun scripts/fill.sh.\n";
+const SCRIPT: &str = "#!/bin/sh\necho fill\n";
+const COMMAND: &str = "---\ndescription: Says hello\nversion: 1.0.0\n---\nSay hello to $ARGUMENTS.\n";
+
+/// Publishes the skill `pdf-forms` and the command `hello`.
+fn publish_packages(env: &TestEnv) {
+    let skill = env.path("src/pdf-forms");
+    std::fs::create_dir_all(skill.join("scripts")).unwrap();
+    std::fs::write(skill.join("SKILL.md"), SKILL_MD).unwrap();
+    std::fs::write(skill.join("scripts/fill.sh"), SCRIPT).unwrap();
+    env.run([OsStr::new("publish"), skill.as_os_str()]).success();
+    let commands = env.path("src/commands");
+    std::fs::create_dir_all(&commands).unwrap();
+    std::fs::write(commands.join("hello.md"), COMMAND).unwrap();
+    env.run([OsStr::new("publish"), commands.join("hello.md").as_os_str()]).success();
+}
+
+fn agent_sha(name: &str, version: &str) -> Sha256 {
+    Sha256::of(TestEnv::agent_text(name, version).as_bytes())
+}
+
+#[test]
+fn a_format_1_registry_keeps_agent_bodies_one_level_deep_and_installs() {
+    let env = TestEnv::new();
+    let remote = registry(&env, "team", Some("1"));
+    assert_eq!(schema(&remote), 1);
+    env.publish("alpha", "1.0.0");
+    publish_packages(&env);
+    let (one, two) = bodies(&remote);
+    // What a format-1 client reads: the agent's body one level deep; package files two levels
+    // deep, as before format 2.
+    assert_eq!(one, [one_level_body_path(&agent_sha("alpha", "1.0.0"))]);
+    let mut packages = vec![
+        two_level_body_path(&Sha256::of(SKILL_MD.as_bytes())),
+        two_level_body_path(&Sha256::of(SCRIPT.as_bytes())),
+        two_level_body_path(&Sha256::of(COMMAND.as_bytes())),
+    ];
+    packages.sort();
+    assert_eq!(two, packages);
+    check(&env, &remote).success();
+
+    env.run(["install", "alpha", "pdf-forms", "hello"]).success();
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("alpha.md")).unwrap(),
+        TestEnv::agent_text("alpha", "1.0.0")
+    );
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/skills/pdf-forms/scripts/fill.sh")).unwrap(), SCRIPT);
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/hello.md")).unwrap(), COMMAND);
+}
+
+#[test]
+fn a_format_2_registry_has_every_body_two_levels_deep_and_reads_nowhere_else() {
+    let env = TestEnv::new();
+    let remote = registry(&env, "team", None);
+    assert_eq!(schema(&remote), 2);
+    env.publish("alpha", "1.0.0");
+    env.publish("alpha", "1.1.0");
+    publish_packages(&env);
+    let (one, two) = bodies(&remote);
+    assert_eq!(one, Vec::<String>::new());
+    assert_eq!(two.len(), 5, "{two:?}");
+    assert!(two.contains(&two_level_body_path(&agent_sha("alpha", "1.1.0"))), "{two:?}");
+    check(&env, &remote).success();
+    env.run(["install", "alpha@=1.0.0", "pdf-forms"]).success();
+
+    // A body copied to its format-1 path is a leftover that check reports; readers never look
+    // there: with the two-level copy gone, the version's body is missing.
+    let sha = agent_sha("alpha", "1.1.0");
+    rewrite_in_remote(&remote, &one_level_body_path(&sha), TestEnv::agent_text("alpha", "1.1.0").as_bytes());
+    check(&env, &remote).fails_with(&format!(
+        "{}: a format-1 body path left over in a format-2 registry, where clients look only at {}",
+        one_level_body_path(&sha),
+        two_level_body_path(&sha)
+    ));
+    remove_in_remote(&remote, &two_level_body_path(&sha));
+    env.run(["install", "alpha@1.1.0"]).fails_with("alpha@1.1.0");
+    check(&env, &remote).fails_with(&format!("alpha@1.1.0: body {} is missing", two_level_body_path(&sha)));
+    // A body under another name is an error in either format.
+    rewrite_in_remote(&remote, &two_level_body_path(&sha), b"not alpha\n");
+    check(&env, &remote).fails_with("the body's checksum says it belongs at bodies/");
+}
+
+/// Removes one file from the registry's `main`, as a new commit.
+fn remove_in_remote(remote: &Path, path: &str) {
+    let repository = git2::Repository::open_bare(remote).unwrap();
+    let head = repository.head().unwrap().peel_to_commit().unwrap();
+    let mut index = git2::Index::new().unwrap();
+    index.read_tree(&head.tree().unwrap()).unwrap();
+    index.remove_path(Path::new(path)).unwrap();
+    let tree = repository.find_tree(index.write_tree_to(&repository).unwrap()).unwrap();
+    let signature = git2::Signature::now("mallory", "mallory@localhost").unwrap();
+    repository.commit(Some("HEAD"), &signature, &signature, "remove", &tree, &[&head]).unwrap();
+}
+
+fn migrate(env: &TestEnv, extra: &[&OsStr]) -> agents_test_support::Run {
+    let mut args: Vec<&OsStr> = vec!["registry".as_ref(), "migrate".as_ref()];
+    args.extend(extra);
+    env.run(&args)
+}
+
+#[test]
+fn migrate_moves_every_body_in_one_commit_and_clients_keep_working_with_the_same_lockfile() {
+    let env = TestEnv::new();
+    let remote = registry(&env, "team", Some("1"));
+    env.publish("alpha", "1.0.0");
+    env.publish("alpha", "1.1.0");
+    env.publish("beta", "1.0.0");
+    publish_packages(&env);
+    // A client that installed before the migration, with a cached format-1 clone.
+    env.run(["install", "alpha@=1.0.0", "beta", "pdf-forms", "hello"]).success();
+    let lockfile = std::fs::read(env.project.join("agents.lock")).unwrap();
+    let before = tree(&remote);
+    let (one, two) = bodies(&remote);
+    assert_eq!((one.len(), two.len()), (3, 3));
+    let head = git(&remote, &["rev-parse", "main"]);
+
+    migrate(&env, &[]).success().stderr_contains("Migrated registry `team`").stderr_contains("3 bodies moved");
+    assert_eq!(git(&remote, &["rev-parse", "main~1"]), head, "one commit on top of the tip");
+    assert_eq!(schema(&remote), 2);
+    let (one, two) = bodies(&remote);
+    assert_eq!(one, Vec::<String>::new());
+    assert_eq!(two.len(), 6);
+    // The same blobs, moved: every body's id, and every index file, as before; nothing new
+    // but config.json.
+    let after = tree(&remote);
+    let ids = |files: &[(String, String)], prefix: &str| {
+        let mut ids: Vec<String> =
+            files.iter().filter(|(path, _)| path.starts_with(prefix)).map(|(_, id)| id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&after, "bodies/"), ids(&before, "bodies/"));
+    let index = |files: &[(String, String)]| -> Vec<(String, String)> {
+        files.iter().filter(|(path, _)| path.starts_with("index/")).cloned().collect()
+    };
+    assert_eq!(index(&after), index(&before));
+    check(&env, &remote).success();
+    env.run([OsStr::new("registry"), "check".as_ref(), remote.as_os_str(), "--since".as_ref(), head.as_ref()])
+        .success();
+    // A second run changes nothing.
+    migrate(&env, &[]).success().stderr_contains("is already format 2");
+    assert_eq!(tree(&remote), after);
+
+    // The client from before: it fetches, then verifies, syncs, reinstalls from the lockfile
+    // (unchanged, byte for byte) and updates, all from the format-2 tree.
+    env.run(["outdated"]).success();
+    std::fs::remove_file(env.agents_dir().join("beta.md")).unwrap();
+    std::fs::remove_file(env.project.join(".claude/skills/pdf-forms/scripts/fill.sh")).unwrap();
+    env.run(["install", "--locked"]).success();
+    assert_eq!(std::fs::read(env.project.join("agents.lock")).unwrap(), lockfile);
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("beta.md")).unwrap(),
+        TestEnv::agent_text("beta", "1.0.0")
+    );
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/skills/pdf-forms/scripts/fill.sh")).unwrap(), SCRIPT);
+    env.run(["verify"]).success();
+    std::fs::remove_file(env.project.join(".claude/commands/hello.md")).unwrap();
+    env.run(["sync"]).success();
+    assert_eq!(std::fs::read_to_string(env.project.join(".claude/commands/hello.md")).unwrap(), COMMAND);
+    // `alpha@=1.0.0` pinned the requirement; allowed to move, it moves to a migrated body.
+    let manifest = std::fs::read_to_string(env.project.join("agents.toml")).unwrap();
+    let manifest: String = manifest
+        .lines()
+        .map(|line| {
+            if line.starts_with("alpha ") {
+                "alpha = { version = \"^1\", registry = \"team\" }".to_owned()
+            } else {
+                line.to_owned()
+            }
+        })
+        .map(|line| line + "\n")
+        .collect();
+    std::fs::write(env.project.join("agents.toml"), &manifest).unwrap();
+    env.run(["update"]).success().stderr_contains("alpha");
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("alpha.md")).unwrap(),
+        TestEnv::agent_text("alpha", "1.1.0")
+    );
+
+    // The daemon restores a deleted file from the migrated registry.
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+    let alpha = env.agents_dir().join("alpha.md");
+    std::fs::remove_file(&alpha).unwrap();
+    let restored = eventually(Duration::from_secs(20), || {
+        std::fs::read_to_string(&alpha).ok() == Some(TestEnv::agent_text("alpha", "1.1.0"))
+    });
+    assert!(restored, "the daemon did not restore alpha.md: {}", daemon.status());
+    drop(daemon);
+
+    // A fresh client installs everything; publishing now writes two-level bodies only.
+    let fresh = TestEnv::new();
+    fresh.run([OsStr::new("registry"), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    fresh.run(["install", "alpha", "beta", "pdf-forms", "hello"]).success();
+    assert_eq!(
+        std::fs::read_to_string(fresh.agents_dir().join("beta.md")).unwrap(),
+        TestEnv::agent_text("beta", "1.0.0")
+    );
+    env.publish("gamma", "1.0.0");
+    let (one, _) = bodies(&remote);
+    assert_eq!(one, Vec::<String>::new());
+    assert!(read_in_remote(&remote, &two_level_body_path(&agent_sha("gamma", "1.0.0"))).is_some());
+}
+
+fn git(remote: &Path, args: &[&str]) -> String {
+    let output = Command::new("git").arg("--git-dir").arg(remote).args(args).output().expect("git runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// A fresh ed25519 key without passphrase at `<root>/keys/<name>`; returns the private key path.
+fn keygen(env: &TestEnv, name: &str) -> PathBuf {
+    let dir = env.path("keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test"])
+        .arg("-f")
+        .arg(&path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    path
+}
+
+#[test]
+fn migrating_a_signed_registry_re_signs_its_config_with_the_root_key_and_refuses_without_it() {
+    let env = TestEnv::new();
+    let root = keygen(&env, "root");
+    let other = keygen(&env, "other");
+    let remote = env.path("registries/team.git");
+    env.run([
+        OsStr::new("registry"),
+        "init".as_ref(),
+        remote.as_os_str(),
+        "--format".as_ref(),
+        "1".as_ref(),
+        "--sign-key".as_ref(),
+        root.as_os_str(),
+    ])
+    .success();
+    env.run([OsStr::new("registry"), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    let file = env.path("alpha.md");
+    std::fs::write(&file, TestEnv::agent_text("alpha", "1.0.0")).unwrap();
+    env.run([
+        OsStr::new("publish"),
+        file.as_os_str(),
+        "--version".as_ref(),
+        "1.0.0".as_ref(),
+        "--sign-key".as_ref(),
+        root.as_os_str(),
+    ])
+    .success();
+    env.run(["install", "alpha"]).success();
+    let head = git(&remote, &["rev-parse", "main"]);
+
+    // Without a key, or with a key that is not the root, nothing is written.
+    migrate(&env, &[]).fails_with("the registry root (SHA256:").fails_with("give the root key");
+    migrate(&env, &["--sign-key".as_ref(), other.as_os_str()]).fails_with("is not the registry root (SHA256:");
+    assert_eq!(git(&remote, &["rev-parse", "main"]), head);
+    assert_eq!(schema(&remote), 1);
+
+    migrate(&env, &["--sign-key".as_ref(), root.as_os_str()]).success().stderr_contains("1 body moved");
+    assert_eq!(schema(&remote), 2);
+    check(&env, &remote).success();
+    // The client that trusted the root verifies the re-signed config and installs from it.
+    std::fs::remove_file(env.agents_dir().join("alpha.md")).unwrap();
+    env.run(["update"]).success();
+    env.run(["install", "--locked"]).success();
+    env.run(["verify"]).success();
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("alpha.md")).unwrap(),
+        TestEnv::agent_text("alpha", "1.0.0")
+    );
+    // A config changed without the root's signature (format 2 back to 1, say) is refused.
+    let config = String::from_utf8(read_in_remote(&remote, "config.json").unwrap()).unwrap();
+    rewrite_in_remote(&remote, "config.json", config.replace("\"schema\": 2", "\"schema\": 1").as_bytes());
+    env.run(["install", "alpha", "--force"]).fails_with("signature is invalid");
+}
+
+#[test]
+fn a_sparse_client_of_a_format_1_registry_keeps_working_across_its_migration() {
+    let env = TestEnv::new();
+    let git_registry = registry(&env, "origin", Some("1"));
+    env.publish("alpha", "1.0.0");
+    env.publish("beta", "1.0.0");
+    env.run(["registry", "remove", "origin"]).success();
+    let www = env.path("www");
+    agents_test_support::export_tree(&git_registry, &www);
+    let server = StaticServer::start(&www);
+    env.run(["registry", "add", "team", &server.url()]).success();
+
+    // Format 1 over HTTP: the agent's body at its one-level path, one request.
+    server.clear_log();
+    env.run(["install", "alpha"]).success();
+    let bodies_asked = |server: &StaticServer| -> Vec<(u16, String)> {
+        server.requests().into_iter().filter(|r| r.path.starts_with("bodies/")).map(|r| (r.status, r.path)).collect()
+    };
+    assert_eq!(bodies_asked(&server), [(200, one_level_body_path(&agent_sha("alpha", "1.0.0")))]);
+
+    // The registry migrates and its site is deployed again.
+    let publisher = TestEnv::new();
+    publisher.run([OsStr::new("registry"), "add".as_ref(), "origin".as_ref(), git_registry.as_os_str()]).success();
+    migrate(&publisher, &[]).success();
+    agents_test_support::export_tree(&git_registry, &www);
+
+    // The cached config.json still says format 1 to a lockfile install, which does not
+    // revalidate it: the body it lacks is missing at the one-level path, found at the other.
+    let manifest = std::fs::read_to_string(env.project.join("agents.toml")).unwrap();
+    std::fs::write(env.project.join("agents.toml"), manifest.replace("[agents]\n", "[agents]\nbeta = \"^1\"\n"))
+        .unwrap();
+    server.clear_log();
+    env.run(["install"]).success();
+    let beta = agent_sha("beta", "1.0.0");
+    assert_eq!(bodies_asked(&server), [(404, one_level_body_path(&beta)), (200, two_level_body_path(&beta))]);
+
+    // Once config.json is revalidated (schema 2), a body is asked for at its two-level path
+    // alone, and one cached under its one-level path is used without asking, offline too.
+    std::fs::remove_file(env.agents_dir().join("alpha.md")).unwrap();
+    server.clear_log();
+    env.run(["install", "alpha"]).success();
+    assert_eq!(bodies_asked(&server), []);
+    std::fs::remove_file(env.agents_dir().join("alpha.md")).unwrap();
+    env.run(["install", "--offline"]).success();
+    assert_eq!(
+        std::fs::read_to_string(env.agents_dir().join("alpha.md")).unwrap(),
+        TestEnv::agent_text("alpha", "1.0.0")
+    );
+
+    // A fresh client of the migrated site: one request per body, at the two-level path.
+    let fresh = TestEnv::new();
+    fresh.run(["registry", "add", "team", &server.url()]).success();
+    server.clear_log();
+    fresh.run(["install", "alpha", "beta"]).success();
+    let mut asked = bodies_asked(&server);
+    asked.sort();
+    let mut expected =
+        vec![(200, two_level_body_path(&agent_sha("alpha", "1.0.0"))), (200, two_level_body_path(&beta))];
+    expected.sort();
+    assert_eq!(asked, expected);
+}
