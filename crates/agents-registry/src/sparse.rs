@@ -3,7 +3,7 @@
 //! Last-Modified), so a repeat read of an unchanged file is a 304.
 //!
 //! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<path>` (the bytes, as served),
-//! `meta/<path>.json` (validators, or that the server had no such file) and `registry-id` (the
+//! `meta/<path>.json` (validators, or that the server had no such index file) and `registry-id` (the
 //! first id this cache saw). The integrity rules are the git cache's: a fetched index file must
 //! still hold every version the cached one held, with the same checksum and length, and no
 //! version twice; a fetched `config.json` must keep the remembered id. Otherwise the fetch is
@@ -35,6 +35,10 @@ struct Cached {
     meta: Meta,
 }
 
+/// A file read by this command: its bytes (`None`: the server has none), or the URL and message
+/// of the network error it failed with.
+type Memo = std::result::Result<Option<Vec<u8>>, (String, String)>;
+
 /// One sparse registry, opened for one command.
 pub(crate) struct Sparse {
     /// The registry URL as configured (`sparse+https://…`), for messages.
@@ -44,8 +48,11 @@ pub(crate) struct Sparse {
     dir: PathBuf,
     http: Arc<Http>,
     mode: FetchMode,
-    /// What this process already read, so each file is fetched at most once per command.
-    read: Mutex<HashMap<String, Option<Vec<u8>>>>,
+    /// What this process already read, so each file is fetched at most once per command: its
+    /// bytes, or the network error (URL, message) it failed with after its retries, so that a
+    /// later read of the same file (resolving after the prefetch, reporting) fails at once
+    /// instead of waiting out every retry again.
+    read: Mutex<HashMap<String, Memo>>,
 }
 
 impl Sparse {
@@ -61,11 +68,16 @@ impl Sparse {
     /// refused when over `limit` bytes.
     pub(crate) fn read(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
         if let Some(hit) = self.read.lock().expect("read memo is not poisoned").get(path) {
-            return Ok(hit.clone());
+            return hit.clone().map_err(|(url, message)| RegistryError::Http { url, message });
         }
-        let bytes = self.fetch(path, limit)?;
-        self.read.lock().expect("read memo is not poisoned").insert(path.to_owned(), bytes.clone());
-        Ok(bytes)
+        let bytes = self.fetch(path, limit);
+        let memo = match &bytes {
+            Ok(bytes) => Ok(bytes.clone()),
+            Err(RegistryError::Http { url, message }) => Err((url.clone(), message.clone())),
+            Err(_) => return bytes,
+        };
+        self.read.lock().expect("read memo is not poisoned").insert(path.to_owned(), memo);
+        bytes
     }
 
     /// Reads every path in `paths`, at most [`Http::parallel`] at a time, and returns each
@@ -145,7 +157,11 @@ impl Sparse {
             },
             Fetched::NotFound => {
                 self.check(path, old.as_deref(), None)?;
-                self.store(path, None, Meta { validators: Validators::default(), missing: true })?;
+                // A missing index file is a fact about the registry (no such agent); a missing
+                // body is the host's fault (a deploy that lost files), asked again next time.
+                if !is_body {
+                    self.store(path, None, Meta { validators: Validators::default(), missing: true })?;
+                }
                 Ok(None)
             }
             Fetched::Body { bytes, validators } => {
