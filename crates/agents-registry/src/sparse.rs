@@ -3,8 +3,8 @@
 //! Last-Modified), so a repeat read of an unchanged file is a 304.
 //!
 //! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<path>` (the bytes, as served),
-//! `meta/<path>.json` (validators, or that the server had no such index file) and `registry-id` (the
-//! first id this cache saw). The integrity rules are the git cache's: a fetched index file must
+//! `meta/<path>.json` (validators, or that the server had no such index file) and `registry-id`
+//! (the first id this cache saw). The integrity rules are the git cache's: a fetched index file must
 //! still hold every version the cached one held, with the same checksum and length, and no
 //! version twice; a fetched `config.json` must keep the remembered id. Otherwise the fetch is
 //! `RegistryError::Rewritten` and the cache keeps what it had. Bodies are content-addressed: a
