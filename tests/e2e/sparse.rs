@@ -60,6 +60,29 @@ fn export(git: &Path, www: &Path) {
     agents_test_support::export_tree(git, www);
 }
 
+/// Deploys the registry's new tree over the served one as a CI sync does: only the files whose
+/// bytes changed are replaced, removed ones removed, the others keep their mtime and so their
+/// ETag (a full `git archive` gives every file the new commit's time).
+fn redeploy(git: &Path, www: &Path) {
+    let next = www.with_extension("next");
+    export(git, &next);
+    let (old, new) = (TestEnv::files_under(www), TestEnv::files_under(&next));
+    for file in &new {
+        let (from, to) = (next.join(file), www.join(file));
+        if from.is_file() && std::fs::read(&from).ok() != std::fs::read(&to).ok() {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            deploy(&to, std::fs::read(&from).unwrap());
+        }
+    }
+    for file in old.iter().filter(|file| !new.contains(file)) {
+        let path = www.join(file);
+        if path.is_file() {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    std::fs::remove_dir_all(&next).unwrap();
+}
+
 /// The served file under `dir` (`index`, `bodies`) whose path ends with `suffix`.
 fn served(www: &Path, dir: &str, suffix: &str) -> PathBuf {
     let mut pending = vec![www.join(dir)];
@@ -567,7 +590,7 @@ fn sparse_the_daemon_fetches_with_conditional_requests_and_applies_a_pulled_lock
         )
         .success();
     f.env.run(["registry", "remove", "origin"]).success();
-    export(&f.git, &f.www);
+    redeploy(&f.git, &f.www);
     f.site.clear_log();
     let lockfile = std::fs::read_to_string(f.env.project.join("agents.lock")).unwrap();
     let old_sha = body_path_of(&f.www, "alpha", "1.0.0").rsplit('/').next().unwrap().to_owned();
@@ -627,7 +650,7 @@ fn sparse_search_reads_the_published_summary_checked_against_cached_index_files(
         .success();
     f.env.run(["registry", "remove", "origin"]).success();
     let stale = std::fs::read(&summary).unwrap();
-    export(&f.git, &f.www);
+    redeploy(&f.git, &f.www);
     std::fs::write(&summary, stale).unwrap();
     f.env.run(["install", "alpha", "--registry", "team"]).success().stderr_contains("alpha v1.1.0");
     let hits = f.env.run(["search", "alpha", "--json"]).success().json();
