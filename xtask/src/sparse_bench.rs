@@ -194,7 +194,11 @@ impl Traffic {
         } else {
             format!(", {} of them 304", self.not_modified)
         };
-        format!("{} requests{answered}; {} of bodies ({} with headers)", self.requests, kb(self.body), kb(self.sent))
+        match self.requests {
+            0 => "no request".to_owned(),
+            1 => format!("1 request; {} of body ({} with headers)", kb(self.body), kb(self.sent)),
+            n => format!("{n} requests{answered}; {} of bodies ({} with headers)", kb(self.body), kb(self.sent)),
+        }
     }
 }
 
@@ -501,6 +505,15 @@ pub(crate) fn sparse(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         },
         |_| User { home: cold.clone(), bin: bin.clone() }.agents(&project, &["install"]),
     )?;
+    let (fifty_git_cold, _) = sample(
+        runs,
+        None,
+        |_| {
+            User::fresh(&cold, &bin, &git_url)?;
+            fresh_project(&project, Some(&manifest))
+        },
+        |_| User { home: cold.clone(), bin: bin.clone() }.agents(&project, &["install"]),
+    )?;
     let warm_sparse = User::fresh(&work.join("warm-sparse"), &bin, &sparse_url)?;
     let warm_git = User::fresh(&work.join("warm-git"), &bin, &git_url)?;
     for user in [&warm_sparse, &warm_git] {
@@ -516,9 +529,10 @@ pub(crate) fn sparse(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let (fifty_git, _) =
         sample(runs, None, |_| fresh_project(&project, Some(&manifest)), |_| warm_git.agents(&project, &["install"]))?;
     rows.push(format!(
-        "| install 50 agents from a manifest, empty cache | {}; {} | |",
+        "| install 50 agents from a manifest, empty cache | {}; {} | agents' first clone of the git registry + the same install: {} |",
         fifty_cold.describe(),
-        fifty_cold_traffic.context("traffic")?.describe()
+        fifty_cold_traffic.context("traffic")?.describe(),
+        fifty_git_cold.describe()
     ));
     rows.push(format!(
         "| install 50 agents from a manifest into a fresh project, cache warm | {}; {} | git registry, clone warm (fetch included): {} |",
