@@ -140,12 +140,26 @@ fn deploy(path: &Path, bytes: impl AsRef<[u8]>) {
     std::fs::rename(&temp, path).unwrap();
 }
 
+/// The files the sparse cache holds (bytes, not metadata) whose name ends with `suffix` (an
+/// agent's name, a checksum), wherever the cache's layout puts them.
+fn cached(env: &TestEnv, suffix: &str) -> Vec<PathBuf> {
+    let cache = env.home.join(".cache/agents/sparse");
+    TestEnv::files_under(&cache)
+        .into_iter()
+        .map(|file| cache.join(file))
+        .filter(|file| file.is_file() && file.to_string_lossy().ends_with(suffix))
+        .filter(|file| !file.components().any(|c| c.as_os_str() == "meta"))
+        .collect()
+}
+
 /// Every file under the project and every body in the sparse cache, to assert that a failed
 /// command wrote nothing (the index files it fetched and verified may be cached).
-fn written(env: &TestEnv) -> Vec<String> {
+fn written(env: &TestEnv, www: &Path) -> Vec<String> {
     let mut files = TestEnv::files_under(&env.project);
-    let cache = TestEnv::files_under(&env.home.join(".cache/agents/sparse"));
-    files.extend(cache.into_iter().filter(|f| f.contains("/files/bodies/") || f.contains("/meta/bodies/")));
+    let bodies = TestEnv::files_under(&www.join("bodies"));
+    for body in bodies.iter().filter_map(|b| b.rsplit('/').next()).filter(|b| b.len() == 64) {
+        files.extend(cached(env, body).into_iter().map(|file| file.display().to_string()));
+    }
     files
 }
 
@@ -172,6 +186,18 @@ fn sparse_install_fetches_only_what_it_needs_and_a_repeat_is_a_304() {
         TestEnv::agent_text("alpha", "1.1.0")
     );
 
+    // The cache is two flat directories whatever the registry's layout (each directory is an
+    // inode to allocate, which dominated a cold 50-agent install), and a body, named by its
+    // checksum, has no metadata beside it.
+    let cache = f.env.home.join(".cache/agents/sparse");
+    let dirs: Vec<String> = TestEnv::files_under(&cache).into_iter().filter(|path| cache.join(path).is_dir()).collect();
+    assert_eq!(dirs.len(), 3, "{dirs:?}");
+    assert!(dirs[1].ends_with("/files") && dirs[2].ends_with("/meta"), "{dirs:?}");
+    let sha = sha_of(&f.www, "alpha", "1.1.0");
+    let meta: Vec<String> =
+        TestEnv::files_under(&cache.join(&dirs[2])).into_iter().filter(|m| m.contains(&sha)).collect();
+    assert_eq!(meta, Vec::<String>::new());
+
     // Asked again: the index file is revalidated (304), the body is never fetched twice.
     f.site.clear_log();
     f.env.run(["install", "alpha"]).success();
@@ -189,12 +215,12 @@ fn sparse_install_fetches_only_what_it_needs_and_a_repeat_is_a_304() {
 #[test]
 fn sparse_a_404_for_an_index_file_is_an_unknown_agent_and_for_a_body_a_missing_body() {
     let f = site(&[("alpha", "1.0.0")], &SiteOptions::default());
-    let before = written(&f.env);
+    let before = written(&f.env, &f.www);
     f.site.clear_log();
     f.env.run(["install", "nosuch"]).fails_with("nosuch");
     let requests = access(&f.site.requests());
     assert!(requests.iter().any(|(status, path)| *status == 404 && path.ends_with("/nosuch")), "{requests:?}");
-    assert_eq!(written(&f.env), before);
+    assert_eq!(written(&f.env, &f.www), before);
 
     // The index file names a body the host does not have (a deploy that lost files).
     let body = body_path_of(&f.www, "alpha", "1.0.0");
@@ -205,7 +231,7 @@ fn sparse_a_404_for_an_index_file_is_an_unknown_agent_and_for_a_body_a_missing_b
         .run(["install", "alpha"])
         .fails_with("alpha@1.0.0 from registry `team`: the body is missing from the registry");
     assert!(access(&f.site.requests()).contains(&(404, body.clone())));
-    assert_eq!(written(&f.env), before);
+    assert_eq!(written(&f.env, &f.www), before);
     // The 404 is the host's fault, not a fact to remember: once the body is back, it installs.
     std::fs::write(f.www.join(&body), bytes).unwrap();
     f.env.run(["install", "alpha"]).success();
@@ -221,11 +247,11 @@ fn sparse_tampered_body_is_refused_naming_agent_and_version() {
     let f = site(&[("alpha", "1.0.0")], &SiteOptions::default());
     let body = body_path_of(&f.www, "alpha", "1.0.0");
     std::fs::write(f.www.join(&body), TestEnv::agent_text("alpha", "6.6.6")).unwrap();
-    let before = written(&f.env);
+    let before = written(&f.env, &f.www);
     f.site.clear_log();
     f.env.run(["install", "alpha"]).fails_with("checksum mismatch for alpha@1.0.0");
     // Nothing written: no agent file, no manifest or lockfile, no cached body.
-    assert_eq!(written(&f.env), before);
+    assert_eq!(written(&f.env, &f.www), before);
     // Fetched once: a body that fails its checksum is not a transient fault to retry.
     let requests = access(&f.site.requests());
     assert_eq!(requests.iter().filter(|(_, path)| *path == body).count(), 1, "{requests:?}");
@@ -273,30 +299,11 @@ fn sparse_rewritten_record_is_refused_and_the_cache_keeps_what_it_had() {
     f.env.run(["install", "alpha@1.0.0"]).fails_with("published versions disappeared: alpha@1.0.0, alpha@1.1.0");
 
     // The cache kept the index file it had verified.
-    let cache = f.env.home.join(".cache/agents/sparse");
-    let cached = std::fs::read_dir(&cache).unwrap().flatten().find(|e| e.path().is_dir()).unwrap().path();
-    assert_eq!(
-        std::fs::read_to_string(cached.join("files").join(index_path_of_original(&f.git, "alpha"))).unwrap(),
-        original
-    );
+    let cached = cached(&f.env, "alpha");
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    assert_eq!(std::fs::read_to_string(&cached[0]).unwrap(), original);
     f.env.run(["install", "alpha@1.0.0", "--offline"]).success();
     agents_test_support::reliability::record("sparse-rewritten-record", 3);
-}
-
-/// The index path of `name` in the git registry (for when the served file is gone).
-fn index_path_of_original(git: &Path, name: &str) -> String {
-    let output = Command::new("git")
-        .arg("--git-dir")
-        .arg(git)
-        .args(["ls-tree", "-r", "--name-only", "main", "index/"])
-        .output()
-        .unwrap();
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .find(|path| path.ends_with(&format!("/{name}")))
-        .unwrap()
-        .to_owned()
 }
 
 #[test]
@@ -306,7 +313,7 @@ fn sparse_slow_server_times_out_naming_the_url_after_retries() {
         site(&[("alpha", "1.0.0")], &SiteOptions { slow: Some(("^/index/".to_owned(), delay)), ..Default::default() });
     let url = format!("{}{}", f.site.url().trim_start_matches("sparse+"), index_path_of(&f.www, "alpha"));
     f.env.set_env("AGENTS_HTTP_TIMEOUT", "0.3");
-    let before = written(&f.env);
+    let before = written(&f.env, &f.www);
     let started = Instant::now();
     let run = f.env.run(["install", "alpha"]).fails_with(&format!("`{url}`: timeout"));
     let took = started.elapsed();
@@ -314,7 +321,7 @@ fn sparse_slow_server_times_out_naming_the_url_after_retries() {
     // Each attempt reached the server and was given up after 0.3 s, not after the 1 s answer.
     assert_eq!(f.site.slow_calls().len(), 4, "{:?}", f.site.slow_calls());
     assert!(took < Duration::from_millis(2800), "{took:?}");
-    assert_eq!(written(&f.env), before);
+    assert_eq!(written(&f.env, &f.www), before);
 
     // The same server within the timeout is only slow.
     f.env.set_env("AGENTS_HTTP_TIMEOUT", "5");
@@ -342,17 +349,14 @@ fn sparse_server_killed_mid_transfer_is_an_error_after_retries_and_the_cache_is_
     let mut site = StaticSite::start(&www, &env, &throttled);
     env.run(["registry", "add", "team", &site.url()]).success();
     let body = body_path_of(&www, "big", "1.0.0");
-    let before = written(&env);
+    let before = written(&env, &www);
 
     let mut install = env.agents();
     install.args(["install", "big"]).env("AGENTS_LOG", "agents_registry=debug");
     install.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let child = install.spawn().unwrap();
     // The index file arrived (cached): the body's transfer is under way.
-    let cache = env.home.join(".cache/agents/sparse");
-    assert!(agents_test_support::eventually(Duration::from_secs(10), || {
-        TestEnv::files_under(&cache).iter().any(|f| f.contains("/meta/index/") && f.ends_with("/big.json"))
-    }));
+    assert!(agents_test_support::eventually(Duration::from_secs(10), || !cached(&env, "big").is_empty()));
     std::thread::sleep(Duration::from_millis(300));
     site.kill();
     let output = child.wait_with_output().unwrap();
@@ -363,7 +367,7 @@ fn sparse_server_killed_mid_transfer_is_an_error_after_retries_and_the_cache_is_
     assert!(stderr.contains(&format!("`{url}`: ")) && stderr.contains("(after 4 attempts)"), "{stderr}");
     // The first attempt was cut mid-body; the next ones found no server.
     assert!(stderr.contains("attempt=1") && stderr.contains("Peer disconnected"), "{stderr}");
-    assert_eq!(written(&env), before);
+    assert_eq!(written(&env, &www), before);
 
     // With the server back, the same command succeeds with the exact bytes.
     site.restart(&SiteOptions::default());
@@ -385,10 +389,9 @@ fn sparse_size_limits_hold_and_a_corrupt_cached_body_is_fetched_again() {
     // The cache is disposable: a cached body that no longer matches its checksum is fetched
     // again, never installed.
     f.env.run(["install", "alpha"]).success();
-    let cache = f.env.home.join(".cache/agents/sparse");
-    let cached_body = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path().join("files");
-    let cached_body = cached_body.join(body_path_of(&f.www, "alpha", "1.0.0"));
-    std::fs::write(&cached_body, "tampered in the cache").unwrap();
+    let cached_body = cached(&f.env, &sha_of(&f.www, "alpha", "1.0.0"));
+    assert_eq!(cached_body.len(), 1, "{cached_body:?}");
+    std::fs::write(&cached_body[0], "tampered in the cache").unwrap();
     std::fs::remove_file(f.env.agents_dir().join("alpha.md")).unwrap();
     f.site.clear_log();
     f.env.run(["install"]).success();

@@ -2,9 +2,13 @@
 //! read file by file over HTTP and kept in an on-disk cache with the server's validators (ETag,
 //! Last-Modified), so a repeat read of an unchanged file is a 304.
 //!
-//! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<path>` (the bytes, as served),
-//! `meta/<path>.json` (validators, or that the server had no such index file) and `registry-id`
-//! (the first id this cache saw). The integrity rules are the git cache's: a fetched index file must
+//! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<key>` (the bytes, as served),
+//! `meta/<key>.json` (validators, or that the server had no such index file; none for bodies)
+//! and `registry-id` (the first id this cache saw), where `<key>` is the file's path in the
+//! registry with `/` written `%` (`index%al%ph%alpha`): two flat directories, whatever the
+//! registry's layout, because each new directory and file is an inode to allocate, and that,
+//! not the network, was most of a cold 50-agent install's time (`perf`: ext4's inode
+//! allocator). The integrity rules are the git cache's: a fetched index file must
 //! still hold every version the cached one held, with the same checksum and length, and no
 //! version twice; a fetched `config.json` must keep the remembered id. Otherwise the fetch is
 //! `RegistryError::Rewritten` and the cache keeps what it had. Bodies are content-addressed: a
@@ -103,33 +107,23 @@ impl Sparse {
 
     /// Whether the cache holds `path` (without reading or checking it).
     pub(crate) fn holds(&self, path: &str) -> bool {
-        self.meta_path(path).is_file()
+        if is_body(path) { self.file_path(path).is_file() } else { self.meta_path(path).is_file() }
     }
 
     /// The paths of every index file this cache holds (for a revalidation).
     pub(crate) fn cached_index_paths(&self) -> Vec<String> {
-        let root = self.dir.join("meta");
-        let mut paths = Vec::new();
-        let mut pending = vec![root.join("index")];
-        while let Some(directory) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(&directory) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    pending.push(path);
-                } else if let Ok(relative) = path.strip_prefix(&root)
-                    && let Some(relative) = relative.to_str().and_then(|r| r.strip_suffix(".json"))
-                {
-                    paths.push(relative.replace('\\', "/"));
-                }
-            }
-        }
+        let Ok(entries) = std::fs::read_dir(self.dir.join("meta")) else { return Vec::new() };
+        let mut paths: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| Some(entry.file_name().to_str()?.strip_suffix(".json")?.replace(KEY_SEPARATOR, "/")))
+            .filter(|path| path.starts_with("index/"))
+            .collect();
         paths.sort();
         paths
     }
 
     fn fetch(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
-        let is_body = path.starts_with("bodies/");
+        let is_body = is_body(path);
         let cached = self.cached(path, limit)?;
         match (self.mode, &cached) {
             (FetchMode::Offline, Some(cached)) => return Ok(cached.bytes.clone()),
@@ -178,8 +172,14 @@ impl Sparse {
 
     /// What the cache holds for `path`: `None` when nothing (or nothing usable) is cached.
     fn cached(&self, path: &str, limit: usize) -> Result<Option<Cached>> {
-        let Ok(meta) = std::fs::read(self.meta_path(path)) else { return Ok(None) };
-        let Ok(meta) = serde_json::from_slice::<Meta>(&meta) else { return Ok(None) };
+        // A body has no metadata: its name is its checksum, and nothing is asked of it again.
+        let meta = if is_body(path) {
+            Meta::default()
+        } else {
+            let Ok(meta) = std::fs::read(self.meta_path(path)) else { return Ok(None) };
+            let Ok(meta) = serde_json::from_slice::<Meta>(&meta) else { return Ok(None) };
+            meta
+        };
         if meta.missing {
             return Ok(Some(Cached { bytes: None, meta }));
         }
@@ -197,7 +197,7 @@ impl Sparse {
         }
         let Ok(bytes) = std::fs::read(&file) else { return Ok(None) };
         // The cache is disposable: a corrupt body is fetched again, never trusted.
-        if path.starts_with("bodies/") && !body_matches_path(path, &bytes) {
+        if is_body(path) && !body_matches_path(path, &bytes) {
             tracing::warn!(path, "cached body does not match its checksum; fetching it again");
             return Ok(None);
         }
@@ -262,17 +262,33 @@ impl Sparse {
         if let Some(bytes) = bytes {
             write_atomic(&self.file_path(path), bytes)?;
         }
+        if is_body(path) {
+            return Ok(());
+        }
         let meta = serde_json::to_vec(&meta).expect("metadata serialises");
         write_atomic(&self.meta_path(path), &meta)
     }
 
     fn file_path(&self, path: &str) -> PathBuf {
-        self.dir.join("files").join(path)
+        self.dir.join("files").join(key(path))
     }
 
     fn meta_path(&self, path: &str) -> PathBuf {
-        self.dir.join("meta").join(format!("{path}.json"))
+        self.dir.join("meta").join(format!("{}.json", key(path)))
     }
+}
+
+/// Stands for `/` in a cache key; no registry path holds it (agent names, hex and the fixed
+/// file names do not).
+const KEY_SEPARATOR: char = '%';
+
+/// The cache's file name for the registry path `path`: one flat name, never a directory.
+fn key(path: &str) -> String {
+    path.replace('/', &KEY_SEPARATOR.to_string())
+}
+
+fn is_body(path: &str) -> bool {
+    path.starts_with("bodies/")
 }
 
 /// Whether `bytes` hash to the checksum a body's path (`bodies/ab/<sha256>`) names.
