@@ -140,15 +140,14 @@ fn deploy(path: &Path, bytes: impl AsRef<[u8]>) {
     std::fs::rename(&temp, path).unwrap();
 }
 
-/// The files the sparse cache holds (bytes, not metadata) whose name ends with `suffix` (an
-/// agent's name, a checksum), wherever the cache's layout puts them.
+/// The files the sparse cache holds whose name ends with `suffix` (an agent's name, a
+/// checksum), wherever the cache's layout puts them.
 fn cached(env: &TestEnv, suffix: &str) -> Vec<PathBuf> {
     let cache = env.home.join(".cache/agents/sparse");
     TestEnv::files_under(&cache)
         .into_iter()
         .map(|file| cache.join(file))
         .filter(|file| file.is_file() && file.to_string_lossy().ends_with(suffix))
-        .filter(|file| !file.components().any(|c| c.as_os_str() == "meta"))
         .collect()
 }
 
@@ -186,17 +185,17 @@ fn sparse_install_fetches_only_what_it_needs_and_a_repeat_is_a_304() {
         TestEnv::agent_text("alpha", "1.1.0")
     );
 
-    // The cache is two flat directories whatever the registry's layout (each directory is an
-    // inode to allocate, which dominated a cold 50-agent install), and a body, named by its
-    // checksum, has no metadata beside it.
+    // The cache is one flat directory whatever the registry's layout, one file per file served
+    // (each directory and file is an inode to allocate, which dominated a cold 50-agent
+    // install), and a body, named by its checksum, is kept bare.
     let cache = f.env.home.join(".cache/agents/sparse");
-    let dirs: Vec<String> = TestEnv::files_under(&cache).into_iter().filter(|path| cache.join(path).is_dir()).collect();
-    assert_eq!(dirs.len(), 3, "{dirs:?}");
-    assert!(dirs[1].ends_with("/files") && dirs[2].ends_with("/meta"), "{dirs:?}");
-    let sha = sha_of(&f.www, "alpha", "1.1.0");
-    let meta: Vec<String> =
-        TestEnv::files_under(&cache.join(&dirs[2])).into_iter().filter(|m| m.contains(&sha)).collect();
-    assert_eq!(meta, Vec::<String>::new());
+    let under = TestEnv::files_under(&cache);
+    let dirs: Vec<&String> = under.iter().filter(|path| cache.join(path).is_dir()).collect();
+    assert!(dirs.len() == 2 && dirs[1].ends_with("/files"), "{dirs:?}");
+    // registry-id, then config.json, the index file and the body.
+    assert_eq!(under.len(), 2 + 1 + 3, "{under:?}");
+    let cached_body = cached(&f.env, &sha_of(&f.www, "alpha", "1.1.0"));
+    assert_eq!(std::fs::read_to_string(&cached_body[0]).unwrap(), TestEnv::agent_text("alpha", "1.1.0"));
 
     // Asked again: the index file is revalidated (304), the body is never fetched twice.
     f.site.clear_log();
@@ -301,7 +300,7 @@ fn sparse_rewritten_record_is_refused_and_the_cache_keeps_what_it_had() {
     // The cache kept the index file it had verified.
     let cached = cached(&f.env, "alpha");
     assert_eq!(cached.len(), 1, "{cached:?}");
-    assert_eq!(std::fs::read_to_string(&cached[0]).unwrap(), original);
+    assert!(std::fs::read_to_string(&cached[0]).unwrap().ends_with(&original));
     f.env.run(["install", "alpha@1.0.0", "--offline"]).success();
     agents_test_support::reliability::record("sparse-rewritten-record", 3);
 }

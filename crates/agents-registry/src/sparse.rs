@@ -2,13 +2,14 @@
 //! read file by file over HTTP and kept in an on-disk cache with the server's validators (ETag,
 //! Last-Modified), so a repeat read of an unchanged file is a 304.
 //!
-//! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<key>` (the bytes, as served),
-//! `meta/<key>.json` (validators, or that the server had no such index file; none for bodies)
-//! and `registry-id` (the first id this cache saw), where `<key>` is the file's path in the
-//! registry with `/` written `%` (`index%al%ph%alpha`): two flat directories, whatever the
-//! registry's layout, because each new directory and file is an inode to allocate, and that,
-//! not the network, was most of a cold 50-agent install's time (`perf`: ext4's inode
-//! allocator). The integrity rules are the git cache's: a fetched index file must
+//! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<key>` and `registry-id` (the
+//! first id this cache saw). `<key>` is the file's path in the registry with `/` written `%`
+//! (`index%al%ph%alpha`); a body's file is its bytes as served, any other's is one line of JSON
+//! (the validators, or that the server had no such index file) and then the bytes. One flat
+//! directory, one file per registry file, whatever the registry's layout: each new directory
+//! and file is an inode to allocate, and that, not the network, was most of a cold 50-agent
+//! install's time (`perf`: ext4's inode allocator) when the cache mirrored the registry's
+//! fan-out with a metadata file beside each file. The integrity rules are the git cache's: a fetched index file must
 //! still hold every version the cached one held, with the same checksum and length, and no
 //! version twice; a fetched `config.json` must keep the remembered id. Otherwise the fetch is
 //! `RegistryError::Rewritten` and the cache keeps what it had. Bodies are content-addressed: a
@@ -107,15 +108,15 @@ impl Sparse {
 
     /// Whether the cache holds `path` (without reading or checking it).
     pub(crate) fn holds(&self, path: &str) -> bool {
-        if is_body(path) { self.file_path(path).is_file() } else { self.meta_path(path).is_file() }
+        self.file_path(path).is_file()
     }
 
     /// The paths of every index file this cache holds (for a revalidation).
     pub(crate) fn cached_index_paths(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.dir.join("meta")) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(self.dir.join("files")) else { return Vec::new() };
         let mut paths: Vec<String> = entries
             .flatten()
-            .filter_map(|entry| Some(entry.file_name().to_str()?.strip_suffix(".json")?.replace(KEY_SEPARATOR, "/")))
+            .filter_map(|entry| Some(entry.file_name().to_str()?.replace(KEY_SEPARATOR, "/")))
             .filter(|path| path.starts_with("index/"))
             .collect();
         paths.sort();
@@ -172,34 +173,33 @@ impl Sparse {
 
     /// What the cache holds for `path`: `None` when nothing (or nothing usable) is cached.
     fn cached(&self, path: &str, limit: usize) -> Result<Option<Cached>> {
-        // A body has no metadata: its name is its checksum, and nothing is asked of it again.
-        let meta = if is_body(path) {
-            Meta::default()
-        } else {
-            let Ok(meta) = std::fs::read(self.meta_path(path)) else { return Ok(None) };
-            let Ok(meta) = serde_json::from_slice::<Meta>(&meta) else { return Ok(None) };
-            meta
-        };
-        if meta.missing {
-            return Ok(Some(Cached { bytes: None, meta }));
-        }
         let file = self.file_path(path);
+        let too_large =
+            |len: u64| RegistryError::TooLarge { what: format!("`{}`", file.display()), len, limit: limit as u64 };
         match std::fs::metadata(&file) {
-            Ok(metadata) if metadata.len() > limit as u64 => {
-                return Err(RegistryError::TooLarge {
-                    what: format!("`{}`", file.display()),
-                    len: metadata.len(),
-                    limit: limit as u64,
-                });
-            }
+            Ok(metadata) if metadata.len() > (limit + MAX_META_LEN) as u64 => return Err(too_large(metadata.len())),
             Ok(_) => {}
             Err(_) => return Ok(None),
         }
         let Ok(bytes) = std::fs::read(&file) else { return Ok(None) };
-        // The cache is disposable: a corrupt body is fetched again, never trusted.
-        if is_body(path) && !body_matches_path(path, &bytes) {
-            tracing::warn!(path, "cached body does not match its checksum; fetching it again");
-            return Ok(None);
+        // A body is stored bare: its name is its checksum, and nothing is asked of it again.
+        if is_body(path) {
+            // The cache is disposable: a corrupt body is fetched again, never trusted.
+            if bytes.len() > limit || !body_matches_path(path, &bytes) {
+                tracing::warn!(path, "cached body does not match its checksum; fetching it again");
+                return Ok(None);
+            }
+            return Ok(Some(Cached { bytes: Some(bytes), meta: Meta::default() }));
+        }
+        // Any other file: a line of what the server said of it, then its bytes.
+        let Some(newline) = bytes.iter().position(|b| *b == b'\n') else { return Ok(None) };
+        let Ok(meta) = serde_json::from_slice::<Meta>(&bytes[..newline]) else { return Ok(None) };
+        if meta.missing {
+            return Ok(Some(Cached { bytes: None, meta }));
+        }
+        let bytes = bytes[newline + 1..].to_vec();
+        if bytes.len() > limit {
+            return Err(too_large(bytes.len() as u64));
         }
         Ok(Some(Cached { bytes: Some(bytes), meta }))
     }
@@ -258,25 +258,29 @@ impl Sparse {
         Ok(())
     }
 
+    /// Writes what the cache keeps of `path`, in one file (one rename: the bytes and the
+    /// validators they came with are replaced together).
     fn store(&self, path: &str, bytes: Option<&[u8]>, meta: Meta) -> Result<()> {
-        if let Some(bytes) = bytes {
-            write_atomic(&self.file_path(path), bytes)?;
-        }
+        let file = self.file_path(path);
         if is_body(path) {
-            return Ok(());
+            return match bytes {
+                Some(bytes) => write_atomic(&file, bytes),
+                None => Ok(()),
+            };
         }
-        let meta = serde_json::to_vec(&meta).expect("metadata serialises");
-        write_atomic(&self.meta_path(path), &meta)
+        let mut record = serde_json::to_vec(&meta).expect("metadata serialises");
+        record.push(b'\n');
+        record.extend_from_slice(bytes.unwrap_or_default());
+        write_atomic(&file, &record)
     }
 
     fn file_path(&self, path: &str) -> PathBuf {
         self.dir.join("files").join(key(path))
     }
-
-    fn meta_path(&self, path: &str) -> PathBuf {
-        self.dir.join("meta").join(format!("{}.json", key(path)))
-    }
 }
+
+/// The most a cached file's line of metadata may take.
+const MAX_META_LEN: usize = 16 * 1024;
 
 /// Stands for `/` in a cache key; no registry path holds it (agent names, hex and the fixed
 /// file names do not).
