@@ -216,7 +216,10 @@ fn sparse_a_404_for_an_index_file_is_an_unknown_agent_and_for_a_body_a_missing_b
     let f = site(&[("alpha", "1.0.0")], &SiteOptions::default());
     let before = written(&f.env, &f.www);
     f.site.clear_log();
-    f.env.run(["install", "nosuch"]).fails_with("nosuch");
+    f.env
+        .run(["install", "nosuch", "--registry", "team"])
+        .fails_with("agent `nosuch` was not found in registry `team`");
+    f.env.run(["install", "nosuch"]).fails_with("agent `nosuch` was not found in registries").stderr_contains("`team`");
     let requests = access(&f.site.requests());
     assert!(requests.iter().any(|(status, path)| *status == 404 && path.ends_with("/nosuch")), "{requests:?}");
     assert_eq!(written(&f.env, &f.www), before);
