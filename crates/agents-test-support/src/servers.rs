@@ -528,7 +528,6 @@ pub struct StaticSite {
     lighttpd: PathBuf,
     dir: PathBuf,
     www: PathBuf,
-    cert: PathBuf,
     pem: PathBuf,
     pub port: u16,
     marker_port: u16,
@@ -559,7 +558,6 @@ impl StaticSite {
             lighttpd,
             dir,
             www: www.to_owned(),
-            cert,
             pem,
             port: free_port(),
             marker_port: free_port(),
@@ -572,11 +570,6 @@ impl StaticSite {
     /// The sparse registry URL of the served directory.
     pub fn url(&self) -> String {
         format!("sparse+https://127.0.0.1:{}/", self.port)
-    }
-
-    /// The test CA's certificate.
-    pub fn cert(&self) -> &Path {
-        &self.cert
     }
 
     /// SIGKILL, as a crash or an OOM kill does: every open connection is cut mid-transfer.
