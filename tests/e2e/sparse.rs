@@ -322,7 +322,8 @@ fn sparse_slow_server_times_out_naming_the_url_after_retries() {
     assert!(run.stderr().contains("(after 4 attempts)"), "{}", run.stderr());
     // Each attempt reached the server and was given up after 0.3 s, not after the 1 s answer.
     assert_eq!(f.site.slow_calls().len(), 4, "{:?}", f.site.slow_calls());
-    assert!(took < Duration::from_millis(2800), "{took:?}");
+    // Four attempts that waited for the 1 s answer would take 4 s and more.
+    assert!(took < Duration::from_millis(3500), "{took:?}");
     assert_eq!(written(&f.env, &f.www), before);
 
     // The same server within the timeout is only slow.
@@ -359,7 +360,7 @@ fn sparse_server_killed_mid_transfer_is_an_error_after_retries_and_the_cache_is_
     let child = install.spawn().unwrap();
     // The index file arrived (cached): the body's transfer is under way.
     assert!(agents_test_support::eventually(Duration::from_secs(10), || !cached(&env, "big").is_empty()));
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(500));
     site.kill();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -367,8 +368,10 @@ fn sparse_server_killed_mid_transfer_is_an_error_after_retries_and_the_cache_is_
     let url = format!("{}{body}", site.url().trim_start_matches("sparse+"));
     // Cut mid-body, retried against a server that is gone, then reported.
     assert!(stderr.contains(&format!("`{url}`: ")) && stderr.contains("(after 4 attempts)"), "{stderr}");
-    // The first attempt was cut mid-body; the next ones found no server.
-    assert!(stderr.contains("attempt=1") && stderr.contains("Peer disconnected"), "{stderr}");
+    // The first attempt was cut mid-body (the connection closed or reset under it); the next
+    // ones found no server.
+    let first = stderr.lines().find(|line| line.contains("retrying") && line.contains("attempt=1")).unwrap_or_default();
+    assert!(!first.is_empty() && !first.contains("refused"), "{stderr}");
     assert_eq!(written(&env, &www), before);
 
     // With the server back, the same command succeeds with the exact bytes.
