@@ -209,6 +209,17 @@ fn sparse_install_fetches_only_what_it_needs_and_a_repeat_is_a_304() {
     std::fs::remove_file(f.env.agents_dir().join("alpha.md")).unwrap();
     f.env.run(["install"]).success();
     assert_eq!(access(&f.site.requests()), []);
+
+    // A cache an older client wrote (a file's bytes alone, here a one-line config.json, which
+    // is JSON as metadata is) is never read as metadata: the file is fetched again.
+    let config = cached(&f.env, "config.json");
+    let one_line: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.www.join("config.json")).unwrap()).unwrap();
+    std::fs::write(&config[0], format!("{one_line}\n")).unwrap();
+    std::fs::remove_file(f.env.agents_dir().join("alpha.md")).unwrap();
+    f.site.clear_log();
+    f.env.run(["install"]).success();
+    assert_eq!(access(&f.site.requests()), [(200, "config.json".to_owned())]);
 }
 
 #[test]

@@ -4,8 +4,8 @@
 //!
 //! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<key>` and `registry-id` (the
 //! first id this cache saw). `<key>` is the file's path in the registry with `/` written `%`
-//! (`index%al%ph%alpha`); a body's file is its bytes as served, any other's is one line of JSON
-//! (the validators, or that the server had no such index file) and then the bytes. One flat
+//! (`index%al%ph%alpha`); a body's file is its bytes as served, any other's is one line (a tag,
+//! then JSON: the validators, or that the server had no such index file) and then the bytes. One flat
 //! directory, one file per registry file, whatever the registry's layout: each new directory
 //! and file is an inode to allocate, and that, not the network, was most of a cold 50-agent
 //! install's time (`perf`: ext4's inode allocator) when the cache mirrored the registry's
@@ -191,9 +191,11 @@ impl Sparse {
             }
             return Ok(Some(Cached { bytes: Some(bytes), meta: Meta::default() }));
         }
-        // Any other file: a line of what the server said of it, then its bytes.
+        // Any other file: a line of what the server said of it, then its bytes. A file without
+        // the tag (an older client's cache held the bytes alone) is not used: fetched again.
         let Some(newline) = bytes.iter().position(|b| *b == b'\n') else { return Ok(None) };
-        let Ok(meta) = serde_json::from_slice::<Meta>(&bytes[..newline]) else { return Ok(None) };
+        let Some(line) = bytes[..newline].strip_prefix(META_TAG) else { return Ok(None) };
+        let Ok(meta) = serde_json::from_slice::<Meta>(line) else { return Ok(None) };
         if meta.missing {
             return Ok(Some(Cached { bytes: None, meta }));
         }
@@ -268,7 +270,8 @@ impl Sparse {
                 None => Ok(()),
             };
         }
-        let mut record = serde_json::to_vec(&meta).expect("metadata serialises");
+        let mut record = META_TAG.to_vec();
+        record.extend(serde_json::to_vec(&meta).expect("metadata serialises"));
         record.push(b'\n');
         record.extend_from_slice(bytes.unwrap_or_default());
         write_atomic(&file, &record)
@@ -278,6 +281,10 @@ impl Sparse {
         self.dir.join("files").join(key(path))
     }
 }
+
+/// Opens a cached file's line of metadata, so that bytes an older client cached bare (a
+/// one-line `config.json` or `search.json` is valid JSON too) are never read as metadata.
+const META_TAG: &[u8] = b"agents-sparse-cache-1 ";
 
 /// The most a cached file's line of metadata may take.
 const MAX_META_LEN: usize = 16 * 1024;
