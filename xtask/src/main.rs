@@ -7,8 +7,10 @@
 //! - `registry fmt`: rewrite the built-in registry canonically.
 //! - `registry migrate`: move the built-in registry to format 2 (every body two levels deep).
 //! - `bench [--quick] [--scale N]`: the CLI scenarios against git, agpm and APM, written to
-//!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench generate PATH
-//!   AGENTS [--format 1|2]`: just the synthetic registry (format 2 unless told), for profiling.
+//!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench sparse [--quick]
+//!   [--scale N]`: a sparse registry served by lighttpd against the same registry over git;
+//!   `bench generate PATH AGENTS [--format 1|2]`: just the synthetic registry (format 2 unless
+//!   told), for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
 //! - `assets`: shell completions and the man page, into `target/assets/` (cargo's target
 //!   directory, wherever `CARGO_TARGET_DIR` or a cargo config puts it).
@@ -23,6 +25,7 @@ mod bench;
 mod builtin;
 mod fuzz;
 mod scenarios;
+mod sparse_bench;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +43,7 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["bench", "sparse", rest @ ..] => sparse_bench::sparse(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "generate", path, agents, rest @ ..] => {
             let layout = match rest {
                 [] => agents_format::BodyLayout::LATEST,
@@ -56,15 +60,7 @@ fn main() -> anyhow::Result<()> {
                 layout,
             )
         }
-        ["bench", rest @ ..] => {
-            let scale = rest
-                .iter()
-                .position(|a| *a == "--scale")
-                .and_then(|i| rest.get(i + 1))
-                .map(|n| n.parse().with_context(|| format!("--scale must be a number, not `{n}`")))
-                .transpose()?;
-            scenarios::bench(rest.contains(&"--quick"), scale)
-        }
+        ["bench", rest @ ..] => scenarios::bench(rest.contains(&"--quick"), scale_flag(rest)?),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["assets"] => assets(),
         ["registry", "fmt"] => builtin::format(&root().join("registry")),
@@ -81,9 +77,18 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench generate PATH AGENTS [--format 1|2] | fuzz [--seconds N] [TARGET...] | registry fmt | registry migrate | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench sparse [--quick] [--scale N] | bench generate PATH AGENTS [--format 1|2] | fuzz [--seconds N] [TARGET...] | registry fmt | registry migrate | registry publish FILE... [--version V]"
         ),
     }
+}
+
+/// The value of `--scale N`, if given.
+fn scale_flag(args: &[&str]) -> anyhow::Result<Option<usize>> {
+    args.iter()
+        .position(|a| *a == "--scale")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse().with_context(|| format!("--scale must be a number, not `{n}`")))
+        .transpose()
 }
 
 fn report(problems: &[String]) -> anyhow::Result<()> {

@@ -2,9 +2,14 @@
 //! read file by file over HTTP and kept in an on-disk cache with the server's validators (ETag,
 //! Last-Modified), so a repeat read of an unchanged file is a 304.
 //!
-//! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<path>` (the bytes, as served),
-//! `meta/<path>.json` (validators, or that the server had no such file) and `registry-id` (the
-//! first id this cache saw). The integrity rules are the git cache's: a fetched index file must
+//! The cache keeps, under `<cache>/sparse/<name>-<hash>/`, `files/<key>` and `registry-id` (the
+//! first id this cache saw). `<key>` is the file's path in the registry with `/` written `%`
+//! (`index%al%ph%alpha`); a body's file is its bytes as served, any other's is one line (a tag,
+//! then JSON: the validators, or that the server had no such index file) and then the bytes. One flat
+//! directory, one file per registry file, whatever the registry's layout: each new directory
+//! and file is an inode to allocate, and that, not the network, was most of a cold 50-agent
+//! install's time (`perf`: ext4's inode allocator) when the cache mirrored the registry's
+//! fan-out with a metadata file beside each file. The integrity rules are the git cache's: a fetched index file must
 //! still hold every version the cached one held, with the same checksum and length, and no
 //! version twice; a fetched `config.json` must keep the remembered id. Otherwise the fetch is
 //! `RegistryError::Rewritten` and the cache keeps what it had. Bodies are content-addressed: a
@@ -35,6 +40,10 @@ struct Cached {
     meta: Meta,
 }
 
+/// A file read by this command: its bytes (`None`: the server has none), or the URL and message
+/// of the network error it failed with.
+type Memo = std::result::Result<Option<Vec<u8>>, (String, String)>;
+
 /// One sparse registry, opened for one command.
 pub(crate) struct Sparse {
     /// The registry URL as configured (`sparse+https://…`), for messages.
@@ -44,8 +53,11 @@ pub(crate) struct Sparse {
     dir: PathBuf,
     http: Arc<Http>,
     mode: FetchMode,
-    /// What this process already read, so each file is fetched at most once per command.
-    read: Mutex<HashMap<String, Option<Vec<u8>>>>,
+    /// What this process already read, so each file is fetched at most once per command: its
+    /// bytes, or the network error (URL, message) it failed with after its retries, so that a
+    /// later read of the same file (resolving after the prefetch, reporting) fails at once
+    /// instead of waiting out every retry again.
+    read: Mutex<HashMap<String, Memo>>,
 }
 
 impl Sparse {
@@ -61,11 +73,16 @@ impl Sparse {
     /// refused when over `limit` bytes.
     pub(crate) fn read(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
         if let Some(hit) = self.read.lock().expect("read memo is not poisoned").get(path) {
-            return Ok(hit.clone());
+            return hit.clone().map_err(|(url, message)| RegistryError::Http { url, message });
         }
-        let bytes = self.fetch(path, limit)?;
-        self.read.lock().expect("read memo is not poisoned").insert(path.to_owned(), bytes.clone());
-        Ok(bytes)
+        let bytes = self.fetch(path, limit);
+        let memo = match &bytes {
+            Ok(bytes) => Ok(bytes.clone()),
+            Err(RegistryError::Http { url, message }) => Err((url.clone(), message.clone())),
+            Err(_) => return bytes,
+        };
+        self.read.lock().expect("read memo is not poisoned").insert(path.to_owned(), memo);
+        bytes
     }
 
     /// Reads every path in `paths`, at most [`Http::parallel`] at a time, and returns each
@@ -91,33 +108,23 @@ impl Sparse {
 
     /// Whether the cache holds `path` (without reading or checking it).
     pub(crate) fn holds(&self, path: &str) -> bool {
-        self.meta_path(path).is_file()
+        self.file_path(path).is_file()
     }
 
     /// The paths of every index file this cache holds (for a revalidation).
     pub(crate) fn cached_index_paths(&self) -> Vec<String> {
-        let root = self.dir.join("meta");
-        let mut paths = Vec::new();
-        let mut pending = vec![root.join("index")];
-        while let Some(directory) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(&directory) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    pending.push(path);
-                } else if let Ok(relative) = path.strip_prefix(&root)
-                    && let Some(relative) = relative.to_str().and_then(|r| r.strip_suffix(".json"))
-                {
-                    paths.push(relative.replace('\\', "/"));
-                }
-            }
-        }
+        let Ok(entries) = std::fs::read_dir(self.dir.join("files")) else { return Vec::new() };
+        let mut paths: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| Some(entry.file_name().to_str()?.replace(KEY_SEPARATOR, "/")))
+            .filter(|path| path.starts_with("index/"))
+            .collect();
         paths.sort();
         paths
     }
 
     fn fetch(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
-        let is_body = path.starts_with("bodies/");
+        let is_body = is_body(path);
         let mut cached = self.cached(path, limit)?;
         // A body is the same bytes at either depth: one cached from a registry's format-1 path
         // serves its format-2 path after a migration (and the other way round), offline too.
@@ -154,7 +161,11 @@ impl Sparse {
             },
             Fetched::NotFound => {
                 self.check(path, old.as_deref(), None)?;
-                self.store(path, None, Meta { validators: Validators::default(), missing: true })?;
+                // A missing index file is a fact about the registry (no such agent); a missing
+                // body is the host's fault (a deploy that lost files), asked again next time.
+                if !is_body {
+                    self.store(path, None, Meta { validators: Validators::default(), missing: true })?;
+                }
                 Ok(None)
             }
             Fetched::Body { bytes, validators } => {
@@ -171,28 +182,35 @@ impl Sparse {
 
     /// What the cache holds for `path`: `None` when nothing (or nothing usable) is cached.
     fn cached(&self, path: &str, limit: usize) -> Result<Option<Cached>> {
-        let Ok(meta) = std::fs::read(self.meta_path(path)) else { return Ok(None) };
-        let Ok(meta) = serde_json::from_slice::<Meta>(&meta) else { return Ok(None) };
-        if meta.missing {
-            return Ok(Some(Cached { bytes: None, meta }));
-        }
         let file = self.file_path(path);
+        let too_large =
+            |len: u64| RegistryError::TooLarge { what: format!("`{}`", file.display()), len, limit: limit as u64 };
         match std::fs::metadata(&file) {
-            Ok(metadata) if metadata.len() > limit as u64 => {
-                return Err(RegistryError::TooLarge {
-                    what: format!("`{}`", file.display()),
-                    len: metadata.len(),
-                    limit: limit as u64,
-                });
-            }
+            Ok(metadata) if metadata.len() > (limit + MAX_META_LEN) as u64 => return Err(too_large(metadata.len())),
             Ok(_) => {}
             Err(_) => return Ok(None),
         }
         let Ok(bytes) = std::fs::read(&file) else { return Ok(None) };
-        // The cache is disposable: a corrupt body is fetched again, never trusted.
-        if path.starts_with("bodies/") && !body_matches_path(path, &bytes) {
-            tracing::warn!(path, "cached body does not match its checksum; fetching it again");
-            return Ok(None);
+        // A body is stored bare: its name is its checksum, and nothing is asked of it again.
+        if is_body(path) {
+            // The cache is disposable: a corrupt body is fetched again, never trusted.
+            if bytes.len() > limit || !body_matches_path(path, &bytes) {
+                tracing::warn!(path, "cached body does not match its checksum; fetching it again");
+                return Ok(None);
+            }
+            return Ok(Some(Cached { bytes: Some(bytes), meta: Meta::default() }));
+        }
+        // Any other file: a line of what the server said of it, then its bytes. A file without
+        // the tag (an older client's cache held the bytes alone) is not used: fetched again.
+        let Some(newline) = bytes.iter().position(|b| *b == b'\n') else { return Ok(None) };
+        let Some(line) = bytes[..newline].strip_prefix(META_TAG) else { return Ok(None) };
+        let Ok(meta) = serde_json::from_slice::<Meta>(line) else { return Ok(None) };
+        if meta.missing {
+            return Ok(Some(Cached { bytes: None, meta }));
+        }
+        let bytes = bytes[newline + 1..].to_vec();
+        if bytes.len() > limit {
+            return Err(too_large(bytes.len() as u64));
         }
         Ok(Some(Cached { bytes: Some(bytes), meta }))
     }
@@ -250,21 +268,46 @@ impl Sparse {
         }
     }
 
+    /// Writes what the cache keeps of `path`, in one file (one rename: the bytes and the
+    /// validators they came with are replaced together).
     fn store(&self, path: &str, bytes: Option<&[u8]>, meta: Meta) -> Result<()> {
-        if let Some(bytes) = bytes {
-            write_atomic(&self.file_path(path), bytes)?;
+        let file = self.file_path(path);
+        if is_body(path) {
+            return match bytes {
+                Some(bytes) => write_atomic(&file, bytes),
+                None => Ok(()),
+            };
         }
-        let meta = serde_json::to_vec(&meta).expect("metadata serialises");
-        write_atomic(&self.meta_path(path), &meta)
+        let mut record = META_TAG.to_vec();
+        record.extend(serde_json::to_vec(&meta).expect("metadata serialises"));
+        record.push(b'\n');
+        record.extend_from_slice(bytes.unwrap_or_default());
+        write_atomic(&file, &record)
     }
 
     fn file_path(&self, path: &str) -> PathBuf {
-        self.dir.join("files").join(path)
+        self.dir.join("files").join(key(path))
     }
+}
 
-    fn meta_path(&self, path: &str) -> PathBuf {
-        self.dir.join("meta").join(format!("{path}.json"))
-    }
+/// Opens a cached file's line of metadata, so that bytes an older client cached bare (a
+/// one-line `config.json` or `search.json` is valid JSON too) are never read as metadata.
+const META_TAG: &[u8] = b"agents-sparse-cache-1 ";
+
+/// The most a cached file's line of metadata may take.
+const MAX_META_LEN: usize = 16 * 1024;
+
+/// Stands for `/` in a cache key; no registry path holds it (agent names, hex and the fixed
+/// file names do not).
+const KEY_SEPARATOR: char = '%';
+
+/// The cache's file name for the registry path `path`: one flat name, never a directory.
+fn key(path: &str) -> String {
+    path.replace('/', &KEY_SEPARATOR.to_string())
+}
+
+fn is_body(path: &str) -> bool {
+    path.starts_with("bodies/")
 }
 
 /// Whether `bytes` hash to the checksum a body's path (`bodies/ab/<sha256>`) names.

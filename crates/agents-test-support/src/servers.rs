@@ -1,7 +1,11 @@
 //! Real git servers on loopback for transport tests: `git daemon` (git://), OpenSSH's `sshd`
-//! (ssh://) and lighttpd running `git http-backend` over TLS with basic auth (https://), and a
-//! static web server for sparse registries (`StaticServer`). Each is
-//! started in the test's temporary directory on a free port and killed when dropped.
+//! (ssh://) and lighttpd running `git http-backend` over TLS with basic auth (https://); for
+//! sparse registries, lighttpd as a static site over TLS (`StaticSite`, with the faults a real
+//! server has: slow answers, throttled transfers, a kill mid-transfer) and a homemade static
+//! server (`StaticServer`) for what lighttpd cannot be: a forward proxy, a server that fails
+//! the next N requests or drops the next connection on cue, and one that counts requests in
+//! flight. Each is started in the test's temporary directory on a free port and killed when
+//! dropped.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -484,66 +488,225 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// lighttpd serving the files under `www` as a static site over TLS (its own ETag,
-/// Last-Modified and 304 handling), optionally behind basic auth as user `agent` with
-/// `password`. `env` trusts the certificate through `SSL_CERT_FILE`. [`Server::log`] is the
-/// access log: one `"GET /path HTTP/1.1" status` line per request.
-pub fn https_static(www: &Path, env: &TestEnv, password: Option<&str>) -> Server {
-    let lighttpd = require("lighttpd", "lighttpd");
-    assert!(
-        Path::new("/usr/lib/lighttpd/mod_openssl.so").exists(),
-        "lighttpd's TLS module is missing: `cargo xtask test` installs the Debian package `lighttpd-mod-openssl`"
-    );
-    let dir = env.path("https-static");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    run(Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert));
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat()).unwrap();
-    let auth = match password {
-        Some(password) => {
-            std::fs::write(dir.join("users"), format!("agent:{password}\n")).unwrap();
-            format!(
-                "auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{}\"\n\
-                 auth.require = ( \"\" => ( \"method\" => \"basic\", \"realm\" => \"agents\", \"require\" => \"valid-user\" ) )\n",
-                dir.join("users").display()
-            )
+/// How a [`StaticSite`] serves its files, beyond the plain static site.
+#[derive(Debug, Clone, Default)]
+pub struct SiteOptions {
+    /// Basic auth as user `agent` with this password.
+    pub password: Option<String>,
+    /// URL paths matching this regular expression (lighttpd's `=~`) are answered by a CGI
+    /// script that waits this long, then sends the file: a server slow to answer.
+    pub slow: Option<(String, Duration)>,
+    /// URL paths matching this regular expression are sent at this many KiB per second
+    /// (lighttpd's own `connection.kbytes-per-second`): a slow transfer, to cut in the middle.
+    pub throttle: Option<(String, u32)>,
+}
+
+/// One request a [`StaticSite`] answered, from lighttpd's access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub status: u16,
+    /// Response body bytes sent.
+    pub bytes: u64,
+    pub method: String,
+    /// The path asked for, relative to the served directory (no leading `/`).
+    pub path: String,
+    /// The request carried an `Authorization` header.
+    pub authorized: bool,
+}
+
+/// lighttpd serving the files under `www` as a static site over TLS, the way any static host
+/// does (its own ETag, Last-Modified and 304 handling, 404 for what is missing), with the stat
+/// cache off so a file changed on disk is served changed at once, and ETags made of mtime and
+/// size only: `git archive | tar -x` gives each file its commit's time, so a redeploy keeps the
+/// ETag of every file it did not change, as a host with content-hash ETags does. `env` trusts the test CA
+/// through `SSL_CERT_FILE`, the documented setting (README, "Certificates"). Its access log
+/// goes through a pipe, which lighttpd writes at once (a log file it flushes every 4 s), and
+/// [`StaticSite::requests`] reads it. A second, plain-HTTP port serves the marker requests that
+/// tell when the log holds everything answered before. Killed when dropped.
+pub struct StaticSite {
+    child: Option<Child>,
+    lighttpd: PathBuf,
+    dir: PathBuf,
+    www: PathBuf,
+    pem: PathBuf,
+    pub port: u16,
+    marker_port: u16,
+    markers: std::sync::atomic::AtomicUsize,
+}
+
+impl StaticSite {
+    pub fn start(www: &Path, env: &TestEnv, options: &SiteOptions) -> StaticSite {
+        let lighttpd = require("lighttpd", "lighttpd");
+        assert!(
+            Path::new("/usr/lib/lighttpd/mod_openssl.so").exists(),
+            "lighttpd's TLS module is missing: `cargo xtask test` installs the Debian package `lighttpd-mod-openssl`"
+        );
+        let dir = env.path("https-static");
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        run(Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert));
+        let pem = dir.join("server.pem");
+        std::fs::write(&pem, [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat()).unwrap();
+        env.set_env("SSL_CERT_FILE", &cert);
+        let mut site = StaticSite {
+            child: None,
+            lighttpd,
+            dir,
+            www: www.to_owned(),
+            pem,
+            port: free_port(),
+            marker_port: free_port(),
+            markers: std::sync::atomic::AtomicUsize::new(0),
+        };
+        site.restart(options);
+        site
+    }
+
+    /// The sparse registry URL of the served directory.
+    pub fn url(&self) -> String {
+        format!("sparse+https://127.0.0.1:{}/", self.port)
+    }
+
+    /// SIGKILL, as a crash or an OOM kill does: every open connection is cut mid-transfer.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        None => String::new(),
-    };
-    let port = free_port();
-    let access = dir.join("access.log");
-    let config = dir.join("lighttpd.conf");
-    std::fs::write(
-        &config,
-        format!(
-            r#"server.document-root = "{www}"
+    }
+
+    /// (Re)starts lighttpd on the same ports with `options`.
+    pub fn restart(&mut self, options: &SiteOptions) {
+        self.kill();
+        let dir = &self.dir;
+        let auth = match &options.password {
+            Some(password) => {
+                std::fs::write(dir.join("users"), format!("agent:{password}\n")).unwrap();
+                format!(
+                    "auth.backend = \"plain\"\nauth.backend.plain.userfile = \"{}\"\n\
+                     auth.require = ( \"\" => ( \"method\" => \"basic\", \"realm\" => \"agents\", \"require\" => \"valid-user\" ) )\n",
+                    dir.join("users").display()
+                )
+            }
+            None => String::new(),
+        };
+        let mut faults = String::new();
+        if let Some((pattern, delay)) = &options.slow {
+            let script = dir.join("slow.sh");
+            std::fs::write(
+                &script,
+                format!(
+                    "#!/bin/sh\necho \"$1\" >> '{calls}'\nsleep {delay}\n\
+                     printf 'Content-Type: application/octet-stream\\r\\n\\r\\n'\nexec cat \"$1\"\n",
+                    calls = dir.join("cgi-calls").display(),
+                    delay = delay.as_secs_f64(),
+                ),
+            )
+            .unwrap();
+            std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+            // The script is the interpreter of every matching file: lighttpd runs it with the
+            // file's path as its argument (and answers 404 itself for a missing file).
+            faults.push_str(&format!(
+                "$HTTP[\"url\"] =~ \"{pattern}\" {{\n  cgi.assign = ( \"\" => \"{}\" )\n}}\n",
+                script.display()
+            ));
+        }
+        if let Some((pattern, kbytes)) = &options.throttle {
+            faults.push_str(&format!(
+                "$HTTP[\"url\"] =~ \"{pattern}\" {{\n  connection.kbytes-per-second = {kbytes}\n}}\n"
+            ));
+        }
+        let config = dir.join("lighttpd.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"server.document-root = "{www}"
 server.bind = "127.0.0.1"
 server.port = {port}
 server.errorlog = "{errors}"
-server.modules = ("mod_auth", "mod_authn_file", "mod_openssl", "mod_accesslog", "mod_staticfile")
+server.modules = ("mod_auth", "mod_authn_file", "mod_openssl", "mod_accesslog", "mod_cgi", "mod_staticfile")
+server.stat-cache-engine = "disable"
+etag.use-inode = "disable"
 mimetype.assign = ( ".json" => "application/json", "" => "application/octet-stream" )
-accesslog.filename = "{access}"
+accesslog.filename = "|/bin/cat >> '{access}'"
+accesslog.format = "%>s %b %m %U %{{Authorization}}i"
 ssl.engine = "enable"
 ssl.pemfile = "{pem}"
-{auth}"#,
-            www = www.display(),
-            errors = dir.join("error.log").display(),
-            access = access.display(),
-            pem = pem.display(),
-        ),
-    )
-    .unwrap();
-    let mut command = Command::new(lighttpd);
-    command.arg("-D").arg("-f").arg(&config);
-    let child = spawn(command, &dir.join("lighttpd.out"), port);
-    env.set_env("SSL_CERT_FILE", &cert);
-    Server { child, base_url: format!("sparse+https://127.0.0.1:{port}/"), log: access }
+$SERVER["socket"] == "127.0.0.1:{marker}" {{
+  ssl.engine = "disable"
+}}
+{auth}{faults}"#,
+                www = self.www.display(),
+                port = self.port,
+                marker = self.marker_port,
+                errors = dir.join("error.log").display(),
+                access = dir.join("access.log").display(),
+                pem = self.pem.display(),
+            ),
+        )
+        .unwrap();
+        let mut command = Command::new(&self.lighttpd);
+        command.arg("-D").arg("-f").arg(&config);
+        let mut child = spawn(command, &dir.join("lighttpd.out"), self.port);
+        wait_for(self.marker_port, &mut child, &dir.join("lighttpd.out"));
+        self.child = Some(child);
+    }
+
+    /// Every request answered since the last [`StaticSite::clear_log`], in order. A marker
+    /// request on the plain port goes in behind them, and the log is read once it shows.
+    pub fn requests(&self) -> Vec<Served> {
+        use std::io::{Read as _, Write as _};
+        let n = self.markers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let marker = format!("/.marker-{n}");
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.marker_port)) {
+            let _ = write!(stream, "GET {marker} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+        let access = self.dir.join("access.log");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let text = loop {
+            let text = std::fs::read_to_string(&access).unwrap_or_default();
+            if text.lines().any(|line| line.contains(&format!(" {marker} "))) || Instant::now() > deadline {
+                break text;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        text.lines()
+            .filter_map(|line| {
+                let mut fields = line.split(' ');
+                let status = fields.next()?.parse().ok()?;
+                let bytes = fields.next()?.parse().unwrap_or(0);
+                let method = fields.next()?.to_owned();
+                let path = fields.next()?.trim_start_matches('/').to_owned();
+                let authorized = fields.next().is_some_and(|auth| auth != "-");
+                Some(Served { status, bytes, method, path, authorized })
+            })
+            .filter(|served| !served.path.starts_with(".marker-"))
+            .collect()
+    }
+
+    pub fn clear_log(&self) {
+        // cat appends (O_APPEND): after the truncation its next line lands at the start.
+        let _ = std::fs::write(self.dir.join("access.log"), "");
+    }
+
+    /// The paths the slow CGI was started for, one per attempt that reached the server.
+    pub fn slow_calls(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.dir.join("cgi-calls")).unwrap_or_default();
+        let root = format!("{}/", self.www.display());
+        text.lines().map(|line| line.strip_prefix(&root).unwrap_or(line).to_owned()).collect()
+    }
+}
+
+impl Drop for StaticSite {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// A TCP proxy on loopback that holds every new connection for [`SlowProxy::set_delay`] before
