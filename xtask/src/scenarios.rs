@@ -388,6 +388,15 @@ fn fresh_dir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An empty project a user would install into: a directory at the top of a git repository
+/// (`agents` asks for `agents init` or `--global` outside one, and the bench must not measure
+/// that refusal).
+fn fresh_project(path: &Path) -> anyhow::Result<()> {
+    fresh_dir(path)?;
+    fs_err::create_dir(path.join(".git"))?;
+    Ok(())
+}
+
 pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     run(cargo().args(["build", "--release", "--bins", "--locked"]))?;
     let bin = crate::target_dir()?.join("release");
@@ -415,7 +424,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         runs,
         |_| {
             fresh_dir(&cold_home)?;
-            fresh_dir(&project)?;
+            fresh_project(&project)?;
             User::with_registry(&cold_home, &bin, &url)?;
             Ok(())
         },
@@ -458,10 +467,10 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
 
     // Install one agent, warm cache, into a fresh project each time.
     let warm = User::with_registry(&work.join("warm"), &bin, &url)?;
-    fresh_dir(&project)?;
+    fresh_project(&project)?;
     measure(warm.agents(&project, &["install", &target_name]))?;
-    let ours = sample(runs, |_| fresh_dir(&project), |_| warm.agents(&project, &["install", &target_name]))?;
-    let builtin = sample(runs, |_| fresh_dir(&project), |_| warm.agents(&project, &["install", "go-backend-expert"]))?;
+    let ours = sample(runs, |_| fresh_project(&project), |_| warm.agents(&project, &["install", &target_name]))?;
+    let builtin = sample(runs, |_| fresh_project(&project), |_| warm.agents(&project, &["install", "go-backend-expert"]))?;
     let depth_clone = work.join("depth");
     let git_copy = sample(
         slow_runs,
@@ -579,7 +588,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         note: NO_PUBLISH,
     });
 
-    fresh_dir(&project)?;
+    fresh_project(&project)?;
     measure(warm.agents(&project, &["install", &format!("{target_name}@^2")]))?;
     let git_mirror = work.join("mirror.git");
     run(Command::new("git").args(["clone", "-q", "--bare", &url]).arg(&git_mirror))?;
