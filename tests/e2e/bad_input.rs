@@ -1,7 +1,7 @@
 //! Bad input gets a clear error (exit 1), and nothing is written.
 
 use agents_format::{Sha256, two_level_body_path};
-use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
+use agents_test_support::{TestEnv, index_path_in, read_in_remote, rewrite_in_remote};
 
 fn head_of(remote: &std::path::Path) -> String {
     let repository = git2::Repository::open_bare(remote).unwrap();
@@ -147,7 +147,7 @@ fn a_locked_version_whose_checksum_changed_upstream_is_a_hard_error() {
 
     // The maintainer "re-publishes" 1.0.0 with new bytes by rewriting its index line and body.
     let rewritten = b"---\nname: moving\ndescription: d\n---\nrewritten\n";
-    let index_path = "index/mo/vi/moving";
+    let index_path = &index_path_in(&remote, "moving");
     let line = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
     let old_sha = Sha256::of(b"---\nname: moving\ndescription: d\n---\noriginal\n").to_hex();
     let new_sha = Sha256::of(rewritten).to_hex();

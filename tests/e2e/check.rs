@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 use agents_format::{Sha256, two_level_body_path};
-use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
+use agents_test_support::{TestEnv, index_path_in, owners_path_in, read_in_remote, rewrite_in_remote};
 
 fn as_user(env: &TestEnv, email: &str) {
     std::fs::write(env.home.join(".gitconfig"), format!("[user]\n\tname = {email}\n\temail = {email}\n")).unwrap();
@@ -47,12 +47,9 @@ fn a_tampered_body_and_a_rewritten_record_are_caught() {
     let registry = env.registry("team");
     env.publish("alpha", "1.0.0");
     let before_rewrite = head(&registry);
-    let index = String::from_utf8(read_in_remote(&registry, "index/al/ph/alpha").unwrap()).unwrap();
-    rewrite_in_remote(
-        &registry,
-        "index/al/ph/alpha",
-        index.replace("\"description\":\"d\"", "\"description\":\"x\"").as_bytes(),
-    );
+    let path = index_path_in(&registry, "alpha");
+    let index = String::from_utf8(read_in_remote(&registry, &path).unwrap()).unwrap();
+    rewrite_in_remote(&registry, &path, index.replace("\"description\":\"d\"", "\"description\":\"x\"").as_bytes());
     check(&env, &registry, Some(&before_rewrite)).fails_with("alpha@1.0.0 changed since");
 }
 
@@ -62,7 +59,11 @@ fn only_owners_may_change_an_agent_with_an_owners_list() {
     as_user(&alice, "alice@example.com");
     let registry = alice.registry("team");
     alice.publish("guarded", "1.0.0");
-    rewrite_in_remote(&registry, "owners/gu/ar/guarded", br#"{"schema":1,"owners":["alice@example.com"]}"#);
+    rewrite_in_remote(
+        &registry,
+        &owners_path_in(&registry, "guarded"),
+        br#"{"schema":1,"owners":["alice@example.com"]}"#,
+    );
     let protected = head(&registry);
 
     alice.publish("guarded", "1.1.0");

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use agents_format::IndexFile;
-use agents_test_support::{TestEnv, read_in_remote};
+use agents_test_support::{TestEnv, index_path_in, read_in_remote};
 
 /// Publishers are separate users (own HOME and cache) sharing only the remote.
 fn publisher(remote: &std::path::Path) -> TestEnv {
@@ -38,7 +38,9 @@ fn ten_concurrent_publishers_of_distinct_versions_all_land_once() {
         let output = child.wait_with_output().unwrap();
         assert!(output.status.success(), "a publisher failed: {}", String::from_utf8_lossy(&output.stderr));
     }
-    let index = IndexFile::parse(&String::from_utf8(read_in_remote(&remote, "index/bu/sy/busy").unwrap()).unwrap());
+    let index = IndexFile::parse(
+        &String::from_utf8(read_in_remote(&remote, &index_path_in(&remote, "busy")).unwrap()).unwrap(),
+    );
     assert!(index.invalid.is_empty());
     let mut versions: Vec<String> = index.records().map(|r| r.version.to_string()).collect();
     assert_eq!(versions.len(), 10, "lost or duplicated publishes: {versions:?}");
@@ -64,8 +66,9 @@ fn two_publishers_racing_for_one_version_have_exactly_one_winner() {
         let stderr = String::from_utf8_lossy(&loser.stderr);
         assert!(stderr.contains(&format!("contested@{version} is already published")), "{stderr}");
     }
-    let index =
-        IndexFile::parse(&String::from_utf8(read_in_remote(&remote, "index/co/nt/contested").unwrap()).unwrap());
+    let index = IndexFile::parse(
+        &String::from_utf8(read_in_remote(&remote, &index_path_in(&remote, "contested")).unwrap()).unwrap(),
+    );
     assert_eq!(index.records().count(), 3);
     agents_test_support::reliability::record("racing-publishers", 3);
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use agents_format::{IndexFile, Lockfile};
-use agents_test_support::{DaemonGuard, TestEnv, eventually, exited, read_in_remote, reliability};
+use agents_test_support::{DaemonGuard, TestEnv, eventually, exited, index_path_in, read_in_remote, reliability};
 
 /// A small deterministic generator (xorshift64*), seeded per run and printed on failure.
 struct Random(u64);
@@ -164,8 +164,8 @@ fn publish_killed_at_random_instants() {
         // fully there (record and body) or not at all.
         let check = env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()]);
         assert_eq!(check.code(), Some(0), "trial {trial}: registry check failed: {}", check.stderr());
-        let index =
-            read_in_remote(&remote, "index/cr/as/crash").map(|b| IndexFile::parse(&String::from_utf8(b).unwrap()));
+        let index = read_in_remote(&remote, &index_path_in(&remote, "crash"))
+            .map(|b| IndexFile::parse(&String::from_utf8(b).unwrap()));
         let landed = index.is_some_and(|i| i.find(&v.parse().unwrap()).is_some());
         // The next publish recovers with no manual step (the cache clone may have been cut short).
         let again = env.run([std::ffi::OsStr::new("publish"), file.as_os_str(), "--version".as_ref(), v.as_ref()]);

@@ -5,7 +5,7 @@
 use std::ffi::OsStr;
 
 use agents_format::{Sha256, two_level_body_path};
-use agents_test_support::{TestEnv, read_in_remote, reliability, rewrite_in_remote};
+use agents_test_support::{TestEnv, index_path_in, read_in_remote, reliability, rewrite_in_remote};
 
 const SNEAKY: &str = "---\nname: sneaky\ndescription: d\n---\nBe helpful.\u{200B}\u{E0049}\u{E0047}\u{202E}\n";
 
@@ -70,7 +70,7 @@ fn index_records_with_absurd_lengths_or_foreign_names_are_refused() {
     let env = TestEnv::new();
     let remote = env.registry("team");
     env.publish("alpha", "1.0.0");
-    let path = "index/al/ph/alpha";
+    let path = &index_path_in(&remote, "alpha");
     let line = String::from_utf8(read_in_remote(&remote, path).unwrap()).unwrap();
     let sha = Sha256::of(TestEnv::agent_text("alpha", "1.0.0").as_bytes());
     assert!(read_in_remote(&remote, &two_level_body_path(&sha)).is_some());

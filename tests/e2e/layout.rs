@@ -1,14 +1,15 @@
-//! Registry formats 1 and 2 (where bodies live) and `agents registry migrate` between them, on
-//! real git registries, a real daemon and a real static web server: each format's writers put
-//! bodies only where it says, clients that installed before a migration keep working after it
-//! with the same lockfile, and a signed registry's config is re-signed by its root.
+//! Registry formats 1 and 2 (where index files and bodies live) and `agents registry migrate`
+//! between them, on real git registries, a real daemon and a real static web server: each
+//! format's writers put files only where it says, clients that installed before a migration keep
+//! working after it with the same lockfile, and a signed registry's config is re-signed by its
+//! root.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use agents_format::{Sha256, one_level_body_path, two_level_body_path};
+use agents_format::{AgentName, Layout, Sha256, one_level_body_path, two_level_body_path};
 use agents_test_support::servers::StaticServer;
 use agents_test_support::{DaemonGuard, TestEnv, eventually, read_in_remote, rewrite_in_remote};
 
@@ -53,6 +54,29 @@ fn bodies(remote: &Path) -> (Vec<String>, Vec<String>) {
         }
     }
     (one, two)
+}
+
+/// The index and owners paths of the registry's tree, each with the agent its leaf names.
+fn index_files(remote: &Path) -> Vec<(String, AgentName)> {
+    tree(remote)
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("index/") || path.starts_with("owners/"))
+        .map(|(path, _)| {
+            let name = AgentName::new(path.rsplit('/').next().unwrap()).unwrap();
+            (path, name)
+        })
+        .collect()
+}
+
+/// Asserts that every index file and owners list of the registry is where `layout` puts it,
+/// and that there are `count` index files.
+fn assert_index_paths(remote: &Path, layout: Layout, count: usize) {
+    let files = index_files(remote);
+    for (path, name) in &files {
+        let expected = if path.starts_with("index/") { layout.index_path(name) } else { layout.owners_path(name) };
+        assert_eq!(path, &expected, "{layout}: {files:?}");
+    }
+    assert_eq!(files.iter().filter(|(path, _)| path.starts_with("index/")).count(), count, "{files:?}");
 }
 
 fn schema(remote: &Path) -> u64 {
@@ -105,6 +129,9 @@ fn a_format_1_registry_keeps_agent_bodies_one_level_deep_and_installs() {
     ];
     packages.sort();
     assert_eq!(two, packages);
+    // Index files at cargo's prefix paths.
+    assert_index_paths(&remote, Layout::V1, 3);
+    assert!(read_in_remote(&remote, "index/al/ph/alpha").is_some());
     check(&env, &remote).success();
 
     env.run(["install", "alpha", "pdf-forms", "hello"]).success();
@@ -128,8 +155,25 @@ fn a_format_2_registry_has_every_body_two_levels_deep_and_reads_nowhere_else() {
     assert_eq!(one, Vec::<String>::new());
     assert_eq!(two.len(), 5, "{two:?}");
     assert!(two.contains(&two_level_body_path(&agent_sha("alpha", "1.1.0"))), "{two:?}");
+    // Index files at hashed paths only: SHA-256("alpha") starts 8ed3.
+    assert_index_paths(&remote, Layout::V2, 3);
+    assert!(read_in_remote(&remote, "index/8e/d3/alpha").is_some());
+    assert!(read_in_remote(&remote, "index/al/ph/alpha").is_none());
     check(&env, &remote).success();
     env.run(["install", "alpha@=1.0.0", "pdf-forms"]).success();
+
+    // An index file at its format-1 path is reported, and never read: an agent filed only there
+    // is not found.
+    let alpha = AgentName::new("alpha").unwrap();
+    let index = read_in_remote(&remote, &Layout::V2.index_path(&alpha)).unwrap();
+    rewrite_in_remote(&remote, &Layout::V1.index_path(&alpha), &index);
+    check(&env, &remote).fails_with(
+        "index/al/ph/alpha: the index file of `alpha` belongs at index/8e/d3/alpha in format 2; clients never read it here",
+    );
+    remove_in_remote(&remote, &Layout::V2.index_path(&alpha));
+    env.run(["install", "alpha@1.1.0"]).fails_with("alpha");
+    remove_in_remote(&remote, &Layout::V1.index_path(&alpha));
+    rewrite_in_remote(&remote, &Layout::V2.index_path(&alpha), &index);
 
     // A body copied to its format-1 path is a leftover that check reports; readers never look
     // there: with the two-level copy gone, the version's body is missing.
@@ -167,7 +211,7 @@ fn migrate(env: &TestEnv, extra: &[&OsStr]) -> agents_test_support::Run {
 }
 
 #[test]
-fn migrate_moves_every_body_in_one_commit_and_clients_keep_working_with_the_same_lockfile() {
+fn migrate_moves_every_body_and_index_file_in_one_commit_and_clients_keep_working_with_the_same_lockfile() {
     let env = TestEnv::new();
     let remote = registry(&env, "team", Some("1"));
     env.publish("alpha", "1.0.0");
@@ -177,19 +221,35 @@ fn migrate_moves_every_body_in_one_commit_and_clients_keep_working_with_the_same
     // A client that installed before the migration, with a cached format-1 clone.
     env.run(["install", "alpha@=1.0.0", "beta", "pdf-forms", "hello"]).success();
     let lockfile = std::fs::read(env.project.join("agents.lock")).unwrap();
+    // Another client, whose cached clone the migration does not touch (the migrating client's
+    // cache moves to the migrated tip as it pushes).
+    let early = TestEnv::new();
+    early.run([OsStr::new("registry"), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    early.run(["install", "alpha@^1", "beta"]).success();
+    let names = |env: &TestEnv| -> Vec<String> {
+        let hits = env.run(["search", "", "--json"]).success().json();
+        let hits = hits.as_array().unwrap().iter().filter(|hit| hit["registry"] == "team");
+        hits.map(|hit| hit["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(&early), ["alpha", "beta", "hello", "pdf-forms"]);
     let before = tree(&remote);
     let (one, two) = bodies(&remote);
     assert_eq!((one.len(), two.len()), (3, 3));
+    assert_index_paths(&remote, Layout::V1, 4);
     let head = git(&remote, &["rev-parse", "main"]);
 
-    migrate(&env, &[]).success().stderr_contains("Migrated registry `team`").stderr_contains("3 bodies moved");
+    migrate(&env, &[])
+        .success()
+        .stderr_contains("Migrated registry `team`")
+        .stderr_contains("3 bodies moved")
+        .stderr_contains("4 index files to hashed paths");
     assert_eq!(git(&remote, &["rev-parse", "main~1"]), head, "one commit on top of the tip");
     assert_eq!(schema(&remote), 2);
     let (one, two) = bodies(&remote);
     assert_eq!(one, Vec::<String>::new());
     assert_eq!(two.len(), 6);
-    // The same blobs, moved: every body's id, and every index file, as before; nothing new
-    // but config.json.
+    // The same blobs, moved: every body's id, and every index file's, as before, each index file
+    // now at its hashed path; nothing new but config.json.
     let after = tree(&remote);
     let ids = |files: &[(String, String)], prefix: &str| {
         let mut ids: Vec<String> =
@@ -198,13 +258,38 @@ fn migrate_moves_every_body_in_one_commit_and_clients_keep_working_with_the_same
         ids
     };
     assert_eq!(ids(&after, "bodies/"), ids(&before, "bodies/"));
-    let index = |files: &[(String, String)]| -> Vec<(String, String)> {
-        files.iter().filter(|(path, _)| path.starts_with("index/")).cloned().collect()
+    let index = |files: &[(String, String)], layout: Layout| -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = files
+            .iter()
+            .filter(|(path, _)| path.starts_with("index/"))
+            .map(|(path, id)| {
+                let name = AgentName::new(path.rsplit('/').next().unwrap()).unwrap();
+                assert_eq!(path, &layout.index_path(&name), "{layout}");
+                (name.to_string(), id.clone())
+            })
+            .collect();
+        files.sort();
+        files
     };
-    assert_eq!(index(&after), index(&before));
+    assert_eq!(index(&after, Layout::V2), index(&before, Layout::V1));
+    assert_index_paths(&remote, Layout::V2, 4);
+    assert_eq!(after.len(), before.len());
     check(&env, &remote).success();
     env.run([OsStr::new("registry"), "check".as_ref(), remote.as_os_str(), "--since".as_ref(), head.as_ref()])
         .success();
+    // The other client fetches the migration (every published version intact where format 2
+    // keeps its index file), then installs, verifies and updates from it.
+    early.run(["outdated"]).success();
+    // Its search summary, kept in format 1's order, is rebuilt for format 2's, not merged into.
+    assert_eq!(names(&early), ["alpha", "beta", "hello", "pdf-forms"]);
+    std::fs::remove_file(early.agents_dir().join("beta.md")).unwrap();
+    early.run(["install", "--locked"]).success();
+    early.run(["verify"]).success();
+    early.run(["update"]).success();
+    assert_eq!(
+        std::fs::read_to_string(early.agents_dir().join("beta.md")).unwrap(),
+        TestEnv::agent_text("beta", "1.0.0")
+    );
     // A second run changes nothing.
     migrate(&env, &[]).success().stderr_contains("is already format 2");
     assert_eq!(tree(&remote), after);
@@ -328,8 +413,12 @@ fn migrating_a_signed_registry_re_signs_its_config_with_the_root_key_and_refuses
     assert_eq!(git(&remote, &["rev-parse", "main"]), head);
     assert_eq!(schema(&remote), 1);
 
+    assert!(index_files(&remote).iter().any(|(path, _)| path.starts_with("owners/")), "a signed publish has owners");
+    assert_index_paths(&remote, Layout::V1, 1);
     migrate(&env, &["--sign-key".as_ref(), root.as_os_str()]).success().stderr_contains("1 body moved");
     assert_eq!(schema(&remote), 2);
+    // The owners list moved with the index file.
+    assert_index_paths(&remote, Layout::V2, 1);
     check(&env, &remote).success();
     // The client that trusted the root verifies the re-signed config and installs from it.
     std::fs::remove_file(env.agents_dir().join("alpha.md")).unwrap();
@@ -381,6 +470,15 @@ fn a_sparse_client_of_a_format_1_registry_keeps_working_across_its_migration() {
     env.run(["install"]).success();
     let beta = agent_sha("beta", "1.0.0");
     assert_eq!(bodies_asked(&server), [(404, one_level_body_path(&beta)), (200, two_level_body_path(&beta))]);
+    // Its index file likewise: missing at the prefix path, found at the hashed one.
+    let beta_name = AgentName::new("beta").unwrap();
+    let index_asked: Vec<(u16, String)> =
+        server.requests().into_iter().filter(|r| r.path.starts_with("index/")).map(|r| (r.status, r.path)).collect();
+    assert_eq!(
+        index_asked,
+        [(404, Layout::V1.index_path(&beta_name)), (200, Layout::V2.index_path(&beta_name))],
+        "{index_asked:?}"
+    );
 
     // Once config.json is revalidated (schema 2), a body is asked for at its two-level path
     // alone, and one cached under its one-level path is used without asking, offline too.

@@ -42,7 +42,8 @@ fn a_skill_directory_publishes_as_one_package_that_check_accepts() {
     let check = env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()]);
     check.success();
 
-    let index = agents_test_support::read_in_remote(&remote, "index/pd/f-/pdf-forms").unwrap();
+    let index = agents_test_support::read_in_remote(&remote, &agents_test_support::index_path_in(&remote, "pdf-forms"))
+        .unwrap();
     let index = String::from_utf8(index).unwrap();
     assert!(index.starts_with("{\"schema\":2,\"name\":\"pdf-forms\""), "{index}");
     assert!(index.contains("\"kind\":\"skill\""), "{index}");
@@ -361,7 +362,7 @@ fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
     agents_test_support::rewrite_in_remote(&remote, &agents_format::two_level_body_path(&file.sha256), &skill);
     agents_test_support::rewrite_in_remote(
         &remote,
-        "index/pd/f-/pdf-forms",
+        &agents_test_support::index_path_in(&remote, "pdf-forms"),
         format!("{}\n", record.to_line()).as_bytes(),
     );
     env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()])

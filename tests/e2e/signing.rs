@@ -6,8 +6,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use agents_format::{AgentName, RegistryId, Sha256, index_path, owners_path, two_level_body_path};
-use agents_test_support::{TestEnv, read_in_remote, rewrite_in_remote};
+use agents_format::{AgentName, RegistryId, Sha256, two_level_body_path};
+use agents_test_support::{TestEnv, index_path_in, owners_path_in, read_in_remote, rewrite_in_remote};
 
 /// A fresh ed25519 key without passphrase at `<root>/keys/<name>`; returns the private key path.
 fn keygen(env: &TestEnv, name: &str) -> PathBuf {
@@ -96,7 +96,6 @@ fn registry_id(registry: &Path) -> RegistryId {
 
 /// Appends `record` (a JSON object) to `name`'s index file with plain git, body first.
 fn push_by_hand(registry: &Path, name: &str, version: &str, signature: Option<String>) {
-    let agent = AgentName::new(name).unwrap();
     let body = TestEnv::agent_text(name, version).into_bytes();
     let sha = Sha256::of(&body);
     rewrite_in_remote(registry, &two_level_body_path(&sha), &body);
@@ -107,9 +106,9 @@ fn push_by_hand(registry: &Path, name: &str, version: &str, signature: Option<St
     if let Some(signature) = signature {
         record["signature"] = signature.into();
     }
-    let mut index = read_in_remote(registry, &index_path(&agent)).unwrap_or_default();
+    let mut index = read_in_remote(registry, &index_path_in(registry, name)).unwrap_or_default();
     index.extend_from_slice(format!("{record}\n").as_bytes());
-    rewrite_in_remote(registry, &index_path(&agent), &index);
+    rewrite_in_remote(registry, &index_path_in(registry, name), &index);
 }
 
 fn record_payload(registry: &Path, name: &str, version: &str) -> Vec<u8> {
@@ -182,7 +181,7 @@ fn a_teammates_version_is_refused_with_the_cli_and_by_hand() {
     let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "1.1.0"));
     push_by_hand(&registry, "reviewer", "1.1.0", Some(forged));
     // A record carrying the owner's signature of another version.
-    let index = String::from_utf8(read_in_remote(&registry, "index/re/vi/reviewer").unwrap()).unwrap();
+    let index = String::from_utf8(read_in_remote(&registry, &index_path_in(&registry, "reviewer")).unwrap()).unwrap();
     let first: serde_json::Value = serde_json::from_str(index.lines().next().unwrap()).unwrap();
     push_by_hand(&registry, "reviewer", "1.2.0", Some(first["signature"].as_str().unwrap().to_owned()));
     // And one with no signature at all.
@@ -233,7 +232,7 @@ fn a_rewritten_owners_list_is_refused() {
     let bob_line = std::fs::read_to_string(pub_path(&bob_key)).unwrap().trim().to_owned();
     let id = registry_id(&registry);
     let name = AgentName::new("reviewer").unwrap();
-    let path = owners_path(&name);
+    let path = owners_path_in(&registry, name.as_str());
 
     // Bob appends a revision naming his key, signed by his key.
     let mut owners: serde_json::Value = serde_json::from_slice(&read_in_remote(&registry, &path).unwrap()).unwrap();
@@ -479,7 +478,7 @@ fn registry_check_enforces_the_signature_rules_and_append_only_owners() {
         &["add".as_ref(), "reviewer".as_ref(), pub_path(&bob_key).as_os_str(), "--sign-key".as_ref(), key.as_os_str()],
     )
     .success();
-    let path = owners_path(&AgentName::new("reviewer").unwrap());
+    let path = owners_path_in(&registry, "reviewer");
     let with_bob = read_in_remote(&registry, &path).unwrap();
     owner(
         &alice,

@@ -249,7 +249,10 @@ fn a_registry_name_defined_by_the_project_and_the_user_with_two_urls_is_an_error
         "1.0.0".as_ref(),
     ];
     check(&env, &publish, clash);
-    assert_eq!(agents_test_support::read_in_remote(&theirs, "index/be/ta/beta"), None);
+    assert_eq!(
+        agents_test_support::read_in_remote(&theirs, &agents_test_support::index_path_in(&theirs, "beta")),
+        None
+    );
 
     // The same URL under the same name is one registry, and publish says where it pushes.
     std::fs::write(

@@ -2,7 +2,7 @@
 //! nothing outside, and hides no text (issue 11, the registry, format and collection side).
 
 use agents_format::{Sha256, two_level_body_path};
-use agents_test_support::{TestEnv, read_in_remote, reliability, rewrite_in_remote};
+use agents_test_support::{TestEnv, index_path_in, read_in_remote, reliability, rewrite_in_remote};
 
 /// URLs a teammate could commit to `agents.toml` that git would read as an option or a command.
 const HOSTILE_URLS: &[&str] = &[
@@ -102,7 +102,7 @@ fn a_second_record_for_a_published_version_is_a_rewrite_not_an_update() {
 
     // The attacker appends a second 1.0.0 record with new bytes; the first one is untouched, so
     // a comparison of the first record per version sees nothing.
-    let index_path = "index/mo/vi/moving";
+    let index_path = &index_path_in(&remote, "moving");
     let evil = b"---\nname: moving\ndescription: d\n---\nevil\n";
     let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
     let tampered = format!("{text}{}\n", forged_line(&remote, index_path, "1.0.0", evil));
@@ -130,7 +130,7 @@ fn build_metadata_never_satisfies_an_exact_pin() {
     let env = TestEnv::new();
     let remote = env.registry("team");
     env.publish("pinned", "1.0.0");
-    let index_path = "index/pi/nn/pinned";
+    let index_path = &index_path_in(&remote, "pinned");
     let evil = b"---\nname: pinned\ndescription: d\n---\nevil\n";
     let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
     let tampered = format!("{text}{}\n", forged_line(&remote, index_path, "1.0.0+evil", evil));
@@ -172,7 +172,7 @@ fn install_refuses_a_body_over_the_publish_limit_before_reading_it() {
     let env = TestEnv::new();
     let remote = env.registry("team");
     env.publish("huge", "1.0.0");
-    let index_path = "index/hu/ge/huge";
+    let index_path = &index_path_in(&remote, "huge");
     let mut big = b"---\nname: huge\ndescription: d\n---\n".to_vec();
     big.resize(agents_format::MAX_AGENT_FILE_LEN + 1, b'x');
     let line = forged_line(&remote, index_path, "2.0.0", &big);
@@ -266,7 +266,7 @@ fn a_body_claiming_another_agents_name_is_refused_at_install() {
     let env = TestEnv::new();
     let remote = env.registry("team");
     env.publish("helper", "1.0.0");
-    let index_path = "index/he/lp/helper";
+    let index_path = &index_path_in(&remote, "helper");
     let impostor = b"---\nname: code-reviewer\ndescription: d\n---\nI am the reviewer now\n";
     let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
     let line = forged_line(&remote, index_path, "2.0.0", impostor);
@@ -286,7 +286,7 @@ fn registry_check_reports_second_records_name_claims_and_oversized_files() {
     let env = TestEnv::new();
     let remote = env.registry("team");
     env.publish("alpha", "1.0.0");
-    let index_path = "index/al/ph/alpha";
+    let index_path = &index_path_in(&remote, "alpha");
     let text = String::from_utf8(read_in_remote(&remote, index_path).unwrap()).unwrap();
     let second = forged_line(&remote, index_path, "1.0.0", b"---\nname: alpha\ndescription: d\n---\nevil\n");
     let claim = forged_line(&remote, index_path, "2.0.0", b"---\nname: beta\ndescription: d\n---\nbeta\n");
@@ -294,7 +294,7 @@ fn registry_check_reports_second_records_name_claims_and_oversized_files() {
     rewrite_in_remote(&remote, "config.json", &vec![b' '; agents_format::MAX_CONFIG_LEN + 1]);
     let run = env.run(["registry".as_ref(), "check".as_ref(), remote.as_os_str()]).fails_with("problem(s)");
     for problem in [
-        "index/al/ph/alpha:2: a second record for alpha@1.0.0",
+        &format!("{index_path}:2: a second record for alpha@1.0.0"),
         "alpha@2.0.0: the body declares `name: beta`",
         "config.json: 65537 bytes, over the limit of 65536",
     ] {
@@ -319,10 +319,10 @@ fn publish_names_its_url_and_refuses_a_project_registry_shadowing_the_users() {
         format!("[registries]\nteam = {{ url = {} }}\n", toml_string(&theirs.display().to_string())),
     )
     .unwrap();
-    let before = read_in_remote(&theirs, "index/1/a");
+    let before = read_in_remote(&theirs, &index_path_in(&theirs, "a"));
     std::fs::write(&file, "---\nname: a\ndescription: d\nversion: 1.1.0\n---\nbody\n").unwrap();
     env.run(["publish".as_ref(), file.as_os_str(), "--registry".as_ref(), "team".as_ref()])
         .fails_with("registry `team` is")
         .stderr_contains("refusing to guess");
-    assert_eq!(read_in_remote(&theirs, "index/1/a"), before, "published to the project's URL");
+    assert_eq!(read_in_remote(&theirs, &index_path_in(&theirs, "a")), before, "published to the project's URL");
 }

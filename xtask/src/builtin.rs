@@ -1,11 +1,11 @@
 //! Maintenance of the built-in registry in `registry/`: publish new versions, rewrite canonically,
-//! migrate it to format 2 (every body two levels deep).
+//! migrate it to format 2 (every body two levels deep, index files at hashed paths).
 
 use std::path::{Path, PathBuf};
 
 use agents_format::{
-    AgentFile, BodyDepth, BodyLayout, IndexFile, IndexRecord, Kind, RECORD_SCHEMA, RegistryConfig, Sha256, body_depth,
-    index_path, two_level_body_path,
+    AgentFile, BodyDepth, IndexFile, IndexRecord, Kind, Layout, RECORD_SCHEMA, RegistryConfig, Sha256, body_depth,
+    two_level_body_path,
 };
 use anyhow::{Context as _, bail};
 
@@ -27,7 +27,7 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
             (None, None) => bail!("{} has no `version` field; pass --version", file.display()),
         };
         let sha256 = Sha256::of(&bytes);
-        let index_file = registry.join(index_path(&agent.name));
+        let index_file = registry.join(layout.index_path(&agent.name));
         let mut index = match fs_err::read_to_string(&index_file) {
             Ok(text) => IndexFile::parse(&text),
             Err(_) => IndexFile::default(),
@@ -62,12 +62,26 @@ fn read_config(registry: &Path) -> anyhow::Result<RegistryConfig> {
 }
 
 /// `cargo xtask registry migrate`: what `agents registry migrate` does to a git registry, for the
-/// built-in one (a directory): every one-level body moves to its two-level path, and
-/// `config.json` says schema 2.
+/// built-in one (a directory): every one-level body moves to its two-level path, every index
+/// file at its format-1 path to its format-2 (hashed) path, and `config.json` says schema 2.
+/// Index files are moved in a registry that already says format 2 as well (it was migrated
+/// before format 2 hashed index paths).
 pub(crate) fn migrate(registry: &Path) -> anyhow::Result<()> {
     let mut config = read_config(registry)?;
-    if config.layout == BodyLayout::V2 {
-        eprintln!("xtask: the built-in registry is already in format 2");
+    let mut index_moved = 0;
+    for path in index_files(registry)? {
+        let relative = path.strip_prefix(registry)?.to_string_lossy().replace('\\', "/");
+        let Some(name) = Layout::V1.name_at_index_path(&relative) else { continue };
+        let target = registry.join(Layout::V2.index_path(&name));
+        if target != path {
+            fs_err::create_dir_all(target.parent().expect("index files are in directories"))?;
+            fs_err::rename(&path, &target)?;
+            index_moved += 1;
+        }
+    }
+    remove_empty_dirs(&registry.join("index"))?;
+    if config.layout == Layout::V2 {
+        eprintln!("xtask: the built-in registry is already in format 2 ({index_moved} index files moved)");
         return Ok(());
     }
     let mut moved = 0;
@@ -89,10 +103,24 @@ pub(crate) fn migrate(registry: &Path) -> anyhow::Result<()> {
             }
         }
     }
-    config.layout = BodyLayout::V2;
+    config.layout = Layout::V2;
     write(&registry.join("config.json"), config.to_text().as_bytes())?;
-    eprintln!("xtask: migrated the built-in registry to format 2 ({moved} bodies moved)");
+    eprintln!("xtask: migrated the built-in registry to format 2 ({moved} bodies, {index_moved} index files moved)");
     Ok(())
+}
+
+/// Removes the directories under `dir` that hold no file (left behind by moves).
+fn remove_empty_dirs(dir: &Path) -> anyhow::Result<bool> {
+    let mut empty = true;
+    for entry in fs_err::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() && remove_empty_dirs(&path)? {
+            fs_err::remove_dir(&path)?;
+        } else {
+            empty = false;
+        }
+    }
+    Ok(empty)
 }
 
 pub(crate) fn format(registry: &Path) -> anyhow::Result<()> {

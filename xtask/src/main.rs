@@ -46,11 +46,11 @@ fn main() -> anyhow::Result<()> {
         ["bench", "sparse", rest @ ..] => sparse_bench::sparse(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "generate", path, agents, rest @ ..] => {
             let layout = match rest {
-                [] => agents_format::BodyLayout::LATEST,
+                [] => agents_format::Layout::LATEST,
                 ["--format", format] => format
                     .parse()
                     .ok()
-                    .and_then(agents_format::BodyLayout::from_schema)
+                    .and_then(agents_format::Layout::from_schema)
                     .with_context(|| format!("--format is 1 or 2, not `{format}`"))?,
                 _ => bail!("usage: cargo xtask bench generate PATH AGENTS [--format 1|2]"),
             };

@@ -160,8 +160,9 @@ fn synthetic_body(index: usize, version: usize, sizes: &[usize]) -> String {
 /// whole: fast-import's default deltifies each blob against the one before it in the stream,
 /// related or not, which puts chains of ten bodies in front of every index file. No server's
 /// pack looks like that, and it made reading every index file ten times slower than in a gc'd
-/// registry. `layout` says where the bodies go (format 2 two levels deep, format 1 one level).
-fn generate(path: &Path, agents: usize, layout: agents_format::BodyLayout) -> anyhow::Result<()> {
+/// registry. `layout` says where index files go (format 2 at hashed paths, format 1 at prefix
+/// paths) and bodies (format 2 two levels deep, format 1 one level).
+fn generate(path: &Path, agents: usize, layout: agents_format::Layout) -> anyhow::Result<()> {
     let _ = fs_err::remove_dir_all(path);
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(path))?;
     let sizes = size_distribution();
@@ -181,9 +182,8 @@ fn generate(path: &Path, agents: usize, layout: agents_format::BodyLayout) -> an
     let id = agents_format::RegistryId::new("r-00000000000000000000000000bench").context("a valid id")?;
     let config = agents_format::RegistryConfig::with_layout(layout, id, None).to_text();
     files.push(("config.json".to_owned(), blob(&mut stream, config.as_bytes())?));
-    let mut agents_in_path_order: Vec<(String, usize)> = (0..agents)
-        .map(|index| (agents_format::index_path(&agent_name(index).parse().expect("valid")), index))
-        .collect();
+    let mut agents_in_path_order: Vec<(String, usize)> =
+        (0..agents).map(|index| (layout.index_path(&agent_name(index).parse().expect("valid")), index)).collect();
     agents_in_path_order.sort();
     for (index_path, index) in &agents_in_path_order {
         let name = agent_name(*index);
@@ -230,7 +230,7 @@ fn generate(path: &Path, agents: usize, layout: agents_format::BodyLayout) -> an
 
 /// `cargo xtask bench generate PATH AGENTS [--format 1]`: the synthetic registry alone, to
 /// profile against (format 2 unless told).
-pub(crate) fn generate_registry(path: &Path, agents: usize, layout: agents_format::BodyLayout) -> anyhow::Result<()> {
+pub(crate) fn generate_registry(path: &Path, agents: usize, layout: agents_format::Layout) -> anyhow::Result<()> {
     let started = Instant::now();
     generate(path, agents, layout).with_context(|| format!("generating a synthetic registry at {}", path.display()))?;
     eprintln!(
@@ -410,7 +410,7 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     fresh_dir(&work)?;
     let registry = work.join("registry.git");
     let started = Instant::now();
-    generate(&registry, scale, agents_format::BodyLayout::LATEST)
+    generate(&registry, scale, agents_format::Layout::LATEST)
         .with_context(|| format!("generating a synthetic registry at {}", registry.display()))?;
     eprintln!("xtask: generated {scale} agents × {VERSIONS} versions in {:.1}s", started.elapsed().as_secs_f64());
     let url = format!("file://{}", registry.display());
@@ -470,7 +470,8 @@ pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     fresh_project(&project)?;
     measure(warm.agents(&project, &["install", &target_name]))?;
     let ours = sample(runs, |_| fresh_project(&project), |_| warm.agents(&project, &["install", &target_name]))?;
-    let builtin = sample(runs, |_| fresh_project(&project), |_| warm.agents(&project, &["install", "go-backend-expert"]))?;
+    let builtin =
+        sample(runs, |_| fresh_project(&project), |_| warm.agents(&project, &["install", "go-backend-expert"]))?;
     let depth_clone = work.join("depth");
     let git_copy = sample(
         slow_runs,
@@ -825,13 +826,13 @@ fn publish_version(publisher: &User, work: &Path, file: &Path, name: &str, n: u3
 fn builtin_seed() -> anyhow::Result<Vec<u8>> {
     let registry = root().join("registry");
     let name: agents_format::AgentName = "go-backend-expert".parse().context("the seed's name is valid")?;
-    let index_file = registry.join(agents_format::index_path(&name));
+    let config = agents_format::RegistryConfig::parse(&fs_err::read_to_string(registry.join("config.json"))?)?;
+    let index_file = registry.join(config.layout.index_path(&name));
     let index = agents_format::IndexFile::parse(&fs_err::read_to_string(&index_file)?);
     let record = index
         .records()
         .find(|record| record.version == semver::Version::new(1, 0, 0))
         .with_context(|| format!("{} has no record for 1.0.0", index_file.display()))?;
-    let config = agents_format::RegistryConfig::parse(&fs_err::read_to_string(registry.join("config.json"))?)?;
     Ok(fs_err::read(registry.join(config.layout.body_path(agents_format::Kind::Agent, &record.sha256)))?)
 }
 

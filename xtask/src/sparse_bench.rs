@@ -387,7 +387,7 @@ pub(crate) fn sparse(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     let _cleanup = TempDir(work.clone());
 
     let registry = work.join("registry.git");
-    crate::scenarios::generate_registry(&registry, scale, agents_format::BodyLayout::LATEST)?;
+    crate::scenarios::generate_registry(&registry, scale, agents_format::Layout::LATEST)?;
     let www = work.join("www");
     let started = Instant::now();
     archive(&registry, &www, &[])?;

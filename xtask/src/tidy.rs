@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use agents_format::{AgentName, BodyLayout, IndexFile, RegistryConfig, Sha256, index_path};
+use agents_format::{AgentName, IndexFile, Layout, RegistryConfig, Sha256};
 
 use crate::builtin::index_files;
 
@@ -23,7 +23,7 @@ pub(crate) fn check_registry(registry: &Path) -> anyhow::Result<Vec<String>> {
     let config_text = fs_err::read_to_string(registry.join("config.json"))?;
     // Bodies are looked up where the config's format puts them (format 2 when it is unreadable,
     // which is reported).
-    let layout = RegistryConfig::parse(&config_text).map_or(BodyLayout::LATEST, |config| config.layout);
+    let layout = RegistryConfig::parse(&config_text).map_or(Layout::LATEST, |config| config.layout);
     match RegistryConfig::parse(&config_text) {
         Ok(config) if config.to_text() != config_text => {
             problems.push("registry/config.json is not canonical (run `cargo xtask registry fmt`)".to_owned())
@@ -47,8 +47,8 @@ pub(crate) fn check_registry(registry: &Path) -> anyhow::Result<Vec<String>> {
         }
         let leaf = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         match AgentName::new(leaf) {
-            Ok(name) if index_path(&name) != shown.replace('\\', "/") => {
-                problems.push(format!("registry/{shown} should be at {}", index_path(&name)))
+            Ok(name) if layout.index_path(&name) != shown.replace('\\', "/") => {
+                problems.push(format!("registry/{shown} should be at {}", layout.index_path(&name)))
             }
             Ok(_) => {}
             Err(error) => problems.push(format!("registry/{shown}: {error}")),

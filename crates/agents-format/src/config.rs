@@ -1,10 +1,10 @@
 //! `config.json` at the root of a registry: its schema (which says where bodies live, a
-//! [`BodyLayout`]) and its identity.
+//! [`Layout`]) and its identity.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::layout::BodyLayout;
+use crate::layout::Layout;
 
 /// The id of the registry compiled into the binary.
 pub const BUILTIN_REGISTRY_ID: &str = "builtin";
@@ -68,7 +68,7 @@ impl<'de> serde::Deserialize<'de> for RegistryId {
 pub struct RegistryConfig {
     /// The `schema` field: format 1 or 2, which decides every body's path.
     #[serde(rename = "schema")]
-    pub layout: BodyLayout,
+    pub layout: Layout,
     pub id: RegistryId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -87,10 +87,10 @@ pub enum ConfigError {
 impl RegistryConfig {
     /// A config for a new registry in the latest format.
     pub fn new(id: RegistryId, description: Option<String>) -> RegistryConfig {
-        RegistryConfig::with_layout(BodyLayout::LATEST, id, description)
+        RegistryConfig::with_layout(Layout::LATEST, id, description)
     }
 
-    pub fn with_layout(layout: BodyLayout, id: RegistryId, description: Option<String>) -> RegistryConfig {
+    pub fn with_layout(layout: Layout, id: RegistryId, description: Option<String>) -> RegistryConfig {
         RegistryConfig { layout, id, description, extra: BTreeMap::new() }
     }
 
@@ -99,7 +99,7 @@ impl RegistryConfig {
         // answer to it is "upgrade", not "invalid".
         let value: serde_json::Value = serde_json::from_str(text)?;
         if let Some(found) = value.get("schema").and_then(serde_json::Value::as_u64)
-            && BodyLayout::from_schema(found).is_none()
+            && Layout::from_schema(found).is_none()
         {
             return Err(ConfigError::UnsupportedSchema { found });
         }
@@ -130,12 +130,12 @@ mod tests {
     #[test]
     fn the_schema_is_the_body_layout() {
         let v1 = RegistryConfig::parse("{\"schema\":1,\"id\":\"x\"}").unwrap();
-        assert_eq!(v1.layout, BodyLayout::V1);
+        assert_eq!(v1.layout, Layout::V1);
         assert_eq!(v1.to_text(), "{\n  \"schema\": 1,\n  \"id\": \"x\"\n}\n");
         let v2 = RegistryConfig::parse("{\"schema\":2,\"id\":\"x\",\"new\":true}").unwrap();
-        assert_eq!(v2.layout, BodyLayout::V2);
+        assert_eq!(v2.layout, Layout::V2);
         assert_eq!(v2.extra["new"], serde_json::Value::Bool(true));
-        let made = RegistryConfig::with_layout(BodyLayout::V1, RegistryId::new("x").unwrap(), None);
+        let made = RegistryConfig::with_layout(Layout::V1, RegistryId::new("x").unwrap(), None);
         assert_eq!(made, v1);
     }
 

@@ -352,18 +352,6 @@ fn base_version(version: &semver::Version) -> semver::Version {
     semver::Version { build: semver::BuildMetadata::EMPTY, ..version.clone() }
 }
 
-/// Where an agent's index file lives in the registry tree, cargo style:
-/// `index/1/a`, `index/2/ab`, `index/3/a/abc`, `index/ab/cd/abcd…`.
-pub fn index_path(name: &AgentName) -> String {
-    let name = name.as_str();
-    match name.len() {
-        1 => format!("index/1/{name}"),
-        2 => format!("index/2/{name}"),
-        3 => format!("index/3/{}/{name}", &name[..1]),
-        _ => format!("index/{}/{}/{name}", &name[..2], &name[2..4]),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,16 +417,6 @@ mod tests {
             all.reason(None).as_deref(),
             Some("published versions have a second record: go-backend-expert@1.1.0")
         );
-    }
-
-    #[test]
-    fn paths_are_sharded() {
-        let check = |name: &str, expected: &str| assert_eq!(index_path(&AgentName::new(name).unwrap()), expected);
-        check("a", "index/1/a");
-        check("ab", "index/2/ab");
-        check("abc", "index/3/a/abc");
-        check("abcd", "index/ab/cd/abcd");
-        check("go-backend-expert", "index/go/-b/go-backend-expert");
     }
 
     #[test]

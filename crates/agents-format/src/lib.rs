@@ -5,8 +5,8 @@
 //!   lints it; the bytes themselves are never rewritten. [`AgentName`] is the validated identity.
 //! - [`Sha256`] is the checksum over an agent file's exact bytes.
 //! - [`RegistryConfig`] is a registry's `config.json`; [`IndexFile`] holds the JSON-lines records
-//!   of one agent ([`IndexRecord`], one per version) found at [`index_path`]; bodies live where
-//!   the config's [`BodyLayout`] (format 1 or 2) says.
+//!   of one agent ([`IndexRecord`], one per version); index files, owners lists and bodies live
+//!   where the config's [`Layout`] (format 1 or 2) says ([`Layout::index_path`]).
 //! - A record of [`Kind`] `skill` or `command` is a package: its [`PackageFile`]s, each
 //!   content-addressed, pinned together by their [`package_digest`].
 //! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
@@ -47,16 +47,16 @@ pub use checksum::{ChecksumError, Sha256};
 pub use commands::ConvertedCommand;
 pub use config::{BUILTIN_REGISTRY_ID, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError};
 pub use index::{
-    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, Rewrites, index_path,
+    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, Rewrites,
 };
-pub use layout::{BodyDepth, BodyLayout, body_depth, one_level_body_path, two_level_body_path};
+pub use layout::{BodyDepth, Layout, body_depth, one_level_body_path, two_level_body_path};
 pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};
 pub use manifest::{
     Dependency, EMPTY_MANIFEST, Manifest, ManifestError, RegistrySource, remove_dependency, set_dependency,
     set_targets, validate_registry_name,
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError};
-pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained, owners_path};
+pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained};
 pub use package::{
     CommandFile, FileMode, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, MAX_PACKAGE_LEN, MAX_SKILL_DESCRIPTION_CHARS,
     MAX_SKILL_NAME_LEN, PACKAGE_DIGEST_NAMESPACE, PACKAGE_RECORD_SCHEMA, PackageError, PackageFile, SKILL_FILE,

@@ -6,9 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::index::index_path;
-use crate::name::AgentName;
-
 /// The owners file schema this client reads and writes.
 pub const OWNERS_SCHEMA: u32 = 1;
 
@@ -88,19 +85,12 @@ impl Owners {
     }
 }
 
-/// Where an agent's owners list lives: the index path under `owners/` instead of `index/`.
-pub fn owners_path(name: &AgentName) -> String {
-    let index = index_path(name);
-    format!("owners/{}", index.strip_prefix("index/").expect("index paths start with index/"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn owners_files() {
-        assert_eq!(owners_path(&AgentName::new("go-backend-expert").unwrap()), "owners/go/-b/go-backend-expert");
         let owners = Owners::parse(r#"{"schema":1,"owners":["Alice@Example.com"]}"#).unwrap();
         assert!(owners.allows("alice@example.com"));
         assert!(!owners.allows("bob@example.com"));

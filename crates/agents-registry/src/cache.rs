@@ -8,7 +8,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use agents_format::{IndexFile, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, RegistryUrl, Rewrites, Sha256};
+use agents_format::{
+    AgentName, IndexFile, Layout, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, RegistryUrl, Rewrites, Sha256,
+};
 
 use crate::error::{GitContext, RegistryError, Result, io_error};
 use crate::http::{Http, HttpConfig};
@@ -295,19 +297,32 @@ fn verify_history(
     let diff = repository
         .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut options))
         .context(|| "compare registry trees".to_owned())?;
-    let mut rewrites = Rewrites::default();
+    // Each agent's index file is compared where each tree's layout puts it: a migration moves
+    // every index file, and a client reads an agent's versions at its layout's path only.
+    let layout_of = |tree: &git2::Tree<'_>| -> Layout {
+        tree.get_path(Path::new("config.json"))
+            .ok()
+            .and_then(|entry| source::read_blob(repository, entry.id(), "config.json", MAX_CONFIG_LEN).ok())
+            .and_then(|bytes| RegistryConfig::parse(&String::from_utf8_lossy(&bytes)).ok())
+            .map_or(Layout::V1, |config| config.layout)
+    };
+    let (old_layout, new_layout) = (layout_of(&old_tree), layout_of(&new_tree));
+    let mut names = std::collections::BTreeSet::new();
     for delta in diff.deltas() {
-        let Some(path) = delta.new_file().path().or(delta.old_file().path()) else { continue };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let old = match delta.old_file().path() {
-            Some(path) => read(&old_tree, path)?.map(|text| IndexFile::parse(&text)),
-            None => None,
-        };
-        let new = match delta.new_file().path() {
-            Some(path) => IndexFile::parse(&read(&new_tree, path)?.unwrap_or_default()),
-            None => IndexFile::default(),
-        };
-        rewrites.add(&name, old.as_ref(), &new);
+        for file in [delta.old_file(), delta.new_file()] {
+            let Some(leaf) = file.path().and_then(|path| path.file_name()).and_then(|leaf| leaf.to_str()) else {
+                continue;
+            };
+            if let Ok(name) = AgentName::new(leaf) {
+                names.insert(name);
+            }
+        }
+    }
+    let mut rewrites = Rewrites::default();
+    for name in names {
+        let old = read(&old_tree, Path::new(&old_layout.index_path(&name)))?.map(|text| IndexFile::parse(&text));
+        let new = IndexFile::parse(&read(&new_tree, Path::new(&new_layout.index_path(&name)))?.unwrap_or_default());
+        rewrites.add(name.as_str(), old.as_ref(), &new);
     }
     if let Some(what) = rewrites.reason(Some("a force push?")) {
         return Err(RegistryError::Rewritten { url: url.to_owned(), what, cache });

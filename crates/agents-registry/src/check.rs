@@ -9,9 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use agents_format::{
-    AgentName, BodyDepth, BodyLayout, IndexFile, IndexRecord, Kind, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN,
-    MAX_INDEX_FILE_LEN, Owners, RegistryConfig, Sha256, body_depth, index_path, is_valid_utc, owners_path,
-    two_level_body_path,
+    AgentName, BodyDepth, IndexFile, IndexRecord, Kind, Layout, MAX_AGENT_FILE_LEN, MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN,
+    Owners, RegistryConfig, Sha256, body_depth, is_valid_utc, two_level_body_path,
 };
 
 use crate::error::{GitContext, RegistryError, Result};
@@ -67,6 +66,13 @@ fn blob_text(repository: &git2::Repository, tree: &git2::Tree<'_>, path: &str) -
     source::read_blob(repository, entry.id(), path, MAX_INDEX_FILE_LEN).ok()
 }
 
+/// The layout the `config.json` of `tree` declares; format 1 when it has none that parses.
+fn tree_layout(repository: &git2::Repository, tree: &git2::Tree<'_>) -> Layout {
+    blob_text(repository, tree, "config.json")
+        .and_then(|text| RegistryConfig::parse(&String::from_utf8_lossy(&text)).ok())
+        .map_or(Layout::V1, |config| config.layout)
+}
+
 /// The size limit a client applies to the file at `path` of a registry tree.
 fn limit_for(path: &str) -> usize {
     if path == "config.json" {
@@ -88,7 +94,7 @@ fn check_tree(
     let mut signed: Option<(RegistryConfig, RegistryRoot)> = None;
     // Where bodies belong. Without a readable config, format 1's rules (either depth) apply, so
     // that the one problem reported is the config's.
-    let mut layout = BodyLayout::V1;
+    let mut layout = Layout::V1;
     match blob_text(repository, tree, "config.json").map(|b| String::from_utf8_lossy(&b).into_owned()) {
         None => report.problems.push("config.json is missing".to_owned()),
         Some(text) => match RegistryConfig::parse(&text).inspect(|config| layout = config.layout) {
@@ -131,7 +137,7 @@ fn check_tree(
         if path.starts_with("bodies/") {
             let sha256 = Sha256::of(&bytes);
             match (layout, body_depth(path, &sha256)) {
-                (BodyLayout::V2, Some(BodyDepth::OneLevel)) => {
+                (Layout::V2, Some(BodyDepth::OneLevel)) => {
                     misplaced.insert(path.clone());
                     report.problems.push(format!(
                         "{path}: a format-1 body path left over in a format-2 registry, where clients look only at {} \
@@ -158,8 +164,11 @@ fn check_tree(
             }
         };
         if path.starts_with("owners/") {
-            if path != &owners_path(&name) {
-                report.problems.push(format!("{path}: the owners list of `{name}` belongs at {}", owners_path(&name)));
+            if path != &layout.owners_path(&name) {
+                report.problems.push(format!(
+                    "{path}: the owners list of `{name}` belongs at {} in {layout}",
+                    layout.owners_path(&name)
+                ));
             }
             if let Err(error) = Owners::parse(&String::from_utf8_lossy(&bytes)) {
                 report.problems.push(format!("{path}: {error}"));
@@ -174,8 +183,14 @@ fn check_tree(
             report.problems.push(format!("{path}: not part of the registry format"));
             continue;
         }
-        if path != &index_path(&name) {
-            report.problems.push(format!("{path}: the index file of `{name}` belongs at {}", index_path(&name)));
+        if path != &layout.index_path(&name) {
+            // Clients read an agent's index file at its layout's path only: one anywhere else
+            // is not seen (format 1's prefix paths are left over in a format-2 registry until
+            // `agents registry migrate` moves them).
+            report.problems.push(format!(
+                "{path}: the index file of `{name}` belongs at {} in {layout}; clients never read it here",
+                layout.index_path(&name)
+            ));
         }
         report.agents += 1;
         let text = String::from_utf8_lossy(&bytes);
@@ -197,7 +212,7 @@ fn check_tree(
                 report.problems.push(format!("{path}: {agent} is listed twice"));
             }
             if let Some((config, root)) = &signed {
-                let owners = blob_text(repository, tree, &owners_path(&name));
+                let owners = blob_text(repository, tree, &layout.owners_path(&name));
                 if let Err(error) = signing::verify_record(label, &config.id, root, owners.as_deref(), record) {
                     report.problems.push(error.to_string());
                 }
@@ -301,9 +316,16 @@ fn check_immutability(
         }
         git2::TreeWalkResult::Ok
     });
+    // A migration moves index files: each agent's file is compared with the one at the path the
+    // new tree's layout gives its name.
+    let (old_layout, new_layout) = (tree_layout(repository, old), tree_layout(repository, new));
     for path in index_files {
-        let read = |tree| blob_text(repository, tree, &path).map(|b| IndexFile::parse(&String::from_utf8_lossy(&b)));
-        let (Some(before), after) = (read(old), read(new)) else { continue };
+        let new_path =
+            old_layout.name_at_index_path(&path).map_or_else(|| path.clone(), |name| new_layout.index_path(&name));
+        let read = |tree, path: &str| {
+            blob_text(repository, tree, path).map(|b| IndexFile::parse(&String::from_utf8_lossy(&b)))
+        };
+        let (Some(before), after) = (read(old, &path), read(new, &new_path)) else { continue };
         let after = after.unwrap_or_default();
         for record in before.records() {
             let agent = format!("{}@{}", record.name, record.version);
@@ -356,12 +378,14 @@ fn check_owners(
         }
         let author = commit.author().email().unwrap_or_default().to_owned();
         for name in agents {
-            let Some(text) = blob_text(repository, &old, &owners_path(&name)) else { continue };
+            let Some(text) = blob_text(repository, &old, &tree_layout(repository, &old).owners_path(&name)) else {
+                continue;
+            };
             let Ok(owners) = Owners::parse(&String::from_utf8_lossy(&text)) else { continue };
             // A signed list may only grow by revisions: a client reading the tip alone cannot
             // tell a rolled-back or replaced list from the real one, so CI must.
             if !owners.signed.is_empty() {
-                let now = blob_text(repository, &new, &owners_path(&name))
+                let now = blob_text(repository, &new, &tree_layout(repository, &new).owners_path(&name))
                     .and_then(|text| Owners::parse(&String::from_utf8_lossy(&text)).ok());
                 let extends = now.as_ref().is_some_and(|now| now.signed.starts_with(&owners.signed));
                 if !extends {

@@ -1,13 +1,15 @@
 //! `agents registry migrate`: a format-1 registry becomes format 2 in one commit. Every body at
 //! its one-level path (`bodies/ab/<sha256>`) moves to its two-level path (`bodies/ab/cd/<sha256>`)
-//! as the same blob (nothing is re-hashed or re-written), and `config.json` declares schema 2,
+//! as the same blob (nothing is re-hashed or re-written), every index file and owners list moves
+//! from its prefix path (`index/ab/cd/abcd…`) to its hashed path (`index/<h1-2>/<h3-4>/<name>`,
+//! h the SHA-256 of the name), again as the same blob, and `config.json` declares schema 2,
 //! re-signed by the root in a signed registry. The commit is pushed like a publish: on the
-//! fetched tip, without force, re-applied when another writer won the race. Index files do not
-//! change, so no version's checksum does, and lockfiles stay as they are.
+//! fetched tip, without force, re-applied when another writer won the race. No index file's
+//! bytes change, so no version's checksum does, and lockfiles stay as they are.
 
 use std::collections::BTreeMap;
 
-use agents_format::{BodyLayout, Sha256};
+use agents_format::{Layout, Sha256};
 
 use crate::cache::Cache;
 use crate::error::{GitContext, RegistryError, Result};
@@ -20,8 +22,9 @@ use crate::signing::{self, SignatureError, Signer};
 pub enum Migrated {
     /// The registry was already in format 2: nothing was written.
     AlreadyLatest,
-    /// One commit moved this many bodies and rewrote `config.json`.
-    Moved { bodies: usize },
+    /// One commit moved this many bodies, this many index files (and the owners lists beside
+    /// them), and rewrote `config.json`.
+    Moved { bodies: usize, index_files: usize },
 }
 
 /// Migrates the registry at `url` to format 2. A signed registry needs `signer` to be its root
@@ -33,10 +36,10 @@ pub fn migrate_registry(
     signer: Option<&dyn Signer>,
 ) -> Result<Migrated> {
     let mut outcome = Migrated::AlreadyLatest;
-    let message = "Migrate the registry to format 2: every body two levels deep";
+    let message = "Migrate the registry to format 2: every body two levels deep, index files at hashed paths";
     transact_tree(cache, registry_name, url, message, |registry, repository, tree| {
         outcome = Migrated::AlreadyLatest;
-        if registry.layout() == BodyLayout::V2 {
+        if registry.layout() == Layout::V2 {
             return Ok(None);
         }
         let config = migrated_config(registry, signer)?;
@@ -49,13 +52,26 @@ pub fn migrate_registry(
             _ => (None, 0),
         };
         let mut root = repository.treebuilder(Some(tree)).context(|| "build a tree".to_owned())?;
+        let mut index_files = 0;
+        for top in ["index", "owners"] {
+            let Some(entry) = tree.get_name(top) else { continue };
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                continue;
+            }
+            let old = repository.find_tree(entry.id()).context(|| format!("read `{top}`"))?;
+            let (oid, moved) = move_index_files(repository, top, &old)?;
+            if top == "index" {
+                index_files = moved;
+            }
+            root.insert(top, oid, i32::from(git2::FileMode::Tree)).context(|| format!("add `{top}`"))?;
+        }
         let config = repository.blob(config.to_text().as_bytes()).context(|| "write `config.json`".to_owned())?;
         root.insert("config.json", config, i32::from(git2::FileMode::Blob))
             .context(|| "add `config.json`".to_owned())?;
         if let Some(bodies) = bodies {
             root.insert("bodies", bodies, i32::from(git2::FileMode::Tree)).context(|| "add `bodies`".to_owned())?;
         }
-        outcome = Migrated::Moved { bodies: moved };
+        outcome = Migrated::Moved { bodies: moved, index_files };
         Ok(Some(root.write().context(|| "write a tree".to_owned())?))
     })?;
     Ok(outcome)
@@ -65,7 +81,7 @@ pub fn migrate_registry(
 /// the registry has one (its signature covers the schema, so the old one no longer holds).
 fn migrated_config(registry: &Registry, signer: Option<&dyn Signer>) -> Result<agents_format::RegistryConfig> {
     let mut config = registry.config.clone();
-    config.layout = BodyLayout::V2;
+    config.layout = Layout::V2;
     let Some(root) = signing::registry_root(&registry.config, &registry.name)? else { return Ok(config) };
     let refuse = |reason: String| SignatureError::Refused {
         registry: registry.name.clone(),
@@ -151,4 +167,81 @@ fn move_bodies(repository: &git2::Repository, bodies: &git2::Tree<'_>) -> Result
         top.insert(prefix, oid, i32::from(git2::FileMode::Tree)).context(|| format!("add `bodies/{prefix}`"))?;
     }
     Ok((top.write().context(|| "write a tree".to_owned())?, moved))
+}
+
+/// The tree `top` (`index` or `owners`) with every file at its format-1 path moved to its
+/// format-2 path (the same blob), and how many moved. A file anywhere else (not where format 1
+/// puts its name) stays where it is, for `agents registry check` to report.
+fn move_index_files(repository: &git2::Repository, top: &str, old: &git2::Tree<'_>) -> Result<(git2::Oid, usize)> {
+    let mut files: Vec<(String, git2::Oid, i32)> = Vec::new();
+    old.walk(git2::TreeWalkMode::PreOrder, |directory, entry| {
+        if entry.kind() != Some(git2::ObjectType::Tree) {
+            files.push((format!("{directory}{}", entry.name().unwrap_or_default()), entry.id(), entry.filemode()));
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .context(|| format!("walk `{top}`"))?;
+    let mut root = Dir::default();
+    let mut moved = 0;
+    // Files that stay go in first, so that a moved file wins a clash with one (the moved file is
+    // the one a format-1 client read).
+    let mut placed: Vec<(String, git2::Oid, i32, bool)> = files
+        .into_iter()
+        .map(|(path, oid, mode)| match Layout::V1.name_at_index_path(&format!("index/{path}")) {
+            Some(name) => {
+                let new = Layout::V2.index_path(&name);
+                (new["index/".len()..].to_owned(), oid, mode, true)
+            }
+            None => (path, oid, mode, false),
+        })
+        .collect();
+    placed.sort_by_key(|(_, _, _, moves)| *moves);
+    for (path, oid, mode, moves) in placed {
+        root.insert(top, &path, oid, mode)?;
+        moved += usize::from(moves);
+    }
+    Ok((root.write(repository, top)?, moved))
+}
+
+/// A tree being built from paths.
+#[derive(Default)]
+struct Dir {
+    files: BTreeMap<String, (git2::Oid, i32)>,
+    dirs: BTreeMap<String, Dir>,
+}
+
+impl Dir {
+    fn insert(&mut self, top: &str, path: &str, oid: git2::Oid, mode: i32) -> Result<()> {
+        let clash = || RegistryError::Git {
+            context: format!("cannot migrate: `{top}/{path}` clashes with a directory or file of the same name"),
+            source: git2::Error::from_str("path clash"),
+        };
+        match path.split_once('/') {
+            Some((dir, rest)) => {
+                if self.files.contains_key(dir) {
+                    return Err(clash());
+                }
+                self.dirs.entry(dir.to_owned()).or_default().insert(top, rest, oid, mode)
+            }
+            None => {
+                if self.dirs.contains_key(path) {
+                    return Err(clash());
+                }
+                self.files.insert(path.to_owned(), (oid, mode));
+                Ok(())
+            }
+        }
+    }
+
+    fn write(&self, repository: &git2::Repository, top: &str) -> Result<git2::Oid> {
+        let mut builder = repository.treebuilder(None).context(|| "build a tree".to_owned())?;
+        for (name, (oid, mode)) in &self.files {
+            builder.insert(name, *oid, *mode).context(|| format!("add `{top}/…/{name}`"))?;
+        }
+        for (name, dir) in &self.dirs {
+            let oid = dir.write(repository, top)?;
+            builder.insert(name, oid, i32::from(git2::FileMode::Tree)).context(|| format!("add `{top}/…/{name}`"))?;
+        }
+        builder.write().context(|| "write a tree".to_owned())
+    }
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use agents_format::{
     AgentFile, FileMode, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
-    PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, check_listing, check_skill, index_path,
-    package_digest, scan_package_file,
+    PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, check_listing, check_skill, package_digest,
+    scan_package_file,
 };
 
 use crate::error::{RegistryError, Result, io_error};
@@ -270,7 +270,7 @@ pub fn publish_package(
         for content in &request.files {
             files.push((registry.layout().body_path(record.kind, &content.file.sha256), content.bytes.clone()));
         }
-        files.push((index_path(&record.name), index.to_text().into_bytes()));
+        files.push((registry.layout().index_path(&record.name), index.to_text().into_bytes()));
         published = Some(record);
         Ok(files)
     })?;

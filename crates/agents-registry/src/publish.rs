@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use agents_format::{
-    AgentFile, AgentName, BodyLayout, HiddenScan, IndexFile, IndexRecord, OWNERS_SCHEMA, Owners, RECORD_SCHEMA,
-    RegistryConfig, RegistryId, RegistryUrl, Sha256, index_path, owners_path, scan_hidden_unicode,
+    AgentFile, AgentName, HiddenScan, IndexFile, IndexRecord, Layout, OWNERS_SCHEMA, Owners, RECORD_SCHEMA,
+    RegistryConfig, RegistryId, RegistryUrl, Sha256, scan_hidden_unicode,
 };
 
 use crate::cache::{self, Cache};
@@ -23,7 +23,7 @@ const MAX_ATTEMPTS: u32 = 30;
 /// Creates an empty registry in the latest format: a bare git repository whose `main` branch
 /// holds `config.json`.
 pub fn init_registry(path: &Path, id: RegistryId, description: Option<String>) -> Result<RegistryConfig> {
-    init_signed_registry(path, BodyLayout::LATEST, id, description, None)
+    init_signed_registry(path, Layout::LATEST, id, description, None)
 }
 
 /// Creates an empty registry in `layout`'s format; with `root`, its `config.json` names that key
@@ -31,7 +31,7 @@ pub fn init_registry(path: &Path, id: RegistryId, description: Option<String>) -
 /// owner (see `signing.rs`).
 pub fn init_signed_registry(
     path: &Path,
-    layout: BodyLayout,
+    layout: Layout,
     id: RegistryId,
     description: Option<String>,
     root: Option<&dyn Signer>,
@@ -236,7 +236,7 @@ fn publish_all(
         let changed: BTreeSet<&AgentName> =
             ready.iter().zip(&existing).filter(|(_, exists)| !**exists).map(|((_, record), _)| &record.name).collect();
         for name in changed {
-            files.push((index_path(name), indexes[name].to_text().into_bytes()));
+            files.push((registry.layout().index_path(name), indexes[name].to_text().into_bytes()));
         }
         Ok(files)
     })?;
@@ -328,7 +328,7 @@ pub(crate) fn sign_for_publish(
                 Vec::new(),
                 signer,
             )?;
-            owners_file = Some((owners_path(&record.name), owners.to_text().into_bytes()));
+            owners_file = Some((registry.layout().owners_path(&record.name), owners.to_text().into_bytes()));
         }
     }
     signing::sign_record(&registry.config.id, record, signer)?;
@@ -443,7 +443,7 @@ pub fn change_owners(
         }
         signing::push_owners_revision(&registry.config.id, name, &mut owners, lines.clone(), retained, signer)?;
         result = lines;
-        Ok(vec![(owners_path(name), owners.to_text().into_bytes())])
+        Ok(vec![(registry.layout().owners_path(name), owners.to_text().into_bytes())])
     })?;
     Ok(result)
 }
@@ -464,7 +464,7 @@ pub fn yank(
         changed = index
             .set_yanked(name, version, yanked)
             .map_err(|source| RegistryError::Index { registry: registry_name.to_owned(), source })?;
-        Ok(if changed { vec![(index_path(name), index.to_text().into_bytes())] } else { Vec::new() })
+        Ok(if changed { vec![(registry.layout().index_path(name), index.to_text().into_bytes())] } else { Vec::new() })
     })?;
     Ok(changed)
 }

@@ -1,8 +1,8 @@
 //! An opened registry: its config and a snapshot of its tree, with verified reads.
 
 use agents_format::{
-    AgentFile, AgentName, BodyLayout, IndexFile, IndexLine, IndexRecord, InvalidLine, Kind, MAX_AGENT_FILE_LEN,
-    MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, index_path, select,
+    AgentFile, AgentName, IndexFile, IndexLine, IndexRecord, InvalidLine, Kind, Layout, MAX_AGENT_FILE_LEN,
+    MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, select,
 };
 
 use crate::error::{RegistryError, Result};
@@ -55,7 +55,7 @@ impl Registry {
     /// records one version twice is refused (`RegistryError::Duplicate`): the second record is
     /// how a published version's bytes would be replaced.
     pub fn index_file(&self, name: &AgentName) -> Result<Option<IndexFile>> {
-        let Some(bytes) = self.source.read(&index_path(name), MAX_INDEX_FILE_LEN)? else { return Ok(None) };
+        let Some(bytes) = self.read_first(self.layout().index_lookups(name))? else { return Ok(None) };
         let text = String::from_utf8_lossy(&bytes);
         let mut index = IndexFile::parse(&text);
         // A record filed under another agent's path is not this agent's version.
@@ -127,7 +127,7 @@ impl Registry {
     }
 
     /// Where this registry keeps its bodies (its config's `schema`).
-    pub fn layout(&self) -> BodyLayout {
+    pub fn layout(&self) -> Layout {
         self.config.layout
     }
 
@@ -156,16 +156,13 @@ impl Registry {
     }
 
     /// Calls `visit` with every agent and its index file, one at a time, in index-path order.
-    /// Index files whose leaf name is not a valid agent name are skipped (a registry check
+    /// Index files not at the layout's path for a valid agent name are skipped (a registry check
     /// reports them). Nothing is kept between calls, so memory stays flat however large the
     /// registry.
     pub fn for_each(&self, mut visit: impl FnMut(AgentName, IndexFile)) -> Result<()> {
         self.refuse_listing_sparse()?;
-        self.source.for_each_index(|leaf, bytes| {
-            if let Ok(name) = AgentName::new(leaf) {
-                let index = IndexFile::parse(&String::from_utf8_lossy(bytes));
-                visit(name, index);
-            }
+        self.source.for_each_index(self.layout(), |name, bytes| {
+            visit(name, IndexFile::parse(&String::from_utf8_lossy(bytes)));
         })
     }
 
@@ -191,10 +188,10 @@ impl Registry {
         let mut hits = match (&self.source, &self.summary_file) {
             (Source::Sparse(sparse), _) => crate::sparse_summary::summaries(self, sparse)?,
             (Source::Git { repository, tree, .. }, Some(file)) => {
-                return summary::search(repository, *tree, file, words);
+                return summary::search(repository, self.layout(), *tree, file, words);
             }
             (Source::Git { repository, tree, .. }, None) => match summary::index_tree(repository, *tree)? {
-                Some(index) => summary::all(repository, index)?,
+                Some(index) => summary::all(repository, self.layout(), index)?,
                 None => Vec::new(),
             },
             (Source::Builtin, _) => {
@@ -210,6 +207,22 @@ impl Registry {
 
     pub(crate) fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// The owners list of `name` (its raw bytes), where the registry's layout has it; `None` when
+    /// the agent has none.
+    pub fn owners_file(&self, name: &AgentName) -> Result<Option<Vec<u8>>> {
+        self.read_first(self.layout().owners_lookups(name))
+    }
+
+    /// The first of `paths` that holds a file, up to the index-file limit.
+    fn read_first(&self, paths: Vec<String>) -> Result<Option<Vec<u8>>> {
+        for path in paths {
+            if let Some(bytes) = self.source.read(&path, MAX_INDEX_FILE_LEN)? {
+                return Ok(Some(bytes));
+            }
+        }
+        Ok(None)
     }
 
     /// Reads any file of the registry tree (for checks and tools), up to the index-file limit.
@@ -228,7 +241,8 @@ impl Registry {
     /// are left for the reads that follow to report. Git and built-in registries need nothing.
     pub fn prefetch(&self, wanted: &[(AgentName, Option<Sha256>, Option<semver::VersionReq>)]) {
         let Source::Sparse(sparse) = &self.source else { return };
-        sparse.read_many(wanted.iter().map(|(name, ..)| index_path(name)).collect(), MAX_INDEX_FILE_LEN);
+        let layout = self.layout();
+        sparse.read_many(wanted.iter().map(|(name, ..)| layout.index_path(name)).collect(), MAX_INDEX_FILE_LEN);
         let mut bodies = Vec::new();
         for (name, locked, requirement) in wanted {
             let Ok(Some(index)) = self.index_file(name) else { continue };
@@ -252,7 +266,17 @@ impl Registry {
     /// unreachable host) is returned after all were tried.
     pub fn revalidate(&self) -> Result<()> {
         let Source::Sparse(sparse) = &self.source else { return Ok(()) };
-        let paths = sparse.cached_index_paths();
+        // The cache may hold index files at another layout's paths (the registry migrated since
+        // they were fetched): each is revalidated at the path the registry's layout gives its name.
+        let layout = self.layout();
+        let mut paths: Vec<String> = sparse
+            .cached_index_paths()
+            .iter()
+            .filter_map(|path| path.rsplit('/').next()?.parse::<AgentName>().ok())
+            .map(|name| layout.index_path(&name))
+            .collect();
+        paths.sort();
+        paths.dedup();
         let mut errors = sparse.read_many(paths.clone(), MAX_INDEX_FILE_LEN);
         let mut bodies = Vec::new();
         for path in &paths {

@@ -10,7 +10,7 @@
 use agents_format::{
     AgentName, CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_SIGNATURE_FIELD, IndexRecord, OWNERS_NAMESPACE, Owners,
     OwnersRevision, RECORD_NAMESPACE, RegistryConfig, RegistryId, Retained, Sha256, config_payload,
-    key_without_comment, owners_path, owners_payload, record_payload,
+    key_without_comment, owners_payload, record_payload,
 };
 use ssh_key::{HashAlg, LineEnding, PublicKey, SshSig};
 
@@ -275,7 +275,7 @@ pub fn owner_keys(
 ) -> Result<Option<(Owners, Vec<PublicKey>)>, SignatureError> {
     let refuse =
         |reason: String| SignatureError::Owners { registry: registry.name.clone(), name: name.clone(), reason };
-    let bytes = registry.read_raw(&owners_path(name)).map_err(|e| refuse(e.to_string()))?;
+    let bytes = registry.owners_file(name).map_err(|e| refuse(e.to_string()))?;
     parse_owner_keys(&registry.name, &registry.config.id, root, name, bytes.as_deref())
 }
 
@@ -299,7 +299,7 @@ pub fn parse_owner_keys(
 /// key of the agent's owners list, whose chain of revisions leads back to the root.
 pub fn verify_version(registry: &Registry, record: &IndexRecord) -> Result<Verdict, SignatureError> {
     let Some(root) = registry_root(&registry.config, &registry.name)? else { return Ok(Verdict::Unsigned) };
-    let owners = registry.read_raw(&owners_path(&record.name)).map_err(|e| SignatureError::Owners {
+    let owners = registry.owners_file(&record.name).map_err(|e| SignatureError::Owners {
         registry: registry.name.clone(),
         name: record.name.clone(),
         reason: e.to_string(),

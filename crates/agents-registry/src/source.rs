@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 
-use agents_format::MAX_INDEX_FILE_LEN;
+use agents_format::{AgentName, Layout, MAX_INDEX_FILE_LEN};
 
 use crate::error::{GitContext, RegistryError, Result};
 
@@ -106,14 +106,16 @@ impl Source {
         }
     }
 
-    /// Calls `visit` with every index file's leaf name and bytes, in tree order, reading each
-    /// blob once by id (no path lookups, nothing kept): what `search` over a large registry needs.
-    pub(crate) fn for_each_index(&self, mut visit: impl FnMut(&str, &[u8])) -> Result<()> {
+    /// Calls `visit` with the agent and bytes of every index file at the path `layout` gives its
+    /// name (a file anywhere else is nobody's, as a read by name would never find it), in tree
+    /// order, reading each blob once by id (no path lookups, nothing kept): what `search` over a
+    /// large registry needs.
+    pub(crate) fn for_each_index(&self, layout: Layout, mut visit: impl FnMut(AgentName, &[u8])) -> Result<()> {
         match self {
             Source::Builtin => {
                 for (path, bytes) in FILES {
-                    if let Some(rest) = path.strip_prefix("index/") {
-                        visit(rest.rsplit('/').next().unwrap_or(rest), bytes);
+                    if let Some(name) = layout.name_at_index_path(path) {
+                        visit(name, bytes);
                     }
                 }
                 Ok(())
@@ -125,9 +127,10 @@ impl Source {
                 let odb = repository.odb().context(|| "open the object database".to_owned())?;
                 let mut failure = None;
                 index
-                    .walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+                    .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
                         if entry.kind() == Some(git2::ObjectType::Blob)
                             && let Some(name) = entry.name()
+                            && let Some(agent) = layout.name_at_index_path(&format!("index/{dir}{name}"))
                         {
                             // An index file over the limit is left out, unread, as one that
                             // does not parse would be: it is nobody's version.
@@ -138,7 +141,7 @@ impl Source {
                             // Read through the object database directly: the object cache would
                             // keep every index file of the registry alive.
                             match odb.read(entry.id()) {
-                                Ok(object) => visit(name, object.data()),
+                                Ok(object) => visit(agent, object.data()),
                                 Err(error) => {
                                     failure = Some(error);
                                     return git2::TreeWalkResult::Abort;

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use agents_format::{AgentName, IndexFile, MAX_INDEX_FILE_LEN, RegistryId, Sha256, index_path};
+use agents_format::{AgentName, IndexFile, MAX_INDEX_FILE_LEN, RegistryId, Sha256};
 
 use crate::error::{GitContext, RegistryError, Result};
 use crate::registry::Registry;
@@ -53,8 +53,7 @@ pub fn search_summary(path: &Path) -> Result<String> {
     let registry =
         Registry::from_source(url.clone(), url, Source::Git { repository, tree, commit, trees: Default::default() })?;
     let mut lines = Vec::new();
-    registry.source().for_each_index(|leaf, bytes| {
-        let Ok(name) = AgentName::new(leaf) else { return };
+    registry.source().for_each_index(registry.layout(), |name, bytes| {
         if let Some(summary) = Summary::of(&name, &IndexFile::parse(&String::from_utf8_lossy(bytes))) {
             lines.push(Line {
                 name,
@@ -103,7 +102,7 @@ pub(crate) fn summaries(registry: &Registry, sparse: &Sparse) -> Result<Vec<Summ
     for line in lines {
         // A line this client cannot read is skipped, as an index line of another schema is.
         let Ok(line) = serde_json::from_str::<Line>(line) else { continue };
-        let path = index_path(&line.name);
+        let path = registry.layout().index_path(&line.name);
         if sparse.holds(&path)
             && let Ok(Some(index)) = sparse.read(&path, MAX_INDEX_FILE_LEN)
             && Sha256::of(&index) != line.index_sha256

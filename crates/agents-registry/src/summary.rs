@@ -8,7 +8,7 @@
 //! old and the new tree are read again: unchanged subtrees are skipped by id, so an update after
 //! one publish costs a few tree reads, not a walk of the registry.
 //!
-//! File format (JSON lines): `{"schema":2,"index":"<tree id>"}`, then one
+//! File format (JSON lines): `{"schema":3,"index":"<tree id>","layout":<format>}`, then one
 //! `{"name":…,"version":…,"description":…}` per agent in the index tree's order (by index path,
 //! component by component), then `{"agents":N}`. A
 //! file that does not parse, or lacks its last line, is rebuilt. Updating one streams the old
@@ -19,12 +19,14 @@ use std::collections::BTreeMap;
 use std::io::{BufRead as _, Write as _};
 use std::path::Path;
 
-use agents_format::{AgentName, IndexFile, index_path, select};
+use agents_format::{AgentName, IndexFile, Layout, select};
 
 use crate::error::{GitContext as _, RegistryError, Result};
 
 // 2: entries carry `kind`; a summary of schema 1 is rebuilt, so packages never show as agents.
-const SCHEMA: u32 = 2;
+// 3: the header names the registry's layout, whose index paths give the lines' order; a summary
+// of another layout (the registry migrated) is rebuilt, never merged into.
+const SCHEMA: u32 = 3;
 
 /// An agent as `search` shows it: its latest version (the newest not yanked, else the newest).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -65,6 +67,7 @@ impl Summary {
 struct Header {
     schema: u32,
     index: String,
+    layout: Layout,
 }
 
 /// The last line: how many agents the file holds, so a file cut short is rebuilt, not trusted.
@@ -78,30 +81,32 @@ struct Trailer {
 /// from the snapshot whose root tree is `root`.
 pub(crate) fn search(
     repository: &git2::Repository,
+    layout: Layout,
     root: git2::Oid,
     file: &Path,
     words: &[String],
 ) -> Result<Vec<Summary>> {
     let Some(index) = index_tree(repository, root)? else { return Ok(Vec::new()) };
-    if let Some(hits) = search_file(file, index, words) {
+    if let Some(hits) = search_file(file, layout, index, words) {
         return Ok(hits);
     }
-    let previous = read_header(file).filter(|at| repository.find_tree(*at).is_ok());
-    let written = match write(repository, index, previous, file) {
+    let previous = read_header(file, layout).filter(|at| repository.find_tree(*at).is_ok());
+    let written = match write(repository, layout, index, previous, file) {
         // The old file did not hold up as a base: start over.
-        Ok(false) => write(repository, index, None, file),
+        Ok(false) => write(repository, layout, index, None, file),
         other => other,
     };
     match written {
         Ok(_) => {
-            if let Some(hits) = search_file(file, index, words) {
+            if let Some(hits) = search_file(file, layout, index, words) {
                 return Ok(hits);
             }
         }
         Err(error) => tracing::debug!("cannot keep the search summary {}: {error}", file.display()),
     }
     // No summary file to be had (a read-only cache): read every index file for this search.
-    let mut hits: Vec<Summary> = all(repository, index)?.into_iter().filter(|summary| summary.matches(words)).collect();
+    let mut hits: Vec<Summary> =
+        all(repository, layout, index)?.into_iter().filter(|summary| summary.matches(words)).collect();
     hits.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(hits)
 }
@@ -109,8 +114,8 @@ pub(crate) fn search(
 /// Searches the summary file when it is current and whole; `None` sends the caller to rebuild.
 /// A line is parsed only when its raw text holds every word, so neither the time nor the memory
 /// of a search grows with the agents that do not match.
-fn search_file(file: &Path, index: git2::Oid, words: &[String]) -> Option<Vec<Summary>> {
-    if read_header(file)? != index {
+fn search_file(file: &Path, layout: Layout, index: git2::Oid, words: &[String]) -> Option<Vec<Summary>> {
+    if read_header(file, layout)? != index {
         return None;
     }
     // A word with a character JSON escapes may be spelled differently in the raw line: those
@@ -146,25 +151,32 @@ fn search_file(file: &Path, index: git2::Oid, words: &[String]) -> Option<Vec<Su
     whole.then_some(hits)
 }
 
-/// The index tree a summary file was made from, when it has a header we understand.
-fn read_header(file: &Path) -> Option<git2::Oid> {
+/// The index tree a summary file was made from, when it has a header we understand and was
+/// made for `layout`.
+fn read_header(file: &Path, layout: Layout) -> Option<git2::Oid> {
     let mut first = String::new();
     std::io::BufReader::new(std::fs::File::open(file).ok()?).read_line(&mut first).ok()?;
     let header: Header = serde_json::from_str(&first).ok()?;
-    (header.schema == SCHEMA).then_some(())?;
+    (header.schema == SCHEMA && header.layout == layout).then_some(())?;
     git2::Oid::from_str(&header.index).ok()
 }
 
 /// Writes the summary of the index tree `index` to `file` (atomically), from the summary of
 /// the tree `previous` that `file` holds (reading only the index files that changed) or, with
 /// no previous, from every index file. `Ok(false)`: the old file was not usable as a base.
-fn write(repository: &git2::Repository, index: git2::Oid, previous: Option<git2::Oid>, file: &Path) -> Result<bool> {
+fn write(
+    repository: &git2::Repository,
+    layout: Layout,
+    index: git2::Oid,
+    previous: Option<git2::Oid>,
+    file: &Path,
+) -> Result<bool> {
     let dir = file.parent().unwrap_or(Path::new("."));
     let io = |error: std::io::Error| RegistryError::Io { path: file.to_path_buf(), source: error };
     let mut temp = tempfile::Builder::new().prefix(".summary-").tempfile_in(dir).map_err(io)?;
     let mut out = std::io::BufWriter::new(temp.as_file_mut());
-    let header =
-        serde_json::to_string(&Header { schema: SCHEMA, index: index.to_string() }).map_err(|e| io(e.into()))?;
+    let header = serde_json::to_string(&Header { schema: SCHEMA, index: index.to_string(), layout })
+        .map_err(|e| io(e.into()))?;
     writeln!(out, "{header}").map_err(io)?;
     let mut count = 0;
     let mut emit = |line: &str| -> std::io::Result<()> {
@@ -176,7 +188,7 @@ fn write(repository: &git2::Repository, index: git2::Oid, previous: Option<git2:
             // Changed agents in tree order: their new line, or None when removed.
             let mut changed: Vec<(AgentName, Option<String>)> = Vec::new();
             changed_files(repository, Some(at), Some(index), "index/", &mut |path, blob| {
-                let Some(name) = agent_at(&path) else { return Ok(()) };
+                let Some(name) = layout.name_at_index_path(&path) else { return Ok(()) };
                 let line = match blob {
                     Some(blob) => read_summary(repository, &name, blob)?.map(|summary| line_of(&summary)),
                     None => None,
@@ -194,7 +206,7 @@ fn write(repository: &git2::Repository, index: git2::Oid, previous: Option<git2:
                     break;
                 }
                 let Some(name) = name_of(&line).and_then(|name| AgentName::new(name).ok()) else { return Ok(false) };
-                while let Some((_, new)) = pending.next_if(|(changed, _)| tree_order(changed, &name).is_lt()) {
+                while let Some((_, new)) = pending.next_if(|(changed, _)| tree_order(layout, changed, &name).is_lt()) {
                     if let Some(new) = new {
                         emit(&new).map_err(io)?;
                     }
@@ -216,7 +228,7 @@ fn write(repository: &git2::Repository, index: git2::Oid, previous: Option<git2:
         }
         None => {
             let mut failed = None;
-            each(repository, index, &mut |summary| {
+            each(repository, layout, index, &mut |summary| {
                 if failed.is_none()
                     && let Err(error) = emit(&line_of(&summary))
                 {
@@ -243,8 +255,8 @@ fn line_of(summary: &Summary) -> String {
 
 /// The order the index tree lists agents in (path component by component), which is the
 /// order of a summary file's lines: a file is written and merged without sorting in memory.
-fn tree_order(a: &AgentName, b: &AgentName) -> std::cmp::Ordering {
-    index_path(a).split('/').cmp(index_path(b).split('/'))
+fn tree_order(layout: Layout, a: &AgentName, b: &AgentName) -> std::cmp::Ordering {
+    layout.index_path(a).split('/').cmp(layout.index_path(b).split('/'))
 }
 
 /// The name a summary line is for: `{"name":"NAME",…` (names hold no quote or escape).
@@ -253,16 +265,16 @@ fn name_of(line: &str) -> Option<&str> {
 }
 
 /// Every agent's summary, read from each index file of the tree `index`, in index-path order.
-pub(crate) fn all(repository: &git2::Repository, index: git2::Oid) -> Result<Vec<Summary>> {
+pub(crate) fn all(repository: &git2::Repository, layout: Layout, index: git2::Oid) -> Result<Vec<Summary>> {
     let mut summaries = Vec::new();
-    each(repository, index, &mut |summary| summaries.push(summary))?;
+    each(repository, layout, index, &mut |summary| summaries.push(summary))?;
     Ok(summaries)
 }
 
 /// Calls `visit` with every agent's summary, one index file at a time, in index-path order.
-fn each(repository: &git2::Repository, index: git2::Oid, visit: &mut dyn FnMut(Summary)) -> Result<()> {
+fn each(repository: &git2::Repository, layout: Layout, index: git2::Oid, visit: &mut dyn FnMut(Summary)) -> Result<()> {
     changed_files(repository, None, Some(index), "index/", &mut |path, blob| {
-        if let (Some(name), Some(blob)) = (agent_at(&path), blob)
+        if let (Some(name), Some(blob)) = (layout.name_at_index_path(&path), blob)
             && let Some(summary) = read_summary(repository, &name, blob)?
         {
             visit(summary);
@@ -274,13 +286,6 @@ fn each(repository: &git2::Repository, index: git2::Oid, visit: &mut dyn FnMut(S
 pub(crate) fn index_tree(repository: &git2::Repository, root: git2::Oid) -> Result<Option<git2::Oid>> {
     let root = repository.find_tree(root).context(|| format!("read tree {root}"))?;
     Ok(root.get_name("index").filter(|entry| entry.kind() == Some(git2::ObjectType::Tree)).map(|entry| entry.id()))
-}
-
-/// The agent whose index file lives at `path`, when `path` is exactly where that agent's
-/// index file belongs (a file filed under another shard is not read as that agent).
-fn agent_at(path: &str) -> Option<AgentName> {
-    let name = AgentName::new(path.rsplit('/').next()?).ok()?;
-    (index_path(&name) == path).then_some(name)
 }
 
 fn read_summary(repository: &git2::Repository, name: &AgentName, blob: git2::Oid) -> Result<Option<Summary>> {

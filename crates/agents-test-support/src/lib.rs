@@ -477,6 +477,22 @@ pub fn export_tree(git: &Path, www: &Path) {
     assert!(tar.wait().unwrap().success());
 }
 
+/// The layout the `config.json` on the default branch of the bare registry `remote` declares.
+pub fn layout_of_remote(remote: &Path) -> agents_format::Layout {
+    let config = read_in_remote(remote, "config.json").expect("the registry has a config.json");
+    agents_format::RegistryConfig::parse(&String::from_utf8_lossy(&config)).expect("the config parses").layout
+}
+
+/// Where the bare registry `remote` keeps the index file of `name`, as its layout says.
+pub fn index_path_in(remote: &Path, name: &str) -> String {
+    layout_of_remote(remote).index_path(&agents_format::AgentName::new(name).expect("a valid agent name"))
+}
+
+/// Where the bare registry `remote` keeps the owners list of `name`, as its layout says.
+pub fn owners_path_in(remote: &Path, name: &str) -> String {
+    layout_of_remote(remote).owners_path(&agents_format::AgentName::new(name).expect("a valid agent name"))
+}
+
 /// Reads one file from the default branch of a bare git repository.
 pub fn read_in_remote(remote: &Path, path: &str) -> Option<Vec<u8>> {
     let repository = git2::Repository::open_bare(remote).unwrap();

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use agents_format::{BodyLayout, RegistryId, remove_registry, set_registry, validate_registry_name};
+use agents_format::{Layout, RegistryId, remove_registry, set_registry, validate_registry_name};
 use agents_registry::{BUILTIN_NAME, FetchMode, Migrated};
 use agents_workspace::Workspace;
 use agents_workspace::fs::write_atomic;
@@ -15,7 +15,7 @@ use crate::printer::Printer;
 pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand) -> anyhow::Result<i32> {
     match command {
         RegistryCommand::Init { path, description, sign_key, format } => {
-            let layout = BodyLayout::from_schema(u64::from(format)).context("--format is 1 or 2")?;
+            let layout = Layout::from_schema(u64::from(format)).context("--format is 1 or 2")?;
             let path = absolute(&context.cwd, &path);
             let mut random = [0u8; 16];
             getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness for a registry id: {e}"))?;
@@ -53,13 +53,15 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             match agents_registry::migrate_registry(&cache, &entry.name, &entry.url, signer.as_deref())? {
                 Migrated::AlreadyLatest => printer
                     .status("Unchanged", format!("registry `{}` ({}) is already format 2", entry.name, entry.url)),
-                Migrated::Moved { bodies } => printer.status(
+                Migrated::Moved { bodies, index_files } => printer.status(
                     "Migrated",
                     format!(
-                        "registry `{}` ({}) to format 2: {bodies} bod{} moved two levels deep",
+                        "registry `{}` ({}) to format 2: {bodies} bod{} moved two levels deep, {index_files} index \
+                         file{} to hashed paths",
                         entry.name,
                         entry.url,
-                        if bodies == 1 { "y" } else { "ies" }
+                        if bodies == 1 { "y" } else { "ies" },
+                        if index_files == 1 { "" } else { "s" }
                     ),
                 ),
             }
