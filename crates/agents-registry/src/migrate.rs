@@ -245,3 +245,65 @@ impl Dir {
         builder.write().context(|| "write a tree".to_owned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `index` tree holding `files` (path under `index/`, contents).
+    fn index_tree<'r>(repository: &'r git2::Repository, files: &[(&str, &str)]) -> git2::Tree<'r> {
+        let mut root = Dir::default();
+        for (path, text) in files {
+            let blob = repository.blob(text.as_bytes()).unwrap();
+            root.insert("index", path, blob, i32::from(git2::FileMode::Blob)).unwrap();
+        }
+        repository.find_tree(root.write(repository, "index").unwrap()).unwrap()
+    }
+
+    fn listing(repository: &git2::Repository, tree: git2::Oid) -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        repository
+            .find_tree(tree)
+            .unwrap()
+            .walk(git2::TreeWalkMode::PreOrder, |directory, entry| {
+                if entry.kind() == Some(git2::ObjectType::Blob) {
+                    let blob = repository.find_blob(entry.id()).unwrap();
+                    let text = String::from_utf8(blob.content().to_vec()).unwrap();
+                    files.push((format!("{directory}{}", entry.name().unwrap()), text));
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .unwrap();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn index_files_move_to_their_hashed_paths_and_anything_else_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let repository = git2::Repository::init_bare(dir.path()).unwrap();
+        let old = index_tree(
+            &repository,
+            &[
+                ("al/ph/alpha", "alpha"),
+                ("1/a", "a"),
+                // Not where format 1 puts `beta`: nobody's index file, left for check to report.
+                ("zz/zz/beta", "stray beta"),
+                ("xx/Not_A_Name", "junk"),
+            ],
+        );
+        let (new, moved) = move_index_files(&repository, "index", &old).unwrap();
+        assert_eq!(moved, 2);
+        // SHA-256("alpha") = 8ed3…, SHA-256("a") = ca97….
+        let expected: Vec<(String, String)> =
+            [("8e/d3/alpha", "alpha"), ("ca/97/a", "a"), ("xx/Not_A_Name", "junk"), ("zz/zz/beta", "stray beta")]
+                .map(|(path, text)| (path.to_owned(), text.to_owned()))
+                .into();
+        assert_eq!(listing(&repository, new), expected);
+
+        // A stray file already at the hashed path loses to the index file format 1 read.
+        let old = index_tree(&repository, &[("al/ph/alpha", "alpha"), ("8e/d3/alpha", "stray")]);
+        let (new, moved) = move_index_files(&repository, "index", &old).unwrap();
+        assert_eq!((moved, listing(&repository, new)), (1, vec![("8e/d3/alpha".to_owned(), "alpha".to_owned())]));
+    }
+}
