@@ -505,3 +505,46 @@ fn a_sparse_client_of_a_format_1_registry_keeps_working_across_its_migration() {
     expected.sort();
     assert_eq!(asked, expected);
 }
+
+#[test]
+fn the_daemon_of_a_sparse_client_applies_a_pin_pulled_across_a_migration() {
+    let env = TestEnv::new();
+    let git_registry = registry(&env, "origin", Some("1"));
+    env.publish("alpha", "1.0.0");
+    env.run(["registry", "remove", "origin"]).success();
+    let www = env.path("www");
+    agents_test_support::export_tree(&git_registry, &www);
+    let server = StaticServer::start(&www);
+    env.run(["registry", "add", "team", &server.url()]).success();
+    // The cache holds alpha's index file at its format-1 path.
+    env.run(["install", "alpha"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+
+    // A teammate publishes 1.1.0 and migrates the registry; CI deploys the site again, and the
+    // teammate's lockfile, pinning 1.1.0, arrives here with `git pull`.
+    let teammate = TestEnv::new();
+    teammate.run([OsStr::new("registry"), "add".as_ref(), "origin".as_ref(), git_registry.as_os_str()]).success();
+    teammate.publish("alpha", "1.1.0");
+    migrate(&teammate, &[]).success();
+    agents_test_support::export_tree(&git_registry, &www);
+    server.clear_log();
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    let pulled = lockfile
+        .replace("version = \"1.0.0\"", "version = \"1.1.0\"")
+        .replace(&agent_sha("alpha", "1.0.0").to_hex(), &agent_sha("alpha", "1.1.0").to_hex());
+    assert_ne!(pulled, lockfile);
+    std::fs::write(env.project.join("agents.lock"), pulled).unwrap();
+
+    // The daemon's fetch revalidates the cached agent's index file where format 2 keeps it, and
+    // fetches the pinned body there, so its reconcile (from the cache) applies the pin.
+    let installed = env.agents_dir().join("alpha.md");
+    let applied = eventually(Duration::from_secs(20), || {
+        std::fs::read_to_string(&installed).ok() == Some(TestEnv::agent_text("alpha", "1.1.0"))
+    });
+    let asked: Vec<(u16, String)> = server.requests().into_iter().map(|r| (r.status, r.path)).collect();
+    assert!(applied, "{asked:?}\n{}", daemon.status());
+    let alpha = AgentName::new("alpha").unwrap();
+    assert!(asked.contains(&(200, Layout::V2.index_path(&alpha))), "{asked:?}");
+    assert!(asked.contains(&(200, two_level_body_path(&agent_sha("alpha", "1.1.0")))), "{asked:?}");
+}
