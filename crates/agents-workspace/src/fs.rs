@@ -266,7 +266,7 @@ impl Root {
                 Err(WorkspaceError::SymlinkedPath { path: shown, within: self.path.clone() })
             }
             Opened::Foreign(_) => Err(WorkspaceError::NotRegular { path: shown }),
-            Opened::File(file, ..) => read_bounded(file, &shown, limit).map(Some),
+            Opened::File(file, len, _) => read_bounded(file, len, &shown, limit).map(Some),
         }
     }
 
@@ -444,8 +444,8 @@ fn swap_in(dir: &OwnedFd, name: &str, temp: &str, bytes: &[u8], shown: &Path, ex
     rustix::fs::renameat_with(dir, temp, dir, name, RenameFlags::EXCHANGE).map_err(error)?;
     // `temp` names what was at the target a moment ago: ours, unless a second save came too.
     match open_regular(dir, temp, shown)? {
-        Opened::File(file, ..) => {
-            let came_back = read_bounded(file, shown, MAX_MANAGED_FILE_LEN)?;
+        Opened::File(file, len, _) => {
+            let came_back = read_bounded(file, len, shown, MAX_MANAGED_FILE_LEN)?;
             Ok(if came_back == bytes { Swap::Raced } else { Swap::RacedTwice(came_back) })
         }
         _ => Ok(Swap::Raced),
@@ -464,7 +464,7 @@ fn fallback_swap(dir: &OwnedFd, name: &str, temp: &str, shown: &Path, expect: Ex
 
 fn read_aside(dir: &OwnedFd, aside: &str, shown: &Path) -> Result<Vec<u8>> {
     match open_regular(dir, aside, shown)? {
-        Opened::File(file, ..) => read_bounded(file, shown, MAX_MANAGED_FILE_LEN),
+        Opened::File(file, len, _) => read_bounded(file, len, shown, MAX_MANAGED_FILE_LEN),
         _ => Ok(Vec::new()),
     }
 }
@@ -619,16 +619,20 @@ fn inspect_in(dir: &OwnedFd, name: &str, shown: &Path) -> Result<OnDisk> {
         Opened::Missing => Ok(OnDisk::Missing),
         Opened::Foreign(kind) => Ok(OnDisk::Foreign(kind)),
         Opened::File(_, len, _) if len > MAX_MANAGED_FILE_LEN => Ok(OnDisk::Foreign(ForeignKind::TooLarge)),
-        Opened::File(file, _, mode) => {
-            let bytes = read_bounded(file, shown, MAX_MANAGED_FILE_LEN)?;
+        Opened::File(file, len, mode) => {
+            let bytes = read_bounded(file, len, shown, MAX_MANAGED_FILE_LEN)?;
             Ok(OnDisk::File { sha256: Sha256::of(&bytes), mode })
         }
     }
 }
 
 /// Reads at most `limit` bytes; a file that turns out longer (it grew, or lied) is refused.
-fn read_bounded(file: File, shown: &Path, limit: u64) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// `len` is the size `fstat` gave: the buffer starts that large (one byte more, to see the end),
+/// so a file is read in one or two calls instead of the many small probing reads `read_to_end`
+/// makes when it cannot know the size (a `Take` hides it).
+fn read_bounded(file: File, len: u64, shown: &Path, limit: u64) -> Result<Vec<u8>> {
+    let capacity = usize::try_from(len.min(limit).saturating_add(1)).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(capacity);
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io_error(shown))?;
     if bytes.len() as u64 > limit {
         return Err(WorkspaceError::TooLarge { path: shown.to_path_buf(), limit });
@@ -699,7 +703,7 @@ pub fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
     if metadata.len() > limit {
         return Err(WorkspaceError::TooLarge { path: path.to_path_buf(), limit });
     }
-    read_bounded(file, path, limit).map(Some)
+    read_bounded(file, metadata.len(), path, limit).map(Some)
 }
 
 /// The checksum of the regular file at `path`, or `None` when there is none (missing, or not a
