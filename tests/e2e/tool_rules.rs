@@ -516,30 +516,7 @@ fn opencode_s_own_loader_loads_every_converted_file_with_the_claude_permissions(
         std::fs::write(agents.join(format!("a{index:03}.md")), Target::OpenCode.convert(&file, &bytes).bytes).unwrap();
         expected.push((format!("a{index:03}"), label, Claude::of(&file, &bytes)));
     }
-    let home = temp.path().join("home");
-    // Into a file: OpenCode (a Bun binary) can exit before a pipe has taken all of a large output.
-    let printed = temp.path().join("config.json");
-    let output = Command::new(&binary)
-        .args(["debug", "config", "--pure"])
-        .stdout(std::fs::File::create(&printed).unwrap())
-        .current_dir(&project)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("XDG_STATE_HOME", home.join(".local/state"))
-        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-        .env_remove("OPENCODE_CONFIG")
-        .env_remove("OPENCODE_CONFIG_DIR")
-        .output()
-        .unwrap();
-    // One invalid agent file makes OpenCode refuse the whole configuration.
-    assert!(
-        output.status.success(),
-        "OpenCode refuses the converted files:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(&printed).unwrap()).unwrap();
+    let config = opencode_config(&binary, temp.path(), &project);
     let mut failures = Vec::new();
     for (name, label, claude) in &expected {
         let agent = &config["agent"][name];
@@ -921,29 +898,7 @@ fn opencode_s_own_loader_loads_every_converted_command() {
         let body = text.splitn(3, "---\n").nth(2).unwrap().trim().to_owned();
         expected.push((format!("c{index:03}"), label, body, ClaudeCommand::of(&name, &bytes)));
     }
-    let home = temp.path().join("home");
-    let printed = temp.path().join("config.json");
-    let output = Command::new(&binary)
-        .args(["debug", "config", "--pure"])
-        .stdout(std::fs::File::create(&printed).unwrap())
-        .current_dir(&project)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("XDG_STATE_HOME", home.join(".local/state"))
-        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
-        .env_remove("OPENCODE_CONFIG")
-        .env_remove("OPENCODE_CONFIG_DIR")
-        .output()
-        .unwrap();
-    // One invalid command file makes OpenCode refuse the whole configuration.
-    assert!(
-        output.status.success(),
-        "OpenCode refuses the converted commands:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(&printed).unwrap()).unwrap();
+    let config = opencode_config(&binary, temp.path(), &project);
     let mut failures = Vec::new();
     for (name, label, body, claude) in &expected {
         let command = &config["command"][name];
@@ -965,4 +920,33 @@ fn opencode_s_own_loader_loads_every_converted_command() {
     }
     assert!(expected.len() >= COMMANDS.len() - 1, "{} commands converted", expected.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The configuration OpenCode's own binary loads in `project` (`opencode debug config --pure`),
+/// with a fresh home under `temp`; fails the test when OpenCode refuses it, which one invalid
+/// agent or command file is enough for.
+fn opencode_config(binary: &Path, temp: &Path, project: &Path) -> serde_json::Value {
+    let home = temp.join("home");
+    // Into a file: OpenCode (a Bun binary) can exit before a pipe has taken all of a large output.
+    let printed = temp.join("config.json");
+    let output = Command::new(binary)
+        .args(["debug", "config", "--pure"])
+        .stdout(std::fs::File::create(&printed).unwrap())
+        .current_dir(project)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        .env_remove("OPENCODE_CONFIG")
+        .env_remove("OPENCODE_CONFIG_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "OpenCode refuses the converted files:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(&printed).unwrap()).unwrap()
 }

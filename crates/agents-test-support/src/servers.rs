@@ -169,6 +169,22 @@ pub fn sshd(env: &TestEnv) -> Server {
     Server { child, base_url: format!("ssh://{}@127.0.0.1:{port}", user_name()), log }
 }
 
+/// A self-signed certificate for `127.0.0.1`, written into `dir`: the certificate a client is
+/// told to trust (`cert.pem`), and the certificate with its key as lighttpd reads them
+/// (`server.pem`).
+fn self_signed_loopback(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    run(Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat()).unwrap();
+    (cert, pem)
+}
+
 /// lighttpd serving `git http-backend` for the repositories under `root` over TLS, behind basic
 /// auth as user `agent` with `password`. `env` trusts the certificate and gets the credentials in
 /// a git credential helper (`credential.helper = store`), as a real user would set it up.
@@ -180,15 +196,7 @@ pub fn https(root: &Path, env: &TestEnv, password: &str) -> Server {
     );
     let dir = env.path("https");
     std::fs::create_dir_all(dir.join("www")).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    run(Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert));
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat()).unwrap();
+    let (cert, pem) = self_signed_loopback(&dir);
     std::fs::write(dir.join("users"), "agent:s3cret\n").unwrap();
     let port = free_port();
     let log = dir.join("lighttpd.log");
@@ -543,15 +551,7 @@ impl StaticSite {
         );
         let dir = env.path("https-static");
         std::fs::create_dir_all(&dir).unwrap();
-        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-        run(Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-            .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert));
-        let pem = dir.join("server.pem");
-        std::fs::write(&pem, [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat()).unwrap();
+        let (cert, pem) = self_signed_loopback(&dir);
         env.set_env("SSL_CERT_FILE", &cert);
         let mut site = StaticSite {
             child: None,
