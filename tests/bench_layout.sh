@@ -26,15 +26,25 @@ def name(i):
     d, r, k = domains[i % len(domains)], roles[(i // len(domains)) % len(roles)], i // (len(domains) * len(roles))
     return f"{d}-{r}" if k == 0 else f"{d}-{r}-{k}"
 n = int(sys.argv[1])
-print(" ".join(name(i * max(n // 50, 1)) for i in range(50)) if sys.argv[2] == "fifty" else name(n // 2))
+step = max(n // 50, 1)
+if sys.argv[2] == "fifty":
+    print(" ".join(name(i * step) for i in range(50)))
+elif sys.argv[2] == "spread":  # one name per domain prefix in turn: many index trees in format 1
+    print(" ".join(name((i * step + i) % n) for i in range(50)))
+else:
+    print(name(n // 2))
 PY
 }
-target=$(pick target); fifty=$(pick fifty)
-manifest=$(printf '[agents]\n'; for n in $fifty; do printf '%s = { version = "^1", registry = "bench" }\n' "$n"; done)
+target=$(pick target); fifty=$(pick fifty); spread=$(pick spread)
+manifest_of() { printf '[agents]\n'; for n in "$@"; do printf '%s = { version = "^1", registry = "bench" }\n' "$n"; done; }
+# shellcheck disable=SC2086
+manifest=$(manifest_of $fifty); spread_manifest=$(manifest_of $spread)
 run() { # format, then the agents arguments: prints microseconds
   local h=$W/home-$1; shift
   rm -rf "$W/p" && mkdir -p "$W/p"
-  if [ "$1" = install ] && [ $# -eq 1 ]; then echo "$manifest" > "$W/p/agents.toml"; else printf '[agents]\n' > "$W/p/agents.toml"; fi
+  if [ "$1" = install ] && [ $# -eq 1 ]; then echo "$manifest" > "$W/p/agents.toml"
+  elif [ "$1" = spread ]; then echo "$spread_manifest" > "$W/p/agents.toml"; set -- install
+  else printf '[agents]\n' > "$W/p/agents.toml"; fi
   local s e
   s=$(date +%s%N)
   (cd "$W/p" && HOME=$h XDG_CONFIG_HOME=$h/.config XDG_CACHE_HOME=$h/.cache XDG_STATE_HOME=$h/.local/state \
@@ -42,15 +52,16 @@ run() { # format, then the agents arguments: prints microseconds
   e=$(date +%s%N)
   echo $(( (e - s) / 1000 ))
 }
-for f in 1 2; do run $f install "$target" >/dev/null; run $f install >/dev/null; done
+for f in 1 2; do run $f install "$target" >/dev/null; run $f install >/dev/null; run $f spread >/dev/null; done
 stats() { sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; p=a[int(NR*0.95+0.999)]; printf "median %.1f ms (p95 %.1f ms, %d runs)", m/1000, p/1000, NR}'; }
-for scenario in "install" "install $target" "info $target --offline"; do
+for scenario in "install" "spread" "install $target" "info $target --offline"; do
   : > "$W/t1"; : > "$W/t2"
   for r in $(seq 1 "$RUNS"); do
     # shellcheck disable=SC2086
     run 1 $scenario >> "$W/t1"; run 2 $scenario >> "$W/t2"
   done
   label=$scenario; [ "$scenario" = install ] && label="install 50 agents from a manifest"
+  [ "$scenario" = spread ] && label="install 50 agents from a manifest, one name per domain prefix in turn"
   echo "$label ($N agents): format 1 $(stats < "$W/t1"); format 2 $(stats < "$W/t2")"
 done
 set +o pipefail
