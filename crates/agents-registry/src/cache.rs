@@ -271,6 +271,59 @@ fn clear_stale_git_locks(dir: &Path) {
     }
 }
 
+/// How deep under `index/` an index file can sit in either format (`index/ab/cd/NAME`,
+/// `index/3/a/abc`): nothing deeper is any agent's, so a comparison never descends further.
+const INDEX_DEPTH: usize = 3;
+
+/// The agent names of the blobs that differ between the trees `old` and `new` (either may be
+/// absent), at most `depth` levels down. Only subtrees whose ids differ are read, so a publish
+/// costs the few trees on its path, whatever the registry's size: libgit2's tree diff with a
+/// pathspec reads every tree under `index/`, tens of thousands once index files are hashed.
+fn changed_leaves(
+    repository: &git2::Repository,
+    old: Option<git2::Oid>,
+    new: Option<git2::Oid>,
+    depth: usize,
+    names: &mut std::collections::BTreeSet<AgentName>,
+) -> Result<()> {
+    if old == new || depth == 0 {
+        return Ok(());
+    }
+    let tree = |id: Option<git2::Oid>| -> Result<Option<git2::Tree<'_>>> {
+        match id {
+            None => Ok(None),
+            Some(id) => {
+                match repository.find_object(id, None).context(|| format!("read registry tree {id}"))?.into_tree() {
+                    Ok(tree) => Ok(Some(tree)),
+                    Err(_) => Ok(None),
+                }
+            }
+        }
+    };
+    let (old_tree, new_tree) = (tree(old)?, tree(new)?);
+    let mut entries: std::collections::BTreeMap<Vec<u8>, [Option<(git2::Oid, bool)>; 2]> = Default::default();
+    for (side, listed) in [&old_tree, &new_tree].into_iter().enumerate() {
+        for entry in listed.iter().flat_map(|tree| tree.iter()) {
+            let is_tree = entry.kind() == Some(git2::ObjectType::Tree);
+            entries.entry(entry.name_bytes().to_vec()).or_default()[side] = Some((entry.id(), is_tree));
+        }
+    }
+    for (name, [before, after]) in entries {
+        if before.map(|(id, _)| id) == after.map(|(id, _)| id) {
+            continue;
+        }
+        let subtree = |side: Option<(git2::Oid, bool)>| side.filter(|(_, is_tree)| *is_tree).map(|(id, _)| id);
+        changed_leaves(repository, subtree(before), subtree(after), depth - 1, names)?;
+        let is_blob = |side: Option<(git2::Oid, bool)>| side.is_some_and(|(_, is_tree)| !is_tree);
+        if (is_blob(before) || is_blob(after))
+            && let Some(name) = std::str::from_utf8(&name).ok().and_then(|leaf| AgentName::new(leaf).ok())
+        {
+            names.insert(name);
+        }
+    }
+    Ok(())
+}
+
 /// Checks that nothing published before `previous` changed or vanished in `incoming`. A force
 /// push that only rewrites history is fine; one that alters a published version is not.
 fn verify_history(
@@ -292,11 +345,6 @@ fn verify_history(
         let bytes = source::read_blob(repository, entry.id(), &path.display().to_string(), MAX_INDEX_FILE_LEN)?;
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     };
-    let mut options = git2::DiffOptions::new();
-    options.pathspec("index");
-    let diff = repository
-        .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut options))
-        .context(|| "compare registry trees".to_owned())?;
     // Each agent's index file is compared where each tree's layout puts it: a migration moves
     // every index file, and a client reads an agent's versions at its layout's path only.
     let layout_of = |tree: &git2::Tree<'_>| -> Layout {
@@ -307,17 +355,9 @@ fn verify_history(
             .map_or(Layout::V1, |config| config.layout)
     };
     let (old_layout, new_layout) = (layout_of(&old_tree), layout_of(&new_tree));
+    let subtree = |tree: &git2::Tree<'_>| tree.get_path(Path::new("index")).ok().map(|entry| entry.id());
     let mut names = std::collections::BTreeSet::new();
-    for delta in diff.deltas() {
-        for file in [delta.old_file(), delta.new_file()] {
-            let Some(leaf) = file.path().and_then(|path| path.file_name()).and_then(|leaf| leaf.to_str()) else {
-                continue;
-            };
-            if let Ok(name) = AgentName::new(leaf) {
-                names.insert(name);
-            }
-        }
-    }
+    changed_leaves(repository, subtree(&old_tree), subtree(&new_tree), INDEX_DEPTH, &mut names)?;
     let mut rewrites = Rewrites::default();
     for name in names {
         let old = read(&old_tree, Path::new(&old_layout.index_path(&name)))?.map(|text| IndexFile::parse(&text));
