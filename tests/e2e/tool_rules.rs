@@ -480,6 +480,18 @@ fn gemini_cli_s_own_loader_accepts_every_converted_file() {
 const OPENCODE: &str = "opencode-ai@1.18.33";
 
 /// The OpenCode binary for this platform, installed if need be; the reason when it cannot be had.
+/// The pinned OpenCode binary under cargo's test temp directory, installed on first use; `None`
+/// (with a printed note) when it cannot be installed, e.g. offline: the test then skips.
+fn pinned_opencode() -> Option<PathBuf> {
+    match opencode_binary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("opencode-1.18.33")) {
+        Ok(binary) => Some(binary),
+        Err(why) => {
+            eprintln!("note: skipping OpenCode's own loader: {why}");
+            None
+        }
+    }
+}
+
 fn opencode_binary(dir: &Path) -> Result<PathBuf, String> {
     let find = || {
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("node_modules"))
@@ -498,13 +510,7 @@ fn opencode_binary(dir: &Path) -> Result<PathBuf, String> {
 
 #[test]
 fn opencode_s_own_loader_loads_every_converted_file_with_the_claude_permissions() {
-    let binary = match opencode_binary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("opencode-1.18.33")) {
-        Ok(binary) => binary,
-        Err(why) => {
-            eprintln!("note: skipping OpenCode's own loader: {why}");
-            return;
-        }
-    };
+    let Some(binary) = pinned_opencode() else { return };
     let temp = tempfile::tempdir().unwrap();
     let project = temp.path().join("project");
     let agents = project.join(".opencode/agent");
@@ -878,13 +884,7 @@ fn every_converted_command_follows_its_tool_s_rules_and_means_no_more_than_the_c
 
 #[test]
 fn opencode_s_own_loader_loads_every_converted_command() {
-    let binary = match opencode_binary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("opencode-1.18.33")) {
-        Ok(binary) => binary,
-        Err(why) => {
-            eprintln!("note: skipping OpenCode's own loader: {why}");
-            return;
-        }
-    };
+    let Some(binary) = pinned_opencode() else { return };
     let temp = tempfile::tempdir().unwrap();
     let project = temp.path().join("project");
     let commands = project.join(".opencode/command");
