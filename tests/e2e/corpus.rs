@@ -26,5 +26,5 @@ fn every_corpus_file_publishes_and_installs_back_byte_identical() {
         let installed = std::fs::read(env.agents_dir().join(format!("{name}.md"))).unwrap();
         assert!(installed == std::fs::read(file).unwrap(), "{} did not round-trip", file.display());
     }
-    env.run(["verify"]).success().stderr_contains("158 agent(s) match");
+    env.run(["verify"]).success().stderr_contains("158 agents match");
 }

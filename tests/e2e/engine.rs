@@ -198,14 +198,14 @@ fn a_command_refuses_only_for_the_agents_it_would_change() {
     assert!(refused.stderr().contains("agents diff beta"), "{}", refused.stderr());
     assert!(!refused.stderr().contains("alpha"), "{}", refused.stderr());
     assert_eq!(std::fs::read_to_string(&beta).unwrap(), "my beta\n");
-    // Without a base to merge from, a plain install refuses for the edited agent only.
+    // Without a record of what was written, an install that moves no pin keeps the edit, says so
+    // for the edited agent only, and names how to replace it.
     std::fs::remove_dir_all(env.state_dir().join("workspaces")).unwrap();
-    let refused = env.run(["install", "beta", "--registry", "team"]).fails_with("local edits");
-    assert!(
-        refused.stderr().contains("agents diff beta") && !refused.stderr().contains("alpha"),
-        "{}",
-        refused.stderr()
-    );
+    let kept = env.run(["install", "beta", "--registry", "team"]).success().stderr();
+    let warned: Vec<&str> = kept.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert!(warned.len() == 1 && warned[0].contains("agents diff beta") && warned[0].contains("--force"), "{kept}");
+    assert!(!warned[0].contains("alpha"), "{kept}");
+    assert_eq!(std::fs::read_to_string(&beta).unwrap(), "my beta\n");
     // Forcing an update of alpha never touches beta's edit.
     env.run(["update", "alpha", "--force"]).success();
     assert_eq!(std::fs::read_to_string(&beta).unwrap(), "my beta\n");

@@ -42,7 +42,7 @@ fn outdated_and_update_move_within_the_requirement() {
     assert_eq!(installed(&env, "pinned"), TestEnv::agent_text("pinned", "1.0.0"));
     let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
     assert!(lockfile.contains("version = \"1.1.0\""), "{lockfile}");
-    env.run(["update"]).success().stderr_contains("every agent is at the newest version");
+    env.run(["update"]).success().stderr_contains("everything is at the newest version");
     env.run(["update", "nobody"]).fails_with("`nobody` is not installed");
 }
 

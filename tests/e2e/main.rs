@@ -20,6 +20,7 @@ mod layout;
 mod lifecycle;
 mod lint;
 mod merge;
+mod model;
 mod packages;
 mod publish_rules;
 mod readme;

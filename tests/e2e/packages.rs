@@ -497,18 +497,21 @@ fn user_scope_skills_and_commands_follow_claude_config_dir() {
     assert!(agents_test_support::eventually(wait, || script.is_file() && is_executable(&script)), "not restored");
     drop(daemon);
 
-    // The variable moves the directory again: what is pinned is still valid, `sync` restores it
-    // where it was pinned, and the next install moves every file to the new directory.
+    // The variable moves the directory again: `sync` and `install` agree (one model of what the
+    // workspace holds): the package whose files went missing is placed whole in the new
+    // directory and its files that were ours leave the old one; the next install changes nothing
+    // of it and moves the rest.
     env.set_env("CLAUDE_CONFIG_DIR", env.home.join("claude-next"));
     std::fs::remove_file(&review).unwrap();
     std::fs::remove_file(&script).unwrap();
     env.run(["sync", "--global"]).success();
-    assert_eq!(std::fs::read_to_string(&review).unwrap(), text);
-    assert!(is_executable(&script));
+    assert_eq!(std::fs::read_to_string(env.home.join("claude-next/commands/review.md")).unwrap(), text);
+    assert!(is_executable(&env.home.join("claude-next/skills/pdf-forms/scripts/fill.sh")));
     env.run(["install", "--global"]).success();
     assert!(is_executable(&env.home.join("claude-next/skills/pdf-forms/scripts/fill.sh")));
     assert_eq!(std::fs::read_to_string(env.home.join("claude-next/commands/review.md")).unwrap(), text);
     assert!(!script.exists() && !review.exists());
+    assert!(!env.home.join("claude-home/skills/pdf-forms").exists(), "{:?}", TestEnv::files_under(&env.home));
     env.run(["verify", "--global"]).success();
     env.run(["uninstall", "--global", "review", "pdf-forms"]).success();
     assert!(!env.home.join("claude-next/commands/review.md").exists());

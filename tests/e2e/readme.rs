@@ -63,6 +63,12 @@ const REWRITES: &[Rewrite] = &[
         why: "tests never use the network: the block's fixture serves a registry's tree on loopback and writes its URL there",
     },
     Rewrite {
+        from: "agents resolve code-reviewer --edit",
+        to: "EDITOR=\"sed -i -e '/^<<<<<<< /d' -e '/^|||||||/,/^>>>>>>> /d' -e '/^=======/,/^>>>>>>> /d'\" \
+             agents resolve code-reviewer --edit",
+        why: "no one types in a test: the editor is a sed that keeps the user's side of each conflict",
+    },
+    Rewrite {
         from: "https://github.com/acme/agents-marketplace.git",
         to: "file://{root}/agents-marketplace.git",
         why: "tests never use the network: a local git repository laid out as a plugin marketplace stands in for it",

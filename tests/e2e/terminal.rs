@@ -191,14 +191,12 @@ fn a_conflict_prints_its_cause_once() {
     env.publish("alpha", "1.0.0");
     env.run(["install", "alpha@^1"]).success();
     std::fs::write(env.agents_dir().join("alpha.md"), "my edits\n").unwrap();
-    // Installing the same version over an edit: nothing to merge, so the install refuses.
-    check(
-        &env,
-        &["install".as_ref(), "alpha".as_ref()],
-        "error: 1 file(s) of alpha have local edits or are not managed by agents: \
-         [ROOT]/project/.claude/agents/alpha.md\n\
-         hint: `agents diff alpha` shows the edits; keep them, or pass --force to overwrite these files only \
-         (a backup goes to the state directory)\n",
+    // Installing the same version over an edit: nothing to merge, so the edit is kept, said once.
+    let kept = env.run(["install", "alpha"]).success();
+    assert_eq!(
+        kept.stderr(),
+        "warning: kept .claude/agents/alpha.md: it has local edits (`agents diff alpha` shows them; \
+         `agents install alpha --force` replaces them, saving a backup)\n"
     );
     // A new version that conflicts with the edit: the merge conflict, said once, with what to do.
     env.publish("alpha", "1.1.0");

@@ -53,6 +53,12 @@ pub enum WorkspaceError {
         "conflict: your edits to {agents} conflict with {first}@{version}; your file is unchanged and the new version is kept in {upstream}"
     )]
     MergeConflicts { agents: String, first: AgentName, version: semver::Version, upstream: PathBuf },
+    #[error(
+        "`{name}` has {count} files with updates kept aside; settle them one by one with --edit, or with --theirs or --ours"
+    )]
+    SeveralConflicts { name: AgentName, count: usize },
+    #[error("the file for `{name}` still has conflict markers (<<<<<<<, =======, >>>>>>>); nothing was changed")]
+    MarkersLeft { name: AgentName },
     #[error("`{name}` has no update kept aside to resolve")]
     NoConflict { name: AgentName },
     #[error("{path} changed since it was kept aside; run `agents sync` to set the update aside again")]
@@ -88,6 +94,8 @@ pub enum WorkspaceError {
     NoProject { start: PathBuf },
     #[error("{first} and {second} both declare the agent name `{name}`; a tool would load two agents with one name")]
     DuplicateName { name: String, first: PathBuf, second: PathBuf },
+    #[error("{agent} cannot be installed now: {reason}")]
+    Unavailable { agent: String, reason: String },
     #[error("{path} is {what}; move it away to install `{agent}` there")]
     Unreplaceable { path: PathBuf, what: &'static str, agent: AgentName },
 }

@@ -125,6 +125,9 @@ pub struct Root {
     /// While [`Root::defer_directory_syncs`] is in effect: the directories whose entries changed
     /// (a rename, a removal, a directory created in them) and are not fsync'd yet, once each.
     deferred: std::cell::RefCell<Option<Vec<(String, OwnedFd)>>>,
+    /// Directories this root created (relative paths), for the caller to record: a directory
+    /// this tool made is removed again once it is empty.
+    created: std::cell::RefCell<Vec<String>>,
 }
 
 impl Root {
@@ -132,7 +135,13 @@ impl Root {
     pub fn open(path: &Path) -> Result<Root> {
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| io_error(path)(e.into()))?;
-        Ok(Root { fd, path: path.to_path_buf(), opened: Default::default(), deferred: Default::default() })
+        Ok(Root {
+            fd,
+            path: path.to_path_buf(),
+            opened: Default::default(),
+            deferred: Default::default(),
+            created: Default::default(),
+        })
     }
 
     /// From now on each directory whose entries change is fsync'd once, by
@@ -214,6 +223,8 @@ impl Root {
                             // The new directory's entry is in its parent: durable with the files.
                             let parent = rustix::io::dup(dir).map_err(|e| io_error(&shown)(e.into()))?;
                             self.sync_directory(&key, &parent)?;
+                            let made = if key.is_empty() { component.to_owned() } else { format!("{key}/{component}") };
+                            self.created.borrow_mut().push(made);
                         }
                         Err(Errno::EXIST) => {}
                         Err(error) => return Err(io_error(&shown)(error.into())),
@@ -371,6 +382,31 @@ impl Root {
                 let _ = rustix::fs::unlinkat(&dir, aside.as_str(), AtFlags::empty());
                 Ok(Swap::RacedTwice(older?))
             }
+            Err(error) => Err(io_error(&shown)(error.into())),
+        }
+    }
+
+    /// The directories created since the last call, as relative paths.
+    pub fn take_created(&self) -> Vec<RelativePath> {
+        self.created.borrow_mut().drain(..).filter_map(|dir| RelativePath::parse(&dir).ok()).collect()
+    }
+
+    /// Removes the directory `relative` if it is empty (`rmdir`: never anything in it). Returns
+    /// whether it is gone now (removed, or not there); a directory with entries, a file or a
+    /// symlink at that name is left as it is.
+    pub fn remove_empty_dir(&self, relative: &RelativePath) -> Result<bool> {
+        let shown = self.absolute(relative);
+        let Some(dir) = self.parent(relative, false)? else { return Ok(true) };
+        match rustix::fs::unlinkat(&*dir, relative.file_name(), AtFlags::REMOVEDIR) {
+            Ok(()) => {
+                // A handle cached for it (or below it) names a directory that is gone.
+                let key = relative.as_str();
+                self.opened.borrow_mut().retain(|(path, _)| path != key && !path.starts_with(&format!("{key}/")));
+                self.sync_directory(&directory_key(relative), &dir)?;
+                Ok(true)
+            }
+            Err(Errno::NOENT) => Ok(true),
+            Err(Errno::NOTEMPTY | Errno::EXIST | Errno::NOTDIR | Errno::BUSY) => Ok(false),
             Err(error) => Err(io_error(&shown)(error.into())),
         }
     }

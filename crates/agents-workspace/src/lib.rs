@@ -1,16 +1,22 @@
-//! The local side of agents: a workspace's manifest, lockfile and agent files.
+//! The local side of agents: a workspace's manifest, lockfile and managed files.
 //!
 //! A short tour:
 //! - [`Workspace`] says where things live for one scope (project or user) and [`Dirs`] where the
 //!   per-user cache, state and config are. It reads the manifest and lockfile and holds the
-//!   workspace lock that CLIs and the daemon share.
+//!   workspace lock that CLIs and the daemon share. [`Placement`] says where every file of every
+//!   package goes for every tool.
 //! - [`Registries`] lists the registries a workspace can see, in search order, and opens them.
-//! - [`install`] resolves, plans and applies; [`uninstall`] removes; [`status`] compares what is
-//!   on disk with what is locked; [`update`] and [`outdated`] look for newer versions;
-//!   [`reconcile`] brings files to the lockfile without losing edits (the daemon's work);
-//!   [`resolve_conflict`] settles an update kept aside. Each plans every managed file through
-//!   one rule, [`decide`], and applies the plan through [`fs::Root`]'s compare-and-swap.
+//! - The model (`model.rs`): what a workspace should hold, every managed path of every package
+//!   for every target with its wanted bytes, and the evidence for each path (what this tool last
+//!   wrote, the merge base, what is on disk). Every verb is a view or a plan over the two.
+//! - [`install`] (and [`update`]), [`uninstall`] and [`reconcile`] (`agents sync`, the daemon's
+//!   work) resolve, then run one change: the model, a plan through one rule, [`decide`], and an
+//!   apply through [`fs::Root`]'s compare-and-swap. Each returns a [`Report`] naming every file.
+//! - [`status`] is `list` and `verify`; [`resolve_conflict`] and [`diff_input`] settle and show
+//!   an update kept aside; [`outdated`] and [`auto_update`] look for and move pins.
 
+mod change;
+mod conflicts;
 pub mod control;
 mod daemon_config;
 mod engine;
@@ -18,32 +24,37 @@ mod error;
 pub mod fs;
 mod gate;
 mod install;
-mod packages;
+mod model;
+mod placement;
 mod reconcile;
 mod registries;
+mod report;
 mod resolve;
 mod settings;
 pub mod signatures;
 mod state;
 mod status;
-mod targets;
 mod uninstall;
 mod update;
 mod workspace;
 
+pub use conflicts::{
+    DiffInput, Draft, Resolution, Resolved, conflict_drafts, diff_input, has_conflict_markers, resolve_conflict,
+};
 pub use daemon_config::{WATCH_LIST_VERSION, WatchList};
 pub use engine::{Blocker, Decision, decide};
 pub use error::{Result, WorkspaceError};
-pub use install::{Action, InstallOptions, InstallReport, InstallRequest, Installed, Loss, Unlock, install};
-pub use packages::package_watch_dirs;
-pub use reconcile::{Change, ConflictReport, DiffInput, Drift, MissingPin, ReconcileReport, diff_input, reconcile};
+pub use install::{InstallOptions, install};
+pub use model::package_watch_dirs;
+pub use placement::{Placement, ToolHomes};
+pub use reconcile::{reconcile, sync};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
-pub use resolve::{Resolution, Resolved, resolve_conflict};
+pub use report::{ConflictReport, FileAction, FileChange, Kept, Loss, MissingPin, PackageChange, Report, Shown};
+pub use resolve::{InstallRequest, Unlock};
 pub use settings::{Environment, GIT_FETCH_WITH_CLI_VARIABLE, Settings};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
-pub use status::{AgentStatus, FileStatus, Status, status};
-pub use targets::ToolHomes;
-pub use uninstall::{Uninstalled, uninstall};
+pub use status::{ConflictStatus, FileStatus, PackageStatus, Status, status};
+pub use uninstall::uninstall;
 pub use update::{Outdated, auto_update, outdated, update};
 pub use workspace::{
     Dirs, Discovered, LOCKFILE_FILE, MANIFEST_FILE, Scope, USER_CONFIG_FILE, Workspace, WorkspaceLock,

@@ -1,101 +1,477 @@
-//! `agents resolve NAME`: settle an update that was kept aside because it conflicts with local
-//! edits, in one of three ways, never losing a byte of the user's file.
+//! The registry side of a command: which version of each package the workspace should hold, and
+//! its verified bytes. [`resolve`] answers it for install and update (named packages, the
+//! manifest's requirements, locked versions kept where they still fit), before the workspace
+//! lock is taken; [`RegistryLoader`] reads, under the lock, the contents of pinned packages the
+//! model finds it needs (a missing file, a new target, a merge base), from the registries'
+//! caches.
+//!
+//! A locked version that still meets its requirement is kept without reading any registry: the
+//! model takes its files as pinned when they are on disk as pinned, and loads it otherwise. A
+//! package named on the command line is always loaded, so its record is checked again.
 
-use std::path::PathBuf;
+use agents_format::{
+    AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Manifest, Target, caret, select,
+    set_dependency, set_targets,
+};
+use agents_registry::BUILTIN_NAME;
 
-use agents_format::{AgentName, RelativePath, Sha256};
-
-use crate::engine::{Managed, apply, conflict_copy_path, plan};
 use crate::error::{Result, WorkspaceError};
-use crate::fs;
-use crate::workspace::Workspace;
+use crate::model::{Loaded, Loader, Package, Published};
+use crate::placement::Contents;
+use crate::registries::{Origin, Registries};
+use crate::workspace::{Scope, Workspace};
 
-/// How to settle a conflict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resolution {
-    /// Take the new version; the local edit is saved in the state directory first.
-    Theirs,
-    /// Keep the file as it is, as a local edit on top of the new version (merged from there on).
-    Ours,
-    /// Write a copy of the file with conflict markers outside the agents directory, to edit by
-    /// hand; the conflict stays until settled with `Ours` or `Theirs`.
-    Markers,
+/// One `NAME[@REQ]` from the command line.
+#[derive(Debug, Clone)]
+pub struct InstallRequest {
+    pub name: AgentName,
+    pub requirement: Option<semver::VersionReq>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Resolved {
-    pub path: PathBuf,
-    pub version: semver::Version,
-    /// Where the local edit was saved (`Theirs`).
-    pub backup: Option<PathBuf>,
-    /// The copy with conflict markers (`Markers`).
-    pub markers: Option<PathBuf>,
+/// Which locked versions `install` may move.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Unlock {
+    /// Keep every locked version that still meets its requirement.
+    #[default]
+    None,
+    /// Re-resolve everything.
+    All,
+    /// Re-resolve these.
+    Some(Vec<AgentName>),
 }
 
-/// Settles every conflict recorded for `name`'s files.
-pub fn resolve_conflict(
+impl Unlock {
+    fn covers(&self, name: &AgentName) -> bool {
+        match self {
+            Unlock::None => false,
+            Unlock::All => true,
+            Unlock::Some(names) => names.contains(name),
+        }
+    }
+}
+
+/// How a command resolves: what it was asked for, and what it may change.
+pub(crate) struct Policy<'a> {
+    pub(crate) requests: &'a [InstallRequest],
+    /// Take named packages from this registry.
+    pub(crate) registry: Option<&'a str>,
+    pub(crate) unlock: &'a Unlock,
+    /// Fail rather than change a pin (`--locked`).
+    pub(crate) locked: bool,
+    pub(crate) deny_hidden_unicode: bool,
+    /// Tools to add to the manifest's `targets`.
+    pub(crate) targets: &'a [Target],
+}
+
+/// What resolve hands to the model: every package with its pin, the manifest to write, the
+/// project's tools, and what the user should hear.
+pub(crate) struct Resolution {
+    pub(crate) packages: Vec<Package>,
+    pub(crate) manifest: String,
+    pub(crate) tools: Vec<Target>,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// The manifest and lockfile as read before resolving, to check nothing changed meanwhile.
+pub(crate) struct Inputs {
+    pub(crate) manifest_text: Option<String>,
+    pub(crate) manifest: Manifest,
+    pub(crate) lockfile_text: Option<String>,
+    pub(crate) lockfile: agents_format::Lockfile,
+}
+
+impl Inputs {
+    pub(crate) fn read(workspace: &Workspace) -> Result<Inputs> {
+        let (manifest_text, manifest) = workspace.read_manifest()?;
+        let (lockfile_text, lockfile) = workspace.read_lockfile()?;
+        Ok(Inputs { manifest_text, manifest, lockfile_text, lockfile })
+    }
+
+    /// Whether `other` read the same files.
+    pub(crate) fn same_as(&self, other: &Inputs) -> bool {
+        self.manifest_text == other.manifest_text && self.lockfile_text == other.lockfile_text
+    }
+}
+
+/// One name to resolve, and whether the command line named it.
+struct Wanted {
+    name: AgentName,
+    requested: Option<semver::VersionReq>,
+    explicit: bool,
+}
+
+/// Decides the version of every package the workspace will hold: the named ones (or, with none
+/// named, everything the manifest and lockfile list), and every other locked package as locked.
+pub(crate) fn resolve(
     workspace: &Workspace,
-    name: &AgentName,
-    resolution: Resolution,
-    now: i64,
-) -> Result<Vec<Resolved>> {
-    let _lock = workspace.lock()?;
-    let root = workspace.open_root()?;
-    let mut state = workspace.read_state();
-    let conflicts: Vec<(RelativePath, crate::state::Conflict)> = state
-        .conflicts
+    registries: &mut Registries,
+    inputs: &Inputs,
+    policy: &Policy<'_>,
+) -> Result<Resolution> {
+    let manifest = &inputs.manifest;
+    let mut resolution = Resolution {
+        packages: Vec::new(),
+        manifest: inputs.manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned()),
+        tools: manifest.targets.clone(),
+        warnings: Vec::new(),
+    };
+    for target in policy.targets {
+        if *target != Target::ClaudeCode && !resolution.tools.contains(target) {
+            resolution.tools.push(*target);
+        }
+    }
+    resolution.tools.sort();
+    if resolution.tools != manifest.targets {
+        resolution.manifest = set_targets(&resolution.manifest, &resolution.tools)
+            .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+    }
+    let wanted = wanted(inputs, policy);
+    prefetch(registries, inputs, policy, &wanted);
+    let mut registry_notes: Vec<String> = Vec::new();
+    for entry in wanted {
+        let subject = match policy.unlock {
+            _ if !policy.requests.is_empty() => entry.explicit,
+            Unlock::Some(names) => names.contains(&entry.name),
+            Unlock::None | Unlock::All => true,
+        };
+        let (package, registry_name) =
+            resolve_one(workspace, registries, inputs, policy, &entry, subject, &mut resolution.warnings)?;
+        if entry.explicit {
+            let registry_name = match registry_name {
+                Some(name) => name,
+                None => registries.name_for_id(&package.pin.registry)?.unwrap_or_else(|| BUILTIN_NAME.to_owned()),
+            };
+            record_requirement(workspace, inputs, policy, &entry, &package.pin, &registry_name, &mut resolution)?;
+            note_user_registry(workspace, registries, inputs, &registry_name, &mut registry_notes, &mut resolution);
+        }
+        resolution.packages.push(package);
+    }
+    resolution.packages.sort_by(|a, b| a.pin.name.cmp(&b.pin.name));
+    Ok(resolution)
+}
+
+/// The names to resolve: the named ones, then every other locked package (kept as locked); with
+/// none named, everything the lockfile and manifest list.
+fn wanted(inputs: &Inputs, policy: &Policy<'_>) -> Vec<Wanted> {
+    let mut wanted: Vec<Wanted> = policy
+        .requests
         .iter()
-        .filter(|(_, c)| &c.agent == name)
-        .map(|(path, conflict)| (path.clone(), conflict.clone()))
+        .map(|r| Wanted { name: r.name.clone(), requested: r.requirement.clone(), explicit: true })
         .collect();
-    if conflicts.is_empty() {
-        return Err(WorkspaceError::NoConflict { name: name.clone() });
+    let mut names: Vec<&AgentName> = inputs.lockfile.agents().iter().map(|a| &a.name).collect();
+    if policy.requests.is_empty() {
+        names.extend(inputs.manifest.agents.keys());
     }
-    let mut report = Vec::new();
-    for (path, conflict) in conflicts {
-        let theirs = fs::read_optional(&conflict.upstream, fs::MAX_MANAGED_FILE_LEN)?.unwrap_or_default();
-        if Sha256::of(&theirs) != conflict.sha256 {
-            return Err(WorkspaceError::ConflictCopyChanged { path: conflict.upstream.clone() });
+    names.sort();
+    names.dedup();
+    for name in names {
+        if !wanted.iter().any(|w| w.name == *name) {
+            wanted.push(Wanted { name: name.clone(), requested: None, explicit: false });
         }
-        let mut resolved =
-            Resolved { path: root.absolute(&path), version: conflict.version.clone(), backup: None, markers: None };
-        match resolution {
-            Resolution::Theirs => {
-                let file = Managed {
-                    agent: name.clone(),
-                    version: conflict.version.clone(),
-                    path: path.clone(),
-                    bytes: Some(theirs),
-                    ours: Vec::new(),
-                    subject: true,
-                    base: None,
-                    mode: None,
-                };
-                let steps = plan(&root, vec![file], true)?;
-                for result in apply(workspace, &root, steps, &mut state, now)? {
-                    resolved.backup = result.backup;
-                }
-                state.conflicts.remove(&path);
-            }
-            Resolution::Ours => {
-                if let Some(sha256) = root.inspect(&path)?.sha256() {
-                    state.record_merge(&path, name, sha256, &conflict.version);
-                }
-                state.conflicts.remove(&path);
-            }
-            Resolution::Markers => {
-                let merged = conflict_copy_path(workspace, &path, &conflict.version, ".merge");
-                if !merged.exists() {
-                    // No base to merge from: the whole file is one conflict, yours against theirs.
-                    let ours = root.read(&path, fs::MAX_MANAGED_FILE_LEN)?.unwrap_or_default();
-                    let with_markers = diffy::merge_bytes(b"", &ours, &theirs).unwrap_or_else(|markers| markers);
-                    fs::write_atomic(&merged, &with_markers)?;
-                }
-                resolved.markers = Some(merged);
-            }
-        }
-        report.push(resolved);
     }
-    workspace.write_state(&state)?;
-    Ok(report)
+    wanted
+}
+
+/// Fetches ahead, in parallel, what sparse registries will be asked for the packages that need
+/// a registry (new, unlocked, or named).
+fn prefetch(registries: &mut Registries, inputs: &Inputs, policy: &Policy<'_>, wanted: &[Wanted]) {
+    let ahead: Vec<_> = wanted
+        .iter()
+        .filter(|w| w.explicit || inputs.lockfile.get(&w.name).is_none() || policy.unlock.covers(&w.name))
+        .map(|w| {
+            let dependency = inputs.manifest.agents.get(&w.name);
+            let registry = if w.explicit { policy.registry.map(str::to_owned) } else { None }
+                .or_else(|| dependency.and_then(|d| d.registry.clone()));
+            (w.name.clone(), w.requested.clone().or_else(|| dependency.map(|d| d.requirement.clone())), registry)
+        })
+        .collect();
+    if !ahead.is_empty() {
+        registries.prefetch(&ahead, &inputs.lockfile);
+    }
+}
+
+/// One package: kept at its locked version when that still fits (no registry read), else chosen
+/// afresh from its registry with its verified contents. Returns the registry's name when it was
+/// read.
+fn resolve_one(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    inputs: &Inputs,
+    policy: &Policy<'_>,
+    entry: &Wanted,
+    subject: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(Package, Option<String>)> {
+    let name = &entry.name;
+    let dependency = inputs.manifest.agents.get(name).filter(|d| !switches_registry(policy, entry, d));
+    let requirement = entry.requested.clone().or_else(|| dependency.map(|d| d.requirement.clone()));
+    let locked = inputs.lockfile.get(name);
+    let chosen_registry = if entry.explicit { policy.registry.map(str::to_owned) } else { None }
+        .or_else(|| dependency.and_then(|d| d.registry.clone()));
+    if let Some(locked) = locked
+        && !policy.unlock.covers(name)
+        && requirement.as_ref().is_none_or(|r| r.matches(&locked.version))
+        && match &chosen_registry {
+            Some(registry) => registries.open(registry)?.config.id == locked.registry,
+            None => true,
+        }
+    {
+        let package = Package { recheck: entry.explicit, ..Package::pinned(locked, subject) };
+        return Ok((package, chosen_registry));
+    }
+    if policy.locked {
+        return Err(WorkspaceError::LockfileWouldChange {
+            reason: format!("`{name}` is not locked at a version matching the manifest"),
+        });
+    }
+    let (registry_name, index) = match (chosen_registry, locked) {
+        (Some(registry_name), _) => {
+            let index = registries.open(&registry_name)?.index_file(name)?.ok_or_else(|| {
+                WorkspaceError::UnknownAgent { name: name.clone(), searched: format!("registry `{registry_name}`") }
+            })?;
+            (registry_name, index)
+        }
+        (None, Some(locked)) => {
+            let registry_name = registries
+                .name_for_id(&locked.registry)?
+                .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: name.clone(), id: locked.registry.clone() })?;
+            let index = registries.open(&registry_name)?.index_file(name)?.unwrap_or_default();
+            (registry_name, index)
+        }
+        (None, None) => registries.locate(name)?,
+    };
+    let requirement = requirement.unwrap_or(semver::VersionReq::STAR);
+    let record = select(index.records(), &requirement)
+        .cloned()
+        .ok_or_else(|| no_match(name, &registry_name, &index, &requirement))?;
+    let (pin, loaded) = load_record(workspace, registries, &registry_name, &index, &record, locked, policy, warnings)?;
+    Ok((Package { pin, subject, loaded: Some(loaded), held: false, recheck: false }, Some(registry_name)))
+}
+
+/// Switching an agent to another registry starts its requirement afresh: the old one describes
+/// versions of a different publisher's agent.
+fn switches_registry(policy: &Policy<'_>, entry: &Wanted, dependency: &Dependency) -> bool {
+    entry.explicit
+        && policy.registry.is_some_and(|chosen| dependency.registry.as_deref().unwrap_or(BUILTIN_NAME) != chosen)
+}
+
+/// Reads a chosen record's contents, verified, and passes them through the signature check and
+/// the hidden-Unicode gate. Returns the new pin (its files are placed later) and the contents.
+#[allow(clippy::too_many_arguments)]
+fn load_record(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    registry_name: &str,
+    index: &IndexFile,
+    record: &IndexRecord,
+    locked: Option<&LockedAgent>,
+    policy: &Policy<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(LockedAgent, Loaded)> {
+    let registry = registries.open(registry_name)?;
+    let contents = read_contents(registry, record)?;
+    let accepted = crate::signatures::accept(workspace, registry, record, locked)?;
+    warnings.extend(accepted.notice.filter(|notice| !warnings.contains(notice)));
+    warnings.extend(gate(&format!("{}@{}", record.name, record.version), &contents, policy.deny_hidden_unicode)?);
+    let pin = LockedAgent {
+        name: record.name.clone(),
+        version: record.version.clone(),
+        registry: registry.config.id.clone(),
+        kind: record.kind,
+        sha256: record.sha256,
+        signer: accepted.signer,
+        files: Vec::new(),
+    };
+    Ok((pin, Loaded { contents, published: published(index) }))
+}
+
+fn read_contents(registry: &agents_registry::Registry, record: &IndexRecord) -> Result<Contents> {
+    Ok(if record.is_package() {
+        Contents::Package(registry.package_files(record)?)
+    } else {
+        Contents::Agent(registry.body(record)?)
+    })
+}
+
+/// The hidden-Unicode gate over every file of a package; returns the warnings.
+fn gate(label: &str, contents: &Contents, deny: bool) -> Result<Vec<String>> {
+    match contents {
+        Contents::Agent(bytes) => Ok(crate::gate::hidden_unicode(label, bytes, deny)?.into_iter().collect()),
+        Contents::Package(files) => {
+            let mut warnings = Vec::new();
+            for content in files {
+                let label = format!("{label} ({})", content.file.path);
+                warnings.extend(crate::gate::package_file(&label, content.file.path.as_str(), &content.bytes, deny)?);
+            }
+            Ok(warnings)
+        }
+    }
+}
+
+/// What every published version of a package holds.
+fn published(index: &IndexFile) -> Published {
+    Published {
+        bodies: index.records().filter(|r| !r.is_package()).map(|r| (r.version.clone(), r.sha256)).collect(),
+        files: index
+            .records()
+            .flat_map(|r| r.files.iter().map(|f| (r.version.clone(), f.path.clone(), f.sha256)))
+            .collect(),
+    }
+}
+
+/// Records a named package's requirement (and registry) in the manifest.
+fn record_requirement(
+    workspace: &Workspace,
+    inputs: &Inputs,
+    policy: &Policy<'_>,
+    entry: &Wanted,
+    pin: &LockedAgent,
+    registry_name: &str,
+    resolution: &mut Resolution,
+) -> Result<()> {
+    let dependency = inputs.manifest.agents.get(&entry.name).filter(|d| !switches_registry(policy, entry, d));
+    let registry = (registry_name != BUILTIN_NAME).then(|| registry_name.to_owned());
+    let requirement = entry.requested.clone().unwrap_or_else(|| match dependency {
+        Some(existing) if existing.requirement.matches(&pin.version) => existing.requirement.clone(),
+        _ => caret(&pin.version),
+    });
+    let wanted = Dependency { requirement, registry };
+    if inputs.manifest.agents.get(&entry.name) != Some(&wanted) {
+        resolution.manifest = set_dependency(&resolution.manifest, &entry.name, &wanted)
+            .map_err(|source| WorkspaceError::Manifest { path: workspace.manifest_path(), source })?;
+    }
+    Ok(())
+}
+
+/// A project's agents.toml is shared: a registry only this user's config.toml names would leave
+/// teammates unable to resolve `registry = "…"`, so it goes in too.
+fn note_user_registry(
+    workspace: &Workspace,
+    registries: &Registries,
+    inputs: &Inputs,
+    registry_name: &str,
+    noted: &mut Vec<String>,
+    resolution: &mut Resolution,
+) {
+    if workspace.scope != Scope::Project
+        || inputs.manifest.registries.contains_key(registry_name)
+        || noted.iter().any(|n| n == registry_name)
+    {
+        return;
+    }
+    let Some(entry) = registries.entries().iter().find(|e| e.name == registry_name && e.origin == Origin::User) else {
+        return;
+    };
+    let url = entry.url.clone();
+    match agents_format::set_registry(&resolution.manifest, registry_name, &url) {
+        Ok(manifest) => resolution.manifest = manifest,
+        Err(_) => return,
+    }
+    resolution.warnings.push(format!(
+        "registry `{registry_name}` is in your config.toml only: added `{registry_name} = \"{url}\"` to agents.toml \
+         so teammates resolve it too (make sure they can reach that URL)"
+    ));
+    noted.push(registry_name.to_owned());
+}
+
+fn no_match(name: &AgentName, registry: &str, index: &IndexFile, requirement: &semver::VersionReq) -> WorkspaceError {
+    let versions: Vec<String> = index
+        .records()
+        .map(|r| if r.yanked { format!("{} (yanked)", r.version) } else { r.version.to_string() })
+        .collect();
+    let available = if versions.is_empty() { String::new() } else { format!(" (published: {})", versions.join(", ")) };
+    WorkspaceError::NoMatchingVersion {
+        name: name.clone(),
+        registry: registry.to_owned(),
+        requirement: requirement.clone(),
+        available,
+    }
+}
+
+/// The record of a locked version, checked against the lockfile's checksum. A cached registry
+/// that lacks it is fetched once (unless offline) before it counts as missing.
+pub(crate) fn locked_record(
+    registries: &mut Registries,
+    registry_name: &str,
+    locked: &LockedAgent,
+) -> Result<(IndexFile, IndexRecord)> {
+    let mut index = registries.open(registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+    if index.find(&locked.version).is_none() && registries.refresh(registry_name)? {
+        index = registries.open(registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+    }
+    let record = index.find(&locked.version).cloned().ok_or_else(|| WorkspaceError::LockedVersionMissing {
+        name: locked.name.clone(),
+        version: locked.version.clone(),
+        registry: registry_name.to_owned(),
+    })?;
+    if record.sha256 != locked.sha256 {
+        return Err(WorkspaceError::LockedChecksumChanged {
+            agent: format!("{}@{}", locked.name, locked.version),
+            registry: registry_name.to_owned(),
+            locked: locked.sha256.to_hex(),
+            published: record.sha256.to_hex(),
+        });
+    }
+    Ok((index, record))
+}
+
+/// Reads pinned packages from the registries, for the model: each version checked against the
+/// lockfile, its registry's signatures and the hidden-Unicode policy.
+pub(crate) struct RegistryLoader<'a> {
+    workspace: &'a Workspace,
+    registries: &'a mut Registries,
+    deny: bool,
+    /// Whether the user watches (install, update): yanked pins and unsigned registries are said.
+    notify: bool,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl<'a> RegistryLoader<'a> {
+    pub(crate) fn new(workspace: &'a Workspace, registries: &'a mut Registries, deny: bool, notify: bool) -> Self {
+        RegistryLoader { workspace, registries, deny, notify, warnings: Vec::new() }
+    }
+
+    fn registry_name(&mut self, pin: &LockedAgent) -> Result<String> {
+        self.registries
+            .name_for_id(&pin.registry)?
+            .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: pin.name.clone(), id: pin.registry.clone() })
+    }
+}
+
+impl Loader for RegistryLoader<'_> {
+    fn load(&mut self, pin: &LockedAgent) -> Result<Loaded> {
+        let registry_name = self.registry_name(pin)?;
+        let (index, record) = locked_record(self.registries, &registry_name, pin)?;
+        if record.yanked && self.notify {
+            self.warnings.push(format!(
+                "{}@{} is yanked in registry `{registry_name}`; keeping it because agents.lock pins it",
+                pin.name, pin.version
+            ));
+        }
+        let registry = self.registries.open(&registry_name)?;
+        let contents = read_contents(registry, &record)?;
+        let accepted = if self.notify {
+            crate::signatures::accept(self.workspace, registry, &record, Some(pin))?
+        } else {
+            crate::signatures::accept_quietly(self.workspace, registry, &record, Some(pin))?
+        };
+        if let Some(notice) = accepted.notice.filter(|n| !self.warnings.contains(n)) {
+            self.warnings.push(notice);
+        }
+        let found = gate(&format!("{}@{}", pin.name, pin.version), &contents, self.deny)?;
+        if self.notify {
+            self.warnings.extend(found);
+        }
+        Ok(Loaded { contents, published: published(&index) })
+    }
+
+    fn load_version(&mut self, pin: &LockedAgent, version: &semver::Version) -> Result<Option<Contents>> {
+        let registry_name = self.registry_name(pin)?;
+        let registry = self.registries.open(&registry_name)?;
+        let index = registry.index_file(&pin.name)?.unwrap_or_default();
+        match index.find(version) {
+            Some(record) if record.kind == pin.kind => Ok(Some(read_contents(registry, record)?)),
+            _ => Ok(None),
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! all keyed by their [`RelativePath`] under the workspace boundary, with the agent they belong
 //! to, so removal, backup, conflicts and status treat them alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use agents_format::{AgentName, RelativePath, Sha256};
@@ -32,6 +32,9 @@ pub struct WorkspaceState {
     /// Updates that arrived for files with local edits, kept aside, per managed file.
     #[serde(default)]
     pub conflicts: BTreeMap<RelativePath, Conflict>,
+    /// Directories this tool created to hold managed files: removed again once empty.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dirs: BTreeSet<RelativePath>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -169,6 +172,12 @@ impl WorkspaceState {
     /// The version the file at `path` was installed from (or merged onto): the merge base.
     pub fn installed_from(&self, path: &RelativePath) -> Option<&semver::Version> {
         self.files.get(path).map(|w| &w.version)
+    }
+
+    /// Whether `on_disk` at `path` is an edit the user kept on `version` (a clean merge, or a
+    /// conflict settled as theirs): the user's bytes, recorded, on the version that is pinned.
+    pub fn kept_edit(&self, path: &RelativePath, on_disk: Sha256, version: &semver::Version) -> bool {
+        self.files.get(path).is_some_and(|w| w.merged && w.sha256 == on_disk && w.version == *version)
     }
 }
 

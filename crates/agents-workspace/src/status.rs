@@ -1,56 +1,80 @@
-//! The state of a workspace's agents on disk against its lockfile: `list` and `verify`.
+//! The state of a workspace's files against its lockfile, file by file: `list` and `verify`. A
+//! view over the model: every file each package should hold for the project's targets, with
+//! the evidence for it (what is on disk, an edit the user kept, an update kept aside).
 
 use std::path::PathBuf;
 
-use agents_format::AgentName;
+use agents_format::{AgentName, Kind, LockedAgent, RelativePath, Target};
 
-use crate::error::{Result, WorkspaceError};
-use crate::fs::{OnDisk, Root};
+use crate::error::Result;
+use crate::fs::OnDisk;
+use crate::model::Disk;
+use crate::placement::{Placement, SHARED_TARGET};
+use crate::state::WorkspaceState;
 use crate::workspace::Workspace;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// On disk, byte-identical to the locked version.
     Ok,
-    /// On disk with different bytes: a local edit.
-    Modified,
-    /// Locked but not on disk.
-    Missing,
+    /// The user's edits, kept on the locked version (a clean merge, or a conflict settled as
+    /// theirs): recorded in the state, so not a mismatch.
+    Edited,
     /// In the manifest but not locked yet (run `agents install`).
     NotInstalled,
+    /// Locked (or wanted for one of the project's targets) but not on disk.
+    Missing,
+    /// On disk with bytes nobody recorded: an edit, corruption, or something that is not a
+    /// regular file.
+    Modified,
+    /// The locked version met the user's edits and is kept aside (`agents resolve`).
+    Conflict,
 }
 
 impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",
-            Status::Modified => "modified",
-            Status::Missing => "missing",
+            Status::Edited => "edited",
             Status::NotInstalled => "not installed",
+            Status::Missing => "missing",
+            Status::Modified => "modified",
+            Status::Conflict => "conflict",
+        }
+    }
+
+    /// Whether `verify` fails on it (`strict`: an edit the user kept counts too).
+    pub fn fails(self, strict: bool) -> bool {
+        match self {
+            Status::Ok | Status::NotInstalled => false,
+            Status::Edited => strict,
+            Status::Missing | Status::Modified | Status::Conflict => true,
         }
     }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct AgentStatus {
+pub struct PackageStatus {
     pub name: AgentName,
+    pub kind: Kind,
     pub version: Option<semver::Version>,
     pub requirement: Option<String>,
     /// The registry id from the lockfile.
     pub registry: Option<String>,
     pub sha256: Option<String>,
+    /// Where it is: its main file, or a skill's directory.
     pub path: PathBuf,
-    /// The worst of the agent file's status and its converted files'.
+    /// The worst of its files' statuses.
     pub status: Status,
-    /// Converted files for other tools, each with its own status.
+    /// Every file it should hold, each with its status.
     pub files: Vec<FileStatus>,
-    /// When the agent file holds the user's edits merged onto the locked version: that version.
+    /// When its files hold the user's edits kept on the locked version: that version.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub merged_onto: Option<semver::Version>,
-    /// What is installed; absent in JSON for an agent.
-    #[serde(skip_serializing_if = "agents_format::Kind::is_agent")]
-    pub kind: agents_format::Kind,
+    pub edited_on: Option<semver::Version>,
+    /// An update kept aside because it conflicts with the user's edits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<ConflictStatus>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -60,75 +84,128 @@ pub struct FileStatus {
     pub status: Status,
 }
 
-fn file_status(root: &Root, path: &agents_format::RelativePath, pinned: &agents_format::Sha256) -> Result<Status> {
-    Ok(match root.inspect(path) {
-        Ok(OnDisk::Missing) => Status::Missing,
-        Ok(OnDisk::File { sha256, .. }) if &sha256 == pinned => Status::Ok,
-        // A local edit, a symlink in its place, or a symlinked directory on the way: not ours.
-        Ok(_) | Err(WorkspaceError::SymlinkedPath { .. }) => Status::Modified,
-        Err(error) => return Err(error),
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConflictStatus {
+    /// The version kept aside.
+    pub version: semver::Version,
+    pub upstream: PathBuf,
+}
+
+/// Every package of the workspace (manifest and lockfile), sorted by name.
+pub fn status(workspace: &Workspace) -> Result<Vec<PackageStatus>> {
+    let (_, manifest) = workspace.read_manifest()?;
+    let (_, lockfile) = workspace.read_lockfile()?;
+    let root = workspace.open_root()?;
+    let disk = Disk::lenient(&root);
+    let state = workspace.read_state();
+    let placement = workspace.placement();
+    let mut all = Vec::with_capacity(lockfile.agents().len());
+    for locked in lockfile.agents() {
+        let mut package = package_status(workspace, placement, &manifest.targets, locked, &disk, &state)?;
+        package.requirement = manifest.agents.get(&locked.name).map(|d| d.requirement.to_string());
+        all.push(package);
+    }
+    for (name, dependency) in &manifest.agents {
+        if lockfile.get(name).is_none() {
+            all.push(PackageStatus {
+                name: name.clone(),
+                kind: Kind::default(),
+                version: None,
+                requirement: Some(dependency.requirement.to_string()),
+                registry: None,
+                sha256: None,
+                path: workspace.resolve(&placement.agent_file(name)),
+                status: Status::NotInstalled,
+                files: Vec::new(),
+                edited_on: None,
+                conflict: None,
+            });
+        }
+    }
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
+}
+
+fn package_status(
+    workspace: &Workspace,
+    placement: Placement<'_>,
+    targets: &[Target],
+    locked: &LockedAgent,
+    disk: &Disk<'_>,
+    state: &WorkspaceState,
+) -> Result<PackageStatus> {
+    let mut files = Vec::new();
+    let mut status = Status::Ok;
+    let mut edited_on = None;
+    let mut conflict = None;
+    for (target, path, sha256) in placement.pinned_files(locked) {
+        let on_disk = disk.at(&path)?;
+        let file_status = match on_disk {
+            OnDisk::Missing => Status::Missing,
+            OnDisk::File { sha256: found, .. } if found == sha256 => Status::Ok,
+            _ => match (state.conflicts.get(&path), on_disk.sha256()) {
+                (Some(kept_aside), _) if kept_aside.version == locked.version => {
+                    conflict = Some(ConflictStatus {
+                        version: kept_aside.version.clone(),
+                        upstream: kept_aside.upstream.clone(),
+                    });
+                    Status::Conflict
+                }
+                (_, Some(found)) if state.kept_edit(&path, found, &locked.version) => {
+                    edited_on = Some(locked.version.clone());
+                    Status::Edited
+                }
+                _ => Status::Modified,
+            },
+        };
+        status = status.max(file_status);
+        files.push(FileStatus { target, path: workspace.resolve(&path), status: file_status });
+    }
+    for (target, path) in unplaced(placement, targets, locked) {
+        status = status.max(Status::Missing);
+        let on_disk = disk.at(&path)?;
+        let file_status = if on_disk == OnDisk::Missing { Status::Missing } else { Status::Modified };
+        files.push(FileStatus { target, path: workspace.resolve(&path), status: file_status });
+    }
+    Ok(PackageStatus {
+        name: locked.name.clone(),
+        kind: locked.kind,
+        version: Some(locked.version.clone()),
+        requirement: None,
+        registry: Some(locked.registry.to_string()),
+        sha256: Some(locked.sha256.to_hex()),
+        path: workspace.resolve(&placement.shown_path(locked.kind, &locked.name)),
+        status,
+        files,
+        edited_on,
+        conflict,
     })
 }
 
-/// Modified outranks missing outranks ok: the status a user must act on first.
-fn worst(a: Status, b: Status) -> Status {
-    let rank = |s: Status| match s {
-        Status::Ok => 0,
-        Status::NotInstalled => 1,
-        Status::Missing => 2,
-        Status::Modified => 3,
-    };
-    if rank(b) > rank(a) { b } else { a }
-}
-
-/// Every agent of the workspace (manifest and lockfile), sorted by name.
-pub fn status(workspace: &Workspace) -> Result<Vec<AgentStatus>> {
-    let (_, manifest) = workspace.read_manifest()?;
-    let (_, lockfile) = workspace.read_lockfile()?;
-    let mut names: Vec<AgentName> = lockfile.agents().iter().map(|a| a.name.clone()).collect();
-    names.extend(manifest.agents.keys().cloned());
-    names.sort();
-    names.dedup();
-    let mut all = Vec::with_capacity(names.len());
-    let root = workspace.open_root()?;
-    let state = workspace.read_state();
-    for name in names {
-        let locked = lockfile.get(&name);
-        let kind = locked.map(|l| l.kind).unwrap_or_default();
-        let path = match kind {
-            agents_format::Kind::Agent => workspace.agent_path(&name),
-            kind => crate::packages::display_path(workspace, kind, &name),
-        };
-        let mut status = match locked {
-            None => Status::NotInstalled,
-            // A package's files are all in `files`.
-            Some(locked) if !locked.kind.is_agent() => Status::Ok,
-            Some(locked) => file_status(&root, &workspace.agent_relative(&name), &locked.sha256)?,
-        };
-        let mut files = Vec::new();
-        for file in locked.iter().flat_map(|l| &l.files) {
-            let path = workspace.resolve(&file.path);
-            let file_status = file_status(&root, &file.path, &file.sha256)?;
-            status = worst(status, file_status);
-            files.push(FileStatus { target: file.target.clone(), path, status: file_status });
-        }
-        let merged_onto = state
-            .files
-            .get(&workspace.agent_relative(&name))
-            .filter(|w| w.merged && status == Status::Modified && locked.is_some_and(|l| l.version == w.version))
-            .map(|w| w.version.clone());
-        all.push(AgentStatus {
-            kind,
-            merged_onto,
-            requirement: manifest.agents.get(&name).map(|d| d.requirement.to_string()),
-            version: locked.map(|l| l.version.clone()),
-            registry: locked.map(|l| l.registry.to_string()),
-            sha256: locked.map(|l| l.sha256.to_hex()),
-            path,
-            status,
-            files,
-            name,
-        });
+/// The files a package should hold for a target of the project that its lockfile entry does not
+/// pin yet (a target added to `agents.toml` by hand): an agent's conversion, a skill's shared
+/// copy. A command's conversion may be refused by its tool, so it is not presumed.
+fn unplaced(placement: Placement<'_>, targets: &[Target], locked: &LockedAgent) -> Vec<(String, RelativePath)> {
+    if placement.placed_for(locked, targets) {
+        return Vec::new();
     }
-    Ok(all)
+    let pinned = |target: &str| locked.files.iter().any(|f| f.target == target);
+    match locked.kind {
+        Kind::Agent => targets
+            .iter()
+            .filter(|t| **t != Target::ClaudeCode && !pinned(t.as_str()))
+            .map(|t| (t.as_str().to_owned(), placement.target_file(*t, &locked.name)))
+            .collect(),
+        Kind::Skill if !pinned(SHARED_TARGET) && targets.iter().any(|t| *t != Target::ClaudeCode) => {
+            let claude_dir = placement.claude_relative(&format!("skills/{}", locked.name));
+            locked
+                .files
+                .iter()
+                .filter_map(|f| f.path.as_str().strip_prefix(&format!("{claude_dir}/")))
+                .filter_map(|rest| RelativePath::parse(&format!(".agents/skills/{}/{rest}", locked.name)).ok())
+                .map(|path| (SHARED_TARGET.to_owned(), path))
+                .collect()
+        }
+        Kind::Skill | Kind::Command => Vec::new(),
+    }
 }

@@ -1,21 +1,23 @@
-//! `update` (move locked versions forward within the manifest's requirements) and `outdated`
-//! (what newer versions exist).
+//! `update` (move locked versions forward within the manifest's requirements), `outdated` (what
+//! newer versions exist) and `auto_update` (the daemon's opt-in moving of pins).
 
 use agents_format::{AgentName, AutoUpdate, IndexRecord, LockedAgent, select};
 
 use crate::error::{Result, WorkspaceError};
-use crate::install::{InstallOptions, InstallReport, Unlock, install};
+use crate::install::{InstallOptions, install};
+use crate::placement::Contents;
 use crate::registries::Registries;
-use crate::targets::target_files;
+use crate::report::Report;
+use crate::resolve::Unlock;
 use crate::workspace::Workspace;
 
-/// Re-resolves `names` (all agents when empty) and installs what changed.
+/// Re-resolves `names` (all packages when empty) and installs what changed.
 pub fn update(
     workspace: &Workspace,
     registries: &mut Registries,
     names: &[AgentName],
     mut options: InstallOptions,
-) -> Result<InstallReport> {
+) -> Result<Report> {
     if !names.is_empty() {
         let (_, manifest) = workspace.read_manifest()?;
         let (_, lockfile) = workspace.read_lockfile()?;
@@ -41,7 +43,7 @@ pub struct Outdated {
     pub yanked: bool,
 }
 
-/// Every locked agent for which a newer version exists, or whose locked version is yanked.
+/// Every locked package for which a newer version exists, or whose locked version is yanked.
 pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Vec<Outdated>> {
     let (_, manifest) = workspace.read_manifest()?;
     let (_, lockfile) = workspace.read_lockfile()?;
@@ -73,7 +75,7 @@ pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Ve
 
 /// Moves the lockfile forward by itself, no further than `level` allows on top of the
 /// manifest's requirements (the daemon's opt-in auto-update). The files follow on the next
-/// reconcile, which keeps local edits. Returns the agents whose pins moved.
+/// reconcile, which keeps local edits. Returns the packages whose pins moved.
 pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: AutoUpdate) -> Result<Vec<Outdated>> {
     let _lock = workspace.lock()?;
     let (_, manifest) = workspace.read_manifest()?;
@@ -81,66 +83,72 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
     let mut moved = Vec::new();
     for locked in lockfile.agents().to_vec() {
         let Some(registry_name) = registries.name_for_id(&locked.registry)? else { continue };
-        let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
-        let manifest_requirement =
-            manifest.agents.get(&locked.name).map_or(semver::VersionReq::STAR, |d| d.requirement.clone());
-        let level_requirement = level.requirement(&locked.version);
-        let mut candidates: Vec<&IndexRecord> = index
-            .records()
-            .filter(|r| !r.yanked && manifest_requirement.matches(&r.version) && level_requirement.matches(&r.version))
-            .filter(|r| r.version > locked.version)
-            .collect();
-        candidates.sort_by(|a, b| b.version.cmp(&a.version));
-        // The highest version whose signature holds: nobody watches the daemon, so a forged
-        // version is skipped (and logged) rather than stopping every update.
-        let mut chosen = None;
-        for candidate in candidates {
-            match crate::signatures::accept_quietly(workspace, registries.open(&registry_name)?, candidate, None) {
-                Ok(accepted) => {
-                    chosen = Some((candidate, accepted));
-                    break;
-                }
-                Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) => {
-                    tracing::warn!(%error, "auto-update skips a version whose signature does not hold");
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        if let Some((best, accepted)) = chosen {
-            moved.push(Outdated {
-                name: locked.name.clone(),
-                registry: registry_name.clone(),
-                current: locked.version.clone(),
-                compatible: Some(best.version.clone()),
-                latest: None,
-                yanked: false,
-            });
-            // Converted files follow the new version: their checksums come from its body.
-            // A package's files (and a command's conversions) follow the new version's files.
-            let files = if best.is_package() {
-                let contents = registries.open(&registry_name)?.package_files(best)?;
-                crate::packages::placed_files(workspace, best.kind, &locked.name, &manifest.targets, &contents)
-                    .iter()
-                    .map(crate::packages::Placed::locked)
-                    .collect()
-            } else {
-                let body = registries.open(&registry_name)?.body(best)?;
-                target_files(workspace, &manifest.targets, &locked.name, &body).iter().map(|f| f.locked()).collect()
-            };
-            lockfile.insert(LockedAgent {
-                name: locked.name.clone(),
-                version: best.version.clone(),
-                registry: locked.registry.clone(),
-                kind: best.kind,
-                sha256: best.sha256,
-                signer: accepted.signer,
-                files,
-            });
-        }
+        let requirement = manifest.agents.get(&locked.name).map_or(semver::VersionReq::STAR, |d| d.requirement.clone());
+        let Some((best, signer)) =
+            newest_acceptable(workspace, registries, &registry_name, &locked, &requirement, level)?
+        else {
+            continue;
+        };
+        moved.push(Outdated {
+            name: locked.name.clone(),
+            registry: registry_name.clone(),
+            current: locked.version.clone(),
+            compatible: Some(best.version.clone()),
+            latest: None,
+            yanked: false,
+        });
+        // The new version's files for the project's targets: what an install would pin.
+        let registry = registries.open(&registry_name)?;
+        let contents = if best.is_package() {
+            Contents::Package(registry.package_files(&best)?)
+        } else {
+            Contents::Agent(registry.body(&best)?)
+        };
+        let pin = LockedAgent {
+            name: locked.name.clone(),
+            version: best.version.clone(),
+            registry: locked.registry.clone(),
+            kind: best.kind,
+            sha256: best.sha256,
+            signer,
+            files: Vec::new(),
+        };
+        lockfile.insert(crate::model::lock_entry(workspace.placement(), &manifest.targets, pin, &contents));
     }
     let new_text = lockfile.to_text();
     if !moved.is_empty() && text.as_deref() != Some(new_text.as_str()) {
         crate::fs::write_atomic(&workspace.lockfile_path(), new_text.as_bytes())?;
     }
     Ok(moved)
+}
+
+/// The highest version above the locked one that the manifest's requirement and `level` allow
+/// and whose signature holds, with its signer: nobody watches the daemon, so a forged version
+/// is skipped (and logged) rather than stopping every update.
+fn newest_acceptable(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    registry_name: &str,
+    locked: &LockedAgent,
+    requirement: &semver::VersionReq,
+    level: AutoUpdate,
+) -> Result<Option<(IndexRecord, Option<String>)>> {
+    let index = registries.open(registry_name)?.index_file(&locked.name)?.unwrap_or_default();
+    let level_requirement = level.requirement(&locked.version);
+    let mut candidates: Vec<&IndexRecord> = index
+        .records()
+        .filter(|r| !r.yanked && requirement.matches(&r.version) && level_requirement.matches(&r.version))
+        .filter(|r| r.version > locked.version)
+        .collect();
+    candidates.sort_by(|a, b| b.version.cmp(&a.version));
+    for candidate in candidates {
+        match crate::signatures::accept_quietly(workspace, registries.open(registry_name)?, candidate, None) {
+            Ok(accepted) => return Ok(Some((candidate.clone(), accepted.signer))),
+            Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) => {
+                tracing::warn!(%error, "auto-update skips a version whose signature does not hold");
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(None)
 }

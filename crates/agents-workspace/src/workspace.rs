@@ -4,10 +4,12 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use agents_format::{AgentName, EMPTY_MANIFEST, Lockfile, Manifest, RelativePath, Sha256, Target, UserConfig};
+use agents_format::{EMPTY_MANIFEST, Lockfile, Manifest, RelativePath, Sha256, Target, UserConfig};
 
 use crate::error::{Result, WorkspaceError, io_error};
 use crate::fs::{self, Root};
+pub use crate::placement::Scope;
+use crate::placement::{Placement, ToolHomes};
 
 pub const MANIFEST_FILE: &str = "agents.toml";
 pub const LOCKFILE_FILE: &str = "agents.lock";
@@ -25,15 +27,7 @@ pub struct Dirs {
     /// Backups, conflict copies and locks: never inside an agents directory.
     pub state: PathBuf,
     /// Where the other tools read user-scope agents (their own environment variables).
-    pub tools: crate::targets::ToolHomes,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// `agents.toml` at a project root, agents under `.claude/agents/`.
-    Project,
-    /// `--global`: manifest under the user's config directory, agents under `~/.claude/agents/`.
-    User,
+    pub tools: ToolHomes,
 }
 
 #[derive(Debug, Clone)]
@@ -107,23 +101,14 @@ impl Workspace {
         self.dirs.config.join(USER_CONFIG_FILE)
     }
 
-    /// Where `name` is installed.
-    pub fn agent_path(&self, name: &AgentName) -> PathBuf {
-        self.agents_dir.join(name.file_name())
+    /// Where every file of this workspace goes ([`Placement`]).
+    pub fn placement(&self) -> Placement<'_> {
+        Placement { scope: self.scope, tools: &self.dirs.tools }
     }
 
-    /// The agents directory relative to the boundary (`.claude/agents`, or in user scope where
-    /// `CLAUDE_CONFIG_DIR` puts it).
-    pub fn agents_relative_dir(&self) -> &str {
-        match self.scope {
-            Scope::Project => ".claude/agents",
-            Scope::User => self.dirs.tools.user_dir(Target::ClaudeCode),
-        }
-    }
-
-    /// Where `name`'s Claude Code file is, under the boundary.
-    pub fn agent_relative(&self, name: &AgentName) -> RelativePath {
-        self.target_relative(Target::ClaudeCode, name)
+    /// A path under the boundary made absolute, for messages.
+    pub fn resolve(&self, relative: &RelativePath) -> PathBuf {
+        self.boundary.join(relative.as_str())
     }
 
     /// Removes the temporary files a killed writer left beside the manifest and lockfile. Call it
@@ -201,39 +186,18 @@ impl Workspace {
         })?;
         let lockfile =
             Lockfile::parse(&text).map_err(|source| WorkspaceError::Lockfile { path: path.clone(), source })?;
-        // Converted files are removed with their agent, so a committed lockfile must not be
-        // able to name any other file: each path is exactly the one its target dictates.
+        // Files are written and removed with their package, so a committed lockfile must not be
+        // able to name any other file: each path is one its target dictates for that package.
+        let placement = self.placement();
         for agent in lockfile.agents() {
             for file in &agent.files {
-                if !agent.kind.is_agent() {
-                    if !crate::packages::allowed(self, agent.kind, &agent.name, &file.target, &file.path) {
-                        return Err(WorkspaceError::LockfileEntry {
-                            path,
-                            agent: agent.name.clone(),
-                            target: file.target.escape_debug().to_string(),
-                            file: file.path.to_string(),
-                            expected: crate::packages::expected_location(agent.kind, &agent.name),
-                        });
-                    }
-                    continue;
-                }
-                let target = Target::parse(&file.target).ok();
-                let expected = target.map(|t| self.target_relative(t, &agent.name));
-                // In user scope a tool's directory follows its environment variable, which may
-                // have changed since the file was written: the file name must still be exact.
-                let moved = self.scope == Scope::User
-                    && target.is_some_and(|t| {
-                        file.path.as_str().ends_with(&format!("/{}", t.file_name(&agent.name)))
-                            && !self.inside_claude_dir(&file.path)
-                            && t != Target::ClaudeCode
-                    });
-                if expected.as_ref() != Some(&file.path) && !moved {
+                if !placement.allowed(agent.kind, &agent.name, &file.target, &file.path) {
                     return Err(WorkspaceError::LockfileEntry {
                         path,
                         agent: agent.name.clone(),
                         target: file.target.escape_debug().to_string(),
                         file: file.path.to_string(),
-                        expected: expected.map_or_else(|| "no path (unknown target)".to_owned(), |p| p.to_string()),
+                        expected: placement.expected_location(agent.kind, &agent.name, &file.target),
                     });
                 }
             }

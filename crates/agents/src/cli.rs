@@ -39,7 +39,7 @@ pub(crate) enum Command {
     /// Search registries by name and description.
     Search(SearchArgs),
     /// Check installed files against the checksums in agents.lock (exit 1 on mismatch).
-    Verify(JsonArgs),
+    Verify(VerifyArgs),
     /// Show local edits: the installed file against the pinned version (or a kept-aside update).
     Diff(DiffArgs),
     /// Settle an update kept aside because it conflicts with your edits.
@@ -127,6 +127,9 @@ pub(crate) struct InstallArgs {
     /// Recorded in agents.toml's `targets`; Claude Code is always installed.
     #[arg(long = "target", value_name = "TOOL")]
     pub(crate) targets: Vec<String>,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
@@ -139,6 +142,22 @@ pub(crate) struct UninstallArgs {
     /// Delete files even when they have local edits (a backup is kept in the state directory).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Print what would be removed, and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Also fail on files that hold your edits kept on the locked version (a clean merge, or a
+    /// conflict settled with `agents resolve`), not only on files that match nothing recorded.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +170,9 @@ pub(crate) struct UpdateArgs {
     /// Use only the cache (do not fetch registries).
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -223,8 +245,9 @@ pub(crate) struct YankArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("how").required(true).args(["theirs", "ours", "markers"])))]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["theirs", "ours", "markers", "edit", "from"])))]
 pub(crate) struct ResolveArgs {
+    /// The package whose update was kept aside (`agents list` shows `conflict`).
     pub(crate) agent: String,
     /// Take the new version (your edits are saved in the state directory first).
     #[arg(long)]
@@ -232,7 +255,16 @@ pub(crate) struct ResolveArgs {
     /// Keep your file as it is, as your edit on top of the new version.
     #[arg(long)]
     pub(crate) ours: bool,
-    /// Write a copy with conflict markers outside the agents directory, to edit by hand.
+    /// Open $VISUAL or $EDITOR on the three-way merge with conflict markers; once it is saved
+    /// with no markers left, it is installed as your edit on the new version.
+    #[arg(long)]
+    pub(crate) edit: bool,
+    /// Install FILE, a finished version of the file (no conflict markers), as your edit on the
+    /// new version.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) from: Option<PathBuf>,
+    /// Only write the copy with conflict markers (outside the agents directory), to edit by hand
+    /// and settle later with --from.
     #[arg(long)]
     pub(crate) markers: bool,
     #[arg(long)]
@@ -250,6 +282,9 @@ pub(crate) struct DiffArgs {
 pub(crate) struct SyncArgs {
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -107,3 +107,8 @@ pub(crate) fn environment() -> anyhow::Result<Environment> {
         |name| std::env::var_os(name),
     ))
 }
+
+/// The user's editor: `$VISUAL`, else `$EDITOR` (a command line, as git reads them).
+pub(crate) fn editor() -> Option<std::ffi::OsString> {
+    ["VISUAL", "EDITOR"].iter().filter_map(std::env::var_os).find(|editor| !editor.is_empty())
+}

@@ -14,7 +14,7 @@ use agents_registry::{Cache, FetchMode, NetConfig};
 use agents_workspace::control::{
     self, Action, Command, DaemonStatus, RegistryFetch, Request, Response, WorkspaceStatus,
 };
-use agents_workspace::{Dirs, MissingPin, Origin, Registries, Scope, Workspace};
+use agents_workspace::{Dirs, FileAction, MissingPin, Origin, Registries, Scope, Workspace};
 use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
@@ -447,7 +447,7 @@ enum Report {
 /// events are recognised as ours), and what an auto-update before it did.
 #[derive(Default)]
 struct Pass {
-    report: agents_workspace::ReconcileReport,
+    report: agents_workspace::Report,
     written: Vec<(PathBuf, Sha256)>,
     auto_updated: Vec<(String, String)>,
     auto_update_error: Option<String>,
@@ -503,10 +503,10 @@ fn reconcile_job(
         .and_then(|mut r| agents_workspace::reconcile(workspace, &mut r))
         .map_err(|error| control::error_text(&error))?;
     pass.written = report
-        .written
+        .written()
         .iter()
-        .filter_map(|change| {
-            agents_workspace::fs::hash_file(&change.path).ok().flatten().map(|hash| (change.path.clone(), hash))
+        .filter_map(|(_, file)| {
+            agents_workspace::fs::hash_file(&file.path).ok().flatten().map(|hash| (file.path.clone(), hash))
         })
         .collect();
     pass.report = report;
@@ -868,19 +868,25 @@ impl Daemon {
                 for (agent, from) in &pass.auto_updated {
                     done.push(("auto-updated", agent.clone(), format!("from {from}")));
                 }
-                for change in &report.written {
-                    tracing::info!(agent = %change.name, version = %change.to, path = %change.path.display(), "wrote");
-                    let action = if change.from.is_none() { "restored" } else { "wrote" };
-                    done.push((action, change.name.to_string(), format!("{} at {}", change.to, change.path.display())));
-                }
-                for change in &report.merged {
-                    tracing::info!(agent = %change.name, version = %change.to, "merged local edits onto the new version");
-                    done.push(("merged", change.name.to_string(), format!("local edits onto {}", change.to)));
+                for (package, file) in report.written() {
+                    let version = &package.version;
+                    let (action, detail) = match &file.action {
+                        FileAction::Merged { .. } => {
+                            tracing::info!(agent = %package.name, %version, path = %file.path.display(), "merged local edits onto the new version");
+                            ("merged", format!("local edits onto {version} at {}", file.path.display()))
+                        }
+                        FileAction::Restored => ("restored", format!("{version} at {}", file.path.display())),
+                        _ => ("wrote", format!("{version} at {}", file.path.display())),
+                    };
+                    tracing::info!(agent = %package.name, %version, path = %file.path.display(), "{action}");
+                    done.push((action, package.name.to_string(), detail));
                 }
                 self.expected.extend(pass.written);
-                for name in &report.removed {
-                    tracing::info!(agent = %name, "removed");
-                    done.push(("removed", name.to_string(), String::new()));
+                for package in
+                    report.packages.iter().filter(|p| p.files.iter().any(|f| f.action == FileAction::Removed))
+                {
+                    tracing::info!(agent = %package.name, "removed");
+                    done.push(("removed", package.name.to_string(), String::new()));
                 }
                 for conflict in &report.conflicts {
                     tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
@@ -890,10 +896,12 @@ impl Daemon {
                         format!("{} (the file has local edits; see `agents diff`)", conflict.version),
                     ));
                 }
-                for drift in report.drift.iter().filter(|d| !status.drift.iter().any(|known| *known == d.name.as_str()))
+                let kept = report.kept();
+                for (package, file) in
+                    kept.iter().filter(|(p, _)| !status.drift.iter().any(|known| *known == p.name.as_str()))
                 {
-                    tracing::warn!(agent = %drift.name, path = %drift.path.display(), "kept a local edit");
-                    done.push(("kept an edit", drift.name.to_string(), drift.path.display().to_string()));
+                    tracing::warn!(agent = %package.name, path = %file.path.display(), "kept a local edit");
+                    done.push(("kept an edit", package.name.to_string(), file.path.display().to_string()));
                 }
                 let at = now();
                 for (action, agent, detail) in done {
@@ -908,8 +916,14 @@ impl Daemon {
                 let excess = self.status.recent.len().saturating_sub(control::RECENT_ACTIONS);
                 self.status.recent.drain(..excess);
                 let status = &mut self.statuses[index];
-                status.drift = report.drift.iter().map(|d| d.name.to_string()).collect();
-                status.conflicts = report.conflicts.iter().map(|c| format!("{}@{}", c.name, c.version)).collect();
+                status.drift = report.kept().iter().map(|(p, _)| p.name.to_string()).collect();
+                status.drift.dedup();
+                status.conflicts = report
+                    .files(|a| matches!(a, FileAction::Conflict { .. }))
+                    .iter()
+                    .map(|(p, _)| format!("{}@{}", p.name, p.version))
+                    .collect();
+                status.conflicts.dedup();
                 let before = self.missing.remove(&root).unwrap_or_default();
                 let pins: Vec<(MissingPin, Instant)> = report
                     .missing

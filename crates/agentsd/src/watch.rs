@@ -123,7 +123,9 @@ fn target_dirs(workspace: &Workspace) -> Vec<PathBuf> {
     Target::ALL
         .iter()
         .filter(|t| **t != Target::ClaudeCode)
-        .filter_map(|t| workspace.resolve(&workspace.target_relative(*t, &probe)).parent().map(Path::to_path_buf))
+        .filter_map(|t| {
+            workspace.resolve(&workspace.placement().target_file(*t, &probe)).parent().map(Path::to_path_buf)
+        })
         .collect()
 }
 /// Whether a change at `path` can matter to `workspace`: its manifest or lockfile, its agents

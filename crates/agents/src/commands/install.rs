@@ -2,8 +2,10 @@
 
 use agents_format::AgentName;
 use agents_registry::FetchMode;
-use agents_workspace::{Action, InstallOptions, InstallReport, InstallRequest, Unlock};
+use agents_workspace::{InstallOptions, InstallRequest, Report, Resolution, Unlock};
 use anyhow::Context as _;
+
+use super::report::Show;
 
 use crate::cli::{InstallArgs, ResolveArgs, UninstallArgs, UpdateArgs};
 use crate::context::{Context, now};
@@ -57,12 +59,12 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         unlock: Unlock::None,
         deny_hidden_unicode: args.deny_hidden_unicode || context.deny_hidden_unicode()?,
         targets: args.targets.iter().map(|t| agents_format::Target::parse(t)).collect::<Result<_, _>>()?,
+        dry_run: args.dry_run,
     };
     let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
-    print_report(printer, &report, args.json, true, context.verbose);
-    conflicts_are_an_error(&report)?;
-    if report.agents.is_empty() && !args.json {
-        printer.status("Finished", "nothing to install (agents.toml lists no agents)");
+    finish(printer, &report, args.json, Show { unchanged: true, verbose: context.verbose })?;
+    if report.packages.is_empty() && !args.json {
+        printer.status("Finished", "nothing to install (agents.toml lists nothing)");
     }
     Ok(0)
 }
@@ -80,19 +82,28 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
         unlock: Unlock::None,
         deny_hidden_unicode: context.deny_hidden_unicode()?,
         targets: Vec::new(),
+        dry_run: args.dry_run,
     };
     let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
-    print_report(printer, &report, args.json, false, context.verbose);
-    conflicts_are_an_error(&report)?;
-    if !args.json && !report.agents.iter().any(|a| a.action != Action::Fresh) {
-        printer.status("Finished", "every agent is at the newest version its requirement allows");
+    finish(printer, &report, args.json, Show { unchanged: false, verbose: context.verbose })?;
+    let moved = report.packages.iter().flat_map(|p| &p.files).any(|f| f.action.changes());
+    if !args.json && !moved && report.conflicts.is_empty() {
+        printer.status("Finished", "everything is at the newest version its requirement allows");
     }
     Ok(0)
 }
 
-/// A conflicting merge leaves the user's file and the new version side by side: the command did
-/// what it could, and says what is left, with exit code 1.
-fn conflicts_are_an_error(report: &InstallReport) -> anyhow::Result<()> {
+/// Prints a change's report (or its JSON), then fails when an update met local edits it could
+/// not merge: the command did what it could, and says what is left, with exit code 1.
+fn finish(printer: &Printer, report: &Report, json: bool, show: Show) -> anyhow::Result<()> {
+    if json {
+        for warning in &report.warnings {
+            printer.warn(warning);
+        }
+        printer.json(&report);
+    } else {
+        super::report::print(printer, report, show);
+    }
     let Some(first) = report.conflicts.first() else { return Ok(()) };
     let names: Vec<String> = report.conflicts.iter().map(|c| c.name.to_string()).collect();
     Err(agents_workspace::WorkspaceError::MergeConflicts {
@@ -108,27 +119,32 @@ pub(crate) fn resolve(context: &Context, printer: &Printer, args: ResolveArgs) -
     let name = AgentName::new(&args.agent)?;
     let workspace = context.workspace_to_change()?;
     let how = if args.theirs {
-        agents_workspace::Resolution::Theirs
+        Resolution::Theirs
     } else if args.ours {
-        agents_workspace::Resolution::Ours
+        Resolution::Ours
+    } else if let Some(file) = &args.from {
+        Resolution::Take(std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?)
+    } else if args.edit {
+        Resolution::Take(edit(&workspace, &name)?)
     } else {
-        agents_workspace::Resolution::Markers
+        Resolution::Markers
     };
-    let resolved = agents_workspace::resolve_conflict(&workspace, &name, how, now())?;
+    let resolved = agents_workspace::resolve_conflict(&workspace, &name, how.clone(), now())?;
     if args.json {
         printer.json(&resolved);
         return Ok(0);
     }
     for file in &resolved {
         let path = printer.path(&file.path);
-        match how {
-            agents_workspace::Resolution::Theirs => {
-                printer.status("Resolved", format!("{path}: took v{}", file.version))
-            }
-            agents_workspace::Resolution::Ours => {
+        match &how {
+            Resolution::Theirs => printer.status("Resolved", format!("{path}: took v{}", file.version)),
+            Resolution::Ours => {
                 printer.status("Resolved", format!("{path}: kept your file as your edit on v{}", file.version))
             }
-            agents_workspace::Resolution::Markers => {}
+            Resolution::Take(_) => {
+                printer.status("Resolved", format!("{path}: installed your version as your edit on v{}", file.version))
+            }
+            Resolution::Markers => {}
         }
         if let Some(backup) = &file.backup {
             printer.status("Saved", format!("your edits to {path} as {}", backup.display()));
@@ -137,7 +153,9 @@ pub(crate) fn resolve(context: &Context, printer: &Printer, args: ResolveArgs) -
             printer.status(
                 "Wrote",
                 format!(
-                    "{} with conflict markers; edit {path} to taste, then `agents resolve {name} --ours`",
+                    "{} with conflict markers; settle it there, then `agents resolve {name} --from {}` \
+                     (or `--edit` to do both)",
+                    markers.display(),
                     markers.display()
                 ),
             );
@@ -146,88 +164,55 @@ pub(crate) fn resolve(context: &Context, printer: &Printer, args: ResolveArgs) -
     Ok(0)
 }
 
-fn print_report(printer: &Printer, report: &InstallReport, json: bool, show_unchanged: bool, verbose: bool) {
-    for warning in &report.warnings {
-        printer.warn(warning);
+/// Opens the user's editor on the three-way draft of `name`'s conflicted file and returns what
+/// was saved (the library refuses it if conflict markers are left).
+fn edit(workspace: &agents_workspace::Workspace, name: &AgentName) -> anyhow::Result<Vec<u8>> {
+    let drafts = agents_workspace::conflict_drafts(workspace, name)?;
+    let [draft] = drafts.as_slice() else {
+        anyhow::bail!(
+            "`{name}` has {} files with updates kept aside; settle them with --theirs or --ours, or each with --from",
+            drafts.len()
+        );
+    };
+    let editor = crate::context::editor()
+        .ok_or_else(|| anyhow::anyhow!("set $VISUAL or $EDITOR to the editor to open, or use --from FILE"))?;
+    // The editor is the user's own choice of program, run as a shell would (`EDITOR="code -w"`).
+    let mut command = std::process::Command::new("sh");
+    agents_registry::libgit2::restore_env(&mut command);
+    let status = command
+        .arg("-c")
+        .arg(format!("{} \"$1\"", editor.to_string_lossy()))
+        .arg("agents-resolve")
+        .arg(&draft.draft)
+        .status()
+        .with_context(|| format!("cannot run the editor `{}`", editor.to_string_lossy()))?;
+    if !status.success() {
+        anyhow::bail!("the editor `{}` exited with {status}; nothing was changed", editor.to_string_lossy());
     }
-    if verbose {
-        for note in &report.notes {
-            printer.note("note", note);
-        }
-    } else {
-        print_losses(printer, &report.losses);
+    let bytes = std::fs::read(&draft.draft).with_context(|| format!("cannot read {}", draft.draft.display()))?;
+    if agents_workspace::has_conflict_markers(&bytes) {
+        return Err(agents_workspace::WorkspaceError::MarkersLeft { name: name.clone() }).with_context(|| {
+            format!("{} keeps your edits so far; run `agents resolve {name} --edit` again", draft.draft.display())
+        });
     }
-    if json {
-        printer.json(report);
-        return;
-    }
-    for agent in &report.agents {
-        let what = format!("{} v{}", agent.name, agent.version);
-        let path = printer.path(&agent.path);
-        match &agent.action {
-            Action::Installed => printer.status("Installed", format!("{what} \u{2192} {path}")),
-            Action::Restored => printer.status("Restored", format!("{what} \u{2192} {path}")),
-            Action::Updated { from } => {
-                printer.status("Updated", format!("{} {from} \u{2192} v{} ({path})", agent.name, agent.version))
-            }
-            Action::Fresh if show_unchanged => printer.status("Unchanged", format!("{what} ({path})")),
-            Action::Fresh => {}
-            Action::Merged { from } => printer.status(
-                "Merged",
-                format!("your edits to {} onto v{} (from {from}; {path})", agent.name, agent.version),
-            ),
-            Action::Conflict => {}
-        }
-        if let Some(backup) = &agent.backup {
-            printer.status("Saved", format!("your edits to {path} as {}", backup.display()));
-        }
-    }
+    Ok(bytes)
 }
 
 pub(crate) fn uninstall(context: &Context, printer: &Printer, args: UninstallArgs) -> anyhow::Result<i32> {
     let names = args.agents.iter().map(|a| AgentName::new(a)).collect::<Result<Vec<_>, _>>()?;
     let workspace = context.workspace_to_change()?;
-    for result in agents_workspace::uninstall(&workspace, &names, args.force, now())? {
-        let path = printer.path(&result.path);
-        if result.kept_because_modified {
-            printer.warn(format!("kept {path}: it has local edits (pass --force to delete it; a backup is kept)"));
-        }
-        printer.status(
-            "Removed",
-            format!("{}{}", result.name, if result.removed_file { format!(" ({path})") } else { String::new() }),
-        );
-        for backup in &result.backups {
-            printer.status("Saved", format!("your edits as {}", backup.display()));
+    let mut registries = context.registries(&workspace, FetchMode::Offline)?;
+    let report = agents_workspace::uninstall(&workspace, &mut registries, &names, args.force, args.dry_run, now())?;
+    if args.json {
+        printer.json(&report);
+        return Ok(0);
+    }
+    super::report::print(printer, &report, Show { unchanged: false, verbose: context.verbose });
+    // A package none of whose files was there still leaves the workspace.
+    for name in &names {
+        if !report.packages.iter().any(|p| &p.name == name) {
+            printer.status(if args.dry_run { "Would remove" } else { "Removed" }, name);
         }
     }
     Ok(0)
-}
-
-/// One line per target and kind of loss, with the number of agents it touches (hundreds of
-/// agents converted for several tools would otherwise print thousands of near-identical notes);
-/// `-v` prints each one.
-fn print_losses(printer: &Printer, losses: &[agents_workspace::Loss]) {
-    let mut groups: Vec<(&str, String, Vec<&agents_workspace::Loss>)> = Vec::new();
-    for loss in losses {
-        let kind = agents_format::loss_kind(&loss.detail);
-        match groups.iter_mut().find(|(target, k, _)| *target == loss.target && *k == kind) {
-            Some((_, _, members)) => members.push(loss),
-            None => groups.push((&loss.target, kind, vec![loss])),
-        }
-    }
-    let mut summarised = false;
-    for (target, kind, members) in &groups {
-        match members.as_slice() {
-            [only] => printer.note("note", format!("{} for {target}: not carried over: {}", only.agent, only.detail)),
-            _ => {
-                let mut agents: Vec<&str> = members.iter().map(|l| l.agent.as_str()).collect();
-                agents.dedup();
-                summarised = true;
-                printer.note("note", format!("{target}: not carried over for {} agents: {kind}", agents.len()));
-            }
-        }
-    }
-    if summarised {
-        printer.note("note", "run with -v for each agent's notes");
-    }
 }

@@ -10,6 +10,7 @@ mod package;
 mod publish;
 mod query;
 mod registry;
+mod report;
 mod sync;
 
 use agents_registry::RegistryError;
@@ -31,7 +32,7 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::List(args) => query::list(&context, printer, args.json),
         Command::Info(args) => query::info(&context, printer, args),
         Command::Search(args) => query::search(&context, printer, args),
-        Command::Verify(args) => query::verify(&context, printer, args.json),
+        Command::Verify(args) => query::verify(&context, printer, args),
         Command::Diff(args) => sync::diff(&context, printer, args),
         Command::Resolve(args) => install::resolve(&context, printer, args),
         Command::Sync(args) => sync::sync(&context, printer, args),

@@ -4,7 +4,7 @@ use agents_format::{AgentName, IndexFile, IndexRecord, select};
 use agents_registry::FetchMode;
 use agents_workspace::Status;
 
-use crate::cli::{InfoArgs, OutdatedArgs, SearchArgs};
+use crate::cli::{InfoArgs, OutdatedArgs, SearchArgs, VerifyArgs};
 use crate::context::Context;
 use crate::printer::Printer;
 
@@ -16,50 +16,74 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
         return Ok(0);
     }
     if statuses.is_empty() {
-        printer.status("Finished", "no agents installed here (`agents install NAME` adds one)");
+        printer.status("Finished", "nothing installed here (`agents install NAME` adds a package)");
     }
     let width = statuses.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
     for status in &statuses {
         let version = status.version.as_ref().map_or("-".to_owned(), |v| format!("v{v}"));
-        let mut merged =
-            status.merged_onto.as_ref().map(|v| format!(" (your edits merged onto v{v})")).unwrap_or_default();
+        let mut extra = String::new();
         if !status.kind.is_agent() {
-            merged.push_str(&format!(" ({})", status.kind));
+            extra.push_str(&format!(" ({})", status.kind));
+        }
+        if let Some(conflict) = &status.conflict {
+            extra.push_str(&format!(" (v{} kept aside: `agents resolve {}`)", conflict.version, status.name));
+        } else if let Some(version) = &status.edited_on {
+            extra.push_str(&format!(" (your edits on v{version})"));
         }
         printer.line(format!(
-            "{:width$}  {version:10}  {:13}  {}{merged}",
+            "{:width$}  {version:10}  {:13}  {}{extra}",
             status.name.as_str(),
             status.status.as_str(),
             printer.path(&status.path)
         ));
+        // Each file that is not as pinned, named: a package's status is the worst of its files'.
+        // (A one-file package's line already says it.)
+        for file in status.files.iter().filter(|f| f.status != Status::Ok && f.path != status.path) {
+            printer.line(format!("{:width$}    {} {}", "", file.status.as_str(), printer.path(&file.path)));
+        }
     }
     Ok(0)
 }
 
-pub(crate) fn verify(context: &Context, printer: &Printer, json: bool) -> anyhow::Result<i32> {
+pub(crate) fn verify(context: &Context, printer: &Printer, args: VerifyArgs) -> anyhow::Result<i32> {
     let workspace = context.workspace();
     let statuses = agents_workspace::status(&workspace)?;
-    let bad: Vec<_> = statuses.iter().filter(|s| matches!(s.status, Status::Modified | Status::Missing)).collect();
     let signatures = recheck_signers(context, &workspace)?;
-    let ok = bad.is_empty() && signatures.is_empty();
-    if json {
-        printer.json(&serde_json::json!({ "ok": ok, "agents": statuses, "signatures": signatures }));
-    } else {
-        for problem in &signatures {
-            printer.error(problem);
-        }
-        for status in &bad {
-            let version = status.version.as_ref().map(|v| format!(" v{v}")).unwrap_or_default();
-            let what = match status.status {
-                Status::Missing => "is missing",
-                _ => "does not match the checksum in agents.lock",
+    let failing = |status: Status| status.fails(args.strict);
+    let ok = !statuses.iter().flat_map(|s| &s.files).any(|f| failing(f.status)) && signatures.is_empty();
+    if args.json {
+        printer.json(&serde_json::json!({
+            "ok": ok, "strict": args.strict, "agents": statuses, "signatures": signatures
+        }));
+        return Ok(if ok { 0 } else { 1 });
+    }
+    for problem in &signatures {
+        printer.error(problem);
+    }
+    for status in &statuses {
+        let version = status.version.as_ref().map(|v| format!(" v{v}")).unwrap_or_default();
+        for file in &status.files {
+            let path = printer.path(&file.path);
+            let what = match file.status {
+                Status::Ok | Status::NotInstalled => continue,
+                Status::Missing => "is missing".to_owned(),
+                Status::Modified => "does not match the checksum in agents.lock".to_owned(),
+                Status::Conflict => {
+                    format!("has your edits and an update kept aside (`agents resolve {}` settles it)", status.name)
+                }
+                Status::Edited => format!("is edited by you on{version} (your edits, kept)"),
             };
-            printer.error(format!("{}{version}: {} {what}", status.name, printer.path(&status.path)));
+            let line = format!("{}{version}: {path} {what}", status.name);
+            if failing(file.status) { printer.error(line) } else { printer.note("note", line) }
         }
-        let checked = statuses.iter().filter(|s| s.version.is_some()).count();
-        if ok {
-            printer.status("Verified", format!("{checked} agent(s) match agents.lock"));
-        }
+    }
+    if ok {
+        let installed: Vec<&agents_workspace::PackageStatus> =
+            statuses.iter().filter(|s| s.version.is_some()).collect();
+        let kinds = super::report::plural(installed.iter().map(|s| s.kind));
+        let edited = installed.iter().filter(|s| s.status == Status::Edited).count();
+        let edited = if edited > 0 { format!(" ({edited} edited by you)") } else { String::new() };
+        printer.status("Verified", format!("{} {kinds} match agents.lock{edited}", installed.len()));
     }
     Ok(if ok { 0 } else { 1 })
 }

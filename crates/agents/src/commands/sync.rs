@@ -2,7 +2,9 @@
 
 use agents_format::AgentName;
 use agents_registry::FetchMode;
-use agents_workspace::ReconcileReport;
+use agents_workspace::Report;
+
+use super::report::Show;
 
 use crate::cli::{DiffArgs, SyncArgs};
 use crate::context::Context;
@@ -12,53 +14,31 @@ pub(crate) fn sync(context: &Context, printer: &Printer, args: SyncArgs) -> anyh
     let workspace = context.workspace();
     let mode = if args.offline { FetchMode::Offline } else { FetchMode::IfMissing };
     let mut registries = context.registries(&workspace, mode)?;
-    let report = agents_workspace::reconcile(&workspace, &mut registries)?;
+    let report = agents_workspace::sync(&workspace, &mut registries, args.dry_run)?;
     if args.json {
         printer.json(&report);
     } else {
-        print_reconcile(printer, &report);
+        print_sync(printer, &report, context.verbose);
     }
     Ok(if report.errors.is_empty() { 0 } else { 1 })
 }
 
-pub(crate) fn print_reconcile(printer: &Printer, report: &ReconcileReport) {
-    for change in &report.written {
-        let path = printer.path(&change.path);
-        match &change.from {
-            Some(from) if from != &change.to => {
-                printer.status("Updated", format!("{} {from} \u{2192} v{} ({path})", change.name, change.to))
-            }
-            _ => printer.status("Restored", format!("{} v{} \u{2192} {path}", change.name, change.to)),
-        }
-    }
-    for change in &report.merged {
-        printer.status(
-            "Merged",
-            format!("your edits to {} onto v{} ({})", change.name, change.to, printer.path(&change.path)),
-        );
-    }
-    for name in &report.removed {
-        printer.status("Removed", name);
-    }
-    for drift in &report.drift {
-        printer.warn(format!("{} has local edits; kept ({})", drift.name, printer.path(&drift.path)));
-    }
+pub(crate) fn print_sync(printer: &Printer, report: &Report, verbose: bool) {
+    super::report::print(printer, report, Show { unchanged: false, verbose });
     for conflict in &report.conflicts {
         printer.warn(format!(
-            "conflict: {} v{} is pinned but your edits conflict with it: the update is kept aside in {} \
-             (`agents diff {}` shows both; `agents resolve {} --theirs|--ours|--markers` settles it)",
+            "conflict: {} v{} is pinned but your edits to {} conflict with it: the update is kept aside in {} \
+             (`agents diff {}` shows both; `agents resolve {} --edit|--theirs|--ours` settles it)",
             conflict.name,
             conflict.version,
+            printer.path(&conflict.path),
             conflict.upstream.display(),
             conflict.name,
             conflict.name
         ));
     }
-    for error in &report.errors {
-        printer.error(error);
-    }
-    if report.is_quiet() && report.drift.is_empty() {
-        printer.status("Synced", "every agent matches agents.lock");
+    if report.is_quiet() && report.kept().is_empty() && !report.dry_run {
+        printer.status("Synced", "every file matches agents.lock");
     }
 }
 
