@@ -423,3 +423,51 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     std::fs::write(env.agents_dir().join("alpha.md"), TestEnv::agent_text("alpha", "1.0.0")).unwrap();
     assert_eq!(snapshot(), before);
 }
+
+/// A command stopped part way records what it did write: the next command knows those bytes as
+/// its own and replaces them, instead of taking them for a file it never managed.
+#[test]
+fn what_a_failed_install_wrote_is_recorded() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish_text(&env, "alpha", "1.0.0", &rules("alpha", RULES));
+    env.run(["install", "alpha@=1.0.0", "--registry", "team"]).success();
+    // Codex's directory cannot be written (immutable: even root cannot create a file in it),
+    // so the OpenCode file (planned before it) is written, then Codex's fails.
+    let codex = env.project.join(".codex/agents");
+    std::fs::create_dir_all(&codex).unwrap();
+    let Some(frozen) = Immutable::set(&codex) else {
+        eprintln!("note: skipped: `chattr +i` is not available here (needs CAP_LINUX_IMMUTABLE and ext4 or xfs)");
+        return;
+    };
+    let args = ["install", "alpha", "--target", "codex", "--target", "opencode"];
+    env.run(args).fails_with("part way");
+    drop(frozen);
+    let opencode = env.project.join(".opencode/agent/alpha.md");
+    assert!(opencode.is_file(), "the OpenCode file was not written first");
+    // Nothing pins the OpenCode file yet, and it is no published version: only the record of
+    // the write says it is ours, so a new version replaces it.
+    publish_text(&env, "alpha", "1.1.0", &rules("alpha", &["Rule one, improved."]));
+    let again = env.run(["install", "alpha@=1.1.0", "--target", "codex", "--target", "opencode"]).success();
+    assert!(!again.stderr().contains("not a file agents installed"), "{}", again.stderr());
+    assert!(read(&opencode).contains("Rule one, improved."), "{}", read(&opencode));
+    assert!(codex.join("alpha.toml").is_file());
+    env.run(["verify"]).success();
+}
+
+/// A directory made immutable (`chattr +i`) until dropped.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn set(dir: &Path) -> Option<Immutable> {
+        let status =
+            std::process::Command::new("chattr").arg("+i").arg(dir).stderr(std::process::Stdio::null()).status();
+        status.is_ok_and(|s| s.success()).then(|| Immutable(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}

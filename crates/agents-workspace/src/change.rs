@@ -109,7 +109,13 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
         }
         kept_aside.push((conflict, new));
     }
-    let results = engine::apply(workspace, &root, steps, &mut state, change.now)?;
+    let applied = engine::apply(workspace, &root, steps, &mut state, change.now);
+    if applied.is_err() && state != original {
+        // What was applied before the failure is recorded, so the next command knows those
+        // bytes as ours (and a merge as the user's) rather than guessing from the lockfile.
+        let _ = workspace.write_state(&state);
+    }
+    let results = applied?;
     describe(workspace, &wanted, &[], Some(&results), &kept_aside, &mut report);
     let written = |report: &Report| -> Vec<String> {
         report.written().iter().map(|(_, f)| f.path.display().to_string()).collect()
