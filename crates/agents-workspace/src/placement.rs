@@ -236,9 +236,14 @@ impl Placement<'_> {
     pub(crate) fn skill_dirs(&self, name: &AgentName, tools: &[Target]) -> Vec<(&'static str, String)> {
         let mut dirs = vec![(Target::ClaudeCode.as_str(), self.claude_relative(&format!("skills/{name}")))];
         if tools.iter().any(|t| *t != Target::ClaudeCode) {
-            dirs.push((SHARED_TARGET, format!(".agents/skills/{name}")));
+            dirs.push((SHARED_TARGET, Self::shared_skill_dir(name)));
         }
         dirs
+    }
+
+    /// The shared copy of a skill the other tools read (`.agents/skills/NAME`), in every scope.
+    pub(crate) fn shared_skill_dir(name: &AgentName) -> String {
+        format!(".agents/skills/{name}")
     }
 
     /// The file that stands for a package: the agent's file, the Claude Code copy of `SKILL.md`,

@@ -202,7 +202,9 @@ fn unplaced(placement: Placement<'_>, targets: &[Target], locked: &LockedAgent) 
                 .files
                 .iter()
                 .filter_map(|f| f.path.as_str().strip_prefix(&format!("{claude_dir}/")))
-                .filter_map(|rest| RelativePath::parse(&format!(".agents/skills/{}/{rest}", locked.name)).ok())
+                .filter_map(|rest| {
+                    RelativePath::parse(&format!("{}/{rest}", Placement::shared_skill_dir(&locked.name))).ok()
+                })
                 .map(|path| (SHARED_TARGET.to_owned(), path))
                 .collect()
         }

@@ -123,7 +123,7 @@ pub(crate) fn resolve(context: &Context, printer: &Printer, args: ResolveArgs) -
     } else if args.ours {
         Resolution::Ours
     } else if let Some(file) = &args.from {
-        Resolution::Take(std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?)
+        Resolution::Take(read_resolution(file)?)
     } else if args.edit {
         Resolution::Take(edit(&workspace, &name)?)
     } else {
@@ -166,6 +166,13 @@ pub(crate) fn resolve(context: &Context, printer: &Printer, args: ResolveArgs) -
 
 /// Opens the user's editor on the three-way draft of `name`'s conflicted file and returns what
 /// was saved (the library refuses it if conflict markers are left).
+/// The file a conflict is settled with: a regular file, read with the cap of any managed file.
+fn read_resolution(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    agents_workspace::fs::read_optional(path, agents_workspace::fs::MAX_MANAGED_FILE_LEN)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .ok_or_else(|| anyhow::anyhow!("{} does not exist", path.display()))
+}
+
 fn edit(workspace: &agents_workspace::Workspace, name: &AgentName) -> anyhow::Result<Vec<u8>> {
     let drafts = agents_workspace::conflict_drafts(workspace, name)?;
     let [draft] = drafts.as_slice() else {
@@ -189,7 +196,7 @@ fn edit(workspace: &agents_workspace::Workspace, name: &AgentName) -> anyhow::Re
     if !status.success() {
         anyhow::bail!("the editor `{}` exited with {status}; nothing was changed", editor.to_string_lossy());
     }
-    let bytes = std::fs::read(&draft.draft).with_context(|| format!("cannot read {}", draft.draft.display()))?;
+    let bytes = read_resolution(&draft.draft)?;
     if agents_workspace::has_conflict_markers(&bytes) {
         return Err(agents_workspace::WorkspaceError::MarkersLeft { name: name.clone() }).with_context(|| {
             format!("{} keeps your edits so far; run `agents resolve {name} --edit` again", draft.draft.display())
