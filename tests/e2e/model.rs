@@ -190,7 +190,10 @@ fn every_message_names_the_exact_file() {
     env.run(["install", "reviewer", "--target", "opencode"]).success();
     std::fs::remove_file(env.project.join(".opencode/agent/reviewer.md")).unwrap();
     let listed = env.run(["list"]).success().stdout();
-    assert!(listed.contains("missing .opencode/agent/reviewer.md"), "{listed}");
+    // The package's line names the missing file, never the Claude Code file that is there.
+    let line = listed.lines().find(|l| l.starts_with("reviewer")).unwrap_or_default();
+    assert!(line.contains("missing") && line.contains(".opencode/agent/reviewer.md"), "{listed}");
+    assert!(!listed.contains(".claude/agents/reviewer.md"), "{listed}");
     let verify = env.run(["verify"]).fails_with(".opencode/agent/reviewer.md is missing").stderr();
     assert!(!verify.contains(".claude/agents/reviewer.md is missing"), "{verify}");
     env.run(["sync"]).success().stderr_contains(".opencode/agent/reviewer.md");
@@ -202,7 +205,8 @@ fn every_message_names_the_exact_file() {
     let shared = env.project.join(".agents/skills/pdf-tools/SKILL.md");
     std::fs::write(&shared, read(&shared) + "mine\n").unwrap();
     let listed = env.run(["list"]).success().stdout();
-    assert!(listed.contains("modified .agents/skills/pdf-tools/SKILL.md"), "{listed}");
+    let line = listed.lines().find(|l| l.starts_with("pdf-tools")).unwrap_or_default();
+    assert!(line.contains("modified") && line.contains(".agents/skills/pdf-tools/SKILL.md"), "{listed}");
     env.run(["verify"]).fails_with(".agents/skills/pdf-tools/SKILL.md does not match");
     // Kinds in words: a skill is not an agent.
     let summary = env.run(["verify", "--strict"]).stderr();

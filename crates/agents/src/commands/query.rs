@@ -30,15 +30,22 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
         } else if let Some(version) = &status.edited_on {
             extra.push_str(&format!(" (your edits on v{version})"));
         }
+        // A package's status is the worst of its files'; its line names the file that has it
+        // when one file does (a deleted converted file, not the Claude Code file beside it),
+        // and a line below names each other file that is not as pinned.
+        let worst: Vec<&agents_workspace::FileStatus> =
+            status.files.iter().filter(|f| f.status == status.status && f.status != Status::Ok).collect();
+        let shown = match worst.as_slice() {
+            [only] => &only.path,
+            _ => &status.path,
+        };
         printer.line(format!(
             "{:width$}  {version:10}  {:13}  {}{extra}",
             status.name.as_str(),
             status.status.as_str(),
-            printer.path(&status.path)
+            printer.path(shown)
         ));
-        // Each file that is not as pinned, named: a package's status is the worst of its files'.
-        // (A one-file package's line already says it.)
-        for file in status.files.iter().filter(|f| f.status != Status::Ok && f.path != status.path) {
+        for file in status.files.iter().filter(|f| f.status != Status::Ok && f.path != *shown) {
             printer.line(format!("{:width$}    {} {}", "", file.status.as_str(), printer.path(&file.path)));
         }
     }
