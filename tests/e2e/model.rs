@@ -475,3 +475,13 @@ impl Drop for Immutable {
         let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
     }
 }
+
+/// Counts agree with their nouns: one agent matches, two skills match.
+#[test]
+fn verify_counts_in_words() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer"]).success();
+    env.run(["verify"]).success().stderr_contains("Verified 1 agent matches agents.lock");
+    env.run(["install", "test-writer"]).success();
+    env.run(["verify"]).success().stderr_contains("Verified 2 agents match agents.lock");
+}

@@ -216,7 +216,7 @@ fn a_conflict_prints_its_cause_once() {
             "error: conflict: your edits to alpha conflict with alpha@1.1.0; your file is unchanged and the new \
              version is kept in {conflicts}/{key}/alpha@1.1.0.md\n\
              hint: `agents diff alpha` shows the version your edits were made on, yours and theirs; \
-             `agents resolve alpha --theirs|--ours|--markers` settles it\n"
+             `agents resolve alpha --edit` settles it in your editor (or --theirs, --ours, --from FILE)\n"
         )
     );
 }

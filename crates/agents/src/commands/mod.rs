@@ -77,7 +77,7 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             )),
             WorkspaceError::MergeConflicts { first, .. } => Some(format!(
                 "`agents diff {first}` shows the version your edits were made on, yours and theirs; \
-                 `agents resolve {first} --theirs|--ours|--markers` settles it"
+                 `agents resolve {first} --edit` settles it in your editor (or --theirs, --ours, --from FILE)"
             )),
             WorkspaceError::NoProject { start } => Some(format!(
                 "`agents init` makes {} a project (agents.toml, agents.lock and .claude/agents/ go there); \

@@ -90,7 +90,8 @@ pub(crate) fn verify(context: &Context, printer: &Printer, args: VerifyArgs) -> 
         let kinds = super::report::plural(installed.iter().map(|s| s.kind));
         let edited = installed.iter().filter(|s| s.status == Status::Edited).count();
         let edited = if edited > 0 { format!(" ({edited} edited by you)") } else { String::new() };
-        printer.status("Verified", format!("{} {kinds} match agents.lock{edited}", installed.len()));
+        let verb = if installed.len() == 1 { "matches" } else { "match" };
+        printer.status("Verified", format!("{} {kinds} {verb} agents.lock{edited}", installed.len()));
     }
     Ok(if ok { 0 } else { 1 })
 }

@@ -180,14 +180,19 @@ fn print_losses(printer: &Printer, losses: &[Loss]) {
 }
 
 /// `agents`, `commands` or `skills` when every package is of that kind, else `packages`.
-pub(crate) fn plural(mut kinds: impl Iterator<Item = agents_format::Kind>) -> &'static str {
-    let Some(first) = kinds.next() else { return "packages" };
-    if !kinds.all(|k| k == first) {
+pub(crate) fn plural(kinds: impl Iterator<Item = agents_format::Kind>) -> &'static str {
+    let kinds: Vec<agents_format::Kind> = kinds.collect();
+    let Some(first) = kinds.first().copied() else { return "packages" };
+    let one = kinds.len() == 1;
+    if !kinds.iter().all(|k| *k == first) {
         return "packages";
     }
-    match first {
-        agents_format::Kind::Agent => "agents",
-        agents_format::Kind::Skill => "skills",
-        agents_format::Kind::Command => "commands",
+    match (first, one) {
+        (agents_format::Kind::Agent, true) => "agent",
+        (agents_format::Kind::Agent, false) => "agents",
+        (agents_format::Kind::Skill, true) => "skill",
+        (agents_format::Kind::Skill, false) => "skills",
+        (agents_format::Kind::Command, true) => "command",
+        (agents_format::Kind::Command, false) => "commands",
     }
 }
