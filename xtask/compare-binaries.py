@@ -11,7 +11,9 @@ RUNS = int(os.environ.get("RUNS", "30"))
 
 names = subprocess.run(["git", "--git-dir", REG, "ls-tree", "-r", "--name-only", "main", "index"],
                        capture_output=True, text=True, check=True).stdout.split()
-names = [n.rsplit("/", 1)[-1] for n in names][:50]
+all_names = [n.rsplit("/", 1)[-1] for n in names]
+names = all_names[:50]
+thousand = all_names[:1000]
 one = names[0]
 
 def env_for(home):
@@ -46,11 +48,16 @@ for label, binary in BINS.items():
     homes[label] = home
 
 manifest = "[agents]\n" + "".join(f'{n} = {{ version = "*", registry = "bench" }}\n' for n in names)
-results = {label: {"install one": [], "install 50 (manifest)": [], "sync 50 (nothing to do)": [], "sync 50 (one restored)": []} for label in BINS}
+results = {label: {"install one": [], "install 50 (manifest)": [], "sync 50 (nothing to do)": [], "sync 50 (one restored)": [],
+                   "list, 1,000 installed": [], "verify, 1,000 installed": []} for label in BINS}
+big_manifest = "[agents]\n" + "".join(f'{n} = {{ version = "*", registry = "bench" }}\n' for n in thousand)
 for label, binary in BINS.items():
     proj = f"{ROOT}/{label}/synced"
     fresh_project(proj, manifest)
     run(binary, ["install"], proj, homes[label])
+    big = f"{ROOT}/{label}/thousand"
+    fresh_project(big, big_manifest)
+    run(binary, ["install"], big, homes[label])
 for i in range(RUNS):
     for label, binary in (BINS.items() if i % 2 == 0 else reversed(list(BINS.items()))):
         home = homes[label]
@@ -63,6 +70,9 @@ for i in range(RUNS):
         results[label]["sync 50 (nothing to do)"].append(run(binary, ["sync", "--offline"], synced, home))
         os.remove(f"{synced}/.claude/agents/{names[7]}.md")
         results[label]["sync 50 (one restored)"].append(run(binary, ["sync", "--offline"], synced, home))
+        big = f"{ROOT}/{label}/thousand"
+        results[label]["list, 1,000 installed"].append(run(binary, ["list"], big, home))
+        results[label]["verify, 1,000 installed"].append(run(binary, ["verify"], big, home))
 
 print(f"| scenario (10,000 agents × 10 versions, {RUNS} runs each, interleaved) | before: median (p95) | after: median (p95) | after / before |")
 print("| --- | --- | --- | --- |")

@@ -485,3 +485,25 @@ fn verify_counts_in_words() {
     env.run(["install", "test-writer"]).success();
     env.run(["verify"]).success().stderr_contains("Verified 2 agents match agents.lock");
 }
+
+/// `list` and `verify` trust a file this tool wrote by its recorded fingerprint (inode, size,
+/// times), without reading it; an edit of the same length right after the install is still
+/// seen, and a file put back byte for byte is as pinned again.
+#[test]
+fn an_edit_made_at_once_after_a_write_is_seen_without_a_read_of_every_file() {
+    let env = TestEnv::new();
+    env.run(["install", "code-reviewer", "test-writer"]).success();
+    let file = env.agents_dir().join("code-reviewer.md");
+    let original = std::fs::read(&file).unwrap();
+    let mut edited = original.clone();
+    edited[original.len() - 2] ^= 0x01;
+    std::fs::write(&file, &edited).unwrap();
+    let line = |listed: &str| listed.lines().find(|l| l.starts_with("code-reviewer")).unwrap_or_default().to_owned();
+    let listed = env.run(["list"]).success().stdout();
+    assert!(line(&listed).contains("modified"), "{listed}");
+    env.run(["verify"]).fails_with("code-reviewer");
+    // Put back byte for byte, with a new time: as pinned again.
+    std::fs::write(&file, &original).unwrap();
+    assert!(line(&env.run(["list"]).success().stdout()).contains("ok"));
+    env.run(["verify"]).success();
+}

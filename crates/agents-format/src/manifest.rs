@@ -69,11 +69,47 @@ struct RawSecurity {
     require_signatures: Option<bool>,
 }
 
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
+/// `name = "^1"` or `name = { version = "^1", registry = "team" }`. Read by its own visitor:
+/// serde's untagged enums buffer every value to try each form, which made a manifest of a
+/// thousand agents the slowest file `agents list` reads.
 enum RawDependency {
     Requirement(String),
     Detailed { version: String, registry: Option<String> },
+}
+
+impl<'de> serde::Deserialize<'de> for RawDependency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawDependency;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a version requirement, or a table with `version` and `registry`")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, requirement: &str) -> Result<RawDependency, E> {
+                Ok(RawDependency::Requirement(requirement.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawDependency, A::Error> {
+                let (mut version, mut registry) = (None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "version" if version.is_none() => version = Some(map.next_value::<String>()?),
+                        "registry" if registry.is_none() => registry = Some(map.next_value::<String>()?),
+                        "version" | "registry" => return Err(serde::de::Error::duplicate_field("version or registry")),
+                        // Unknown keys are kept for newer clients, as elsewhere in the format.
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                let version = version.ok_or_else(|| serde::de::Error::missing_field("version"))?;
+                Ok(RawDependency::Detailed { version, registry })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Checks a registry's local name (`team` in `--registry team`).

@@ -55,7 +55,7 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     }
     let mut state = workspace.read_state();
     let original = state.clone();
-    let disk = Disk::new(&root);
+    let disk = Disk::new(&root, &state);
     let placement = workspace.placement();
     let packages = std::mem::take(&mut change.packages);
     let mut loader = RegistryLoader::new(workspace, registries, change.deny_hidden_unicode, change.notify);

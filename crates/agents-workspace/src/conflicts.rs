@@ -149,7 +149,7 @@ pub fn resolve_conflict(
                     Resolution::Take(bytes) => bytes.clone(),
                     _ => theirs.clone(),
                 };
-                let disk = Disk::new(&root);
+                let disk = Disk::new(&root, &state);
                 let file = model::replacement(&path, &conflict, bytes.clone(), &disk, &state, &pins)?;
                 let steps = engine::plan(&root, vec![file], true)?;
                 for result in engine::apply(workspace, &root, steps, &mut state, now)? {
@@ -157,7 +157,9 @@ pub fn resolve_conflict(
                     let done = matches!(result.done, Done::Written | Done::Unchanged);
                     if done && bytes != theirs {
                         // The user's file on the new version: merged again, never replaced.
-                        state.record_merge(&path, name, Sha256::of(&bytes), &conflict.version);
+                        // The fingerprint of the write just made stays with it.
+                        let stat = state.known(&path).map(|(stat, _)| stat);
+                        state.record_merge(&path, name, Sha256::of(&bytes), &conflict.version, stat);
                     }
                     if !done {
                         return Err(WorkspaceError::ChangedMeanwhile { path: root.absolute(&path) });
@@ -167,7 +169,7 @@ pub fn resolve_conflict(
             }
             Resolution::Ours => {
                 if let Some(sha256) = root.inspect(&path)?.sha256() {
-                    state.record_merge(&path, name, sha256, &conflict.version);
+                    state.record_merge(&path, name, sha256, &conflict.version, None);
                 }
                 engine::settle(&mut state, &path);
             }

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use agents_format::{RelativePath, Sha256};
 
 use crate::error::{Result, WorkspaceError};
-use crate::fs::{Expect, ForeignKind, OnDisk, Root, Staged, Swap};
+use crate::fs::{Expect, Fingerprint, ForeignKind, OnDisk, Root, Staged, Swap};
 use crate::model::Managed;
 use crate::state::WorkspaceState;
 use crate::workspace::Workspace;
@@ -342,11 +342,12 @@ fn apply_step(
     let file = &step.file;
     let mode = file.want.as_ref().and_then(|w| w.mode);
     // The write of this step, staged by `stage_window` (or now, if it was not).
-    let write = |bytes: &[u8], expect: Expect| -> Result<Swap> {
-        match staged {
-            Some(staged) => root.commit(staged?, bytes, expect),
-            None => root.replace_with_mode(&file.path, bytes, expect, mode),
-        }
+    let write = |bytes: &[u8], expect: Expect| -> Result<(Swap, Option<Fingerprint>)> {
+        let staged = match staged {
+            Some(staged) => staged?,
+            None => root.stage(&file.path, bytes, mode)?,
+        };
+        root.commit(staged, bytes, expect)
     };
     let wanted_bytes = || {
         file.want
@@ -354,16 +355,22 @@ fn apply_step(
             .and_then(|w| w.bytes.as_deref())
             .ok_or_else(|| WorkspaceError::ChangedMeanwhile { path: root.absolute(&file.path) })
     };
-    let record = |state: &mut WorkspaceState| {
+    let record = |state: &mut WorkspaceState, written: Option<Fingerprint>| {
         if let Some(sha256) = file.wanted() {
-            state.record(&file.path, &file.owner.name, sha256, &file.owner.version);
+            match written {
+                Some(stat) => {
+                    state.record_written(&file.path, &file.owner.name, sha256, &file.owner.version, Some(stat))
+                }
+                None => state.record(&file.path, &file.owner.name, sha256, &file.owner.version),
+            }
         }
     };
     let mut backup = None;
+    let mut fingerprint = None;
     let swap = match step.decision {
         Decision::Keep => {
             match file.want {
-                Some(_) => record(state),
+                Some(_) => record(state, None),
                 None => {
                     state.files.remove(&file.path);
                 }
@@ -374,17 +381,23 @@ fn apply_step(
         Decision::Conflict(_) => return Ok((Done::Kept, None)),
         Decision::KeepEdit => {
             if let OnDisk::File { sha256, .. } = file.evidence.on_disk {
-                state.record_merge(&file.path, &file.owner.name, sha256, &file.owner.version);
+                state.record_merge(&file.path, &file.owner.name, sha256, &file.owner.version, None);
             }
             settle(state, &file.path);
             return Ok((Done::Kept, None));
         }
-        Decision::Write(expect) => write(wanted_bytes()?, expect)?,
+        Decision::Write(expect) => {
+            let swap;
+            (swap, fingerprint) = write(wanted_bytes()?, expect)?;
+            swap
+        }
         Decision::Remove(expect) => root.remove(&file.path, expect)?,
         Decision::BackUpThenWrite(expect) => {
             let bytes = wanted_bytes()?;
             backup = Some(back_up(workspace, root, &file.path, now)?);
-            write(bytes, expect)?
+            let swap;
+            (swap, fingerprint) = write(bytes, expect)?;
+            swap
         }
         Decision::BackUpThenRemove(expect) => {
             backup = Some(back_up(workspace, root, &file.path, now)?);
@@ -393,12 +406,13 @@ fn apply_step(
         Decision::Merge(expect) => {
             let merged = step.merged.as_deref().expect("a merge decision carries its merged bytes");
             match write(merged, expect)? {
-                Swap::Done => {
-                    state.record_merge(&file.path, &file.owner.name, Sha256::of(merged), &file.owner.version);
+                (Swap::Done, stat) => {
+                    let sha256 = Sha256::of(merged);
+                    state.record_merge(&file.path, &file.owner.name, sha256, &file.owner.version, stat);
                     settle(state, &file.path);
                     return Ok((Done::Merged, None));
                 }
-                other => other,
+                (other, _) => other,
             }
         }
     };
@@ -410,7 +424,7 @@ fn apply_step(
             Ok((Done::Removed, backup))
         }
         Swap::Done => {
-            record(state);
+            record(state, fingerprint);
             settle(state, &file.path);
             Ok((Done::Written, backup))
         }

@@ -139,7 +139,7 @@ impl Scene {
     /// the package is not wanted at all).
     fn decide(&self, registry: &mut Registry, tools: &[Target], v: Option<&str>) -> Vec<(String, Decision)> {
         let root = Root::open(self.dir.path()).unwrap();
-        let disk = Disk::new(&root);
+        let disk = Disk::new(&root, &self.state);
         let packages: Vec<Package> = v
             .map(|v| {
                 let pin = registry.pin(self.placement(), tools, v);
@@ -178,7 +178,13 @@ fn a_merged_file_is_the_users_and_merges_again_never_removed() {
     // The user's edit, merged earlier onto 1.0.0: recorded as theirs.
     let merged = b"---\nname: rev\ndescription: Reviews code\n---\nRule one.\nRule two.\nRule three, ours.\n";
     scene.write(".claude/agents/rev.md", merged);
-    scene.state.record_merge(&path(".claude/agents/rev.md"), &registry.name, Sha256::of(merged), &version("1.0.0"));
+    scene.state.record_merge(
+        &path(".claude/agents/rev.md"),
+        &registry.name,
+        Sha256::of(merged),
+        &version("1.0.0"),
+        None,
+    );
     // The pin moves: merged again.
     let rows = scene.decide(&mut registry, &[], Some("1.1.0"));
     assert_eq!(decision(&rows, ".claude/agents/rev.md"), &Decision::Merge(expect_bytes(merged)));

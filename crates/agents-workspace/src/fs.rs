@@ -58,6 +58,32 @@ pub enum OnDisk {
     Foreign(ForeignKind),
 }
 
+/// What identifies the bytes of a file this tool wrote, without reading them: its inode, size,
+/// modification and change times, taken when it was written. Before the rename, the new file's
+/// modification time is set one nanosecond back from the time the write gave it, so no later
+/// write can leave the same time behind (a write sets the current time, which is later): a file
+/// whose fingerprint still matches holds the bytes recorded with it, as git's index trusts a
+/// file whose stat data it recorded (without git's racy window: the time is never current).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fingerprint {
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: (i64, u32),
+    pub ctime: (i64, u32),
+}
+
+impl Fingerprint {
+    #[allow(clippy::useless_conversion, clippy::unnecessary_cast, clippy::unnecessary_fallible_conversions)]
+    fn of(stat: &rustix::fs::Stat) -> Fingerprint {
+        Fingerprint {
+            ino: stat.st_ino as u64,
+            size: u64::try_from(stat.st_size).unwrap_or(u64::MAX),
+            mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as u32),
+            ctime: (stat.st_ctime as i64, stat.st_ctime_nsec as u32),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForeignKind {
     Symlink,
@@ -266,6 +292,21 @@ impl Root {
         inspect_in(&dir, relative.file_name(), &self.absolute(relative))
     }
 
+    /// [`Root::inspect`], trusting `known` (what this tool recorded writing at `relative`: the
+    /// file's fingerprint then, and its checksum) without reading the file when the regular file
+    /// there still has that fingerprint.
+    pub fn inspect_known(&self, relative: &RelativePath, known: Option<(Fingerprint, Sha256)>) -> Result<OnDisk> {
+        let Some((fingerprint, sha256)) = known else { return self.inspect(relative) };
+        let Some(dir) = self.parent(relative, false)? else { return Ok(OnDisk::Missing) };
+        if let Ok(stat) = rustix::fs::statat(&*dir, relative.file_name(), AtFlags::SYMLINK_NOFOLLOW)
+            && FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
+            && Fingerprint::of(&stat) == fingerprint
+        {
+            return Ok(OnDisk::File { sha256, mode: stat.st_mode & 0o7777 });
+        }
+        inspect_in(&dir, relative.file_name(), &self.absolute(relative))
+    }
+
     /// The bytes of the regular file at `relative`, or `None` when it is missing. Refuses a
     /// symlink, a non-regular file, or one larger than `limit`.
     pub fn read(&self, relative: &RelativePath, limit: u64) -> Result<Option<Vec<u8>>> {
@@ -297,7 +338,7 @@ impl Root {
         mode: Option<agents_format::FileMode>,
     ) -> Result<Swap> {
         let staged = self.stage(relative, bytes, mode)?;
-        self.commit(staged, bytes, expect)
+        Ok(self.commit(staged, bytes, expect)?.0)
     }
 
     /// The first half of [`Root::replace_with_mode`]: writes `bytes` to a new temporary file
@@ -319,7 +360,8 @@ impl Root {
             _ => None,
         };
         let (temp, file) = write_temp_unsynced(&dir, &shown, bytes, keep_mode)?;
-        let staged = Staged { dir, temp: Some(temp), file, synced: false, relative: relative.clone() };
+        let mtime = backdate(&file);
+        let staged = Staged { dir, temp: Some(temp), file, synced: false, relative: relative.clone(), mtime };
         if let Some(mode) = mode {
             let temp = staged.temp.as_deref().expect("just written");
             let set = rustix::fs::fstat(&staged.file).and_then(|stat| {
@@ -337,7 +379,15 @@ impl Root {
     /// [`sync_staged`] did, then moves it to its target if what is there is still what `expect`
     /// says (the compare-and-swap of the module docs), and syncs the directory (now, or once
     /// later when deferred). The bytes renamed into place are always on disk first.
-    pub(crate) fn commit(&self, mut staged: Staged, bytes: &[u8], expect: Expect) -> Result<Swap> {
+    /// With the swap done, also returns the file's [`Fingerprint`] as it is now in place (none
+    /// when its modification time could not be set back, or is no longer what was set: a write
+    /// came in meanwhile).
+    pub(crate) fn commit(
+        &self,
+        mut staged: Staged,
+        bytes: &[u8],
+        expect: Expect,
+    ) -> Result<(Swap, Option<Fingerprint>)> {
         let relative = staged.relative.clone();
         let shown = self.absolute(&relative);
         if !staged.synced {
@@ -350,7 +400,14 @@ impl Root {
         let _ = rustix::fs::unlinkat(&*staged.dir, temp.as_str(), AtFlags::empty());
         let outcome = outcome?;
         self.sync_directory(&directory_key(&relative), &staged.dir)?;
-        Ok(outcome)
+        let fingerprint = match (&outcome, staged.mtime) {
+            (Swap::Done, Some(set)) => rustix::fs::fstat(&staged.file)
+                .ok()
+                .map(|stat| Fingerprint::of(&stat))
+                .filter(|now| now.mtime == set && now.size == bytes.len() as u64),
+            _ => None,
+        };
+        Ok((outcome, fingerprint))
     }
 
     /// Removes the file at `relative` if it still holds `expected` (or is the symlink a forced
@@ -522,6 +579,27 @@ pub(crate) struct Staged {
     /// Whether the bytes are fsync'd ([`sync_staged`]); [`Root::commit`] does it otherwise.
     synced: bool,
     relative: RelativePath,
+    /// The modification time set back by [`backdate`], when it could be.
+    mtime: Option<(i64, u32)>,
+}
+
+/// Sets the modification time of a file just written one nanosecond back from the time the
+/// write gave it (see [`Fingerprint`]); returns it, or `None` when the file system did not keep
+/// it exactly (one with coarser times cannot be fingerprinted, and is always read).
+fn backdate(file: &File) -> Option<(i64, u32)> {
+    let written = Fingerprint::of(&rustix::fs::fstat(file).ok()?).mtime;
+    let back = match written {
+        (secs, 0) => (secs - 1, 999_999_999),
+        (secs, nanos) => (secs, nanos - 1),
+    };
+    let omit = rustix::fs::Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_OMIT };
+    let times = rustix::fs::Timestamps {
+        last_access: omit,
+        last_modification: rustix::fs::Timespec { tv_sec: back.0, tv_nsec: back.1.into() },
+    };
+    rustix::fs::futimens(file, &times).ok()?;
+    let kept = Fingerprint::of(&rustix::fs::fstat(file).ok()?).mtime;
+    (kept == back).then_some(back)
 }
 
 impl Drop for Staged {
@@ -859,8 +937,8 @@ mod tests {
         let errors = sync_staged(&mut [&mut a, &mut b]);
         assert!(errors.iter().all(Option::is_none), "{errors:?}");
         assert!(a.synced && b.synced && !c.synced);
-        assert_eq!(root.commit(a, b"a", Expect::Missing).unwrap(), Swap::Done);
-        assert_eq!(root.commit(b, b"b", Expect::Missing).unwrap(), Swap::Done);
+        assert_eq!(root.commit(a, b"a", Expect::Missing).unwrap().0, Swap::Done);
+        assert_eq!(root.commit(b, b"b", Expect::Missing).unwrap().0, Swap::Done);
         drop(c);
         let mut names: Vec<String> = std::fs::read_dir(temp.path().join("d"))
             .unwrap()
@@ -874,8 +952,41 @@ mod tests {
         // A commit over a file that changed since the plan keeps the change.
         let d = root.stage(&path("d/a.md"), b"new", None).unwrap();
         std::fs::write(temp.path().join("d/a.md"), b"saved").unwrap();
-        assert_eq!(root.commit(d, b"new", Expect::Bytes(Sha256::of(b"a"))).unwrap(), Swap::Raced);
+        assert_eq!(root.commit(d, b"new", Expect::Bytes(Sha256::of(b"a"))).unwrap(), (Swap::Raced, None));
         assert_eq!(std::fs::read(temp.path().join("d/a.md")).unwrap(), b"saved");
+    }
+
+    /// A file written through `Root` is known by its fingerprint until anything changes it: a
+    /// write of the same length at once after (on a kernel with coarse timestamps, within the
+    /// same clock tick: the time set back is what tells it apart there), another file renamed
+    /// over it with the same time.
+    #[test]
+    fn a_fingerprint_vouches_for_the_bytes_until_the_file_changes() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = Root::open(temp.path()).unwrap();
+        let target = path("d/a.md");
+        let staged = root.stage(&target, b"ours", None).unwrap();
+        let (swap, stat) = root.commit(staged, b"ours", Expect::Missing).unwrap();
+        assert_eq!(swap, Swap::Done);
+        let Some(stat) = stat else {
+            eprintln!("note: skipped: this file system does not keep exact modification times");
+            return;
+        };
+        let recorded = Sha256::of(b"the recorded bytes, to tell a trusted answer from a read one");
+        let trusted = root.inspect_known(&target, Some((stat, recorded))).unwrap();
+        assert_eq!(trusted.sha256(), Some(recorded), "a matching fingerprint is trusted without reading");
+        // The same length written in place at once: its time is the current one, not ours.
+        std::fs::write(temp.path().join("d/a.md"), b"mine").unwrap();
+        let read = root.inspect_known(&target, Some((stat, recorded))).unwrap();
+        assert_eq!(read.sha256(), Some(Sha256::of(b"mine")));
+        // Another file renamed over it, with our time copied: another inode.
+        std::fs::write(temp.path().join("d/b.md"), b"ours").unwrap();
+        let times = std::fs::FileTimes::new()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::new(stat.mtime.0 as u64, stat.mtime.1));
+        std::fs::File::options().write(true).open(temp.path().join("d/b.md")).unwrap().set_times(times).unwrap();
+        std::fs::rename(temp.path().join("d/b.md"), temp.path().join("d/a.md")).unwrap();
+        let read = root.inspect_known(&target, Some((stat, recorded))).unwrap();
+        assert_eq!(read.sha256(), Some(Sha256::of(b"ours")));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 use agents_format::{AgentName, FileMode, Kind, LockedAgent, LockedFile, Lockfile, RelativePath, Sha256, Target};
 
 use crate::error::{Result, WorkspaceError};
-use crate::fs::{OnDisk, Root};
+use crate::fs::{Fingerprint, OnDisk, Root};
 use crate::placement::{Contents, Origin, PlacedPackage, Placement};
 use crate::state::{Conflict, WorkspaceState, Written};
 
@@ -88,6 +88,9 @@ pub(crate) trait Loader {
 /// read the same answer (the compare-and-swap of apply checks again at the moment it writes).
 pub(crate) struct Disk<'a> {
     root: &'a Root,
+    /// What this tool recorded writing (as the command started): a file that still has that
+    /// fingerprint is not read.
+    known: HashMap<RelativePath, (Fingerprint, Sha256)>,
     seen: RefCell<HashMap<RelativePath, OnDisk>>,
     /// Whether a symlinked directory on the way is reported as something foreign at the path
     /// (the views) rather than refused as an error (a change, which must say why it stops).
@@ -96,13 +99,13 @@ pub(crate) struct Disk<'a> {
 
 impl<'a> Disk<'a> {
     /// For a change: a symlinked directory on the way to a path is an error naming it.
-    pub(crate) fn new(root: &'a Root) -> Disk<'a> {
-        Disk { root, seen: RefCell::new(HashMap::new()), lenient: false }
+    pub(crate) fn new(root: &'a Root, state: &WorkspaceState) -> Disk<'a> {
+        Disk { root, known: known(state), seen: RefCell::new(HashMap::new()), lenient: false }
     }
 
     /// For a view (list, verify): a symlinked directory on the way is something foreign there.
-    pub(crate) fn lenient(root: &'a Root) -> Disk<'a> {
-        Disk { root, seen: RefCell::new(HashMap::new()), lenient: true }
+    pub(crate) fn lenient(root: &'a Root, state: &WorkspaceState) -> Disk<'a> {
+        Disk { root, known: known(state), seen: RefCell::new(HashMap::new()), lenient: true }
     }
 
     /// What is at `path`.
@@ -110,7 +113,7 @@ impl<'a> Disk<'a> {
         if let Some(seen) = self.seen.borrow().get(path) {
             return Ok(*seen);
         }
-        let on_disk = match self.root.inspect(path) {
+        let on_disk = match self.root.inspect_known(path, self.known.get(path).copied()) {
             Ok(on_disk) => on_disk,
             Err(WorkspaceError::SymlinkedPath { .. }) if self.lenient => {
                 OnDisk::Foreign(crate::fs::ForeignKind::Symlink)
@@ -120,6 +123,11 @@ impl<'a> Disk<'a> {
         self.seen.borrow_mut().insert(path.clone(), on_disk);
         Ok(on_disk)
     }
+}
+
+/// The fingerprints in `state`, by path.
+fn known(state: &WorkspaceState) -> HashMap<RelativePath, (Fingerprint, Sha256)> {
+    state.files.keys().filter_map(|path| state.known(path).map(|known| (path.clone(), known))).collect()
 }
 
 /// One file the workspace should hold.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use agents_format::{AgentName, RelativePath, Sha256};
 
 use crate::error::Result;
-use crate::fs;
+use crate::fs::{self, Fingerprint};
 use crate::workspace::Workspace;
 
 /// The state file format version. Version 1 keyed agent files by agent name and converted files
@@ -48,6 +48,10 @@ pub struct Written {
     /// they are merged again, never replaced, when the pin moves.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub merged: bool,
+    /// The file's fingerprint as written, when the file system keeps exact times: while the
+    /// file still has it, it holds `sha256` and is not read to know so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stat: Option<Fingerprint>,
 }
 
 /// A pinned version that could not be applied because the file has local edits.
@@ -93,9 +97,10 @@ impl StateV1 {
         let mut state = WorkspaceState::default();
         for (agent, written) in self.files {
             if let Ok(path) = RelativePath::parse(&agent_path(&agent)) {
-                state
-                    .files
-                    .insert(path, Written { agent, sha256: written.sha256, version: written.version, merged: false });
+                state.files.insert(
+                    path,
+                    Written { agent, sha256: written.sha256, version: written.version, merged: false, stat: None },
+                );
             }
         }
         for (agent, conflict) in self.conflicts {
@@ -121,18 +126,23 @@ impl Workspace {
     /// The state, or an empty one when there is none or it cannot be read (the state is a
     /// cache of facts that can be re-derived; a broken file must not stop anything).
     pub fn read_state(&self) -> WorkspaceState {
+        /// Only the format version, to choose the type the whole file is read as (read once,
+        /// straight into it: no intermediate JSON tree for a state of thousands of files).
+        #[derive(serde::Deserialize)]
+        struct Format {
+            #[serde(default)]
+            version: u64,
+        }
         let path = self.state_path();
-        let Some(value) = fs::read_optional(&path, fs::MAX_STATE_LEN)
-            .ok()
-            .flatten()
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        else {
+        let Some(bytes) = fs::read_optional(&path, fs::MAX_STATE_LEN).ok().flatten() else {
             return WorkspaceState::default();
         };
-        let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let Ok(Format { version }) = serde_json::from_slice::<Format>(&bytes) else {
+            return WorkspaceState::default();
+        };
         let state = match version {
-            0 | 1 => serde_json::from_value::<StateV1>(value).ok().map(StateV1::upgrade),
-            2 => serde_json::from_value::<WorkspaceState>(value).ok(),
+            0 | 1 => serde_json::from_slice::<StateV1>(&bytes).ok().map(StateV1::upgrade),
+            2 => serde_json::from_slice::<WorkspaceState>(&bytes).ok(),
             _ => {
                 tracing::warn!(path = %path.display(), "state written by a newer agents; starting afresh");
                 None
@@ -152,15 +162,43 @@ impl Workspace {
 }
 
 impl WorkspaceState {
+    /// Records `sha256` as this tool's bytes at `path`. A fingerprint recorded with the same
+    /// bytes is kept (the file was found as it was written).
     pub fn record(&mut self, path: &RelativePath, agent: &AgentName, sha256: Sha256, version: &semver::Version) {
-        self.files
-            .insert(path.clone(), Written { agent: agent.clone(), sha256, version: version.clone(), merged: false });
+        let stat = self.files.get(path).filter(|w| w.sha256 == sha256 && !w.merged).and_then(|w| w.stat);
+        self.record_written(path, agent, sha256, version, stat);
     }
 
-    /// Records a merge of the user's edits onto `version`.
-    pub fn record_merge(&mut self, path: &RelativePath, agent: &AgentName, sha256: Sha256, version: &semver::Version) {
-        self.files
-            .insert(path.clone(), Written { agent: agent.clone(), sha256, version: version.clone(), merged: true });
+    /// Records bytes this tool just wrote at `path`, with the file's fingerprint then.
+    pub fn record_written(
+        &mut self,
+        path: &RelativePath,
+        agent: &AgentName,
+        sha256: Sha256,
+        version: &semver::Version,
+        stat: Option<Fingerprint>,
+    ) {
+        let written = Written { agent: agent.clone(), sha256, version: version.clone(), merged: false, stat };
+        self.files.insert(path.clone(), written);
+    }
+
+    /// Records a merge of the user's edits onto `version` (`stat`: when this tool wrote it).
+    pub fn record_merge(
+        &mut self,
+        path: &RelativePath,
+        agent: &AgentName,
+        sha256: Sha256,
+        version: &semver::Version,
+        stat: Option<Fingerprint>,
+    ) {
+        let written = Written { agent: agent.clone(), sha256, version: version.clone(), merged: true, stat };
+        self.files.insert(path.clone(), written);
+    }
+
+    /// What is known of the bytes at `path` without reading them: the fingerprint and checksum
+    /// recorded when this tool wrote them.
+    pub fn known(&self, path: &RelativePath) -> Option<(Fingerprint, Sha256)> {
+        self.files.get(path).and_then(|w| w.stat.map(|stat| (stat, w.sha256)))
     }
 
     /// What this tool last wrote at `path` as its own bytes: a merged file is the user's, so it

@@ -63,6 +63,9 @@ pub struct PackageStatus {
     /// The registry id from the lockfile.
     pub registry: Option<String>,
     pub sha256: Option<String>,
+    /// The key the lockfile pins as this version's signer, in a signed registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
     /// Where it is: its main file, or a skill's directory.
     pub path: PathBuf,
     /// The worst of its files' statuses.
@@ -95,9 +98,9 @@ pub struct ConflictStatus {
 pub fn status(workspace: &Workspace) -> Result<Vec<PackageStatus>> {
     let (_, manifest) = workspace.read_manifest()?;
     let (_, lockfile) = workspace.read_lockfile()?;
-    let root = workspace.open_root()?;
-    let disk = Disk::lenient(&root);
     let state = workspace.read_state();
+    let root = workspace.open_root()?;
+    let disk = Disk::lenient(&root, &state);
     let placement = workspace.placement();
     let mut all = Vec::with_capacity(lockfile.agents().len());
     for locked in lockfile.agents() {
@@ -114,6 +117,7 @@ pub fn status(workspace: &Workspace) -> Result<Vec<PackageStatus>> {
                 requirement: Some(dependency.requirement.to_string()),
                 registry: None,
                 sha256: None,
+                signer: None,
                 path: workspace.resolve(&placement.agent_file(name)),
                 status: Status::NotInstalled,
                 files: Vec::new(),
@@ -174,6 +178,7 @@ fn package_status(
         requirement: None,
         registry: Some(locked.registry.to_string()),
         sha256: Some(locked.sha256.to_hex()),
+        signer: locked.signer.clone(),
         path: workspace.resolve(&placement.shown_path(locked.kind, &locked.name)),
         status,
         files,

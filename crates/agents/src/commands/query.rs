@@ -19,6 +19,8 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
         printer.status("Finished", "nothing installed here (`agents install NAME` adds a package)");
     }
     let width = statuses.iter().map(|s| s.name.as_str().len()).max().unwrap_or(0);
+    // One write for the whole table, not one per line.
+    let mut lines: Vec<String> = Vec::with_capacity(statuses.len());
     for status in &statuses {
         let version = status.version.as_ref().map_or("-".to_owned(), |v| format!("v{v}"));
         let mut extra = String::new();
@@ -39,15 +41,18 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
             [only] => &only.path,
             _ => &status.path,
         };
-        printer.line(format!(
+        lines.push(format!(
             "{:width$}  {version:10}  {:13}  {}{extra}",
             status.name.as_str(),
             status.status.as_str(),
             printer.path(shown)
         ));
         for file in status.files.iter().filter(|f| f.status != Status::Ok && f.path != *shown) {
-            printer.line(format!("{:width$}    {} {}", "", file.status.as_str(), printer.path(&file.path)));
+            lines.push(format!("{:width$}    {} {}", "", file.status.as_str(), printer.path(&file.path)));
         }
+    }
+    if !lines.is_empty() {
+        printer.line(lines.join("\n"));
     }
     Ok(0)
 }
@@ -55,7 +60,10 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
 pub(crate) fn verify(context: &Context, printer: &Printer, args: VerifyArgs) -> anyhow::Result<i32> {
     let workspace = context.workspace();
     let statuses = agents_workspace::status(&workspace)?;
-    let signatures = recheck_signers(context, &workspace)?;
+    let signatures = match statuses.iter().any(|s| s.signer.is_some()) {
+        true => recheck_signers(context, &workspace)?,
+        false => Vec::new(),
+    };
     let failing = |status: Status| status.fails(args.strict);
     let ok = !statuses.iter().flat_map(|s| &s.files).any(|f| failing(f.status)) && signatures.is_empty();
     if args.json {
