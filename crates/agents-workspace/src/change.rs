@@ -137,7 +137,9 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     }
     // The state is a cache of what was written: failing to save it loses nothing the next
     // command cannot re-derive, so it is a warning, not a failed change.
-    if state != original
+    // A change of fingerprints alone (a file restored as it was pinned) is not worth a write
+    // and its fsyncs: without it, that file is read once more by the next command.
+    if state.differs_beyond_fingerprints(&original)
         && let Err(error) = workspace.write_state(&state)
     {
         report

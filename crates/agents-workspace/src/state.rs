@@ -195,6 +195,17 @@ impl WorkspaceState {
         self.files.insert(path.clone(), written);
     }
 
+    /// Whether `self` records anything `other` does not, fingerprints aside.
+    pub fn differs_beyond_fingerprints(&self, other: &WorkspaceState) -> bool {
+        let same = |(a, x): (&RelativePath, &Written), (b, y): (&RelativePath, &Written)| {
+            a == b && x.agent == y.agent && x.sha256 == y.sha256 && x.version == y.version && x.merged == y.merged
+        };
+        self.conflicts != other.conflicts
+            || self.dirs != other.dirs
+            || self.files.len() != other.files.len()
+            || !self.files.iter().zip(&other.files).all(|(a, b)| same(a, b))
+    }
+
     /// What is known of the bytes at `path` without reading them: the fingerprint and checksum
     /// recorded when this tool wrote them.
     pub fn known(&self, path: &RelativePath) -> Option<(Fingerprint, Sha256)> {
@@ -236,5 +247,24 @@ mod tests {
         let path = RelativePath::parse(".claude/agents/a.md").unwrap();
         assert_eq!(state.files[&path].agent.as_str(), "a");
         assert_eq!(state.files.len(), 1);
+    }
+
+    /// A new fingerprint alone is no reason to write the state; anything else recorded is.
+    #[test]
+    fn fingerprints_alone_do_not_make_the_state_differ() {
+        let path = RelativePath::parse(".claude/agents/a.md").unwrap();
+        let agent = AgentName::new("a").unwrap();
+        let version = semver::Version::new(1, 0, 0);
+        let mut before = WorkspaceState::default();
+        before.record(&path, &agent, Sha256::of(b"a"), &version);
+        let mut after = before.clone();
+        let stat = Fingerprint { ino: 7, size: 1, mtime: (1, 2), ctime: (3, 4) };
+        after.record_written(&path, &agent, Sha256::of(b"a"), &version, Some(stat));
+        assert!(!after.differs_beyond_fingerprints(&before));
+        after.record_written(&path, &agent, Sha256::of(b"b"), &version, Some(stat));
+        assert!(after.differs_beyond_fingerprints(&before));
+        let mut merged = before.clone();
+        merged.record_merge(&path, &agent, Sha256::of(b"a"), &version, None);
+        assert!(merged.differs_beyond_fingerprints(&before));
     }
 }
