@@ -464,6 +464,11 @@ fn under_deny_a_binary_asset_passes_and_every_text_file_is_scanned() {
     let script = skill_dir(&env, "pdf-forms", "1.0.3");
     std::fs::write(script.join("scripts/fill.sh"), "#!/bin/sh\necho \u{202E}fill\n").unwrap();
     publish(&env, &script).fails_with("hidden Unicode");
+    // A NUL does not make a script that can run binary (unscanned): a shell runs what follows.
+    let nul_script = skill_dir(&env, "pdf-forms", "1.0.4");
+    std::fs::write(nul_script.join("scripts/fill.sh"), b"echo ok\0\necho \xe2\x80\xaefill\n").unwrap();
+    std::fs::set_permissions(nul_script.join("scripts/fill.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    publish(&env, &nul_script).fails_with("hidden Unicode");
 }
 
 #[test]

@@ -301,7 +301,7 @@ fn gate(label: &str, contents: &Contents, deny: bool) -> Result<Vec<String>> {
             let mut warnings = Vec::new();
             for content in files {
                 let label = format!("{label} ({})", content.file.path);
-                warnings.extend(crate::gate::package_file(&label, content.file.path.as_str(), &content.bytes, deny)?);
+                warnings.extend(crate::gate::package_file(&label, &content.file, &content.bytes, deny)?);
             }
             Ok(warnings)
         }
