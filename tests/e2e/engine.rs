@@ -247,7 +247,25 @@ fn discovery_stops_at_the_repository_and_ignores_other_accounts_manifests() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{stderr}");
         assert!(stderr.contains("owned by another user") && stderr.contains("no project here"), "{stderr}");
-        reliability::record("hostile-discovery", 3);
+        // An empty `.git` planted beside it does not bring it back, nor does a repository whose
+        // directory another account owns make a project (git's safe.directory reasoning).
+        std::fs::create_dir_all(shared.join(".git")).unwrap();
+        let mut command = env.agents();
+        command.current_dir(shared.join("fresh")).args(["install", "code-reviewer"]);
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("no project here"), "{stderr}");
+        assert!(!shared.join("agents.lock").exists() && !shared.join(".claude").exists());
+        let theirs = env.path("their-repo");
+        std::fs::create_dir_all(theirs.join(".git")).unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let mut command = env.agents();
+        command.current_dir(&theirs).args(["install", "code-reviewer"]);
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("no project here"), "{stderr}");
+        assert!(!theirs.join(".claude").exists() && !theirs.join("agents.toml").exists());
+        reliability::record("hostile-discovery", 5);
     } else {
         eprintln!("skipping the other-account case: changing a file's owner needs root");
     }

@@ -51,19 +51,26 @@ impl Workspace {
     pub fn discover(start: &Path, dirs: Dirs) -> Discovered {
         let me = rustix::process::geteuid().as_raw();
         let mut ignored = Vec::new();
+        use std::os::unix::fs::MetadataExt as _;
+        // As git's safe.directory: a directory is this user's project only when it is theirs.
+        let mine = |dir: &Path| std::fs::metadata(dir).is_ok_and(|m| m.uid() == me);
         for dir in start.ancestors() {
             let manifest = dir.join(MANIFEST_FILE);
+            let mut foreign = false;
             if let Ok(metadata) = std::fs::metadata(&manifest)
                 && metadata.is_file()
             {
-                use std::os::unix::fs::MetadataExt as _;
-                if metadata.uid() == me {
+                if metadata.uid() == me && mine(dir) {
                     return Discovered { workspace: Some(Workspace::project(dir.to_path_buf(), dirs)), ignored };
                 }
+                foreign = true;
                 ignored.push(manifest);
             }
             if std::fs::symlink_metadata(dir.join(".git")).is_ok() {
-                return Discovered { workspace: Some(Workspace::project(dir.to_path_buf(), dirs)), ignored };
+                // The repository ends the search: it is the project when it is this user's and
+                // holds no manifest another account left (a planted `.git` never brings one back).
+                let workspace = (!foreign && mine(dir)).then(|| Workspace::project(dir.to_path_buf(), dirs));
+                return Discovered { workspace, ignored };
             }
         }
         Discovered { workspace: None, ignored }
