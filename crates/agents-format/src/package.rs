@@ -318,6 +318,18 @@ pub fn command_for_gemini(name: &AgentName, bytes: &[u8]) -> Option<(Vec<u8>, Ve
     if positional {
         notes.push("positional arguments ($0, $1, ...): Gemini CLI passes all arguments as {{args}}".to_owned());
     }
+    // `!{…}` runs a shell command and `@{…}` reads a file into the prompt in Gemini CLI; in a
+    // Claude Code command both are plain text, so they are written as text (`! {`, `@ {`).
+    let mut prompt = prompt;
+    for (syntax, what) in [("!{", "shell command"), ("@{", "file injection")] {
+        if prompt.contains(syntax) {
+            let text = format!("{} {{", &syntax[..1]);
+            prompt = prompt.replace(syntax, &text);
+            notes.push(format!(
+                "`{syntax}…}}` (Gemini CLI's {what} syntax; plain text in the Claude Code file, written as `{text}…}}`)"
+            ));
+        }
+    }
     let mut out = String::new();
     if let Some(description) = &command.description {
         out.push_str(&format!("description = {}\n", toml_edit::Value::from(description.as_str()).to_string().trim()));
