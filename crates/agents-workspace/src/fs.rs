@@ -774,6 +774,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     rustix::fs::fsync(&dir.fd).map_err(|e| io_error(directory)(e.into()))
 }
 
+/// Replaces `path` with `bytes` through a temporary file and a rename, without fsync: for a
+/// cache, which may be lost in a crash (a torn or missing one is only a miss) but must never be
+/// seen half-written by another process.
+pub fn write_cache(path: &Path, bytes: &[u8]) -> Result<()> {
+    let directory = path.parent().expect("an absolute file path has a parent");
+    fs_err::create_dir_all(directory).map_err(io_error(directory))?;
+    let dir = Root::open(directory)?;
+    let name = path.file_name().expect("a file path has a file name").to_string_lossy();
+    let (temp, file) = write_temp_unsynced(&dir.fd, path, bytes, None)?;
+    drop(file);
+    if let Err(error) = rustix::fs::renameat(&dir.fd, temp.as_str(), &dir.fd, name.as_ref()) {
+        let _ = rustix::fs::unlinkat(&dir.fd, temp.as_str(), AtFlags::empty());
+        return Err(io_error(path)(error.into()));
+    }
+    Ok(())
+}
+
 /// Creates a new file at `path` in a private directory, never replacing one: a backup. Returns
 /// the path used: `path`, or `path` with `-1`, `-2`… before the extension when taken.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
