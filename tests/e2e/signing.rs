@@ -596,3 +596,20 @@ fn an_import_into_a_signed_registry_is_signed() {
     let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
     assert_eq!(lockfile.matches(&format!("signer = \"{}\"", fingerprint(&key))).count(), 2, "{lockfile}");
 }
+
+/// `publish` never claims a signature no client checks: to a registry without a root key, the
+/// signature a configured key makes is said to be unchecked, and "signed by" is said only where
+/// the registry checks it.
+#[test]
+fn publish_claims_a_signature_only_where_the_registry_checks_it() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let key = keygen(&env, "alice");
+    let unsigned = publish(&env, &key, "plain", "1.0.0").success();
+    assert!(!unsigned.stderr().contains("signed by"), "{}", unsigned.stderr());
+    assert!(unsigned.stderr().contains("no client checks the signature"), "{}", unsigned.stderr());
+    let owner = TestEnv::new();
+    let (_, owner_key) = signed_registry(&owner);
+    let signed = publish(&owner, &owner_key, "reviewer", "1.1.0").success();
+    assert!(signed.stderr().contains("signed by SHA256:"), "{}", signed.stderr());
+}
