@@ -371,3 +371,81 @@ fn a_removed_agents_directory_is_recreated_and_an_unreachable_registry_backs_off
         daemon.status()
     );
 }
+
+/// What the daemon did, from its own counters: file events delivered, lockfiles read to route
+/// them, and each workspace's passes by root.
+fn work(status: &serde_json::Value) -> (u64, u64, Vec<(String, u64)>) {
+    let passes = status["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["root"].as_str().unwrap().to_owned(), w["passes"].as_u64().expect("passes per workspace")))
+        .collect();
+    (
+        status["events"].as_u64().expect("an event counter"),
+        status["lockfile_reads"].as_u64().expect("a lockfile-read counter"),
+        passes,
+    )
+}
+
+#[test]
+fn an_event_costs_what_it_touches_and_status_answers_through_a_flood() {
+    let env = TestEnv::new();
+    env.run(["install", "go-backend-expert"]).success();
+    env.run(["daemon", "watch"]).success();
+    let other = env.checkout("other-project");
+    for args in [&["install", "code-reviewer"][..], &["daemon", "watch"]] {
+        let mut command = env.agents();
+        assert!(command.current_dir(&other).args(args).output().unwrap().status.success());
+    }
+    let daemon = DaemonGuard::start(&env);
+    // Settled: the first fetch done and the passes after it ended.
+    let reconciled = |status: &serde_json::Value| {
+        status["fetches"].as_u64() >= Some(1)
+            && status["workspaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w["last_reconcile"].is_i64() && w["activity"].is_null())
+    };
+    assert!(eventually(WAIT, || reconciled(&daemon.status())), "{}", daemon.status());
+    let (events_before, reads_before, passes_before) = work(&daemon.status());
+
+    // A tool floods this project with files the daemon does not manage: scratch files in the
+    // agents directory, build output beside the manifest.
+    const FILES: usize = 2000;
+    let (agents_dir, project) = (env.agents_dir(), env.project.clone());
+    let flood = std::thread::spawn(move || {
+        for i in 0..FILES {
+            std::fs::write(agents_dir.join(format!("scratch-{i}.txt")), "x\n").unwrap();
+            std::fs::write(project.join(format!("build-{i}.o")), "x\n").unwrap();
+        }
+    });
+    // Meanwhile a file deleted in the other project comes back, and status answers throughout.
+    let deleted = other.join(".claude/agents/code-reviewer.md");
+    std::fs::remove_file(&deleted).unwrap();
+    let mut asked = 0;
+    while !flood.is_finished() || asked < 3 {
+        let status = env.run(["daemon", "status", "--json"]);
+        assert_eq!(status.code(), Some(0), "status did not answer during the flood: {}", status.stderr());
+        asked += 1;
+    }
+    flood.join().unwrap();
+    assert!(eventually(WAIT, || deleted.exists()), "not restored during a flood elsewhere: {}", daemon.status());
+
+    // Every event delivered, none of them worth a lockfile read or a pass of the flooded project.
+    let delivered = eventually(WAIT, || work(&daemon.status()).0 - events_before >= 2 * FILES as u64);
+    let (events, reads, passes) = work(&daemon.status());
+    assert!(delivered, "{} events delivered", events - events_before);
+    assert_eq!(reads, reads_before, "lockfiles read again for events that touch none");
+    let flooded = env.project.canonicalize().unwrap();
+    for ((root, before), (_, after)) in passes_before.iter().zip(&passes) {
+        if Path::new(root) == flooded || Path::new(root).canonicalize().ok().as_deref() == Some(&flooded) {
+            assert_eq!(after, before, "the flooded project was reconciled for files it does not manage");
+        } else if Path::new(root).ends_with("other-project") {
+            assert!(after > before, "the deletion was not a pass of its project");
+        } else {
+            assert_eq!(after, before, "a pass of {root}, which no event touched");
+        }
+    }
+}

@@ -698,3 +698,48 @@ fn sparse_redirect_to_another_origin_is_refused() {
         .stderr_contains(&format!("127.0.0.1:{}", elsewhere.port));
     assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.requests());
 }
+
+#[test]
+fn sparse_a_broken_config_json_is_a_failed_fetch_and_the_cache_still_restores_and_syncs() {
+    let f = fixture(&[("alpha", "1.0.0")]);
+    f.env.run(["install", "alpha"]).success();
+    f.env.run(["daemon", "watch"]).success();
+    let installed = f.env.agents_dir().join("alpha.md");
+    let expected = TestEnv::agent_text("alpha", "1.0.0");
+    let restored = || std::fs::read_to_string(&installed).ok().as_ref() == Some(&expected);
+    // A deploy that lost config.json: the daemon's first fetch sees it answer 404.
+    let config = f.server.root().join("config.json");
+    let good = std::fs::read(&config).unwrap();
+    std::fs::remove_file(&config).unwrap();
+    {
+        let daemon = agents_test_support::DaemonGuard::start(&f.env);
+        let failed = agents_test_support::eventually(Duration::from_secs(20), || {
+            daemon.status()["fetch_error"].as_str().is_some_and(|e| e.contains("404"))
+        });
+        assert!(failed, "the 404 was not a failed fetch: {}", daemon.status());
+        let error = daemon.status()["fetch_error"].as_str().unwrap_or_default().to_owned();
+        assert!(!error.contains("not an agents registry"), "{error}");
+        // Every body is cached: a deleted agent comes back without the registry.
+        std::fs::remove_file(&installed).unwrap();
+        assert!(
+            agents_test_support::eventually(Duration::from_secs(20), restored),
+            "not restored from the cache: {}",
+            daemon.status()
+        );
+    }
+    std::fs::remove_file(&installed).unwrap();
+    f.env.run(["sync"]).success();
+    assert!(restored(), "`agents sync` did not restore from the cache");
+
+    // Garbage where config.json was: a failed fetch too, and the cache still serves.
+    std::fs::write(&config, b"\xff\xfe<html>maintenance</html>").unwrap();
+    let update = f.env.run(["update"]);
+    assert!(!update.stderr().contains("not an agents registry"), "{}", update.stderr());
+    std::fs::remove_file(&installed).unwrap();
+    f.env.run(["sync"]).success();
+    assert!(restored(), "`agents sync` did not restore from the cache");
+
+    // Fixed: fetching works again.
+    std::fs::write(&config, good).unwrap();
+    f.env.run(["update"]).success();
+}

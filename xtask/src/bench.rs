@@ -353,6 +353,72 @@ fn timed_status(env: &Env) -> anyhow::Result<(Duration, serde_json::Value)> {
     Ok((took, serde_json::from_str(&text).context("`agents daemon status --json`")?))
 }
 
+/// Unrelated files written into one workspace's agents directory (a tool's scratch files).
+const FLOOD_FILES: usize = 1000;
+
+/// Writes `files` unrelated files into workspace 0's agents directory while files are deleted in
+/// other workspaces and status is asked: the daemon's CPU for the flood (until it is idle again),
+/// how soon the deletions were restored, and how long status took. Returns the table rows.
+fn flood(env: &Env, pid: u32, workspaces: &[PathBuf], names: &[String], files: usize) -> anyhow::Result<String> {
+    let (ticks_before, _) = proc_counters(pid)?;
+    let started = Instant::now();
+    let target = workspaces[0].join(".claude/agents");
+    let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        for i in 0..files {
+            std::fs::write(target.join(format!("scratch-{i:05}.txt")), format!("scratch {i}\n"))?;
+        }
+        Ok(())
+    });
+    let mut restored = Vec::new();
+    let mut status_took = Vec::new();
+    let mut unanswered = 0;
+    let mut round = 0;
+    while !writer.is_finished() || round < 5 {
+        let file = workspaces[1 + round % (WORKSPACES - 1)].join(format!(".claude/agents/{}.md", names[2]));
+        fs_err::remove_file(&file)?;
+        restored.push(wait_for(&file, Duration::from_secs(60)).context("a deletion was not restored during a flood")?);
+        // Before agentsd answered status on its own path, a flood made it say "not running".
+        let asked = Instant::now();
+        if timed_status(env).is_ok_and(|(_, status)| status["pid"].as_u64() == Some(u64::from(pid))) {
+            status_took.push(asked.elapsed());
+        } else {
+            unanswered += 1;
+        }
+        round += 1;
+    }
+    writer.join().map_err(|_| anyhow::anyhow!("the flood's writer panicked"))??;
+    let written = started.elapsed();
+    // CPU until the daemon is idle again: two half-second samples with no tick between them.
+    let mut last = proc_counters(pid)?.0;
+    let idle_by = Instant::now() + Duration::from_secs(120);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = proc_counters(pid)?.0;
+        let quiet = now == last;
+        last = now;
+        if quiet || Instant::now() > idle_by {
+            break;
+        }
+    }
+    let cpu = (last - ticks_before) as f64 * 10.0;
+    restored.sort();
+    status_took.sort();
+    let status = if status_took.is_empty() {
+        "never answered".to_owned()
+    } else {
+        format!("{} p50, {} max", ms(percentile(&status_took, 0.5)), ms(percentile(&status_took, 1.0)))
+    };
+    Ok(format!(
+        "| {WORKSPACES} × {AGENTS_PER_WORKSPACE}: {files} unrelated files written into one agents directory (in {}): CPU | {cpu:.0} ms (10 ms resolution) | |\n\
+         | the same: a file deleted in another workspace meanwhile, restored p50 ({} deletions) | {} | max {}; `agents daemon status` meanwhile: {status}, {unanswered} of {} calls unanswered |\n",
+        ms(written),
+        restored.len(),
+        ms(percentile(&restored, 0.5)),
+        ms(percentile(&restored, 1.0)),
+        round,
+    ))
+}
+
 /// 50 workspaces × 20 agents, then status while a lock is held and a registry is slow.
 /// Returns the table rows.
 fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
@@ -405,6 +471,7 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     let (ticks_after, _) = proc_counters(pid)?;
+    let flood = flood(env, pid, &workspaces, &names, if quick { 200 } else { FLOOD_FILES })?;
     let busy_rss = rss_kib(pid)?;
     let window = Duration::from_secs(if quick { 10 } else { 30 });
     let (idle_before, _) = proc_counters(pid)?;
@@ -449,6 +516,7 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
         "| {WORKSPACES} workspaces × {AGENTS_PER_WORKSPACE} agents: event → reconciled, p50 ({rounds} deletions) | {} | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: event → reconciled, p95 | {} | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: CPU per deletion restored | {cpu_per_event:.1} ms (10 ms resolution) | |\n\
+         {flood}\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: idle CPU | {idle_cpu:.1} ms per minute (over {}s) | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: RSS | {:.1} MiB | |\n\
          | `agents daemon status` while a CLI holds a lock and a fetch waits {} s on the registry, p50 (20 calls) | {} | status said what waits on what: the workspace waiting for its lock, the fetch on registry team |\n\

@@ -159,17 +159,34 @@ impl Sparse {
                 Some(old) => Ok(Some(old)),
                 None => unreachable!("validators are sent only for a cached file"),
             },
+            // A registry's config.json does not go away while the registry lives: a 404 for one
+            // the cache holds is a broken deploy, a failed fetch like any other, and the cached
+            // registry stays usable (restores and pins already fetched need no network).
+            Fetched::NotFound if path == CONFIG_PATH && old.is_some() => {
+                Err(broken_config(url, "the server answered 404 Not Found"))
+            }
             Fetched::NotFound => {
                 self.check(path, old.as_deref(), None)?;
                 // A missing index file is a fact about the registry (no such agent); a missing
-                // body is the host's fault (a deploy that lost files), asked again next time.
-                if !is_body {
+                // body is the host's fault (a deploy that lost files), asked again next time, and
+                // so is a missing config.json (never remembered as missing).
+                if !is_body && path != CONFIG_PATH {
                     self.store(path, None, Meta { validators: Validators::default(), missing: true })?;
                 }
                 Ok(None)
             }
             Fetched::Body { bytes, validators } => {
-                self.check(path, old.as_deref(), Some(&bytes))?;
+                match self.check(path, old.as_deref(), Some(&bytes)) {
+                    // Garbage where a config.json the cache holds was: a broken deploy, as above.
+                    Err(RegistryError::NotARegistry { reason: error, .. }) if path == CONFIG_PATH && old.is_some() => {
+                        return Err(broken_config(url, &error));
+                    }
+                    Err(error @ RegistryError::Config { .. }) if path == CONFIG_PATH && old.is_some() => {
+                        let text = std::error::Error::source(&error).map_or(error.to_string(), ToString::to_string);
+                        return Err(broken_config(url, &text));
+                    }
+                    checked => checked?,
+                }
                 // A body that does not hash to its path is returned for the caller to refuse
                 // (naming agent@version), and never cached.
                 if !is_body || body_matches_path(path, &bytes) {
@@ -206,6 +223,10 @@ impl Sparse {
         let Some(line) = bytes[..newline].strip_prefix(META_TAG) else { return Ok(None) };
         let Ok(meta) = serde_json::from_slice::<Meta>(line) else { return Ok(None) };
         if meta.missing {
+            // An older client remembered a config.json as missing: not a fact worth keeping.
+            if path == CONFIG_PATH {
+                return Ok(None);
+            }
             return Ok(Some(Cached { bytes: None, meta }));
         }
         let bytes = bytes[newline + 1..].to_vec();
@@ -234,7 +255,7 @@ impl Sparse {
     fn check(&self, path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Result<()> {
         let rewritten =
             |what: String| RegistryError::Rewritten { url: self.url.clone(), what, cache: self.dir.clone() };
-        if path == "config.json" {
+        if path == CONFIG_PATH {
             let Some(new) = new else { return Ok(()) };
             let text = std::str::from_utf8(new).map_err(|_| RegistryError::NotARegistry {
                 url: self.url.clone(),
@@ -314,6 +335,17 @@ impl Sparse {
         self.dir.join("files").join(key(path))
     }
 }
+
+/// A failed fetch of a config.json the cache holds: `why` it is not usable now.
+fn broken_config(url: String, why: &str) -> RegistryError {
+    RegistryError::Http {
+        url,
+        message: format!("{why} (a broken deploy?); the cached copy of the registry is used meanwhile"),
+    }
+}
+
+/// The registry's configuration, read first of all.
+const CONFIG_PATH: &str = "config.json";
 
 /// Opens a cached file's line of metadata, so that bytes an older client cached bare (a
 /// one-line `config.json` or `search.json` is valid JSON too) are never read as metadata.

@@ -62,6 +62,13 @@ pub struct DaemonStatus {
     #[serde(default)]
     pub fetches: u64,
     pub reconcile_passes: u64,
+    /// File events the watcher delivered since the daemon started.
+    #[serde(default)]
+    pub events: u64,
+    /// Lockfiles the daemon read to route events: each is read again only after it changed, so
+    /// this does not grow with events.
+    #[serde(default)]
+    pub lockfile_reads: u64,
     /// What the fetch under way is doing (`fetching registry `team` for 12 s`), if one is.
     #[serde(default)]
     pub fetching: Option<String>,
@@ -109,6 +116,9 @@ pub struct WorkspaceStatus {
     pub scope: String,
     /// Seconds since the epoch.
     pub last_reconcile: Option<i64>,
+    /// Passes started for this workspace since the daemon started.
+    #[serde(default)]
+    pub passes: u64,
     /// The project's directory is gone (moved away or deleted); it is resynced when back.
     #[serde(default)]
     pub missing: bool,

@@ -20,7 +20,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, Buf
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::schedule::{self, Deadline};
-use crate::watch::{self, Watcher};
+use crate::watch::{Routes, Watcher};
 
 /// Quiet time after the last event before reconciling.
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -68,6 +68,10 @@ pub(crate) struct Settings {
 struct Daemon {
     settings: Settings,
     workspaces: Vec<Workspace>,
+    /// Where each event goes, from each workspace's directories (kept in memory).
+    routes: Routes,
+    /// What status answers from (see [`Published`]).
+    shared: Shared,
     statuses: Vec<WorkspaceStatus>,
     status: DaemonStatus,
     /// Agent file → the hash the daemon last wrote there: events that show exactly those bytes
@@ -131,7 +135,8 @@ pub(crate) fn run(settings: Settings) -> anyhow::Result<()> {
     lock.set_len(0)?;
     writeln!(lock, "{}", std::process::id())?;
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // Two workers: the control socket is served beside the event loop, never behind it.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let result = runtime.block_on(event_loop(settings));
     // A fetch still talking to a remote must not hold the exit hostage.
     runtime.shutdown_timeout(Duration::from_secs(2));
@@ -179,15 +184,16 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("cannot restrict {}", socket_path.display()))?;
     let (request_sender, mut requests) = tokio::sync::mpsc::channel::<Incoming>(MAX_CONNECTIONS);
-    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let (event_sender, mut events) = tokio::sync::mpsc::unbounded_channel();
     let mut watcher = Watcher::new(event_sender).context("cannot start the file watcher")?;
     let (report_sender, mut reports) = tokio::sync::mpsc::unbounded_channel::<Report>();
 
     let mut daemon = Daemon::new(settings, report_sender);
     daemon.reload();
-    watcher.sync(&daemon.workspaces);
+    watcher.sync(&daemon.routes);
     daemon.reconcile(None);
+    daemon.publish();
+    tokio::spawn(accept(listener, request_sender, daemon.shared.clone()));
     tracing::info!(pid = std::process::id(), workspaces = daemon.workspaces.len(), "agentsd started");
 
     let mut terminate = signal(SignalKind::terminate())?;
@@ -226,10 +232,14 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 let now = Instant::now();
                 if take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan) {
                     burst = Some((burst.map_or(now, |(first, _)| first), now));
+                    // A removal only delays restores when it concerns a workspace.
+                    if removal {
+                        last_removal = Some(now);
+                    }
                 }
-                if removal {
-                    last_removal = Some(now);
-                }
+                // Only the counters changed: publishing them is one lock, not a copy.
+                daemon.publish_counters();
+                continue;
             }
             _ = sleep_until(debounce), if debounce.is_some() => {
                 burst = None;
@@ -237,7 +247,8 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 while let Ok(event) = events.try_recv() {
                     take_event(&mut daemon, &mut watcher, event, &mut dirty, &mut rescan);
                 }
-                watcher.sync(&daemon.workspaces);
+                daemon.routes.refresh();
+                watcher.sync(&daemon.routes);
                 let only = if rescan { None } else { Some(std::mem::take(&mut dirty)) };
                 daemon.reconcile(only);
                 dirty.clear();
@@ -251,48 +262,41 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
             Some(report) = reports.recv() => {
                 daemon.take_report(report);
                 // A pass may have created directories (a restored `.claude/agents`): watch
-                // them now, not at the next event.
-                watcher.sync(&daemon.workspaces);
+                // them now, not at the next event. A pass that wrote the lockfile changed them.
+                daemon.routes.refresh();
+                watcher.sync(&daemon.routes);
             }
             _ = presence.tick(), if daemon.statuses.iter().any(|s| s.missing) => {
                 // A project that vanished (moved away, deleted, being re-cloned) is resynced as
                 // soon as it is back; its parent is not watched, so look.
                 let back: BTreeSet<usize> = daemon.vanished_and_back();
                 if !back.is_empty() {
-                    watcher.sync(&daemon.workspaces);
+                    watcher.sync(&daemon.routes);
                     daemon.reconcile(Some(back));
                 }
             }
             _ = audit.tick() => {
-                // Cheap: a few inotify_add_watch calls per workspace, no hashing.
-                let watched = watcher.audit(&daemon.workspaces);
+                // Cheap: a few inotify_add_watch calls and one lockfile stat per workspace.
+                daemon.routes.recheck();
+                let watched = watcher.audit(&daemon.routes);
                 tracing::trace!(watched, "watch audit");
             }
             _ = full.tick() => {
-                watcher.sync(&daemon.workspaces);
+                daemon.routes.recheck();
+                watcher.sync(&daemon.routes);
                 daemon.reconcile(None);
             }
             _ = hangup.recv() => {
                 tracing::info!("SIGHUP: reloading");
                 daemon.reload();
-                watcher.sync(&daemon.workspaces);
+                watcher.sync(&daemon.routes);
                 daemon.reconcile(None);
             }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
-            Ok((stream, _)) = listener.accept() => {
-                // Each client in its own task: a slow or silent one never holds up this loop.
-                match connections.clone().try_acquire_owned() {
-                    Ok(permit) => {
-                        tokio::spawn(serve(stream, request_sender.clone(), permit));
-                    }
-                    Err(_) => tracing::warn!("too many control connections at once; refusing one"),
-                }
-            }
             Some(incoming) = requests.recv() => {
                 let command = incoming.command.clone();
-                let status = (command == Command::Status).then(|| daemon.snapshot());
-                let _ = incoming.reply.send(Response { protocol: control::PROTOCOL, ok: true, error: None, status });
+                let _ = incoming.reply.send(Response { protocol: control::PROTOCOL, ok: true, error: None, status: None });
                 match command {
                     Command::Stop => {
                         // Let the client read its answer before the runtime goes away.
@@ -301,7 +305,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                     }
                     Command::Reload => {
                         daemon.reload();
-                        watcher.sync(&daemon.workspaces);
+                        watcher.sync(&daemon.routes);
                         daemon.reconcile(None);
                     }
                     Command::SyncNow => {
@@ -312,6 +316,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 }
             }
         }
+        daemon.publish();
     }
     tracing::info!("agentsd stopping");
     let _ = std::fs::remove_file(&socket_path);
@@ -339,22 +344,24 @@ fn take_event(
     let resync = match &event {
         Ok(event) => {
             let lost = watcher.note(event);
+            // Only a directory some workspace needs (or one above it) is worth a watch.
             let new_dir = matches!(
                 event.kind,
                 notify::EventKind::Create(notify::event::CreateKind::Folder)
                     | notify::EventKind::Modify(notify::event::ModifyKind::Name(_))
-            );
+            ) && event.paths.iter().any(|path| daemon.routes.holds(path));
             lost || new_dir
         }
         Err(_) => {
-            watcher.audit(&daemon.workspaces);
+            daemon.routes.recheck();
+            watcher.audit(&daemon.routes);
             false
         }
     };
     if resync {
         // Now, not after the debounce: a file deleted in the new directory a moment from now
         // must raise an event.
-        watcher.sync(&daemon.workspaces);
+        watcher.sync(&daemon.routes);
     }
     daemon.note_event(event, dirty, rescan)
 }
@@ -378,11 +385,33 @@ struct Incoming {
 /// bounds, at most this many requests' worth of memory is ever held.
 const MAX_CONNECTIONS: usize = 64;
 
+/// Accepts control connections, each served in its own task: a slow or silent client never
+/// holds up the event loop, and a busy event loop never holds up status.
+async fn accept(listener: tokio::net::UnixListener, requests: tokio::sync::mpsc::Sender<Incoming>, shared: Shared) {
+    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => match connections.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    tokio::spawn(serve(stream, requests.clone(), shared.clone(), permit));
+                }
+                Err(_) => tracing::warn!("too many control connections at once; refusing one"),
+            },
+            Err(error) => {
+                // Out of descriptors, most likely: wait rather than spin.
+                tracing::warn!("cannot accept a control connection: {error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 /// Reads one request line (at most [`control::MAX_REQUEST_LEN`] bytes, within
 /// [`control::REQUEST_TIMEOUT`]), passes it to the event loop and writes the answer.
 async fn serve(
     stream: tokio::net::UnixStream,
     requests: tokio::sync::mpsc::Sender<Incoming>,
+    shared: Shared,
     _permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let (read, mut write) = stream.into_split();
@@ -402,6 +431,9 @@ async fn serve(
             refuse(format!("request is over {} bytes", control::MAX_REQUEST_LEN))
         }
         Ok(Ok(_)) => match serde_json::from_slice::<Request>(&line) {
+            Ok(request) if request.protocol == control::PROTOCOL && request.command == Command::Status => {
+                Response { protocol: control::PROTOCOL, ok: true, error: None, status: Some(answer(&shared)) }
+            }
             Ok(request) if request.protocol == control::PROTOCOL => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let (done, written) = tokio::sync::oneshot::channel();
@@ -559,6 +591,8 @@ impl Daemon {
         Daemon {
             settings,
             workspaces: Vec::new(),
+            routes: Routes::default(),
+            shared: Shared::default(),
             statuses: Vec::new(),
             status,
             expected: HashMap::new(),
@@ -620,6 +654,7 @@ impl Daemon {
                 })
             })
             .collect();
+        self.routes = Routes::new(&workspaces, self.routes.lockfile_reads);
         self.workspaces = workspaces;
         self.restore_schedule();
     }
@@ -697,6 +732,7 @@ impl Daemon {
         dirty: &mut BTreeSet<usize>,
         rescan: &mut bool,
     ) -> bool {
+        self.status.events += 1;
         let event = match event {
             Ok(event) => event,
             Err(error) => {
@@ -719,15 +755,7 @@ impl Daemon {
             {
                 continue;
             }
-            for (index, workspace) in self.workspaces.iter().enumerate() {
-                // The project directory itself removed or moved: the pass notices it is gone.
-                if watch::is_relevant(workspace, path) || *path == workspace.root {
-                    // Every relevant event extends the burst, not only the first per workspace:
-                    // the debounce is quiet time, not time since the first event.
-                    dirty.insert(index);
-                    any = true;
-                }
-            }
+            any |= self.routes.route(path, dirty);
         }
         any
     }
@@ -765,6 +793,7 @@ impl Daemon {
             None
         };
         self.jobs.insert(workspace.root.clone(), Job { started: Instant::now(), waiting_since: None, again: false });
+        self.statuses[index].passes += 1;
         let cache = self.cache();
         let reports = self.reports.clone();
         tokio::task::spawn_blocking(move || {
@@ -1028,25 +1057,64 @@ impl Daemon {
         }
     }
 
-    fn snapshot(&self) -> DaemonStatus {
+    /// Hands status what it answers from now.
+    fn publish(&self) {
         let mut status = self.status.clone();
-        status.next_fetch = Some(self.next_fetch.wall(Instant::now(), now()));
-        status.fetching = self
-            .fetching
-            .as_ref()
-            .map(|(registry, since)| format!("fetching registry `{registry}` for {} s", since.elapsed().as_secs()));
+        status.lockfile_reads = self.routes.lockfile_reads;
         status.workspaces = self.statuses.clone();
-        for workspace in &mut status.workspaces {
-            workspace.activity = self.jobs.get(&workspace.root).map(|job| match job.waiting_since {
-                Some(since) => format!(
+        let published = Published {
+            status,
+            jobs: self.jobs.iter().map(|(root, job)| (root.clone(), job.started, job.waiting_since)).collect(),
+            fetching: self.fetching.clone(),
+            next_fetch: Some(self.next_fetch),
+        };
+        *self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = published;
+    }
+
+    /// Hands status the event counters alone (after an event, when nothing else changed).
+    fn publish_counters(&self) {
+        let mut shared = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        shared.status.events = self.status.events;
+        shared.status.lockfile_reads = self.routes.lockfile_reads;
+    }
+}
+
+/// What `status` answers from. The event loop publishes it whenever what status shows changed,
+/// and each control connection reads it itself: a loop busy with a flood of events never holds
+/// up status. The lines that depend on the time are computed when status is asked.
+#[derive(Default)]
+struct Published {
+    status: DaemonStatus,
+    /// Passes under way: workspace root, when it started, since when it waits for the lock.
+    jobs: Vec<(PathBuf, Instant, Option<Instant>)>,
+    fetching: Option<(String, Instant)>,
+    next_fetch: Option<Deadline>,
+}
+
+type Shared = std::sync::Arc<std::sync::Mutex<Published>>;
+
+/// The status as of now.
+fn answer(shared: &Shared) -> DaemonStatus {
+    let published = shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut status = published.status.clone();
+    status.next_fetch = published.next_fetch.map(|deadline| deadline.wall(Instant::now(), now()));
+    status.fetching = published
+        .fetching
+        .as_ref()
+        .map(|(registry, since)| format!("fetching registry `{registry}` for {} s", since.elapsed().as_secs()));
+    for workspace in &mut status.workspaces {
+        let job = published.jobs.iter().find(|(root, _, _)| *root == workspace.root);
+        workspace.activity = job.map(|(_, started, waiting_since)| match waiting_since {
+            Some(since) => {
+                format!(
                     "waiting {} s for the workspace lock: another agents command holds it",
                     since.elapsed().as_secs()
-                ),
-                None => format!("reconciling for {} ms", job.started.elapsed().as_millis()),
-            });
-        }
-        status
+                )
+            }
+            None => format!("reconciling for {} ms", started.elapsed().as_millis()),
+        });
     }
+    status
 }
 
 /// A pass's error in the words the user needs: a lockfile left with merge conflict markers

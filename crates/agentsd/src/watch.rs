@@ -12,7 +12,7 @@
 //! [`Watcher::audit`] re-adds every watch now and then (inotify hands back the live watch of
 //! the directory at the path, or a new one), in case an event was lost.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use agents_format::{AgentName, Target};
@@ -36,27 +36,25 @@ impl Watcher {
         Ok(Watcher { inner, watched: BTreeSet::new() })
     }
 
-    /// Watches every existing directory `workspaces` need and forgets the rest.
-    pub(crate) fn sync(&mut self, workspaces: &[Workspace]) {
-        let wanted: BTreeSet<PathBuf> = workspaces.iter().flat_map(directories).collect();
-        let stale: Vec<PathBuf> = self.watched.difference(&wanted).cloned().collect();
+    /// Watches every existing directory the workspaces need and forgets the rest.
+    pub(crate) fn sync(&mut self, routes: &Routes) {
+        let stale: Vec<PathBuf> = self.watched.iter().filter(|dir| !routes.needs(dir)).cloned().collect();
         for dir in stale {
             let _ = self.inner.unwatch(&dir);
             self.watched.remove(&dir);
         }
-        for dir in wanted {
-            if !self.watched.contains(&dir) {
-                self.add(dir);
-            }
+        let missing: Vec<PathBuf> = routes.wanted().filter(|dir| !self.watched.contains(*dir)).cloned().collect();
+        for dir in missing {
+            self.add(dir);
         }
     }
 
     /// Re-adds every watch `workspaces` need, known or not. For a directory still watched this
     /// is a no-op in the kernel; for one replaced behind our back it is a new, live watch.
     /// Returns how many directories are watched.
-    pub(crate) fn audit(&mut self, workspaces: &[Workspace]) -> usize {
+    pub(crate) fn audit(&mut self, routes: &Routes) -> usize {
         self.watched.clear();
-        self.sync(workspaces);
+        self.sync(routes);
         self.watched.len()
     }
 
@@ -80,7 +78,9 @@ impl Watcher {
         }
         let mut forgot = false;
         for path in &event.paths {
-            let dead: Vec<PathBuf> = self.watched.iter().filter(|dir| dir.starts_with(path)).cloned().collect();
+            // Paths order component by component: those at or below `path` follow it at once.
+            let dead: Vec<PathBuf> =
+                self.watched.range(path.clone()..).take_while(|dir| dir.starts_with(path)).cloned().collect();
             for dir in dead {
                 tracing::debug!(dir = %dir.display(), "watch lost; re-establishing");
                 // notify already dropped a deleted directory's watch; a moved one's it keeps.
@@ -106,16 +106,186 @@ impl Watcher {
     }
 }
 
-/// The directories whose changes matter to `workspace`, including where other tools' converted
-/// files go (only those that exist get watched).
-fn directories(workspace: &Workspace) -> Vec<PathBuf> {
-    let claude = workspace.agents_dir.parent().map(Path::to_path_buf);
-    let mut dirs = vec![workspace.root.clone(), workspace.agents_dir.clone()];
-    dirs.extend(claude);
-    dirs.extend(target_dirs(workspace));
-    // Skills and commands: every directory down to each pinned file's.
-    dirs.extend(agents_workspace::package_watch_dirs(workspace));
-    dirs
+/// Each workspace's watched directories and what an event in them means, kept in memory:
+/// routing an event is a map lookup, and a lockfile is read again only after it changed (an
+/// event on it, or its (size, modification time, inode) differing at a watch audit). An event in
+/// one project thus does no work for another, and one in a directory no workspace needs (or of a
+/// file no workspace manages) costs its lookup.
+#[derive(Default)]
+pub(crate) struct Routes {
+    entries: Vec<Entry>,
+    /// Watched directory → the workspaces (by index) that need it.
+    by_dir: HashMap<PathBuf, Vec<usize>>,
+    /// Lockfiles read to know the package directories (a status counter).
+    pub(crate) lockfile_reads: u64,
+}
+
+/// One workspace's routing: where its lockfile is and what it was when last read, and the
+/// directories derived from it.
+struct Entry {
+    workspace: Workspace,
+    lockfile: PathBuf,
+    /// `None`: read it again before routing (it changed, or was never read).
+    key: Option<FileKey>,
+    /// Every directory down to each pinned package file's (skills, commands).
+    packages: Vec<PathBuf>,
+    /// Where other tools' converted files go.
+    targets: Vec<PathBuf>,
+}
+
+/// What tells a file's version apart without reading it; `None` inside for a missing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileKey(Option<(u64, i64, i64, u64, u64)>);
+
+impl FileKey {
+    fn of(path: &Path) -> FileKey {
+        use std::os::unix::fs::MetadataExt as _;
+        FileKey(std::fs::metadata(path).ok().map(|m| (m.len(), m.mtime(), m.mtime_nsec(), m.ino(), m.dev())))
+    }
+}
+
+impl Routes {
+    /// Routes for `workspaces` (their lockfiles are read at the next [`Routes::refresh`]).
+    pub(crate) fn new(workspaces: &[Workspace], lockfile_reads: u64) -> Routes {
+        let entries = workspaces
+            .iter()
+            .map(|workspace| Entry {
+                workspace: workspace.clone(),
+                lockfile: workspace.lockfile_path(),
+                key: None,
+                packages: Vec::new(),
+                targets: target_dirs(workspace),
+            })
+            .collect();
+        let mut routes = Routes { entries, by_dir: HashMap::new(), lockfile_reads };
+        routes.refresh();
+        routes
+    }
+
+    /// Reads again the lockfiles marked changed. Returns whether any directory set changed.
+    pub(crate) fn refresh(&mut self) -> bool {
+        let mut changed = false;
+        for entry in self.entries.iter_mut().filter(|entry| entry.key.is_none()) {
+            // The key before the read: a write during it makes the next check read again.
+            entry.key = Some(FileKey::of(&entry.lockfile));
+            let packages = agents_workspace::package_watch_dirs(&entry.workspace);
+            self.lockfile_reads += 1;
+            if packages != entry.packages {
+                entry.packages = packages;
+                changed = true;
+            }
+        }
+        if changed || self.by_dir.is_empty() {
+            self.index();
+        }
+        changed
+    }
+
+    /// Marks changed every lockfile whose (size, modification time, inode) is not the one read,
+    /// in case an event on one was lost; then refreshes.
+    pub(crate) fn recheck(&mut self) -> bool {
+        for entry in &mut self.entries {
+            if entry.key.is_some_and(|key| key != FileKey::of(&entry.lockfile)) {
+                entry.key = None;
+            }
+        }
+        self.refresh()
+    }
+
+    fn index(&mut self) {
+        self.by_dir.clear();
+        for (index, entry) in self.entries.iter().enumerate() {
+            for dir in entry.directories() {
+                let workspaces = self.by_dir.entry(dir).or_default();
+                if workspaces.last() != Some(&index) {
+                    workspaces.push(index);
+                }
+            }
+        }
+    }
+
+    /// Every directory some workspace needs watched.
+    fn wanted(&self) -> impl Iterator<Item = &PathBuf> {
+        self.by_dir.keys()
+    }
+
+    fn needs(&self, dir: &Path) -> bool {
+        self.by_dir.contains_key(dir)
+    }
+
+    /// Whether `path` is a directory some workspace needs, or one of its ancestors.
+    pub(crate) fn holds(&self, path: &Path) -> bool {
+        self.by_dir.contains_key(path) || self.by_dir.keys().any(|dir| dir.starts_with(path))
+    }
+
+    /// The workspaces (by index) a change at `path` matters to. A change to a lockfile marks it
+    /// to be read again at the next [`Routes::refresh`].
+    pub(crate) fn route(&mut self, path: &Path, into: &mut BTreeSet<usize>) -> bool {
+        let mut any = false;
+        let parent = path.parent();
+        for dir in [Some(path), parent].into_iter().flatten() {
+            let Some(indices) = self.by_dir.get(dir) else { continue };
+            for &index in indices {
+                let entry = &mut self.entries[index];
+                if *path == entry.lockfile {
+                    entry.key = None;
+                }
+                // The project directory itself removed or moved: the pass notices it is gone.
+                if *path == entry.workspace.root || entry.is_relevant(path) {
+                    // Every relevant event extends the burst, not only the first per workspace:
+                    // the debounce is quiet time, not time since the first event.
+                    into.insert(index);
+                    any = true;
+                }
+            }
+        }
+        any
+    }
+}
+
+impl Entry {
+    /// The directories whose changes matter to this workspace, including where other tools'
+    /// converted files go (only those that exist get watched).
+    fn directories(&self) -> Vec<PathBuf> {
+        let workspace = &self.workspace;
+        let claude = workspace.agents_dir.parent().map(Path::to_path_buf);
+        let mut dirs = vec![workspace.root.clone(), workspace.agents_dir.clone()];
+        dirs.extend(claude);
+        dirs.extend(self.targets.iter().cloned());
+        // Skills and commands: every directory down to each pinned file's.
+        dirs.extend(self.packages.iter().cloned());
+        dirs
+    }
+
+    /// Whether a change at `path` can matter to this workspace: its manifest or lockfile, its
+    /// agents directory or the directory holding it, or a Markdown file in its agents directory
+    /// (not the hidden temporary files atomic writes go through).
+    fn is_relevant(&self, path: &Path) -> bool {
+        let workspace = &self.workspace;
+        let Some(parent) = path.parent() else { return false };
+        if self.packages.iter().any(|dir| dir == path) {
+            return true;
+        }
+        if self.packages.iter().any(|dir| dir == parent) {
+            // A package's files, never the hidden temporary files atomic writes go through.
+            return !path.file_name().and_then(|n| n.to_str()).unwrap_or_default().starts_with('.');
+        }
+        if parent == workspace.root {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            return name == MANIFEST_FILE || name == LOCKFILE_FILE || name == ".claude";
+        }
+        if Some(parent) == workspace.agents_dir.parent() {
+            return Some(path) == Some(workspace.agents_dir.as_path());
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if parent == workspace.agents_dir {
+            return name.ends_with(".md") && !name.starts_with('.');
+        }
+        if self.targets.iter().any(|dir| dir == parent) {
+            return (name.ends_with(".md") || name.ends_with(".toml")) && !name.starts_with('.');
+        }
+        false
+    }
 }
 
 fn target_dirs(workspace: &Workspace) -> Vec<PathBuf> {
@@ -127,33 +297,4 @@ fn target_dirs(workspace: &Workspace) -> Vec<PathBuf> {
             workspace.resolve(&workspace.placement().target_file(*t, &probe)).parent().map(Path::to_path_buf)
         })
         .collect()
-}
-/// Whether a change at `path` can matter to `workspace`: its manifest or lockfile, its agents
-/// directory or the directory holding it, or a Markdown file in its agents directory (not the
-/// hidden temporary files atomic writes go through).
-pub(crate) fn is_relevant(workspace: &Workspace, path: &Path) -> bool {
-    let Some(parent) = path.parent() else { return false };
-    let packages = agents_workspace::package_watch_dirs(workspace);
-    if packages.iter().any(|dir| dir == path) {
-        return true;
-    }
-    if packages.iter().any(|dir| dir == parent) {
-        // A package's files, never the hidden temporary files atomic writes go through.
-        return !path.file_name().and_then(|n| n.to_str()).unwrap_or_default().starts_with('.');
-    }
-    if parent == workspace.root {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        return name == MANIFEST_FILE || name == LOCKFILE_FILE || name == ".claude";
-    }
-    if Some(parent) == workspace.agents_dir.parent() {
-        return Some(path) == Some(workspace.agents_dir.as_path());
-    }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    if parent == workspace.agents_dir {
-        return name.ends_with(".md") && !name.starts_with('.');
-    }
-    if target_dirs(workspace).iter().any(|dir| dir == parent) {
-        return (name.ends_with(".md") || name.ends_with(".toml")) && !name.starts_with('.');
-    }
-    false
 }
