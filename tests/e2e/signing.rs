@@ -613,3 +613,44 @@ fn publish_claims_a_signature_only_where_the_registry_checks_it() {
     let signed = publish(&owner, &owner_key, "reviewer", "1.1.0").success();
     assert!(signed.stderr().contains("signed by SHA256:"), "{}", signed.stderr());
 }
+
+/// Trust travels with the project: the first install from a signed registry pins its root in
+/// `agents.lock` (`[roots]`), so a machine that never used the registry (a new teammate, CI)
+/// refuses a replaced root instead of trusting whatever it sees first.
+#[test]
+fn the_lockfile_pins_each_registry_root_and_a_fresh_machine_refuses_another() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    install(&alice, "reviewer").success();
+    let lockfile = std::fs::read_to_string(alice.project.join("agents.lock")).unwrap();
+    let id = registry_id(&registry);
+    assert!(lockfile.contains(&format!("[roots]\n{id} = \"{}\"", fingerprint(&key))), "{lockfile}");
+    // The pin changes nothing for a plain reinstall, and `--locked` holds.
+    run(&alice, &["install".as_ref(), "--locked".as_ref()]).success();
+    assert_eq!(std::fs::read_to_string(alice.project.join("agents.lock")).unwrap(), lockfile);
+
+    // Someone with push access replaces the root.
+    let mallory = TestEnv::new();
+    let mallory_key = keygen(&mallory, "mallory");
+    let other = mallory.path("other.git");
+    run(
+        &mallory,
+        &["registry".as_ref(), "init".as_ref(), other.as_os_str(), "--sign-key".as_ref(), mallory_key.as_os_str()],
+    )
+    .success();
+    let text = String::from_utf8(read_in_remote(&other, "config.json").unwrap()).unwrap();
+    let mut config = agents_format::RegistryConfig::parse(&text).unwrap();
+    config.id = id.clone();
+    config.extra.remove("root-signature");
+    let signature = sign_by_hand(&mallory_key, "agents-registry-config-v1", &agents_format::config_payload(&config));
+    config.extra.insert("root-signature".into(), signature.into());
+    rewrite_in_remote(&registry, "config.json", config.to_text().as_bytes());
+
+    // A new teammate, who never trusted anything, clones the project.
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    std::fs::copy(alice.project.join("agents.toml"), carol.project.join("agents.toml")).unwrap();
+    std::fs::copy(alice.project.join("agents.lock"), carol.project.join("agents.lock")).unwrap();
+    run(&carol, &["install".as_ref()]).fails_with("changed its root key").stderr_contains(&fingerprint(&key));
+    assert!(!carol.agents_dir().join("reviewer.md").exists());
+}

@@ -18,6 +18,9 @@ const HEADER: &str = "# This file is written by `agents`. Do not edit it by hand
 pub struct Lockfile {
     /// Sorted by name, one entry per name.
     agents: Vec<LockedAgent>,
+    /// Registry id → the fingerprint (`SHA256:…`) of the root key its signed versions were
+    /// accepted under: the trust a project's teammates and CI start from (`[roots]`).
+    roots: std::collections::BTreeMap<RegistryId, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -63,6 +66,8 @@ pub enum LockfileError {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RawLockfile {
     version: u32,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    roots: std::collections::BTreeMap<RegistryId, String>,
     #[serde(default, rename = "agent")]
     agents: Vec<LockedAgent>,
 }
@@ -116,11 +121,23 @@ impl Lockfile {
                 agent.name, agent.version
             )));
         }
-        Ok(Lockfile { agents })
+        if let Some((id, root)) = raw.roots.iter().find(|(_, root)| !is_fingerprint(root)) {
+            return Err(LockfileError::Invalid(format!(
+                "`[roots]` pins `{}` for registry `{id}`, which is not an SSH key fingerprint (`SHA256:` and base64)",
+                root.chars().take(80).collect::<String>()
+            )));
+        }
+        Ok(Lockfile { agents, roots: raw.roots })
     }
 
     pub fn to_text(&self) -> String {
         let mut out = format!("{HEADER}version = {LOCKFILE_VERSION}\n");
+        if !self.roots.is_empty() {
+            out.push_str("\n[roots]\n");
+            for (id, root) in &self.roots {
+                out.push_str(&format!("{id} = \"{root}\"\n"));
+            }
+        }
         for agent in &self.agents {
             out.push_str(&format!(
                 "\n[[agent]]\nname = \"{}\"\nversion = \"{}\"\nregistry = \"{}\"\n",
@@ -147,6 +164,20 @@ impl Lockfile {
 
     pub fn agents(&self) -> &[LockedAgent] {
         &self.agents
+    }
+
+    /// The root key fingerprint pinned for registry `id`.
+    pub fn root(&self, id: &RegistryId) -> Option<&str> {
+        self.roots.get(id).map(String::as_str)
+    }
+
+    pub fn roots(&self) -> &std::collections::BTreeMap<RegistryId, String> {
+        &self.roots
+    }
+
+    /// Pins `root` (a fingerprint) for registry `id`.
+    pub fn pin_root(&mut self, id: RegistryId, root: String) {
+        self.roots.insert(id, root);
     }
 
     pub fn get(&self, name: &AgentName) -> Option<&LockedAgent> {
