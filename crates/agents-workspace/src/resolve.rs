@@ -248,19 +248,45 @@ fn resolve_one(
         (None, None) => registries.locate(name)?,
     };
     let requirement = requirement.unwrap_or(semver::VersionReq::STAR);
-    let record = select(index.records(), &requirement)
-        .cloned()
-        .ok_or_else(|| no_match(name, &registry_name, &index, &requirement))?;
     let pinned_root = inputs.lockfile.root(&registries.open(&registry_name)?.config.id).map(str::to_owned);
-    let (pin, loaded) = load_record(
-        workspace,
-        registries,
-        (&registry_name, &index, &record),
-        (locked, pinned_root.as_deref()),
-        policy,
-        resolution,
-    )?;
-    Ok((Package { pin, subject, loaded: Some(loaded), held: false, recheck: false }, Some(registry_name)))
+    // A version whose signature does not hold (forged by someone who owns nothing, say) is
+    // skipped with a warning naming it: never a reason to refuse the valid ones below it.
+    let mut forged: Vec<semver::Version> = Vec::new();
+    let mut first_forgery = None;
+    loop {
+        let candidates = index.records().filter(|r| !forged.contains(&r.version));
+        let Some(record) = select(candidates, &requirement).cloned() else {
+            // Nothing valid is left: the refusal of the best version says why.
+            return Err(first_forgery.unwrap_or_else(|| no_match(name, &registry_name, &index, &requirement)));
+        };
+        let loaded = load_record(
+            workspace,
+            registries,
+            (&registry_name, &index, &record),
+            (locked, pinned_root.as_deref()),
+            policy,
+            resolution,
+        );
+        match loaded {
+            Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) if forgery(&error) => {
+                resolution.warnings.push(format!("skipped {}@{}: {error}", record.name, record.version));
+                forged.push(record.version);
+                first_forgery.get_or_insert(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error)));
+            }
+            Err(error) => return Err(error),
+            Ok((pin, loaded)) => {
+                let package = Package { pin, subject, loaded: Some(loaded), held: false, recheck: false };
+                return Ok((package, Some(registry_name)));
+            }
+        }
+    }
+}
+
+/// Whether a signature error is about one version (its signature missing, invalid, or by a key
+/// that owns nothing), not about the registry as a whole (its root, the policy).
+fn forgery(error: &agents_registry::signing::SignatureError) -> bool {
+    use agents_registry::signing::SignatureError;
+    matches!(error, SignatureError::Missing { .. } | SignatureError::NotOwner { .. } | SignatureError::Invalid { .. })
 }
 
 /// Switching an agent to another registry starts its requirement afresh: the old one describes
