@@ -367,3 +367,38 @@ fn install_never_puts_two_files_claiming_one_name_in_an_agents_directory() {
     assert!(!env.agents_dir().join("code-reviewer.md").exists());
     env.run(["install", "test-writer"]).success();
 }
+
+/// A directory on the way to a managed file that another account owns, or that every account
+/// may write to, is never written into: its owner could swap what is there between the plan's
+/// look and the write.
+#[test]
+fn directories_another_account_can_change_are_never_written_into() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = TestEnv::new();
+    let agents = env.agents_dir();
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::set_permissions(&agents, std::fs::Permissions::from_mode(0o777)).unwrap();
+    env.run(["install", "code-reviewer"]).fails_with("writable by every account");
+    assert!(TestEnv::files_under(&agents).is_empty());
+    std::fs::set_permissions(&agents, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if rustix_is_root() {
+        std::os::unix::fs::chown(env.project.join(".claude"), Some(65534), Some(65534)).unwrap();
+        env.run(["install", "code-reviewer"]).fails_with("owned by another account");
+        assert!(TestEnv::files_under(&agents).is_empty());
+        std::os::unix::fs::chown(env.project.join(".claude"), Some(0), Some(0)).unwrap();
+    } else {
+        eprintln!("note: skipped the other-account case: changing a directory's owner needs root");
+    }
+    env.run(["install", "code-reviewer"]).success();
+    // A directory this tool makes is never writable by every account, whatever the umask, so
+    // the next command can write into it.
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg("umask 000 && exec \"$0\" \"$@\"").arg(bin("agents"));
+    command.args(["install", "test-writer", "--target", "opencode"]).current_dir(&env.project);
+    env.isolate(&mut command);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let made = std::fs::metadata(env.project.join(".opencode/agent")).unwrap().permissions().mode();
+    assert_eq!(made & 0o002, 0, "{made:o}");
+    env.run(["install", "docs-writer"]).success();
+}

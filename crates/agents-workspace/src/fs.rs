@@ -244,7 +244,8 @@ impl Root {
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let opened = match rustix::fs::openat(dir, component, flags, Mode::empty()) {
                 Err(Errno::NOENT) if create => {
-                    match rustix::fs::mkdirat(dir, component, Mode::from_raw_mode(0o777)) {
+                    // Never writable by every account, whatever the umask (see `check_owned`).
+                    match rustix::fs::mkdirat(dir, component, Mode::from_raw_mode(0o775)) {
                         Ok(()) => {
                             // The new directory's entry is in its parent: durable with the files.
                             let parent = rustix::io::dup(dir).map_err(|e| io_error(&shown)(e.into()))?;
@@ -274,6 +275,7 @@ impl Root {
                 }
                 Err(error) => return Err(io_error(&shown)(error.into())),
             };
+            check_owned(&fd, &shown)?;
             current = Some(fd);
             if !key.is_empty() {
                 key.push('/');
@@ -726,6 +728,21 @@ fn open_regular(dir: &OwnedFd, name: &str, shown: &Path) -> Result<Opened> {
         FileType::Symlink => Ok(Opened::Foreign(ForeignKind::Symlink)),
         _ => Ok(Opened::Foreign(ForeignKind::Special)),
     }
+}
+
+/// Refuses a directory on the way to a managed file that another account owns or that every
+/// account may write to (as git's `safe.directory` reasons): its owner, or anyone, could swap
+/// what is in it between our look and our write.
+fn check_owned(dir: &OwnedFd, shown: &Path) -> Result<()> {
+    let stat = rustix::fs::fstat(dir).map_err(|e| io_error(shown)(e.into()))?;
+    let foreign = |why| Err(WorkspaceError::ForeignDirectory { path: shown.to_path_buf(), why });
+    if stat.st_uid != rustix::process::geteuid().as_raw() {
+        return foreign("owned by another account");
+    }
+    if stat.st_mode & 0o002 != 0 {
+        return foreign("writable by every account");
+    }
+    Ok(())
 }
 
 fn inspect_in(dir: &OwnedFd, name: &str, shown: &Path) -> Result<OnDisk> {
