@@ -658,3 +658,31 @@ fn the_lockfile_pins_each_registry_root_and_a_fresh_machine_refuses_another() {
     run(&carol, &["install".as_ref()]).fails_with("changed its root key").stderr_contains(&fingerprint(&key));
     assert!(!carol.agents_dir().join("reviewer.md").exists());
 }
+
+/// Signing is on by default: `registry init` makes the key git signs with the registry's root
+/// and says so; `--unsigned` is the explicit way out, and without any key it warns.
+#[test]
+fn registry_init_signs_with_the_configured_key_by_default() {
+    let env = TestEnv::new();
+    let key = keygen(&env, "alice");
+    let git = |args: &[&str]| {
+        let mut command = Command::new("git");
+        command.args(["config", "--global"]).args(args);
+        env.isolate(&mut command);
+        assert!(command.status().unwrap().success());
+    };
+    let plain = env.path("plain.git");
+    run(&env, &["registry".as_ref(), "init".as_ref(), plain.as_os_str()]).success().stderr_contains("unsigned");
+    git(&["gpg.format", "ssh"]);
+    git(&["user.signingkey", &key.display().to_string()]);
+    let signed = env.path("signed.git");
+    run(&env, &["registry".as_ref(), "init".as_ref(), signed.as_os_str()])
+        .success()
+        .stderr_contains(&fingerprint(&key));
+    let config: serde_json::Value = serde_json::from_slice(&read_in_remote(&signed, "config.json").unwrap()).unwrap();
+    assert!(config.get("root").is_some() || config.get("root-key").is_some(), "{config}");
+    let opted_out = env.path("opted-out.git");
+    let out =
+        run(&env, &["registry".as_ref(), "init".as_ref(), opted_out.as_os_str(), "--unsigned".as_ref()]).success();
+    assert!(!out.stderr().contains("warning"), "{}", out.stderr());
+}

@@ -14,17 +14,19 @@ use crate::printer::Printer;
 
 pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand) -> anyhow::Result<i32> {
     match command {
-        RegistryCommand::Init { path, description, sign_key, format } => {
+        RegistryCommand::Init { path, description, sign_key, unsigned, format } => {
             let layout = Layout::from_schema(u64::from(format)).context("--format is 1 or 2")?;
             let path = absolute(&context.cwd, &path);
             let mut random = [0u8; 16];
             getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness for a registry id: {e}"))?;
-            // Only an explicit key makes a signed registry: a git signing key configured for
-            // commits is not a decision to sign this registry.
-            let root = match &sign_key {
-                Some(path) => crate::commands::owner::signer(context, Some(path))?,
-                None => None,
-            };
+            // Signed by default: the key given, else the one git signs with (`user.signingkey`
+            // with `gpg.format = ssh`); `--unsigned` is the explicit way out.
+            let root = if unsigned { None } else { crate::commands::owner::signer(context, sign_key.as_deref())? };
+            if root.is_none() && !unsigned {
+                printer.warn(
+                    "no signing key found, so this registry is unsigned: anyone who can push to it can publish                      any agent as anyone (`--sign-key PATH`, or git's `user.signingkey` with `gpg.format = ssh`,                      makes it signed; `--unsigned` says this is meant)",
+                );
+            }
             let config = agents_registry::init_signed_registry(
                 &path,
                 layout,
