@@ -402,3 +402,26 @@ fn directories_another_account_can_change_are_never_written_into() {
     assert_eq!(made & 0o002, 0, "{made:o}");
     env.run(["install", "docs-writer"]).success();
 }
+
+/// Outside any project, the commands that would write into the current directory refuse as
+/// install does, naming `agents init` and `--global`: sync, and `registry add|remove --project`.
+#[test]
+fn outside_a_project_sync_and_project_registry_edits_refuse() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let remote = remote.to_string_lossy().into_owned();
+    let loose = env.path("loose");
+    std::fs::create_dir_all(&loose).unwrap();
+    for args in [
+        vec!["sync"],
+        vec!["registry", "add", "--project", "other", remote.as_str()],
+        vec!["registry", "remove", "--project", "team"],
+    ] {
+        let mut command = env.agents();
+        command.current_dir(&loose).args(&args);
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("no project here"), "{args:?}: {stderr}");
+        assert!(TestEnv::files_under(&loose).is_empty(), "{args:?} wrote {:?}", TestEnv::files_under(&loose));
+    }
+}

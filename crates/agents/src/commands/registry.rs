@@ -92,7 +92,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                 )?;
                 printer.status("Trusted", format!("registry `{name}` ({}) with root {root}", registry.config.id));
             }
-            let path = config_path(context, project);
+            let (path, _lock) = config_path(context, project)?;
             let text = read_text(&path)?;
             let new = set_registry(&text, &name, &url).with_context(|| format!("cannot edit {}", path.display()))?;
             write_atomic(&path, new.as_bytes())?;
@@ -151,7 +151,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             Ok(0)
         }
         RegistryCommand::Remove { name, project } => {
-            let path = config_path(context, project);
+            let (path, _lock) = config_path(context, project)?;
             let text = read_text(&path)?;
             let (new, removed) =
                 remove_registry(&text, &name).with_context(|| format!("cannot edit {}", path.display()))?;
@@ -165,9 +165,19 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
     }
 }
 
-fn config_path(context: &Context, project: bool) -> std::path::PathBuf {
-    let workspace = context.workspace();
-    if project { workspace.manifest_path() } else { workspace.user_config_path() }
+/// The file `registry add|remove` edits: the user's config, or (`--project`) the project's
+/// manifest, with the project's lock held while it is edited (a concurrent install or the
+/// daemon writes it too). Outside any project, `--project` refuses, as every writing command.
+fn config_path(
+    context: &Context,
+    project: bool,
+) -> anyhow::Result<(std::path::PathBuf, Option<agents_workspace::WorkspaceLock>)> {
+    if !project {
+        return Ok((context.workspace().user_config_path(), None));
+    }
+    let workspace = context.workspace_to_change()?;
+    let lock = workspace.lock()?;
+    Ok((workspace.manifest_path(), Some(lock)))
 }
 
 /// The text of a manifest or user config, empty when missing: a regular file, bounded, as every
