@@ -1,7 +1,83 @@
 //! A new user's first hour (issue 25): names that are found, logs that can be read, help that
 //! says what each command acts on, and errors that name their way out.
 
+use std::ffi::OsStr;
+
 use agents_test_support::TestEnv;
+
+/// Publishes `name` with `description` as version 1.0.0 to the only registry configured.
+fn publish(env: &TestEnv, name: &str, description: &str) {
+    let file = env.path(&format!("{name}.md"));
+    std::fs::write(&file, format!("---\nname: {name}\ndescription: {description}\n---\n{name}\n")).unwrap();
+    env.run([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new("1.0.0")]).success();
+}
+
+fn names(search: &serde_json::Value) -> Vec<String> {
+    search.as_array().unwrap().iter().map(|hit| hit["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn an_unknown_name_gets_the_closest_name_of_every_registry_searched() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, "team-helper", "Knows our conventions");
+
+    // A name in the built-in registry and one in the team's: both are offered.
+    env.run(["install", "go-backend-exprt"])
+        .fails_with("agent `go-backend-exprt` was not found in registries `team`, `builtin`")
+        .stderr_contains("hint: did you mean `go-backend-expert`?");
+    env.run(["install", "team-helpr"]).fails_with("not found").stderr_contains("did you mean `team-helper`?");
+    env.run(["info", "team-helpr", "--registry", "team"])
+        .fails_with("not found in registry `team`")
+        .stderr_contains("did you mean `team-helper`?");
+    let far = env.run(["install", "nothing-like-any-name"]).fails_with("not found");
+    assert!(!far.stderr().contains("did you mean"), "{}", far.stderr());
+
+    // Names are lowercase: the lowercase form is offered.
+    env.run(["install", "Go-Backend-Expert"])
+        .fails_with("uppercase")
+        .stderr_contains("hint: did you mean `go-backend-expert`?");
+}
+
+#[test]
+fn search_ranks_the_name_before_the_description_and_lists_everything_without_a_query() {
+    let env = TestEnv::new();
+    env.registry("team");
+    publish(&env, "canvas-design", "Posters as PNG and PDF");
+    publish(&env, "my-pdf", "Mine");
+    publish(&env, "pdf-tools", "Tools");
+    publish(&env, "pdf", "Fill forms");
+    publish(&env, "algorithmic-art", "Generative art");
+    publish(&env, "clean_gone", "Deletes merged branches");
+
+    let hits = env.run(["search", "pdf", "--json"]).success().json();
+    assert_eq!(names(&hits), ["pdf", "pdf-tools", "my-pdf", "canvas-design"]);
+    // The built-in registry's `go-backend-expert` begins with the query: it leads the team's
+    // names that merely hold it.
+    let hits = names(&env.run(["search", "go", "--json"]).success().json());
+    assert_eq!(hits[..3], ["go-backend-expert", "algorithmic-art", "clean_gone"], "{hits:?}");
+    let text = env.run(["search", "pdf"]).success().stdout();
+    assert!(text.lines().next().unwrap().starts_with("pdf "), "{text}");
+
+    let everything = names(&env.run(["search", "--json"]).success().json());
+    for name in ["algorithmic-art", "canvas-design", "code-reviewer", "go-backend-expert", "pdf", "test-writer"] {
+        assert!(everything.iter().any(|hit| hit == name), "{name} missing from {everything:?}");
+    }
+    let mut sorted = everything.clone();
+    sorted.sort();
+    assert_eq!(everything, sorted, "without a query, every hit ranks alike: alphabetical");
+}
+
+#[test]
+fn a_misspelt_subcommand_is_offered_the_closest_first() {
+    let env = TestEnv::new();
+    let run = env.run(["instal"]);
+    assert_eq!(run.code(), Some(2));
+    let stderr = run.stderr();
+    let tip = stderr.lines().find(|line| line.contains("similar subcommand")).unwrap_or_else(|| panic!("{stderr}"));
+    let first = tip.split('\'').nth(1).unwrap_or_else(|| panic!("{tip}"));
+    assert_eq!(first, "install", "{stderr}");
+}
 
 /// Neither an escape character nor its escaped spelling, as `-v` printed them to a pipe.
 fn assert_no_escapes(text: &str) {

@@ -303,8 +303,9 @@ pub(crate) struct InfoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
-    /// Words to find in names and descriptions (case-insensitive).
-    pub(crate) query: String,
+    /// Words to find in the names and descriptions of agents, skills and commands
+    /// (case-insensitive; none lists everything).
+    pub(crate) query: Vec<String>,
     #[arg(long)]
     pub(crate) offline: bool,
     #[arg(long)]

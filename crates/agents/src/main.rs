@@ -18,7 +18,8 @@ fn main() {
     agents_registry::libgit2::configure();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
+        Err(mut error) => {
+            closest_suggestion_first(&mut error);
             let code = if error.use_stderr() { 2 } else { 0 };
             let _ = error.print();
             std::process::exit(code);
@@ -37,6 +38,19 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// clap lists similar subcommands from least to most similar (`agents instal` offered
+/// `uninstall, install`); the closest belongs first, where the eye lands.
+fn closest_suggestion_first(error: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg, ContextKind::SuggestedValue] {
+        if let Some(ContextValue::Strings(suggestions)) = error.get(kind) {
+            let mut suggestions = suggestions.clone();
+            suggestions.reverse();
+            error.insert(kind, ContextValue::Strings(suggestions));
+        }
+    }
 }
 
 /// `error: …`, then each cause once: a cause whose text an earlier line already showed (a

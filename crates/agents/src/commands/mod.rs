@@ -87,9 +87,13 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             WorkspaceError::Ambiguous { name, .. } => {
                 Some(format!("choose one with `agents install {name} --registry NAME`"))
             }
+            WorkspaceError::UnknownAgent { suggestion: Some(suggestion), .. } => {
+                Some(format!("did you mean `{suggestion}`? (`agents search WORD` lists what the registries have)"))
+            }
             WorkspaceError::UnknownAgent { .. } => {
                 Some("`agents search WORD` lists what the registries have".to_owned())
             }
+            WorkspaceError::Name(error) => name_hint(error),
             WorkspaceError::UnknownRegistry(_) | WorkspaceError::UnknownRegistryId { .. } => Some(
                 "`agents registry list` shows the configured registries; `agents registry add` adds one".to_owned(),
             ),
@@ -101,7 +105,21 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             _ => None,
         };
     }
+    if let Some(error) = error.downcast_ref::<agents_format::NameError>() {
+        return name_hint(error);
+    }
     error.downcast_ref::<RegistryError>().and_then(registry_hint)
+}
+
+/// Names are lowercase: offer the lowercase form when it is a valid name.
+fn name_hint(error: &agents_format::NameError) -> Option<String> {
+    match error {
+        agents_format::NameError::Uppercase { name } => {
+            let lowercase = name.to_lowercase();
+            agents_format::AgentName::new(&lowercase).ok().map(|name| format!("did you mean `{name}`?"))
+        }
+        _ => None,
+    }
 }
 
 fn registry_hint(error: &RegistryError) -> Option<String> {
