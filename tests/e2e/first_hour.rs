@@ -100,3 +100,33 @@ fn verbose_logs_in_a_pipe_have_no_colour_codes_even_without_no_color() {
     assert!(run.stderr().contains("DEBUG"), "AGENTS_LOG=debug logged nothing:\n{}", run.stderr());
     assert_no_escapes(&run.stderr());
 }
+
+#[test]
+fn several_registries_to_publish_to_are_named() {
+    let env = TestEnv::new();
+    env.registry("team");
+    env.registry("other");
+    let file = env.path("helper.md");
+    std::fs::write(&file, TestEnv::agent_text("helper", "1.0.0")).unwrap();
+    env.run([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new("1.0.0")])
+        .fails_with("several registries are configured (")
+        .stderr_contains("`team`")
+        .stderr_contains("`other`");
+}
+
+#[test]
+fn a_libgit2_network_failure_points_at_the_git_program() {
+    let env = TestEnv::new();
+    // A port nothing listens on: libgit2 cannot connect.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/team.git");
+    let config = env.home.join(".config/agents");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), format!("[registries.team]\nurl = \"{url}\"\n")).unwrap();
+    env.run(["install", "some-agent"]).fails_with("127.0.0.1").stderr_contains("git-fetch-with-cli = true");
+
+    // Without a `git` program there is nothing to fall back to: no such hint.
+    env.set_env("PATH", env.path("no-programs-here"));
+    let run = env.run(["install", "some-agent"]).fails_with("127.0.0.1");
+    assert!(!run.stderr().contains("git-fetch-with-cli"), "{}", run.stderr());
+}

@@ -145,12 +145,27 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
             "a new registry starts with `agents registry init DIR`; push it with `git --git-dir DIR push {url} main`, \
              then `agents registry add NAME {url}`"
         )),
+        error if error.is_libgit2_network() && program_on_path("git") => Some(
+            "if `git ls-remote URL` reaches it, let git do the talking: `[net] git-fetch-with-cli = true` in the \
+             user config.toml (or AGENTS_NET_GIT_FETCH_WITH_CLI=true)"
+                .to_owned(),
+        ),
         RegistryError::ChecksumMismatch { .. } => {
             Some("do not install this version; tell the registry's maintainers it has been altered".to_owned())
         }
         RegistryError::Signature(error) => signature_hint(error),
         _ => None,
     }
+}
+
+/// Whether an executable file called `name` is in a directory of `PATH`.
+fn program_on_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(name)).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 fn signature_hint(error: &agents_registry::SignatureError) -> Option<String> {

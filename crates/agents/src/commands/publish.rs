@@ -110,7 +110,10 @@ pub(crate) fn writable_registry(context: &Context, name: Option<&str>) -> anyhow
             [] => bail!(
                 "no registry to write to: create one with `agents registry init PATH` and add it with `agents registry add NAME PATH`"
             ),
-            _ => bail!("several registries are configured: choose one with --registry NAME"),
+            several => bail!(
+                "several registries are configured ({}): choose one with --registry NAME",
+                several.iter().map(|entry| format!("`{}`", entry.name)).collect::<Vec<_>>().join(", ")
+            ),
         },
     };
     // A project's agents.toml arrives with `git pull`: it must not quietly redirect a name the
