@@ -102,6 +102,32 @@ fn verbose_logs_in_a_pipe_have_no_colour_codes_even_without_no_color() {
 }
 
 #[test]
+fn help_describes_every_argument_and_names_the_kinds() {
+    let env = TestEnv::new();
+    let top = env.run(["--help"]).success().stdout();
+    let install = top.lines().find(|line| line.trim_start().starts_with("install ")).unwrap();
+    assert!(install.contains("skills") && install.contains("commands"), "{install}");
+
+    let init = env.run(["registry", "init", "--help"]).success().stdout();
+    let path = init.lines().skip_while(|line| !line.starts_with("Arguments:")).nth(1).unwrap();
+    assert!(path.trim() != "<PATH>" && path.contains("bare repository"), "{init}");
+    let resolve = env.run(["resolve", "--help"]).success().stdout();
+    let agent = resolve.lines().skip_while(|line| !line.starts_with("Arguments:")).nth(1).unwrap();
+    assert!(agent.contains("skill"), "{resolve}");
+}
+
+#[test]
+fn quiet_silences_next_lines() {
+    let env = TestEnv::new();
+    let path = env.path("new.git");
+    let loud = env.run([OsStr::new("registry"), OsStr::new("init"), path.as_os_str()]).success();
+    assert!(loud.stderr().contains("next: agents registry add NAME"), "{}", loud.stderr());
+    let path = env.path("quiet.git");
+    let quiet = env.run([OsStr::new("registry"), OsStr::new("init"), OsStr::new("-q"), path.as_os_str()]).success();
+    assert_eq!(quiet.stderr(), "");
+}
+
+#[test]
 fn several_registries_to_publish_to_are_named() {
     let env = TestEnv::new();
     env.registry("team");

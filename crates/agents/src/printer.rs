@@ -139,6 +139,13 @@ impl Printer {
         eprintln!("{}: {}", terminal_safe(label), terminal_safe(&message));
     }
 
+    /// `next: …`, the command to run next, on stderr; silenced by `-q` like the status lines.
+    pub(crate) fn next(&self, command: impl Display) {
+        if !self.quiet {
+            self.note("next", command);
+        }
+    }
+
     /// A line of data on stdout. A closed pipe (`agents list | head`) ends the program quietly.
     pub(crate) fn line(&self, text: impl Display) {
         let text = text.to_string();

@@ -278,7 +278,7 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
         let path = context.dirs.home.join("Library/LaunchAgents/dev.agents.agentsd.plist");
         agents_workspace::fs::write_atomic(&path, plist.as_bytes())?;
         printer.status("Wrote", path.display());
-        printer.note("next", format!("launchctl load -w {}", path.display()));
+        printer.next(format!("launchctl load -w {}", path.display()));
         return Ok(0);
     }
     let exec =
@@ -307,7 +307,7 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
             printer.warn(format!("systemd-analyze verify reports: {complaints}"));
         }
     }
-    printer.note("next", "systemctl --user daemon-reload && systemctl --user enable --now agentsd");
+    printer.next("systemctl --user daemon-reload && systemctl --user enable --now agentsd");
     Ok(0)
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                     ),
                 );
             }
-            printer.note("next", format!("agents registry add NAME {}", printer.path(&path)));
+            printer.next(format!("agents registry add NAME {}", printer.path(&path)));
             Ok(0)
         }
         RegistryCommand::Migrate { registry, sign_key } => {
