@@ -156,3 +156,33 @@ fn a_libgit2_network_failure_points_at_the_git_program() {
     let run = env.run(["install", "some-agent"]).fails_with("127.0.0.1");
     assert!(!run.stderr().contains("git-fetch-with-cli"), "{}", run.stderr());
 }
+
+#[test]
+fn a_missing_daemon_program_is_named_with_the_command_that_installs_it() {
+    let env = TestEnv::new();
+    // `agents` installed alone: a directory with no agentsd beside it, and none on PATH.
+    let alone = env.path("bin");
+    std::fs::create_dir_all(&alone).unwrap();
+    std::fs::copy(agents_test_support::bin("agents"), alone.join("agents")).unwrap();
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(alone.join("agents"));
+        env.isolate(&mut command);
+        command.current_dir(&env.project).env("PATH", "/usr/bin:/bin").args(args);
+        command.output().unwrap()
+    };
+
+    let start = run(&["daemon", "start"]);
+    let stderr = String::from_utf8_lossy(&start.stderr);
+    assert_eq!(start.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("agentsd is not installed"), "{stderr}");
+    assert!(stderr.contains("cargo install --locked --path crates/agentsd"), "{stderr}");
+
+    let doctor = run(&["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let daemon = report["checks"].as_array().unwrap().iter().find(|check| check["name"] == "daemon").unwrap();
+    let detail = daemon["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("not installed") && detail.contains("cargo install --locked --path crates/agentsd"),
+        "{detail}"
+    );
+}
