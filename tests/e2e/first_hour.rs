@@ -175,14 +175,37 @@ fn a_missing_daemon_program_is_named_with_the_command_that_installs_it() {
     let stderr = String::from_utf8_lossy(&start.stderr);
     assert_eq!(start.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("agentsd is not installed"), "{stderr}");
-    assert!(stderr.contains("cargo install --locked --path crates/agentsd"), "{stderr}");
+    assert!(stderr.contains("cargo install --locked --path crates/agents"), "{stderr}");
 
     let doctor = run(&["doctor", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
     let daemon = report["checks"].as_array().unwrap().iter().find(|check| check["name"] == "daemon").unwrap();
     let detail = daemon["detail"].as_str().unwrap();
     assert!(
-        detail.contains("not installed") && detail.contains("cargo install --locked --path crates/agentsd"),
+        detail.contains("not installed") && detail.contains("cargo install --locked --path crates/agents"),
         "{detail}"
     );
+}
+
+/// `cargo install --path crates/agents` installs every binary target of the package: the
+/// daemon must be one of them, so the README's one command gives both programs.
+#[test]
+fn one_package_gives_both_programs() {
+    let output = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(agents_test_support::repo_root())
+        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let agents = metadata["packages"].as_array().unwrap().iter().find(|package| package["name"] == "agents").unwrap();
+    let mut binaries: Vec<&str> = agents["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|target| target["kind"].as_array().unwrap().iter().any(|kind| kind == "bin"))
+        .map(|target| target["name"].as_str().unwrap())
+        .collect();
+    binaries.sort();
+    assert_eq!(binaries, ["agents", "agentsd"]);
 }

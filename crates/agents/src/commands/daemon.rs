@@ -163,8 +163,9 @@ fn project_root(context: &Context, path: Option<PathBuf>) -> PathBuf {
     Workspace::discover(&start, context.dirs.clone()).workspace.map_or(start, |w| w.root)
 }
 
-/// The command that installs agentsd, for messages about a missing one.
-pub(crate) const INSTALL_AGENTSD: &str = "cargo install --locked --path crates/agentsd";
+/// The command that installs agentsd (beside agents: they are one package's two binaries), for
+/// messages about a missing one.
+pub(crate) const INSTALL_AGENTSD: &str = "cargo install --locked --path crates/agents";
 
 /// `agentsd` beside this executable (they are built and installed together), else on PATH.
 pub(crate) fn find_agentsd() -> Option<PathBuf> {
@@ -184,7 +185,7 @@ fn agentsd() -> anyhow::Result<PathBuf> {
         let beside = beside.map_or_else(String::new, |dir| format!("beside agents in {} or ", dir.display()));
         format!(
             "the daemon program agentsd is not installed: no `agentsd` {beside}on PATH; \
-             install it from the agents checkout with `{INSTALL_AGENTSD}`"
+             `{INSTALL_AGENTSD}` in a checkout of agents installs it beside agents"
         )
     })
 }

@@ -94,7 +94,7 @@ pub(crate) fn doctor(context: &Context, printer: &Printer, json: bool) -> anyhow
         Err(_) if crate::commands::daemon::find_agentsd().is_none() => advice(
             "daemon",
             format!(
-                "agentsd is not installed (not beside agents, not on PATH): `{}` installs it",
+                "agentsd is not installed (not beside agents, not on PATH): `{}` installs both",
                 crate::commands::daemon::INSTALL_AGENTSD
             ),
         ),
