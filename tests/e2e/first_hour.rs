@@ -117,6 +117,33 @@ fn help_describes_every_argument_and_names_the_kinds() {
 }
 
 #[test]
+fn global_shows_only_where_it_acts() {
+    let env = TestEnv::new();
+    for args in [
+        &["registry", "init", "--help"][..],
+        &["completions", "--help"],
+        &["lint", "--help"],
+        &["daemon", "start", "--help"],
+    ] {
+        let help = env.run(args).success().stdout();
+        assert!(!help.contains("--global"), "{args:?} offers --global:\n{help}");
+    }
+    for args in [
+        &["install", "--help"][..],
+        &["list", "--help"],
+        &["registry", "add", "--help"],
+        &["daemon", "watch", "--help"],
+    ] {
+        let help = env.run(args).success().stdout();
+        assert!(help.contains("-g, --global"), "{args:?} lacks --global:\n{help}");
+    }
+    // Given where it changes nothing, it is still accepted, as before.
+    let path = env.path("scoped.git");
+    env.run([OsStr::new("registry"), OsStr::new("init"), OsStr::new("-g"), path.as_os_str()]).success();
+    env.run(["-g", "list"]).success();
+}
+
+#[test]
 fn quiet_silences_next_lines() {
     let env = TestEnv::new();
     let path = env.path("new.git");

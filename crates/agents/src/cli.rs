@@ -494,6 +494,51 @@ pub(crate) enum RegistryCommand {
     },
 }
 
+/// The commands where `-g/--global` changes nothing: no workspace, user config or registry list
+/// is read. Each gets its own hidden `--global`, so the global one is not propagated to them
+/// and their help does not offer it (a `-g` given anyway is accepted and ignored).
+const WITHOUT_SCOPE: &[&[&str]] = &[
+    &["new"],
+    &["lint"],
+    &["completions"],
+    &["man"],
+    &["registry", "init"],
+    &["registry", "check"],
+    &["registry", "summary"],
+    &["daemon", "start"],
+    &["daemon", "stop"],
+    &["daemon", "status"],
+    &["daemon", "run"],
+    &["daemon", "sync"],
+    &["daemon", "install-service"],
+];
+
+/// The command line as parsed and shown (help, completions, the man page): [`Cli`] with
+/// `--global` only where it acts.
+pub(crate) fn command() -> clap::Command {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    for path in WITHOUT_SCOPE {
+        command = hide_global(command, path);
+    }
+    command
+}
+
+fn hide_global(command: clap::Command, path: &[&str]) -> clap::Command {
+    match path {
+        [] => {
+            command.arg(clap::Arg::new("global").short('g').long("global").action(clap::ArgAction::SetTrue).hide(true))
+        }
+        [first, rest @ ..] => command.mut_subcommand(*first, |subcommand| hide_global(subcommand, rest)),
+    }
+}
+
+/// Parses the process's arguments against [`command`].
+pub(crate) fn parse() -> Result<Cli, clap::Error> {
+    let mut command = command();
+    let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|error| error.format(&mut command))
+}
+
 /// A registry URL as typed: refused here when git could read it as an option or a command, so
 /// `agents registry add team -- --upload-pack=…` never reaches git.
 fn parse_registry_url(url: &str) -> Result<String, agents_format::RegistryUrlError> {
@@ -502,9 +547,28 @@ fn parse_registry_url(url: &str) -> Result<String, agents_format::RegistryUrlErr
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory as _;
 
     /// Every subcommand and argument in `--help` says what it is for.
+    /// `-g` shows where it acts and nowhere else.
+    #[test]
+    fn global_shows_only_where_it_acts() {
+        let mut command = super::command();
+        command.build();
+        let shows_global = |path: &[&str]| {
+            let mut subcommand = &command;
+            for name in path {
+                subcommand = subcommand.find_subcommand(name).expect("a subcommand in WITHOUT_SCOPE");
+            }
+            subcommand.get_arguments().any(|arg| arg.get_id() == "global" && !arg.is_hide_set())
+        };
+        for path in super::WITHOUT_SCOPE {
+            assert!(!shows_global(path), "{path:?} offers --global");
+        }
+        for path in [&["install"][..], &["list"], &["registry", "add"], &["daemon", "watch"], &["publish"]] {
+            assert!(shows_global(path), "{path:?} lacks --global");
+        }
+    }
+
     #[test]
     fn every_subcommand_and_argument_is_described() {
         fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
@@ -527,7 +591,7 @@ mod tests {
                 walk(subcommand, &path, missing);
             }
         }
-        let mut command = super::Cli::command();
+        let mut command = super::command();
         command.build();
         let mut missing = Vec::new();
         walk(&command, "agents", &mut missing);

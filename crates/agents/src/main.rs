@@ -10,13 +10,11 @@ mod context;
 mod printer;
 mod progress;
 
-use clap::Parser as _;
-
 use crate::printer::Printer;
 
 fn main() {
     agents_registry::libgit2::configure();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(mut error) => {
             closest_suggestion_first(&mut error);

@@ -47,13 +47,13 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Doctor(args) => doctor::doctor(&context, printer, args.json),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
-            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "agents", &mut buffer);
+            clap_complete::generate(shell, &mut crate::cli::command(), "agents", &mut buffer);
             printer.line(String::from_utf8_lossy(&buffer).trim_end());
             Ok(0)
         }
         Command::Man => {
             let mut buffer = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buffer)?;
+            clap_mangen::Man::new(crate::cli::command()).render(&mut buffer)?;
             printer.line(String::from_utf8_lossy(&buffer).trim_end());
             Ok(0)
         }
