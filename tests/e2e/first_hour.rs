@@ -144,6 +144,15 @@ fn global_shows_only_where_it_acts() {
 }
 
 #[test]
+fn the_man_page_is_one_documented_command_away() {
+    let env = TestEnv::new();
+    let help = env.run(["--help"]).success().stdout();
+    assert!(help.lines().any(|line| line.trim_start().starts_with("man ")), "{help}");
+    let page = env.run(["man"]).success().stdout();
+    assert!(page.starts_with(".ie") || page.contains(".TH agents"), "{}", &page[..page.len().min(300)]);
+}
+
+#[test]
 fn quiet_silences_next_lines() {
     let env = TestEnv::new();
     let path = env.path("new.git");

@@ -77,8 +77,7 @@ pub(crate) enum Command {
         /// The shell to write completions for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    #[command(hide = true)]
+    /// Print the man page (roff): `agents man > ~/.local/share/man/man1/agents.1`.
     Man,
 }
 
