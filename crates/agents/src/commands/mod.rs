@@ -172,7 +172,8 @@ fn signature_hint(error: &agents_registry::SignatureError) -> Option<String> {
     use agents_registry::SignatureError;
     match error {
         SignatureError::NotOwner { name, .. } => Some(format!(
-            "no owner of `{name}` published this version: do not install it, and tell the registry's maintainers              (`agents owner list {name}` shows who may publish)"
+            "no owner of `{name}` published this version: do not install it, and tell the registry's maintainers \
+             (`agents owner list {name}` shows who may publish)"
         )),
         SignatureError::Missing { .. } | SignatureError::Invalid { .. } | SignatureError::Owners { .. } => Some(
             "this was not published through a valid signature: do not install it, and tell the registry's maintainers"
