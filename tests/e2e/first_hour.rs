@@ -69,6 +69,25 @@ fn search_ranks_the_name_before_the_description_and_lists_everything_without_a_q
 }
 
 #[test]
+fn search_alone_is_paged_on_a_terminal_only() {
+    let env = TestEnv::new();
+    let paged = env.path("paged.txt");
+    env.set_env("PAGER", format!("cat > '{}'", paged.display()));
+    // `script` runs the command on a pseudo-terminal.
+    let command = format!("'{}' search", agents_test_support::bin("agents").display());
+    let mut script = std::process::Command::new("script");
+    env.isolate(&mut script);
+    let output = script.current_dir(&env.project).args(["-qec", &command, "/dev/null"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = std::fs::read_to_string(&paged).unwrap();
+    assert!(text.lines().any(|line| line.starts_with("go-backend-expert ")), "{text}");
+
+    std::fs::remove_file(&paged).unwrap();
+    env.run(["search"]).success().stdout_contains("go-backend-expert ");
+    assert!(!paged.exists(), "a pipe was paged");
+}
+
+#[test]
 fn a_misspelt_subcommand_is_offered_the_closest_first() {
     let env = TestEnv::new();
     let run = env.run(["instal"]);

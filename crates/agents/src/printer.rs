@@ -152,6 +152,31 @@ impl Printer {
         self.write_stdout(&terminal_safe(&text));
     }
 
+    /// Lines of data on stdout; on a terminal through the user's pager (`$PAGER`, else
+    /// `less -FRX`, which quits at once when they fit one screen), as git pages its logs.
+    /// Straight to stdout when it is not a terminal or no pager starts.
+    pub(crate) fn paged(&self, mut lines: impl Iterator<Item = String>) {
+        if std::io::stdout().is_terminal() {
+            let pager = std::env::var("PAGER").ok().filter(|pager| !pager.trim().is_empty());
+            let pager = pager.unwrap_or_else(|| "less -FRX".to_owned());
+            let child =
+                std::process::Command::new("sh").args(["-c", &pager]).stdin(std::process::Stdio::piped()).spawn();
+            if let Ok(mut child) = child {
+                if let Some(mut stdin) = child.stdin.take() {
+                    // A pager quit early closes its end: stop writing, quietly.
+                    for line in lines.by_ref() {
+                        if writeln!(stdin, "{}", terminal_safe(&line)).is_err() {
+                            break;
+                        }
+                    }
+                }
+                let _ = child.wait();
+                return;
+            }
+        }
+        lines.for_each(|line| self.line(line));
+    }
+
     /// A JSON document on stdout.
     pub(crate) fn json(&self, value: &impl serde::Serialize) {
         let text = serde_json::to_string_pretty(value).expect("command output always serialises to JSON");

@@ -252,19 +252,20 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
         }
     }
     let width = hits.iter().map(|h| h.name.as_str().len()).max().unwrap_or(0);
-    for hit in &hits {
+    let lines = hits.iter().map(|hit| {
         let mut description = hit.description.clone().unwrap_or_default();
         if description.chars().count() > 80 {
             description = description.chars().take(79).collect::<String>() + "\u{2026}";
         }
         // The kind is shown for packages only, so agents' lines stay as they were.
         let kind = if hit.kind.is_agent() { String::new() } else { format!("[{}] ", hit.kind) };
-        printer.line(format!(
-            "{:width$}  v{:8}  {:10}  {kind}{description}",
-            hit.name.as_str(),
-            hit.version,
-            hit.registry
-        ));
+        format!("{:width$}  v{:8}  {:10}  {kind}{description}", hit.name.as_str(), hit.version, hit.registry)
+    });
+    // Everything the registries have is more than a screen: it goes through the pager.
+    if query.is_empty() {
+        printer.paged(lines);
+    } else {
+        lines.for_each(|line| printer.line(line));
     }
     Ok(0)
 }
