@@ -13,6 +13,7 @@ mod daemon_machines;
 mod daemon_security;
 mod edits;
 mod engine;
+mod first_hour;
 mod hostile;
 mod import;
 mod install;

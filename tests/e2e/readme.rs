@@ -294,6 +294,10 @@ impl Cli {
         let mut cli = Cli::default();
         let mut section = "";
         for line in help.lines() {
+            // A blank line separates items in clap's long layout; it ends no section.
+            if line.is_empty() {
+                continue;
+            }
             if !line.starts_with(' ') {
                 section = line;
                 continue;

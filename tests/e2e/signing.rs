@@ -192,7 +192,10 @@ fn a_teammates_version_is_refused_with_the_cli_and_by_hand() {
     install(&carol, "reviewer@=1.1.0")
         .fails_with("reviewer@1.1.0 from registry `team` is signed by")
         .stderr_contains(&format!("{bob_fingerprint}, which is not an owner of `reviewer`"))
-        .stderr_contains("hint: no owner of `reviewer` published this version: do not install it");
+        .stderr_contains(
+            "hint: no owner of `reviewer` published this version: do not install it, and tell the registry's \
+             maintainers (`agents owner list reviewer` shows who may publish)",
+        );
     install(&carol, "reviewer@=1.2.0")
         .fails_with("reviewer@1.2.0 from registry `team` has an invalid signature by")
         .stderr_contains(&fingerprint(&alice_key));

@@ -55,7 +55,7 @@ pub use manifest::{
     Dependency, EMPTY_MANIFEST, Manifest, ManifestError, RegistrySource, remove_dependency, set_dependency,
     set_targets, validate_registry_name,
 };
-pub use name::{AgentName, MAX_NAME_LEN, NameError};
+pub use name::{AgentName, MAX_NAME_LEN, NameError, closest_name};
 pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained};
 pub use package::{
     CommandFile, FileMode, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, MAX_PACKAGE_LEN, MAX_SKILL_DESCRIPTION_CHARS,

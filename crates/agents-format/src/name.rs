@@ -52,6 +52,45 @@ impl AgentName {
     }
 }
 
+/// The name among `candidates` closest to `typed` by edit distance, for "did you mean": within
+/// a third of the typed length (at least one edit), the nearest first, then alphabetical. A
+/// candidate equal to `typed` is no suggestion.
+pub fn closest_name<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let typed = typed.to_lowercase();
+    let limit = (typed.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|candidate| *candidate != typed)
+        .map(|candidate| (edit_distance(&typed, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Edit distance over characters (optimal string alignment): an insertion, a deletion, a
+/// substitution or a swap of two neighbours costs one, so `pfd` is one edit from `pdf`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut table = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in table.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in table[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitution = table[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = substitution.min(table[i - 1][j] + 1).min(table[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(table[i - 2][j - 2] + 1);
+            }
+            table[i][j] = best;
+        }
+    }
+    table[a.len()][b.len()]
+}
+
 fn describe(c: char) -> String {
     match c {
         '/' | '\\' => format!("a path separator `{c}`"),
@@ -154,6 +193,23 @@ mod tests {
             }
             _ => panic!("{name:?}: expected {expected:?}, got {actual:?}"),
         }
+    }
+
+    #[test]
+    fn closest_names() {
+        let names = ["go-backend-expert", "go-frontend-expert", "pdf", "pdf-tools", "canvas-design"];
+        let check = |typed: &str, expected: Option<&str>| {
+            assert_eq!(closest_name(typed, names), expected, "typed {typed:?}");
+        };
+        check("go-backend-exprt", Some("go-backend-expert"));
+        check("go-bakend-expert", Some("go-backend-expert"));
+        check("pfd", Some("pdf"));
+        check("pdf", None);
+        check("canvas-desing", Some("canvas-design"));
+        check("something-else", None);
+        check("x", None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

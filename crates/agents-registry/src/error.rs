@@ -14,6 +14,14 @@ pub enum RegistryError {
         #[source]
         source: git2::Error,
     },
+    /// libgit2 failed talking to a remote registry (connecting, fetching, pushing, cloning):
+    /// the `git` program, with its own transports and configuration, may do better.
+    #[error("{context}")]
+    Network {
+        context: String,
+        #[source]
+        source: git2::Error,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -114,6 +122,13 @@ pub enum RegistryError {
 }
 
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+impl RegistryError {
+    /// Whether libgit2 failed talking to a remote registry, where the `git` program may not.
+    pub fn is_libgit2_network(&self) -> bool {
+        matches!(self, RegistryError::Network { .. })
+    }
+}
 
 pub(crate) trait GitContext<T> {
     fn context(self, context: impl FnOnce() -> String) -> Result<T>;

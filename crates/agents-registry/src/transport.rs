@@ -74,7 +74,7 @@ pub(crate) fn fetch(repository: &git2::Repository, url: &RegistryUrl, into: &str
     let mut remote = repository.remote_anonymous(url).map_err(|e| git_error(url, "invalid registry URL", e))?;
     let mut connection = remote
         .connect_auth(git2::Direction::Fetch, Some(callbacks(url, net, &auth)), None)
-        .map_err(|e| git_error(url, "could not reach registry", e))?;
+        .map_err(|e| network_error(url, "could not reach registry", e))?;
     let branch = connection.default_branch().ok().and_then(|b| b.as_str().map(str::to_owned));
     let Some(branch) = branch else {
         let heads: Vec<String> = connection
@@ -89,8 +89,8 @@ pub(crate) fn fetch(repository: &git2::Repository, url: &RegistryUrl, into: &str
     options.remote_callbacks(callbacks(url, net, &auth));
     remote
         .download(&[refspec.as_str()], Some(&mut options))
-        .map_err(|e| git_error(url, "could not fetch registry", e))?;
-    remote.disconnect().map_err(|e| git_error(url, "could not fetch registry", e))?;
+        .map_err(|e| network_error(url, "could not fetch registry", e))?;
+    remote.disconnect().map_err(|e| network_error(url, "could not fetch registry", e))?;
     remote
         .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, Some("agents: fetch"))
         .map_err(|e| git_error(url, "could not update the cache clone", e))?;
@@ -165,7 +165,7 @@ pub(crate) fn push(
         {
             Ok(PushOutcome::LostRace(error.message().to_owned()))
         }
-        Err(error) => Err(git_error(url, "could not push to registry", error)),
+        Err(error) => Err(network_error(url, "could not push to registry", error)),
     }
 }
 
@@ -213,6 +213,15 @@ fn unborn_head(url: &str, head: Option<&str>, heads: &[String]) -> RegistryError
 
 /// Sorts libgit2 errors: authentication failures get their own variant (the binary adds what to
 /// try), everything else keeps libgit2's message.
+/// [`git_error`] for a failure of libgit2 talking to a remote: a [`RegistryError::Network`]
+/// unless it is about credentials or a host key.
+fn network_error(url: &str, what: &str, source: git2::Error) -> RegistryError {
+    match git_error(url, what, source) {
+        RegistryError::Git { context, source } => RegistryError::Network { context, source },
+        other => other,
+    }
+}
+
 fn git_error(url: &str, what: &str, source: git2::Error) -> RegistryError {
     let message = source.message().to_lowercase();
     // libgit2's ssh transport says "failed to authenticate SSH session" or names the public
@@ -405,7 +414,7 @@ pub(crate) fn clone_work_tree(url: &RegistryUrl, destination: &Path, net: &NetCo
     git2::build::RepoBuilder::new()
         .fetch_options(options)
         .clone(url, destination)
-        .map_err(|e| git_error(url, "could not clone", e))?;
+        .map_err(|e| network_error(url, "could not clone", e))?;
     Ok(())
 }
 

@@ -34,7 +34,12 @@ pub enum WorkspaceError {
     #[error("no registry named `{0}`")]
     UnknownRegistry(String),
     #[error("agent `{name}` was not found in {searched}")]
-    UnknownAgent { name: AgentName, searched: String },
+    UnknownAgent {
+        name: AgentName,
+        searched: String,
+        /// The closest name those registries publish, for "did you mean".
+        suggestion: Option<String>,
+    },
     #[error("agent `{name}` is published in several registries: {registries}")]
     Ambiguous { name: AgentName, registries: String },
     #[error("no version of `{name}` in registry `{registry}` matches `{requirement}`{available}")]

@@ -173,6 +173,27 @@ impl Registries {
         Ok(None)
     }
 
+    /// The error for `name` found in none of the registries `searched`, with the closest name
+    /// any of them publishes (any kind) as a suggestion. Only this failure reads every name; a
+    /// registry that cannot list its names (a sparse host without `search.json`) adds none.
+    pub fn unknown_agent(&mut self, name: &AgentName, searched: &[String]) -> WorkspaceError {
+        let mut known = Vec::new();
+        for registry_name in searched {
+            let summaries = self.open(registry_name).and_then(|registry| Ok(registry.summaries()?));
+            match summaries {
+                Ok(summaries) => known.extend(summaries.into_iter().map(|summary| summary.name)),
+                Err(error) => tracing::debug!("no names from registry `{registry_name}` to suggest: {error}"),
+            }
+        }
+        let suggestion =
+            agents_format::closest_name(name.as_str(), known.iter().map(AgentName::as_str)).map(str::to_owned);
+        let searched = match searched {
+            [one] => format!("registry `{one}`"),
+            many => format!("registries {}", many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+        };
+        WorkspaceError::UnknownAgent { name: name.clone(), searched, suggestion }
+    }
+
     /// Finds which registry publishes `name`: exactly one must.
     pub fn locate(&mut self, name: &AgentName) -> Result<(String, IndexFile)> {
         let names: Vec<String> = self.entries.iter().map(|entry| entry.name.clone()).collect();
@@ -183,13 +204,7 @@ impl Registries {
             }
         }
         match found.len() {
-            0 => Err(WorkspaceError::UnknownAgent {
-                name: name.clone(),
-                searched: format!(
-                    "registries {}",
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                ),
-            }),
+            0 => Err(self.unknown_agent(name, &names)),
             1 => Ok(found.remove(0)),
             _ => Err(WorkspaceError::Ambiguous {
                 name: name.clone(),

@@ -233,9 +233,10 @@ fn resolve_one(
     }
     let (registry_name, index) = match (chosen_registry, locked) {
         (Some(registry_name), _) => {
-            let index = registries.open(&registry_name)?.index_file(name)?.ok_or_else(|| {
-                WorkspaceError::UnknownAgent { name: name.clone(), searched: format!("registry `{registry_name}`") }
-            })?;
+            let index = match registries.open(&registry_name)?.index_file(name)? {
+                Some(index) => index,
+                None => return Err(registries.unknown_agent(name, std::slice::from_ref(&registry_name))),
+            };
             (registry_name, index)
         }
         (None, Some(locked)) => {

@@ -5,14 +5,19 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "agents", version, about = "Install, publish and keep AI coding agents in sync", long_about = None)]
+#[command(
+    name = "agents",
+    version,
+    about = "Install, publish and keep AI coding agents, skills and slash commands in sync",
+    long_about = None
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
-    /// Work on the user scope (~/.claude/agents) instead of the current project.
+    /// Work on the user scope (~/.claude/agents, skills, commands) instead of the current project.
     #[arg(short, long, global = true)]
     pub(crate) global: bool,
-    /// Print nothing but errors and requested data.
+    /// Print nothing but errors and requested data (no status or `next:` lines).
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
     /// Log what happens (repeat for more); AGENTS_LOG takes a tracing filter.
@@ -24,53 +29,55 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Create an agents.toml in the current directory.
     Init,
-    /// Install agents (with no names: everything agents.lock and agents.toml list).
+    /// Install agents, skills and commands (with no names: everything agents.lock and agents.toml list).
     Install(InstallArgs),
-    /// Remove agents from the workspace (files with local edits are kept unless --force).
+    /// Remove agents, skills and commands from the workspace (files with local edits are kept unless --force).
     Uninstall(UninstallArgs),
-    /// Move locked versions to the newest the manifest allows (all agents, or those named).
+    /// Move locked versions of agents, skills and commands to the newest the manifest allows (all, or those named).
     Update(UpdateArgs),
-    /// Show agents with newer versions (or a yanked locked version).
+    /// Show agents, skills and commands with newer versions (or a yanked locked version).
     Outdated(OutdatedArgs),
-    /// List installed agents and their status (ok, modified, missing).
+    /// List installed agents, skills and commands and their status (ok, modified, missing).
     List(JsonArgs),
-    /// Show an agent's description and versions.
+    /// Show the description and versions of an agent, skill or command.
     Info(InfoArgs),
-    /// Search registries by name and description.
+    /// Search registries' agents, skills and commands by name and description (none: list all).
     Search(SearchArgs),
-    /// Check installed files against the checksums in agents.lock (exit 1 on mismatch).
+    /// Check installed agent, skill and command files against agents.lock's checksums (exit 1 on mismatch).
     Verify(VerifyArgs),
-    /// Show local edits: the installed file against the pinned version (or a kept-aside update).
+    /// Show local edits to an agent, skill or command: the installed files against the pinned version.
     Diff(DiffArgs),
-    /// Settle an update kept aside because it conflicts with your edits.
+    /// Settle an update of an agent, skill or command kept aside because it conflicts with your edits.
     Resolve(ResolveArgs),
-    /// Bring agent files to what agents.lock pins, once, keeping local edits (what the daemon does).
+    /// Bring agent, skill and command files to what agents.lock pins, once, keeping local edits (what the daemon does).
     Sync(SyncArgs),
-    /// Check agent files for problems; never changes them.
+    /// Check agent files (Markdown with front matter) for problems; never changes them.
     Lint(LintArgs),
     /// Publish an agent file, a skill directory or a command file to a registry.
     Publish(PublishArgs),
-    /// Mark a published version as yanked (new resolutions skip it), or undo that.
+    /// Mark a published version of an agent, skill or command as yanked (new resolutions skip it), or undo that.
     Yank(YankArgs),
-    /// Publish a whole existing collection (a directory, a git URL, a plugin marketplace).
+    /// Publish a whole existing collection of agents (a directory, a git URL, a plugin marketplace).
     Import(ImportArgs),
     /// Write a new agent file to start from.
     New(NewArgs),
     /// Create, add, list and remove registries.
     #[command(subcommand)]
     Registry(RegistryCommand),
-    /// Add, remove and list the SSH keys that may publish an agent (signed registries).
+    /// Add, remove and list the SSH keys that may publish an agent, skill or command (signed registries).
     #[command(subcommand)]
     Owner(OwnerCommand),
-    /// Control agentsd, the daemon that keeps agent files in sync with agents.lock.
+    /// Control agentsd, the daemon that keeps agent, skill and command files in sync with agents.lock.
     #[command(subcommand)]
     Daemon(DaemonCommand),
     /// Check the setup: git, credentials, registries, the daemon, writable directories.
     Doctor(JsonArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
-    Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff).
-    #[command(hide = true)]
+    Completions {
+        /// The shell to write completions for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `agents man > ~/.local/share/man/man1/agents.1`.
     Man,
 }
 
@@ -87,9 +94,15 @@ pub(crate) enum DaemonCommand {
     /// Ask agentsd to fetch registries and reconcile every workspace now.
     Sync,
     /// Have agentsd watch a project (default: the one around the current directory).
-    Watch { path: Option<PathBuf> },
+    Watch {
+        /// A directory of the project to watch (default: the current directory).
+        path: Option<PathBuf>,
+    },
     /// Stop watching a project.
-    Unwatch { path: Option<PathBuf> },
+    Unwatch {
+        /// A directory of the project to stop watching (default: the current directory).
+        path: Option<PathBuf>,
+    },
     /// Write a systemd user unit (a launchd agent on macOS) that runs agentsd at login.
     InstallService,
 }
@@ -103,9 +116,9 @@ pub(crate) struct JsonArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct InstallArgs {
-    /// Agents to install, as NAME or NAME@REQUIREMENT (`go-backend-expert@^1`).
+    /// Agents, skills or commands to install, as NAME or NAME@REQUIREMENT (`go-backend-expert@^1`).
     pub(crate) agents: Vec<String>,
-    /// Take new agents from this registry.
+    /// Take new agents, skills and commands from this registry.
     #[arg(long)]
     pub(crate) registry: Option<String>,
     /// Overwrite local edits (a backup is kept in the state directory).
@@ -137,6 +150,7 @@ pub(crate) struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UninstallArgs {
+    /// The agents, skills or commands to remove, by name.
     #[arg(required = true)]
     pub(crate) agents: Vec<String>,
     /// Delete files even when they have local edits (a backup is kept in the state directory).
@@ -145,6 +159,7 @@ pub(crate) struct UninstallArgs {
     /// Print what would be removed, and change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -162,7 +177,7 @@ pub(crate) struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UpdateArgs {
-    /// Agents to update (default: all).
+    /// The agents, skills or commands to update (default: all).
     pub(crate) agents: Vec<String>,
     /// Overwrite local edits (a backup is kept in the state directory).
     #[arg(long)]
@@ -173,14 +188,17 @@ pub(crate) struct UpdateArgs {
     /// Print what would change, and change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct OutdatedArgs {
+    /// Use only the cache (do not fetch registries).
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -202,6 +220,7 @@ pub(crate) struct ImportArgs {
     /// Import only this plugin of a marketplace (repeatable).
     #[arg(long = "plugin", value_name = "NAME")]
     pub(crate) plugins: Vec<String>,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -234,7 +253,7 @@ pub(crate) struct NewArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct YankArgs {
-    /// NAME@VERSION, for example `my-agent@1.0.1`.
+    /// The agent, skill or command version, as NAME@VERSION (`my-agent@1.0.1`).
     pub(crate) agent: String,
     /// Clear the yank flag instead.
     #[arg(long)]
@@ -247,7 +266,7 @@ pub(crate) struct YankArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("how").required(true).args(["theirs", "ours", "markers", "edit", "from"])))]
 pub(crate) struct ResolveArgs {
-    /// The package whose update was kept aside (`agents list` shows `conflict`).
+    /// The agent, skill or command whose update was kept aside (`agents list` shows `conflict`).
     pub(crate) agent: String,
     /// Take the new version (your edits are saved in the state directory first).
     #[arg(long)]
@@ -267,54 +286,67 @@ pub(crate) struct ResolveArgs {
     /// and settle later with --from.
     #[arg(long)]
     pub(crate) markers: bool,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
+    /// The installed agent, skill or command to compare.
     pub(crate) agent: String,
+    /// Use only the cache (do not fetch the pinned version).
     #[arg(long)]
     pub(crate) offline: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
+    /// Use only the cache (do not fetch registries).
     #[arg(long)]
     pub(crate) offline: bool,
     /// Print what would change, and change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InfoArgs {
+    /// The agent, skill or command to show, by name.
     pub(crate) agent: String,
     /// Look only in this registry.
     #[arg(long)]
     pub(crate) registry: Option<String>,
+    /// Use only the cache (do not fetch registries).
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
-    /// Words to find in names and descriptions (case-insensitive).
-    pub(crate) query: String,
+    /// Words to find in the names and descriptions of agents, skills and commands
+    /// (case-insensitive; none lists everything).
+    pub(crate) query: Vec<String>,
+    /// Use only the cache (do not fetch registries).
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct LintArgs {
+    /// The agent files to check.
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -345,8 +377,11 @@ pub(crate) struct PublishArgs {
 pub(crate) enum OwnerCommand {
     /// Add an SSH public key (a line or a `.pub` file) to NAME's owners, signed by an owner or the root.
     Add {
+        /// The agent, skill or command.
         name: String,
+        /// The public key: a line (`ssh-ed25519 AAAA…`) or a `.pub` file.
         key: String,
+        /// The registry (may be omitted when exactly one is configured).
         #[arg(long)]
         registry: Option<String>,
         /// The SSH key to sign with (default: git's `user.signingkey` when `gpg.format = ssh`).
@@ -355,8 +390,11 @@ pub(crate) enum OwnerCommand {
     },
     /// Remove a key (its `SHA256:` fingerprint, a line or a `.pub` file) from NAME's owners.
     Remove {
+        /// The agent, skill or command.
         name: String,
+        /// The key: its `SHA256:` fingerprint, a line or a `.pub` file.
         key: String,
+        /// The registry (may be omitted when exactly one is configured).
         #[arg(long)]
         registry: Option<String>,
         /// The key is compromised: versions it signed become invalid too (by default they stay
@@ -369,9 +407,12 @@ pub(crate) enum OwnerCommand {
     },
     /// List NAME's owner keys, verified against the registry root.
     List {
+        /// The agent, skill or command.
         name: String,
+        /// The registry (may be omitted when exactly one is configured).
         #[arg(long)]
         registry: Option<String>,
+        /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -379,8 +420,9 @@ pub(crate) enum OwnerCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum RegistryCommand {
-    /// Create an empty registry (a bare git repository) at PATH.
+    /// Create an empty registry (a bare git repository) at PATH, for agents, skills and commands.
     Init {
+        /// The directory to create the bare repository in (new, or empty).
         path: PathBuf,
         /// A line describing the registry, stored in config.json.
         #[arg(long)]
@@ -410,8 +452,10 @@ pub(crate) enum RegistryCommand {
     },
     /// Add a registry by path or git URL (user config; --project for this project's agents.toml).
     Add {
+        /// The name to refer to it by (`--registry NAME`).
         name: String,
-        /// Refused when git could read it as an option or a command (`-…`, `ext::`, `fd::`).
+        /// Its path or git URL (or `sparse+https://…` for a static host); refused when git
+        /// could read it as an option or a command (`-…`, `ext::`, `fd::`).
         #[arg(value_parser = parse_registry_url)]
         url: String,
         /// Record it in the project's agents.toml instead of the user config.
@@ -432,6 +476,7 @@ pub(crate) enum RegistryCommand {
         /// their yank flag, and each commit's author must own the agents it touches.
         #[arg(long)]
         since: Option<String>,
+        /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -445,14 +490,115 @@ pub(crate) enum RegistryCommand {
     },
     /// Remove a registry from the user config (or the project's agents.toml with --project).
     Remove {
+        /// The registry's name (`agents registry list` shows them).
         name: String,
+        /// Remove it from the project's agents.toml instead of the user config.
         #[arg(long)]
         project: bool,
     },
+}
+
+/// The commands where `-g/--global` changes nothing: no workspace, user config or registry list
+/// is read. Each gets its own hidden `--global`, so the global one is not propagated to them
+/// and their help does not offer it (a `-g` given anyway is accepted and ignored).
+const WITHOUT_SCOPE: &[&[&str]] = &[
+    &["new"],
+    &["lint"],
+    &["completions"],
+    &["man"],
+    &["registry", "init"],
+    &["registry", "check"],
+    &["registry", "summary"],
+    &["daemon", "start"],
+    &["daemon", "stop"],
+    &["daemon", "status"],
+    &["daemon", "run"],
+    &["daemon", "sync"],
+    &["daemon", "install-service"],
+];
+
+/// The command line as parsed and shown (help, completions, the man page): [`Cli`] with
+/// `--global` only where it acts.
+pub(crate) fn command() -> clap::Command {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    for path in WITHOUT_SCOPE {
+        command = hide_global(command, path);
+    }
+    command
+}
+
+fn hide_global(command: clap::Command, path: &[&str]) -> clap::Command {
+    match path {
+        [] => {
+            command.arg(clap::Arg::new("global").short('g').long("global").action(clap::ArgAction::SetTrue).hide(true))
+        }
+        [first, rest @ ..] => command.mut_subcommand(*first, |subcommand| hide_global(subcommand, rest)),
+    }
+}
+
+/// Parses the process's arguments against [`command`].
+pub(crate) fn parse() -> Result<Cli, clap::Error> {
+    let mut command = command();
+    let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|error| error.format(&mut command))
 }
 
 /// A registry URL as typed: refused here when git could read it as an option or a command, so
 /// `agents registry add team -- --upload-pack=…` never reaches git.
 fn parse_registry_url(url: &str) -> Result<String, agents_format::RegistryUrlError> {
     agents_format::RegistryUrl::parse(url).map(|_| url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+
+    /// Every subcommand and argument in `--help` says what it is for.
+    /// `-g` shows where it acts and nowhere else.
+    #[test]
+    fn global_shows_only_where_it_acts() {
+        let mut command = super::command();
+        command.build();
+        let shows_global = |path: &[&str]| {
+            let mut subcommand = &command;
+            for name in path {
+                subcommand = subcommand.find_subcommand(name).expect("a subcommand in WITHOUT_SCOPE");
+            }
+            subcommand.get_arguments().any(|arg| arg.get_id() == "global" && !arg.is_hide_set())
+        };
+        for path in super::WITHOUT_SCOPE {
+            assert!(!shows_global(path), "{path:?} offers --global");
+        }
+        for path in [&["install"][..], &["list"], &["registry", "add"], &["daemon", "watch"], &["publish"]] {
+            assert!(shows_global(path), "{path:?} lacks --global");
+        }
+    }
+
+    #[test]
+    fn every_subcommand_and_argument_is_described() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if arg.is_hide_set() || matches!(arg.get_id().as_str(), "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for subcommand in command.get_subcommands() {
+                if subcommand.is_hide_set() || subcommand.get_name() == "help" {
+                    continue;
+                }
+                let path = format!("{path} {}", subcommand.get_name());
+                if subcommand.get_about().is_none() {
+                    missing.push(path.clone());
+                }
+                walk(subcommand, &path, missing);
+            }
+        }
+        let mut command = super::command();
+        command.build();
+        let mut missing = Vec::new();
+        walk(&command, "agents", &mut missing);
+        assert!(missing.is_empty(), "without a description: {missing:#?}");
+    }
 }

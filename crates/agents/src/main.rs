@@ -10,15 +10,14 @@ mod context;
 mod printer;
 mod progress;
 
-use clap::Parser as _;
-
 use crate::printer::Printer;
 
 fn main() {
     agents_registry::libgit2::configure();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
-        Err(error) => {
+        Err(mut error) => {
+            closest_suggestion_first(&mut error);
             let code = if error.use_stderr() { 2 } else { 0 };
             let _ = error.print();
             std::process::exit(code);
@@ -37,6 +36,19 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// clap lists similar subcommands from least to most similar (`agents instal` offered
+/// `uninstall, install`); the closest belongs first, where the eye lands.
+fn closest_suggestion_first(error: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg, ContextKind::SuggestedValue] {
+        if let Some(ContextValue::Strings(suggestions)) = error.get(kind) {
+            let mut suggestions = suggestions.clone();
+            suggestions.reverse();
+            error.insert(kind, ContextValue::Strings(suggestions));
+        }
+    }
 }
 
 /// `error: …`, then each cause once: a cause whose text an earlier line already showed (a
@@ -62,18 +74,39 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| SafeStderr).without_time().init();
+    // Colour exactly when the printer colours: on a terminal, with NO_COLOR unset. Anywhere else
+    // the subscriber's escape sequences would reach a file or a pipe (and the escaping below
+    // would turn them into `\u{1b}[34m` text).
+    let color = printer::color_wanted();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(color)
+        .with_writer(move || SafeStderr { color })
+        .without_time()
+        .init();
 }
 
 /// Log lines go to stderr through the same escaping as everything else the CLI prints: a
-/// library's warning may quote a file name from a registry.
-struct SafeStderr;
+/// library's warning may quote a file name from a registry. With `color`, the colour sequences
+/// (`ESC [ … m`) the subscriber writes pass; every other control is escaped.
+struct SafeStderr {
+    color: bool,
+}
 
 impl std::io::Write for SafeStderr {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(bytes);
         // One event is one write; keep its newlines, escape everything else that steers a terminal.
-        let safe: Vec<String> = text.split('\n').map(|line| printer::terminal_safe(line).into_owned()).collect();
+        let safe: Vec<String> = text
+            .split('\n')
+            .map(|line| {
+                if self.color {
+                    printer::terminal_safe_keeping_colour(line)
+                } else {
+                    printer::terminal_safe(line).into_owned()
+                }
+            })
+            .collect();
         std::io::stderr().write_all(safe.join("\n").as_bytes())?;
         Ok(bytes.len())
     }

@@ -46,6 +46,37 @@ pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(safe)
 }
 
+/// [`terminal_safe`], except that colour sequences (`ESC [` digits and `;`, then `m`) pass
+/// whole: for log lines whose subscriber colours them on a terminal.
+pub(crate) fn terminal_safe_keeping_colour(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('\x1b') {
+        safe.push_str(&terminal_safe(&rest[..start]));
+        let after = &rest[start + 1..];
+        let parameters = after
+            .strip_prefix('[')
+            .map(|tail| tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';').len());
+        match parameters {
+            Some(length) if after[1 + length..].starts_with('m') => {
+                safe.push_str(&rest[start..start + 3 + length]);
+                rest = &rest[start + 3 + length..];
+            }
+            _ => {
+                safe.push_str("\\u{1b}");
+                rest = after;
+            }
+        }
+    }
+    safe.push_str(&terminal_safe(rest));
+    safe
+}
+
+/// Whether stderr gets colour: a terminal, and `NO_COLOR` unset or empty.
+pub(crate) fn color_wanted() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// A JSON document with the characters [`terminal_safe`] escapes written as JSON `\uXXXX`
 /// escapes. serde_json already escapes C0 controls; DEL, C1 and bidi controls it writes raw.
 /// They can only occur inside strings, so the document means exactly the same.
@@ -66,8 +97,7 @@ fn json_safe(json: &str) -> Cow<'_, str> {
 
 impl Printer {
     pub(crate) fn new(quiet: bool) -> Printer {
-        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Printer { quiet, color, cwd: std::env::current_dir().ok() }
+        Printer { quiet, color: color_wanted(), cwd: std::env::current_dir().ok() }
     }
 
     /// `   Installed go-backend-expert v1.0.0 → …` on stderr.
@@ -109,10 +139,42 @@ impl Printer {
         eprintln!("{}: {}", terminal_safe(label), terminal_safe(&message));
     }
 
+    /// `next: …`, the command to run next, on stderr; silenced by `-q` like the status lines.
+    pub(crate) fn next(&self, command: impl Display) {
+        if !self.quiet {
+            self.note("next", command);
+        }
+    }
+
     /// A line of data on stdout. A closed pipe (`agents list | head`) ends the program quietly.
     pub(crate) fn line(&self, text: impl Display) {
         let text = text.to_string();
         self.write_stdout(&terminal_safe(&text));
+    }
+
+    /// Lines of data on stdout; on a terminal through the user's pager (`$PAGER`, else
+    /// `less -FRX`, which quits at once when they fit one screen), as git pages its logs.
+    /// Straight to stdout when it is not a terminal or no pager starts.
+    pub(crate) fn paged(&self, mut lines: impl Iterator<Item = String>) {
+        if std::io::stdout().is_terminal() {
+            let pager = std::env::var("PAGER").ok().filter(|pager| !pager.trim().is_empty());
+            let pager = pager.unwrap_or_else(|| "less -FRX".to_owned());
+            let child =
+                std::process::Command::new("sh").args(["-c", &pager]).stdin(std::process::Stdio::piped()).spawn();
+            if let Ok(mut child) = child {
+                if let Some(mut stdin) = child.stdin.take() {
+                    // A pager quit early closes its end: stop writing, quietly.
+                    for line in lines.by_ref() {
+                        if writeln!(stdin, "{}", terminal_safe(&line)).is_err() {
+                            break;
+                        }
+                    }
+                }
+                let _ = child.wait();
+                return;
+            }
+        }
+        lines.for_each(|line| self.line(line));
     }
 
     /// A JSON document on stdout.
@@ -160,6 +222,14 @@ mod tests {
             "bidi \u{202e}txt.exe\u{202c} \u{2066}x\u{2069} \u{200f}",
             "bidi \\u{202e}txt.exe\\u{202c} \\u{2066}x\\u{2069} \\u{200f}",
         );
+    }
+
+    #[test]
+    fn colour_passes_and_nothing_else() {
+        let check = |input: &str, expected: &str| assert_eq!(super::terminal_safe_keeping_colour(input), expected);
+        check("\x1b[34mDEBUG\x1b[0m text", "\x1b[34mDEBUG\x1b[0m text");
+        check("\x1b[1;2m\x1b[2Jx\x1b", "\x1b[1;2m\\u{1b}[2Jx\\u{1b}");
+        check("\x1b]52;c;aGk=\x07", "\\u{1b}]52;c;aGk=\\u{7}");
     }
 
     #[test]

@@ -59,8 +59,10 @@ fn main() {
             tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(writer).init();
         }
         opened => {
-            // `agents daemon start` sends stderr to a log file: colour only on a terminal.
-            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            // `agents daemon start` sends stderr to a log file: colour only on a terminal, and
+            // never against NO_COLOR.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
             tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
             if let Some(Err(error)) = opened {
                 tracing::warn!("cannot open the log file, logging to stderr: {error}");

@@ -163,12 +163,31 @@ fn project_root(context: &Context, path: Option<PathBuf>) -> PathBuf {
     Workspace::discover(&start, context.dirs.clone()).workspace.map_or(start, |w| w.root)
 }
 
+/// The command that installs agentsd (beside agents: they are one package's two binaries), for
+/// messages about a missing one.
+pub(crate) const INSTALL_AGENTSD: &str = "cargo install --locked --path crates/agents";
+
 /// `agentsd` beside this executable (they are built and installed together), else on PATH.
+pub(crate) fn find_agentsd() -> Option<PathBuf> {
+    let file_name = format!("agentsd{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(&file_name)));
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join(&file_name));
+    beside.into_iter().chain(on_path).find(|path| path.is_file())
+}
+
+/// [`find_agentsd`], or an error that says where it was looked for and how to install it.
 fn agentsd() -> anyhow::Result<PathBuf> {
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(format!("agentsd{}", std::env::consts::EXE_SUFFIX))));
-    Ok(beside.filter(|path| path.exists()).unwrap_or_else(|| PathBuf::from("agentsd")))
+    find_agentsd().with_context(|| {
+        let beside = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf));
+        let beside = beside.map_or_else(String::new, |dir| format!("beside agents in {} or ", dir.display()));
+        format!(
+            "the daemon program agentsd is not installed: no `agentsd` {beside}on PATH; \
+             `{INSTALL_AGENTSD}` in a checkout of agents installs it beside agents"
+        )
+    })
 }
 
 fn daemon_args(context: &Context) -> anyhow::Result<Vec<OsString>> {
@@ -265,7 +284,7 @@ fn quote(arg: &OsString) -> String {
 }
 
 fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> {
-    let agentsd = agentsd()?.canonicalize().context("cannot find the agentsd binary next to agents")?;
+    let agentsd = agentsd()?.canonicalize().context("cannot resolve the path of agentsd")?;
     let mut args = daemon_args(context)?;
     // The runtime directory is left to agentsd's rule (the CLI's: `$XDG_RUNTIME_DIR/agents`,
     // else `<state>/daemon/run`), applied in the service's own environment: under systemd
@@ -278,7 +297,7 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
         let path = context.dirs.home.join("Library/LaunchAgents/dev.agents.agentsd.plist");
         agents_workspace::fs::write_atomic(&path, plist.as_bytes())?;
         printer.status("Wrote", path.display());
-        printer.note("next", format!("launchctl load -w {}", path.display()));
+        printer.next(format!("launchctl load -w {}", path.display()));
         return Ok(0);
     }
     let exec =
@@ -307,7 +326,7 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
             printer.warn(format!("systemd-analyze verify reports: {complaints}"));
         }
     }
-    printer.note("next", "systemctl --user daemon-reload && systemctl --user enable --now agentsd");
+    printer.next("systemctl --user daemon-reload && systemctl --user enable --now agentsd");
     Ok(0)
 }
 

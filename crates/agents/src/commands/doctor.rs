@@ -91,6 +91,13 @@ pub(crate) fn doctor(context: &Context, printer: &Printer, json: bool) -> anyhow
         Ok(response) => {
             check("daemon", true, format!("agentsd running (pid {})", response.status.map_or(0, |s| s.pid)))
         }
+        Err(_) if crate::commands::daemon::find_agentsd().is_none() => advice(
+            "daemon",
+            format!(
+                "agentsd is not installed (not beside agents, not on PATH): `{}` installs both",
+                crate::commands::daemon::INSTALL_AGENTSD
+            ),
+        ),
         Err(_) => advice("daemon", "agentsd is not running (`agents daemon start` keeps agents in sync)"),
     });
 

@@ -47,13 +47,13 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Doctor(args) => doctor::doctor(&context, printer, args.json),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
-            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "agents", &mut buffer);
+            clap_complete::generate(shell, &mut crate::cli::command(), "agents", &mut buffer);
             printer.line(String::from_utf8_lossy(&buffer).trim_end());
             Ok(0)
         }
         Command::Man => {
             let mut buffer = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buffer)?;
+            clap_mangen::Man::new(crate::cli::command()).render(&mut buffer)?;
             printer.line(String::from_utf8_lossy(&buffer).trim_end());
             Ok(0)
         }
@@ -87,9 +87,13 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             WorkspaceError::Ambiguous { name, .. } => {
                 Some(format!("choose one with `agents install {name} --registry NAME`"))
             }
+            WorkspaceError::UnknownAgent { suggestion: Some(suggestion), .. } => {
+                Some(format!("did you mean `{suggestion}`? (`agents search WORD` lists what the registries have)"))
+            }
             WorkspaceError::UnknownAgent { .. } => {
                 Some("`agents search WORD` lists what the registries have".to_owned())
             }
+            WorkspaceError::Name(error) => name_hint(error),
             WorkspaceError::UnknownRegistry(_) | WorkspaceError::UnknownRegistryId { .. } => Some(
                 "`agents registry list` shows the configured registries; `agents registry add` adds one".to_owned(),
             ),
@@ -101,7 +105,21 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             _ => None,
         };
     }
+    if let Some(error) = error.downcast_ref::<agents_format::NameError>() {
+        return name_hint(error);
+    }
     error.downcast_ref::<RegistryError>().and_then(registry_hint)
+}
+
+/// Names are lowercase: offer the lowercase form when it is a valid name.
+fn name_hint(error: &agents_format::NameError) -> Option<String> {
+    match error {
+        agents_format::NameError::Uppercase { name } => {
+            let lowercase = name.to_lowercase();
+            agents_format::AgentName::new(&lowercase).ok().map(|name| format!("did you mean `{name}`?"))
+        }
+        _ => None,
+    }
 }
 
 fn registry_hint(error: &RegistryError) -> Option<String> {
@@ -127,6 +145,11 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
             "a new registry starts with `agents registry init DIR`; push it with `git --git-dir DIR push {url} main`, \
              then `agents registry add NAME {url}`"
         )),
+        error if error.is_libgit2_network() && program_on_path("git") => Some(
+            "if `git ls-remote URL` reaches it, let git do the talking: `[net] git-fetch-with-cli = true` in the \
+             user config.toml (or AGENTS_NET_GIT_FETCH_WITH_CLI=true)"
+                .to_owned(),
+        ),
         RegistryError::ChecksumMismatch { .. } => {
             Some("do not install this version; tell the registry's maintainers it has been altered".to_owned())
         }
@@ -135,11 +158,22 @@ fn registry_hint(error: &RegistryError) -> Option<String> {
     }
 }
 
+/// Whether an executable file called `name` is in a directory of `PATH`.
+fn program_on_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(name)).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
 fn signature_hint(error: &agents_registry::SignatureError) -> Option<String> {
     use agents_registry::SignatureError;
     match error {
         SignatureError::NotOwner { name, .. } => Some(format!(
-            "no owner of `{name}` published this version: do not install it, and tell the registry's maintainers              (`agents owner list {name}` shows who may publish)"
+            "no owner of `{name}` published this version: do not install it, and tell the registry's maintainers \
+             (`agents owner list {name}` shows who may publish)"
         )),
         SignatureError::Missing { .. } | SignatureError::Invalid { .. } | SignatureError::Owners { .. } => Some(
             "this was not published through a valid signature: do not install it, and tell the registry's maintainers"

@@ -51,7 +51,8 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
         }
         Some(_) if record.signature.is_some() => {
             printer.warn(format!(
-                "registry `{}` has no root key, so no client checks the signature this publish carries                  (`agents registry init --sign-key` makes a signed registry)",
+                "registry `{}` has no root key, so no client checks the signature this publish carries \
+                 (`agents registry init --sign-key` makes a signed registry)",
                 entry.name
             ));
             String::new()
@@ -123,7 +124,10 @@ pub(crate) fn writable_registry(context: &Context, name: Option<&str>) -> anyhow
             [] => bail!(
                 "no registry to write to: create one with `agents registry init PATH` and add it with `agents registry add NAME PATH`"
             ),
-            _ => bail!("several registries are configured: choose one with --registry NAME"),
+            several => bail!(
+                "several registries are configured ({}): choose one with --registry NAME",
+                several.iter().map(|entry| format!("`{}`", entry.name)).collect::<Vec<_>>().join(", ")
+            ),
         },
     };
     // A project's agents.toml arrives with `git pull`: it must not quietly redirect a name the

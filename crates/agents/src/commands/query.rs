@@ -140,11 +140,10 @@ pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyh
     let mut registries = context.registries(&workspace, mode(args.offline))?;
     let (registry_name, index) = match &args.registry {
         Some(registry) => {
-            let index = registries.open(registry)?.index_file(&name)?;
-            let index = index.ok_or_else(|| agents_workspace::WorkspaceError::UnknownAgent {
-                name: name.clone(),
-                searched: format!("registry `{registry}`"),
-            })?;
+            let index = match registries.open(registry)?.index_file(&name)? {
+                Some(index) => index,
+                None => return Err(registries.unknown_agent(&name, std::slice::from_ref(registry)).into()),
+            };
             (registry.clone(), index)
         }
         None => registries.locate(&name)?,
@@ -203,7 +202,8 @@ struct Hit {
 pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> anyhow::Result<i32> {
     let workspace = context.workspace();
     let mut registries = context.registries(&workspace, mode(args.offline))?;
-    let words: Vec<String> = args.query.to_lowercase().split_whitespace().map(str::to_owned).collect();
+    let query = args.query.join(" ");
+    let words: Vec<String> = query.to_lowercase().split_whitespace().map(str::to_owned).collect();
     let names: Vec<String> = registries.entries().iter().map(|e| e.name.clone()).collect();
     let mut hits = Vec::new();
     for registry_name in names {
@@ -229,7 +229,6 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
                 continue;
             }
         };
-        let first = hits.len();
         for summary in summaries {
             hits.push(Hit {
                 kind: summary.kind,
@@ -239,31 +238,53 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
                 name: summary.name,
             });
         }
-        hits[first..].sort_by(|a, b| a.name.cmp(&b.name));
     }
+    // The stable sort keeps registries in search order among hits of one name.
+    hits.sort_by_cached_key(|hit| (rank(hit.name.as_str(), &words), hit.name.clone()));
     if args.json {
         printer.json(&hits);
         return Ok(0);
     }
     if hits.is_empty() {
-        printer.status("Finished", format!("no agents match `{}`", args.query));
+        match query.is_empty() {
+            true => printer.status("Finished", "the registries publish nothing yet"),
+            false => printer.status("Finished", format!("no agents match `{query}`")),
+        }
     }
     let width = hits.iter().map(|h| h.name.as_str().len()).max().unwrap_or(0);
-    for hit in &hits {
+    let lines = hits.iter().map(|hit| {
         let mut description = hit.description.clone().unwrap_or_default();
         if description.chars().count() > 80 {
             description = description.chars().take(79).collect::<String>() + "\u{2026}";
         }
         // The kind is shown for packages only, so agents' lines stay as they were.
         let kind = if hit.kind.is_agent() { String::new() } else { format!("[{}] ", hit.kind) };
-        printer.line(format!(
-            "{:width$}  v{:8}  {:10}  {kind}{description}",
-            hit.name.as_str(),
-            hit.version,
-            hit.registry
-        ));
+        format!("{:width$}  v{:8}  {:10}  {kind}{description}", hit.name.as_str(), hit.version, hit.registry)
+    });
+    // Everything the registries have is more than a screen: it goes through the pager.
+    if query.is_empty() {
+        printer.paged(lines);
+    } else {
+        lines.for_each(|line| printer.line(line));
     }
     Ok(0)
+}
+
+/// Where a hit for `words` (lowercase) ranks: 0 the name is the query, 1 the name starts with
+/// it, 2 the name holds every word, 3 only the description matched. Names break ties.
+fn rank(name: &str, words: &[String]) -> u8 {
+    let query = words.join("-");
+    if words.is_empty() {
+        3
+    } else if name == query {
+        0
+    } else if name.starts_with(&query) {
+        1
+    } else if words.iter().all(|word| name.contains(word.as_str())) {
+        2
+    } else {
+        3
+    }
 }
 
 pub(crate) fn outdated(context: &Context, printer: &Printer, args: OutdatedArgs) -> anyhow::Result<i32> {

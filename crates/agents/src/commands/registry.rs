@@ -24,7 +24,9 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             let root = if unsigned { None } else { crate::commands::owner::signer(context, sign_key.as_deref())? };
             if root.is_none() && !unsigned {
                 printer.warn(
-                    "no signing key found, so this registry is unsigned: anyone who can push to it can publish                      any agent as anyone (`--sign-key PATH`, or git's `user.signingkey` with `gpg.format = ssh`,                      makes it signed; `--unsigned` says this is meant)",
+                    "no signing key found, so this registry is unsigned: anyone who can push to it can publish \
+                     any agent as anyone (`--sign-key PATH`, or git's `user.signingkey` with `gpg.format = ssh`, \
+                     makes it signed; `--unsigned` says this is meant)",
                 );
             }
             let config = agents_registry::init_signed_registry(
@@ -45,7 +47,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                     ),
                 );
             }
-            printer.note("next", format!("agents registry add NAME {}", printer.path(&path)));
+            printer.next(format!("agents registry add NAME {}", printer.path(&path)));
             Ok(0)
         }
         RegistryCommand::Migrate { registry, sign_key } => {
