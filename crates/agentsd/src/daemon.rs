@@ -2,7 +2,7 @@
 //! backoff), a periodic full reconcile, signals and the control socket. Reconciliation itself is
 //! `agents_workspace::reconcile`, the same operation `agents sync` runs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
@@ -83,11 +83,17 @@ struct Daemon {
     wants_fetch: bool,
     /// Passes in flight, by workspace root.
     jobs: HashMap<PathBuf, Job>,
-    fetch_running: bool,
+    /// The fetch of every registry is under way.
+    full_fetch: bool,
     /// A fetch was asked for while one ran.
     fetch_queued: bool,
     /// The registry the running fetch is on, and since when.
-    fetching: Option<(String, Instant)>,
+    fetching: BTreeMap<String, (String, Instant)>,
+    /// Each registry's own failures and when it may be tried again, by URL: one that fails
+    /// backs off alone, and a pin from another is fetched at once.
+    failing: HashMap<String, (u32, Deadline)>,
+    /// When each registry (by name) was last fetched, on the monotonic clock.
+    registry_fetched: HashMap<String, Instant>,
     /// The last fetch ended: the user scope's next pass auto-updates first (when configured).
     pending_auto_update: bool,
     /// Shutting down: passes under way finish, no new one starts.
@@ -221,7 +227,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 _ => quiet,
             }
         });
-        if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 {
+        if daemon.wants_fetch {
             daemon.wants_fetch = false;
             daemon.fetch_for_pins();
         }
@@ -254,9 +260,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 dirty.clear();
                 rescan = false;
             }
-            _ = tokio::time::sleep(until_fetch), if !daemon.fetch_running => {
+            _ = tokio::time::sleep(until_fetch), if !daemon.full_fetch => {
                 if daemon.next_fetch.is_due(Instant::now(), now()) {
-                    daemon.spawn_fetch();
+                    daemon.spawn_fetch(None);
                 }
             }
             Some(report) = reports.recv() => {
@@ -310,7 +316,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                     }
                     Command::SyncNow => {
                         daemon.reconcile(None);
-                        daemon.spawn_fetch();
+                        daemon.spawn_fetch(None);
                     }
                     Command::Status => {}
                 }
@@ -469,8 +475,10 @@ enum Report {
     Waiting { root: PathBuf },
     /// The reconcile of the workspace at `root` ended.
     Reconciled { root: PathBuf, outcome: Result<Box<Pass>, String> },
-    /// The fetch moved on to this registry.
-    Fetching { registry: String },
+    /// A fetch started on this registry.
+    Fetching { registry: String, url: String },
+    /// A fetch of one registry ended (with its error if it failed).
+    RegistryFetched { name: String, url: String, error: Option<String> },
     /// The fetch ended.
     Fetched(FetchOutcome),
 }
@@ -497,8 +505,8 @@ struct Job {
 
 struct FetchOutcome {
     errors: Vec<String>,
-    /// Each registry tried, with its error if it failed.
-    registries: Vec<(String, String, Option<String>)>,
+    /// A fetch of every registry (the schedule's), not one for pins.
+    full: bool,
 }
 
 /// One workspace's pass, on a blocking thread: a workspace whose lock another process holds,
@@ -545,14 +553,21 @@ fn reconcile_job(
     Ok(Box::new(pass))
 }
 
-/// Fetches every git registry the workspaces see, each once, on a blocking thread.
+/// Registries fetched at once: a slow or hanging one holds up only its own thread.
+const FETCH_PARALLEL: usize = 4;
+
+/// Fetches the registries the workspaces see (those named in `only`, when given), each once,
+/// leaving out the URLs in `skip`; up to [`FETCH_PARALLEL`] at once, each reporting when it
+/// starts and ends.
 fn fetch_job(
     workspaces: &[Workspace],
     cache: &Cache,
     reports: &tokio::sync::mpsc::UnboundedSender<Report>,
+    only: Option<&BTreeSet<String>>,
+    skip: &BTreeSet<String>,
 ) -> FetchOutcome {
     let mut errors = Vec::new();
-    let mut tried = Vec::new();
+    let mut queue = Vec::new();
     let mut seen = BTreeSet::new();
     for workspace in workspaces {
         let registries = workspace
@@ -566,23 +581,44 @@ fn fetch_job(
             }
         };
         for entry in registries.entries() {
-            if entry.origin == Origin::Builtin || !seen.insert(entry.url.clone()) {
+            let wanted = only.is_none_or(|only| only.contains(&entry.name));
+            if entry.origin == Origin::Builtin
+                || !wanted
+                || skip.contains(&entry.url)
+                || !seen.insert(entry.url.clone())
+            {
                 continue;
             }
-            let _ = reports.send(Report::Fetching { registry: entry.name.clone() });
-            // A sparse registry is also revalidated file by file (what its cache holds, with
-            // conditional requests) and the bodies those files name fetched; for git the open
-            // already fetched everything.
-            let fetched =
-                cache.open(&entry.name, &entry.url, FetchMode::Always).and_then(|registry| registry.revalidate());
-            let error = fetched.err().map(|e| control::error_text(&e));
-            if let Some(error) = &error {
-                errors.push(format!("registry `{}`: {error}", entry.name));
-            }
-            tried.push((entry.name.clone(), entry.url.clone(), error));
+            queue.push((entry.name.clone(), entry.url.clone()));
         }
     }
-    FetchOutcome { errors, registries: tried }
+    let queue = std::sync::Mutex::new(queue);
+    let failed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..FETCH_PARALLEL {
+            scope.spawn(|| {
+                while let Some((name, url)) = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop() {
+                    let _ = reports.send(Report::Fetching { registry: name.clone(), url: url.clone() });
+                    // A sparse registry is also revalidated file by file (what its cache holds,
+                    // with conditional requests) and the bodies those files name fetched; for
+                    // git the open already fetched everything.
+                    let fetched = cache.open(&name, &url, FetchMode::Always).and_then(|registry| registry.revalidate());
+                    let error = fetched.err().map(|e| control::error_text(&e));
+                    if let Some(error) = &error {
+                        failed
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(format!("registry `{name}`: {error}"));
+                    }
+                    let _ = reports.send(Report::RegistryFetched { name, url, error });
+                }
+            });
+        }
+    });
+    let mut failed = failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    failed.sort();
+    errors.extend(failed);
+    FetchOutcome { errors, full: only.is_none() }
 }
 
 impl Daemon {
@@ -600,9 +636,11 @@ impl Daemon {
             auto_update: None,
             wants_fetch: false,
             jobs: HashMap::new(),
-            fetch_running: false,
+            full_fetch: false,
             fetch_queued: false,
-            fetching: None,
+            fetching: BTreeMap::new(),
+            failing: HashMap::new(),
+            registry_fetched: HashMap::new(),
             pending_auto_update: false,
             stopping: false,
             reports,
@@ -803,21 +841,27 @@ impl Daemon {
         true
     }
 
-    /// A pass found pins the cache lacks. One first seen since the last fetch (a lockfile that
-    /// just arrived) is fetched at once; otherwise the next fetch comes after a gap that doubles
-    /// with every fetch that did not bring them, up to an hour.
+    /// A pass found pins the cache lacks. Those first seen since their registry's last fetch
+    /// (a lockfile that just arrived) are fetched at once, from their registries alone, whatever
+    /// another registry does; otherwise the next fetch comes after a gap that doubles with every
+    /// fetch that did not bring them, up to an hour.
     fn fetch_for_pins(&mut self) {
-        let fresh =
-            self.missing.values().flatten().any(|(_, seen)| self.fetched_at.is_none_or(|fetched| *seen >= fetched));
-        let wait = if fresh {
+        let fresh: BTreeSet<String> = self
+            .missing
+            .values()
+            .flatten()
+            .filter(|(pin, seen)| self.registry_fetched.get(&pin.registry).is_none_or(|fetched| *seen >= *fetched))
+            .map(|(pin, _)| pin.registry.clone())
+            .collect();
+        if !fresh.is_empty() {
             self.pin_retries = 0;
-            0
-        } else {
-            let gap = PIN_RETRY_BASE.saturating_mul(1 << self.pin_retries.min(16)).min(PIN_RETRY_CAP);
-            self.pin_retries = self.pin_retries.saturating_add(1);
-            let since = self.fetched_at.map_or(u64::MAX, |at| at.elapsed().as_secs());
-            i64::try_from(gap.saturating_sub(since)).unwrap_or(0)
-        };
+            self.spawn_fetch(Some(fresh));
+            return;
+        }
+        let gap = PIN_RETRY_BASE.saturating_mul(1 << self.pin_retries.min(16)).min(PIN_RETRY_CAP);
+        self.pin_retries = self.pin_retries.saturating_add(1);
+        let since = self.fetched_at.map_or(u64::MAX, |at| at.elapsed().as_secs());
+        let wait = i64::try_from(gap.saturating_sub(since)).unwrap_or(0);
         let sooner = self.next_fetch.remaining(Instant::now(), now()).as_secs() > u64::try_from(wait).unwrap_or(0);
         if sooner {
             self.set_next_fetch(wait);
@@ -832,22 +876,67 @@ impl Daemon {
             .collect()
     }
 
-    /// Starts a fetch; while one runs, queues one more for when it ends (a `sync-now` asks for
-    /// what the registries hold after it was asked).
-    fn spawn_fetch(&mut self) {
-        if self.fetch_running {
+    /// Starts a fetch of every registry (`only: None`), or of the registries named in `only`.
+    /// A fetch of every registry while one runs is queued for when it ends (a `sync-now` asks
+    /// for what the registries hold after it was asked); a fetch of some runs at once beside it,
+    /// leaving out registries being fetched or backing off after failures of their own.
+    fn spawn_fetch(&mut self, only: Option<BTreeSet<String>>) {
+        if only.is_none() && self.full_fetch {
             self.fetch_queued = true;
             return;
         }
-        self.fetch_queued = false;
-        self.fetch_running = true;
+        let at = (Instant::now(), now());
+        let mut skip: BTreeSet<String> = self.fetching.keys().cloned().collect();
+        if only.is_some() {
+            skip.extend(
+                self.failing.iter().filter(|(_, (_, retry))| !retry.is_due(at.0, at.1)).map(|(url, _)| url.clone()),
+            );
+        } else {
+            self.fetch_queued = false;
+            self.full_fetch = true;
+        }
         let workspaces = self.workspaces.clone();
         let cache = self.cache();
         let reports = self.reports.clone();
         tokio::task::spawn_blocking(move || {
-            let outcome = fetch_job(&workspaces, &cache, &reports);
+            let outcome = fetch_job(&workspaces, &cache, &reports, only.as_ref(), &skip);
             let _ = reports.send(Report::Fetched(outcome));
         });
+    }
+
+    /// One registry's fetch ended: its own backoff and status entry, and the workspaces waiting
+    /// for pins reconciled at once when it worked.
+    fn registry_fetched(&mut self, name: String, url: String, error: Option<String>) {
+        self.fetching.remove(&url);
+        let at = now();
+        match &error {
+            None => {
+                self.failing.remove(&url);
+                self.registry_fetched.insert(name.clone(), Instant::now());
+            }
+            Some(_) => {
+                let failures = self.failing.get(&url).map_or(0, |(failures, _)| *failures).saturating_add(1);
+                self.failing.insert(url.clone(), (failures, Deadline::after(backoff(failures), Instant::now(), at)));
+            }
+        }
+        let position = self.status.registries.iter().position(|r| r.name == name && r.url == url);
+        let entry = match position {
+            Some(position) => &mut self.status.registries[position],
+            None => {
+                self.status.registries.push(RegistryFetch { name, url, ..RegistryFetch::default() });
+                self.status.registries.last_mut().expect("just pushed")
+            }
+        };
+        if error.is_none() {
+            entry.last_fetch = Some(at);
+        }
+        let worked = error.is_none();
+        entry.error = error;
+        if worked && !self.needing.is_empty() {
+            let needing: BTreeSet<usize> =
+                (0..self.workspaces.len()).filter(|&i| self.needing.contains(&self.workspaces[i].root)).collect();
+            self.reconcile(Some(needing));
+        }
     }
 
     fn take_report(&mut self, report: Report) {
@@ -859,7 +948,10 @@ impl Daemon {
                 }
             }
             Report::Reconciled { root, outcome } => self.finish_job(root, outcome),
-            Report::Fetching { registry } => self.fetching = Some((registry, Instant::now())),
+            Report::Fetching { registry, url } => {
+                self.fetching.insert(url, (registry, Instant::now()));
+            }
+            Report::RegistryFetched { name, url, error } => self.registry_fetched(name, url, error),
             Report::Fetched(outcome) => self.after_fetch(outcome),
         }
     }
@@ -968,7 +1060,7 @@ impl Daemon {
                 };
                 let mut errors: Vec<String> = report.errors.iter().filter(|e| !is_pin_error(e)).cloned().collect();
                 for (pin, seen) in &pins {
-                    let fetched_since = self.fetched_at.is_some_and(|at| at > *seen) && self.status.fetch_failures == 0;
+                    let fetched_since = self.registry_fetched.get(&pin.registry).is_some_and(|at| at > seen);
                     errors.push(if fetched_since {
                         format!(
                             "{}@{} is not in registry `{}`, even after fetching it (never published there, or removed): retrying with backoff",
@@ -1011,11 +1103,19 @@ impl Daemon {
     }
 
     fn after_fetch(&mut self, outcome: FetchOutcome) {
-        self.fetch_running = false;
-        self.fetching = None;
         self.fetched_at = Some(Instant::now());
-        self.status.last_fetch = Some(now());
         self.status.fetches += 1;
+        if !outcome.full {
+            // A fetch for pins: each registry's own outcome is already in, and the schedule
+            // of every registry is not this fetch's to move.
+            self.write_schedule();
+            for error in &outcome.errors {
+                tracing::debug!("a fetch for pins failed: {error}");
+            }
+            return;
+        }
+        self.full_fetch = false;
+        self.status.last_fetch = Some(now());
         if outcome.errors.is_empty() {
             if self.status.fetch_error.is_some() {
                 tracing::info!("fetching works again");
@@ -1035,25 +1135,11 @@ impl Daemon {
             self.status.fetch_error = Some(text);
             self.set_next_fetch(backoff(self.status.fetch_failures));
         }
-        for (name, url, error) in outcome.registries {
-            let position = self.status.registries.iter().position(|r| r.name == name && r.url == url);
-            let entry = match position {
-                Some(position) => &mut self.status.registries[position],
-                None => {
-                    self.status.registries.push(RegistryFetch { name, url, ..RegistryFetch::default() });
-                    self.status.registries.last_mut().expect("just pushed")
-                }
-            };
-            if error.is_none() {
-                entry.last_fetch = self.status.last_fetch;
-            }
-            entry.error = error;
-        }
         self.write_schedule();
         self.pending_auto_update = self.auto_update.is_some();
         self.reconcile(None);
         if self.fetch_queued {
-            self.spawn_fetch();
+            self.spawn_fetch(None);
         }
     }
 
@@ -1065,7 +1151,7 @@ impl Daemon {
         let published = Published {
             status,
             jobs: self.jobs.iter().map(|(root, job)| (root.clone(), job.started, job.waiting_since)).collect(),
-            fetching: self.fetching.clone(),
+            fetching: self.fetching.values().cloned().collect(),
             next_fetch: Some(self.next_fetch),
         };
         *self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = published;
@@ -1087,7 +1173,8 @@ struct Published {
     status: DaemonStatus,
     /// Passes under way: workspace root, when it started, since when it waits for the lock.
     jobs: Vec<(PathBuf, Instant, Option<Instant>)>,
-    fetching: Option<(String, Instant)>,
+    /// The registries being fetched, and since when.
+    fetching: Vec<(String, Instant)>,
     next_fetch: Option<Deadline>,
 }
 
@@ -1098,10 +1185,12 @@ fn answer(shared: &Shared) -> DaemonStatus {
     let published = shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut status = published.status.clone();
     status.next_fetch = published.next_fetch.map(|deadline| deadline.wall(Instant::now(), now()));
-    status.fetching = published
+    let fetching: Vec<String> = published
         .fetching
-        .as_ref()
-        .map(|(registry, since)| format!("fetching registry `{registry}` for {} s", since.elapsed().as_secs()));
+        .iter()
+        .map(|(registry, since)| format!("registry `{registry}` for {} s", since.elapsed().as_secs()))
+        .collect();
+    status.fetching = (!fetching.is_empty()).then(|| format!("fetching {}", fetching.join(", ")));
     for workspace in &mut status.workspaces {
         let job = published.jobs.iter().find(|(root, _, _)| *root == workspace.root);
         workspace.activity = job.map(|(_, started, waiting_since)| match waiting_since {
