@@ -83,8 +83,8 @@ struct Daemon {
     wants_fetch: bool,
     /// Passes in flight, by workspace root.
     jobs: HashMap<PathBuf, Job>,
-    /// The fetch of every registry is under way.
-    full_fetch: bool,
+    /// Fetches of every registry under way (more than one only while a registry hangs).
+    full_fetches: usize,
     /// A fetch was asked for while one ran.
     fetch_queued: bool,
     /// The registry the running fetch is on, and since when.
@@ -92,6 +92,9 @@ struct Daemon {
     /// Each registry's own failures and when it may be tried again, by URL: one that fails
     /// backs off alone, and a pin from another is fetched at once.
     failing: HashMap<String, (u32, Deadline)>,
+    /// When each registry that answered is next due, by URL: every registry on its own
+    /// schedule, so one that fails or hangs moves no other's.
+    due: HashMap<String, Deadline>,
     /// When each registry (by name) was last fetched, on the monotonic clock.
     registry_fetched: HashMap<String, Instant>,
     /// The last fetch ended: the user scope's next pass auto-updates first (when configured).
@@ -260,9 +263,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 dirty.clear();
                 rescan = false;
             }
-            _ = tokio::time::sleep(until_fetch), if !daemon.full_fetch => {
+            _ = tokio::time::sleep(until_fetch) => {
                 if daemon.next_fetch.is_due(Instant::now(), now()) {
-                    daemon.spawn_fetch(None);
+                    daemon.spawn_fetch(None, false);
                 }
             }
             Some(report) = reports.recv() => {
@@ -316,7 +319,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                     }
                     Command::SyncNow => {
                         daemon.reconcile(None);
-                        daemon.spawn_fetch(None);
+                        daemon.spawn_fetch(None, true);
                     }
                     Command::Status => {}
                 }
@@ -505,6 +508,8 @@ struct Job {
 
 struct FetchOutcome {
     errors: Vec<String>,
+    /// The URL of every registry the workspaces name (fetched or not).
+    registries: BTreeSet<String>,
     /// A fetch of every registry (the schedule's), not one for pins.
     full: bool,
 }
@@ -584,8 +589,8 @@ fn fetch_job(
             let wanted = only.is_none_or(|only| only.contains(&entry.name));
             if entry.origin == Origin::Builtin
                 || !wanted
-                || skip.contains(&entry.url)
                 || !seen.insert(entry.url.clone())
+                || skip.contains(&entry.url)
             {
                 continue;
             }
@@ -618,7 +623,7 @@ fn fetch_job(
     let mut failed = failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     failed.sort();
     errors.extend(failed);
-    FetchOutcome { errors, full: only.is_none() }
+    FetchOutcome { errors, registries: seen, full: only.is_none() }
 }
 
 impl Daemon {
@@ -636,10 +641,11 @@ impl Daemon {
             auto_update: None,
             wants_fetch: false,
             jobs: HashMap::new(),
-            full_fetch: false,
+            full_fetches: 0,
             fetch_queued: false,
             fetching: BTreeMap::new(),
             failing: HashMap::new(),
+            due: HashMap::new(),
             registry_fetched: HashMap::new(),
             pending_auto_update: false,
             stopping: false,
@@ -855,7 +861,7 @@ impl Daemon {
             .collect();
         if !fresh.is_empty() {
             self.pin_retries = 0;
-            self.spawn_fetch(Some(fresh));
+            self.spawn_fetch(Some(fresh), false);
             return;
         }
         let gap = PIN_RETRY_BASE.saturating_mul(1 << self.pin_retries.min(16)).min(PIN_RETRY_CAP);
@@ -876,24 +882,31 @@ impl Daemon {
             .collect()
     }
 
-    /// Starts a fetch of every registry (`only: None`), or of the registries named in `only`.
-    /// A fetch of every registry while one runs is queued for when it ends (a `sync-now` asks
-    /// for what the registries hold after it was asked); a fetch of some runs at once beside it,
-    /// leaving out registries being fetched or backing off after failures of their own.
-    fn spawn_fetch(&mut self, only: Option<BTreeSet<String>>) {
-        if only.is_none() && self.full_fetch {
+    /// Starts a fetch of every registry that is due (`only: None`; with `forced`, of every
+    /// registry, as `sync-now` asks), or of the registries named in `only` (for pins). Registries
+    /// being fetched are left out, and, unless forced, those backing off after failures of their
+    /// own; for every registry, also those not due yet. A forced fetch while another fetch of
+    /// every registry runs is queued for when it ends (`sync-now` asks for what the registries
+    /// hold after it was asked).
+    fn spawn_fetch(&mut self, only: Option<BTreeSet<String>>, forced: bool) {
+        if only.is_none() && forced && self.full_fetches > 0 {
             self.fetch_queued = true;
             return;
         }
         let at = (Instant::now(), now());
         let mut skip: BTreeSet<String> = self.fetching.keys().cloned().collect();
-        if only.is_some() {
-            skip.extend(
-                self.failing.iter().filter(|(_, (_, retry))| !retry.is_due(at.0, at.1)).map(|(url, _)| url.clone()),
-            );
-        } else {
-            self.fetch_queued = false;
-            self.full_fetch = true;
+        if !forced {
+            let not_due = |deadline: &Deadline| !deadline.is_due(at.0, at.1);
+            skip.extend(self.failing.iter().filter(|(_, (_, retry))| not_due(retry)).map(|(url, _)| url.clone()));
+            if only.is_none() {
+                skip.extend(self.due.iter().filter(|(_, due)| not_due(due)).map(|(url, _)| url.clone()));
+            }
+        }
+        if only.is_none() {
+            self.fetch_queued &= !forced;
+            self.full_fetches += 1;
+            // Until this fetch ends and says when each registry is due next.
+            self.set_next_fetch(i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
         }
         let workspaces = self.workspaces.clone();
         let cache = self.cache();
@@ -912,9 +925,12 @@ impl Daemon {
         match &error {
             None => {
                 self.failing.remove(&url);
+                let interval = i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2);
+                self.due.insert(url.clone(), Deadline::after(interval, Instant::now(), at));
                 self.registry_fetched.insert(name.clone(), Instant::now());
             }
             Some(_) => {
+                self.due.remove(&url);
                 let failures = self.failing.get(&url).map_or(0, |(failures, _)| *failures).saturating_add(1);
                 self.failing.insert(url.clone(), (failures, Deadline::after(backoff(failures), Instant::now(), at)));
             }
@@ -1114,7 +1130,10 @@ impl Daemon {
             }
             return;
         }
-        self.full_fetch = false;
+        self.full_fetches = self.full_fetches.saturating_sub(1);
+        // Registries no workspace names any more leave the schedule.
+        self.due.retain(|url, _| outcome.registries.contains(url));
+        self.failing.retain(|url, _| outcome.registries.contains(url));
         self.status.last_fetch = Some(now());
         if outcome.errors.is_empty() {
             if self.status.fetch_error.is_some() {
@@ -1122,7 +1141,6 @@ impl Daemon {
             }
             self.status.fetch_failures = 0;
             self.status.fetch_error = None;
-            self.set_next_fetch(i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
         } else {
             self.status.fetch_failures += 1;
             let text = outcome.errors.join("; ");
@@ -1133,14 +1151,34 @@ impl Daemon {
                 tracing::debug!(failures = self.status.fetch_failures, "fetch failed again");
             }
             self.status.fetch_error = Some(text);
-            self.set_next_fetch(backoff(self.status.fetch_failures));
         }
+        self.set_next_fetch(self.next_due());
         self.write_schedule();
         self.pending_auto_update = self.auto_update.is_some();
         self.reconcile(None);
         if self.fetch_queued {
-            self.spawn_fetch(None);
+            self.spawn_fetch(None, true);
         }
+    }
+
+    /// Seconds until the first registry not being fetched is due (its interval, or its retry
+    /// after failures), at most the interval.
+    fn next_due(&self) -> i64 {
+        let at = (Instant::now(), now());
+        let interval = i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2);
+        let retries = self.failing.iter().map(|(url, (_, retry))| (url, retry));
+        self.due
+            .iter()
+            .chain(retries)
+            .filter(|(url, _)| !self.fetching.contains_key(*url))
+            .map(|(_, deadline)| {
+                let remaining = deadline.remaining(at.0, at.1);
+                // Rounded up: a fetch woken a moment early would find nothing due.
+                let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+                i64::try_from(seconds).unwrap_or(interval)
+            })
+            .min()
+            .map_or(interval, |first| first.min(interval))
     }
 
     /// Hands status what it answers from now.
