@@ -948,6 +948,12 @@ impl Daemon {
         }
         let worked = error.is_none();
         entry.error = error;
+        // A retry due before the next wake moves the wake (a fetch of every registry may still
+        // wait on another, and only its end would).
+        let first_due = self.next_due();
+        if u64::try_from(first_due).unwrap_or(0) < self.next_fetch.remaining(Instant::now(), now()).as_secs() {
+            self.set_next_fetch(first_due);
+        }
         if worked && !self.needing.is_empty() {
             let needing: BTreeSet<usize> =
                 (0..self.workspaces.len()).filter(|&i| self.needing.contains(&self.workspaces[i].root)).collect();
