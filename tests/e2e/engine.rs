@@ -247,7 +247,25 @@ fn discovery_stops_at_the_repository_and_ignores_other_accounts_manifests() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{stderr}");
         assert!(stderr.contains("owned by another user") && stderr.contains("no project here"), "{stderr}");
-        reliability::record("hostile-discovery", 3);
+        // An empty `.git` planted beside it does not bring it back, nor does a repository whose
+        // directory another account owns make a project (git's safe.directory reasoning).
+        std::fs::create_dir_all(shared.join(".git")).unwrap();
+        let mut command = env.agents();
+        command.current_dir(shared.join("fresh")).args(["install", "code-reviewer"]);
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("no project here"), "{stderr}");
+        assert!(!shared.join("agents.lock").exists() && !shared.join(".claude").exists());
+        let theirs = env.path("their-repo");
+        std::fs::create_dir_all(theirs.join(".git")).unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let mut command = env.agents();
+        command.current_dir(&theirs).args(["install", "code-reviewer"]);
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("no project here"), "{stderr}");
+        assert!(!theirs.join(".claude").exists() && !theirs.join("agents.toml").exists());
+        reliability::record("hostile-discovery", 5);
     } else {
         eprintln!("skipping the other-account case: changing a file's owner needs root");
     }
@@ -348,4 +366,62 @@ fn install_never_puts_two_files_claiming_one_name_in_an_agents_directory() {
         .stderr_contains("my-reviewer.md");
     assert!(!env.agents_dir().join("code-reviewer.md").exists());
     env.run(["install", "test-writer"]).success();
+}
+
+/// A directory on the way to a managed file that another account owns, or that every account
+/// may write to, is never written into: its owner could swap what is there between the plan's
+/// look and the write.
+#[test]
+fn directories_another_account_can_change_are_never_written_into() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = TestEnv::new();
+    let agents = env.agents_dir();
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::set_permissions(&agents, std::fs::Permissions::from_mode(0o777)).unwrap();
+    env.run(["install", "code-reviewer"]).fails_with("writable by every account");
+    assert!(TestEnv::files_under(&agents).is_empty());
+    std::fs::set_permissions(&agents, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if rustix_is_root() {
+        std::os::unix::fs::chown(env.project.join(".claude"), Some(65534), Some(65534)).unwrap();
+        env.run(["install", "code-reviewer"]).fails_with("owned by another account");
+        assert!(TestEnv::files_under(&agents).is_empty());
+        std::os::unix::fs::chown(env.project.join(".claude"), Some(0), Some(0)).unwrap();
+    } else {
+        eprintln!("note: skipped the other-account case: changing a directory's owner needs root");
+    }
+    env.run(["install", "code-reviewer"]).success();
+    // A directory this tool makes is never writable by every account, whatever the umask, so
+    // the next command can write into it.
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg("umask 000 && exec \"$0\" \"$@\"").arg(bin("agents"));
+    command.args(["install", "test-writer", "--target", "opencode"]).current_dir(&env.project);
+    env.isolate(&mut command);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let made = std::fs::metadata(env.project.join(".opencode/agent")).unwrap().permissions().mode();
+    assert_eq!(made & 0o002, 0, "{made:o}");
+    env.run(["install", "docs-writer"]).success();
+}
+
+/// Outside any project, the commands that would write into the current directory refuse as
+/// install does, naming `agents init` and `--global`: sync, and `registry add|remove --project`.
+#[test]
+fn outside_a_project_sync_and_project_registry_edits_refuse() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let remote = remote.to_string_lossy().into_owned();
+    let loose = env.path("loose");
+    std::fs::create_dir_all(&loose).unwrap();
+    for args in [
+        vec!["sync"],
+        vec!["registry", "add", "--project", "other", remote.as_str()],
+        vec!["registry", "remove", "--project", "team"],
+    ] {
+        let mut command = env.agents();
+        command.current_dir(&loose).args(&args);
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("no project here"), "{args:?}: {stderr}");
+        assert!(TestEnv::files_under(&loose).is_empty(), "{args:?} wrote {:?}", TestEnv::files_under(&loose));
+    }
 }

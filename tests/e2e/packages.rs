@@ -464,6 +464,11 @@ fn under_deny_a_binary_asset_passes_and_every_text_file_is_scanned() {
     let script = skill_dir(&env, "pdf-forms", "1.0.3");
     std::fs::write(script.join("scripts/fill.sh"), "#!/bin/sh\necho \u{202E}fill\n").unwrap();
     publish(&env, &script).fails_with("hidden Unicode");
+    // A NUL does not make a script that can run binary (unscanned): a shell runs what follows.
+    let nul_script = skill_dir(&env, "pdf-forms", "1.0.4");
+    std::fs::write(nul_script.join("scripts/fill.sh"), b"echo ok\0\necho \xe2\x80\xaefill\n").unwrap();
+    std::fs::set_permissions(nul_script.join("scripts/fill.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    publish(&env, &nul_script).fails_with("hidden Unicode");
 }
 
 #[test]
@@ -516,4 +521,50 @@ fn user_scope_skills_and_commands_follow_claude_config_dir() {
     env.run(["uninstall", "--global", "review", "pdf-forms"]).success();
     assert!(!env.home.join("claude-next/commands/review.md").exists());
     assert!(!env.home.join("claude-next/skills/pdf-forms/SKILL.md").exists());
+}
+
+/// A listing is checked as a tree before anything is written: a registry record naming `a`,
+/// `a-b` and `a/b` (where `a-b` sorts between the file `a` and the directory `a/`) is refused.
+#[test]
+fn a_listing_whose_file_is_also_a_directory_is_refused_whatever_sorts_between() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let skill = b"---\nname: pdf-forms\ndescription: Fills forms\n---\nbody\n".to_vec();
+    let entry = |path: &str, bytes: &[u8]| agents_format::PackageFile {
+        path: agents_format::RelativePath::parse(path).unwrap(),
+        mode: agents_format::FileMode::Regular,
+        length: bytes.len() as u64,
+        sha256: agents_format::Sha256::of(bytes),
+    };
+    let files =
+        vec![entry("SKILL.md", &skill), entry("a", b"file\n"), entry("a-b", b"between\n"), entry("a/b", b"below\n")];
+    for (file, bytes) in files.iter().zip([&skill[..], b"file\n", b"between\n", b"below\n"]) {
+        agents_test_support::rewrite_in_remote(&remote, &agents_format::two_level_body_path(&file.sha256), bytes);
+    }
+    let record = agents_format::IndexRecord {
+        schema: 2,
+        name: agents_format::AgentName::new("pdf-forms").unwrap(),
+        version: "1.0.0".parse().unwrap(),
+        sha256: agents_format::package_digest(agents_format::Kind::Skill, &files),
+        length: files.iter().map(|f| f.length).sum(),
+        published: "2026-12-01T00:00:00Z".into(),
+        yanked: false,
+        description: Some("Fills forms".into()),
+        signature: None,
+        kind: agents_format::Kind::Skill,
+        files,
+        extra: Default::default(),
+    };
+    agents_test_support::rewrite_in_remote(
+        &remote,
+        &agents_test_support::index_path_in(&remote, "pdf-forms"),
+        format!("{}\n", record.to_line()).as_bytes(),
+    );
+    env.run(["init"]).success();
+    // The record is not a record at all to a client: no version of it is offered, nothing is
+    // written; the registry's own check names why.
+    env.run(["install", "pdf-forms", "--registry", "team"]).fails_with("no version of `pdf-forms`");
+    assert!(!env.project.join(".claude/skills").exists(), "{:?}", TestEnv::files_under(&env.project));
+    env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()])
+        .fails_with("`a` is listed as a file and also holds other files");
 }

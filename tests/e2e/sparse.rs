@@ -685,6 +685,20 @@ fn sparse_search_reads_the_published_summary_checked_against_cached_index_files(
     f.env.run(["search", "alpha"]).success().stderr_contains("summarises registry");
 }
 
+/// A sparse registry is read from the one origin its URL names: a redirect to another host (here
+/// another port on loopback) is refused, naming where it pointed, and nothing is fetched there.
+#[test]
+fn sparse_redirect_to_another_origin_is_refused() {
+    let (env, _git, www) = published(&[("alpha", "1.0.0")]);
+    let elsewhere = StaticServer::start(&www);
+    let server = StaticServer::start(&www);
+    server.redirect_to(&format!("http://127.0.0.1:{}/", elsewhere.port));
+    env.run(["registry", "add", "team", &server.url()])
+        .fails_with("another host or scheme")
+        .stderr_contains(&format!("127.0.0.1:{}", elsewhere.port));
+    assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.requests());
+}
+
 #[test]
 fn sparse_a_broken_config_json_is_a_failed_fetch_and_the_cache_still_restores_and_syncs() {
     let f = fixture(&[("alpha", "1.0.0")]);

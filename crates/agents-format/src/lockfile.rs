@@ -18,9 +18,12 @@ const HEADER: &str = "# This file is written by `agents`. Do not edit it by hand
 pub struct Lockfile {
     /// Sorted by name, one entry per name.
     agents: Vec<LockedAgent>,
+    /// Registry id → the fingerprint (`SHA256:…`) of the root key its signed versions were
+    /// accepted under: the trust a project's teammates and CI start from (`[roots]`).
+    roots: std::collections::BTreeMap<RegistryId, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LockedAgent {
     pub name: AgentName,
     pub version: semver::Version,
@@ -42,7 +45,7 @@ pub struct LockedAgent {
 }
 
 /// A file converted for another tool (`[[agent.file]]`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LockedFile {
     pub target: String,
     /// Relative to the project root (or the home, in user scope); parsed, so it cannot escape.
@@ -60,9 +63,11 @@ pub enum LockfileError {
     Duplicate(AgentName),
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct RawLockfile {
     version: u32,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    roots: std::collections::BTreeMap<RegistryId, String>,
     #[serde(default, rename = "agent")]
     agents: Vec<LockedAgent>,
 }
@@ -71,6 +76,25 @@ impl Lockfile {
     pub fn parse(text: &str) -> Result<Lockfile, LockfileError> {
         let raw: RawLockfile =
             toml::from_str(text).map_err(|e| LockfileError::Invalid(e.to_string().trim_end().to_owned()))?;
+        Lockfile::checked(raw)
+    }
+
+    /// [`Lockfile::parse`] with a cache of the parsed form: `cached` is what an earlier call
+    /// returned for the same `text` (the caller keys it by the text), read as JSON instead of
+    /// parsing the TOML again (a lockfile of a thousand packages takes milliseconds to parse).
+    /// Either way every rule of [`Lockfile::parse`] is checked. Returns the cache to keep when
+    /// `cached` was not usable.
+    pub fn parse_cached(text: &str, cached: Option<&[u8]>) -> Result<(Lockfile, Option<Vec<u8>>), LockfileError> {
+        if let Some(raw) = cached.and_then(|bytes| serde_json::from_slice::<RawLockfile>(bytes).ok()) {
+            return Ok((Lockfile::checked(raw)?, None));
+        }
+        let raw: RawLockfile =
+            toml::from_str(text).map_err(|e| LockfileError::Invalid(e.to_string().trim_end().to_owned()))?;
+        let cache = serde_json::to_vec(&raw).ok();
+        Ok((Lockfile::checked(raw)?, cache))
+    }
+
+    fn checked(raw: RawLockfile) -> Result<Lockfile, LockfileError> {
         if raw.version > LOCKFILE_VERSION || raw.version == 0 {
             return Err(LockfileError::UnsupportedVersion { found: raw.version });
         }
@@ -97,11 +121,23 @@ impl Lockfile {
                 agent.name, agent.version
             )));
         }
-        Ok(Lockfile { agents })
+        if let Some((id, root)) = raw.roots.iter().find(|(_, root)| !is_fingerprint(root)) {
+            return Err(LockfileError::Invalid(format!(
+                "`[roots]` pins `{}` for registry `{id}`, which is not an SSH key fingerprint (`SHA256:` and base64)",
+                root.chars().take(80).collect::<String>()
+            )));
+        }
+        Ok(Lockfile { agents, roots: raw.roots })
     }
 
     pub fn to_text(&self) -> String {
         let mut out = format!("{HEADER}version = {LOCKFILE_VERSION}\n");
+        if !self.roots.is_empty() {
+            out.push_str("\n[roots]\n");
+            for (id, root) in &self.roots {
+                out.push_str(&format!("{id} = \"{root}\"\n"));
+            }
+        }
         for agent in &self.agents {
             out.push_str(&format!(
                 "\n[[agent]]\nname = \"{}\"\nversion = \"{}\"\nregistry = \"{}\"\n",
@@ -128,6 +164,20 @@ impl Lockfile {
 
     pub fn agents(&self) -> &[LockedAgent] {
         &self.agents
+    }
+
+    /// The root key fingerprint pinned for registry `id`.
+    pub fn root(&self, id: &RegistryId) -> Option<&str> {
+        self.roots.get(id).map(String::as_str)
+    }
+
+    pub fn roots(&self) -> &std::collections::BTreeMap<RegistryId, String> {
+        &self.roots
+    }
+
+    /// Pins `root` (a fingerprint) for registry `id`.
+    pub fn pin_root(&mut self, id: RegistryId, root: String) {
+        self.roots.insert(id, root);
     }
 
     pub fn get(&self, name: &AgentName) -> Option<&LockedAgent> {
@@ -242,6 +292,26 @@ mod tests {
         assert_eq!(Lockfile::parse(&text).unwrap(), lockfile);
         assert_eq!(Lockfile::parse(&text).unwrap().to_text(), text);
         assert_eq!(Lockfile::default().to_text(), format!("{HEADER}version = 1\n"));
+    }
+
+    /// The cached parsed form gives the same lockfile, and passes the same rules: a cache that
+    /// says more than the text could (a name twice) is refused like the text would be.
+    #[test]
+    fn a_cached_parse_is_the_same_lockfile_under_the_same_rules() {
+        let mut lockfile = Lockfile::default();
+        lockfile.insert(agent("a", "1.0.0"));
+        lockfile.insert(agent("b", "2.0.0"));
+        let text = lockfile.to_text();
+        let (parsed, cache) = Lockfile::parse_cached(&text, None).unwrap();
+        assert_eq!(parsed, lockfile);
+        let cache = cache.expect("a parse from text gives a cache to keep");
+        let (again, none) = Lockfile::parse_cached(&text, Some(&cache)).unwrap();
+        assert_eq!((again, none), (lockfile.clone(), None));
+        // An unreadable cache is parsed from the text again.
+        assert_eq!(Lockfile::parse_cached(&text, Some(b"{not json")).unwrap().0, lockfile);
+        let doubled = String::from_utf8(cache).unwrap().replace("\"name\":\"b\"", "\"name\":\"a\"");
+        let error = Lockfile::parse_cached(&text, Some(doubled.as_bytes())).unwrap_err();
+        assert_eq!(error, LockfileError::Duplicate(AgentName::new("a").unwrap()));
     }
 
     #[test]

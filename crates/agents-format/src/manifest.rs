@@ -29,7 +29,7 @@ pub struct Dependency {
 
 /// Where a named registry lives: a path or a git URL. The manifest and user-config parsers only
 /// return sources whose `url` is a valid [`RegistryUrl`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrySource {
     pub url: String,
 }
@@ -51,7 +51,7 @@ pub enum ManifestError {
     Registry { key: String, message: String },
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct RawManifest {
     #[serde(default)]
     agents: BTreeMap<String, RawDependency>,
@@ -63,7 +63,7 @@ struct RawManifest {
     security: RawSecurity,
 }
 
-#[derive(Default, serde::Deserialize)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct RawSecurity {
     require_signatures: Option<bool>,
@@ -75,6 +75,23 @@ struct RawSecurity {
 enum RawDependency {
     Requirement(String),
     Detailed { version: String, registry: Option<String> },
+}
+
+impl serde::Serialize for RawDependency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match self {
+            RawDependency::Requirement(requirement) => serializer.serialize_str(requirement),
+            RawDependency::Detailed { version, registry } => {
+                let mut map = serializer.serialize_map(None)?;
+                map.serialize_entry("version", version)?;
+                if let Some(registry) = registry {
+                    map.serialize_entry("registry", registry)?;
+                }
+                map.end()
+            }
+        }
+    }
 }
 
 impl<'de> serde::Deserialize<'de> for RawDependency {
@@ -131,6 +148,21 @@ impl Manifest {
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         let raw: RawManifest =
             toml::from_str(text).map_err(|e| ManifestError::Toml(e.to_string().trim_end().to_owned()))?;
+        Manifest::checked(raw)
+    }
+
+    /// [`Manifest::parse`] with a cache of the parsed form, as [`crate::Lockfile::parse_cached`].
+    pub fn parse_cached(text: &str, cached: Option<&[u8]>) -> Result<(Manifest, Option<Vec<u8>>), ManifestError> {
+        if let Some(raw) = cached.and_then(|bytes| serde_json::from_slice::<RawManifest>(bytes).ok()) {
+            return Ok((Manifest::checked(raw)?, None));
+        }
+        let raw: RawManifest =
+            toml::from_str(text).map_err(|e| ManifestError::Toml(e.to_string().trim_end().to_owned()))?;
+        let cache = serde_json::to_vec(&raw).ok();
+        Ok((Manifest::checked(raw)?, cache))
+    }
+
+    fn checked(raw: RawManifest) -> Result<Manifest, ManifestError> {
         let mut manifest =
             Manifest { require_signatures: raw.security.require_signatures.unwrap_or(false), ..Manifest::default() };
         for (key, dependency) in raw.agents {
@@ -251,6 +283,21 @@ mod tests {
         assert_eq!(Manifest::parse("").unwrap(), Manifest::default());
         assert!(Manifest::parse("[security]\nrequire-signatures = true\n").unwrap().require_signatures);
         assert!(!Manifest::parse("[security]\nother = 1\n").unwrap().require_signatures);
+    }
+
+    /// The cached parsed form gives the same manifest, both forms of a requirement included, and
+    /// is held to the same rules (a hostile URL in a tampered cache is still refused).
+    #[test]
+    fn a_cached_parse_is_the_same_manifest_under_the_same_rules() {
+        let text = "targets = [\"codex\"]\n[agents]\na = \"^1\"\nb = { version = \"=2.0.0\", registry = \"team\" }\n\
+                    [registries]\nteam = { url = \"file:///r\" }\n[security]\nrequire-signatures = true\n";
+        let (parsed, cache) = Manifest::parse_cached(text, None).unwrap();
+        assert_eq!(parsed, Manifest::parse(text).unwrap());
+        let cache = cache.unwrap();
+        assert_eq!(Manifest::parse_cached(text, Some(&cache)).unwrap(), (parsed, None));
+        let hostile = String::from_utf8(cache).unwrap().replace("file:///r", "--upload-pack=touch pwned");
+        let error = Manifest::parse_cached(text, Some(hostile.as_bytes())).unwrap_err();
+        assert!(matches!(error, ManifestError::Registry { .. }), "{error:?}");
     }
 
     fn check_error(text: &str, fragment: &str) {

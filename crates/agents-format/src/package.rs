@@ -190,13 +190,18 @@ pub fn check_listing(kind: Kind, name: &AgentName, files: &[PackageFile]) -> Res
             return Err(PackageError::FileTooLarge { path: path.to_owned(), length: file.length });
         }
         total = total.saturating_add(file.length);
-        if let Some(next) = sorted.get(index + 1) {
-            if next.path == file.path {
-                return Err(PackageError::Duplicate { path: path.to_owned() });
-            }
-            if next.path.as_str().strip_prefix(path).is_some_and(|rest| rest.starts_with('/')) {
-                return Err(PackageError::FileAndDirectory { path: path.to_owned() });
-            }
+        if sorted.get(index + 1).is_some_and(|next| next.path == file.path) {
+            return Err(PackageError::Duplicate { path: path.to_owned() });
+        }
+    }
+    // Checked as a tree: no directory on the way to a file is itself a file, whatever names sort
+    // between them (`a`, `a-b`, `a/b`: `a-b` sorts between the file `a` and `a/b`).
+    let paths: std::collections::HashSet<&str> = sorted.iter().map(|f| f.path.as_str()).collect();
+    for file in &sorted {
+        let path = file.path.as_str();
+        let mut directories = path.match_indices('/').map(|(end, _)| &path[..end]);
+        if let Some(directory) = directories.find(|directory| paths.contains(directory)) {
+            return Err(PackageError::FileAndDirectory { path: directory.to_owned() });
         }
     }
     if total > MAX_PACKAGE_LEN {
@@ -313,6 +318,18 @@ pub fn command_for_gemini(name: &AgentName, bytes: &[u8]) -> Option<(Vec<u8>, Ve
     if positional {
         notes.push("positional arguments ($0, $1, ...): Gemini CLI passes all arguments as {{args}}".to_owned());
     }
+    // `!{…}` runs a shell command and `@{…}` reads a file into the prompt in Gemini CLI; in a
+    // Claude Code command both are plain text, so they are written as text (`! {`, `@ {`).
+    let mut prompt = prompt;
+    for (syntax, what) in [("!{", "shell command"), ("@{", "file injection")] {
+        if prompt.contains(syntax) {
+            let text = format!("{} {{", &syntax[..1]);
+            prompt = prompt.replace(syntax, &text);
+            notes.push(format!(
+                "`{syntax}…}}` (Gemini CLI's {what} syntax; plain text in the Claude Code file, written as `{text}…}}`)"
+            ));
+        }
+    }
     let mut out = String::new();
     if let Some(description) = &command.description {
         out.push_str(&format!("description = {}\n", toml_edit::Value::from(description.as_str()).to_string().trim()));
@@ -379,6 +396,22 @@ mod tests {
             )
             .unwrap_err()
             .contains("also holds")
+        );
+        // Names that sort between a file and what is below it do not hide the clash.
+        let between = [
+            skill.clone(),
+            file("a", FileMode::Regular, b""),
+            file("a-b", FileMode::Regular, b""),
+            file("a.c", FileMode::Regular, b""),
+            file("a/b/c", FileMode::Regular, b""),
+        ];
+        assert!(check(Kind::Skill, &between).unwrap_err().contains("`a`"), "{:?}", check(Kind::Skill, &between));
+        assert!(
+            check(
+                Kind::Skill,
+                &[skill.clone(), file("x/y", FileMode::Regular, b""), file("x/y-z/w", FileMode::Regular, b"")]
+            )
+            .is_ok()
         );
         assert!(
             check(Kind::Skill, &[skill.clone(), file("x/.git/config", FileMode::Regular, b"")])

@@ -351,13 +351,16 @@ pub(crate) const CLAUDE_BUILTIN_TOOLS: [&str; 13] = [
 
 /// The tools the agent may use (see [`Target::convert`]), and whether the list was derived from
 /// `disallowedTools` alone. A restricted deny entry (`Bash(rm:*)`) cannot be subtracted from a
-/// list: it is named and the tool is kept.
+/// list: the whole tool is left out (narrower than asked, never wider), and named.
 fn effective_tools(file: &AgentFile, unmapped: &mut Vec<String>) -> (Option<Vec<String>>, bool) {
     let denied: Vec<&str> = file.disallowed_tools.iter().flatten().map(String::as_str).collect();
     for restricted in denied.iter().filter(|d| tool_base(d) != **d) {
-        unmapped.push(format!("disallowedTools `{restricted}` (only whole tools can be left out)"));
+        unmapped.push(format!(
+            "disallowedTools `{restricted}` (only whole tools can be left out: all of `{}` is left out)",
+            tool_base(restricted)
+        ));
     }
-    let whole: Vec<&str> = denied.iter().copied().filter(|d| tool_base(d) == *d).collect();
+    let whole: Vec<&str> = denied.iter().map(|d| tool_base(d)).collect();
     let keep = |tool: &str| {
         // `Agent` is `Task`'s newer name: denying one denies both.
         let base = tool_base(tool);
@@ -657,6 +660,13 @@ mod tests {
             "---\nname: a\ndescription: d\ntools: Read, Bash\ndisallowedTools: Bash\n---\nP.\n",
         );
         assert!(copilot.contains("tools: [\"read\"]"), "{copilot}");
+        // Part of a tool denied: no tool can say so, so the whole tool goes (never kept whole).
+        let (copilot, unmapped) = convert_text(
+            Target::Copilot,
+            "---\nname: a\ndescription: d\ntools: Read, Bash\ndisallowedTools: Bash(rm:*)\n---\nP.\n",
+        );
+        assert!(copilot.contains("tools: [\"read\"]"), "{copilot}");
+        assert!(unmapped.iter().any(|u| u.contains("all of `Bash` is left out")), "{unmapped:?}");
     }
 
     #[test]

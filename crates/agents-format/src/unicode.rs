@@ -9,6 +9,7 @@
 use std::fmt;
 
 use crate::agent_file::MAX_AGENT_FILE_LEN;
+use crate::package::FileMode;
 
 /// The largest input [`scan_hidden_unicode`] scans. At least the body size limit, so every body that
 /// can be published or installed can also be scanned; anything larger is `Unscannable`.
@@ -270,11 +271,15 @@ impl FileScan {
 }
 
 /// The hidden-Unicode gate for a file of a package (a skill's file, a command's file), at
-/// `path` in the package: a binary file that is not Markdown is left unscanned, any other file
-/// is scanned by [`scan_hidden_unicode`]. An agent file is always scanned whole by
+/// `path` in the package with `mode`: a binary file that is not Markdown and cannot run is left
+/// unscanned; any other file is scanned by [`scan_hidden_unicode`]. A file that can run (its run
+/// bit, or a `#!` line) is scanned whatever bytes it holds: a NUL does not stop a shell from
+/// running the rest, bidi controls included, so it is text (and, when not UTF-8, unscannable,
+/// which the deny policy refuses). An agent file is always scanned whole by
 /// [`scan_hidden_unicode`] itself.
-pub fn scan_package_file(path: &str, bytes: &[u8]) -> FileScan {
-    if is_binary(bytes) && !is_instructions(path) {
+pub fn scan_package_file(path: &str, mode: FileMode, bytes: &[u8]) -> FileScan {
+    let runnable = mode.is_executable() || bytes.starts_with(b"#!");
+    if is_binary(bytes) && !is_instructions(path) && !runnable {
         return FileScan::Binary;
     }
     FileScan::Text(scan_hidden_unicode(bytes))
@@ -436,26 +441,43 @@ mod tests {
     fn binary_by_git_rule_is_not_scanned_but_markdown_and_latin1_text_are() {
         // A PNG: its signature holds no NUL, the IHDR length right after it does.
         let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\xe2\x80\xae";
-        assert_eq!(scan_package_file("assets/logo.png", png), FileScan::Binary);
-        assert_eq!(scan_package_file("assets/logo.png", png).denied(), None);
+        assert_eq!(scan_package_file("assets/logo.png", FileMode::Regular, png), FileScan::Binary);
+        assert_eq!(scan_package_file("assets/logo.png", FileMode::Regular, png).denied(), None);
         // A NUL past the first 8,000 bytes does not make text binary (git's rule).
         let mut late = vec![b'a'; BINARY_SNIFF_LEN];
         late.push(0);
         assert!(!is_binary(&late));
-        assert!(scan_package_file("data.txt", &late).denied().is_some_and(|why| why.contains("control character")));
+        assert!(
+            scan_package_file("data.txt", FileMode::Regular, &late)
+                .denied()
+                .is_some_and(|why| why.contains("control character"))
+        );
         // Markdown is never binary: a NUL in SKILL.md or a reference is scanned, and found.
         for path in ["SKILL.md", "references/guide.MD", "deploy.md"] {
-            let scan = scan_package_file(path, b"\0Steps \xe2\x80\xae.");
+            let scan = scan_package_file(path, FileMode::Regular, b"\0Steps \xe2\x80\xae.");
             assert!(scan.denied().is_some_and(|why| why.contains("control character")), "{path}: {scan:?}");
         }
         // Latin-1 text has no NUL: it is text, and cannot be shown clean.
-        let latin1 = scan_package_file("notes.txt", b"caf\xe9\n");
+        let latin1 = scan_package_file("notes.txt", FileMode::Regular, b"caf\xe9\n");
         assert!(latin1.denied().is_some_and(|why| why.contains("not valid UTF-8")), "{latin1:?}");
         assert_eq!(latin1.warning(), None);
         // A script with hidden Unicode is refused, and warned about.
-        let script = scan_package_file("scripts/run.sh", "echo \u{202E}hi\n".as_bytes());
+        let script = scan_package_file("scripts/run.sh", FileMode::Regular, "echo \u{202E}hi\n".as_bytes());
         assert!(script.denied().is_some() && script.warning().is_some());
-        assert_eq!(scan_package_file("scripts/run.sh", b"echo hi\n"), FileScan::Text(HiddenScan::Clean));
+        assert_eq!(
+            scan_package_file("scripts/run.sh", FileMode::Regular, b"echo hi\n"),
+            FileScan::Text(HiddenScan::Clean)
+        );
+        // A file that can run is scanned whatever it holds: a NUL does not hide a bidi control
+        // from the gate when the run bit or a `#!` line says a shell will read it.
+        let sneaky: &[u8] = b"echo ok\0\necho \xe2\x80\xae hi\n";
+        assert_eq!(scan_package_file("scripts/run", FileMode::Regular, sneaky), FileScan::Binary);
+        assert!(scan_package_file("scripts/run", FileMode::Executable, sneaky).denied().is_some());
+        let shebang: &[u8] = b"#!/bin/sh\0\necho \xe2\x80\xae hi\n";
+        assert!(scan_package_file("scripts/run", FileMode::Regular, shebang).denied().is_some());
+        // And one that is not UTF-8 cannot be shown clean.
+        let latin = scan_package_file("scripts/run", FileMode::Executable, b"\0caf\xe9\n");
+        assert!(latin.denied().is_some_and(|why| why.contains("not valid UTF-8")), "{latin:?}");
     }
 
     #[test]

@@ -113,6 +113,8 @@ impl Http {
                 .timeout_connect(Some(config.connect_timeout))
                 .user_agent(concat!("agents/", env!("CARGO_PKG_VERSION")))
                 .max_idle_connections_per_host(config.parallel.max(1))
+                // Redirects are followed here, within the registry's origin only (get_once).
+                .max_redirects(0)
                 .tls_config(tls)
                 .proxy(proxy)
                 .build()
@@ -170,10 +172,14 @@ impl Http {
         }
     }
 
-    fn get_once(&self, url: &str, validators: Option<&Validators>, limit: usize) -> Result<Fetched, Retry> {
-        let origin = origin(url);
+    fn get_once(&self, asked: &str, validators: Option<&Validators>, limit: usize) -> Result<Fetched, Retry> {
+        let origin = origin(asked);
         let mut asked_credentials = false;
+        let mut current = asked.to_owned();
+        let mut redirects = 0;
         loop {
+            let url = current.as_str();
+            let mut redirected: Option<String> = None;
             let credential = self.credentials.lock().expect("credentials lock is not poisoned").get(&origin).cloned();
             let mut request = self.agent_for(url).get(url);
             if let Some(validators) = validators.filter(|v| !v.is_empty()) {
@@ -218,10 +224,38 @@ impl Http {
                     }
                     return Ok(Fetched::Body { bytes, validators: fresh });
                 }
+                301 | 302 | 303 | 307 | 308 => {
+                    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    let target = redirect_target(url, location);
+                    let refused = |why: &str| {
+                        Retry::Fatal(RegistryError::Http {
+                            url: url.to_owned(),
+                            message: format!("redirected to {target}: {why}"),
+                        })
+                    };
+                    if self::origin(&target) != origin {
+                        return Err(refused(
+                            "another host or scheme, which a registry is never read from (its URL names its one origin)",
+                        ));
+                    }
+                    redirects += 1;
+                    if redirects > MAX_REDIRECTS {
+                        return Err(refused(&format!("more than {MAX_REDIRECTS} redirects")));
+                    }
+                    redirected = Some(target);
+                }
                 304 if validators.is_some() => return Ok(Fetched::NotModified),
                 404 | 410 => return Ok(Fetched::NotFound),
                 401 if credential.is_none() && !asked_credentials => {
                     asked_credentials = true;
+                    if !may_send_credentials(url) {
+                        return Err(Retry::Fatal(RegistryError::Auth {
+                            url: url.to_owned(),
+                            message: "the server wants credentials, which agents never sends over plain http \
+                                      but to this machine (use https)"
+                                .to_owned(),
+                        }));
+                    }
                     let found = self.netrc_credential(url).or_else(|| git_credential("fill", url, None));
                     match found {
                         Some(found) => {
@@ -256,6 +290,9 @@ impl Http {
                         message: format!("the server answered {status}"),
                     }));
                 }
+            }
+            if let Some(next) = redirected {
+                current = next;
             }
         }
     }
@@ -308,6 +345,40 @@ fn scheme_and_host(url: &str) -> (&str, &str) {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     (scheme, authority.rsplit_once('@').map_or(authority, |(_, host)| host))
+}
+
+/// The most redirects one GET follows (within its origin).
+const MAX_REDIRECTS: usize = 5;
+
+/// Where a `Location` sent in answer to `url` points: absolute, or resolved against `url`.
+fn redirect_target(url: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_owned();
+    }
+    if location.starts_with("//") {
+        let (scheme, _) = scheme_and_host(url);
+        return format!("{scheme}:{location}");
+    }
+    if location.starts_with('/') {
+        return format!("{}{location}", origin(url));
+    }
+    let base = url.split(['?', '#']).next().unwrap_or(url);
+    let directory = base.rsplit_once('/').map_or(base, |(directory, _)| directory);
+    format!("{directory}/{location}")
+}
+
+/// Whether a credential may go to `url`: over https, or plain http to this machine only (a
+/// password sent in clear over a network is everyone's on the way).
+pub(crate) fn may_send_credentials(url: &str) -> bool {
+    let (scheme, host) = scheme_and_host(url);
+    if !scheme.eq_ignore_ascii_case("http") {
+        return true;
+    }
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn origin(url: &str) -> String {
@@ -443,6 +514,26 @@ mod tests {
         check("127.0.0.1:8080", "127.0.0.1:9", true);
         check("other.org", "example.com:443", false);
         check("EXAMPLE.com", "Example.COM", true);
+    }
+
+    #[test]
+    fn credentials_never_go_over_plain_http_but_to_this_machine() {
+        assert!(may_send_credentials("https://team.example.com/agents/config.json"));
+        assert!(may_send_credentials("http://127.0.0.1:8080/config.json"));
+        assert!(may_send_credentials("http://localhost/config.json"));
+        assert!(may_send_credentials("http://[::1]:9/config.json"));
+        assert!(!may_send_credentials("http://team.example.com/config.json"));
+        assert!(!may_send_credentials("http://10.0.0.5/config.json"));
+        assert!(!may_send_credentials("HTTP://user@team.example.com:80/x"));
+    }
+
+    #[test]
+    fn a_location_is_resolved_against_the_url_it_answers() {
+        let url = "http://127.0.0.1:9/team/index/ab/cd/x?q";
+        assert_eq!(redirect_target(url, "https://other.example/x"), "https://other.example/x");
+        assert_eq!(redirect_target(url, "//other.example/x"), "http://other.example/x");
+        assert_eq!(redirect_target(url, "/moved/x"), "http://127.0.0.1:9/moved/x");
+        assert_eq!(redirect_target(url, "y"), "http://127.0.0.1:9/team/index/ab/cd/y");
     }
 
     #[test]

@@ -159,7 +159,9 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
     }
     if request.deny_hidden_unicode {
         for content in &request.files {
-            if let Some(found) = scan_package_file(content.file.path.as_str(), &content.bytes).denied() {
+            if let Some(found) =
+                scan_package_file(content.file.path.as_str(), content.file.mode, &content.bytes).denied()
+            {
                 return Err(RegistryError::HiddenUnicode {
                     path: format!("{}/{}", request.label, content.file.path),
                     found,

@@ -279,14 +279,39 @@ impl Sparse {
         if !path.starts_with("index/") {
             return Ok(());
         }
-        let Some(old) = old else { return Ok(()) };
         let name = path.rsplit('/').next().unwrap_or(path);
+        // The layout may have changed since (a `config.json` switched to another format moves
+        // every index file): what was seen of the name at another layout's path counts as much.
+        let elsewhere;
+        let old = match old {
+            Some(old) => old,
+            None => {
+                elsewhere = self.index_seen_elsewhere(path, name);
+                match elsewhere.as_deref() {
+                    Some(old) => old,
+                    None => return Ok(()),
+                }
+            }
+        };
         let new_index = IndexFile::parse(&String::from_utf8_lossy(new.unwrap_or_default()));
         let old_index = IndexFile::parse(&String::from_utf8_lossy(old));
         match agents_format::Rewrites::of(name, Some(&old_index), &new_index).reason(None) {
             Some(what) => Err(rewritten(what)),
             None => Ok(()),
         }
+    }
+
+    /// The cached index file of `name` at another layout's path than `path`, if any.
+    fn index_seen_elsewhere(&self, path: &str, name: &str) -> Option<Vec<u8>> {
+        let name = agents_format::AgentName::new(name).ok()?;
+        [agents_format::Layout::V1, agents_format::Layout::V2]
+            .into_iter()
+            .map(|layout| layout.index_path(&name))
+            .filter(|other| other != path)
+            .find_map(|other| match self.cached(&other, agents_format::MAX_INDEX_FILE_LEN) {
+                Ok(Some(Cached { bytes: Some(bytes), .. })) => Some(bytes),
+                _ => None,
+            })
     }
 
     /// Writes what the cache keeps of `path`, in one file (one rename: the bytes and the

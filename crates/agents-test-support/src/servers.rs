@@ -268,6 +268,8 @@ struct StaticSettings {
     log: Vec<Logged>,
     in_flight: usize,
     max_in_flight: usize,
+    /// Answer every request with `302 Found` to this base URL followed by the requested path.
+    redirect_to: Option<String>,
 }
 
 /// A static web server on loopback (HTTP/1.1 with keep-alive, std::net, one thread per
@@ -326,6 +328,12 @@ impl StaticServer {
     /// Closes the next `count` requests' connections without answering.
     pub fn drop_next(&self, count: usize) {
         self.settings.lock().unwrap().drop_next = count;
+    }
+
+    /// Answers every request from now on with `302 Found` to `base` followed by the path asked
+    /// for (another port on loopback stands for another host).
+    pub fn redirect_to(&self, base: &str) {
+        self.settings.lock().unwrap().redirect_to = Some(base.to_owned());
     }
 
     /// Answers the next `count` requests with 503.
@@ -398,7 +406,7 @@ fn serve_connection(stream: TcpStream, root: &Path, settings: &std::sync::Mutex<
             None => (tunnelled, target.trim_start_matches('/').to_owned()),
         };
         let path = path.split(['?', '#']).next().unwrap_or_default().to_owned();
-        let (delay, drop_it, fail_it, auth) = {
+        let (delay, drop_it, fail_it, auth, redirect) = {
             let mut s = settings.lock().unwrap();
             s.in_flight += 1;
             s.max_in_flight = s.max_in_flight.max(s.in_flight);
@@ -408,7 +416,7 @@ fn serve_connection(stream: TcpStream, root: &Path, settings: &std::sync::Mutex<
             if fail_it {
                 s.fail_next -= 1;
             }
-            (s.delay, drop_it, fail_it, s.basic_auth.clone())
+            (s.delay, drop_it, fail_it, s.basic_auth.clone(), s.redirect_to.clone())
         };
         if drop_it {
             let mut s = settings.lock().unwrap();
@@ -418,7 +426,9 @@ fn serve_connection(stream: TcpStream, root: &Path, settings: &std::sync::Mutex<
         }
         std::thread::sleep(delay);
         let file = root.join(&path);
-        let (status, body, extra) = if fail_it {
+        let (status, body, extra) = if let Some(base) = &redirect {
+            (302, Vec::new(), format!("Location: {base}{path}\r\n"))
+        } else if fail_it {
             (503, Vec::new(), String::new())
         } else if auth.is_some() && header("authorization") != auth {
             (401, Vec::new(), "WWW-Authenticate: Basic realm=\"agents\"\r\n".to_owned())
@@ -438,6 +448,7 @@ fn serve_connection(stream: TcpStream, root: &Path, settings: &std::sync::Mutex<
         let reason = match status {
             200 => "OK",
             304 => "Not Modified",
+            302 => "Found",
             401 => "Unauthorized",
             404 => "Not Found",
             _ => "Service Unavailable",

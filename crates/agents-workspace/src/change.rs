@@ -45,6 +45,9 @@ pub(crate) struct Change<'a> {
     /// Seconds since the epoch, for naming backups.
     pub(crate) now: i64,
     pub(crate) warnings: Vec<String>,
+    /// The roots of the signed registries resolve accepted versions from, to pin in the
+    /// lockfile's `[roots]` (with those the model's loads accepted).
+    pub(crate) roots: crate::resolve::Roots,
 }
 
 /// Runs `change` under the workspace lock the caller holds (or, for a dry run, may not).
@@ -58,7 +61,9 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     let disk = Disk::new(&root, &state);
     let placement = workspace.placement();
     let packages = std::mem::take(&mut change.packages);
-    let mut loader = RegistryLoader::new(workspace, registries, change.deny_hidden_unicode, change.notify);
+    let pinned_roots = change.inputs.lockfile.roots().clone();
+    let mut loader =
+        RegistryLoader::new(workspace, registries, (change.deny_hidden_unicode, change.notify), pinned_roots);
     let wanted = model::wanted(
         placement,
         &change.tools,
@@ -69,7 +74,8 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
         &mut loader,
         change.force,
     )?;
-    let mut report = Report { dry_run: change.dry_run, warnings: change.warnings, ..Report::default() };
+    let warnings = std::mem::take(&mut change.warnings);
+    let mut report = Report { dry_run: change.dry_run, warnings, ..Report::default() };
     report.warnings.append(&mut loader.warnings);
     unavailable(&wanted, change.strict, &mut report)?;
     let pins = Pins::of(placement, &change.inputs.lockfile);
@@ -79,15 +85,18 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     if let Some(step) = steps.iter().find(|s| s.refuses()) {
         return Err(refusal(&root, &steps, step));
     }
-    let lockfile = wanted.lockfile(&change.inputs.lockfile);
-    let lockfile_text = lockfile.to_text();
-    let lockfile_changes = match &change.inputs.lockfile_text {
-        Some(text) => *text != lockfile_text,
+    let (pinned, with_new_roots) = lockfiles(&wanted, &change, &loader.roots);
+    let changes = |lockfile: &agents_format::Lockfile| match &change.inputs.lockfile_text {
+        Some(text) => *text != lockfile.to_text(),
         None => !lockfile.agents().is_empty(),
     };
-    if change.locked && lockfile_changes {
+    if change.locked && changes(&pinned) {
         return Err(WorkspaceError::LockfileWouldChange { reason: "agents.lock is missing or out of date".to_owned() });
     }
+    // A root pinned for the first time never fails `--locked`: that lockfile is left as it is.
+    let lockfile = if change.locked { pinned } else { with_new_roots };
+    let lockfile_text = lockfile.to_text();
+    let lockfile_changes = changes(&lockfile);
     report.manifest_changed =
         change.manifest.as_deref().is_some_and(|m| Some(m) != change.inputs.manifest_text.as_deref());
     report.lockfile_changed = lockfile_changes;
@@ -147,6 +156,32 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
             .push(format!("could not record what was written ({error}); the next command will re-check the files"));
     }
     Ok(report)
+}
+
+/// The lockfile the change leads to: with the roots `agents.lock` already pinned for the
+/// registries still used, and the same with the roots of signed registries accepted for the
+/// first time pinned too (`[roots]`: trust that travels with the project).
+fn lockfiles(
+    wanted: &model::Wanted,
+    change: &Change<'_>,
+    loaded: &crate::resolve::Roots,
+) -> (agents_format::Lockfile, agents_format::Lockfile) {
+    let mut pinned = wanted.lockfile(&change.inputs.lockfile);
+    let used: std::collections::BTreeSet<agents_format::RegistryId> =
+        pinned.agents().iter().map(|a| a.registry.clone()).collect();
+    for (id, root) in change.inputs.lockfile.roots().iter().filter(|(id, _)| used.contains(*id)) {
+        pinned.pin_root(id.clone(), root.clone());
+    }
+    let mut all = pinned.clone();
+    // Pinned by the commands a user runs to install or update; sync and the daemon enforce the
+    // pins they find and add none.
+    let loaded = loaded.iter().filter(|_| change.notify);
+    for (id, root) in change.roots.iter().chain(loaded).filter(|(id, _)| used.contains(*id)) {
+        if all.root(id).is_none() {
+            all.pin_root(id.clone(), root.clone());
+        }
+    }
+    (pinned, all)
 }
 
 /// Packages whose contents could not be had: an error for a command about them, a warning for

@@ -205,7 +205,8 @@ pub fn diff_input(workspace: &Workspace, registries: &mut Registries, name: &Age
     let root = workspace.open_root()?;
     let state = workspace.read_state();
     let placement = workspace.placement();
-    let mut loader = RegistryLoader::new(workspace, registries, false, false);
+    let mut loader =
+        RegistryLoader::new(workspace, registries, (false, false), workspace.read_lockfile()?.1.roots().clone());
     if let Some((path, conflict)) = recorded(&state, name).into_iter().next() {
         let base = match &conflict.base {
             Some(version) => loader

@@ -75,6 +75,8 @@ pub enum WorkspaceError {
     EscapesRoot { path: PathBuf, resolved: PathBuf, root: PathBuf },
     #[error("{path} is a symlink; agents never reads or writes through one, which could lead outside {within}")]
     SymlinkedPath { path: PathBuf, within: PathBuf },
+    #[error("{path} is {why}; agents never writes into a directory another account can change")]
+    ForeignDirectory { path: PathBuf, why: &'static str },
     #[error("{path} is not a regular file")]
     NotRegular { path: PathBuf },
     #[error("{path} is larger than the limit of {limit} bytes")]

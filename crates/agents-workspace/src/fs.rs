@@ -244,7 +244,8 @@ impl Root {
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let opened = match rustix::fs::openat(dir, component, flags, Mode::empty()) {
                 Err(Errno::NOENT) if create => {
-                    match rustix::fs::mkdirat(dir, component, Mode::from_raw_mode(0o777)) {
+                    // Never writable by every account, whatever the umask (see `check_owned`).
+                    match rustix::fs::mkdirat(dir, component, Mode::from_raw_mode(0o775)) {
                         Ok(()) => {
                             // The new directory's entry is in its parent: durable with the files.
                             let parent = rustix::io::dup(dir).map_err(|e| io_error(&shown)(e.into()))?;
@@ -274,6 +275,7 @@ impl Root {
                 }
                 Err(error) => return Err(io_error(&shown)(error.into())),
             };
+            check_owned(&fd, &shown)?;
             current = Some(fd);
             if !key.is_empty() {
                 key.push('/');
@@ -728,6 +730,21 @@ fn open_regular(dir: &OwnedFd, name: &str, shown: &Path) -> Result<Opened> {
     }
 }
 
+/// Refuses a directory on the way to a managed file that another account owns or that every
+/// account may write to (as git's `safe.directory` reasons): its owner, or anyone, could swap
+/// what is in it between our look and our write.
+fn check_owned(dir: &OwnedFd, shown: &Path) -> Result<()> {
+    let stat = rustix::fs::fstat(dir).map_err(|e| io_error(shown)(e.into()))?;
+    let foreign = |why| Err(WorkspaceError::ForeignDirectory { path: shown.to_path_buf(), why });
+    if stat.st_uid != rustix::process::geteuid().as_raw() {
+        return foreign("owned by another account");
+    }
+    if stat.st_mode & 0o002 != 0 {
+        return foreign("writable by every account");
+    }
+    Ok(())
+}
+
 fn inspect_in(dir: &OwnedFd, name: &str, shown: &Path) -> Result<OnDisk> {
     match open_regular(dir, name, shown)? {
         Opened::Missing => Ok(OnDisk::Missing),
@@ -772,6 +789,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(io_error(path)(error.into()));
     }
     rustix::fs::fsync(&dir.fd).map_err(|e| io_error(directory)(e.into()))
+}
+
+/// Replaces `path` with `bytes` through a temporary file and a rename, without fsync: for a
+/// cache, which may be lost in a crash (a torn or missing one is only a miss) but must never be
+/// seen half-written by another process.
+pub fn write_cache(path: &Path, bytes: &[u8]) -> Result<()> {
+    let directory = path.parent().expect("an absolute file path has a parent");
+    fs_err::create_dir_all(directory).map_err(io_error(directory))?;
+    let dir = Root::open(directory)?;
+    let name = path.file_name().expect("a file path has a file name").to_string_lossy();
+    let (temp, file) = write_temp_unsynced(&dir.fd, path, bytes, None)?;
+    drop(file);
+    if let Err(error) = rustix::fs::renameat(&dir.fd, temp.as_str(), &dir.fd, name.as_ref()) {
+        let _ = rustix::fs::unlinkat(&dir.fd, temp.as_str(), AtFlags::empty());
+        return Err(io_error(path)(error.into()));
+    }
+    Ok(())
 }
 
 /// Creates a new file at `path` in a private directory, never replacing one: a backup. Returns

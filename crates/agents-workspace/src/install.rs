@@ -75,6 +75,7 @@ pub fn install(
             deny_hidden_unicode: options.deny_hidden_unicode,
             now: options.now,
             warnings: resolution.warnings,
+            roots: resolution.roots,
         };
         return change::run(workspace, registries, change);
     }

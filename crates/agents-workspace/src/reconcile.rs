@@ -58,5 +58,6 @@ fn change(inputs: &Inputs, dry_run: bool, deny: bool) -> Change<'_> {
         deny_hidden_unicode: deny,
         now: 0,
         warnings: Vec::new(),
+        roots: Default::default(),
     }
 }

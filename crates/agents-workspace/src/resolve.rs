@@ -63,6 +63,10 @@ pub(crate) struct Policy<'a> {
     pub(crate) targets: &'a [Target],
 }
 
+/// Registry id → root key fingerprint: what `agents.lock` pins (`[roots]`), or what a command
+/// accepted versions under.
+pub(crate) type Roots = std::collections::BTreeMap<agents_format::RegistryId, String>;
+
 /// What resolve hands to the model: every package with its pin, the manifest to write, the
 /// project's tools, and what the user should hear.
 pub(crate) struct Resolution {
@@ -70,6 +74,8 @@ pub(crate) struct Resolution {
     pub(crate) manifest: String,
     pub(crate) tools: Vec<Target>,
     pub(crate) warnings: Vec<String>,
+    /// The root of every signed registry a version was accepted from.
+    pub(crate) roots: Roots,
 }
 
 /// The manifest and lockfile as read before resolving, to check nothing changed meanwhile.
@@ -114,6 +120,7 @@ pub(crate) fn resolve(
         manifest: inputs.manifest_text.clone().unwrap_or_else(|| EMPTY_MANIFEST.to_owned()),
         tools: manifest.targets.clone(),
         warnings: Vec::new(),
+        roots: Roots::new(),
     };
     for target in policy.targets {
         if *target != Target::ClaudeCode && !resolution.tools.contains(target) {
@@ -135,7 +142,7 @@ pub(crate) fn resolve(
             Unlock::None | Unlock::All => true,
         };
         let (package, registry_name) =
-            resolve_one(workspace, registries, inputs, policy, &entry, subject, &mut resolution.warnings)?;
+            resolve_one(workspace, registries, inputs, policy, &entry, subject, &mut resolution)?;
         if entry.explicit {
             let registry_name = match registry_name {
                 Some(name) => name,
@@ -200,7 +207,7 @@ fn resolve_one(
     policy: &Policy<'_>,
     entry: &Wanted,
     subject: bool,
-    warnings: &mut Vec<String>,
+    resolution: &mut Resolution,
 ) -> Result<(Package, Option<String>)> {
     let name = &entry.name;
     let dependency = inputs.manifest.agents.get(name).filter(|d| !switches_registry(policy, entry, d));
@@ -241,11 +248,45 @@ fn resolve_one(
         (None, None) => registries.locate(name)?,
     };
     let requirement = requirement.unwrap_or(semver::VersionReq::STAR);
-    let record = select(index.records(), &requirement)
-        .cloned()
-        .ok_or_else(|| no_match(name, &registry_name, &index, &requirement))?;
-    let (pin, loaded) = load_record(workspace, registries, &registry_name, &index, &record, locked, policy, warnings)?;
-    Ok((Package { pin, subject, loaded: Some(loaded), held: false, recheck: false }, Some(registry_name)))
+    let pinned_root = inputs.lockfile.root(&registries.open(&registry_name)?.config.id).map(str::to_owned);
+    // A version whose signature does not hold (forged by someone who owns nothing, say) is
+    // skipped with a warning naming it: never a reason to refuse the valid ones below it.
+    let mut forged: Vec<semver::Version> = Vec::new();
+    let mut first_forgery = None;
+    loop {
+        let candidates = index.records().filter(|r| !forged.contains(&r.version));
+        let Some(record) = select(candidates, &requirement).cloned() else {
+            // Nothing valid is left: the refusal of the best version says why.
+            return Err(first_forgery.unwrap_or_else(|| no_match(name, &registry_name, &index, &requirement)));
+        };
+        let loaded = load_record(
+            workspace,
+            registries,
+            (&registry_name, &index, &record),
+            (locked, pinned_root.as_deref()),
+            policy,
+            resolution,
+        );
+        match loaded {
+            Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) if forgery(&error) => {
+                resolution.warnings.push(format!("skipped {}@{}: {error}", record.name, record.version));
+                forged.push(record.version);
+                first_forgery.get_or_insert(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error)));
+            }
+            Err(error) => return Err(error),
+            Ok((pin, loaded)) => {
+                let package = Package { pin, subject, loaded: Some(loaded), held: false, recheck: false };
+                return Ok((package, Some(registry_name)));
+            }
+        }
+    }
+}
+
+/// Whether a signature error is about one version (its signature missing, invalid, or by a key
+/// that owns nothing), not about the registry as a whole (its root, the policy).
+fn forgery(error: &agents_registry::signing::SignatureError) -> bool {
+    use agents_registry::signing::SignatureError;
+    matches!(error, SignatureError::Missing { .. } | SignatureError::NotOwner { .. } | SignatureError::Invalid { .. })
 }
 
 /// Switching an agent to another registry starts its requirement afresh: the old one describes
@@ -261,18 +302,20 @@ fn switches_registry(policy: &Policy<'_>, entry: &Wanted, dependency: &Dependenc
 fn load_record(
     workspace: &Workspace,
     registries: &mut Registries,
-    registry_name: &str,
-    index: &IndexFile,
-    record: &IndexRecord,
-    locked: Option<&LockedAgent>,
+    (registry_name, index, record): (&str, &IndexFile, &IndexRecord),
+    (locked, pinned_root): (Option<&LockedAgent>, Option<&str>),
     policy: &Policy<'_>,
-    warnings: &mut Vec<String>,
+    resolution: &mut Resolution,
 ) -> Result<(LockedAgent, Loaded)> {
     let registry = registries.open(registry_name)?;
     let contents = read_contents(registry, record)?;
-    let accepted = crate::signatures::accept(workspace, registry, record, locked)?;
+    let accepted = crate::signatures::accept(workspace, registry, record, locked, pinned_root)?;
+    let warnings = &mut resolution.warnings;
     warnings.extend(accepted.notice.filter(|notice| !warnings.contains(notice)));
     warnings.extend(gate(&format!("{}@{}", record.name, record.version), &contents, policy.deny_hidden_unicode)?);
+    if let Some(root) = accepted.root {
+        resolution.roots.insert(registry.config.id.clone(), root);
+    }
     let pin = LockedAgent {
         name: record.name.clone(),
         version: record.version.clone(),
@@ -301,7 +344,7 @@ fn gate(label: &str, contents: &Contents, deny: bool) -> Result<Vec<String>> {
             let mut warnings = Vec::new();
             for content in files {
                 let label = format!("{label} ({})", content.file.path);
-                warnings.extend(crate::gate::package_file(&label, content.file.path.as_str(), &content.bytes, deny)?);
+                warnings.extend(crate::gate::package_file(&label, &content.file, &content.bytes, deny)?);
             }
             Ok(warnings)
         }
@@ -423,12 +466,21 @@ pub(crate) struct RegistryLoader<'a> {
     deny: bool,
     /// Whether the user watches (install, update): yanked pins and unsigned registries are said.
     notify: bool,
+    /// The roots `agents.lock` pins, each registry's versions checked against its own.
+    pinned_roots: Roots,
     pub(crate) warnings: Vec<String>,
+    /// The root of every signed registry a version was loaded from.
+    pub(crate) roots: Roots,
 }
 
 impl<'a> RegistryLoader<'a> {
-    pub(crate) fn new(workspace: &'a Workspace, registries: &'a mut Registries, deny: bool, notify: bool) -> Self {
-        RegistryLoader { workspace, registries, deny, notify, warnings: Vec::new() }
+    pub(crate) fn new(
+        workspace: &'a Workspace,
+        registries: &'a mut Registries,
+        (deny, notify): (bool, bool),
+        pinned_roots: Roots,
+    ) -> Self {
+        RegistryLoader { workspace, registries, deny, notify, pinned_roots, warnings: Vec::new(), roots: Roots::new() }
     }
 
     fn registry_name(&mut self, pin: &LockedAgent) -> Result<String> {
@@ -450,11 +502,15 @@ impl Loader for RegistryLoader<'_> {
         }
         let registry = self.registries.open(&registry_name)?;
         let contents = read_contents(registry, &record)?;
+        let pinned_root = self.pinned_roots.get(&pin.registry).map(String::as_str);
         let accepted = if self.notify {
-            crate::signatures::accept(self.workspace, registry, &record, Some(pin))?
+            crate::signatures::accept(self.workspace, registry, &record, Some(pin), pinned_root)?
         } else {
-            crate::signatures::accept_quietly(self.workspace, registry, &record, Some(pin))?
+            crate::signatures::accept_quietly(self.workspace, registry, &record, Some(pin), pinned_root)?
         };
+        if let Some(root) = accepted.root.clone() {
+            self.roots.insert(pin.registry.clone(), root);
+        }
         if let Some(notice) = accepted.notice.filter(|n| !self.warnings.contains(n)) {
             self.warnings.push(notice);
         }

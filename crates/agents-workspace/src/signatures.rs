@@ -72,6 +72,8 @@ pub struct Accepted {
     pub signer: Option<String>,
     /// Said once per command for a registry that does not sign.
     pub notice: Option<String>,
+    /// The registry's root key fingerprint, when it signs: for the lockfile's `[roots]`.
+    pub root: Option<String>,
 }
 
 /// The check before a resolved version is accepted: its signature verifies under the registry's
@@ -83,8 +85,9 @@ pub fn accept(
     registry: &Registry,
     record: &IndexRecord,
     locked: Option<&LockedAgent>,
+    pinned_root: Option<&str>,
 ) -> Result<Accepted> {
-    check(workspace, registry, record, locked, true)
+    check(workspace, registry, record, locked, pinned_root, true)
 }
 
 /// [`accept`] for what the user does not watch (`sync`, the daemon): the same checks, and the
@@ -94,15 +97,20 @@ pub fn accept_quietly(
     registry: &Registry,
     record: &IndexRecord,
     locked: Option<&LockedAgent>,
+    pinned_root: Option<&str>,
 ) -> Result<Accepted> {
-    check(workspace, registry, record, locked, false)
+    check(workspace, registry, record, locked, pinned_root, false)
 }
 
+/// `pinned_root` is the root `agents.lock` pins for the registry (`[roots]`): trust that travels
+/// with the project, so a machine that never used the registry (a new teammate, CI) refuses a
+/// different root instead of trusting whatever it sees first.
 fn check(
     workspace: &Workspace,
     registry: &Registry,
     record: &IndexRecord,
     locked: Option<&LockedAgent>,
+    pinned_root: Option<&str>,
     notify: bool,
 ) -> Result<Accepted> {
     let agent = format!("{}@{}", record.name, record.version);
@@ -113,9 +121,15 @@ fn check(
     let refuse = |error: SignatureError| WorkspaceError::Registry(RegistryError::Signature(error));
     let mut store = TrustStore::read(workspace)?;
     let id = registry.config.id.as_str();
-    let pinned = store.roots.get(id).cloned();
+    let trusted = store.roots.get(id).cloned();
+    // The project's pin is checked as this user's trust is; either one that differs refuses.
+    let pinned = match (pinned_root, &root_of(registry).map_err(refuse)?) {
+        (Some(project), Some(root)) if project != root.fingerprint => Some(project.to_owned()),
+        (Some(project), None) => Some(project.to_owned()),
+        _ => trusted.clone(),
+    };
     // The root first: a registry whose root changed is refused whatever else it holds.
-    let root = signing::registry_root(&registry.config, &registry.name).map_err(refuse)?;
+    let root = root_of(registry).map_err(refuse)?;
     match (&root, &pinned) {
         (Some(root), Some(pinned)) if root.fingerprint != *pinned => {
             return Err(refuse(SignatureError::RootChanged {
@@ -148,6 +162,7 @@ fn check(
             store.write(workspace)?;
             Ok(Accepted {
                 signer: None,
+                root: None,
                 notice: Some(format!(
                     "registry `{}` does not sign its publishes, so who published its agents is not checked \
                      ([security] require-signatures = true refuses such registries)",
@@ -156,9 +171,9 @@ fn check(
             })
         }
         Verdict::Signed { signer, root } => {
-            if pinned.is_none() {
+            if trusted.is_none() {
                 tracing::debug!(registry = %registry.name, %root, "trusting a registry root on first use");
-                store.roots.insert(id.to_owned(), root);
+                store.roots.insert(id.to_owned(), root.clone());
                 store.write(workspace)?;
             }
             if let Some(pinned) = locked.filter(|l| l.version == record.version).and_then(|l| l.signer.as_ref())
@@ -171,9 +186,14 @@ fn check(
                     found: signer,
                 }));
             }
-            Ok(Accepted { signer: Some(signer), notice: None })
+            Ok(Accepted { signer: Some(signer), notice: None, root: Some(root) })
         }
     }
+}
+
+/// The root key a registry's signed `config.json` names, if any.
+fn root_of(registry: &Registry) -> std::result::Result<Option<signing::RegistryRoot>, SignatureError> {
+    signing::registry_root(&registry.config, &registry.name)
 }
 
 /// Records `expected` as the trusted root of `registry`, after checking that the registry's
@@ -208,7 +228,7 @@ pub fn recheck(workspace: &Workspace, registry: &Registry, locked: &LockedAgent)
     let Some(record) = index.find(&locked.version) else {
         return Ok(Some(format!("{}@{}: registry `{}` no longer has it", locked.name, locked.version, registry.name)));
     };
-    match accept_quietly(workspace, registry, record, Some(locked)) {
+    match accept_quietly(workspace, registry, record, Some(locked), None) {
         Ok(accepted) if locked.signer.is_some() && accepted.signer.is_none() => Ok(Some(format!(
             "{}@{}: agents.lock pins a signer, but the registry is unsigned",
             locked.name, locked.version

@@ -58,6 +58,7 @@ pub fn uninstall(
         deny_hidden_unicode: false,
         now,
         warnings: Vec::new(),
+        roots: Default::default(),
     };
     change::run(workspace, registries, change)
 }

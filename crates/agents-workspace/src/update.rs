@@ -84,8 +84,15 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
     for locked in lockfile.agents().to_vec() {
         let Some(registry_name) = registries.name_for_id(&locked.registry)? else { continue };
         let requirement = manifest.agents.get(&locked.name).map_or(semver::VersionReq::STAR, |d| d.requirement.clone());
-        let Some((best, signer)) =
-            newest_acceptable(workspace, registries, &registry_name, &locked, &requirement, level)?
+        let Some((best, signer)) = newest_acceptable(
+            workspace,
+            registries,
+            &registry_name,
+            &locked,
+            &requirement,
+            level,
+            lockfile.root(&locked.registry),
+        )?
         else {
             continue;
         };
@@ -125,6 +132,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
 /// The highest version above the locked one that the manifest's requirement and `level` allow
 /// and whose signature holds, with its signer: nobody watches the daemon, so a forged version
 /// is skipped (and logged) rather than stopping every update.
+#[allow(clippy::too_many_arguments)]
 fn newest_acceptable(
     workspace: &Workspace,
     registries: &mut Registries,
@@ -132,6 +140,7 @@ fn newest_acceptable(
     locked: &LockedAgent,
     requirement: &semver::VersionReq,
     level: AutoUpdate,
+    pinned_root: Option<&str>,
 ) -> Result<Option<(IndexRecord, Option<String>)>> {
     let index = registries.open(registry_name)?.index_file(&locked.name)?.unwrap_or_default();
     let level_requirement = level.requirement(&locked.version);
@@ -142,7 +151,13 @@ fn newest_acceptable(
         .collect();
     candidates.sort_by(|a, b| b.version.cmp(&a.version));
     for candidate in candidates {
-        match crate::signatures::accept_quietly(workspace, registries.open(registry_name)?, candidate, None) {
+        match crate::signatures::accept_quietly(
+            workspace,
+            registries.open(registry_name)?,
+            candidate,
+            None,
+            pinned_root,
+        ) {
             Ok(accepted) => return Ok(Some((candidate.clone(), accepted.signer))),
             Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) => {
                 tracing::warn!(%error, "auto-update skips a version whose signature does not hold");

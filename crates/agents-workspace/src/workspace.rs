@@ -51,19 +51,26 @@ impl Workspace {
     pub fn discover(start: &Path, dirs: Dirs) -> Discovered {
         let me = rustix::process::geteuid().as_raw();
         let mut ignored = Vec::new();
+        use std::os::unix::fs::MetadataExt as _;
+        // As git's safe.directory: a directory is this user's project only when it is theirs.
+        let mine = |dir: &Path| std::fs::metadata(dir).is_ok_and(|m| m.uid() == me);
         for dir in start.ancestors() {
             let manifest = dir.join(MANIFEST_FILE);
+            let mut foreign = false;
             if let Ok(metadata) = std::fs::metadata(&manifest)
                 && metadata.is_file()
             {
-                use std::os::unix::fs::MetadataExt as _;
-                if metadata.uid() == me {
+                if metadata.uid() == me && mine(dir) {
                     return Discovered { workspace: Some(Workspace::project(dir.to_path_buf(), dirs)), ignored };
                 }
+                foreign = true;
                 ignored.push(manifest);
             }
             if std::fs::symlink_metadata(dir.join(".git")).is_ok() {
-                return Discovered { workspace: Some(Workspace::project(dir.to_path_buf(), dirs)), ignored };
+                // The repository ends the search: it is the project when it is this user's and
+                // holds no manifest another account left (a planted `.git` never brings one back).
+                let workspace = (!foreign && mine(dir)).then(|| Workspace::project(dir.to_path_buf(), dirs));
+                return Discovered { workspace, ignored };
             }
         }
         Discovered { workspace: None, ignored }
@@ -170,8 +177,35 @@ impl Workspace {
             path: path.clone(),
             source: agents_format::ManifestError::Toml("not UTF-8".to_owned()),
         })?;
-        let manifest = Manifest::parse(&text).map_err(|source| WorkspaceError::Manifest { path, source })?;
+        let cached = self.parsed_cache("manifest", &text);
+        let (manifest, fresh) = Manifest::parse_cached(&text, cached.as_deref())
+            .map_err(|source| WorkspaceError::Manifest { path, source })?;
+        self.keep_parsed("manifest", &text, fresh);
         Ok((Some(text), manifest))
+    }
+
+    /// The parsed form of this workspace's `what` (manifest or lockfile) kept for `text`, when
+    /// one was kept for exactly these bytes (see [`Lockfile::parse_cached`]).
+    fn parsed_cache(&self, what: &str, text: &str) -> Option<Vec<u8>> {
+        let path = self.parsed_cache_path(what);
+        let bytes = fs::read_optional(&path, fs::MAX_STATE_LEN).ok().flatten()?;
+        let newline = bytes.iter().position(|b| *b == b'\n')?;
+        let kept = Sha256::from_hex(std::str::from_utf8(&bytes[..newline]).ok()?).ok()?;
+        (kept == Sha256::of(text.as_bytes())).then(|| bytes[newline + 1..].to_vec())
+    }
+
+    /// Keeps the parsed form `fresh` of `text`, when there is one to keep (best effort: a cache
+    /// that cannot be written is only parsed again next time).
+    fn keep_parsed(&self, what: &str, text: &str, fresh: Option<Vec<u8>>) {
+        let Some(json) = fresh else { return };
+        let mut bytes = Sha256::of(text.as_bytes()).to_hex().into_bytes();
+        bytes.push(b'\n');
+        bytes.extend(json);
+        let _ = fs::write_cache(&self.parsed_cache_path(what), &bytes);
+    }
+
+    fn parsed_cache_path(&self, what: &str) -> PathBuf {
+        self.dirs.state.join("workspaces").join(format!("{}.{what}.json", self.key()))
     }
 
     /// The lockfile's text (when present) and its parsed form.
@@ -184,8 +218,10 @@ impl Workspace {
             path: path.clone(),
             source: agents_format::LockfileError::Invalid("not UTF-8".to_owned()),
         })?;
-        let lockfile =
-            Lockfile::parse(&text).map_err(|source| WorkspaceError::Lockfile { path: path.clone(), source })?;
+        let cached = self.parsed_cache("lockfile", &text);
+        let (lockfile, fresh) = Lockfile::parse_cached(&text, cached.as_deref())
+            .map_err(|source| WorkspaceError::Lockfile { path: path.clone(), source })?;
+        self.keep_parsed("lockfile", &text, fresh);
         // Files are written and removed with their package, so a committed lockfile must not be
         // able to name any other file: each path is one its target dictates for that package.
         let placement = self.placement();

@@ -385,9 +385,14 @@ pub(crate) enum RegistryCommand {
         /// A line describing the registry, stored in config.json.
         #[arg(long)]
         description: Option<String>,
-        /// Make this SSH key the registry's root: every publish must then be signed by an owner.
-        #[arg(long, value_name = "PATH")]
+        /// Make this SSH key the registry's root: every publish must then be signed by an owner
+        /// (default: git's `user.signingkey` when `gpg.format = ssh`).
+        #[arg(long, value_name = "PATH", conflicts_with = "unsigned")]
         sign_key: Option<PathBuf>,
+        /// Make a registry without a root key, whose publishes nobody checks, even when a
+        /// signing key is configured.
+        #[arg(long)]
+        unsigned: bool,
         /// The registry format: 2 (every body two levels deep), or 1 for clients older than
         /// format 2 (move it later with `agents registry migrate`).
         #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=2))]

@@ -17,6 +17,8 @@ pub(crate) fn init(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
     } else {
         agents_workspace::Workspace::project(context.cwd.clone(), context.dirs.clone())
     };
+    // The lock every change of a workspace holds: a concurrent install writes agents.toml too.
+    let _lock = workspace.lock()?;
     if workspace.init()? {
         printer.status("Created", printer.path(&workspace.manifest_path()));
     } else {

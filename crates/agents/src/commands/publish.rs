@@ -39,9 +39,22 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
     let signer = crate::commands::owner::signer(context, args.sign_key.as_deref())?;
 
     let record = agents_registry::publish_signed(&cache, &entry.name, &entry.url, &request, signer.as_deref())?;
+    // A signature is claimed only where clients check it: a registry with a root key.
+    let checked = cache
+        .open(&entry.name, &entry.url, agents_registry::FetchMode::Offline)
+        .ok()
+        .and_then(|registry| agents_registry::signing::registry_root(&registry.config, &entry.name).ok().flatten())
+        .is_some();
     let signed = match &signer {
-        Some(signer) if record.signature.is_some() => {
+        Some(signer) if record.signature.is_some() && checked => {
             format!(", signed by {}", agents_registry::signing::fingerprint(signer.public_key()))
+        }
+        Some(_) if record.signature.is_some() => {
+            printer.warn(format!(
+                "registry `{}` has no root key, so no client checks the signature this publish carries                  (`agents registry init --sign-key` makes a signed registry)",
+                entry.name
+            ));
+            String::new()
         }
         _ => String::new(),
     };

@@ -14,17 +14,19 @@ use crate::printer::Printer;
 
 pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand) -> anyhow::Result<i32> {
     match command {
-        RegistryCommand::Init { path, description, sign_key, format } => {
+        RegistryCommand::Init { path, description, sign_key, unsigned, format } => {
             let layout = Layout::from_schema(u64::from(format)).context("--format is 1 or 2")?;
             let path = absolute(&context.cwd, &path);
             let mut random = [0u8; 16];
             getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness for a registry id: {e}"))?;
-            // Only an explicit key makes a signed registry: a git signing key configured for
-            // commits is not a decision to sign this registry.
-            let root = match &sign_key {
-                Some(path) => crate::commands::owner::signer(context, Some(path))?,
-                None => None,
-            };
+            // Signed by default: the key given, else the one git signs with (`user.signingkey`
+            // with `gpg.format = ssh`); `--unsigned` is the explicit way out.
+            let root = if unsigned { None } else { crate::commands::owner::signer(context, sign_key.as_deref())? };
+            if root.is_none() && !unsigned {
+                printer.warn(
+                    "no signing key found, so this registry is unsigned: anyone who can push to it can publish                      any agent as anyone (`--sign-key PATH`, or git's `user.signingkey` with `gpg.format = ssh`,                      makes it signed; `--unsigned` says this is meant)",
+                );
+            }
             let config = agents_registry::init_signed_registry(
                 &path,
                 layout,
@@ -90,7 +92,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                 )?;
                 printer.status("Trusted", format!("registry `{name}` ({}) with root {root}", registry.config.id));
             }
-            let path = config_path(context, project);
+            let (path, _lock) = config_path(context, project)?;
             let text = read_text(&path)?;
             let new = set_registry(&text, &name, &url).with_context(|| format!("cannot edit {}", path.display()))?;
             write_atomic(&path, new.as_bytes())?;
@@ -149,7 +151,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             Ok(0)
         }
         RegistryCommand::Remove { name, project } => {
-            let path = config_path(context, project);
+            let (path, _lock) = config_path(context, project)?;
             let text = read_text(&path)?;
             let (new, removed) =
                 remove_registry(&text, &name).with_context(|| format!("cannot edit {}", path.display()))?;
@@ -163,9 +165,19 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
     }
 }
 
-fn config_path(context: &Context, project: bool) -> std::path::PathBuf {
-    let workspace = context.workspace();
-    if project { workspace.manifest_path() } else { workspace.user_config_path() }
+/// The file `registry add|remove` edits: the user's config, or (`--project`) the project's
+/// manifest, with the project's lock held while it is edited (a concurrent install or the
+/// daemon writes it too). Outside any project, `--project` refuses, as every writing command.
+fn config_path(
+    context: &Context,
+    project: bool,
+) -> anyhow::Result<(std::path::PathBuf, Option<agents_workspace::WorkspaceLock>)> {
+    if !project {
+        return Ok((context.workspace().user_config_path(), None));
+    }
+    let workspace = context.workspace_to_change()?;
+    let lock = workspace.lock()?;
+    Ok((workspace.manifest_path(), Some(lock)))
 }
 
 /// The text of a manifest or user config, empty when missing: a regular file, bounded, as every

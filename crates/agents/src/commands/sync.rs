@@ -11,7 +11,8 @@ use crate::context::Context;
 use crate::printer::Printer;
 
 pub(crate) fn sync(context: &Context, printer: &Printer, args: SyncArgs) -> anyhow::Result<i32> {
-    let workspace = context.workspace();
+    // Outside any project there is nothing to sync, and nowhere to write: refused, as install.
+    let workspace = context.workspace_to_change()?;
     let mode = if args.offline { FetchMode::Offline } else { FetchMode::IfMissing };
     let mut registries = context.registries(&workspace, mode)?;
     let report = agents_workspace::sync(&workspace, &mut registries, args.dry_run)?;
