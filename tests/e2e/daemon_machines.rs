@@ -513,3 +513,70 @@ fn agentsd_alone_and_the_service_use_the_clis_directories() {
         let _ = child.wait();
     }
 }
+
+/// Registries are independent: another project names a registry whose server accepts and never
+/// answers, so a fetch of it never ends; a pin pulled from a reachable registry is still fetched
+/// and applied at once, and status says which registry the daemon is waiting on.
+#[test]
+fn a_hanging_registry_does_not_hold_back_a_pin_from_another() {
+    let Team { alice, bob, proxy: _proxy, _server } = team();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let other = bob.checkout("other-project");
+    let manifest = format!("[registries]\nstuck = {{ url = \"git://127.0.0.1:{port}/stuck.git\" }}\n");
+    std::fs::write(other.join("agents.toml"), manifest).unwrap();
+    let mut watch = bob.agents();
+    assert!(watch.current_dir(&other).args(["daemon", "watch"]).output().unwrap().status.success());
+    let daemon = started(&bob);
+    let stuck = eventually(WAIT, || daemon.status()["fetching"].as_str().is_some_and(|f| f.contains("`stuck`")));
+    assert!(stuck, "{}", daemon.status());
+
+    alice.publish("alpha", "1.1.0");
+    std::fs::copy(bob.project.join("agents.toml"), alice.project.join("agents.toml")).unwrap();
+    alice.run(["install", "alpha@=1.1.0"]).success();
+    // `git pull` brings Alice's lockfile.
+    std::fs::copy(alice.project.join("agents.lock"), bob.project.join("agents.lock")).unwrap();
+    let alpha = bob.agents_dir().join("alpha.md");
+    let wanted = TestEnv::agent_text("alpha", "1.1.0");
+    assert!(
+        eventually(Duration::from_secs(10), || std::fs::read_to_string(&alpha).ok() == Some(wanted.clone())),
+        "the pin waited for another registry: {}",
+        daemon.status()
+    );
+    assert!(daemon.status()["fetching"].as_str().is_some_and(|f| f.contains("`stuck`")), "{}", daemon.status());
+    drop(silent);
+}
+
+/// Another project names a registry that refuses connections, so every fetch of it fails and
+/// backs off: a pin pulled from a reachable registry is fetched at once all the same, and the
+/// failing registry's backoff is its own.
+#[test]
+fn a_failing_registry_backs_off_alone() {
+    let Team { alice, bob, proxy: _proxy, _server } = team();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let other = bob.checkout("other-project");
+    let manifest = format!("[registries]\nrefused = {{ url = \"git://127.0.0.1:{port}/refused.git\" }}\n");
+    std::fs::write(other.join("agents.toml"), manifest).unwrap();
+    let mut watch = bob.agents();
+    assert!(watch.current_dir(&other).args(["daemon", "watch"]).output().unwrap().status.success());
+    let daemon = started(&bob);
+    let failing = eventually(WAIT, || daemon.status()["fetch_failures"].as_u64() >= Some(1));
+    assert!(failing, "{}", daemon.status());
+    let status = daemon.status();
+    let registries = status["registries"].as_array().unwrap();
+    let entry = |name: &str| registries.iter().find(|r| r["name"] == name).cloned().unwrap_or_default();
+    assert!(entry("team")["error"].is_null() && entry("team")["last_fetch"].is_i64(), "{status}");
+    assert!(entry("refused")["error"].is_string(), "{status}");
+
+    alice.publish("alpha", "1.1.0");
+    std::fs::copy(bob.project.join("agents.toml"), alice.project.join("agents.toml")).unwrap();
+    alice.run(["install", "alpha@=1.1.0"]).success();
+    std::fs::copy(alice.project.join("agents.lock"), bob.project.join("agents.lock")).unwrap();
+    let alpha = bob.agents_dir().join("alpha.md");
+    let wanted = TestEnv::agent_text("alpha", "1.1.0");
+    assert!(
+        eventually(Duration::from_secs(10), || std::fs::read_to_string(&alpha).ok() == Some(wanted.clone())),
+        "the pin waited for the failing registry's backoff: {}",
+        daemon.status()
+    );
+}

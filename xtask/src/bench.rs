@@ -365,7 +365,7 @@ fn flood(env: &Env, pid: u32, workspaces: &[PathBuf], names: &[String], files: u
     let target = workspaces[0].join(".claude/agents");
     let writer = std::thread::spawn(move || -> std::io::Result<()> {
         for i in 0..files {
-            std::fs::write(target.join(format!("scratch-{i:05}.txt")), format!("scratch {i}\n"))?;
+            fs_err::write(target.join(format!("scratch-{i:05}.txt")), format!("scratch {i}\n"))?;
         }
         Ok(())
     });

@@ -2,7 +2,7 @@
 //! backoff), a periodic full reconcile, signals and the control socket. Reconciliation itself is
 //! `agents_workspace::reconcile`, the same operation `agents sync` runs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
@@ -83,11 +83,20 @@ struct Daemon {
     wants_fetch: bool,
     /// Passes in flight, by workspace root.
     jobs: HashMap<PathBuf, Job>,
-    fetch_running: bool,
+    /// Fetches of every registry under way (more than one only while a registry hangs).
+    full_fetches: usize,
     /// A fetch was asked for while one ran.
     fetch_queued: bool,
     /// The registry the running fetch is on, and since when.
-    fetching: Option<(String, Instant)>,
+    fetching: BTreeMap<String, (String, Instant)>,
+    /// Each registry's own failures and when it may be tried again, by URL: one that fails
+    /// backs off alone, and a pin from another is fetched at once.
+    failing: HashMap<String, (u32, Deadline)>,
+    /// When each registry that answered is next due, by URL: every registry on its own
+    /// schedule, so one that fails or hangs moves no other's.
+    due: HashMap<String, Deadline>,
+    /// When each registry (by name) was last fetched, on the monotonic clock.
+    registry_fetched: HashMap<String, Instant>,
     /// The last fetch ended: the user scope's next pass auto-updates first (when configured).
     pending_auto_update: bool,
     /// Shutting down: passes under way finish, no new one starts.
@@ -221,7 +230,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 _ => quiet,
             }
         });
-        if daemon.wants_fetch && !daemon.fetch_running && daemon.status.fetch_failures == 0 {
+        if daemon.wants_fetch {
             daemon.wants_fetch = false;
             daemon.fetch_for_pins();
         }
@@ -254,9 +263,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 dirty.clear();
                 rescan = false;
             }
-            _ = tokio::time::sleep(until_fetch), if !daemon.fetch_running => {
+            _ = tokio::time::sleep(until_fetch) => {
                 if daemon.next_fetch.is_due(Instant::now(), now()) {
-                    daemon.spawn_fetch();
+                    daemon.spawn_fetch(None, false);
                 }
             }
             Some(report) = reports.recv() => {
@@ -310,7 +319,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                     }
                     Command::SyncNow => {
                         daemon.reconcile(None);
-                        daemon.spawn_fetch();
+                        daemon.spawn_fetch(None, true);
                     }
                     Command::Status => {}
                 }
@@ -469,8 +478,10 @@ enum Report {
     Waiting { root: PathBuf },
     /// The reconcile of the workspace at `root` ended.
     Reconciled { root: PathBuf, outcome: Result<Box<Pass>, String> },
-    /// The fetch moved on to this registry.
-    Fetching { registry: String },
+    /// A fetch started on this registry.
+    Fetching { registry: String, url: String },
+    /// A fetch of one registry ended (with its error if it failed).
+    RegistryFetched { name: String, url: String, error: Option<String> },
     /// The fetch ended.
     Fetched(FetchOutcome),
 }
@@ -497,8 +508,10 @@ struct Job {
 
 struct FetchOutcome {
     errors: Vec<String>,
-    /// Each registry tried, with its error if it failed.
-    registries: Vec<(String, String, Option<String>)>,
+    /// The URL of every registry the workspaces name (fetched or not).
+    registries: BTreeSet<String>,
+    /// A fetch of every registry (the schedule's), not one for pins.
+    full: bool,
 }
 
 /// One workspace's pass, on a blocking thread: a workspace whose lock another process holds,
@@ -545,14 +558,21 @@ fn reconcile_job(
     Ok(Box::new(pass))
 }
 
-/// Fetches every git registry the workspaces see, each once, on a blocking thread.
+/// Registries fetched at once: a slow or hanging one holds up only its own thread.
+const FETCH_PARALLEL: usize = 4;
+
+/// Fetches the registries the workspaces see (those named in `only`, when given), each once,
+/// leaving out the URLs in `skip`; up to [`FETCH_PARALLEL`] at once, each reporting when it
+/// starts and ends.
 fn fetch_job(
     workspaces: &[Workspace],
     cache: &Cache,
     reports: &tokio::sync::mpsc::UnboundedSender<Report>,
+    only: Option<&BTreeSet<String>>,
+    skip: &BTreeSet<String>,
 ) -> FetchOutcome {
     let mut errors = Vec::new();
-    let mut tried = Vec::new();
+    let mut queue = Vec::new();
     let mut seen = BTreeSet::new();
     for workspace in workspaces {
         let registries = workspace
@@ -566,23 +586,44 @@ fn fetch_job(
             }
         };
         for entry in registries.entries() {
-            if entry.origin == Origin::Builtin || !seen.insert(entry.url.clone()) {
+            let wanted = only.is_none_or(|only| only.contains(&entry.name));
+            if entry.origin == Origin::Builtin
+                || !wanted
+                || !seen.insert(entry.url.clone())
+                || skip.contains(&entry.url)
+            {
                 continue;
             }
-            let _ = reports.send(Report::Fetching { registry: entry.name.clone() });
-            // A sparse registry is also revalidated file by file (what its cache holds, with
-            // conditional requests) and the bodies those files name fetched; for git the open
-            // already fetched everything.
-            let fetched =
-                cache.open(&entry.name, &entry.url, FetchMode::Always).and_then(|registry| registry.revalidate());
-            let error = fetched.err().map(|e| control::error_text(&e));
-            if let Some(error) = &error {
-                errors.push(format!("registry `{}`: {error}", entry.name));
-            }
-            tried.push((entry.name.clone(), entry.url.clone(), error));
+            queue.push((entry.name.clone(), entry.url.clone()));
         }
     }
-    FetchOutcome { errors, registries: tried }
+    let queue = std::sync::Mutex::new(queue);
+    let failed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..FETCH_PARALLEL {
+            scope.spawn(|| {
+                while let Some((name, url)) = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop() {
+                    let _ = reports.send(Report::Fetching { registry: name.clone(), url: url.clone() });
+                    // A sparse registry is also revalidated file by file (what its cache holds,
+                    // with conditional requests) and the bodies those files name fetched; for
+                    // git the open already fetched everything.
+                    let fetched = cache.open(&name, &url, FetchMode::Always).and_then(|registry| registry.revalidate());
+                    let error = fetched.err().map(|e| control::error_text(&e));
+                    if let Some(error) = &error {
+                        failed
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(format!("registry `{name}`: {error}"));
+                    }
+                    let _ = reports.send(Report::RegistryFetched { name, url, error });
+                }
+            });
+        }
+    });
+    let mut failed = failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    failed.sort();
+    errors.extend(failed);
+    FetchOutcome { errors, registries: seen, full: only.is_none() }
 }
 
 impl Daemon {
@@ -600,9 +641,12 @@ impl Daemon {
             auto_update: None,
             wants_fetch: false,
             jobs: HashMap::new(),
-            fetch_running: false,
+            full_fetches: 0,
             fetch_queued: false,
-            fetching: None,
+            fetching: BTreeMap::new(),
+            failing: HashMap::new(),
+            due: HashMap::new(),
+            registry_fetched: HashMap::new(),
             pending_auto_update: false,
             stopping: false,
             reports,
@@ -803,21 +847,27 @@ impl Daemon {
         true
     }
 
-    /// A pass found pins the cache lacks. One first seen since the last fetch (a lockfile that
-    /// just arrived) is fetched at once; otherwise the next fetch comes after a gap that doubles
-    /// with every fetch that did not bring them, up to an hour.
+    /// A pass found pins the cache lacks. Those first seen since their registry's last fetch
+    /// (a lockfile that just arrived) are fetched at once, from their registries alone, whatever
+    /// another registry does; otherwise the next fetch comes after a gap that doubles with every
+    /// fetch that did not bring them, up to an hour.
     fn fetch_for_pins(&mut self) {
-        let fresh =
-            self.missing.values().flatten().any(|(_, seen)| self.fetched_at.is_none_or(|fetched| *seen >= fetched));
-        let wait = if fresh {
+        let fresh: BTreeSet<String> = self
+            .missing
+            .values()
+            .flatten()
+            .filter(|(pin, seen)| self.registry_fetched.get(&pin.registry).is_none_or(|fetched| *seen >= *fetched))
+            .map(|(pin, _)| pin.registry.clone())
+            .collect();
+        if !fresh.is_empty() {
             self.pin_retries = 0;
-            0
-        } else {
-            let gap = PIN_RETRY_BASE.saturating_mul(1 << self.pin_retries.min(16)).min(PIN_RETRY_CAP);
-            self.pin_retries = self.pin_retries.saturating_add(1);
-            let since = self.fetched_at.map_or(u64::MAX, |at| at.elapsed().as_secs());
-            i64::try_from(gap.saturating_sub(since)).unwrap_or(0)
-        };
+            self.spawn_fetch(Some(fresh), false);
+            return;
+        }
+        let gap = PIN_RETRY_BASE.saturating_mul(1 << self.pin_retries.min(16)).min(PIN_RETRY_CAP);
+        self.pin_retries = self.pin_retries.saturating_add(1);
+        let since = self.fetched_at.map_or(u64::MAX, |at| at.elapsed().as_secs());
+        let wait = i64::try_from(gap.saturating_sub(since)).unwrap_or(0);
         let sooner = self.next_fetch.remaining(Instant::now(), now()).as_secs() > u64::try_from(wait).unwrap_or(0);
         if sooner {
             self.set_next_fetch(wait);
@@ -832,22 +882,83 @@ impl Daemon {
             .collect()
     }
 
-    /// Starts a fetch; while one runs, queues one more for when it ends (a `sync-now` asks for
-    /// what the registries hold after it was asked).
-    fn spawn_fetch(&mut self) {
-        if self.fetch_running {
+    /// Starts a fetch of every registry that is due (`only: None`; with `forced`, of every
+    /// registry, as `sync-now` asks), or of the registries named in `only` (for pins). Registries
+    /// being fetched are left out, and, unless forced, those backing off after failures of their
+    /// own; for every registry, also those not due yet. A forced fetch while another fetch of
+    /// every registry runs is queued for when it ends (`sync-now` asks for what the registries
+    /// hold after it was asked).
+    fn spawn_fetch(&mut self, only: Option<BTreeSet<String>>, forced: bool) {
+        if only.is_none() && forced && self.full_fetches > 0 {
             self.fetch_queued = true;
             return;
         }
-        self.fetch_queued = false;
-        self.fetch_running = true;
+        let at = (Instant::now(), now());
+        let mut skip: BTreeSet<String> = self.fetching.keys().cloned().collect();
+        if !forced {
+            let not_due = |deadline: &Deadline| !deadline.is_due(at.0, at.1);
+            skip.extend(self.failing.iter().filter(|(_, (_, retry))| not_due(retry)).map(|(url, _)| url.clone()));
+            if only.is_none() {
+                skip.extend(self.due.iter().filter(|(_, due)| not_due(due)).map(|(url, _)| url.clone()));
+            }
+        }
+        if only.is_none() {
+            self.fetch_queued &= !forced;
+            self.full_fetches += 1;
+            // Until this fetch ends and says when each registry is due next.
+            self.set_next_fetch(i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
+        }
         let workspaces = self.workspaces.clone();
         let cache = self.cache();
         let reports = self.reports.clone();
         tokio::task::spawn_blocking(move || {
-            let outcome = fetch_job(&workspaces, &cache, &reports);
+            let outcome = fetch_job(&workspaces, &cache, &reports, only.as_ref(), &skip);
             let _ = reports.send(Report::Fetched(outcome));
         });
+    }
+
+    /// One registry's fetch ended: its own backoff and status entry, and the workspaces waiting
+    /// for pins reconciled at once when it worked.
+    fn registry_fetched(&mut self, name: String, url: String, error: Option<String>) {
+        self.fetching.remove(&url);
+        let at = now();
+        match &error {
+            None => {
+                self.failing.remove(&url);
+                let interval = i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2);
+                self.due.insert(url.clone(), Deadline::after(interval, Instant::now(), at));
+                self.registry_fetched.insert(name.clone(), Instant::now());
+            }
+            Some(_) => {
+                self.due.remove(&url);
+                let failures = self.failing.get(&url).map_or(0, |(failures, _)| *failures).saturating_add(1);
+                self.failing.insert(url.clone(), (failures, Deadline::after(backoff(failures), Instant::now(), at)));
+            }
+        }
+        let position = self.status.registries.iter().position(|r| r.name == name && r.url == url);
+        let entry = match position {
+            Some(position) => &mut self.status.registries[position],
+            None => {
+                self.status.registries.push(RegistryFetch { name, url, ..RegistryFetch::default() });
+                self.status.registries.last_mut().expect("just pushed")
+            }
+        };
+        if error.is_none() {
+            entry.last_fetch = Some(at);
+        }
+        let worked = error.is_none();
+        entry.error = error;
+        // A retry due before the next wake moves the wake (a fetch of every registry may still
+        // wait on another, and only its end would).
+        let first_due = self.next_due();
+        if u64::try_from(first_due).unwrap_or(0) < self.next_fetch.remaining(Instant::now(), now()).as_secs() {
+            self.set_next_fetch(first_due);
+        }
+        if worked && !self.needing.is_empty() {
+            let needing: BTreeSet<usize> =
+                (0..self.workspaces.len()).filter(|&i| self.needing.contains(&self.workspaces[i].root)).collect();
+            self.reconcile(Some(needing));
+        }
     }
 
     fn take_report(&mut self, report: Report) {
@@ -859,7 +970,10 @@ impl Daemon {
                 }
             }
             Report::Reconciled { root, outcome } => self.finish_job(root, outcome),
-            Report::Fetching { registry } => self.fetching = Some((registry, Instant::now())),
+            Report::Fetching { registry, url } => {
+                self.fetching.insert(url, (registry, Instant::now()));
+            }
+            Report::RegistryFetched { name, url, error } => self.registry_fetched(name, url, error),
             Report::Fetched(outcome) => self.after_fetch(outcome),
         }
     }
@@ -968,7 +1082,7 @@ impl Daemon {
                 };
                 let mut errors: Vec<String> = report.errors.iter().filter(|e| !is_pin_error(e)).cloned().collect();
                 for (pin, seen) in &pins {
-                    let fetched_since = self.fetched_at.is_some_and(|at| at > *seen) && self.status.fetch_failures == 0;
+                    let fetched_since = self.registry_fetched.get(&pin.registry).is_some_and(|at| at > seen);
                     errors.push(if fetched_since {
                         format!(
                             "{}@{} is not in registry `{}`, even after fetching it (never published there, or removed): retrying with backoff",
@@ -1011,18 +1125,28 @@ impl Daemon {
     }
 
     fn after_fetch(&mut self, outcome: FetchOutcome) {
-        self.fetch_running = false;
-        self.fetching = None;
         self.fetched_at = Some(Instant::now());
-        self.status.last_fetch = Some(now());
         self.status.fetches += 1;
+        if !outcome.full {
+            // A fetch for pins: each registry's own outcome is already in, and the schedule
+            // of every registry is not this fetch's to move.
+            self.write_schedule();
+            for error in &outcome.errors {
+                tracing::debug!("a fetch for pins failed: {error}");
+            }
+            return;
+        }
+        self.full_fetches = self.full_fetches.saturating_sub(1);
+        // Registries no workspace names any more leave the schedule.
+        self.due.retain(|url, _| outcome.registries.contains(url));
+        self.failing.retain(|url, _| outcome.registries.contains(url));
+        self.status.last_fetch = Some(now());
         if outcome.errors.is_empty() {
             if self.status.fetch_error.is_some() {
                 tracing::info!("fetching works again");
             }
             self.status.fetch_failures = 0;
             self.status.fetch_error = None;
-            self.set_next_fetch(i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2));
         } else {
             self.status.fetch_failures += 1;
             let text = outcome.errors.join("; ");
@@ -1033,28 +1157,34 @@ impl Daemon {
                 tracing::debug!(failures = self.status.fetch_failures, "fetch failed again");
             }
             self.status.fetch_error = Some(text);
-            self.set_next_fetch(backoff(self.status.fetch_failures));
         }
-        for (name, url, error) in outcome.registries {
-            let position = self.status.registries.iter().position(|r| r.name == name && r.url == url);
-            let entry = match position {
-                Some(position) => &mut self.status.registries[position],
-                None => {
-                    self.status.registries.push(RegistryFetch { name, url, ..RegistryFetch::default() });
-                    self.status.registries.last_mut().expect("just pushed")
-                }
-            };
-            if error.is_none() {
-                entry.last_fetch = self.status.last_fetch;
-            }
-            entry.error = error;
-        }
+        self.set_next_fetch(self.next_due());
         self.write_schedule();
         self.pending_auto_update = self.auto_update.is_some();
         self.reconcile(None);
         if self.fetch_queued {
-            self.spawn_fetch();
+            self.spawn_fetch(None, true);
         }
+    }
+
+    /// Seconds until the first registry not being fetched is due (its interval, or its retry
+    /// after failures), at most the interval.
+    fn next_due(&self) -> i64 {
+        let at = (Instant::now(), now());
+        let interval = i64::try_from(self.fetch_interval).unwrap_or(i64::MAX / 2);
+        let retries = self.failing.iter().map(|(url, (_, retry))| (url, retry));
+        self.due
+            .iter()
+            .chain(retries)
+            .filter(|(url, _)| !self.fetching.contains_key(*url))
+            .map(|(_, deadline)| {
+                let remaining = deadline.remaining(at.0, at.1);
+                // Rounded up: a fetch woken a moment early would find nothing due.
+                let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+                i64::try_from(seconds).unwrap_or(interval)
+            })
+            .min()
+            .map_or(interval, |first| first.min(interval))
     }
 
     /// Hands status what it answers from now.
@@ -1065,7 +1195,7 @@ impl Daemon {
         let published = Published {
             status,
             jobs: self.jobs.iter().map(|(root, job)| (root.clone(), job.started, job.waiting_since)).collect(),
-            fetching: self.fetching.clone(),
+            fetching: self.fetching.values().cloned().collect(),
             next_fetch: Some(self.next_fetch),
         };
         *self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = published;
@@ -1087,7 +1217,8 @@ struct Published {
     status: DaemonStatus,
     /// Passes under way: workspace root, when it started, since when it waits for the lock.
     jobs: Vec<(PathBuf, Instant, Option<Instant>)>,
-    fetching: Option<(String, Instant)>,
+    /// The registries being fetched, and since when.
+    fetching: Vec<(String, Instant)>,
     next_fetch: Option<Deadline>,
 }
 
@@ -1098,10 +1229,12 @@ fn answer(shared: &Shared) -> DaemonStatus {
     let published = shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut status = published.status.clone();
     status.next_fetch = published.next_fetch.map(|deadline| deadline.wall(Instant::now(), now()));
-    status.fetching = published
+    let fetching: Vec<String> = published
         .fetching
-        .as_ref()
-        .map(|(registry, since)| format!("fetching registry `{registry}` for {} s", since.elapsed().as_secs()));
+        .iter()
+        .map(|(registry, since)| format!("registry `{registry}` for {} s", since.elapsed().as_secs()))
+        .collect();
+    status.fetching = (!fetching.is_empty()).then(|| format!("fetching {}", fetching.join(", ")));
     for workspace in &mut status.workspaces {
         let job = published.jobs.iter().find(|(root, _, _)| *root == workspace.root);
         workspace.activity = job.map(|(_, started, waiting_since)| match waiting_since {
