@@ -25,10 +25,13 @@ impl Sha256 {
             return Err(error());
         }
         let mut out = [0u8; 32];
-        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-            let high = hex_value(pair[0]).ok_or_else(error)?;
-            let low = hex_value(pair[1]).ok_or_else(error)?;
-            out[i] = high << 4 | low;
+        let bytes = hex.as_bytes();
+        for (i, byte) in out.iter_mut().enumerate() {
+            let (high, low) = (HEX_VALUES[usize::from(bytes[2 * i])], HEX_VALUES[usize::from(bytes[2 * i + 1])]);
+            if high | low > 0x0f {
+                return Err(error());
+            }
+            *byte = high << 4 | low;
         }
         Ok(Sha256(out))
     }
@@ -48,13 +51,22 @@ impl Sha256 {
     }
 }
 
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        _ => None,
+/// Each byte's value as a lowercase hex digit, 0xff for any other byte (a table: every record,
+/// lockfile entry and state file holds hundreds of checksums to read).
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut digit = 0;
+    while digit < 10 {
+        table[b'0' as usize + digit] = digit as u8;
+        digit += 1;
     }
-}
+    let mut letter = 0;
+    while letter < 6 {
+        table[b'a' as usize + letter] = 10 + letter as u8;
+        letter += 1;
+    }
+    table
+};
 
 impl fmt::Display for Sha256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -104,8 +104,9 @@ impl<'a> Disk<'a> {
     }
 
     /// For a view (list, verify): a symlinked directory on the way is something foreign there.
-    pub(crate) fn lenient(root: &'a Root, state: &WorkspaceState) -> Disk<'a> {
-        Disk { root, known: known(state), seen: RefCell::new(HashMap::new()), lenient: true }
+    /// A view asks once per path, so nothing is remembered, and the state is only looked into.
+    pub(crate) fn lenient(root: &'a Root, state: &'a WorkspaceState) -> View<'a> {
+        View { root, state }
     }
 
     /// What is at `path`.
@@ -122,6 +123,22 @@ impl<'a> Disk<'a> {
         };
         self.seen.borrow_mut().insert(path.clone(), on_disk);
         Ok(on_disk)
+    }
+}
+
+/// What is on disk, for a view over a workspace (`list`, `verify`): each path asked once, a
+/// symlinked directory on the way reported as something foreign there.
+pub(crate) struct View<'a> {
+    root: &'a Root,
+    state: &'a WorkspaceState,
+}
+
+impl View<'_> {
+    pub(crate) fn at(&self, path: &RelativePath) -> Result<OnDisk> {
+        match self.root.inspect_known(path, self.state.known(path)) {
+            Err(WorkspaceError::SymlinkedPath { .. }) => Ok(OnDisk::Foreign(crate::fs::ForeignKind::Symlink)),
+            other => other,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use agents_format::{AgentName, Kind, LockedAgent, RelativePath, Target};
 
 use crate::error::Result;
 use crate::fs::OnDisk;
-use crate::model::Disk;
+use crate::model::{Disk, View};
 use crate::placement::{Placement, SHARED_TARGET};
 use crate::state::WorkspaceState;
 use crate::workspace::Workspace;
@@ -135,7 +135,7 @@ fn package_status(
     placement: Placement<'_>,
     targets: &[Target],
     locked: &LockedAgent,
-    disk: &Disk<'_>,
+    disk: &View<'_>,
     state: &WorkspaceState,
 ) -> Result<PackageStatus> {
     let mut files = Vec::new();
