@@ -137,3 +137,30 @@ fn idle_connections_do_not_stall_the_daemon_and_are_closed() {
     assert!(!exited(pid));
     reliability::record("hostile-daemon-clients", 4);
 }
+
+/// Every control connection taken by idle clients: status says the daemon is running and busy,
+/// never that it is not running, and answers again once the idle ones time out.
+#[test]
+fn a_daemon_whose_connections_are_all_taken_says_it_is_busy() {
+    let env = TestEnv::new();
+    let daemon = DaemonGuard::start(&env);
+    let pid = daemon.pid();
+    let idle: Vec<UnixStream> = (0..200).map(|_| UnixStream::connect(socket(&env)).unwrap()).collect();
+    // The daemon accepts them all before it can answer the next.
+    std::thread::sleep(Duration::from_millis(300));
+    let busy = env.run(["daemon", "status"]);
+    assert_eq!(busy.code(), Some(1), "{}", busy.stdout());
+    assert!(busy.stdout().contains("running but did not answer"), "{}", busy.stdout());
+    assert!(busy.stdout().contains("busy"), "{}", busy.stdout());
+    assert!(!busy.stdout().contains("not running"), "{}", busy.stdout());
+    let json = env.run(["daemon", "status", "--json"]).json();
+    assert_eq!(json["running"], true, "{json}");
+    // `daemon start` does not start a second one.
+    env.run(["daemon", "start"]).success().stderr_contains("already running");
+    drop(idle);
+    let answered = agents_test_support::eventually(Duration::from_secs(15), || {
+        env.run(["daemon", "status", "--json"]).json()["pid"] == pid
+    });
+    assert!(answered, "status never answered again");
+    assert!(!exited(pid));
+}

@@ -168,9 +168,18 @@ pub fn request(socket: &Path, command: Command, timeout: Duration) -> std::io::R
     stream.set_write_timeout(Some(timeout))?;
     let mut line = serde_json::to_vec(&Request { protocol: PROTOCOL, command }).expect("requests serialise");
     line.push(b'\n');
-    stream.write_all(&line)?;
+    // A daemon with every connection taken answers "busy" at once and closes, perhaps before
+    // the request is written: its answer is read all the same.
+    let wrote = stream.write_all(&line);
     let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer)?;
+    let read = BufReader::new(stream).read_line(&mut answer);
+    match (wrote, read) {
+        (_, Ok(n)) if n > 0 => {}
+        (Err(error), _) | (Ok(()), Err(error)) => return Err(error),
+        (Ok(()), Ok(_)) => {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the daemon closed without answering"));
+        }
+    }
     let response: Response =
         serde_json::from_str(&answer).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     if response.protocol != PROTOCOL {

@@ -398,13 +398,21 @@ const MAX_CONNECTIONS: usize = 64;
 /// holds up the event loop, and a busy event loop never holds up status.
 async fn accept(listener: tokio::net::UnixListener, requests: tokio::sync::mpsc::Sender<Incoming>, shared: Shared) {
     let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    // Connections over the limit are told the daemon is busy (never dropped unanswered, which a
+    // client reads as "not running"), by at most as many short tasks again.
+    let refusals = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         match listener.accept().await {
             Ok((stream, _)) => match connections.clone().try_acquire_owned() {
                 Ok(permit) => {
                     tokio::spawn(serve(stream, requests.clone(), shared.clone(), permit));
                 }
-                Err(_) => tracing::warn!("too many control connections at once; refusing one"),
+                Err(_) => {
+                    tracing::warn!("too many control connections at once; answering one that agentsd is busy");
+                    if let Ok(permit) = refusals.clone().try_acquire_owned() {
+                        tokio::spawn(busy(stream, permit));
+                    }
+                }
             },
             Err(error) => {
                 // Out of descriptors, most likely: wait rather than spin.
@@ -413,6 +421,15 @@ async fn accept(listener: tokio::net::UnixListener, requests: tokio::sync::mpsc:
             }
         }
     }
+}
+
+/// Answers a connection over the limit that the daemon is busy, within a second, and closes it.
+async fn busy(mut stream: tokio::net::UnixStream, _permit: tokio::sync::OwnedSemaphorePermit) {
+    let error = format!("agentsd is busy: {MAX_CONNECTIONS} control connections are open at once");
+    let response = Response { protocol: control::PROTOCOL, ok: false, error: Some(error), status: None };
+    let mut bytes = serde_json::to_vec(&response).expect("responses serialise");
+    bytes.push(b'\n');
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&bytes)).await;
 }
 
 /// Reads one request line (at most [`control::MAX_REQUEST_LEN`] bytes, within

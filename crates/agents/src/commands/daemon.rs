@@ -28,9 +28,16 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
     }
     match command {
         DaemonCommand::Start => {
-            if let Some(status) = query(&socket) {
-                printer.status("Running", format!("agentsd is already running (pid {})", status.pid));
-                return Ok(0);
+            match reach(&socket) {
+                Reached::Status(status) => {
+                    printer.status("Running", format!("agentsd is already running (pid {})", status.pid));
+                    return Ok(0);
+                }
+                Reached::Busy(why) => {
+                    printer.status("Running", format!("agentsd is already running, and busy: {why}"));
+                    return Ok(0);
+                }
+                Reached::NotRunning => {}
             }
             let log = context.dirs.daemon_dir().join("agentsd.log");
             let log_file = std::fs::File::options().create(true).append(true).mode(0o600).open(&log)?;
@@ -59,7 +66,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             bail!("agentsd did not answer on {} within {TIMEOUT:?}; see {}", socket.display(), log.display())
         }
         DaemonCommand::Stop => {
-            if query(&socket).is_none() {
+            if matches!(reach(&socket), Reached::NotRunning) {
                 printer.status("Stopped", "agentsd is not running");
                 return Ok(0);
             }
@@ -77,13 +84,24 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             bail!("agentsd did not stop within {TIMEOUT:?}")
         }
         DaemonCommand::Status(args) => {
-            let Some(status) = query(&socket) else {
-                if args.json {
-                    printer.json(&serde_json::json!({ "running": false }));
-                } else {
-                    printer.line("agentsd is not running (`agents daemon start` starts it)");
+            let status = match reach(&socket) {
+                Reached::Status(status) => status,
+                Reached::Busy(why) => {
+                    if args.json {
+                        printer.json(&serde_json::json!({ "running": true, "busy": why }));
+                    } else {
+                        printer.line(format!("agentsd is running but did not answer: {why} (try again)"));
+                    }
+                    return Ok(1);
                 }
-                return Ok(1);
+                Reached::NotRunning => {
+                    if args.json {
+                        printer.json(&serde_json::json!({ "running": false }));
+                    } else {
+                        printer.line("agentsd is not running (`agents daemon start` starts it)");
+                    }
+                    return Ok(1);
+                }
             };
             if args.json {
                 let mut value = serde_json::to_value(&status)?;
@@ -96,7 +114,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
             Ok(0)
         }
         DaemonCommand::Sync => {
-            if query(&socket).is_none() {
+            if matches!(reach(&socket), Reached::NotRunning) {
                 bail!("agentsd is not running (`agents daemon start` starts it; `agents sync` syncs without it)");
             }
             control::request(&socket, control::Command::SyncNow, TIMEOUT).context("cannot reach agentsd")?;
@@ -149,8 +167,33 @@ fn last_error(log: &Path, offset: u64) -> Option<String> {
 }
 
 fn query(socket: &Path) -> Option<DaemonStatus> {
-    let response = control::request(socket, control::Command::Status, Duration::from_secs(2)).ok()?;
-    response.status
+    match reach(socket) {
+        Reached::Status(status) => Some(status),
+        Reached::Busy(_) | Reached::NotRunning => None,
+    }
+}
+
+/// What asking the daemon for its status gave.
+enum Reached {
+    Status(DaemonStatus),
+    /// Something listens on the socket but gave no status: the daemon is running and busy (every
+    /// control connection taken, say), never "not running".
+    Busy(String),
+    /// Nothing listens: no socket, or a stale one.
+    NotRunning,
+}
+
+fn reach(socket: &Path) -> Reached {
+    match control::request(socket, control::Command::Status, Duration::from_secs(2)) {
+        Ok(response) => match response.status {
+            Some(status) => Reached::Status(status),
+            None => Reached::Busy(response.error.unwrap_or_else(|| "it answered without a status".to_owned())),
+        },
+        Err(error) if matches!(error.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => {
+            Reached::NotRunning
+        }
+        Err(error) => Reached::Busy(error.to_string()),
+    }
 }
 
 fn notify_reload(socket: &Path) {
