@@ -192,8 +192,18 @@ fn reach(socket: &Path) -> Reached {
         Err(error) if matches!(error.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => {
             Reached::NotRunning
         }
-        Err(error) => Reached::Busy(error.to_string()),
+        // Busy only while a daemon holds its lock: a daemon that just died (its socket not yet
+        // closed, say) is not running.
+        Err(error) if daemon_holds_lock(socket) => Reached::Busy(error.to_string()),
+        Err(_) => Reached::NotRunning,
     }
+}
+
+/// Whether a live agentsd holds the lock beside `socket` (the one every daemon takes at start).
+fn daemon_holds_lock(socket: &Path) -> bool {
+    let Some(dir) = socket.parent() else { return false };
+    let lock = control::lock_path(dir);
+    std::fs::File::options().write(true).open(&lock).is_ok_and(|file| file.try_lock().is_err())
 }
 
 fn notify_reload(socket: &Path) {
