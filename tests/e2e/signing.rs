@@ -89,6 +89,27 @@ fn add_registry(env: &TestEnv, registry: &Path) {
     run(env, &["registry".as_ref(), "add".as_ref(), "team".as_ref(), registry.as_os_str()]).success();
 }
 
+/// Someone with push access replaces `registry`'s root: a new `config.json` with the same id,
+/// signed by their own key. Returns them and their key.
+fn replace_root(registry: &Path) -> (TestEnv, PathBuf) {
+    let mallory = TestEnv::new();
+    let mallory_key = keygen(&mallory, "mallory");
+    let other = mallory.path("other.git");
+    run(
+        &mallory,
+        &["registry".as_ref(), "init".as_ref(), other.as_os_str(), "--sign-key".as_ref(), mallory_key.as_os_str()],
+    )
+    .success();
+    let text = String::from_utf8(read_in_remote(&other, "config.json").unwrap()).unwrap();
+    let mut config = agents_format::RegistryConfig::parse(&text).unwrap();
+    config.id = registry_id(registry);
+    config.extra.remove("root-signature");
+    let signature = sign_by_hand(&mallory_key, "agents-registry-config-v1", &agents_format::config_payload(&config));
+    config.extra.insert("root-signature".into(), signature.into());
+    rewrite_in_remote(registry, "config.json", config.to_text().as_bytes());
+    (mallory, mallory_key)
+}
+
 fn registry_id(registry: &Path) -> RegistryId {
     let config: serde_json::Value = serde_json::from_slice(&read_in_remote(registry, "config.json").unwrap()).unwrap();
     RegistryId::new(config["id"].as_str().unwrap()).unwrap()
@@ -304,21 +325,7 @@ fn a_root_that_changes_is_a_hard_error_and_trust_can_be_given_up_front() {
     install(&carol, "reviewer").success();
 
     // Someone with push access replaces the root (a new config.json signed by their own key).
-    let mallory = TestEnv::new();
-    let mallory_key = keygen(&mallory, "mallory");
-    let other = mallory.path("other.git");
-    run(
-        &mallory,
-        &["registry".as_ref(), "init".as_ref(), other.as_os_str(), "--sign-key".as_ref(), mallory_key.as_os_str()],
-    )
-    .success();
-    let text = String::from_utf8(read_in_remote(&other, "config.json").unwrap()).unwrap();
-    let mut config = agents_format::RegistryConfig::parse(&text).unwrap();
-    config.id = registry_id(&registry);
-    config.extra.remove("root-signature");
-    let signature = sign_by_hand(&mallory_key, "agents-registry-config-v1", &agents_format::config_payload(&config));
-    config.extra.insert("root-signature".into(), signature.into());
-    rewrite_in_remote(&registry, "config.json", config.to_text().as_bytes());
+    let (_mallory, mallory_key) = replace_root(&registry);
     run(&carol, &["update".as_ref()]).fails_with("changed its root key").stderr_contains(&format!(
         "you trusted {}, it now names {}",
         fingerprint(&key),
@@ -637,21 +644,7 @@ fn the_lockfile_pins_each_registry_root_and_a_fresh_machine_refuses_another() {
     assert_eq!(std::fs::read_to_string(alice.project.join("agents.lock")).unwrap(), lockfile);
 
     // Someone with push access replaces the root.
-    let mallory = TestEnv::new();
-    let mallory_key = keygen(&mallory, "mallory");
-    let other = mallory.path("other.git");
-    run(
-        &mallory,
-        &["registry".as_ref(), "init".as_ref(), other.as_os_str(), "--sign-key".as_ref(), mallory_key.as_os_str()],
-    )
-    .success();
-    let text = String::from_utf8(read_in_remote(&other, "config.json").unwrap()).unwrap();
-    let mut config = agents_format::RegistryConfig::parse(&text).unwrap();
-    config.id = id.clone();
-    config.extra.remove("root-signature");
-    let signature = sign_by_hand(&mallory_key, "agents-registry-config-v1", &agents_format::config_payload(&config));
-    config.extra.insert("root-signature".into(), signature.into());
-    rewrite_in_remote(&registry, "config.json", config.to_text().as_bytes());
+    let _mallory = replace_root(&registry);
 
     // A new teammate, who never trusted anything, clones the project.
     let carol = TestEnv::new();

@@ -178,8 +178,7 @@ impl WorkspaceState {
         version: &semver::Version,
         stat: Option<Fingerprint>,
     ) {
-        let written = Written { agent: agent.clone(), sha256, version: version.clone(), merged: false, stat };
-        self.files.insert(path.clone(), written);
+        self.insert(path, Written { agent: agent.clone(), sha256, version: version.clone(), merged: false, stat });
     }
 
     /// Records a merge of the user's edits onto `version` (`stat`: when this tool wrote it).
@@ -191,7 +190,10 @@ impl WorkspaceState {
         version: &semver::Version,
         stat: Option<Fingerprint>,
     ) {
-        let written = Written { agent: agent.clone(), sha256, version: version.clone(), merged: true, stat };
+        self.insert(path, Written { agent: agent.clone(), sha256, version: version.clone(), merged: true, stat });
+    }
+
+    fn insert(&mut self, path: &RelativePath, written: Written) {
         self.files.insert(path.clone(), written);
     }
 
