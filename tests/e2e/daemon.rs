@@ -121,7 +121,13 @@ fn the_daemon_killed_mid_apply_recovers_on_restart() {
         std::mem::forget(daemon);
         // Restarted, it converges: the file is exactly the pinned version, nothing else is left.
         let daemon = DaemonGuard::start(&env);
-        assert!(eventually(WAIT, || env.run(["verify"]).code() == Some(0)), "{}", env.run(["verify"]).stderr());
+        let log = || std::fs::read_to_string(env.state_dir().join("daemon/agentsd.log")).unwrap_or_default();
+        assert!(
+            eventually(WAIT, || env.run(["verify"]).code() == Some(0)),
+            "{}\nagentsd.log:\n{}",
+            env.run(["verify"]).stderr(),
+            log()
+        );
         assert_eq!(TestEnv::files_under(&env.agents_dir()), ["alpha.md"], "a temporary file was left behind");
         drop(daemon);
     }

@@ -164,3 +164,32 @@ fn a_daemon_whose_connections_are_all_taken_says_it_is_busy() {
     assert!(answered, "status never answered again");
     assert!(!exited(pid));
 }
+
+/// A daemon still exiting (killed, its lock and socket not yet closed) does not answer: `daemon
+/// start` right then starts a new one once it is gone, instead of taking the dying one for a
+/// busy daemon and starting nothing (seen after a `kill -9` on a loaded machine).
+#[test]
+fn start_right_after_a_daemon_died_starts_a_new_one() {
+    let env = TestEnv::new();
+    // What a dying daemon leaves for a moment: its lock held and its socket listening, with
+    // nobody accepting.
+    let runtime = env.home.join(".run/agents");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let lock =
+        std::fs::File::options().create(true).truncate(false).write(true).open(runtime.join("agentsd.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(socket(&env)).unwrap();
+    let dying = std::thread::spawn(move || {
+        // Longer than one status request waits for an answer (2 s).
+        std::thread::sleep(Duration::from_millis(2500));
+        drop(listener);
+        drop(lock);
+    });
+    let started = env.run(["daemon", "start"]).success();
+    assert!(started.stderr().contains("Started"), "{}", started.stderr());
+    dying.join().unwrap();
+    let daemon = DaemonGuard::start(&env);
+    let pid = daemon.pid();
+    assert!(!exited(pid), "the new daemon is running");
+}

@@ -165,9 +165,11 @@ fn take_instance_lock(lock: &File, runtime_dir: &std::path::Path) -> anyhow::Res
         if lock.try_lock().is_ok() {
             return Ok(());
         }
-        let answer = control::request(&socket, Command::Status, Duration::from_millis(500)).ok();
-        if let Some(pid) = answer.and_then(|response| response.status).map(|status| status.pid) {
-            bail!("agentsd is already running (pid {pid})");
+        // Any answer, a status or "busy", comes from a running daemon.
+        match control::request(&socket, Command::Status, Duration::from_millis(500)) {
+            Ok(Response { status: Some(status), .. }) => bail!("agentsd is already running (pid {})", status.pid),
+            Ok(_) => bail!("agentsd is already running (and busy)"),
+            Err(_) => {}
         }
         if started.elapsed() >= INSTANCE_LOCK_WAIT {
             bail!(

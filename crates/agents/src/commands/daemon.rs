@@ -37,7 +37,10 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                     printer.status("Running", format!("agentsd is already running, and busy: {why}"));
                     return Ok(0);
                 }
-                Reached::NotRunning => {}
+                // A holder of the lock that does not answer may be a daemon still exiting (just
+                // killed): start one all the same. agentsd waits a little for such a holder and
+                // refuses to start beside one that answers.
+                Reached::Unanswered(_) | Reached::NotRunning => {}
             }
             let log = context.dirs.daemon_dir().join("agentsd.log");
             let log_file = std::fs::File::options().create(true).append(true).mode(0o600).open(&log)?;
@@ -58,7 +61,13 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                     return Ok(0);
                 }
                 if let Some(exit) = child.try_wait()? {
-                    let said = last_error(&log, log_start).map(|line| format!(": {line}")).unwrap_or_default();
+                    let said = last_error(&log, log_start);
+                    // It found a daemon that answers (busy) where this command got no answer.
+                    if let Some(line) = said.as_deref().filter(|line| line.contains("already running (")) {
+                        printer.status("Running", line);
+                        return Ok(0);
+                    }
+                    let said = said.map(|line| format!(": {line}")).unwrap_or_default();
                     bail!("agentsd did not start ({exit}){said}\n(log: {})", log.display());
                 }
                 std::thread::sleep(Duration::from_millis(20));
@@ -86,7 +95,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
         DaemonCommand::Status(args) => {
             let status = match reach(&socket) {
                 Reached::Status(status) => status,
-                Reached::Busy(why) => {
+                Reached::Busy(why) | Reached::Unanswered(why) => {
                     if args.json {
                         printer.json(&serde_json::json!({ "running": true, "busy": why }));
                     } else {
@@ -169,16 +178,18 @@ fn last_error(log: &Path, offset: u64) -> Option<String> {
 fn query(socket: &Path) -> Option<DaemonStatus> {
     match reach(socket) {
         Reached::Status(status) => Some(status),
-        Reached::Busy(_) | Reached::NotRunning => None,
+        Reached::Busy(_) | Reached::Unanswered(_) | Reached::NotRunning => None,
     }
 }
 
 /// What asking the daemon for its status gave.
 enum Reached {
     Status(DaemonStatus),
-    /// Something listens on the socket but gave no status: the daemon is running and busy (every
-    /// control connection taken, say), never "not running".
+    /// The daemon answered that it is busy (every control connection taken): running, never
+    /// "not running".
     Busy(String),
+    /// No answer, while a daemon holds its lock: running and busy, or still exiting.
+    Unanswered(String),
     /// Nothing listens: no socket, or a stale one.
     NotRunning,
 }
@@ -194,7 +205,7 @@ fn reach(socket: &Path) -> Reached {
         }
         // Busy only while a daemon holds its lock: a daemon that just died (its socket not yet
         // closed, say) is not running.
-        Err(error) if daemon_holds_lock(socket) => Reached::Busy(error.to_string()),
+        Err(error) if daemon_holds_lock(socket) => Reached::Unanswered(error.to_string()),
         Err(_) => Reached::NotRunning,
     }
 }
