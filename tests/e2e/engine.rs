@@ -81,6 +81,59 @@ fn no_save_is_lost_to_a_racing_daemon_write() {
     reliability::record("racing-saves", rounds);
 }
 
+/// A program that holds the agent file open for writing while a pulled pin moves it: what it
+/// writes afterwards is never lost to the daemon's swap (the write would go to the file swapped
+/// out). The daemon leaves the file until the program is done, then merges its write.
+#[test]
+fn a_writer_holding_the_file_open_keeps_its_write() {
+    use std::io::Write as _;
+    let env = TestEnv::new();
+    env.registry("team");
+    let pins = pins(&env, &["1.0.0", "2.0.0"]);
+    let file = env.agents_dir().join("alpha.md");
+    env.run(["install", "alpha@=1.0.0", "--registry", "team"]).success();
+    env.run(["daemon", "watch"]).success();
+    let daemon = DaemonGuard::start(&env);
+    let lockfile = env.project.join("agents.lock");
+
+    // Held across a whole pass: opened, the pin moves, written a second later.
+    let mut open = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+    std::fs::write(&lockfile, &pins[1].0).unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    open.write_all(b"\nheld open\n").unwrap();
+    drop(open);
+    // The write touches the line the update changes: the update is kept aside as a conflict.
+    let settled = eventually(Duration::from_secs(20), || {
+        env.run(["verify"]).stderr().contains("an update kept aside")
+            && std::fs::read_to_string(&file).unwrap_or_default().contains("held open")
+    });
+    assert!(settled, "the write was lost or the update never kept aside: {:?}", std::fs::read_to_string(&file));
+    env.run(["resolve", "alpha", "--theirs"]).success();
+
+    // Opened just before or just after the pin moves, written 15 ms later (a tool that opens,
+    // then writes): none lost.
+    let rounds = 30;
+    let mut lost = Vec::new();
+    for round in 0..rounds {
+        std::fs::write(&file, &pins[0].1).unwrap();
+        std::fs::write(&lockfile, &pins[0].0).unwrap();
+        assert!(eventually(Duration::from_secs(10), || env.run(["verify"]).code() == Some(0)), "round {round}");
+        std::fs::write(&lockfile, &pins[1].0).unwrap();
+        std::thread::sleep(Duration::from_millis(30 + (round as u64 * 7) % 50));
+        let marker = format!("\nopen {round}\n");
+        let mut open = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+        std::thread::sleep(Duration::from_millis(15));
+        open.write_all(marker.as_bytes()).unwrap();
+        drop(open);
+        std::thread::sleep(Duration::from_millis(300));
+        if !std::fs::read_to_string(&file).unwrap_or_default().contains(&marker) {
+            lost.push(round);
+        }
+    }
+    assert!(lost.is_empty(), "writes lost in rounds {lost:?} of {rounds}");
+    drop(daemon);
+}
+
 #[test]
 fn symlinked_tool_directories_are_never_written_through() {
     let env = TestEnv::new();

@@ -32,6 +32,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
 use crate::error::{Result, WorkspaceError, io_error};
+use crate::lease::Lease;
 
 /// The prefix of the temporary files writes go through (hidden, never named `*.md`).
 pub const TEMP_PREFIX: &str = ".agents-";
@@ -419,6 +420,11 @@ impl Root {
         let Some(dir) = self.parent(relative, false)? else { return Ok(Swap::Done) };
         let name = relative.file_name();
         let aside = temp_name();
+        // As in a replace: a program writing to the file keeps it (see `crate::lease`).
+        let lease = Lease::take(&dir, name);
+        if matches!(lease, Lease::OpenForWriting) {
+            return Ok(Swap::Raced);
+        }
         match rustix::fs::renameat_with(&dir, name, &dir, aside.as_str(), RenameFlags::NOREPLACE) {
             Ok(()) => {}
             Err(Errno::NOENT) => return Ok(Swap::Done),
@@ -428,7 +434,7 @@ impl Root {
             Err(error) => return Err(io_error(&shown)(error.into())),
         }
         let moved = inspect_in(&dir, &aside, &shown)?;
-        if matches_expectation(moved, expect) {
+        if matches_expectation(moved, expect) && !lease.broken() {
             rustix::fs::unlinkat(&dir, aside.as_str(), AtFlags::empty()).map_err(|e| io_error(&shown)(e.into()))?;
             self.sync_directory(&directory_key(relative), &dir)?;
             return Ok(Swap::Done);
@@ -523,6 +529,12 @@ fn swap_in(dir: &OwnedFd, name: &str, temp: &str, bytes: &[u8], shown: &Path, ex
             Err(e) => Err(error(e)),
         };
     }
+    // A program with the file open for writing would write into the file swapped out: leave
+    // it to a later pass. One that opens it for writing from now on waits for the lease.
+    let lease = Lease::take(dir, name);
+    if matches!(lease, Lease::OpenForWriting) {
+        return Ok(Swap::Raced);
+    }
     match rustix::fs::renameat_with(dir, temp, dir, name, RenameFlags::EXCHANGE) {
         Ok(()) => {}
         // The target went away since the plan looked: nothing of the user's can be lost by
@@ -531,8 +543,9 @@ fn swap_in(dir: &OwnedFd, name: &str, temp: &str, bytes: &[u8], shown: &Path, ex
         Err(Errno::INVAL | Errno::NOSYS) => return fallback_swap(dir, name, temp, shown, expect),
         Err(e) => return Err(error(e)),
     }
-    // `temp` now names what was at the target.
-    if matches_expectation(inspect_in(dir, temp, shown)?, expect) {
+    // `temp` now names what was at the target. A broken lease is an open for writing of it
+    // under way (it waits for the lease): it must find the file back at its name.
+    if matches_expectation(inspect_in(dir, temp, shown)?, expect) && !lease.broken() {
         return Ok(Swap::Done);
     }
     // A save raced in between the plan and the swap: give the user's file back.

@@ -24,6 +24,7 @@ mod error;
 pub mod fs;
 mod gate;
 mod install;
+mod lease;
 mod model;
 mod placement;
 mod reconcile;

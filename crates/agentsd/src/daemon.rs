@@ -808,7 +808,10 @@ impl Daemon {
             *rescan = true;
             return true;
         }
-        if matches!(event.kind, notify::EventKind::Access(_)) {
+        // Reads are not changes. A close after writing is: a swap left for later because a
+        // program had the file open for writing (it may have written nothing) is retried then.
+        use notify::event::{AccessKind, AccessMode};
+        if matches!(event.kind, notify::EventKind::Access(kind) if kind != AccessKind::Close(AccessMode::Write)) {
             return false;
         }
         let mut any = false;
