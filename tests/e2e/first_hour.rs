@@ -2,6 +2,7 @@
 //! says what each command acts on, and errors that name their way out.
 
 use std::ffi::OsStr;
+use std::time::Duration;
 
 use agents_test_support::TestEnv;
 
@@ -267,4 +268,78 @@ fn one_package_gives_both_programs() {
         .collect();
     binaries.sort();
     assert_eq!(binaries, ["agents", "agentsd"]);
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A server that accepts connections and never answers, for as long as the test runs.
+fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+fn user_registries(env: &TestEnv, registries: &[(&str, String)]) {
+    let config = env.home.join(".config/agents");
+    std::fs::create_dir_all(&config).unwrap();
+    let text: String = registries.iter().map(|(name, url)| format!("[registries.{name}]\nurl = \"{url}\"\n")).collect();
+    std::fs::write(config.join("config.toml"), text).unwrap();
+}
+
+/// A registry that is down blocks only what needs it: a name locked to another registry is
+/// read from that one alone, `outdated` asks only the registries the lockfile names, and a new
+/// name found elsewhere fails naming both facts (it might be in the one that is down too),
+/// with `--registry` as the way on.
+#[test]
+fn an_unreachable_registry_blocks_only_what_needs_it() {
+    let env = TestEnv::new();
+    env.run(["install", "docs-writer"]).success();
+    user_registries(
+        &env,
+        &[
+            ("vpn", format!("sparse+http://127.0.0.1:{}/", closed_port())),
+            ("office", format!("http://127.0.0.1:{}/team.git", closed_port())),
+        ],
+    );
+    // Locked to builtin: the others are never asked.
+    let converted = env.run(["install", "docs-writer", "--target", "gemini"]).success();
+    assert!(!converted.stderr().contains("unreachable"), "{}", converted.stderr());
+    let outdated = env.run(["outdated"]).success();
+    assert!(!outdated.stderr().contains("unreachable"), "{}", outdated.stderr());
+    env.run(["update"]).success();
+
+    // A new name: found in builtin, but the others could have it too.
+    env.run(["install", "go-backend-expert"])
+        .fails_with("`go-backend-expert` is in registry `builtin`, but registry `office` could not be reached")
+        .stderr_contains("registry `vpn` could not be reached")
+        .stderr_contains("warning: registry `vpn` unreachable, skipped")
+        .stderr_contains("--registry builtin");
+    env.run(["install", "go-backend-expert", "--registry", "builtin"]).success();
+    // Found nowhere reached: both facts.
+    env.run(["install", "no-such-agent"])
+        .fails_with("was not found in registry `builtin`, and registry `office` could not be reached");
+}
+
+/// A sparse registry that accepts connections and never answers costs a command one timeout,
+/// not one per attempt and per file (it was 30 s × 4 attempts before any error).
+#[test]
+fn a_registry_that_never_answers_costs_one_timeout() {
+    let env = TestEnv::new();
+    env.set_env("AGENTS_HTTP_TIMEOUT", "3");
+    user_registries(&env, &[("hang", format!("sparse+http://127.0.0.1:{}/", silent_server()))]);
+    let started = std::time::Instant::now();
+    env.run(["install", "no-such-agent"])
+        .fails_with("registry `hang` could not be reached")
+        .stderr_contains("no answer within 3 s");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(7), "one timeout is 3 s; the command took {took:?}");
 }

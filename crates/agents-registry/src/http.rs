@@ -91,6 +91,9 @@ pub(crate) struct Http {
     /// Origins whose credential from git was already reported good (once per process: each
     /// report runs `git credential approve`, and a `store` helper rewrites its file).
     approved: Mutex<std::collections::HashSet<String>>,
+    /// Origins that did not answer (a timeout, or every retry failed), with why: not asked again
+    /// by this process, so a host that accepts and never answers costs a command one timeout.
+    down: Mutex<HashMap<String, String>>,
 }
 
 impl Http {
@@ -131,6 +134,7 @@ impl Http {
                 .transpose()?,
             credentials: Mutex::new(HashMap::new()),
             approved: Mutex::new(std::collections::HashSet::new()),
+            down: Mutex::new(HashMap::new()),
             config,
         })
     }
@@ -149,26 +153,31 @@ impl Http {
     }
 
     /// GETs `url`, conditionally when `validators` are given, reading at most `limit` bytes.
-    /// Connection errors, timeouts, 5xx and 429 are retried with full-jitter backoff.
+    /// Connection errors, 5xx and 429 are retried with full-jitter backoff. A timeout is not
+    /// (waiting again would double the wait): the host is then taken as down for the rest of
+    /// this process, as it is after the last retry fails.
     pub(crate) fn get(&self, url: &str, validators: Option<&Validators>, limit: usize) -> Result<Fetched> {
+        let origin = origin(url);
+        if let Some(why) = self.down.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&origin) {
+            return Err(RegistryError::Http { url: url.to_owned(), message: why.clone() });
+        }
         let mut attempt = 0;
         loop {
-            match self.get_once(url, validators, limit) {
+            let failed = match self.get_once(url, validators, limit) {
                 Err(Retry::Transient(message)) if attempt < self.config.retries => {
                     attempt += 1;
                     let delay = backoff(attempt);
                     tracing::debug!(url, attempt, ?delay, message, "retrying");
                     std::thread::sleep(delay);
+                    continue;
                 }
-                Err(Retry::Transient(message)) => {
-                    return Err(RegistryError::Http {
-                        url: url.to_owned(),
-                        message: format!("{message} (after {} attempts)", attempt + 1),
-                    });
-                }
+                Err(Retry::Transient(message)) => format!("{message} (after {} attempts)", attempt + 1),
+                Err(Retry::TimedOut) => format!("no answer within {}", seconds(self.config.timeout)),
                 Err(Retry::Fatal(error)) => return Err(error),
                 Ok(fetched) => return Ok(fetched),
-            }
+            };
+            self.down.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(origin, failed.clone());
+            return Err(RegistryError::Http { url: url.to_owned(), message: failed });
         }
     }
 
@@ -314,18 +323,26 @@ impl std::fmt::Debug for Http {
 
 enum Retry {
     Transient(String),
+    /// No answer within the timeout: not retried.
+    TimedOut,
     Fatal(RegistryError),
 }
 
 fn transient_or_fatal(url: &str, error: ureq::Error) -> Retry {
     match error {
-        ureq::Error::Io(_)
-        | ureq::Error::Timeout(_)
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::HostNotFound
-        | ureq::Error::Protocol(_) => Retry::Transient(error.to_string()),
+        ureq::Error::Timeout(_) => Retry::TimedOut,
+        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => Retry::TimedOut,
+        ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound | ureq::Error::Protocol(_) => {
+            Retry::Transient(error.to_string())
+        }
         error => Retry::Fatal(RegistryError::Http { url: url.to_owned(), message: error.to_string() }),
     }
+}
+
+/// `3 s`, `0.3 s`.
+fn seconds(duration: Duration) -> String {
+    let text = format!("{:.1}", duration.as_secs_f64());
+    format!("{} s", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 fn too_large(url: &str, len: u64, limit: usize) -> RegistryError {

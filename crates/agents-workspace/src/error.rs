@@ -39,13 +39,23 @@ pub enum WorkspaceError {
         searched: String,
         /// The closest name those registries publish, for "did you mean".
         suggestion: Option<String>,
+        /// Why the first registry that could not be reached was not (its text is in `searched`).
+        cause: Option<Box<WorkspaceError>>,
     },
     #[error("agent `{name}` is published in several registries: {registries}")]
     Ambiguous { name: AgentName, registries: String },
+    #[error(
+        "agent `{name}` is in registry `{found}`, but {unreachable}, and it may publish `{name}` too \
+         (a name in two registries must be chosen): `--registry {found}` takes it from `{found}` \
+         without asking the others"
+    )]
+    MaybeElsewhere { name: AgentName, found: String, unreachable: String, cause: Option<Box<WorkspaceError>> },
     #[error("no version of `{name}` in registry `{registry}` matches `{requirement}`{available}")]
     NoMatchingVersion { name: AgentName, registry: String, requirement: semver::VersionReq, available: String },
     #[error("the lockfile pins {name} to registry id `{id}`, which no configured registry has")]
     UnknownRegistryId { name: AgentName, id: RegistryId },
+    #[error("no registry reached has id `{id}`, which agents.lock names; {unreachable}")]
+    RegistryIdUnreached { id: RegistryId, unreachable: String, cause: Option<Box<WorkspaceError>> },
     #[error(
         "checksum mismatch for {agent}: agents.lock says sha256 {locked}, registry `{registry}` now says {published} (the registry was tampered with or rewritten)"
     )]
@@ -105,6 +115,19 @@ pub enum WorkspaceError {
     Unavailable { agent: String, reason: String },
     #[error("{path} is {what}; move it away to install `{agent}` there")]
     Unreplaceable { path: PathBuf, what: &'static str, agent: AgentName },
+}
+
+impl WorkspaceError {
+    /// For an error that a registry out of reach may have caused (a name not found, or found
+    /// where another registry could not be asked), that registry's own error.
+    pub fn unreachable_cause(&self) -> Option<&WorkspaceError> {
+        match self {
+            WorkspaceError::UnknownAgent { cause, .. }
+            | WorkspaceError::MaybeElsewhere { cause, .. }
+            | WorkspaceError::RegistryIdUnreached { cause, .. } => cause.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = WorkspaceError> = std::result::Result<T, E>;

@@ -42,6 +42,11 @@ pub struct Registries {
     cache: Cache,
     mode: FetchMode,
     opened: HashMap<String, Registry>,
+    /// Registries that could not be opened in this run (unreachable, broken), with why. A
+    /// command that does not need them goes on without them.
+    unreachable: Vec<(String, String)>,
+    /// The first of those registries' errors, for the error a command ends with.
+    first_unreachable: Option<WorkspaceError>,
 }
 
 impl Registries {
@@ -83,7 +88,14 @@ impl Registries {
             url: BUILTIN_NAME.to_owned(),
             origin: Origin::Builtin,
         });
-        Ok(Registries { entries, cache, mode, opened: HashMap::new() })
+        Ok(Registries {
+            entries,
+            cache,
+            mode,
+            opened: HashMap::new(),
+            unreachable: Vec::new(),
+            first_unreachable: None,
+        })
     }
 
     pub fn entries(&self) -> &[RegistryEntry] {
@@ -161,16 +173,79 @@ impl Registries {
         }
     }
 
-    /// The local name of the registry with id `id`. Opens registries in search order until one
-    /// matches.
+    /// The local name of the registry with id `id` (a lockfile entry's registry), fetching only
+    /// that registry: the ids of registries already cached are read from the cache, and only
+    /// those not cached yet are opened as the mode says, in search order. A registry that cannot
+    /// be reached is skipped; when no registry reached has the id, the error names those that
+    /// were not.
     pub fn name_for_id(&mut self, id: &RegistryId) -> Result<Option<String>> {
-        let names: Vec<String> = self.entries.iter().map(|entry| entry.name.clone()).collect();
-        for name in names {
-            if &self.open(&name)?.config.id == id {
+        if let Some(name) = self.opened.iter().find(|(_, registry)| &registry.config.id == id).map(|(n, _)| n.clone()) {
+            return Ok(Some(name));
+        }
+        let mut not_cached = Vec::new();
+        for entry in self.entries.clone() {
+            let cached = match entry.origin {
+                Origin::Builtin => Some(Registry::builtin().config.id),
+                _ => self.cache.open(&entry.name, &entry.url, FetchMode::Offline).ok().map(|r| r.config.id),
+            };
+            match cached {
+                // Opened as the mode says: its id is checked again on what was fetched.
+                Some(cached) if &cached == id => match self.open(&entry.name) {
+                    Ok(registry) if &registry.config.id == id => return Ok(Some(entry.name)),
+                    Ok(_) => {}
+                    Err(error) => return Err(error),
+                },
+                Some(_) => {}
+                None => not_cached.push(entry.name),
+            }
+        }
+        for name in not_cached {
+            if self.try_open(&name).is_some_and(|registry| &registry.config.id == id) {
                 return Ok(Some(name));
             }
         }
-        Ok(None)
+        match self.unreachable_text() {
+            Some(unreachable) => {
+                Err(WorkspaceError::RegistryIdUnreached { id: id.clone(), unreachable, cause: self.cause() })
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// [`Registries::open`], remembering a registry that cannot be opened (and why) instead of
+    /// failing.
+    fn try_open(&mut self, name: &str) -> Option<&Registry> {
+        if self.unreachable.iter().any(|(down, _)| down == name) {
+            return None;
+        }
+        if let Err(error) = self.open(name) {
+            let why = error.to_string();
+            tracing::warn!("registry `{name}` unreachable, skipped: {why}");
+            self.unreachable.push((name.to_owned(), why));
+            self.first_unreachable.get_or_insert(error);
+            return None;
+        }
+        self.opened.get(name)
+    }
+
+    /// The registries this run could not open, with why.
+    pub fn unreachable(&self) -> &[(String, String)] {
+        &self.unreachable
+    }
+
+    /// The first unreachable registry's error, for the error a command ends with.
+    fn cause(&mut self) -> Option<Box<WorkspaceError>> {
+        self.first_unreachable.take().map(Box::new)
+    }
+
+    /// "registry `a` could not be reached (why)" for the registries this run could not open.
+    fn unreachable_text(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .unreachable
+            .iter()
+            .map(|(name, why)| format!("registry `{name}` could not be reached ({why})"))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     /// The error for `name` found in none of the registries `searched`, with the closest name
@@ -187,25 +262,41 @@ impl Registries {
         }
         let suggestion =
             agents_format::closest_name(name.as_str(), known.iter().map(AgentName::as_str)).map(str::to_owned);
-        let searched = match searched {
+        let reached: Vec<&String> =
+            searched.iter().filter(|n| !self.unreachable.iter().any(|(down, _)| down == *n)).collect();
+        let mut searched = match reached.as_slice() {
             [one] => format!("registry `{one}`"),
             many => format!("registries {}", many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
         };
-        WorkspaceError::UnknownAgent { name: name.clone(), searched, suggestion }
+        if let Some(unreachable) = self.unreachable_text() {
+            searched = format!("{searched}, and {unreachable}");
+        }
+        WorkspaceError::UnknownAgent { name: name.clone(), searched, suggestion, cause: self.cause() }
     }
 
-    /// Finds which registry publishes `name`: exactly one must.
+    /// Finds which registry publishes `name`: exactly one must. A registry that cannot be
+    /// reached is skipped with a warning; the answer stands only when it could not have changed
+    /// the answer, so a name found elsewhere fails naming both facts (it may be in both).
     pub fn locate(&mut self, name: &AgentName) -> Result<(String, IndexFile)> {
         let names: Vec<String> = self.entries.iter().map(|entry| entry.name.clone()).collect();
         let mut found = Vec::new();
         for registry_name in &names {
-            if let Some(index) = self.open(registry_name)?.index_file(name)? {
+            let Some(registry) = self.try_open(registry_name) else { continue };
+            if let Some(index) = registry.index_file(name)? {
                 found.push((registry_name.clone(), index));
             }
         }
         match found.len() {
             0 => Err(self.unknown_agent(name, &names)),
-            1 => Ok(found.remove(0)),
+            1 => match self.unreachable_text() {
+                None => Ok(found.remove(0)),
+                Some(unreachable) => Err(WorkspaceError::MaybeElsewhere {
+                    name: name.clone(),
+                    found: found.remove(0).0,
+                    unreachable,
+                    cause: self.cause(),
+                }),
+            },
             _ => Err(WorkspaceError::Ambiguous {
                 name: name.clone(),
                 registries: found.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "),

@@ -191,6 +191,14 @@ fn prefetch(registries: &mut Registries, inputs: &Inputs, policy: &Policy<'_>, w
                 .or_else(|| dependency.and_then(|d| d.registry.clone()));
             (w.name.clone(), w.requested.clone().or_else(|| dependency.map(|d| d.requirement.clone())), registry)
         })
+        .collect::<Vec<_>>()
+        .into_iter()
+        // A locked name is read from its locked registry alone: no other is asked for it.
+        .map(|(name, requirement, registry)| {
+            let locked = inputs.lockfile.get(&name).map(|locked| locked.registry.clone());
+            let registry = registry.or_else(|| locked.and_then(|id| registries.name_for_id(&id).ok().flatten()));
+            (name, requirement, registry)
+        })
         .collect();
     if !ahead.is_empty() {
         registries.prefetch(&ahead, &inputs.lockfile);

@@ -78,12 +78,44 @@ fn init_tracing(verbose: u8) {
     // the subscriber's escape sequences would reach a file or a pipe (and the escaping below
     // would turn them into `\u{1b}[34m` text).
     let color = printer::color_wanted();
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(color)
         .with_writer(move || SafeStderr { color })
-        .without_time()
-        .init();
+        .without_time();
+    // Without -v or AGENTS_LOG only warnings show, and they read as the CLI's own do
+    // (`warning: …`), not as log records.
+    if verbose == 0 && std::env::var_os("AGENTS_LOG").is_none() {
+        builder.event_format(Plain).init();
+    } else {
+        builder.init();
+    }
+}
+
+/// `warning: message` (and `error:`), fields after the message as `key=value`.
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        context: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let label = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warning",
+            tracing::Level::INFO => "info",
+            _ => "debug",
+        };
+        write!(writer, "{label}: ")?;
+        context.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 /// Log lines go to stderr through the same escaping as everything else the CLI prints: a

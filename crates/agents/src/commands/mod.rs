@@ -70,7 +70,16 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
                     .to_owned(),
             );
         }
+        // A registry out of reach says first how to reach it (the git program, credentials).
+        if let Some(WorkspaceError::Registry(cause)) = error.unreachable_cause()
+            && let Some(hint) = registry_hint(cause)
+        {
+            return Some(hint);
+        }
         return match error {
+            WorkspaceError::MaybeElsewhere { found, name, .. } => {
+                Some(format!("`agents install {name} --registry {found}` takes it from `{found}`"))
+            }
             WorkspaceError::Conflicts { agents, .. } => Some(format!(
                 "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \
                  (a backup goes to the state directory)"
