@@ -343,3 +343,27 @@ fn a_registry_that_never_answers_costs_one_timeout() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(7), "one timeout is 3 s; the command took {took:?}");
 }
+
+/// A wait on a sparse registry shows progress on a terminal, naming the URL it waits for; none
+/// in a pipe, and none with `-q`.
+#[test]
+fn a_network_wait_shows_progress_on_a_terminal_only() {
+    let env = TestEnv::new();
+    env.set_env("AGENTS_HTTP_TIMEOUT", "2");
+    let port = silent_server();
+    user_registries(&env, &[("hang", format!("sparse+http://127.0.0.1:{port}/"))]);
+    let on_terminal = |quiet: &str| {
+        let command = format!("'{}' {quiet} install no-such-agent", agents_test_support::bin("agents").display());
+        let mut script = std::process::Command::new("script");
+        env.isolate(&mut script);
+        let output = script.current_dir(&env.project).args(["-qec", &command, "/dev/null"]).output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = on_terminal("");
+    assert!(shown.contains("Fetching"), "{shown}");
+    assert!(shown.contains(&format!("waiting 1 s for http://127.0.0.1:{port}/config.json")), "{shown}");
+    let quiet = on_terminal("-q");
+    assert!(!quiet.contains("Fetching"), "{quiet}");
+    let piped = env.run(["install", "no-such-agent"]).fails_with("could not be reached");
+    assert!(!piped.stderr().contains("Fetching"), "{}", piped.stderr());
+}

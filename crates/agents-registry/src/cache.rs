@@ -140,7 +140,7 @@ impl Cache {
         let http = match self.http.get() {
             Some(http) => http.clone(),
             None => {
-                let made = Arc::new(Http::new(self.http_config.clone())?);
+                let made = Arc::new(Http::new(self.http_config.clone())?.with_progress(self.net.progress.clone()));
                 self.http.get_or_init(|| made).clone()
             }
         };

@@ -94,6 +94,8 @@ pub(crate) struct Http {
     /// Origins that did not answer (a timeout, or every retry failed), with why: not asked again
     /// by this process, so a host that accepts and never answers costs a command one timeout.
     down: Mutex<HashMap<String, String>>,
+    /// Told when each request starts and ends (the binary shows a wait that lasts).
+    progress: Option<std::sync::Arc<dyn crate::Progress>>,
 }
 
 impl Http {
@@ -135,8 +137,14 @@ impl Http {
             credentials: Mutex::new(HashMap::new()),
             approved: Mutex::new(std::collections::HashSet::new()),
             down: Mutex::new(HashMap::new()),
+            progress: None,
             config,
         })
+    }
+
+    pub(crate) fn with_progress(mut self, progress: Option<std::sync::Arc<dyn crate::Progress>>) -> Http {
+        self.progress = progress;
+        self
     }
 
     pub(crate) fn parallel(&self) -> usize {
@@ -157,6 +165,21 @@ impl Http {
     /// (waiting again would double the wait): the host is then taken as down for the rest of
     /// this process, as it is after the last retry fails.
     pub(crate) fn get(&self, url: &str, validators: Option<&Validators>, limit: usize) -> Result<Fetched> {
+        if let Some(progress) = &self.progress {
+            progress.request(url);
+        }
+        let fetched = self.get_retried(url, validators, limit);
+        if let Some(progress) = &self.progress {
+            let bytes = match &fetched {
+                Ok(Fetched::Body { bytes, .. }) => bytes.len(),
+                _ => 0,
+            };
+            progress.response(url, bytes);
+        }
+        fetched
+    }
+
+    fn get_retried(&self, url: &str, validators: Option<&Validators>, limit: usize) -> Result<Fetched> {
         let origin = origin(url);
         if let Some(why) = self.down.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&origin) {
             return Err(RegistryError::Http { url: url.to_owned(), message: why.clone() });

@@ -42,6 +42,10 @@ pub trait Progress: Send + Sync {
     fn update(&self, url: &str, received: usize, total: usize, bytes: usize);
     /// The fetch from `url` is over.
     fn finish(&self, url: &str);
+    /// An HTTP request for `url` (a sparse registry's file) starts.
+    fn request(&self, _url: &str) {}
+    /// The request for `url` is over, with `bytes` received (0 when it failed or was a 304).
+    fn response(&self, _url: &str, _bytes: usize) {}
 }
 
 /// The result of a push attempt.
