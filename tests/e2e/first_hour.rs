@@ -367,3 +367,38 @@ fn a_network_wait_shows_progress_on_a_terminal_only() {
     let piped = env.run(["install", "no-such-agent"]).fails_with("could not be reached");
     assert!(!piped.stderr().contains("Fetching"), "{}", piped.stderr());
 }
+
+/// Completions offer the project's package names and the registry names, asked of `agents`
+/// itself by the script `agents completions bash` prints, run in a real bash.
+#[test]
+fn completions_offer_installed_packages_and_registries() {
+    let env = TestEnv::new();
+    env.run(["install", "docs-writer"]).success();
+    user_registries(&env, &[("team", format!("http://127.0.0.1:{}/team.git", closed_port()))]);
+    let script = env.path("agents.bash");
+    std::fs::write(&script, env.run(["completions", "bash"]).success().stdout()).unwrap();
+    let bin_dir = agents_test_support::bin("agents").parent().unwrap().to_path_buf();
+    let complete = |line: &str| -> Vec<String> {
+        // What bash does on TAB: COMP_WORDS and COMP_CWORD for the line, then the function.
+        let program = format!(
+            "source '{}'; COMP_LINE='{line}'; read -ra COMP_WORDS <<< \"$COMP_LINE\"; \
+             [[ \"$COMP_LINE\" == *' ' ]] && COMP_WORDS+=(''); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             COMP_POINT=${{#COMP_LINE}}; _clap_complete_agents agents \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let mut bash = std::process::Command::new("bash");
+        env.isolate(&mut bash);
+        let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let output = bash.current_dir(&env.project).env("PATH", path).args(["-c", &program]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).lines().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect()
+    };
+    // On an empty word clap offers the flags too; the names are the project's only.
+    let names: Vec<String> = complete("agents uninstall ").into_iter().filter(|c| !c.starts_with('-')).collect();
+    assert_eq!(names, ["docs-writer"]);
+    assert_eq!(complete("agents update do"), ["docs-writer"]);
+    let install = complete("agents install go");
+    assert_eq!(install, ["go-backend-expert"]);
+    assert_eq!(complete("agents install x --registry "), ["builtin", "team"]);
+}

@@ -117,9 +117,11 @@ pub(crate) struct JsonArgs {
 #[derive(Debug, Args)]
 pub(crate) struct InstallArgs {
     /// Agents, skills or commands to install, as NAME or NAME@REQUIREMENT (`go-backend-expert@^1`).
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::packages))]
     pub(crate) agents: Vec<String>,
     /// Take new agents, skills and commands from this registry.
     #[arg(long)]
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::registries))]
     pub(crate) registry: Option<String>,
     /// Overwrite local edits (a backup is kept in the state directory).
     #[arg(long)]
@@ -152,6 +154,7 @@ pub(crate) struct InstallArgs {
 pub(crate) struct UninstallArgs {
     /// The agents, skills or commands to remove, by name.
     #[arg(required = true)]
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::installed))]
     pub(crate) agents: Vec<String>,
     /// Delete files even when they have local edits (a backup is kept in the state directory).
     #[arg(long)]
@@ -178,6 +181,7 @@ pub(crate) struct VerifyArgs {
 #[derive(Debug, Args)]
 pub(crate) struct UpdateArgs {
     /// The agents, skills or commands to update (default: all).
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::installed))]
     pub(crate) agents: Vec<String>,
     /// Overwrite local edits (a backup is kept in the state directory).
     #[arg(long)]
@@ -209,6 +213,7 @@ pub(crate) struct ImportArgs {
     pub(crate) source: String,
     /// The registry to publish to (may be omitted when exactly one is configured).
     #[arg(long)]
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::registries))]
     pub(crate) registry: Option<String>,
     /// The version for every agent (default: each file's `version` field, else 1.0.0).
     #[arg(long, conflicts_with = "bump")]
@@ -254,12 +259,14 @@ pub(crate) struct NewArgs {
 #[derive(Debug, Args)]
 pub(crate) struct YankArgs {
     /// The agent, skill or command version, as NAME@VERSION (`my-agent@1.0.1`).
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::packages))]
     pub(crate) agent: String,
     /// Clear the yank flag instead.
     #[arg(long)]
     pub(crate) undo: bool,
     /// The registry (may be omitted when exactly one is configured).
     #[arg(long)]
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::registries))]
     pub(crate) registry: Option<String>,
 }
 
@@ -267,6 +274,7 @@ pub(crate) struct YankArgs {
 #[command(group(clap::ArgGroup::new("how").required(true).args(["theirs", "ours", "markers", "edit", "from"])))]
 pub(crate) struct ResolveArgs {
     /// The agent, skill or command whose update was kept aside (`agents list` shows `conflict`).
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::installed))]
     pub(crate) agent: String,
     /// Take the new version (your edits are saved in the state directory first).
     #[arg(long)]
@@ -294,6 +302,7 @@ pub(crate) struct ResolveArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
     /// The installed agent, skill or command to compare.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::installed))]
     pub(crate) agent: String,
     /// Use only the cache (do not fetch the pinned version).
     #[arg(long)]
@@ -316,9 +325,11 @@ pub(crate) struct SyncArgs {
 #[derive(Debug, Args)]
 pub(crate) struct InfoArgs {
     /// The agent, skill or command to show, by name.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::packages))]
     pub(crate) agent: String,
     /// Look only in this registry.
     #[arg(long)]
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::registries))]
     pub(crate) registry: Option<String>,
     /// Use only the cache (do not fetch registries).
     #[arg(long)]
@@ -361,6 +372,7 @@ pub(crate) struct PublishArgs {
     pub(crate) kind: Option<String>,
     /// The registry to publish to (may be omitted when exactly one is configured).
     #[arg(long)]
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::registries))]
     pub(crate) registry: Option<String>,
     /// The version to publish (default: the file's `version` field).
     #[arg(long)]

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod complete;
 mod context;
 mod printer;
 mod progress;
@@ -14,6 +15,8 @@ use crate::printer::Printer;
 
 fn main() {
     agents_registry::libgit2::configure();
+    // Under the shell's completion (`COMPLETE=bash agents -- …`), complete and exit.
+    clap_complete::CompleteEnv::with_factory(cli::command).complete();
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(mut error) => {

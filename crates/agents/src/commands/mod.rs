@@ -46,8 +46,14 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Daemon(command) => daemon::run(&context, printer, command),
         Command::Doctor(args) => doctor::doctor(&context, printer, args.json),
         Command::Completions { shell } => {
+            // The script asks `agents` itself for each completion (package and registry names
+            // come from the project), the same as `COMPLETE=<shell> agents` prints.
+            let name = shell.to_string();
+            let shells = clap_complete::env::Shells::builtins();
+            let completer =
+                shells.completer(&name).ok_or_else(|| anyhow::anyhow!("no completion for the shell `{name}`"))?;
             let mut buffer = Vec::new();
-            clap_complete::generate(shell, &mut crate::cli::command(), "agents", &mut buffer);
+            completer.write_registration("COMPLETE", "agents", "agents", "agents", &mut buffer)?;
             printer.line(String::from_utf8_lossy(&buffer).trim_end());
             Ok(0)
         }
