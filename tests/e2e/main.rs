@@ -13,6 +13,7 @@ mod daemon_machines;
 mod daemon_security;
 mod edits;
 mod engine;
+mod error_wording;
 mod first_hour;
 mod hostile;
 mod import;

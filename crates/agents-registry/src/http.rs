@@ -355,10 +355,25 @@ fn transient_or_fatal(url: &str, error: ureq::Error) -> Retry {
     match error {
         ureq::Error::Timeout(_) => Retry::TimedOut,
         ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => Retry::TimedOut,
-        ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound | ureq::Error::Protocol(_) => {
-            Retry::Transient(error.to_string())
-        }
+        ureq::Error::Io(ref io) => Retry::Transient(plain_io(io)),
+        ureq::Error::ConnectionFailed => Retry::Transient("the connection failed".to_owned()),
+        ureq::Error::HostNotFound => Retry::Transient("host not found (DNS)".to_owned()),
+        ureq::Error::Protocol(_) => Retry::Transient(error.to_string()),
         error => Retry::Fatal(RegistryError::Http { url: url.to_owned(), message: error.to_string() }),
+    }
+}
+
+/// A network error in plain words ("connection refused", not "io: Connection refused (os
+/// error 111)").
+fn plain_io(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::ConnectionRefused => "connection refused (nothing listens there)".to_owned(),
+        ErrorKind::ConnectionReset => "the connection was reset".to_owned(),
+        ErrorKind::ConnectionAborted => "the connection was aborted".to_owned(),
+        ErrorKind::UnexpectedEof => "the server closed the connection mid-answer".to_owned(),
+        ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable => "no route to the host".to_owned(),
+        _ => error.to_string(),
     }
 }
 

@@ -46,8 +46,7 @@ pub enum WorkspaceError {
     Ambiguous { name: AgentName, registries: String },
     #[error(
         "agent `{name}` is in registry `{found}`, but {unreachable}, and it may publish `{name}` too \
-         (a name in two registries must be chosen): `--registry {found}` takes it from `{found}` \
-         without asking the others"
+         (a name in two registries must be chosen)"
     )]
     MaybeElsewhere { name: AgentName, found: String, unreachable: String, cause: Option<Box<WorkspaceError>> },
     #[error("no version of `{name}` in registry `{registry}` matches `{requirement}`{available}")]

@@ -83,9 +83,9 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
             return Some(hint);
         }
         return match error {
-            WorkspaceError::MaybeElsewhere { found, name, .. } => {
-                Some(format!("`agents install {name} --registry {found}` takes it from `{found}`"))
-            }
+            WorkspaceError::MaybeElsewhere { found, name, .. } => Some(format!(
+                "`agents install {name} --registry {found}` takes it from `{found}` without asking the others"
+            )),
             WorkspaceError::Conflicts { agents, .. } => Some(format!(
                 "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \
                  (a backup goes to the state directory)"
