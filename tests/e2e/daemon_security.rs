@@ -138,15 +138,29 @@ fn idle_connections_do_not_stall_the_daemon_and_are_closed() {
     reliability::record("hostile-daemon-clients", 4);
 }
 
-/// Every control connection taken by idle clients: status says the daemon is running and busy,
-/// never that it is not running, and answers again once the idle ones time out.
+/// Every control connection taken by idle clients: status still answers, on its own socket.
+/// With that one flooded too, status says the daemon is running and busy, never that it is not
+/// running, and answers again once the idle ones time out.
 #[test]
 fn a_daemon_whose_connections_are_all_taken_says_it_is_busy() {
     let env = TestEnv::new();
     let daemon = DaemonGuard::start(&env);
     let pid = daemon.pid();
-    let idle: Vec<UnixStream> = (0..200).map(|_| UnixStream::connect(socket(&env)).unwrap()).collect();
+    let mut idle: Vec<UnixStream> = (0..200).map(|_| UnixStream::connect(socket(&env)).unwrap()).collect();
     // The daemon accepts them all before it can answer the next.
+    std::thread::sleep(Duration::from_millis(300));
+    let reserved = env.run(["daemon", "status", "--json"]).success().json();
+    assert_eq!(reserved["pid"], pid, "status has a path of its own: {reserved}");
+    let status_socket = env.home.join(".run/agents/agentsd.status.sock");
+    // It answers status alone: a stop sent there is refused, and the daemon runs on.
+    let mut stop = UnixStream::connect(&status_socket).unwrap();
+    stop.write_all(b"{\"protocol\":1,\"command\":\"stop\"}\n").unwrap();
+    let mut answer = String::new();
+    stop.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("answers `status` only"), "{answer}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!exited(pid), "a stop on the status socket stopped the daemon");
+    idle.extend((0..200).map(|_| UnixStream::connect(&status_socket).unwrap()));
     std::thread::sleep(Duration::from_millis(300));
     let busy = env.run(["daemon", "status"]);
     assert_eq!(busy.code(), Some(1), "{}", busy.stdout());

@@ -155,6 +155,12 @@ pub fn socket_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("agentsd.sock")
 }
 
+/// The socket that answers `status` alone, with connections of its own: however many clients
+/// hold the control socket, status has a path.
+pub fn status_socket_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("agentsd.status.sock")
+}
+
 /// The single-instance lock's path in `runtime_dir`.
 pub fn lock_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("agentsd.lock")

@@ -188,12 +188,9 @@ fn take_instance_lock(lock: &File, runtime_dir: &std::path::Path) -> anyhow::Res
 
 async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let socket_path = control::socket_path(&settings.runtime_dir);
-    let _ = std::fs::remove_file(&socket_path);
-    let listener = tokio::net::UnixListener::bind(&socket_path)
-        .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
-    // The directory (0700) already keeps others out; the socket's own mode says so too.
-    std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot restrict {}", socket_path.display()))?;
+    let listener = listen(&socket_path)?;
+    let status_path = control::status_socket_path(&settings.runtime_dir);
+    let status_listener = listen(&status_path)?;
     let (request_sender, mut requests) = tokio::sync::mpsc::channel::<Incoming>(MAX_CONNECTIONS);
     let (event_sender, mut events) = tokio::sync::mpsc::unbounded_channel();
     let mut watcher = Watcher::new(event_sender).context("cannot start the file watcher")?;
@@ -204,7 +201,8 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     watcher.sync(&daemon.routes);
     daemon.reconcile(None);
     daemon.publish();
-    tokio::spawn(accept(listener, request_sender, daemon.shared.clone()));
+    tokio::spawn(accept(listener, Some(request_sender.clone()), daemon.shared.clone()));
+    tokio::spawn(accept(status_listener, None, daemon.shared.clone()));
     tracing::info!(pid = std::process::id(), workspaces = daemon.workspaces.len(), "agentsd started");
 
     let mut terminate = signal(SignalKind::terminate())?;
@@ -331,6 +329,7 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("agentsd stopping");
     let _ = std::fs::remove_file(&socket_path);
+    let _ = std::fs::remove_file(&status_path);
     // Finish the passes under way (not those still waiting for a lock someone else holds).
     daemon.stopping = true;
     let deadline = tokio::time::Instant::now() + DRAIN;
@@ -396,9 +395,25 @@ struct Incoming {
 /// bounds, at most this many requests' worth of memory is ever held.
 const MAX_CONNECTIONS: usize = 64;
 
+/// Listens on `path` (a stale socket left there removed first), readable by this user alone.
+fn listen(path: &std::path::Path) -> anyhow::Result<tokio::net::UnixListener> {
+    let _ = std::fs::remove_file(path);
+    let listener =
+        tokio::net::UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
+    // The directory (0700) already keeps others out; the socket's own mode says so too.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))?;
+    Ok(listener)
+}
+
 /// Accepts control connections, each served in its own task: a slow or silent client never
-/// holds up the event loop, and a busy event loop never holds up status.
-async fn accept(listener: tokio::net::UnixListener, requests: tokio::sync::mpsc::Sender<Incoming>, shared: Shared) {
+/// holds up the event loop, and a busy event loop never holds up status. Without `requests`,
+/// the status socket: it answers `status` alone, with its own connections.
+async fn accept(
+    listener: tokio::net::UnixListener,
+    requests: Option<tokio::sync::mpsc::Sender<Incoming>>,
+    shared: Shared,
+) {
     let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     // Connections over the limit are told the daemon is busy (never dropped unanswered, which a
     // client reads as "not running"), by at most as many short tasks again.
@@ -438,7 +453,7 @@ async fn busy(mut stream: tokio::net::UnixStream, _permit: tokio::sync::OwnedSem
 /// [`control::REQUEST_TIMEOUT`]), passes it to the event loop and writes the answer.
 async fn serve(
     stream: tokio::net::UnixStream,
-    requests: tokio::sync::mpsc::Sender<Incoming>,
+    requests: Option<tokio::sync::mpsc::Sender<Incoming>>,
     shared: Shared,
     _permit: tokio::sync::OwnedSemaphorePermit,
 ) {
@@ -463,6 +478,12 @@ async fn serve(
                 Response { protocol: control::PROTOCOL, ok: true, error: None, status: Some(answer(&shared)) }
             }
             Ok(request) if request.protocol == control::PROTOCOL => {
+                let Some(requests) = requests else {
+                    let response =
+                        refuse("this socket answers `status` only; send other commands to agentsd.sock".to_owned());
+                    respond(&mut write, &response).await;
+                    return;
+                };
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let (done, written) = tokio::sync::oneshot::channel();
                 if requests.send(Incoming { command: request.command, reply, written }).await.is_err() {

@@ -195,7 +195,20 @@ enum Reached {
 }
 
 fn reach(socket: &Path) -> Reached {
-    match control::request(socket, control::Command::Status, Duration::from_secs(2)) {
+    // The status socket first (its connections are status's alone), then the control socket (a
+    // daemon from before it had one).
+    let status_socket = socket.parent().map(control::status_socket_path);
+    let answered =
+        match status_socket.map(|path| control::request(&path, control::Command::Status, Duration::from_secs(2))) {
+            Some(Err(error))
+                if matches!(error.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) =>
+            {
+                control::request(socket, control::Command::Status, Duration::from_secs(2))
+            }
+            Some(answered) => answered,
+            None => control::request(socket, control::Command::Status, Duration::from_secs(2)),
+        };
+    match answered {
         Ok(response) => match response.status {
             Some(status) => Reached::Status(status),
             None => Reached::Busy(response.error.unwrap_or_else(|| "it answered without a status".to_owned())),
