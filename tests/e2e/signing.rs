@@ -682,3 +682,41 @@ fn registry_init_signs_with_the_configured_key_by_default() {
         run(&env, &["registry".as_ref(), "init".as_ref(), opted_out.as_os_str(), "--unsigned".as_ref()]).success();
     assert!(!out.stderr().contains("warning"), "{}", out.stderr());
 }
+
+/// `registry add --trust FINGERPRINT --project` pins the root in `agents.lock` before any
+/// package comes from the registry: an install of something else keeps the pin, and a teammate's
+/// fresh clone refuses a replaced root on its first install from the registry.
+#[test]
+fn registry_add_trust_pins_the_root_in_the_project_lockfile() {
+    let owner = TestEnv::new();
+    let (registry, key) = signed_registry(&owner);
+    let alice = TestEnv::new();
+    let root = fingerprint(&key);
+    run(
+        &alice,
+        &[
+            "registry".as_ref(),
+            "add".as_ref(),
+            "team".as_ref(),
+            registry.as_os_str(),
+            "--project".as_ref(),
+            "--trust".as_ref(),
+            root.as_ref(),
+        ],
+    )
+    .success()
+    .stderr_contains("Pinned");
+    let pin = format!("[roots]\n{} = \"{root}\"", registry_id(&registry));
+    let lockfile = || std::fs::read_to_string(alice.project.join("agents.lock")).unwrap_or_default();
+    assert!(lockfile().contains(&pin), "{}", lockfile());
+    // An install from another registry keeps it.
+    install(&alice, "docs-writer").success();
+    assert!(lockfile().contains(&pin), "{}", lockfile());
+
+    let _mallory = replace_root(&registry);
+    let carol = TestEnv::new();
+    std::fs::copy(alice.project.join("agents.toml"), carol.project.join("agents.toml")).unwrap();
+    std::fs::copy(alice.project.join("agents.lock"), carol.project.join("agents.lock")).unwrap();
+    install(&carol, "reviewer").fails_with("changed its root key").stderr_contains(&root);
+    assert!(!carol.agents_dir().join("reviewer.md").exists());
+}

@@ -158,9 +158,10 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     Ok(report)
 }
 
-/// The lockfile the change leads to: with the roots `agents.lock` already pinned for the
-/// registries still used, and the same with the roots of signed registries accepted for the
-/// first time pinned too (`[roots]`: trust that travels with the project).
+/// The lockfile the change leads to: with every root `agents.lock` already pins (one pinned by
+/// `registry add --trust` before any package comes from that registry stays), and the same with
+/// the roots of signed registries accepted for the first time pinned too (`[roots]`: trust that
+/// travels with the project).
 fn lockfiles(
     wanted: &model::Wanted,
     change: &Change<'_>,
@@ -169,7 +170,7 @@ fn lockfiles(
     let mut pinned = wanted.lockfile(&change.inputs.lockfile);
     let used: std::collections::BTreeSet<agents_format::RegistryId> =
         pinned.agents().iter().map(|a| a.registry.clone()).collect();
-    for (id, root) in change.inputs.lockfile.roots().iter().filter(|(id, _)| used.contains(*id)) {
+    for (id, root) in change.inputs.lockfile.roots() {
         pinned.pin_root(id.clone(), root.clone());
     }
     let mut all = pinned.clone();

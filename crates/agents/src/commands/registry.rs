@@ -99,6 +99,15 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             let new = set_registry(&text, &name, &url).with_context(|| format!("cannot edit {}", path.display()))?;
             write_atomic(&path, new.as_bytes())?;
             printer.status("Added", format!("registry `{name}` ({}) \u{2192} {url}", registry.config.id));
+            // Trust travels with the project: the root is pinned in agents.lock, which a
+            // teammate's fresh clone then holds the registry to.
+            if let (true, Some(root)) = (project, &trust) {
+                let workspace = context.workspace_to_change()?;
+                let (_, mut lockfile) = workspace.read_lockfile()?;
+                lockfile.pin_root(registry.config.id.clone(), root.clone());
+                write_atomic(&workspace.lockfile_path(), lockfile.to_text().as_bytes())?;
+                printer.status("Pinned", format!("the root of `{name}` in agents.lock: {root}"));
+            }
             Ok(0)
         }
         RegistryCommand::List(args) => {
