@@ -334,4 +334,23 @@ mod tests {
         check(&["a: b: c", "b: c", "c"], "a: b: c");
         check(&["cannot start", "x.lock: busy", "busy"], "cannot start: x.lock: busy");
     }
+
+    /// A daemon from before the action kinds sent phrases; one newer than this build may send a
+    /// kind it does not know. Both still read, so `agents daemon status` keeps working across an
+    /// upgrade that leaves the old daemon running.
+    #[test]
+    fn action_kinds_read_old_phrases_and_unknown_kinds() {
+        use super::{Action, ActionKind};
+        let kind = |text: &str| {
+            let line = format!(r#"{{"at":1,"root":"/p","action":"{text}","agent":"a","detail":"d"}}"#);
+            serde_json::from_str::<Action>(&line).expect("an action line parses").action
+        };
+        assert_eq!(kind("kept an edit"), ActionKind::KeptEdit);
+        assert_eq!(kind("set an update aside"), ActionKind::SetAside);
+        assert_eq!(kind("kept-edit"), ActionKind::KeptEdit);
+        assert_eq!(kind("auto-updated"), ActionKind::AutoUpdated);
+        assert_eq!(kind("teleported"), ActionKind::Other);
+        let written = serde_json::to_value(ActionKind::SetAside).expect("serialises");
+        assert_eq!(written, "set-aside");
+    }
 }
