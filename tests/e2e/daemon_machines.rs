@@ -404,7 +404,7 @@ fn status_and_log_are_honest() {
         daemon.status()["recent"].as_array().unwrap().iter().any(|a| a["action"] == action && a["agent"] == agent)
     };
     assert!(eventually(WAIT, || did("restored", "code-reviewer")), "{}", daemon.status());
-    assert!(eventually(WAIT, || did("kept an edit", "alpha")), "{}", daemon.status());
+    assert!(eventually(WAIT, || did("kept-edit", "alpha")), "{}", daemon.status());
     // More passes: the same edit is not news.
     for _ in 0..3 {
         std::fs::remove_file(&reviewer).unwrap();

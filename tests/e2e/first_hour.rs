@@ -14,7 +14,7 @@ fn publish(env: &TestEnv, name: &str, description: &str) {
 }
 
 fn names(search: &serde_json::Value) -> Vec<String> {
-    search.as_array().unwrap().iter().map(|hit| hit["name"].as_str().unwrap().to_owned()).collect()
+    search["packages"].as_array().unwrap().iter().map(|hit| hit["name"].as_str().unwrap().to_owned()).collect()
 }
 
 #[test]

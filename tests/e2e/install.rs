@@ -93,7 +93,7 @@ fn global_scope_installs_into_the_home() {
     assert!(env.home.join(".config/agents/agents.toml").is_file());
     assert!(env.home.join(".config/agents/agents.lock").is_file());
     assert!(!env.project.join("agents.toml").exists(), "--global wrote into the project");
-    let listed = env.run(["list", "--global", "--json"]).success().json();
+    let listed = env.run(["list", "--global", "--json"]).success().json()["packages"].clone();
     assert_eq!(listed[0]["name"], "security-auditor");
     assert_eq!(listed[0]["status"], "ok");
 }
@@ -115,14 +115,14 @@ fn uninstall_removes_pristine_files_and_keeps_edited_ones() {
 fn list_info_and_search_report_as_json() {
     let env = TestEnv::new();
     env.run(["install", "rust-systems-expert"]).success();
-    let list = env.run(["list", "--json"]).success().json();
+    let list = env.run(["list", "--json"]).success().json()["packages"].clone();
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["version"], "1.0.0");
     let info = env.run(["info", "rust-systems-expert", "--json"]).success().json();
     assert_eq!(info["registry"], "builtin");
     assert_eq!(info["installed"], "1.0.0");
     assert_eq!(info["versions"][0]["version"], "1.0.0");
-    let hits = env.run(["search", "go backend", "--json"]).success().json();
+    let hits = env.run(["search", "go backend", "--json"]).success().json()["packages"].clone();
     let names: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["go-backend-expert"]);
 }

@@ -227,7 +227,7 @@ fn migrate_moves_every_body_and_index_file_in_one_commit_and_clients_keep_workin
     early.run([OsStr::new("registry"), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
     early.run(["install", "alpha@^1", "beta"]).success();
     let names = |env: &TestEnv| -> Vec<String> {
-        let hits = env.run(["search", "", "--json"]).success().json();
+        let hits = env.run(["search", "", "--json"]).success().json()["packages"].clone();
         let hits = hits.as_array().unwrap().iter().filter(|hit| hit["registry"] == "team");
         hits.map(|hit| hit["name"].as_str().unwrap().to_owned()).collect()
     };

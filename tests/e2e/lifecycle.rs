@@ -19,7 +19,7 @@ fn outdated_and_update_move_within_the_requirement() {
     env.publish("helper", "2.0.0");
     env.publish("pinned", "1.1.0");
 
-    let outdated = env.run(["outdated", "--json"]).success().json();
+    let outdated = env.run(["outdated", "--json"]).success().json()["packages"].clone();
     let rows: Vec<(String, String, String)> = outdated
         .as_array()
         .unwrap()
@@ -76,7 +76,7 @@ fn yanked_versions_are_skipped_by_new_resolutions_but_honoured_when_locked() {
     std::fs::remove_file(env.agents_dir().join("helper.md")).unwrap();
     env.run(["install"]).success().stderr_contains("warning: helper@1.0.1 is yanked");
     assert!(installed(&env, "helper") == TestEnv::agent_text("helper", "1.0.1"));
-    let outdated = env.run(["outdated", "--json"]).success().json();
+    let outdated = env.run(["outdated", "--json"]).success().json()["packages"].clone();
     assert_eq!(outdated[0]["yanked"], true);
 
     // A new resolution skips it.

@@ -18,6 +18,7 @@ mod first_hour;
 mod hostile;
 mod import;
 mod install;
+mod json;
 mod layout;
 mod lifecycle;
 mod lint;

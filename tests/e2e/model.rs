@@ -92,7 +92,7 @@ fn a_kept_edit_is_a_state_and_a_bare_install_restores_everything_else() {
     env.run(["sync"]).success();
     env.run(["verify"]).success().stderr_contains("edited by you");
     env.run(["verify", "--strict"]).fails_with("alpha");
-    let listed = env.run(["list", "--json"]).success().json();
+    let listed = env.run(["list", "--json"]).success().json()["packages"].clone();
     assert_eq!(listed[0]["status"], "edited", "{listed}");
 }
 
@@ -111,7 +111,7 @@ fn keeping_ours_after_a_conflict_leaves_install_and_verify_green() {
     assert_eq!(env.run(["update", "alpha"]).code(), Some(1));
     // The conflict is visible in list, with the version kept aside.
     env.run(["list"]).success().stdout_contains("conflict").stdout_contains("v1.1.0 kept aside");
-    let listed = env.run(["list", "--json"]).success().json();
+    let listed = env.run(["list", "--json"]).success().json()["packages"].clone();
     assert_eq!(listed[0]["status"], "conflict", "{listed}");
     env.run(["resolve", "alpha", "--ours"]).success();
     assert!(

@@ -116,12 +116,12 @@ fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
     let script_sha = agents_format::Sha256::of(&std::fs::read(dir.join("scripts/fill.sh")).unwrap()).to_hex();
     assert!(lockfile.contains(&script_sha), "{lockfile}");
     env.run(["verify"]).success();
-    let listed = env.run(["list", "--json"]).success().json();
+    let listed = env.run(["list", "--json"]).success().json()["packages"].clone();
     assert_eq!(listed[0]["status"], "ok", "{listed}");
     assert_eq!(listed[0]["kind"], "skill", "{listed}");
     env.run(["list"]).success().stdout_contains("(skill)");
     env.run(["search", "pdf"]).success().stdout_contains("[skill] Fills PDF forms");
-    let hits = env.run(["search", "pdf", "--json"]).success().json();
+    let hits = env.run(["search", "pdf", "--json"]).success().json()["packages"].clone();
     assert_eq!(hits[0]["kind"], "skill", "{hits}");
     env.run(["info", "pdf-forms"]).success().stdout_contains("pdf-forms (skill, registry `team`)");
 
@@ -136,7 +136,7 @@ fn a_skill_installs_file_by_file_and_every_verb_follows_its_files() {
     // dropped is removed, a file it added arrives.
     std::fs::write(dir.join("references/forms.md"), "# Forms\nmy notes\n").unwrap();
     std::fs::write(dir.join("references/notes.md"), "# Notes\nmine\n").unwrap();
-    let listed = env.run(["list", "--json"]).success().json();
+    let listed = env.run(["list", "--json"]).success().json()["packages"].clone();
     assert_eq!(listed[0]["status"], "modified", "{listed}");
     env.run(["diff", "pdf-forms"]).stdout_contains("my notes");
     let v2 = skill_dir(&env, "pdf-forms", "1.1.0");

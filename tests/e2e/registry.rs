@@ -14,7 +14,7 @@ fn publish(env: &TestEnv, file_name: &str, text: &str, version: &str) {
 fn registry_lifecycle() {
     let env = TestEnv::new();
     let remote = env.registry("team");
-    let listed = env.run(["registry", "list", "--json"]).success().json();
+    let listed = env.run(["registry", "list", "--json"]).success().json()["registries"].clone();
     let names: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["team", "builtin"]);
     assert_eq!(listed[0]["url"], remote.canonicalize().unwrap().display().to_string());
@@ -33,7 +33,7 @@ fn registry_lifecycle() {
 
     env.run(["registry", "remove", "team"]).success();
     env.run(["registry", "remove", "team"]).fails_with("no registry named `team`");
-    let listed = env.run(["registry", "list", "--json"]).success().json();
+    let listed = env.run(["registry", "list", "--json"]).success().json()["registries"].clone();
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
@@ -108,7 +108,7 @@ fn search_follows_a_git_registry_as_it_moves() {
     publish(&env, "a.md", "---\nname: team-helper\ndescription: Knows our Conventions\n---\nx\n", "1.0.0");
     publish(&env, "b.md", "---\nname: release-bot\ndescription: Cuts releases\n---\ny\n", "1.0.0");
     let found = |query: &str| -> Vec<String> {
-        let hits = env.run(["search", query, "--json"]).success().json();
+        let hits = env.run(["search", query, "--json"]).success().json()["packages"].clone();
         hits.as_array()
             .unwrap()
             .iter()

@@ -642,7 +642,7 @@ fn sparse_search_reads_the_published_summary_checked_against_cached_index_files(
         .success()
         .stderr_contains("search summary of 2 agent(s)");
     f.site.clear_log();
-    let hits = f.env.run(["search", "alpha", "--json"]).success().json();
+    let hits = f.env.run(["search", "alpha", "--json"]).success().json()["packages"].clone();
     let hits: Vec<(String, String)> = hits
         .as_array()
         .unwrap()
@@ -671,7 +671,7 @@ fn sparse_search_reads_the_published_summary_checked_against_cached_index_files(
     redeploy(&f.git, &f.www);
     std::fs::write(&summary, stale).unwrap();
     f.env.run(["install", "alpha", "--registry", "team"]).success().stderr_contains("alpha v1.1.0");
-    let hits = f.env.run(["search", "alpha", "--json"]).success().json();
+    let hits = f.env.run(["search", "alpha", "--json"]).success().json()["packages"].clone();
     let team: Vec<&serde_json::Value> = hits.as_array().unwrap().iter().filter(|h| h["registry"] == "team").collect();
     assert_eq!(team[0]["version"], "1.1.0");
 

@@ -49,7 +49,7 @@ fn install_for_other_tools_writes_pinned_converted_files() {
     // Verify and list cover converted files; an edit is protected like any other.
     env.run(["verify"]).success();
     std::fs::write(&opencode, "my opencode tweaks\n").unwrap();
-    let listed = env.run(["list", "--json"]).success().json();
+    let listed = env.run(["list", "--json"]).success().json()["packages"].clone();
     assert_eq!(listed[0]["status"], "modified", "{listed}");
     env.run(["verify"]).fails_with("code-reviewer");
     env.run(["install", "code-reviewer"])

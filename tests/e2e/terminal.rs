@@ -50,7 +50,7 @@ fn control_characters_from_a_registry_or_a_file_are_shown_escaped() {
         let run = env.run(args).success();
         assert_terminal_safe(&run, "--json");
         let value = run.json();
-        let found = if args[0] == "search" { &value[0]["description"] } else { &value["description"] };
+        let found = if args[0] == "search" { &value["packages"][0]["description"] } else { &value["description"] };
         assert!(found.as_str().unwrap().contains("\u{1b}]52;c;aGVsbG8=\u{7}"), "{value}");
     }
 

@@ -102,12 +102,69 @@ pub struct Action {
     /// Seconds since the epoch.
     pub at: i64,
     pub root: PathBuf,
-    /// `restored`, `wrote`, `merged`, `kept an edit`, `set an update aside`, `removed`,
-    /// `auto-updated`.
-    pub action: String,
+    pub action: ActionKind,
     pub agent: String,
+    /// The version written, merged onto, set aside or moved to, when there is one.
+    #[serde(default)]
+    pub version: Option<semver::Version>,
+    /// The version an auto-update moved from.
+    #[serde(default)]
+    pub from: Option<semver::Version>,
+    /// The file acted on, relative to `root`, when the action is about one file.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// The same, in words, for people.
     #[serde(default)]
     pub detail: String,
+}
+
+/// What the daemon did to a package. Serialised in kebab-case; a daemon from before these names
+/// sent the phrases of [`ActionKind::as_str`], read here as their aliases, and a kind this build
+/// does not know reads as `other`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// A file deleted behind the daemon's back was written again.
+    Restored,
+    /// A new version's file was written.
+    Wrote,
+    /// The user's edits were merged onto a new version.
+    Merged,
+    /// A file with the user's edits was left as it is.
+    #[serde(alias = "kept an edit")]
+    KeptEdit,
+    /// A new version conflicting with the user's edits was kept aside.
+    #[serde(alias = "set an update aside")]
+    SetAside,
+    /// A package left the lockfile and its files were removed.
+    Removed,
+    /// The lockfile's pin was moved forward (opt-in auto-update).
+    AutoUpdated,
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+impl ActionKind {
+    /// The phrase `agents daemon status` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Restored => "restored",
+            ActionKind::Wrote => "wrote",
+            ActionKind::Merged => "merged",
+            ActionKind::KeptEdit => "kept an edit",
+            ActionKind::SetAside => "set an update aside",
+            ActionKind::Removed => "removed",
+            ActionKind::AutoUpdated => "auto-updated",
+            ActionKind::Other => "did something",
+        }
+    }
+}
+
+impl std::fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -282,5 +339,24 @@ mod tests {
         check(&["agents.lock is not valid: bad toml", "bad toml"], "agents.lock is not valid: bad toml");
         check(&["a: b: c", "b: c", "c"], "a: b: c");
         check(&["cannot start", "x.lock: busy", "busy"], "cannot start: x.lock: busy");
+    }
+
+    /// A daemon from before the action kinds sent phrases; one newer than this build may send a
+    /// kind it does not know. Both still read, so `agents daemon status` keeps working across an
+    /// upgrade that leaves the old daemon running.
+    #[test]
+    fn action_kinds_read_old_phrases_and_unknown_kinds() {
+        use super::{Action, ActionKind};
+        let kind = |text: &str| {
+            let line = format!(r#"{{"at":1,"root":"/p","action":"{text}","agent":"a","detail":"d"}}"#);
+            serde_json::from_str::<Action>(&line).expect("an action line parses").action
+        };
+        assert_eq!(kind("kept an edit"), ActionKind::KeptEdit);
+        assert_eq!(kind("set an update aside"), ActionKind::SetAside);
+        assert_eq!(kind("kept-edit"), ActionKind::KeptEdit);
+        assert_eq!(kind("auto-updated"), ActionKind::AutoUpdated);
+        assert_eq!(kind("teleported"), ActionKind::Other);
+        let written = serde_json::to_value(ActionKind::SetAside).expect("serialises");
+        assert_eq!(written, "set-aside");
     }
 }

@@ -1,7 +1,7 @@
 //! `update` (move locked versions forward within the manifest's requirements), `outdated` (what
 //! newer versions exist) and `auto_update` (the daemon's opt-in moving of pins).
 
-use agents_format::{AgentName, AutoUpdate, IndexRecord, LockedAgent, select};
+use agents_format::{AgentName, AutoUpdate, IndexRecord, Kind, LockedAgent, RegistryId, select};
 
 use crate::error::{Result, WorkspaceError};
 use crate::install::{InstallOptions, install};
@@ -32,7 +32,13 @@ pub fn update(
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outdated {
     pub name: AgentName,
+    pub kind: Kind,
+    /// The name of the configured registry it is locked to.
     pub registry: String,
+    /// That registry's id, as the lockfile names it.
+    pub registry_id: RegistryId,
+    /// The manifest's requirement, when the manifest names it.
+    pub requirement: Option<String>,
     /// The locked version.
     pub current: semver::Version,
     /// The newest version the manifest's requirement allows (what `update` would pick).
@@ -53,7 +59,8 @@ pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Ve
             WorkspaceError::UnknownRegistryId { name: locked.name.clone(), id: locked.registry.clone() }
         })?;
         let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
-        let requirement = manifest.agents.get(&locked.name).map_or(semver::VersionReq::STAR, |d| d.requirement.clone());
+        let written = manifest.agents.get(&locked.name).map(|d| d.requirement.clone());
+        let requirement = written.clone().unwrap_or(semver::VersionReq::STAR);
         let version = |record: Option<&IndexRecord>| record.map(|r| r.version.clone());
         let compatible = version(select(index.records(), &requirement));
         let latest = version(select(index.records(), &semver::VersionReq::STAR));
@@ -62,7 +69,10 @@ pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Ve
         if newer(&compatible) || newer(&latest) || yanked {
             all.push(Outdated {
                 name: locked.name.clone(),
+                kind: locked.kind,
                 registry: registry_name,
+                registry_id: locked.registry.clone(),
+                requirement: written.map(|r| r.to_string()),
                 current: locked.version.clone(),
                 compatible,
                 latest,
@@ -98,7 +108,10 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
         };
         moved.push(Outdated {
             name: locked.name.clone(),
+            kind: locked.kind,
             registry: registry_name.clone(),
+            registry_id: locked.registry.clone(),
+            requirement: manifest.agents.get(&locked.name).map(|d| d.requirement.to_string()),
             current: locked.version.clone(),
             compatible: Some(best.version.clone()),
             latest: None,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use agents_format::{AutoUpdate, Sha256};
 use agents_registry::{Cache, FetchMode, NetConfig};
 use agents_workspace::control::{
-    self, Action, Command, DaemonStatus, RegistryFetch, Request, Response, WorkspaceStatus,
+    self, Action, ActionKind, Command, DaemonStatus, RegistryFetch, Request, Response, WorkspaceStatus,
 };
 use agents_workspace::{Dirs, FileAction, MissingPin, Origin, Registries, Scope, Workspace};
 use anyhow::{Context as _, bail};
@@ -532,7 +532,8 @@ enum Report {
 struct Pass {
     report: agents_workspace::Report,
     written: Vec<(PathBuf, Sha256)>,
-    auto_updated: Vec<(String, String)>,
+    /// Each package whose pin moved: its name, the version it moved from and the one it moved to.
+    auto_updated: Vec<(String, semver::Version, Option<semver::Version>)>,
     auto_update_error: Option<String>,
     /// The project's directory is gone (moved away, deleted, being cloned again).
     vanished: bool,
@@ -579,7 +580,8 @@ fn reconcile_job(
     if let Some(level) = auto_update {
         match registries(workspace).and_then(|mut r| agents_workspace::auto_update(workspace, &mut r, level)) {
             Ok(moved) => {
-                pass.auto_updated = moved.iter().map(|a| (a.name.to_string(), a.current.to_string())).collect();
+                pass.auto_updated =
+                    moved.iter().map(|a| (a.name.to_string(), a.current.clone(), a.compatible.clone())).collect();
             }
             Err(error) => pass.auto_update_error = Some(control::error_text(&error)),
         }
@@ -1043,62 +1045,81 @@ impl Daemon {
                 status.errors.clear();
             }
             Ok(pass) => {
-                for (agent, from) in &pass.auto_updated {
+                for (agent, from, _) in &pass.auto_updated {
                     tracing::info!(agent = %agent, from = %from, "auto-update");
                 }
                 if let Some(error) = &pass.auto_update_error {
                     tracing::warn!("auto-update failed: {error}");
                 }
                 let report = pass.report;
+                let at = now();
+                let action = |action: ActionKind, agent: String, detail: String| Action {
+                    at,
+                    root: root.clone(),
+                    action,
+                    agent,
+                    detail,
+                    ..Action::default()
+                };
                 let mut done = Vec::new();
-                for (agent, from) in &pass.auto_updated {
-                    done.push(("auto-updated", agent.clone(), format!("from {from}")));
+                for (agent, from, to) in &pass.auto_updated {
+                    done.push(Action {
+                        from: Some(from.clone()),
+                        version: to.clone(),
+                        ..action(ActionKind::AutoUpdated, agent.clone(), format!("from {from}"))
+                    });
                 }
                 for (package, file) in report.written() {
                     let version = &package.version;
-                    let (action, detail) = match &file.action {
+                    let (kind, detail) = match &file.action {
                         FileAction::Merged { .. } => {
                             tracing::info!(agent = %package.name, %version, path = %file.path.display(), "merged local edits onto the new version");
-                            ("merged", format!("local edits onto {version} at {}", file.path.display()))
+                            (ActionKind::Merged, format!("local edits onto {version} at {}", file.path.display()))
                         }
-                        FileAction::Restored => ("restored", format!("{version} at {}", file.path.display())),
-                        _ => ("wrote", format!("{version} at {}", file.path.display())),
+                        FileAction::Restored => (ActionKind::Restored, format!("{version} at {}", file.path.display())),
+                        _ => (ActionKind::Wrote, format!("{version} at {}", file.path.display())),
                     };
-                    tracing::info!(agent = %package.name, %version, path = %file.path.display(), "{action}");
-                    done.push((action, package.name.to_string(), detail));
+                    tracing::info!(agent = %package.name, %version, path = %file.path.display(), "{kind}");
+                    done.push(Action {
+                        version: Some(version.clone()),
+                        path: Some(file.path.clone()),
+                        ..action(kind, package.name.to_string(), detail)
+                    });
                 }
                 self.expected.extend(pass.written);
                 for package in
                     report.packages.iter().filter(|p| p.files.iter().any(|f| f.action == FileAction::Removed))
                 {
                     tracing::info!(agent = %package.name, "removed");
-                    done.push(("removed", package.name.to_string(), String::new()));
+                    done.push(Action {
+                        version: Some(package.version.clone()),
+                        ..action(ActionKind::Removed, package.name.to_string(), String::new())
+                    });
                 }
                 for conflict in &report.conflicts {
                     tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
-                    done.push((
-                        "set an update aside",
-                        conflict.name.to_string(),
-                        format!("{} (the file has local edits; see `agents diff`)", conflict.version),
-                    ));
+                    done.push(Action {
+                        version: Some(conflict.version.clone()),
+                        path: Some(conflict.path.clone()),
+                        ..action(
+                            ActionKind::SetAside,
+                            conflict.name.to_string(),
+                            format!("{} (the file has local edits; see `agents diff`)", conflict.version),
+                        )
+                    });
                 }
                 let kept = report.kept();
                 for (package, file) in
                     kept.iter().filter(|(p, _)| !status.drift.iter().any(|known| *known == p.name.as_str()))
                 {
                     tracing::warn!(agent = %package.name, path = %file.path.display(), "kept a local edit");
-                    done.push(("kept an edit", package.name.to_string(), file.path.display().to_string()));
-                }
-                let at = now();
-                for (action, agent, detail) in done {
-                    self.status.recent.push(Action {
-                        at,
-                        root: root.clone(),
-                        action: action.to_owned(),
-                        agent,
-                        detail,
+                    done.push(Action {
+                        version: Some(package.version.clone()),
+                        path: Some(file.path.clone()),
+                        ..action(ActionKind::KeptEdit, package.name.to_string(), file.path.display().to_string())
                     });
                 }
+                self.status.recent.extend(done);
                 let excess = self.status.recent.len().saturating_sub(control::RECENT_ACTIONS);
                 self.status.recent.drain(..excess);
                 let status = &mut self.statuses[index];

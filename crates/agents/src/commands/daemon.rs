@@ -97,7 +97,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                 Reached::Status(status) => status,
                 Reached::Busy(why) | Reached::Unanswered(why) => {
                     if args.json {
-                        printer.json(&serde_json::json!({ "running": true, "busy": why }));
+                        printer.json(&super::json::daemon(true, Some(why), None));
                     } else {
                         printer.line(format!("agentsd is running but did not answer: {why} (try again)"));
                     }
@@ -105,7 +105,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                 }
                 Reached::NotRunning => {
                     if args.json {
-                        printer.json(&serde_json::json!({ "running": false }));
+                        printer.json(&super::json::daemon(false, None, None));
                     } else {
                         printer.line("agentsd is not running (`agents daemon start` starts it)");
                     }
@@ -113,9 +113,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: DaemonCommand) 
                 }
             };
             if args.json {
-                let mut value = serde_json::to_value(&status)?;
-                value["running"] = true.into();
-                printer.json(&value);
+                printer.json(&super::json::daemon(true, None, Some(&status)));
             } else {
                 print_status(printer, &status);
                 print_recent(printer, &status);

@@ -115,7 +115,7 @@ pub(crate) fn doctor(context: &Context, printer: &Printer, json: bool) -> anyhow
 
     let failed = checks.iter().filter(|c| !c.ok).count();
     if json {
-        printer.json(&serde_json::json!({ "ok": failed == 0, "checks": checks }));
+        printer.json(&super::json::document(super::json::Doctor { ok: failed == 0, checks: &checks }));
     } else {
         for check in &checks {
             let mark = if !check.ok {

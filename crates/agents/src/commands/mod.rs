@@ -4,6 +4,7 @@ mod daemon;
 mod doctor;
 mod import;
 mod install;
+mod json;
 mod lint;
 mod owner;
 mod package;

@@ -4,6 +4,7 @@ use agents_format::{AgentName, IndexFile, IndexRecord, select};
 use agents_registry::FetchMode;
 use agents_workspace::Status;
 
+use super::json;
 use crate::cli::{InfoArgs, OutdatedArgs, SearchArgs, VerifyArgs};
 use crate::context::Context;
 use crate::printer::Printer;
@@ -12,7 +13,7 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
     let workspace = context.workspace();
     let statuses = agents_workspace::status(&workspace)?;
     if json {
-        printer.json(&statuses);
+        printer.json(&json::document(json::List { packages: json::packages(&statuses) }));
         return Ok(0);
     }
     if statuses.is_empty() {
@@ -67,8 +68,11 @@ pub(crate) fn verify(context: &Context, printer: &Printer, args: VerifyArgs) -> 
     let failing = |status: Status| status.fails(args.strict);
     let ok = !statuses.iter().flat_map(|s| &s.files).any(|f| failing(f.status)) && signatures.is_empty();
     if args.json {
-        printer.json(&serde_json::json!({
-            "ok": ok, "strict": args.strict, "agents": statuses, "signatures": signatures
+        printer.json(&json::document(json::Verify {
+            ok,
+            strict: args.strict,
+            packages: json::packages(&statuses),
+            signatures,
         }));
         return Ok(if ok { 0 } else { 1 });
     }
@@ -149,18 +153,18 @@ pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyh
         None => registries.locate(&name)?,
     };
     let (_, lockfile) = workspace.read_lockfile()?;
-    let installed = lockfile.get(&name).map(|l| l.version.to_string());
+    let installed = lockfile.get(&name).map(|l| l.version.clone());
     let description = latest(&index).and_then(|r| r.description.clone());
     let mut versions: Vec<&IndexRecord> = index.records().collect();
     versions.sort_by(|a, b| b.version.cmp(&a.version));
     if args.json {
-        printer.json(&serde_json::json!({
-            "name": name,
-            "kind": latest(&index).map(|r| r.kind).unwrap_or_default(),
-            "registry": registry_name,
-            "description": description,
-            "installed": installed,
-            "versions": versions,
+        printer.json(&json::document(json::Info {
+            name,
+            kind: latest(&index).map(|r| r.kind).unwrap_or_default(),
+            registry: registry_name,
+            description,
+            installed,
+            versions: versions.into_iter().map(json::Version::from).collect(),
         }));
         return Ok(0);
     }
@@ -187,16 +191,6 @@ pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyh
         ));
     }
     Ok(0)
-}
-
-#[derive(serde::Serialize)]
-struct Hit {
-    name: AgentName,
-    #[serde(skip_serializing_if = "agents_format::Kind::is_agent")]
-    kind: agents_format::Kind,
-    version: String,
-    registry: String,
-    description: Option<String>,
 }
 
 pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> anyhow::Result<i32> {
@@ -230,9 +224,9 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
             }
         };
         for summary in summaries {
-            hits.push(Hit {
+            hits.push(json::Hit {
                 kind: summary.kind,
-                version: summary.version.to_string(),
+                version: summary.version,
                 description: summary.description,
                 registry: registry_name.clone(),
                 name: summary.name,
@@ -242,7 +236,7 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
     // The stable sort keeps registries in search order among hits of one name.
     hits.sort_by_cached_key(|hit| (rank(hit.name.as_str(), &words), hit.name.clone()));
     if args.json {
-        printer.json(&hits);
+        printer.json(&json::document(json::Search { packages: hits }));
         return Ok(0);
     }
     if hits.is_empty() {
@@ -259,7 +253,12 @@ pub(crate) fn search(context: &Context, printer: &Printer, args: SearchArgs) -> 
         }
         // The kind is shown for packages only, so agents' lines stay as they were.
         let kind = if hit.kind.is_agent() { String::new() } else { format!("[{}] ", hit.kind) };
-        format!("{:width$}  v{:8}  {:10}  {kind}{description}", hit.name.as_str(), hit.version, hit.registry)
+        format!(
+            "{:width$}  v{:8}  {:10}  {kind}{description}",
+            hit.name.as_str(),
+            hit.version.to_string(),
+            hit.registry
+        )
     });
     // Everything the registries have is more than a screen: it goes through the pager.
     if query.is_empty() {
@@ -293,7 +292,8 @@ pub(crate) fn outdated(context: &Context, printer: &Printer, args: OutdatedArgs)
     let mut registries = context.registries(&workspace, mode)?;
     let outdated = agents_workspace::outdated(&workspace, &mut registries)?;
     if args.json {
-        printer.json(&outdated);
+        let packages = outdated.iter().map(json::OutdatedPackage::from).collect();
+        printer.json(&json::document(json::Outdated { packages }));
         return Ok(0);
     }
     if outdated.is_empty() {

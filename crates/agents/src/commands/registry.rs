@@ -114,7 +114,8 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             let workspace = context.workspace();
             let registries = context.registries(&workspace, FetchMode::Offline)?;
             if args.json {
-                printer.json(&registries.entries());
+                let registries = registries.entries().iter().map(super::json::Registry::from).collect();
+                printer.json(&super::json::document(super::json::RegistryList { registries }));
             } else {
                 for entry in registries.entries() {
                     let origin = serde_json::to_value(entry.origin).ok().and_then(|v| v.as_str().map(str::to_owned));
