@@ -1,5 +1,5 @@
 //! The binary a user installs (`cargo install --path crates/agents`, the release profile) is at
-//! most 16 MiB: its debug info is split out and stripped. Building it takes minutes, so the size
+//! most 16 MiB: built without debug info or a symbol table. Building it takes minutes, so the size
 //! itself is measured only when `AGENTS_SLOW_TESTS` is set; the profile is checked always.
 
 use agents_test_support::repo_root;

@@ -397,9 +397,25 @@ fn fresh_project(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The most a release binary may weigh (the first-hour issue: what `cargo install` gives).
+const MAX_BINARY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Prints each release binary's size and fails when one is over [`MAX_BINARY_BYTES`]: the
+/// release profile is what `cargo install` builds with.
+fn binary_sizes(bin: &std::path::Path) -> anyhow::Result<()> {
+    for name in ["agents", "agentsd"] {
+        let size = fs_err::metadata(bin.join(name))?.len();
+        let mib = size as f64 / 1024.0 / 1024.0;
+        println!("release binary {name}: {mib:.1} MiB (goal ≤ 16 MiB)");
+        anyhow::ensure!(size <= MAX_BINARY_BYTES, "the release binary {name} is {mib:.1} MiB, over 16 MiB");
+    }
+    Ok(())
+}
+
 pub(crate) fn bench(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     run(cargo().args(["build", "--release", "--bins", "--locked"]))?;
     let bin = crate::target_dir()?.join("release");
+    binary_sizes(&bin)?;
     let peers = install_peers()?;
     let scale = scale.unwrap_or(if quick { 1_000 } else { 10_000 });
     let runs = if quick { 3 } else { 10 };
