@@ -1,7 +1,7 @@
 //! Repository automation, run as `cargo xtask <task>`:
 //!
 //! - `test`: everything CI checks (format, clippy with `-D warnings`, the whole test suite),
-//!   after installing the servers the transport tests start (sshd, lighttpd) when missing.
+//!   after installing what the tests need when missing (sshd, lighttpd, jq).
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
@@ -137,13 +137,16 @@ pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(dir))
 }
 
-/// Debian packages the transport tests start as real servers on loopback.
-const TEST_PACKAGES: [(&str, &str); 5] = [
+/// Debian packages the tests need: the servers the transport tests start on loopback, and the
+/// programs documented scripts use.
+const TEST_PACKAGES: [(&str, &str); 6] = [
     ("openssh-server", "/usr/sbin/sshd"),
     ("openssh-client", "/usr/bin/ssh-keygen"),
     ("lighttpd", "/usr/sbin/lighttpd"),
     ("lighttpd-mod-openssl", "/usr/lib/lighttpd/mod_openssl.so"),
     ("openssl", "/usr/bin/openssl"),
+    // docs/json.md's bot script, run as written by tests/e2e/json.rs.
+    ("jq", "/usr/bin/jq"),
 ];
 
 /// Installs what the tests need and the machine lacks (with apt, when we may).
