@@ -1,7 +1,7 @@
 //! Repository automation, run as `cargo xtask <task>`:
 //!
 //! - `test`: everything CI checks (format, clippy with `-D warnings`, the whole test suite),
-//!   after installing the servers the transport tests start (sshd, lighttpd) when missing.
+//!   after installing the servers the transport tests start (sshd, lighttpd) and `systemd-analyze` when missing.
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
@@ -137,13 +137,15 @@ pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(dir))
 }
 
-/// Debian packages the transport tests start as real servers on loopback.
-const TEST_PACKAGES: [(&str, &str); 5] = [
+/// Debian packages the transport tests start as real servers on loopback, and systemd, whose
+/// `systemd-analyze verify` checks the service unit `agents daemon install-service` writes.
+const TEST_PACKAGES: [(&str, &str); 6] = [
     ("openssh-server", "/usr/sbin/sshd"),
     ("openssh-client", "/usr/bin/ssh-keygen"),
     ("lighttpd", "/usr/sbin/lighttpd"),
     ("lighttpd-mod-openssl", "/usr/lib/lighttpd/mod_openssl.so"),
     ("openssl", "/usr/bin/openssl"),
+    ("systemd", "/usr/bin/systemd-analyze"),
 ];
 
 /// Installs what the tests need and the machine lacks (with apt, when we may).
@@ -155,7 +157,7 @@ fn install_test_packages() -> anyhow::Result<()> {
     }
     let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
     if !is_root || !Path::new("/usr/bin/apt-get").exists() {
-        eprintln!("xtask: the transport tests need {missing:?}; install them (as root: apt-get install ...)");
+        eprintln!("xtask: the tests need {missing:?}; install them (as root: apt-get install ...)");
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
