@@ -160,8 +160,9 @@ fn one_instance_per_user_and_a_burst_of_events_costs_few_passes() {
     env.run(["install", "test-writer"]).success();
     env.run(["daemon", "watch"]).success();
     let daemon = DaemonGuard::start(&env);
+    // A second one says so and exits 0: nothing failed (a service would not restart it).
     let second = env.run(["daemon", "run"]);
-    assert_eq!(second.code(), Some(1));
+    assert_eq!(second.code(), Some(0), "{}", second.stderr());
     assert!(second.stderr().contains("already running"), "{}", second.stderr());
 
     let before = daemon.status()["reconcile_passes"].as_u64().unwrap();
@@ -241,6 +242,175 @@ fn install_service_writes_a_systemd_user_unit() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success() && stderr.trim().is_empty(), "systemd-analyze: {stderr}");
     }
+}
+
+/// The words of a systemd setting's value as systemd reads them: specifiers first (`%%` is `%`;
+/// any other is a mistake here), then double-quoted words with C escapes, then, in a command
+/// line, `$$` for `$` and `$NAME`/`${NAME}` expanded from `environment` (empty when unset).
+fn systemd_words(value: &str, command_line: bool, environment: &[(String, String)]) -> Vec<String> {
+    let mut specified = String::new();
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            specified.push(c);
+        } else if chars.next() == Some('%') {
+            specified.push('%');
+        } else {
+            panic!("systemd would expand a specifier in {value}");
+        }
+    }
+    let mut words = Vec::new();
+    let mut chars = specified.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let Some(first) = chars.next() else { break };
+        let quote = matches!(first, '"' | '\'').then_some(first);
+        let mut word = String::new();
+        let mut next = if quote.is_some() { chars.next() } else { Some(first) };
+        while let Some(c) = next {
+            match c {
+                c if Some(c) == quote => break,
+                c if quote.is_none() && c.is_whitespace() => break,
+                '\\' => match chars.next().expect("an escape ends the line") {
+                    'x' => {
+                        let hex: String = [chars.next().unwrap(), chars.next().unwrap()].iter().collect();
+                        word.push(char::from(u8::from_str_radix(&hex, 16).unwrap()));
+                    }
+                    'n' => word.push('\n'),
+                    't' => word.push('\t'),
+                    other => word.push(other),
+                },
+                c => word.push(c),
+            }
+            next = chars.next();
+        }
+        words.push(word);
+    }
+    if !command_line {
+        return words;
+    }
+    let lookup = |name: &str| environment.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    words
+        .into_iter()
+        .map(|word| {
+            let mut expanded = String::new();
+            let mut chars = word.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c != '$' {
+                    expanded.push(c);
+                } else if chars.next_if_eq(&'$').is_some() {
+                    expanded.push('$');
+                } else if chars.next_if_eq(&'{').is_some() {
+                    let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                    expanded.push_str(&lookup(&name));
+                } else {
+                    let mut name = String::new();
+                    while let Some(c) = chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
+                        name.push(c);
+                    }
+                    expanded.push_str(&lookup(&name));
+                }
+            }
+            expanded
+        })
+        .collect()
+}
+
+/// The unit is read back by systemd exactly as written whatever the home's path holds (a space,
+/// `%`, `$`, quotes, a backslash), passes the session's ssh agent and proxy settings (only those
+/// set), and started beside a daemon already running it exits 0 (`Restart=on-failure` must not
+/// start it again and again).
+#[test]
+fn the_service_unit_survives_a_strange_home_carries_the_session_and_leaves_a_running_daemon_alone() {
+    let env = TestEnv::new();
+    let home = env.path(r#"a home 100% $HOME "q" 'a' \b"#);
+    env.set_env("HOME", &home);
+    let dirs = [
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_RUNTIME_DIR", ".run"),
+    ];
+    for (name, relative) in dirs {
+        env.set_env(name, home.join(relative));
+    }
+    std::fs::create_dir_all(home.join(".run")).unwrap();
+    env.run(["install", "code-reviewer"]).success();
+    env.run(["daemon", "watch"]).success();
+    for name in
+        ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"]
+    {
+        env.remove_env(name);
+    }
+    let session = [
+        ("SSH_AUTH_SOCK", r#"/tmp/ssh 50%/$agent "1" \x"#),
+        ("HTTPS_PROXY", "http://proxy.invalid:3128"),
+        ("no_proxy", "localhost,127.0.0.1"),
+    ];
+    for (name, value) in session {
+        env.set_env(name, value);
+    }
+    env.run(["daemon", "install-service"]).success();
+    let unit_path = home.join(".config/systemd/user/agentsd.service");
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+
+    let environment: Vec<(String, String)> = unit
+        .lines()
+        .filter_map(|line| line.strip_prefix("Environment="))
+        .flat_map(|value| systemd_words(value, false, &[]))
+        .map(|word| {
+            let (name, value) = word.split_once('=').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    let expected: Vec<(String, String)> = session.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+    assert_eq!(environment, expected, "{unit}");
+    let exec = unit.lines().find_map(|line| line.strip_prefix("ExecStart=")).unwrap();
+    let words = systemd_words(exec, true, &environment);
+    assert_eq!(words[0], agents_test_support::bin("agentsd").canonicalize().unwrap().display().to_string(), "{unit}");
+    assert_eq!(words[1..3], ["--home".to_owned(), home.display().to_string()], "{unit}");
+    for pair in words[1..].windows(2).filter(|pair| pair[0].ends_with("-dir")) {
+        assert!(pair[1].starts_with(&home.display().to_string()), "{} is not under the home: {unit}", pair[1]);
+    }
+
+    if Path::new("/usr/bin/systemd-analyze").exists() {
+        let mut verify = std::process::Command::new("systemd-analyze");
+        env.isolate(&mut verify);
+        let output = verify.args(["--user", "verify"]).arg(&unit_path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success() && stderr.trim().is_empty(), "systemd-analyze: {stderr}\n{unit}");
+    } else {
+        eprintln!("note: systemd-analyze is not installed; the unit was not verified by systemd");
+    }
+
+    // The unit's command, in the unit's environment, is the daemon the CLI talks to.
+    let unit_command = || {
+        let mut command = std::process::Command::new(&words[0]);
+        env.isolate(&mut command);
+        command.args(&words[1..]).envs(environment.iter().map(|(n, v)| (n, v))).stdin(std::process::Stdio::null());
+        command
+    };
+    let mut first = unit_command().stderr(std::process::Stdio::null()).spawn().unwrap();
+    let answered = eventually(WAIT, || env.run(["daemon", "status"]).code() == Some(0));
+    if !answered {
+        let _ = first.kill();
+    }
+    assert!(answered, "`agents daemon status` cannot reach the unit's daemon");
+    let reviewer = env.agents_dir().join("code-reviewer.md");
+    let bytes = std::fs::read(&reviewer).unwrap();
+    std::fs::remove_file(&reviewer).unwrap();
+    assert!(eventually(WAIT, || std::fs::read(&reviewer).ok() == Some(bytes.clone())), "not restored");
+    let pid = env.run(["daemon", "status", "--json"]).json()["pid"].clone();
+
+    // The unit started while a daemon runs (one started by hand, say): exit 0, with a message.
+    let second = unit_command().output().unwrap();
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{said}");
+    assert!(said.contains("agentsd is already running (pid"), "{said}");
+    assert_eq!(env.run(["daemon", "status", "--json"]).json()["pid"], pid, "the running daemon was disturbed");
+    env.run(["daemon", "stop"]).success();
+    let _ = first.wait();
 }
 
 #[test]

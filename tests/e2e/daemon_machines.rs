@@ -437,6 +437,108 @@ fn status_and_log_are_honest() {
     assert!(team.is_some_and(|team| team["last_fetch"].is_i64()), "{status}");
 }
 
+/// Status and log say each thing once: an update kept aside and a kept edit are one line each
+/// in `recent:` however many passes find them (a repeat is counted), each is logged once, a
+/// registry no watched project names any more leaves status, and a network error is in plain
+/// words (not libgit2's `; class=Net (12)`).
+#[test]
+fn status_and_log_say_each_thing_once_in_plain_words() {
+    let env = TestEnv::new();
+    env.registry("team");
+    env.publish("alpha", "1.0.0");
+    env.publish("beta", "1.0.0");
+    env.run(["install", "alpha@^1", "beta@^1"]).success();
+    env.publish("beta", "1.1.0");
+    // The lockfile a `git pull` brings: beta at 1.1.0.
+    let other = env.checkout("other-checkout");
+    for file in ["agents.toml", "agents.lock"] {
+        std::fs::copy(env.project.join(file), other.join(file)).unwrap();
+    }
+    let mut pin = env.agents();
+    assert!(pin.current_dir(&other).args(["install", "beta@=1.1.0"]).output().unwrap().status.success());
+    let pulled = std::fs::read(other.join("agents.lock")).unwrap();
+    // Another project names a registry nothing answers for.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let elsewhere = env.checkout("elsewhere");
+    let manifest = format!("[registries]\ngone = {{ url = \"ssh://git@127.0.0.1:{port}/gone.git\" }}\n");
+    std::fs::write(elsewhere.join("agents.toml"), manifest).unwrap();
+    let mut watch = env.agents();
+    assert!(watch.current_dir(&elsewhere).args(["daemon", "watch"]).output().unwrap().status.success());
+    env.run(["daemon", "watch"]).success();
+    let daemon = started(&env);
+
+    let gone = |status: &serde_json::Value| {
+        status["registries"].as_array().unwrap().iter().find(|r| r["name"] == "gone").cloned()
+    };
+    assert!(eventually(WAIT, || gone(&daemon.status()).is_some_and(|r| r["error"].is_string())), "{}", daemon.status());
+    let error = gone(&daemon.status()).unwrap()["error"].as_str().unwrap().to_owned();
+    assert!(!error.contains("class=") && !error.contains("code="), "{error}");
+
+    std::fs::write(env.agents_dir().join("alpha.md"), "my own alpha\n").unwrap();
+    std::fs::write(env.agents_dir().join("beta.md"), "beta, edited here\n").unwrap();
+    std::fs::write(env.project.join("agents.lock"), &pulled).unwrap();
+    let conflict = || daemon.status()["workspaces"].to_string().contains("beta@1.1.0");
+    assert!(eventually(WAIT, conflict), "{}", daemon.status());
+    let project = env.project.canonicalize().unwrap();
+    let passes = || {
+        let status = daemon.status();
+        let workspace =
+            status["workspaces"].as_array().unwrap().iter().find(|w| w["root"] == project.to_str().unwrap());
+        workspace.map_or(0, |w| w["passes"].as_u64().unwrap())
+    };
+    // More passes (a `git pull` that changed nothing, five times): nothing new to say.
+    for _ in 0..5 {
+        let before = passes();
+        std::fs::write(env.project.join("agents.lock"), &pulled).unwrap();
+        assert!(eventually(WAIT, || passes() > before), "{}", daemon.status());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The edit undone, then made again: the same kept edit, once more.
+    let drift = |agent: &str| {
+        daemon.status()["workspaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["drift"].as_array().unwrap().iter().any(|d| d == agent))
+    };
+    // Saved as editors save (a rename), so no pass sees a half-written file in between.
+    let save = |bytes: &str| {
+        let temporary = env.project.join("alpha.md.tmp");
+        std::fs::write(&temporary, bytes).unwrap();
+        std::fs::rename(&temporary, env.agents_dir().join("alpha.md")).unwrap();
+    };
+    save(&TestEnv::agent_text("alpha", "1.0.0"));
+    assert!(eventually(WAIT, || !drift("alpha")), "{}", daemon.status());
+    save("my own alpha\n");
+    assert!(eventually(WAIT, || drift("alpha")), "{}", daemon.status());
+    let status = daemon.status();
+    let recent = status["recent"].as_array().unwrap();
+    let entries = |action: &str, agent: &str| {
+        recent.iter().filter(|a| a["action"] == action && a["agent"] == agent).cloned().collect::<Vec<_>>()
+    };
+    let aside = entries("set-aside", "beta");
+    assert!(aside.len() == 1 && aside[0]["count"] == 1, "{status}");
+    let kept = entries("kept-edit", "alpha");
+    assert!(kept.len() == 1 && kept[0]["count"] == 2, "{status}");
+    let text = env.run(["daemon", "status"]).success().stdout();
+    assert_eq!(text.matches("set an update aside beta").count(), 1, "{text}");
+    assert_eq!(text.matches("kept an edit alpha").count(), 1, "{text}");
+    assert!(text.lines().any(|line| line.contains("kept an edit alpha") && line.ends_with(" (2 times)")), "{text}");
+    let log = log_of(&env);
+    assert_eq!(log.matches("update kept aside").count(), 1, "{log}");
+    assert_eq!(log.matches("kept a local edit").count(), 2, "{log}");
+    assert!(!log.contains("class=") && !text.contains("class="), "{log}\n{text}");
+
+    // The project naming `gone` is no longer watched: `gone` leaves status.
+    let mut unwatch = env.agents();
+    assert!(unwatch.current_dir(&elsewhere).args(["daemon", "unwatch"]).output().unwrap().status.success());
+    assert!(eventually(WAIT, || gone(&daemon.status()).is_none()), "{}", daemon.status());
+    let text = env.run(["daemon", "status"]).success().stdout();
+    assert!(!text.contains("`gone`"), "{text}");
+}
+
 /// The log never grows past its cap: it is rotated to `agentsd.log.1`.
 #[test]
 fn the_log_is_size_capped() {

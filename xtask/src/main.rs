@@ -1,7 +1,7 @@
 //! Repository automation, run as `cargo xtask <task>`:
 //!
 //! - `test`: everything CI checks (format, clippy with `-D warnings`, the whole test suite),
-//!   after installing what the tests need when missing (sshd, lighttpd, jq).
+//!   after installing what the tests need when missing (sshd, lighttpd, jq, systemd-analyze).
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
@@ -137,9 +137,10 @@ pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(dir))
 }
 
-/// Debian packages the tests need: the servers the transport tests start on loopback, and the
-/// programs documented scripts use.
-const TEST_PACKAGES: [(&str, &str); 6] = [
+/// Debian packages the tests need: the servers the transport tests start on loopback, the
+/// programs documented scripts use, and systemd, whose `systemd-analyze verify` checks the
+/// service unit `agents daemon install-service` writes.
+const TEST_PACKAGES: [(&str, &str); 7] = [
     ("openssh-server", "/usr/sbin/sshd"),
     ("openssh-client", "/usr/bin/ssh-keygen"),
     ("lighttpd", "/usr/sbin/lighttpd"),
@@ -147,6 +148,7 @@ const TEST_PACKAGES: [(&str, &str); 6] = [
     ("openssl", "/usr/bin/openssl"),
     // docs/json.md's bot script, run as written by tests/e2e/json.rs.
     ("jq", "/usr/bin/jq"),
+    ("systemd", "/usr/bin/systemd-analyze"),
 ];
 
 /// Installs what the tests need and the machine lacks (with apt, when we may).
@@ -158,7 +160,7 @@ fn install_test_packages() -> anyhow::Result<()> {
     }
     let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
     if !is_root || !Path::new("/usr/bin/apt-get").exists() {
-        eprintln!("xtask: the transport tests need {missing:?}; install them (as root: apt-get install ...)");
+        eprintln!("xtask: the tests need {missing:?}; install them (as root: apt-get install ...)");
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;

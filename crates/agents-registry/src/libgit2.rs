@@ -1,5 +1,6 @@
 //! Process-wide libgit2 settings: the CA set-up each binary applies first thing in `main`, and
-//! pack window limits applied when this crate first opens repositories.
+//! pack window limits applied when this crate first opens repositories; and libgit2's errors in
+//! plain words ([`plain_message`]).
 //!
 //! Pack windows. libgit2 maps pack files in windows of 1 GiB (on 64-bit) and keeps up to 8 GiB
 //! of them mapped. Pages of a mapped pack that a command touched count as its resident memory,
@@ -108,4 +109,11 @@ fn hashed(dir: &Path) -> bool {
                 && n.bytes().all(|b| b.is_ascii_digit())
         })
     })
+}
+
+/// libgit2's own words when `error` is a libgit2 error: its message without the `; class=Net
+/// (12); code=…` that its `Display` appends, which means nothing to a user. `None` for any
+/// other error.
+pub fn plain_message<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a str> {
+    error.downcast_ref::<git2::Error>().map(git2::Error::message)
 }

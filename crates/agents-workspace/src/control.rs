@@ -116,6 +116,35 @@ pub struct Action {
     /// The same, in words, for people.
     #[serde(default)]
     pub detail: String,
+    /// How many times it happened (the same action on the same file, with the same detail):
+    /// a repeat is counted on one entry, which moves to the end with the time of the last.
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl DaemonStatus {
+    /// Adds `action` to [`DaemonStatus::recent`]: an entry already there for the same thing is
+    /// taken out and counted in (so one conflict or kept edit is one line however often it
+    /// comes back), and the oldest entries past [`RECENT_ACTIONS`] are dropped.
+    pub fn record(&mut self, mut action: Action) {
+        let same = |known: &Action| {
+            known.root == action.root
+                && known.action == action.action
+                && known.agent == action.agent
+                && known.detail == action.detail
+        };
+        if let Some(position) = self.recent.iter().position(same) {
+            let known = self.recent.remove(position);
+            action.count = action.count.saturating_add(known.count);
+        }
+        self.recent.push(action);
+        let excess = self.recent.len().saturating_sub(RECENT_ACTIONS);
+        self.recent.drain(..excess);
+    }
 }
 
 /// What the daemon did to a package. Serialised in kebab-case; a daemon from before these names
@@ -191,13 +220,17 @@ pub struct WorkspaceStatus {
 }
 
 /// `error` and its causes on one line, each cause once: a cause whose text the line already
-/// holds (a message that quotes its source) is not repeated. The form of every error string in
-/// [`DaemonStatus`] and [`WorkspaceStatus`], and of errors carried on inside warnings.
+/// holds (a message that quotes its source) is not repeated, and libgit2's words come without
+/// its error class and code. The form of every error string in [`DaemonStatus`] and
+/// [`WorkspaceStatus`], and of errors carried on inside warnings.
 pub fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
+    let words = |error: &(dyn std::error::Error + 'static)| {
+        agents_registry::libgit2::plain_message(error).map_or_else(|| error.to_string(), str::to_owned)
+    };
+    let mut text = words(error);
     let mut source = error.source();
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
+        let cause_text = words(cause);
         if !cause_text.trim().is_empty() && !text.contains(cause_text.trim()) {
             text.push_str(": ");
             text.push_str(&cause_text);
@@ -311,7 +344,32 @@ pub fn make_private(file: &std::fs::File) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::error_text;
+    use super::{Action, ActionKind, DaemonStatus, RECENT_ACTIONS, error_text};
+
+    fn action(at: i64, action: ActionKind, agent: &str) -> Action {
+        Action { at, root: "/p".into(), action, agent: agent.to_owned(), count: 1, ..Action::default() }
+    }
+
+    #[test]
+    fn a_repeat_is_counted_on_one_entry() {
+        let mut status = DaemonStatus::default();
+        status.record(action(1, ActionKind::SetAside, "beta"));
+        status.record(action(2, ActionKind::Restored, "alpha"));
+        status.record(action(3, ActionKind::SetAside, "beta"));
+        status.record(action(4, ActionKind::SetAside, "beta"));
+        let seen: Vec<(i64, &str, u64)> = status.recent.iter().map(|a| (a.at, a.agent.as_str(), a.count)).collect();
+        assert_eq!(seen, [(2, "alpha", 1), (4, "beta", 3)]);
+        // Another file or another root is another entry.
+        status.record(Action { root: "/q".into(), ..action(5, ActionKind::Restored, "alpha") });
+        assert_eq!(status.recent.len(), 3);
+        for at in 0..100 {
+            status.record(action(at, ActionKind::Restored, &format!("a{at}")));
+        }
+        assert_eq!(status.recent.len(), RECENT_ACTIONS);
+        // An old daemon's entries have no count: each is one.
+        let old: Action = serde_json::from_str(r#"{"at":1,"root":"/p","action":"wrote","agent":"a"}"#).unwrap();
+        assert_eq!(old.count, 1);
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("{message}")]

@@ -115,6 +115,11 @@ struct Daemon {
     needing: BTreeSet<PathBuf>,
     /// Fetches made for pins that were still missing after them.
     pin_retries: u32,
+    /// The registry URLs each workspace's last pass named (by root): a registry none names
+    /// leaves status.
+    named: HashMap<PathBuf, BTreeSet<String>>,
+    /// The last auto-update's error, logged once until it changes.
+    auto_update_error: Option<String>,
 }
 
 fn now() -> i64 {
@@ -153,6 +158,20 @@ pub(crate) fn run(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
+/// Another daemon answers on this runtime directory's socket: this one has nothing to do, and
+/// exits 0 (a service started beside a daemon started by hand must not count as failed, or
+/// `Restart=on-failure` would start it again every few seconds, forever).
+#[derive(Debug)]
+pub(crate) struct AlreadyRunning(String);
+
+impl std::fmt::Display for AlreadyRunning {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}; this one exits", self.0)
+    }
+}
+
+impl std::error::Error for AlreadyRunning {}
+
 /// Takes the one-instance lock. A holder that answers on the control socket is a running
 /// daemon: refuse at once. A holder that does not answer is one still exiting (its last thread
 /// closes the lock after a kill, or a stop is draining a fetch) or one still starting: wait for
@@ -167,8 +186,10 @@ fn take_instance_lock(lock: &File, runtime_dir: &std::path::Path) -> anyhow::Res
         }
         // Any answer, a status or "busy", comes from a running daemon.
         match control::request(&socket, Command::Status, Duration::from_millis(500)) {
-            Ok(Response { status: Some(status), .. }) => bail!("agentsd is already running (pid {})", status.pid),
-            Ok(_) => bail!("agentsd is already running (and busy)"),
+            Ok(Response { status: Some(status), .. }) => {
+                return Err(AlreadyRunning(format!("agentsd is already running (pid {})", status.pid)).into());
+            }
+            Ok(_) => return Err(AlreadyRunning("agentsd is already running (and busy)".to_owned()).into()),
             Err(_) => {}
         }
         if started.elapsed() >= INSTANCE_LOCK_WAIT {
@@ -535,8 +556,13 @@ struct Pass {
     /// Each package whose pin moved: its name, the version it moved from and the one it moved to.
     auto_updated: Vec<(String, semver::Version, Option<semver::Version>)>,
     auto_update_error: Option<String>,
+    /// An auto-update was tried before the pass.
+    auto_update_tried: bool,
     /// The project's directory is gone (moved away, deleted, being cloned again).
     vanished: bool,
+    /// The URLs of the registries the workspace names (not the built-in one), when its
+    /// manifest could be read.
+    registries: Option<BTreeSet<String>>,
 }
 
 /// A reconcile in flight for one workspace. There is at most one per workspace; events that
@@ -578,6 +604,7 @@ fn reconcile_job(
             .and_then(|(_, manifest)| Registries::new(workspace, &manifest, cache.clone(), FetchMode::Offline))
     };
     if let Some(level) = auto_update {
+        pass.auto_update_tried = true;
         match registries(workspace).and_then(|mut r| agents_workspace::auto_update(workspace, &mut r, level)) {
             Ok(moved) => {
                 pass.auto_updated =
@@ -586,9 +613,11 @@ fn reconcile_job(
             Err(error) => pass.auto_update_error = Some(control::error_text(&error)),
         }
     }
-    let report = registries(workspace)
-        .and_then(|mut r| agents_workspace::reconcile(workspace, &mut r))
-        .map_err(|error| control::error_text(&error))?;
+    let mut registries = registries(workspace).map_err(|error| control::error_text(&error))?;
+    pass.registries =
+        Some(registries.entries().iter().filter(|e| e.origin != Origin::Builtin).map(|e| e.url.clone()).collect());
+    let report =
+        agents_workspace::reconcile(workspace, &mut registries).map_err(|error| control::error_text(&error))?;
     pass.written = report
         .written()
         .iter()
@@ -698,6 +727,8 @@ impl Daemon {
             missing: HashMap::new(),
             needing: BTreeSet::new(),
             pin_retries: 0,
+            named: HashMap::new(),
+            auto_update_error: None,
         }
     }
     fn cache(&self) -> Cache {
@@ -741,8 +772,10 @@ impl Daemon {
             })
             .collect();
         self.routes = Routes::new(&workspaces, self.routes.lockfile_reads);
+        self.named.retain(|root, _| workspaces.iter().any(|w| w.root == *root));
         self.workspaces = workspaces;
         self.restore_schedule();
+        self.forget_unnamed_registries();
     }
 
     /// The next fetch `seconds` from now.
@@ -1045,134 +1078,20 @@ impl Daemon {
                 status.errors.clear();
             }
             Ok(pass) => {
-                for (agent, from, _) in &pass.auto_updated {
-                    tracing::info!(agent = %agent, from = %from, "auto-update");
+                let pass = *pass;
+                if let Some(registries) = pass.registries {
+                    self.named.insert(root.clone(), registries);
+                    self.forget_unnamed_registries();
                 }
-                if let Some(error) = &pass.auto_update_error {
-                    tracing::warn!("auto-update failed: {error}");
+                if pass.auto_update_tried && pass.auto_update_error != self.auto_update_error {
+                    if let Some(error) = &pass.auto_update_error {
+                        tracing::warn!("auto-update failed: {error}");
+                    }
+                    self.auto_update_error = pass.auto_update_error;
                 }
-                let report = pass.report;
-                let at = now();
-                let action = |action: ActionKind, agent: String, detail: String| Action {
-                    at,
-                    root: root.clone(),
-                    action,
-                    agent,
-                    detail,
-                    ..Action::default()
-                };
-                let mut done = Vec::new();
-                for (agent, from, to) in &pass.auto_updated {
-                    done.push(Action {
-                        from: Some(from.clone()),
-                        version: to.clone(),
-                        ..action(ActionKind::AutoUpdated, agent.clone(), format!("from {from}"))
-                    });
-                }
-                for (package, file) in report.written() {
-                    let version = &package.version;
-                    let (kind, detail) = match &file.action {
-                        FileAction::Merged { .. } => {
-                            tracing::info!(agent = %package.name, %version, path = %file.path.display(), "merged local edits onto the new version");
-                            (ActionKind::Merged, format!("local edits onto {version} at {}", file.path.display()))
-                        }
-                        FileAction::Restored => (ActionKind::Restored, format!("{version} at {}", file.path.display())),
-                        _ => (ActionKind::Wrote, format!("{version} at {}", file.path.display())),
-                    };
-                    tracing::info!(agent = %package.name, %version, path = %file.path.display(), "{kind}");
-                    done.push(Action {
-                        version: Some(version.clone()),
-                        path: Some(file.path.clone()),
-                        ..action(kind, package.name.to_string(), detail)
-                    });
-                }
+                self.record_actions(index, &pass.report, &pass.auto_updated);
                 self.expected.extend(pass.written);
-                for package in
-                    report.packages.iter().filter(|p| p.files.iter().any(|f| f.action == FileAction::Removed))
-                {
-                    tracing::info!(agent = %package.name, "removed");
-                    done.push(Action {
-                        version: Some(package.version.clone()),
-                        ..action(ActionKind::Removed, package.name.to_string(), String::new())
-                    });
-                }
-                for conflict in &report.conflicts {
-                    tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
-                    done.push(Action {
-                        version: Some(conflict.version.clone()),
-                        path: Some(conflict.path.clone()),
-                        ..action(
-                            ActionKind::SetAside,
-                            conflict.name.to_string(),
-                            format!("{} (the file has local edits; see `agents diff`)", conflict.version),
-                        )
-                    });
-                }
-                let kept = report.kept();
-                for (package, file) in
-                    kept.iter().filter(|(p, _)| !status.drift.iter().any(|known| *known == p.name.as_str()))
-                {
-                    tracing::warn!(agent = %package.name, path = %file.path.display(), "kept a local edit");
-                    done.push(Action {
-                        version: Some(package.version.clone()),
-                        path: Some(file.path.clone()),
-                        ..action(ActionKind::KeptEdit, package.name.to_string(), file.path.display().to_string())
-                    });
-                }
-                self.status.recent.extend(done);
-                let excess = self.status.recent.len().saturating_sub(control::RECENT_ACTIONS);
-                self.status.recent.drain(..excess);
-                let status = &mut self.statuses[index];
-                status.drift = report.kept().iter().map(|(p, _)| p.name.to_string()).collect();
-                status.drift.dedup();
-                status.conflicts = report
-                    .files(|a| matches!(a, FileAction::Conflict { .. }))
-                    .iter()
-                    .map(|(p, _)| format!("{}@{}", p.name, p.version))
-                    .collect();
-                status.conflicts.dedup();
-                let before = self.missing.remove(&root).unwrap_or_default();
-                let pins: Vec<(MissingPin, Instant)> = report
-                    .missing
-                    .iter()
-                    .map(|pin| {
-                        let seen =
-                            before.iter().find(|(known, _)| known == pin).map_or_else(Instant::now, |(_, at)| *at);
-                        (pin.clone(), seen)
-                    })
-                    .collect();
-                let is_pin_error = |error: &String| {
-                    pins.iter().any(|(pin, _)| error.starts_with(&format!("{}@{}: ", pin.name, pin.version)))
-                };
-                let mut errors: Vec<String> = report.errors.iter().filter(|e| !is_pin_error(e)).cloned().collect();
-                for (pin, seen) in &pins {
-                    let fetched_since = self.registry_fetched.get(&pin.registry).is_some_and(|at| at > seen);
-                    errors.push(if fetched_since {
-                        format!(
-                            "{}@{} is not in registry `{}`, even after fetching it (never published there, or removed): retrying with backoff",
-                            pin.name, pin.version, pin.registry
-                        )
-                    } else {
-                        format!("{}@{} is not fetched yet from registry `{}`: fetching it now", pin.name, pin.version, pin.registry)
-                    });
-                }
-                if !pins.is_empty() {
-                    self.missing.insert(root.clone(), pins);
-                }
-                if report.needs_fetch {
-                    self.needing.insert(root.clone());
-                } else {
-                    self.needing.remove(&root);
-                }
-                if self.needing.is_empty() {
-                    self.pin_retries = 0;
-                }
-                // Each error into the log once, when it appears, not on every pass.
-                for error in errors.iter().filter(|e| !status.errors.contains(e)) {
-                    tracing::warn!(root = %root.display(), "{error}");
-                }
-                status.errors = errors;
-                self.wants_fetch |= report.needs_fetch;
+                self.take_errors(index, &pass.report);
             }
             Err(text) => {
                 let text = explain(&self.workspaces[index], text);
@@ -1185,6 +1104,183 @@ impl Daemon {
         }
         if job.is_some_and(|job| job.again) && self.start_job(index) {
             self.status.reconcile_passes += 1;
+        }
+    }
+
+    /// Logs what a pass did and adds it to `recent`, then updates the workspace's drift and
+    /// conflicts. What was already known (an edit kept, an update kept aside) is neither logged
+    /// nor recorded again; what comes back after it went away is counted on its entry.
+    fn record_actions(
+        &mut self,
+        index: usize,
+        report: &agents_workspace::Report,
+        auto_updated: &[(String, semver::Version, Option<semver::Version>)],
+    ) {
+        let root = self.workspaces[index].root.clone();
+        let status = &self.statuses[index];
+        let at = now();
+        let action = |action: ActionKind, agent: String, detail: String| Action {
+            at,
+            root: root.clone(),
+            action,
+            agent,
+            detail,
+            count: 1,
+            ..Action::default()
+        };
+        let mut done = Vec::new();
+        for (agent, from, to) in auto_updated {
+            tracing::info!(agent = %agent, from = %from, "auto-update");
+            done.push(Action {
+                from: Some(from.clone()),
+                version: to.clone(),
+                ..action(ActionKind::AutoUpdated, agent.clone(), format!("from {from}"))
+            });
+        }
+        for (package, file) in report.written() {
+            let version = &package.version;
+            let (kind, detail) = match &file.action {
+                FileAction::Merged { .. } => {
+                    (ActionKind::Merged, format!("local edits onto {version} at {}", file.path.display()))
+                }
+                FileAction::Restored => (ActionKind::Restored, format!("{version} at {}", file.path.display())),
+                _ => (ActionKind::Wrote, format!("{version} at {}", file.path.display())),
+            };
+            tracing::info!(agent = %package.name, %version, path = %file.path.display(), "{kind}");
+            done.push(Action {
+                version: Some(version.clone()),
+                path: Some(file.path.clone()),
+                ..action(kind, package.name.to_string(), detail)
+            });
+        }
+        for package in report.packages.iter().filter(|p| p.files.iter().any(|f| f.action == FileAction::Removed)) {
+            tracing::info!(agent = %package.name, "removed");
+            done.push(Action {
+                version: Some(package.version.clone()),
+                ..action(ActionKind::Removed, package.name.to_string(), String::new())
+            });
+        }
+        // One entry per package and version (a skill's files are kept aside together), and
+        // none for one already kept aside.
+        let mut aside = BTreeSet::new();
+        for conflict in &report.conflicts {
+            let key = format!("{}@{}", conflict.name, conflict.version);
+            if status.conflicts.contains(&key) || !aside.insert(key) {
+                continue;
+            }
+            tracing::warn!(agent = %conflict.name, version = %conflict.version, "update kept aside: the file has local edits");
+            done.push(Action {
+                version: Some(conflict.version.clone()),
+                path: Some(conflict.path.clone()),
+                ..action(
+                    ActionKind::SetAside,
+                    conflict.name.to_string(),
+                    format!("{} (the file has local edits; see `agents diff`)", conflict.version),
+                )
+            });
+        }
+        for (package, file) in
+            report.kept().iter().filter(|(p, _)| !status.drift.iter().any(|known| *known == p.name.as_str()))
+        {
+            tracing::warn!(agent = %package.name, path = %file.path.display(), "kept a local edit");
+            done.push(Action {
+                version: Some(package.version.clone()),
+                path: Some(file.path.clone()),
+                ..action(ActionKind::KeptEdit, package.name.to_string(), file.path.display().to_string())
+            });
+        }
+        for action in done {
+            self.status.record(action);
+        }
+        let status = &mut self.statuses[index];
+        status.drift = report.kept().iter().map(|(p, _)| p.name.to_string()).collect();
+        status.drift.dedup();
+        status.conflicts = report
+            .files(|a| matches!(a, FileAction::Conflict { .. }))
+            .iter()
+            .map(|(p, _)| format!("{}@{}", p.name, p.version))
+            .collect();
+        status.conflicts.dedup();
+    }
+
+    /// A pass's errors into the workspace's status, pins the cache lacks said in the words of
+    /// where their fetch is; each error logged once, when it appears.
+    fn take_errors(&mut self, index: usize, report: &agents_workspace::Report) {
+        let root = self.workspaces[index].root.clone();
+        let before = self.missing.remove(&root).unwrap_or_default();
+        let pins: Vec<(MissingPin, Instant)> = report
+            .missing
+            .iter()
+            .map(|pin| {
+                let seen = before.iter().find(|(known, _)| known == pin).map_or_else(Instant::now, |(_, at)| *at);
+                (pin.clone(), seen)
+            })
+            .collect();
+        let is_pin_error =
+            |error: &String| pins.iter().any(|(pin, _)| error.starts_with(&format!("{}@{}: ", pin.name, pin.version)));
+        let mut errors: Vec<String> = report.errors.iter().filter(|e| !is_pin_error(e)).cloned().collect();
+        for (pin, seen) in &pins {
+            let fetched_since = self.registry_fetched.get(&pin.registry).is_some_and(|at| at > seen);
+            errors.push(if fetched_since {
+                format!(
+                    "{}@{} is not in registry `{}`, even after fetching it (never published there, or removed): retrying with backoff",
+                    pin.name, pin.version, pin.registry
+                )
+            } else {
+                format!("{}@{} is not fetched yet from registry `{}`: fetching it now", pin.name, pin.version, pin.registry)
+            });
+        }
+        if !pins.is_empty() {
+            self.missing.insert(root.clone(), pins);
+        }
+        if report.needs_fetch {
+            self.needing.insert(root.clone());
+        } else {
+            self.needing.remove(&root);
+        }
+        if self.needing.is_empty() {
+            self.pin_retries = 0;
+        }
+        let status = &mut self.statuses[index];
+        // Each error into the log once, when it appears, not on every pass.
+        for error in errors.iter().filter(|e| !status.errors.contains(e)) {
+            tracing::warn!(root = %root.display(), "{error}");
+        }
+        status.errors = errors;
+        self.wants_fetch |= report.needs_fetch;
+    }
+
+    /// Registries no watched workspace names any more leave status, the schedule and their
+    /// backoff. Only once every workspace's pass (but a vanished project's) has said which
+    /// registries it names: until then, a registry may belong to one not heard from yet.
+    fn forget_unnamed_registries(&mut self) {
+        let heard = |(workspace, status): (&Workspace, &WorkspaceStatus)| {
+            status.missing || self.named.contains_key(&workspace.root)
+        };
+        if !self.workspaces.iter().zip(&self.statuses).all(heard) {
+            return;
+        }
+        let named: BTreeSet<&String> = self.named.values().flatten().collect();
+        let before = self.status.registries.len();
+        let had_error = self.status.registries.iter().any(|r| r.error.is_some() && !named.contains(&r.url));
+        self.status.registries.retain(|r| named.contains(&r.url));
+        self.due.retain(|url, _| named.contains(url));
+        self.failing.retain(|url, _| named.contains(url));
+        if had_error {
+            // The fetch error spoke of a registry no one uses now: say what still fails.
+            let errors: Vec<String> = self
+                .status
+                .registries
+                .iter()
+                .filter_map(|r| r.error.as_ref().map(|e| format!("registry `{}`: {e}", r.name)))
+                .collect();
+            self.status.fetch_error = (!errors.is_empty()).then(|| errors.join("; "));
+            if self.status.fetch_error.is_none() {
+                self.status.fetch_failures = 0;
+            }
+        }
+        if self.status.registries.len() != before {
+            self.write_schedule();
         }
     }
 

@@ -92,6 +92,7 @@ fn main() {
     let settings = daemon::Settings { dirs, runtime_dir, git_fetch_with_cli: args.git_fetch_with_cli, environment };
     match daemon::run(settings) {
         Ok(()) => {}
+        Err(error) if error.is::<daemon::AlreadyRunning>() => tracing::warn!("{error}"),
         Err(error) => {
             tracing::error!("{}", agents_workspace::control::error_text(error.as_ref()));
             std::process::exit(1);

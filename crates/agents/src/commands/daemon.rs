@@ -343,8 +343,10 @@ fn print_recent(printer: &Printer, status: &DaemonStatus) {
     printer.line("recent:");
     for action in status.recent.iter().rev().take(SHOWN).rev() {
         let detail = if action.detail.is_empty() { String::new() } else { format!(" ({})", action.detail) };
+        // One line for a repeat: the time of the last, and how many times.
+        let times = if action.count > 1 { format!(" ({} times)", action.count) } else { String::new() };
         printer.line(format!(
-            "  {} {} {}{detail} in {}",
+            "  {} {} {}{detail} in {}{times}",
             agents_format::format_utc(action.at),
             action.action,
             action.agent,
@@ -353,9 +355,80 @@ fn print_recent(printer: &Printer, status: &DaemonStatus) {
     }
 }
 
-fn quote(arg: &OsString) -> String {
-    let text = arg.to_string_lossy();
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+/// The variables a service needs from the session it was installed from, passed explicitly
+/// (a login service does not inherit the shell's environment): the ssh agent's socket, for
+/// registries over ssh, and the proxy settings, as curl, git and the loader read them. Only
+/// those set when the service is installed are written.
+const SERVICE_VARIABLES: &[&str] = &[
+    "SSH_AUTH_SOCK",
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// The values of [`SERVICE_VARIABLES`] set now, each as text (a value that is not UTF-8 cannot
+/// be written into a unit file or a plist, and is refused).
+fn service_environment() -> anyhow::Result<Vec<(&'static str, String)>> {
+    SERVICE_VARIABLES
+        .iter()
+        .filter_map(|name| std::env::var_os(name).map(|value| (*name, value)))
+        .map(|(name, value)| Ok((name, service_text(&value, name)?.to_owned())))
+        .collect()
+}
+
+/// `value` as text for a service definition, or an error naming `what`.
+fn service_text<'a>(value: &'a std::ffi::OsStr, what: &str) -> anyhow::Result<&'a str> {
+    value.to_str().with_context(|| {
+        format!(
+            "cannot write the service: {what} ({}) is not UTF-8, which a service definition cannot hold",
+            Path::new(value).display()
+        )
+    })
+}
+
+/// `text` as one double-quoted word that systemd reads back exactly: `\` and `"` escaped,
+/// control characters as `\xNN`, `%` doubled (specifiers), and in a command line `$` doubled
+/// (systemd expands `$NAME` there; `Environment=` does not).
+fn systemd_quote(text: &str, command_line: bool) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for character in text.chars() {
+        match character {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '%' => quoted.push_str("%%"),
+            '$' if command_line => quoted.push_str("$$"),
+            c if c.is_ascii_control() => quoted.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// The systemd user unit: agentsd with `args`, the session's `environment` listed. A daemon
+/// already running (started by hand) makes agentsd exit 0 with a message, so
+/// `Restart=on-failure` restarts only a daemon that failed.
+fn systemd_unit(agentsd: &Path, args: &[OsString], environment: &[(&str, String)]) -> anyhow::Result<String> {
+    let mut words = vec![systemd_quote(service_text(agentsd.as_os_str(), "the path of agentsd")?, true)];
+    for arg in args {
+        words.push(systemd_quote(service_text(arg, "a directory")?, true));
+    }
+    let exec = words.join(" ");
+    let environment: String = environment
+        .iter()
+        .map(|(name, value)| format!("Environment={}\n", systemd_quote(&format!("{name}={value}"), false)))
+        .collect();
+    Ok(format!(
+        "[Unit]\nDescription=agents daemon: keeps AI coding agents in sync with agents.lock\n\n\
+         [Service]\nType=simple\n{environment}ExecStart={exec}\nRestart=on-failure\nRestartSec=5\n\n\
+         [Install]\nWantedBy=default.target\n"
+    ))
 }
 
 fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> {
@@ -367,21 +440,16 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
     if let Some(position) = args.iter().position(|a| a == "--runtime-dir") {
         args.drain(position..position + 2);
     }
+    let environment = service_environment()?;
     if cfg!(target_os = "macos") {
-        let plist = launchd_plist(&agentsd, &args);
+        let plist = launchd_plist(&agentsd, &args, &environment)?;
         let path = context.dirs.home.join("Library/LaunchAgents/dev.agents.agentsd.plist");
         agents_workspace::fs::write_atomic(&path, plist.as_bytes())?;
         printer.status("Wrote", path.display());
         printer.next(format!("launchctl load -w {}", path.display()));
         return Ok(0);
     }
-    let exec =
-        std::iter::once(quote(&agentsd.into_os_string())).chain(args.iter().map(quote)).collect::<Vec<_>>().join(" ");
-    let unit = format!(
-        "[Unit]\nDescription=agents daemon: keeps AI coding agents in sync with agents.lock\n\n\
-         [Service]\nType=simple\nExecStart={exec}\nRestart=on-failure\nRestartSec=5\n\n\
-         [Install]\nWantedBy=default.target\n"
-    );
+    let unit = systemd_unit(&agentsd, &args, &environment)?;
     let path = context.systemd_user_dir.join("agentsd.service");
     agents_workspace::fs::write_atomic(&path, unit.as_bytes())?;
     printer.status("Wrote", path.display());
@@ -405,18 +473,102 @@ fn install_service(context: &Context, printer: &Printer) -> anyhow::Result<i32> 
     Ok(0)
 }
 
-fn launchd_plist(agentsd: &Path, args: &[OsString]) -> String {
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let mut program = format!("    <string>{}</string>\n", escape(&agentsd.display().to_string()));
-    for arg in args {
-        let arg = arg.to_string_lossy();
-        program.push_str(&format!("    <string>{}</string>\n", escape(&arg)));
+/// `text` as XML character data (or an attribute value). XML 1.0 cannot hold most control
+/// characters at all: a path with one is refused.
+fn xml_text(text: &str) -> anyhow::Result<String> {
+    if let Some(control) = text.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        bail!("cannot write the service: {text:?} holds the control character {control:?}, which a plist cannot hold");
     }
-    format!(
+    Ok(text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;"))
+}
+
+/// The launchd agent: agentsd with `args` and the session's `environment`, restarted only when
+/// it fails (`KeepAlive` on an unsuccessful exit: one that finds a daemon already running
+/// exits 0 and stays down).
+fn launchd_plist(agentsd: &Path, args: &[OsString], environment: &[(&str, String)]) -> anyhow::Result<String> {
+    let mut program =
+        format!("    <string>{}</string>\n", xml_text(service_text(agentsd.as_os_str(), "the path of agentsd")?)?);
+    for arg in args {
+        program.push_str(&format!("    <string>{}</string>\n", xml_text(service_text(arg, "a directory")?)?));
+    }
+    let mut variables = String::new();
+    for (name, value) in environment {
+        variables.push_str(&format!("    <key>{}</key>\n    <string>{}</string>\n", xml_text(name)?, xml_text(value)?));
+    }
+    let environment = if variables.is_empty() {
+        String::new()
+    } else {
+        format!("  <key>EnvironmentVariables</key>\n  <dict>\n{variables}  </dict>\n")
+    };
+    Ok(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n\
          <plist version=\"1.0\">\n<dict>\n  <key>Label</key>\n  <string>dev.agents.agentsd</string>\n  \
-         <key>ProgramArguments</key>\n  <array>\n{program}  </array>\n  <key>RunAtLoad</key>\n  <true/>\n  \
-         <key>KeepAlive</key>\n  <true/>\n</dict>\n</plist>\n"
-    )
+         <key>ProgramArguments</key>\n  <array>\n{program}  </array>\n{environment}  <key>RunAtLoad</key>\n  <true/>\n  \
+         <key>KeepAlive</key>\n  <dict>\n    <key>SuccessfulExit</key>\n    <false/>\n  </dict>\n</dict>\n</plist>\n"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    use super::{launchd_plist, systemd_quote};
+
+    fn check(text: &str, command_line: bool, expected: &str) {
+        assert_eq!(systemd_quote(text, command_line), expected, "{text:?}");
+    }
+
+    #[test]
+    fn systemd_reads_back_every_character() {
+        check("/home/a b/.config", true, r#""/home/a b/.config""#);
+        check("/home/100%/x", true, r#""/home/100%%/x""#);
+        check("/home/$USER/x", true, r#""/home/$$USER/x""#);
+        check("SSH_AUTH_SOCK=/tmp/$x%y", false, r#""SSH_AUTH_SOCK=/tmp/$x%%y""#);
+        check(r#"/a"b\c'd"#, true, r#""/a\"b\\c'd""#);
+        check("/a\nb\tc", true, r#""/a\x0ab\x09c""#);
+        check("/é ü", true, "\"/é ü\"");
+    }
+
+    /// The plist escapes what XML needs, restarts agentsd only when it fails, and passes the
+    /// environment; `plutil -lint` (macOS) must accept it where it exists.
+    #[test]
+    fn the_launchd_plist_is_well_formed() {
+        let home = "/Users/a <b> & \"c\" 'd' %e $f";
+        let args: Vec<OsString> = vec!["--home".into(), home.into()];
+        let environment = [("HTTPS_PROXY", "http://p:1/?a=1&b=<2>".to_owned())];
+        let plist = launchd_plist(Path::new("/opt/a&b/agentsd"), &args, &environment).unwrap();
+        assert!(plist.contains("<string>/opt/a&amp;b/agentsd</string>"), "{plist}");
+        assert!(
+            plist.contains("<string>/Users/a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; %e $f</string>"),
+            "{plist}"
+        );
+        assert!(
+            plist.contains("<key>HTTPS_PROXY</key>\n    <string>http://p:1/?a=1&amp;b=&lt;2&gt;</string>"),
+            "{plist}"
+        );
+        assert!(plist.contains("<key>SuccessfulExit</key>\n    <false/>"), "{plist}");
+        let with_control = vec![OsString::from("/a\u{1}b")];
+        assert!(launchd_plist(Path::new("/x"), &with_control, &[]).is_err());
+        let Ok(plutil) = which("plutil") else {
+            eprintln!("note: plutil is not installed (macOS only); the plist was not linted");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.agents.agentsd.plist");
+        std::fs::write(&path, &plist).unwrap();
+        let output = std::process::Command::new(plutil).arg("-lint").arg(&path).output().unwrap();
+        assert!(output.status.success(), "plutil -lint: {}", String::from_utf8_lossy(&output.stdout));
+    }
+
+    fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+        let path = std::env::var_os("PATH").ok_or(())?;
+        std::env::split_paths(&path).map(|dir| dir.join(name)).find(|path| path.is_file()).ok_or(())
+    }
 }
