@@ -524,8 +524,15 @@ fn a_removed_agents_directory_is_recreated_and_an_unreachable_registry_backs_off
     };
     assert!(eventually(WAIT, || reconciled(daemon.status())), "{}", daemon.status());
 
-    // The whole .claude directory goes: the daemon sees its parent change, scans, restores.
-    std::fs::remove_dir_all(env.project.join(".claude")).unwrap();
+    // The whole .claude directory goes: the daemon sees its parent change, scans, restores. A
+    // pass still under way may write into it while it goes (as any writer could, and `rm -rf`
+    // then fails the same way): removed again, as a user would run `rm -rf` again.
+    let removed = eventually(WAIT, || match std::fs::remove_dir_all(env.project.join(".claude")) {
+        Ok(()) => true,
+        Err(error) if error.kind() == std::io::ErrorKind::DirectoryNotEmpty => false,
+        Err(error) => panic!("removing .claude: {error}"),
+    });
+    assert!(removed, "a pass kept writing into .claude for {WAIT:?}");
     assert!(eventually(WAIT, || env.run(["verify"]).code() == Some(0)), "{}", env.run(["verify"]).stderr());
     // And it watches the new directory: a second deletion inside it is noticed too.
     std::fs::remove_file(env.agents_dir().join("alpha.md")).unwrap();

@@ -161,7 +161,7 @@ fn a_registry_error_prints_its_cause_once() {
     assert_eq!(
         stderr,
         "warning: skipping registry `team`: could not reach registry `[ROOT]/nowhere.git`: failed to resolve path \
-         '[ROOT]/nowhere.git': No such file or directory; class=Os (2); code=NotFound (-3)\n    Finished no agents match `alpha`\n"
+         '[ROOT]/nowhere.git': No such file or directory\n    Finished no agents match `alpha`\n"
     );
 }
 

@@ -77,54 +77,60 @@ pub(crate) fn hint(error: &anyhow::Error) -> Option<String> {
                     .to_owned(),
             );
         }
-        // A registry out of reach says first how to reach it (the git program, credentials).
-        if let Some(WorkspaceError::Registry(cause)) = error.unreachable_cause()
-            && let Some(hint) = registry_hint(cause)
-        {
-            return Some(hint);
-        }
-        return match error {
-            WorkspaceError::MaybeElsewhere { found, name, .. } => Some(format!(
-                "`agents install {name} --registry {found}` takes it from `{found}` without asking the others"
-            )),
-            WorkspaceError::Conflicts { agents, .. } => Some(format!(
-                "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \
-                 (a backup goes to the state directory)"
-            )),
-            WorkspaceError::MergeConflicts { first, .. } => Some(format!(
-                "`agents diff {first}` shows the version your edits were made on, yours and theirs; \
-                 `agents resolve {first} --edit` settles it in your editor (or --theirs, --ours, --from FILE)"
-            )),
-            WorkspaceError::NoProject { start } => Some(format!(
-                "`agents init` makes {} a project (agents.toml, agents.lock and .claude/agents/ go there); \
-                 `--global` installs for your user, in ~/.claude/agents",
-                start.display()
-            )),
-            WorkspaceError::Ambiguous { name, .. } => {
-                Some(format!("choose one with `agents install {name} --registry NAME`"))
-            }
-            WorkspaceError::UnknownAgent { suggestion: Some(suggestion), .. } => {
-                Some(format!("did you mean `{suggestion}`? (`agents search WORD` lists what the registries have)"))
-            }
-            WorkspaceError::UnknownAgent { .. } => {
-                Some("`agents search WORD` lists what the registries have".to_owned())
-            }
-            WorkspaceError::Name(error) => name_hint(error),
-            WorkspaceError::UnknownRegistry(_) | WorkspaceError::UnknownRegistryId { .. } => Some(
-                "`agents registry list` shows the configured registries; `agents registry add` adds one".to_owned(),
-            ),
-            WorkspaceError::LockfileWouldChange { .. } => {
-                Some("run without --locked/--frozen to update agents.lock".to_owned())
-            }
-            WorkspaceError::NoMatchingVersion { name, .. } => Some(format!("`agents info {name}` lists its versions")),
-            WorkspaceError::Registry(error) => registry_hint(error),
+        // A registry out of reach: how to reach it (the git program, credentials), after what
+        // to do without it.
+        let reach = match error.unreachable_cause() {
+            Some(WorkspaceError::Registry(cause)) => registry_hint(cause),
             _ => None,
+        };
+        let hint = workspace_hint(error);
+        return match (hint, reach) {
+            (Some(hint), Some(reach)) => Some(format!("{hint}; {reach}")),
+            (hint, reach) => hint.or(reach),
         };
     }
     if let Some(error) = error.downcast_ref::<agents_format::NameError>() {
         return name_hint(error);
     }
     error.downcast_ref::<RegistryError>().and_then(registry_hint)
+}
+
+fn workspace_hint(error: &WorkspaceError) -> Option<String> {
+    match error {
+        WorkspaceError::MaybeElsewhere { found, name, .. } => Some(format!(
+            "`agents install {name} --registry {found}` takes it from `{found}` without asking the others"
+        )),
+        WorkspaceError::Conflicts { agents, .. } => Some(format!(
+            "`agents diff {agents}` shows the edits; keep them, or pass --force to overwrite these files only \
+                 (a backup goes to the state directory)"
+        )),
+        WorkspaceError::MergeConflicts { first, .. } => Some(format!(
+            "`agents diff {first}` shows the version your edits were made on, yours and theirs; \
+                 `agents resolve {first} --edit` settles it in your editor (or --theirs, --ours, --from FILE)"
+        )),
+        WorkspaceError::NoProject { start } => Some(format!(
+            "`agents init` makes {} a project (agents.toml, agents.lock and .claude/agents/ go there); \
+                 `--global` installs for your user, in ~/.claude/agents",
+            start.display()
+        )),
+        WorkspaceError::Ambiguous { name, .. } => {
+            Some(format!("choose one with `agents install {name} --registry NAME`"))
+        }
+        WorkspaceError::UnknownAgent { suggestion: Some(suggestion), .. } => {
+            Some(format!("did you mean `{suggestion}`? (`agents search WORD` lists what the registries have)"))
+        }
+        WorkspaceError::UnknownAgent { .. } => Some("`agents search WORD` lists what the registries have".to_owned()),
+        WorkspaceError::Name(error) => name_hint(error),
+        WorkspaceError::UnknownRegistry(_) | WorkspaceError::UnknownRegistryId { .. } => {
+            Some("`agents registry list` shows the configured registries; `agents registry add` adds one".to_owned())
+        }
+        WorkspaceError::LockfileWouldChange { .. } => {
+            Some("run without --locked/--frozen to update agents.lock".to_owned())
+        }
+        WorkspaceError::NoMatchingVersion { name, .. } => Some(format!("`agents info {name}` lists its versions")),
+        WorkspaceError::Registry(error) => registry_hint(error),
+        _ => None,
+    }
 }
 
 /// Names are lowercase: offer the lowercase form when it is a valid name.
