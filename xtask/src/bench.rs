@@ -115,6 +115,30 @@ fn proc_counters(pid: u32) -> anyhow::Result<(u64, u64)> {
     Ok((ticks, switches))
 }
 
+/// CPU time of the process's live threads, in nanoseconds (`/proc/PID/task/*/schedstat`, whose
+/// first field is the time on a CPU): the 10 ms ticks of `/proc/PID/stat` cannot tell 1 ms a
+/// minute from nothing. Threads that exit meanwhile take their time with them, so a window is
+/// measured once the runtime's blocking threads have gone (they stay 10 s after their last job).
+fn cpu_ns(pid: u32) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for task in fs_err::read_dir(format!("/proc/{pid}/task"))? {
+        let task = task.with_context(|| format!("listing /proc/{pid}/task"))?;
+        let Ok(schedstat) = fs_err::read_to_string(task.path().join("schedstat")) else { continue };
+        let first = schedstat.split_whitespace().next().unwrap_or_default();
+        total += first.parse::<u64>().with_context(|| format!("/proc/{pid}/task/*/schedstat: {schedstat}"))?;
+    }
+    Ok(total)
+}
+
+/// Idle CPU in ms per minute over `window`, after `settle` (see [`cpu_ns`]).
+fn idle_cpu(pid: u32, settle: Duration, window: Duration) -> anyhow::Result<f64> {
+    std::thread::sleep(settle);
+    let before = cpu_ns(pid)?;
+    std::thread::sleep(window);
+    let after = cpu_ns(pid)?;
+    Ok(after.saturating_sub(before) as f64 / 1e6 * 60.0 / window.as_secs_f64())
+}
+
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = fs_err::read_to_string(format!("/proc/{pid}/status"))?;
     let line =
@@ -169,9 +193,9 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
     let pid_idle = u32::try_from(status["pid"].as_u64().context("`agents daemon status --json` printed no pid")?)?;
     std::thread::sleep(Duration::from_secs(2));
     let window = Duration::from_secs(if quick { 10 } else { 60 });
-    let (ticks_before, switches_before) = proc_counters(pid_idle)?;
-    std::thread::sleep(window);
-    let (ticks_after, switches_after) = proc_counters(pid_idle)?;
+    let (_, switches_before) = proc_counters(pid_idle)?;
+    let cpu_ms_per_minute = idle_cpu(pid_idle, Duration::from_secs(12), window)?;
+    let (_, switches_after) = proc_counters(pid_idle)?;
     let rss = rss_kib(pid_idle)?;
     env.agents(&["daemon", "stop"])?;
     let _ = pid;
@@ -180,10 +204,7 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
 
     daemon_latency.sort();
     by_hand.sort();
-    let ticks_per_second = 100.0; // USER_HZ on Linux
-    let cpu_ms_per_minute =
-        (ticks_after - ticks_before) as f64 / ticks_per_second * 1000.0 * 60.0 / window.as_secs_f64();
-    let wakeups = (switches_after - switches_before) as f64 / window.as_secs_f64();
+    let wakeups = (switches_after - switches_before) as f64 / (window.as_secs_f64() + 12.0);
     let p50 = percentile(&daemon_latency, 0.5);
     let baseline = percentile(&by_hand, 0.5);
     let table = format!(
@@ -191,7 +212,7 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
          | event → reconciled, p50 ({rounds} deletions) | {} | `agents sync` by hand: {} p50; the daemon's figure is that work plus its debounce, {} ms of quiet after a removal so that a directory being removed settles first ({:.1}× the by-hand time) |\n\
          | event → reconciled, p95 | {} | `agents sync` by hand: {} p95 |\n\
          | idle RSS | {:.1} MiB | |\n\
-         | idle CPU | {cpu_ms_per_minute:.1} ms per minute (over {}s, 10 ms resolution) | |\n\
+         | idle CPU | {cpu_ms_per_minute:.2} ms per minute (over {}s, after 12 s of quiet; schedstat, ns resolution) | |\n\
          | idle wake-ups | {wakeups:.2} per second (context switches, all threads) | |\n",
         ms(p50),
         ms(baseline),
@@ -473,13 +494,10 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
     let (ticks_after, _) = proc_counters(pid)?;
     let flood = flood(env, pid, &workspaces, &names, if quick { 200 } else { FLOOD_FILES })?;
     let busy_rss = rss_kib(pid)?;
-    let window = Duration::from_secs(if quick { 10 } else { 30 });
-    let (idle_before, _) = proc_counters(pid)?;
-    std::thread::sleep(window);
-    let (idle_after, _) = proc_counters(pid)?;
+    let window = Duration::from_secs(if quick { 10 } else { 60 });
+    let idle_cpu = idle_cpu(pid, Duration::from_secs(12), window)?;
     latency.sort();
     let cpu_per_event = (ticks_after - ticks_before) as f64 * 10.0 / rounds as f64;
-    let idle_cpu = (idle_after - idle_before) as f64 * 10.0 * 60.0 / window.as_secs_f64();
 
     // A CLI holds workspace 0's lock while the registry takes 5 s to answer a fetch.
     proxy.set_delay(SLOW_REGISTRY);
@@ -517,7 +535,7 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: event → reconciled, p95 | {} | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: CPU per deletion restored | {cpu_per_event:.1} ms (10 ms resolution) | |\n\
          {flood}\
-         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: idle CPU | {idle_cpu:.1} ms per minute (over {}s) | |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: idle CPU | {idle_cpu:.2} ms per minute (over {}s, after 12 s of quiet; schedstat, ns resolution) | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: RSS | {:.1} MiB | |\n\
          | `agents daemon status` while a CLI holds a lock and a fetch waits {} s on the registry, p50 (20 calls) | {} | status said what waits on what: the workspace waiting for its lock, the fetch on registry team |\n\
          | the same, p95 | {} | a file deleted in another workspace meanwhile: restored in {} p50, {} max |\n",
