@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agents_test_support::{DaemonGuard, TestEnv, eventually};
 
-/// Well under the watch audit's period (30 s): a restore must come from an event.
+/// Well under the watch audit's period (10 minutes): a restore must come from an event.
 const WAIT: Duration = Duration::from_secs(5);
 
 /// A daemon started, once its first pass over every workspace has ended (it answers before:

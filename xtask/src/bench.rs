@@ -193,8 +193,10 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
     let pid_idle = u32::try_from(status["pid"].as_u64().context("`agents daemon status --json` printed no pid")?)?;
     std::thread::sleep(Duration::from_secs(2));
     let window = Duration::from_secs(if quick { 10 } else { 60 });
+    // Both read from the live threads: after the quiet, when the blocking threads have gone.
+    std::thread::sleep(Duration::from_secs(12));
     let (_, switches_before) = proc_counters(pid_idle)?;
-    let cpu_ms_per_minute = idle_cpu(pid_idle, Duration::from_secs(12), window)?;
+    let cpu_ms_per_minute = idle_cpu(pid_idle, Duration::ZERO, window)?;
     let (_, switches_after) = proc_counters(pid_idle)?;
     let rss = rss_kib(pid_idle)?;
     env.agents(&["daemon", "stop"])?;
@@ -204,7 +206,7 @@ pub(crate) fn daemon(quick: bool) -> anyhow::Result<()> {
 
     daemon_latency.sort();
     by_hand.sort();
-    let wakeups = (switches_after - switches_before) as f64 / (window.as_secs_f64() + 12.0);
+    let wakeups = switches_after.saturating_sub(switches_before) as f64 / window.as_secs_f64();
     let p50 = percentile(&daemon_latency, 0.5);
     let baseline = percentile(&by_hand, 0.5);
     let table = format!(

@@ -35,8 +35,10 @@ const REMOVAL_MAX: Duration = Duration::from_secs(10);
 /// A full reconcile of everything, whatever the events said.
 const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
 /// How often every watch is re-added, in case an event that would have re-established one was
-/// lost (a queue overflow, a race with a directory replaced twice).
-const WATCH_AUDIT: Duration = Duration::from_secs(60);
+/// lost (a queue overflow, a race with a directory replaced twice). A safety net, not the way
+/// watches follow a directory (events do that at once), so rare: each audit wakes threads, and
+/// wake-ups are what an idle daemon costs.
+const WATCH_AUDIT: Duration = Duration::from_secs(10 * 60);
 /// How often a vanished project's directory is looked for (one `stat` each).
 const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 /// The default time between registry fetches.
@@ -49,8 +51,8 @@ const BACKOFF_CAP: u64 = 60 * 60;
 const PIN_RETRY_BASE: u64 = 5;
 const PIN_RETRY_CAP: u64 = 60 * 60;
 /// The longest single sleep: wall-clock deadlines are re-checked at least this often, so a
-/// laptop that slept through a fetch time fetches soon after waking.
-const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// laptop that slept through a fetch time fetches within this long after waking.
+const MAX_SLEEP: Duration = Duration::from_secs(5 * 60);
 /// How long a stopping daemon waits for passes under way.
 const DRAIN: Duration = Duration::from_secs(3);
 /// How long a new instance waits for a previous one that holds the lock but no longer answers.
