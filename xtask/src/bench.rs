@@ -376,8 +376,9 @@ fn timed_status(env: &Env) -> anyhow::Result<(Duration, serde_json::Value)> {
     Ok((took, serde_json::from_str(&text).context("`agents daemon status --json`")?))
 }
 
-/// Unrelated files written into one workspace's agents directory (a tool's scratch files).
-const FLOOD_FILES: usize = 1000;
+/// Unrelated files written into one workspace's agents directory (a tool's scratch files): the
+/// daemon issue's 10,000 file events, during which restores elsewhere must stay prompt.
+const FLOOD_FILES: usize = 10_000;
 
 /// Writes `files` unrelated files into workspace 0's agents directory while files are deleted in
 /// other workspaces and status is asked: the daemon's CPU for the flood (until it is idle again),
