@@ -27,17 +27,27 @@ fn pins(env: &TestEnv, versions: &[&str]) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// A lockfile pinning `alpha` at one version, and that version's body.
+type Pin = (Vec<u8>, Vec<u8>);
+
+/// A project with `alpha` 1.0.0 installed from registry `team` (which also has 2.0.0) and
+/// watched by the daemon, with the lockfiles and bodies of both versions (see [`pins`]).
+fn watched_alpha() -> (TestEnv, Vec<Pin>) {
+    let env = TestEnv::new();
+    env.registry("team");
+    let pins = pins(&env, &["1.0.0", "2.0.0"]);
+    env.run(["install", "alpha@=1.0.0", "--registry", "team"]).success();
+    env.run(["daemon", "watch"]).success();
+    (env, pins)
+}
+
 /// Saves race the daemon's writes of a pulled pin, in the three ways editors save. Every save
 /// must survive: either the daemon saw it first and kept it as a local edit, or it landed on
 /// the new version and stays.
 #[test]
 fn no_save_is_lost_to_a_racing_daemon_write() {
-    let env = TestEnv::new();
-    env.registry("team");
-    let pins = pins(&env, &["1.0.0", "2.0.0"]);
+    let (env, pins) = watched_alpha();
     let file = env.agents_dir().join("alpha.md");
-    env.run(["install", "alpha@=1.0.0", "--registry", "team"]).success();
-    env.run(["daemon", "watch"]).success();
     let _daemon = DaemonGuard::start(&env);
     let lockfile = env.project.join("agents.lock");
     let rounds = if std::env::var_os("AGENTS_SLOW_TESTS").is_some() { 1000 } else { 100 };
@@ -87,12 +97,8 @@ fn no_save_is_lost_to_a_racing_daemon_write() {
 #[test]
 fn a_writer_holding_the_file_open_keeps_its_write() {
     use std::io::Write as _;
-    let env = TestEnv::new();
-    env.registry("team");
-    let pins = pins(&env, &["1.0.0", "2.0.0"]);
+    let (env, pins) = watched_alpha();
     let file = env.agents_dir().join("alpha.md");
-    env.run(["install", "alpha@=1.0.0", "--registry", "team"]).success();
-    env.run(["daemon", "watch"]).success();
     let daemon = DaemonGuard::start(&env);
     let lockfile = env.project.join("agents.lock");
 
