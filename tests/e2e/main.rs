@@ -30,6 +30,7 @@ mod readme;
 mod registry;
 mod release_profile;
 mod signing;
+mod site;
 mod sparse;
 mod targets;
 mod team_flow;
