@@ -31,6 +31,7 @@ mod registry;
 mod release_profile;
 mod signing;
 mod site;
+mod site_browser;
 mod sparse;
 mod targets;
 mod team_flow;

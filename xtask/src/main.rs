@@ -1,7 +1,8 @@
 //! Repository automation, run as `cargo xtask <task>`:
 //!
 //! - `test`: everything CI checks (format, clippy with `-D warnings`, the whole test suite),
-//!   after installing what the tests need when missing (sshd, lighttpd, jq, systemd-analyze).
+//!   after installing what the tests need when missing (sshd, lighttpd, jq, systemd-analyze,
+//!   chromium and chromedriver).
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
@@ -138,9 +139,9 @@ pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
 }
 
 /// Debian packages the tests need: the servers the transport tests start on loopback, the
-/// programs documented scripts use, and systemd, whose `systemd-analyze verify` checks the
+/// programs documented scripts use, a browser for the website's tests, and systemd, whose `systemd-analyze verify` checks the
 /// service unit `agents daemon install-service` writes.
-const TEST_PACKAGES: [(&str, &str); 7] = [
+const TEST_PACKAGES: [(&str, &str); 9] = [
     ("openssh-server", "/usr/sbin/sshd"),
     ("openssh-client", "/usr/bin/ssh-keygen"),
     ("lighttpd", "/usr/sbin/lighttpd"),
@@ -149,6 +150,10 @@ const TEST_PACKAGES: [(&str, &str); 7] = [
     // docs/json.md's bot script, run as written by tests/e2e/json.rs.
     ("jq", "/usr/bin/jq"),
     ("systemd", "/usr/bin/systemd-analyze"),
+    // The registry website's browser tests (tests/e2e/site_browser.rs): headless Chromium over
+    // WebDriver.
+    ("chromium", "/usr/bin/chromium"),
+    ("chromium-driver", "/usr/bin/chromedriver"),
 ];
 
 /// Installs what the tests need and the machine lacks (with apt, when we may).

@@ -220,7 +220,7 @@ pub(crate) fn strip_front_matter(text: &str) -> &str {
 fn file_list(out: &mut String, record: &IndexRecord, files: &[File]) {
     let _ = writeln!(
         out,
-        "<section aria-labelledby=\"files\"><h2 id=\"files\">Files of version {}</h2>\n<table>\n\
+        "<section aria-labelledby=\"files\"><h2 id=\"files\">Files of version {}</h2>\n<div class=\"table\" role=\"region\" aria-label=\"Table of files\" tabindex=\"0\"><table>\n\
          <thead><tr><th scope=\"col\">File</th><th scope=\"col\">Bytes</th><th scope=\"col\">Runs</th></tr></thead><tbody>",
         escape(&record.version.to_string())
     );
@@ -234,14 +234,14 @@ fn file_list(out: &mut String, record: &IndexRecord, files: &[File]) {
             if file.executable { "yes" } else { "no" }
         );
     }
-    out.push_str("</tbody></table></section>\n");
+    out.push_str("</tbody></table></div></section>\n");
 }
 
 /// What each tool gets: where the file goes and what its conversion cannot carry, as the CLI
 /// reports it when it installs for that target.
 fn tools(out: &mut String, name: &AgentName, kind: Kind, files: &[File]) {
     out.push_str(
-        "<section aria-labelledby=\"tools\"><h2 id=\"tools\">What each tool gets</h2>\n<table>\n<thead><tr>\
+        "<section aria-labelledby=\"tools\"><h2 id=\"tools\">What each tool gets</h2>\n<div class=\"table\" role=\"region\" aria-label=\"Table of tools\" tabindex=\"0\"><table>\n<thead><tr>\
          <th scope=\"col\">Tool</th><th scope=\"col\">Installed at</th><th scope=\"col\">Not carried over</th>\
          </tr></thead><tbody>\n",
     );
@@ -255,7 +255,7 @@ fn tools(out: &mut String, name: &AgentName, kind: Kind, files: &[File]) {
         let path = path.map_or_else(|| "no file".to_owned(), |path| format!("<code>{}</code>", escape(&path)));
         let _ = writeln!(out, "<tr><th scope=\"row\">{}</th><td>{path}</td><td>{notes}</td></tr>", tool_label(target));
     }
-    out.push_str("</tbody></table></section>\n");
+    out.push_str("</tbody></table></div></section>\n");
 }
 
 fn tool_label(target: Target) -> &'static str {
@@ -290,7 +290,7 @@ fn tool_row(target: Target, name: &AgentName, kind: Kind, files: &[File]) -> (Op
 
 fn versions(out: &mut String, info: &SiteInfo, package: &Package) {
     out.push_str(
-        "<section aria-labelledby=\"versions\"><h2 id=\"versions\">Versions</h2>\n<table>\n<thead><tr>\
+        "<section aria-labelledby=\"versions\"><h2 id=\"versions\">Versions</h2>\n<div class=\"table\" role=\"region\" aria-label=\"Table of versions\" tabindex=\"0\"><table>\n<thead><tr>\
          <th scope=\"col\">Version</th><th scope=\"col\">Published</th><th scope=\"col\">Status</th>\
          <th scope=\"col\">Signed by</th><th scope=\"col\">Raw bytes</th></tr></thead><tbody>\n",
     );
@@ -314,7 +314,7 @@ fn versions(out: &mut String, info: &SiteInfo, package: &Package) {
             raw_links(info.layout, record, package.kind)
         );
     }
-    out.push_str("</tbody></table></section>\n");
+    out.push_str("</tbody></table></div></section>\n");
 }
 
 /// Links to every file of `record` where the registry tree serves it.
