@@ -10,6 +10,8 @@
 //! - `bench [--quick] [--scale N]`: the CLI scenarios against git, agpm and APM, written to
 //!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench sparse [--quick]
 //!   [--scale N]`: a sparse registry served by lighttpd against the same registry over git;
+//!   `bench site [--quick] [--scale N]`: the registry's website, full build and one publish's
+//!   rebuild, page sizes;
 //!   `bench generate PATH AGENTS [--format 1|2]`: just the synthetic registry (format 2 unless
 //!   told), for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
@@ -26,6 +28,7 @@ mod bench;
 mod builtin;
 mod fuzz;
 mod scenarios;
+mod site_bench;
 mod sparse_bench;
 mod tidy;
 
@@ -44,6 +47,7 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["bench", "site", rest @ ..] => site_bench::site(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "sparse", rest @ ..] => sparse_bench::sparse(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "generate", path, agents, rest @ ..] => {
             let layout = match rest {
@@ -78,7 +82,7 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench sparse [--quick] [--scale N] | bench generate PATH AGENTS [--format 1|2] | fuzz [--seconds N] [TARGET...] | registry fmt | registry migrate | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench sparse [--quick] [--scale N] | bench site [--quick] [--scale N] | bench generate PATH AGENTS [--format 1|2] | fuzz [--seconds N] [TARGET...] | registry fmt | registry migrate | registry publish FILE... [--version V]"
         ),
     }
 }
