@@ -15,8 +15,8 @@ pub(crate) struct Package {
     /// Newest first.
     pub(crate) versions: Vec<Version>,
     pub(crate) owners: OwnersView,
-    /// The version the page shows (the highest not yanked, else the highest) and its files, or
-    /// why they could not be read.
+    /// The version the page shows (the highest that clients accept and is not yanked, else the
+    /// highest they accept, else the highest) and its files, or why they could not be read.
     pub(crate) shown: Option<(IndexRecord, Result<Vec<File>, String>)>,
 }
 
@@ -97,11 +97,22 @@ pub(crate) fn load(
     records.sort_by(|a, b| b.version.cmp(&a.version));
     let kind = records[0].kind;
     let owners = owners_view(owners_bytes);
-    let versions = records
-        .iter()
-        .map(|record| Version { record: record.clone(), signer: signer(context, owners_bytes, record) })
+    let versions: Vec<Version> = records
+        .into_iter()
+        .map(|record| {
+            let signer = signer(context, owners_bytes, &record);
+            Version { record, signer }
+        })
         .collect();
-    let shown = records.iter().find(|record| !record.yanked).or(records.first()).cloned();
+    // What a client would install: the highest version it accepts that is not yanked.
+    let accepted = |version: &&Version| !matches!(version.signer, Signer::Refused(_));
+    let shown = versions
+        .iter()
+        .filter(accepted)
+        .find(|version| !version.record.yanked)
+        .or_else(|| versions.iter().find(accepted))
+        .or(versions.first())
+        .map(|version| version.record.clone());
     let shown = shown.map(|record| {
         let files = read_files(context.registry, &record);
         if let Err(why) = &files {
