@@ -261,3 +261,31 @@ fn sparse_clients_ignore_the_site_served_beside_the_tree() {
         );
     }
 }
+
+#[test]
+fn an_exported_tree_builds_the_same_site_and_its_links_are_never_followed() {
+    let env = TestEnv::new();
+    let git = registry_with_every_kind(&env);
+    let tree = env.path("tree");
+    agents_test_support::export_tree(&git, &tree);
+    let (from_git, from_tree) = (env.path("from-git"), env.path("from-tree"));
+    build(&env, &git, &from_git).success();
+    build(&env, &tree, &from_tree).success().stderr_contains("Built site of 3 package(s)");
+    let files = TestEnv::files_under(&from_git);
+    assert_eq!(files, TestEnv::files_under(&from_tree));
+    for file in files.iter().filter(|file| from_git.join(file).is_file()) {
+        assert_eq!(std::fs::read(from_git.join(file)).unwrap(), std::fs::read(from_tree.join(file)).unwrap(), "{file}");
+    }
+    // A pusher's symbolic link in the tree is never followed, even to the very bytes it names.
+    let page = read(&from_tree.join("packages/review.html"));
+    let body = page.split("href=\"../").find(|rest| rest.starts_with("bodies/")).unwrap();
+    let body = &body[..body.find('"').unwrap()];
+    let outside = env.path("outside");
+    std::fs::copy(tree.join(body), &outside).unwrap();
+    std::fs::remove_file(tree.join(body)).unwrap();
+    std::os::unix::fs::symlink(&outside, tree.join(body)).unwrap();
+    build(&env, &tree, &env.path("linked"))
+        .success()
+        .stderr_contains("skipped the body of review@2.0.0")
+        .stderr_contains("is a symbolic link");
+}

@@ -61,6 +61,22 @@ impl Registry {
         Registry::from_source(url.clone(), url, Source::Git { repository, tree, commit, trees: Default::default() })
     }
 
+    /// The registry whose tree was exported into the directory `path` (`git archive | tar -x`:
+    /// what a static host serves), read file by file without following links.
+    pub fn open_directory(path: &std::path::Path) -> Result<Registry> {
+        let url = path.display().to_string();
+        Registry::from_source(url.clone(), url, Source::Directory(path.to_owned()))
+    }
+
+    /// The registry at `path`: a git repository (bare or a clone, at `HEAD`), else an exported
+    /// tree (a directory with a `config.json`).
+    pub fn open_path(path: &std::path::Path) -> Result<Registry> {
+        if git2::Repository::open(path).is_err() && path.join("config.json").is_file() {
+            return Registry::open_directory(path);
+        }
+        Registry::open_repository(path)
+    }
+
     /// Calls `visit` with every agent and the raw bytes of its index file, as [`Registry::for_each`]
     /// finds them (a caller that keeps a digest of each file needs the exact bytes).
     pub fn for_each_raw(&self, visit: impl FnMut(AgentName, &[u8])) -> Result<()> {
@@ -217,7 +233,7 @@ impl Registry {
                 Some(index) => summary::all(repository, self.layout(), index)?,
                 None => Vec::new(),
             },
-            (Source::Builtin, _) => {
+            (Source::Builtin | Source::Directory(_), _) => {
                 let mut summaries = Vec::new();
                 self.for_each(|name, index| summaries.extend(Summary::of(&name, &index)))?;
                 summaries

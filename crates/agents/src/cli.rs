@@ -503,7 +503,8 @@ pub(crate) enum RegistryCommand {
     /// Build the registry's website into DIR (for its CI): a search page and one page per
     /// package, static files to serve beside the registry's tree.
     Site {
-        /// The registry repository (default: the current directory).
+        /// The registry repository, or its tree exported into a directory (default: the
+        /// current directory).
         path: Option<PathBuf>,
         /// The directory to write the site into (created when missing; a later build there
         /// renders only the pages whose package changed).

@@ -220,12 +220,13 @@ fn has_password(url: &str) -> bool {
     authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }
 
-/// `agents registry site`: builds the site of the git registry at `path` into `output`, and
+/// `agents registry site`: builds the site of the registry at `path` (a git repository or its
+/// exported tree) into `output`, and
 /// lists what it skipped (a build that skipped something still succeeds: the rest is served).
 fn site(context: &Context, printer: &Printer, path: Option<std::path::PathBuf>, output: &Path) -> anyhow::Result<i32> {
     let path = absolute(&context.cwd, &path.unwrap_or_else(|| context.cwd.clone()));
     let output = absolute(&context.cwd, output);
-    let registry = agents_registry::Registry::open_repository(&path)?;
+    let registry = agents_registry::Registry::open_path(&path)?;
     let report = agents_site::build(&registry, &output)
         .with_context(|| format!("cannot build the site of {} in {}", path.display(), output.display()))?;
     for skipped in &report.skipped {
