@@ -293,9 +293,17 @@ fn search_over_100000_packages_answers_while_typing() {
         });
         text.push_str(&format!("{line}\n"));
     }
-    std::fs::write(server.root().join("search.json"), &text).unwrap();
     let driver = chromedriver(&env);
     let browser = Browser::start(&driver.base_url, &env.path("profile"));
+    // Without its index the home page still lists packages and says why search is missing.
+    std::fs::remove_file(server.root().join("search.json")).unwrap();
+    browser.go(&format!("{base}index.html"));
+    browser.wait_for("the failed index", "return document.getElementById('search-status').textContent !== ''");
+    let status = browser.script("return document.getElementById('search-status').textContent");
+    assert_eq!(status, json!("Search is unavailable; every package is listed below."));
+    let listed = browser.script("return document.querySelectorAll('#listing a[href^=\"packages/\"]').length");
+    assert_eq!(listed, json!(agents_site::HOSTILE_BODIES.len() + 3));
+    std::fs::write(server.root().join("search.json"), &text).unwrap();
     browser.go(&format!("{base}index.html"));
     browser.wait_for("the search index", "return document.body.dataset.index === 'loaded'");
     let loaded = browser.script("return performance.now()").as_f64().unwrap();
