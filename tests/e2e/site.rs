@@ -129,6 +129,9 @@ fn hostile_bodies_and_descriptions_stay_text() {
         let text = read(&www.join(&page)).to_lowercase();
         assert_no_hostile_markup(&page, &text);
     }
+    let last = agents_site::HOSTILE_BODIES.len() - 1;
+    let trojan = read(&www.join(format!("packages/hostile-{last}.html")));
+    assert!(trojan.contains("bidi [U+202E]reversed[U+202C] text"), "a body's bidi control is shown: {trojan}");
     let page = read(&www.join("packages/hostile-0.html"));
     assert!(page.contains("abc[U+202E]cba"), "a bidi control is shown, not obeyed: {page}");
     assert!(page.contains("&lt;script&gt;window.__hostile="), "markup in a description is text: {page}");

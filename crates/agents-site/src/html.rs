@@ -28,7 +28,8 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// Renders a body's Markdown to HTML that holds no script, event handler, `javascript:` or
-/// `data:` URL, iframe, form, style or remote resource: pulldown-cmark renders (raw HTML passes
+/// `data:` URL, iframe, form, style, remote resource or hidden character (shown as
+/// `[U+XXXX]`): pulldown-cmark renders (raw HTML passes
 /// through it), then ammonia keeps only an allowlist of tags and attributes, links only to
 /// `http`, `https` and `mailto` (no relative URL, so nothing points into the site), and no
 /// image or other element that would load anything. Headings move two levels down (a body's
@@ -44,7 +45,25 @@ pub(crate) fn markdown(body: &str) -> String {
         });
     let mut rendered = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut rendered, parser);
-    sanitiser().clean(&rendered).to_string()
+    show_hidden(sanitiser().clean(&rendered).to_string())
+}
+
+/// `html` with every hidden character (bidi controls, zero-width and tag characters) shown as
+/// `[U+XXXX]`, so a body cannot make its text or code read otherwise than it is (the
+/// replacement holds no markup character, so the HTML stays as sanitised).
+fn show_hidden(html: String) -> String {
+    if !html.chars().any(|c| agents_format::classify_hidden(c).is_some()) {
+        return html;
+    }
+    let mut out = String::with_capacity(html.len() + 16);
+    for c in html.chars() {
+        if agents_format::classify_hidden(c).is_some() {
+            let _ = write!(out, "[U+{:04X}]", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn demote(level: HeadingLevel) -> HeadingLevel {
@@ -168,6 +187,13 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<pre><code>code\n</code></pre>"), "{html}");
+    }
+
+    #[test]
+    fn bodies_show_hidden_characters() {
+        let html = markdown("if x \u{202E}} else {\u{2066}\n\n`a\u{200B}b`\n");
+        assert!(html.contains("x [U+202E]} else {[U+2066]"), "{html}");
+        assert!(html.contains("<code>a[U+200B]b</code>"), "{html}");
     }
 
     #[test]

@@ -247,4 +247,5 @@ pub const HOSTILE_BODIES: &[&str] = &[
     "<math><mtext><table><mglyph><style><img src=x onerror=\"window.__hostile='mxss'\">",
     "<noscript><p title=\"</noscript><img src=x onerror=window.__hostile='noscript'>\"></noscript>",
     "<a id=\"search\" name=\"results\">clobbering the page's own ids</a>",
+    "Trojan source: `access = \"user\u{202E} \u{2066}// admin\u{2069}\u{2066}\"` and bidi \u{202E}reversed\u{202C} text",
 ];
