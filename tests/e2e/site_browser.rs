@@ -1,7 +1,8 @@
 //! The registry's website in a real browser: Debian's headless Chromium, driven over WebDriver
 //! (Debian's chromedriver, spoken to as plain HTTP/JSON), loading the site from a loopback
 //! server. It searches, opens a page by keyboard, presses the copy button, checks that no
-//! hostile page ran script or needed its Content-Security-Policy to stop one, runs axe-core
+//! hostile page ran script or needed its Content-Security-Policy to stop one (and that the
+//! policy does stop markup planted past the sanitiser), runs axe-core
 //! (pinned, from npm) in light and dark schemes with no violation, and writes screenshots (home
 //! and a package page; light, dark, a phone's width) to `<target>/site-screenshots` for review.
 
@@ -217,7 +218,7 @@ fn a_reader_searches_opens_a_page_by_keyboard_and_copies_the_install_command() {
 #[test]
 fn no_hostile_page_runs_script_and_every_page_passes_axe_in_both_schemes() {
     let env = TestEnv::new();
-    let (_server, base) = served_site(&env);
+    let (server, base) = served_site(&env);
     let driver = chromedriver(&env);
     let browser = Browser::start(&driver.base_url, &env.path("profile"));
     for number in 0..agents_site::HOSTILE_BODIES.len() {
@@ -228,6 +229,21 @@ fn no_hostile_page_runs_script_and_every_page_passes_axe_in_both_schemes() {
         let console = browser.console();
         assert!(console.iter().all(|line| !line.contains("Content Security Policy")), "hostile-{number}: {console:?}");
     }
+    // The second wall: markup planted in a page after the sanitiser (as a broken sanitiser
+    // would leave it) is stopped by the page's Content-Security-Policy.
+    let page = server.root().join("packages/code-reviewer.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let planted = "<script>window.__hostile = 'inline'</script><img src=x onerror=\"window.__hostile = 'event'\">\
+                   <a id=planted href=\"javascript:window.__hostile = 'link'\">x</a>";
+    std::fs::write(&page, text.replacen("<h2 id=\"install\">", &format!("{planted}<h2 id=\"install\">"), 1)).unwrap();
+    browser.go(&format!("{base}packages/code-reviewer.html"));
+    browser.wait_for("the page's own script", "return !document.querySelector('button.copy').hidden");
+    let planted = browser.element("#planted");
+    browser.post(&format!("element/{planted}/click"), json!({}));
+    assert_eq!(browser.script("return typeof window.__hostile"), json!("undefined"), "the CSP let planted script run");
+    let console = browser.console();
+    assert!(console.iter().any(|line| line.contains("Content Security Policy")), "no CSP report: {console:?}");
+    std::fs::write(&page, text).unwrap();
     let Some(axe) = axe_source() else { return };
     let shots = screenshots_dir();
     for (page, file) in [("index.html", "home"), ("packages/code-reviewer.html", "package")] {
