@@ -122,7 +122,18 @@ impl Output {
             .filter(|name| AgentName::new(name).is_ok())
             .map(|name| format!("packages/{name}.html"))
             .collect();
-        gone.extend((self.new.browse_pages + 1..=self.old.browse_pages).map(|page| format!("browse/{page}.html")));
+        // Browse pages past the end, from the directory itself (a manifest's count could be
+        // anything; the files there are what a build wrote).
+        if let Ok(entries) = std::fs::read_dir(self.dir.join("browse")) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let number = name.to_str().and_then(|n| n.strip_suffix(".html")).and_then(|n| n.parse::<usize>().ok());
+                if number.is_some_and(|number| number > self.new.browse_pages && number <= self.old.browse_pages) {
+                    gone.push(format!("browse/{}", name.to_string_lossy()));
+                }
+            }
+        }
+        gone.sort();
         for relative in gone {
             let path = self.dir.join(&relative);
             match std::fs::remove_file(&path) {
@@ -151,4 +162,43 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
     }
     file.persist(path).map_err(|e| error(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(dir: &Path, browse_pages: usize, pages: &[&str]) -> SiteReport {
+        let mut report = SiteReport::default();
+        let mut output = Output::open(dir).expect("opens");
+        for page in 1..=browse_pages {
+            output.write_file(&format!("browse/{page}.html"), b"page", &mut report).expect("writes");
+        }
+        for name in pages {
+            let name = AgentName::new(name).expect("a valid name");
+            output.write_page(&name, Sha256::of(name.as_str().as_bytes()), &[], b"page").expect("writes");
+        }
+        output.finish(&mut report).expect("finishes");
+        report
+    }
+
+    #[test]
+    fn what_the_last_build_wrote_and_this_one_did_not_is_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        build(dir.path(), 3, &["alpha", "beta"]);
+        std::fs::write(dir.path().join("browse/notes.html"), "someone else's").expect("writes");
+        std::fs::write(dir.path().join("browse/9.html"), "someone else's").expect("writes");
+        let report = build(dir.path(), 1, &["alpha"]);
+        assert_eq!(report.removed, ["browse/2.html", "browse/3.html", "packages/beta.html"]);
+        assert!(dir.path().join("browse/1.html").is_file() && dir.path().join("packages/alpha.html").is_file());
+        assert!(dir.path().join("browse/notes.html").is_file() && dir.path().join("browse/9.html").is_file());
+        // A manifest naming more pages than there are, or a name that is not valid, removes nothing more.
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            r#"{"schema":1,"browse_pages":1000000000000,"pages":{"../../x":{"digest":"0000000000000000000000000000000000000000000000000000000000000000"}}}"#,
+        )
+        .expect("writes");
+        let report = build(dir.path(), 1, &["alpha"]);
+        assert_eq!(report.removed, ["browse/9.html"]);
+    }
 }
