@@ -790,10 +790,12 @@ fn yanks_are_signed_by_an_owner_and_checked_by_clients() {
     edit_record(&registry, "reviewer", "1.0.0", |r| r["yanked"] = true.into());
     let dave = TestEnv::new();
     add_registry(&dave, &registry);
-    install(&dave, "reviewer")
+    let installed = install(&dave, "reviewer")
         .success()
         .stderr_contains("reviewer@1.1.0 in registry `team`: its yanked flag differs from its owner's signed statement")
         .stderr_contains("reviewer@1.0.0 in registry `team` is marked yanked without an owner's signature");
+    // Said once, however often the command reads the index file.
+    assert_eq!(installed.stderr().matches("is marked yanked without").count(), 1, "{}", installed.stderr());
     assert_eq!(installed_version(&dave, "reviewer"), "1.0.0");
     run(&alice, &["registry".as_ref(), "check".as_ref(), registry.as_os_str()])
         .fails_with("reviewer@1.0.0 is yanked without an owner's signature")

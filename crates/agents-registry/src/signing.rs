@@ -404,25 +404,36 @@ pub fn apply_signed_yanks(
         match verified_yank(registry_id, &keys, record) {
             Ok(Some(state)) => {
                 if state != record.yanked {
-                    tracing::warn!(
+                    warn_once(format!(
                         "{agent} in registry `{registry}`: its yanked flag differs from its owner's signed statement; the statement counts"
-                    );
+                    ));
                 }
                 record.yanked = state;
             }
             Ok(None) => {
-                tracing::warn!(
+                warn_once(format!(
                     "{agent} in registry `{registry}` is marked yanked without an owner's signature; not taken as yanked"
-                );
+                ));
                 record.yanked = false;
             }
             Err(reason) => {
-                tracing::warn!(
+                warn_once(format!(
                     "{agent} in registry `{registry}`: its yank statement is refused ({reason}); not taken as yanked"
-                );
+                ));
                 record.yanked = false;
             }
         }
+    }
+}
+
+/// Logs `message` as a warning the first time this process meets it: an index file is read
+/// several times in one command, and for as long as the daemon runs.
+fn warn_once(message: String) {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let first = SEEN.lock().map(|mut seen| seen.insert(message.clone())).unwrap_or(true);
+    if first {
+        tracing::warn!("{message}");
     }
 }
 

@@ -133,7 +133,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                         "Rotated",
                         format!(
                             "the root of registry `{}` from {} to {fingerprint}: {resigned} signature{} made again, \
-                             {owner_lists} owners list{} name the new key",
+                             {owner_lists} owners list{} naming the new key instead of the old",
                             entry.name,
                             agents_registry::signing::fingerprint(old.public_key()),
                             plural(resigned),
