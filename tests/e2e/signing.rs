@@ -748,3 +748,216 @@ fn the_site_shows_who_signed_each_version_and_marks_a_forgery() {
     // The page shows the latest version clients accept, not the forgery.
     assert!(page.contains("About version 1.0.0"), "{page}");
 }
+
+fn yank(env: &TestEnv, what: &str, key: Option<&Path>, undo: bool) -> agents_test_support::Run {
+    let mut args: Vec<&OsStr> = vec!["yank".as_ref(), what.as_ref()];
+    if undo {
+        args.push("--undo".as_ref());
+    }
+    if let Some(key) = key {
+        args.extend(["--sign-key".as_ref(), key.as_os_str()]);
+    }
+    run(env, &args)
+}
+
+/// Rewrites the record of `name@version` in the registry with plain git, as anyone with push
+/// access could.
+fn edit_record(registry: &Path, name: &str, version: &str, edit: impl Fn(&mut serde_json::Value)) {
+    let path = index_path_in(registry, name);
+    let text = String::from_utf8(read_in_remote(registry, &path).unwrap()).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+        if record["version"] == version {
+            edit(&mut record);
+        }
+        out.push_str(&format!("{record}\n"));
+    }
+    rewrite_in_remote(registry, &path, out.as_bytes());
+}
+
+fn head(registry: &Path) -> String {
+    let output = Command::new("git").arg("-C").arg(registry).args(["rev-parse", "HEAD"]).output().unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn installed_version(env: &TestEnv, name: &str) -> String {
+    let lockfile = std::fs::read_to_string(env.project.join("agents.lock")).unwrap();
+    let entry = lockfile.split("[[agent]]").find(|entry| entry.contains(&format!("name = \"{name}\""))).unwrap();
+    entry.lines().find_map(|line| line.strip_prefix("version = \"")).unwrap().trim_end_matches('"').to_owned()
+}
+
+/// In a signed registry a yank is an owner's signed statement: `yank` without a key, or with a
+/// key that owns nothing, writes nothing; a flag flipped or set by hand is not a yank; and a
+/// client that saw an unyank refuses the yank statement before it replayed.
+#[test]
+fn yanks_are_signed_by_an_owner_and_checked_by_clients() {
+    let alice = TestEnv::new();
+    let (registry, key) = signed_registry(&alice);
+    publish(&alice, &key, "reviewer", "1.1.0").success();
+    yank(&alice, "reviewer@1.1.0", None, false).fails_with("a yank is signed by an owner");
+    let bob = TestEnv::new();
+    let bob_key = keygen(&bob, "bob");
+    add_registry(&bob, &registry);
+    yank(&bob, "reviewer@1.1.0", Some(&bob_key), false)
+        .fails_with(&format!("your key {} is neither an owner of `reviewer`", fingerprint(&bob_key)));
+    yank(&alice, "reviewer@1.1.0", Some(&key), false).success().stderr_contains("Yanked");
+    let record = String::from_utf8(read_in_remote(&registry, &index_path_in(&registry, "reviewer")).unwrap()).unwrap();
+    assert!(record.contains("\"yank\":{\"change\":1,\"signature\":\"-----BEGIN SSH SIGNATURE"), "{record}");
+    let before = head(&registry);
+    run(&alice, &["registry".as_ref(), "check".as_ref(), registry.as_os_str()]).success();
+
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer").success();
+    assert_eq!(installed_version(&carol, "reviewer"), "1.0.0", "the signed yank keeps new installs off 1.1.0");
+
+    // Someone with push access and no key unyanks 1.1.0 by flipping the flag, and yanks 1.0.0
+    // by setting it: neither counts, and both are named.
+    edit_record(&registry, "reviewer", "1.1.0", |r| r["yanked"] = false.into());
+    edit_record(&registry, "reviewer", "1.0.0", |r| r["yanked"] = true.into());
+    let dave = TestEnv::new();
+    add_registry(&dave, &registry);
+    let installed = install(&dave, "reviewer")
+        .success()
+        .stderr_contains("reviewer@1.1.0 in registry `team`: its yanked flag differs from its owner's signed statement")
+        .stderr_contains("reviewer@1.0.0 in registry `team` is marked yanked without an owner's signature");
+    // Said once, however often the command reads the index file.
+    assert_eq!(installed.stderr().matches("is marked yanked without").count(), 1, "{}", installed.stderr());
+    assert_eq!(installed_version(&dave, "reviewer"), "1.0.0");
+    run(&alice, &["registry".as_ref(), "check".as_ref(), registry.as_os_str()])
+        .fails_with("reviewer@1.0.0 is yanked without an owner's signature")
+        .stderr_contains("reviewer@1.1.0: `yanked` is not what its signed statement says");
+    let by_hand = head(&registry);
+
+    // The owner unyanks (statement 2); carol sees it. Replaying statement 1 is refused by
+    // carol, who saw statement 2, and by the registry's CI.
+    rewrite_in_remote(&registry, &index_path_in(&registry, "reviewer"), &{
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&registry)
+            .args(["show", &format!("{before}:{}", index_path_in(&registry, "reviewer"))])
+            .output()
+            .unwrap();
+        output.stdout
+    });
+    yank(&alice, "reviewer@1.1.0", Some(&key), true).success().stderr_contains("Unyanked");
+    let unyanked = head(&registry);
+    run(&carol, &["update".as_ref()]).success();
+    assert_eq!(installed_version(&carol, "reviewer"), "1.1.0");
+    let path = index_path_in(&registry, "reviewer");
+    let output = Command::new("git").arg("-C").arg(&registry).args(["show", &format!("{before}:{path}")]).output();
+    rewrite_in_remote(&registry, &path, &output.unwrap().stdout);
+    run(&carol, &["update".as_ref()])
+        .fails_with("signed yank statements went back to earlier ones")
+        .stderr_contains("reviewer@1.1.0 (yank statement 2 → 1)");
+    run(&alice, &["registry".as_ref(), "check".as_ref(), registry.as_os_str(), "--since".as_ref(), unyanked.as_ref()])
+        .fails_with("reviewer@1.1.0: its signed yank statement went back");
+    assert_ne!(by_hand, unyanked);
+}
+
+/// `agents registry sign` makes an unsigned registry signed in one commit that the registry's
+/// CI accepts: the root signs every version and yank, every agent gets an owners list, a client
+/// that used the registry unsigned goes on installing (now checked), and a version pushed by
+/// hand afterwards without a signature is refused.
+#[test]
+fn an_unsigned_registry_is_signed_in_place() {
+    let alice = TestEnv::new();
+    let registry = alice.registry("team");
+    alice.publish("reviewer", "1.0.0");
+    alice.publish("reviewer", "1.1.0");
+    alice.publish("helper", "2.0.0");
+    yank(&alice, "reviewer@1.1.0", None, false).success();
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer").success().stderr_contains("does not sign its publishes");
+    assert_eq!(installed_version(&carol, "reviewer"), "1.0.0");
+
+    let key = keygen(&alice, "root");
+    let before = head(&registry);
+    run(&alice, &["registry".as_ref(), "sign".as_ref(), "--sign-key".as_ref(), key.as_os_str()])
+        .success()
+        .stderr_contains(&format!("root {}; 3 versions of 2 packages and 1 yank signed by it", fingerprint(&key)));
+    run(&alice, &["registry".as_ref(), "sign".as_ref(), "--sign-key".as_ref(), key.as_os_str()])
+        .success()
+        .stderr_contains("already signed");
+    run(&alice, &["registry".as_ref(), "check".as_ref(), registry.as_os_str(), "--since".as_ref(), before.as_ref()])
+        .success();
+
+    install(&carol, "helper").success();
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("signer = \"{}\"", fingerprint(&key))), "{lockfile}");
+    run(&carol, &["verify".as_ref()]).success();
+    // The yank made before signing still holds, now signed by the root.
+    let dave = TestEnv::new();
+    add_registry(&dave, &registry);
+    install(&dave, "reviewer").success();
+    assert_eq!(installed_version(&dave, "reviewer"), "1.0.0");
+    push_by_hand(&registry, "reviewer", "2.0.0", None);
+    install(&dave, "reviewer@2.0.0").fails_with("reviewer@2.0.0 from registry `team` is not signed");
+}
+
+/// `agents registry rotate-root` hands the registry to a new root: the old root signs the
+/// handover, clients and projects that trusted it follow (the lockfile's pin moves), the
+/// registry's CI accepts the commit, and the old key counts for nothing afterwards.
+#[test]
+fn a_root_rotation_is_followed_by_clients_that_trusted_the_old_root() {
+    let alice = TestEnv::new();
+    let (registry, old) = signed_registry(&alice);
+    yank(&alice, "reviewer@1.0.0", Some(&old), false).success();
+    yank(&alice, "reviewer@1.0.0", Some(&old), true).success();
+    let carol = TestEnv::new();
+    add_registry(&carol, &registry);
+    install(&carol, "reviewer").success();
+    let id = registry_id(&registry);
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("{id} = \"{}\"", fingerprint(&old))), "{lockfile}");
+
+    let new = keygen(&alice, "new-root");
+    let before = head(&registry);
+    let rotate = |signer: &Path| {
+        run(
+            &alice,
+            &[
+                "registry".as_ref(),
+                "rotate-root".as_ref(),
+                "--new-key".as_ref(),
+                new.as_os_str(),
+                "--sign-key".as_ref(),
+                signer.as_os_str(),
+            ],
+        )
+    };
+    rotate(&new).fails_with("is not its root");
+    rotate(&old).success().stderr_contains(&format!("from {} to {}", fingerprint(&old), fingerprint(&new)));
+    run(&alice, &["registry".as_ref(), "check".as_ref(), registry.as_os_str(), "--since".as_ref(), before.as_ref()])
+        .success();
+
+    // The new root owns what the old one owned; the old key can no longer publish.
+    publish(&alice, &old, "reviewer", "1.2.0").fails_with("is not an owner of `reviewer`");
+    publish(&alice, &new, "reviewer", "1.1.0").success();
+    run(&carol, &["update".as_ref()]).success().stderr_contains(&format!(
+        "handed its root from {} to {}",
+        fingerprint(&old),
+        fingerprint(&new)
+    ));
+    assert_eq!(installed_version(&carol, "reviewer"), "1.1.0");
+    let lockfile = std::fs::read_to_string(carol.project.join("agents.lock")).unwrap();
+    assert!(lockfile.contains(&format!("{id} = \"{}\"", fingerprint(&new))), "{lockfile}");
+    // A fresh clone of a project that still pins the old root follows the handover too.
+    let erin = TestEnv::new();
+    add_registry(&erin, &registry);
+    std::fs::write(erin.project.join("agents.toml"), std::fs::read(carol.project.join("agents.toml")).unwrap())
+        .unwrap();
+    std::fs::write(
+        erin.project.join("agents.lock"),
+        lockfile.replace(&format!("{id} = \"{}\"", fingerprint(&new)), &format!("{id} = \"{}\"", fingerprint(&old))),
+    )
+    .unwrap();
+    run(&erin, &["install".as_ref()]).success();
+    // A version signed by hand with the old key after the rotation is refused.
+    let forged = sign_by_hand(&old, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "3.0.0"));
+    push_by_hand(&registry, "reviewer", "3.0.0", Some(forged));
+    install(&erin, "reviewer@3.0.0")
+        .fails_with(&format!("is signed by {}, which is not an owner of `reviewer`", fingerprint(&old)));
+}

@@ -11,6 +11,7 @@
 //!
 //! Figures are printed as a table and written to `docs/BENCHMARKS.md`'s daemon section.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -41,7 +42,12 @@ impl Drop for TempDir {
 
 impl Env {
     fn new(bin: PathBuf) -> anyhow::Result<Env> {
-        let dir = std::env::temp_dir().join(format!("agents-bench-{}", std::process::id()));
+        Env::named(bin, "")
+    }
+
+    /// Another user's environment beside [`Env::new`]'s (`suffix` tells them apart).
+    fn named(bin: PathBuf, suffix: &str) -> anyhow::Result<Env> {
+        let dir = std::env::temp_dir().join(format!("agents-bench-{}{suffix}", std::process::id()));
         let _ = fs_err::remove_dir_all(&dir);
         let (home, project) = (dir.join("home"), dir.join("project"));
         fs_err::create_dir_all(&home)?;
@@ -57,8 +63,14 @@ impl Env {
 
     /// `agents ARGS` run in `dir`.
     fn agents_in(&self, dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+        self.agents_with(dir, &[], args)
+    }
+
+    /// `agents ARGS` run in `dir` with the environment variables `vars` set.
+    fn agents_with(&self, dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> anyhow::Result<String> {
         let mut command = Command::new(self.bin.join("agents"));
         isolate(command.args(args).current_dir(dir), &self.home);
+        command.envs(vars.iter().copied());
         let output = command.output().with_context(|| format!("cannot run {command:?}"))?;
         if !output.status.success() {
             bail!("{command:?} failed with {}: {}", output.status, String::from_utf8_lossy(&output.stderr));
@@ -443,6 +455,179 @@ fn flood(env: &Env, pid: u32, workspaces: &[PathBuf], names: &[String], files: u
     ))
 }
 
+/// The text of `name@version` in the scale benchmark (1.0.0's names no version, as it always did).
+fn scale_agent_text(name: &str, version: &str) -> String {
+    let you =
+        if version == "1.0.0" { format!("You are {name}.") } else { format!("You are {name}, version {version}.") };
+    format!("---\nname: {name}\ndescription: a benchmark agent\n---\n{you}\n")
+}
+
+/// Publishes [`scale_agent_text`] as `name@version` to `registry`.
+fn publish(env: &Env, registry: &str, name: &str, version: &str) -> anyhow::Result<()> {
+    let file = env.home.join(format!("{name}-{version}.md"));
+    fs_err::write(&file, scale_agent_text(name, version))?;
+    env.agents(&["publish", &file.display().to_string(), "--version", version, "--registry", registry])?;
+    Ok(())
+}
+
+/// Writes `text` as `dir`'s lockfile the way `git pull` replaces a file: a new file renamed over.
+fn pull_lockfile(dir: &Path, text: &str) -> anyhow::Result<()> {
+    let temporary = dir.join(".agents.lock.pulled");
+    fs_err::write(&temporary, text)?;
+    fs_err::rename(&temporary, dir.join("agents.lock"))?;
+    Ok(())
+}
+
+/// `lockfile` with `name` pinned at `version` (an agent of `text`), as a teammate's commit would.
+fn repin(lockfile: &str, name: &str, version: &str, text: &str) -> anyhow::Result<String> {
+    let sha256 = agents_format::Sha256::of(text.as_bytes()).to_hex();
+    let mut out = Vec::new();
+    let mut in_entry = false;
+    let mut found = false;
+    for line in lockfile.lines() {
+        if line.starts_with('[') {
+            in_entry = false;
+        }
+        if line == format!("name = \"{name}\"") {
+            in_entry = true;
+            found = true;
+        }
+        out.push(match line {
+            _ if in_entry && line.starts_with("version = ") => format!("version = \"{version}\""),
+            _ if in_entry && line.starts_with("sha256 = ") => format!("sha256 = \"{sha256}\""),
+            _ => line.to_owned(),
+        });
+    }
+    anyhow::ensure!(found, "no entry for {name} in the lockfile");
+    Ok(out.join("\n") + "\n")
+}
+
+/// Waits until every `(file, text)` holds its text; how long that took.
+fn wait_for_texts(expected: &[(PathBuf, String)], timeout: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if expected.iter().all(|(file, text)| fs_err::read_to_string(file).is_ok_and(|now| now == *text)) {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    None
+}
+
+/// A teammate's lockfile moving all 20 pins (to bodies already cached) pulled into one workspace
+/// after another, and back: how soon every file holds its new version. Returns the table rows.
+fn pin_moves(workspaces: &[PathBuf], names: &[String], locks: (&str, &str), rounds: usize) -> anyhow::Result<String> {
+    let mut moved: BTreeSet<usize> = BTreeSet::new();
+    let mut latency = Vec::new();
+    for round in 0..rounds {
+        let index = 1 + round * 7 % (WORKSPACES - 2);
+        let to_new = moved.insert(index);
+        if !to_new {
+            moved.remove(&index);
+        }
+        let (lockfile, version) = if to_new { (locks.1, "1.1.0") } else { (locks.0, "1.0.0") };
+        let dir = &workspaces[index];
+        let expected: Vec<(PathBuf, String)> = names
+            .iter()
+            .map(|name| (dir.join(format!(".claude/agents/{name}.md")), scale_agent_text(name, version)))
+            .collect();
+        let started = Instant::now();
+        pull_lockfile(dir, lockfile)?;
+        wait_for_texts(&expected, Duration::from_secs(30)).context("a pulled lockfile's pin moves were not applied")?;
+        latency.push(started.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    latency.sort();
+    Ok(format!(
+        "| {WORKSPACES} × {AGENTS_PER_WORKSPACE}: a pulled lockfile moving {AGENTS_PER_WORKSPACE} pins (bodies cached), all files applied, p50 ({rounds} pulls) | {} | |\n\
+         | the same, p95 | {} | max {} (goal: p95 ≤ 100 ms) |\n",
+        ms(percentile(&latency, 0.5)),
+        ms(percentile(&latency, 0.95)),
+        ms(percentile(&latency, 1.0)),
+    ))
+}
+
+/// While registry `other` hangs on a fetch the last workspace's pulled pin needs, teammates pull
+/// pins to new versions of registry `team` (fetched) into other workspaces: how soon each is
+/// applied. Returns the table row.
+fn pulled_pin_while_another_registry_hangs(
+    env: &Env,
+    teammate: &Env,
+    other_proxy: &SlowProxy,
+    workspaces: &[PathBuf],
+    names: &[String],
+) -> anyhow::Result<String> {
+    let hung = &workspaces[WORKSPACES - 1];
+    publish(teammate, "other", "hang-agent", "1.1.0")?;
+    let lockfile = fs_err::read_to_string(hung.join("agents.lock"))?;
+    let lockfile = repin(&lockfile, "hang-agent", "1.1.0", &scale_agent_text("hang-agent", "1.1.0"))?;
+    other_proxy.set_delay(Duration::from_secs(600));
+    pull_lockfile(hung, &lockfile)?;
+    let started = Instant::now();
+    while !timed_status(env)?.1["fetching"].to_string().contains("other") {
+        if started.elapsed() > Duration::from_secs(10) {
+            bail!("the daemon never fetched the hanging registry");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut latency = Vec::new();
+    for round in 0..3 {
+        let name = &names[5 + round];
+        let dir = &workspaces[2 + round * 11];
+        publish(teammate, "team", name, "1.2.0")?;
+        let text = scale_agent_text(name, "1.2.0");
+        let lockfile = repin(&fs_err::read_to_string(dir.join("agents.lock"))?, name, "1.2.0", &text)?;
+        let started = Instant::now();
+        pull_lockfile(dir, &lockfile)?;
+        let file = dir.join(format!(".claude/agents/{name}.md"));
+        wait_for_texts(&[(file, text)], Duration::from_secs(120))
+            .context("a pulled pin from a fast registry waited for the hanging one")?;
+        latency.push(started.elapsed());
+    }
+    let still = timed_status(env)?.1["fetching"].to_string().contains("other");
+    other_proxy.set_delay(Duration::ZERO);
+    latency.sort();
+    Ok(format!(
+        "| {WORKSPACES} × {AGENTS_PER_WORKSPACE}: a pulled pin to a new version of registry `team` (fetched) while a fetch of registry `other` hangs, applied p50 (3 pulls) | {} | max {} (goal: ≤ 2 s); `other` {} |\n",
+        ms(percentile(&latency, 0.5)),
+        ms(percentile(&latency, 1.0)),
+        if still { "still hanging afterwards" } else { "no longer fetching afterwards (it should have been)" },
+    ))
+}
+
+/// What the daemon's rare periodic work costs at 50 workspaces: it runs with one interval
+/// shortened to 5 s for a minute, and the CPU it used (10 ms ticks, dead threads included) is
+/// divided by the runs. Returns the table rows, with the idle CPU they amortise to at the real
+/// intervals (a watch audit every 10 minutes, a full reconcile every 60).
+fn periodic_work(env: &Env, quick: bool) -> anyhow::Result<String> {
+    let window = Duration::from_secs(if quick { 15 } else { 60 });
+    let mut per_run = Vec::new();
+    for variable in ["AGENTSD_WATCH_AUDIT_SECS", "AGENTSD_FULL_RECONCILE_SECS"] {
+        env.agents_with(&env.project, &[(variable, "5")], &["daemon", "start"])?;
+        let (_, status) = timed_status(env)?;
+        let pid = u32::try_from(status["pid"].as_u64().context("`agents daemon status --json` printed no pid")?)?;
+        // The start's own pass over every workspace, and its threads' ten seconds of idle.
+        std::thread::sleep(Duration::from_secs(15));
+        let ((before, _), before_ns) = (proc_counters(pid)?, cpu_ns(pid)?);
+        std::thread::sleep(window);
+        let ((after, _), after_ns) = (proc_counters(pid)?, cpu_ns(pid)?);
+        env.agents(&["daemon", "stop"])?;
+        let runs = window.as_secs() as f64 / 5.0;
+        // Ticks count threads that exited meanwhile; schedstat has ns resolution but only the
+        // live threads: the larger of the two.
+        let ms = ((after - before) as f64 * 10.0).max(after_ns.saturating_sub(before_ns) as f64 / 1e6);
+        per_run.push(ms / runs);
+    }
+    let (audit, full) = (per_run[0], per_run[1]);
+    Ok(format!(
+        "| {WORKSPACES} × {AGENTS_PER_WORKSPACE}: one watch audit (every 10 minutes), CPU | {audit:.1} ms | measured with the audit every 5 s for {} s (the larger of 10 ms ticks and live threads' schedstat) |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: one full reconcile of every workspace (every 60 minutes), CPU | {full:.1} ms | the same way |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: idle CPU with that periodic work amortised | {:.2} ms per minute | goal ≤ 1 ms |\n",
+        window.as_secs(),
+        audit / 10.0 + full / 60.0,
+    ))
+}
+
 /// 50 workspaces × 20 agents, then status while a lock is held and a registry is slow.
 /// Returns the table rows.
 fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
@@ -455,9 +640,7 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
     env.agents(&["registry", "add", "team", &format!("git://127.0.0.1:{}/team.git", proxy.port)])?;
     let names: Vec<String> = (0..AGENTS_PER_WORKSPACE).map(|i| format!("scale-agent-{i:02}")).collect();
     for name in &names {
-        let file = env.home.join(format!("{name}.md"));
-        fs_err::write(&file, format!("---\nname: {name}\ndescription: a benchmark agent\n---\nYou are {name}.\n"))?;
-        env.agents(&["publish", &file.display().to_string(), "--version", "1.0.0"])?;
+        publish(env, "team", name, "1.0.0")?;
     }
     let workspaces: Vec<PathBuf> = (0..WORKSPACES).map(|i| env.home.join(format!("ws/project-{i:02}"))).collect();
     let mut args: Vec<&str> = vec!["install"];
@@ -466,6 +649,29 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
         fs_err::create_dir_all(dir.join(".git"))?;
         env.agents_in(dir, &args)?;
         env.agents_in(dir, &["daemon", "watch"])?;
+    }
+    // A second registry, `other`, behind its own proxy: the last workspace also installs from it.
+    env.agents(&["registry", "init", &root.join("other.git").display().to_string()])?;
+    let other_proxy = SlowProxy::start(server.1)?;
+    env.agents(&["registry", "add", "other", &format!("git://127.0.0.1:{}/other.git", other_proxy.port)])?;
+    publish(env, "other", "hang-agent", "1.0.0")?;
+    env.agents_in(&workspaces[WORKSPACES - 1], &["install", "hang-agent", "--registry", "other"])?;
+    // The pins a pulled lockfile moves: 1.1.0 of every agent, fetched into the cache by an
+    // update in a project the daemon does not watch.
+    for name in &names {
+        publish(env, "team", name, "1.1.0")?;
+    }
+    let lock_old = fs_err::read_to_string(workspaces[1].join("agents.lock"))?;
+    let scratch = env.home.join("scratch");
+    fs_err::create_dir_all(scratch.join(".git"))?;
+    fs_err::copy(workspaces[1].join("agents.toml"), scratch.join("agents.toml"))?;
+    fs_err::write(scratch.join("agents.lock"), &lock_old)?;
+    env.agents_in(&scratch, &["update"])?;
+    let lock_new = fs_err::read_to_string(scratch.join("agents.lock"))?;
+    // A teammate who publishes straight to the git daemon (not through the proxies).
+    let teammate = Env::named(env.bin.clone(), "-teammate")?;
+    for (registry, path) in [("team", "team.git"), ("other", "other.git")] {
+        teammate.agents(&["registry", "add", registry, &format!("git://127.0.0.1:{}/{path}", server.1)])?;
     }
     env.agents(&["daemon", "start"])?;
     let (_, status) = timed_status(env)?;
@@ -495,12 +701,15 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     let (ticks_after, _) = proc_counters(pid)?;
+    let pin_moves = pin_moves(&workspaces, &names, (&lock_old, &lock_new), if quick { 5 } else { 20 })?;
     let flood = flood(env, pid, &workspaces, &names, if quick { 200 } else { FLOOD_FILES })?;
     let busy_rss = rss_kib(pid)?;
     let window = Duration::from_secs(if quick { 10 } else { 60 });
     let idle_cpu = idle_cpu(pid, Duration::from_secs(12), window)?;
     latency.sort();
     let cpu_per_event = (ticks_after - ticks_before) as f64 * 10.0 / rounds as f64;
+
+    let hung = pulled_pin_while_another_registry_hangs(env, &teammate, &other_proxy, &workspaces, &names)?;
 
     // A CLI holds workspace 0's lock while the registry takes 5 s to answer a fetch.
     proxy.set_delay(SLOW_REGISTRY);
@@ -527,6 +736,7 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
     drop(lock);
     proxy.set_delay(Duration::ZERO);
     env.agents(&["daemon", "stop"])?;
+    let periodic = periodic_work(env, quick)?;
     drop(server);
     status_latency.sort();
     restored_elsewhere.sort();
@@ -537,7 +747,10 @@ fn scale(env: &Env, quick: bool) -> anyhow::Result<String> {
         "| {WORKSPACES} workspaces × {AGENTS_PER_WORKSPACE} agents: event → reconciled, p50 ({rounds} deletions) | {} | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: event → reconciled, p95 | {} | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: CPU per deletion restored | {cpu_per_event:.1} ms (10 ms resolution) | |\n\
+         {pin_moves}\
          {flood}\
+         {hung}\
+         {periodic}\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: idle CPU | {idle_cpu:.2} ms per minute (over {}s, after 12 s of quiet; schedstat, ns resolution) | |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: RSS | {:.1} MiB | |\n\
          | `agents daemon status` while a CLI holds a lock and a fetch waits {} s on the registry, p50 (20 calls) | {} | status said what waits on what: the workspace waiting for its lock, the fetch on registry team |\n\

@@ -43,6 +43,7 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
                 yanked: false,
                 description: agent.summary(),
                 signature: None,
+                yank: None,
                 kind: Default::default(),
                 files: Vec::new(),
                 extra: Default::default(),

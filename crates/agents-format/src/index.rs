@@ -34,7 +34,8 @@ pub struct IndexRecord {
     pub length: u64,
     /// Publish time, RFC 3339 in UTC (`2026-11-24T02:50:41Z`).
     pub published: String,
-    /// The only mutable bit of a published version.
+    /// The only mutable bit of a published version. In a signed registry it counts only when
+    /// [`IndexRecord::yank`] signs it.
     pub yanked: bool,
     /// One line of the agent's description, for `search` and `info` without fetching bodies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +44,10 @@ pub struct IndexRecord {
     /// over [`crate::record_payload`]: who published this version. Absent in unsigned registries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// The owner's signed statement of `yanked` (signed registries): absent until the version is
+    /// first yanked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yank: Option<YankStatement>,
     /// What the version publishes; absent (an agent) in schema 1.
     #[serde(default, skip_serializing_if = "Kind::is_agent")]
     pub kind: Kind,
@@ -53,6 +58,15 @@ pub struct IndexRecord {
     /// Fields written by newer clients, kept so rewriting a line never loses them.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// An owner's (or the root's) signature over a version's yank state: armored SSHSIG in namespace
+/// `agents-registry-yank-v1` over [`crate::yank_payload`] with the record's `yanked` and this
+/// `change`, the number of the statement (1 for the first yank, 2 for the unyank after it…).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct YankStatement {
+    pub change: u64,
+    pub signature: String,
 }
 
 impl IndexRecord {
@@ -303,6 +317,9 @@ pub struct Rewrites {
     pub changed: Vec<String>,
     /// Versions the old copy recorded and the new one does not.
     pub dropped: Vec<String>,
+    /// Versions whose signed yank statement went back to an earlier one, or disappeared
+    /// (`name@version (change OLD → NEW)`): how a replayed or stripped unyank would look.
+    pub rolled_back: Vec<String>,
 }
 
 impl Rewrites {
@@ -317,7 +334,18 @@ impl Rewrites {
                 Some(now) if now.sha256 != record.sha256 || now.length != record.length => self
                     .changed
                     .push(format!("{}@{} (sha256 {} → {})", record.name, record.version, record.sha256, now.sha256)),
-                Some(_) => {}
+                Some(now) => {
+                    let change = |r: &IndexRecord| r.yank.as_ref().map_or(0, |statement| statement.change);
+                    if change(now) < change(record) {
+                        self.rolled_back.push(format!(
+                            "{}@{} (yank statement {} → {})",
+                            record.name,
+                            record.version,
+                            change(record),
+                            change(now)
+                        ));
+                    }
+                }
             }
         }
     }
@@ -343,6 +371,9 @@ impl Rewrites {
             let hint = gone_hint.map(|hint| format!(" ({hint})")).unwrap_or_default();
             return Some(format!("published versions disappeared{hint}: {}", self.dropped.join(", ")));
         }
+        if !self.rolled_back.is_empty() {
+            return Some(format!("signed yank statements went back to earlier ones: {}", self.rolled_back.join(", ")));
+        }
         None
     }
 }
@@ -367,6 +398,7 @@ mod tests {
             yanked: false,
             description: Some("Go".into()),
             signature: None,
+            yank: None,
             kind: Kind::Agent,
             files: Vec::new(),
             extra: BTreeMap::new(),

@@ -48,6 +48,7 @@ pub use commands::ConvertedCommand;
 pub use config::{BUILTIN_REGISTRY_ID, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError};
 pub use index::{
     IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, Rewrites,
+    YankStatement,
 };
 pub use layout::{BodyDepth, Layout, body_depth, one_level_body_path, two_level_body_path};
 pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};
@@ -65,8 +66,9 @@ pub use package::{
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use select::{caret, select};
 pub use signing::{
-    CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_SIGNATURE_FIELD, OWNERS_NAMESPACE, RECORD_NAMESPACE, config_payload,
-    key_without_comment, owners_payload, record_payload,
+    CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_ROTATIONS_FIELD, CONFIG_SIGNATURE_FIELD, OWNERS_NAMESPACE,
+    RECORD_NAMESPACE, ROTATE_NAMESPACE, YANK_NAMESPACE, config_payload, key_without_comment, owners_payload,
+    record_payload, rotation_payload, yank_payload,
 };
 pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget, loss_kind};
 pub use timestamp::{format_utc, is_valid_utc};

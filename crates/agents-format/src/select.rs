@@ -37,6 +37,7 @@ mod tests {
             yanked,
             description: None,
             signature: None,
+            yank: None,
             kind: Default::default(),
             files: Vec::new(),
             extra: Default::default(),

@@ -18,16 +18,52 @@ pub const RECORD_NAMESPACE: &str = "agents-registry-record-v1";
 pub const OWNERS_NAMESPACE: &str = "agents-registry-owners-v1";
 /// The namespace of `config.json`'s signature by the registry root.
 pub const CONFIG_NAMESPACE: &str = "agents-registry-config-v1";
+/// The namespace of a yank or unyank statement by an owner (or the root).
+pub const YANK_NAMESPACE: &str = "agents-registry-yank-v1";
+/// The namespace of a root rotation statement, by the root being replaced.
+pub const ROTATE_NAMESPACE: &str = "agents-registry-rotate-v1";
 
 /// The `config.json` field holding the registry root's public key (`ssh-ed25519 AAAA…`).
 pub const CONFIG_ROOT_FIELD: &str = "root";
 /// The `config.json` field holding the root's signature over [`config_payload`].
 pub const CONFIG_SIGNATURE_FIELD: &str = "root-signature";
+/// The `config.json` field listing the root's rotations, oldest first: each
+/// `{"from": key line, "to": key line, "signature": …}`, signed by `from` over
+/// [`rotation_payload`].
+pub const CONFIG_ROTATIONS_FIELD: &str = "root-rotations";
 
 /// What the publisher of `name@version` signs: it binds the version's bytes (by checksum) to one
 /// registry, so a signature can be neither moved to other bytes nor to another registry.
 pub fn record_payload(registry: &RegistryId, name: &AgentName, version: &semver::Version, sha256: &Sha256) -> Vec<u8> {
     format!("{RECORD_NAMESPACE}\nregistry {registry}\nname {name}\nversion {version}\nsha256 {sha256}\n").into_bytes()
+}
+
+/// What an owner (or the root) signs to set the yank state of `name@version`: the version's
+/// bytes (by checksum), the state, and `change`, which counts the version's yank statements
+/// from 1, so a client that saw a later statement refuses an earlier one replayed.
+pub fn yank_payload(
+    registry: &RegistryId,
+    name: &AgentName,
+    version: &semver::Version,
+    sha256: &Sha256,
+    yanked: bool,
+    change: u64,
+) -> Vec<u8> {
+    format!(
+        "{YANK_NAMESPACE}\nregistry {registry}\nname {name}\nversion {version}\nsha256 {sha256}\nyanked {yanked}\nchange {change}\n"
+    )
+    .into_bytes()
+}
+
+/// What a registry root signs when it hands the registry to a new root: the registry and both
+/// keys (without comments).
+pub fn rotation_payload(registry: &RegistryId, from: &str, to: &str) -> Vec<u8> {
+    format!(
+        "{ROTATE_NAMESPACE}\nregistry {registry}\nfrom {}\nto {}\n",
+        key_without_comment(from),
+        key_without_comment(to)
+    )
+    .into_bytes()
 }
 
 /// What revision `revision` (0 for the first) of `name`'s owners list signs: the keys it names,
@@ -95,6 +131,16 @@ mod tests {
             second
                 .ends_with(&format!("revision 1\nprevious {sha}\nkey ssh-ed25519 BBBB\nretain 1.0.0 {sha} SHA256:x\n")),
             "{second}"
+        );
+        assert_eq!(
+            String::from_utf8(yank_payload(&registry, &name, &semver::Version::new(1, 2, 3), &sha, true, 2)).unwrap(),
+            format!(
+                "agents-registry-yank-v1\nregistry r-1\nname reviewer\nversion 1.2.3\nsha256 {sha}\nyanked true\nchange 2\n"
+            )
+        );
+        assert_eq!(
+            String::from_utf8(rotation_payload(&registry, "ssh-ed25519 AAAA old", "ssh-ed25519 BBBB new")).unwrap(),
+            "agents-registry-rotate-v1\nregistry r-1\nfrom ssh-ed25519 AAAA\nto ssh-ed25519 BBBB\n"
         );
         let mut config = RegistryConfig::new(registry, None);
         config.extra.insert(CONFIG_ROOT_FIELD.to_owned(), "ssh-ed25519 AAAA".into());

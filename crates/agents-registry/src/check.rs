@@ -216,6 +216,24 @@ fn check_tree(
                 if let Err(error) = signing::verify_record(label, &config.id, root, owners.as_deref(), record) {
                     report.problems.push(error.to_string());
                 }
+                if record.yanked || record.yank.is_some() {
+                    let mut keys = signing::parse_owner_keys(label, &config.id, root, &name, owners.as_deref())
+                        .ok()
+                        .flatten()
+                        .map(|(_, keys)| keys)
+                        .unwrap_or_default();
+                    keys.push(root.key.clone());
+                    match signing::verified_yank(&config.id, &keys, record) {
+                        Ok(Some(state)) if state == record.yanked => {}
+                        Ok(Some(_)) => {
+                            report.problems.push(format!("{agent}: `yanked` is not what its signed statement says"))
+                        }
+                        Ok(None) => report.problems.push(format!("{agent} is yanked without an owner's signature")),
+                        Err(reason) => {
+                            report.problems.push(format!("{agent}: its yank statement is refused: {reason}"))
+                        }
+                    }
+                }
             }
             if !is_valid_utc(&record.published) {
                 report.problems.push(format!("{agent}: publish time `{}` is not RFC 3339 UTC", record.published));
@@ -297,9 +315,17 @@ fn check_tree(
     Ok(())
 }
 
-/// A record as it must stay forever: everything but the yank flag.
-fn frozen(record: &IndexRecord) -> IndexRecord {
-    IndexRecord { yanked: false, ..record.clone() }
+/// A record as it must stay forever: everything but the yank flag and its signed statement
+/// (whose `change` may only grow); its signature too once the registry signs (before, a
+/// signature means nothing, and `agents registry sign` writes the root's).
+fn frozen(record: &IndexRecord, signed_before: bool) -> IndexRecord {
+    let signature = if signed_before { record.signature.clone() } else { None };
+    IndexRecord { yanked: false, yank: None, signature, ..record.clone() }
+}
+
+/// The number of a record's signed yank statement, 0 without one.
+fn yank_change(record: &IndexRecord) -> u64 {
+    record.yank.as_ref().map_or(0, |statement| statement.change)
 }
 
 fn check_immutability(
@@ -319,6 +345,9 @@ fn check_immutability(
     // A migration moves index files: each agent's file is compared with the one at the path the
     // new tree's layout gives its name.
     let (old_layout, new_layout) = (tree_layout(repository, old), tree_layout(repository, new));
+    let signed_before = blob_text(repository, old, "config.json")
+        .and_then(|text| RegistryConfig::parse(&String::from_utf8_lossy(&text)).ok())
+        .is_some_and(|config| config.extra.contains_key(agents_format::CONFIG_ROOT_FIELD));
     for path in index_files {
         let new_path =
             old_layout.name_at_index_path(&path).map_or_else(|| path.clone(), |name| new_layout.index_path(&name));
@@ -331,9 +360,14 @@ fn check_immutability(
             let agent = format!("{}@{}", record.name, record.version);
             match after.find(&record.version) {
                 None => report.problems.push(format!("{agent} was published at {revision} and is gone")),
-                Some(now) if frozen(now) != frozen(record) => {
+                Some(now) if frozen(now, signed_before) != frozen(record, signed_before) => {
                     report.problems.push(format!("{agent} changed since {revision} (only `yanked` may change)"))
                 }
+                Some(now) if yank_change(now) < yank_change(record) => report.problems.push(format!(
+                    "{agent}: its signed yank statement went back since {revision} ({} → {})",
+                    yank_change(record),
+                    yank_change(now)
+                )),
                 Some(_) => {}
             }
         }
@@ -377,6 +411,18 @@ fn check_owners(
             }
         }
         let author = commit.author().email().unwrap_or_default().to_owned();
+        // A root rotation signs the old root's revisions again: their keys stay, their
+        // signatures are the new root's.
+        let root_of = |tree: &git2::Tree<'_>| {
+            blob_text(repository, tree, "config.json")
+                .and_then(|text| RegistryConfig::parse(&String::from_utf8_lossy(&text)).ok())
+                .and_then(|config| config.extra.get(agents_format::CONFIG_ROOT_FIELD).cloned())
+        };
+        let rotates = root_of(&old).is_some() && root_of(&old) != root_of(&new);
+        let unsigned =
+            |revisions: &[agents_format::OwnersRevision]| -> Vec<(Vec<String>, Vec<agents_format::Retained>)> {
+                revisions.iter().map(|r| (r.keys.clone(), r.retained.clone())).collect()
+            };
         for name in agents {
             let Some(text) = blob_text(repository, &old, &tree_layout(repository, &old).owners_path(&name)) else {
                 continue;
@@ -387,7 +433,10 @@ fn check_owners(
             if !owners.signed.is_empty() {
                 let now = blob_text(repository, &new, &tree_layout(repository, &new).owners_path(&name))
                     .and_then(|text| Owners::parse(&String::from_utf8_lossy(&text)).ok());
-                let extends = now.as_ref().is_some_and(|now| now.signed.starts_with(&owners.signed));
+                let extends = now.as_ref().is_some_and(|now| {
+                    now.signed.starts_with(&owners.signed)
+                        || (rotates && unsigned(&now.signed).starts_with(&unsigned(&owners.signed)))
+                });
                 if !extends {
                     let short = &oid.to_string()[..10];
                     report.problems.push(format!(

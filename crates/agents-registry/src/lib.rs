@@ -27,6 +27,7 @@ mod migrate;
 mod package;
 mod publish;
 mod registry;
+mod root;
 pub mod signing;
 mod source;
 mod sparse;
@@ -51,6 +52,7 @@ pub use publish::{
     publish_many_signed, publish_signed, yank,
 };
 pub use registry::{BUILTIN_NAME, Registry};
+pub use root::{RotatedRoot, SignedRegistry, rotate_root, sign_registry};
 pub use signing::{KeySigner, SignatureError, Signer, Verdict, verify_version};
 pub use source::builtin_files;
 pub use sparse_summary::{

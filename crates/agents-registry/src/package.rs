@@ -227,6 +227,7 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         yanked: false,
         description: summary,
         signature: None,
+        yank: None,
         kind: request.kind,
         files,
         extra: Default::default(),

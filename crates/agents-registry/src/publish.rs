@@ -130,6 +130,7 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         yanked: false,
         description: file.summary(),
         signature: None,
+        yank: None,
         kind: Default::default(),
         files: Vec::new(),
         extra: BTreeMap::new(),
@@ -448,7 +449,9 @@ pub fn change_owners(
     Ok(result)
 }
 
-/// Sets or clears the yank flag of `name@version`. Returns whether anything changed.
+/// Sets or clears the yank flag of `name@version`. Returns whether anything changed. In a signed
+/// registry the change is a statement signed by `signer`, who must be an owner of the agent or
+/// the root; without one nothing is written.
 pub fn yank(
     cache: &Cache,
     registry_name: &str,
@@ -456,6 +459,7 @@ pub fn yank(
     name: &AgentName,
     version: &semver::Version,
     yanked: bool,
+    signer: Option<&dyn Signer>,
 ) -> Result<bool> {
     let verb = if yanked { "Yank" } else { "Unyank" };
     let mut changed = false;
@@ -464,9 +468,57 @@ pub fn yank(
         changed = index
             .set_yanked(name, version, yanked)
             .map_err(|source| RegistryError::Index { registry: registry_name.to_owned(), source })?;
-        Ok(if changed { vec![(registry.layout().index_path(name), index.to_text().into_bytes())] } else { Vec::new() })
+        if !changed {
+            return Ok(Vec::new());
+        }
+        if let Some(root) = signing::registry_root(&registry.config, registry_name)? {
+            let signer = yank_signer(registry, &root, name, signer, verb)?;
+            let record = index.lines.iter_mut().find_map(|line| match line {
+                agents_format::IndexLine::Record(record) if &record.version == version => Some(record),
+                _ => None,
+            });
+            if let Some(record) = record {
+                signing::sign_yank(&registry.config.id, record, yanked, signer)?;
+            }
+        }
+        Ok(vec![(registry.layout().index_path(name), index.to_text().into_bytes())])
     })?;
     Ok(changed)
+}
+
+/// The key that signs a yank in a signed registry: `signer`, when it is an owner of `name` or the
+/// root.
+fn yank_signer<'s>(
+    registry: &Registry,
+    root: &signing::RegistryRoot,
+    name: &AgentName,
+    signer: Option<&'s dyn Signer>,
+    verb: &str,
+) -> Result<&'s dyn Signer> {
+    let refuse = |reason: String| SignatureError::Refused {
+        registry: registry.name.clone(),
+        action: format!("cannot {} `{name}`", verb.to_lowercase()),
+        reason,
+    };
+    let Some(signer) = signer else {
+        return Err(refuse(format!(
+            "the registry is signed (root {}), so a yank is signed by an owner; give your key \
+             (`--sign-key PATH`, or git's `user.signingkey` with `gpg.format = ssh`)",
+            root.fingerprint
+        ))
+        .into());
+    };
+    let me = signer.public_key();
+    let owners = signing::owner_keys(registry, root, name)?.map(|(_, keys)| keys).unwrap_or_default();
+    if me.key_data() != root.key.key_data() && !owners.iter().any(|key| key.key_data() == me.key_data()) {
+        return Err(refuse(format!(
+            "your key {} is neither an owner of `{name}` nor the registry root ({})",
+            signing::fingerprint(me),
+            root.fingerprint
+        ))
+        .into());
+    }
+    Ok(signer)
 }
 
 /// Applies `change` to the fetched tip and pushes the result, retrying on lost races.

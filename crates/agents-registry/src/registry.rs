@@ -112,7 +112,32 @@ impl Registry {
             }
         }
         index.check_unique(name).map_err(|source| RegistryError::Duplicate { registry: self.name.clone(), source })?;
+        self.apply_signed_yanks(name, &mut index);
         Ok(Some(index))
+    }
+
+    /// In a signed registry, a version is yanked only when an owner (or the root) signed its yank
+    /// (§13 of the format): the plain flag is replaced by what the signed statements say. Costs
+    /// nothing for a file with no yank flag or statement.
+    fn apply_signed_yanks(&self, name: &AgentName, index: &mut IndexFile) {
+        let mut records: Vec<&mut IndexRecord> = index
+            .lines
+            .iter_mut()
+            .filter_map(|line| match line {
+                IndexLine::Record(record) if record.yanked || record.yank.is_some() => Some(record),
+                _ => None,
+            })
+            .collect();
+        if records.is_empty() {
+            return;
+        }
+        // A config whose signature is invalid is refused where versions are accepted.
+        let Ok(Some(root)) = crate::signing::registry_root(&self.config, &self.name) else { return };
+        let owners = match crate::signing::owner_keys(self, &root, name) {
+            Ok(Some((_, keys))) => keys,
+            _ => Vec::new(),
+        };
+        crate::signing::apply_signed_yanks(&self.name, &self.config.id, &root, &owners, &mut records);
     }
 
     /// The body of a published version, verified against its record's length and checksum.

@@ -8,9 +8,10 @@
 //! accepted.
 
 use agents_format::{
-    AgentName, CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_SIGNATURE_FIELD, IndexRecord, OWNERS_NAMESPACE, Owners,
-    OwnersRevision, RECORD_NAMESPACE, RegistryConfig, RegistryId, Retained, Sha256, config_payload,
-    key_without_comment, owners_payload, record_payload,
+    AgentName, CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_ROTATIONS_FIELD, CONFIG_SIGNATURE_FIELD, IndexRecord,
+    OWNERS_NAMESPACE, Owners, OwnersRevision, RECORD_NAMESPACE, ROTATE_NAMESPACE, RegistryConfig, RegistryId, Retained,
+    Sha256, YANK_NAMESPACE, YankStatement, config_payload, key_without_comment, owners_payload, record_payload,
+    rotation_payload, yank_payload,
 };
 use ssh_key::{HashAlg, LineEnding, PublicKey, SshSig};
 
@@ -340,6 +341,157 @@ pub fn verify_record(
         });
     }
     Ok(Verdict::Signed { signer: signer_fingerprint, root: root.fingerprint.clone() })
+}
+
+/// Sets `record`'s yank state to `yanked` with a statement signed by `signer` (an owner or the
+/// root), numbered one past the record's last statement.
+pub fn sign_yank(
+    registry_id: &RegistryId,
+    record: &mut IndexRecord,
+    yanked: bool,
+    signer: &dyn Signer,
+) -> Result<(), SignatureError> {
+    let change = record.yank.as_ref().map_or(0, |statement| statement.change) + 1;
+    let payload = yank_payload(registry_id, &record.name, &record.version, &record.sha256, yanked, change);
+    let signature = signer.sign(YANK_NAMESPACE, &payload)?;
+    record.yanked = yanked;
+    record.yank = Some(YankStatement { change, signature });
+    Ok(())
+}
+
+/// The yank state of `record` as its signed statement gives it, by `keys` (the agent's owner
+/// keys and the root): `Ok(Some(state))` for a valid statement (whatever the plain `yanked`
+/// flag says), `Ok(None)` without a statement, `Err` naming why a statement is not valid.
+pub fn verified_yank(
+    registry_id: &RegistryId,
+    keys: &[PublicKey],
+    record: &IndexRecord,
+) -> Result<Option<bool>, String> {
+    let Some(statement) = &record.yank else { return Ok(None) };
+    // The flag is not trusted to pick the state: a statement is valid for one state only, and a
+    // flag flipped by someone without a key must not turn a signed yank into an unyank.
+    let mut last = String::new();
+    for state in [record.yanked, !record.yanked] {
+        let payload = yank_payload(registry_id, &record.name, &record.version, &record.sha256, state, statement.change);
+        match verify_armored(YANK_NAMESPACE, &payload, &statement.signature) {
+            Ok(signer) if keys.iter().any(|key| key.key_data() == signer.key_data()) => return Ok(Some(state)),
+            Ok(signer) => last = format!("signed by {}, which is neither an owner nor the root", fingerprint(&signer)),
+            Err((_, reason)) if last.is_empty() => last = reason,
+            Err(_) => {}
+        }
+    }
+    Err(last)
+}
+
+/// Replaces each record's `yanked` by what its signed yank statement says, in a registry with
+/// root `root` where `owners` are the agent's verified owner keys: a yank or unyank counts only
+/// when an owner or the root signed it. A flag without a valid statement is not a yank (logged
+/// as a warning naming the version).
+pub fn apply_signed_yanks(
+    registry: &str,
+    registry_id: &RegistryId,
+    root: &RegistryRoot,
+    owners: &[PublicKey],
+    records: &mut [&mut IndexRecord],
+) {
+    let mut keys = owners.to_vec();
+    keys.push(root.key.clone());
+    for record in records.iter_mut() {
+        if !record.yanked && record.yank.is_none() {
+            continue;
+        }
+        let agent = format!("{}@{}", record.name, record.version);
+        match verified_yank(registry_id, &keys, record) {
+            Ok(Some(state)) => {
+                if state != record.yanked {
+                    warn_once(format!(
+                        "{agent} in registry `{registry}`: its yanked flag differs from its owner's signed statement; the statement counts"
+                    ));
+                }
+                record.yanked = state;
+            }
+            Ok(None) => {
+                warn_once(format!(
+                    "{agent} in registry `{registry}` is marked yanked without an owner's signature; not taken as yanked"
+                ));
+                record.yanked = false;
+            }
+            Err(reason) => {
+                warn_once(format!(
+                    "{agent} in registry `{registry}`: its yank statement is refused ({reason}); not taken as yanked"
+                ));
+                record.yanked = false;
+            }
+        }
+    }
+}
+
+/// Logs `message` as a warning the first time this process meets it: an index file is read
+/// several times in one command, and for as long as the daemon runs.
+fn warn_once(message: String) {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let first = SEEN.lock().map(|mut seen| seen.insert(message.clone())).unwrap_or(true);
+    if first {
+        tracing::warn!("{message}");
+    }
+}
+
+/// A root rotation kept in `config.json` (`root-rotations`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rotation {
+    pub from: String,
+    pub to: String,
+    pub signature: String,
+}
+
+/// The rotations `config` lists, oldest first (empty when it lists none or they do not parse).
+fn rotations(config: &RegistryConfig) -> Vec<Rotation> {
+    config
+        .extra
+        .get(CONFIG_ROTATIONS_FIELD)
+        .and_then(|value| serde_json::from_value(value.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Whether the registry's current root `root` was handed over, through a chain of rotations each
+/// signed by the root it replaced, from the root with fingerprint `former`: a client that
+/// trusted `former` may then trust `root`. Every link from `former` on must verify.
+pub fn rotated_from(config: &RegistryConfig, root: &RegistryRoot, former: &str) -> bool {
+    let chain = rotations(config);
+    let Some(start) =
+        chain.iter().position(|rotation| parse_public_key(&rotation.from).is_ok_and(|key| fingerprint(&key) == former))
+    else {
+        return false;
+    };
+    let links = &chain[start..];
+    let connected = links.windows(2).all(|pair| same_key(&pair[0].to, &pair[1].from));
+    let ends_at_root = links
+        .last()
+        .is_some_and(|last| parse_public_key(&last.to).is_ok_and(|key| key.key_data() == root.key.key_data()));
+    connected
+        && ends_at_root
+        && links.iter().all(|rotation| {
+            let payload = rotation_payload(&config.id, &rotation.from, &rotation.to);
+            match (parse_public_key(&rotation.from), verify_armored(ROTATE_NAMESPACE, &payload, &rotation.signature)) {
+                (Ok(from), Ok(signer)) => from.key_data() == signer.key_data(),
+                _ => false,
+            }
+        })
+}
+
+/// Hands `config` from its current root (`old`, which signs the rotation) to `new` (which signs
+/// the new config): the rotation is appended to `root-rotations`.
+pub fn rotate_config(config: &mut RegistryConfig, old: &dyn Signer, new: &dyn Signer) -> Result<(), SignatureError> {
+    let (from, to) = (public_key_line(old.public_key()), public_key_line(new.public_key()));
+    let signature = old.sign(ROTATE_NAMESPACE, &rotation_payload(&config.id, &from, &to))?;
+    let mut chain = rotations(config);
+    chain.push(Rotation { from, to, signature });
+    config
+        .extra
+        .insert(CONFIG_ROTATIONS_FIELD.to_owned(), serde_json::to_value(chain).expect("rotations serialise to JSON"));
+    config.extra.remove(CONFIG_SIGNATURE_FIELD);
+    sign_config(config, new)
 }
 
 /// Whether two key lines name the same key (comments aside).

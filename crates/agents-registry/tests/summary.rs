@@ -70,7 +70,8 @@ fn summaries_follow_the_registry_and_read_only_what_changed() {
     );
 
     // Yanking the newest version moves the summary back to the previous one.
-    agents_registry::yank(&cache, "team", &url, &"alpha".parse().unwrap(), &"1.1.0".parse().unwrap(), true).unwrap();
+    agents_registry::yank(&cache, "team", &url, &"alpha".parse().unwrap(), &"1.1.0".parse().unwrap(), true, None)
+        .unwrap();
     let summaries = open(&cache, &url).summaries().unwrap();
     assert_eq!(shown(&summaries)[0], "alpha@1.0.0 First agent");
 

@@ -178,7 +178,9 @@ fn lockfiles(
     // pins they find and add none.
     let loaded = loaded.iter().filter(|_| change.notify);
     for (id, root) in change.roots.iter().chain(loaded).filter(|(id, _)| used.contains(*id)) {
-        if all.root(id).is_none() {
+        // A root accepted although another is pinned was handed over by a signed rotation from
+        // the pinned one (`signatures::accept` refuses any other): the pin follows it.
+        if all.root(id).is_none() || (change.notify && all.root(id) != Some(root.as_str())) {
             all.pin_root(id.clone(), root.clone());
         }
     }

@@ -128,9 +128,23 @@ fn check(
         (Some(project), None) => Some(project.to_owned()),
         _ => trusted.clone(),
     };
-    // The root first: a registry whose root changed is refused whatever else it holds.
+    // The root first: a registry whose root changed is refused whatever else it holds, unless
+    // the root it replaced handed it over (a signed rotation, followed like a key's rotation).
     let root = root_of(registry).map_err(refuse)?;
+    let mut rotated = None;
     match (&root, &pinned) {
+        (Some(root), Some(pinned))
+            if root.fingerprint != *pinned && signing::rotated_from(&registry.config, root, pinned) =>
+        {
+            rotated = Some(format!(
+                "registry `{}` handed its root from {pinned} to {} (signed by {pinned}); trusting the new root",
+                registry.name, root.fingerprint
+            ));
+            if trusted.as_deref() == Some(pinned.as_str()) || trusted.is_none() {
+                store.roots.insert(id.to_owned(), root.fingerprint.clone());
+                store.write(workspace)?;
+            }
+        }
         (Some(root), Some(pinned)) if root.fingerprint != *pinned => {
             return Err(refuse(SignatureError::RootChanged {
                 registry: registry.name.clone(),
@@ -171,7 +185,7 @@ fn check(
             })
         }
         Verdict::Signed { signer, root } => {
-            if trusted.is_none() {
+            if trusted.is_none() && rotated.is_none() {
                 tracing::debug!(registry = %registry.name, %root, "trusting a registry root on first use");
                 store.roots.insert(id.to_owned(), root.clone());
                 store.write(workspace)?;
@@ -186,7 +200,7 @@ fn check(
                     found: signer,
                 }));
             }
-            Ok(Accepted { signer: Some(signer), notice: None, root: Some(root) })
+            Ok(Accepted { signer: Some(signer), notice: rotated.filter(|_| notify), root: Some(root) })
         }
     }
 }

@@ -264,6 +264,10 @@ pub(crate) struct YankArgs {
     /// Clear the yank flag instead.
     #[arg(long)]
     pub(crate) undo: bool,
+    /// Your key, which signs the yank in a signed registry (an owner's or the root's; default:
+    /// git's `user.signingkey` when `gpg.format = ssh`).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) sign_key: Option<PathBuf>,
     /// The registry (may be omitted when exactly one is configured).
     #[arg(long)]
     #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::complete::registries))]
@@ -459,6 +463,34 @@ pub(crate) enum RegistryCommand {
         registry: Option<String>,
         /// The registry root's key, which re-signs config.json in a signed registry (default:
         /// git's `user.signingkey` when `gpg.format = ssh`).
+        #[arg(long, value_name = "PATH")]
+        sign_key: Option<PathBuf>,
+    },
+    /// Make an unsigned registry signed, in one commit: your key becomes its root and signs
+    /// config.json, every version published so far (vouching for the bytes it holds today) and
+    /// every yank; each package gets an owners list.
+    Sign {
+        /// The registry to sign (default: the only one configured besides the built-in).
+        #[arg(long)]
+        registry: Option<String>,
+        /// The key that becomes the root (default: git's `user.signingkey` when `gpg.format = ssh`).
+        #[arg(long, value_name = "PATH")]
+        sign_key: Option<PathBuf>,
+        /// A public key (a `.pub` file or an OpenSSH line) to make the owner of every package
+        /// (repeatable; default: the root itself). Change them later with `agents owner`.
+        #[arg(long = "owner", value_name = "KEY")]
+        owners: Vec<String>,
+    },
+    /// Hand a signed registry to a new root key. The current root signs the handover, so
+    /// clients that trusted it follow; everything it signed is signed again by the new root.
+    RotateRoot {
+        /// The new root's key (a private key file, or a `.pub` whose key ssh-agent holds).
+        #[arg(long, value_name = "PATH")]
+        new_key: PathBuf,
+        /// The registry (default: the only one configured besides the built-in).
+        #[arg(long)]
+        registry: Option<String>,
+        /// The current root's key (default: git's `user.signingkey` when `gpg.format = ssh`).
         #[arg(long, value_name = "PATH")]
         sign_key: Option<PathBuf>,
     },

@@ -32,13 +32,29 @@ const DEBOUNCE_MAX: Duration = Duration::from_millis(500);
 const REMOVAL_SETTLE: Duration = Duration::from_millis(100);
 /// Longest wait for removals to settle (a removal that never ends must not stop restores).
 const REMOVAL_MAX: Duration = Duration::from_secs(10);
-/// A full reconcile of everything, whatever the events said.
-const FULL_RECONCILE: Duration = Duration::from_secs(15 * 60);
-/// How often every watch is re-added, in case an event that would have re-established one was
+/// A full reconcile of everything, whatever the events said: the last safety net (a change no
+/// event reported, as on some network filesystems), so rare; the watch audit already
+/// reconciles every workspace whose watch it had to re-establish.
+const FULL_RECONCILE: Duration = Duration::from_secs(60 * 60);
+/// How often every watch is checked, in case an event that would have re-established one was
 /// lost (a queue overflow, a race with a directory replaced twice). A safety net, not the way
-/// watches follow a directory (events do that at once), so rare: each audit wakes threads, and
-/// wake-ups are what an idle daemon costs.
+/// watches follow a directory (events do that at once), so rare: each audit wakes the daemon
+/// (one `statx` per watched directory and per lockfile), and wake-ups are what an idle daemon
+/// costs.
 const WATCH_AUDIT: Duration = Duration::from_secs(10 * 60);
+/// Environment variables that shorten [`WATCH_AUDIT`] and [`FULL_RECONCILE`] (seconds, 1 to
+/// 86400), so `cargo xtask bench daemon` can measure what each costs; nobody else needs them.
+const WATCH_AUDIT_ENV: &str = "AGENTSD_WATCH_AUDIT_SECS";
+const FULL_RECONCILE_ENV: &str = "AGENTSD_FULL_RECONCILE_SECS";
+
+/// `default`, or the seconds the environment variable `name` gives.
+fn interval(name: &str, default: Duration) -> Duration {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse::<u64>().ok())
+        .filter(|seconds| (1..=86_400).contains(seconds))
+        .map_or(default, Duration::from_secs)
+}
 /// How often a vanished project's directory is looked for (one `stat` each).
 const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 /// The default time between registry fetches.
@@ -231,9 +247,9 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut hangup = signal(SignalKind::hangup())?;
-    let mut full = tokio::time::interval(FULL_RECONCILE);
+    let mut full = tokio::time::interval(interval(FULL_RECONCILE_ENV, FULL_RECONCILE));
     full.tick().await;
-    let mut audit = tokio::time::interval(WATCH_AUDIT);
+    let mut audit = tokio::time::interval(interval(WATCH_AUDIT_ENV, WATCH_AUDIT));
     audit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     audit.tick().await;
     let mut presence = tokio::time::interval(PRESENCE_CHECK);
@@ -308,10 +324,16 @@ async fn event_loop(settings: Settings) -> anyhow::Result<()> {
                 }
             }
             _ = audit.tick() => {
-                // Cheap: a few inotify_add_watch calls and one lockfile stat per workspace.
+                // Cheap: one statx per watched directory and per lockfile.
                 daemon.routes.recheck();
-                let watched = watcher.audit(&daemon.routes);
-                tracing::trace!(watched, "watch audit");
+                let renewed = watcher.audit(&daemon.routes);
+                tracing::trace!(watched = watcher.len(), renewed = renewed.len(), "watch audit");
+                // Events may have been missed where a watch had to be re-established.
+                let missed: BTreeSet<usize> =
+                    renewed.iter().flat_map(|dir| daemon.routes.needing(dir).collect::<Vec<_>>()).collect();
+                if !missed.is_empty() {
+                    daemon.reconcile(Some(missed));
+                }
             }
             _ = full.tick() => {
                 daemon.routes.recheck();

@@ -9,10 +9,12 @@
 //! never asks "is this the same directory?"; it listens to its own events instead. An event
 //! that removes, creates or renames a watched directory or one of its ancestors forgets every
 //! watch at or below that path, and the next [`Watcher::sync`] watches whatever is there now.
-//! [`Watcher::audit`] re-adds every watch now and then (inotify hands back the live watch of
-//! the directory at the path, or a new one), in case an event was lost.
+//! [`Watcher::audit`] looks at every watched directory now and then, in case an event was lost:
+//! one `statx` each, and a new watch only where the directory at the path is not the one watched
+//! (another device, inode or birth time: a recreated directory often reuses the inode number,
+//! never the birth time).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use agents_format::{AgentName, Target};
@@ -21,8 +23,26 @@ use notify::Watcher as _;
 
 pub(crate) struct Watcher {
     inner: notify::RecommendedWatcher,
-    /// Directories watched, as far as the watcher's own events tell.
-    watched: BTreeSet<PathBuf>,
+    /// Directories watched, as far as the watcher's own events tell, with what the directory
+    /// at the path was when its watch was added.
+    watched: BTreeMap<PathBuf, DirKey>,
+}
+
+/// What tells a directory apart from another at the same path: its device, inode and birth time
+/// (`None` where the filesystem keeps none: then it is never taken for the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DirKey(u64, u64, Option<std::time::SystemTime>);
+
+impl DirKey {
+    fn of(dir: &Path) -> Option<DirKey> {
+        use std::os::unix::fs::MetadataExt as _;
+        let metadata = std::fs::metadata(dir).ok().filter(std::fs::Metadata::is_dir)?;
+        Some(DirKey(metadata.dev(), metadata.ino(), metadata.created().ok()))
+    }
+
+    fn same(self, other: Option<DirKey>) -> bool {
+        self.2.is_some() && Some(self) == other
+    }
 }
 
 impl Watcher {
@@ -33,28 +53,39 @@ impl Watcher {
             // The receiver is gone only while the daemon shuts down.
             let _ = sender.send(event);
         })?;
-        Ok(Watcher { inner, watched: BTreeSet::new() })
+        Ok(Watcher { inner, watched: BTreeMap::new() })
     }
 
     /// Watches every existing directory the workspaces need and forgets the rest.
     pub(crate) fn sync(&mut self, routes: &Routes) {
-        let stale: Vec<PathBuf> = self.watched.iter().filter(|dir| !routes.needs(dir)).cloned().collect();
+        let stale: Vec<PathBuf> = self.watched.keys().filter(|dir| !routes.needs(dir)).cloned().collect();
         for dir in stale {
             let _ = self.inner.unwatch(&dir);
             self.watched.remove(&dir);
         }
-        let missing: Vec<PathBuf> = routes.wanted().filter(|dir| !self.watched.contains(*dir)).cloned().collect();
+        let missing: Vec<PathBuf> = routes.wanted().filter(|dir| !self.watched.contains_key(*dir)).cloned().collect();
         for dir in missing {
             self.add(dir);
         }
     }
 
-    /// Re-adds every watch `workspaces` need, known or not. For a directory still watched this
-    /// is a no-op in the kernel; for one replaced behind our back it is a new, live watch.
-    /// Returns how many directories are watched.
-    pub(crate) fn audit(&mut self, routes: &Routes) -> usize {
-        self.watched.clear();
+    /// Checks every watch the workspaces need: a directory replaced behind our back (or gone)
+    /// loses its watch, and whatever is at the path now is watched. Returns the directories
+    /// watched anew, whose workspaces may have missed events.
+    pub(crate) fn audit(&mut self, routes: &Routes) -> Vec<PathBuf> {
+        let replaced: Vec<PathBuf> =
+            self.watched.iter().filter(|(dir, key)| !key.same(DirKey::of(dir))).map(|(dir, _)| dir.clone()).collect();
+        for dir in &replaced {
+            let _ = self.inner.unwatch(dir);
+            self.watched.remove(dir);
+        }
+        let before: BTreeSet<PathBuf> = self.watched.keys().cloned().collect();
         self.sync(routes);
+        self.watched.keys().filter(|dir| !before.contains(*dir)).cloned().collect()
+    }
+
+    /// How many directories are watched.
+    pub(crate) fn len(&self) -> usize {
         self.watched.len()
     }
 
@@ -79,8 +110,13 @@ impl Watcher {
         let mut forgot = false;
         for path in &event.paths {
             // Paths order component by component: those at or below `path` follow it at once.
-            let dead: Vec<PathBuf> =
-                self.watched.range(path.clone()..).take_while(|dir| dir.starts_with(path)).cloned().collect();
+            let dead: Vec<PathBuf> = self
+                .watched
+                .range(path.clone()..)
+                .map(|(dir, _)| dir)
+                .take_while(|dir| dir.starts_with(path))
+                .cloned()
+                .collect();
             for dir in dead {
                 tracing::debug!(dir = %dir.display(), "watch lost; re-establishing");
                 // notify already dropped a deleted directory's watch; a moved one's it keeps.
@@ -93,13 +129,12 @@ impl Watcher {
     }
 
     fn add(&mut self, dir: PathBuf) {
-        if !std::fs::metadata(&dir).is_ok_and(|m| m.is_dir()) {
-            return;
-        }
+        // The key before the watch: a directory replaced in between differs at the next audit.
+        let Some(key) = DirKey::of(&dir) else { return };
         match self.inner.watch(&dir, notify::RecursiveMode::NonRecursive) {
             Ok(()) => {
                 tracing::debug!(dir = %dir.display(), "watching");
-                self.watched.insert(dir);
+                self.watched.insert(dir, key);
             }
             Err(error) => tracing::warn!(dir = %dir.display(), "cannot watch: {error}"),
         }
@@ -213,6 +248,11 @@ impl Routes {
         self.by_dir.contains_key(dir)
     }
 
+    /// The workspaces (by index) that need the directory `dir` watched.
+    pub(crate) fn needing(&self, dir: &Path) -> impl Iterator<Item = usize> + '_ {
+        self.by_dir.get(dir).into_iter().flatten().copied()
+    }
+
     /// Whether `path` is a directory some workspace needs, or one of its ancestors.
     pub(crate) fn holds(&self, path: &Path) -> bool {
         self.by_dir.contains_key(path) || self.by_dir.keys().any(|dir| dir.starts_with(path))
@@ -297,4 +337,33 @@ fn target_dirs(workspace: &Workspace) -> Vec<PathBuf> {
             workspace.resolve(&workspace.placement().target_file(*t, &probe)).parent().map(Path::to_path_buf)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit's question, "is the directory at this path the one watched?", must say no for
+    /// a directory removed and made again, even when the filesystem hands out the same inode.
+    #[test]
+    fn a_recreated_directory_is_not_the_one_watched() {
+        let base = std::env::temp_dir().join(format!("agentsd-dirkey-{}", std::process::id()));
+        let dir = base.join("agents");
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = DirKey::of(&dir).expect("a directory has a key");
+        if first.2.is_none() {
+            eprintln!("note: this filesystem keeps no birth time; every audit re-adds its watches");
+            assert!(!first.same(DirKey::of(&dir)));
+            std::fs::remove_dir_all(&base).unwrap();
+            return;
+        }
+        assert!(first.same(DirKey::of(&dir)), "an untouched directory is the same");
+        std::fs::write(dir.join("a.md"), "x").unwrap();
+        assert!(first.same(DirKey::of(&dir)), "a change inside does not replace the directory");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!first.same(DirKey::of(&dir)), "a removed directory is not the one watched");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(!first.same(DirKey::of(&dir)), "a directory made again is not the one watched");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }

@@ -83,7 +83,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: OwnerCommand) -
 }
 
 /// A public key given on the command line: an OpenSSH line, or a file holding one.
-fn read_public_key_argument(key: &str) -> anyhow::Result<String> {
+pub(crate) fn read_public_key_argument(key: &str) -> anyhow::Result<String> {
     let text = if key.starts_with("ssh-") {
         key.to_owned()
     } else {

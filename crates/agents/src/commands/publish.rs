@@ -93,7 +93,9 @@ pub(crate) fn yank(context: &Context, printer: &Printer, args: YankArgs) -> anyh
     let version: semver::Version = version.parse().with_context(|| format!("invalid version `{version}`"))?;
     let entry = writable_registry(context, args.registry.as_deref())?;
     let cache = context.cache()?;
-    let changed = agents_registry::yank(&cache, &entry.name, &entry.url, &name, &version, !args.undo)?;
+    let signer = crate::commands::owner::signer(context, args.sign_key.as_deref())?;
+    let changed =
+        agents_registry::yank(&cache, &entry.name, &entry.url, &name, &version, !args.undo, signer.as_deref())?;
     let verb = if args.undo { "Unyanked" } else { "Yanked" };
     if changed {
         printer.status(verb, format!("{name}@{version} in registry `{}` ({})", entry.name, entry.url));

@@ -1,4 +1,4 @@
-//! `agents registry init|migrate|add|list|check|summary|site|remove`.
+//! `agents registry init|migrate|sign|rotate-root|add|list|check|summary|site|remove`.
 
 use std::path::Path;
 
@@ -68,6 +68,84 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
                         if index_files == 1 { "" } else { "s" }
                     ),
                 ),
+            }
+            Ok(0)
+        }
+        RegistryCommand::Sign { registry, sign_key, owners } => {
+            let entry = crate::commands::publish::writable_registry(context, registry.as_deref())?;
+            let root = crate::commands::owner::signer(context, sign_key.as_deref())?.context(
+                "signing a registry needs the key that becomes its root: --sign-key PATH, or git's \
+                 user.signingkey with gpg.format = ssh",
+            )?;
+            let owners = owners
+                .iter()
+                .map(|key| crate::commands::owner::read_public_key_argument(key))
+                .collect::<Result<Vec<_>, _>>()?;
+            let cache = context.cache()?;
+            let fingerprint = agents_registry::signing::fingerprint(root.public_key());
+            match agents_registry::sign_registry(&cache, &entry.name, &entry.url, root.as_ref(), &owners)? {
+                agents_registry::SignedRegistry::AlreadySigned => printer
+                    .status("Unchanged", format!("registry `{}` is already signed by root {fingerprint}", entry.name)),
+                agents_registry::SignedRegistry::Signed { agents, versions, yanks, unreadable } => {
+                    printer.status(
+                        "Signed",
+                        format!(
+                            "registry `{}` ({}): root {fingerprint}; {versions} version{} of {agents} package{} and \
+                             {yanks} yank{} signed by it",
+                            entry.name,
+                            entry.url,
+                            plural(versions),
+                            plural(agents),
+                            plural(yanks)
+                        ),
+                    );
+                    if unreadable > 0 {
+                        printer.warn(format!(
+                            "{unreadable} index line{} this agents cannot read (a newer record schema, or not a record) \
+                             left unsigned: clients will skip them until a newer agents signs them",
+                            plural(unreadable)
+                        ));
+                    }
+                    printer.note(
+                        "root",
+                        format!(
+                            "{fingerprint}; teammates who used the registry before trust it on next use; share it so \
+                             others can `agents registry add NAME URL --trust {fingerprint}`"
+                        ),
+                    );
+                }
+            }
+            Ok(0)
+        }
+        RegistryCommand::RotateRoot { new_key, registry, sign_key } => {
+            let entry = crate::commands::publish::writable_registry(context, registry.as_deref())?;
+            let old = crate::commands::owner::signer(context, sign_key.as_deref())?.context(
+                "the current root signs the handover: --sign-key PATH, or git's user.signingkey with gpg.format = ssh",
+            )?;
+            let new = crate::commands::owner::signer(context, Some(&new_key))?.context("--new-key names no key")?;
+            let cache = context.cache()?;
+            let fingerprint = agents_registry::signing::fingerprint(new.public_key());
+            match agents_registry::rotate_root(&cache, &entry.name, &entry.url, old.as_ref(), new.as_ref())? {
+                agents_registry::RotatedRoot::AlreadyRoot => printer
+                    .status("Unchanged", format!("the root of registry `{}` already is {fingerprint}", entry.name)),
+                agents_registry::RotatedRoot::Rotated { resigned, owner_lists } => {
+                    printer.status(
+                        "Rotated",
+                        format!(
+                            "the root of registry `{}` from {} to {fingerprint}: {resigned} signature{} made again, \
+                             {owner_lists} owners list{} naming the new key instead of the old",
+                            entry.name,
+                            agents_registry::signing::fingerprint(old.public_key()),
+                            plural(resigned),
+                            plural(owner_lists)
+                        ),
+                    );
+                    printer.note(
+                        "trust",
+                        "clients that trusted the old root follow the signed handover; projects' agents.lock pins \
+                         move on their next install or update",
+                    );
+                }
             }
             Ok(0)
         }
@@ -244,4 +322,8 @@ fn site(context: &Context, printer: &Printer, path: Option<std::path::PathBuf>, 
         ),
     );
     Ok(0)
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
