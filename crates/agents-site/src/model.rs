@@ -20,10 +20,13 @@ pub(crate) struct Package {
     pub(crate) shown: Option<(IndexRecord, Result<Vec<File>, String>)>,
 }
 
-/// One published version, as the versions table lists it.
+/// One published version, as the versions table lists it. In a signed registry its `yanked`
+/// is what clients take it as: the owner-signed statement's, not the plain flag.
 pub(crate) struct Version {
     pub(crate) record: IndexRecord,
     pub(crate) signer: Signer,
+    /// Why the plain yanked flag is not what clients go by, when it is not.
+    pub(crate) yank_note: Option<String>,
 }
 
 /// Who made a version, as a client would find when it checks the signature.
@@ -97,11 +100,13 @@ pub(crate) fn load(
     records.sort_by(|a, b| b.version.cmp(&a.version));
     let kind = records[0].kind;
     let owners = owners_view(owners_bytes);
+    let yank_keys = yank_keys(context, name, owners_bytes);
     let versions: Vec<Version> = records
         .into_iter()
-        .map(|record| {
+        .map(|mut record| {
             let signer = signer(context, owners_bytes, &record);
-            Version { record, signer }
+            let yank_note = yank_keys.as_ref().and_then(|keys| signed_yank(context, keys, &mut record));
+            Version { record, signer, yank_note }
         })
         .collect();
     // What a client would install: the highest version it accepts that is not yanked.
@@ -131,6 +136,36 @@ fn signer(context: &Context<'_>, owners_bytes: Option<&[u8]>, record: &IndexReco
         Ok(Verdict::Unsigned) => Signer::Unsigned,
         Err(error) => Signer::Refused(error.to_string()),
     }
+}
+
+/// In a signed registry, the keys whose signed statements yank a version of `name`: its
+/// verified owners' and the root's (`None` in a registry that does not sign).
+fn yank_keys(context: &Context<'_>, name: &AgentName, owners_bytes: Option<&[u8]>) -> Option<Vec<ssh_key::PublicKey>> {
+    let root = context.root.as_ref()?;
+    let registry = context.registry;
+    let mut keys = match signing::parse_owner_keys(&registry.name, &registry.config.id, root, name, owners_bytes) {
+        Ok(Some((_, keys))) => keys,
+        _ => Vec::new(),
+    };
+    keys.push(root.key.clone());
+    Some(keys)
+}
+
+/// Sets `record.yanked` to what clients take it as, as `Registry::index_file` does, and says
+/// why when that is not the plain flag.
+fn signed_yank(context: &Context<'_>, keys: &[ssh_key::PublicKey], record: &mut IndexRecord) -> Option<String> {
+    if !record.yanked && record.yank.is_none() {
+        return None;
+    }
+    let flag = record.yanked;
+    let (state, note) = match signing::verified_yank(&context.registry.config.id, keys, record) {
+        Ok(Some(state)) if state == flag => (state, None),
+        Ok(Some(state)) => (state, Some("its yanked flag differs from its owner's signed statement, which counts")),
+        Ok(None) => (false, Some("marked yanked without an owner's signature: clients do not take it as yanked")),
+        Err(_) => (false, Some("its yank statement does not verify: clients do not take it as yanked")),
+    };
+    record.yanked = state;
+    note.map(str::to_owned)
 }
 
 fn owners_view(bytes: Option<&[u8]>) -> OwnersView {

@@ -301,7 +301,11 @@ fn versions(out: &mut String, info: &SiteInfo, package: &Package) {
         } else {
             escape(&record.published)
         };
-        let status = if record.yanked { "<strong class=\"yanked\">yanked</strong>" } else { "available" };
+        let mut status =
+            if record.yanked { "<strong class=\"yanked\">yanked</strong>" } else { "available" }.to_owned();
+        if let Some(note) = &version.yank_note {
+            let _ = write!(status, " <span class=\"problem\">({})</span>", escape(note));
+        }
         let signer = match &version.signer {
             Signer::Unsigned => "not signed (the registry does not sign)".to_owned(),
             Signer::Signed(fingerprint) => format!("<code>{}</code>", escape(fingerprint)),
