@@ -100,6 +100,19 @@ fn site_shows_every_package_its_versions_files_and_what_each_tool_gets() {
             "{page} has no CSP"
         );
         assert!(!text.contains("http://") && !text.contains("src=\"https://"), "{page} loads from elsewhere");
+        // Relative links only: a link elsewhere is a publisher's, in a body, never followed for us.
+        for attribute in ["href=\"", "src=\""] {
+            for value in text.split(attribute).skip(1) {
+                let value = &value[..value.find('"').unwrap()];
+                let relative = !value.starts_with('/') && !value.contains(':');
+                assert!(relative || value.starts_with("https://"), "{page}: {attribute}{value}");
+            }
+        }
+        assert_eq!(
+            text.matches("href=\"https://").count(),
+            text.matches(" rel=\"nofollow noopener noreferrer\"").count(),
+            "{page}: a link elsewhere that is not a body's"
+        );
     }
 }
 
