@@ -30,6 +30,8 @@ mod readme;
 mod registry;
 mod release_profile;
 mod signing;
+mod site;
+mod site_browser;
 mod sparse;
 mod targets;
 mod team_flow;

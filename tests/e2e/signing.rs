@@ -721,6 +721,45 @@ fn registry_add_trust_pins_the_root_in_the_project_lockfile() {
     assert!(!carol.agents_dir().join("reviewer.md").exists());
 }
 
+#[test]
+fn the_site_shows_who_signed_each_version_and_marks_a_forgery() {
+    let alice = TestEnv::new();
+    let (registry, alice_key) = signed_registry(&alice);
+    let bob_key = keygen(&alice, "bob");
+    let forged = sign_by_hand(&bob_key, "agents-registry-record-v1", &record_payload(&registry, "reviewer", "1.1.0"));
+    push_by_hand(&registry, "reviewer", "1.1.0", Some(forged));
+    // An owner's signed yank counts; a flag flipped with plain git does not, on the site as in
+    // every client.
+    publish(&alice, &alice_key, "reviewer", "1.2.0").success();
+    yank(&alice, "reviewer@1.2.0", Some(&alice_key), false).success();
+    edit_record(&registry, "reviewer", "1.0.0", |record| record["yanked"] = true.into());
+    let www = alice.path("www");
+    crate::site::build(&alice, &registry, &www).success();
+    let page = std::fs::read_to_string(www.join("packages/reviewer.html")).unwrap();
+    let row = |version: &str| {
+        let start = page.find(&format!("<tr><th scope=\"row\">{version}</th>")).unwrap();
+        page[start..start + page[start..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(row("1.0.0").contains(&format!("<code>{}</code>", fingerprint(&alice_key))), "{}", row("1.0.0"));
+    assert!(
+        row("1.1.0").contains("refused by clients") && !row("1.1.0").contains(&fingerprint(&alice_key)),
+        "{}",
+        row("1.1.0")
+    );
+    assert!(row("1.2.0").contains("<strong class=\"yanked\">yanked</strong>"), "{}", row("1.2.0"));
+    assert!(
+        row("1.0.0").contains("available <span class=\"problem\">(marked yanked without an owner&#39;s signature"),
+        "{}",
+        row("1.0.0")
+    );
+    // The owners' keys and the registry's root.
+    let owners = &page[page.find("<h2 id=\"owners\">").unwrap()..];
+    assert!(owners.contains(&format!("<li><code>{}</code></li>", fingerprint(&alice_key))), "{owners}");
+    assert!(owners.contains(&format!("root key <code>{}</code>", fingerprint(&alice_key))), "{owners}");
+    // The page shows the latest version clients accept, not the forgery.
+    assert!(page.contains("About version 1.0.0"), "{page}");
+}
+
 fn yank(env: &TestEnv, what: &str, key: Option<&Path>, undo: bool) -> agents_test_support::Run {
     let mut args: Vec<&OsStr> = vec!["yank".as_ref(), what.as_ref()];
     if undo {

@@ -258,7 +258,7 @@ pub(crate) fn write_section(name: &str, command: &str, table: &str) -> anyhow::R
             let end = text[start + 3..].find("\n## ").map_or(text.len(), |i| start + 3 + i + 1);
             format!("{}{section}{}", &text[..start], &text[end..])
         }
-        None => format!("{}\n{section}", text.trim_end()),
+        None => format!("{}\n\n{section}", text.trim_end()),
     };
     fs_err::write(&path, new)?;
     Ok(())

@@ -1,7 +1,8 @@
 //! Repository automation, run as `cargo xtask <task>`:
 //!
 //! - `test`: everything CI checks (format, clippy with `-D warnings`, the whole test suite),
-//!   after installing what the tests need when missing (sshd, lighttpd, jq, systemd-analyze).
+//!   after installing what the tests need when missing (sshd, lighttpd, jq, systemd-analyze,
+//!   chromium and chromedriver).
 //! - `tidy`: checks on the repository itself (also run by `cargo test`).
 //! - `registry publish FILE... [--version V]`: add versions to the built-in registry.
 //! - `registry fmt`: rewrite the built-in registry canonically.
@@ -9,6 +10,8 @@
 //! - `bench [--quick] [--scale N]`: the CLI scenarios against git, agpm and APM, written to
 //!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench sparse [--quick]
 //!   [--scale N]`: a sparse registry served by lighttpd against the same registry over git;
+//!   `bench site [--quick] [--scale N]`: the registry's website, full build and one publish's
+//!   rebuild, page sizes;
 //!   `bench generate PATH AGENTS [--format 1|2]`: just the synthetic registry (format 2 unless
 //!   told), for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
@@ -25,6 +28,7 @@ mod bench;
 mod builtin;
 mod fuzz;
 mod scenarios;
+mod site_bench;
 mod sparse_bench;
 mod tidy;
 
@@ -43,6 +47,7 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["bench", "site", rest @ ..] => site_bench::site(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "sparse", rest @ ..] => sparse_bench::sparse(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "generate", path, agents, rest @ ..] => {
             let layout = match rest {
@@ -77,7 +82,7 @@ fn main() -> anyhow::Result<()> {
             builtin::publish(&root().join("registry"), &files, version)
         }
         _ => bail!(
-            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench sparse [--quick] [--scale N] | bench generate PATH AGENTS [--format 1|2] | fuzz [--seconds N] [TARGET...] | registry fmt | registry migrate | registry publish FILE... [--version V]"
+            "usage: cargo xtask test [--quick] | tidy | assets | bench [--quick] [--scale N] | bench daemon [--quick] | bench sparse [--quick] [--scale N] | bench site [--quick] [--scale N] | bench generate PATH AGENTS [--format 1|2] | fuzz [--seconds N] [TARGET...] | registry fmt | registry migrate | registry publish FILE... [--version V]"
         ),
     }
 }
@@ -138,9 +143,9 @@ pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
 }
 
 /// Debian packages the tests need: the servers the transport tests start on loopback, the
-/// programs documented scripts use, and systemd, whose `systemd-analyze verify` checks the
+/// programs documented scripts use, a browser for the website's tests, and systemd, whose `systemd-analyze verify` checks the
 /// service unit `agents daemon install-service` writes.
-const TEST_PACKAGES: [(&str, &str); 7] = [
+const TEST_PACKAGES: [(&str, &str); 9] = [
     ("openssh-server", "/usr/sbin/sshd"),
     ("openssh-client", "/usr/bin/ssh-keygen"),
     ("lighttpd", "/usr/sbin/lighttpd"),
@@ -149,6 +154,10 @@ const TEST_PACKAGES: [(&str, &str); 7] = [
     // docs/json.md's bot script, run as written by tests/e2e/json.rs.
     ("jq", "/usr/bin/jq"),
     ("systemd", "/usr/bin/systemd-analyze"),
+    // The registry website's browser tests (tests/e2e/site_browser.rs): headless Chromium over
+    // WebDriver.
+    ("chromium", "/usr/bin/chromium"),
+    ("chromium-driver", "/usr/bin/chromedriver"),
 ];
 
 /// Installs what the tests need and the machine lacks (with apt, when we may).

@@ -55,6 +55,8 @@ pub use registry::{BUILTIN_NAME, Registry};
 pub use root::{RotatedRoot, SignedRegistry, rotate_root, sign_registry};
 pub use signing::{KeySigner, SignatureError, Signer, Verdict, verify_version};
 pub use source::builtin_files;
-pub use sparse_summary::{MAX_SEARCH_SUMMARY_LEN, SEARCH_SUMMARY_PATH, search_summary};
+pub use sparse_summary::{
+    MAX_SEARCH_SUMMARY_LEN, SEARCH_SUMMARY_PATH, search_summary, search_summary_header, search_summary_line,
+};
 pub use summary::Summary;
 pub use transport::{NetConfig, Progress};

@@ -5,7 +5,7 @@ use agents_format::{
     MAX_CONFIG_LEN, MAX_INDEX_FILE_LEN, RegistryConfig, Sha256, select,
 };
 
-use crate::error::{RegistryError, Result};
+use crate::error::{GitContext, RegistryError, Result};
 use crate::source::Source;
 use crate::summary::{self, Summary};
 
@@ -43,6 +43,45 @@ impl Registry {
             });
         }
         Ok(Registry { name, url, config, source, summary_file: None })
+    }
+
+    /// The git registry at `path` (a bare repository or a clone), read at its `HEAD` commit
+    /// straight from the object database, as a registry's CI reads its own repository.
+    pub fn open_repository(path: &std::path::Path) -> Result<Registry> {
+        let repository =
+            git2::Repository::open(path).context(|| format!("{} is not a git repository", path.display()))?;
+        let (tree, commit) = {
+            let commit = repository
+                .head()
+                .and_then(|head| head.peel_to_commit())
+                .context(|| format!("{} has no HEAD commit", path.display()))?;
+            (commit.tree_id(), commit.id())
+        };
+        let url = path.display().to_string();
+        Registry::from_source(url.clone(), url, Source::Git { repository, tree, commit, trees: Default::default() })
+    }
+
+    /// The registry whose tree was exported into the directory `path` (`git archive | tar -x`:
+    /// what a static host serves), read file by file without following links.
+    pub fn open_directory(path: &std::path::Path) -> Result<Registry> {
+        let url = path.display().to_string();
+        Registry::from_source(url.clone(), url, Source::Directory(path.to_owned()))
+    }
+
+    /// The registry at `path`: a git repository (bare or a clone, at `HEAD`), else an exported
+    /// tree (a directory with a `config.json`).
+    pub fn open_path(path: &std::path::Path) -> Result<Registry> {
+        if git2::Repository::open(path).is_err() && path.join("config.json").is_file() {
+            return Registry::open_directory(path);
+        }
+        Registry::open_repository(path)
+    }
+
+    /// Calls `visit` with every agent and the raw bytes of its index file, as [`Registry::for_each`]
+    /// finds them (a caller that keeps a digest of each file needs the exact bytes).
+    pub fn for_each_raw(&self, visit: impl FnMut(AgentName, &[u8])) -> Result<()> {
+        self.refuse_listing_sparse()?;
+        self.source.for_each_index(self.layout(), visit)
     }
 
     /// Keeps this registry's search summary in `file` (derived data, in the cache).
@@ -219,7 +258,7 @@ impl Registry {
                 Some(index) => summary::all(repository, self.layout(), index)?,
                 None => Vec::new(),
             },
-            (Source::Builtin, _) => {
+            (Source::Builtin | Source::Directory(_), _) => {
                 let mut summaries = Vec::new();
                 self.for_each(|name, index| summaries.extend(Summary::of(&name, &index)))?;
                 summaries

@@ -1,6 +1,8 @@
 //! Where a registry's tree is read from: the embedded built-in registry, or one commit of a git
 //! repository read straight from its object database (no work tree, no line-ending conversion),
-//! or a sparse registry read file by file over HTTP through its cache.
+//! or a sparse registry read file by file over HTTP through its cache, or a registry's tree
+//! exported as plain files into a directory (what a static host serves), read without following
+//! links.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,8 +17,15 @@ include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 /// A read-only snapshot of a registry tree.
 pub(crate) enum Source {
     Builtin,
-    Git { repository: git2::Repository, tree: git2::Oid, commit: git2::Oid, trees: TreeMemo },
+    Git {
+        repository: git2::Repository,
+        tree: git2::Oid,
+        commit: git2::Oid,
+        trees: TreeMemo,
+    },
     Sparse(Box<crate::sparse::Sparse>),
+    /// An exported tree: the files of a commit in a directory (`git archive | tar -x`).
+    Directory(std::path::PathBuf),
 }
 
 /// The directory trees one git snapshot has read, raw as git stores them, so that a command
@@ -103,6 +112,7 @@ impl Source {
                 _ => Ok(None),
             },
             Source::Sparse(sparse) => sparse.read(path, limit),
+            Source::Directory(root) => read_in_directory(root, path, limit),
         }
     }
 
@@ -156,6 +166,39 @@ impl Source {
                     None => Ok(()),
                 }
             }
+            Source::Directory(root) => {
+                let mut stack = vec![(root.join("index"), "index".to_owned())];
+                while let Some((dir, relative)) = stack.pop() {
+                    let entries = match std::fs::read_dir(&dir) {
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                        entries => entries.map_err(crate::error::io_error(&dir))?,
+                    };
+                    let mut entries: Vec<_> =
+                        entries.collect::<std::io::Result<_>>().map_err(crate::error::io_error(&dir))?;
+                    entries.sort_by_key(std::fs::DirEntry::file_name);
+                    for entry in entries {
+                        let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+                        let path = format!("{relative}/{name}");
+                        // `file_type` does not follow links: a link is nobody's index file.
+                        let kind = entry.file_type().map_err(crate::error::io_error(entry.path()))?;
+                        if kind.is_dir() {
+                            stack.push((entry.path(), path));
+                        } else if kind.is_file()
+                            && let Some(agent) = layout.name_at_index_path(&path)
+                        {
+                            match read_in_directory(root, &path, MAX_INDEX_FILE_LEN) {
+                                Ok(Some(bytes)) => visit(agent, &bytes),
+                                Ok(None) => {}
+                                Err(RegistryError::TooLarge { .. }) => {
+                                    tracing::warn!(path, "index file over {MAX_INDEX_FILE_LEN} bytes left out");
+                                }
+                                Err(error) => return Err(error),
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            }
             // Listing a sparse registry would mean fetching every index file; `Registry`
             // refuses before it gets here.
             Source::Sparse(sparse) => Err(RegistryError::SearchUnsupported {
@@ -168,7 +211,7 @@ impl Source {
     /// The commit a git snapshot was taken from.
     pub(crate) fn commit(&self) -> Option<git2::Oid> {
         match self {
-            Source::Builtin | Source::Sparse(_) => None,
+            Source::Builtin | Source::Sparse(_) | Source::Directory(_) => None,
             Source::Git { commit, .. } => Some(*commit),
         }
     }
@@ -184,6 +227,45 @@ pub(crate) fn read_blob(repository: &git2::Repository, oid: git2::Oid, path: &st
     }
     let object = odb.read(oid).context(|| format!("read `{path}`"))?;
     Ok(object.data().to_vec())
+}
+
+/// Reads the registry file `path` of the tree exported into `root`: `None` when it is not
+/// there, refused when any part of the way is a link or the file is not a regular file (an
+/// exported tree is a registry pusher's: a link could point anywhere on this machine), or when
+/// it holds more than `limit` bytes.
+fn read_in_directory(root: &Path, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let refuse = |reason: &str| RegistryError::NotARegistry {
+        url: root.display().to_string(),
+        reason: format!("`{path}` {reason}"),
+    };
+    let mut full = root.to_path_buf();
+    for part in path.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err(refuse("is not a path inside the registry"));
+        }
+        full.push(part);
+        match std::fs::symlink_metadata(&full) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(RegistryError::Io { path: full, source: error }),
+            Ok(metadata) if metadata.file_type().is_symlink() => return Err(refuse("is a symbolic link")),
+            Ok(_) => {}
+        }
+    }
+    let file = std::fs::File::open(&full).map_err(crate::error::io_error(&full))?;
+    let metadata = file.metadata().map_err(crate::error::io_error(&full))?;
+    if !metadata.is_file() {
+        return Err(refuse("is not a regular file"));
+    }
+    if metadata.len() > limit as u64 {
+        return Err(too_large(path, usize::try_from(metadata.len()).unwrap_or(usize::MAX), limit));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(crate::error::io_error(&full))?;
+    if bytes.len() > limit {
+        return Err(too_large(path, bytes.len(), limit));
+    }
+    Ok(Some(bytes))
 }
 
 fn too_large(path: &str, len: usize, limit: usize) -> RegistryError {

@@ -9,9 +9,8 @@ use std::path::Path;
 
 use agents_format::{AgentName, IndexFile, MAX_INDEX_FILE_LEN, RegistryId, Sha256};
 
-use crate::error::{GitContext, RegistryError, Result};
+use crate::error::{RegistryError, Result};
 use crate::registry::Registry;
-use crate::source::Source;
 use crate::sparse::Sparse;
 use crate::summary::Summary;
 
@@ -41,38 +40,40 @@ struct Line {
 /// Writes the search summary of the git registry at `path` (bare or not, at `HEAD`): a header
 /// line `{"schema":1,"registry":ID}`, then one line per agent, sorted by name.
 pub fn search_summary(path: &Path) -> Result<String> {
-    let repository = git2::Repository::open(path).context(|| format!("{} is not a git repository", path.display()))?;
-    let (tree, commit) = {
-        let commit = repository
-            .head()
-            .and_then(|head| head.peel_to_commit())
-            .context(|| format!("{} has no HEAD commit", path.display()))?;
-        (commit.tree_id(), commit.id())
-    };
-    let url = path.display().to_string();
-    let registry =
-        Registry::from_source(url.clone(), url, Source::Git { repository, tree, commit, trees: Default::default() })?;
+    let registry = Registry::open_repository(path)?;
     let mut lines = Vec::new();
     registry.source().for_each_index(registry.layout(), |name, bytes| {
-        if let Some(summary) = Summary::of(&name, &IndexFile::parse(&String::from_utf8_lossy(bytes))) {
-            lines.push(Line {
-                name,
-                version: summary.version,
-                description: summary.description,
-                kind: summary.kind,
-                index_sha256: Sha256::of(bytes),
-            });
-        }
+        lines.extend(search_summary_line(&name, bytes).map(|line| (name, line)));
     })?;
-    lines.sort_by(|a, b| a.name.cmp(&b.name));
-    let header = Header { schema: 1, registry: registry.config.id.clone() };
-    let mut text = serde_json::to_string(&header).expect("the header serialises");
-    text.push('\n');
-    for line in &lines {
-        text.push_str(&serde_json::to_string(line).expect("a summary line serialises"));
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut text = search_summary_header(&registry);
+    for (_, line) in &lines {
+        text.push_str(line);
         text.push('\n');
     }
     Ok(text)
+}
+
+/// The first line of `registry`'s search summary, with its newline.
+pub fn search_summary_header(registry: &Registry) -> String {
+    let header = Header { schema: 1, registry: registry.config.id.clone() };
+    let mut text = serde_json::to_string(&header).expect("the header serialises");
+    text.push('\n');
+    text
+}
+
+/// The search summary line (without its newline) of `name`, whose index file holds `bytes`;
+/// `None` when it has no version to show. The summary lists them sorted by name.
+pub fn search_summary_line(name: &AgentName, bytes: &[u8]) -> Option<String> {
+    let summary = Summary::of(name, &IndexFile::parse(&String::from_utf8_lossy(bytes)))?;
+    let line = Line {
+        name: name.clone(),
+        version: summary.version,
+        description: summary.description,
+        kind: summary.kind,
+        index_sha256: Sha256::of(bytes),
+    };
+    Some(serde_json::to_string(&line).expect("a summary line serialises"))
 }
 
 /// Every agent of the sparse registry `registry` as its published summary gives it, each line

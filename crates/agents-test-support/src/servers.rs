@@ -94,6 +94,21 @@ fn git_exec_path() -> PathBuf {
     PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
 }
 
+/// Debian's chromedriver driving Debian's headless Chromium, listening on a loopback port
+/// (WebDriver over HTTP/JSON), with a fresh browser profile under `env`. The browser runs
+/// without its sandbox, which needs user namespaces a test machine (or root) may not have.
+pub fn chromedriver(env: &TestEnv) -> Server {
+    let driver = require("chromedriver", "chromium-driver");
+    require("chromium", "chromium");
+    let dir = env.path("chromedriver");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let mut command = Command::new(driver);
+    command.arg(format!("--port={port}")).arg("--allowed-ips=127.0.0.1");
+    let child = spawn(command, &dir.join("log"), port);
+    Server { child, base_url: format!("http://127.0.0.1:{port}/"), log: dir.join("log") }
+}
+
 /// `git daemon` serving every repository under `root`, pushes allowed.
 pub fn git_daemon(root: &Path) -> Server {
     let port = free_port();
@@ -465,6 +480,15 @@ fn serve_connection(stream: TcpStream, root: &Path, settings: &std::sync::Mutex<
             });
         }
         let body = if method == "HEAD" { Vec::new() } else { body };
+        // What a static host says a file is, so a browser renders pages and applies styles.
+        let extra = match (status, file.extension().and_then(|e| e.to_str())) {
+            (200, Some("html")) => format!("{extra}Content-Type: text/html; charset=utf-8\r\n"),
+            (200, Some("css")) => format!("{extra}Content-Type: text/css\r\n"),
+            (200, Some("js")) => format!("{extra}Content-Type: text/javascript\r\n"),
+            (200, Some("json")) => format!("{extra}Content-Type: application/json\r\n"),
+            (200, Some("png")) => format!("{extra}Content-Type: image/png\r\n"),
+            _ => extra,
+        };
         let head = format!("HTTP/1.1 {status} {reason}\r\n{extra}Content-Length: {}\r\n\r\n", body.len());
         if stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body)).is_err() {
             return;

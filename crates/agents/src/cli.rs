@@ -532,6 +532,17 @@ pub(crate) enum RegistryCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Build the registry's website into DIR (for its CI): a search page and one page per
+    /// package, static files to serve beside the registry's tree.
+    Site {
+        /// The registry repository, or its tree exported into a directory (default: the
+        /// current directory).
+        path: Option<PathBuf>,
+        /// The directory to write the site into (created when missing; a later build there
+        /// renders only the pages whose package changed).
+        #[arg(long, short, value_name = "DIR")]
+        output: PathBuf,
+    },
     /// Remove a registry from the user config (or the project's agents.toml with --project).
     Remove {
         /// The registry's name (`agents registry list` shows them).
@@ -553,6 +564,7 @@ const WITHOUT_SCOPE: &[&[&str]] = &[
     &["registry", "init"],
     &["registry", "check"],
     &["registry", "summary"],
+    &["registry", "site"],
     &["daemon", "start"],
     &["daemon", "stop"],
     &["daemon", "status"],

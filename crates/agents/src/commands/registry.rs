@@ -1,4 +1,4 @@
-//! `agents registry init|migrate|sign|rotate-root|add|list|check|summary|remove`.
+//! `agents registry init|migrate|sign|rotate-root|add|list|check|summary|site|remove`.
 
 use std::path::Path;
 
@@ -240,6 +240,7 @@ pub(crate) fn run(context: &Context, printer: &Printer, command: RegistryCommand
             }
             Ok(0)
         }
+        RegistryCommand::Site { path, output } => site(context, printer, path, &output),
         RegistryCommand::Remove { name, project } => {
             let (path, _lock) = config_path(context, project)?;
             let text = read_text(&path)?;
@@ -295,6 +296,32 @@ fn has_password(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else { return false };
     let authority = rest.split('/').next().unwrap_or_default();
     authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
+/// `agents registry site`: builds the site of the registry at `path` (a git repository or its
+/// exported tree) into `output`, and
+/// lists what it skipped (a build that skipped something still succeeds: the rest is served).
+fn site(context: &Context, printer: &Printer, path: Option<std::path::PathBuf>, output: &Path) -> anyhow::Result<i32> {
+    let path = absolute(&context.cwd, &path.unwrap_or_else(|| context.cwd.clone()));
+    let output = absolute(&context.cwd, output);
+    let registry = agents_registry::Registry::open_path(&path)?;
+    let report = agents_site::build(&registry, &output)
+        .with_context(|| format!("cannot build the site of {} in {}", path.display(), output.display()))?;
+    for skipped in &report.skipped {
+        printer.warn(format!("skipped {}: {}", skipped.what, skipped.why));
+    }
+    printer.status(
+        "Built",
+        format!(
+            "site of {} package(s) in {}: {} page(s) rendered, {} unchanged, {} removed",
+            report.packages,
+            printer.path(&output),
+            report.rendered.len(),
+            report.kept,
+            report.removed.len()
+        ),
+    );
+    Ok(0)
 }
 
 fn plural(count: usize) -> &'static str {
