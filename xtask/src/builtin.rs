@@ -45,6 +45,7 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
                 signature: None,
                 kind: Default::default(),
                 files: Vec::new(),
+                requires: Vec::new(),
                 extra: Default::default(),
             })
             .with_context(|| format!("{}: cannot add {}@{version}", index_file.display(), agent.name))?;

@@ -39,6 +39,7 @@ mod tests {
             signature: None,
             kind: Default::default(),
             files: Vec::new(),
+            requires: Vec::new(),
             extra: Default::default(),
         }
     }

@@ -194,5 +194,7 @@ pub(crate) fn plural(kinds: impl Iterator<Item = agents_format::Kind>) -> &'stat
         (agents_format::Kind::Skill, false) => "skills",
         (agents_format::Kind::Command, true) => "command",
         (agents_format::Kind::Command, false) => "commands",
+        (agents_format::Kind::Bundle, true) => "bundle",
+        (agents_format::Kind::Bundle, false) => "bundles",
     }
 }

@@ -1,0 +1,196 @@
+//! Dependencies and bundles end to end: requirements published with a version, a bundle that
+//! installs a set, the lockfile's graph shared by two users through git, `tree` and `why`, and a
+//! conflict explained.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use agents_test_support::TestEnv;
+
+/// Runs `agents ARGS` as `env` in `dir`; asserts success and returns stdout and stderr.
+fn run_in(env: &TestEnv, dir: &Path, args: &[&str]) -> (String, String) {
+    let mut command = env.agents();
+    command.current_dir(dir).args(args);
+    let output = command.output().unwrap();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
+    assert!(output.status.success(), "agents {args:?}: {stderr}");
+    (stdout, stderr)
+}
+
+/// Publishes a generated agent `name@version` requiring `requires` (each `NAME@REQ`).
+fn publish(env: &TestEnv, dir: &Path, name: &str, version: &str, requires: &[&str]) {
+    let file = env.path(&format!("{name}-{version}.md"));
+    std::fs::write(&file, TestEnv::agent_text(name, version)).unwrap();
+    let mut args = vec!["publish", file.to_str().unwrap(), "--version", version];
+    for requirement in requires {
+        args.extend(["--requires", requirement]);
+    }
+    run_in(env, dir, &args);
+}
+
+fn bundle(env: &TestEnv, dir: &Path, name: &str, version: &str, requires: &[&str]) {
+    let mut args = vec!["publish", "--bundle", name, "--version", version, "--description", "The backend team's set"];
+    for requirement in requires {
+        args.extend(["--requires", requirement]);
+    }
+    run_in(env, dir, &args);
+}
+
+fn installed(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(".claude/agents"))
+        .map(|entries| entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_bundle_with_a_shared_dependency_installs_updates_and_uninstalls_for_two_users() {
+    let alice = TestEnv::new();
+    let bob = TestEnv::new();
+    let registry = alice.path("shared/team.git");
+    let origin = alice.path("shared/project.git");
+    alice.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
+    alice.git(alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
+    let alice_project = alice.path("alice-project");
+    alice.git(alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice_project.to_str().unwrap()]);
+    run_in(&alice, &alice_project, &["registry", "add", "--project", "team", registry.to_str().unwrap()]);
+
+    // Three packages, two of which need test-writer, and a bundle of the three.
+    publish(&alice, &alice_project, "test-writer", "1.0.0", &[]);
+    publish(&alice, &alice_project, "reviewer", "1.0.0", &["test-writer@^1"]);
+    publish(&alice, &alice_project, "docs-writer", "1.0.0", &["team/test-writer@^1"]);
+    publish(&alice, &alice_project, "linter", "1.0.0", &[]);
+    bundle(&alice, &alice_project, "acme-backend", "1.0.0", &["reviewer@^1", "docs-writer@^1", "linter@^1"]);
+    // The published file is byte for byte the author's: requirements live in the record.
+    let record =
+        agents_test_support::read_in_remote(&registry, &agents_test_support::index_path_in(&registry, "reviewer"))
+            .unwrap();
+    let record = String::from_utf8(record).unwrap();
+    assert!(
+        record.contains(r#""schema":3"#) && record.contains(r#""requires":[{"name":"test-writer","req":"^1"}]"#),
+        "{record}"
+    );
+
+    let (_, stderr) = run_in(&alice, &alice_project, &["install", "acme-backend"]);
+    assert!(stderr.contains("Installed test-writer v1.0.0"), "{stderr}");
+    assert_eq!(installed(&alice_project), ["docs-writer.md", "linter.md", "reviewer.md", "test-writer.md"]);
+    assert_eq!(
+        std::fs::read_to_string(alice_project.join(".claude/agents/reviewer.md")).unwrap(),
+        TestEnv::agent_text("reviewer", "1.0.0")
+    );
+    let manifest = std::fs::read_to_string(alice_project.join("agents.toml")).unwrap();
+    assert!(manifest.contains("acme-backend") && !manifest.contains("test-writer"), "{manifest}");
+    let lock = std::fs::read_to_string(alice_project.join("agents.lock")).unwrap();
+    assert!(lock.contains("version = 2\n") && lock.contains("kind = \"bundle\""), "{lock}");
+    assert!(lock.contains("requested = false\nrequires = [\"test-writer@^1\"]"), "{lock}");
+
+    let (tree, _) = run_in(&alice, &alice_project, &["tree"]);
+    assert!(
+        tree.starts_with(
+            "acme-backend v1.0.0 (bundle)\n├── docs-writer v1.0.0 [^1]\n│   └── test-writer v1.0.0 [^1]\n"
+        ),
+        "{tree}"
+    );
+    assert!(tree.contains("└── reviewer v1.0.0 [^1]\n    └── test-writer v1.0.0 [^1] (*)"), "{tree}");
+    let (why_json, _) = run_in(&alice, &alice_project, &["why", "test-writer", "--json"]);
+    let why: serde_json::Value = serde_json::from_str(&why_json).unwrap();
+    let by: Vec<&str> =
+        why["package"]["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(by, ["docs-writer", "reviewer"], "{why_json}");
+    assert_eq!(why["package"]["children"][0]["children"][0]["name"], "acme-backend", "{why_json}");
+
+    alice.git(&alice_project, &["add", "agents.toml", "agents.lock"]);
+    alice.git(&alice_project, &["commit", "-q", "-m", "Use the backend set"]);
+    alice.git(&alice_project, &["push", "-q", "origin", "HEAD:main"]);
+
+    // Bob clones and installs: the same set, the same lockfile.
+    let bob_project = bob.path("bob-project");
+    bob.git(bob.root(), &["clone", "-q", origin.to_str().unwrap(), bob_project.to_str().unwrap()]);
+    run_in(&bob, &bob_project, &["install"]);
+    assert_eq!(installed(&bob_project), installed(&alice_project));
+    let lock_of = |dir: &Path| std::fs::read_to_string(dir.join("agents.lock")).unwrap();
+    assert_eq!(lock_of(&bob_project), lock_of(&alice_project));
+
+    // A new reviewer needs a newer test-writer: `update` moves both, and only what the
+    // requirements allow.
+    publish(&alice, &alice_project, "test-writer", "1.1.0", &[]);
+    publish(&alice, &alice_project, "test-writer", "2.0.0", &[]);
+    publish(&alice, &alice_project, "reviewer", "1.1.0", &["test-writer@^1.1"]);
+    let (_, stderr) = run_in(&alice, &alice_project, &["update"]);
+    assert!(stderr.contains("reviewer 1.0.0 \u{2192} v1.1.0"), "{stderr}");
+    assert!(stderr.contains("test-writer 1.0.0 \u{2192} v1.1.0"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(alice_project.join(".claude/agents/test-writer.md")).unwrap(),
+        TestEnv::agent_text("test-writer", "1.1.0")
+    );
+    alice.git(&alice_project, &["commit", "-q", "-am", "Update the backend set"]);
+    alice.git(&alice_project, &["push", "-q", "origin", "HEAD:main"]);
+    bob.git(&bob_project, &["pull", "-q", "--ff-only", "origin", "main"]);
+    run_in(&bob, &bob_project, &["install"]);
+    assert_eq!(lock_of(&bob_project), lock_of(&alice_project));
+    assert_eq!(
+        std::fs::read_to_string(bob_project.join(".claude/agents/reviewer.md")).unwrap(),
+        TestEnv::agent_text("reviewer", "1.1.0")
+    );
+
+    // Bob edits a dependency; uninstalling the bundle removes what nothing else needs, but
+    // keeps his edit.
+    std::fs::write(bob_project.join(".claude/agents/linter.md"), "---\nname: linter\ndescription: mine\n---\nmine\n")
+        .unwrap();
+    let mut command = bob.agents();
+    command.current_dir(&bob_project).args(["uninstall", "acme-backend"]);
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(installed(&bob_project), ["linter.md"], "{stderr}");
+    let lock = lock_of(&bob_project);
+    assert!(!lock.contains("acme-backend") && !lock.contains("reviewer") && !lock.contains("test-writer"), "{lock}");
+
+    // Alice uninstalls the bundle too: everything goes.
+    run_in(&alice, &alice_project, &["uninstall", "acme-backend"]);
+    assert!(installed(&alice_project).is_empty(), "{:?}", installed(&alice_project));
+}
+
+#[test]
+fn a_conflict_names_both_requirements_and_writes_nothing() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let project = env.project.clone();
+    publish(&env, &project, "test-writer", "1.0.0", &[]);
+    publish(&env, &project, "test-writer", "2.0.0", &[]);
+    publish(&env, &project, "reviewer", "2.0.0", &["test-writer@^2"]);
+    bundle(&env, &project, "acme-backend", "1.3.0", &["reviewer@^2", "test-writer@^1"]);
+    let run = env.run(["install", "acme-backend"]).fails_with("cannot resolve");
+    let stderr = run.stderr();
+    assert!(stderr.contains("reviewer 2.0.0 requires test-writer ^2"), "{stderr}");
+    assert!(stderr.contains("acme-backend 1.3.0 requires test-writer ^1"), "{stderr}");
+    assert!(stderr.contains("no version of test-writer satisfies both"), "{stderr}");
+    assert!(!project.join(".claude").exists());
+    assert!(!project.join("agents.lock").exists());
+}
+
+#[test]
+fn bad_requirements_are_refused_at_publish_with_a_clear_error() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let file = env.path("reviewer.md");
+    std::fs::write(&file, TestEnv::agent_text("reviewer", "1.0.0")).unwrap();
+    let publish = |requires: &str| {
+        env.run([
+            OsStr::new("publish"),
+            file.as_os_str(),
+            "--version".as_ref(),
+            "1.0.0".as_ref(),
+            "--requires".as_ref(),
+            requires.as_ref(),
+        ])
+    };
+    publish("test-writer@banana").fails_with("`banana` is not a semver requirement");
+    publish("test-writer").fails_with("has no `@`");
+    publish("reviewer@^1").fails_with("`reviewer` requires itself");
+    publish("elsewhere/test-writer@^1").fails_with("no registry named `elsewhere`");
+    let run = env.run(["publish", "--bundle", "acme", "--version", "1.0.0", "--description", "x"]);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr());
+    assert!(run.stderr().contains("--requires"), "{}", run.stderr());
+}
