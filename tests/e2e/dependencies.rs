@@ -128,7 +128,8 @@ fn a_bundle_with_a_shared_dependency_installs_updates_and_uninstalls_for_two_use
     alice.git(&alice_project, &["commit", "-q", "-am", "Update the backend set"]);
     alice.git(&alice_project, &["push", "-q", "origin", "HEAD:main"]);
     bob.git(&bob_project, &["pull", "-q", "--ff-only", "origin", "main"]);
-    run_in(&bob, &bob_project, &["install"]);
+    // The pulled graph installs as locked: the lockfile needs no change.
+    run_in(&bob, &bob_project, &["install", "--locked"]);
     assert_eq!(lock_of(&bob_project), lock_of(&alice_project));
     assert_eq!(
         std::fs::read_to_string(bob_project.join(".claude/agents/reviewer.md")).unwrap(),
@@ -193,4 +194,39 @@ fn bad_requirements_are_refused_at_publish_with_a_clear_error() {
     let run = env.run(["publish", "--bundle", "acme", "--version", "1.0.0", "--description", "x"]);
     assert_eq!(run.code(), Some(2), "{}", run.stderr());
     assert!(run.stderr().contains("--requires"), "{}", run.stderr());
+}
+
+#[test]
+fn a_bundle_installs_updates_and_uninstalls_over_a_sparse_registry() {
+    // The publisher's git registry, exported to a static host as its CI would.
+    let publisher = TestEnv::new();
+    let git = publisher.registry("origin");
+    let dir = publisher.project.clone();
+    publish(&publisher, &dir, "test-writer", "1.0.0", &[]);
+    publish(&publisher, &dir, "reviewer", "1.0.0", &["test-writer@^1"]);
+    publish(&publisher, &dir, "docs-writer", "1.0.0", &["test-writer@^1"]);
+    publish(&publisher, &dir, "linter", "1.0.0", &[]);
+    bundle(&publisher, &dir, "acme-backend", "1.0.0", &["reviewer@^1", "docs-writer@^1", "linter@^1"]);
+    let www = publisher.path("www");
+    agents_test_support::export_tree(&git, &www);
+    let server = agents_test_support::servers::StaticServer::start(&www);
+
+    let user = TestEnv::new();
+    user.run(["registry", "add", "team", &server.url()]).success();
+    user.run(["install", "acme-backend"]).success();
+    assert_eq!(installed(&user.project), ["docs-writer.md", "linter.md", "reviewer.md", "test-writer.md"]);
+
+    publish(&publisher, &dir, "test-writer", "1.1.0", &[]);
+    publish(&publisher, &dir, "reviewer", "1.1.0", &["test-writer@^1.1"]);
+    agents_test_support::export_tree(&git, &www);
+    user.run(["update", "reviewer"]).success().stderr_contains("test-writer 1.0.0 \u{2192} v1.1.0");
+    assert_eq!(
+        std::fs::read_to_string(user.project.join(".claude/agents/reviewer.md")).unwrap(),
+        TestEnv::agent_text("reviewer", "1.1.0")
+    );
+
+    user.run(["uninstall", "acme-backend"]).success();
+    assert!(installed(&user.project).is_empty(), "{:?}", installed(&user.project));
+    let lock = std::fs::read_to_string(user.project.join("agents.lock")).unwrap();
+    assert!(!lock.contains("[[agent]]"), "{lock}");
 }
