@@ -75,6 +75,7 @@ fn a_bundle_with_a_shared_dependency_installs_updates_and_uninstalls_for_two_use
 
     let (_, stderr) = run_in(&alice, &alice_project, &["install", "acme-backend"]);
     assert!(stderr.contains("Installed test-writer v1.0.0"), "{stderr}");
+    assert!(stderr.contains("Installed bundle acme-backend v1.0.0 (3 requirements)"), "{stderr}");
     assert_eq!(installed(&alice_project), ["docs-writer.md", "linter.md", "reviewer.md", "test-writer.md"]);
     assert_eq!(
         std::fs::read_to_string(alice_project.join(".claude/agents/reviewer.md")).unwrap(),
@@ -136,21 +137,26 @@ fn a_bundle_with_a_shared_dependency_installs_updates_and_uninstalls_for_two_use
         TestEnv::agent_text("reviewer", "1.1.0")
     );
 
-    // Bob edits a dependency; uninstalling the bundle removes what nothing else needs, but
-    // keeps his edit.
-    std::fs::write(bob_project.join(".claude/agents/linter.md"), "---\nname: linter\ndescription: mine\n---\nmine\n")
-        .unwrap();
+    // Alice uninstalls the bundle: it and every dependency nothing else needs go.
+    let (_, stderr) = run_in(&alice, &alice_project, &["uninstall", "acme-backend"]);
+    assert!(stderr.contains("Removed bundle acme-backend (3 requirements)"), "{stderr}");
+    assert!(stderr.contains("Removed test-writer"), "{stderr}");
+    assert!(installed(&alice_project).is_empty(), "{:?}", installed(&alice_project));
+    alice.git(&alice_project, &["commit", "-q", "-am", "Drop the backend set"]);
+    alice.git(&alice_project, &["push", "-q", "origin", "HEAD:main"]);
+
+    // Bob had edited one of them; the pulled lockfile, applied by `sync` (what the daemon does),
+    // removes the others and keeps his edit.
+    let edited = "---\nname: linter\ndescription: mine\n---\nmine\n";
+    std::fs::write(bob_project.join(".claude/agents/linter.md"), edited).unwrap();
+    bob.git(&bob_project, &["pull", "-q", "--ff-only", "origin", "main"]);
     let mut command = bob.agents();
-    command.current_dir(&bob_project).args(["uninstall", "acme-backend"]);
+    command.current_dir(&bob_project).args(["sync"]);
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(installed(&bob_project), ["linter.md"], "{stderr}");
-    let lock = lock_of(&bob_project);
-    assert!(!lock.contains("acme-backend") && !lock.contains("reviewer") && !lock.contains("test-writer"), "{lock}");
-
-    // Alice uninstalls the bundle too: everything goes.
-    run_in(&alice, &alice_project, &["uninstall", "acme-backend"]);
-    assert!(installed(&alice_project).is_empty(), "{:?}", installed(&alice_project));
+    assert_eq!(std::fs::read_to_string(bob_project.join(".claude/agents/linter.md")).unwrap(), edited);
+    assert_eq!(lock_of(&bob_project), lock_of(&alice_project));
 }
 
 #[test]

@@ -53,7 +53,9 @@ pub use model::package_watch_dirs;
 pub use placement::{Placement, ToolHomes};
 pub use reconcile::{reconcile, sync};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
-pub use report::{ConflictReport, FileAction, FileChange, Kept, Loss, MissingPin, PackageChange, Report, Shown};
+pub use report::{
+    BundleChange, ConflictReport, FileAction, FileChange, Kept, Loss, MissingPin, PackageChange, Report, Shown,
+};
 pub use resolve::{InstallRequest, Unlock};
 pub use settings::{Environment, GIT_FETCH_WITH_CLI_VARIABLE, Settings};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
