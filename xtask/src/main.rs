@@ -9,6 +9,8 @@
 //! - `bench [--quick] [--scale N]`: the CLI scenarios against git, agpm and APM, written to
 //!   docs/BENCHMARKS.md; `bench daemon [--quick]`: the daemon's figures; `bench sparse [--quick]
 //!   [--scale N]`: a sparse registry served by lighttpd against the same registry over git;
+//!   `bench deps [--quick] [--scale N]`: installing dependency graphs (a bundle of 50 packages,
+//!   a forced backtrack over 100 versions);
 //!   `bench generate PATH AGENTS [--format 1|2]`: just the synthetic registry (format 2 unless
 //!   told), for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
@@ -23,6 +25,7 @@
 
 mod bench;
 mod builtin;
+mod deps_bench;
 mod fuzz;
 mod scenarios;
 mod sparse_bench;
@@ -43,6 +46,7 @@ fn main() -> anyhow::Result<()> {
             report(&problems)
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["bench", "deps", rest @ ..] => deps_bench::deps(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "sparse", rest @ ..] => sparse_bench::sparse(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "generate", path, agents, rest @ ..] => {
             let layout = match rest {
