@@ -119,6 +119,16 @@ fn a_bundle_with_a_shared_dependency_installs_updates_and_uninstalls_for_two_use
     publish(&alice, &alice_project, "test-writer", "1.1.0", &[]);
     publish(&alice, &alice_project, "test-writer", "2.0.0", &[]);
     publish(&alice, &alice_project, "reviewer", "1.1.0", &["test-writer@^1.1"]);
+    // `outdated` shows the dependency, with what its requirers allow (not 2.0.0), and `info`
+    // shows each version's requirements.
+    let (outdated, _) = run_in(&alice, &alice_project, &["outdated", "--json"]);
+    let outdated: serde_json::Value = serde_json::from_str(&outdated).unwrap();
+    let writer = outdated["packages"].as_array().unwrap().iter().find(|p| p["name"] == "test-writer").unwrap();
+    assert_eq!(writer["compatible"], "1.1.0", "{writer}");
+    assert_eq!(writer["latest"], "2.0.0", "{writer}");
+    assert_eq!(writer["required_by"], serde_json::json!(["docs-writer", "reviewer"]), "{writer}");
+    let (info, _) = run_in(&alice, &alice_project, &["info", "reviewer"]);
+    assert!(info.contains("requires test-writer@^1.1"), "{info}");
     let (_, stderr) = run_in(&alice, &alice_project, &["update"]);
     assert!(stderr.contains("reviewer 1.0.0 \u{2192} v1.1.0"), "{stderr}");
     assert!(stderr.contains("test-writer 1.0.0 \u{2192} v1.1.0"), "{stderr}");

@@ -47,6 +47,13 @@ pub struct Outdated {
     pub latest: Option<semver::Version>,
     /// Whether the locked version has been yanked.
     pub yanked: bool,
+    /// The locked packages that require it: `compatible` meets their requirements too.
+    pub required_by: Vec<AgentName>,
+}
+
+/// The locked packages that require `name`.
+fn required_by(lockfile: &agents_format::Lockfile, name: &AgentName) -> Vec<AgentName> {
+    lockfile.agents().iter().filter(|a| a.requires.iter().any(|r| &r.name == name)).map(|a| a.name.clone()).collect()
 }
 
 /// Every locked package for which a newer version exists, or whose locked version is yanked.
@@ -77,6 +84,7 @@ pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Ve
                 compatible,
                 latest,
                 yanked,
+                required_by: required_by(&lockfile, &locked.name),
             });
         }
     }
@@ -140,6 +148,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
             compatible: Some(best.version.clone()),
             latest: None,
             yanked: false,
+            required_by: required_by(&lockfile, &locked.name),
         });
         // The new version's files for the project's targets: what an install would pin.
         let registry = registries.open(&registry_name)?;
