@@ -246,3 +246,32 @@ fn a_bundle_installs_updates_and_uninstalls_over_a_sparse_registry() {
     let lock = std::fs::read_to_string(user.project.join("agents.lock")).unwrap();
     assert!(!lock.contains("[[agent]]"), "{lock}");
 }
+
+#[test]
+fn a_skill_and_a_command_carry_requirements_and_their_files_stay_the_authors() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let project = env.project.clone();
+    publish(&env, &project, "test-writer", "1.0.0", &[]);
+    let skill = env.path("src/pdf-forms");
+    std::fs::create_dir_all(skill.join("scripts")).unwrap();
+    let skill_md = "---\nname: pdf-forms\ndescription: Fill in PDF forms\n---\nRun scripts/fill.sh.\n";
+    std::fs::write(skill.join("SKILL.md"), skill_md).unwrap();
+    std::fs::write(skill.join("scripts/fill.sh"), "#!/bin/sh\necho filled\n").unwrap();
+    run_in(&env, &project, &["publish", skill.to_str().unwrap(), "--version", "1.0.0", "--requires", "test-writer@^1"]);
+    let command = env.path("src/commands/ship.md");
+    std::fs::create_dir_all(command.parent().unwrap()).unwrap();
+    std::fs::write(&command, "---\ndescription: Ship it\n---\nShip.\n").unwrap();
+    run_in(&env, &project, &["publish", command.to_str().unwrap(), "--version", "1.0.0", "--requires", "pdf-forms@^1"]);
+
+    run_in(&env, &project, &["install", "ship"]);
+    assert_eq!(std::fs::read_to_string(project.join(".claude/skills/pdf-forms/SKILL.md")).unwrap(), skill_md);
+    assert_eq!(
+        std::fs::read_to_string(project.join(".claude/commands/ship.md")).unwrap(),
+        "---\ndescription: Ship it\n---\nShip.\n"
+    );
+    assert_eq!(installed(&project), ["test-writer.md"]);
+    let (tree, _) = run_in(&env, &project, &["tree"]);
+    assert_eq!(tree, "ship v1.0.0 (command)\n└── pdf-forms v1.0.0 (skill) [^1]\n    └── test-writer v1.0.0 [^1]\n");
+    run_in(&env, &project, &["verify"]);
+}
