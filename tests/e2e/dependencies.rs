@@ -229,8 +229,18 @@ fn a_bundle_installs_updates_and_uninstalls_over_a_sparse_registry() {
 
     let user = TestEnv::new();
     user.run(["registry", "add", "team", &server.url()]).success();
+    server.clear_log();
     user.run(["install", "acme-backend"]).success();
     assert_eq!(installed(&user.project), ["docs-writer.md", "linter.md", "reviewer.md", "test-writer.md"]);
+    // A cold install asks for each package's index file and body once (a bundle has no body),
+    // plus `config.json`: at most two requests a package.
+    let requests = server.requests();
+    let mut paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    paths.sort();
+    let before = paths.len();
+    paths.dedup();
+    assert_eq!(before, paths.len(), "a file was asked for twice: {paths:?}");
+    assert!(requests.len() <= 2 * 5 + 1, "{} requests for 5 packages: {paths:?}", requests.len());
 
     publish(&publisher, &dir, "test-writer", "1.1.0", &[]);
     publish(&publisher, &dir, "reviewer", "1.1.0", &["test-writer@^1.1"]);

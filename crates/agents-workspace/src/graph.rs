@@ -45,6 +45,26 @@ impl RegistryCatalog<'_> {
     }
 }
 
+impl RegistryCatalog<'_> {
+    /// Fetches ahead, in parallel, what the solver will most likely read next from sparse
+    /// registries: the index files (and likely bodies) of what the newest version requires, one
+    /// level of the graph at a time instead of one request after another. Git and built-in
+    /// registries need nothing; a failure is left for the read that follows to report.
+    fn prefetch(&mut self, own: &str, requires: &[agents_format::Requirement]) {
+        let mut ahead = Vec::new();
+        for requirement in requires {
+            let registry = match &requirement.registry {
+                None => Some(own.to_owned()),
+                Some(id) => self.registries.name_for_id(id).ok().flatten(),
+            };
+            ahead.push((requirement.name.clone(), Some(requirement.requirement.clone()), registry));
+        }
+        if !ahead.is_empty() {
+            self.registries.prefetch(&ahead, self.lockfile);
+        }
+    }
+}
+
 impl Catalog for RegistryCatalog<'_> {
     fn versions(&mut self, registry: &RegistryId, name: &AgentName) -> Result<Option<Vec<Candidate>>, String> {
         let locked = self.lockfile.get(name).filter(|l| &l.registry == registry);
@@ -67,7 +87,10 @@ impl Catalog for RegistryCatalog<'_> {
             .map(|r| Candidate { version: r.version.clone(), requires: r.requires.clone() })
             .collect();
         candidates.sort_by(|a, b| a.version.cmp(&b.version));
-        self.read.insert((registry.clone(), name.clone()), (registry_name, index));
+        self.read.insert((registry.clone(), name.clone()), (registry_name.clone(), index));
+        if let Some(newest) = candidates.last() {
+            self.prefetch(&registry_name, &newest.requires);
+        }
         Ok(Some(candidates))
     }
 
