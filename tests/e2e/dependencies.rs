@@ -285,3 +285,31 @@ fn a_skill_and_a_command_carry_requirements_and_their_files_stay_the_authors() {
     assert_eq!(tree, "ship v1.0.0 (command)\n└── pdf-forms v1.0.0 (skill) [^1]\n    └── test-writer v1.0.0 [^1]\n");
     run_in(&env, &project, &["verify"]);
 }
+
+#[test]
+fn a_requirement_on_a_registry_the_user_lacks_is_named_and_nothing_is_written() {
+    // Alice publishes `reviewer` to `team`, requiring `pdf` from her registry `tools`.
+    let alice = TestEnv::new();
+    let team = alice.registry("team");
+    alice.registry("tools");
+    let project = alice.project.clone();
+    let pdf = alice.path("pdf.md");
+    std::fs::write(&pdf, TestEnv::agent_text("pdf", "1.0.0")).unwrap();
+    run_in(&alice, &project, &["publish", pdf.to_str().unwrap(), "--version", "1.0.0", "--registry", "tools"]);
+    let reviewer = alice.path("reviewer.md");
+    std::fs::write(&reviewer, TestEnv::agent_text("reviewer", "1.0.0")).unwrap();
+    let args = ["publish", reviewer.to_str().unwrap(), "--version", "1.0.0", "--registry", "team"];
+    run_in(&alice, &project, &[&args[..], &["--requires", "tools/pdf@^1"]].concat());
+    // Alice has both registries: the requirement resolves across them.
+    run_in(&alice, &project, &["install", "reviewer"]);
+    assert_eq!(installed(&project), ["pdf.md", "reviewer.md"]);
+
+    // Bob has only `team`.
+    let bob = TestEnv::new();
+    bob.run([OsStr::new("registry"), OsStr::new("add"), OsStr::new("team"), team.as_os_str()]).success();
+    let run = bob.run(["install", "reviewer"]).fails_with("cannot resolve");
+    let stderr = run.stderr();
+    assert!(stderr.contains("reviewer 1.0.0 cannot be used: it requires r-"), "{stderr}");
+    assert!(stderr.contains("none of your registries has id"), "{stderr}");
+    assert!(!bob.project.join(".claude").exists() && !bob.project.join("agents.lock").exists());
+}

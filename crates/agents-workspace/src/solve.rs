@@ -358,7 +358,9 @@ impl Provider<'_, '_> {
         let depth: HashMap<AgentName, usize> =
             requirement_depths(&facts).into_iter().map(|(name, depth)| (name.clone(), depth)).collect();
         facts.sort_by_key(|fact| match fact {
-            Fact::Requires { name, .. } => (0, depth.get(name).copied().unwrap_or(usize::MAX)),
+            // By how far below the workspace the requiring package is.
+            Fact::Requires { by: None, .. } => (0, 0),
+            Fact::Requires { by: Some((by, _)), .. } => (0, depth.get(by).map_or(usize::MAX, |d| d + 1)),
             Fact::Unusable { .. } => (1, 0),
             Fact::NoVersion { .. } => (2, 0),
         });
@@ -384,6 +386,8 @@ impl Provider<'_, '_> {
     fn fact(&self, external: &External<Node, Ranges<semver::Version>, String>) -> Option<Fact> {
         match external {
             External::NotRoot(..) => None,
+            // "No version above the newest": true, and implied by the versions a fact lists.
+            External::NoVersions(Node::Package(name), range) if self.above_every_version(name, range) => None,
             External::NoVersions(Node::Package(name), range) => {
                 Some(Fact::NoVersion { name: name.clone(), range: show_range(range), published: self.usable(name) })
             }
@@ -407,6 +411,18 @@ impl Provider<'_, '_> {
                 Some(Fact::Requires { by, name: name.clone(), requirement })
             }
             External::FromDependencyOf(_, _, Node::Workspace, _) => None,
+        }
+    }
+
+    /// Whether `range` starts above every usable version of `name` (a name with none is not).
+    fn above_every_version(&self, name: &AgentName, range: &Ranges<semver::Version>) -> bool {
+        use std::ops::Bound::{Excluded, Included};
+        let known = self.known.borrow();
+        let Some(newest) = known.get(name).and_then(|c| c.last()) else { return false };
+        match range.bounding_range() {
+            Some((Excluded(start), _)) => *start >= newest.version,
+            Some((Included(start), _)) => *start > newest.version,
+            _ => false,
         }
     }
 
