@@ -200,6 +200,7 @@ proptest! {
     fn solutions_satisfy_every_requirement_and_failures_are_true(
         memory in registry_strategy(),
         wanted in prop::collection::vec((0usize..6, prop::sample::select(vec!["*", "^0", "^1", "^2", "~1.1"])), 1..3),
+        locked in prop::collection::vec((0usize..6, 0u64..3, 0u64..3), 0..4),
     ) {
         let mut roots: Vec<Root> = Vec::new();
         for (name, requirement) in wanted {
@@ -208,8 +209,13 @@ proptest! {
                 roots.push(root(&name, requirement));
             }
         }
-        let first = solve(&mut memory.clone(), &roots, &BTreeMap::new());
-        let second = solve(&mut memory.clone(), &roots, &BTreeMap::new());
+        // Kept versions (a lockfile's) change which solution is found, never whether it holds.
+        let kept: BTreeMap<AgentName, semver::Version> = locked
+            .into_iter()
+            .map(|(name, major, minor)| (AgentName::new(&format!("n{name}")).unwrap(), semver::Version::new(major, minor, 0)))
+            .collect();
+        let first = solve(&mut memory.clone(), &roots, &kept);
+        let second = solve(&mut memory.clone(), &roots, &kept);
         prop_assert_eq!(&first, &second);
         match first {
             Ok(solution) => {
