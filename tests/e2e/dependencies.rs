@@ -313,3 +313,39 @@ fn a_requirement_on_a_registry_the_user_lacks_is_named_and_nothing_is_written() 
     assert!(stderr.contains("none of your registries has id"), "{stderr}");
     assert!(!bob.project.join(".claude").exists() && !bob.project.join("agents.lock").exists());
 }
+
+#[test]
+fn the_daemons_auto_update_never_breaks_the_graph() {
+    use agents_test_support::{DaemonGuard, eventually};
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = env.project.clone();
+    publish(&env, &dir, "test-writer", "1.0.0", &[]);
+    publish(&env, &dir, "reviewer", "1.0.0", &["test-writer@=1.0.0"]);
+    publish(&env, &dir, "linter", "1.0.0", &[]);
+    env.run(["install", "--global", "reviewer", "linter"]).success();
+    // Patches the daemon may take, but: test-writer's is outside what reviewer requires, and
+    // reviewer's needs a package the lockfile does not hold.
+    publish(&env, &dir, "test-writer", "1.0.1", &[]);
+    publish(&env, &dir, "helper", "1.0.0", &[]);
+    publish(&env, &dir, "reviewer", "1.0.1", &["test-writer@=1.0.0", "helper@^1"]);
+    publish(&env, &dir, "linter", "1.0.1", &[]);
+    let config = env.home.join(".config/agents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[daemon]\nauto-update = \"patch\"\n")).unwrap();
+
+    let _daemon = DaemonGuard::start(&env);
+    env.run(["daemon", "sync"]).success();
+    let lockfile = env.home.join(".config/agents/agents.lock");
+    let locked = || std::fs::read_to_string(&lockfile).unwrap_or_default();
+    // linter moving shows the daemon ran its auto-update.
+    assert!(
+        eventually(std::time::Duration::from_secs(20), || locked().contains("name = \"linter\"\nversion = \"1.0.1\"")),
+        "{}",
+        locked()
+    );
+    let lock = locked();
+    assert!(lock.contains("name = \"test-writer\"\nversion = \"1.0.0\""), "{lock}");
+    assert!(lock.contains("name = \"reviewer\"\nversion = \"1.0.0\""), "{lock}");
+    assert!(!lock.contains("helper"), "{lock}");
+}
