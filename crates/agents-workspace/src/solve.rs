@@ -24,7 +24,7 @@ use pubgrub::{
     Ranges,
 };
 
-/// The most packages one workspace's solution may hold.
+/// The most packages (names) one resolution may reach through requirements.
 pub const MAX_PACKAGES: usize = 4096;
 /// The most versions the solver may try before it gives up.
 pub const MAX_STEPS: u32 = 200_000;
