@@ -349,3 +349,51 @@ fn the_daemons_auto_update_never_breaks_the_graph() {
     assert!(lock.contains("name = \"reviewer\"\nversion = \"1.0.0\""), "{lock}");
     assert!(!lock.contains("helper"), "{lock}");
 }
+
+#[test]
+fn requirements_are_signed_a_rewritten_requirement_is_refused_and_the_graph_pins_signers() {
+    let alice = TestEnv::new();
+    let keys = alice.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let key = keys.join("root");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "root@test", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let remote = alice.path("registries/team.git");
+    alice
+        .run([OsStr::new("registry"), "init".as_ref(), remote.as_os_str(), "--sign-key".as_ref(), key.as_os_str()])
+        .success();
+    alice.run([OsStr::new("registry"), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    let signed = |name: &str, requires: &[&str]| {
+        let file = alice.path(&format!("{name}.md"));
+        std::fs::write(&file, TestEnv::agent_text(name, "1.0.0")).unwrap();
+        let mut args =
+            vec!["publish", file.to_str().unwrap(), "--version", "1.0.0", "--sign-key", key.to_str().unwrap()];
+        for requirement in requires {
+            args.extend(["--requires", requirement]);
+        }
+        alice.run(&args).success();
+    };
+    signed("test-writer", &[]);
+    signed("reviewer", &["test-writer@^1"]);
+    alice.run(["install", "reviewer"]).success();
+    let lock = std::fs::read_to_string(alice.project.join("agents.lock")).unwrap();
+    assert_eq!(lock.matches("signer = \"SHA256:").count(), 2, "{lock}");
+
+    // Someone with push access rewrites the requirement and keeps the signature: a fresh user
+    // refuses that version, naming it.
+    let path = agents_test_support::index_path_in(&remote, "reviewer");
+    let text = String::from_utf8(agents_test_support::read_in_remote(&remote, &path).unwrap()).unwrap();
+    let forged = text.replace(r#""req":"^1""#, r#""req":"*""#);
+    assert_ne!(forged, text);
+    agents_test_support::rewrite_in_remote(&remote, &path, forged.as_bytes());
+    let bob = TestEnv::new();
+    bob.run([OsStr::new("registry"), "add".as_ref(), "team".as_ref(), remote.as_os_str()]).success();
+    let run = bob.run(["install", "reviewer"]);
+    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    assert!(run.stderr().contains("reviewer@1.0.0"), "{}", run.stderr());
+    assert!(!bob.project.join(".claude").exists());
+}
