@@ -93,10 +93,11 @@ fn publish_bundle(context: &Context, printer: &Printer, args: &PublishArgs, name
     printer.status(
         "Published",
         format!(
-            "bundle {} v{} ({} requirements) to registry `{}` ({})",
+            "bundle {} v{} ({} requirement{}) to registry `{}` ({})",
             record.name,
             record.version,
             record.requires.len(),
+            if record.requires.len() == 1 { "" } else { "s" },
             entry.name,
             entry.url
         ),
