@@ -130,3 +130,40 @@ fn registries() {
     std::fs::write(&manifest, text).unwrap();
     insta::assert_snapshot!("registry_name_clash", failing(&env, ["install", "alpha"]));
 }
+
+#[test]
+fn dependencies() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let publish = |name: &str, version: &str, requires: &[&str]| {
+        let file = env.path(&format!("{name}-{version}.md"));
+        std::fs::write(&file, TestEnv::agent_text(name, version)).unwrap();
+        let mut args = vec!["publish".to_owned(), file.display().to_string(), "--version".into(), version.into()];
+        for requirement in requires {
+            args.extend(["--requires".to_owned(), (*requirement).to_owned()]);
+        }
+        env.run(&args).success();
+    };
+    publish("test-writer", "1.0.0", &[]);
+    publish("test-writer", "2.0.0", &[]);
+    publish("reviewer", "2.0.0", &["test-writer@^2"]);
+    let bundle = ["publish", "--bundle", "acme-backend", "--version", "1.3.0", "--description", "Backend set"];
+    env.run([&bundle[..], &["--requires", "reviewer@^2", "--requires", "test-writer@^1"]].concat()).success();
+    insta::assert_snapshot!("conflicting_requirements", failing(&env, ["install", "acme-backend"]));
+    let file = env.path("x.md");
+    std::fs::write(&file, TestEnv::agent_text("x", "1.0.0")).unwrap();
+    let publish_x = |requires: &str| {
+        let version = [OsStr::new("--version"), OsStr::new("1.0.0")];
+        failing(
+            &env,
+            [
+                &[OsStr::new("publish"), file.as_os_str()][..],
+                &version,
+                &[OsStr::new("--requires"), OsStr::new(requires)],
+            ]
+            .concat(),
+        )
+    };
+    insta::assert_snapshot!("requirement_not_semver", publish_x("test-writer@banana"));
+    insta::assert_snapshot!("requirement_on_itself", publish_x("x@^1"));
+}

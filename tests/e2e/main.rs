@@ -11,6 +11,7 @@ mod crash;
 mod daemon;
 mod daemon_machines;
 mod daemon_security;
+mod dependencies;
 mod edits;
 mod engine;
 mod error_wording;

@@ -358,6 +358,7 @@ fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
         yank: None,
         kind: agents_format::Kind::Skill,
         files: vec![file.clone()],
+        requires: Vec::new(),
         extra: Default::default(),
     };
     agents_test_support::rewrite_in_remote(&remote, &agents_format::two_level_body_path(&file.sha256), &skill);
@@ -555,6 +556,7 @@ fn a_listing_whose_file_is_also_a_directory_is_refused_whatever_sorts_between() 
         yank: None,
         kind: agents_format::Kind::Skill,
         files,
+        requires: Vec::new(),
         extra: Default::default(),
     };
     agents_test_support::rewrite_in_remote(

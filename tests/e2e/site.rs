@@ -305,3 +305,53 @@ fn an_exported_tree_builds_the_same_site_and_its_links_are_never_followed() {
         .stderr_contains("skipped the body of review@2.0.0")
         .stderr_contains("is a symbolic link");
 }
+
+/// A page names what its package requires and which packages require it, as links; publishing a
+/// new dependent renders the page of what it requires again (its dependents are among its
+/// inputs), and a bundle's page lists its set and offers no conversion table.
+#[test]
+fn pages_show_dependencies_and_dependents_and_follow_a_new_dependent() {
+    let env = TestEnv::new();
+    let git = env.registry("team");
+    env.publish("test-writer", "1.0.0");
+    let publish = |name: &str, requires: &[&str]| {
+        let file = env.path(&format!("{name}.md"));
+        std::fs::write(&file, TestEnv::agent_text(name, "1.0.0")).unwrap();
+        let mut args: Vec<&OsStr> = vec!["publish".as_ref(), file.as_os_str(), "--version".as_ref(), "1.0.0".as_ref()];
+        for requirement in requires {
+            args.extend(["--requires".as_ref(), OsStr::new(requirement)]);
+        }
+        env.run(args).success();
+    };
+    publish("reviewer", &["test-writer@^1"]);
+    env.run([
+        "publish",
+        "--bundle",
+        "acme-backend",
+        "--version",
+        "1.0.0",
+        "--description",
+        "The backend set",
+        "--requires",
+        "reviewer@^1",
+        "--requires",
+        "test-writer@^1",
+    ])
+    .success();
+    let www = env.path("www");
+    build(&env, &git, &www).success();
+    let reviewer = read(&www.join("packages/reviewer.html"));
+    assert!(reviewer.contains("<h2 id=\"dependencies\">Dependencies</h2>"), "{reviewer}");
+    assert!(reviewer.contains("<a href=\"test-writer.html\">test-writer</a> <code>^1</code>"), "{reviewer}");
+    assert!(reviewer.contains("Required by") && reviewer.contains("<a href=\"acme-backend.html\">"), "{reviewer}");
+    let writer = read(&www.join("packages/test-writer.html"));
+    assert!(writer.contains("<a href=\"acme-backend.html\">") && writer.contains("<a href=\"reviewer.html\">"));
+    let bundle = read(&www.join("packages/acme-backend.html"));
+    assert!(bundle.contains("<a href=\"reviewer.html\">reviewer</a>"), "{bundle}");
+    assert!(!bundle.contains("What each tool gets"), "{bundle}");
+
+    // A new dependent of test-writer: its page is made again, with the new name.
+    publish("linter", &["test-writer@^1"]);
+    build(&env, &git, &www).success().stderr_contains("2 page(s) rendered, 2 unchanged");
+    assert!(read(&www.join("packages/test-writer.html")).contains("<a href=\"linter.html\">linter</a>"));
+}

@@ -46,6 +46,7 @@ pub(crate) fn publish(registry: &Path, files: &[PathBuf], version: Option<semver
                 yank: None,
                 kind: Default::default(),
                 files: Vec::new(),
+                requires: Vec::new(),
                 extra: Default::default(),
             })
             .with_context(|| format!("{}: cannot add {}@{version}", index_file.display(), agent.name))?;

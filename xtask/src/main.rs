@@ -12,6 +12,8 @@
 //!   [--scale N]`: a sparse registry served by lighttpd against the same registry over git;
 //!   `bench site [--quick] [--scale N]`: the registry's website, full build and one publish's
 //!   rebuild, page sizes;
+//!   `bench deps [--quick] [--scale N]`: installing dependency graphs (a bundle of 50 packages,
+//!   a forced backtrack over 100 versions);
 //!   `bench generate PATH AGENTS [--format 1|2]`: just the synthetic registry (format 2 unless
 //!   told), for profiling.
 //! - `fuzz [--seconds N] [TARGET...]`: run the format crate's fuzz targets for a fixed time.
@@ -26,6 +28,7 @@
 
 mod bench;
 mod builtin;
+mod deps_bench;
 mod fuzz;
 mod scenarios;
 mod site_bench;
@@ -48,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         }
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
         ["bench", "site", rest @ ..] => site_bench::site(rest.contains(&"--quick"), scale_flag(rest)?),
+        ["bench", "deps", rest @ ..] => deps_bench::deps(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "sparse", rest @ ..] => sparse_bench::sparse(rest.contains(&"--quick"), scale_flag(rest)?),
         ["bench", "generate", path, agents, rest @ ..] => {
             let layout = match rest {

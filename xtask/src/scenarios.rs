@@ -101,7 +101,7 @@ const WORDS: [&str; 24] = [
 ];
 
 /// The name of synthetic agent `index`: realistic (`rust-reviewer-17`) and unique.
-fn agent_name(index: usize) -> String {
+pub(crate) fn agent_name(index: usize) -> String {
     let domain = DOMAINS[index % DOMAINS.len()];
     let role = ROLES[(index / DOMAINS.len()) % ROLES.len()];
     let round = index / (DOMAINS.len() * ROLES.len());
@@ -162,7 +162,7 @@ fn synthetic_body(index: usize, version: usize, sizes: &[usize]) -> String {
 /// pack looks like that, and it made reading every index file ten times slower than in a gc'd
 /// registry. `layout` says where index files go (format 2 at hashed paths, format 1 at prefix
 /// paths) and bodies (format 2 two levels deep, format 1 one level).
-fn generate(path: &Path, agents: usize, layout: agents_format::Layout) -> anyhow::Result<()> {
+pub(crate) fn generate(path: &Path, agents: usize, layout: agents_format::Layout) -> anyhow::Result<()> {
     let _ = fs_err::remove_dir_all(path);
     run(Command::new("git").args(["init", "-q", "--bare", "-b", "main"]).arg(path))?;
     let sizes = size_distribution();
@@ -242,7 +242,7 @@ pub(crate) fn generate_registry(path: &Path, agents: usize, layout: agents_forma
 }
 
 /// One isolated user for the agents CLI.
-struct User {
+pub(crate) struct User {
     home: PathBuf,
     bin: PathBuf,
 }
@@ -254,7 +254,7 @@ impl User {
     }
 
     /// A user whose configuration names the registry at `url` as `bench`.
-    fn with_registry(dir: &Path, bin: &Path, url: &str) -> anyhow::Result<User> {
+    pub(crate) fn with_registry(dir: &Path, bin: &Path, url: &str) -> anyhow::Result<User> {
         let user = User::new(dir, bin)?;
         let config = user.home.join(".config/agents");
         fs_err::create_dir_all(&config)?;
@@ -269,7 +269,7 @@ impl User {
         command
     }
 
-    fn agents(&self, cwd: &Path, args: &[&str]) -> Command {
+    pub(crate) fn agents(&self, cwd: &Path, args: &[&str]) -> Command {
         let mut command = self.command(&self.bin.join("agents"), cwd);
         command.args(args);
         command
@@ -317,10 +317,10 @@ fn peak_rss(command: &Command) -> anyhow::Result<u64> {
     rss.with_context(|| format!("GNU time printed no peak RSS: {stderr}"))
 }
 
-struct Figure {
-    median: Duration,
-    p95: Duration,
-    rss_kib: u64,
+pub(crate) struct Figure {
+    pub(crate) median: Duration,
+    pub(crate) p95: Duration,
+    pub(crate) rss_kib: u64,
 }
 
 /// A baseline's figure, or why there is none.
@@ -328,7 +328,7 @@ type Baseline = Result<Figure, String>;
 
 /// Runs `make` (with a fresh `setup` before each run) `runs` times for wall time, then once more
 /// for peak memory.
-fn sample(
+pub(crate) fn sample(
     runs: usize,
     mut setup: impl FnMut(usize) -> anyhow::Result<()>,
     mut make: impl FnMut(usize) -> Command,
@@ -345,7 +345,7 @@ fn sample(
     Ok(Figure { median: at(0.5), p95: at(0.95), rss_kib: rss })
 }
 
-fn ms(duration: Duration) -> String {
+pub(crate) fn ms(duration: Duration) -> String {
     let ms = duration.as_secs_f64() * 1000.0;
     if ms < 10.0 { format!("{ms:.1} ms") } else { format!("{ms:.0} ms") }
 }
@@ -382,7 +382,7 @@ fn remove_summaries(home: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fresh_dir(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn fresh_dir(path: &Path) -> anyhow::Result<()> {
     let _ = fs_err::remove_dir_all(path);
     fs_err::create_dir_all(path)?;
     Ok(())
@@ -391,7 +391,7 @@ fn fresh_dir(path: &Path) -> anyhow::Result<()> {
 /// An empty project a user would install into: a directory at the top of a git repository
 /// (`agents` asks for `agents init` or `--global` outside one, and the bench must not measure
 /// that refusal).
-fn fresh_project(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn fresh_project(path: &Path) -> anyhow::Result<()> {
     fresh_dir(path)?;
     fs_err::create_dir(path.join(".git"))?;
     Ok(())

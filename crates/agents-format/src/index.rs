@@ -14,10 +14,15 @@ use std::collections::BTreeMap;
 use crate::checksum::Sha256;
 use crate::name::AgentName;
 use crate::package::{Kind, PACKAGE_RECORD_SCHEMA, PackageFile, check_listing, package_digest};
+use crate::requirement::{Requirement, bundle_digest, check_requirements};
 
 /// The record schema of agents, which this client reads and writes (packages use
 /// [`PACKAGE_RECORD_SCHEMA`]).
 pub const RECORD_SCHEMA: u32 = 1;
+
+/// The record schema of a version with requirements, and of every bundle: a client that does not
+/// know requirements must skip such a version rather than install it without what it needs.
+pub const REQUIRES_RECORD_SCHEMA: u32 = 3;
 
 /// The largest index file a client reads, in bytes (about 20 000 versions of one agent).
 pub const MAX_INDEX_FILE_LEN: usize = 8 * 1024 * 1024;
@@ -55,6 +60,9 @@ pub struct IndexRecord {
     /// the sum of their lengths. Empty for an agent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<PackageFile>,
+    /// What this version needs installed beside it (schema 3), sorted; covered by the signature.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Requirement>,
     /// Fields written by newer clients, kept so rewriting a line never loses them.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -84,10 +92,22 @@ impl IndexRecord {
     /// schema 1 without files; a package is schema 2 with a valid listing whose digest and total
     /// length are the record's `sha256` and `length`.
     pub fn check_shape(&self) -> Result<(), String> {
+        if self.schema == REQUIRES_RECORD_SCHEMA {
+            return self.check_requires_shape();
+        }
+        if !self.requires.is_empty() {
+            return Err(format!(
+                "a record with `requires` must be schema {REQUIRES_RECORD_SCHEMA}, not {}",
+                self.schema
+            ));
+        }
         match (self.kind, self.schema) {
             (Kind::Agent, RECORD_SCHEMA) if self.files.is_empty() => Ok(()),
             (Kind::Agent, RECORD_SCHEMA) => Err("an agent record lists files".to_owned()),
             (Kind::Agent, _) => Err(format!("a schema-{} record needs a `kind` other than agent", self.schema)),
+            (Kind::Bundle, schema) => {
+                Err(format!("a bundle record must be schema {REQUIRES_RECORD_SCHEMA}, not {schema}"))
+            }
             (kind, PACKAGE_RECORD_SCHEMA) => {
                 let sorted = check_listing(kind, &self.name, &self.files).map_err(|e| e.to_string())?;
                 if sorted != self.files {
@@ -103,6 +123,27 @@ impl IndexRecord {
                 Ok(())
             }
             (kind, schema) => Err(format!("a {kind} record must be schema {PACKAGE_RECORD_SCHEMA}, not {schema}")),
+        }
+    }
+
+    /// [`IndexRecord::check_shape`] for schema 3: requirements checked and sorted, then each
+    /// kind as in its own schema; a bundle has no files, its `sha256` is the [`bundle_digest`]
+    /// of its requirements and its `length` 0.
+    fn check_requires_shape(&self) -> Result<(), String> {
+        let sorted = check_requirements(&self.name, &self.requires)?;
+        if sorted != self.requires {
+            return Err("`requires` is not sorted by name".to_owned());
+        }
+        match self.kind {
+            Kind::Bundle if !self.files.is_empty() => Err("a bundle record lists files".to_owned()),
+            Kind::Bundle if self.requires.is_empty() => Err("a bundle requires nothing".to_owned()),
+            Kind::Bundle if bundle_digest(&self.requires) != self.sha256 => {
+                Err("`sha256` is not the bundle digest of `requires`".to_owned())
+            }
+            Kind::Bundle if self.length != 0 => Err(format!("a bundle's `length` is 0, not {}", self.length)),
+            Kind::Bundle => Ok(()),
+            Kind::Agent => IndexRecord { schema: RECORD_SCHEMA, requires: Vec::new(), ..self.clone() }.check_shape(),
+            _ => IndexRecord { schema: PACKAGE_RECORD_SCHEMA, requires: Vec::new(), ..self.clone() }.check_shape(),
         }
     }
 }
@@ -182,7 +223,10 @@ impl IndexFile {
                 }
             };
             match value.get("schema").and_then(serde_json::Value::as_u64) {
-                Some(schema) if schema == u64::from(RECORD_SCHEMA) || schema == u64::from(PACKAGE_RECORD_SCHEMA) => {}
+                Some(schema)
+                    if [RECORD_SCHEMA, PACKAGE_RECORD_SCHEMA, REQUIRES_RECORD_SCHEMA]
+                        .iter()
+                        .any(|known| u64::from(*known) == schema) => {}
                 Some(_) => {
                     file.lines.push(IndexLine::Unknown(raw.to_owned()));
                     continue;
@@ -334,6 +378,10 @@ impl Rewrites {
                 Some(now) if now.sha256 != record.sha256 || now.length != record.length => self
                     .changed
                     .push(format!("{}@{} (sha256 {} → {})", record.name, record.version, record.sha256, now.sha256)),
+                // Requirements are as immutable as the bytes: changing them changes what installs.
+                Some(now) if now.requires != record.requires => {
+                    self.changed.push(format!("{}@{} (requirements changed)", record.name, record.version))
+                }
                 Some(now) => {
                     let change = |r: &IndexRecord| r.yank.as_ref().map_or(0, |statement| statement.change);
                     if change(now) < change(record) {
@@ -401,6 +449,7 @@ mod tests {
             yank: None,
             kind: Kind::Agent,
             files: Vec::new(),
+            requires: Vec::new(),
             extra: BTreeMap::new(),
         }
     }
@@ -456,7 +505,7 @@ mod tests {
         let text = concat!(
             r#"{"schema":1,"name":"go-backend-expert","version":"1.0.0","sha256":"2d8c2f6d978ca21712b5f6de36c9d31fa8e96a4fa5d8ff8b0188dfb9e7c2fb1c","length":5,"published":"2026-11-24T00:00:00Z","yanked":false,"future":{"a":1}}"#,
             "\n",
-            r#"{"schema":3,"anything":"goes"}"#,
+            r#"{"schema":9,"anything":"goes"}"#,
             "\n"
         );
         let file = IndexFile::parse(text);
@@ -529,7 +578,7 @@ mod tests {
         file.push(record("1.1.0")).unwrap();
         let error = file.push(record("1.0.0")).unwrap_err();
         assert_eq!(error.to_string(), "go-backend-expert@1.0.0 is already published");
-        let mut newer = IndexFile::parse("{\"schema\":3,\"version\":\"3.0.0\"}\n");
+        let mut newer = IndexFile::parse("{\"schema\":9,\"version\":\"3.0.0\"}\n");
         assert!(newer.push(record("3.0.0")).is_err(), "a newer-schema line's version was published over");
         let name = AgentName::new("go-backend-expert").unwrap();
         let v = "1.0.0".parse().unwrap();
@@ -585,5 +634,55 @@ mod tests {
         check_invalid(IndexRecord { schema: 2, ..record("1.0.0") }, "needs a `kind`");
         // An agent record is exactly as before: no `kind`, no `files`.
         assert!(!record("1.0.0").to_line().contains("kind"));
+    }
+
+    #[test]
+    fn requirements_and_bundles_are_schema_3_and_immutable() {
+        use crate::requirement::{Requirement, bundle_digest};
+        let req = |t: &str| Requirement::parse(t).unwrap();
+        let mut reviewer = record("1.0.0");
+        reviewer.schema = REQUIRES_RECORD_SCHEMA;
+        reviewer.requires = vec![req("test-writer@^1")];
+        let line = reviewer.to_line();
+        assert!(line.contains(r#""requires":[{"name":"test-writer","req":"^1"}]"#), "{line}");
+        let parsed = IndexFile::parse(&format!("{line}\n"));
+        assert!(parsed.invalid.is_empty(), "{:?}", parsed.invalid);
+        assert_eq!(parsed.records().next(), Some(&reviewer));
+
+        let bundle = IndexRecord {
+            kind: Kind::Bundle,
+            sha256: bundle_digest(&[req("pdf@^1"), req("reviewer@^1")]),
+            length: 0,
+            requires: vec![req("pdf@^1"), req("reviewer@^1")],
+            ..reviewer.clone()
+        };
+        assert!(bundle.check_shape().is_ok(), "{:?}", bundle.check_shape());
+        let check_invalid = |record: IndexRecord, expected: &str| {
+            let parsed = IndexFile::parse(&format!("{}\n", record.to_line()));
+            assert_eq!(parsed.records().count(), 0, "{expected}");
+            assert!(parsed.invalid[0].message.contains(expected), "{:?}", parsed.invalid);
+        };
+        check_invalid(IndexRecord { schema: RECORD_SCHEMA, ..reviewer.clone() }, "must be schema 3");
+        check_invalid(
+            IndexRecord { requires: vec![req("go-backend-expert@^1")], ..reviewer.clone() },
+            "requires itself",
+        );
+        check_invalid(IndexRecord { requires: vec![req("b@1"), req("a@1")], ..reviewer.clone() }, "not sorted");
+        check_invalid(
+            IndexRecord { requires: vec![req("pdf@^2"), req("reviewer@^1")], ..bundle.clone() },
+            "bundle digest",
+        );
+        check_invalid(IndexRecord { requires: Vec::new(), ..bundle.clone() }, "requires nothing");
+        check_invalid(
+            IndexRecord { schema: PACKAGE_RECORD_SCHEMA, requires: Vec::new(), ..bundle.clone() },
+            "must be schema 3",
+        );
+        let many = (0..=crate::MAX_REQUIREMENTS).map(|i| req(&format!("p{i:04}@1"))).collect();
+        check_invalid(IndexRecord { requires: many, ..reviewer.clone() }, "over the limit");
+
+        // Changing a published version's requirements is a rewrite.
+        let old = IndexFile::parse(&reviewer.to_line());
+        let changed = IndexFile::parse(&IndexRecord { requires: vec![req("test-writer@^2")], ..reviewer }.to_line());
+        assert_eq!(Rewrites::of("go-backend-expert", Some(&old), &changed).changed.len(), 1);
     }
 }

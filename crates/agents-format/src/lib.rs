@@ -9,6 +9,8 @@
 //!   where the config's [`Layout`] (format 1 or 2) says ([`Layout::index_path`]).
 //! - A record of [`Kind`] `skill` or `command` is a package: its [`PackageFile`]s, each
 //!   content-addressed, pinned together by their [`package_digest`].
+//! - A record may carry [`Requirement`]s (schema 3, [`REQUIRES_RECORD_SCHEMA`]); a record of
+//!   kind `bundle` is only requirements, pinned by their [`bundle_digest`].
 //! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
 //! - [`RegistryUrl`] is a registry URL git can never read as an option or a command.
 //! - [`select`] picks the version to install.
@@ -31,6 +33,7 @@ mod name;
 mod owners;
 mod package;
 mod relative_path;
+mod requirement;
 mod select;
 mod signing;
 mod targets;
@@ -47,8 +50,8 @@ pub use checksum::{ChecksumError, Sha256};
 pub use commands::ConvertedCommand;
 pub use config::{BUILTIN_REGISTRY_ID, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError};
 pub use index::{
-    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA, Rewrites,
-    YankStatement,
+    IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA,
+    REQUIRES_RECORD_SCHEMA, Rewrites, YankStatement,
 };
 pub use layout::{BodyDepth, Layout, body_depth, one_level_body_path, two_level_body_path};
 pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};
@@ -64,11 +67,15 @@ pub use package::{
     check_listing, check_skill, check_skill_name, command_for_gemini, package_digest, package_listing, parse_command,
 };
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
+pub use requirement::{
+    BUNDLE_DIGEST_NAMESPACE, MAX_REQUIREMENTS, Requirement, RequirementError, bundle_digest, check_requirements,
+    parse_version_req, requirement_lines,
+};
 pub use select::{caret, select};
 pub use signing::{
     CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_ROTATIONS_FIELD, CONFIG_SIGNATURE_FIELD, OWNERS_NAMESPACE,
     RECORD_NAMESPACE, ROTATE_NAMESPACE, YANK_NAMESPACE, config_payload, key_without_comment, owners_payload,
-    record_payload, rotation_payload, yank_payload,
+    record_payload, record_signing_payload, rotation_payload, yank_payload,
 };
 pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget, loss_kind};
 pub use timestamp::{format_utc, is_valid_utc};

@@ -8,9 +8,15 @@ use crate::config::RegistryId;
 use crate::name::AgentName;
 use crate::package::Kind;
 use crate::relative_path::RelativePath;
+use crate::requirement::Requirement;
 
-/// The lockfile format version this client reads and writes.
-pub const LOCKFILE_VERSION: u32 = 1;
+/// The newest lockfile format version this client reads and writes. Version 2 adds the graph
+/// (`requires`, `requested = false`, `kind = "bundle"`); a lockfile without any of those is
+/// still written as version 1, so teammates on older clients read it as before.
+pub const LOCKFILE_VERSION: u32 = 2;
+
+/// The version of a lockfile that records no graph.
+const GRAPHLESS_VERSION: u32 = 1;
 
 const HEADER: &str = "# This file is written by `agents`. Do not edit it by hand.\n";
 
@@ -42,6 +48,32 @@ pub struct LockedAgent {
     /// target and path.
     #[serde(default, rename = "file")]
     pub files: Vec<LockedFile>,
+    /// What the locked version requires (its record's `requires`, sorted): the graph's edges
+    /// lead to the entries of these names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "requirement_texts")]
+    pub requires: Vec<Requirement>,
+    /// Whether the manifest (or the command line) asked for it; `false` for an entry that is
+    /// only here because another requires it. Absent (older lockfiles): asked for.
+    #[serde(default = "asked_for")]
+    pub requested: bool,
+}
+
+fn asked_for() -> bool {
+    true
+}
+
+/// `requires = ["test-writer@^1", "r-1/other@~2"]`: each requirement as its text.
+mod requirement_texts {
+    use crate::requirement::Requirement;
+
+    pub(super) fn serialize<S: serde::Serializer>(requires: &[Requirement], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(requires.iter().map(Requirement::to_text))
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Requirement>, D::Error> {
+        let texts = <Vec<String> as serde::Deserialize>::deserialize(d)?;
+        texts.iter().map(|text| Requirement::parse(text).map_err(serde::de::Error::custom)).collect()
+    }
 }
 
 /// A file converted for another tool (`[[agent.file]]`).
@@ -102,6 +134,7 @@ impl Lockfile {
         agents.sort_by(|a, b| a.name.cmp(&b.name));
         for agent in &mut agents {
             sort_files(&mut agent.files);
+            agent.requires.sort();
         }
         if let Some(pair) = agents.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(LockfileError::Duplicate(pair[0].name.clone()));
@@ -130,8 +163,14 @@ impl Lockfile {
         Ok(Lockfile { agents, roots: raw.roots })
     }
 
+    /// Whether any entry records part of the graph (so the file needs version 2).
+    fn has_graph(&self) -> bool {
+        self.agents.iter().any(|a| !a.requires.is_empty() || !a.requested || a.kind == Kind::Bundle)
+    }
+
     pub fn to_text(&self) -> String {
-        let mut out = format!("{HEADER}version = {LOCKFILE_VERSION}\n");
+        let version = if self.has_graph() { LOCKFILE_VERSION } else { GRAPHLESS_VERSION };
+        let mut out = format!("{HEADER}version = {version}\n");
         if !self.roots.is_empty() {
             out.push_str("\n[roots]\n");
             for (id, root) in &self.roots {
@@ -149,6 +188,14 @@ impl Lockfile {
             out.push_str(&format!("sha256 = \"{}\"\n", agent.sha256));
             if let Some(signer) = &agent.signer {
                 out.push_str(&format!("signer = \"{signer}\"\n"));
+            }
+            if !agent.requested {
+                out.push_str("requested = false\n");
+            }
+            if !agent.requires.is_empty() {
+                let texts: Vec<String> =
+                    agent.requires.iter().map(|r| toml_edit::Value::from(r.to_text()).to_string()).collect();
+                out.push_str(&format!("requires = [{}]\n", texts.join(", ")));
             }
             for file in &agent.files {
                 out.push_str(&format!(
@@ -188,6 +235,7 @@ impl Lockfile {
     pub fn insert(&mut self, mut agent: LockedAgent) {
         // One order for converted files, however they were produced, so rewrites stay stable.
         sort_files(&mut agent.files);
+        agent.requires.sort();
         match self.agents.binary_search_by(|a| a.name.cmp(&agent.name)) {
             Ok(i) => self.agents[i] = agent,
             Err(i) => self.agents.insert(i, agent),
@@ -226,7 +274,32 @@ mod tests {
             sha256: Sha256::of(name.as_bytes()),
             signer: None,
             files: Vec::new(),
+            requires: Vec::new(),
+            requested: true,
         }
+    }
+
+    #[test]
+    fn the_graph_is_version_2_and_older_lockfiles_read_as_all_requested() {
+        let mut lockfile = Lockfile::default();
+        let mut bundle = agent("acme-backend", "1.0.0");
+        bundle.kind = Kind::Bundle;
+        bundle.requires = vec![Requirement::parse("reviewer@^1").unwrap(), Requirement::parse("r-1/pdf@~2").unwrap()];
+        lockfile.insert(bundle);
+        lockfile.insert(LockedAgent { requested: false, ..agent("reviewer", "1.2.0") });
+        let text = lockfile.to_text();
+        assert!(text.contains("version = 2\n"), "{text}");
+        assert!(text.contains("kind = \"bundle\"\n"), "{text}");
+        assert!(text.contains("requires = [\"r-1/pdf@~2\", \"reviewer@^1\"]\n"), "{text}");
+        assert!(text.contains("requested = false\n"), "{text}");
+        assert_eq!(Lockfile::parse(&text).unwrap(), lockfile);
+        // Without a graph the file stays version 1, and a version-1 file's entries were all asked for.
+        let mut plain = Lockfile::default();
+        plain.insert(agent("reviewer", "1.2.0"));
+        assert!(plain.to_text().contains("version = 1\n"));
+        assert!(Lockfile::parse(&plain.to_text()).unwrap().agents()[0].requested);
+        let bad = text.replace("reviewer@^1", "reviewer@banana");
+        assert!(Lockfile::parse(&bad).unwrap_err().to_string().contains("not a semver requirement"), "{bad}");
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub enum Kind {
     Skill,
     /// A slash command: one file, `.claude/commands/NAME.md`.
     Command,
+    /// A bundle: only requirements ("the backend team's set"); it puts no file anywhere.
+    Bundle,
 }
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Agent => "agent",
             Kind::Skill => "skill",
             Kind::Command => "command",
+            Kind::Bundle => "bundle",
         }
     }
 
@@ -60,6 +63,7 @@ impl Kind {
             "agent" => Some(Kind::Agent),
             "skill" => Some(Kind::Skill),
             "command" => Some(Kind::Command),
+            "bundle" => Some(Kind::Bundle),
             _ => None,
         }
     }
@@ -212,7 +216,7 @@ pub fn check_listing(kind: Kind, name: &AgentName, files: &[PackageFile]) -> Res
         Kind::Command if sorted.len() != 1 || sorted[0].path.as_str() != name.file_name() => {
             Err(PackageError::CommandShape { expected: name.file_name() })
         }
-        Kind::Agent => Err(PackageError::Empty { kind }),
+        Kind::Agent | Kind::Bundle => Err(PackageError::Empty { kind }),
         _ => Ok(sorted),
     }
 }

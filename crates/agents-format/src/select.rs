@@ -40,6 +40,7 @@ mod tests {
             yank: None,
             kind: Default::default(),
             files: Vec::new(),
+            requires: Vec::new(),
             extra: Default::default(),
         }
     }

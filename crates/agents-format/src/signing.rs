@@ -9,8 +9,10 @@
 
 use crate::checksum::Sha256;
 use crate::config::{RegistryConfig, RegistryId};
+use crate::index::IndexRecord;
 use crate::name::AgentName;
 use crate::owners::Retained;
+use crate::requirement::requirement_lines;
 
 /// The namespace of a published version's signature.
 pub const RECORD_NAMESPACE: &str = "agents-registry-record-v1";
@@ -64,6 +66,15 @@ pub fn rotation_payload(registry: &RegistryId, from: &str, to: &str) -> Vec<u8> 
         key_without_comment(to)
     )
     .into_bytes()
+}
+
+/// What the publisher of `record` signs: [`record_payload`], then one `requires` line per
+/// requirement ([`crate::requirement_lines`]), so a signature also binds what the version needs.
+/// A version without requirements signs exactly [`record_payload`], as before requirements.
+pub fn record_signing_payload(registry: &RegistryId, record: &IndexRecord) -> Vec<u8> {
+    let mut payload = record_payload(registry, &record.name, &record.version, &record.sha256);
+    payload.extend_from_slice(requirement_lines(&record.requires).as_bytes());
+    payload
 }
 
 /// What revision `revision` (0 for the first) of `name`'s owners list signs: the keys it names,

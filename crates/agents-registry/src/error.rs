@@ -78,6 +78,8 @@ pub enum RegistryError {
     NoVersion { name: AgentName },
     #[error("{name}: invalid version {message}")]
     InvalidVersion { name: AgentName, message: String },
+    #[error("{name}: invalid requirements: {message}")]
+    InvalidRequirements { name: AgentName, message: String },
     #[error("{0}")]
     InvalidUrl(#[from] RegistryUrlError),
     #[error("{path} contains hidden Unicode, refused by policy: {found}")]

@@ -45,11 +45,11 @@ pub use http::HttpConfig;
 pub use migrate::{Migrated, migrate_registry};
 pub use package::{
     FoundPackage, PackageContent, PublishPackage, SkillDirectory, find_packages, is_in_package, prepare_package,
-    publish_package, read_package, read_skill_directory,
+    publish_bundle, publish_package, read_package, read_skill_directory,
 };
 pub use publish::{
-    OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_record, publish, publish_many,
-    publish_many_signed, publish_signed, yank,
+    OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_bundle, prepare_record, publish,
+    publish_many, publish_many_signed, publish_signed, with_requirements, yank,
 };
 pub use registry::{BUILTIN_NAME, Registry};
 pub use root::{RotatedRoot, SignedRegistry, rotate_root, sign_registry};

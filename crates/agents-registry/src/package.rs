@@ -42,6 +42,8 @@ pub struct PublishPackage<'a> {
     pub version: Option<semver::Version>,
     pub now: i64,
     pub deny_hidden_unicode: bool,
+    /// What the version requires (`publish --requires`).
+    pub requires: Vec<agents_format::Requirement>,
 }
 
 /// A skill directory as read for publishing: its files, and the hidden entries left out.
@@ -217,7 +219,7 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
             ),
         });
     }
-    Ok(IndexRecord {
+    let record = IndexRecord {
         schema: PACKAGE_RECORD_SCHEMA,
         name: name.clone(),
         version,
@@ -230,8 +232,10 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         yank: None,
         kind: request.kind,
         files,
+        requires: Vec::new(),
         extra: Default::default(),
-    })
+    };
+    crate::publish::with_requirements(record, &request.requires)
 }
 
 /// Publishes a package version to the registry at `url`, signed by `signer` where the registry
@@ -243,7 +247,29 @@ pub fn publish_package(
     request: &PublishPackage<'_>,
     signer: Option<&dyn Signer>,
 ) -> Result<IndexRecord> {
-    let prepared = prepare_package(request)?;
+    publish_prepared(cache, registry_name, url, prepare_package(request)?, &request.files, signer)
+}
+
+/// Publishes a bundle (a record of requirements only, [`crate::prepare_bundle`]).
+pub fn publish_bundle(
+    cache: &crate::Cache,
+    registry_name: &str,
+    url: &str,
+    record: IndexRecord,
+    signer: Option<&dyn Signer>,
+) -> Result<IndexRecord> {
+    publish_prepared(cache, registry_name, url, record, &[], signer)
+}
+
+/// Publishes a prepared package record and its files.
+fn publish_prepared(
+    cache: &crate::Cache,
+    registry_name: &str,
+    url: &str,
+    prepared: IndexRecord,
+    contents: &[PackageContent],
+    signer: Option<&dyn Signer>,
+) -> Result<IndexRecord> {
     let message = format!("Publish {} {}@{}", prepared.kind, prepared.name, prepared.version);
     let mut published = None;
     transact(cache, registry_name, url, &message, |registry| {
@@ -270,7 +296,7 @@ pub fn publish_package(
             files.push(owners);
         }
         index.push(record.clone()).expect("the version is not claimed");
-        for content in &request.files {
+        for content in contents {
             files.push((registry.layout().body_path(record.kind, &content.file.sha256), content.bytes.clone()));
         }
         files.push((registry.layout().index_path(&record.name), index.to_text().into_bytes()));

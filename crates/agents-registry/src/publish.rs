@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use agents_format::{
     AgentFile, AgentName, HiddenScan, IndexFile, IndexRecord, Layout, OWNERS_SCHEMA, Owners, RECORD_SCHEMA,
-    RegistryConfig, RegistryId, RegistryUrl, Sha256, scan_hidden_unicode,
+    RegistryConfig, RegistryId, RegistryUrl, Requirement, Sha256, scan_hidden_unicode,
 };
 
 use crate::cache::{self, Cache};
@@ -75,6 +75,65 @@ pub struct Publish<'a> {
     /// Refuse a file with hidden Unicode, or one that cannot be scanned for it, instead of
     /// publishing it (the caller reports the lint warnings otherwise).
     pub deny_hidden_unicode: bool,
+    /// What the version requires (`publish --requires`); none keeps the record schema 1.
+    pub requires: &'a [Requirement],
+}
+
+/// Gives `record` its requirements: checked (no more than the limit, none twice, none on
+/// itself), sorted, and the record moved to schema 3 so older clients skip it rather than
+/// install it without them. No requirements leave the record as it was.
+pub fn with_requirements(mut record: IndexRecord, requires: &[Requirement]) -> Result<IndexRecord> {
+    if requires.is_empty() {
+        return Ok(record);
+    }
+    record.requires = agents_format::check_requirements(&record.name, requires)
+        .map_err(|message| RegistryError::InvalidRequirements { name: record.name.clone(), message })?;
+    record.schema = agents_format::REQUIRES_RECORD_SCHEMA;
+    Ok(record)
+}
+
+/// A bundle's record: a name, a description and requirements, nothing else (`publish --bundle`).
+pub fn prepare_bundle(
+    name: &AgentName,
+    version: &semver::Version,
+    description: &str,
+    requires: &[Requirement],
+    now: i64,
+) -> Result<IndexRecord> {
+    let invalid = |message: String| RegistryError::InvalidRequirements { name: name.clone(), message };
+    if requires.is_empty() {
+        return Err(invalid("a bundle requires at least one package (`--requires NAME@REQ`)".to_owned()));
+    }
+    if !version.build.is_empty() {
+        return Err(RegistryError::InvalidVersion {
+            name: name.clone(),
+            message: format!("{version}: build metadata does not order versions"),
+        });
+    }
+    let description = description.trim();
+    if description.is_empty() || description.chars().count() > agents_format::MAX_INDEX_DESCRIPTION_CHARS {
+        return Err(invalid(format!(
+            "a bundle needs a one-line description of 1 to {} characters (`--description`)",
+            agents_format::MAX_INDEX_DESCRIPTION_CHARS
+        )));
+    }
+    let requires = agents_format::check_requirements(name, requires).map_err(invalid)?;
+    Ok(IndexRecord {
+        schema: agents_format::REQUIRES_RECORD_SCHEMA,
+        name: name.clone(),
+        version: version.clone(),
+        sha256: agents_format::bundle_digest(&requires),
+        length: 0,
+        published: agents_format::format_utc(now),
+        yanked: false,
+        description: Some(description.lines().next().unwrap_or_default().to_owned()),
+        signature: None,
+        yank: None,
+        kind: agents_format::Kind::Bundle,
+        files: Vec::new(),
+        requires,
+        extra: BTreeMap::new(),
+    })
 }
 
 /// Validates an agent file for publishing: it parses, passes the hidden-Unicode gate when the
@@ -133,9 +192,10 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         yank: None,
         kind: Default::default(),
         files: Vec::new(),
+        requires: Vec::new(),
         extra: BTreeMap::new(),
     };
-    Ok((file, record))
+    Ok((file, with_requirements(record, request.requires)?))
 }
 
 /// Publishes a new version to the registry at `url`.
@@ -712,6 +772,7 @@ mod tests {
             version: Some(semver::Version::new(1, 0, 0)),
             now: 0,
             deny_hidden_unicode: deny,
+            requires: &[],
         };
         match (prepare_record(&request), expected) {
             (Ok(_), None) => {}

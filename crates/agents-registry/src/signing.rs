@@ -10,7 +10,7 @@
 use agents_format::{
     AgentName, CONFIG_NAMESPACE, CONFIG_ROOT_FIELD, CONFIG_ROTATIONS_FIELD, CONFIG_SIGNATURE_FIELD, IndexRecord,
     OWNERS_NAMESPACE, Owners, OwnersRevision, RECORD_NAMESPACE, ROTATE_NAMESPACE, RegistryConfig, RegistryId, Retained,
-    Sha256, YANK_NAMESPACE, YankStatement, config_payload, key_without_comment, owners_payload, record_payload,
+    Sha256, YANK_NAMESPACE, YankStatement, config_payload, key_without_comment, owners_payload, record_signing_payload,
     rotation_payload, yank_payload,
 };
 use ssh_key::{HashAlg, LineEnding, PublicKey, SshSig};
@@ -252,7 +252,7 @@ pub fn push_owners_revision(
 /// The fingerprint of the key that validly signed `record` in the registry `registry_id`, if
 /// any (for carrying versions over a key's removal).
 pub fn record_signer(registry_id: &RegistryId, record: &IndexRecord) -> Option<String> {
-    let payload = record_payload(registry_id, &record.name, &record.version, &record.sha256);
+    let payload = record_signing_payload(registry_id, record);
     verify_armored(RECORD_NAMESPACE, &payload, record.signature.as_deref()?).ok().map(|key| fingerprint(&key))
 }
 
@@ -262,7 +262,7 @@ pub fn sign_record(
     record: &mut IndexRecord,
     signer: &dyn Signer,
 ) -> Result<(), SignatureError> {
-    let payload = record_payload(registry_id, &record.name, &record.version, &record.sha256);
+    let payload = record_signing_payload(registry_id, record);
     record.signature = Some(signer.sign(RECORD_NAMESPACE, &payload)?);
     Ok(())
 }
@@ -321,7 +321,7 @@ pub fn verify_record(
     let Some(signature) = &record.signature else {
         return Err(SignatureError::Missing { registry: registry.to_owned(), agent });
     };
-    let payload = record_payload(registry_id, &record.name, &record.version, &record.sha256);
+    let payload = record_signing_payload(registry_id, record);
     let signer = verify_armored(RECORD_NAMESPACE, &payload, signature).map_err(|(fingerprint, reason)| {
         SignatureError::Invalid { registry: registry.to_owned(), agent: agent.clone(), fingerprint, reason }
     })?;

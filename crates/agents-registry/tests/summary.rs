@@ -15,6 +15,7 @@ fn publish(cache: &Cache, url: &str, name: &str, version: &str, description: &st
         version: Some(version.parse().unwrap()),
         now: 1_767_225_600,
         deny_hidden_unicode: false,
+        requires: &[],
     };
     agents_registry::publish(cache, "team", url, &request).unwrap();
 }

@@ -95,6 +95,7 @@ pub fn build(registry: &Registry, out: &Path) -> Result<SiteReport, SiteError> {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
 
+    let dependents = dependents(registry, &entries);
     let mut site = output::Output::open(out)?;
     let generator = generator_digest();
     let context = model::Context { registry, root };
@@ -109,12 +110,13 @@ pub fn build(registry: &Registry, out: &Path) -> Result<SiteReport, SiteError> {
                 None
             }
         };
-        let digest = page_digest(&generator, &config_bytes, index_bytes, owners.as_deref());
+        let required_by = dependents.get(name).cloned().unwrap_or_default();
+        let digest = page_digest(&generator, &config_bytes, index_bytes, owners.as_deref(), &required_by);
         if site.is_current(name, &digest) {
             site.keep(name, &mut report);
             report.kept += 1;
         } else {
-            pending.push((name, index_bytes, owners, digest));
+            pending.push((name, index_bytes, owners, digest, required_by));
         }
         if let Some(summary) = Summary::of(name, &IndexFile::parse(&String::from_utf8_lossy(index_bytes))) {
             listed.push(render::Listed {
@@ -141,7 +143,7 @@ pub fn build(registry: &Registry, out: &Path) -> Result<SiteReport, SiteError> {
 /// How many packages are read, then rendered on every core, at a time (bounding memory).
 const BATCH: usize = 256;
 
-type Pending<'a> = (&'a AgentName, &'a Vec<u8>, Option<Vec<u8>>, Sha256);
+type Pending<'a> = (&'a AgentName, &'a Vec<u8>, Option<Vec<u8>>, Sha256, Vec<AgentName>);
 
 fn render_pages(
     context: &model::Context<'_>,
@@ -153,11 +155,12 @@ fn render_pages(
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     for batch in pending.chunks(BATCH) {
         let mut loaded = Vec::new();
-        for (name, index_bytes, owners, digest) in batch {
+        for (name, index_bytes, owners, digest, required_by) in batch {
             let mut skipped = Vec::new();
             let package = model::load(context, name, index_bytes, owners.as_deref(), &mut skipped);
             report.skipped.extend(skipped.iter().cloned());
-            if let Some(package) = package {
+            if let Some(mut package) = package {
+                package.dependents = required_by.clone();
                 loaded.push((package, *digest, skipped));
             }
         }
@@ -213,10 +216,42 @@ fn generator_digest() -> Sha256 {
     Sha256::of(sources.join("\0").as_bytes())
 }
 
+/// For each package, the packages of this registry whose newest version (as the listing shows
+/// it) requires it, sorted: a page names its dependents, so they are among its inputs.
+fn dependents(
+    registry: &Registry,
+    entries: &[(AgentName, Vec<u8>)],
+) -> std::collections::BTreeMap<AgentName, Vec<AgentName>> {
+    let mut dependents: std::collections::BTreeMap<AgentName, Vec<AgentName>> = Default::default();
+    for (name, bytes) in entries {
+        let index = IndexFile::parse(&String::from_utf8_lossy(bytes));
+        let Some(summary) = Summary::of(name, &index) else { continue };
+        let Some(record) = index.find(&summary.version) else { continue };
+        for requirement in &record.requires {
+            let here = requirement.registry.as_ref().is_none_or(|id| *id == registry.config.id);
+            if here && requirement.name != *name {
+                dependents.entry(requirement.name.clone()).or_default().push(name.clone());
+            }
+        }
+    }
+    for names in dependents.values_mut() {
+        names.sort();
+        names.dedup();
+    }
+    dependents
+}
+
 /// The digest of a package page's inputs.
-fn page_digest(generator: &Sha256, config: &[u8], index: &[u8], owners: Option<&[u8]>) -> Sha256 {
+fn page_digest(
+    generator: &Sha256,
+    config: &[u8],
+    index: &[u8],
+    owners: Option<&[u8]>,
+    dependents: &[AgentName],
+) -> Sha256 {
     let mut input = Vec::with_capacity(config.len() + index.len() + 128);
-    for part in [generator.as_bytes().as_slice(), config, index, owners.unwrap_or(b"\0none")] {
+    let dependents = dependents.iter().map(AgentName::as_str).collect::<Vec<_>>().join("\n");
+    for part in [generator.as_bytes().as_slice(), config, index, owners.unwrap_or(b"\0none"), dependents.as_bytes()] {
         input.extend_from_slice(&(part.len() as u64).to_le_bytes());
         input.extend_from_slice(part);
     }

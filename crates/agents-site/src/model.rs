@@ -18,6 +18,8 @@ pub(crate) struct Package {
     /// The version the page shows (the highest that clients accept and is not yanked, else the
     /// highest they accept, else the highest) and its files, or why they could not be read.
     pub(crate) shown: Option<(IndexRecord, Result<Vec<File>, String>)>,
+    /// The packages of this registry whose newest version requires this one, by name.
+    pub(crate) dependents: Vec<AgentName>,
 }
 
 /// One published version, as the versions table lists it. In a signed registry its `yanked`
@@ -125,7 +127,7 @@ pub(crate) fn load(
         }
         (record, files)
     });
-    Some(Package { name: name.clone(), kind, versions, owners, shown })
+    Some(Package { name: name.clone(), kind, versions, owners, shown, dependents: Vec::new() })
 }
 
 fn signer(context: &Context<'_>, owners_bytes: Option<&[u8]>, record: &IndexRecord) -> Signer {

@@ -143,10 +143,14 @@ pub(crate) fn package(info: &SiteInfo, package: &Package) -> String {
         match files {
             Ok(files) => {
                 readme(&mut main, record, files);
-                if !package.kind.is_agent() {
-                    file_list(&mut main, record, files);
+                if package.kind == Kind::Bundle {
+                    // A bundle is only its requirements (below): no file, nothing converted.
+                } else {
+                    if !package.kind.is_agent() {
+                        file_list(&mut main, record, files);
+                    }
+                    tools(&mut main, &package.name, package.kind, files);
                 }
-                tools(&mut main, &package.name, package.kind, files);
             }
             Err(why) => {
                 let _ = writeln!(
@@ -159,17 +163,54 @@ pub(crate) fn package(info: &SiteInfo, package: &Package) -> String {
             }
         }
     }
-    // Issue 26 (dependencies) adds its section here: what this package requires and which
-    // packages require it, both as links to their pages.
     main.push_str(&dependencies(package));
     versions(&mut main, info, package);
     owners(&mut main, info, package);
     shell("../", &format!("{name}: registry {}", escape(&info.id)), &main)
 }
 
-/// The dependencies and dependents of `package`: nothing until records carry dependencies.
-fn dependencies(_package: &Package) -> String {
-    String::new()
+/// What the shown version of `package` requires, and which packages of this registry require
+/// it (their newest version), each a link to its page when it is in this registry.
+fn dependencies(package: &Package) -> String {
+    let requires = package.shown.as_ref().map_or(&[][..], |(record, _)| &record.requires[..]);
+    if requires.is_empty() && package.dependents.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<section aria-labelledby=\"dependencies\"><h2 id=\"dependencies\">Dependencies</h2>\n");
+    if requires.is_empty() {
+        out.push_str("<p>Requires nothing.</p>\n");
+    } else {
+        let version = package.shown.as_ref().map(|(record, _)| record.version.to_string()).unwrap_or_default();
+        let _ = writeln!(out, "<h3>Version {} requires</h3>\n<ul class=\"requires\">", escape(&version));
+        for requirement in requires {
+            let name = requirement.name.as_str();
+            let requirement_text = escape(&requirement.requirement.to_string());
+            match &requirement.registry {
+                None => {
+                    let _ =
+                        writeln!(out, "<li><a href=\"{name}.html\">{name}</a> <code>{requirement_text}</code></li>");
+                }
+                Some(registry) => {
+                    let _ = writeln!(
+                        out,
+                        "<li>{name} <code>{requirement_text}</code> <span class=\"meta\">from registry {}</span></li>",
+                        escape(registry.as_str())
+                    );
+                }
+            }
+        }
+        out.push_str("</ul>\n");
+    }
+    if !package.dependents.is_empty() {
+        out.push_str("<h3>Required by</h3>\n<ul class=\"dependents\">\n");
+        for dependent in &package.dependents {
+            let name = dependent.as_str();
+            let _ = writeln!(out, "<li><a href=\"{name}.html\">{name}</a></li>");
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+    out
 }
 
 fn install(out: &mut String, name: &str) {
@@ -285,6 +326,7 @@ fn tool_row(target: Target, name: &AgentName, kind: Kind, files: &[File]) -> (Op
             Ok(file) => (Some(target.project_path(name)), target.convert(&file, bytes).unmapped),
             Err(error) => (None, vec![format!("the file cannot be read: {error}")]),
         },
+        Kind::Bundle => (None, Vec::new()),
     }
 }
 

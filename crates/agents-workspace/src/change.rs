@@ -95,6 +95,7 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     }
     // A root pinned for the first time never fails `--locked`: that lockfile is left as it is.
     let lockfile = if change.locked { pinned } else { with_new_roots };
+    report.bundles = report::bundle_changes(&change.inputs.lockfile, &lockfile);
     let lockfile_text = lockfile.to_text();
     let lockfile_changes = changes(&lockfile);
     report.manifest_changed =

@@ -80,6 +80,8 @@ impl Registry {
             sha256,
             signer: None,
             files: Vec::new(),
+            requires: Vec::new(),
+            requested: true,
         };
         model::lock_entry(placement, tools, pin, contents)
     }

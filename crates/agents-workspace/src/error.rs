@@ -51,6 +51,8 @@ pub enum WorkspaceError {
     MaybeElsewhere { name: AgentName, found: String, unreachable: String, cause: Option<Box<WorkspaceError>> },
     #[error("no version of `{name}` in registry `{registry}` matches `{requirement}`{available}")]
     NoMatchingVersion { name: AgentName, registry: String, requirement: semver::VersionReq, available: String },
+    #[error("cannot resolve the workspace's requirements: {derivation}")]
+    Unresolvable { derivation: String, hint: Option<String> },
     #[error("the lockfile pins {name} to registry id `{id}`, which no configured registry has")]
     UnknownRegistryId { name: AgentName, id: RegistryId },
     #[error("no registry reached has id `{id}`, which agents.lock names; {unreachable}")]

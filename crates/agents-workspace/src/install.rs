@@ -66,7 +66,7 @@ pub fn install(
             packages: resolution.packages,
             tools: resolution.tools,
             manifest: Some(resolution.manifest),
-            removing: Vec::new(),
+            removing: resolution.removing,
             force: options.force,
             locked: options.locked,
             dry_run: options.dry_run,

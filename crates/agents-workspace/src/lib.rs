@@ -23,6 +23,7 @@ mod engine;
 mod error;
 pub mod fs;
 mod gate;
+mod graph;
 mod install;
 mod lease;
 mod model;
@@ -33,8 +34,10 @@ mod report;
 mod resolve;
 mod settings;
 pub mod signatures;
+pub mod solve;
 mod state;
 mod status;
+mod tree;
 mod uninstall;
 mod update;
 mod workspace;
@@ -50,11 +53,14 @@ pub use model::package_watch_dirs;
 pub use placement::{Placement, ToolHomes};
 pub use reconcile::{reconcile, sync};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
-pub use report::{ConflictReport, FileAction, FileChange, Kept, Loss, MissingPin, PackageChange, Report, Shown};
+pub use report::{
+    BundleChange, ConflictReport, FileAction, FileChange, Kept, Loss, MissingPin, PackageChange, Report, Shown,
+};
 pub use resolve::{InstallRequest, Unlock};
 pub use settings::{Environment, GIT_FETCH_WITH_CLI_VARIABLE, Settings};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{ConflictStatus, FileStatus, PackageStatus, Status, status};
+pub use tree::{TreeNode, dependency_tree, dependents_tree, unneeded};
 pub use uninstall::uninstall;
 pub use update::{Outdated, auto_update, outdated, update};
 pub use workspace::{

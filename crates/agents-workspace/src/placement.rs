@@ -253,6 +253,8 @@ impl Placement<'_> {
             Kind::Agent => return self.agent_file(name),
             Kind::Command => self.claude_relative(&format!("commands/{}", name.file_name())),
             Kind::Skill => self.claude_relative(&format!("skills/{name}/SKILL.md")),
+            // A bundle puts no file anywhere: what stands for it is the lockfile that pins it.
+            Kind::Bundle => "agents.lock".to_owned(),
         };
         RelativePath::parse(&text).expect("a package name makes a plain relative path")
     }
@@ -272,7 +274,7 @@ impl Placement<'_> {
     pub(crate) fn own_dirs(&self, kind: Kind, name: &AgentName) -> Vec<String> {
         match kind {
             Kind::Skill => self.skill_dirs(name, &[Target::Codex]).into_iter().map(|(_, dir)| dir).collect(),
-            Kind::Agent | Kind::Command => Vec::new(),
+            Kind::Agent | Kind::Command | Kind::Bundle => Vec::new(),
         }
     }
 
@@ -283,7 +285,7 @@ impl Placement<'_> {
             (Kind::Agent, Contents::Agent(body)) => self.place_agent(name, tools, body),
             (Kind::Command, Contents::Package(files)) => self.place_command(name, tools, files),
             (Kind::Skill, Contents::Package(files)) => self.place_skill(name, tools, files),
-            // A record's kind and its contents always agree (the registry reads one by the other).
+            // A bundle has no files, and a record's kind and its contents always agree (the registry reads one by the other).
             _ => PlacedPackage::default(),
         }
     }
@@ -416,6 +418,7 @@ impl Placement<'_> {
                 wanted.sort_unstable();
                 targets == wanted
             }
+            Kind::Bundle => targets.is_empty(),
         }
     }
 
@@ -433,6 +436,7 @@ impl Placement<'_> {
             Kind::Skill => self.skill_dirs(name, &[Target::Codex]).iter().any(|(t, dir)| {
                 *t == target && path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/'))
             }),
+            Kind::Bundle => false,
         };
         if current || self.scope != Scope::User {
             return current;
@@ -449,7 +453,7 @@ impl Placement<'_> {
             Kind::Command => tool
                 .and_then(|t| moved_command_tail(t, name))
                 .is_some_and(|tail| path.as_str().ends_with(&format!("/{tail}")) && !self.inside_claude_dir(path)),
-            Kind::Skill => false,
+            Kind::Skill | Kind::Bundle => false,
         }
     }
 
@@ -467,6 +471,7 @@ impl Placement<'_> {
             Kind::Skill => {
                 format!("a path under .claude/skills/{name}/ (claude-code) or .agents/skills/{name}/ (agents)")
             }
+            Kind::Bundle => "no file (a bundle is only requirements)".to_owned(),
         }
     }
 }
@@ -480,7 +485,7 @@ pub(crate) fn below_claude_home<'a>(kind: Kind, name: &AgentName, path: &'a Rela
     let mark = match kind {
         Kind::Skill => format!("skills/{name}/"),
         Kind::Command => format!("commands/{}", name.file_name()),
-        Kind::Agent => return None,
+        Kind::Agent | Kind::Bundle => return None,
     };
     let text = path.as_str();
     let at = if text.starts_with(&mark) { 0 } else { text.find(&format!("/{mark}"))? + 1 };
@@ -701,6 +706,8 @@ mod tests {
                     sha256: Sha256::of(&f.bytes),
                 })
                 .collect(),
+            requires: Vec::new(),
+            requested: true,
         };
         assert!(placement.placed_for(&locked, &[Target::Cursor, Target::OpenCode]));
         assert!(!placement.placed_for(&locked, &[Target::Cursor]));

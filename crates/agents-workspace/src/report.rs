@@ -221,6 +221,49 @@ pub struct Report {
     pub missing: Vec<MissingPin>,
     pub manifest_changed: bool,
     pub lockfile_changed: bool,
+    /// Bundles pinned, moved or dropped: they have no files, so no package above names them.
+    pub bundles: Vec<BundleChange>,
+}
+
+/// A bundle the change pinned (`from` none), moved (`from` its old version) or dropped
+/// (`removed`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BundleChange {
+    pub name: AgentName,
+    pub version: semver::Version,
+    pub from: Option<semver::Version>,
+    pub removed: bool,
+    /// How many packages it requires.
+    pub requires: usize,
+}
+
+/// The bundles of `after` that `before` did not pin at that version, and those it dropped.
+pub(crate) fn bundle_changes(before: &agents_format::Lockfile, after: &agents_format::Lockfile) -> Vec<BundleChange> {
+    use agents_format::Kind;
+    let mut out = Vec::new();
+    for entry in after.agents().iter().filter(|a| a.kind == Kind::Bundle) {
+        let old = before.get(&entry.name).filter(|b| b.kind == Kind::Bundle);
+        if old.is_some_and(|old| old.version == entry.version) {
+            continue;
+        }
+        out.push(BundleChange {
+            name: entry.name.clone(),
+            version: entry.version.clone(),
+            from: old.map(|old| old.version.clone()),
+            removed: false,
+            requires: entry.requires.len(),
+        });
+    }
+    for entry in before.agents().iter().filter(|b| b.kind == Kind::Bundle && after.get(&b.name).is_none()) {
+        out.push(BundleChange {
+            name: entry.name.clone(),
+            version: entry.version.clone(),
+            from: None,
+            removed: true,
+            requires: entry.requires.len(),
+        });
+    }
+    out
 }
 
 impl Report {

@@ -10,7 +10,7 @@
 //! package named on the command line is always loaded, so its record is checked again.
 
 use agents_format::{
-    AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Manifest, Target, caret, select,
+    AgentName, Dependency, EMPTY_MANIFEST, IndexFile, IndexRecord, LockedAgent, Manifest, Target, caret,
     set_dependency, set_targets,
 };
 use agents_registry::BUILTIN_NAME;
@@ -41,7 +41,7 @@ pub enum Unlock {
 }
 
 impl Unlock {
-    fn covers(&self, name: &AgentName) -> bool {
+    pub(crate) fn covers(&self, name: &AgentName) -> bool {
         match self {
             Unlock::None => false,
             Unlock::All => true,
@@ -76,6 +76,8 @@ pub(crate) struct Resolution {
     pub(crate) warnings: Vec<String>,
     /// The root of every signed registry a version was accepted from.
     pub(crate) roots: Roots,
+    /// Locked packages the workspace no longer holds (a dependency nothing requires now).
+    pub(crate) removing: Vec<AgentName>,
 }
 
 /// The manifest and lockfile as read before resolving, to check nothing changed meanwhile.
@@ -100,14 +102,15 @@ impl Inputs {
 }
 
 /// One name to resolve, and whether the command line named it.
-struct Wanted {
+pub(crate) struct Wanted {
     name: AgentName,
     requested: Option<semver::VersionReq>,
     explicit: bool,
 }
 
 /// Decides the version of every package the workspace will hold: the named ones (or, with none
-/// named, everything the manifest and lockfile list), and every other locked package as locked.
+/// named, everything the manifest and lockfile list), what they require, and every other locked
+/// package as locked (plan first: nothing here writes).
 pub(crate) fn resolve(
     workspace: &Workspace,
     registries: &mut Registries,
@@ -121,6 +124,7 @@ pub(crate) fn resolve(
         tools: manifest.targets.clone(),
         warnings: Vec::new(),
         roots: Roots::new(),
+        removing: Vec::new(),
     };
     for target in policy.targets {
         if *target != Target::ClaudeCode && !resolution.tools.contains(target) {
@@ -135,37 +139,45 @@ pub(crate) fn resolve(
     let wanted = wanted(inputs, policy);
     prefetch(registries, inputs, policy, &wanted);
     let mut registry_notes: Vec<String> = Vec::new();
-    for entry in wanted {
-        let subject = match policy.unlock {
-            _ if !policy.requests.is_empty() => entry.explicit,
-            Unlock::Some(names) => names.contains(&entry.name),
-            Unlock::None | Unlock::All => true,
-        };
-        let (package, registry_name) =
-            resolve_one(workspace, registries, inputs, policy, &entry, subject, &mut resolution)?;
-        if entry.explicit {
+    let mut roots = Vec::new();
+    for entry in &wanted {
+        roots.push(root_of(registries, inputs, policy, entry)?);
+    }
+    let solution = crate::graph::solve_workspace(workspace, registries, inputs, policy, &roots, &mut resolution)?;
+    for (package, registry_name) in solution {
+        let name = package.pin.name.clone();
+        if let Some(entry) = wanted.iter().find(|w| w.name == name && w.explicit) {
             let registry_name = match registry_name {
                 Some(name) => name,
                 None => registries.name_for_id(&package.pin.registry)?.unwrap_or_else(|| BUILTIN_NAME.to_owned()),
             };
-            record_requirement(workspace, inputs, policy, &entry, &package.pin, &registry_name, &mut resolution)?;
+            record_requirement(workspace, inputs, policy, entry, &package.pin, &registry_name, &mut resolution)?;
             note_user_registry(workspace, registries, inputs, &registry_name, &mut registry_notes, &mut resolution);
         }
         resolution.packages.push(package);
     }
     resolution.packages.sort_by(|a, b| a.pin.name.cmp(&b.pin.name));
+    resolution.removing = inputs
+        .lockfile
+        .agents()
+        .iter()
+        .filter(|locked| !resolution.packages.iter().any(|p| p.pin.name == locked.name))
+        .map(|locked| locked.name.clone())
+        .collect();
     Ok(resolution)
 }
 
-/// The names to resolve: the named ones, then every other locked package (kept as locked); with
-/// none named, everything the lockfile and manifest list.
+/// The names the workspace asks for: the named ones, then every other package the lockfile
+/// holds because it was asked for (kept as locked); with none named, also everything the
+/// manifest lists. A locked dependency is not asked for: it stays only while something requires
+/// it.
 fn wanted(inputs: &Inputs, policy: &Policy<'_>) -> Vec<Wanted> {
     let mut wanted: Vec<Wanted> = policy
         .requests
         .iter()
         .map(|r| Wanted { name: r.name.clone(), requested: r.requirement.clone(), explicit: true })
         .collect();
-    let mut names: Vec<&AgentName> = inputs.lockfile.agents().iter().map(|a| &a.name).collect();
+    let mut names: Vec<&AgentName> = inputs.lockfile.agents().iter().filter(|a| a.requested).map(|a| &a.name).collect();
     if policy.requests.is_empty() {
         names.extend(inputs.manifest.agents.keys());
     }
@@ -205,95 +217,51 @@ fn prefetch(registries: &mut Registries, inputs: &Inputs, policy: &Policy<'_>, w
     }
 }
 
-/// One package: kept at its locked version when that still fits (no registry read), else chosen
-/// afresh from its registry with its verified contents. Returns the registry's name when it was
-/// read.
-fn resolve_one(
-    workspace: &Workspace,
-    registries: &mut Registries,
-    inputs: &Inputs,
-    policy: &Policy<'_>,
-    entry: &Wanted,
-    subject: bool,
-    resolution: &mut Resolution,
-) -> Result<(Package, Option<String>)> {
+/// One name the workspace asks for, ready for the solver: its requirement, the registry it
+/// comes from, and whether its locked version may stay.
+pub(crate) struct RootPlan {
+    pub(crate) root: crate::solve::Root,
+    pub(crate) explicit: bool,
+    /// The registry's local name, when it was chosen or read here.
+    pub(crate) registry_name: Option<String>,
+}
+
+/// Where a wanted name comes from: the registry named for it (the command line, the manifest),
+/// else its locked registry, else the one registry that publishes it.
+fn root_of(registries: &mut Registries, inputs: &Inputs, policy: &Policy<'_>, entry: &Wanted) -> Result<RootPlan> {
     let name = &entry.name;
     let dependency = inputs.manifest.agents.get(name).filter(|d| !switches_registry(policy, entry, d));
-    let requirement = entry.requested.clone().or_else(|| dependency.map(|d| d.requirement.clone()));
+    let requirement = entry
+        .requested
+        .clone()
+        .or_else(|| dependency.map(|d| d.requirement.clone()))
+        .unwrap_or(semver::VersionReq::STAR);
     let locked = inputs.lockfile.get(name);
-    let chosen_registry = if entry.explicit { policy.registry.map(str::to_owned) } else { None }
+    let chosen = if entry.explicit { policy.registry.map(str::to_owned) } else { None }
         .or_else(|| dependency.and_then(|d| d.registry.clone()));
-    if let Some(locked) = locked
-        && !policy.unlock.covers(name)
-        && requirement.as_ref().is_none_or(|r| r.matches(&locked.version))
-        && match &chosen_registry {
-            Some(registry) => registries.open(registry)?.config.id == locked.registry,
-            None => true,
+    let (registry, registry_name) = match (chosen, locked) {
+        (Some(chosen), _) => {
+            if locked.is_none() && registries.open(&chosen)?.index_file(name)?.is_none() {
+                return Err(registries.unknown_agent(name, std::slice::from_ref(&chosen)));
+            }
+            (registries.open(&chosen)?.config.id.clone(), Some(chosen))
         }
-    {
-        let package = Package { recheck: entry.explicit, ..Package::pinned(locked, subject) };
-        return Ok((package, chosen_registry));
-    }
-    if policy.locked {
-        return Err(WorkspaceError::LockfileWouldChange {
-            reason: format!("`{name}` is not locked at a version matching the manifest"),
-        });
-    }
-    let (registry_name, index) = match (chosen_registry, locked) {
-        (Some(registry_name), _) => {
-            let index = match registries.open(&registry_name)?.index_file(name)? {
-                Some(index) => index,
-                None => return Err(registries.unknown_agent(name, std::slice::from_ref(&registry_name))),
-            };
-            (registry_name, index)
+        (None, Some(locked)) => (locked.registry.clone(), None),
+        (None, None) => {
+            let (found, _) = registries.locate(name)?;
+            (registries.open(&found)?.config.id.clone(), Some(found))
         }
-        (None, Some(locked)) => {
-            let registry_name = registries
-                .name_for_id(&locked.registry)?
-                .ok_or_else(|| WorkspaceError::UnknownRegistryId { name: name.clone(), id: locked.registry.clone() })?;
-            let index = registries.open(&registry_name)?.index_file(name)?.unwrap_or_default();
-            (registry_name, index)
-        }
-        (None, None) => registries.locate(name)?,
     };
-    let requirement = requirement.unwrap_or(semver::VersionReq::STAR);
-    let pinned_root = inputs.lockfile.root(&registries.open(&registry_name)?.config.id).map(str::to_owned);
-    // A version whose signature does not hold (forged by someone who owns nothing, say) is
-    // skipped with a warning naming it: never a reason to refuse the valid ones below it.
-    let mut forged: Vec<semver::Version> = Vec::new();
-    let mut first_forgery = None;
-    loop {
-        let candidates = index.records().filter(|r| !forged.contains(&r.version));
-        let Some(record) = select(candidates, &requirement).cloned() else {
-            // Nothing valid is left: the refusal of the best version says why.
-            return Err(first_forgery.unwrap_or_else(|| no_match(name, &registry_name, &index, &requirement)));
-        };
-        let loaded = load_record(
-            workspace,
-            registries,
-            (&registry_name, &index, &record),
-            (locked, pinned_root.as_deref()),
-            policy,
-            resolution,
-        );
-        match loaded {
-            Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) if forgery(&error) => {
-                resolution.warnings.push(format!("skipped {}@{}: {error}", record.name, record.version));
-                forged.push(record.version);
-                first_forgery.get_or_insert(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error)));
-            }
-            Err(error) => return Err(error),
-            Ok((pin, loaded)) => {
-                let package = Package { pin, subject, loaded: Some(loaded), held: false, recheck: false };
-                return Ok((package, Some(registry_name)));
-            }
-        }
-    }
+    Ok(RootPlan {
+        root: crate::solve::Root { name: name.clone(), requirement, registry },
+        explicit: entry.explicit,
+        registry_name,
+    })
 }
 
 /// Whether a signature error is about one version (its signature missing, invalid, or by a key
 /// that owns nothing), not about the registry as a whole (its root, the policy).
-fn forgery(error: &agents_registry::signing::SignatureError) -> bool {
+pub(crate) fn forgery(error: &agents_registry::signing::SignatureError) -> bool {
     use agents_registry::signing::SignatureError;
     matches!(error, SignatureError::Missing { .. } | SignatureError::NotOwner { .. } | SignatureError::Invalid { .. })
 }
@@ -308,7 +276,7 @@ fn switches_registry(policy: &Policy<'_>, entry: &Wanted, dependency: &Dependenc
 /// Reads a chosen record's contents, verified, and passes them through the signature check and
 /// the hidden-Unicode gate. Returns the new pin (its files are placed later) and the contents.
 #[allow(clippy::too_many_arguments)]
-fn load_record(
+pub(crate) fn load_record(
     workspace: &Workspace,
     registries: &mut Registries,
     (registry_name, index, record): (&str, &IndexFile, &IndexRecord),
@@ -333,6 +301,8 @@ fn load_record(
         sha256: record.sha256,
         signer: accepted.signer,
         files: Vec::new(),
+        requires: record.requires.clone(),
+        requested: true,
     };
     Ok((pin, Loaded { contents, published: published(index) }))
 }
@@ -426,7 +396,12 @@ fn note_user_registry(
     noted.push(registry_name.to_owned());
 }
 
-fn no_match(name: &AgentName, registry: &str, index: &IndexFile, requirement: &semver::VersionReq) -> WorkspaceError {
+pub(crate) fn no_match(
+    name: &AgentName,
+    registry: &str,
+    index: &IndexFile,
+    requirement: &semver::VersionReq,
+) -> WorkspaceError {
     let versions: Vec<String> = index
         .records()
         .map(|r| if r.yanked { format!("{} (yanked)", r.version) } else { r.version.to_string() })

@@ -1,4 +1,5 @@
-//! `uninstall`: remove packages from the manifest and lockfile, and every managed file of theirs
+//! `uninstall`: remove packages from the manifest and lockfile (with the dependencies nothing
+//! else needs any more), and every managed file of theirs
 //! (each file of each target) that still holds bytes this tool wrote; a file with local edits is
 //! kept (with `--force`, saved in the state directory and removed), and the directories they
 //! leave empty go.
@@ -37,19 +38,28 @@ pub fn uninstall(
             manifest = Some(text);
         }
     }
+    // What goes: the named packages and every dependency nothing else needs; a named package
+    // another still requires stays, as a dependency only.
+    let (removing, still_required) = crate::tree::unneeded(&inputs.lockfile, names);
     let packages = inputs
         .lockfile
         .agents()
         .iter()
-        .filter(|pin| !names.contains(&pin.name))
-        .map(|pin| Package { held: true, ..Package::pinned(pin, false) })
+        .filter(|pin| !removing.contains(&pin.name))
+        .map(|pin| {
+            let mut pin = pin.clone();
+            if still_required.contains(&pin.name) {
+                pin.requested = false;
+            }
+            Package { held: true, ..Package::pinned(&pin, false) }
+        })
         .collect();
     let change = Change {
         inputs: &inputs,
         packages,
         tools: inputs.manifest.targets.clone(),
         manifest,
-        removing: names.to_vec(),
+        removing,
         force,
         locked: false,
         dry_run,

@@ -47,6 +47,13 @@ pub struct Outdated {
     pub latest: Option<semver::Version>,
     /// Whether the locked version has been yanked.
     pub yanked: bool,
+    /// The locked packages that require it: `compatible` meets their requirements too.
+    pub required_by: Vec<AgentName>,
+}
+
+/// The locked packages that require `name`.
+fn required_by(lockfile: &agents_format::Lockfile, name: &AgentName) -> Vec<AgentName> {
+    lockfile.agents().iter().filter(|a| a.requires.iter().any(|r| &r.name == name)).map(|a| a.name.clone()).collect()
 }
 
 /// Every locked package for which a newer version exists, or whose locked version is yanked.
@@ -60,7 +67,7 @@ pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Ve
         })?;
         let index = registries.open(&registry_name)?.index_file(&locked.name)?.unwrap_or_default();
         let written = manifest.agents.get(&locked.name).map(|d| d.requirement.clone());
-        let requirement = written.clone().unwrap_or(semver::VersionReq::STAR);
+        let requirement = requirement_for(&manifest, &lockfile, &locked.name);
         let version = |record: Option<&IndexRecord>| record.map(|r| r.version.clone());
         let compatible = version(select(index.records(), &requirement));
         let latest = version(select(index.records(), &semver::VersionReq::STAR));
@@ -77,10 +84,29 @@ pub fn outdated(workspace: &Workspace, registries: &mut Registries) -> Result<Ve
                 compatible,
                 latest,
                 yanked,
+                required_by: required_by(&lockfile, &locked.name),
             });
         }
     }
     Ok(all)
+}
+
+/// Everything a locked package must meet: the manifest's requirement and each requirement on it
+/// by another locked package, as one requirement (their comparators together), so `outdated` and
+/// the daemon's auto-update never offer a version that would break the graph.
+fn requirement_for(
+    manifest: &agents_format::Manifest,
+    lockfile: &agents_format::Lockfile,
+    name: &AgentName,
+) -> semver::VersionReq {
+    let mut comparators: Vec<semver::Comparator> =
+        manifest.agents.get(name).map(|d| d.requirement.comparators.clone()).unwrap_or_default();
+    for entry in lockfile.agents() {
+        for required in entry.requires.iter().filter(|r| &r.name == name) {
+            comparators.extend(required.requirement.comparators.iter().cloned());
+        }
+    }
+    if comparators.is_empty() { semver::VersionReq::STAR } else { semver::VersionReq { comparators } }
 }
 
 /// Moves the lockfile forward by itself, no further than `level` allows on top of the
@@ -93,7 +119,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
     let mut moved = Vec::new();
     for locked in lockfile.agents().to_vec() {
         let Some(registry_name) = registries.name_for_id(&locked.registry)? else { continue };
-        let requirement = manifest.agents.get(&locked.name).map_or(semver::VersionReq::STAR, |d| d.requirement.clone());
+        let requirement = requirement_for(&manifest, &lockfile, &locked.name);
         let Some((best, signer)) = newest_acceptable(
             workspace,
             registries,
@@ -106,6 +132,12 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
         else {
             continue;
         };
+        // A version that needs what the lockfile does not hold waits for `agents update`, which
+        // resolves the graph; the daemon never installs a package by itself.
+        if !best.requires.iter().all(|r| lockfile.get(&r.name).is_some_and(|l| r.requirement.matches(&l.version))) {
+            tracing::debug!(name = %locked.name, version = %best.version, "auto-update waits: new requirements");
+            continue;
+        }
         moved.push(Outdated {
             name: locked.name.clone(),
             kind: locked.kind,
@@ -116,6 +148,7 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
             compatible: Some(best.version.clone()),
             latest: None,
             yanked: false,
+            required_by: required_by(&lockfile, &locked.name),
         });
         // The new version's files for the project's targets: what an install would pin.
         let registry = registries.open(&registry_name)?;
@@ -132,6 +165,8 @@ pub fn auto_update(workspace: &Workspace, registries: &mut Registries, level: Au
             sha256: best.sha256,
             signer,
             files: Vec::new(),
+            requires: best.requires.clone(),
+            requested: locked.requested,
         };
         lockfile.insert(crate::model::lock_entry(workspace.placement(), &manifest.targets, pin, &contents));
     }

@@ -39,6 +39,16 @@ pub(crate) enum Command {
     Outdated(OutdatedArgs),
     /// List installed agents, skills and commands and their status (ok, modified, missing).
     List(JsonArgs),
+    /// Show what the workspace asked for and, below each, the packages it requires (from agents.lock).
+    Tree(JsonArgs),
+    /// Show why a package is installed: what requires it, up to what the workspace asked for.
+    Why {
+        /// The installed package.
+        name: String,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the description and versions of an agent, skill or command.
     Info(InfoArgs),
     /// Search registries' agents, skills and commands by name and description (none: list all).
@@ -369,7 +379,20 @@ pub(crate) struct LintArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
     /// An agent file, a skill directory (with SKILL.md) or a command file.
-    pub(crate) file: PathBuf,
+    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub(crate) file: Option<PathBuf>,
+    /// Publish a bundle called NAME: no files, only a description and requirements
+    /// (`--requires`), so installing it installs that set.
+    #[arg(long, value_name = "NAME", requires_all = ["description", "version", "requires"])]
+    pub(crate) bundle: Option<String>,
+    /// The bundle's one-line description.
+    #[arg(long, requires = "bundle")]
+    pub(crate) description: Option<String>,
+    /// A package this version needs: `NAME@REQ` (from this registry) or `REGISTRY/NAME@REQ`
+    /// (REGISTRY a configured registry's name); repeat for each. Recorded in the published
+    /// record (signed with it), never in the file.
+    #[arg(long, value_name = "[REGISTRY/]NAME@REQ")]
+    pub(crate) requires: Vec<String>,
     /// What FILE is: agent, skill or command (default: a directory is a skill, a file in a
     /// `commands/` directory a command, any other file an agent).
     #[arg(long, value_name = "KIND")]

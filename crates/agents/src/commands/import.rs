@@ -162,6 +162,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             version: Some(version.clone()),
             now: now(),
             deny_hidden_unicode: deny_hidden,
+            requires: &[],
         };
         if let Err(error) = agents_registry::prepare_record(&request) {
             skipped.push(skip(error.to_string()));
@@ -179,6 +180,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             version: Some(version.clone()),
             now: now(),
             deny_hidden_unicode: deny_hidden,
+            requires: &[],
         })
         .collect();
     // A signed registry takes only signed records: the same key as `agents publish` would use.
@@ -338,6 +340,7 @@ fn import_packages(
             version: options.version.cloned(),
             now: now(),
             deny_hidden_unicode: options.deny_hidden_unicode,
+            requires: Vec::new(),
         };
         let prepared = match agents_registry::prepare_package(&request) {
             Err(agents_registry::RegistryError::NoVersion { .. }) => {

@@ -219,7 +219,7 @@ pub(crate) fn uninstall(context: &Context, printer: &Printer, args: UninstallArg
     super::report::print(printer, &report, Show { unchanged: false, verbose: context.verbose });
     // A package none of whose files was there still leaves the workspace.
     for name in &names {
-        if !report.packages.iter().any(|p| &p.name == name) {
+        if !report.packages.iter().any(|p| &p.name == name) && !report.bundles.iter().any(|b| &b.name == name) {
             printer.status(if args.dry_run { "Would remove" } else { "Removed" }, name);
         }
     }

@@ -125,6 +125,9 @@ pub(crate) struct Version {
     published: String,
     yanked: bool,
     signed: bool,
+    /// What the version requires (`NAME@REQ`, `REGISTRY-ID/NAME@REQ`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    requires: Vec<String>,
 }
 
 impl From<&IndexRecord> for Version {
@@ -136,6 +139,7 @@ impl From<&IndexRecord> for Version {
             published: record.published.clone(),
             yanked: record.yanked,
             signed: record.signature.is_some(),
+            requires: record.requires.iter().map(|r| r.to_text()).collect(),
         }
     }
 }
@@ -173,6 +177,9 @@ pub(crate) struct OutdatedPackage {
     compatible: Option<semver::Version>,
     latest: Option<semver::Version>,
     yanked: bool,
+    /// The locked packages that require it (empty: only the manifest asked for it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    required_by: Vec<AgentName>,
 }
 
 impl From<&agents_workspace::Outdated> for OutdatedPackage {
@@ -187,6 +194,7 @@ impl From<&agents_workspace::Outdated> for OutdatedPackage {
             compatible: outdated.compatible.clone(),
             latest: outdated.latest.clone(),
             yanked: outdated.yanked,
+            required_by: outdated.required_by.clone(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod daemon;
 mod doctor;
+mod graph;
 mod import;
 mod install;
 mod json;
@@ -31,6 +32,8 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Update(args) => install::update(&context, printer, args),
         Command::Outdated(args) => query::outdated(&context, printer, args),
         Command::List(args) => query::list(&context, printer, args.json),
+        Command::Tree(args) => graph::tree(&context, printer, args.json),
+        Command::Why { name, json } => graph::why(&context, printer, &name, json),
         Command::Info(args) => query::info(&context, printer, args),
         Command::Search(args) => query::search(&context, printer, args),
         Command::Verify(args) => query::verify(&context, printer, args),
@@ -128,6 +131,7 @@ fn workspace_hint(error: &WorkspaceError) -> Option<String> {
             Some("run without --locked/--frozen to update agents.lock".to_owned())
         }
         WorkspaceError::NoMatchingVersion { name, .. } => Some(format!("`agents info {name}` lists its versions")),
+        WorkspaceError::Unresolvable { hint, .. } => hint.clone(),
         WorkspaceError::Registry(error) => registry_hint(error),
         _ => None,
     }

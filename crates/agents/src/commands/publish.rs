@@ -10,15 +10,28 @@ use crate::context::{Context, now};
 use crate::printer::Printer;
 
 pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -> anyhow::Result<i32> {
-    if let Some(kind) = crate::commands::package::kind_of(&args)? {
-        return crate::commands::package::publish(context, printer, args, kind);
+    if let Some(bundle) = &args.bundle {
+        return publish_bundle(context, printer, &args, bundle);
     }
-    let label = printer.path(&args.file);
-    let bytes = read_agent_file(&args.file, &label)?;
+    let path = args.file.clone().context("publish needs a FILE (or --bundle NAME)")?;
+    if let Some(kind) = crate::commands::package::kind_of(&args, &path)? {
+        return crate::commands::package::publish(context, printer, args, kind, &path);
+    }
+    let label = printer.path(&path);
+    let bytes = read_agent_file(&path, &label)?;
     // Parse first so a bad file is reported before any registry is contacted.
     let file = AgentFile::parse(&bytes).with_context(|| format!("{label} is not a valid agent file"))?;
     let deny_hidden_unicode = args.deny_hidden_unicode || context.deny_hidden_unicode()?;
-    let request = Publish { bytes: &bytes, label: &label, version: args.version, now: now(), deny_hidden_unicode };
+    let entry = writable_registry(context, args.registry.as_deref())?;
+    let requires = requirements(context, &entry, &args.requires)?;
+    let request = Publish {
+        bytes: &bytes,
+        label: &label,
+        version: args.version,
+        now: now(),
+        deny_hidden_unicode,
+        requires: &requires,
+    };
     // The hidden-Unicode gate (and every other check of the file) before any registry is contacted.
     agents_registry::prepare_record(&request)
         .with_context(|| format!("{label} is refused (see `agents lint {label}`)"))?;
@@ -34,7 +47,6 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
         );
     }
 
-    let entry = writable_registry(context, args.registry.as_deref())?;
     let cache = context.cache()?;
     let signer = crate::commands::owner::signer(context, args.sign_key.as_deref())?;
 
@@ -64,6 +76,65 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
         format!("{} v{} to registry `{}` ({}){signed}", record.name, record.version, entry.name, entry.url),
     );
     Ok(0)
+}
+
+/// `agents publish --bundle NAME --version V --description TEXT --requires …`.
+fn publish_bundle(context: &Context, printer: &Printer, args: &PublishArgs, name: &str) -> anyhow::Result<i32> {
+    let name = AgentName::new(name).with_context(|| format!("`{name}` cannot be a bundle's name"))?;
+    let version = args.version.clone().context("a bundle needs --version")?;
+    let entry = writable_registry(context, args.registry.as_deref())?;
+    let requires = requirements(context, &entry, &args.requires)?;
+    let description = args.description.as_deref().unwrap_or_default();
+    let record = agents_registry::prepare_bundle(&name, &version, description, &requires, now())
+        .with_context(|| format!("bundle {name} is refused"))?;
+    let cache = context.cache()?;
+    let signer = crate::commands::owner::signer(context, args.sign_key.as_deref())?;
+    let record = agents_registry::publish_bundle(&cache, &entry.name, &entry.url, record, signer.as_deref())?;
+    printer.status(
+        "Published",
+        format!(
+            "bundle {} v{} ({} requirement{}) to registry `{}` ({})",
+            record.name,
+            record.version,
+            record.requires.len(),
+            if record.requires.len() == 1 { "" } else { "s" },
+            entry.name,
+            entry.url
+        ),
+    );
+    Ok(0)
+}
+
+/// The `--requires` of a publish to `target`: `NAME@REQ` means the package of that name in the
+/// registry being published to; `REGISTRY/NAME@REQ` names another configured registry, recorded
+/// by its id (the publisher's local names mean nothing to the installer).
+pub(crate) fn requirements(
+    context: &Context,
+    target: &RegistryEntry,
+    texts: &[String],
+) -> anyhow::Result<Vec<agents_format::Requirement>> {
+    let mut registries = None;
+    let mut out = Vec::new();
+    for text in texts {
+        let (registry, name, requirement) = agents_format::Requirement::parse_cli(text)?;
+        let registry = match registry {
+            None => None,
+            Some(local) if local == target.name => None,
+            Some(local) => {
+                if registries.is_none() {
+                    let workspace = context.workspace();
+                    registries = Some(context.registries(&workspace, agents_registry::FetchMode::IfMissing)?);
+                }
+                let registries = registries.as_mut().expect("set just above");
+                if !registries.entries().iter().any(|e| e.name == local) {
+                    bail!("`--requires {text}`: no registry named `{local}` (see `agents registry list`)");
+                }
+                Some(registries.open(&local)?.config.id.clone())
+            }
+        };
+        out.push(agents_format::Requirement { name, requirement, registry });
+    }
+    Ok(out)
 }
 
 /// Reads the file the user named: it may be a symlink (their own), but it must end at a regular

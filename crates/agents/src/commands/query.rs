@@ -189,6 +189,10 @@ pub(crate) fn info(context: &Context, printer: &Printer, args: InfoArgs) -> anyh
             record.published,
             record.sha256
         ));
+        if !record.requires.is_empty() {
+            let requires: Vec<String> = record.requires.iter().map(|r| r.to_text()).collect();
+            printer.line(format!("    {:12} requires {}", "", requires.join(", ")));
+        }
     }
     Ok(0)
 }
@@ -304,7 +308,11 @@ pub(crate) fn outdated(context: &Context, printer: &Printer, args: OutdatedArgs)
     let width = outdated.iter().map(|o| o.name.as_str().len()).max().unwrap_or(4).max(4);
     printer.line(format!("{:width$}  {:10}  {:10}  {:10}  registry", "name", "current", "compatible", "latest"));
     for entry in &outdated {
-        let current = format!("v{}{}", entry.current, if entry.yanked { " (yanked)" } else { "" });
+        let mut current = format!("v{}{}", entry.current, if entry.yanked { " (yanked)" } else { "" });
+        if !entry.required_by.is_empty() {
+            let by: Vec<&str> = entry.required_by.iter().map(AgentName::as_str).collect();
+            current.push_str(&format!(" (for {})", by.join(", ")));
+        }
         printer.line(format!(
             "{:width$}  {current:10}  {:10}  {:10}  {}",
             entry.name.as_str(),

@@ -29,6 +29,20 @@ pub(crate) fn print(printer: &Printer, report: &Report, show: Show) {
     for package in &report.packages {
         print_package(printer, package, report.dry_run, show);
     }
+    for bundle in &report.bundles {
+        let verb =
+            |done: &str, planned: &str| if report.dry_run { format!("Would {planned}") } else { done.to_owned() };
+        let set = format!("{} requirement{}", bundle.requires, if bundle.requires == 1 { "" } else { "s" });
+        match (&bundle.from, bundle.removed) {
+            (_, true) => printer.status(&verb("Removed", "remove"), format!("bundle {} ({set})", bundle.name)),
+            (Some(from), false) => printer.status(
+                &verb("Updated", "update"),
+                format!("bundle {} {from} \u{2192} v{} ({set})", bundle.name, bundle.version),
+            ),
+            (None, false) => printer
+                .status(&verb("Installed", "install"), format!("bundle {} v{} ({set})", bundle.name, bundle.version)),
+        }
+    }
     for error in &report.errors {
         printer.error(error);
     }
@@ -194,5 +208,7 @@ pub(crate) fn plural(kinds: impl Iterator<Item = agents_format::Kind>) -> &'stat
         (agents_format::Kind::Skill, false) => "skills",
         (agents_format::Kind::Command, true) => "command",
         (agents_format::Kind::Command, false) => "commands",
+        (agents_format::Kind::Bundle, true) => "bundle",
+        (agents_format::Kind::Bundle, false) => "bundles",
     }
 }
