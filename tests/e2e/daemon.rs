@@ -459,6 +459,80 @@ fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
     );
 }
 
+/// The daemon follows a pulled lockfile whose graph changed: a dependency a teammate's update
+/// added is installed, one no longer required is removed, as `sync` does (issue 26, point 5).
+#[test]
+fn a_pulled_lockfile_whose_graph_changed_is_applied_by_the_daemon() {
+    let alice = TestEnv::new();
+    let bob = TestEnv::new();
+    let registry = alice.path("shared/team.git");
+    let origin = alice.path("shared/project.git");
+    alice.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
+    alice.git(alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
+    std::fs::remove_dir_all(&alice.project).unwrap();
+    alice.git(alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice.project.to_str().unwrap()]);
+    alice
+        .run([
+            OsStr::new("registry"),
+            OsStr::new("add"),
+            OsStr::new("--project"),
+            OsStr::new("team"),
+            registry.as_os_str(),
+        ])
+        .success();
+    let publish = |name: &str, version: &str, requires: &[&str]| {
+        let file = alice.path(&format!("{name}-{version}.md"));
+        std::fs::write(&file, TestEnv::agent_text(name, version)).unwrap();
+        let mut args: Vec<&OsStr> = vec!["publish".as_ref(), file.as_os_str(), "--version".as_ref(), version.as_ref()];
+        for requirement in requires {
+            args.extend(["--requires".as_ref(), OsStr::new(requirement)]);
+        }
+        alice.run(args).success();
+    };
+    let push = |message: &str| {
+        alice.git(&alice.project, &["add", "agents.toml", "agents.lock"]);
+        alice.git(&alice.project, &["commit", "-q", "-m", message]);
+        alice.git(&alice.project, &["push", "-q", "origin", "HEAD:main"]);
+    };
+    publish("test-writer", "1.0.0", &[]);
+    publish("reviewer", "1.0.0", &["test-writer@^1"]);
+    alice.run(["install", "reviewer"]).success();
+    push("add reviewer");
+
+    std::fs::remove_dir_all(&bob.project).unwrap();
+    bob.git(bob.root(), &["clone", "-q", origin.to_str().unwrap(), bob.project.to_str().unwrap()]);
+    bob.run(["install"]).success();
+    bob.run(["daemon", "watch"]).success();
+    let _daemon = DaemonGuard::start(&bob);
+
+    // Reviewer 1.1.0 needs a newer test-writer and a new package, linter.
+    publish("test-writer", "1.1.0", &[]);
+    publish("linter", "1.0.0", &[]);
+    publish("reviewer", "1.1.0", &["linter@^1", "test-writer@^1.1"]);
+    alice.run(["update"]).success();
+    push("update reviewer");
+    bob.git(&bob.project, &["pull", "-q", "--ff-only", "origin", "main"]);
+    let agent = |name: &str| bob.agents_dir().join(format!("{name}.md"));
+    let holds = |name: &str, version: &str| read(&agent(name)) == Some(TestEnv::agent_text(name, version));
+    assert!(
+        eventually(WAIT, || holds("reviewer", "1.1.0") && holds("test-writer", "1.1.0") && holds("linter", "1.0.0")),
+        "{:?}",
+        std::fs::read_dir(bob.agents_dir()).map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+    );
+
+    // Reviewer 1.2.0 no longer needs linter: the pulled lockfile drops it, and so does the daemon.
+    publish("reviewer", "1.2.0", &["test-writer@^1.1"]);
+    alice.run(["update"]).success();
+    push("update reviewer again");
+    bob.git(&bob.project, &["pull", "-q", "--ff-only", "origin", "main"]);
+    assert!(
+        eventually(WAIT, || holds("reviewer", "1.2.0") && !agent("linter").exists()),
+        "{:?}",
+        read(&agent("linter"))
+    );
+    assert!(holds("test-writer", "1.1.0"));
+}
+
 #[test]
 fn opt_in_auto_update_moves_the_user_scope_within_its_bounds() {
     let env = TestEnv::new();

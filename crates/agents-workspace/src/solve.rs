@@ -374,7 +374,13 @@ impl Provider<'_, '_> {
         if let External::FromDependencyOf(_, _, Node::Package(name), range) = external
             && self.highest_in(name, range).is_none()
         {
-            out.push(Fact::NoVersion { name: name.clone(), range: show_range(range), published: self.usable(name) });
+            // The requirement as written (`^2`) says it better than the versions it allows,
+            // which are none of those published.
+            let range = match out.first() {
+                Some(Fact::Requires { requirement, .. }) => format!("matches {requirement}"),
+                _ => format!("is {}", show_range(range)),
+            };
+            out.push(Fact::NoVersion { name: name.clone(), range, published: self.usable(name) });
         }
         out
     }
@@ -388,9 +394,11 @@ impl Provider<'_, '_> {
             External::NotRoot(..) => None,
             // "No version above the newest": true, and implied by the versions a fact lists.
             External::NoVersions(Node::Package(name), range) if self.above_every_version(name, range) => None,
-            External::NoVersions(Node::Package(name), range) => {
-                Some(Fact::NoVersion { name: name.clone(), range: show_range(range), published: self.usable(name) })
-            }
+            External::NoVersions(Node::Package(name), range) => Some(Fact::NoVersion {
+                name: name.clone(),
+                range: format!("is {}", show_range(range)),
+                published: self.usable(name),
+            }),
             External::NoVersions(Node::Workspace, _) => None,
             External::Custom(Node::Package(name), range, reason) => Some(Fact::Unusable {
                 name: name.clone(),
@@ -504,12 +512,12 @@ impl fmt::Display for Fact {
                 write!(f, "{by} {version} requires {name} {requirement}")
             }
             Fact::NoVersion { name, range, published } if published.is_empty() => {
-                write!(f, "{name} has no usable version ({range} was needed)")
+                write!(f, "{name} has no usable version (one that {range} was needed)")
             }
             Fact::NoVersion { name, range, published } => {
                 let shown: Vec<String> = published.iter().rev().take(8).map(ToString::to_string).collect();
                 let more = if published.len() > 8 { ", …" } else { "" };
-                write!(f, "no version of {name} is {range} (usable: {}{more})", shown.join(", "))
+                write!(f, "no version of {name} {range} (usable: {}{more})", shown.join(", "))
             }
             Fact::Unusable { name, version: Some(version), reason } => {
                 write!(f, "{name} {version} cannot be used: {reason}")

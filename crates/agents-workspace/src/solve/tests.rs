@@ -85,6 +85,17 @@ fn a_bundle_resolves_to_the_highest_versions_that_fit_together() {
     assert!(text.contains("acme-backend 1.3.0 requires pdf ^1"), "{text}");
 }
 
+/// A requirement no published version meets is named as written, with what there is.
+#[test]
+fn a_requirement_nothing_published_meets_is_said_in_its_own_words() {
+    let mut registry = Memory::default();
+    registry.add("main", "reviewer", "2.0.0", &["test-writer@^2"]);
+    registry.add("main", "test-writer", "1.0.0", &[]);
+    let text = solve(&mut registry, &[root("reviewer", "^2")], &BTreeMap::new()).unwrap_err().to_string();
+    assert!(text.contains("reviewer 2.0.0 requires test-writer ^2"), "{text}");
+    assert!(text.contains("no version of test-writer matches ^2 (usable: 1.0.0)"), "{text}");
+}
+
 #[test]
 fn a_conflict_names_both_requirements_and_who_made_them() {
     let mut registry = Memory::default();
