@@ -602,10 +602,14 @@ fn pulled_pin_while_another_registry_hangs(
     ))
 }
 
+/// agentsd's watch audit and full reconcile intervals, in minutes (WATCH_AUDIT and
+/// FULL_RECONCILE in crates/agentsd/src/daemon.rs).
+const AUDIT_MINUTES: f64 = 30.0;
+const FULL_RECONCILE_MINUTES: f64 = 180.0;
+
 /// What the daemon's rare periodic work costs at 50 workspaces: it runs with one interval
-/// shortened to 5 s for a minute, and the CPU it used (10 ms ticks, dead threads included) is
-/// divided by the runs. Returns the table rows, with the idle CPU they amortise to at the real
-/// intervals (a watch audit every 10 minutes, a full reconcile every 60).
+/// shortened to 5 s for a minute, and the CPU it used is divided by the runs. Returns the table
+/// rows, with the idle CPU they amortise to at the real intervals.
 fn periodic_work(env: &Env, quick: bool) -> anyhow::Result<String> {
     let window = Duration::from_secs(if quick { 15 } else { 60 });
     let mut per_run = Vec::new();
@@ -630,11 +634,11 @@ fn periodic_work(env: &Env, quick: bool) -> anyhow::Result<String> {
     }
     let (audit, full) = (per_run[0], per_run[1]);
     Ok(format!(
-        "| {WORKSPACES} × {AGENTS_PER_WORKSPACE}: one watch audit (every 10 minutes), CPU | {audit:.1} ms | measured with the audit every 5 s for {} s (schedstat, ns; 10 ms ticks as a floor if a thread ended meanwhile) |\n\
-         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: one full reconcile of every workspace (every 60 minutes), CPU | {full:.1} ms | the same way |\n\
+        "| {WORKSPACES} × {AGENTS_PER_WORKSPACE}: one watch audit (every {AUDIT_MINUTES} minutes), CPU | {audit:.1} ms | measured with the audit every 5 s for {} s (schedstat, ns; 10 ms ticks as a floor if a thread ended meanwhile) |\n\
+         | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: one full reconcile of every workspace (every {FULL_RECONCILE_MINUTES} minutes), CPU | {full:.1} ms | the same way |\n\
          | {WORKSPACES} × {AGENTS_PER_WORKSPACE}: idle CPU with that periodic work amortised | {:.2} ms per minute | goal ≤ 1 ms |\n",
         window.as_secs(),
-        audit / 10.0 + full / 60.0,
+        audit / AUDIT_MINUTES + full / FULL_RECONCILE_MINUTES,
     ))
 }
 

@@ -34,14 +34,16 @@ const REMOVAL_SETTLE: Duration = Duration::from_millis(100);
 const REMOVAL_MAX: Duration = Duration::from_secs(10);
 /// A full reconcile of everything, whatever the events said: the last safety net (a change no
 /// event reported, as on some network filesystems), so rare; the watch audit already
-/// reconciles every workspace whose watch it had to re-establish.
-const FULL_RECONCILE: Duration = Duration::from_secs(60 * 60);
+/// reconciles every workspace whose watch it had to re-establish. At 50 projects one costs
+/// about 70 ms of CPU (docs/BENCHMARKS.md), so every 3 hours it is 0.4 ms a minute.
+const FULL_RECONCILE: Duration = Duration::from_secs(3 * 60 * 60);
 /// How often every watch is checked, in case an event that would have re-established one was
-/// lost (a queue overflow, a race with a directory replaced twice). A safety net, not the way
-/// watches follow a directory (events do that at once), so rare: each audit wakes the daemon
-/// (one `statx` per watched directory and per lockfile), and wake-ups are what an idle daemon
-/// costs.
-const WATCH_AUDIT: Duration = Duration::from_secs(10 * 60);
+/// lost (a queue overflow is flagged as a rescan instead; this is for a race with a directory
+/// replaced twice). A safety net, not the way watches follow a directory (events do that at
+/// once), so rare: each audit wakes the daemon's threads (and makes one `statx` per watched
+/// directory and per lockfile), about 8 ms at 50 projects on the benchmark machine, and
+/// wake-ups are what an idle daemon costs.
+const WATCH_AUDIT: Duration = Duration::from_secs(30 * 60);
 /// Environment variables that shorten [`WATCH_AUDIT`] and [`FULL_RECONCILE`] (seconds, 1 to
 /// 86400), so `cargo xtask bench daemon` can measure what each costs; nobody else needs them.
 const WATCH_AUDIT_ENV: &str = "AGENTSD_WATCH_AUDIT_SECS";
