@@ -417,29 +417,14 @@ fn the_service_unit_survives_a_strange_home_carries_the_session_and_leaves_a_run
 fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
     let alice = TestEnv::new();
     let bob = TestEnv::new();
-    let registry = alice.path("shared/team.git");
-    let origin = alice.path("shared/project.git");
-    alice.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
-    alice.git(alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
-    std::fs::remove_dir_all(&alice.project).unwrap();
-    alice.git(alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice.project.to_str().unwrap()]);
-    alice
-        .run([
-            OsStr::new("registry"),
-            OsStr::new("add"),
-            OsStr::new("--project"),
-            OsStr::new("team"),
-            registry.as_os_str(),
-        ])
-        .success();
+    let (_, origin) = alice.team_project();
     alice.publish("shared-agent", "1.0.0");
     alice.run(["install", "shared-agent"]).success();
     alice.git(&alice.project, &["add", "agents.toml", "agents.lock"]);
     alice.git(&alice.project, &["commit", "-q", "-m", "add shared-agent"]);
     alice.git(&alice.project, &["push", "-q", "origin", "HEAD:main"]);
 
-    std::fs::remove_dir_all(&bob.project).unwrap();
-    bob.git(bob.root(), &["clone", "-q", origin.to_str().unwrap(), bob.project.to_str().unwrap()]);
+    bob.clone_project(&origin);
     bob.run(["install"]).success();
     bob.run(["daemon", "watch"]).success();
     let _daemon = DaemonGuard::start(&bob);
@@ -465,21 +450,7 @@ fn a_teammates_lockfile_arrives_with_git_pull_and_the_daemon_applies_it() {
 fn a_pulled_lockfile_whose_graph_changed_is_applied_by_the_daemon() {
     let alice = TestEnv::new();
     let bob = TestEnv::new();
-    let registry = alice.path("shared/team.git");
-    let origin = alice.path("shared/project.git");
-    alice.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
-    alice.git(alice.root(), &["init", "--bare", "-q", origin.to_str().unwrap()]);
-    std::fs::remove_dir_all(&alice.project).unwrap();
-    alice.git(alice.root(), &["clone", "-q", origin.to_str().unwrap(), alice.project.to_str().unwrap()]);
-    alice
-        .run([
-            OsStr::new("registry"),
-            OsStr::new("add"),
-            OsStr::new("--project"),
-            OsStr::new("team"),
-            registry.as_os_str(),
-        ])
-        .success();
+    let (_, origin) = alice.team_project();
     let publish = |name: &str, version: &str, requires: &[&str]| {
         let file = alice.path(&format!("{name}-{version}.md"));
         std::fs::write(&file, TestEnv::agent_text(name, version)).unwrap();
@@ -499,8 +470,7 @@ fn a_pulled_lockfile_whose_graph_changed_is_applied_by_the_daemon() {
     alice.run(["install", "reviewer"]).success();
     push("add reviewer");
 
-    std::fs::remove_dir_all(&bob.project).unwrap();
-    bob.git(bob.root(), &["clone", "-q", origin.to_str().unwrap(), bob.project.to_str().unwrap()]);
+    bob.clone_project(&origin);
     bob.run(["install"]).success();
     bob.run(["daemon", "watch"]).success();
     let _daemon = DaemonGuard::start(&bob);

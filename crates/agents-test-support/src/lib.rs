@@ -279,6 +279,34 @@ impl TestEnv {
         self.publish_in(&self.project, name, version);
     }
 
+    /// A team's set-up, as this user makes it: a registry and a bare project repository under
+    /// `shared/`, and the project replaced by a clone of that repository whose `agents.toml`
+    /// names the registry as `team`. Returns the registry and the project repository.
+    pub fn team_project(&self) -> (PathBuf, PathBuf) {
+        let registry = self.path("shared/team.git");
+        let origin = self.path("shared/project.git");
+        self.run([OsStr::new("registry"), OsStr::new("init"), registry.as_os_str()]).success();
+        self.git(self.root(), &["init", "--bare", "-q", origin.to_str().expect("a UTF-8 temporary path")]);
+        self.clone_project(&origin);
+        self.run([
+            OsStr::new("registry"),
+            OsStr::new("add"),
+            OsStr::new("--project"),
+            OsStr::new("team"),
+            registry.as_os_str(),
+        ])
+        .success();
+        (registry, origin)
+    }
+
+    /// Replaces the project with a clone of the project repository `origin`, as a teammate
+    /// starts.
+    pub fn clone_project(&self, origin: &Path) {
+        std::fs::remove_dir_all(&self.project).expect("the project directory is removable");
+        let (origin, project) = (origin.to_str(), self.project.to_str());
+        self.git(self.root(), &["clone", "-q", origin.expect("a UTF-8 path"), project.expect("a UTF-8 path")]);
+    }
+
     /// Runs real `git` as this user in `dir` (with an identity and `main` as default branch).
     pub fn git(&self, dir: &Path, args: &[&str]) {
         let mut command = Command::new("git");
