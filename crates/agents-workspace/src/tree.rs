@@ -40,26 +40,12 @@ fn node(entry: &LockedAgent, requirement: Option<String>) -> TreeNode {
 /// Every package the workspace asked for, each with what it requires below it.
 pub fn dependency_tree(lockfile: &Lockfile) -> Vec<TreeNode> {
     let mut shown = BTreeSet::new();
-    lockfile.agents().iter().filter(|a| a.requested).map(|a| down(lockfile, a, None, &mut shown)).collect()
-}
-
-fn down(
-    lockfile: &Lockfile,
-    entry: &LockedAgent,
-    requirement: Option<String>,
-    shown: &mut BTreeSet<AgentName>,
-) -> TreeNode {
-    let mut out = node(entry, requirement);
-    if !shown.insert(entry.name.clone()) {
-        out.repeated = true;
-        return out;
-    }
-    for required in &entry.requires {
-        if let Some(child) = lockfile.get(&required.name) {
-            out.children.push(down(lockfile, child, Some(required.requirement.to_string()), shown));
-        }
-    }
-    out
+    lockfile
+        .agents()
+        .iter()
+        .filter(|a| a.requested)
+        .map(|a| walk(a, None, &mut shown, &|entry| requirements(lockfile, entry)))
+        .collect()
 }
 
 /// `name` with what requires it above it (as children), up to what the workspace asked for;
@@ -67,24 +53,45 @@ fn down(
 pub fn dependents_tree(lockfile: &Lockfile, name: &AgentName) -> Option<TreeNode> {
     let entry = lockfile.get(name)?;
     let mut shown = BTreeSet::new();
-    Some(up(lockfile, entry, None, &mut shown))
+    Some(walk(entry, None, &mut shown, &|entry| dependents(lockfile, entry)))
 }
 
-fn up(
-    lockfile: &Lockfile,
-    entry: &LockedAgent,
+/// The entries `entry` requires, each with the requirement.
+fn requirements<'a>(lockfile: &'a Lockfile, entry: &LockedAgent) -> Vec<(&'a LockedAgent, String)> {
+    entry
+        .requires
+        .iter()
+        .filter_map(|required| Some((lockfile.get(&required.name)?, required.requirement.to_string())))
+        .collect()
+}
+
+/// The entries that require `entry`, each with its requirement on it.
+fn dependents<'a>(lockfile: &'a Lockfile, entry: &LockedAgent) -> Vec<(&'a LockedAgent, String)> {
+    lockfile
+        .agents()
+        .iter()
+        .filter_map(|dependent| {
+            let required = dependent.requires.iter().find(|r| r.name == entry.name)?;
+            Some((dependent, required.requirement.to_string()))
+        })
+        .collect()
+}
+
+/// `entry` and, below it, the tree `edges` leads to; an entry already shown is marked repeated
+/// and not followed again (a cycle, or a shared dependency).
+fn walk<'a>(
+    entry: &'a LockedAgent,
     requirement: Option<String>,
     shown: &mut BTreeSet<AgentName>,
+    edges: &dyn Fn(&'a LockedAgent) -> Vec<(&'a LockedAgent, String)>,
 ) -> TreeNode {
     let mut out = node(entry, requirement);
     if !shown.insert(entry.name.clone()) {
         out.repeated = true;
         return out;
     }
-    for dependent in lockfile.agents() {
-        if let Some(required) = dependent.requires.iter().find(|r| r.name == entry.name) {
-            out.children.push(up(lockfile, dependent, Some(required.requirement.to_string()), shown));
-        }
+    for (child, requirement) in edges(entry) {
+        out.children.push(walk(child, Some(requirement), shown, edges));
     }
     out
 }
