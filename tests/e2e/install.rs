@@ -146,3 +146,26 @@ fn manifest_edits_keep_comments() {
     let manifest = std::fs::read_to_string(env.project.join("agents.toml")).unwrap();
     assert_eq!(manifest, "# our agents\n[agents]\n# the reviewer\ncode-reviewer = \"^1\"\ntest-writer = \"^1.0.0\"\n");
 }
+
+/// `update` to a version published with the very same bytes moves the pin and says so, instead
+/// of "everything is at the newest version" beside a lockfile that changed.
+#[test]
+fn an_update_to_a_version_with_the_same_bytes_says_it_moved_the_pin() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let file = env.path("same.md");
+    std::fs::write(&file, TestEnv::agent_text("same", "1")).unwrap();
+    let publish = |version: &str| {
+        env.run([std::ffi::OsStr::new("publish"), file.as_os_str(), "--version".as_ref(), version.as_ref()]).success();
+    };
+    publish("1.0.0");
+    env.run(["install", "same"]).success();
+    publish("1.0.1");
+    env.run(["update", "--dry-run"])
+        .success()
+        .stderr_contains("Would update same 1.0.0 \u{2192} v1.0.1 (the same bytes)");
+    let updated = env.run(["update"]).success().stderr_contains("Updated same 1.0.0 \u{2192} v1.0.1 (the same bytes)");
+    assert!(!updated.stderr().contains("everything is at the newest"), "{}", updated.stderr());
+    assert!(std::fs::read_to_string(env.project.join("agents.lock")).unwrap().contains("version = \"1.0.1\""));
+    env.run(["update"]).success().stderr_contains("everything is at the newest version");
+}

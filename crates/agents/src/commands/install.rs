@@ -86,9 +86,24 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
         targets: Vec::new(),
         dry_run: args.dry_run,
     };
+    let (_, before) = workspace.read_lockfile()?;
     let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
     finish(printer, &report, args.json, Show { unchanged: false, verbose: context.verbose })?;
-    let moved = report.packages.iter().flat_map(|p| &p.files).any(|f| f.action.changes());
+    // A pin that moved to a version with the very same bytes changes no file, but it moved.
+    let repinned: Vec<_> = report
+        .packages
+        .iter()
+        .filter(|p| !p.removed && p.files.iter().all(|f| !f.action.changes()))
+        .filter_map(|p| before.get(&p.name).filter(|locked| locked.version != p.version).map(|locked| (p, locked)))
+        .collect();
+    if !args.json {
+        let verb = if report.dry_run { "Would update" } else { "Updated" };
+        for (package, locked) in &repinned {
+            let name = &package.name;
+            printer.status(verb, format!("{name} {} \u{2192} v{} (the same bytes)", locked.version, package.version));
+        }
+    }
+    let moved = report.packages.iter().flat_map(|p| &p.files).any(|f| f.action.changes()) || !repinned.is_empty();
     if !args.json && !moved && report.conflicts.is_empty() {
         printer.status("Finished", "everything is at the newest version its requirement allows");
     }
