@@ -57,7 +57,7 @@ pub use report::{
     BundleChange, ConflictReport, FileAction, FileChange, Kept, Loss, MissingPin, PackageChange, Report, Shown,
 };
 pub use resolve::{InstallRequest, Unlock};
-pub use settings::{Environment, GIT_FETCH_WITH_CLI_VARIABLE, Settings};
+pub use settings::{Environment, GIT_FETCH_WITH_CLI_VARIABLE, PROXY_VARIABLES, Settings};
 pub use state::{Conflict, STATE_VERSION, WorkspaceState, Written};
 pub use status::{ConflictStatus, FileStatus, PackageStatus, Status, status};
 pub use tree::{TreeNode, dependency_tree, dependents_tree, unneeded};

@@ -43,7 +43,7 @@ impl Environment {
         "COPILOT_HOME",
         "GEMINI_CLI_HOME",
         "CODEX_HOME",
-        // Sparse registries over HTTP, as curl and cargo read them.
+        // Sparse registries over HTTP, as curl and cargo read them (`PROXY_VARIABLES`, and the netrc).
         "HTTP_PROXY",
         "http_proxy",
         "HTTPS_PROXY",
@@ -75,6 +75,11 @@ impl Environment {
         self.vars.get(name).filter(|value| !value.is_empty())
     }
 }
+
+/// The proxy settings, as curl, git and cargo read them (all of them among
+/// [`Environment::VARIABLES`]; the service unit passes them on too).
+pub const PROXY_VARIABLES: &[&str] =
+    &["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"];
 
 /// `AGENTS_NET_GIT_FETCH_WITH_CLI=true` overrides `[net] git-fetch-with-cli` in config.toml.
 pub const GIT_FETCH_WITH_CLI_VARIABLE: &str = "AGENTS_NET_GIT_FETCH_WITH_CLI";
@@ -173,6 +178,13 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_loader_reads_every_proxy_variable_the_service_passes_on() {
+        for name in PROXY_VARIABLES {
+            assert!(Environment::VARIABLES.contains(name), "{name}");
+        }
+    }
 
     fn environment(vars: &[(&str, &str)]) -> Environment {
         Environment {

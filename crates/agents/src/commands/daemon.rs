@@ -357,26 +357,17 @@ fn print_recent(printer: &Printer, status: &DaemonStatus) {
 
 /// The variables a service needs from the session it was installed from, passed explicitly
 /// (a login service does not inherit the shell's environment): the ssh agent's socket, for
-/// registries over ssh, and the proxy settings, as curl, git and the loader read them. Only
+/// registries over ssh, and the proxy settings ([`agents_workspace::PROXY_VARIABLES`]). Only
 /// those set when the service is installed are written.
-const SERVICE_VARIABLES: &[&str] = &[
-    "SSH_AUTH_SOCK",
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
+fn service_variables() -> impl Iterator<Item = &'static str> {
+    std::iter::once("SSH_AUTH_SOCK").chain(agents_workspace::PROXY_VARIABLES.iter().copied())
+}
 
-/// The values of [`SERVICE_VARIABLES`] set now, each as text (a value that is not UTF-8 cannot
+/// The values of [`service_variables`] set now, each as text (a value that is not UTF-8 cannot
 /// be written into a unit file or a plist, and is refused).
 fn service_environment() -> anyhow::Result<Vec<(&'static str, String)>> {
-    SERVICE_VARIABLES
-        .iter()
-        .filter_map(|name| std::env::var_os(name).map(|value| (*name, value)))
+    service_variables()
+        .filter_map(|name| std::env::var_os(name).map(|value| (name, value)))
         .map(|(name, value)| Ok((name, service_text(&value, name)?.to_owned())))
         .collect()
 }
