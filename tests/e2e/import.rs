@@ -6,7 +6,7 @@ use std::path::Path;
 use agents_test_support::{TestEnv, corpus};
 
 fn import(env: &TestEnv, source: &OsStr) -> serde_json::Value {
-    env.run([OsStr::new("import"), source, OsStr::new("--json")]).success().json()
+    env.run([OsStr::new("import"), source, OsStr::new("--split"), OsStr::new("--json")]).success().json()
 }
 
 #[test]
@@ -195,6 +195,7 @@ fn a_marketplace_is_read_as_claude_code_reads_it() {
     let report = env
         .run([
             "import".as_ref(),
+            "--split".as_ref(),
             dir.as_os_str(),
             "--plugin".as_ref(),
             "other".as_ref(),
@@ -355,7 +356,14 @@ fn a_marketplace_imports_the_skills_and_commands_of_the_plugins_it_lists() {
     assert_eq!(report["skipped"].as_array().unwrap().len(), 5, "{report}");
 
     // Again, one plugin only: its agent, skill and command are unchanged, nothing else is looked at.
-    let one = ["import".as_ref(), dir.as_os_str(), "--plugin".as_ref(), "one".as_ref(), "--json".as_ref()];
+    let one = [
+        "import".as_ref(),
+        dir.as_os_str(),
+        "--split".as_ref(),
+        "--plugin".as_ref(),
+        "one".as_ref(),
+        "--json".as_ref(),
+    ];
     let again = env.run(one).success().json();
     assert_eq!(again["imported"], serde_json::json!([]), "{again}");
     assert_eq!(again["skipped"], serde_json::json!([]), "{again}");
@@ -370,6 +378,7 @@ fn a_marketplace_imports_the_skills_and_commands_of_the_plugins_it_lists() {
     assert!(why.contains("--bump patch|minor|major"), "{changed}");
     let run = env.run([
         "import".as_ref(),
+        "--split".as_ref(),
         dir.as_os_str(),
         "--plugin".as_ref(),
         "one".as_ref(),

@@ -26,6 +26,7 @@ mod lint;
 mod merge;
 mod model;
 mod packages;
+mod plugins;
 mod publish_rules;
 mod readme;
 mod registry;

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use crate::checksum::Sha256;
 use crate::name::AgentName;
 use crate::package::{Kind, PACKAGE_RECORD_SCHEMA, PackageFile, check_listing, package_digest};
+use crate::plugin::PLUGIN_RECORD_SCHEMA;
 use crate::requirement::{Requirement, bundle_digest, check_requirements};
 
 /// The record schema of agents, which this client reads and writes (packages use
@@ -92,6 +93,9 @@ impl IndexRecord {
     /// schema 1 without files; a package is schema 2 with a valid listing whose digest and total
     /// length are the record's `sha256` and `length`.
     pub fn check_shape(&self) -> Result<(), String> {
+        if self.kind == Kind::Plugin || self.schema == PLUGIN_RECORD_SCHEMA {
+            return self.check_plugin_shape();
+        }
         if self.schema == REQUIRES_RECORD_SCHEMA {
             return self.check_requires_shape();
         }
@@ -108,22 +112,41 @@ impl IndexRecord {
             (Kind::Bundle, schema) => {
                 Err(format!("a bundle record must be schema {REQUIRES_RECORD_SCHEMA}, not {schema}"))
             }
-            (kind, PACKAGE_RECORD_SCHEMA) => {
-                let sorted = check_listing(kind, &self.name, &self.files).map_err(|e| e.to_string())?;
-                if sorted != self.files {
-                    return Err("files are not sorted by path".to_owned());
-                }
-                if package_digest(kind, &self.files) != self.sha256 {
-                    return Err("`sha256` is not the package digest of `files`".to_owned());
-                }
-                let total: u64 = self.files.iter().map(|f| f.length).sum();
-                if total != self.length {
-                    return Err(format!("`length` is {}, but the files hold {total} bytes", self.length));
-                }
-                Ok(())
-            }
+            (_, PACKAGE_RECORD_SCHEMA) => self.check_listing_shape(),
             (kind, schema) => Err(format!("a {kind} record must be schema {PACKAGE_RECORD_SCHEMA}, not {schema}")),
         }
+    }
+
+    /// The listing of a package record: valid for its kind, sorted, and adding up to the
+    /// record's `sha256` and `length`.
+    fn check_listing_shape(&self) -> Result<(), String> {
+        let sorted = check_listing(self.kind, &self.name, &self.files).map_err(|e| e.to_string())?;
+        if sorted != self.files {
+            return Err("files are not sorted by path".to_owned());
+        }
+        if package_digest(self.kind, &self.files) != self.sha256 {
+            return Err("`sha256` is not the package digest of `files`".to_owned());
+        }
+        let total: u64 = self.files.iter().map(|f| f.length).sum();
+        if total != self.length {
+            return Err(format!("`length` is {}, but the files hold {total} bytes", self.length));
+        }
+        Ok(())
+    }
+
+    /// [`IndexRecord::check_shape`] for a plugin: schema 4, its requirements (if any) checked
+    /// and sorted, and its listing as a package's.
+    fn check_plugin_shape(&self) -> Result<(), String> {
+        if self.kind != Kind::Plugin || self.schema != PLUGIN_RECORD_SCHEMA {
+            return Err(format!(
+                "a plugin record is schema {PLUGIN_RECORD_SCHEMA}, and a schema-{PLUGIN_RECORD_SCHEMA} record is a plugin"
+            ));
+        }
+        let sorted = check_requirements(&self.name, &self.requires)?;
+        if sorted != self.requires {
+            return Err("`requires` is not sorted by name".to_owned());
+        }
+        self.check_listing_shape()
     }
 
     /// [`IndexRecord::check_shape`] for schema 3: requirements checked and sorted, then each
@@ -224,7 +247,7 @@ impl IndexFile {
             };
             match value.get("schema").and_then(serde_json::Value::as_u64) {
                 Some(schema)
-                    if [RECORD_SCHEMA, PACKAGE_RECORD_SCHEMA, REQUIRES_RECORD_SCHEMA]
+                    if [RECORD_SCHEMA, PACKAGE_RECORD_SCHEMA, REQUIRES_RECORD_SCHEMA, PLUGIN_RECORD_SCHEMA]
                         .iter()
                         .any(|known| u64::from(*known) == schema) => {}
                 Some(_) => {

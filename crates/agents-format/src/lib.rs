@@ -32,6 +32,7 @@ mod manifest;
 mod name;
 mod owners;
 mod package;
+mod plugin;
 mod relative_path;
 mod requirement;
 mod select;
@@ -65,6 +66,11 @@ pub use package::{
     CommandFile, FileMode, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, MAX_PACKAGE_LEN, MAX_SKILL_DESCRIPTION_CHARS,
     MAX_SKILL_NAME_LEN, PACKAGE_DIGEST_NAMESPACE, PACKAGE_RECORD_SCHEMA, PackageError, PackageFile, SKILL_FILE,
     check_listing, check_skill, check_skill_name, command_for_gemini, package_digest, package_listing, parse_command,
+};
+pub use plugin::{
+    AGENT_PLUGINS_MANIFEST, AGENT_PLUGINS_SCHEMA_PREFIX, CLAUDE_PLUGIN_MANIFEST, MAX_PLUGIN_CONFIG_LEN,
+    PLUGIN_RECORD_SCHEMA, Plugin, PluginCommand, PluginDependency, PluginError, PluginFormat, parse_plugin,
+    plugin_dependencies, plugin_hidden_path_allowed, plugin_manifest_path, reserved_plugin_name,
 };
 pub use relative_path::{MAX_RELATIVE_PATH_LEN, RelativePath, RelativePathError};
 pub use requirement::{

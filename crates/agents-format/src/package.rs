@@ -42,6 +42,8 @@ pub enum Kind {
     Command,
     /// A bundle: only requirements ("the backend team's set"); it puts no file anywhere.
     Bundle,
+    /// A plugin: a Claude Code plugin or an Agent Plugins package, whole (`plugin.rs`).
+    Plugin,
 }
 
 impl Kind {
@@ -51,6 +53,7 @@ impl Kind {
             Kind::Skill => "skill",
             Kind::Command => "command",
             Kind::Bundle => "bundle",
+            Kind::Plugin => "plugin",
         }
     }
 
@@ -64,6 +67,7 @@ impl Kind {
             "skill" => Some(Kind::Skill),
             "command" => Some(Kind::Command),
             "bundle" => Some(Kind::Bundle),
+            "plugin" => Some(Kind::Plugin),
             _ => None,
         }
     }
@@ -132,6 +136,8 @@ pub enum PackageError {
     TooManyFiles { count: usize },
     #[error("a skill needs a `SKILL.md` at its top")]
     NoSkillFile,
+    #[error("a plugin needs its manifest: `.claude-plugin/plugin.json` (Claude Code) or `plugin.json` (Agent Plugins)")]
+    NoPluginManifest,
     #[error("a command is one file, `{expected}`")]
     CommandShape { expected: String },
     #[error("{path} holds a NUL byte: the file a tool reads as the package's instructions is text, never binary")]
@@ -187,7 +193,8 @@ pub fn check_listing(kind: Kind, name: &AgentName, files: &[PackageFile]) -> Res
     let mut total = 0u64;
     for (index, file) in sorted.iter().enumerate() {
         let path = file.path.as_str();
-        if path.split('/').any(|component| component.starts_with('.')) {
+        let hidden = path.split('/').any(|component| component.starts_with('.'));
+        if hidden && !(kind == Kind::Plugin && crate::plugin::plugin_hidden_path_allowed(path)) {
             return Err(PackageError::Hidden { path: path.to_owned() });
         }
         if file.length > MAX_PACKAGE_FILE_LEN {
@@ -215,6 +222,9 @@ pub fn check_listing(kind: Kind, name: &AgentName, files: &[PackageFile]) -> Res
         Kind::Skill if !sorted.iter().any(|f| f.path.as_str() == SKILL_FILE) => Err(PackageError::NoSkillFile),
         Kind::Command if sorted.len() != 1 || sorted[0].path.as_str() != name.file_name() => {
             Err(PackageError::CommandShape { expected: name.file_name() })
+        }
+        Kind::Plugin if crate::plugin::plugin_manifest_path(sorted.iter().map(|f| f.path.as_str())).is_none() => {
+            Err(PackageError::NoPluginManifest)
         }
         Kind::Agent | Kind::Bundle => Err(PackageError::Empty { kind }),
         _ => Ok(sorted),

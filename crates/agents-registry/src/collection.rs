@@ -202,7 +202,13 @@ pub fn find_collection_packages(root: &Path, plugins: &[String]) -> Result<(Vec<
         let before = out.len();
         for dir in component_dirs(root, &plugin, "skills", &mut skipped) {
             if std::fs::symlink_metadata(dir.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
-                out.push(FoundPackage { kind: Kind::Skill, label: label_of(root, &dir), path: dir, plugin: None });
+                out.push(FoundPackage {
+                    kind: Kind::Skill,
+                    label: label_of(root, &dir),
+                    path: dir,
+                    plugin: None,
+                    entry: None,
+                });
                 continue;
             }
             out.extend(find_packages_under(root, &dir));
@@ -237,6 +243,99 @@ pub fn find_collection_packages(root: &Path, plugins: &[String]) -> Result<(Vec<
     Ok((out, skipped))
 }
 
+/// The plugins of the marketplace at `root`, each one package of kind `plugin` (only those named
+/// in `plugins`, when it is not empty), in the marketplace's order, with what cannot be had (a
+/// remote source); `None` when `root` is no marketplace.
+pub fn find_marketplace_plugins(root: &Path, plugins: &[String]) -> Result<Option<(Vec<FoundPackage>, Vec<Skipped>)>> {
+    let root = &root.canonicalize().map_err(io_error(root))?;
+    let mut skipped = Vec::new();
+    let Some(marketplace) = marketplace_plugins(root, plugins, &mut skipped)? else { return Ok(None) };
+    let found = marketplace
+        .into_iter()
+        .map(|plugin| FoundPackage {
+            kind: Kind::Plugin,
+            label: label_of(root, &plugin.directory),
+            path: plugin.directory,
+            plugin: Some(plugin.name),
+            entry: Some(plugin.entry),
+        })
+        .collect();
+    Ok(Some((found, skipped)))
+}
+
+/// The fields of a marketplace entry that a plugin manifest holds too: what Claude Code takes
+/// from the entry for a plugin without `.claude-plugin/plugin.json`.
+const MANIFEST_FIELDS: &[&str] = &[
+    "name",
+    "version",
+    "description",
+    "author",
+    "homepage",
+    "repository",
+    "license",
+    "keywords",
+    "commands",
+    "agents",
+    "skills",
+    "hooks",
+    "mcpServers",
+    "lspServers",
+    "outputStyles",
+    "dependencies",
+];
+
+/// A marketplace plugin read whole for publishing.
+#[derive(Debug, Clone, Default)]
+pub struct MarketplacePlugin {
+    pub files: crate::package::SkillDirectory,
+    /// The entry's `version`, when the plugin's own manifest gives none.
+    pub version: Option<semver::Version>,
+    /// The entry's `dependencies`, when the plugin's own manifest declares none.
+    pub dependencies: Vec<agents_format::PluginDependency>,
+    /// What was done to make it one package, to tell the user.
+    pub notes: Vec<String>,
+}
+
+/// Reads the plugin `found` ([`find_marketplace_plugins`]) as [`crate::read_plugin_directory`]
+/// does. A plugin without a manifest is defined by its marketplace entry, as Claude Code loads
+/// it: the entry's manifest fields become its `.claude-plugin/plugin.json` (a file added, none
+/// changed), so the package is the plugin Claude Code would load.
+pub fn read_marketplace_plugin(found: &FoundPackage) -> Result<MarketplacePlugin> {
+    let mut out =
+        MarketplacePlugin { files: crate::package::read_plugin_directory(&found.path)?, ..Default::default() };
+    let entry = found.entry.clone().unwrap_or_default();
+    let paths: Vec<&str> = out.files.files.iter().map(|f| f.file.path.as_str()).collect();
+    let manifest = agents_format::plugin_manifest_path(paths.iter().copied());
+    let Some((_, manifest_path)) = manifest else {
+        let mut manifest = serde_json::Map::new();
+        for field in MANIFEST_FIELDS {
+            if let Some(value) = entry.get(*field) {
+                manifest.insert((*field).to_owned(), value.clone());
+            }
+        }
+        let mut bytes = serde_json::to_vec_pretty(&serde_json::Value::Object(manifest)).unwrap_or_default();
+        bytes.push(b'\n');
+        let path = agents_format::RelativePath::parse(agents_format::CLAUDE_PLUGIN_MANIFEST).expect("a plain path");
+        out.files.files.push(crate::package::PackageContent::new(path, agents_format::FileMode::Regular, bytes));
+        out.files.files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+        out.notes.push(format!(
+            "it has no {}: its marketplace entry is published as its manifest, as Claude Code reads it",
+            agents_format::CLAUDE_PLUGIN_MANIFEST
+        ));
+        return Ok(out);
+    };
+    let own = out.files.files.iter().find(|f| f.file.path.as_str() == manifest_path);
+    let own: serde_json::Value = own.and_then(|f| serde_json::from_slice(&f.bytes).ok()).unwrap_or_default();
+    if own.get("version").is_none() {
+        out.version = entry.get("version").and_then(|v| v.as_str()).and_then(|v| v.trim().parse().ok());
+    }
+    if own.get("dependencies").is_none() && entry.get("dependencies").is_some() {
+        out.dependencies = agents_format::plugin_dependencies("its marketplace entry", &entry)
+            .map_err(|error| RegistryError::InvalidPackage { path: found.label.clone(), message: error.to_string() })?;
+    }
+    Ok(out)
+}
+
 /// The entries of `dir` that are not hidden, by name (none when it is no directory).
 fn sorted_entries(dir: &Path) -> Vec<std::fs::DirEntry> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
@@ -249,8 +348,13 @@ fn sorted_entries(dir: &Path) -> Vec<std::fs::DirEntry> {
 /// The commands at `path`: the file itself when it is one, else the `*.md` files directly in the
 /// directory (hidden ones and documentation left out), sorted.
 fn commands_in(root: &Path, path: &Path) -> Vec<FoundPackage> {
-    let command =
-        |path: PathBuf| FoundPackage { kind: Kind::Command, label: label_of(root, &path), path, plugin: None };
+    let command = |path: PathBuf| FoundPackage {
+        kind: Kind::Command,
+        label: label_of(root, &path),
+        path,
+        plugin: None,
+        entry: None,
+    };
     let Ok(metadata) = std::fs::symlink_metadata(path) else { return Vec::new() };
     if metadata.file_type().is_file() {
         return if is_agent_file(path) { vec![command(path.to_path_buf())] } else { Vec::new() };

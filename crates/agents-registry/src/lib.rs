@@ -38,14 +38,15 @@ mod transport;
 pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
 pub use collection::{
-    Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, find_agent_files, find_collection_packages, read_found,
+    Found, MAX_COLLECTION_FILE_LEN, MarketplacePlugin, Skipped, clone_collection, find_agent_files,
+    find_collection_packages, find_marketplace_plugins, read_found, read_marketplace_plugin,
 };
 pub use error::{RegistryError, Result};
 pub use http::HttpConfig;
 pub use migrate::{Migrated, migrate_registry};
 pub use package::{
     FoundPackage, PackageContent, PublishPackage, SkillDirectory, find_packages, is_in_package, prepare_package,
-    publish_bundle, publish_package, read_package, read_skill_directory,
+    publish_bundle, publish_package, read_package, read_plugin_directory, read_skill_directory,
 };
 pub use publish::{
     OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_bundle, prepare_record, publish,

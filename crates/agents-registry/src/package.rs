@@ -64,12 +64,29 @@ pub fn read_skill_directory(directory: &Path) -> Result<SkillDirectory> {
     if !top.is_dir() {
         return Err(RegistryError::NotARegularFile { path: directory.to_owned() });
     }
-    walk(directory, "", &mut out)?;
+    walk(directory, "", &|_| false, &mut out)?;
     out.files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     Ok(out)
 }
 
-fn walk(directory: &Path, prefix: &str, out: &mut SkillDirectory) -> Result<()> {
+/// Reads a plugin directory as [`read_skill_directory`] reads a skill, keeping the hidden paths
+/// a plugin is made of (`.claude-plugin/`, `.mcp.json`, `.lsp.json`).
+pub fn read_plugin_directory(directory: &Path) -> Result<SkillDirectory> {
+    let mut out = SkillDirectory::default();
+    let top = std::fs::symlink_metadata(directory).map_err(io_error(directory))?;
+    if !top.is_dir() {
+        return Err(RegistryError::NotARegularFile { path: directory.to_owned() });
+    }
+    let keep = |relative: &str| {
+        agents_format::plugin_hidden_path_allowed(relative)
+            || agents_format::plugin_hidden_path_allowed(&format!("{relative}/"))
+    };
+    walk(directory, "", &keep, &mut out)?;
+    out.files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+    Ok(out)
+}
+
+fn walk(directory: &Path, prefix: &str, keep_hidden: &dyn Fn(&str) -> bool, out: &mut SkillDirectory) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(directory)
         .map_err(io_error(directory))?
         .collect::<std::io::Result<Vec<_>>>()
@@ -82,7 +99,7 @@ fn walk(directory: &Path, prefix: &str, out: &mut SkillDirectory) -> Result<()> 
             return Err(package_error(&path, PackageError::Hidden { path: path.display().to_string() }));
         };
         let relative = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") };
-        if name.starts_with('.') {
+        if name.starts_with('.') && !keep_hidden(&relative) {
             out.skipped.push(relative);
             continue;
         }
@@ -92,7 +109,7 @@ fn walk(directory: &Path, prefix: &str, out: &mut SkillDirectory) -> Result<()> 
             return Err(RegistryError::SymlinkInPackage { path });
         }
         if file_type.is_dir() {
-            walk(&path, &relative, out)?;
+            walk(&path, &relative, keep_hidden, out)?;
             continue;
         }
         if !file_type.is_file() {
@@ -144,6 +161,9 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         path: request.label.to_owned(),
         message: error.to_string(),
     };
+    if request.kind == Kind::Plugin {
+        return prepare_plugin(request);
+    }
     let main_path = match request.kind {
         Kind::Skill => SKILL_FILE.to_owned(),
         _ => request.files.first().map(|f| f.file.path.to_string()).unwrap_or_default(),
@@ -236,6 +256,82 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         extra: Default::default(),
     };
     crate::publish::with_requirements(record, &request.requires)
+}
+
+/// [`prepare_package`] for a plugin: the manifest read as the tool reads it (name, version,
+/// description, paths that stay inside), the listing, the hidden-Unicode gate over every file,
+/// and its `dependencies` as requirements (beside those given), so installing it installs them.
+fn prepare_plugin(request: &PublishPackage<'_>) -> Result<IndexRecord> {
+    let invalid = |message: String| RegistryError::InvalidPackage { path: request.label.to_owned(), message };
+    let refs: Vec<(&PackageFile, &[u8])> = request.files.iter().map(|c| (&c.file, c.bytes.as_slice())).collect();
+    let plugin = agents_format::parse_plugin(&refs).map_err(|error| invalid(error.to_string()))?;
+    if request.deny_hidden_unicode {
+        for content in &request.files {
+            if let Some(found) =
+                scan_package_file(content.file.path.as_str(), content.file.mode, &content.bytes).denied()
+            {
+                return Err(RegistryError::HiddenUnicode {
+                    path: format!("{}/{}", request.label, content.file.path),
+                    found,
+                });
+            }
+        }
+    }
+    let name = plugin.name.clone();
+    let files: Vec<PackageFile> = request.files.iter().map(|c| c.file.clone()).collect();
+    let files = check_listing(Kind::Plugin, &name, &files).map_err(|error| invalid(error.to_string()))?;
+    let version = match (&request.version, &plugin.version) {
+        (Some(version), _) => version.clone(),
+        (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
+            name: name.clone(),
+            message: format!("`\"version\": \"{text}\"` in {}'s manifest: {e}", request.label),
+        })?,
+        (None, None) => return Err(RegistryError::NoVersion { name: name.clone() }),
+    };
+    if !version.build.is_empty() {
+        return Err(RegistryError::InvalidVersion {
+            name: name.clone(),
+            message: format!(
+                "{version}: build metadata does not order versions, so it cannot tell two publishes apart"
+            ),
+        });
+    }
+    let mut requires = request.requires.clone();
+    for dependency in &plugin.dependencies {
+        if requires.iter().any(|r| r.name == dependency.name) {
+            continue;
+        }
+        let range = dependency.range.as_deref().unwrap_or("*");
+        let requirement =
+            agents_format::parse_version_req(range).map_err(|message| RegistryError::InvalidRequirements {
+                name: name.clone(),
+                message: format!("dependency `{}` in the manifest: {message}", dependency.name),
+            })?;
+        requires.push(agents_format::Requirement { name: dependency.name.clone(), requirement, registry: None });
+    }
+    let description = plugin.description.as_deref().map(|text| {
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        line.chars().take(agents_format::MAX_INDEX_DESCRIPTION_CHARS).collect()
+    });
+    let mut record = IndexRecord {
+        schema: agents_format::PLUGIN_RECORD_SCHEMA,
+        name: name.clone(),
+        version,
+        sha256: package_digest(Kind::Plugin, &files),
+        length: files.iter().map(|f| f.length).sum(),
+        published: agents_format::format_utc(request.now),
+        yanked: false,
+        description,
+        signature: None,
+        yank: None,
+        kind: Kind::Plugin,
+        files,
+        requires: Vec::new(),
+        extra: Default::default(),
+    };
+    record.requires = agents_format::check_requirements(&name, &requires)
+        .map_err(|message| RegistryError::InvalidRequirements { name: name.clone(), message })?;
+    Ok(record)
 }
 
 /// Publishes a package version to the registry at `url`, signed by `signer` where the registry
@@ -346,6 +442,7 @@ impl Registry {
 pub fn read_package(path: &Path, kind: Kind) -> Result<SkillDirectory> {
     match kind {
         Kind::Skill => read_skill_directory(path),
+        Kind::Plugin => read_plugin_directory(path),
         _ => {
             let metadata = std::fs::symlink_metadata(path).map_err(io_error(path))?;
             if !metadata.file_type().is_file() {
@@ -375,6 +472,8 @@ pub struct FoundPackage {
     pub label: String,
     /// The marketplace plugin the package belongs to (`None` outside a marketplace).
     pub plugin: Option<String>,
+    /// For a whole plugin of a marketplace, its entry in `marketplace.json`.
+    pub entry: Option<serde_json::Value>,
 }
 
 /// Finds the skills and commands of the collection at `root` (canonical): every directory
@@ -408,12 +507,12 @@ fn find_in(root: &Path, directory: &Path, found: &mut Vec<FoundPackage>) {
         let Ok(file_type) = entry.file_type() else { continue };
         if file_type.is_dir() {
             if std::fs::symlink_metadata(path.join(SKILL_FILE)).is_ok_and(|m| m.file_type().is_file()) {
-                found.push(FoundPackage { kind: Kind::Skill, label: label(&path), path, plugin: None });
+                found.push(FoundPackage { kind: Kind::Skill, label: label(&path), path, plugin: None, entry: None });
             } else {
                 find_in(root, &path, found);
             }
         } else if file_type.is_file() && in_commands && path.extension().is_some_and(|e| e == "md") {
-            found.push(FoundPackage { kind: Kind::Command, label: label(&path), path, plugin: None });
+            found.push(FoundPackage { kind: Kind::Command, label: label(&path), path, plugin: None, entry: None });
         }
     }
 }

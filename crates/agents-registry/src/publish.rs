@@ -88,7 +88,9 @@ pub fn with_requirements(mut record: IndexRecord, requires: &[Requirement]) -> R
     }
     record.requires = agents_format::check_requirements(&record.name, requires)
         .map_err(|message| RegistryError::InvalidRequirements { name: record.name.clone(), message })?;
-    record.schema = agents_format::REQUIRES_RECORD_SCHEMA;
+    if record.kind != agents_format::Kind::Plugin {
+        record.schema = agents_format::REQUIRES_RECORD_SCHEMA;
+    }
     Ok(record)
 }
 

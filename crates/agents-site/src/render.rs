@@ -327,6 +327,8 @@ fn tool_row(target: Target, name: &AgentName, kind: Kind, files: &[File]) -> (Op
             Err(error) => (None, vec![format!("the file cannot be read: {error}")]),
         },
         Kind::Bundle => (None, Vec::new()),
+        Kind::Plugin if target == Target::ClaudeCode => (Some(format!(".claude/agents-plugins/{name}/")), Vec::new()),
+        Kind::Plugin => (None, vec!["a plugin is installed for Claude Code only".to_owned()]),
     }
 }
 

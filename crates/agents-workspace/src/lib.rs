@@ -50,7 +50,7 @@ pub use engine::{Blocker, Decision, decide};
 pub use error::{Result, WorkspaceError};
 pub use install::{InstallOptions, install};
 pub use model::package_watch_dirs;
-pub use placement::{Placement, ToolHomes};
+pub use placement::{Placement, ToolHomes, plugin_marketplace_name};
 pub use reconcile::{reconcile, sync};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
 pub use report::{

@@ -11,7 +11,11 @@
 //!   Copilot, Cursor, Gemini CLI and OpenCode read (the same path in both scopes);
 //! - a **command** goes to `.claude/commands/NAME.md` (user scope:
 //!   `$CLAUDE_CONFIG_DIR/commands/`) and, converted, to each target's commands directory
-//!   ([`Placement::command_file`]); a tool that gets none is named in a note.
+//!   ([`Placement::command_file`]); a tool that gets none is named in a note;
+//! - a **plugin** goes to `.claude/agents-plugins/NAME/plugin/` (user scope:
+//!   `$CLAUDE_CONFIG_DIR/agents-plugins/NAME/plugin/`), byte for byte, beside a one-plugin
+//!   directory marketplace `.claude/agents-plugins/NAME/.claude-plugin/marketplace.json` named
+//!   `agents-NAME` ([`plugin_marketplace`]), which Claude Code loads once its settings name it.
 //!
 //! [`Placement::place`] turns a package's verified contents into the files it puts in the
 //! workspace for a set of tools; it is pure, so the wanted state of a workspace is a function of
@@ -25,6 +29,40 @@ use agents_registry::PackageContent;
 
 /// The lockfile target of the shared `.agents/skills/` copy of a skill.
 pub(crate) const SHARED_TARGET: &str = "agents";
+/// A plugin's marketplace file, relative to its directory.
+const MARKETPLACE_FILE: &str = ".claude-plugin/marketplace.json";
+/// Where a plugin's own files go inside its directory.
+const PLUGIN_SUBDIR: &str = "plugin";
+
+/// The name of the one-plugin marketplace a plugin is installed as: `agents-NAME`.
+pub fn plugin_marketplace_name(name: &AgentName) -> String {
+    format!("agents-{name}")
+}
+
+/// The marketplace file of a plugin's directory: the plugin, at `./plugin`. An Agent Plugins
+/// package keeps its MCP servers in `mcp.json`, where Claude Code does not look, so its entry
+/// names that file (`strict: false` lets the entry add what the package has no Claude Code
+/// manifest for). Its bytes depend only on the name and the files, so they are pinned like any
+/// conversion.
+pub(crate) fn plugin_marketplace(name: &AgentName, contents: &[PackageContent]) -> Vec<u8> {
+    let has = |path: &str| contents.iter().any(|c| c.file.path.as_str() == path);
+    let mut entry = serde_json::json!({ "name": name.as_str(), "source": format!("./{PLUGIN_SUBDIR}") });
+    if !has(agents_format::CLAUDE_PLUGIN_MANIFEST) {
+        entry["strict"] = serde_json::Value::Bool(false);
+        if has("mcp.json") {
+            entry["mcpServers"] = serde_json::Value::String("./mcp.json".to_owned());
+        }
+    }
+    let marketplace = serde_json::json!({
+        "name": plugin_marketplace_name(name),
+        "owner": { "name": "agents" },
+        "metadata": { "description": format!("{name}, installed and pinned by agents (agents.lock); edits are kept as local edits") },
+        "plugins": [entry],
+    });
+    let mut bytes = serde_json::to_vec_pretty(&marketplace).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
 
 /// Where a workspace keeps its files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +293,7 @@ impl Placement<'_> {
             Kind::Skill => self.claude_relative(&format!("skills/{name}/SKILL.md")),
             // A bundle puts no file anywhere: what stands for it is the lockfile that pins it.
             Kind::Bundle => "agents.lock".to_owned(),
+            Kind::Plugin => format!("{}/{MARKETPLACE_FILE}", self.plugin_dir(name)),
         };
         RelativePath::parse(&text).expect("a package name makes a plain relative path")
     }
@@ -274,6 +313,7 @@ impl Placement<'_> {
     pub(crate) fn own_dirs(&self, kind: Kind, name: &AgentName) -> Vec<String> {
         match kind {
             Kind::Skill => self.skill_dirs(name, &[Target::Codex]).into_iter().map(|(_, dir)| dir).collect(),
+            Kind::Plugin => vec![self.plugin_dir(name)],
             Kind::Agent | Kind::Command | Kind::Bundle => Vec::new(),
         }
     }
@@ -285,6 +325,7 @@ impl Placement<'_> {
             (Kind::Agent, Contents::Agent(body)) => self.place_agent(name, tools, body),
             (Kind::Command, Contents::Package(files)) => self.place_command(name, tools, files),
             (Kind::Skill, Contents::Package(files)) => self.place_skill(name, tools, files),
+            (Kind::Plugin, Contents::Package(files)) => self.place_plugin(name, tools, files),
             // A bundle has no files, and a record's kind and its contents always agree (the registry reads one by the other).
             _ => PlacedPackage::default(),
         }
@@ -332,6 +373,46 @@ impl Placement<'_> {
             }
         }
         PlacedPackage { files, skipped: Vec::new() }
+    }
+
+    /// The directory a plugin's marketplace and files go in: `.claude/agents-plugins/NAME`.
+    pub(crate) fn plugin_dir(&self, name: &AgentName) -> String {
+        self.claude_relative(&format!("agents-plugins/{name}"))
+    }
+
+    /// A plugin's files, each copied below `plugin/`, and its one-plugin marketplace; the other
+    /// tools are named, since a plugin is installed for Claude Code only.
+    fn place_plugin(&self, name: &AgentName, tools: &[Target], contents: &[PackageContent]) -> PlacedPackage {
+        let dir = self.plugin_dir(name);
+        let claude = Target::ClaudeCode.as_str();
+        let mut placed = PlacedPackage::default();
+        if let Ok(path) = RelativePath::parse(&format!("{dir}/{MARKETPLACE_FILE}")) {
+            placed.files.push(Placed {
+                target: claude,
+                path,
+                bytes: plugin_marketplace(name, contents),
+                mode: Some(FileMode::Regular),
+                origin: Origin::Converted,
+                notes: Vec::new(),
+            });
+        }
+        for content in contents {
+            let Ok(path) = RelativePath::parse(&format!("{dir}/{PLUGIN_SUBDIR}/{}", content.file.path)) else {
+                continue;
+            };
+            placed.files.push(Placed {
+                target: claude,
+                path,
+                bytes: content.bytes.clone(),
+                mode: Some(content.file.mode),
+                origin: Origin::Copy(content.file.path.clone()),
+                notes: Vec::new(),
+            });
+        }
+        for tool in tools.iter().filter(|t| **t != Target::ClaudeCode) {
+            placed.skipped.push((tool.as_str(), "plugin (a plugin is installed for Claude Code only)".to_owned()));
+        }
+        placed
     }
 
     /// A command's files: the published file for Claude Code, then one converted file for each
@@ -419,6 +500,7 @@ impl Placement<'_> {
                 targets == wanted
             }
             Kind::Bundle => targets.is_empty(),
+            Kind::Plugin => targets == [Target::ClaudeCode.as_str()],
         }
     }
 
@@ -436,6 +518,10 @@ impl Placement<'_> {
             Kind::Skill => self.skill_dirs(name, &[Target::Codex]).iter().any(|(t, dir)| {
                 *t == target && path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/'))
             }),
+            Kind::Plugin => {
+                target == Target::ClaudeCode.as_str()
+                    && path.as_str().strip_prefix(&self.plugin_dir(name)).is_some_and(|rest| rest.starts_with('/'))
+            }
             Kind::Bundle => false,
         };
         if current || self.scope != Scope::User {
@@ -453,7 +539,7 @@ impl Placement<'_> {
             Kind::Command => tool
                 .and_then(|t| moved_command_tail(t, name))
                 .is_some_and(|tail| path.as_str().ends_with(&format!("/{tail}")) && !self.inside_claude_dir(path)),
-            Kind::Skill | Kind::Bundle => false,
+            Kind::Skill | Kind::Plugin | Kind::Bundle => false,
         }
     }
 
@@ -472,6 +558,7 @@ impl Placement<'_> {
                 format!("a path under .claude/skills/{name}/ (claude-code) or .agents/skills/{name}/ (agents)")
             }
             Kind::Bundle => "no file (a bundle is only requirements)".to_owned(),
+            Kind::Plugin => format!("a path under .claude/agents-plugins/{name}/ (claude-code)"),
         }
     }
 }
@@ -485,6 +572,7 @@ pub(crate) fn below_claude_home<'a>(kind: Kind, name: &AgentName, path: &'a Rela
     let mark = match kind {
         Kind::Skill => format!("skills/{name}/"),
         Kind::Command => format!("commands/{}", name.file_name()),
+        Kind::Plugin => format!("agents-plugins/{name}/"),
         Kind::Agent | Kind::Bundle => return None,
     };
     let text = path.as_str();

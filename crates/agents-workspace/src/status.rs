@@ -213,6 +213,6 @@ fn unplaced(placement: Placement<'_>, targets: &[Target], locked: &LockedAgent) 
                 .map(|path| (SHARED_TARGET.to_owned(), path))
                 .collect()
         }
-        Kind::Skill | Kind::Command | Kind::Bundle => Vec::new(),
+        Kind::Skill | Kind::Command | Kind::Bundle | Kind::Plugin => Vec::new(),
     }
 }

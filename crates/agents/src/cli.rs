@@ -235,6 +235,11 @@ pub(crate) struct ImportArgs {
     /// Import only this plugin of a marketplace (repeatable).
     #[arg(long = "plugin", value_name = "NAME")]
     pub(crate) plugins: Vec<String>,
+    /// Take a marketplace's plugins apart: publish their agents, skills and commands as loose
+    /// packages (they lose the plugin's namespace, hooks, MCP servers and scripts). By default
+    /// each plugin is published whole, as one package of kind `plugin`.
+    #[arg(long)]
+    pub(crate) split: bool,
     /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
@@ -378,7 +383,8 @@ pub(crate) struct LintArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
-    /// An agent file, a skill directory (with SKILL.md) or a command file.
+    /// An agent file, a skill directory (with SKILL.md), a command file, or a plugin directory
+    /// (with .claude-plugin/plugin.json, or an Agent Plugins plugin.json).
     #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
     pub(crate) file: Option<PathBuf>,
     /// Publish a bundle called NAME: no files, only a description and requirements
@@ -393,8 +399,10 @@ pub(crate) struct PublishArgs {
     /// record (signed with it), never in the file.
     #[arg(long, value_name = "[REGISTRY/]NAME@REQ")]
     pub(crate) requires: Vec<String>,
-    /// What FILE is: agent, skill or command (default: a directory is a skill, a file in a
-    /// `commands/` directory a command, any other file an agent).
+    /// What FILE is: agent, skill, command or plugin (default: a directory with a plugin
+    /// manifest is a plugin, any other directory a skill, a file in a `commands/` directory a
+    /// command, any other file an agent). A plugin's version is its manifest's `version`, and
+    /// its manifest's `dependencies` become requirements.
     #[arg(long, value_name = "KIND")]
     pub(crate) kind: Option<String>,
     /// The registry to publish to (may be omitted when exactly one is configured).

@@ -55,6 +55,22 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         _clone = temp;
         destination
     };
+    if !args.split
+        && let Some((plugins, skipped)) = agents_registry::find_marketplace_plugins(&root, &args.plugins)?
+    {
+        return import_whole_plugins(context, printer, &args, &entry, plugins, skipped);
+    }
+    // A plugin's own directory is one plugin.
+    if !args.split && crate::commands::package::is_plugin_directory(&root) {
+        let plugin = agents_registry::FoundPackage {
+            kind: Kind::Plugin,
+            label: args.source.clone(),
+            path: root.clone(),
+            plugin: None,
+            entry: None,
+        };
+        return import_whole_plugins(context, printer, &args, &entry, vec![plugin], Vec::new());
+    }
     let (found, skipped_parts) = agents_registry::find_agent_files(&root, &args.plugins)?;
     // Skills and slash commands are imported as what they are (below), not reported as skipped.
     let mut skipped: Vec<SkippedFile> = skipped_parts
@@ -241,6 +257,58 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     Ok(0)
 }
 
+/// A marketplace imported plugin by plugin, each one package of kind `plugin` (its namespace,
+/// hooks, MCP servers and scripts with it).
+fn import_whole_plugins(
+    context: &Context,
+    printer: &Printer,
+    args: &ImportArgs,
+    entry: &agents_workspace::RegistryEntry,
+    plugins: Vec<agents_registry::FoundPackage>,
+    not_found: Vec<agents_registry::Skipped>,
+) -> anyhow::Result<i32> {
+    let cache = context.cache()?;
+    let workspace = context.workspace();
+    let mut registries = context.registries(&workspace, agents_registry::FetchMode::Always)?;
+    let registry = registries.open(&entry.name)?;
+    let options = PackageOptions {
+        version: args.version.as_ref(),
+        bump: args.bump,
+        deny_hidden_unicode: context.deny_hidden_unicode()?,
+    };
+    let mut taken = BTreeMap::new();
+    let outcome = import_packages(context, &cache, entry, registry, &plugins, &options, &mut taken)?;
+    let mut skipped: Vec<SkippedFile> =
+        not_found.into_iter().map(|s| SkippedFile { file: s.label, reason: s.reason }).collect();
+    skipped.extend(outcome.skipped);
+    let report = ImportReport {
+        registry: entry.name.clone(),
+        imported: outcome.imported,
+        unchanged: outcome.unchanged,
+        skipped,
+    };
+    if args.json {
+        printer.json(&report);
+        return Ok(0);
+    }
+    for note in &outcome.notes {
+        printer.note("note", note);
+    }
+    print_skipped(printer, &report.skipped, context.verbose);
+    printer.status(
+        "Imported",
+        format!(
+            "{} plugin(s) whole to registry `{}` ({} changed), {} unchanged, skipped {} (--split takes plugins apart)",
+            report.imported.len(),
+            report.registry,
+            report.imported.iter().filter(|i| i.previous.is_some()).count(),
+            report.unchanged.len(),
+            report.skipped.len()
+        ),
+    );
+    Ok(0)
+}
+
 /// `latest` with the part `bump` names raised (and the parts after it reset).
 fn bumped(latest: &semver::Version, bump: Bump) -> semver::Version {
     match bump {
@@ -296,6 +364,31 @@ struct PackageOutcome {
     imported: Vec<Imported>,
     unchanged: Vec<Imported>,
     skipped: Vec<SkippedFile>,
+    /// What was done to a package to publish it (a plugin's manifest taken from its entry).
+    notes: Vec<String>,
+}
+
+/// What `found` publishes: its files, and for a marketplace plugin the version and requirements
+/// its entry gives where its own manifest is silent.
+fn read_found_package(
+    found: &agents_registry::FoundPackage,
+    notes: &mut Vec<String>,
+) -> Result<(agents_registry::SkillDirectory, Option<semver::Version>, Vec<agents_format::Requirement>), String> {
+    if found.kind != Kind::Plugin {
+        return agents_registry::read_package(&found.path, found.kind)
+            .map(|read| (read, None, Vec::new()))
+            .map_err(|error| error.to_string());
+    }
+    let plugin = agents_registry::read_marketplace_plugin(found).map_err(|error| error.to_string())?;
+    notes.extend(plugin.notes.iter().map(|note| format!("{}: {note}", found.label)));
+    let mut requires = Vec::new();
+    for dependency in &plugin.dependencies {
+        let range = dependency.range.as_deref().unwrap_or("*");
+        let requirement = agents_format::parse_version_req(range)
+            .map_err(|message| format!("dependency `{}` in its marketplace entry: {message}", dependency.name))?;
+        requires.push(agents_format::Requirement { name: dependency.name.clone(), requirement, registry: None });
+    }
+    Ok((plugin.files, plugin.version, requires))
 }
 
 /// Publishes the skills and commands of the collection, one commit each (a package is several
@@ -317,10 +410,10 @@ fn import_packages(
     let signer = crate::commands::owner::signer(context, None)?;
     for found in packages {
         let skip = |reason: String| SkippedFile { file: found.label.clone(), reason };
-        let read = match agents_registry::read_package(&found.path, found.kind) {
+        let (read, entry_version, requires) = match read_found_package(found, &mut out.notes) {
             Ok(read) => read,
             Err(error) => {
-                out.skipped.push(skip(error.to_string()));
+                out.skipped.push(skip(error));
                 continue;
             }
         };
@@ -328,7 +421,7 @@ fn import_packages(
         for hidden in &read.skipped {
             out.skipped.push(SkippedFile {
                 file: format!("{}/{hidden}", found.label),
-                reason: "a hidden entry of a skill: never published".to_owned(),
+                reason: format!("a hidden entry of a {}: never published", found.kind),
             });
         }
         let directory_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -337,10 +430,10 @@ fn import_packages(
             label: &found.label,
             directory_name: &directory_name,
             files: read.files,
-            version: options.version.cloned(),
+            version: options.version.cloned().or(entry_version),
             now: now(),
             deny_hidden_unicode: options.deny_hidden_unicode,
-            requires: Vec::new(),
+            requires,
         };
         let prepared = match agents_registry::prepare_package(&request) {
             Err(agents_registry::RegistryError::NoVersion { .. }) => {

@@ -15,12 +15,23 @@ use crate::printer::Printer;
 pub(crate) fn kind_of(args: &PublishArgs, file: &Path) -> anyhow::Result<Option<Kind>> {
     let kind = match args.kind.as_deref() {
         Some("bundle") => bail!("a bundle has no file: publish it with `--bundle NAME`"),
-        Some(text) => Kind::parse(text).with_context(|| format!("unknown kind `{text}`: agent, skill or command"))?,
+        Some(text) => {
+            Kind::parse(text).with_context(|| format!("unknown kind `{text}`: agent, skill, command or plugin"))?
+        }
+        None if is_plugin_directory(file) => Kind::Plugin,
         None if std::fs::symlink_metadata(file).is_ok_and(|m| m.is_dir()) => Kind::Skill,
         None if file.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "commands") => Kind::Command,
         None => Kind::Agent,
     };
     Ok((!kind.is_agent()).then_some(kind))
+}
+
+/// Whether `path` is a plugin's directory: it holds a Claude Code plugin manifest, or an Agent
+/// Plugins `plugin.json` (without following links).
+pub(crate) fn is_plugin_directory(path: &Path) -> bool {
+    let is_file = |below: &str| std::fs::symlink_metadata(path.join(below)).is_ok_and(|m| m.is_file());
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+        && (is_file(agents_format::CLAUDE_PLUGIN_MANIFEST) || is_file(agents_format::AGENT_PLUGINS_MANIFEST))
 }
 
 pub(crate) fn publish(
@@ -35,6 +46,9 @@ pub(crate) fn publish(
     match kind {
         Kind::Skill if !is_dir => bail!("{label}: a skill is published from its directory (the one holding SKILL.md)"),
         Kind::Command if is_dir => bail!("{label}: a command is one file"),
+        Kind::Plugin if !is_dir => {
+            bail!("{label}: a plugin is published from its directory (the one holding .claude-plugin/)")
+        }
         _ => {}
     }
     let read = agents_registry::read_package(file, kind).with_context(|| format!("{label} is refused"))?;

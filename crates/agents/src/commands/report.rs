@@ -210,5 +210,7 @@ pub(crate) fn plural(kinds: impl Iterator<Item = agents_format::Kind>) -> &'stat
         (agents_format::Kind::Command, false) => "commands",
         (agents_format::Kind::Bundle, true) => "bundle",
         (agents_format::Kind::Bundle, false) => "bundles",
+        (agents_format::Kind::Plugin, true) => "plugin",
+        (agents_format::Kind::Plugin, false) => "plugins",
     }
 }

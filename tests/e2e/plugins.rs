@@ -1,0 +1,163 @@
+//! Plugins as packages: a Claude Code plugin (or an Agent Plugins package) published whole,
+//! imported whole from a marketplace, and installed as a one-plugin directory marketplace that
+//! Claude Code's own validator accepts.
+
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use agents_test_support::TestEnv;
+
+/// Writes a Claude Code plugin `name` under `parent`: manifest, a command, an agent, a hook that
+/// calls an executable script, an MCP server, and a `.git` directory that is never published.
+fn plugin_dir(parent: &Path, name: &str, version: &str) -> PathBuf {
+    let dir = parent.join(name);
+    for sub in [".claude-plugin", "commands", "agents", "hooks", "scripts", ".git"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let manifest = format!(r#"{{"name":"{name}","version":"{version}","description":"Loops until done"}}"#);
+    std::fs::write(dir.join(".claude-plugin/plugin.json"), manifest).unwrap();
+    std::fs::write(dir.join("commands/start.md"), "---\ndescription: Start the loop\n---\nStart.\n").unwrap();
+    std::fs::write(dir.join("agents/looper.md"), "---\nname: looper\ndescription: Loops\n---\nLoop.\n").unwrap();
+    std::fs::write(
+        dir.join("hooks/hooks.json"),
+        r#"{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"\"${CLAUDE_PLUGIN_ROOT}/scripts/stop.sh\""}]}]}}"#,
+    )
+    .unwrap();
+    let script = dir.join("scripts/stop.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho {version}\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join(".mcp.json"), r#"{"mcpServers":{"notes":{"command":"npx","args":["notes-mcp"]}}}"#)
+        .unwrap();
+    std::fs::write(dir.join(".git/config"), "secret\n").unwrap();
+    dir
+}
+
+fn run(env: &TestEnv, args: &[&OsStr]) -> agents_test_support::Run {
+    env.run(args.iter().copied())
+}
+
+#[test]
+fn a_plugin_publishes_whole_and_installs_as_its_own_marketplace() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let dir = plugin_dir(&env.path("src"), "looper-kit", "1.0.0");
+    run(&env, &["publish".as_ref(), dir.as_os_str()])
+        .success()
+        .stderr_contains("left out .git: hidden files are not published")
+        .stderr_contains("Published plugin looper-kit v1.0.0 (6 files)");
+    env.run(["registry".as_ref(), "check".as_ref(), remote.as_os_str()]).success();
+    let index =
+        agents_test_support::read_in_remote(&remote, &agents_test_support::index_path_in(&remote, "looper-kit"))
+            .unwrap();
+    let index = String::from_utf8(index).unwrap();
+    assert!(index.starts_with("{\"schema\":4,\"name\":\"looper-kit\""), "{index}");
+    for listed in [".claude-plugin/plugin.json", ".mcp.json", "hooks/hooks.json"] {
+        assert!(index.contains(&format!("{{\"path\":\"{listed}\"")), "{listed} not in {index}");
+    }
+    assert!(index.contains("{\"path\":\"scripts/stop.sh\",\"mode\":\"755\""), "{index}");
+
+    let project = env.path("project");
+    env.run(["install", "looper-kit"]).success().stderr_contains("Installed plugin looper-kit v1.0.0");
+    let installed = project.join(".claude/agents-plugins/looper-kit");
+    // The plugin's bytes and modes, as published, below `plugin/`.
+    for file in [".claude-plugin/plugin.json", ".mcp.json", "hooks/hooks.json", "commands/start.md"] {
+        assert_eq!(std::fs::read(installed.join("plugin").join(file)).unwrap(), std::fs::read(dir.join(file)).unwrap());
+    }
+    let mode = std::fs::metadata(installed.join("plugin/scripts/stop.sh")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "the script keeps its run bits");
+    assert!(!installed.join("plugin/.git").exists());
+    let marketplace: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(installed.join(".claude-plugin/marketplace.json")).unwrap()).unwrap();
+    assert_eq!(marketplace["name"], "agents-looper-kit");
+    assert_eq!(marketplace["plugins"][0]["source"], "./plugin");
+    let lock = std::fs::read_to_string(project.join("agents.lock")).unwrap();
+    assert!(lock.contains("kind = \"plugin\""), "{lock}");
+
+    // The command of the plugin is not a project command: it keeps its namespace.
+    assert!(!project.join(".claude/commands/start.md").exists());
+
+    env.run(["uninstall", "looper-kit"]).success();
+    assert!(!project.join(".claude/agents-plugins").join("looper-kit").exists(), "the plugin's directory is gone");
+}
+
+#[test]
+fn a_plugin_that_points_outside_itself_or_takes_a_reserved_name_is_refused() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let before = TestEnv::files_under(&remote);
+    let dir = plugin_dir(&env.path("src"), "escape", "1.0.0");
+    std::fs::write(
+        dir.join(".claude-plugin/plugin.json"),
+        r#"{"name":"escape","version":"1.0.0","hooks":"../../x.json"}"#,
+    )
+    .unwrap();
+    run(&env, &["publish".as_ref(), dir.as_os_str()]).fails_with("which is not a path inside the plugin");
+    std::fs::write(dir.join(".claude-plugin/plugin.json"), r#"{"name":"claude-helper","version":"1.0.0"}"#).unwrap();
+    run(&env, &["publish".as_ref(), dir.as_os_str()])
+        .fails_with("Claude Code does not load a plugin named `claude-helper`");
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("commands/passwd.md")).unwrap();
+    std::fs::write(dir.join(".claude-plugin/plugin.json"), r#"{"name":"escape","version":"1.0.0"}"#).unwrap();
+    run(&env, &["publish".as_ref(), dir.as_os_str()]).fails_with("symlink");
+    assert_eq!(TestEnv::files_under(&remote), before, "nothing was written to the registry");
+}
+
+/// A marketplace of two plugins: `looper-kit` with its manifest, and `docs-kit` defined by its
+/// marketplace entry alone (as anthropics/claude-code's plugin-dev is), which depends on the first.
+fn marketplace(env: &TestEnv) -> PathBuf {
+    let root = env.path("market");
+    plugin_dir(&root.join("plugins"), "looper-kit", "1.0.0");
+    std::fs::create_dir_all(root.join("plugins/docs-kit/commands")).unwrap();
+    std::fs::write(root.join("plugins/docs-kit/commands/write-docs.md"), "---\ndescription: Docs\n---\nWrite.\n")
+        .unwrap();
+    std::fs::create_dir_all(root.join(".claude-plugin")).unwrap();
+    std::fs::write(
+        root.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"o"},"plugins":[
+            {"name":"looper-kit","source":"./plugins/looper-kit"},
+            {"name":"docs-kit","source":"./plugins/docs-kit","version":"0.3.0","description":"Docs",
+             "dependencies":["looper-kit@^1"]}]}"#,
+    )
+    .unwrap();
+    root
+}
+
+#[test]
+fn import_keeps_each_plugin_of_a_marketplace_whole_and_split_takes_them_apart() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let root = marketplace(&env);
+    run(&env, &["import".as_ref(), root.as_os_str()])
+        .success()
+        .stderr_contains("plugins/docs-kit: it has no .claude-plugin/plugin.json: its marketplace entry is published as its manifest")
+        .stderr_contains("Imported 2 plugin(s) whole");
+    let index =
+        agents_test_support::read_in_remote(&remote, &agents_test_support::index_path_in(&remote, "docs-kit")).unwrap();
+    let index = String::from_utf8(index).unwrap();
+    assert!(index.contains("\"version\":\"0.3.0\""), "{index}");
+    assert!(index.contains("\"requires\":[{\"name\":\"looper-kit\",\"req\":\"^1\"}]"), "{index}");
+    assert!(
+        agents_test_support::read_in_remote(&remote, &agents_test_support::index_path_in(&remote, "start")).is_none()
+    );
+
+    // Installing the one that depends on the other installs both, each whole.
+    let project = env.path("project");
+    env.run(["install", "docs-kit"])
+        .success()
+        .stderr_contains("Installed plugin docs-kit v0.3.0")
+        .stderr_contains("Installed plugin looper-kit v1.0.0");
+    let manifest = project.join(".claude/agents-plugins/docs-kit/plugin/.claude-plugin/plugin.json");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(manifest).unwrap()).unwrap();
+    assert_eq!(manifest["name"], "docs-kit");
+
+    // `--split` is the old way: the plugins' parts as loose packages.
+    let other = env.registry("loose");
+    run(&env, &["import".as_ref(), root.as_os_str(), "--split".as_ref(), "--registry".as_ref(), "loose".as_ref()])
+        .success();
+    assert!(
+        agents_test_support::read_in_remote(&other, &agents_test_support::index_path_in(&other, "start")).is_some()
+    );
+    assert!(
+        agents_test_support::read_in_remote(&other, &agents_test_support::index_path_in(&other, "looper")).is_some()
+    );
+}
