@@ -76,6 +76,14 @@ fn a_plugin_publishes_whole_and_installs_as_its_own_marketplace() {
 
     // The command of the plugin is not a project command: it keeps its namespace.
     assert!(!project.join(".claude/commands/start.md").exists());
+    match claude_code() {
+        Ok(claude) => {
+            let (passed, said) = validate(&env, &claude, &installed);
+            assert!(passed, "claude plugin validate refused the installed plugin:\n{said}");
+            assert!(said.contains("Validating marketplace manifest"), "{said}");
+        }
+        Err(why) => eprintln!("note: Claude Code's validator not run ({why})"),
+    }
 
     env.run(["uninstall", "looper-kit"]).success();
     assert!(!project.join(".claude/agents-plugins").join("looper-kit").exists(), "the plugin's directory is gone");
@@ -160,4 +168,91 @@ fn import_keeps_each_plugin_of_a_marketplace_whole_and_split_takes_them_apart() 
     assert!(
         agents_test_support::read_in_remote(&other, &agents_test_support::index_path_in(&other, "looper")).is_some()
     );
+}
+
+/// Claude Code, pinned, installed with npm under the target directory once; the reason when it
+/// cannot be had (no npm, no network).
+fn claude_code() -> Result<PathBuf, String> {
+    const CLAUDE_CODE: &str = "@anthropic-ai/claude-code@2.1.337";
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("claude-code-2.1.337");
+    let find = || {
+        std::fs::read_dir(dir.join("node_modules/@anthropic-ai")).ok()?.flatten().find_map(|entry| {
+            let binary = entry.path().join("claude");
+            (entry.file_name().to_string_lossy().starts_with("claude-code-") && binary.is_file()).then_some(binary)
+        })
+    };
+    agents_test_support::npm_binary(&dir, CLAUDE_CODE, "Claude Code", find)
+}
+
+/// `claude plugin validate DIR`, offline, in a home of its own: whether it passed, and what it said.
+fn validate(env: &TestEnv, claude: &Path, dir: &Path) -> (bool, String) {
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let output = std::process::Command::new(claude)
+        .args(["plugin", "validate"])
+        .arg(dir)
+        .env("HOME", &home)
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("ANTHROPIC_API_KEY")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+#[test]
+fn export_writes_a_marketplace_claude_code_accepts_and_an_agent_plugin_naming_what_it_drops() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let dir = plugin_dir(&env.path("src"), "looper-kit", "1.0.0");
+    run(&env, &["publish".as_ref(), dir.as_os_str()]).success();
+    env.publish("reviewer", "1.0.0");
+
+    let market = env.path("out/team-tools");
+    run(&env, &["export".as_ref(), "looper-kit".as_ref(), "reviewer@^1".as_ref(), "-o".as_ref(), market.as_os_str()])
+        .success()
+        .stderr_contains("Exported 2 package(s)")
+        .stderr_contains("a Claude Code marketplace `team-tools`");
+    for file in [".claude-plugin/plugin.json", ".mcp.json", "hooks/hooks.json", "scripts/stop.sh"] {
+        assert_eq!(
+            std::fs::read(market.join("plugins/looper-kit").join(file)).unwrap(),
+            std::fs::read(dir.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert!(market.join("plugins/team-tools/agents/reviewer.md").is_file());
+    // A second export to the same place is refused: nothing of an earlier one is overwritten.
+    run(&env, &["export".as_ref(), "reviewer".as_ref(), "-o".as_ref(), market.as_os_str()]).fails_with("is not empty");
+
+    let portable = env.path("out/portable");
+    run(
+        &env,
+        &[
+            "export".as_ref(),
+            "looper-kit".as_ref(),
+            "reviewer".as_ref(),
+            "--format".as_ref(),
+            "agent-plugin".as_ref(),
+            "-o".as_ref(),
+            portable.as_os_str(),
+        ],
+    )
+    .success()
+    .stderr_contains("not carried: plugin looper-kit: its agents, its commands, its hooks")
+    .stderr_contains("not carried: agent reviewer");
+    let mcp: serde_json::Value = serde_json::from_slice(&std::fs::read(portable.join("mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["mcpServers"]["notes"]["type"], "stdio");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(portable.join("plugin.json")).unwrap()).unwrap();
+    assert_eq!(manifest["$schema"], agents_format::AGENT_PLUGINS_SCHEMA);
+    assert_eq!(manifest["name"], "portable");
+
+    match claude_code() {
+        Ok(claude) => {
+            let (passed, said) = validate(&env, &claude, &market);
+            assert!(passed, "claude plugin validate refused the export:\n{said}");
+        }
+        Err(why) => eprintln!("note: Claude Code's validator not run ({why})"),
+    }
 }

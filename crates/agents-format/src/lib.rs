@@ -23,6 +23,7 @@ mod agent_file;
 mod checksum;
 mod commands;
 mod config;
+mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 mod index;
@@ -50,6 +51,10 @@ pub use agent_file::{
 pub use checksum::{ChecksumError, Sha256};
 pub use commands::ConvertedCommand;
 pub use config::{BUILTIN_REGISTRY_ID, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError};
+pub use export::{
+    AGENT_PLUGINS_MCP_SCHEMA, AGENT_PLUGINS_SCHEMA, ExportError, ExportFile, ExportPackage, Exported, to_agent_plugin,
+    to_claude_marketplace,
+};
 pub use index::{
     IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA,
     REQUIRES_RECORD_SCHEMA, Rewrites, YankStatement,

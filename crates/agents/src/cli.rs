@@ -63,12 +63,15 @@ pub(crate) enum Command {
     Sync(SyncArgs),
     /// Check agent files (Markdown with front matter) for problems; never changes them.
     Lint(LintArgs),
-    /// Publish an agent file, a skill directory or a command file to a registry.
+    /// Publish an agent file, a skill directory, a command file or a plugin directory to a registry.
     Publish(PublishArgs),
     /// Mark a published version of an agent, skill or command as yanked (new resolutions skip it), or undo that.
     Yank(YankArgs),
     /// Publish a whole existing collection of agents (a directory, a git URL, a plugin marketplace).
     Import(ImportArgs),
+    /// Write packages of your registries out as a Claude Code marketplace directory or an Agent
+    /// Plugins package, naming what the format cannot carry.
+    Export(ExportArgs),
     /// Write a new agent file to start from.
     New(NewArgs),
     /// Create, add, list and remove registries.
@@ -243,6 +246,37 @@ pub(crate) struct ImportArgs {
     /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The packages: NAME (the newest version) or NAME@REQ (`loop@^1`).
+    #[arg(required = true)]
+    pub(crate) packages: Vec<String>,
+    /// The directory to write (it must not exist yet, or be empty).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub(crate) output: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum, default_value = "claude-marketplace")]
+    pub(crate) format: ExportFormat,
+    /// The marketplace's (or Agent Plugins package's) name (default: the output directory's name).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The Agent Plugins package's version (default: the one plugin's version, else 1.0.0).
+    #[arg(long)]
+    pub(crate) version: Option<semver::Version>,
+    /// Read only what is cached; fetch nothing.
+    #[arg(long)]
+    pub(crate) offline: bool,
+}
+
+/// What `agents export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// A directory with `.claude-plugin/marketplace.json` (`/plugin marketplace add DIR`).
+    ClaudeMarketplace,
+    /// An Agent Plugins 1.0 package: `plugin.json`, `skills/`, `mcp.json`.
+    AgentPlugin,
 }
 
 /// Which part of a version `import --bump` raises.

@@ -2,6 +2,7 @@
 
 mod daemon;
 mod doctor;
+mod export;
 mod graph;
 mod import;
 mod install;
@@ -35,6 +36,7 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Tree(args) => graph::tree(&context, printer, args.json),
         Command::Why { name, json } => graph::why(&context, printer, &name, json),
         Command::Info(args) => query::info(&context, printer, args),
+        Command::Export(args) => export::export(&context, printer, args),
         Command::Search(args) => query::search(&context, printer, args),
         Command::Verify(args) => query::verify(&context, printer, args),
         Command::Diff(args) => sync::diff(&context, printer, args),
