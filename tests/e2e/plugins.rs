@@ -256,3 +256,55 @@ fn export_writes_a_marketplace_claude_code_accepts_and_an_agent_plugin_naming_wh
         Err(why) => eprintln!("note: Claude Code's validator not run ({why})"),
     }
 }
+
+/// The real marketplaces: `AGENTS_TEST_MARKETPLACES` names checkouts (colon-separated), for
+/// example of anthropics/claude-code and wshobson/agents. Every listed plugin with a source in the
+/// repository is imported whole, or refused for a reason Claude Code's own validator gives for the
+/// upstream plugin too; everything imported installs, passes `claude plugin validate` where it
+/// is installed, and uninstalls without a trace.
+#[test]
+fn real_marketplaces_import_install_validate_and_uninstall() {
+    let Some(paths) = std::env::var_os("AGENTS_TEST_MARKETPLACES") else {
+        eprintln!("note: AGENTS_TEST_MARKETPLACES is unset; the real marketplaces are not tried");
+        return;
+    };
+    let claude = match claude_code() {
+        Ok(claude) => Some(claude),
+        Err(why) => {
+            eprintln!("note: Claude Code's validator not run ({why})");
+            None
+        }
+    };
+    for (index, checkout) in std::env::split_paths(&paths).enumerate() {
+        let env = TestEnv::new();
+        env.registry("market");
+        let report = run(&env, &["import".as_ref(), checkout.as_os_str(), "--json".as_ref()]).success().json();
+        let imported: Vec<String> =
+            report["imported"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
+        assert!(!imported.is_empty(), "{}: nothing imported: {report}", checkout.display());
+        for skipped in report["skipped"].as_array().unwrap() {
+            let (file, reason) = (skipped["file"].as_str().unwrap(), skipped["reason"].as_str().unwrap());
+            let refused_plugin = checkout.join(file).join(".claude-plugin").is_dir() && !reason.contains("hidden");
+            if let (true, Some(claude)) = (refused_plugin, &claude) {
+                let (passed, said) = validate(&env, claude, &checkout.join(file));
+                assert!(!passed, "{file} was refused ({reason}), but Claude Code accepts it:\n{said}");
+            }
+            eprintln!("note: {} skipped {file}: {reason}", checkout.display());
+        }
+        let project = env.path("project");
+        let mut install = vec!["install".to_owned()];
+        install.extend(imported.iter().cloned());
+        env.run(&install).success();
+        if let Some(claude) = &claude {
+            for name in &imported {
+                let dir = project.join(".claude/agents-plugins").join(name);
+                let (passed, said) = validate(&env, claude, &dir);
+                assert!(passed, "{name} from {} is refused once installed:\n{said}", checkout.display());
+            }
+        }
+        let mut uninstall = vec!["uninstall".to_owned()];
+        uninstall.extend(imported.iter().cloned());
+        env.run(&uninstall).success();
+        assert!(!project.join(".claude/agents-plugins").exists(), "marketplace {index}: plugins left behind");
+    }
+}

@@ -96,6 +96,10 @@ pub enum PluginError {
     Json { path: String, message: String },
     #[error("{path} is {len} bytes, over the limit of {MAX_PLUGIN_CONFIG_LEN} for a plugin's configuration")]
     TooLarge { path: String, len: usize },
+    #[error(
+        "{path}: `agents` names `{value}`, and Claude Code takes only agent files there (each must end in `.md`); list each file (`./agents/NAME.md`), or drop the field: Claude Code reads `agents/` by itself"
+    )]
+    AgentsPath { path: String, value: String },
     #[error("{path}: `name` is missing or not a string")]
     NoName { path: String },
     #[error("{path}: `name`: {message}")]
@@ -136,10 +140,18 @@ pub fn reserved_plugin_name(name: &str) -> Option<&'static str> {
     None
 }
 
-/// Whether a hidden path may be part of a plugin: its manifest directory and the MCP and LSP
-/// files Claude Code reads at the plugin's top. Every other hidden path (`.git`) is left out.
+/// Whether a hidden path may be part of a plugin: its manifest directories (`.claude-plugin/`,
+/// and other tools' such as `.codex-plugin/`) and the MCP and LSP files Claude Code reads at the
+/// plugin's top. Every other hidden path (`.git`, `.DS_Store` inside a manifest directory) is
+/// left out.
 pub fn plugin_hidden_path_allowed(path: &str) -> bool {
-    path.starts_with(".claude-plugin/") || matches!(path, ".mcp.json" | ".lsp.json")
+    // Other tools' manifests of the same plugin (`.codex-plugin/`, `.cursor-plugin/`) are part
+    // of it too.
+    let top = path.split('/').next().unwrap_or_default();
+    let manifest_dir =
+        top.starts_with('.') && top.len() > ".-plugin".len() && top.ends_with("-plugin") && path.len() > top.len() + 1;
+    (manifest_dir && !path[top.len() + 1..].split('/').any(|c| c.starts_with('.')))
+        || matches!(path, ".mcp.json" | ".lsp.json")
 }
 
 /// Which manifest the files hold, if any: Claude Code's first.
@@ -229,6 +241,13 @@ fn check_paths(manifest_path: &str, manifest: &Value, held: &[&str]) -> Result<(
                     value: value.escape_debug().to_string(),
                 });
             };
+            // Claude Code's schema: an `agents` entry is an agent file, never a directory.
+            if *field == "agents" && !inside.ends_with(".md") {
+                return Err(PluginError::AgentsPath {
+                    path: manifest_path.to_owned(),
+                    value: value.escape_debug().to_string(),
+                });
+            }
             if EXEC_FIELDS.contains(field) && inside.ends_with(".json") && !held.contains(&inside.as_str()) {
                 return Err(PluginError::MissingFile {
                     path: manifest_path.to_owned(),
@@ -457,6 +476,10 @@ mod tests {
         }
         let files = [file(CLAUDE_PLUGIN_MANIFEST, FileMode::Regular, br#"{"name":"p","commands":["./cmds"]}"#)];
         assert!(parse(&files).is_ok());
+        let files = [file(CLAUDE_PLUGIN_MANIFEST, FileMode::Regular, br#"{"name":"p","agents":["./agents"]}"#)];
+        assert!(matches!(parse(&files), Err(PluginError::AgentsPath { .. })), "{:?}", parse(&files));
+        let files = [file(CLAUDE_PLUGIN_MANIFEST, FileMode::Regular, br#"{"name":"p","agents":["./agents/a.md"]}"#)];
+        assert!(parse(&files).is_ok());
         let files = [file(CLAUDE_PLUGIN_MANIFEST, FileMode::Regular, br#"{"name":"p","hooks":"./h.json"}"#)];
         assert!(matches!(parse(&files), Err(PluginError::MissingFile { .. })));
     }
@@ -481,6 +504,16 @@ mod tests {
         let without = [file(AGENT_PLUGINS_MANIFEST, FileMode::Regular, br#"{"name":"ap"}"#)];
         assert_eq!(parse(&without), Err(PluginError::NoManifest));
         assert_eq!(parse(&[]), Err(PluginError::NoManifest));
+    }
+
+    #[test]
+    fn hidden_paths_of_a_plugin_are_its_manifests_and_server_files_only() {
+        for kept in [".claude-plugin/plugin.json", ".codex-plugin/plugin.json", ".mcp.json", ".lsp.json"] {
+            assert!(plugin_hidden_path_allowed(kept), "{kept}");
+        }
+        for left in [".git/config", ".gitignore", ".claude-plugin/.DS_Store", ".plugin", "-plugin/x", ".env"] {
+            assert!(!plugin_hidden_path_allowed(left), "{left}");
+        }
     }
 
     #[test]

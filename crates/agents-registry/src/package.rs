@@ -79,7 +79,7 @@ pub fn read_plugin_directory(directory: &Path) -> Result<SkillDirectory> {
     }
     let keep = |relative: &str| {
         agents_format::plugin_hidden_path_allowed(relative)
-            || agents_format::plugin_hidden_path_allowed(&format!("{relative}/"))
+            || agents_format::plugin_hidden_path_allowed(&format!("{relative}/plugin.json"))
     };
     walk(directory, "", &keep, &mut out)?;
     out.files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
