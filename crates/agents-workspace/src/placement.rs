@@ -298,12 +298,14 @@ impl Placement<'_> {
         RelativePath::parse(&text).expect("a package name makes a plain relative path")
     }
 
-    /// Where a package is, for messages: a skill's Claude Code directory, else its main file.
+    /// Where a package is, for messages: a skill's Claude Code directory, a plugin's directory,
+    /// else its main file.
     pub fn shown_path(&self, kind: Kind, name: &AgentName) -> RelativePath {
         match kind {
             Kind::Skill => {
                 RelativePath::parse(&self.claude_relative(&format!("skills/{name}"))).expect("a plain relative path")
             }
+            Kind::Plugin => RelativePath::parse(&self.plugin_dir(name)).expect("a plain relative path"),
             kind => self.main_file(kind, name),
         }
     }
