@@ -140,6 +140,18 @@ const FIXTURES: &[Fixture] = &[
         },
     },
     Fixture {
+        heading: "Plugins",
+        what: "a registry holding the plugin `my-plugin` and the agent `reviewer`",
+        setup: |env| {
+            env.registry("team");
+            let plugin = env.path("my-plugin");
+            write(&plugin.join(".claude-plugin/plugin.json"), r#"{"name":"my-plugin","version":"1.0.0"}"#);
+            write(&plugin.join("skills/plan/SKILL.md"), "---\nname: plan\ndescription: Plans\n---\nPlan.\n");
+            env.run([std::ffi::OsStr::new("publish"), plugin.as_os_str()]).success();
+            env.publish("reviewer", "1.0.0");
+        },
+    },
+    Fixture {
         heading: "A sparse registry on any static host",
         what: "a registry with `my-agent`, its tree served by a static web server on loopback",
         setup: |env| {
