@@ -8,6 +8,11 @@
 //!   the bundle's own `pin` requirement excludes, so the solver refuses 99 versions of `wide`
 //!   before it finds the one that fits.
 //!
+//! - the bundle over sparse HTTP with an empty cache (the registry's tree served by lighttpd on
+//!   loopback), with the requests it takes per package;
+//! - APM (PyPI apm-cli) installing the same graph as local packages, each naming its
+//!   dependencies by path (APM has no index or version ranges).
+//!
 //! Figures are printed and written to `docs/BENCHMARKS.md`'s "dependency graphs" section.
 
 use std::path::Path;
@@ -53,8 +58,10 @@ pub(crate) fn deps(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         (format!("install with a forced backtrack over {WIDE_VERSIONS} versions, warm cache"), "deps-backtrack"),
     ] {
         let figure = sample(runs, |_| fresh_project(&project), |_| user.agents(&project, &["install", name]))?;
-        rows.push((scenario, figure));
+        rows.push(Row { scenario, figure: Ok(figure), note: String::new() });
     }
+    rows.push(cold_sparse(&bin, &registry, &work, runs)?);
+    rows.push(apm(&work, runs)?);
     let table = render(&rows, runs, scale);
     eprintln!("{table}");
     let command = if quick {
@@ -119,19 +126,123 @@ fn check(mut command: std::process::Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn render(rows: &[(String, Figure)], runs: usize, scale: usize) -> String {
+/// One row of the table: a figure, or why a peer has none, and what else was counted.
+struct Row {
+    scenario: String,
+    figure: Result<Figure, String>,
+    note: String,
+}
+
+fn render(rows: &[Row], runs: usize, scale: usize) -> String {
     let mut out = format!(
         "{runs} runs per figure, plus one for peak memory, in a registry of {scale} generated agents plus the graphs. \
          Each run installs into a fresh project (resolution, every body read and verified, every file written).\n\n\
-         | scenario | median (p95) | peak RSS |\n| --- | --- | --- |\n"
+         | scenario | median (p95) | peak RSS | notes |\n| --- | --- | --- | --- |\n"
     );
-    for (scenario, figure) in rows {
-        out.push_str(&format!(
-            "| {scenario} | {} ({}) | {:.1} MiB |\n",
-            ms(figure.median),
-            ms(figure.p95),
-            figure.rss_kib as f64 / 1024.0
-        ));
+    for row in rows {
+        let (time, rss) = match &row.figure {
+            Ok(figure) => (
+                format!("{} ({})", ms(figure.median), ms(figure.p95)),
+                format!("{:.1} MiB", figure.rss_kib as f64 / 1024.0),
+            ),
+            Err(why) => ("n/a".to_owned(), format!("n/a: {why}")),
+        };
+        out.push_str(&format!("| {} | {time} | {rss} | {} |\n", row.scenario, row.note));
     }
     out
+}
+
+/// The bundle installed with an empty cache from the same registry served as a sparse registry
+/// (its tree exported, served by lighttpd on loopback): time, and the requests it takes, per
+/// package (the goal: at most 2).
+fn cold_sparse(bin: &Path, registry: &Path, work: &Path, runs: usize) -> anyhow::Result<Row> {
+    let www = work.join("www");
+    crate::sparse_bench::archive(registry, &www, &[])?;
+    let mut site = crate::sparse_bench::Site::start(&work.join("lighttpd"), &www)?;
+    let url = site.url();
+    let home = work.join("sparse-user");
+    let project = work.join("sparse-project");
+    let fresh = |_| -> anyhow::Result<()> {
+        fresh_dir(&home)?;
+        User::with_registry(&home, bin, &url)?;
+        fresh_project(&project)
+    };
+    let user = User::with_registry(&home, bin, &url)?;
+    let figure = sample(runs, fresh, |_| user.agents(&project, &["install", "deps-bundle"]))?;
+    fresh(0)?;
+    site.clear_log()?;
+    check(user.agents(&project, &["install", "deps-bundle"]))?;
+    let requests = site.requests()?.len();
+    let packages = PACKAGES + SHARED + 1;
+    Ok(Row {
+        scenario: "the same bundle over sparse HTTP (lighttpd on loopback), empty cache".to_owned(),
+        figure: Ok(figure),
+        note: format!(
+            "{requests} requests for {packages} packages ({:.2} per package)",
+            requests as f64 / packages as f64
+        ),
+    })
+}
+
+/// APM installing the same graph: 250 local APM packages (the same agent files), each package
+/// naming its four shared dependencies by path, and one package naming the fifty (APM has no
+/// registry index or version ranges: a dependency is a repository or a path).
+fn apm(work: &Path, runs: usize) -> anyhow::Result<Row> {
+    let scenario = format!("APM installing the same graph ({PACKAGES} + {SHARED} local packages)");
+    let apm = match crate::scenarios::install_apm()? {
+        Ok(apm) => apm,
+        Err(why) => return Ok(Row { scenario, figure: Err(why), note: String::new() }),
+    };
+    let graph = work.join("apm");
+    let package = |name: &str, requires: &[String], agent: bool| -> anyhow::Result<()> {
+        let dir = graph.join(name);
+        fs_err::create_dir_all(dir.join(".apm/agents"))?;
+        let mut manifest = format!("name: {name}\nversion: 1.0.0\ndescription: bench\n");
+        if !requires.is_empty() {
+            manifest.push_str("dependencies:\n  apm:\n");
+            for requirement in requires {
+                manifest.push_str(&format!("    - ../{requirement}\n"));
+            }
+        }
+        fs_err::write(dir.join("apm.yml"), manifest)?;
+        if agent {
+            let body = format!("---\nname: {name}\ndescription: bench\n---\n{name} 1.0.0\n");
+            fs_err::write(dir.join(format!(".apm/agents/{name}.agent.md")), body)?;
+        }
+        Ok(())
+    };
+    for shared in 0..SHARED {
+        package(&format!("deps-shared-{shared}"), &[], true)?;
+    }
+    let mut members = Vec::new();
+    for index in 0..PACKAGES {
+        let requires: Vec<String> = (0..4).map(|k| format!("deps-shared-{}", (index * 4 + k) % SHARED)).collect();
+        package(&format!("deps-package-{index}"), &requires, true)?;
+        members.push(format!("deps-package-{index}"));
+    }
+    package("deps-bundle", &members, false)?;
+    let project = graph.join("project");
+    let home = graph.join("home");
+    let figure = sample(
+        runs,
+        |_| {
+            fresh_dir(&home)?;
+            fresh_project(&project)
+        },
+        |_| {
+            let mut command = std::process::Command::new(&apm);
+            command
+                .args(["install", "../deps-bundle", "--target", "claude"])
+                .current_dir(&project)
+                .env("HOME", &home)
+                .stdin(std::process::Stdio::null());
+            command
+        },
+    );
+    let installed = fs_err::read_dir(project.join(".claude/agents")).map(|d| d.count()).unwrap_or(0);
+    Ok(Row {
+        scenario,
+        figure: figure.map_err(|e| format!("APM failed: {e}")),
+        note: format!("{installed} agent files installed; no version ranges, so no resolution to compare"),
+    })
 }

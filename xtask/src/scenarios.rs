@@ -871,19 +871,23 @@ fn install_peers() -> anyhow::Result<Peers> {
         install.args(["install", "agpm-cli", "--locked", "--root"]).arg(&dir);
         install_peer("agpm", &mut install, &agpm)
     };
-    let venv = dir.join("apm-venv");
+    Ok(Peers { agpm, apm: install_apm()? })
+}
+
+/// APM (PyPI apm-cli) in a virtual environment under `<target dir>/peers`, installed once; why
+/// not when it cannot be.
+pub(crate) fn install_apm() -> anyhow::Result<Result<PathBuf, String>> {
+    let venv = crate::target_dir()?.join("peers/apm-venv");
     let apm = venv.join("bin/apm");
-    let apm = if apm.exists() {
-        Ok(apm)
-    } else {
-        let mut create = Command::new("python3");
-        create.arg("-m").arg("venv").arg(&venv);
-        // Few retries: without PyPI, pip's defaults spend minutes before giving up.
-        let mut install = Command::new(venv.join("bin/pip"));
-        install.args(["install", "-q", "--retries", "1", "--timeout", "20", "apm-cli"]);
-        install_peer("APM", &mut create, &venv.join("bin/pip")).and_then(|_| install_peer("APM", &mut install, &apm))
-    };
-    Ok(Peers { agpm, apm })
+    if apm.exists() {
+        return Ok(Ok(apm));
+    }
+    let mut create = Command::new("python3");
+    create.arg("-m").arg("venv").arg(&venv);
+    // Few retries: without PyPI, pip's defaults spend minutes before giving up.
+    let mut install = Command::new(venv.join("bin/pip"));
+    install.args(["install", "-q", "--retries", "1", "--timeout", "20", "apm-cli"]);
+    Ok(install_peer("APM", &mut create, &venv.join("bin/pip")).and_then(|_| install_peer("APM", &mut install, &apm)))
 }
 
 /// Runs `command` to install `peer`, then expects `executable`; on failure says why, in the run

@@ -39,7 +39,7 @@ impl Drop for TempDir {
 }
 
 /// lighttpd serving `www` on loopback (HTTP), its access log read through [`Site::requests`].
-struct Site {
+pub(crate) struct Site {
     child: Child,
     dir: PathBuf,
     port: u16,
@@ -49,7 +49,7 @@ struct Site {
 
 /// One request from the access log.
 #[derive(Debug, Clone)]
-struct Served {
+pub(crate) struct Served {
     status: u16,
     /// Response body bytes.
     body: u64,
@@ -69,7 +69,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Site {
-    fn start(dir: &Path, www: &Path) -> anyhow::Result<Site> {
+    pub(crate) fn start(dir: &Path, www: &Path) -> anyhow::Result<Site> {
         let lighttpd = Path::new("/usr/sbin/lighttpd");
         if !lighttpd.exists() {
             bail!("lighttpd is not installed (`cargo xtask test` installs it: apt-get install lighttpd)");
@@ -124,18 +124,18 @@ $SERVER["socket"] == "127.0.0.1:{marker_port}" {{ }}
         Ok(site)
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("sparse+http://127.0.0.1:{}/", self.port)
     }
 
-    fn clear_log(&self) -> anyhow::Result<()> {
+    pub(crate) fn clear_log(&self) -> anyhow::Result<()> {
         fs_err::write(self.dir.join("access.log"), "")?;
         Ok(())
     }
 
     /// The requests answered since the last clear: a marker request goes in behind them and the
     /// log is read once it shows.
-    fn requests(&mut self) -> anyhow::Result<Vec<Served>> {
+    pub(crate) fn requests(&mut self) -> anyhow::Result<Vec<Served>> {
         use std::io::{Read as _, Write as _};
         self.markers += 1;
         let marker = format!("/.marker-{}", self.markers);
@@ -340,7 +340,7 @@ fn git(registry: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// `git archive main [paths] | tar -x -C www`.
-fn archive(registry: &Path, www: &Path, paths: &[&str]) -> anyhow::Result<()> {
+pub(crate) fn archive(registry: &Path, www: &Path, paths: &[&str]) -> anyhow::Result<()> {
     fs_err::create_dir_all(www)?;
     let mut archive = Command::new("git");
     archive.arg("--git-dir").arg(registry).args(["archive", "main", "--"]).args(paths).stdout(Stdio::piped());
