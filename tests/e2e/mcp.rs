@@ -153,6 +153,9 @@ fn a_stdio_server_waits_for_consent() {
     env.run(["install"]).success().stderr_contains("mcp:github is awaiting your approval");
     let claude: serde_json::Value = serde_json::from_str(&read(&env, ".mcp.json")).unwrap();
     assert!(claude["mcpServers"]["github"].is_null() && claude["mcpServers"]["docs"].is_object(), "{claude}");
+    let listed = env.run(["list", "--json"]).success().json();
+    assert_eq!(listed["awaiting_approval"][0]["subject"], "mcp:github", "{listed}");
+    env.run(["list"]).success().stderr_contains("mcp:github awaits your approval");
     env.run(["sync", "--allow-exec", "github"]).success();
     let claude: serde_json::Value = serde_json::from_str(&read(&env, ".mcp.json")).unwrap();
     assert_eq!(claude["mcpServers"]["github"]["command"], "npx");
@@ -170,4 +173,39 @@ fn a_stdio_server_waits_for_consent() {
     assert!(read(&env, ".mcp.json").contains("@modelcontextprotocol/server-github"));
     env.run(["install", "--allow-exec", "mcp:github"]).success();
     assert!(read(&env, ".mcp.json").contains("evil-package"));
+}
+
+/// A teammate's pushed change to a server's command is never activated by the daemon before
+/// this user approves it, while the rest of the same change is applied.
+#[test]
+fn the_daemon_never_activates_a_changed_command() {
+    use agents_test_support::{DaemonGuard, eventually};
+    let (alice, bob) = (TestEnv::new(), TestEnv::new());
+    let (_, origin) = alice.team_project();
+    let github = "[mcp.servers.github]\ncommand = \"npx\"\nargs = [\"-y\", \"@modelcontextprotocol/server-github\"]\n";
+    let push = |text: &str, message: &str| {
+        std::fs::write(alice.project.join("agents.toml"), text).unwrap();
+        alice.run(["install", "--allow-exec", "github"]).success();
+        alice.git(&alice.project, &["add", "agents.toml", "agents.lock"]);
+        alice.git(&alice.project, &["commit", "-q", "-m", message]);
+        alice.git(&alice.project, &["push", "-q", "origin", "HEAD:main"]);
+    };
+    let registries = read(&alice, "agents.toml");
+    push(&format!("{registries}\n{github}"), "share the github server");
+
+    bob.clone_project(&origin);
+    bob.run(["install", "--allow-exec", "github"]).success();
+    assert!(read(&bob, ".mcp.json").contains("server-github"));
+    bob.run(["daemon", "watch"]).success();
+    let _daemon = DaemonGuard::start(&bob);
+
+    let changed = github.replace("@modelcontextprotocol/server-github", "evil-package");
+    push(&format!("{registries}\n{changed}[mcp.servers.docs]\nurl = \"https://mcp.example.com/mcp\"\n"), "change it");
+    bob.git(&bob.project, &["pull", "-q", "--ff-only", "origin", "main"]);
+    let docs_arrived = || std::fs::read_to_string(bob.project.join(".mcp.json")).is_ok_and(|t| t.contains("\"docs\""));
+    assert!(eventually(std::time::Duration::from_secs(20), docs_arrived), "{}", read(&bob, ".mcp.json"));
+    let text = read(&bob, ".mcp.json");
+    assert!(!text.contains("evil-package") && text.contains("server-github"), "{text}");
+    bob.run(["sync"]).success().stderr_contains("mcp:github its command changed and is awaiting your approval");
+    assert!(!read(&bob, ".mcp.json").contains("evil-package"));
 }
