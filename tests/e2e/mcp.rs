@@ -69,16 +69,26 @@ fn servers_go_into_every_tools_file_with_references_translated() {
     // Removing the declarations removes the files we created (and nothing else is left).
     manifest(&env, "targets = [\"cursor\", \"copilot\", \"opencode\", \"codex\", \"gemini\"]\n");
     env.run(["install"]).success().stderr_contains("Removed");
-    for file in [
-        ".mcp.json",
-        ".cursor/mcp.json",
-        ".vscode/mcp.json",
-        "opencode.json",
-        ".gemini/settings.json",
-        ".codex/config.toml",
-    ] {
-        assert!(!env.project.join(file).exists(), "{file} is left behind");
+    // The directories created for them go too: the project is as it was.
+    for path in [".mcp.json", ".cursor", ".vscode", "opencode.json", ".gemini", ".codex"] {
+        assert!(!env.project.join(path).exists(), "{path} is left behind");
     }
+}
+
+#[test]
+fn dry_run_and_locked_cover_config_entries() {
+    let env = TestEnv::new();
+    manifest(&env, "targets = [\"cursor\"]\n[mcp.servers.docs]\nurl = \"https://mcp.example.com/mcp\"\n");
+    env.run(["install", "--dry-run"]).success().stderr_contains("Would add `mcpServers.docs`");
+    assert!(!env.project.join(".mcp.json").exists() && !env.project.join(".cursor").exists());
+    env.run(["install", "--locked"]).fails_with("agents.lock");
+    assert!(!env.project.join(".mcp.json").exists());
+    env.run(["install"]).success();
+    env.run(["install", "--locked"]).success();
+    manifest(&env, "targets = [\"cursor\"]\n[mcp.servers.docs]\nurl = \"https://mcp.example.com/v2\"\n");
+    env.run(["install", "--locked"]).fails_with("agents.lock");
+    env.run(["install"]).success().stderr_contains("Updated `mcpServers.docs`");
+    assert!(read(&env, ".cursor/mcp.json").contains("/v2"));
 }
 
 #[test]

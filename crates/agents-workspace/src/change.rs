@@ -88,13 +88,8 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     if let Some(step) = steps.iter().find(|s| s.refuses()) {
         return Err(refusal(&root, &steps, step));
     }
-    let entries = crate::config_entries::for_workspace(workspace, &change.inputs.manifest, &change.tools, &mut report)?;
-    let consent = crate::config_entries::consent(workspace, &entries, &change.allow_exec, &mut report);
-    let config_plan = crate::config_entries::plan(&root, &state.entries, &consent.wanted, &consent.held)?;
-    report.warnings.extend(config_plan.warnings.iter().cloned());
+    let (consent, config_plan, locked_entries) = plan_config(workspace, &root, &state, &change, &mut report)?;
     let (mut pinned, mut with_new_roots) = lockfiles(&wanted, &change, &loader.roots);
-    let locked_entries =
-        crate::config_entries::ConfigPlan::locked(&entries.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>());
     pinned.set_entries(locked_entries.clone());
     with_new_roots.set_entries(locked_entries);
     let changes = |lockfile: &agents_format::Lockfile| match &change.inputs.lockfile_text {
@@ -140,7 +135,7 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     let results = applied?;
     describe(workspace, &wanted, &[], Some(&results), &kept_aside, &mut report);
     // Configuration entries come after the files: a plugin's entry may name its files.
-    let configured = crate::config_entries::apply(&root, config_plan, &mut state.entries);
+    let configured = crate::config_entries::apply(&root, config_plan, &mut state.entries, &mut state.dirs);
     state.dirs.extend(root.take_created());
     if configured.is_err() {
         let _ = workspace.write_state(&state);
@@ -177,6 +172,24 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
             .push(format!("could not record what was written ({error}); the next command will re-check the files"));
     }
     Ok(report)
+}
+
+/// The managed configuration entries of the change (`config_entries.rs`), split by consent
+/// and planned against the files as they are, and what the lockfile records of them.
+fn plan_config(
+    workspace: &Workspace,
+    root: &Root,
+    state: &crate::state::WorkspaceState,
+    change: &Change<'_>,
+    report: &mut Report,
+) -> Result<(crate::config_entries::Consented, crate::config_entries::ConfigPlan, Vec<agents_format::LockedEntry>)> {
+    use crate::config_entries as entries;
+    let wanted = entries::for_workspace(workspace, &change.inputs.manifest, &change.tools, report)?;
+    let consent = entries::consent(workspace, &wanted, &change.allow_exec, report);
+    let plan = entries::plan(root, &state.entries, &consent.wanted, &consent.held)?;
+    report.warnings.extend(plan.warnings.iter().cloned());
+    let locked = entries::ConfigPlan::locked(&wanted.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>());
+    Ok((consent, plan, locked))
 }
 
 /// The lockfile the change leads to: with every root `agents.lock` already pins (one pinned by

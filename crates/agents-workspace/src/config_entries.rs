@@ -354,7 +354,14 @@ impl Edit<'_> {
 /// keeps `records` (the state's list) true after each file. A file that changed since it was
 /// read is left to the user's save and reported as an error naming it: nothing of theirs is
 /// lost, and running the command again plans from what is there now.
-pub fn apply(root: &Root, plan: ConfigPlan, records: &mut Vec<EntryState>) -> Result<Vec<EntryChange>> {
+/// A file removed takes with it the directories this tool created for it (`dirs`, the state's)
+/// once they are empty.
+pub fn apply(
+    root: &Root,
+    plan: ConfigPlan,
+    records: &mut Vec<EntryState>,
+    dirs: &mut BTreeSet<RelativePath>,
+) -> Result<Vec<EntryChange>> {
     let mut changes = Vec::new();
     for file in plan.files {
         let unchanged = file.before.as_deref() == file.after.as_deref().map(str::as_bytes);
@@ -373,8 +380,24 @@ pub fn apply(root: &Root, plan: ConfigPlan, records: &mut Vec<EntryState>) -> Re
         records.retain(|r| r.file != file.file);
         records.extend(file.records);
         changes.extend(file.changes);
+        if file.after.is_none() && !unchanged {
+            prune_dirs(root, &file.file, dirs)?;
+        }
     }
     Ok(changes)
+}
+
+/// Removes the empty directories above `file` that this tool created, deepest first.
+fn prune_dirs(root: &Root, file: &RelativePath, dirs: &mut BTreeSet<RelativePath>) -> Result<()> {
+    let components: Vec<&str> = file.parent_components().collect();
+    for depth in (1..=components.len()).rev() {
+        let Ok(dir) = RelativePath::parse(&components[..depth].join("/")) else { break };
+        if !dirs.contains(&dir) || !root.remove_empty_dir(&dir)? {
+            break;
+        }
+        dirs.remove(&dir);
+    }
+    Ok(())
 }
 
 /// An MCP server and who declares it (`manifest`, or a package: a plugin's `.mcp.json`).
