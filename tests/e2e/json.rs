@@ -28,6 +28,10 @@ fn scenario(env: &TestEnv) -> Outputs {
     std::fs::write(env.agents_dir().join("gamma.md"), "my own gamma\n").unwrap();
     env.publish("gamma", "1.0.1");
     env.run(["update", "gamma"]).fails_with("conflict");
+    // An MCP server whose command this user has not approved: `list` names it.
+    let manifest = std::fs::read_to_string(env.project.join("agents.toml")).unwrap();
+    let server = "\n[mcp.servers.probe]\ncommand = \"probe-server\"\n";
+    std::fs::write(env.project.join("agents.toml"), format!("{manifest}{server}")).unwrap();
 
     let mut outputs = Outputs::new();
     let mut record = |heading: &'static str, args: &[&str], code: i32| {

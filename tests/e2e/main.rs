@@ -23,6 +23,7 @@ mod json;
 mod layout;
 mod lifecycle;
 mod lint;
+mod mcp;
 mod merge;
 mod model;
 mod packages;

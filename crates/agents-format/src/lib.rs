@@ -11,7 +11,8 @@
 //!   content-addressed, pinned together by their [`package_digest`].
 //! - A record may carry [`Requirement`]s (schema 3, [`REQUIRES_RECORD_SCHEMA`]); a record of
 //!   kind `bundle` is only requirements, pinned by their [`bundle_digest`].
-//! - [`Manifest`] is `agents.toml` (requirements), [`Lockfile`] is `agents.lock` (exact pins).
+//! - [`Manifest`] is `agents.toml` (requirements, and the team's [`McpServer`]s), [`Lockfile`]
+//!   is `agents.lock` (exact pins, and each managed entry in a tool's config file).
 //! - [`RegistryUrl`] is a registry URL git can never read as an option or a command.
 //! - [`select`] picks the version to install.
 //! - [`record_payload`], [`owners_payload`] and [`config_payload`] are the byte strings SSH
@@ -30,6 +31,7 @@ mod index;
 mod layout;
 mod lockfile;
 mod manifest;
+mod mcp;
 mod name;
 mod owners;
 mod package;
@@ -60,10 +62,14 @@ pub use index::{
     REQUIRES_RECORD_SCHEMA, Rewrites, YankStatement,
 };
 pub use layout::{BodyDepth, Layout, body_depth, one_level_body_path, two_level_body_path};
-pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedFile, Lockfile, LockfileError};
+pub use lockfile::{LOCKFILE_VERSION, LockedAgent, LockedEntry, LockedFile, Lockfile, LockfileError};
 pub use manifest::{
     Dependency, EMPTY_MANIFEST, Manifest, ManifestError, RegistrySource, remove_dependency, set_dependency,
     set_targets, validate_registry_name,
+};
+pub use mcp::{
+    ConfigFormat, MAX_MCP_ITEMS, MAX_MCP_SERVERS, MAX_MCP_STRING_LEN, McpEntry, McpServer, McpServerName, RawMcpServer,
+    RemoteKind, shell_quote,
 };
 pub use name::{AgentName, MAX_NAME_LEN, NameError, closest_name};
 pub use owners::{OWNERS_SCHEMA, Owners, OwnersRevision, Retained};

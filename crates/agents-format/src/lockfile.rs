@@ -27,6 +27,21 @@ pub struct Lockfile {
     /// Registry id → the fingerprint (`SHA256:…`) of the root key its signed versions were
     /// accepted under: the trust a project's teammates and CI start from (`[roots]`).
     roots: std::collections::BTreeMap<RegistryId, String>,
+    /// Every managed entry in a tool's configuration file (`[[config]]`), sorted by file and key.
+    entries: Vec<LockedEntry>,
+}
+
+/// One entry `agents` manages inside a configuration file the user also edits (an MCP server
+/// in `.mcp.json`, a switch in `.claude/settings.json`): where it is and the sha256 of its value
+/// as written (serde_json's compact form). Older clients ignore the table.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct LockedEntry {
+    /// Relative to the project root (or the home, in user scope).
+    pub file: RelativePath,
+    pub key: Vec<String>,
+    /// `manifest` (declared in agents.toml) or the package that brings it.
+    pub owner: String,
+    pub sha256: Sha256,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,6 +117,8 @@ struct RawLockfile {
     roots: std::collections::BTreeMap<RegistryId, String>,
     #[serde(default, rename = "agent")]
     agents: Vec<LockedAgent>,
+    #[serde(default, rename = "config", skip_serializing_if = "Vec::is_empty")]
+    entries: Vec<LockedEntry>,
 }
 
 impl Lockfile {
@@ -160,7 +177,13 @@ impl Lockfile {
                 root.chars().take(80).collect::<String>()
             )));
         }
-        Ok(Lockfile { agents, roots: raw.roots })
+        let mut entries = raw.entries;
+        entries.sort();
+        entries.dedup_by(|a, b| a.file == b.file && a.key == b.key);
+        if entries.iter().any(|e| e.key.is_empty() || e.key.len() > 16 || e.key.iter().any(|k| k.len() > 256)) {
+            return Err(LockfileError::Invalid("a `[[config]]` entry has an empty or oversized key".to_owned()));
+        }
+        Ok(Lockfile { agents, roots: raw.roots, entries })
     }
 
     /// Whether any entry records part of the graph (so the file needs version 2).
@@ -206,7 +229,29 @@ impl Lockfile {
                 ));
             }
         }
+        for entry in &self.entries {
+            let key: Vec<String> = entry.key.iter().map(|k| toml_edit::Value::from(k.as_str()).to_string()).collect();
+            out.push_str(&format!(
+                "\n[[config]]\nfile = {}\nkey = [{}]\nowner = {}\nsha256 = \"{}\"\n",
+                toml_edit::Value::from(entry.file.as_str()),
+                key.join(", "),
+                toml_edit::Value::from(entry.owner.as_str()),
+                entry.sha256
+            ));
+        }
         out
+    }
+
+    /// The managed configuration entries, sorted by file and key.
+    pub fn entries(&self) -> &[LockedEntry] {
+        &self.entries
+    }
+
+    /// Replaces the managed configuration entries.
+    pub fn set_entries(&mut self, mut entries: Vec<LockedEntry>) {
+        entries.sort();
+        entries.dedup_by(|a, b| a.file == b.file && a.key == b.key);
+        self.entries = entries;
     }
 
     pub fn agents(&self) -> &[LockedAgent] {

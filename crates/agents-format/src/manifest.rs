@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::mcp::{MAX_MCP_SERVERS, McpServer, McpServerName, RawMcpServer};
 use crate::name::AgentName;
 use crate::targets::Target;
 use crate::url::{RegistryUrl, RegistryUrlError};
@@ -18,6 +19,8 @@ pub struct Manifest {
     pub targets: Vec<Target>,
     /// `[security] require-signatures = true`: refuse versions from registries that do not sign.
     pub require_signatures: bool,
+    /// `[mcp.servers.NAME]`: MCP servers the team shares, written into each tool's own file.
+    pub mcp_servers: BTreeMap<McpServerName, McpServer>,
 }
 
 /// One requirement: `name = "^1"` or `name = { version = "^1", registry = "team" }`.
@@ -49,6 +52,8 @@ pub enum ManifestError {
     Agent { key: String, message: String },
     #[error("`[registries]` entry `{key}`: {message}")]
     Registry { key: String, message: String },
+    #[error("`[mcp.servers]` entry `{key}`: {message}")]
+    McpServer { key: String, message: String },
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -61,6 +66,20 @@ struct RawManifest {
     targets: Vec<String>,
     #[serde(default)]
     security: RawSecurity,
+    #[serde(default, skip_serializing_if = "RawMcp::is_empty")]
+    mcp: RawMcp,
+}
+
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct RawMcp {
+    #[serde(default)]
+    servers: BTreeMap<String, RawMcpServer>,
+}
+
+impl RawMcp {
+    fn is_empty(&self) -> bool {
+        self.servers.is_empty()
+    }
 }
 
 #[derive(Default, serde::Serialize, serde::Deserialize)]
@@ -183,6 +202,15 @@ impl Manifest {
             }
         }
         manifest.targets.sort();
+        if raw.mcp.servers.len() > MAX_MCP_SERVERS {
+            let message = format!("more than {MAX_MCP_SERVERS} servers");
+            return Err(ManifestError::McpServer { key: "*".to_owned(), message });
+        }
+        for (key, server) in &raw.mcp.servers {
+            let error = |message: String| ManifestError::McpServer { key: key.escape_debug().to_string(), message };
+            let name = McpServerName::new(key).map_err(error)?;
+            manifest.mcp_servers.insert(name, McpServer::from_raw(server).map_err(error)?);
+        }
         for (key, source) in raw.registries {
             validate_registry_name(&key).map_err(|message| ManifestError::Registry { key: key.clone(), message })?;
             source.registry_url().map_err(|e| ManifestError::Registry { key: key.clone(), message: e.to_string() })?;

@@ -48,6 +48,9 @@ pub(crate) struct Change<'a> {
     /// The roots of the signed registries resolve accepted versions from, to pin in the
     /// lockfile's `[roots]` (with those the model's loads accepted).
     pub(crate) roots: crate::resolve::Roots,
+    /// Executable content the user allowed for this run (`--allow-exec NAME…`): approved and
+    /// written. Anything else not approved before waits.
+    pub(crate) allow_exec: Vec<String>,
 }
 
 /// Runs `change` under the workspace lock the caller holds (or, for a dry run, may not).
@@ -85,10 +88,13 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     if let Some(step) = steps.iter().find(|s| s.refuses()) {
         return Err(refusal(&root, &steps, step));
     }
-    let (pinned, with_new_roots) = lockfiles(&wanted, &change, &loader.roots);
+    let (consent, config_plan, locked_entries) = plan_config(workspace, &root, &state, &change, &mut report)?;
+    let (mut pinned, mut with_new_roots) = lockfiles(&wanted, &change, &loader.roots);
+    pinned.set_entries(locked_entries.clone());
+    with_new_roots.set_entries(locked_entries);
     let changes = |lockfile: &agents_format::Lockfile| match &change.inputs.lockfile_text {
         Some(text) => *text != lockfile.to_text(),
-        None => !lockfile.agents().is_empty(),
+        None => !lockfile.agents().is_empty() || !lockfile.entries().is_empty(),
     };
     if change.locked && changes(&pinned) {
         return Err(WorkspaceError::LockfileWouldChange { reason: "agents.lock is missing or out of date".to_owned() });
@@ -103,6 +109,7 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     report.lockfile_changed = lockfile_changes;
     if change.dry_run {
         describe(workspace, &wanted, &steps, None, &[], &mut report);
+        report.config = config_plan.changes();
         return Ok(report);
     }
     let mut kept_aside = Vec::new();
@@ -127,6 +134,14 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     }
     let results = applied?;
     describe(workspace, &wanted, &[], Some(&results), &kept_aside, &mut report);
+    // Configuration entries come after the files: a plugin's entry may name its files.
+    let configured = crate::config_entries::apply(&root, config_plan, &mut state.entries, &mut state.dirs);
+    state.dirs.extend(root.take_created());
+    if configured.is_err() {
+        let _ = workspace.write_state(&state);
+    }
+    report.config = configured?;
+    consent.record(workspace, &mut report);
     let written = |report: &Report| -> Vec<String> {
         report.written().iter().map(|(_, f)| f.path.display().to_string()).collect()
     };
@@ -157,6 +172,24 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
             .push(format!("could not record what was written ({error}); the next command will re-check the files"));
     }
     Ok(report)
+}
+
+/// The managed configuration entries of the change (`config_entries.rs`), split by consent
+/// and planned against the files as they are, and what the lockfile records of them.
+fn plan_config(
+    workspace: &Workspace,
+    root: &Root,
+    state: &crate::state::WorkspaceState,
+    change: &Change<'_>,
+    report: &mut Report,
+) -> Result<(crate::config_entries::Consented, crate::config_entries::ConfigPlan, Vec<agents_format::LockedEntry>)> {
+    use crate::config_entries as entries;
+    let wanted = entries::for_workspace(workspace, &change.inputs.manifest, &change.tools, report)?;
+    let consent = entries::consent(workspace, &wanted, &change.allow_exec, report);
+    let plan = entries::plan(root, &state.entries, &consent.wanted, &consent.held)?;
+    report.warnings.extend(plan.warnings.iter().cloned());
+    let locked = entries::ConfigPlan::locked(&wanted.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>());
+    Ok((consent, plan, locked))
 }
 
 /// The lockfile the change leads to: with every root `agents.lock` already pins (one pinned by

@@ -29,6 +29,9 @@ pub enum WorkspaceError {
     Registry(#[from] RegistryError),
     #[error("{path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
+    /// A configuration file a managed entry goes into (`.mcp.json`, `.codex/config.toml`…).
+    #[error("{path} {message}")]
+    ConfigFile { path: PathBuf, message: String },
     #[error(transparent)]
     Name(#[from] NameError),
     #[error("no registry named `{0}`")]

@@ -32,6 +32,9 @@ pub struct InstallOptions {
     pub targets: Vec<Target>,
     /// Plan only: print what would change, change nothing.
     pub dry_run: bool,
+    /// Executable content to approve and install (`--allow-exec NAME…`: an MCP server's name,
+    /// `mcp:NAME`, or a package name).
+    pub allow_exec: Vec<String>,
 }
 
 /// Installs `requests`, or everything the manifest and lockfile name when `requests` is empty.
@@ -76,6 +79,7 @@ pub fn install(
             now: options.now,
             warnings: resolution.warnings,
             roots: resolution.roots,
+            allow_exec: options.allow_exec.clone(),
         };
         return change::run(workspace, registries, change);
     }

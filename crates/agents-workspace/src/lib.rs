@@ -16,7 +16,10 @@
 //!   an update kept aside; [`outdated`] and [`auto_update`] look for and move pins.
 
 mod change;
+mod config_edit;
+pub mod config_entries;
 mod conflicts;
+pub mod consent;
 pub mod control;
 mod daemon_config;
 mod engine;
@@ -51,7 +54,7 @@ pub use error::{Result, WorkspaceError};
 pub use install::{InstallOptions, install};
 pub use model::package_watch_dirs;
 pub use placement::{Placement, ToolHomes, plugin_marketplace_name};
-pub use reconcile::{reconcile, sync};
+pub use reconcile::{reconcile, sync, sync_allowing};
 pub use registries::{Origin, Registries, RegistryEntry, is_name_clash};
 pub use report::{
     BundleChange, ConflictReport, FileAction, FileChange, Kept, Loss, MissingPin, PackageChange, Report, Shown,

@@ -24,6 +24,17 @@ pub fn reconcile(workspace: &Workspace, registries: &mut Registries) -> Result<R
 
 /// [`reconcile`], or with `dry_run` the plan of it (no lock taken, nothing changed).
 pub fn sync(workspace: &Workspace, registries: &mut Registries, dry_run: bool) -> Result<Report> {
+    sync_allowing(workspace, registries, dry_run, &[])
+}
+
+/// [`sync`], approving the executable content `allow_exec` names (`agents sync --allow-exec`);
+/// [`sync`] and the daemon approve nothing.
+pub fn sync_allowing(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    dry_run: bool,
+    allow_exec: &[String],
+) -> Result<Report> {
     if !workspace.lockfile_path().exists() {
         return Ok(Report { dry_run, ..Report::default() });
     }
@@ -35,15 +46,15 @@ pub fn sync(workspace: &Workspace, registries: &mut Registries, dry_run: bool) -
         .is_ok_and(|(_, c)| c.security.hidden_unicode == Some(agents_format::HiddenUnicodePolicy::Deny));
     if registries.mode() != agents_registry::FetchMode::Offline && !dry_run {
         let inputs = Inputs::read(workspace)?;
-        let _ = change::run(workspace, registries, change(&inputs, true, deny));
+        let _ = change::run(workspace, registries, change(&inputs, true, deny, allow_exec));
     }
     let _lock = if dry_run { None } else { Some(workspace.lock()?) };
     let inputs = Inputs::read(workspace)?;
-    change::run(workspace, registries, change(&inputs, dry_run, deny))
+    change::run(workspace, registries, change(&inputs, dry_run, deny, allow_exec))
 }
 
 /// The change a sync makes: every locked package kept at its pin, for the manifest's targets.
-fn change(inputs: &Inputs, dry_run: bool, deny: bool) -> Change<'_> {
+fn change<'a>(inputs: &'a Inputs, dry_run: bool, deny: bool, allow_exec: &[String]) -> Change<'a> {
     Change {
         inputs,
         packages: inputs.lockfile.agents().iter().map(|pin| Package::pinned(pin, false)).collect(),
@@ -59,5 +70,6 @@ fn change(inputs: &Inputs, dry_run: bool, deny: bool) -> Change<'_> {
         now: 0,
         warnings: Vec::new(),
         roots: Default::default(),
+        allow_exec: allow_exec.to_vec(),
     }
 }

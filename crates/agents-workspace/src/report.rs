@@ -223,6 +223,10 @@ pub struct Report {
     pub lockfile_changed: bool,
     /// Bundles pinned, moved or dropped: they have no files, so no package above names them.
     pub bundles: Vec<BundleChange>,
+    /// Managed entries in configuration files (MCP servers…), each with what happened to it.
+    pub config: Vec<crate::config_entries::EntryChange>,
+    /// Executable content not written because the user has not approved its command lines.
+    pub awaiting_approval: Vec<crate::consent::Pending>,
 }
 
 /// A bundle the change pinned (`from` none), moved (`from` its old version) or dropped

@@ -35,6 +35,9 @@ pub struct WorkspaceState {
     /// Directories this tool created to hold managed files: removed again once empty.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub dirs: BTreeSet<RelativePath>,
+    /// Managed entries in configuration files (`config_entries.rs`): what was written where.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<crate::config_entries::EntryState>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -204,6 +207,7 @@ impl WorkspaceState {
         };
         self.conflicts != other.conflicts
             || self.dirs != other.dirs
+            || self.entries != other.entries
             || self.files.len() != other.files.len()
             || !self.files.iter().zip(&other.files).all(|(a, b)| same(a, b))
     }

@@ -69,6 +69,7 @@ pub fn uninstall(
         now,
         warnings: Vec::new(),
         roots: Default::default(),
+        allow_exec: Vec::new(),
     };
     change::run(workspace, registries, change)
 }

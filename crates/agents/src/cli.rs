@@ -155,6 +155,10 @@ pub(crate) struct InstallArgs {
     /// Recorded in agents.toml's `targets`; Claude Code is always installed.
     #[arg(long = "target", value_name = "TOOL")]
     pub(crate) targets: Vec<String>,
+    /// Approve and install the executable content of NAME (an MCP server's name, or a package;
+    /// repeatable, or comma-separated): without it, content not approved before is left out.
+    #[arg(long = "allow-exec", value_name = "NAME", value_delimiter = ',')]
+    pub(crate) allow_exec: Vec<String>,
     /// Print what would change, and change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
@@ -202,6 +206,10 @@ pub(crate) struct UpdateArgs {
     /// Use only the cache (do not fetch registries).
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Approve and install the executable content of NAME (an MCP server's name, or a package;
+    /// repeatable, or comma-separated): without it, content not approved before is left out.
+    #[arg(long = "allow-exec", value_name = "NAME", value_delimiter = ',')]
+    pub(crate) allow_exec: Vec<String>,
     /// Print what would change, and change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
@@ -367,6 +375,10 @@ pub(crate) struct SyncArgs {
     /// Use only the cache (do not fetch registries).
     #[arg(long)]
     pub(crate) offline: bool,
+    /// Approve and install the executable content of NAME (an MCP server's name, or a package;
+    /// repeatable, or comma-separated): without it, content not approved before is left out.
+    #[arg(long = "allow-exec", value_name = "NAME", value_delimiter = ',')]
+    pub(crate) allow_exec: Vec<String>,
     /// Print what would change, and change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,

@@ -134,6 +134,18 @@ impl Printer {
         }
     }
 
+    /// Shows `lines` indented, then asks `question` with `[y/N]`, on stderr (escaped for the
+    /// terminal); returns whether the answer read from stdin is yes.
+    pub(crate) fn confirm(&self, lines: &[String], question: &str) -> std::io::Result<bool> {
+        for line in lines {
+            eprintln!("    {}", terminal_safe(line));
+        }
+        eprint!("{} [y/N] ", terminal_safe(question));
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    }
+
     pub(crate) fn note(&self, label: &str, message: impl Display) {
         let message = message.to_string();
         eprintln!("{}: {}", terminal_safe(label), terminal_safe(&message));

@@ -62,6 +62,7 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         deny_hidden_unicode: args.deny_hidden_unicode || context.deny_hidden_unicode()?,
         targets: args.targets.iter().map(|t| agents_format::Target::parse(t)).collect::<Result<_, _>>()?,
         dry_run: args.dry_run,
+        allow_exec: super::consent::ask(printer, &workspace, args.allow_exec, args.dry_run || args.json)?,
     };
     let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
     finish(printer, &report, args.json, Show { unchanged: true, verbose: context.verbose })?;
@@ -85,6 +86,7 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
         deny_hidden_unicode: context.deny_hidden_unicode()?,
         targets: Vec::new(),
         dry_run: args.dry_run,
+        allow_exec: super::consent::ask(printer, &workspace, args.allow_exec, args.dry_run || args.json)?,
     };
     let (_, before) = workspace.read_lockfile()?;
     let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;

@@ -31,6 +31,8 @@ pub(crate) fn document<T: serde::Serialize>(body: T) -> Document<T> {
 #[derive(serde::Serialize)]
 pub(crate) struct List {
     pub(crate) packages: Vec<Package>,
+    /// Executable content (an MCP server's command) not written until the user approves it.
+    pub(crate) awaiting_approval: Vec<agents_workspace::consent::Pending>,
 }
 
 /// `agents verify --json`.

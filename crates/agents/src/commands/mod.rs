@@ -1,5 +1,6 @@
 //! One module per group of commands; each exposes `exec` functions over library operations.
 
+mod consent;
 mod daemon;
 mod doctor;
 mod export;

@@ -12,9 +12,19 @@ use crate::printer::Printer;
 pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::Result<i32> {
     let workspace = context.workspace();
     let statuses = agents_workspace::status(&workspace)?;
+    // A manifest that cannot be read is `status`'s error to report; here it only means no list.
+    let awaiting = agents_workspace::config_entries::pending_approvals(&workspace).unwrap_or_default();
     if json {
-        printer.json(&json::document(json::List { packages: json::packages(&statuses) }));
+        printer.json(&json::document(json::List { packages: json::packages(&statuses), awaiting_approval: awaiting }));
         return Ok(0);
+    }
+    for pending in &awaiting {
+        let name = pending.subject.strip_prefix("mcp:").unwrap_or(&pending.subject);
+        printer.warn(format!(
+            "{} awaits your approval to run `{}` (`agents install --allow-exec {name}`)",
+            pending.subject,
+            pending.lines.join(" ")
+        ));
     }
     if statuses.is_empty() {
         printer.status("Finished", "nothing installed here (`agents install NAME` adds a package)");

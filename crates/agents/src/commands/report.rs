@@ -43,6 +43,7 @@ pub(crate) fn print(printer: &Printer, report: &Report, show: Show) {
                 .status(&verb("Installed", "install"), format!("bundle {} v{} ({set})", bundle.name, bundle.version)),
         }
     }
+    print_config(printer, report);
     for error in &report.errors {
         printer.error(error);
     }
@@ -212,5 +213,31 @@ pub(crate) fn plural(kinds: impl Iterator<Item = agents_format::Kind>) -> &'stat
         (agents_format::Kind::Bundle, false) => "bundles",
         (agents_format::Kind::Plugin, true) => "plugin",
         (agents_format::Kind::Plugin, false) => "plugins",
+    }
+}
+
+/// The managed configuration entries, and the executable content awaiting approval.
+fn print_config(printer: &Printer, report: &Report) {
+    use agents_workspace::config_entries::EntryAction;
+    for change in &report.config {
+        let (done, planned) = match change.action {
+            EntryAction::Added => ("Added", "add"),
+            EntryAction::Updated => ("Updated", "update"),
+            EntryAction::Removed => ("Removed", "remove"),
+            EntryAction::Adopted => ("Adopted", "adopt"),
+            EntryAction::Unchanged | EntryAction::LeftToYou => continue,
+        };
+        let verb = if report.dry_run { format!("Would {planned}") } else { done.to_owned() };
+        printer.status(&verb, format!("`{}` in {} (from {})", change.key, printer.path(&change.file), change.owner));
+    }
+    for pending in &report.awaiting_approval {
+        let why = if pending.changed { "its command changed and is" } else { "is" };
+        printer.warn(format!(
+            "{} {why} awaiting your approval, so it was not installed; it would run: {}",
+            pending.subject,
+            pending.lines.join(" \\ ")
+        ));
+        let name = pending.subject.strip_prefix("mcp:").unwrap_or(&pending.subject);
+        printer.next(format!("agents install --allow-exec {name}"));
     }
 }

@@ -15,7 +15,7 @@ pub(crate) fn sync(context: &Context, printer: &Printer, args: SyncArgs) -> anyh
     let workspace = context.workspace_to_change()?;
     let mode = if args.offline { FetchMode::Offline } else { FetchMode::IfMissing };
     let mut registries = context.registries(&workspace, mode)?;
-    let report = agents_workspace::sync(&workspace, &mut registries, args.dry_run)?;
+    let report = agents_workspace::sync_allowing(&workspace, &mut registries, args.dry_run, &args.allow_exec)?;
     if args.json {
         printer.json(&report);
     } else {

@@ -1,0 +1,221 @@
+//! MCP servers declared in agents.toml, written as managed entries into each tool's own
+//! configuration file (issue 27, points 3, 4 and 7): the user's entries, key order and comments
+//! kept byte for byte; only our entries removed; consent before a stdio command is written.
+
+use agents_test_support::TestEnv;
+
+const SERVERS: &str = r#"targets = ["cursor", "copilot", "opencode", "codex", "gemini"]
+
+[mcp.servers.github]
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-github"]
+env = { GITHUB_TOKEN = "${GITHUB_TOKEN}" }
+
+[mcp.servers.docs]
+url = "https://mcp.example.com/mcp"
+headers = { Authorization = "Bearer ${DOCS_TOKEN}" }
+"#;
+
+const USER_MCP: &str = "{\n  // my own server\n  \"mcpServers\": {\n    \"mine\": {\n      \"command\": \"my-server\"\n    }\n  },\n  \"zzz\": true\n}\n";
+
+fn read(env: &TestEnv, path: &str) -> String {
+    std::fs::read_to_string(env.project.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn manifest(env: &TestEnv, text: &str) {
+    std::fs::write(env.project.join("agents.toml"), text).unwrap();
+}
+
+#[test]
+fn servers_go_into_every_tools_file_with_references_translated() {
+    let env = TestEnv::new();
+    env.set_env("GITHUB_TOKEN", "ghp_secret_value");
+    manifest(&env, SERVERS);
+    env.run(["install", "--allow-exec", "github"]).success().stderr_contains("Added");
+    let claude: serde_json::Value = serde_json::from_str(&read(&env, ".mcp.json")).unwrap();
+    assert_eq!(claude["mcpServers"]["github"]["env"]["GITHUB_TOKEN"], "${GITHUB_TOKEN}");
+    assert_eq!(claude["mcpServers"]["docs"]["headers"]["Authorization"], "Bearer ${DOCS_TOKEN}");
+    let cursor: serde_json::Value = serde_json::from_str(&read(&env, ".cursor/mcp.json")).unwrap();
+    assert_eq!(cursor["mcpServers"]["github"]["env"]["GITHUB_TOKEN"], "${env:GITHUB_TOKEN}");
+    let vscode: serde_json::Value = serde_json::from_str(&read(&env, ".vscode/mcp.json")).unwrap();
+    assert_eq!(vscode["servers"]["github"]["type"], "stdio");
+    let opencode: serde_json::Value = serde_json::from_str(&read(&env, "opencode.json")).unwrap();
+    assert_eq!(opencode["mcp"]["github"]["command"][0], "npx");
+    assert_eq!(opencode["mcp"]["github"]["environment"]["GITHUB_TOKEN"], "{env:GITHUB_TOKEN}");
+    let gemini: serde_json::Value = serde_json::from_str(&read(&env, ".gemini/settings.json")).unwrap();
+    assert_eq!(gemini["mcpServers"]["docs"]["httpUrl"], "https://mcp.example.com/mcp");
+    let codex: toml::Table = toml::from_str(&read(&env, ".codex/config.toml")).unwrap();
+    assert_eq!(codex["mcp_servers"]["github"]["env_vars"][0].as_str(), Some("GITHUB_TOKEN"));
+    assert_eq!(codex["mcp_servers"]["docs"]["bearer_token_env_var"].as_str(), Some("DOCS_TOKEN"));
+    for file in [
+        ".mcp.json",
+        ".cursor/mcp.json",
+        ".vscode/mcp.json",
+        "opencode.json",
+        ".gemini/settings.json",
+        ".codex/config.toml",
+    ] {
+        assert!(!read(&env, file).contains("ghp_secret_value"), "{file} holds the secret");
+    }
+    let lockfile = read(&env, "agents.lock");
+    assert!(lockfile.contains("[[config]]\nfile = \".mcp.json\"\nkey = [\"mcpServers\", \"github\"]"), "{lockfile}");
+
+    // Installing again changes no byte and adds no duplicate.
+    let before = read(&env, ".mcp.json");
+    env.run(["install"]).success();
+    env.run(["sync"]).success();
+    assert_eq!(read(&env, ".mcp.json"), before);
+
+    // Removing the declarations removes the files we created (and nothing else is left).
+    manifest(&env, "targets = [\"cursor\", \"copilot\", \"opencode\", \"codex\", \"gemini\"]\n");
+    env.run(["install"]).success().stderr_contains("Removed");
+    // The directories created for them go too: the project is as it was.
+    for path in [".mcp.json", ".cursor", ".vscode", "opencode.json", ".gemini", ".codex"] {
+        assert!(!env.project.join(path).exists(), "{path} is left behind");
+    }
+}
+
+#[test]
+fn dry_run_and_locked_cover_config_entries() {
+    let env = TestEnv::new();
+    manifest(&env, "targets = [\"cursor\"]\n[mcp.servers.docs]\nurl = \"https://mcp.example.com/mcp\"\n");
+    env.run(["install", "--dry-run"]).success().stderr_contains("Would add `mcpServers.docs`");
+    assert!(!env.project.join(".mcp.json").exists() && !env.project.join(".cursor").exists());
+    env.run(["install", "--locked"]).fails_with("agents.lock");
+    assert!(!env.project.join(".mcp.json").exists());
+    env.run(["install"]).success();
+    env.run(["install", "--locked"]).success();
+    manifest(&env, "targets = [\"cursor\"]\n[mcp.servers.docs]\nurl = \"https://mcp.example.com/v2\"\n");
+    env.run(["install", "--locked"]).fails_with("agents.lock");
+    env.run(["install"]).success().stderr_contains("Updated `mcpServers.docs`");
+    assert!(read(&env, ".cursor/mcp.json").contains("/v2"));
+}
+
+#[test]
+fn the_users_own_entries_and_comments_are_kept_byte_for_byte() {
+    let env = TestEnv::new();
+    std::fs::write(env.project.join(".mcp.json"), USER_MCP).unwrap();
+    std::fs::create_dir_all(env.project.join(".codex")).unwrap();
+    let user_codex = "# my codex settings\nmodel = \"o3\"\n\n[mcp_servers.mine]\ncommand = \"my-server\" # keep me\n";
+    std::fs::write(env.project.join(".codex/config.toml"), user_codex).unwrap();
+    manifest(&env, "targets = [\"codex\"]\n[mcp.servers.docs]\nurl = \"https://mcp.example.com/mcp\"\n");
+    env.run(["install"]).success();
+    let written = read(&env, ".mcp.json");
+    assert!(
+        written.starts_with(
+            "{\n  // my own server\n  \"mcpServers\": {\n    \"mine\": {\n      \"command\": \"my-server\"\n    },"
+        ),
+        "{written}"
+    );
+    assert!(written.contains("\"docs\"") && written.ends_with("  \"zzz\": true\n}\n"), "{written}");
+    assert!(read(&env, ".codex/config.toml").starts_with(user_codex), "{}", read(&env, ".codex/config.toml"));
+
+    manifest(&env, "targets = [\"codex\"]\n");
+    env.run(["install"]).success();
+    assert_eq!(read(&env, ".mcp.json"), USER_MCP);
+    assert_eq!(read(&env, ".codex/config.toml"), user_codex);
+}
+
+#[test]
+fn a_users_entry_of_the_same_name_is_never_overwritten() {
+    let env = TestEnv::new();
+    std::fs::write(env.project.join(".mcp.json"), USER_MCP).unwrap();
+    manifest(&env, "[mcp.servers.mine]\nurl = \"https://mcp.example.com/mcp\"\n");
+    env.run(["install"]).fails_with(".mcp.json already has its own `mcpServers.mine`");
+    assert_eq!(read(&env, ".mcp.json"), USER_MCP);
+    // An identical entry is adopted, and then removed with its declaration.
+    manifest(&env, "[mcp.servers.mine]\ncommand = \"my-server\"\n");
+    env.run(["install", "--allow-exec", "mine"]).success().stderr_contains("Adopted");
+    assert_eq!(read(&env, ".mcp.json"), USER_MCP);
+}
+
+#[test]
+fn an_unparsable_or_symlinked_config_file_is_left_untouched() {
+    let env = TestEnv::new();
+    let broken = "{\n  \"mcpServers\": {,\n}\n";
+    std::fs::write(env.project.join(".mcp.json"), broken).unwrap();
+    manifest(&env, "[mcp.servers.docs]\nurl = \"https://mcp.example.com/mcp\"\n");
+    env.run(["install"]).fails_with(".mcp.json does not parse at line 2");
+    assert_eq!(read(&env, ".mcp.json"), broken);
+
+    std::fs::remove_file(env.project.join(".mcp.json")).unwrap();
+    let outside = env.path("outside.json");
+    std::fs::write(&outside, "{}\n").unwrap();
+    std::os::unix::fs::symlink(&outside, env.project.join(".mcp.json")).unwrap();
+    env.run(["install"]).fails_with("symlink");
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "{}\n");
+
+    // A symlinked directory on the way is refused too.
+    std::fs::remove_file(env.project.join(".mcp.json")).unwrap();
+    let elsewhere = env.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, env.project.join(".cursor")).unwrap();
+    manifest(&env, "targets = [\"cursor\"]\n[mcp.servers.docs]\nurl = \"https://mcp.example.com/mcp\"\n");
+    env.run(["install"]).fails_with(".cursor");
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+}
+
+#[test]
+fn a_stdio_server_waits_for_consent() {
+    let env = TestEnv::new();
+    manifest(&env, SERVERS);
+    // Without a terminal and without --allow-exec, the command is not written; the rest is.
+    env.run(["install"]).success().stderr_contains("mcp:github is awaiting your approval");
+    let claude: serde_json::Value = serde_json::from_str(&read(&env, ".mcp.json")).unwrap();
+    assert!(claude["mcpServers"]["github"].is_null() && claude["mcpServers"]["docs"].is_object(), "{claude}");
+    let listed = env.run(["list", "--json"]).success().json();
+    assert_eq!(listed["awaiting_approval"][0]["subject"], "mcp:github", "{listed}");
+    env.run(["list"]).success().stderr_contains("mcp:github awaits your approval");
+    env.run(["sync", "--allow-exec", "github"]).success();
+    let claude: serde_json::Value = serde_json::from_str(&read(&env, ".mcp.json")).unwrap();
+    assert_eq!(claude["mcpServers"]["github"]["command"], "npx");
+    // The approval is the user's: in the state directory, never in the project.
+    let approvals = std::fs::read_to_string(env.state_dir().join("approvals.json")).unwrap();
+    assert!(approvals.contains("mcp:github"), "{approvals}");
+    assert!(!TestEnv::files_under(&env.project).iter().any(|f| f.contains("approv")));
+
+    // A changed command (a teammate's pull) is not activated by install or sync: the approved
+    // version stays as it was.
+    manifest(&env, &SERVERS.replace("@modelcontextprotocol/server-github", "evil-package"));
+    env.run(["install"]).success().stderr_contains("its command changed");
+    env.run(["sync"]).success();
+    assert!(!read(&env, ".mcp.json").contains("evil-package"));
+    assert!(read(&env, ".mcp.json").contains("@modelcontextprotocol/server-github"));
+    env.run(["install", "--allow-exec", "mcp:github"]).success();
+    assert!(read(&env, ".mcp.json").contains("evil-package"));
+}
+
+/// A teammate's pushed change to a server's command is never activated by the daemon before
+/// this user approves it, while the rest of the same change is applied.
+#[test]
+fn the_daemon_never_activates_a_changed_command() {
+    use agents_test_support::{DaemonGuard, eventually};
+    let (alice, bob) = (TestEnv::new(), TestEnv::new());
+    let (_, origin) = alice.team_project();
+    let github = "[mcp.servers.github]\ncommand = \"npx\"\nargs = [\"-y\", \"@modelcontextprotocol/server-github\"]\n";
+    let push = |text: &str, message: &str| {
+        std::fs::write(alice.project.join("agents.toml"), text).unwrap();
+        alice.run(["install", "--allow-exec", "github"]).success();
+        alice.git(&alice.project, &["add", "agents.toml", "agents.lock"]);
+        alice.git(&alice.project, &["commit", "-q", "-m", message]);
+        alice.git(&alice.project, &["push", "-q", "origin", "HEAD:main"]);
+    };
+    let registries = read(&alice, "agents.toml");
+    push(&format!("{registries}\n{github}"), "share the github server");
+
+    bob.clone_project(&origin);
+    bob.run(["install", "--allow-exec", "github"]).success();
+    assert!(read(&bob, ".mcp.json").contains("server-github"));
+    bob.run(["daemon", "watch"]).success();
+    let _daemon = DaemonGuard::start(&bob);
+
+    let changed = github.replace("@modelcontextprotocol/server-github", "evil-package");
+    push(&format!("{registries}\n{changed}[mcp.servers.docs]\nurl = \"https://mcp.example.com/mcp\"\n"), "change it");
+    bob.git(&bob.project, &["pull", "-q", "--ff-only", "origin", "main"]);
+    let docs_arrived = || std::fs::read_to_string(bob.project.join(".mcp.json")).is_ok_and(|t| t.contains("\"docs\""));
+    assert!(eventually(std::time::Duration::from_secs(20), docs_arrived), "{}", read(&bob, ".mcp.json"));
+    let text = read(&bob, ".mcp.json");
+    assert!(!text.contains("evil-package") && text.contains("server-github"), "{text}");
+    bob.run(["sync"]).success().stderr_contains("mcp:github its command changed and is awaiting your approval");
+    assert!(!read(&bob, ".mcp.json").contains("evil-package"));
+}
