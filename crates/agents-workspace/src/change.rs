@@ -63,11 +63,12 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     let original = state.clone();
     let disk = Disk::new(&root, &state);
     let placement = workspace.placement();
-    let packages = std::mem::take(&mut change.packages);
+    let mut packages = std::mem::take(&mut change.packages);
     let pinned_roots = change.inputs.lockfile.roots().clone();
     let mut loader =
         RegistryLoader::new(workspace, registries, (change.deny_hidden_unicode, change.notify), pinned_roots);
-    let wanted = model::wanted(
+    let plugin_consent = crate::plugins::consent(workspace, &mut packages, &mut loader, &change.allow_exec);
+    let mut wanted = model::wanted(
         placement,
         &change.tools,
         packages,
@@ -80,6 +81,7 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     let warnings = std::mem::take(&mut change.warnings);
     let mut report = Report { dry_run: change.dry_run, warnings, ..Report::default() };
     report.warnings.append(&mut loader.warnings);
+    awaiting(&plugin_consent, &mut wanted, change.strict, &change.inputs.lockfile, &mut report)?;
     unavailable(&wanted, change.strict, &mut report)?;
     let pins = Pins::of(placement, &change.inputs.lockfile);
     let files = model::managed(&wanted, &pins, &change.inputs.lockfile, &state, &disk, &change.removing)?;
@@ -88,7 +90,8 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     if let Some(step) = steps.iter().find(|s| s.refuses()) {
         return Err(refusal(&root, &steps, step));
     }
-    let (consent, config_plan, locked_entries) = plan_config(workspace, &root, &state, &change, &mut report)?;
+    let plugins = plugin_entries(workspace, &wanted, &plugin_consent, &state, &disk)?;
+    let (consent, config_plan, locked_entries) = plan_config(workspace, &root, &state, &change, plugins, &mut report)?;
     let (mut pinned, mut with_new_roots) = lockfiles(&wanted, &change, &loader.roots);
     pinned.set_entries(locked_entries.clone());
     with_new_roots.set_entries(locked_entries);
@@ -142,6 +145,7 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     }
     report.config = configured?;
     consent.record(workspace, &mut report);
+    plugin_consent.record(workspace, &mut report.warnings);
     let written = |report: &Report| -> Vec<String> {
         report.written().iter().map(|(_, f)| f.path.display().to_string()).collect()
     };
@@ -174,6 +178,66 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     Ok(report)
 }
 
+/// Plugins awaiting approval: an install or update that brings one (a version the lockfile did
+/// not pin) stops, showing what it runs (on a terminal the CLI asks, then runs again); a pin the
+/// lockfile already holds (pulled from a teammate) leaves its files as they are and is reported,
+/// as a package whose contents cannot be had is, but as awaiting approval, not as an error.
+fn awaiting(
+    consent: &crate::plugins::PluginConsent,
+    wanted: &mut model::Wanted,
+    strict: bool,
+    previous: &agents_format::Lockfile,
+    report: &mut Report,
+) -> Result<()> {
+    for (pin, subject, pending) in &consent.awaiting {
+        let brought = previous.get(&pin.name).is_none_or(|locked| locked.sha256 != pin.sha256);
+        if strict && *subject && brought {
+            return Err(crate::plugins::PluginConsent::error(pin, pending));
+        }
+        if !report.awaiting_approval.contains(pending) {
+            report.awaiting_approval.push(pending.clone());
+        }
+        let error = crate::plugins::PluginConsent::error(pin, pending);
+        wanted.unavailable.push(model::Unavailable { pin: pin.clone(), subject: false, error });
+    }
+    Ok(())
+}
+
+/// The activation entries of the change's plugins: wanted for each plugin it installs or keeps;
+/// held, for one awaiting approval, while its files are still the ones `agents` wrote (the
+/// version approved before stays enabled); otherwise not wanted, so it is disabled.
+struct PluginEntries {
+    wanted: Vec<crate::config_entries::ConfigEntry>,
+    held: Vec<(agents_format::RelativePath, Vec<String>)>,
+}
+
+fn plugin_entries(
+    workspace: &Workspace,
+    wanted: &model::Wanted,
+    consent: &crate::plugins::PluginConsent,
+    state: &crate::state::WorkspaceState,
+    disk: &Disk<'_>,
+) -> Result<PluginEntries> {
+    let mut out = PluginEntries { wanted: Vec::new(), held: Vec::new() };
+    let unavailable = wanted
+        .unavailable
+        .iter()
+        .filter(|u| !matches!(u.error, WorkspaceError::AwaitingApproval { .. }))
+        .map(|u| &u.pin);
+    for pin in wanted.packages.iter().map(|p| &p.pin).chain(unavailable) {
+        if pin.kind == agents_format::Kind::Plugin {
+            out.wanted.extend(crate::plugins::activation(workspace, &pin.name));
+        }
+    }
+    for (pin, _, _) in &consent.awaiting {
+        if crate::plugins::files_as_written(workspace.placement(), &pin.name, state, disk)? {
+            let entries = crate::plugins::activation(workspace, &pin.name);
+            out.held.extend(entries.into_iter().map(|e| (e.file, e.key)));
+        }
+    }
+    Ok(out)
+}
+
 /// The managed configuration entries of the change (`config_entries.rs`), split by consent
 /// and planned against the files as they are, and what the lockfile records of them.
 fn plan_config(
@@ -181,11 +245,15 @@ fn plan_config(
     root: &Root,
     state: &crate::state::WorkspaceState,
     change: &Change<'_>,
+    plugins: PluginEntries,
     report: &mut Report,
 ) -> Result<(crate::config_entries::Consented, crate::config_entries::ConfigPlan, Vec<agents_format::LockedEntry>)> {
     use crate::config_entries as entries;
     let wanted = entries::for_workspace(workspace, &change.inputs.manifest, &change.tools, report)?;
-    let consent = entries::consent(workspace, &wanted, &change.allow_exec, report);
+    let mut consent = entries::consent(workspace, &wanted, &change.allow_exec, report);
+    // A plugin's activation is this user's (consent decided it above), never the lockfile's.
+    consent.wanted.extend(plugins.wanted);
+    consent.held.extend(plugins.held);
     let plan = entries::plan(root, &state.entries, &consent.wanted, &consent.held)?;
     report.warnings.extend(plan.warnings.iter().cloned());
     let locked = entries::ConfigPlan::locked(&wanted.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>());
@@ -226,6 +294,10 @@ fn lockfiles(
 /// fetch) for sync and the daemon.
 fn unavailable(wanted: &model::Wanted, strict: bool, report: &mut Report) -> Result<()> {
     for model::Unavailable { pin, subject, error } in &wanted.unavailable {
+        // Reported by `awaiting`, as awaiting approval.
+        if matches!(error, WorkspaceError::AwaitingApproval { .. }) {
+            continue;
+        }
         if strict && *subject {
             return Err(clone_error(error, pin));
         }

@@ -117,6 +117,11 @@ pub enum WorkspaceError {
     DuplicateName { name: String, first: PathBuf, second: PathBuf },
     #[error("{agent} cannot be installed now: {reason}")]
     Unavailable { agent: String, reason: String },
+    #[error(
+        "plugin {name} {version} runs commands on your machine and is not approved:\n  {}\ninstall it once you trust them: agents install --allow-exec {name}",
+        lines.join("\n  ")
+    )]
+    AwaitingApproval { name: AgentName, version: semver::Version, lines: Vec<String> },
     #[error("{path} is {what}; move it away to install `{agent}` there")]
     Unreplaceable { path: PathBuf, what: &'static str, agent: AgentName },
 }

@@ -31,6 +31,7 @@ mod install;
 mod lease;
 mod model;
 mod placement;
+mod plugins;
 mod reconcile;
 mod registries;
 mod report;

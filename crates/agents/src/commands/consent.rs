@@ -32,3 +32,19 @@ pub(crate) fn ask(
     }
     Ok(allow)
 }
+
+/// When `error` is a plugin awaiting approval and a person is at the terminal (and unless
+/// `no_prompt`): shows exactly what it runs, asks, and returns the name to allow when the answer
+/// is yes, for the command to run again. `None`: the error stands.
+pub(crate) fn ask_for_plugin(
+    printer: &Printer,
+    error: &agents_workspace::WorkspaceError,
+    no_prompt: bool,
+) -> anyhow::Result<Option<String>> {
+    let agents_workspace::WorkspaceError::AwaitingApproval { name, version, lines } = error else { return Ok(None) };
+    if no_prompt || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(None);
+    }
+    printer.warn(format!("plugin {name} {version} runs on this machine:"));
+    Ok(printer.confirm(lines, &format!("Allow {name}?"))?.then(|| name.to_string()))
+}

@@ -53,7 +53,7 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         FetchMode::Always
     };
     let mut registries = context.registries(&workspace, mode)?;
-    let options = InstallOptions {
+    let mut options = InstallOptions {
         force: args.force,
         locked: args.locked || args.frozen,
         registry: args.registry,
@@ -64,7 +64,15 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         dry_run: args.dry_run,
         allow_exec: super::consent::ask(printer, &workspace, args.allow_exec, args.dry_run || args.json)?,
     };
-    let report = agents_workspace::install(&workspace, &mut registries, &requests, &options)?;
+    let report = loop {
+        match agents_workspace::install(&workspace, &mut registries, &requests, &options) {
+            Ok(report) => break report,
+            Err(error) => match super::consent::ask_for_plugin(printer, &error, args.dry_run || args.json)? {
+                Some(name) => options.allow_exec.push(name),
+                None => return Err(error.into()),
+            },
+        }
+    };
     finish(printer, &report, args.json, Show { unchanged: true, verbose: context.verbose })?;
     if report.packages.is_empty() && !args.json {
         printer.status("Finished", "nothing to install (agents.toml lists nothing)");
@@ -77,7 +85,7 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
     let workspace = context.workspace_to_change()?;
     let mode = if args.offline { FetchMode::Offline } else { FetchMode::Always };
     let mut registries = context.registries(&workspace, mode)?;
-    let options = InstallOptions {
+    let mut options = InstallOptions {
         force: args.force,
         locked: false,
         registry: None,
@@ -89,7 +97,15 @@ pub(crate) fn update(context: &Context, printer: &Printer, args: UpdateArgs) -> 
         allow_exec: super::consent::ask(printer, &workspace, args.allow_exec, args.dry_run || args.json)?,
     };
     let (_, before) = workspace.read_lockfile()?;
-    let report = agents_workspace::update(&workspace, &mut registries, &names, options)?;
+    let report = loop {
+        match agents_workspace::update(&workspace, &mut registries, &names, options.clone()) {
+            Ok(report) => break report,
+            Err(error) => match super::consent::ask_for_plugin(printer, &error, args.dry_run || args.json)? {
+                Some(name) => options.allow_exec.push(name),
+                None => return Err(error.into()),
+            },
+        }
+    };
     finish(printer, &report, args.json, Show { unchanged: false, verbose: context.verbose })?;
     // A pin that moved to a version with the very same bytes changes no file, but it moved.
     let repinned: Vec<_> = report

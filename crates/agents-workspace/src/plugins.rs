@@ -1,0 +1,186 @@
+//! Plugins in a change: consent for what they run, and their activation in Claude Code.
+//!
+//! A plugin's files sit in its own directory marketplace (`placement.rs`); Claude Code loads it
+//! only once its settings name that marketplace and enable the plugin. Those two entries are
+//! managed configuration entries (`config_entries.rs`) in the user's own settings file: the
+//! project's `.claude/settings.local.json` (which Claude Code keeps out of git, so a teammate's
+//! commit never enables anything for you), or, in user scope, Claude Code's `settings.json`.
+//!
+//! A plugin that can run something (a hook, an MCP or LSP server, a runnable file) is installed
+//! and enabled only once the user approved that exact version: the approval ([`crate::consent`])
+//! covers its command lines and its package digest, so a changed script is a new approval too.
+//! A version awaiting approval is not written (its files stay as they are, like a package whose
+//! contents cannot be had) and, for sync and the daemon, reported; the version approved before
+//! stays enabled only while its files are still the ones `agents` wrote, so files that reached
+//! the project some other way (a commit) are never enabled unapproved.
+
+use agents_format::{AgentName, ConfigFormat, Kind, LockedAgent, RelativePath};
+use serde_json::json;
+
+use crate::config_entries::ConfigEntry;
+use crate::consent::{Approvals, Executable, Pending};
+use crate::error::{Result, WorkspaceError};
+use crate::model::{Disk, Loader, Package};
+use crate::placement::{Contents, Placement, plugin_marketplace_name};
+use crate::state::WorkspaceState;
+use crate::workspace::{Scope, Workspace};
+
+/// What a plugin runs, for consent: its command lines, the files a command may run, and the
+/// package digest that binds every other byte (`None` when it runs nothing).
+pub(crate) fn executable(pin: &LockedAgent, contents: &Contents) -> Option<Executable> {
+    let Contents::Package(files) = contents else { return None };
+    let refs: Vec<(&agents_format::PackageFile, &[u8])> = files.iter().map(|c| (&c.file, c.bytes.as_slice())).collect();
+    let plugin = agents_format::parse_plugin(&refs).ok()?;
+    if !plugin.executes() {
+        return None;
+    }
+    let mut lines: Vec<String> = plugin.commands.iter().map(|c| format!("{}: {}", c.what, c.line)).collect();
+    lines.extend(plugin.runnable_files.iter().map(|file| format!("runnable file: {file}")));
+    lines.push(format!("every file of {} {} (package digest {})", pin.name, pin.version, pin.sha256));
+    Some(Executable { subject: pin.name.to_string(), lines })
+}
+
+/// The plugins of a change split by consent, before the model.
+#[derive(Debug, Default)]
+pub(crate) struct PluginConsent {
+    /// Held back: the pin, whether the command is about it, and what waits for approval.
+    pub(crate) awaiting: Vec<(LockedAgent, bool, Pending)>,
+    /// Approved by this run (`--allow-exec`): recorded once the change is applied.
+    approve: Vec<Executable>,
+}
+
+/// Loads each plugin of `packages` (a plugin is never taken as settled: what it runs is checked
+/// on every change) and takes out of `packages` each one whose pinned version runs something the
+/// user has not approved and `allow` does not name. A plugin whose contents cannot be had stays
+/// in `packages`, for the model to report.
+pub(crate) fn consent(
+    workspace: &Workspace,
+    packages: &mut Vec<Package>,
+    loader: &mut dyn Loader,
+    allow: &[String],
+) -> PluginConsent {
+    let approvals = Approvals::read(&workspace.dirs.state);
+    let mut out = PluginConsent::default();
+    let mut kept = Vec::with_capacity(packages.len());
+    for mut package in packages.drain(..) {
+        if package.pin.kind != Kind::Plugin || package.held {
+            kept.push(package);
+            continue;
+        }
+        if package.loaded.is_none() {
+            match loader.load(&package.pin) {
+                Ok(loaded) => package.loaded = Some(loaded),
+                Err(_) => {
+                    kept.push(package);
+                    continue;
+                }
+            }
+        }
+        let Some(executable) = package.loaded.as_ref().and_then(|l| executable(&package.pin, &l.contents)) else {
+            kept.push(package);
+            continue;
+        };
+        if approvals.is_approved(&executable) {
+            kept.push(package);
+        } else if allow.iter().any(|name| executable.is_named_by(name)) {
+            out.approve.push(executable);
+            kept.push(package);
+        } else {
+            let pending = Pending {
+                subject: executable.subject.clone(),
+                digest: executable.digest(),
+                changed: approvals.was_approved_before(&executable),
+                lines: executable.lines,
+            };
+            out.awaiting.push((package.pin, package.subject, pending));
+        }
+    }
+    *packages = kept;
+    out
+}
+
+impl PluginConsent {
+    /// Records this run's approvals (after the change is applied); a failure is a warning.
+    pub(crate) fn record(&self, workspace: &Workspace, warnings: &mut Vec<String>) {
+        if self.approve.is_empty() {
+            return;
+        }
+        let mut approvals = Approvals::read(&workspace.dirs.state);
+        for executable in &self.approve {
+            approvals.approve(executable);
+        }
+        if let Err(error) = approvals.write(&workspace.dirs.state) {
+            warnings.push(format!("could not record your approval ({error}); you will be asked again"));
+        }
+    }
+
+    /// The error a command about an awaiting plugin stops with.
+    pub(crate) fn error(pin: &LockedAgent, pending: &Pending) -> WorkspaceError {
+        WorkspaceError::AwaitingApproval {
+            name: pin.name.clone(),
+            version: pin.version.clone(),
+            lines: pending.lines.clone(),
+        }
+    }
+}
+
+/// The settings file Claude Code reads plugins' activation from, for this user: the project's
+/// `.claude/settings.local.json`, or Claude Code's own `settings.json` in user scope.
+fn settings_file(placement: Placement<'_>) -> Option<RelativePath> {
+    let text = match placement.scope {
+        Scope::Project => ".claude/settings.local.json".to_owned(),
+        Scope::User => placement.claude_relative("settings.json"),
+    };
+    RelativePath::parse(&text).ok()
+}
+
+/// The two entries that make Claude Code load plugin `name` from its directory: the marketplace
+/// (`extraKnownMarketplaces.agents-NAME`, a directory source: `./…` in a project, the absolute
+/// path in user scope) and the switch (`enabledPlugins."NAME@agents-NAME"`).
+pub(crate) fn activation(workspace: &Workspace, name: &AgentName) -> Vec<ConfigEntry> {
+    let placement = workspace.placement();
+    let Some(file) = settings_file(placement) else { return Vec::new() };
+    let dir = placement.plugin_dir(name);
+    let path = match placement.scope {
+        Scope::Project => format!("./{dir}"),
+        Scope::User => workspace.resolve(&RelativePath::parse(&dir).expect("a plain path")).display().to_string(),
+    };
+    let marketplace = plugin_marketplace_name(name);
+    let entry = |key: Vec<String>, value| ConfigEntry {
+        file: file.clone(),
+        format: ConfigFormat::Json,
+        key,
+        value,
+        owner: name.to_string(),
+    };
+    vec![
+        entry(
+            vec!["extraKnownMarketplaces".to_owned(), marketplace.clone()],
+            json!({ "source": { "source": "directory", "path": path } }),
+        ),
+        entry(vec!["enabledPlugins".to_owned(), format!("{name}@{marketplace}")], json!(true)),
+    ]
+}
+
+/// Whether the files of plugin `name` on disk are all what `agents` last wrote there (so the
+/// version enabled is one the user approved), and there is at least one.
+pub(crate) fn files_as_written(
+    placement: Placement<'_>,
+    name: &AgentName,
+    state: &WorkspaceState,
+    disk: &Disk<'_>,
+) -> Result<bool> {
+    let prefix = format!("{}/", placement.plugin_dir(name));
+    let mut any = false;
+    for (path, written) in &state.files {
+        if !path.as_str().starts_with(&prefix) {
+            continue;
+        }
+        any = true;
+        match disk.at(path)? {
+            crate::fs::OnDisk::File { sha256, .. } if sha256 == written.sha256 => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(any)
+}
