@@ -468,3 +468,45 @@ fn on_a_terminal_the_user_is_asked_before_a_plugin_that_runs_commands_is_install
     assert_eq!(activation(&env.path("project"), "looper-kit").1, Some(serde_json::Value::Bool(true)));
     env.run(["install", "looper-kit"]).success();
 }
+
+/// A plugin's MCP servers reach the project's other tools as managed entries (Claude Code loads
+/// them from the plugin), beside the user's own, which stay byte for byte; a server that runs a
+/// file inside the plugin is named instead; uninstalling leaves the files as they were.
+#[test]
+fn a_plugin_s_mcp_servers_reach_the_other_tools_beside_the_user_s_own_entries() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let project = env.path("project");
+    let dir = plugin_dir(&env.path("src"), "looper-kit", "1.0.0");
+    std::fs::write(
+        dir.join(".mcp.json"),
+        r#"{"mcpServers":{"notes":{"command":"npx","args":["notes-mcp"],"env":{"TOKEN":"${NOTES_TOKEN}"}},
+            "local":{"command":"${CLAUDE_PLUGIN_ROOT}/server.sh"}}}"#,
+    )
+    .unwrap();
+    run(&env, &["publish".as_ref(), dir.as_os_str()]).success();
+    let mine = "{\n  // my own server\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"my-server\" }\n  }\n}\n";
+    std::fs::create_dir_all(project.join(".cursor")).unwrap();
+    std::fs::write(project.join(".cursor/mcp.json"), mine).unwrap();
+
+    let targets = ["--target", "cursor", "--target", "copilot", "--target", "codex"];
+    env.run(["install", "looper-kit", "--allow-exec", "looper-kit"].into_iter().chain(targets))
+        .success()
+        .stderr_contains(
+            "MCP server `local` of plugin looper-kit: not written for the other tools, it runs a file inside the plugin",
+        )
+        .stderr_contains("MCP server `notes` of plugin looper-kit not written for codex");
+    let cursor = std::fs::read_to_string(project.join(".cursor/mcp.json")).unwrap();
+    assert!(
+        cursor.starts_with("{\n  // my own server\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"my-server\" }"),
+        "{cursor}"
+    );
+    assert!(cursor.contains("\"looper-kit.notes\"") && cursor.contains("${env:NOTES_TOKEN}"), "{cursor}");
+    let vscode = std::fs::read_to_string(project.join(".vscode/mcp.json")).unwrap();
+    assert!(vscode.contains("\"looper-kit.notes\"") && vscode.contains("\"type\": \"stdio\""), "{vscode}");
+    assert!(!project.join(".mcp.json").exists(), "Claude Code reads the plugin's own servers");
+
+    env.run(["uninstall", "looper-kit"]).success();
+    assert_eq!(std::fs::read_to_string(project.join(".cursor/mcp.json")).unwrap(), mine);
+    assert!(!project.join(".vscode/mcp.json").exists());
+}

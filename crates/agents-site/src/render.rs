@@ -328,7 +328,9 @@ fn tool_row(target: Target, name: &AgentName, kind: Kind, files: &[File]) -> (Op
         },
         Kind::Bundle => (None, Vec::new()),
         Kind::Plugin if target == Target::ClaudeCode => (Some(format!(".claude/agents-plugins/{name}/")), Vec::new()),
-        Kind::Plugin => (None, vec!["a plugin is installed for Claude Code only".to_owned()]),
+        Kind::Plugin => {
+            (None, vec!["a plugin is installed for Claude Code; other tools get its MCP servers".to_owned()])
+        }
     }
 }
 

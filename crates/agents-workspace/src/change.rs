@@ -90,7 +90,7 @@ pub(crate) fn run(workspace: &Workspace, registries: &mut Registries, mut change
     if let Some(step) = steps.iter().find(|s| s.refuses()) {
         return Err(refusal(&root, &steps, step));
     }
-    let plugins = plugin_entries(workspace, &wanted, &plugin_consent, &state, &disk)?;
+    let plugins = plugin_entries(workspace, &wanted, &plugin_consent, (&state, &disk), &change.tools, &mut report)?;
     let (consent, config_plan, locked_entries) = plan_config(workspace, &root, &state, &change, plugins, &mut report)?;
     let (mut pinned, mut with_new_roots) = lockfiles(&wanted, &change, &loader.roots);
     pinned.set_entries(locked_entries.clone());
@@ -215,10 +215,17 @@ fn plugin_entries(
     workspace: &Workspace,
     wanted: &model::Wanted,
     consent: &crate::plugins::PluginConsent,
-    state: &crate::state::WorkspaceState,
-    disk: &Disk<'_>,
+    (state, disk): (&crate::state::WorkspaceState, &Disk<'_>),
+    tools: &[Target],
+    report: &mut Report,
 ) -> Result<PluginEntries> {
     let mut out = PluginEntries { wanted: Vec::new(), held: Vec::new() };
+    for package in wanted.packages.iter().filter(|p| p.pin.kind == agents_format::Kind::Plugin) {
+        let placement = workspace.placement();
+        let entries =
+            crate::plugins::mcp_entries(&package.pin.name, &package.files, placement, tools, &mut report.warnings);
+        out.wanted.extend(entries);
+    }
     let unavailable = wanted
         .unavailable
         .iter()
@@ -231,8 +238,10 @@ fn plugin_entries(
     }
     for (pin, _, _) in &consent.awaiting {
         if crate::plugins::files_as_written(workspace.placement(), &pin.name, state, disk)? {
-            let entries = crate::plugins::activation(workspace, &pin.name);
-            out.held.extend(entries.into_iter().map(|e| (e.file, e.key)));
+            // Every entry the approved version has (its activation, its MCP servers for the
+            // other tools) stays as it is.
+            let owned = state.entries.iter().filter(|e| e.owner == pin.name.as_str());
+            out.held.extend(owned.map(|e| (e.file.clone(), e.key.clone())));
         }
     }
     Ok(out)

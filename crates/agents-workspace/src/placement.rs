@@ -383,7 +383,7 @@ impl Placement<'_> {
     }
 
     /// A plugin's files, each copied below `plugin/`, and its one-plugin marketplace; the other
-    /// tools are named, since a plugin is installed for Claude Code only.
+    /// tools are named, since they get only its MCP servers (`plugins.rs`), as entries.
     fn place_plugin(&self, name: &AgentName, tools: &[Target], contents: &[PackageContent]) -> PlacedPackage {
         let dir = self.plugin_dir(name);
         let claude = Target::ClaudeCode.as_str();
@@ -412,7 +412,10 @@ impl Placement<'_> {
             });
         }
         for tool in tools.iter().filter(|t| **t != Target::ClaudeCode) {
-            placed.skipped.push((tool.as_str(), "plugin (a plugin is installed for Claude Code only)".to_owned()));
+            placed.skipped.push((
+                tool.as_str(),
+                "plugin (installed for Claude Code; this tool gets its MCP servers only)".to_owned(),
+            ));
         }
         placed
     }

@@ -184,3 +184,64 @@ pub(crate) fn files_as_written(
     }
     Ok(any)
 }
+
+/// The MCP servers of an installed plugin for the project's other tools (Claude Code loads them
+/// from the plugin itself): each server of its `.mcp.json` (or an Agent Plugins `mcp.json`)
+/// under the key `PLUGIN.SERVER`, in each tool's file. A server that runs a file inside the
+/// plugin (`${CLAUDE_PLUGIN_ROOT}`) or that a tool cannot express is named instead. The
+/// plugin's approval covers them, so they carry no consent of their own.
+pub(crate) fn mcp_entries(
+    name: &AgentName,
+    files: &[crate::model::WantedFile],
+    placement: Placement<'_>,
+    tools: &[agents_format::Target],
+    notes: &mut Vec<String>,
+) -> Vec<ConfigEntry> {
+    let others: Vec<agents_format::Target> =
+        tools.iter().copied().filter(|t| *t != agents_format::Target::ClaudeCode).collect();
+    if others.is_empty() || placement.scope != Scope::Project {
+        return Vec::new();
+    }
+    let dir = format!("{}/plugin/", placement.plugin_dir(name));
+    let config = files
+        .iter()
+        .find(|f| f.path.as_str().strip_prefix(&dir).is_some_and(|rest| rest == ".mcp.json" || rest == "mcp.json"));
+    let Some(bytes) = config.and_then(|f| f.bytes.as_deref()) else { return Vec::new() };
+    let Ok(parsed) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Vec::new() };
+    let servers = parsed.get("mcpServers").unwrap_or(&parsed).as_object().cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for (server, value) in servers.iter().take(agents_format::MAX_MCP_SERVERS) {
+        let label = format!("MCP server `{server}` of plugin {name}");
+        if value.to_string().contains("${CLAUDE_PLUGIN_ROOT}") {
+            notes.push(format!("{label}: not written for the other tools, it runs a file inside the plugin"));
+            continue;
+        }
+        let parsed = serde_json::from_value::<agents_format::RawMcpServer>(value.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|raw| agents_format::McpServer::from_raw(&raw));
+        let key = agents_format::McpServerName::new(&format!("{name}.{server}"));
+        let (server_def, key) = match (parsed, key) {
+            (Ok(server_def), Ok(key)) => (server_def, key),
+            (Err(why), _) | (_, Err(why)) => {
+                notes.push(format!("{label}: not written for the other tools: {why}"));
+                continue;
+            }
+        };
+        for tool in &others {
+            match server_def.entry_for(*tool, &key) {
+                Ok(entry) => match RelativePath::parse(entry.file) {
+                    Ok(file) => out.push(ConfigEntry {
+                        file,
+                        format: entry.format,
+                        key: entry.key,
+                        value: entry.value,
+                        owner: name.to_string(),
+                    }),
+                    Err(_) => continue,
+                },
+                Err(why) => notes.push(format!("{label} not written for {}: {why}", tool.as_str())),
+            }
+        }
+    }
+    out
+}
