@@ -83,6 +83,8 @@ fn a_plugin_publishes_whole_and_installs_as_its_own_marketplace() {
             let (passed, said) = validate(&env, &claude, &installed);
             assert!(passed, "claude plugin validate refused the installed plugin:\n{said}");
             assert!(said.contains("Validating marketplace manifest"), "{said}");
+            let id = "looper-kit@agents-looper-kit".to_owned();
+            assert_eq!(claude_loads(&env, &claude, &project, std::slice::from_ref(&id)), [(id, true)]);
         }
         Err(why) => eprintln!("note: Claude Code's validator not run ({why})"),
     }
@@ -203,6 +205,52 @@ fn validate(env: &TestEnv, claude: &Path, dir: &Path) -> (bool, String) {
     (output.status.success(), text)
 }
 
+/// What Claude Code itself loads in `project`, offline: a headless start (no network: the API is
+/// a closed loopback port) reads the project's settings and installs the marketplaces and
+/// plugins they declare, as a user's first session does once the folder is trusted; then
+/// `claude plugin list --json` says which plugins it has and whether each is enabled.
+fn claude_loads(env: &TestEnv, claude: &Path, project: &Path, ids: &[String]) -> Vec<(String, bool)> {
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    // Claude Code finds the project as git does: a repository, not a bare `.git` directory.
+    if !project.join(".git/HEAD").exists() {
+        let _ = std::fs::remove_dir_all(project.join(".git"));
+        env.git(project, &["init", "-q"]);
+    }
+    let trusted =
+        serde_json::json!({ "projects": { project.display().to_string(): { "hasTrustDialogAccepted": true } } });
+    std::fs::write(home.join(".claude.json"), trusted.to_string()).unwrap();
+    let command = |args: &[&str]| {
+        let mut command = std::process::Command::new(claude);
+        command
+            .args(args)
+            .current_dir(project)
+            .env("HOME", &home)
+            .env("ANTHROPIC_API_KEY", "sk-test-offline")
+            .env("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    let mut session = command(&["-p", "hello", "--max-turns", "1"]).spawn().unwrap();
+    let installed = home.join(".claude/plugins/installed_plugins.json");
+    let all_there = || std::fs::read_to_string(&installed).is_ok_and(|t| ids.iter().all(|id| t.contains(id.as_str())));
+    agents_test_support::eventually(std::time::Duration::from_secs(60), all_there);
+    let _ = session.kill();
+    let _ = session.wait();
+    let output = command(&["plugin", "list", "--json"]).stdout(std::process::Stdio::piped()).output().unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["id"].as_str()?.to_owned(), p["enabled"].as_bool().unwrap_or(false))))
+        .filter(|(id, _)| ids.contains(id))
+        .collect()
+}
+
 #[test]
 fn export_writes_a_marketplace_claude_code_accepts_and_an_agent_plugin_naming_what_it_drops() {
     let env = TestEnv::new();
@@ -294,7 +342,14 @@ fn real_marketplaces_import_install_validate_and_uninstall() {
             eprintln!("note: {} skipped {file}: {reason}", checkout.display());
         }
         let project = env.path("project");
-        let mut install = vec!["install".to_owned()];
+        // The user's own settings and servers, which must come out of it byte for byte.
+        let settings = "{\n  \"permissions\": { \"allow\": [\"Bash(ls)\"] },\n  \"enabledPlugins\": { \"mine@elsewhere\": true }\n}\n";
+        let servers = "{\n  // mine\n  \"mcpServers\": { \"mine\": { \"command\": \"my-server\" } }\n}\n";
+        std::fs::create_dir_all(project.join(".claude")).unwrap();
+        std::fs::create_dir_all(project.join(".cursor")).unwrap();
+        std::fs::write(project.join(".claude/settings.local.json"), settings).unwrap();
+        std::fs::write(project.join(".cursor/mcp.json"), servers).unwrap();
+        let mut install = vec!["install".to_owned(), "--target".to_owned(), "cursor".to_owned()];
         install.extend(imported.iter().cloned());
         for name in &imported {
             install.extend(["--allow-exec".to_owned(), name.clone()]);
@@ -306,11 +361,17 @@ fn real_marketplaces_import_install_validate_and_uninstall() {
                 let (passed, said) = validate(&env, claude, &dir);
                 assert!(passed, "{name} from {} is refused once installed:\n{said}", checkout.display());
             }
+            let ids: Vec<String> = imported.iter().map(|name| format!("{name}@agents-{name}")).collect();
+            let loaded = claude_loads(&env, claude, &project, &ids);
+            let missing: Vec<&String> = ids.iter().filter(|id| !loaded.contains(&((*id).clone(), true))).collect();
+            assert!(missing.is_empty(), "Claude Code does not load {missing:?} from {}", checkout.display());
         }
         let mut uninstall = vec!["uninstall".to_owned()];
         uninstall.extend(imported.iter().cloned());
         env.run(&uninstall).success();
         assert!(!project.join(".claude/agents-plugins").exists(), "marketplace {index}: plugins left behind");
+        assert_eq!(std::fs::read_to_string(project.join(".claude/settings.local.json")).unwrap(), settings);
+        assert_eq!(std::fs::read_to_string(project.join(".cursor/mcp.json")).unwrap(), servers);
     }
 }
 
