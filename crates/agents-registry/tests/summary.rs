@@ -16,6 +16,7 @@ fn publish(cache: &Cache, url: &str, name: &str, version: &str, description: &st
         now: 1_767_225_600,
         deny_hidden_unicode: false,
         requires: &[],
+        allow_unloadable: false,
     };
     agents_registry::publish(cache, "team", url, &request).unwrap();
 }

@@ -235,6 +235,10 @@ pub(crate) struct ImportArgs {
     /// Import only this plugin of a marketplace (repeatable).
     #[arg(long = "plugin", value_name = "NAME")]
     pub(crate) plugins: Vec<String>,
+    /// Import agents whose front matter Claude Code cannot parse (it does not load them), each
+    /// with a warning, instead of skipping them.
+    #[arg(long)]
+    pub(crate) allow_unloadable: bool,
     /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
@@ -407,6 +411,10 @@ pub(crate) struct PublishArgs {
     /// Refuse a file with hidden Unicode instead of warning.
     #[arg(long)]
     pub(crate) deny_hidden_unicode: bool,
+    /// Publish an agent whose front matter Claude Code cannot parse (it does not load it), with a
+    /// warning, instead of refusing it.
+    #[arg(long)]
+    pub(crate) allow_unloadable: bool,
     /// The SSH key to sign with (default: git's `user.signingkey` when `gpg.format = ssh`).
     #[arg(long, value_name = "PATH")]
     pub(crate) sign_key: Option<PathBuf>,

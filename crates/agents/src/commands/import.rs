@@ -163,10 +163,18 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             now: now(),
             deny_hidden_unicode: deny_hidden,
             requires: &[],
+            allow_unloadable: args.allow_unloadable,
         };
         if let Err(error) = agents_registry::prepare_record(&request) {
             skipped.push(skip(error.to_string()));
             continue;
+        }
+        if agent.claude_code_cannot_load() {
+            printer.warn(format!(
+                "{} is imported under --allow-unloadable: Claude Code cannot parse its front matter and will not \
+                 load it where it is installed (see `agents lint`)",
+                file.label
+            ));
         }
         taken.insert(agent.name.clone(), Taken::new(&file.label, file.plugin.as_deref(), Kind::Agent));
         accepted.push((file.label, bytes, version, agent.name.to_string(), latest));
@@ -181,6 +189,7 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             now: now(),
             deny_hidden_unicode: deny_hidden,
             requires: &[],
+            allow_unloadable: args.allow_unloadable,
         })
         .collect();
     // A signed registry takes only signed records: the same key as `agents publish` would use.
