@@ -70,3 +70,51 @@ fn an_agent_claude_code_cannot_parse_is_refused_with_the_fix_unless_allowed() {
     assert_eq!(imported, ["other-checker"], "{}", run.stdout());
     assert!(run.stderr().contains("agents/other-checker.md is imported under --allow-unloadable"), "{}", run.stderr());
 }
+
+#[test]
+fn a_skill_is_published_under_its_directory_name_whatever_its_name_field_says() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let collection = env.path("collection");
+    // A display name, as official skills have, and another name than the directory's.
+    let display = "---\nname: Agent Development\ndescription: Build agents\n---\nHow to build agents.\n";
+    let other = "---\nname: postgresql-table-design\ndescription: Design tables\n---\nHow to design tables.\n";
+    write(&collection.join("skills/agent-development/SKILL.md"), display);
+    write(&collection.join("skills/postgresql/SKILL.md"), other);
+    write(&collection.join("skills/postgresql/references/types.md"), "Types.\n");
+    let run = env.run([OsStr::new("import"), collection.as_os_str(), OsStr::new("--json")]).success();
+    let report = run.json();
+    let mut names: Vec<&str> =
+        report["imported"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["agent-development", "postgresql"], "{report}");
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("skills/agent-development: SKILL.md's `name: Agent Development` is not a skill name")
+            && stderr.contains("Claude Code loads a skill by its directory, so it is published as `agent-development`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "skills/postgresql: SKILL.md's `name: postgresql-table-design` differs from its directory `postgresql`"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(report["warnings"].as_array().map(Vec::len), Some(2), "{report}");
+    // The registry's own check takes them as published, and they install where Claude Code
+    // loads them, byte for byte.
+    env.run([OsStr::new("registry"), OsStr::new("check"), remote.as_os_str()]).success();
+    env.run(["install", "postgresql", "agent-development"]).success();
+    let skills = env.root().join("project/.claude/skills");
+    assert_eq!(std::fs::read_to_string(skills.join("postgresql/SKILL.md")).unwrap(), other);
+    assert_eq!(std::fs::read_to_string(skills.join("postgresql/references/types.md")).unwrap(), "Types.\n");
+    assert_eq!(std::fs::read_to_string(skills.join("agent-development/SKILL.md")).unwrap(), display);
+
+    // `agents publish` of one skill says the same.
+    let dir = env.path("own/pdf");
+    write(&dir.join("SKILL.md"), "---\nname: pdf-forms\ndescription: Fill forms\n---\nFill.\n");
+    env.run([OsStr::new("publish"), dir.as_os_str(), OsStr::new("--version"), OsStr::new("1.0.0")])
+        .success()
+        .stderr_contains("SKILL.md's `name: pdf-forms` differs from its directory `pdf`")
+        .stderr_contains("Published skill pdf v1.0.0");
+}

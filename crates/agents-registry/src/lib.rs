@@ -45,7 +45,7 @@ pub use http::HttpConfig;
 pub use migrate::{Migrated, migrate_registry};
 pub use package::{
     FoundPackage, PackageContent, PublishPackage, SkillDirectory, find_packages, is_in_package, prepare_package,
-    publish_bundle, publish_package, read_package, read_skill_directory,
+    publish_bundle, publish_package, read_package, read_skill_directory, skill_name_warning,
 };
 pub use publish::{
     OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_bundle, prepare_record, publish,

@@ -19,6 +19,16 @@ struct ImportReport {
     /// Files whose exact bytes are already published: nothing to do.
     unchanged: Vec<Imported>,
     skipped: Vec<SkippedFile>,
+    /// What was imported all the same but may not be what its author meant (a skill published
+    /// under its directory's name), each also printed as a warning.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<Warned>,
+}
+
+#[derive(serde::Serialize)]
+struct Warned {
+    file: String,
+    warning: String,
 }
 
 #[derive(serde::Serialize)]
@@ -216,7 +226,11 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     imported.extend(outcome.imported);
     unchanged.extend(outcome.unchanged);
     skipped.extend(outcome.skipped);
-    let report = ImportReport { registry: entry.name.clone(), imported, unchanged, skipped };
+    for warned in &outcome.warnings {
+        printer.warn(format!("{}: {}", warned.file, warned.warning));
+    }
+    let report =
+        ImportReport { registry: entry.name.clone(), imported, unchanged, skipped, warnings: outcome.warnings };
     if args.json {
         printer.json(&report);
     } else {
@@ -305,6 +319,7 @@ struct PackageOutcome {
     imported: Vec<Imported>,
     unchanged: Vec<Imported>,
     skipped: Vec<SkippedFile>,
+    warnings: Vec<Warned>,
 }
 
 /// Publishes the skills and commands of the collection, one commit each (a package is several
@@ -407,6 +422,9 @@ fn import_packages(
             Ok(record) => {
                 taken.insert(record.name.clone(), Taken::new(&found.label, found.plugin.as_deref(), found.kind));
                 out.imported.push(report(&record.version, latest.as_ref()));
+                if let Some(warning) = agents_registry::skill_name_warning(&request) {
+                    out.warnings.push(Warned { file: found.label.clone(), warning });
+                }
             }
             Err(error) => out.skipped.push(skip(error.to_string())),
         }
