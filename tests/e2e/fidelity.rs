@@ -118,3 +118,25 @@ fn a_skill_is_published_under_its_directory_name_whatever_its_name_field_says() 
         .stderr_contains("SKILL.md's `name: pdf-forms` differs from its directory `pdf`")
         .stderr_contains("Published skill pdf v1.0.0");
 }
+
+#[test]
+fn a_command_that_would_shadow_a_built_in_is_named_at_import_and_install() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let collection = env.path("collection");
+    write(&collection.join("commands/help.md"), "---\ndescription: Explain the rules\n---\nExplain.\n");
+    write(&collection.join("commands/ship-it.md"), "---\ndescription: Ship\n---\nShip.\n");
+    let run = env.run([OsStr::new("import"), collection.as_os_str(), OsStr::new("--json")]).success();
+    let report = run.json();
+    assert_eq!(report["imported"].as_array().unwrap().len(), 2, "{report}");
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("command `help` has the name of Claude Code's built-in `/help`"), "{report}");
+    assert!(!warnings.contains("ship-it"), "{report}");
+    assert!(run.stderr().contains("commands/help.md: command `help` has the name"), "{}", run.stderr());
+
+    env.run(["install", "help", "ship-it"])
+        .success()
+        .stderr_contains("command `help` has the name of Claude Code's built-in `/help`");
+    let run = env.run(["install", "ship-it"]).success();
+    assert!(!run.stderr().contains("built-in"), "{}", run.stderr());
+}

@@ -47,7 +47,7 @@ pub use agent_file::{
     MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode, parse_version,
 };
 pub use checksum::{ChecksumError, Sha256};
-pub use commands::ConvertedCommand;
+pub use commands::{CLAUDE_CODE_BUILTIN_COMMANDS, ConvertedCommand, builtin_command_warning};
 pub use config::{BUILTIN_REGISTRY_ID, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError};
 pub use index::{
     IndexError, IndexFile, IndexLine, IndexRecord, InvalidLine, MAX_INDEX_FILE_LEN, RECORD_SCHEMA,

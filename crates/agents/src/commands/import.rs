@@ -422,7 +422,13 @@ fn import_packages(
             Ok(record) => {
                 taken.insert(record.name.clone(), Taken::new(&found.label, found.plugin.as_deref(), found.kind));
                 out.imported.push(report(&record.version, latest.as_ref()));
-                if let Some(warning) = agents_registry::skill_name_warning(&request) {
+                let warnings = [
+                    agents_registry::skill_name_warning(&request),
+                    (found.kind == Kind::Command)
+                        .then(|| agents_format::builtin_command_warning(record.name.as_str()))
+                        .flatten(),
+                ];
+                for warning in warnings.into_iter().flatten() {
                     out.warnings.push(Warned { file: found.label.clone(), warning });
                 }
             }
