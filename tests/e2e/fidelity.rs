@@ -140,3 +140,98 @@ fn a_command_that_would_shadow_a_built_in_is_named_at_import_and_install() {
     let run = env.run(["install", "ship-it"]).success();
     assert!(!run.stderr().contains("built-in"), "{}", run.stderr());
 }
+
+/// A collection in a git repository whose `origin` is `url` (never fetched: only its name counts).
+fn collection_at(env: &TestEnv, dir: &str, url: &str, reviewer_body: &str) -> std::path::PathBuf {
+    let root = env.path(dir);
+    write(&root.join("agents/reviewer.md"), &format!("---\nname: reviewer\ndescription: d\n---\n{reviewer_body}\n"));
+    write(&root.join("commands/deploy.md"), &format!("---\ndescription: Deploy\n---\n{reviewer_body}\n"));
+    env.git(&root, &["init", "-q"]);
+    env.git(&root, &["remote", "add", "origin", url]);
+    root
+}
+
+fn import_json(env: &TestEnv, root: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![OsStr::new("import"), root.as_os_str(), OsStr::new("--json")];
+    args.extend(extra.iter().map(OsStr::new));
+    env.run(args).success().json()
+}
+
+fn names(report: &serde_json::Value, key: &str) -> Vec<String> {
+    let mut names: Vec<String> =
+        report[key].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_name_another_collection_published_is_named_as_such_and_never_replaced() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let first = collection_at(&env, "team-a", "https://user:secret@example.com/team-a/agents.git", "first");
+    assert_eq!(names(&import_json(&env, &first, &[]), "imported"), ["deploy", "reviewer"]);
+    // The record says where it came from, without the credentials.
+    let index = agents_test_support::index_path_in(&remote, "reviewer");
+    let line = String::from_utf8(agents_test_support::read_in_remote(&remote, &index).unwrap()).unwrap();
+    assert!(line.contains(r#""source":{"collection":"example.com/team-a/agents"}"#), "{line}");
+    assert!(!line.contains("secret"), "{line}");
+
+    // Another collection with the same names: said so, and left alone, under --bump too.
+    let second = collection_at(&env, "team-b", "git@example.com:team-b/agents.git", "second");
+    for extra in [&[][..], &["--bump", "patch"][..]] {
+        let report = import_json(&env, &second, extra);
+        assert!(names(&report, "imported").is_empty(), "{report}");
+        let skipped = report["skipped"].to_string();
+        for name in ["reviewer", "deploy"] {
+            assert!(
+                skipped.contains(&format!(
+                    "`{name}` in registry `team` is another collection's: v1.0.0 was imported from \
+                     example.com/team-a/agents, and this is example.com/team-b/agents"
+                )),
+                "{report}"
+            );
+        }
+        assert!(!skipped.contains("pass --bump"), "{report}");
+    }
+    let after = String::from_utf8(agents_test_support::read_in_remote(&remote, &index).unwrap()).unwrap();
+    assert_eq!(after, line, "another collection's import changed the index");
+
+    // The same collection, another spelling of its URL, changed: the usual --bump advice, and
+    // --bump publishes.
+    write(&first.join("agents/reviewer.md"), "---\nname: reviewer\ndescription: d\n---\nfirst, changed\n");
+    env.git(&first, &["remote", "set-url", "origin", "ssh://git@example.com/team-a/agents"]);
+    let report = import_json(&env, &first, &[]);
+    assert!(report["skipped"].to_string().contains("changed since v1.0.0 was published (latest v1.0.0): pass --bump"));
+    assert!(!report["skipped"].to_string().contains("another collection"), "{report}");
+    assert_eq!(names(&import_json(&env, &first, &["--bump", "patch"]), "imported"), ["reviewer"]);
+}
+
+#[test]
+fn a_name_whose_record_says_nothing_of_its_source_is_said_to_be_unknown() {
+    let env = TestEnv::new();
+    env.registry("team");
+    // Published by hand: the record names no collection.
+    let file = env.path("reviewer.md");
+    write(&file, "---\nname: reviewer\ndescription: d\n---\nby hand\n");
+    env.run([OsStr::new("publish"), file.as_os_str(), OsStr::new("--version"), OsStr::new("1.0.0")]).success();
+    let root = collection_at(&env, "team-a", "https://example.com/team-a/agents", "imported");
+    let report = import_json(&env, &root, &[]);
+    let skipped = report["skipped"].to_string();
+    assert!(
+        skipped.contains(
+            "pass --bump patch|minor|major to publish the changed files as new versions, if it is this \
+                          collection's; `reviewer` v1.0.0 in registry `team` records no source"
+        ),
+        "{report}"
+    );
+    assert!(skipped.contains("if it is another's, import this collection into another registry"), "{report}");
+    let run = env.run([OsStr::new("import"), root.as_os_str(), OsStr::new("--bump"), OsStr::new("patch")]).success();
+    assert!(
+        run.stderr().contains(
+            "records no source (published with `agents publish`, or by an older agents), so \
+                                   whether it is this collection's cannot be told: taken for this one's"
+        ),
+        "{}",
+        run.stderr()
+    );
+}

@@ -36,6 +36,7 @@ mod relative_path;
 mod requirement;
 mod select;
 mod signing;
+mod source;
 mod targets;
 mod timestamp;
 mod unicode;
@@ -78,6 +79,7 @@ pub use signing::{
     RECORD_NAMESPACE, ROTATE_NAMESPACE, YANK_NAMESPACE, config_payload, key_without_comment, owners_payload,
     record_payload, record_signing_payload, rotation_payload, yank_payload,
 };
+pub use source::{SOURCE_FIELD, Source, collection_identity};
 pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget, loss_kind};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{

@@ -38,7 +38,8 @@ mod transport;
 pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
 pub use collection::{
-    Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, find_agent_files, find_collection_packages, read_found,
+    Found, MAX_COLLECTION_FILE_LEN, Skipped, clone_collection, collection_origin, find_agent_files,
+    find_collection_packages, read_found,
 };
 pub use error::{RegistryError, Result};
 pub use http::HttpConfig;

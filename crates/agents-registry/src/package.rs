@@ -45,6 +45,8 @@ pub struct PublishPackage<'a> {
     pub deny_hidden_unicode: bool,
     /// What the version requires (`publish --requires`).
     pub requires: Vec<agents_format::Requirement>,
+    /// Where an import took the package from, recorded in the record (`agents_format::Source`).
+    pub source: Option<agents_format::Source>,
 }
 
 /// A skill directory as read for publishing: its files, and the hidden entries left out.
@@ -229,6 +231,10 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         requires: Vec::new(),
         extra: Default::default(),
     };
+    let mut record = record;
+    if let Some(source) = &request.source {
+        record.set_source(source);
+    }
     crate::publish::with_requirements(record, &request.requires)
 }
 

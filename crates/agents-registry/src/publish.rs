@@ -80,6 +80,8 @@ pub struct Publish<'a> {
     /// Publish a file Claude Code cannot parse, and so does not load (`--allow-unloadable`);
     /// the caller warns. Without it such a file is refused with the fix to make.
     pub allow_unloadable: bool,
+    /// Where an import took the file from, recorded in the record (`agents_format::Source`).
+    pub source: Option<agents_format::Source>,
 }
 
 /// Gives `record` its requirements: checked (no more than the limit, none twice, none on
@@ -205,6 +207,10 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         requires: Vec::new(),
         extra: BTreeMap::new(),
     };
+    let mut record = record;
+    if let Some(source) = &request.source {
+        record.set_source(source);
+    }
     Ok((file, with_requirements(record, request.requires)?))
 }
 
@@ -784,6 +790,7 @@ mod tests {
             deny_hidden_unicode: deny,
             requires: &[],
             allow_unloadable: false,
+            source: None,
         };
         match (prepare_record(&request), expected) {
             (Ok(_), None) => {}

@@ -17,6 +17,7 @@ fn publish(cache: &Cache, url: &str, name: &str, version: &str, description: &st
         deny_hidden_unicode: false,
         requires: &[],
         allow_unloadable: false,
+        source: None,
     };
     agents_registry::publish(cache, "team", url, &request).unwrap();
 }

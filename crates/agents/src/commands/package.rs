@@ -55,6 +55,7 @@ pub(crate) fn publish(
         now: now(),
         deny_hidden_unicode,
         requires: crate::commands::publish::requirements(context, &entry, &args.requires)?,
+        source: None,
     };
     // Every check of the package before any registry is contacted.
     agents_registry::prepare_package(&request).with_context(|| format!("{label} is refused"))?;

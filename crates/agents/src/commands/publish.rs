@@ -32,6 +32,7 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
         deny_hidden_unicode,
         requires: &requires,
         allow_unloadable: args.allow_unloadable,
+        source: None,
     };
     // The hidden-Unicode gate (and every other check of the file) before any registry is contacted.
     agents_registry::prepare_record(&request)
