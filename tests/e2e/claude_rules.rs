@@ -1,8 +1,10 @@
 //! What Claude Code itself says about agent files, from its own validator (`claude plugin
 //! validate`, which runs offline), compared with what `agents` concludes: which files Claude
-//! Code cannot parse (and so loads with every field dropped), and which have no description
-//! (which `agents publish` refuses). The pinned version is installed with npm under the target
-//! directory, once; without npm or network the test is skipped with a note.
+//! Code cannot parse (and so, in a project's `.claude/agents/`, where `agents install` puts them,
+//! does not load at all; `agents publish` refuses them), and which have no description (which
+//! `agents publish` refuses too). The pinned version is installed with npm under the target
+//! directory, once; without npm or network the test is skipped with a note. (2.1.332 and 2.1.337
+//! say the same of these files.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,17 +52,16 @@ fn claude_code_s_validator_agrees_on_what_it_cannot_parse_and_what_lacks_a_descr
     } else {
         eprintln!("note: {} is absent: checking the built-in cases only", shared_dir().join("corpus").display());
     }
-    let plugin = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(plugin.path().join(".claude-plugin")).unwrap();
-    std::fs::create_dir_all(plugin.path().join("agents")).unwrap();
-    std::fs::write(plugin.path().join(".claude-plugin/plugin.json"), r#"{"name":"check","version":"1.0.0"}"#).unwrap();
+    // A project, as `agents install` leaves one: Claude Code judges its agents as project agents.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(project.path().join(".claude/agents")).unwrap();
     for (index, (_, bytes)) in inputs.iter().enumerate() {
-        std::fs::write(plugin.path().join(format!("agents/{index:03}.md")), bytes).unwrap();
+        std::fs::write(project.path().join(format!(".claude/agents/{index:03}.md")), bytes).unwrap();
     }
     let home = tempfile::tempdir().unwrap();
     let output = Command::new(&binary)
         .args(["plugin", "validate"])
-        .arg(plugin.path())
+        .arg(project.path())
         .env("HOME", home.path())
         .env("DISABLE_AUTOUPDATER", "1")
         .output()
@@ -69,7 +70,8 @@ fn claude_code_s_validator_agrees_on_what_it_cannot_parse_and_what_lacks_a_descr
 
     // Per agent file, the lines Claude Code prints under "Validating agent: PATH".
     let section = |index: usize| -> String {
-        let header = format!("Validating agent: {}", plugin.path().join(format!("agents/{index:03}.md")).display());
+        let header =
+            format!("Validating agent: {}", project.path().join(format!(".claude/agents/{index:03}.md")).display());
         text.split(&header)
             .nth(1)
             .map(|rest| {
@@ -87,6 +89,12 @@ fn claude_code_s_validator_agrees_on_what_it_cannot_parse_and_what_lacks_a_descr
         if claude_drops != we_say_drops {
             disagreements
                 .push(format!("{label}: Claude Code parses it: {}, lint says: {}", !claude_drops, !we_say_drops));
+        }
+        // What lint says Claude Code then does is what Claude Code says it does.
+        let claude_skips = said.contains("does not load at all");
+        let lint = file.warnings.iter().find(|w| w.code == WarningCode::ClaudeCodeDropsFields);
+        if claude_drops && (!claude_skips || !lint.is_some_and(|w| w.message.contains("does not load this agent"))) {
+            disagreements.push(format!("{label}: Claude Code says: {said}\nlint says: {lint:?}"));
         }
         let claude_no_description = said.contains("No description");
         if !claude_drops && claude_no_description != file.description.is_none() {

@@ -15,6 +15,7 @@ mod dependencies;
 mod edits;
 mod engine;
 mod error_wording;
+mod fidelity;
 mod first_hour;
 mod hostile;
 mod import;

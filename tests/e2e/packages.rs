@@ -71,17 +71,16 @@ fn a_skill_with_a_symlink_or_a_wrong_name_is_refused_before_the_registry_is_touc
     publish(&env, &dir).fails_with("symlink");
     std::fs::remove_file(dir.join("references/passwd")).unwrap();
 
-    let renamed = env.path("skills-1.0.0/pdf");
+    // Claude Code names a skill by its directory: one that is no skill name is refused.
+    let renamed = env.path("skills-1.0.0/PDF Forms");
     std::fs::rename(&dir, &renamed).unwrap();
-    publish(&env, &renamed).fails_with("its directory is `pdf`");
+    publish(&env, &renamed)
+        .fails_with("the directory name `PDF Forms` is no skill name")
+        .stderr_contains("rename the directory");
 
     let dir = skill_dir(&env, "pdf-forms", "1.0.1");
     std::fs::write(dir.join("SKILL.md"), "---\nname: pdf-forms\nversion: 1.0.1\n---\nbody\n").unwrap();
     publish(&env, &dir).fails_with("no `description`");
-    // A display name, as real marketplaces write one, is refused with the name the rules want.
-    std::fs::write(dir.join("SKILL.md"), "---\nname: PDF Forms\ndescription: Fill\nversion: 1.0.1\n---\nbody\n")
-        .unwrap();
-    publish(&env, &dir).fails_with("its `name` is not a skill name").stderr_contains("(here `name: pdf-forms`)");
     std::fs::remove_file(dir.join("SKILL.md")).unwrap();
     publish(&env, &dir).fails_with("SKILL.md");
 
@@ -338,7 +337,8 @@ fn a_signed_registry_signs_the_package_digest_and_a_tampered_file_is_refused() {
 fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
     let env = TestEnv::new();
     let remote = env.registry("team");
-    let skill = b"---\nname: other-name\ndescription: d\n---\nbody\n".to_vec();
+    // Named by its directory whatever its `name` says, as Claude Code loads it, but with a description.
+    let skill = b"---\nname: other-name\n---\nbody\n".to_vec();
     let file = agents_format::PackageFile {
         path: agents_format::RelativePath::parse("SKILL.md").unwrap(),
         mode: agents_format::FileMode::Regular,
@@ -368,7 +368,7 @@ fn registry_check_holds_a_hand_written_skill_to_the_agent_skills_rules() {
         format!("{}\n", record.to_line()).as_bytes(),
     );
     env.run([std::ffi::OsStr::new("registry"), "check".as_ref(), remote.as_os_str()])
-        .fails_with("SKILL.md names the skill `other-name`, but its directory is `pdf-forms`");
+        .fails_with("pdf-forms@1.0.0: SKILL.md has no `description`");
 }
 
 #[test]

@@ -205,10 +205,7 @@ impl AgentFile {
                 if !claude_code_parses(front_matter) {
                     warnings.push(Warning {
                         code: WarningCode::ClaudeCodeDropsFields,
-                        message: "Claude Code cannot parse this front matter even with its values quoted: it loads \
-                                  the agent named after its file, with every other field (description, tools, model) \
-                                  dropped; quote the description, or indent its continuation lines"
-                            .to_owned(),
+                        message: unloadable_message(&continued_field(front_matter)),
                     });
                 }
                 (fields, false)
@@ -273,6 +270,13 @@ impl AgentFile {
         let mut cut: String = line.chars().take(MAX_INDEX_DESCRIPTION_CHARS - 1).collect();
         cut.push('\u{2026}');
         Some(cut)
+    }
+
+    /// Whether Claude Code cannot parse the front matter, and so does not load the agent from an
+    /// agents directory at all (the [`WarningCode::ClaudeCodeDropsFields`] finding says why and
+    /// what to fix).
+    pub fn claude_code_cannot_load(&self) -> bool {
+        self.warnings.iter().any(|w| w.code == WarningCode::ClaudeCodeDropsFields)
     }
 
     /// Adds the warning that depends on where the file lives: its stem should be its name.
@@ -521,6 +525,40 @@ fn read_strict(front_matter: &str) -> Result<Vec<(String, FieldValue)>, StrictEr
 /// the value of every plain column-0 `key: value` line quoted (its fallback for the unquoted
 /// `description: … Triggers on: …` that real files have). Checked against Claude Code's own
 /// `claude plugin validate` in `tests/e2e/claude_rules.rs`.
+/// What `agents lint` says, and `publish` and `import` refuse with, when Claude Code cannot parse
+/// the front matter: what Claude Code then does and the fix, for the field `field` whose value
+/// runs on over unindented lines. Claude Code 2.1.328 to 2.1.337 (`claude plugin validate`, and
+/// its agent loader: a file whose front matter does not parse has no `name`, and is skipped)
+/// does not load such a file from `.claude/agents/` or `~/.claude/agents/` at all; in a plugin's
+/// `agents/` it loads it named after the file, with every other field dropped.
+fn unloadable_message(field: &str) -> String {
+    format!(
+        "Claude Code cannot parse this front matter, even with its values quoted, so it does not load this agent \
+         from .claude/agents/ at all (in a plugin it would load it named after its file, with every other field \
+         dropped): write `{field}: |` and indent each line of the {field} below it by two spaces, or put the \
+         {field} on one line with `\\n` for its line breaks"
+    )
+}
+
+/// The top-level field whose value runs on over lines that start at column 0 and are no
+/// `key: value` (the lines that make Claude Code's parse fail), or `description`.
+fn continued_field(front_matter: &str) -> String {
+    let mut last_key = None;
+    for raw in front_matter.split('\n') {
+        let line = raw.trim_end_matches('\r');
+        if line.trim().is_empty() || line.starts_with([' ', '\t', '#']) {
+            continue;
+        }
+        match split_key(line) {
+            // `Context: …` inside an example is the description running on, not a field.
+            Some((key, _)) if KNOWN_FIELDS.contains(&key) || COMMAND_FIELDS.contains(&key) => last_key = Some(key),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    last_key.unwrap_or("description").to_owned()
+}
+
 fn claude_code_parses(front_matter: &str) -> bool {
     let quoted: Vec<String> = front_matter
         .split('\n')
@@ -698,6 +736,10 @@ mod tests {
         assert_eq!(file.summary().as_deref(), Some("Use this agent when checking. Examples:"));
         // Claude Code itself gives up on this one: the lint says what it then loads.
         assert_eq!(codes(&file), ["not-strict-yaml", "claude-code-drops-fields"]);
+        let message = &file.warnings[1].message;
+        assert!(message.contains("does not load this agent from .claude/agents/ at all"), "{message}");
+        assert!(message.contains("write `description: |`"), "{message}");
+        assert!(file.claude_code_cannot_load());
 
         // Outside a description, a column-0 key still opens a field.
         let file = parse("---\nname: x\ntools: Read\nextra: y: z\n---\nb\n").unwrap();

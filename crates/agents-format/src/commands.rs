@@ -16,6 +16,44 @@
 //! counted from 0), `` !`cmd` `` (run before the prompt is sent, when `allowed-tools` allows it)
 //! and `@path` (the file's contents).
 
+/// The names of Claude Code's built-in slash commands (and their aliases). A project or user
+/// command of one of these names collides with Claude Code's own (hookify's `help` would be
+/// `/help`). Taken from Claude Code 2.1.337's bundled code: every command it registers with
+/// `type: "local"` or `"local-jsx"`, with the `aliases` beside it, plus the built-ins defined
+/// another way (`init`, `doctor`, `release-notes`, `statusline`, `rewind`, `todos`, `sandbox`,
+/// `keybindings`) and the documented `review` and `security-review`. Feature-gated and internal
+/// ones are kept: a name Claude Code may turn on is as good as taken. Sorted.
+#[rustfmt::skip]
+pub const CLAUDE_CODE_BUILTIN_COMMANDS: &[&str] = &[
+    "access", "add-dir", "advisor", "agents", "allowed-tools", "android", "app", "artifacts",
+    "auto-mode-setup", "autocompact", "autofix-pr", "background", "bashes", "bg", "branch",
+    "break-reminder", "breaks", "brief", "btw", "bug", "cd", "clear", "cloud-plugins", "color",
+    "compact", "config", "context", "copy", "cost", "daemon", "design-consent", "design-login",
+    "design-revoke", "desktop", "diff", "doctor", "downtime", "effort", "exit", "export",
+    "extra-usage", "fast", "feedback", "focus", "fork", "goal", "heapdump", "help", "hooks", "ide",
+    "import", "init", "install", "install-github-app", "install-slack-app", "ios", "keybindings",
+    "list-agents", "login", "logout", "marketplace", "mcp", "memory", "memory-pause", "mobile",
+    "model", "name", "output-style", "passes", "pause-memory", "peers", "permissions", "plan",
+    "plugin", "plugins", "powerup", "privacy-settings", "pro-trial-expired", "project", "quit",
+    "rate-limit-options", "rc", "recap", "release-notes", "reload-plugins", "reload-skills", "remote",
+    "remote-control", "remote-env", "rename", "restart", "resume", "review", "rewind", "sandbox",
+    "scroll-speed", "security-review", "session", "settings", "setup-bedrock", "setup-vertex",
+    "skill-doctor", "skills", "stats", "status", "statusline", "stop", "subtask", "tasks", "teleport",
+    "terminal-setup", "theme", "todos", "toggle-memory", "tui", "ultraplan", "ultrareview", "update",
+    "upgrade", "usage", "usage-credits", "use-case", "version", "voice", "web-setup", "wellbeing",
+    "workflow-launch-exec", "workflows",
+];
+
+/// What to say of a slash command named `name` when it has the name of a Claude Code built-in
+/// ([`CLAUDE_CODE_BUILTIN_COMMANDS`]); `None` otherwise.
+pub fn builtin_command_warning(name: &str) -> Option<String> {
+    CLAUDE_CODE_BUILTIN_COMMANDS.binary_search(&name).ok()?;
+    Some(format!(
+        "command `{name}` has the name of Claude Code's built-in `/{name}`: the two collide in Claude Code, and \
+         typing `/{name}` may not run this one; rename the command"
+    ))
+}
+
 use crate::agent_file::{FrontValue, front_matter_texts};
 use crate::name::AgentName;
 use crate::package::{command_for_gemini, parse_command};
@@ -470,6 +508,14 @@ mod tests {
     }
 
     const FIX: &str = "---\ndescription: Fix an issue\nargument-hint: \"[issue] [branch]\"\nallowed-tools: Bash(gh issue view:*), Read\nmodel: claude-sonnet-4-5\n---\nFix #$0 on $1 ($ARGUMENTS[1]); all: $ARGUMENTS, $5 and $9x.\n!`gh issue view $0`\n!`rm -rf build`\nSee @src/lib.rs and me@example.com.\n";
+
+    #[test]
+    fn the_built_in_command_names_are_sorted_so_the_lookup_finds_them() {
+        assert!(CLAUDE_CODE_BUILTIN_COMMANDS.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(builtin_command_warning("help").is_some_and(|w| w.contains("built-in `/help`")));
+        assert!(builtin_command_warning("review").is_some());
+        assert_eq!(builtin_command_warning("ship-it"), None);
+    }
 
     #[test]
     fn paths_per_tool_and_scope() {

@@ -40,6 +40,7 @@ mod relative_path;
 mod requirement;
 mod select;
 mod signing;
+mod source;
 mod targets;
 mod timestamp;
 mod unicode;
@@ -51,7 +52,7 @@ pub use agent_file::{
     MAX_INDEX_DESCRIPTION_CHARS, Warning, WarningCode, parse_version,
 };
 pub use checksum::{ChecksumError, Sha256};
-pub use commands::ConvertedCommand;
+pub use commands::{CLAUDE_CODE_BUILTIN_COMMANDS, ConvertedCommand, builtin_command_warning};
 pub use config::{BUILTIN_REGISTRY_ID, ConfigError, MAX_CONFIG_LEN, RegistryConfig, RegistryId, RegistryIdError};
 pub use export::{
     AGENT_PLUGINS_MCP_SCHEMA, AGENT_PLUGINS_SCHEMA, ExportError, ExportFile, ExportPackage, Exported, to_agent_plugin,
@@ -77,6 +78,7 @@ pub use package::{
     CommandFile, FileMode, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, MAX_PACKAGE_LEN, MAX_SKILL_DESCRIPTION_CHARS,
     MAX_SKILL_NAME_LEN, PACKAGE_DIGEST_NAMESPACE, PACKAGE_RECORD_SCHEMA, PackageError, PackageFile, SKILL_FILE,
     check_listing, check_skill, check_skill_name, command_for_gemini, package_digest, package_listing, parse_command,
+    read_skill_file,
 };
 pub use plugin::{
     AGENT_PLUGINS_MANIFEST, AGENT_PLUGINS_SCHEMA_PREFIX, CLAUDE_PLUGIN_MANIFEST, MAX_PLUGIN_CONFIG_LEN,
@@ -94,6 +96,7 @@ pub use signing::{
     RECORD_NAMESPACE, ROTATE_NAMESPACE, YANK_NAMESPACE, config_payload, key_without_comment, owners_payload,
     record_payload, record_signing_payload, rotation_payload, yank_payload,
 };
+pub use source::{SOURCE_FIELD, Source, collection_identity};
 pub use targets::{COPILOT_MAX_BODY_CHARS, Converted, Target, UnknownTarget, loss_kind};
 pub use timestamp::{format_utc, is_valid_utc};
 pub use unicode::{

@@ -269,6 +269,53 @@ pub fn check_skill(name: &AgentName, description: Option<&str>, directory: &str)
     Ok(())
 }
 
+/// Reads a `SKILL.md` as Claude Code does: a skill is named by its directory (Claude Code's skill
+/// loader takes the directory's name whatever the `name` field says, and the Agent Skills
+/// guidance for clients is to warn and load anyway). Returns the file with `name` set to
+/// `directory`, and a warning when its `name` field is missing, is no skill name (`name: PDF
+/// Forms`) or names another skill. The bytes are only read, never rewritten.
+pub fn read_skill_file(
+    bytes: &[u8],
+    directory: &AgentName,
+) -> Result<(crate::AgentFile, Option<String>), crate::AgentFileError> {
+    use crate::{AgentFile, AgentFileError};
+    let because = format!("Claude Code loads a skill by its directory, so it is published as `{directory}`");
+    let (mut file, declared) = match AgentFile::parse(bytes) {
+        Ok(file) => {
+            let declared = file.name.to_string();
+            (file, declared)
+        }
+        Err(AgentFileError::MissingName | AgentFileError::NameNotAString | AgentFileError::InvalidName(_)) => {
+            // Read the other fields with the directory's name in front (only for reading).
+            let text = std::str::from_utf8(bytes).map_err(|e| AgentFileError::NotUtf8 { offset: e.valid_up_to() })?;
+            let opening = text.find('\n').map_or(text.len(), |i| i + 1);
+            let copy = format!("{}name: {directory}\n{}", &text[..opening], &text[opening..]);
+            let mut file = AgentFile::parse(copy.as_bytes())?;
+            file.body_offset -= format!("name: {directory}\n").len();
+            (file, declared_name(&text[opening..]).unwrap_or_default())
+        }
+        Err(error) => return Err(error),
+    };
+    file.name = directory.clone();
+    let warning = if declared.is_empty() {
+        Some(format!("SKILL.md has no `name`: {because}"))
+    } else if let Err(PackageError::SkillName { reason, .. }) = check_skill_name(&declared) {
+        Some(format!("SKILL.md's `name: {declared}` is not a skill name ({reason}): {because}"))
+    } else if declared != directory.as_str() {
+        Some(format!("SKILL.md's `name: {declared}` differs from its directory `{directory}`: {because}"))
+    } else {
+        None
+    };
+    Ok((file, warning))
+}
+
+/// The value of the first column-0 `name:` line of front matter that starts at `text`, unquoted.
+fn declared_name(text: &str) -> Option<String> {
+    let line = text.lines().take_while(|l| l.trim_end() != "---").find(|l| l.starts_with("name:"))?;
+    let value = line["name:".len()..].trim();
+    Some(value.trim_matches(|c| c == '"' || c == '\'').to_owned())
+}
+
 /// What publishing reads from a slash command file. A command is named by its file (Claude
 /// Code's `/NAME` is `NAME.md`), and real command files often have no `name` field or no front
 /// matter at all: both are accepted, and the fields are read as leniently as an agent file's.
@@ -437,6 +484,30 @@ mod tests {
         assert!(check(Kind::Skill, &[big]).unwrap_err().contains("per file"));
         assert_eq!(check(Kind::Command, &[file("pdf.md", FileMode::Regular, b"")]), Ok(()));
         assert!(check(Kind::Command, &[skill]).unwrap_err().contains("pdf.md"));
+    }
+
+    #[test]
+    fn a_skill_file_is_named_by_its_directory_with_a_warning_when_its_name_says_otherwise() {
+        let check = |text: &str, expected: Option<&str>| {
+            let directory = AgentName::new("pdf-forms").unwrap();
+            let (file, warning) = read_skill_file(text.as_bytes(), &directory).unwrap();
+            assert_eq!(file.name, directory);
+            assert_eq!(file.description.as_deref(), Some("Fill"), "{text}");
+            assert_eq!(&text[file.body_offset..], "body\n", "{text}");
+            match (warning, expected) {
+                (None, None) => {}
+                (Some(warning), Some(fragment)) => assert!(warning.contains(fragment), "{warning}"),
+                (warning, _) => panic!("{text}: {warning:?}, want {expected:?}"),
+            }
+        };
+        check("---\nname: pdf-forms\ndescription: Fill\n---\nbody\n", None);
+        check("---\nname: PDF Forms\ndescription: Fill\n---\nbody\n", Some("`name: PDF Forms` is not a skill name"));
+        check("---\nname: \"PDF Forms\"\ndescription: Fill\n---\nbody\n", Some("`name: PDF Forms` is not a skill"));
+        check("---\nname: pdf_forms\ndescription: Fill\n---\nbody\n", Some("only a-z, 0-9 and `-`"));
+        check("---\nname: pdf\ndescription: Fill\n---\nbody\n", Some("differs from its directory `pdf-forms`"));
+        check("---\ndescription: Fill\n---\nbody\n", Some("has no `name`"));
+        let directory = AgentName::new("pdf-forms").unwrap();
+        assert!(read_skill_file(b"no front matter\n", &directory).is_err());
     }
 
     #[test]

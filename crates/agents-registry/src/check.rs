@@ -246,9 +246,11 @@ fn check_tree(
                         .lookups(record.kind, &skill.sha256)
                         .into_iter()
                         .find_map(|path| blob_text(repository, tree, &path));
-                    match bytes.map(|bytes| agents_format::AgentFile::parse(&bytes)) {
+                    // Named by its directory (the record's name), as Claude Code loads it: a
+                    // `name` field that says otherwise is what publish warned about, not a problem.
+                    match bytes.map(|bytes| agents_format::read_skill_file(&bytes, &record.name)) {
                         Some(Err(error)) => report.problems.push(format!("{agent}: SKILL.md is not valid: {error}")),
-                        Some(Ok(file)) => {
+                        Some(Ok((file, _))) => {
                             if let Err(error) = agents_format::check_skill(
                                 &file.name,
                                 file.description.as_deref(),

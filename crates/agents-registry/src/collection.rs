@@ -543,6 +543,14 @@ fn push_file(root: &Path, path: &Path, target: &Path, found: &mut Vec<Found>) {
     }
 }
 
+/// The URL of the `origin` remote of the git repository holding `root` (a collection checked
+/// out or cloned), if it is in one and has one: what names the collection an import records.
+pub fn collection_origin(root: &Path) -> Option<String> {
+    let repository = git2::Repository::discover(root).ok()?;
+    let remote = repository.find_remote("origin").ok()?;
+    remote.url().map(str::to_owned)
+}
+
 /// Clones the collection at `url` into `destination` (a new directory), with the same
 /// credentials and transport choice as registries.
 pub fn clone_collection(url: &str, destination: &Path, net: &NetConfig) -> Result<()> {

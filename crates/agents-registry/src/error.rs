@@ -74,6 +74,8 @@ pub enum RegistryError {
         "{path} has no `description`: Claude Code does not load an agent without one (add `description:` saying when to delegate to it)"
     )]
     NoDescription { path: String },
+    #[error("{path}: {why}; or pass --allow-unloadable to publish it as it is")]
+    Unloadable { path: String, why: String },
     #[error("{name} has no version: add `version: 1.0.0` to its front matter or pass --version")]
     NoVersion { name: AgentName },
     #[error("{name}: invalid version {message}")]

@@ -38,7 +38,7 @@ mod transport;
 pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
 pub use collection::{
-    Found, MAX_COLLECTION_FILE_LEN, MarketplacePlugin, Skipped, clone_collection, find_agent_files,
+    Found, MAX_COLLECTION_FILE_LEN, MarketplacePlugin, Skipped, clone_collection, collection_origin, find_agent_files,
     find_collection_packages, find_marketplace_plugins, read_found, read_marketplace_plugin,
 };
 pub use error::{RegistryError, Result};
@@ -46,7 +46,7 @@ pub use http::HttpConfig;
 pub use migrate::{Migrated, migrate_registry};
 pub use package::{
     FoundPackage, PackageContent, PublishPackage, SkillDirectory, find_packages, is_in_package, prepare_package,
-    publish_bundle, publish_package, read_package, read_plugin_directory, read_skill_directory,
+    publish_bundle, publish_package, read_package, read_plugin_directory, read_skill_directory, skill_name_warning,
 };
 pub use publish::{
     OwnersChange, Publish, change_owners, init_registry, init_signed_registry, prepare_bundle, prepare_record, publish,

@@ -7,9 +7,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use agents_format::{
-    AgentFile, FileMode, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA,
-    PackageError, PackageFile, RelativePath, SKILL_FILE, Sha256, check_listing, check_skill, package_digest,
-    scan_package_file,
+    FileMode, IndexRecord, Kind, MAX_PACKAGE_FILE_LEN, MAX_PACKAGE_FILES, PACKAGE_RECORD_SCHEMA, PackageError,
+    PackageFile, RelativePath, SKILL_FILE, Sha256, check_listing, check_skill, check_skill_name, package_digest,
+    read_skill_file, scan_package_file,
 };
 
 use crate::error::{RegistryError, Result, io_error};
@@ -36,7 +36,8 @@ pub struct PublishPackage<'a> {
     pub kind: Kind,
     /// The skill directory or the command file, for messages and, for a skill, its name.
     pub label: &'a str,
-    /// For a skill, the directory's name, which `SKILL.md`'s `name` must equal.
+    /// For a skill, the directory's name: the skill's name, as Claude Code loads it (a `SKILL.md`
+    /// `name` that differs is warned about, [`skill_name_warning`]).
     pub directory_name: &'a str,
     pub files: Vec<PackageContent>,
     pub version: Option<semver::Version>,
@@ -44,6 +45,8 @@ pub struct PublishPackage<'a> {
     pub deny_hidden_unicode: bool,
     /// What the version requires (`publish --requires`).
     pub requires: Vec<agents_format::Requirement>,
+    /// Where an import took the package from, recorded in the record (`agents_format::Source`).
+    pub source: Option<agents_format::Source>,
 }
 
 /// A skill directory as read for publishing: its files, and the hidden entries left out.
@@ -195,18 +198,11 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         if request.kind == Kind::Skill { format!("{}/{main_path}", request.label) } else { request.label.to_owned() }
     };
     let (name, version_field, summary) = if request.kind == Kind::Skill {
-        let parsed = AgentFile::parse(&main.bytes).map_err(|source| match source {
-            // A display name (`name: Writing Rules`) is no skill name: say what the rules want.
-            agents_format::AgentFileError::InvalidName(error) => RegistryError::InvalidPackage {
-                path: main_label(),
-                message: format!(
-                    "its `name` is not a skill name ({error}); the Agent Skills rules want 1 to 64 of a-z, 0-9 \
-                     and `-`, equal to the directory's name (here `name: {}`)",
-                    request.directory_name
-                ),
-            },
-            source => RegistryError::InvalidAgent { path: main_label(), source },
-        })?;
+        // Claude Code names a skill by its directory, whatever SKILL.md's `name` says
+        // (`skill_name_warning` says so): the directory's name is the package's.
+        let directory = skill_directory_name(request)?;
+        let (parsed, _) = read_skill_file(&main.bytes, &directory)
+            .map_err(|source| RegistryError::InvalidAgent { path: main_label(), source })?;
         check_skill(&parsed.name, parsed.description.as_deref(), request.directory_name).map_err(invalid)?;
         let summary = parsed.summary();
         (parsed.name, parsed.version, summary)
@@ -255,6 +251,10 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         requires: Vec::new(),
         extra: Default::default(),
     };
+    let mut record = record;
+    if let Some(source) = &request.source {
+        record.set_source(source);
+    }
     crate::publish::with_requirements(record, &request.requires)
 }
 
@@ -331,7 +331,40 @@ fn prepare_plugin(request: &PublishPackage<'_>) -> Result<IndexRecord> {
     };
     record.requires = agents_format::check_requirements(&name, &requires)
         .map_err(|message| RegistryError::InvalidRequirements { name: name.clone(), message })?;
+    if let Some(source) = &request.source {
+        record.set_source(source);
+    }
     Ok(record)
+}
+
+/// The name of the skill `request` publishes: its directory's, which must be a skill name.
+fn skill_directory_name(request: &PublishPackage<'_>) -> Result<agents_format::AgentName> {
+    let refuse = |reason: String| RegistryError::InvalidPackage {
+        path: request.label.to_owned(),
+        message: format!(
+            "the directory name `{}` is no skill name ({reason}); Claude Code names a skill by its directory: \
+             rename the directory (1 to 64 of a-z, 0-9 and `-`)",
+            request.directory_name.escape_debug()
+        ),
+    };
+    check_skill_name(request.directory_name).map_err(|error| match error {
+        PackageError::SkillName { reason, .. } => refuse(reason.to_owned()),
+        other => refuse(other.to_string()),
+    })?;
+    agents_format::AgentName::new(request.directory_name).map_err(|error| refuse(error.to_string()))
+}
+
+/// What to tell the publisher of the skill `request` about its `SKILL.md`'s `name`: missing, no
+/// skill name, or another name than its directory's, under which it is published all the same.
+/// `None` for a command, a skill whose `name` is its directory's, or one that does not parse
+/// (which [`prepare_package`] refuses).
+pub fn skill_name_warning(request: &PublishPackage<'_>) -> Option<String> {
+    if request.kind != Kind::Skill {
+        return None;
+    }
+    let directory = skill_directory_name(request).ok()?;
+    let main = request.files.iter().find(|f| f.file.path.as_str() == SKILL_FILE)?;
+    read_skill_file(&main.bytes, &directory).ok()?.1
 }
 
 /// Publishes a package version to the registry at `url`, signed by `signer` where the registry

@@ -77,6 +77,11 @@ pub struct Publish<'a> {
     pub deny_hidden_unicode: bool,
     /// What the version requires (`publish --requires`); none keeps the record schema 1.
     pub requires: &'a [Requirement],
+    /// Publish a file Claude Code cannot parse, and so does not load (`--allow-unloadable`);
+    /// the caller warns. Without it such a file is refused with the fix to make.
+    pub allow_unloadable: bool,
+    /// Where an import took the file from, recorded in the record (`agents_format::Source`).
+    pub source: Option<agents_format::Source>,
 }
 
 /// Gives `record` its requirements: checked (no more than the limit, none twice, none on
@@ -157,6 +162,13 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
     if file.description.is_none() {
         return Err(RegistryError::NoDescription { path: request.label.to_owned() });
     }
+    // Nor one whose front matter Claude Code cannot parse: it skips it (the lint says the fix).
+    if !request.allow_unloadable
+        && let Some(warning) =
+            file.warnings.iter().find(|w| w.code == agents_format::WarningCode::ClaudeCodeDropsFields)
+    {
+        return Err(RegistryError::Unloadable { path: request.label.to_owned(), why: warning.message.clone() });
+    }
     let version = match (&request.version, file.semver()) {
         (Some(version), _) => version.clone(),
         (None, Some(Ok((version, _)))) => version,
@@ -197,6 +209,10 @@ pub fn prepare_record(request: &Publish<'_>) -> Result<(AgentFile, IndexRecord)>
         requires: Vec::new(),
         extra: BTreeMap::new(),
     };
+    let mut record = record;
+    if let Some(source) = &request.source {
+        record.set_source(source);
+    }
     Ok((file, with_requirements(record, request.requires)?))
 }
 
@@ -775,6 +791,8 @@ mod tests {
             now: 0,
             deny_hidden_unicode: deny,
             requires: &[],
+            allow_unloadable: false,
+            source: None,
         };
         match (prepare_record(&request), expected) {
             (Ok(_), None) => {}

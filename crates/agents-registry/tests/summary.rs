@@ -16,6 +16,8 @@ fn publish(cache: &Cache, url: &str, name: &str, version: &str, description: &st
         now: 1_767_225_600,
         deny_hidden_unicode: false,
         requires: &[],
+        allow_unloadable: false,
+        source: None,
     };
     agents_registry::publish(cache, "team", url, &request).unwrap();
 }

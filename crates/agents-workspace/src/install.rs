@@ -64,6 +64,15 @@ pub fn install(
         if !Inputs::read(workspace)?.same_as(&inputs) {
             continue;
         }
+        // A command of a built-in's name collides with Claude Code's own: said at each install.
+        let mut warnings = resolution.warnings;
+        warnings.extend(
+            resolution
+                .packages
+                .iter()
+                .filter(|p| p.subject && p.pin.kind == agents_format::Kind::Command)
+                .filter_map(|p| agents_format::builtin_command_warning(p.pin.name.as_str())),
+        );
         let change = Change {
             inputs: &inputs,
             packages: resolution.packages,
@@ -77,7 +86,7 @@ pub fn install(
             notify: true,
             deny_hidden_unicode: options.deny_hidden_unicode,
             now: options.now,
-            warnings: resolution.warnings,
+            warnings,
             roots: resolution.roots,
             allow_exec: options.allow_exec.clone(),
         };

@@ -251,6 +251,10 @@ pub(crate) struct ImportArgs {
     /// each plugin is published whole, as one package of kind `plugin`.
     #[arg(long)]
     pub(crate) split: bool,
+    /// Import agents whose front matter Claude Code cannot parse (it does not load them), each
+    /// with a warning, instead of skipping them.
+    #[arg(long)]
+    pub(crate) allow_unloadable: bool,
     /// Print JSON for scripts.
     #[arg(long)]
     pub(crate) json: bool,
@@ -461,6 +465,10 @@ pub(crate) struct PublishArgs {
     /// Refuse a file with hidden Unicode instead of warning.
     #[arg(long)]
     pub(crate) deny_hidden_unicode: bool,
+    /// Publish an agent whose front matter Claude Code cannot parse (it does not load it), with a
+    /// warning, instead of refusing it.
+    #[arg(long)]
+    pub(crate) allow_unloadable: bool,
     /// The SSH key to sign with (default: git's `user.signingkey` when `gpg.format = ssh`).
     #[arg(long, value_name = "PATH")]
     pub(crate) sign_key: Option<PathBuf>,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
-use agents_format::{AgentFile, AgentName, KNOWN_MODELS, Kind, Sha256};
+use agents_format::{AgentFile, AgentName, KNOWN_MODELS, Kind, Sha256, Source};
 use agents_registry::Publish;
 use anyhow::{Context as _, bail};
 
@@ -19,6 +19,16 @@ struct ImportReport {
     /// Files whose exact bytes are already published: nothing to do.
     unchanged: Vec<Imported>,
     skipped: Vec<SkippedFile>,
+    /// What was imported all the same but may not be what its author meant (a skill published
+    /// under its directory's name), each also printed as a warning.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<Warned>,
+}
+
+#[derive(serde::Serialize)]
+struct Warned {
+    file: String,
+    warning: String,
 }
 
 #[derive(serde::Serialize)]
@@ -55,10 +65,19 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         _clone = temp;
         destination
     };
+    // What names this collection in the records it writes: the URL it was cloned from, or the
+    // origin of the repository a local directory is in (nothing for a directory outside git).
+    let origin = if local.is_dir() { agents_registry::collection_origin(&root) } else { Some(args.source.clone()) };
+    let collection = origin.as_deref().and_then(agents_format::collection_identity);
+    let source_of = |plugin: Option<&str>| {
+        collection
+            .as_ref()
+            .map(|collection| Source { collection: collection.clone(), plugin: plugin.map(str::to_owned) })
+    };
     if !args.split
         && let Some((plugins, skipped)) = agents_registry::find_marketplace_plugins(&root, &args.plugins)?
     {
-        return import_whole_plugins(context, printer, &args, &entry, plugins, skipped);
+        return import_whole_plugins(context, printer, &args, (&entry, collection.as_deref()), plugins, skipped);
     }
     // A plugin's own directory is one plugin.
     if !args.split && crate::commands::package::is_plugin_directory(&root) {
@@ -69,7 +88,14 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             plugin: None,
             entry: None,
         };
-        return import_whole_plugins(context, printer, &args, &entry, vec![plugin], Vec::new());
+        return import_whole_plugins(
+            context,
+            printer,
+            &args,
+            (&entry, collection.as_deref()),
+            vec![plugin],
+            Vec::new(),
+        );
     }
     let (found, skipped_parts) = agents_registry::find_agent_files(&root, &args.plugins)?;
     // Skills and slash commands are imported as what they are (below), not reported as skipped.
@@ -84,11 +110,12 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     let mut registries = context.registries(&workspace, agents_registry::FetchMode::Always)?;
     let registry = registries.open(&entry.name)?;
 
-    // (label, bytes, version, name, the latest version published before)
-    type Accepted = (String, Vec<u8>, semver::Version, String, Option<semver::Version>);
+    // (label, bytes, version, name, the latest version published before, where it is from)
+    type Accepted = (String, Vec<u8>, semver::Version, String, Option<semver::Version>, Option<Source>);
     let mut accepted: Vec<Accepted> = Vec::new();
     let mut unchanged = Vec::new();
     let mut taken: BTreeMap<AgentName, Taken> = BTreeMap::new();
+    let mut warnings: Vec<Warned> = Vec::new();
     for file in found {
         // SKILL.md, a skill's references and commands are imported as what they are, below.
         if agents_registry::is_in_package(&root, &root.join(&file.label)) {
@@ -137,6 +164,14 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             });
             continue;
         }
+        let source = source_of(file.plugin.as_deref());
+        let unrecorded = match check_source(&published, Kind::Agent, source.as_ref(), &agent.name, &entry.name) {
+            Ok(unrecorded) => unrecorded,
+            Err(reason) => {
+                skipped.push(skip(reason));
+                continue;
+            }
+        };
         let latest = published.records().map(|r| r.version.clone()).max();
         let version = match (&args.version, agent.semver()) {
             _ if args.bump.is_some() && latest.is_some() => {
@@ -166,11 +201,11 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
         if let Some(latest) = &latest
             && published.claims(&version)
         {
-            skipped.push(skip(format!(
-                "changed since v{version} was published (latest v{latest}): pass --bump patch|minor|major \
-                 to publish the changed files as new versions"
-            )));
+            skipped.push(skip(changed_since(&version, latest, unrecorded.as_deref())));
             continue;
+        }
+        if let Some(unrecorded) = &unrecorded {
+            warnings.push(Warned { file: file.label.clone(), warning: format!("{unrecorded}: taken for this one's") });
         }
         let request = Publish {
             bytes: &bytes,
@@ -179,31 +214,42 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             now: now(),
             deny_hidden_unicode: deny_hidden,
             requires: &[],
+            allow_unloadable: args.allow_unloadable,
+            source: source.clone(),
         };
         if let Err(error) = agents_registry::prepare_record(&request) {
             skipped.push(skip(error.to_string()));
             continue;
         }
+        if agent.claude_code_cannot_load() {
+            printer.warn(format!(
+                "{} is imported under --allow-unloadable: Claude Code cannot parse its front matter and will not \
+                 load it where it is installed (see `agents lint`)",
+                file.label
+            ));
+        }
         taken.insert(agent.name.clone(), Taken::new(&file.label, file.plugin.as_deref(), Kind::Agent));
-        accepted.push((file.label, bytes, version, agent.name.to_string(), latest));
+        accepted.push((file.label, bytes, version, agent.name.to_string(), latest, source));
     }
 
     let requests: Vec<Publish<'_>> = accepted
         .iter()
-        .map(|(label, bytes, version, _, _)| Publish {
+        .map(|(label, bytes, version, _, _, source)| Publish {
             bytes,
             label,
             version: Some(version.clone()),
             now: now(),
             deny_hidden_unicode: deny_hidden,
             requires: &[],
+            allow_unloadable: args.allow_unloadable,
+            source: source.clone(),
         })
         .collect();
     // A signed registry takes only signed records: the same key as `agents publish` would use.
     let signer = crate::commands::owner::signer(context, None)?;
     let outcomes = agents_registry::publish_many_signed(&cache, &entry.name, &entry.url, &requests, signer.as_deref())?;
     let mut imported = Vec::new();
-    for ((label, _, version, name, previous), outcome) in accepted.iter().zip(outcomes) {
+    for ((label, _, version, name, previous, _), outcome) in accepted.iter().zip(outcomes) {
         match outcome {
             Ok(_) => imported.push(Imported {
                 name: name.clone(),
@@ -215,7 +261,12 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
             Err(error) => skipped.push(SkippedFile { file: label.clone(), reason: error.to_string() }),
         }
     }
-    let options = PackageOptions { version: args.version.as_ref(), bump: args.bump, deny_hidden_unicode: deny_hidden };
+    let options = PackageOptions {
+        version: args.version.as_ref(),
+        bump: args.bump,
+        deny_hidden_unicode: deny_hidden,
+        collection: collection.as_deref(),
+    };
     let (packages, not_packages) = agents_registry::find_collection_packages(&root, &args.plugins)?;
     skipped.extend(not_packages.into_iter().map(|s| SkippedFile { file: s.label, reason: s.reason }));
     let outcome = import_packages(context, &cache, &entry, registry, &packages, &options, &mut taken)?;
@@ -223,7 +274,11 @@ pub(crate) fn import(context: &Context, printer: &Printer, args: ImportArgs) -> 
     imported.extend(outcome.imported);
     unchanged.extend(outcome.unchanged);
     skipped.extend(outcome.skipped);
-    let report = ImportReport { registry: entry.name.clone(), imported, unchanged, skipped };
+    warnings.extend(outcome.warnings);
+    for warned in &warnings {
+        printer.warn(format!("{}: {}", warned.file, warned.warning));
+    }
+    let report = ImportReport { registry: entry.name.clone(), imported, unchanged, skipped, warnings };
     if args.json {
         printer.json(&report);
     } else {
@@ -263,7 +318,7 @@ fn import_whole_plugins(
     context: &Context,
     printer: &Printer,
     args: &ImportArgs,
-    entry: &agents_workspace::RegistryEntry,
+    (entry, collection): (&agents_workspace::RegistryEntry, Option<&str>),
     plugins: Vec<agents_registry::FoundPackage>,
     not_found: Vec<agents_registry::Skipped>,
 ) -> anyhow::Result<i32> {
@@ -275,6 +330,7 @@ fn import_whole_plugins(
         version: args.version.as_ref(),
         bump: args.bump,
         deny_hidden_unicode: context.deny_hidden_unicode()?,
+        collection,
     };
     let mut taken = BTreeMap::new();
     let outcome = import_packages(context, &cache, entry, registry, &plugins, &options, &mut taken)?;
@@ -286,6 +342,7 @@ fn import_whole_plugins(
         imported: outcome.imported,
         unchanged: outcome.unchanged,
         skipped,
+        warnings: outcome.warnings,
     };
     if args.json {
         printer.json(&report);
@@ -293,6 +350,9 @@ fn import_whole_plugins(
     }
     for note in &outcome.notes {
         printer.note("note", note);
+    }
+    for warned in &report.warnings {
+        printer.warn(format!("{}: {}", warned.file, warned.warning));
     }
     print_skipped(printer, &report.skipped, context.verbose);
     printer.status(
@@ -307,6 +367,54 @@ fn import_whole_plugins(
         ),
     );
     Ok(0)
+}
+
+/// Whether a changed `name` (of `kind`) may take a new version from this import, whose source is
+/// `ours`: refused, with why, when its latest version was imported from another collection (a
+/// registry knows a package by its name: another collection's package is never replaced, under
+/// `--bump` neither); `Ok(Some(note))` when that version records no source (published with
+/// `agents publish`, or by an older client), so which collection it is cannot be told.
+fn check_source(
+    published: &agents_format::IndexFile,
+    kind: Kind,
+    ours: Option<&Source>,
+    name: &AgentName,
+    registry: &str,
+) -> Result<Option<String>, String> {
+    let Some(latest) = published.records().filter(|r| r.kind == kind).max_by(|a, b| a.version.cmp(&b.version)) else {
+        return Ok(None);
+    };
+    let version = &latest.version;
+    match (latest.source(), ours) {
+        (Some(theirs), Some(ours)) if theirs.same_collection(ours) => Ok(None),
+        (Some(theirs), ours) => {
+            let ours = ours.map_or("a directory with no git remote".to_owned(), |ours| ours.collection.clone());
+            Err(format!(
+                "`{name}` in registry `{registry}` is another collection's: v{version} was imported from {theirs}, \
+                 and this is {ours}; a registry knows a package by its name, so it is left as it is (--bump does \
+                 not replace it): import this collection into another registry (`--registry OTHER`)"
+            ))
+        }
+        (None, _) => Ok(Some(format!(
+            "`{name}` v{version} in registry `{registry}` records no source (published with `agents publish`, or by \
+             an older agents), so whether it is this collection's cannot be told"
+        ))),
+    }
+}
+
+/// Why a changed file whose version is already published is skipped, and what to do.
+fn changed_since(version: &semver::Version, latest: &semver::Version, unrecorded: Option<&str>) -> String {
+    let changed = format!(
+        "changed since v{version} was published (latest v{latest}): pass --bump patch|minor|major to publish the \
+         changed files as new versions"
+    );
+    match unrecorded {
+        None => changed,
+        Some(note) => format!(
+            "{changed}, if it is this collection's; {note}: if it is another's, import this collection into \
+             another registry (`--registry OTHER`)"
+        ),
+    }
 }
 
 /// `latest` with the part `bump` names raised (and the parts after it reset).
@@ -357,6 +465,8 @@ struct PackageOptions<'a> {
     version: Option<&'a semver::Version>,
     bump: Option<Bump>,
     deny_hidden_unicode: bool,
+    /// The collection's identity, recorded with each package (`agents_format::Source`).
+    collection: Option<&'a str>,
 }
 
 #[derive(Default)]
@@ -364,6 +474,7 @@ struct PackageOutcome {
     imported: Vec<Imported>,
     unchanged: Vec<Imported>,
     skipped: Vec<SkippedFile>,
+    warnings: Vec<Warned>,
     /// What was done to a package to publish it (a plugin's manifest taken from its entry).
     notes: Vec<String>,
 }
@@ -434,6 +545,9 @@ fn import_packages(
             now: now(),
             deny_hidden_unicode: options.deny_hidden_unicode,
             requires,
+            source: options
+                .collection
+                .map(|collection| Source { collection: collection.to_owned(), plugin: found.plugin.clone() }),
         };
         let prepared = match agents_registry::prepare_package(&request) {
             Err(agents_registry::RegistryError::NoVersion { .. }) => {
@@ -472,6 +586,14 @@ fn import_packages(
             out.unchanged.push(report(&same.version, None));
             continue;
         }
+        let unrecorded =
+            match check_source(&published, found.kind, request.source.as_ref(), &prepared.name, &entry.name) {
+                Ok(unrecorded) => unrecorded,
+                Err(reason) => {
+                    out.skipped.push(skip(reason));
+                    continue;
+                }
+            };
         let latest = published.records().filter(|r| r.kind == found.kind).map(|r| r.version.clone()).max();
         let version = match (options.bump, &latest) {
             (Some(bump), Some(latest)) => bumped(latest, bump),
@@ -480,17 +602,27 @@ fn import_packages(
         if let Some(latest) = &latest
             && published.claims(&version)
         {
-            out.skipped.push(skip(format!(
-                "changed since v{version} was published (latest v{latest}): pass --bump patch|minor|major \
-                 to publish the changed files as new versions"
-            )));
+            out.skipped.push(skip(changed_since(&version, latest, unrecorded.as_deref())));
             continue;
+        }
+        if let Some(unrecorded) = &unrecorded {
+            let warning = format!("{unrecorded}: taken for this one's");
+            out.warnings.push(Warned { file: found.label.clone(), warning });
         }
         request.version = Some(version);
         match agents_registry::publish_package(cache, &entry.name, &entry.url, &request, signer.as_deref()) {
             Ok(record) => {
                 taken.insert(record.name.clone(), Taken::new(&found.label, found.plugin.as_deref(), found.kind));
                 out.imported.push(report(&record.version, latest.as_ref()));
+                let warnings = [
+                    agents_registry::skill_name_warning(&request),
+                    (found.kind == Kind::Command)
+                        .then(|| agents_format::builtin_command_warning(record.name.as_str()))
+                        .flatten(),
+                ];
+                for warning in warnings.into_iter().flatten() {
+                    out.warnings.push(Warned { file: found.label.clone(), warning });
+                }
             }
             Err(error) => out.skipped.push(skip(error.to_string())),
         }

@@ -69,9 +69,13 @@ pub(crate) fn publish(
         now: now(),
         deny_hidden_unicode,
         requires: crate::commands::publish::requirements(context, &entry, &args.requires)?,
+        source: None,
     };
     // Every check of the package before any registry is contacted.
     agents_registry::prepare_package(&request).with_context(|| format!("{label} is refused"))?;
+    if let Some(warning) = agents_registry::skill_name_warning(&request) {
+        printer.warn(format!("{label}: {warning}"));
+    }
     let cache = context.cache()?;
     let signer = crate::commands::owner::signer(context, args.sign_key.as_deref())?;
     let record = agents_registry::publish_package(&cache, &entry.name, &entry.url, &request, signer.as_deref())?;

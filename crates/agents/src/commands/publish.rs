@@ -31,12 +31,19 @@ pub(crate) fn publish(context: &Context, printer: &Printer, args: PublishArgs) -
         now: now(),
         deny_hidden_unicode,
         requires: &requires,
+        allow_unloadable: args.allow_unloadable,
+        source: None,
     };
     // The hidden-Unicode gate (and every other check of the file) before any registry is contacted.
     agents_registry::prepare_record(&request)
         .with_context(|| format!("{label} is refused (see `agents lint {label}`)"))?;
     for warning in &file.warnings {
         printer.warn(format!("{label}: {warning}"));
+    }
+    if file.claude_code_cannot_load() {
+        printer.warn(format!(
+            "{label} is published under --allow-unloadable: Claude Code will not load it where it is installed"
+        ));
     }
     if request.version.is_none()
         && let Some(Ok((version, true))) = file.semver()
