@@ -571,3 +571,33 @@ fn a_plugin_s_mcp_servers_reach_the_other_tools_beside_the_user_s_own_entries() 
     assert_eq!(std::fs::read_to_string(project.join(".cursor/mcp.json")).unwrap(), mine);
     assert!(!project.join(".vscode/mcp.json").exists());
 }
+
+/// Claude Code's plugin `dependencies` (here the object form with a range, in the plugin's own
+/// manifest) become the published record's requirements: installing the plugin resolves and
+/// installs what it depends on, and `agents why` says so.
+#[test]
+fn a_plugin_s_dependencies_become_requirements_that_install_with_it() {
+    let env = TestEnv::new();
+    let remote = env.registry("team");
+    let quiet = |name: &str, version: &str, manifest_extra: &str| {
+        let dir = env.path(&format!("src/{name}-{version}"));
+        std::fs::create_dir_all(dir.join(".claude-plugin")).unwrap();
+        std::fs::create_dir_all(dir.join("commands")).unwrap();
+        let manifest = format!(r#"{{"name":"{name}","version":"{version}"{manifest_extra}}}"#);
+        std::fs::write(dir.join(".claude-plugin/plugin.json"), manifest).unwrap();
+        std::fs::write(dir.join("commands/run.md"), format!("---\ndescription: {name}\n---\n{version}\n")).unwrap();
+        run(&env, &["publish".as_ref(), dir.as_os_str()]).success();
+    };
+    quiet("helper-kit", "1.0.0", "");
+    quiet("helper-kit", "2.0.0", "");
+    quiet("main-kit", "1.0.0", r#","dependencies":[{"name":"helper-kit","version":"^1"}]"#);
+    let index =
+        agents_test_support::read_in_remote(&remote, &agents_test_support::index_path_in(&remote, "main-kit")).unwrap();
+    assert!(String::from_utf8(index).unwrap().contains("\"requires\":[{\"name\":\"helper-kit\",\"req\":\"^1\"}]"));
+
+    env.run(["install", "main-kit"])
+        .success()
+        .stderr_contains("Installed plugin helper-kit v1.0.0")
+        .stderr_contains("Installed plugin main-kit v1.0.0");
+    env.run(["why", "helper-kit"]).success().stdout_contains("main-kit");
+}
