@@ -182,18 +182,7 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
     if main.bytes.contains(&0) {
         return Err(invalid(PackageError::BinaryMainFile { path: main_path.clone() }));
     }
-    if request.deny_hidden_unicode {
-        for content in &request.files {
-            if let Some(found) =
-                scan_package_file(content.file.path.as_str(), content.file.mode, &content.bytes).denied()
-            {
-                return Err(RegistryError::HiddenUnicode {
-                    path: format!("{}/{}", request.label, content.file.path),
-                    found,
-                });
-            }
-        }
-    }
+    deny_hidden_unicode(request)?;
     let main_label = || {
         if request.kind == Kind::Skill { format!("{}/{main_path}", request.label) } else { request.label.to_owned() }
     };
@@ -219,11 +208,39 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
     };
     let files: Vec<PackageFile> = request.files.iter().map(|c| c.file.clone()).collect();
     let files = check_listing(request.kind, &name, &files).map_err(invalid)?;
-    let version = match (&request.version, &version_field) {
+    let field = version_field.map(|text| (format!("`version: {text}` in {}", main_label()), text));
+    let version = chosen_version(request, &name, field)?;
+    let record = package_record(request, name, version, summary, files);
+    crate::publish::with_requirements(record, &request.requires)
+}
+
+/// Refuses a package any of whose files holds hidden Unicode, when the policy says to.
+fn deny_hidden_unicode(request: &PublishPackage<'_>) -> Result<()> {
+    if !request.deny_hidden_unicode {
+        return Ok(());
+    }
+    for content in &request.files {
+        if let Some(found) = scan_package_file(content.file.path.as_str(), content.file.mode, &content.bytes).denied() {
+            return Err(RegistryError::HiddenUnicode {
+                path: format!("{}/{}", request.label, content.file.path),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The version to publish: `--version`, else the package's own field (`(where, text)`), never
+/// one with build metadata.
+fn chosen_version(
+    request: &PublishPackage<'_>,
+    name: &agents_format::AgentName,
+    field: Option<(String, String)>,
+) -> Result<semver::Version> {
+    let version = match (&request.version, field) {
         (Some(version), _) => version.clone(),
-        (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
-            name: name.clone(),
-            message: format!("`version: {text}` in {}: {e}", main_label()),
+        (None, Some((place, text))) => text.trim().parse().map_err(|e: semver::Error| {
+            RegistryError::InvalidVersion { name: name.clone(), message: format!("{place}: {e}") }
         })?,
         (None, None) => return Err(RegistryError::NoVersion { name: name.clone() }),
     };
@@ -235,15 +252,27 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
             ),
         });
     }
-    let record = IndexRecord {
+    Ok(version)
+}
+
+/// A package's record (schema 2; [`prepare_plugin`] makes a plugin's schema 4), with the
+/// import's source when there is one.
+fn package_record(
+    request: &PublishPackage<'_>,
+    name: agents_format::AgentName,
+    version: semver::Version,
+    description: Option<String>,
+    files: Vec<PackageFile>,
+) -> IndexRecord {
+    let mut record = IndexRecord {
         schema: PACKAGE_RECORD_SCHEMA,
-        name: name.clone(),
+        name,
         version,
         sha256: package_digest(request.kind, &files),
         length: files.iter().map(|f| f.length).sum(),
         published: agents_format::format_utc(request.now),
         yanked: false,
-        description: summary,
+        description,
         signature: None,
         yank: None,
         kind: request.kind,
@@ -251,11 +280,10 @@ pub fn prepare_package(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         requires: Vec::new(),
         extra: Default::default(),
     };
-    let mut record = record;
     if let Some(source) = &request.source {
         record.set_source(source);
     }
-    crate::publish::with_requirements(record, &request.requires)
+    record
 }
 
 /// [`prepare_package`] for a plugin: the manifest read as the tool reads it (name, version,
@@ -265,37 +293,13 @@ fn prepare_plugin(request: &PublishPackage<'_>) -> Result<IndexRecord> {
     let invalid = |message: String| RegistryError::InvalidPackage { path: request.label.to_owned(), message };
     let refs: Vec<(&PackageFile, &[u8])> = request.files.iter().map(|c| (&c.file, c.bytes.as_slice())).collect();
     let plugin = agents_format::parse_plugin(&refs).map_err(|error| invalid(error.to_string()))?;
-    if request.deny_hidden_unicode {
-        for content in &request.files {
-            if let Some(found) =
-                scan_package_file(content.file.path.as_str(), content.file.mode, &content.bytes).denied()
-            {
-                return Err(RegistryError::HiddenUnicode {
-                    path: format!("{}/{}", request.label, content.file.path),
-                    found,
-                });
-            }
-        }
-    }
+    deny_hidden_unicode(request)?;
     let name = plugin.name.clone();
     let files: Vec<PackageFile> = request.files.iter().map(|c| c.file.clone()).collect();
     let files = check_listing(Kind::Plugin, &name, &files).map_err(|error| invalid(error.to_string()))?;
-    let version = match (&request.version, &plugin.version) {
-        (Some(version), _) => version.clone(),
-        (None, Some(text)) => text.trim().parse().map_err(|e: semver::Error| RegistryError::InvalidVersion {
-            name: name.clone(),
-            message: format!("`\"version\": \"{text}\"` in {}'s manifest: {e}", request.label),
-        })?,
-        (None, None) => return Err(RegistryError::NoVersion { name: name.clone() }),
-    };
-    if !version.build.is_empty() {
-        return Err(RegistryError::InvalidVersion {
-            name: name.clone(),
-            message: format!(
-                "{version}: build metadata does not order versions, so it cannot tell two publishes apart"
-            ),
-        });
-    }
+    let field =
+        plugin.version.clone().map(|text| (format!("`\"version\": \"{text}\"` in {}'s manifest", request.label), text));
+    let version = chosen_version(request, &name, field)?;
     let mut requires = request.requires.clone();
     for dependency in &plugin.dependencies {
         if requires.iter().any(|r| r.name == dependency.name) {
@@ -313,27 +317,10 @@ fn prepare_plugin(request: &PublishPackage<'_>) -> Result<IndexRecord> {
         let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
         line.chars().take(agents_format::MAX_INDEX_DESCRIPTION_CHARS).collect()
     });
-    let mut record = IndexRecord {
-        schema: agents_format::PLUGIN_RECORD_SCHEMA,
-        name: name.clone(),
-        version,
-        sha256: package_digest(Kind::Plugin, &files),
-        length: files.iter().map(|f| f.length).sum(),
-        published: agents_format::format_utc(request.now),
-        yanked: false,
-        description,
-        signature: None,
-        yank: None,
-        kind: Kind::Plugin,
-        files,
-        requires: Vec::new(),
-        extra: Default::default(),
-    };
+    let mut record = package_record(request, name.clone(), version, description, files);
+    record.schema = agents_format::PLUGIN_RECORD_SCHEMA;
     record.requires = agents_format::check_requirements(&name, &requires)
         .map_err(|message| RegistryError::InvalidRequirements { name: name.clone(), message })?;
-    if let Some(source) = &request.source {
-        record.set_source(source);
-    }
     Ok(record)
 }
 
