@@ -39,13 +39,16 @@ pub(crate) fn export(context: &Context, printer: &Printer, args: ExportArgs) -> 
         printer.warn(format!("not carried: {lost}"));
     }
     let what = match args.format {
-        ExportFormat::ClaudeMarketplace => format!("a Claude Code marketplace `{name}` (/plugin marketplace add DIR)"),
+        ExportFormat::ClaudeMarketplace => format!("a Claude Code marketplace `{name}`"),
         ExportFormat::AgentPlugin => format!("an Agent Plugins package `{name}`"),
     };
     printer.status(
         "Exported",
         format!("{} package(s) to {} as {what}, {} files", packages.len(), printer.path(&output), exported.files.len()),
     );
+    if args.format == ExportFormat::ClaudeMarketplace {
+        printer.next(format!("claude plugin marketplace add {}", printer.path(&output)));
+    }
     Ok(0)
 }
 
