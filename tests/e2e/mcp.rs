@@ -122,6 +122,16 @@ fn a_users_entry_of_the_same_name_is_never_overwritten() {
     std::fs::write(env.project.join(".mcp.json"), USER_MCP).unwrap();
     manifest(&env, "[mcp.servers.mine]\nurl = \"https://mcp.example.com/mcp\"\n");
     env.run(["install"]).fails_with(".mcp.json already has its own `mcpServers.mine`");
+    // What a tool cannot express is said, and that tool alone goes without the server.
+    manifest(&env, "targets = [\"codex\"]\n[mcp.servers.x]\nurl = \"https://h/${HOST_PATH}\"\n");
+    env.run(["install"])
+        .success()
+        .stderr_contains("MCP server `x` not written for codex: Codex cannot expand `${HOST_PATH}`");
+    assert!(!env.project.join(".codex/config.toml").exists());
+    assert!(read(&env, ".mcp.json").contains("\"x\""), "{}", read(&env, ".mcp.json"));
+    manifest(&env, "");
+    env.run(["install"]).success();
+    assert_eq!(read(&env, ".mcp.json"), USER_MCP);
     assert_eq!(read(&env, ".mcp.json"), USER_MCP);
     // An identical entry is adopted, and then removed with its declaration.
     manifest(&env, "[mcp.servers.mine]\ncommand = \"my-server\"\n");
@@ -218,4 +228,43 @@ fn the_daemon_never_activates_a_changed_command() {
     assert!(!text.contains("evil-package") && text.contains("server-github"), "{text}");
     bob.run(["sync"]).success().stderr_contains("mcp:github its command changed and is awaiting your approval");
     assert!(!read(&bob, ".mcp.json").contains("evil-package"));
+}
+
+/// Codex's own configuration loader (the pinned `@openai/codex`, as `tool_rules.rs` installs it)
+/// reads the `.codex/config.toml` we edited: the user's server and ours, each as declared.
+/// Skipped with a note without npm or the network.
+#[test]
+fn codex_s_own_loader_reads_the_edited_config() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("codex-0.171.0");
+    let binary = match crate::tool_rules::codex_binary(&dir) {
+        Ok(binary) => binary,
+        Err(why) => {
+            eprintln!("note: skipping Codex's own loader: {why}");
+            return;
+        }
+    };
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.project.join(".codex")).unwrap();
+    let user = "# mine\nmodel = \"o3\"\n\n[mcp_servers.mine]\ncommand = \"my-server\"\n";
+    std::fs::write(env.project.join(".codex/config.toml"), user).unwrap();
+    manifest(&env, &format!("targets = [\"codex\"]\n{}", SERVERS.split_once('\n').map_or("", |(_, rest)| rest)));
+    env.run(["install", "--allow-exec", "github"]).success();
+    let codex_home = env.path("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::copy(env.project.join(".codex/config.toml"), codex_home.join("config.toml")).unwrap();
+    let output = std::process::Command::new(&binary)
+        .args(["mcp", "list", "--json"])
+        .current_dir(env.root())
+        .env("CODEX_HOME", &codex_home)
+        .env("HOME", &env.home)
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let server = |name: &str| listed.as_array().unwrap().iter().find(|s| s["name"] == name).cloned();
+    assert_eq!(server("mine").unwrap()["transport"]["command"], "my-server");
+    let github = server("github").unwrap();
+    assert_eq!(github["transport"]["env_vars"][0], "GITHUB_TOKEN", "{listed}");
+    assert_eq!(server("docs").unwrap()["transport"]["bearer_token_env_var"], "DOCS_TOKEN", "{listed}");
 }

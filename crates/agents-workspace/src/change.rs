@@ -51,6 +51,11 @@ pub(crate) struct Change<'a> {
     /// Executable content the user allowed for this run (`--allow-exec NAME…`): approved and
     /// written. Anything else not approved before waits.
     pub(crate) allow_exec: Vec<String>,
+    /// Managed configuration entries the packages bring besides the manifest's MCP servers:
+    /// their MCP servers (merged with the manifest's; one name, two owners: an error), and any
+    /// other entry (`.claude/settings.json` switches), each with the executable content it
+    /// activates, if any. Empty until packages bring them.
+    pub(crate) package_entries: crate::config_entries::PackageEntries,
 }
 
 /// Runs `change` under the workspace lock the caller holds (or, for a dry run, may not).
@@ -184,7 +189,8 @@ fn plan_config(
     report: &mut Report,
 ) -> Result<(crate::config_entries::Consented, crate::config_entries::ConfigPlan, Vec<agents_format::LockedEntry>)> {
     use crate::config_entries as entries;
-    let wanted = entries::for_workspace(workspace, &change.inputs.manifest, &change.tools, report)?;
+    let wanted =
+        entries::for_workspace(workspace, &change.inputs.manifest, &change.package_entries, &change.tools, report)?;
     let consent = entries::consent(workspace, &wanted, &change.allow_exec, report);
     let plan = entries::plan(root, &state.entries, &consent.wanted, &consent.held)?;
     report.warnings.extend(plan.warnings.iter().cloned());

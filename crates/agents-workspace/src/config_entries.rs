@@ -463,25 +463,26 @@ pub fn mcp_entries(
     Ok((entries, notes))
 }
 
-/// The entries a workspace's manifest wants (its `[mcp.servers]`), for a change. In user scope
-/// none: each tool keeps user-scope servers in a file of its own making (Claude Code's
-/// `~/.claude.json`, which it rewrites itself), so servers are a project's only, said once.
+/// What packages bring into tools' configuration files (for a change): their MCP servers, and
+/// other entries (each with the executable content it activates, if any).
+#[derive(Debug, Clone, Default)]
+pub struct PackageEntries {
+    pub mcp: Vec<McpDeclaration>,
+    pub entries: Vec<WantedEntry>,
+}
+
+/// The entries a change wants: the manifest's `[mcp.servers]` and the packages' servers for
+/// every tool, then the packages' other entries. In user scope no MCP server is written: each
+/// tool keeps user-scope servers in a file of its own making (Claude Code's `~/.claude.json`,
+/// which it rewrites itself), so servers are a project's only, said once.
 pub(crate) fn for_workspace(
     workspace: &crate::workspace::Workspace,
     manifest: &agents_format::Manifest,
+    packages: &PackageEntries,
     tools: &[agents_format::Target],
     report: &mut crate::report::Report,
 ) -> Result<Vec<WantedEntry>> {
-    if manifest.mcp_servers.is_empty() {
-        return Ok(Vec::new());
-    }
-    if workspace.scope == crate::workspace::Scope::User {
-        report.warnings.push(
-            "`[mcp.servers]` is written in project scope only; the user manifest's servers are ignored".to_owned(),
-        );
-        return Ok(Vec::new());
-    }
-    let declarations: Vec<McpDeclaration> = manifest
+    let mut declarations: Vec<McpDeclaration> = manifest
         .mcp_servers
         .iter()
         .map(|(name, server)| McpDeclaration {
@@ -490,8 +491,19 @@ pub(crate) fn for_workspace(
             server: server.clone(),
         })
         .collect();
-    let (entries, notes) = mcp_entries(&declarations, tools)?;
-    report.notes.extend(notes);
+    declarations.extend(packages.mcp.iter().cloned());
+    let mut entries = Vec::new();
+    if !declarations.is_empty() && workspace.scope == crate::workspace::Scope::User {
+        report
+            .warnings
+            .push("MCP servers are written in project scope only; the user manifest's are ignored".to_owned());
+    } else if !declarations.is_empty() {
+        let (mcp, notes) = mcp_entries(&declarations, tools)?;
+        // A tool left without a server is worth a warning, not a `-v` note: it will not see it.
+        report.warnings.extend(notes);
+        entries = mcp;
+    }
+    entries.extend(packages.entries.iter().cloned());
     Ok(entries)
 }
 
@@ -565,7 +577,7 @@ impl Consented {
 pub fn pending_approvals(workspace: &crate::workspace::Workspace) -> Result<Vec<crate::consent::Pending>> {
     let (_, manifest) = workspace.read_manifest()?;
     let mut report = crate::report::Report::default();
-    let entries = for_workspace(workspace, &manifest, &manifest.targets, &mut report)?;
+    let entries = for_workspace(workspace, &manifest, &PackageEntries::default(), &manifest.targets, &mut report)?;
     consent(workspace, &entries, &[], &mut report);
     Ok(report.awaiting_approval)
 }

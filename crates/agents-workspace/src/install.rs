@@ -80,6 +80,7 @@ pub fn install(
             warnings: resolution.warnings,
             roots: resolution.roots,
             allow_exec: options.allow_exec.clone(),
+            package_entries: Default::default(),
         };
         return change::run(workspace, registries, change);
     }

@@ -71,5 +71,6 @@ fn change<'a>(inputs: &'a Inputs, dry_run: bool, deny: bool, allow_exec: &[Strin
         warnings: Vec::new(),
         roots: Default::default(),
         allow_exec: allow_exec.to_vec(),
+        package_entries: Default::default(),
     }
 }

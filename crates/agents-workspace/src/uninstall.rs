@@ -70,6 +70,7 @@ pub fn uninstall(
         warnings: Vec::new(),
         roots: Default::default(),
         allow_exec: Vec::new(),
+        package_entries: Default::default(),
     };
     change::run(workspace, registries, change)
 }
