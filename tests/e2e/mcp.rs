@@ -132,10 +132,12 @@ fn a_users_entry_of_the_same_name_is_never_overwritten() {
     manifest(&env, "");
     env.run(["install"]).success();
     assert_eq!(read(&env, ".mcp.json"), USER_MCP);
-    assert_eq!(read(&env, ".mcp.json"), USER_MCP);
-    // An identical entry is adopted, and then removed with its declaration.
+    // An identical entry is adopted, and left to the user when the declaration goes.
     manifest(&env, "[mcp.servers.mine]\ncommand = \"my-server\"\n");
     env.run(["install", "--allow-exec", "mine"]).success().stderr_contains("Adopted");
+    assert_eq!(read(&env, ".mcp.json"), USER_MCP);
+    manifest(&env, "");
+    env.run(["install"]).success();
     assert_eq!(read(&env, ".mcp.json"), USER_MCP);
 }
 

@@ -6,7 +6,8 @@
 //! of the value as written: [`EntryState`] in the state, `[[config]]` in the lockfile). The rule,
 //! per entry:
 //! - wanted, absent: added (at the end of its table; the file is created when missing);
-//! - wanted, the same value there: kept (adopted when it was the user's: it is ours from now);
+//! - wanted, the same value there: kept (adopted when it was the user's: managed from now on,
+//!   but left to the user, not removed, when the declaration goes);
 //! - wanted, another value there that we wrote (its sha256 is the recorded one): updated;
 //! - wanted, another value there that we did not write: refused, naming file and key, never
 //!   overwritten;
@@ -59,6 +60,10 @@ pub struct EntryState {
     /// How many tables on the way to the key `agents` created (innermost first).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub created_tables: usize,
+    /// The user had this very entry before `agents` wanted it: when the declaration goes, it
+    /// is left to them as it was, not removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -274,6 +279,7 @@ impl Edit<'_> {
     fn forget_or_remove(&mut self, record: &EntryState, warnings: &mut Vec<String>) -> Result<()> {
         let current = self.current(&record.key)?;
         match current {
+            Some(_) if record.adopted => {}
             Some(value) if value_sha256(&value) == record.sha256 => {
                 let text = self.text.as_deref().unwrap_or_default();
                 let removed = config_edit::remove(text, self.format, &record.key, self.prune)
@@ -304,16 +310,20 @@ impl Edit<'_> {
             sha256,
             created_file,
             created_tables: record.map_or(0, |r| r.created_tables),
+            adopted: record.is_some_and(|r| r.adopted),
         };
         let action = match (&current, record) {
             (Some(value), _) if value_sha256(value) == sha256 => {
                 if record.is_some() {
                     EntryAction::Unchanged
                 } else {
+                    state.adopted = true;
                     EntryAction::Adopted
                 }
             }
             (Some(value), Some(record)) if value_sha256(value) == record.sha256 => {
+                // Our value from now on, removed with its declaration.
+                state.adopted = false;
                 self.write(want, &mut state)?;
                 EntryAction::Updated
             }
