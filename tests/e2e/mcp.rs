@@ -270,3 +270,41 @@ fn codex_s_own_loader_reads_the_edited_config() {
     assert_eq!(github["transport"]["env_vars"][0], "GITHUB_TOKEN", "{listed}");
     assert_eq!(server("docs").unwrap()["transport"]["bearer_token_env_var"], "DOCS_TOKEN", "{listed}");
 }
+
+/// On a terminal (a real pty, through util-linux's `script`), install shows the exact command
+/// lines and asks; `n` leaves the server out, `y` writes it and records the approval.
+#[test]
+fn a_terminal_is_asked_with_the_exact_command_lines() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("note: skipping the terminal prompt: util-linux `script` is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    manifest(&env, "[mcp.servers.github]\ncommand = \"npx\"\nargs = [\"-y\", \"it's here\"]\n");
+    let on_a_terminal = |answer: &str| {
+        let agents = agents_test_support::bin("agents");
+        let mut command = std::process::Command::new("script");
+        env.isolate(&mut command);
+        command.current_dir(&env.project).args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("'{}' install", agents.display()),
+            "/dev/null",
+        ]);
+        command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = on_a_terminal("n\n");
+    assert!(shown.contains("npx -y 'it'\\''s here'") && shown.contains("Allow mcp:github? [y/N]"), "{shown}");
+    assert!(!env.project.join(".mcp.json").exists());
+    let shown = on_a_terminal("y\n");
+    assert!(read(&env, ".mcp.json").contains("\"github\""), "{shown}");
+    // Approved once: not asked again.
+    let shown = on_a_terminal("");
+    assert!(!shown.contains("Allow mcp:github"), "{shown}");
+}
