@@ -308,3 +308,24 @@ fn a_terminal_is_asked_with_the_exact_command_lines() {
     let shown = on_a_terminal("");
     assert!(!shown.contains("Allow mcp:github"), "{shown}");
 }
+
+/// A teammate's manifest is hostile input: a server name or command with control characters,
+/// or one too large, is refused naming the entry (shown escaped), and nothing is written.
+#[test]
+fn a_hostile_server_declaration_is_refused() {
+    let env = TestEnv::new();
+    for (declaration, expected) in [
+        ("[mcp.servers.\"evil\\u001b[2J\"]\ncommand = \"npx\"\n", "`[mcp.servers]` entry `evil\\u{1b}[2J`"),
+        ("[mcp.servers.ok]\ncommand = \"npx\\u0007\"\n", "control character"),
+        ("[mcp.servers.ok]\ncommand = \"npx\"\nargs = [\"$HOME\"]\n", "`${VAR}` reference"),
+        ("[mcp.servers.ok]\nurl = \"file:///etc/passwd\"\n", "http(s) URL"),
+    ] {
+        manifest(&env, declaration);
+        let run = env.run(["install"]).fails_with(expected);
+        assert!(!run.stderr().contains('\u{1b}') && !run.stderr().contains('\u{7}'), "{}", run.stderr());
+        assert!(!env.project.join(".mcp.json").exists());
+    }
+    let long = "x".repeat(5000);
+    manifest(&env, &format!("[mcp.servers.ok]\ncommand = \"{long}\"\n"));
+    env.run(["install"]).fails_with("longer than 4096 bytes");
+}
