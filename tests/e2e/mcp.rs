@@ -122,10 +122,22 @@ fn a_users_entry_of_the_same_name_is_never_overwritten() {
     std::fs::write(env.project.join(".mcp.json"), USER_MCP).unwrap();
     manifest(&env, "[mcp.servers.mine]\nurl = \"https://mcp.example.com/mcp\"\n");
     env.run(["install"]).fails_with(".mcp.json already has its own `mcpServers.mine`");
+    // What a tool cannot express is said, and that tool alone goes without the server.
+    manifest(&env, "targets = [\"codex\"]\n[mcp.servers.x]\nurl = \"https://h/${HOST_PATH}\"\n");
+    env.run(["install"])
+        .success()
+        .stderr_contains("MCP server `x` not written for codex: Codex cannot expand `${HOST_PATH}`");
+    assert!(!env.project.join(".codex/config.toml").exists());
+    assert!(read(&env, ".mcp.json").contains("\"x\""), "{}", read(&env, ".mcp.json"));
+    manifest(&env, "");
+    env.run(["install"]).success();
     assert_eq!(read(&env, ".mcp.json"), USER_MCP);
-    // An identical entry is adopted, and then removed with its declaration.
+    // An identical entry is adopted, and left to the user when the declaration goes.
     manifest(&env, "[mcp.servers.mine]\ncommand = \"my-server\"\n");
     env.run(["install", "--allow-exec", "mine"]).success().stderr_contains("Adopted");
+    assert_eq!(read(&env, ".mcp.json"), USER_MCP);
+    manifest(&env, "");
+    env.run(["install"]).success();
     assert_eq!(read(&env, ".mcp.json"), USER_MCP);
 }
 
@@ -218,4 +230,102 @@ fn the_daemon_never_activates_a_changed_command() {
     assert!(!text.contains("evil-package") && text.contains("server-github"), "{text}");
     bob.run(["sync"]).success().stderr_contains("mcp:github its command changed and is awaiting your approval");
     assert!(!read(&bob, ".mcp.json").contains("evil-package"));
+}
+
+/// Codex's own configuration loader (the pinned `@openai/codex`, as `tool_rules.rs` installs it)
+/// reads the `.codex/config.toml` we edited: the user's server and ours, each as declared.
+/// Skipped with a note without npm or the network.
+#[test]
+fn codex_s_own_loader_reads_the_edited_config() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("codex-0.171.0");
+    let binary = match crate::tool_rules::codex_binary(&dir) {
+        Ok(binary) => binary,
+        Err(why) => {
+            eprintln!("note: skipping Codex's own loader: {why}");
+            return;
+        }
+    };
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.project.join(".codex")).unwrap();
+    let user = "# mine\nmodel = \"o3\"\n\n[mcp_servers.mine]\ncommand = \"my-server\"\n";
+    std::fs::write(env.project.join(".codex/config.toml"), user).unwrap();
+    manifest(&env, &format!("targets = [\"codex\"]\n{}", SERVERS.split_once('\n').map_or("", |(_, rest)| rest)));
+    env.run(["install", "--allow-exec", "github"]).success();
+    let codex_home = env.path("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::copy(env.project.join(".codex/config.toml"), codex_home.join("config.toml")).unwrap();
+    let output = std::process::Command::new(&binary)
+        .args(["mcp", "list", "--json"])
+        .current_dir(env.root())
+        .env("CODEX_HOME", &codex_home)
+        .env("HOME", &env.home)
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let server = |name: &str| listed.as_array().unwrap().iter().find(|s| s["name"] == name).cloned();
+    assert_eq!(server("mine").unwrap()["transport"]["command"], "my-server");
+    let github = server("github").unwrap();
+    assert_eq!(github["transport"]["env_vars"][0], "GITHUB_TOKEN", "{listed}");
+    assert_eq!(server("docs").unwrap()["transport"]["bearer_token_env_var"], "DOCS_TOKEN", "{listed}");
+}
+
+/// On a terminal (a real pty, through util-linux's `script`), install shows the exact command
+/// lines and asks; `n` leaves the server out, `y` writes it and records the approval.
+#[test]
+fn a_terminal_is_asked_with_the_exact_command_lines() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("note: skipping the terminal prompt: util-linux `script` is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    manifest(&env, "[mcp.servers.github]\ncommand = \"npx\"\nargs = [\"-y\", \"it's here\"]\n");
+    let on_a_terminal = |answer: &str| {
+        let agents = agents_test_support::bin("agents");
+        let mut command = std::process::Command::new("script");
+        env.isolate(&mut command);
+        command.current_dir(&env.project).args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("'{}' install", agents.display()),
+            "/dev/null",
+        ]);
+        command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = on_a_terminal("n\n");
+    assert!(shown.contains("npx -y 'it'\\''s here'") && shown.contains("Allow mcp:github? [y/N]"), "{shown}");
+    assert!(!env.project.join(".mcp.json").exists());
+    let shown = on_a_terminal("y\n");
+    assert!(read(&env, ".mcp.json").contains("\"github\""), "{shown}");
+    // Approved once: not asked again.
+    let shown = on_a_terminal("");
+    assert!(!shown.contains("Allow mcp:github"), "{shown}");
+}
+
+/// A teammate's manifest is hostile input: a server name or command with control characters,
+/// or one too large, is refused naming the entry (shown escaped), and nothing is written.
+#[test]
+fn a_hostile_server_declaration_is_refused() {
+    let env = TestEnv::new();
+    for (declaration, expected) in [
+        ("[mcp.servers.\"evil\\u001b[2J\"]\ncommand = \"npx\"\n", "`[mcp.servers]` entry `evil\\u{1b}[2J`"),
+        ("[mcp.servers.ok]\ncommand = \"npx\\u0007\"\n", "control character"),
+        ("[mcp.servers.ok]\ncommand = \"npx\"\nargs = [\"$HOME\"]\n", "`${VAR}` reference"),
+        ("[mcp.servers.ok]\nurl = \"file:///etc/passwd\"\n", "http(s) URL"),
+    ] {
+        manifest(&env, declaration);
+        let run = env.run(["install"]).fails_with(expected);
+        assert!(!run.stderr().contains('\u{1b}') && !run.stderr().contains('\u{7}'), "{}", run.stderr());
+        assert!(!env.project.join(".mcp.json").exists());
+    }
+    let long = "x".repeat(5000);
+    manifest(&env, &format!("[mcp.servers.ok]\ncommand = \"{long}\"\n"));
+    env.run(["install"]).fails_with("longer than 4096 bytes");
 }

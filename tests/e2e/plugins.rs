@@ -601,3 +601,32 @@ fn a_plugin_s_dependencies_become_requirements_that_install_with_it() {
         .stderr_contains("Installed plugin main-kit v1.0.0");
     env.run(["why", "helper-kit"]).success().stdout_contains("main-kit");
 }
+
+/// The user's own `.claude/settings.local.json`, written compactly, comes back byte for byte
+/// once the plugins that were enabled in it (two, in the user's one-line object) are gone.
+#[test]
+fn uninstalling_plugins_gives_the_user_s_settings_back_byte_for_byte() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let project = env.path("project");
+    for name in ["first-kit", "second-kit"] {
+        let dir = env.path(&format!("src/{name}"));
+        std::fs::create_dir_all(dir.join(".claude-plugin")).unwrap();
+        std::fs::create_dir_all(dir.join("commands")).unwrap();
+        std::fs::write(dir.join(".claude-plugin/plugin.json"), format!(r#"{{"name":"{name}","version":"1.0.0"}}"#))
+            .unwrap();
+        std::fs::write(dir.join("commands/go.md"), "---\ndescription: Go\n---\nGo.\n").unwrap();
+        run(&env, &["publish".as_ref(), dir.as_os_str()]).success();
+    }
+    let mine =
+        "{\n  \"permissions\": { \"allow\": [\"Bash(ls)\"] },\n  \"enabledPlugins\": { \"mine@elsewhere\": true }\n}\n";
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::write(project.join(".claude/settings.local.json"), mine).unwrap();
+    env.run(["install", "first-kit"]).success();
+    env.run(["install", "second-kit"]).success();
+    let during = std::fs::read_to_string(project.join(".claude/settings.local.json")).unwrap();
+    assert!(during.contains("\"first-kit@agents-first-kit\": true") && during.contains("\"mine@elsewhere\": true"));
+    env.run(["uninstall", "first-kit"]).success();
+    env.run(["uninstall", "second-kit"]).success();
+    assert_eq!(std::fs::read_to_string(project.join(".claude/settings.local.json")).unwrap(), mine);
+}

@@ -552,7 +552,7 @@ fn opencode_s_own_loader_loads_every_converted_file_with_the_claude_permissions(
 const CODEX: &str = "@openai/codex@0.171.0";
 
 /// The Codex binary for this platform, installed if need be; the reason when it cannot be had.
-fn codex_binary(dir: &Path) -> Result<PathBuf, String> {
+pub(crate) fn codex_binary(dir: &Path) -> Result<PathBuf, String> {
     let find = || -> Option<PathBuf> {
         for package in std::fs::read_dir(dir.join("node_modules/@openai")).ok()?.flatten() {
             for triple in std::fs::read_dir(package.path().join("vendor")).into_iter().flatten().flatten() {

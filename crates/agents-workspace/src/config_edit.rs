@@ -88,14 +88,16 @@ pub(crate) fn get(text: &str, format: ConfigFormat, key: &[String]) -> Result<Op
 }
 
 /// `text` with `value` at `key` (added at the end of its table, or replacing what is there);
-/// `None` for `text` creates the file. Returns the new text and how many tables on the way it
-/// created (counted from the innermost), so [`remove`] can take them away again.
+/// `None` for `text` creates the file. Returns the new text, how many tables on the way it
+/// created (counted from the innermost), so [`remove`] can take them away again, and, when the
+/// key went into a JSON object the user wrote on one line (which adding makes multi-line), that
+/// object's text before, so [`remove`] can give it back.
 pub(crate) fn set(
     text: Option<&str>,
     format: ConfigFormat,
     key: &[String],
     value: &Value,
-) -> Result<(String, usize), EditError> {
+) -> Result<(String, usize, Option<String>), EditError> {
     let Some((last, parents)) = key.split_last() else { return Err(EditError::NotATable { key: String::new() }) };
     match (format, text) {
         (ConfigFormat::Json, None) => {
@@ -104,7 +106,7 @@ pub(crate) fn set(
                 whole = Value::Object(std::iter::once((part.clone(), whole)).collect());
             }
             let pretty = serde_json::to_string_pretty(&whole).unwrap_or_else(|_| "{}".to_owned());
-            Ok((format!("{pretty}\n"), parents.len()))
+            Ok((format!("{pretty}\n"), parents.len(), None))
         }
         (ConfigFormat::Json, Some(text)) => {
             let root = parse_json(text)?;
@@ -119,15 +121,20 @@ pub(crate) fn set(
                     }
                 };
             }
+            let mut before = None;
             match object.get(last) {
                 Some(prop) => prop.set_value(json_input(value)),
                 None => {
+                    let one_line = object.to_string();
+                    if created == 0 && !one_line.contains('\n') {
+                        before = Some(one_line);
+                    }
                     object.append(last, json_input(value));
                 }
             }
-            Ok((root.to_string(), created))
+            Ok((root.to_string(), created, before))
         }
-        (ConfigFormat::Toml, text) => set_toml(text.unwrap_or(""), parents, last, value),
+        (ConfigFormat::Toml, text) => set_toml(text.unwrap_or(""), parents, last, value).map(|(t, c)| (t, c, None)),
     }
 }
 
@@ -152,8 +159,16 @@ fn set_toml(text: &str, parents: &[String], last: &str, value: &Value) -> Result
 }
 
 /// `text` without `key`; then the `prune` innermost tables on the way are removed too when
-/// that left them empty (they were created by [`set`]).
-pub(crate) fn remove(text: &str, format: ConfigFormat, key: &[String], prune: usize) -> Result<String, EditError> {
+/// that left them empty (they were created by [`set`]). When `object_before` (the one-line text
+/// [`set`] found the key's object in) holds exactly what the object holds now, the object is
+/// written back as that text: the user's file comes back byte for byte.
+pub(crate) fn remove(
+    text: &str,
+    format: ConfigFormat,
+    key: &[String],
+    prune: usize,
+    object_before: Option<&str>,
+) -> Result<String, EditError> {
     let Some((last, parents)) = key.split_last() else { return Ok(text.to_owned()) };
     match format {
         ConfigFormat::Json => {
@@ -168,6 +183,17 @@ pub(crate) fn remove(text: &str, format: ConfigFormat, key: &[String], prune: us
             }
             if let Some(prop) = chain.last().and_then(|o| o.get(last)) {
                 prop.remove();
+            }
+            if let (Some(before), Some(object)) = (object_before, chain.last()) {
+                let after = object.to_string();
+                let whole = root.to_string();
+                let same = |a: &str, b: &str| {
+                    let parse = |t: &str| parse_json(t).ok().and_then(|r| r.value()).and_then(|v| v.to_serde_value());
+                    parse(a).is_some() && parse(a) == parse(b)
+                };
+                if after != before && same(&after, before) && whole.matches(after.as_str()).count() == 1 {
+                    return Ok(whole.replacen(after.as_str(), before, 1));
+                }
             }
             for depth in (0..parents.len()).rev().take(prune) {
                 let empty = chain[depth + 1].properties().is_empty();
@@ -312,9 +338,9 @@ mod tests {
     /// Adding then removing gives back the exact bytes, and the value reads back as set.
     fn round_trip(format: ConfigFormat, before: &str, path: &[&str]) -> String {
         let value = json!({"command": "npx", "args": ["-y", "x"], "env": {"A": "${A}"}});
-        let (added, created) = set(Some(before), format, &key(path), &value).expect("set");
+        let (added, created, one_line) = set(Some(before), format, &key(path), &value).expect("set");
         assert_eq!(get(&added, format, &key(path)).expect("parses"), Some(value.clone()), "{added}");
-        let removed = remove(&added, format, &key(path), created).expect("remove");
+        let removed = remove(&added, format, &key(path), created, one_line.as_deref()).expect("remove");
         assert_eq!(removed, before, "after adding:\n{added}");
         added
     }
@@ -327,8 +353,23 @@ mod tests {
         round_trip(ConfigFormat::Json, "{\n  \"theme\": \"dark\"\n}\n", &["mcpServers", "github"]);
         round_trip(ConfigFormat::Json, "{}\n", &["mcpServers", "github"]);
         round_trip(ConfigFormat::Json, "{\n\t\"a\": 1\n}", &["enabledPlugins", "x@agents"]);
-        // A one-line object is made multi-line by the CST when a key is added, so only its
-        // content (not its bytes) comes back: a known limit, documented in ARCHITECTURE.md.
+        // A one-line object is made multi-line by the CST when a key is added; removing the key
+        // gives the user's line back.
+        let one_line = "{\n  \"enabledPlugins\": { \"mine@elsewhere\": true },\n  \"theme\": \"dark\"\n}\n";
+        let added = round_trip(ConfigFormat::Json, one_line, &["enabledPlugins", "x@agents"]);
+        assert!(added.contains("\"mine@elsewhere\": true,\n"), "{added}");
+        round_trip(ConfigFormat::Json, "{ \"enabledPlugins\": {} }", &["enabledPlugins", "x@agents"]);
+    }
+
+    #[test]
+    fn a_one_line_object_the_user_changed_since_is_left_multi_line() {
+        let one_line = "{\"enabledPlugins\": {\"mine@elsewhere\": true}}";
+        let path = key(&["enabledPlugins", "x@agents"]);
+        let (added, created, before) = set(Some(one_line), ConfigFormat::Json, &path, &json!(true)).expect("set");
+        assert_eq!(before.as_deref(), Some("{\"mine@elsewhere\": true}"));
+        let edited = added.replace("\"mine@elsewhere\": true", "\"mine@elsewhere\": false");
+        let removed = remove(&edited, ConfigFormat::Json, &path, created, before.as_deref()).expect("remove");
+        assert!(removed.contains("false") && !removed.contains("x@agents"), "{removed}");
     }
 
     #[test]
@@ -342,10 +383,10 @@ mod tests {
 
     #[test]
     fn a_new_file_holds_only_the_entry() {
-        let (text, created) =
+        let (text, created, _) =
             set(None, ConfigFormat::Json, &key(&["mcpServers", "a"]), &json!({"url": "u"})).expect("set");
         assert_eq!(created, 1);
-        let removed = remove(&text, ConfigFormat::Json, &key(&["mcpServers", "a"]), created).expect("remove");
+        let removed = remove(&text, ConfigFormat::Json, &key(&["mcpServers", "a"]), created, None).expect("remove");
         assert!(is_empty(&removed, ConfigFormat::Json), "{removed}");
     }
 

@@ -6,7 +6,8 @@
 //! of the value as written: [`EntryState`] in the state, `[[config]]` in the lockfile). The rule,
 //! per entry:
 //! - wanted, absent: added (at the end of its table; the file is created when missing);
-//! - wanted, the same value there: kept (adopted when it was the user's: it is ours from now);
+//! - wanted, the same value there: kept (adopted when it was the user's: managed from now on,
+//!   but left to the user, not removed, when the declaration goes);
 //! - wanted, another value there that we wrote (its sha256 is the recorded one): updated;
 //! - wanted, another value there that we did not write: refused, naming file and key, never
 //!   overwritten;
@@ -59,6 +60,15 @@ pub struct EntryState {
     /// How many tables on the way to the key `agents` created (innermost first).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub created_tables: usize,
+    /// The user had this very entry before `agents` wanted it: when the declaration goes, it
+    /// is left to them as it was, not removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
+    /// The user's object this entry went into, as it was written on one line before `agents`
+    /// added to it (JSON only: adding makes it multi-line), so removing the last of ours can
+    /// give it back its bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_before: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -220,7 +230,8 @@ fn plan_file(
     // Tables on the way that we created are ours to remove once empty, whichever entry's
     // removal empties them.
     let prune = records.iter().map(|r| r.created_tables).max().unwrap_or(0);
-    let mut edit = Edit { root, file, format, text, prune, changes: Vec::new(), records: Vec::new() };
+    let previous = records.iter().map(|r| (*r).clone()).collect();
+    let mut edit = Edit { root, file, format, text, prune, changes: Vec::new(), records: Vec::new(), previous };
     let is_held = |key: &Vec<String>| held.contains(&(file.clone(), key.clone()));
     for record in records.iter().filter(|r| is_held(&r.key)) {
         edit.records.push((*record).clone());
@@ -252,6 +263,8 @@ struct Edit<'a> {
     prune: usize,
     changes: Vec<EntryChange>,
     records: Vec<EntryState>,
+    /// What the state recorded for this file when the change began.
+    previous: Vec<EntryState>,
 }
 
 impl Edit<'_> {
@@ -274,9 +287,11 @@ impl Edit<'_> {
     fn forget_or_remove(&mut self, record: &EntryState, warnings: &mut Vec<String>) -> Result<()> {
         let current = self.current(&record.key)?;
         match current {
+            Some(_) if record.adopted => {}
             Some(value) if value_sha256(&value) == record.sha256 => {
                 let text = self.text.as_deref().unwrap_or_default();
-                let removed = config_edit::remove(text, self.format, &record.key, self.prune)
+                let before = record.object_before.clone().or_else(|| self.sibling_before(&record.key));
+                let removed = config_edit::remove(text, self.format, &record.key, self.prune, before.as_deref())
                     .map_err(|e| parse_error(self.root, self.file, e))?;
                 self.text = Some(removed);
                 self.change(&record.key, &record.owner, EntryAction::Removed);
@@ -304,16 +319,21 @@ impl Edit<'_> {
             sha256,
             created_file,
             created_tables: record.map_or(0, |r| r.created_tables),
+            adopted: record.is_some_and(|r| r.adopted),
+            object_before: record.and_then(|r| r.object_before.clone()),
         };
         let action = match (&current, record) {
             (Some(value), _) if value_sha256(value) == sha256 => {
                 if record.is_some() {
                     EntryAction::Unchanged
                 } else {
+                    state.adopted = true;
                     EntryAction::Adopted
                 }
             }
             (Some(value), Some(record)) if value_sha256(value) == record.sha256 => {
+                // Our value from now on, removed with its declaration.
+                state.adopted = false;
                 self.write(want, &mut state)?;
                 EntryAction::Updated
             }
@@ -340,13 +360,25 @@ impl Edit<'_> {
 
     fn write(&mut self, want: &ConfigEntry, state: &mut EntryState) -> Result<()> {
         let existed = self.current(&want.key)?.is_some();
-        let (text, created) = config_edit::set(self.text.as_deref(), self.format, &want.key, &want.value)
+        let (text, created, before) = config_edit::set(self.text.as_deref(), self.format, &want.key, &want.value)
             .map_err(|e| parse_error(self.root, self.file, e))?;
         if !existed {
             state.created_tables = created.max(self.prune);
+            // The one-line object as the user wrote it: from this insertion, or from an entry of
+            // ours that went into the same object before (which made it multi-line).
+            state.object_before = before.or_else(|| self.sibling_before(&want.key));
         }
         self.text = Some(text);
         Ok(())
+    }
+
+    /// The one-line text recorded for the object holding `key`, by any entry of ours in it.
+    fn sibling_before(&self, key: &[String]) -> Option<String> {
+        let parent = &key[..key.len().saturating_sub(1)];
+        let siblings = self.records.iter().chain(self.previous.iter());
+        siblings
+            .filter(|r| r.key.len() == key.len() && r.key[..parent.len()] == *parent)
+            .find_map(|r| r.object_before.clone())
     }
 }
 
@@ -463,24 +495,16 @@ pub fn mcp_entries(
     Ok((entries, notes))
 }
 
-/// The entries a workspace's manifest wants (its `[mcp.servers]`), for a change. In user scope
-/// none: each tool keeps user-scope servers in a file of its own making (Claude Code's
-/// `~/.claude.json`, which it rewrites itself), so servers are a project's only, said once.
+/// The entries a change wants for the manifest's `[mcp.servers]`, in every tool's file (a
+/// plugin's entries come from `plugins.rs`). In user scope no MCP server is written: each
+/// tool keeps user-scope servers in a file of its own making (Claude Code's `~/.claude.json`,
+/// which it rewrites itself), so servers are a project's only, said once.
 pub(crate) fn for_workspace(
     workspace: &crate::workspace::Workspace,
     manifest: &agents_format::Manifest,
     tools: &[agents_format::Target],
     report: &mut crate::report::Report,
 ) -> Result<Vec<WantedEntry>> {
-    if manifest.mcp_servers.is_empty() {
-        return Ok(Vec::new());
-    }
-    if workspace.scope == crate::workspace::Scope::User {
-        report.warnings.push(
-            "`[mcp.servers]` is written in project scope only; the user manifest's servers are ignored".to_owned(),
-        );
-        return Ok(Vec::new());
-    }
     let declarations: Vec<McpDeclaration> = manifest
         .mcp_servers
         .iter()
@@ -490,8 +514,17 @@ pub(crate) fn for_workspace(
             server: server.clone(),
         })
         .collect();
-    let (entries, notes) = mcp_entries(&declarations, tools)?;
-    report.notes.extend(notes);
+    let mut entries = Vec::new();
+    if !declarations.is_empty() && workspace.scope == crate::workspace::Scope::User {
+        report
+            .warnings
+            .push("MCP servers are written in project scope only; the user manifest's are ignored".to_owned());
+    } else if !declarations.is_empty() {
+        let (mcp, notes) = mcp_entries(&declarations, tools)?;
+        // A tool left without a server is worth a warning, not a `-v` note: it will not see it.
+        report.warnings.extend(notes);
+        entries = mcp;
+    }
     Ok(entries)
 }
 

@@ -1186,6 +1186,16 @@ impl Daemon {
                 ..action(ActionKind::Removed, package.name.to_string(), String::new())
             });
         }
+        // Configuration entries follow their declarations; executable content nobody approved
+        // on this machine is never activated here, only logged (`agents list` names it).
+        for change in
+            report.config.iter().filter(|c| c.action != agents_workspace::config_entries::EntryAction::Unchanged)
+        {
+            tracing::info!(key = %change.key, path = %change.file.display(), action = ?change.action, "config entry");
+        }
+        for pending in &report.awaiting_approval {
+            tracing::info!(subject = %pending.subject, "awaiting the user's approval: not activated");
+        }
         // One entry per package and version (a skill's files are kept aside together), and
         // none for one already kept aside.
         let mut aside = BTreeSet::new();
