@@ -329,3 +329,36 @@ fn a_hostile_server_declaration_is_refused() {
     manifest(&env, &format!("[mcp.servers.ok]\ncommand = \"{long}\"\n"));
     env.run(["install"]).fails_with("longer than 4096 bytes");
 }
+
+/// OpenCode's own loader (the pinned `opencode debug config`, which prints the configuration it
+/// resolved) reads the `opencode.json` agents edited: the user's commented file with its own
+/// server, and ours beside it, in OpenCode's shape.
+#[test]
+fn opencode_s_own_loader_reads_the_edited_config() {
+    let Some(binary) = crate::tool_rules::pinned_opencode() else { return };
+    let env = TestEnv::new();
+    let user =
+        "{\n  // mine\n  \"mcp\": {\n    \"mine\": { \"type\": \"local\", \"command\": [\"my-server\"] }\n  }\n}\n";
+    std::fs::write(env.project.join("opencode.json"), user).unwrap();
+    manifest(&env, &format!("targets = [\"opencode\"]\n{}", SERVERS.split_once('\n').map_or("", |(_, rest)| rest)));
+    env.run(["install", "--allow-exec", "github"]).success();
+    let home = env.path("opencode-home");
+    let output = std::process::Command::new(&binary)
+        .args(["debug", "config"])
+        .current_dir(&env.project)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".data"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_STATE_HOME", home.join(".state"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let config: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(config["mcp"]["mine"]["command"][0], "my-server", "{config}");
+    assert_eq!(config["mcp"]["github"]["type"], "local", "{config}");
+    assert_eq!(config["mcp"]["github"]["command"][0], "npx", "{config}");
+    assert_eq!(config["mcp"]["docs"]["type"], "remote", "{config}");
+    assert_eq!(config["mcp"]["docs"]["url"], "https://mcp.example.com/mcp", "{config}");
+}

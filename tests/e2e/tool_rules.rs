@@ -482,7 +482,7 @@ const OPENCODE: &str = "opencode-ai@1.18.33";
 /// The OpenCode binary for this platform, installed if need be; the reason when it cannot be had.
 /// The pinned OpenCode binary under cargo's test temp directory, installed on first use; `None`
 /// (with a printed note) when it cannot be installed, e.g. offline: the test then skips.
-fn pinned_opencode() -> Option<PathBuf> {
+pub(crate) fn pinned_opencode() -> Option<PathBuf> {
     match opencode_binary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("opencode-1.18.33")) {
         Ok(binary) => Some(binary),
         Err(why) => {
