@@ -276,11 +276,8 @@ fn apply_steps(
     Ok(results)
 }
 
-/// How many steps one window stages (and holds open: one descriptor each) at most. The fsyncs
-/// of a window run on [`crate::fs::sync_staged`]'s threads without a pause, so a window as large
-/// as a whole bundle install (251 files) keeps the device busy: 64 cost that install a barrier
-/// every 64 files, 110 ms against 50 ms (docs/BENCHMARKS.md, dependency graphs).
-const STAGE_WINDOW: usize = 256;
+/// How many steps one window stages (and holds open) at most.
+const STAGE_WINDOW: usize = 64;
 
 /// The bytes a step writes, if it writes.
 fn written(step: &Step) -> Option<&[u8]> {
