@@ -74,7 +74,8 @@ pub(crate) fn install(context: &Context, printer: &Printer, args: InstallArgs) -
         }
     };
     finish(printer, &report, args.json, Show { unchanged: true, verbose: context.verbose })?;
-    if report.packages.is_empty() && !args.json {
+    let nothing = report.packages.is_empty() && report.config.is_empty() && report.awaiting_approval.is_empty();
+    if nothing && !args.json {
         printer.status("Finished", "nothing to install (agents.toml lists nothing)");
     }
     Ok(0)
