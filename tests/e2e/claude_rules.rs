@@ -2,17 +2,15 @@
 //! validate`, which runs offline), compared with what `agents` concludes: which files Claude
 //! Code cannot parse (and so, in a project's `.claude/agents/`, where `agents install` puts them,
 //! does not load at all; `agents publish` refuses them), and which have no description (which
-//! `agents publish` refuses too). The pinned version is installed with npm under the target
-//! directory, once; without npm or network the test is skipped with a note. (2.1.332 and 2.1.337
-//! say the same of these files.)
+//! `agents publish` refuses too). The pinned version (the one every test uses,
+//! `crate::plugins::claude_code`) is installed with npm under the target directory, once; without
+//! npm or network the test is skipped with a note. (2.1.328 and 2.1.332 say the same of these
+//! files.)
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use agents_format::{AgentFile, WarningCode};
 use agents_test_support::{corpus_files, seed_path, shared_dir};
-
-const CLAUDE_CODE: &str = "@anthropic-ai/claude-code@2.1.328";
 
 /// Hard cases (no corpus text): an unquoted description with `: ` (Claude Code's fallback quotes
 /// it), examples at column 0 inside a description (beyond the fallback), no description.
@@ -23,20 +21,9 @@ const CASES: &[&str] = &[
     "---\nname: fine\ndescription: \"Quoted\"\n---\nBody.\n",
 ];
 
-/// The Claude Code binary, installed if need be; the reason when it cannot be had.
-fn claude(dir: &Path) -> Result<PathBuf, String> {
-    let find = || {
-        std::fs::read_dir(dir.join("node_modules/@anthropic-ai")).ok()?.flatten().find_map(|entry| {
-            let binary = entry.path().join("claude");
-            (entry.file_name().to_string_lossy().starts_with("claude-code-") && binary.is_file()).then_some(binary)
-        })
-    };
-    agents_test_support::npm_binary(dir, CLAUDE_CODE, "Claude Code", find)
-}
-
 #[test]
 fn claude_code_s_validator_agrees_on_what_it_cannot_parse_and_what_lacks_a_description() {
-    let binary = match claude(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("claude-code-2.1.328")) {
+    let binary = match crate::plugins::claude_code() {
         Ok(binary) => binary,
         Err(why) => {
             eprintln!("note: skipping Claude Code's own validator: {why}");

@@ -174,9 +174,9 @@ fn import_keeps_each_plugin_of_a_marketplace_whole_and_split_takes_them_apart() 
     );
 }
 
-/// Claude Code, pinned, installed with npm under the target directory once; the reason when it
-/// cannot be had (no npm, no network).
-fn claude_code() -> Result<PathBuf, String> {
+/// Claude Code, pinned (the one version every test uses), installed with npm under the target
+/// directory once; the reason when it cannot be had (no npm, no network).
+pub(crate) fn claude_code() -> Result<PathBuf, String> {
     const CLAUDE_CODE: &str = "@anthropic-ai/claude-code@2.1.337";
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("claude-code-2.1.337");
     let find = || {
