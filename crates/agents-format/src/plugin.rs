@@ -338,7 +338,9 @@ fn command_lines(value: &Value, depth: usize, out: &mut Vec<String>) {
                     words.extend(args.iter().filter_map(Value::as_str).map(quote_word));
                 }
                 if !words.is_empty() {
-                    out.push(words.join(" "));
+                    // One command, one line: a newline in it is shown as `\n`, so nothing of a
+                    // command can pass for another line of the list consent shows.
+                    out.push(words.join(" ").replace('\n', "\\n").replace('\r', "\\r"));
                 }
             }
             for (key, child) in map {
@@ -456,6 +458,21 @@ mod tests {
             [("helper", Some("^1"), None), ("other", None, Some("market")), ("third", Some("~2.1"), None)]
         );
         assert!(plugin.executes());
+    }
+
+    #[test]
+    fn a_command_with_a_newline_stays_one_line() {
+        let files = [
+            file(CLAUDE_PLUGIN_MANIFEST, FileMode::Regular, br#"{"name":"p"}"#),
+            file(
+                "hooks/hooks.json",
+                FileMode::Regular,
+                br#"{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"true\n  runnable file: nothing"}]}]}}"#,
+            ),
+        ];
+        let plugin = parse(&files).unwrap();
+        assert_eq!(plugin.commands[0].line, "true\\n  runnable file: nothing");
+        assert!(!plugin.commands[0].line.contains('\n'));
     }
 
     #[test]
