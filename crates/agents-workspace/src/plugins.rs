@@ -3,8 +3,9 @@
 //! A plugin's files sit in its own directory marketplace (`placement.rs`); Claude Code loads it
 //! only once its settings name that marketplace and enable the plugin. Those two entries are
 //! managed configuration entries (`config_entries.rs`) in the user's own settings file: the
-//! project's `.claude/settings.local.json` (which Claude Code keeps out of git, so a teammate's
-//! commit never enables anything for you), or, in user scope, Claude Code's `settings.json`.
+//! project's `.claude/settings.local.json` (Claude Code's personal settings file, meant to stay
+//! out of git, so a teammate's choice of plugins is not enabled for you), or, in user scope,
+//! Claude Code's `settings.json`.
 //!
 //! A plugin that can run something (a hook, an MCP or LSP server, a runnable file) is installed
 //! and enabled only once the user approved that exact version: the approval ([`crate::consent`])
