@@ -362,3 +362,42 @@ fn opencode_s_own_loader_reads_the_edited_config() {
     assert_eq!(config["mcp"]["docs"]["type"], "remote", "{config}");
     assert_eq!(config["mcp"]["docs"]["url"], "https://mcp.example.com/mcp", "{config}");
 }
+
+/// Gemini CLI's own loader (the pinned `gemini mcp list`, which lists the servers it read and
+/// starts none in a folder it has not been told to trust) reads the `.gemini/settings.json`
+/// agents edited: the user's commented file with its own server, and ours beside it.
+#[test]
+fn gemini_cli_s_own_loader_reads_the_edited_settings() {
+    const GEMINI_CLI: &str = "@google/gemini-cli@0.61.0";
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gemini-cli-0.61.0");
+    let find = || Some(dir.join("node_modules/.bin/gemini")).filter(|p| p.exists());
+    let binary = match agents_test_support::npm_binary(&dir, GEMINI_CLI, "Gemini CLI", find) {
+        Ok(binary) => binary,
+        Err(why) => {
+            eprintln!("note: skipping Gemini CLI's own loader: {why}");
+            return;
+        }
+    };
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.project.join(".gemini")).unwrap();
+    let user = "{\n  // mine\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"my-server\" }\n  }\n}\n";
+    std::fs::write(env.project.join(".gemini/settings.json"), user).unwrap();
+    manifest(&env, &format!("targets = [\"gemini\"]\n{}", SERVERS.split_once('\n').map_or("", |(_, rest)| rest)));
+    env.run(["install", "--allow-exec", "github"]).success();
+    let home = env.path("gemini-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let output = std::process::Command::new(&binary)
+        .args(["mcp", "list"])
+        .current_dir(&env.project)
+        .env("HOME", &home)
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GEMINI_CLI_HOME")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("mine: my-server"), "{said}");
+    assert!(said.contains("github: npx -y @modelcontextprotocol/server-github (stdio)"), "{said}");
+    assert!(said.contains("docs: https://mcp.example.com/mcp (http)"), "{said}");
+}
