@@ -94,6 +94,17 @@ impl Approvals {
         self.approved.iter().any(|a| a.subject == executable.subject && a.digest == digest)
     }
 
+    /// Whether an approval of `subject` includes the line `line` (one whose lines still hash to
+    /// its digest): a plugin's approval names its package digest, so this says a pinned version
+    /// was approved without reading the plugin again.
+    pub fn covers(&self, subject: &str, line: &str) -> bool {
+        self.approved.iter().any(|a| {
+            a.subject == subject
+                && a.lines.iter().any(|l| l == line)
+                && Executable { subject: a.subject.clone(), lines: a.lines.clone() }.digest() == a.digest
+        })
+    }
+
     /// Whether some other version of this subject was approved before.
     pub fn was_approved_before(&self, executable: &Executable) -> bool {
         self.approved.iter().any(|a| a.subject == executable.subject)
@@ -150,5 +161,18 @@ mod tests {
         let joined = Executable { subject: "s".into(), lines: vec!["a\n1:b".into()] };
         assert_ne!(split.digest(), joined.digest());
         assert!(new.is_named_by("github") && new.is_named_by("mcp:github") && !new.is_named_by("git"));
+    }
+
+    #[test]
+    fn a_line_is_covered_only_by_an_approval_whose_lines_hash_to_its_digest() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plugin = Executable { subject: "kit".into(), lines: vec!["hook: x".into(), "digest D1".into()] };
+        let mut approvals = Approvals::read(dir.path());
+        approvals.approve(&plugin);
+        assert!(approvals.covers("kit", "digest D1"));
+        assert!(!approvals.covers("kit", "digest D2") && !approvals.covers("other", "digest D1"));
+        // Lines edited in the file after the approval no longer match its digest.
+        approvals.approved[0].lines.push("digest D2".into());
+        assert!(!approvals.covers("kit", "digest D2") && !approvals.covers("kit", "digest D1"));
     }
 }

@@ -37,8 +37,13 @@ pub(crate) fn executable(pin: &LockedAgent, contents: &Contents) -> Option<Execu
     }
     let mut lines: Vec<String> = plugin.commands.iter().map(|c| format!("{}: {}", c.what, c.line)).collect();
     lines.extend(plugin.runnable_files.iter().map(|file| format!("runnable file: {file}")));
-    lines.push(format!("every file of {} {} (package digest {})", pin.name, pin.version, pin.sha256));
+    lines.push(digest_line(pin));
     Some(Executable { subject: pin.name.to_string(), lines })
+}
+
+/// The line of a plugin's approval that binds it to one version's bytes.
+fn digest_line(pin: &LockedAgent) -> String {
+    format!("every file of {} {} (package digest {})", pin.name, pin.version, pin.sha256)
 }
 
 /// The plugins of a change split by consent, before the model.
@@ -50,10 +55,12 @@ pub(crate) struct PluginConsent {
     approve: Vec<Executable>,
 }
 
-/// Loads each plugin of `packages` (a plugin is never taken as settled: what it runs is checked
-/// on every change) and takes out of `packages` each one whose pinned version runs something the
-/// user has not approved and `allow` does not name. A plugin whose contents cannot be had stays
-/// in `packages`, for the model to report.
+/// Takes out of `packages` each plugin whose pinned version runs something the user has not
+/// approved and `allow` does not name. A version approved before (its package digest is in an
+/// approval) is not read again, so a reconcile of an approved workspace costs no plugin read;
+/// any other plugin is loaded and its commands read. One that runs nothing is recorded as
+/// approved, so it is not read again either. A plugin whose contents cannot be had stays in
+/// `packages`, for the model to report.
 pub(crate) fn consent(
     workspace: &Workspace,
     packages: &mut Vec<Package>,
@@ -68,6 +75,11 @@ pub(crate) fn consent(
             kept.push(package);
             continue;
         }
+        let subject = package.pin.name.to_string();
+        if package.loaded.is_none() && approvals.covers(&subject, &digest_line(&package.pin)) {
+            kept.push(package);
+            continue;
+        }
         if package.loaded.is_none() {
             match loader.load(&package.pin) {
                 Ok(loaded) => package.loaded = Some(loaded),
@@ -78,6 +90,10 @@ pub(crate) fn consent(
             }
         }
         let Some(executable) = package.loaded.as_ref().and_then(|l| executable(&package.pin, &l.contents)) else {
+            let runs_nothing = Executable { subject, lines: vec![digest_line(&package.pin)] };
+            if package.loaded.is_some() && !approvals.is_approved(&runs_nothing) {
+                out.approve.push(runs_nothing);
+            }
             kept.push(package);
             continue;
         };
