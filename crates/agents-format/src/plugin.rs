@@ -331,11 +331,13 @@ fn command_lines(value: &Value, depth: usize, out: &mut Vec<String>) {
             if let Some(command) = map.get("command") {
                 let mut words: Vec<String> = match command {
                     Value::String(text) => vec![text.clone()],
-                    Value::Array(items) => items.iter().filter_map(Value::as_str).map(quote_word).collect(),
+                    Value::Array(items) => {
+                        items.iter().filter_map(Value::as_str).map(crate::mcp::shell_quote).collect()
+                    }
                     _ => Vec::new(),
                 };
                 if let Some(Value::Array(args)) = map.get("args") {
-                    words.extend(args.iter().filter_map(Value::as_str).map(quote_word));
+                    words.extend(args.iter().filter_map(Value::as_str).map(crate::mcp::shell_quote));
                 }
                 if !words.is_empty() {
                     // One command, one line: a newline in it is shown as `\n`, so nothing of a
@@ -352,12 +354,6 @@ fn command_lines(value: &Value, depth: usize, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|item| command_lines(item, depth + 1, out)),
         _ => {}
     }
-}
-
-/// A word of a command line, single-quoted when the shell would split or expand it.
-fn quote_word(word: &str) -> String {
-    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,${}".contains(c));
-    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
 }
 
 /// Claude Code's `dependencies` of a plugin manifest or marketplace entry (`path` names it for

@@ -470,29 +470,40 @@ pub fn mcp_entries(
             .server
             .command_lines()
             .map(|lines| crate::consent::Executable { subject: format!("mcp:{}", declaration.name), lines });
-        for tool in &all_tools {
-            match declaration.server.entry_for(*tool, &declaration.name) {
-                Ok(entry) => {
-                    let file = RelativePath::parse(entry.file).map_err(|e| WorkspaceError::Invalid {
-                        path: PathBuf::from(entry.file),
-                        message: e.to_string(),
-                    })?;
-                    let config = ConfigEntry {
-                        file,
-                        format: entry.format,
-                        key: entry.key,
-                        value: entry.value,
-                        owner: declaration.owner.clone(),
-                    };
-                    entries.push((config, executable.clone()));
-                }
-                Err(why) => {
-                    notes.push(format!("MCP server `{}` not written for {}: {why}", declaration.name, tool.as_str()))
-                }
-            }
+        let label = format!("MCP server `{}`", declaration.name);
+        for entry in server_entries(declaration, &all_tools, &label, &mut notes)? {
+            entries.push((entry, executable.clone()));
         }
     }
     Ok((entries, notes))
+}
+
+/// The entry `declaration` puts into each of `tools`' files; what a tool cannot express goes
+/// into `notes` (`{label} not written for TOOL: why`), that tool's entry left out.
+pub(crate) fn server_entries(
+    declaration: &McpDeclaration,
+    tools: &[agents_format::Target],
+    label: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ConfigEntry>> {
+    let mut out = Vec::new();
+    for tool in tools {
+        match declaration.server.entry_for(*tool, &declaration.name) {
+            Ok(entry) => {
+                let file = RelativePath::parse(entry.file)
+                    .map_err(|e| WorkspaceError::Invalid { path: PathBuf::from(entry.file), message: e.to_string() })?;
+                out.push(ConfigEntry {
+                    file,
+                    format: entry.format,
+                    key: entry.key,
+                    value: entry.value,
+                    owner: declaration.owner.clone(),
+                });
+            }
+            Err(why) => notes.push(format!("{label} not written for {}: {why}", tool.as_str())),
+        }
+    }
+    Ok(out)
 }
 
 /// The entries a change wants for the manifest's `[mcp.servers]`, in every tool's file (a

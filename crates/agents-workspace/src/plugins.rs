@@ -237,27 +237,17 @@ pub(crate) fn mcp_entries(
             .map_err(|e| e.to_string())
             .and_then(|raw| agents_format::McpServer::from_raw(&raw));
         let key = agents_format::McpServerName::new(&format!("{name}.{server}"));
-        let (server_def, key) = match (parsed, key) {
-            (Ok(server_def), Ok(key)) => (server_def, key),
+        let (server, key) = match (parsed, key) {
+            (Ok(server), Ok(key)) => (server, key),
             (Err(why), _) | (_, Err(why)) => {
                 notes.push(format!("{label}: not written for the other tools: {why}"));
                 continue;
             }
         };
-        for tool in &others {
-            match server_def.entry_for(*tool, &key) {
-                Ok(entry) => match RelativePath::parse(entry.file) {
-                    Ok(file) => out.push(ConfigEntry {
-                        file,
-                        format: entry.format,
-                        key: entry.key,
-                        value: entry.value,
-                        owner: name.to_string(),
-                    }),
-                    Err(_) => continue,
-                },
-                Err(why) => notes.push(format!("{label} not written for {}: {why}", tool.as_str())),
-            }
+        let declaration = crate::config_entries::McpDeclaration { owner: name.to_string(), name: key, server };
+        // Every key is a plain relative path from `entry_for`; an error here would be a bug there.
+        if let Ok(entries) = crate::config_entries::server_entries(&declaration, &others, &label, notes) {
+            out.extend(entries);
         }
     }
     out
