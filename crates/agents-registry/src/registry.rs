@@ -22,6 +22,9 @@ pub struct Registry {
     pub(crate) source: Source,
     /// Where this registry's search summary is kept (set for cached clones).
     summary_file: Option<std::path::PathBuf>,
+    /// Its root key, verified once: every version's check needs it (see [`Registry::root`]).
+    root:
+        std::sync::OnceLock<std::result::Result<Option<crate::signing::RegistryRoot>, crate::signing::SignatureError>>,
 }
 
 impl Registry {
@@ -30,7 +33,14 @@ impl Registry {
         let source = Source::Builtin;
         let config =
             read_config(&source, BUILTIN_NAME).expect("the built-in registry has a valid config.json (tidy checks it)");
-        Registry { name: BUILTIN_NAME.to_owned(), url: BUILTIN_NAME.to_owned(), config, source, summary_file: None }
+        Registry {
+            name: BUILTIN_NAME.to_owned(),
+            url: BUILTIN_NAME.to_owned(),
+            config,
+            source,
+            summary_file: None,
+            root: Default::default(),
+        }
     }
 
     pub(crate) fn from_source(name: String, url: String, source: Source) -> Result<Registry> {
@@ -42,7 +52,18 @@ impl Registry {
                     .to_owned(),
             });
         }
-        Ok(Registry { name, url, config, source, summary_file: None })
+        Ok(Registry { name, url, config, source, summary_file: None, root: Default::default() })
+    }
+
+    /// The root key its signed `config.json` names (`None` for a registry that does not sign),
+    /// verified against the config's own signature on first use and remembered: checking each
+    /// version of an install against it would otherwise verify the same signature again.
+    pub fn root(&self) -> std::result::Result<Option<&crate::signing::RegistryRoot>, crate::signing::SignatureError> {
+        self.root
+            .get_or_init(|| crate::signing::registry_root(&self.config, &self.name))
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
     }
 
     /// The git registry at `path` (a bare repository or a clone), read at its `HEAD` commit
@@ -132,12 +153,12 @@ impl Registry {
             return;
         }
         // A config whose signature is invalid is refused where versions are accepted.
-        let Ok(Some(root)) = crate::signing::registry_root(&self.config, &self.name) else { return };
-        let owners = match crate::signing::owner_keys(self, &root, name) {
+        let Ok(Some(root)) = self.root() else { return };
+        let owners = match crate::signing::owner_keys(self, root, name) {
             Ok(Some((_, keys))) => keys,
             _ => Vec::new(),
         };
-        crate::signing::apply_signed_yanks(&self.name, &self.config.id, &root, &owners, &mut records);
+        crate::signing::apply_signed_yanks(&self.name, &self.config.id, root, &owners, &mut records);
     }
 
     /// The body of a published version, verified against its record's length and checksum.

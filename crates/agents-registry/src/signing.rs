@@ -299,13 +299,13 @@ pub fn parse_owner_keys(
 /// record must carry a valid signature over its registry id, name, version and checksum, by a
 /// key of the agent's owners list, whose chain of revisions leads back to the root.
 pub fn verify_version(registry: &Registry, record: &IndexRecord) -> Result<Verdict, SignatureError> {
-    let Some(root) = registry_root(&registry.config, &registry.name)? else { return Ok(Verdict::Unsigned) };
+    let Some(root) = registry.root()? else { return Ok(Verdict::Unsigned) };
     let owners = registry.owners_file(&record.name).map_err(|e| SignatureError::Owners {
         registry: registry.name.clone(),
         name: record.name.clone(),
         reason: e.to_string(),
     })?;
-    verify_record(&registry.name, &registry.config.id, &root, owners.as_deref(), record)
+    verify_record(&registry.name, &registry.config.id, root, owners.as_deref(), record)
 }
 
 /// [`verify_version`] over the parts of a registry: its root, the agent's owners list (bytes) and

@@ -10,8 +10,8 @@
 //!   expected; if a save raced in, the user's file is swapped back. [`Root::remove`] renames the
 //!   target aside, checks it, and puts it back when it is not what the plan expected. A
 //!   temporary file's bytes are fsync'd before it is renamed into place (`Root::stage` writes
-//!   it, `sync_staged` fsyncs many at once, `Root::commit` swaps it in and never renames one
-//!   not synced); the directory's fsync follows each change, or, after
+//!   it, `sync_staged` makes many durable at once, `Root::commit` swaps it in and never renames
+//!   one not synced); the directory's fsync follows each change, or, after
 //!   [`Root::defer_directory_syncs`], comes once per changed directory at
 //!   [`Root::sync_deferred`] (the engine calls it before the lockfile is written).
 //! - **Files only this tool or a person between commands writes** (the state directory, the user
@@ -628,11 +628,96 @@ impl Drop for Staged {
 /// The most fsyncs [`sync_staged`] has in flight at once.
 const MAX_PARALLEL_SYNCS: usize = 16;
 
-/// Fsyncs the bytes of every staged file, several at once (a device completes parallel
-/// flushes in about the time of one: twenty 5 KB files in 10 ms instead of 55 ms on the
-/// benchmark machine). Returns, for each file, the error when its fsync failed; a file whose
-/// fsync succeeded is marked so that [`Root::commit`] does not fsync it again.
+/// Makes the bytes of every staged file durable. Many files at once go by one `syncfs` of the
+/// file system they are on, when that is cheap and sound ([`sync_by_file_system`]): one journal
+/// commit instead of one per file (250 files: about 10 ms instead of 30 on the benchmark
+/// machine; OSTree commits its objects the same way). Otherwise, or if that fails, each file is
+/// fsync'd, several at once (a device completes parallel flushes in about the time of one:
+/// twenty 5 KB files in 10 ms instead of 55 ms). Returns, for each file, the error when its
+/// fsync failed; a file made durable is marked so that [`Root::commit`] does not fsync it again.
 pub(crate) fn sync_staged(staged: &mut [&mut Staged]) -> Vec<Option<std::io::Error>> {
+    let files: Vec<&File> = staged.iter().map(|s| &s.file).collect();
+    if sync_by_file_system(&files) {
+        for staged in staged.iter_mut() {
+            staged.synced = true;
+        }
+        return (0..staged.len()).map(|_| None).collect();
+    }
+    fsync_each(staged)
+}
+
+/// From how many files [`sync_staged`] considers one `syncfs` instead of an fsync of each.
+const SYNCFS_FROM: usize = 8;
+
+/// The most dirty page cache (`/proc/meminfo`'s `Dirty` plus `Writeback`, for the whole system)
+/// under which a `syncfs` is cheap: above it, flushing the whole file system could wait on
+/// another program's writes, which an fsync of our own files does not.
+const SYNCFS_DIRTY_LIMIT_KIB: u64 = 32 * 1024;
+
+/// Flushes the file system of each of `files` once, when there are enough of them, the kernel
+/// reports write-back errors through `syncfs` (Linux 5.8 and later: before, it returned success
+/// whatever happened) and little else waits to be written. Returns whether every file is now
+/// durable; `false` leaves it to an fsync of each, which names the file that failed.
+#[cfg(target_os = "linux")]
+fn sync_by_file_system(files: &[&File]) -> bool {
+    static SOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if files.len() < SYNCFS_FROM || !*SOUND.get_or_init(syncfs_reports_errors) {
+        return false;
+    }
+    // The kernel's own file, not an input: read as it is.
+    let dirty = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| meminfo_dirty_kib(&text));
+    if dirty.is_none_or(|kib| kib > SYNCFS_DIRTY_LIMIT_KIB) {
+        return false;
+    }
+    // One file per file system: a mount inside the workspace is flushed too.
+    let mut devices: Vec<(u64, &File)> = Vec::new();
+    for file in files {
+        let Ok(stat) = rustix::fs::fstat(file) else { return false };
+        if !devices.iter().any(|(device, _)| *device == stat.st_dev) {
+            devices.push((stat.st_dev, file));
+        }
+    }
+    devices.iter().all(|(_, file)| rustix::fs::syncfs(file).is_ok())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_by_file_system(_: &[&File]) -> bool {
+    false
+}
+
+/// Whether this kernel's `syncfs` reports write-back errors (Linux 5.8 and later).
+#[cfg(target_os = "linux")]
+fn syncfs_reports_errors() -> bool {
+    let release = rustix::system::uname();
+    kernel_at_least(&release.release().to_string_lossy(), (5, 8))
+}
+
+/// Whether a kernel release string (`6.1.0-18-amd64`) is at least `wanted`.
+#[cfg(any(target_os = "linux", test))]
+fn kernel_at_least(release: &str, wanted: (u32, u32)) -> bool {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (major, minor) {
+        (Some(major), Some(minor)) => (major, minor) >= wanted,
+        _ => false,
+    }
+}
+
+/// The KiB `/proc/meminfo` counts as dirty or under write-back, if it says.
+#[cfg(any(target_os = "linux", test))]
+fn meminfo_dirty_kib(text: &str) -> Option<u64> {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|number| number.trim().parse::<u64>().ok())
+    };
+    Some(field("Dirty")? + field("Writeback")?)
+}
+
+/// Fsyncs each staged file, [`MAX_PARALLEL_SYNCS`] at once.
+fn fsync_each(staged: &mut [&mut Staged]) -> Vec<Option<std::io::Error>> {
     let files: Vec<&File> = staged.iter().map(|s| &s.file).collect();
     let mut outcomes: Vec<Option<std::io::Error>> = (0..files.len()).map(|_| None).collect();
     if files.len() <= 1 {
@@ -1001,6 +1086,37 @@ mod tests {
         std::fs::write(temp.path().join("d/a.md"), b"saved").unwrap();
         assert_eq!(root.commit(d, b"new", Expect::Bytes(Sha256::of(b"a"))).unwrap(), (Swap::Raced, None));
         assert_eq!(std::fs::read(temp.path().join("d/a.md")).unwrap(), b"saved");
+    }
+
+    /// Enough staged files to be flushed by file system are all marked durable, and commit.
+    #[test]
+    fn many_staged_files_are_made_durable_together() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = Root::open(temp.path()).unwrap();
+        let names: Vec<RelativePath> = (0..SYNCFS_FROM * 2).map(|i| path(&format!("d/{i}.md"))).collect();
+        let mut staged: Vec<Staged> = names.iter().map(|name| root.stage(name, b"x", None).unwrap()).collect();
+        let errors = sync_staged(&mut staged.iter_mut().collect::<Vec<_>>());
+        assert!(errors.iter().all(Option::is_none), "{errors:?}");
+        assert!(staged.iter().all(|s| s.synced));
+        for staged in staged {
+            assert_eq!(root.commit(staged, b"x", Expect::Missing).unwrap().0, Swap::Done);
+        }
+        assert_eq!(std::fs::read_dir(temp.path().join("d")).unwrap().count(), SYNCFS_FROM * 2);
+    }
+
+    /// `syncfs` is trusted only where it reports write-back errors, and only while little else
+    /// is dirty.
+    #[test]
+    fn syncfs_is_used_only_on_kernels_that_report_its_errors() {
+        assert!(kernel_at_least("6.1.0-18-amd64", (5, 8)));
+        assert!(kernel_at_least("5.8.0", (5, 8)));
+        assert!(kernel_at_least("5.15.167.4-microsoft-standard-WSL2", (5, 8)));
+        assert!(!kernel_at_least("5.7.19", (5, 8)));
+        assert!(!kernel_at_least("4.19.0-27-amd64", (5, 8)));
+        assert!(!kernel_at_least("garbage", (5, 8)));
+        let meminfo = "MemTotal:       24000000 kB\nDirty:              1200 kB\nWriteback:            34 kB\n";
+        assert_eq!(meminfo_dirty_kib(meminfo), Some(1234));
+        assert_eq!(meminfo_dirty_kib("MemTotal: 1 kB\n"), None);
     }
 
     /// A file written through `Root` is known by its fingerprint until anything changes it: a

@@ -10,6 +10,7 @@ use agents_format::{AgentName, IndexFile, Lockfile, Manifest, ManifestError, Reg
 use agents_registry::{BUILTIN_NAME, Cache, FetchMode, Registry};
 
 use crate::error::{Result, WorkspaceError};
+use crate::signatures::Trust;
 use crate::workspace::Workspace;
 
 /// What a [`ManifestError::Registry`] message for a name clash says.
@@ -47,6 +48,8 @@ pub struct Registries {
     unreachable: Vec<(String, String)>,
     /// The first of those registries' errors, for the error a command ends with.
     first_unreachable: Option<WorkspaceError>,
+    /// The user's trust in signed registries, for this run.
+    trust: Trust,
 }
 
 impl Registries {
@@ -62,6 +65,7 @@ impl Registries {
             })
             .collect();
         let (_, user_config) = workspace.read_user_config()?;
+        let trust = Trust::new(user_config.security.require_signatures == Some(true) || manifest.require_signatures);
         for (name, source) in user_config.registries {
             match entries.iter().find(|entry| entry.name == name) {
                 None => entries.push(RegistryEntry { name, url: source.url, origin: Origin::User }),
@@ -95,6 +99,7 @@ impl Registries {
             opened: HashMap::new(),
             unreachable: Vec::new(),
             first_unreachable: None,
+            trust,
         })
     }
 
@@ -121,6 +126,12 @@ impl Registries {
             self.opened.insert(name.to_owned(), registry);
         }
         Ok(&self.opened[name])
+    }
+
+    /// Opens `name` (as [`Registries::open`]) with this run's trust, for a signature check.
+    pub(crate) fn open_trusted(&mut self, name: &str) -> Result<(&Registry, &mut Trust)> {
+        self.open(name)?;
+        Ok((&self.opened[name], &mut self.trust))
     }
 
     /// Re-opens `name` after fetching, unless offline (used when a cached snapshot lacks a

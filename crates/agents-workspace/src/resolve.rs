@@ -284,9 +284,9 @@ pub(crate) fn load_record(
     policy: &Policy<'_>,
     resolution: &mut Resolution,
 ) -> Result<(LockedAgent, Loaded)> {
+    let contents = read_contents(registries.open(registry_name)?, record)?;
+    let accepted = crate::signatures::accept(workspace, registries, registry_name, record, (locked, pinned_root))?;
     let registry = registries.open(registry_name)?;
-    let contents = read_contents(registry, record)?;
-    let accepted = crate::signatures::accept(workspace, registry, record, locked, pinned_root)?;
     let warnings = &mut resolution.warnings;
     warnings.extend(accepted.notice.filter(|notice| !warnings.contains(notice)));
     warnings.extend(gate(&format!("{}@{}", record.name, record.version), &contents, policy.deny_hidden_unicode)?);
@@ -484,14 +484,10 @@ impl Loader for RegistryLoader<'_> {
                 pin.name, pin.version
             ));
         }
-        let registry = self.registries.open(&registry_name)?;
-        let contents = read_contents(registry, &record)?;
+        let contents = read_contents(self.registries.open(&registry_name)?, &record)?;
         let pinned_root = self.pinned_roots.get(&pin.registry).map(String::as_str);
-        let accepted = if self.notify {
-            crate::signatures::accept(self.workspace, registry, &record, Some(pin), pinned_root)?
-        } else {
-            crate::signatures::accept_quietly(self.workspace, registry, &record, Some(pin), pinned_root)?
-        };
+        let check = if self.notify { crate::signatures::accept } else { crate::signatures::accept_quietly };
+        let accepted = check(self.workspace, self.registries, &registry_name, &record, (Some(pin), pinned_root))?;
         if let Some(root) = accepted.root.clone() {
             self.roots.insert(pin.registry.clone(), root);
         }

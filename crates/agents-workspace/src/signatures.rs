@@ -12,6 +12,7 @@ use agents_registry::signing::{self, SignatureError, Verdict};
 use agents_registry::{BUILTIN_NAME, Registry, RegistryError};
 
 use crate::error::{Result, WorkspaceError};
+use crate::registries::Registries;
 use crate::workspace::Workspace;
 
 /// The trust store's format version.
@@ -54,15 +55,28 @@ impl TrustStore {
     }
 }
 
-/// Whether the user's `config.toml` or the workspace's `agents.toml` sets
-/// `[security] require-signatures = true`.
-pub fn require_signatures(workspace: &Workspace) -> Result<bool> {
-    let (_, user) = workspace.read_user_config()?;
-    if user.security.require_signatures == Some(true) {
-        return Ok(true);
+/// This user's trust as one command sees it: the store, read on first use and written back when
+/// a check adds to it, and the `require-signatures` policy. Kept by [`Registries`] for the run,
+/// so checking the versions of an install reads neither file once per version.
+#[derive(Debug)]
+pub struct Trust {
+    store: Option<TrustStore>,
+    /// Whether the user's `config.toml` or the workspace's `agents.toml` sets
+    /// `[security] require-signatures = true`.
+    require_signatures: bool,
+}
+
+impl Trust {
+    pub(crate) fn new(require_signatures: bool) -> Trust {
+        Trust { store: None, require_signatures }
     }
-    let (_, manifest) = workspace.read_manifest()?;
-    Ok(manifest.require_signatures)
+
+    fn store(&mut self, workspace: &Workspace) -> Result<&mut TrustStore> {
+        if self.store.is_none() {
+            self.store = Some(TrustStore::read(workspace)?);
+        }
+        Ok(self.store.as_mut().expect("just read"))
+    }
 }
 
 /// What [`accept`] found about one version.
@@ -82,24 +96,26 @@ pub struct Accepted {
 /// is unchanged, and an unsigned registry is allowed only without `require-signatures`.
 pub fn accept(
     workspace: &Workspace,
-    registry: &Registry,
+    registries: &mut Registries,
+    registry_name: &str,
     record: &IndexRecord,
-    locked: Option<&LockedAgent>,
-    pinned_root: Option<&str>,
+    (locked, pinned_root): (Option<&LockedAgent>, Option<&str>),
 ) -> Result<Accepted> {
-    check(workspace, registry, record, locked, pinned_root, true)
+    let (registry, trust) = registries.open_trusted(registry_name)?;
+    check(workspace, trust, registry, record, (locked, pinned_root), true)
 }
 
 /// [`accept`] for what the user does not watch (`sync`, the daemon): the same checks, and the
 /// unsigned-registry notice is left for a command that shows it.
 pub fn accept_quietly(
     workspace: &Workspace,
-    registry: &Registry,
+    registries: &mut Registries,
+    registry_name: &str,
     record: &IndexRecord,
-    locked: Option<&LockedAgent>,
-    pinned_root: Option<&str>,
+    (locked, pinned_root): (Option<&LockedAgent>, Option<&str>),
 ) -> Result<Accepted> {
-    check(workspace, registry, record, locked, pinned_root, false)
+    let (registry, trust) = registries.open_trusted(registry_name)?;
+    check(workspace, trust, registry, record, (locked, pinned_root), false)
 }
 
 /// `pinned_root` is the root `agents.lock` pins for the registry (`[roots]`): trust that travels
@@ -107,10 +123,10 @@ pub fn accept_quietly(
 /// different root instead of trusting whatever it sees first.
 fn check(
     workspace: &Workspace,
+    trust: &mut Trust,
     registry: &Registry,
     record: &IndexRecord,
-    locked: Option<&LockedAgent>,
-    pinned_root: Option<&str>,
+    (locked, pinned_root): (Option<&LockedAgent>, Option<&str>),
     notify: bool,
 ) -> Result<Accepted> {
     let agent = format!("{}@{}", record.name, record.version);
@@ -119,20 +135,21 @@ fn check(
         return Ok(Accepted::default());
     }
     let refuse = |error: SignatureError| WorkspaceError::Registry(RegistryError::Signature(error));
-    let mut store = TrustStore::read(workspace)?;
+    let require_signatures = trust.require_signatures;
+    let store = trust.store(workspace)?;
     let id = registry.config.id.as_str();
     let trusted = store.roots.get(id).cloned();
+    let root = registry.root().map_err(refuse)?;
     // The project's pin is checked as this user's trust is; either one that differs refuses.
-    let pinned = match (pinned_root, &root_of(registry).map_err(refuse)?) {
+    let pinned = match (pinned_root, root) {
         (Some(project), Some(root)) if project != root.fingerprint => Some(project.to_owned()),
         (Some(project), None) => Some(project.to_owned()),
         _ => trusted.clone(),
     };
     // The root first: a registry whose root changed is refused whatever else it holds, unless
     // the root it replaced handed it over (a signed rotation, followed like a key's rotation).
-    let root = root_of(registry).map_err(refuse)?;
     let mut rotated = None;
-    match (&root, &pinned) {
+    match (root, &pinned) {
         (Some(root), Some(pinned))
             if root.fingerprint != *pinned && signing::rotated_from(&registry.config, root, pinned) =>
         {
@@ -165,7 +182,7 @@ fn check(
     let verdict = agents_registry::verify_version(registry, record).map_err(refuse)?;
     match verdict {
         Verdict::Unsigned => {
-            if require_signatures(workspace)? {
+            if require_signatures {
                 return Err(refuse(SignatureError::Required { registry: registry.name.clone(), agent }));
             }
             // Said on first use of each unsigned registry, not on every command.
@@ -205,11 +222,6 @@ fn check(
     }
 }
 
-/// The root key a registry's signed `config.json` names, if any.
-fn root_of(registry: &Registry) -> std::result::Result<Option<signing::RegistryRoot>, SignatureError> {
-    signing::registry_root(&registry.config, &registry.name)
-}
-
 /// Records `expected` as the trusted root of `registry`, after checking that the registry's
 /// signed `config.json` names exactly that root (`agents registry add --trust`).
 pub fn trust_root(workspace: &Workspace, registry: &Registry, expected: &str) -> Result<String> {
@@ -235,14 +247,20 @@ pub fn trust_root(workspace: &Workspace, registry: &Registry, expected: &str) ->
 
 /// Re-checks a locked agent's signature against the registry (`agents verify`): `None` when it
 /// holds, else what is wrong.
-pub fn recheck(workspace: &Workspace, registry: &Registry, locked: &LockedAgent) -> Result<Option<String>> {
+pub fn recheck(
+    workspace: &Workspace,
+    registries: &mut Registries,
+    registry_name: &str,
+    locked: &LockedAgent,
+) -> Result<Option<String>> {
+    let registry = registries.open(registry_name)?;
     let Some(index) = registry.index_file(&locked.name)? else {
         return Ok(Some(format!("{}@{}: registry `{}` no longer has it", locked.name, locked.version, registry.name)));
     };
     let Some(record) = index.find(&locked.version) else {
         return Ok(Some(format!("{}@{}: registry `{}` no longer has it", locked.name, locked.version, registry.name)));
     };
-    match accept_quietly(workspace, registry, record, Some(locked), None) {
+    match accept_quietly(workspace, registries, registry_name, record, (Some(locked), None)) {
         Ok(accepted) if locked.signer.is_some() && accepted.signer.is_none() => Ok(Some(format!(
             "{}@{}: agents.lock pins a signer, but the registry is unsigned",
             locked.name, locked.version

@@ -199,13 +199,7 @@ fn newest_acceptable(
         .collect();
     candidates.sort_by(|a, b| b.version.cmp(&a.version));
     for candidate in candidates {
-        match crate::signatures::accept_quietly(
-            workspace,
-            registries.open(registry_name)?,
-            candidate,
-            None,
-            pinned_root,
-        ) {
+        match crate::signatures::accept_quietly(workspace, registries, registry_name, candidate, (None, pinned_root)) {
             Ok(accepted) => return Ok(Some((candidate.clone(), accepted.signer))),
             Err(WorkspaceError::Registry(agents_registry::RegistryError::Signature(error))) => {
                 tracing::warn!(%error, "auto-update skips a version whose signature does not hold");

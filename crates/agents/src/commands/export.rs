@@ -71,8 +71,8 @@ fn read_packages(context: &Context, args: &ExportArgs) -> anyhow::Result<Vec<Exp
         let record: IndexRecord = agents_format::select(index.records(), &requirement)
             .cloned()
             .with_context(|| format!("no version of {name} matches {requirement} in registry `{registry_name}`"))?;
+        agents_workspace::signatures::accept(&workspace, &mut registries, &registry_name, &record, (None, None))?;
         let registry = registries.open(&registry_name)?;
-        agents_workspace::signatures::accept(&workspace, registry, &record, None, None)?;
         let files = if record.is_package() {
             registry
                 .package_files(&record)?

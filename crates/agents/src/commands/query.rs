@@ -133,8 +133,7 @@ fn recheck_signers(context: &Context, workspace: &agents_workspace::Workspace) -
             problems.push(format!("{name}@{}: no configured registry has id `{}`", locked.version, locked.registry));
             continue;
         };
-        let registry = registries.open(&registry_name)?;
-        problems.extend(agents_workspace::signatures::recheck(workspace, registry, locked)?);
+        problems.extend(agents_workspace::signatures::recheck(workspace, &mut registries, &registry_name, locked)?);
     }
     Ok(problems)
 }
