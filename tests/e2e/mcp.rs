@@ -363,15 +363,21 @@ fn opencode_s_own_loader_reads_the_edited_config() {
     assert_eq!(config["mcp"]["docs"]["url"], "https://mcp.example.com/mcp", "{config}");
 }
 
+/// Gemini CLI, pinned, installed with npm under the target directory once; the reason when it
+/// cannot be had (no npm, no network).
+pub(crate) fn gemini_cli() -> Result<std::path::PathBuf, String> {
+    const GEMINI_CLI: &str = "@google/gemini-cli@0.61.0";
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gemini-cli-0.61.0");
+    let find = || Some(dir.join("node_modules/.bin/gemini")).filter(|p| p.exists());
+    agents_test_support::npm_binary(&dir, GEMINI_CLI, "Gemini CLI", find)
+}
+
 /// Gemini CLI's own loader (the pinned `gemini mcp list`, which lists the servers it read and
 /// starts none in a folder it has not been told to trust) reads the `.gemini/settings.json`
 /// agents edited: the user's commented file with its own server, and ours beside it.
 #[test]
 fn gemini_cli_s_own_loader_reads_the_edited_settings() {
-    const GEMINI_CLI: &str = "@google/gemini-cli@0.61.0";
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gemini-cli-0.61.0");
-    let find = || Some(dir.join("node_modules/.bin/gemini")).filter(|p| p.exists());
-    let binary = match agents_test_support::npm_binary(&dir, GEMINI_CLI, "Gemini CLI", find) {
+    let binary = match gemini_cli() {
         Ok(binary) => binary,
         Err(why) => {
             eprintln!("note: skipping Gemini CLI's own loader: {why}");

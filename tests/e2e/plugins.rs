@@ -630,3 +630,99 @@ fn uninstalling_plugins_gives_the_user_s_settings_back_byte_for_byte() {
     env.run(["uninstall", "second-kit"]).success();
     assert_eq!(std::fs::read_to_string(project.join(".claude/settings.local.json")).unwrap(), mine);
 }
+
+/// Writes an Agent Plugins 1.0 package `name` under `parent` with two skills (one with a
+/// reference file) and nothing that runs.
+fn agent_plugins_dir(parent: &Path, name: &str) -> PathBuf {
+    let dir = parent.join(name);
+    for skill in ["pdf-tools", "review-notes"] {
+        std::fs::create_dir_all(dir.join("skills").join(skill)).unwrap();
+        let text = format!("---\nname: {skill}\ndescription: Use for {skill} work\n---\nSteps for {skill}.\n");
+        std::fs::write(dir.join("skills").join(skill).join("SKILL.md"), text).unwrap();
+    }
+    std::fs::write(dir.join("skills/pdf-tools/forms.md"), "Form fields.\n").unwrap();
+    let manifest = format!(
+        r#"{{"$schema":"https://agent-plugins.org/schemas/1.0.0/plugin.schema.json","name":"{name}","version":"1.0.0","description":"Documents"}}"#
+    );
+    std::fs::write(dir.join("plugin.json"), manifest).unwrap();
+    dir
+}
+
+/// A plugin's skills reach the other tools as skills, byte for byte at `.agents/skills/DIR/`
+/// (where Codex, Gemini CLI, OpenCode, Copilot and Cursor read skills), and go with it; a loose
+/// skill of the same name is refused before anything is written. Gemini CLI's own loader (the
+/// pinned `gemini skills list`) lists them when it is installed.
+#[test]
+fn a_plugin_s_skills_reach_the_other_tools_as_skills_and_a_name_taken_twice_is_refused() {
+    let env = TestEnv::new();
+    env.registry("team");
+    let project = env.path("project");
+    let dir = agent_plugins_dir(&env.path("src"), "doc-kit");
+    run(&env, &["publish".as_ref(), dir.as_os_str()]).success();
+
+    env.run(["install", "doc-kit"]).success();
+    assert!(!project.join(".agents").exists(), "Claude Code alone reads the plugin as a plugin");
+    env.run(["install", "doc-kit", "--target", "codex", "--target", "gemini"])
+        .success()
+        .stderr_contains("this tool gets its skills and MCP servers only");
+    for file in ["pdf-tools/SKILL.md", "pdf-tools/forms.md", "review-notes/SKILL.md"] {
+        let published = std::fs::read(dir.join("skills").join(file)).unwrap();
+        assert_eq!(std::fs::read(project.join(".agents/skills").join(file)).unwrap(), published, "{file}");
+        let plugin_copy = project.join(".claude/agents-plugins/doc-kit/plugin/skills").join(file);
+        assert_eq!(std::fs::read(plugin_copy).unwrap(), published, "{file}");
+    }
+    let lock = std::fs::read_to_string(project.join("agents.lock")).unwrap();
+    assert!(lock.contains(".agents/skills/review-notes/SKILL.md"), "{lock}");
+    env.run(["verify"]).success();
+    // Installing again changes nothing.
+    let again = env.run(["install"]).success().stderr();
+    assert!(!again.contains("Installed") && !again.contains("Updated"), "{again}");
+
+    gemini_lists_skills(&env, &project, &["pdf-tools", "review-notes"]);
+
+    // A loose skill with one of the plugin's skill names would share its directory.
+    let loose = env.path("src/review-notes");
+    std::fs::create_dir_all(&loose).unwrap();
+    std::fs::write(loose.join("SKILL.md"), "---\nname: review-notes\ndescription: Mine\n---\nMine.\n").unwrap();
+    run(&env, &["publish".as_ref(), loose.as_os_str(), "--version".as_ref(), "1.0.0".as_ref()]).success();
+    let before = std::fs::read(project.join(".agents/skills/review-notes/SKILL.md")).unwrap();
+    env.run(["install", "review-notes"])
+        .fails_with("plugin doc-kit and skill review-notes both put files at .agents/skills/review-notes/SKILL.md");
+    assert_eq!(std::fs::read(project.join(".agents/skills/review-notes/SKILL.md")).unwrap(), before);
+    assert!(!project.join(".claude/skills/review-notes").exists(), "nothing of the refused install is written");
+    assert!(!std::fs::read_to_string(project.join("agents.toml")).unwrap().contains("review-notes"));
+
+    env.run(["uninstall", "doc-kit"]).success();
+    assert!(!project.join(".agents").exists(), "its skill directories go with it");
+    assert!(!project.join(".claude").exists());
+}
+
+/// Asks the pinned Gemini CLI which skills it loads in `project` (trusted, so it reads the
+/// project's `.agents/skills/`), skipping with a note where it cannot be installed.
+fn gemini_lists_skills(env: &TestEnv, project: &Path, skills: &[&str]) {
+    let binary = match crate::mcp::gemini_cli() {
+        Ok(binary) => binary,
+        Err(why) => {
+            eprintln!("note: skipping Gemini CLI's own skill loader: {why}");
+            return;
+        }
+    };
+    let home = env.path("gemini-home");
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    let trusted = serde_json::json!({ project.display().to_string(): "TRUST_FOLDER" });
+    std::fs::write(home.join(".gemini/trustedFolders.json"), trusted.to_string()).unwrap();
+    let output = std::process::Command::new(&binary)
+        .args(["skills", "list"])
+        .current_dir(project)
+        .env("HOME", &home)
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GEMINI_CLI_HOME")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{said}");
+    for skill in skills {
+        assert!(said.contains(skill), "Gemini CLI does not list {skill}: {said}");
+    }
+}

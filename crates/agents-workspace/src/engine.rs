@@ -453,8 +453,8 @@ fn markers_copy(upstream: &std::path::Path) -> PathBuf {
 }
 
 /// Removes the directories a removal left empty, deepest first: those this tool created
-/// (recorded in the state) and those that belong to one package alone (a skill's directory and
-/// what is below it). A directory holding anything stays, and so does everything above it.
+/// (recorded in the state) and those that belong to one package alone (a skill's directory, a
+/// plugin's and each of its shared skill directories, and what is below them). A directory holding anything stays, and so does everything above it.
 fn prune_empty_dirs(
     workspace: &Workspace,
     root: &Root,
@@ -467,7 +467,9 @@ fn prune_empty_dirs(
     // user emptied by hand is pruned too).
     let gone = |r: &&StepResult| r.done == Done::Removed || (r.step.file.want.is_none() && r.done == Done::Unchanged);
     for result in results.iter().filter(gone) {
-        let own = placement.own_dirs(result.step.file.owner.kind, &result.step.file.owner.name);
+        let file = &result.step.file;
+        let mut own = placement.own_dirs(file.owner.kind, &file.owner.name);
+        own.extend(crate::placement::Placement::plugin_skill_dir(file.owner.kind, &file.path));
         let components: Vec<&str> = result.step.file.path.parent_components().collect();
         for end in (1..=components.len()).rev() {
             let dir = components[..end].join("/");

@@ -115,6 +115,10 @@ pub enum WorkspaceError {
     NoProject { start: PathBuf },
     #[error("{first} and {second} both declare the agent name `{name}`; a tool would load two agents with one name")]
     DuplicateName { name: String, first: PathBuf, second: PathBuf },
+    #[error(
+        "{first} and {second} both put files at {path} (a plugin's skill is installed for the other tools under its own name, .agents/skills/NAME); a file has one owner: uninstall one of them"
+    )]
+    SharedPath { path: String, first: String, second: String },
     #[error("{agent} cannot be installed now: {reason}")]
     Unavailable { agent: String, reason: String },
     #[error(

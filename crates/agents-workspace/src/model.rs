@@ -10,7 +10,7 @@
 //! them (`engine`), list and verify read them (`status`), and the daemon runs sync.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use agents_format::{AgentName, FileMode, Kind, LockedAgent, LockedFile, Lockfile, RelativePath, Sha256, Target};
 
@@ -548,12 +548,23 @@ pub(crate) fn managed(
     removing: &[AgentName],
 ) -> Result<Vec<Managed>> {
     let mut files = Vec::new();
-    let mut claimed: BTreeSet<&RelativePath> = BTreeSet::new();
+    let mut claimed: BTreeMap<&RelativePath, &LockedAgent> = BTreeMap::new();
     for package in &wanted.packages {
         let owner =
             Owner { name: package.pin.name.clone(), kind: package.pin.kind, version: package.pin.version.clone() };
         for file in &package.files {
-            claimed.insert(&file.path);
+            // Two packages' files at one path (a plugin's skill named like another package's
+            // directory): refused before anything is written, never one overwriting the other.
+            if let Some(first) = claimed.insert(&file.path, &package.pin)
+                && first.name != package.pin.name
+            {
+                let shown = |pin: &LockedAgent| format!("{} {}", pin.kind, pin.name);
+                return Err(WorkspaceError::SharedPath {
+                    path: file.path.to_string(),
+                    first: shown(first),
+                    second: shown(&package.pin),
+                });
+            }
             if package.held {
                 continue;
             }
@@ -577,13 +588,13 @@ pub(crate) fn managed(
     let unavailable: Vec<&AgentName> = wanted.unavailable.iter().map(|u| &u.pin.name).collect();
     let mut gone: Vec<(RelativePath, Owner)> = Vec::new();
     for (path, pinned) in &pins.by_path {
-        if !claimed.contains(path) {
+        if !claimed.contains_key(path) {
             let owner = Owner { name: pinned.name.clone(), kind: pinned.kind, version: pinned.version.clone() };
             gone.push((path.clone(), owner));
         }
     }
     for (path, written) in &state.files {
-        if !claimed.contains(path) && pins.get(path).is_none() {
+        if !claimed.contains_key(path) && pins.get(path).is_none() {
             let kind = previous.get(&written.agent).map(|p| p.kind).unwrap_or_default();
             gone.push((path.clone(), Owner { name: written.agent.clone(), kind, version: written.version.clone() }));
         }

@@ -15,7 +15,9 @@
 //! - a **plugin** goes to `.claude/agents-plugins/NAME/plugin/` (user scope:
 //!   `$CLAUDE_CONFIG_DIR/agents-plugins/NAME/plugin/`), byte for byte, beside a one-plugin
 //!   directory marketplace `.claude/agents-plugins/NAME/.claude-plugin/marketplace.json` named
-//!   `agents-NAME` ([`plugin_marketplace`]), which Claude Code loads once its settings name it.
+//!   `agents-NAME` ([`plugin_marketplace`]), which Claude Code loads once its settings name it;
+//!   when any other tool is a target, each of its skills (`skills/DIR/SKILL.md`) is copied once
+//!   more to `.agents/skills/DIR/`, under the skill's own name.
 //!
 //! [`Placement::place`] turns a package's verified contents into the files it puts in the
 //! workspace for a set of tools; it is pure, so the wanted state of a workspace is a function of
@@ -29,6 +31,11 @@ use agents_registry::PackageContent;
 
 /// The lockfile target of the shared `.agents/skills/` copy of a skill.
 pub(crate) const SHARED_TARGET: &str = "agents";
+/// Where the other tools read skills: a skill's shared copy, and a plugin's skills.
+const SHARED_SKILLS: &str = ".agents/skills";
+/// Where a plugin keeps its skills, one directory each (Claude Code's default, and Agent Plugins
+/// 1.0's).
+const PLUGIN_SKILLS: &str = "skills/";
 /// A plugin's marketplace file, relative to its directory.
 const MARKETPLACE_FILE: &str = ".claude-plugin/marketplace.json";
 /// Where a plugin's own files go inside its directory.
@@ -37,6 +44,17 @@ const PLUGIN_SUBDIR: &str = "plugin";
 /// The name of the one-plugin marketplace a plugin is installed as: `agents-NAME`.
 pub fn plugin_marketplace_name(name: &AgentName) -> String {
     format!("agents-{name}")
+}
+
+/// The skills of a plugin's files the other tools can read: each `skills/DIR/SKILL.md` whose
+/// `DIR` is a valid name (the directory is the skill's name to every tool).
+pub(crate) fn plugin_skill_dirs(contents: &[PackageContent]) -> Vec<AgentName> {
+    contents
+        .iter()
+        .filter_map(|c| c.file.path.as_str().strip_prefix(PLUGIN_SKILLS)?.strip_suffix("/SKILL.md"))
+        .filter(|dir| !dir.contains('/'))
+        .filter_map(|dir| AgentName::new(dir).ok())
+        .collect()
 }
 
 /// The marketplace file of a plugin's directory: the plugin, at `./plugin`. An Agent Plugins
@@ -281,7 +299,15 @@ impl Placement<'_> {
 
     /// The shared copy of a skill the other tools read (`.agents/skills/NAME`), in every scope.
     pub(crate) fn shared_skill_dir(name: &AgentName) -> String {
-        format!(".agents/skills/{name}")
+        format!("{SHARED_SKILLS}/{name}")
+    }
+
+    /// The shared skill directory a plugin's file at `path` is in (`.agents/skills/DIR`), which
+    /// belongs to that plugin alone and goes with it once empty.
+    pub(crate) fn plugin_skill_dir(kind: Kind, path: &RelativePath) -> Option<String> {
+        let rest = path.as_str().strip_prefix(SHARED_SKILLS)?.strip_prefix('/')?;
+        let (dir, _) = rest.split_once('/')?;
+        (kind == Kind::Plugin).then(|| format!("{SHARED_SKILLS}/{dir}"))
     }
 
     /// The file that stands for a package: the agent's file, the Claude Code copy of `SKILL.md`,
@@ -411,11 +437,32 @@ impl Placement<'_> {
                 notes: Vec::new(),
             });
         }
-        for tool in tools.iter().filter(|t| **t != Target::ClaudeCode) {
-            placed.skipped.push((
-                tool.as_str(),
-                "plugin (installed for Claude Code; this tool gets its MCP servers only)".to_owned(),
-            ));
+        let others: Vec<Target> = tools.iter().copied().filter(|t| *t != Target::ClaudeCode).collect();
+        if others.is_empty() {
+            return placed;
+        }
+        // The other tools read the plugin's skills as skills (each at `.agents/skills/DIR/`,
+        // byte for byte) and its MCP servers as entries in their own files (`plugins.rs`).
+        let skills = plugin_skill_dirs(contents);
+        for content in contents {
+            let Some(rest) = content.file.path.as_str().strip_prefix(PLUGIN_SKILLS) else { continue };
+            let Some((dir, _)) = rest.split_once('/') else { continue };
+            if !skills.iter().any(|skill| skill.as_str() == dir) {
+                continue;
+            }
+            let Ok(path) = RelativePath::parse(&format!("{SHARED_SKILLS}/{rest}")) else { continue };
+            placed.files.push(Placed {
+                target: SHARED_TARGET,
+                path,
+                bytes: content.bytes.clone(),
+                mode: Some(content.file.mode),
+                origin: Origin::Copy(content.file.path.clone()),
+                notes: Vec::new(),
+            });
+        }
+        let rest = if skills.is_empty() { "its MCP servers only" } else { "its skills and MCP servers only" };
+        for tool in others {
+            placed.skipped.push((tool.as_str(), format!("plugin (installed for Claude Code; this tool gets {rest})")));
         }
         placed
     }
@@ -505,7 +552,19 @@ impl Placement<'_> {
                 targets == wanted
             }
             Kind::Bundle => targets.is_empty(),
-            Kind::Plugin => targets == [Target::ClaudeCode.as_str()],
+            // Its shared skill copies are there only when it has skills, which its files tell.
+            Kind::Plugin => {
+                let skills = locked.files.iter().any(|f| f.target == SHARED_TARGET);
+                let prefix = format!("{}/{PLUGIN_SUBDIR}/{PLUGIN_SKILLS}", self.plugin_dir(&locked.name));
+                let has_skills = locked.files.iter().any(|f| {
+                    f.path
+                        .as_str()
+                        .strip_prefix(&prefix)
+                        .and_then(|rest| rest.strip_suffix("/SKILL.md"))
+                        .is_some_and(|dir| !dir.contains('/') && AgentName::new(dir).is_ok())
+                });
+                targets.contains(&Target::ClaudeCode.as_str()) && skills == (has_skills && !others.is_empty())
+            }
         }
     }
 
@@ -523,6 +582,8 @@ impl Placement<'_> {
             Kind::Skill => self.skill_dirs(name, &[Target::Codex]).iter().any(|(t, dir)| {
                 *t == target && path.as_str().strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/'))
             }),
+            Kind::Plugin if target == SHARED_TARGET => Self::plugin_skill_dir(Kind::Plugin, path)
+                .is_some_and(|dir| AgentName::new(&dir[SHARED_SKILLS.len() + 1..]).is_ok()),
             Kind::Plugin => {
                 target == Target::ClaudeCode.as_str()
                     && path.as_str().strip_prefix(&self.plugin_dir(name)).is_some_and(|rest| rest.starts_with('/'))
@@ -563,7 +624,9 @@ impl Placement<'_> {
                 format!("a path under .claude/skills/{name}/ (claude-code) or .agents/skills/{name}/ (agents)")
             }
             Kind::Bundle => "no file (a bundle is only requirements)".to_owned(),
-            Kind::Plugin => format!("a path under .claude/agents-plugins/{name}/ (claude-code)"),
+            Kind::Plugin => format!(
+                "a path under .claude/agents-plugins/{name}/ (claude-code) or one of its skills under .agents/skills/ (agents)"
+            ),
         }
     }
 }
