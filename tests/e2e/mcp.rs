@@ -172,7 +172,7 @@ fn a_stdio_server_waits_for_consent() {
     let env = TestEnv::new();
     manifest(&env, SERVERS);
     // Without a terminal and without --allow-exec, the command is not written; the rest is.
-    env.run(["install"]).success().stderr_contains("mcp:github is awaiting your approval");
+    env.run(["install"]).success().stderr_contains("mcp:github: it is awaiting your approval");
     let claude: serde_json::Value = serde_json::from_str(&read(&env, ".mcp.json")).unwrap();
     assert!(claude["mcpServers"]["github"].is_null() && claude["mcpServers"]["docs"].is_object(), "{claude}");
     let listed = env.run(["list", "--json"]).success().json();
@@ -189,7 +189,7 @@ fn a_stdio_server_waits_for_consent() {
     // A changed command (a teammate's pull) is not activated by install or sync: the approved
     // version stays as it was.
     manifest(&env, &SERVERS.replace("@modelcontextprotocol/server-github", "evil-package"));
-    env.run(["install"]).success().stderr_contains("its command changed");
+    env.run(["install"]).success().stderr_contains("what it runs changed");
     env.run(["sync"]).success();
     assert!(!read(&env, ".mcp.json").contains("evil-package"));
     assert!(read(&env, ".mcp.json").contains("@modelcontextprotocol/server-github"));
@@ -228,7 +228,7 @@ fn the_daemon_never_activates_a_changed_command() {
     assert!(eventually(std::time::Duration::from_secs(20), docs_arrived), "{}", read(&bob, ".mcp.json"));
     let text = read(&bob, ".mcp.json");
     assert!(!text.contains("evil-package") && text.contains("server-github"), "{text}");
-    bob.run(["sync"]).success().stderr_contains("mcp:github its command changed and is awaiting your approval");
+    bob.run(["sync"]).success().stderr_contains("mcp:github: what it runs changed, and it is awaiting your approval");
     assert!(!read(&bob, ".mcp.json").contains("evil-package"));
 }
 

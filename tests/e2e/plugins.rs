@@ -474,9 +474,18 @@ fn a_plugin_update_that_changes_what_it_runs_waits_for_approval_under_sync_insta
     assert_eq!(activation(&bob.project, "looper-kit").1, Some(serde_json::Value::Bool(true)));
     drop(daemon);
 
-    bob.run(["sync"]).success().stderr_contains("looper-kit its command changed and is awaiting your approval");
-    bob.run(["install"]).success().stderr_contains("looper-kit its command changed and is awaiting your approval");
+    bob.run(["sync"]).success().stderr_contains("looper-kit: what it runs changed, and it is awaiting your approval");
+    bob.run(["install"])
+        .success()
+        .stderr_contains("looper-kit: what it runs changed, and it is awaiting your approval");
     assert_eq!(std::fs::read_to_string(&hooks).unwrap(), v1_hooks);
+    // `list` and `verify` say so too, not that bob's files were modified.
+    bob.run(["list"])
+        .success()
+        .stdout_contains("awaiting approval")
+        .stdout_contains("v1.0.0 installed until you approve");
+    let verify = bob.run(["verify"]).fails_with("looper-kit v1.1.0 awaits your approval: v1.0.0's files are installed");
+    assert!(!verify.stderr().contains("does not match the checksum"), "{}", verify.stderr());
 
     // Files that reach the project another way (a commit of the plugin's directory) are not
     // what bob approved: the plugin is disabled, not run.

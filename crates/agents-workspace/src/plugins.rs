@@ -41,6 +41,12 @@ pub(crate) fn executable(pin: &LockedAgent, contents: &Contents) -> Option<Execu
     Some(Executable { subject: pin.name.to_string(), lines })
 }
 
+/// Whether this user approved the plugin version `pin` pins (a version that runs nothing is
+/// approved by the change that first writes it).
+pub(crate) fn approved(approvals: &Approvals, pin: &LockedAgent) -> bool {
+    approvals.covers(pin.name.as_str(), &digest_line(pin))
+}
+
 /// The line of a plugin's approval that binds it to one version's bytes.
 fn digest_line(pin: &LockedAgent) -> String {
     format!("every file of {} {} (package digest {})", pin.name, pin.version, pin.sha256)
@@ -76,7 +82,7 @@ pub(crate) fn consent(
             continue;
         }
         let subject = package.pin.name.to_string();
-        if package.loaded.is_none() && approvals.covers(&subject, &digest_line(&package.pin)) {
+        if package.loaded.is_none() && approved(&approvals, &package.pin) {
             kept.push(package);
             continue;
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use agents_format::{AgentName, Kind, LockedAgent, RelativePath, Target};
 
+use crate::consent::Approvals;
 use crate::error::Result;
 use crate::fs::OnDisk;
 use crate::model::{Disk, View};
@@ -30,6 +31,9 @@ pub enum Status {
     Modified,
     /// The locked version met the user's edits and is kept aside (`agents resolve`).
     Conflict,
+    /// A plugin version the lockfile pins (pulled from a teammate) that this user has not
+    /// approved: the files of the version they approved stay installed meanwhile.
+    AwaitingApproval,
 }
 
 impl Status {
@@ -41,6 +45,7 @@ impl Status {
             Status::Missing => "missing",
             Status::Modified => "modified",
             Status::Conflict => "conflict",
+            Status::AwaitingApproval => "awaiting approval",
         }
     }
 
@@ -49,7 +54,7 @@ impl Status {
         match self {
             Status::Ok | Status::NotInstalled => false,
             Status::Edited => strict,
-            Status::Missing | Status::Modified | Status::Conflict => true,
+            Status::Missing | Status::Modified | Status::Conflict | Status::AwaitingApproval => true,
         }
     }
 }
@@ -78,6 +83,10 @@ pub struct PackageStatus {
     /// An update kept aside because it conflicts with the user's edits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflict: Option<ConflictStatus>,
+    /// For a plugin whose pinned version awaits this user's approval: the version whose files
+    /// are installed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed: Option<semver::Version>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -102,9 +111,13 @@ pub fn status(workspace: &Workspace) -> Result<Vec<PackageStatus>> {
     let root = workspace.open_root()?;
     let disk = Disk::lenient(&root, &state);
     let placement = workspace.placement();
+    let approvals = Approvals::read(&workspace.dirs.state);
     let mut all = Vec::with_capacity(lockfile.agents().len());
     for locked in lockfile.agents() {
         let mut package = package_status(workspace, placement, &manifest.targets, locked, &disk, &state)?;
+        if locked.kind == Kind::Plugin && package.status != Status::Ok {
+            awaiting_approval(&mut package, locked, &state, &approvals);
+        }
         package.requirement = manifest.agents.get(&locked.name).map(|d| d.requirement.to_string());
         all.push(package);
     }
@@ -123,6 +136,7 @@ pub fn status(workspace: &Workspace) -> Result<Vec<PackageStatus>> {
                 files: Vec::new(),
                 edited_on: None,
                 conflict: None,
+                installed: None,
             });
         }
     }
@@ -184,7 +198,23 @@ fn package_status(
         files,
         edited_on,
         conflict,
+        installed: None,
     })
+}
+
+/// Marks a plugin whose files are another version's, as this tool wrote them, and whose pinned
+/// version this user has not approved: the install that met it held it back for approval.
+fn awaiting_approval(package: &mut PackageStatus, locked: &LockedAgent, state: &WorkspaceState, approvals: &Approvals) {
+    if crate::plugins::approved(approvals, locked) {
+        return;
+    }
+    let installed = state.files.values().find(|w| w.agent == locked.name && w.version != locked.version);
+    let Some(installed) = installed else { return };
+    package.installed = Some(installed.version.clone());
+    package.status = Status::AwaitingApproval;
+    for file in package.files.iter_mut().filter(|f| f.status != Status::Ok) {
+        file.status = Status::AwaitingApproval;
+    }
 }
 
 /// The files a package should hold for a target of the project that its lockfile entry does not

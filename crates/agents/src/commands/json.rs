@@ -60,6 +60,7 @@ pub(crate) struct Package {
     files: Vec<PackageFile>,
     edited_on: Option<semver::Version>,
     conflict: Option<Conflict>,
+    installed: Option<semver::Version>,
 }
 
 #[derive(serde::Serialize)]
@@ -97,6 +98,7 @@ impl From<&agents_workspace::PackageStatus> for Package {
                 .conflict
                 .as_ref()
                 .map(|c| Conflict { version: c.version.clone(), upstream: c.upstream.clone() }),
+            installed: status.installed.clone(),
         }
     }
 }

@@ -42,6 +42,8 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
             extra.push_str(&format!(" (v{} kept aside: `agents resolve {}`)", conflict.version, status.name));
         } else if let Some(version) = &status.edited_on {
             extra.push_str(&format!(" (your edits on v{version})"));
+        } else if let Some(version) = &status.installed {
+            extra.push_str(&format!(" (v{version} installed until you approve: `agents install`)"));
         }
         // A package's status is the worst of its files'; its line names the file that has it
         // when one file does (a deleted converted file, not the Claude Code file beside it),
@@ -58,7 +60,10 @@ pub(crate) fn list(context: &Context, printer: &Printer, json: bool) -> anyhow::
             status.status.as_str(),
             printer.path(shown)
         ));
-        for file in status.files.iter().filter(|f| f.status != Status::Ok && f.path != *shown) {
+        let listed = |f: &&agents_workspace::FileStatus| {
+            !matches!(f.status, Status::Ok | Status::AwaitingApproval) && f.path != *shown
+        };
+        for file in status.files.iter().filter(listed) {
             lines.push(format!("{:width$}    {} {}", "", file.status.as_str(), printer.path(&file.path)));
         }
     }
@@ -91,6 +96,12 @@ pub(crate) fn verify(context: &Context, printer: &Printer, args: VerifyArgs) -> 
     }
     for status in &statuses {
         let version = status.version.as_ref().map(|v| format!(" v{v}")).unwrap_or_default();
+        if let Some(installed) = &status.installed {
+            printer.error(format!(
+                "{}{version} awaits your approval: v{installed}'s files are installed (`agents install` shows what it runs; `agents install --allow-exec {}` approves it)",
+                status.name, status.name
+            ));
+        }
         for file in &status.files {
             let path = printer.path(&file.path);
             let what = match file.status {
@@ -101,6 +112,7 @@ pub(crate) fn verify(context: &Context, printer: &Printer, args: VerifyArgs) -> 
                     format!("has your edits and an update kept aside (`agents resolve {}` settles it)", status.name)
                 }
                 Status::Edited => format!("is edited by you on{version} (your edits, kept)"),
+                Status::AwaitingApproval => continue,
             };
             let line = format!("{}{version}: {path} {what}", status.name);
             if failing(file.status) { printer.error(line) } else { printer.note("note", line) }

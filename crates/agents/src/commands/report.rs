@@ -231,11 +231,11 @@ fn print_config(printer: &Printer, report: &Report) {
         printer.status(&verb, format!("`{}` in {} (from {})", change.key, printer.path(&change.file), change.owner));
     }
     for pending in &report.awaiting_approval {
-        let why = if pending.changed { "its command changed and is" } else { "is" };
+        let why = if pending.changed { "what it runs changed, and it is" } else { "it is" };
         printer.warn(format!(
-            "{} {why} awaiting your approval, so it was not installed; it would run: {}",
+            "{}: {why} awaiting your approval, so it was not installed; it would run:\n  {}",
             pending.subject,
-            pending.lines.join(" \\ ")
+            pending.lines.join("\n  ")
         ));
         let name = pending.subject.strip_prefix("mcp:").unwrap_or(&pending.subject);
         printer.next(format!("agents install --allow-exec {name}"));
