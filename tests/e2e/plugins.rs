@@ -565,7 +565,8 @@ fn a_plugin_s_mcp_servers_reach_the_other_tools_beside_the_user_s_own_entries() 
         .stderr_contains(
             "MCP server `local` of plugin looper-kit: not written for the other tools, it runs a file inside the plugin",
         )
-        .stderr_contains("MCP server `notes` of plugin looper-kit not written for codex");
+        .stderr_contains("MCP server `notes` of plugin looper-kit not written for codex")
+        .stderr_contains("not carried over: the plugin's agents, commands, hooks (this tool gets its MCP servers)");
     let cursor = std::fs::read_to_string(project.join(".cursor/mcp.json")).unwrap();
     assert!(
         cursor.starts_with("{\n  // my own server\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"my-server\" }"),
@@ -671,9 +672,8 @@ fn a_plugin_s_skills_reach_the_other_tools_as_skills_and_a_name_taken_twice_is_r
 
     env.run(["install", "doc-kit"]).success();
     assert!(!project.join(".agents").exists(), "Claude Code alone reads the plugin as a plugin");
-    env.run(["install", "doc-kit", "--target", "codex", "--target", "gemini"])
-        .success()
-        .stderr_contains("this tool gets its skills and MCP servers only");
+    let install = env.run(["install", "doc-kit", "--target", "codex", "--target", "gemini"]).success().stderr();
+    assert!(!install.contains("not carried over"), "the other tools get all an Agent Plugins package has: {install}");
     for file in ["pdf-tools/SKILL.md", "pdf-tools/forms.md", "review-notes/SKILL.md"] {
         let published = std::fs::read(dir.join("skills").join(file)).unwrap();
         assert_eq!(std::fs::read(project.join(".agents/skills").join(file)).unwrap(), published, "{file}");

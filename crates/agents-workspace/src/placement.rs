@@ -460,9 +460,19 @@ impl Placement<'_> {
                 notes: Vec::new(),
             });
         }
-        let rest = if skills.is_empty() { "its MCP servers only" } else { "its skills and MCP servers only" };
-        for tool in others {
-            placed.skipped.push((tool.as_str(), format!("plugin (installed for Claude Code; this tool gets {rest})")));
+        // What only Claude Code loads from a plugin, by its default directories, is named.
+        let claude_only: Vec<&str> = [("agents/", "agents"), ("commands/", "commands"), ("hooks/", "hooks")]
+            .into_iter()
+            .filter(|(dir, _)| contents.iter().any(|c| c.file.path.as_str().starts_with(dir)))
+            .map(|(_, what)| what)
+            .collect();
+        if !claude_only.is_empty() {
+            let gets = if skills.is_empty() { "its MCP servers" } else { "its skills and MCP servers" };
+            for tool in others {
+                placed
+                    .skipped
+                    .push((tool.as_str(), format!("the plugin's {} (this tool gets {gets})", claude_only.join(", "))));
+            }
         }
         placed
     }
