@@ -3,7 +3,8 @@
 //! with `--quick`) that also holds the graphs below, published through `agents publish`:
 //!
 //! - a bundle of 50 packages, each requiring 4 of 200 shared dependencies (250 packages in all),
-//!   installed into a fresh project with a warm cache;
+//!   installed into a fresh project with a warm cache, on a quiet machine (`sync` before each
+//!   run), and again while another program has 64 MiB waiting to be written;
 //! - a forced backtrack: `wide` has 100 versions, each but the oldest requiring a `pin` version
 //!   the bundle's own `pin` requirement excludes, so the solver refuses 99 versions of `wide`
 //!   before it finds the one that fits.
@@ -50,6 +51,12 @@ pub(crate) fn deps(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
     fresh_project(&project)?;
     check(user.agents(&project, &["install", "deps-bundle"]))?;
     let mut rows = Vec::new();
+    // Each run starts with nothing waiting to be written (the setup's own writes flushed), as on
+    // a quiet machine: agents then makes its files durable with one `syncfs`.
+    let quiet = |_| {
+        fresh_project(&project)?;
+        flush()
+    };
     for (scenario, name) in [
         (
             format!("install a bundle of {PACKAGES} packages with {SHARED} shared dependencies, warm cache"),
@@ -57,9 +64,25 @@ pub(crate) fn deps(quick: bool, scale: Option<usize>) -> anyhow::Result<()> {
         ),
         (format!("install with a forced backtrack over {WIDE_VERSIONS} versions, warm cache"), "deps-backtrack"),
     ] {
-        let figure = sample(runs, |_| fresh_project(&project), |_| user.agents(&project, &["install", name]))?;
+        let figure = sample(runs, quiet, |_| user.agents(&project, &["install", name]))?;
         rows.push(Row { scenario, figure: Ok(figure), note: String::new() });
     }
+    // The same install while another program has 64 MiB not yet written: a `syncfs` would wait
+    // for that too, so agents fsyncs each of its files instead.
+    let other = work.join("other-program.bin");
+    let busy = |_| {
+        fresh_project(&project)?;
+        flush()?;
+        fs_err::write(&other, vec![1u8; 64 << 20])?;
+        Ok(())
+    };
+    let figure = sample(runs, busy, |_| user.agents(&project, &["install", "deps-bundle"]))?;
+    rows.push(Row {
+        scenario: "the same bundle while another program has 64 MiB not yet written".to_owned(),
+        figure: Ok(figure),
+        note: "one fsync per file (16 at a time) instead of one `syncfs`".to_owned(),
+    });
+    let _ = fs_err::remove_file(&other);
     rows.push(cold_sparse(&bin, &registry, &work, runs)?);
     rows.push(apm(&work, runs)?);
     let table = render(&rows, runs, scale);
@@ -116,6 +139,13 @@ fn bundle(publisher: &User, work: &Path, name: &str, requires: &[String]) -> any
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     check(publisher.agents(work, &args))
+}
+
+/// Writes out everything waiting to be written (`sync`), so the next run starts quiet.
+fn flush() -> anyhow::Result<()> {
+    let status = std::process::Command::new("sync").status().context("cannot run sync")?;
+    anyhow::ensure!(status.success(), "sync failed");
+    Ok(())
 }
 
 fn check(mut command: std::process::Command) -> anyhow::Result<()> {
