@@ -656,7 +656,8 @@ const SYNCFS_DIRTY_LIMIT_KIB: u64 = 32 * 1024;
 
 /// Flushes the file system of each of `files` once, when there are enough of them, the kernel
 /// reports write-back errors through `syncfs` (Linux 5.8 and later: before, it returned success
-/// whatever happened) and little else waits to be written. Returns whether every file is now
+/// whatever happened), each is a local disk file system ([`SYNCFS_FILE_SYSTEMS`]) and little
+/// else waits to be written. Returns whether every file is now
 /// durable; `false` leaves it to an fsync of each, which names the file that failed.
 #[cfg(target_os = "linux")]
 fn sync_by_file_system(files: &[&File]) -> bool {
@@ -677,8 +678,18 @@ fn sync_by_file_system(files: &[&File]) -> bool {
             devices.push((stat.st_dev, file));
         }
     }
-    devices.iter().all(|(_, file)| rustix::fs::syncfs(file).is_ok())
+    // `f_type` is as wide as a C `long`: 32 bits on some targets.
+    #[allow(clippy::unnecessary_cast)]
+    let local =
+        |file: &File| rustix::fs::fstatfs(file).is_ok_and(|fs| SYNCFS_FILE_SYSTEMS.contains(&(fs.f_type as i64)));
+    devices.iter().all(|(_, file)| local(file)) && devices.iter().all(|(_, file)| rustix::fs::syncfs(file).is_ok())
 }
+
+/// The file systems whose `syncfs` writes out every file's data (their magic numbers, from
+/// `statfs(2)`): ext2/3/4, XFS, Btrfs, F2FS and tmpfs. Elsewhere (FUSE, where it may reach no
+/// server; network file systems) each file is fsync'd.
+#[cfg(target_os = "linux")]
+const SYNCFS_FILE_SYSTEMS: [i64; 5] = [0xEF53, 0x5846_5342, 0x9123_683E, 0xF2F5_2010, 0x0102_1994];
 
 #[cfg(not(target_os = "linux"))]
 fn sync_by_file_system(_: &[&File]) -> bool {
