@@ -744,6 +744,17 @@ mod tests {
         assert!(check(Kind::Agent, "opencode", ".opencode/agent/pdf.md"));
         assert!(!check(Kind::Agent, "opencode", ".opencode/agent/other.md"));
         assert!(!check(Kind::Agent, "vim", ".vim/pdf.md"));
+        // A plugin: its directory for Claude Code, and for the other tools a skill directory of
+        // a valid name, one level below `.agents/skills/`; nothing else.
+        assert!(check(Kind::Plugin, "claude-code", ".claude/agents-plugins/pdf/plugin/skills/forms/SKILL.md"));
+        assert!(check(Kind::Plugin, "agents", ".agents/skills/forms/SKILL.md"));
+        assert!(check(Kind::Plugin, "agents", ".agents/skills/forms/scripts/fill.sh"));
+        assert!(!check(Kind::Plugin, "agents", ".agents/skills/SKILL.md"));
+        assert!(!check(Kind::Plugin, "agents", ".agents/skills/-x/SKILL.md"));
+        assert!(!check(Kind::Plugin, "agents", ".agents/other/forms/SKILL.md"));
+        assert!(!check(Kind::Plugin, "agents", ".claude/agents-plugins/pdf/plugin/skills/forms/SKILL.md"));
+        assert!(!check(Kind::Plugin, "claude-code", ".agents/skills/forms/SKILL.md"));
+        assert!(!check(Kind::Plugin, "codex", ".agents/skills/forms/SKILL.md"));
     }
 
     #[test]
