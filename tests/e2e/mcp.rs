@@ -372,6 +372,28 @@ pub(crate) fn gemini_cli() -> Result<std::path::PathBuf, String> {
     agents_test_support::npm_binary(&dir, GEMINI_CLI, "Gemini CLI", find)
 }
 
+/// Runs Gemini CLI with `args` in `project`, with `home` as its home and no API key (it starts
+/// no model); what it printed, once it exited 0.
+pub(crate) fn run_gemini(
+    binary: &std::path::Path,
+    project: &std::path::Path,
+    home: &std::path::Path,
+    args: &[&str],
+) -> String {
+    let output = std::process::Command::new(binary)
+        .args(args)
+        .current_dir(project)
+        .env("HOME", home)
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GEMINI_CLI_HOME")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "gemini {args:?}: {said}");
+    said
+}
+
 /// Gemini CLI's own loader (the pinned `gemini mcp list`, which lists the servers it read and
 /// starts none in a folder it has not been told to trust) reads the `.gemini/settings.json`
 /// agents edited: the user's commented file with its own server, and ours beside it.
@@ -392,17 +414,7 @@ fn gemini_cli_s_own_loader_reads_the_edited_settings() {
     env.run(["install", "--allow-exec", "github"]).success();
     let home = env.path("gemini-home");
     std::fs::create_dir_all(&home).unwrap();
-    let output = std::process::Command::new(&binary)
-        .args(["mcp", "list"])
-        .current_dir(&env.project)
-        .env("HOME", &home)
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("GEMINI_CLI_HOME")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "{said}");
+    let said = run_gemini(&binary, &env.project, &home, &["mcp", "list"]);
     assert!(said.contains("mine: my-server"), "{said}");
     assert!(said.contains("github: npx -y @modelcontextprotocol/server-github (stdio)"), "{said}");
     assert!(said.contains("docs: https://mcp.example.com/mcp (http)"), "{said}");

@@ -720,17 +720,7 @@ fn gemini_lists_skills(env: &TestEnv, project: &Path, skills: &[&str]) {
     std::fs::create_dir_all(home.join(".gemini")).unwrap();
     let trusted = serde_json::json!({ project.display().to_string(): "TRUST_FOLDER" });
     std::fs::write(home.join(".gemini/trustedFolders.json"), trusted.to_string()).unwrap();
-    let output = std::process::Command::new(&binary)
-        .args(["skills", "list"])
-        .current_dir(project)
-        .env("HOME", &home)
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("GEMINI_CLI_HOME")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "{said}");
+    let said = crate::mcp::run_gemini(&binary, project, &home, &["skills", "list"]);
     for skill in skills {
         assert!(said.contains(skill), "Gemini CLI does not list {skill}: {said}");
     }
