@@ -119,6 +119,15 @@ fn verbose_logs_in_a_pipe_have_no_colour_codes_even_without_no_color() {
     let run = env.run(["install", "test-writer"]).success();
     assert!(run.stderr().contains("DEBUG"), "AGENTS_LOG=debug logged nothing:\n{}", run.stderr());
     assert_no_escapes(&run.stderr());
+
+    // A level per target: the registry's debug records (fetching the team's registry for a
+    // version published there), and nothing else's.
+    env.publish("logged", "1.0.0");
+    env.set_env("AGENTS_LOG", "warn,agents_registry=debug");
+    let stderr = env.run(["install", "logged"]).success().stderr();
+    let debug: Vec<&str> = stderr.lines().filter(|l| l.contains("DEBUG")).collect();
+    assert!(!debug.is_empty(), "AGENTS_LOG=warn,agents_registry=debug logged nothing:\n{stderr}");
+    assert!(debug.iter().all(|l| l.contains("agents_registry")), "{stderr}");
 }
 
 #[test]

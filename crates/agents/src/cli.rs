@@ -20,7 +20,7 @@ pub(crate) struct Cli {
     /// Print nothing but errors and requested data (no status or `next:` lines).
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
-    /// Log what happens (repeat for more); AGENTS_LOG takes a tracing filter.
+    /// Log what happens (repeat for more); AGENTS_LOG takes a level, and a level per target (`warn,agents_registry=debug`).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
 }

@@ -70,29 +70,40 @@ fn print_error(printer: &Printer, error: &anyhow::Error) {
 }
 
 fn init_tracing(verbose: u8) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let default = match verbose {
         0 => "warn",
         1 => "info,agents=debug",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = log_filter(default);
     // Colour exactly when the printer colours: on a terminal, with NO_COLOR unset. Anywhere else
     // the subscriber's escape sequences would reach a file or a pipe (and the escaping below
     // would turn them into `\u{1b}[34m` text).
     let color = printer::color_wanted();
+    // The fmt subscriber passes every level: `filter` alone decides (its own default is INFO).
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::Level::TRACE)
         .with_ansi(color)
         .with_writer(move || SafeStderr { color })
         .without_time();
     // Without -v or AGENTS_LOG only warnings show, and they read as the CLI's own do
     // (`warning: …`), not as log records.
     if verbose == 0 && std::env::var_os("AGENTS_LOG").is_none() {
-        builder.event_format(Plain).init();
+        builder.event_format(Plain).finish().with(filter).init();
     } else {
-        builder.init();
+        builder.finish().with(filter).init();
     }
+}
+
+/// The log filter `AGENTS_LOG` gives (`debug`, `info,agents_registry=debug`: a level, and a
+/// level per target prefix), else `default`.
+fn log_filter(default: &str) -> tracing_subscriber::filter::Targets {
+    std::env::var("AGENTS_LOG")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| default.parse().expect("the default filter parses"))
 }
 
 /// `warning: message` (and `error:`), fields after the message as `key=value`.

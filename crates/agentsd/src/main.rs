@@ -51,19 +51,37 @@ struct Args {
 fn main() {
     agents_registry::libgit2::configure();
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // `AGENTS_LOG` as the CLI reads it: a level, and a level per target prefix. The fmt
+    // subscriber passes every level, so this filter alone decides.
+    let filter: tracing_subscriber::filter::Targets = std::env::var("AGENTS_LOG")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
     match args.log_file.as_deref().map(|path| log::Log::open(path, args.log_max_bytes)) {
         Some(Ok(log)) => {
             let writer = std::sync::Mutex::new(log);
-            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(writer).init();
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(writer)
+                .finish()
+                .with(filter)
+                .init();
         }
         opened => {
             // `agents daemon start` sends stderr to a log file: colour only on a terminal, and
             // never against NO_COLOR.
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
                 && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(ansi)
+                .with_writer(std::io::stderr)
+                .finish()
+                .with(filter)
+                .init();
             if let Some(Err(error)) = opened {
                 tracing::warn!("cannot open the log file, logging to stderr: {error}");
             }
