@@ -99,7 +99,7 @@ impl Cache {
         if let Some(base) = url.sparse_base() {
             return self.open_sparse(name, url, base, mode);
         }
-        crate::libgit2::limit_pack_windows();
+        crate::libgit2::configure_reads();
         let dir = self.clone_dir(url);
         // Reading needs no lock: objects are immutable and the tip ref moves atomically. So a
         // reader (the daemon reconciling) never waits for a fetch that is talking to a remote.
@@ -153,7 +153,7 @@ impl Cache {
         if url.sparse_base().is_some() {
             return Err(RegistryError::ReadOnly { url: url.to_string() });
         }
-        crate::libgit2::limit_pack_windows();
+        crate::libgit2::configure_reads();
         let dir = self.clone_dir(url);
         let _lock = self.lock(&dir)?;
         let repository = match git2::Repository::open_bare(&dir) {
@@ -194,6 +194,8 @@ impl Cache {
             None => git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?,
         };
         self.fetch(&repository, url)?;
+        // A clone of a registry on this machine linked its loose objects.
+        pack_loose_objects(&repository, url);
         drop(repository);
         if dir.exists() {
             fs_err::remove_dir_all(dir).map_err(io_error(dir))?;
@@ -231,18 +233,34 @@ impl Cache {
                 cache: self.clone_dir(url),
             });
         }
-        if let Ok(previous) = tip(repository)
+        let previous = tip(repository).ok();
+        if let Some(previous) = &previous
             && previous.id() != incoming.id()
         {
-            verify_history(repository, url, &previous, &incoming, self.clone_dir(url))?;
+            verify_history(repository, url, previous, &incoming, self.clone_dir(url))?;
         }
+        let moved = previous.is_none_or(|previous| previous.id() != incoming.id());
         set_tip(repository, incoming.id())?;
         let mut config = repository.config().context(|| "open the cache clone's config".to_owned())?;
         config.set_str(BRANCH_KEY, &branch).context(|| "remember the registry's branch".to_owned())?;
         if remembered.is_none() {
             config.set_str(ID_KEY, incoming_config.id.as_str()).context(|| "remember the registry's id".to_owned())?;
         }
+        // Objects arrive only with a new tip: then the loose ones may be worth packing.
+        if moved {
+            pack_loose_objects(repository, url);
+        }
         Ok(())
+    }
+}
+
+/// Packs the loose objects of the cache clone `repository` when they are many
+/// ([`crate::upkeep`]); failing costs later reads some speed only.
+fn pack_loose_objects(repository: &git2::Repository, url: &RegistryUrl) {
+    match crate::upkeep::pack_loose_objects(repository) {
+        Ok(0) => {}
+        Ok(packed) => tracing::debug!(url = url.as_str(), packed, "packed the cache clone's loose objects"),
+        Err(error) => tracing::debug!(url = url.as_str(), "could not pack the cache clone's loose objects: {error}"),
     }
 }
 

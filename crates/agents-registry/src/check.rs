@@ -32,7 +32,7 @@ pub struct CheckReport {
 /// Checks the registry repository at `path` at `HEAD`; with `since`, also every change after
 /// that revision.
 pub fn check_registry(path: &Path, since: Option<&str>) -> Result<CheckReport> {
-    crate::libgit2::limit_pack_windows();
+    crate::libgit2::configure_reads();
     let repository = git2::Repository::open(path).context(|| format!("{} is not a git repository", path.display()))?;
     let head = repository.head().and_then(|h| h.peel_to_commit()).context(|| "read HEAD".to_owned())?;
     let tree = head.tree().context(|| "read HEAD's tree".to_owned())?;

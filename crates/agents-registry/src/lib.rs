@@ -34,6 +34,7 @@ mod sparse;
 mod sparse_summary;
 mod summary;
 mod transport;
+mod upkeep;
 
 pub use cache::{Cache, FetchMode};
 pub use check::{CheckReport, check_registry};
