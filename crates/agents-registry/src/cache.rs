@@ -107,7 +107,7 @@ impl Cache {
             && let Ok(repository) = git2::Repository::open_bare(&dir)
             && repository.find_reference(TIP_REF).is_ok()
         {
-            return Ok(snapshot(name, url, repository)?.with_summary_file(dir.with_extension("summary")));
+            return Ok(snapshot(name, url, repository, &dir)?.with_summary_file(dir.with_extension("summary")));
         }
         let _lock = self.lock(&dir)?;
         let repository = match git2::Repository::open_bare(&dir) {
@@ -125,7 +125,7 @@ impl Cache {
             }
             _ => self.clone_fresh(&dir, url)?,
         };
-        Ok(snapshot(name, url, repository)?.with_summary_file(dir.with_extension("summary")))
+        Ok(snapshot(name, url, repository, &dir)?.with_summary_file(dir.with_extension("summary")))
     }
 
     /// The directory a sparse registry's files are cached in.
@@ -428,15 +428,14 @@ pub(crate) fn set_tip(repository: &git2::Repository, commit: git2::Oid) -> Resul
     Ok(())
 }
 
-fn snapshot(name: &str, url: &str, repository: git2::Repository) -> Result<Registry> {
+/// The clone `repository` (at `dir`) as its tip shows it, remembering the tree entries it reads
+/// beside the clone (`<dir>.trees`).
+fn snapshot(name: &str, url: &str, repository: git2::Repository, dir: &Path) -> Result<Registry> {
     let commit = tip(&repository)?;
     let (commit_id, tree) = (commit.id(), commit.tree_id());
     drop(commit);
-    Registry::from_source(
-        name.to_owned(),
-        url.to_owned(),
-        Source::Git { repository, tree, commit: commit_id, trees: Default::default() },
-    )
+    let trees = crate::source::TreeMemo::remembered(dir.with_extension("trees"));
+    Registry::from_source(name.to_owned(), url.to_owned(), Source::Git { repository, tree, commit: commit_id, trees })
 }
 
 pub(crate) fn snapshot_at(name: &str, url: &str, repository: &git2::Repository, commit: git2::Oid) -> Result<Registry> {

@@ -22,6 +22,7 @@ mod check;
 mod collection;
 mod error;
 mod http;
+mod known_entries;
 pub mod libgit2;
 mod migrate;
 mod package;

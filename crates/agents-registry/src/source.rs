@@ -11,6 +11,7 @@ use std::rc::Rc;
 use agents_format::{AgentName, Layout, MAX_INDEX_FILE_LEN};
 
 use crate::error::{GitContext, RegistryError, Result};
+use crate::known_entries::{EntryKind, KnownEntries};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 
@@ -33,8 +34,15 @@ pub(crate) enum Source {
 /// share one index tree) inflates and hashes it once. libgit2 caches no tree over 4 KiB, and
 /// one index tree of a large registry holds thousands of entries. Kept up to
 /// [`TREE_MEMO_BUDGET`] bytes; trees read beyond it are read again when needed.
+///
+/// A snapshot of a cache clone also remembers the entries it looked up between commands
+/// ([`KnownEntries`], saved when the snapshot is dropped): a later command then reads only the
+/// trees that changed since.
 #[derive(Default)]
-pub(crate) struct TreeMemo(std::cell::RefCell<Kept>);
+pub(crate) struct TreeMemo {
+    trees: std::cell::RefCell<Kept>,
+    known: Option<std::cell::RefCell<KnownEntries>>,
+}
 
 /// The trees a [`TreeMemo`] keeps, and their total size in bytes.
 type Kept = (HashMap<git2::Oid, Rc<[u8]>>, usize);
@@ -43,9 +51,14 @@ type Kept = (HashMap<git2::Oid, Rc<[u8]>>, usize);
 const TREE_MEMO_BUDGET: usize = 4 << 20;
 
 impl TreeMemo {
+    /// A memo that starts from, and saves to, the entries remembered in `file`.
+    pub(crate) fn remembered(file: std::path::PathBuf) -> TreeMemo {
+        TreeMemo { trees: Default::default(), known: Some(std::cell::RefCell::new(KnownEntries::load(file))) }
+    }
+
     /// The raw bytes of tree `oid`; `None` when `oid` is not a tree.
     fn tree(&self, repository: &git2::Repository, oid: git2::Oid) -> Result<Option<Rc<[u8]>>> {
-        if let Some(raw) = self.0.borrow().0.get(&oid) {
+        if let Some(raw) = self.trees.borrow().0.get(&oid) {
             return Ok(Some(raw.clone()));
         }
         let odb = repository.odb().context(|| "open the object database".to_owned())?;
@@ -54,12 +67,33 @@ impl TreeMemo {
             return Ok(None);
         }
         let raw: Rc<[u8]> = Rc::from(object.data());
-        let mut memo = self.0.borrow_mut();
+        let mut memo = self.trees.borrow_mut();
         if memo.1 + raw.len() <= TREE_MEMO_BUDGET {
             memo.1 += raw.len();
             memo.0.insert(oid, raw.clone());
         }
         Ok(Some(raw))
+    }
+
+    /// The entry `name` of tree `tree`: remembered, or read from the tree (and remembered).
+    fn child(
+        &self,
+        repository: &git2::Repository,
+        tree: git2::Oid,
+        name: &str,
+    ) -> Result<Option<(git2::Oid, EntryKind)>> {
+        if let Some(known) = &self.known
+            && let Some(found) = known.borrow_mut().get(tree, name.as_bytes())
+        {
+            return Ok(Some(found));
+        }
+        let Some(raw) = self.tree(repository, tree)? else { return Ok(None) };
+        let Some((mode, oid)) = tree_entry(&raw, name.as_bytes()) else { return Ok(None) };
+        let kind = EntryKind::of(mode);
+        if let Some(known) = &self.known {
+            known.borrow_mut().learn(tree, name.as_bytes(), oid, kind);
+        }
+        Ok(Some((oid, kind)))
     }
 
     /// The entry at `path` (slash-separated) below tree `root`: its id and whether it is a blob
@@ -68,18 +102,24 @@ impl TreeMemo {
         let mut current = root;
         let mut components = path.split('/').peekable();
         while let Some(name) = components.next() {
-            let Some(raw) = self.tree(repository, current)? else { return Ok(None) };
-            let Some((mode, oid)) = tree_entry(&raw, name.as_bytes()) else { return Ok(None) };
-            let is_tree = mode == b"40000";
+            let Some((oid, kind)) = self.child(repository, current, name)? else { return Ok(None) };
             if components.peek().is_none() {
-                return Ok(Some((oid, !is_tree && mode != b"160000")));
+                return Ok(Some((oid, kind == EntryKind::Blob)));
             }
-            if !is_tree {
+            if kind != EntryKind::Tree {
                 return Ok(None);
             }
             current = oid;
         }
         Ok(None)
+    }
+}
+
+impl Drop for TreeMemo {
+    fn drop(&mut self) {
+        if let Some(known) = &self.known {
+            known.borrow().save();
+        }
     }
 }
 
@@ -336,7 +376,58 @@ mod tests {
             assert_eq!(memo.entry(&repository, root, path).unwrap(), expected, "{path}");
         }
         // Every tree on the way was read once and kept: root, index, index/ab, index/ab/cd.
-        assert_eq!(memo.0.borrow().0.len(), 4);
+        assert_eq!(memo.trees.borrow().0.len(), 4);
         assert!(tree_entry(b"100644 name", b"name").is_none(), "a truncated tree is no entry");
+    }
+
+    const PATHS: [&str; 6] = ["index/ab/cd/abcd", "index/ab/cd/run", "index/a-b", "link", "missing", "index/ab/cd/x"];
+
+    fn expected(repository: &git2::Repository, root: git2::Oid, path: &str) -> Option<(git2::Oid, bool)> {
+        let tree = repository.find_tree(root).unwrap();
+        tree.get_path(Path::new(path)).ok().map(|entry| (entry.id(), entry.kind() == Some(git2::ObjectType::Blob)))
+    }
+
+    #[test]
+    fn remembered_entries_spare_the_next_snapshot_its_tree_reads_and_follow_a_changed_tree() {
+        let (dir, repository, root) = repository();
+        let file = dir.path().join("clone.trees");
+        let first = TreeMemo::remembered(file.clone());
+        for path in PATHS {
+            assert_eq!(first.entry(&repository, root, path).unwrap(), expected(&repository, root, path), "{path}");
+        }
+        drop(first);
+
+        // The next command finds every entry it found before without reading a tree. An entry
+        // not found is not remembered: `missing` reads the root again, `index/ab/cd/x` its tree.
+        let second = TreeMemo::remembered(file.clone());
+        for path in PATHS {
+            assert_eq!(second.entry(&repository, root, path).unwrap(), expected(&repository, root, path), "{path}");
+        }
+        let mut read: Vec<git2::Oid> = second.trees.borrow().0.keys().copied().collect();
+        let mut absent_from = vec![root, expected(&repository, root, "index/ab/cd").unwrap().0];
+        read.sort();
+        absent_from.sort();
+        assert_eq!(read, absent_from);
+        drop(second);
+
+        // The registry moves on: `index/ab/cd/abcd` changes, so the root, `index`, `index/ab` and
+        // `index/ab/cd` are new trees. What is found is the new tree's, never a remembered
+        // entry of the old one.
+        let changed = {
+            let old = repository.find_tree(root).unwrap();
+            let mut builder = git2::build::TreeUpdateBuilder::new();
+            builder.upsert("index/ab/cd/abcd", repository.blob(b"index, v2").unwrap(), git2::FileMode::Blob);
+            builder.create_updated(&repository, &old).unwrap()
+        };
+        let third = TreeMemo::remembered(file);
+        for path in PATHS {
+            assert_eq!(
+                third.entry(&repository, changed, path).unwrap(),
+                expected(&repository, changed, path),
+                "{path}"
+            );
+            assert_eq!(third.entry(&repository, root, path).unwrap(), expected(&repository, root, path), "{path}");
+        }
+        assert_ne!(expected(&repository, changed, PATHS[0]), expected(&repository, root, PATHS[0]));
     }
 }
