@@ -5,21 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use agents_format::RegistryId;
-use agents_registry::{Cache, FetchMode, Publish};
+use agents_registry::{Cache, FetchMode};
+
+mod common;
 
 fn publish(cache: &Cache, url: &str, name: &str) {
-    let text = format!("---\nname: {name}\ndescription: Agent {name}\n---\nBody of {name}.\n");
-    let request = Publish {
-        bytes: text.as_bytes(),
-        label: name,
-        version: Some("1.0.0".parse().unwrap()),
-        now: 1_767_225_600,
-        deny_hidden_unicode: false,
-        requires: &[],
-        allow_unloadable: false,
-        source: None,
-    };
-    agents_registry::publish(cache, "team", url, &request).unwrap();
+    common::publish(cache, url, name, "1.0.0", "An agent");
 }
 
 /// The loose object files and the pack files of the git repository whose `objects` is `objects`.
@@ -51,7 +42,7 @@ fn reads_every_agent(cache: &Cache, url: &str, names: &[String]) {
         let index = registry.index_file(&name.parse().unwrap()).unwrap().unwrap();
         let record = index.records().next().unwrap();
         let body = registry.body(record).unwrap();
-        assert!(String::from_utf8(body).unwrap().contains(&format!("Body of {name}.")));
+        assert!(String::from_utf8(body).unwrap().contains(&format!("Body of {name} 1.0.0.")));
     }
 }
 

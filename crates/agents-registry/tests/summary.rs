@@ -5,22 +5,10 @@
 use std::path::Path;
 
 use agents_format::RegistryId;
-use agents_registry::{Cache, FetchMode, Publish, Registry, Summary};
+use agents_registry::{Cache, FetchMode, Registry, Summary};
 
-fn publish(cache: &Cache, url: &str, name: &str, version: &str, description: &str) {
-    let text = format!("---\nname: {name}\ndescription: {description}\n---\nBody of {name} {version}.\n");
-    let request = Publish {
-        bytes: text.as_bytes(),
-        label: name,
-        version: Some(version.parse().unwrap()),
-        now: 1_767_225_600,
-        deny_hidden_unicode: false,
-        requires: &[],
-        allow_unloadable: false,
-        source: None,
-    };
-    agents_registry::publish(cache, "team", url, &request).unwrap();
-}
+mod common;
+use common::publish;
 
 fn open(cache: &Cache, url: &str) -> Registry {
     cache.open("team", url, FetchMode::IfMissing).unwrap()
