@@ -3,16 +3,16 @@
 //!
 //! A clone of a registry on this machine links the registry's files, loose objects included (a
 //! registry published to by `agents` keeps each publish's few objects loose, as `git push`
-//! does), and a fetch from it copies the new objects loose. Each loose object
-//! costs a read a path lookup, an open and a read of its own; a bundle of 251 packages reads
-//! about 1,300 objects, and `--dry-run` took 57 ms with them loose against 40 ms packed.
+//! does), and a fetch from it copies the new objects loose. Reading a loose object costs a path
+//! lookup, an open and a read of its own; a bundle of 251 packages reads about 1,300 objects,
+//! and its `--dry-run` took 57 ms with them loose against 40 ms packed.
 //!
 //! Nothing is lost on the way: it runs under the clone's lock, which every writer to the clone
 //! holds; the pack is written whole and renamed into place by libgit2 before any loose object
-//! is removed, and only the loose objects it was written from are removed. A
-//! command reading the clone meanwhile (reads take no lock) and missing a removed object
-//! rescans the packs and finds it there, as libgit2 does for any object it cannot find. Packs
-//! are never merged or removed here: a reader may have one open.
+//! is removed, and only the loose objects it was written from are removed. A command reading
+//! the clone meanwhile (reads take no lock) and missing a removed object rescans the packs and
+//! finds it there, as libgit2 does for any object it cannot find. Packs are never merged or
+//! removed here: a reader may have one open.
 
 use std::path::PathBuf;
 
