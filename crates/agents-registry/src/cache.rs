@@ -195,7 +195,7 @@ impl Cache {
         };
         self.fetch(&repository, url)?;
         // A clone of a registry on this machine linked its loose objects.
-        pack_loose_objects(&repository, url);
+        tidy(&repository, url);
         drop(repository);
         if dir.exists() {
             fs_err::remove_dir_all(dir).map_err(io_error(dir))?;
@@ -246,21 +246,23 @@ impl Cache {
         if remembered.is_none() {
             config.set_str(ID_KEY, incoming_config.id.as_str()).context(|| "remember the registry's id".to_owned())?;
         }
-        // Objects arrive only with a new tip: then the loose ones may be worth packing.
+        // Objects arrive only with a new tip: then the clone may be worth tidying.
         if moved {
-            pack_loose_objects(repository, url);
+            tidy(repository, url);
         }
         Ok(())
     }
 }
 
-/// Packs the loose objects of the cache clone `repository` when they are many
-/// ([`crate::upkeep`]); failing costs later reads some speed only.
-fn pack_loose_objects(repository: &git2::Repository, url: &RegistryUrl) {
-    match crate::upkeep::pack_loose_objects(repository) {
-        Ok(0) => {}
-        Ok(packed) => tracing::debug!(url = url.as_str(), packed, "packed the cache clone's loose objects"),
-        Err(error) => tracing::debug!(url = url.as_str(), "could not pack the cache clone's loose objects: {error}"),
+/// Packs the loose objects of the cache clone `repository` when they are many, and merges its
+/// small packs ([`crate::upkeep`]); failing costs later reads some speed only.
+fn tidy(repository: &git2::Repository, url: &RegistryUrl) {
+    match crate::upkeep::tidy(repository) {
+        Ok(tidied) if tidied == crate::upkeep::Tidied::default() => {}
+        Ok(tidied) => {
+            tracing::debug!(url = url.as_str(), loose = tidied.loose, packs = tidied.packs, "tidied the cache clone")
+        }
+        Err(error) => tracing::debug!(url = url.as_str(), "could not tidy the cache clone: {error}"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! How a cache clone of a registry on this machine keeps its objects: loose objects packed once
-//! there are many, the registry itself left as it was.
+//! there are many, small packs merged, the registry itself left as it was, and commands reading
+//! the clone meanwhile unharmed.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -70,8 +71,14 @@ fn a_local_registry_s_loose_objects_are_packed_in_the_cache_and_every_version_st
     // The registry's own files are as they were.
     assert_eq!(objects(&remote.join("objects")), (registry_loose, registry_packs));
 
-    // Twenty more publishes: the teammate's update copies well over a hundred objects, packed
-    // into one more pack: nothing is left loose.
+    // A snapshot taken before the next update, as a running command or the daemon holds one
+    // (reads take no lock), reading from the first pack.
+    let reading = teammate.open("team", &url, FetchMode::IfMissing).unwrap();
+    assert!(reading.index_file(&"agent-0".parse().unwrap()).unwrap().is_some());
+
+    // Twenty more publishes: the teammate's update copies about 200 objects. With them, the
+    // first pack is less than twice what is new, so both go into one pack, and the first pack
+    // is removed.
     let more: Vec<String> = (25..45).map(|n| format!("agent-{n}")).collect();
     for name in &more {
         publish(&publisher, &url, name);
@@ -79,7 +86,14 @@ fn a_local_registry_s_loose_objects_are_packed_in_the_cache_and_every_version_st
     teammate.open("team", &url, FetchMode::Always).unwrap();
     let (loose_after, packs_after) = objects(&clone_objects(&teammate));
     assert_eq!(loose_after.len(), 0);
-    assert_eq!(packs_after.len(), packs.len() + 1, "{packs_after:?}");
+    assert_eq!(packs_after.len(), 1, "{packs_after:?}");
+    assert!(!packs.contains(&packs_after[0]), "the first pack was merged into a new one");
+    // The snapshot taken before still reads every version it holds.
+    for name in &names {
+        let index = reading.index_file(&name.parse().unwrap()).unwrap().unwrap();
+        reading.body(index.records().next().unwrap()).unwrap();
+    }
+    drop(reading);
     names.extend(more);
     reads_every_agent(&teammate, &url, &names);
 
