@@ -181,21 +181,27 @@ impl Cache {
     fn clone_fresh(&self, dir: &Path, url: &RegistryUrl) -> Result<git2::Repository> {
         let parent = dir.parent().expect("clone dirs live under registries/");
         let temp = tempfile::Builder::new().prefix(".clone-").tempdir_in(parent).map_err(io_error(parent))?;
-        let repository = match transport::local_path(url).filter(|_| !self.net.git_fetch_with_cli) {
+        let linked = transport::local_path(url).filter(|_| !self.net.git_fetch_with_cli).and_then(|_| {
             // A registry on this machine: link (or copy) its objects as `git clone` does for a
             // local path, instead of having libgit2 build a pack of all of them. The fetch below
             // then only sets and verifies the tip.
-            Some(_) => git2::build::RepoBuilder::new()
+            git2::build::RepoBuilder::new()
                 .bare(true)
                 .clone_local(git2::build::CloneLocal::Local)
                 .clone(url.as_str(), temp.path())
-                .or_else(|_| git2::Repository::init_bare(temp.path()))
-                .context(|| format!("create a cache clone for `{url}`"))?,
+                .ok()
+        });
+        let repository = match linked {
+            Some(repository) => repository,
             None => git2::Repository::init_bare(temp.path()).context(|| format!("create a cache clone for `{url}`"))?,
         };
+        let was_linked = repository.find_reference(TIP_REF).is_ok();
         self.fetch(&repository, url)?;
-        // A clone of a registry on this machine linked its loose objects.
-        tidy(&repository, url);
+        // A linked clone already had its tip, so the fetch saw nothing arrive; but it brought
+        // the registry's loose objects. (Into an empty clone, the fetch tidied itself.)
+        if was_linked {
+            tidy(&repository, url);
+        }
         drop(repository);
         if dir.exists() {
             fs_err::remove_dir_all(dir).map_err(io_error(dir))?;
